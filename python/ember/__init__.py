@@ -1,0 +1,35 @@
+"""ember: a PyTorch-style tensor library with a Rust core, built to be debugged.
+
+``import ember as torch`` runs ordinary PyTorch programs; ``ember.inspect`` shows what
+happens under the hood (storage, strides, kernels, the autograd tape).
+"""
+from . import _native
+from ._native import Tensor, Generator, dtype, device, get_default_dtype, set_default_dtype
+from ._native import get_num_threads, set_num_threads, initial_seed, is_grad_enabled
+from ._size import Size
+from ._layout import layout, strided
+from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+                      half, float, double, short, int, long, finfo, iinfo)
+from . import _tensor  # attaches Python-side Tensor methods
+from ._creation import (tensor, as_tensor, zeros, ones, empty, full, zeros_like, ones_like, empty_like,
+                        full_like, rand, randn, randint, randperm, rand_like, randn_like, randint_like,
+                        arange, linspace, logspace, eye, normal, bernoulli, manual_seed, seed)
+from . import autograd
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode
+from .autograd.grad_mode import is_inference_mode_enabled
+from ._functions import *  # noqa: F401,F403  (the functional op namespace: ember.add, ember.cat, …)
+from ._functions import __all__ as _fn_all
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Generator", "dtype", "device", "Size", "layout", "strided",
+    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
+    "half", "float", "double", "short", "int", "long", "finfo", "iinfo",
+    "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",
+    "tensor", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+    "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
+    "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
+    "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+    "is_inference_mode_enabled",
+] + list(_fn_all)

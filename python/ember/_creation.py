@@ -1,0 +1,236 @@
+"""Creation functions with PyTorch's signatures, over the native primitives."""
+import builtins
+import math
+
+from . import _native
+from ._native import Tensor, get_default_dtype
+from . import _dtypes
+
+
+def _shape(size):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(ember.Size(...))`` all mean (2, 3)."""
+    if len(size) == 1 and not isinstance(size[0], builtins.int):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, builtins.float) or isinstance(s, builtins.bool):
+            raise TypeError(f"expected a sequence of integers as a size, got {type(s).__name__}")
+        out.append(s.__index__())
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
+    return out
+
+
+def _check_device(device):
+    if device is None:
+        return
+    d = device if isinstance(device, _native.device) else _native.device(device)
+    if d.type != "cpu":
+        raise RuntimeError(f"ember has no backend for device '{d}' in this build; available devices: cpu")
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor that copies ``data`` (nested lists, numbers, numpy arrays, tensors)."""
+    _check_device(device)
+    if hasattr(data, "__array_interface__") and not isinstance(data, Tensor):
+        from ._exchange import from_numpy
+
+        t = from_numpy(data)
+        t = t.clone() if dtype is None else t.to(dtype).clone()
+        return _finish(t, requires_grad)
+    return _finish(_native._tensor(data, dtype), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Shares memory with ``data`` when it already is a tensor (or a numpy array) of ``dtype``."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if hasattr(data, "__array_interface__"):
+        from ._exchange import from_numpy
+
+        t = from_numpy(data)
+        return t if dtype is None else t.to(dtype)
+    return _native._tensor(data, dtype)
+
+
+def _dt(dtype):
+    return get_default_dtype() if dtype is None else dtype
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    _check_device(device)
+    return _finish(_native._zeros(_shape(size), _dt(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    _check_device(device)
+    return _finish(_native._full(_shape(size), 1, _dt(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False, memory_format=None):
+    _check_device(device)
+    return _finish(_native._empty(_shape(size), _dt(dtype)), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    if dtype is None:
+        if isinstance(fill_value, builtins.bool):
+            dtype = _dtypes.bool
+        elif isinstance(fill_value, builtins.int):
+            dtype = _dtypes.int64
+        else:
+            dtype = get_default_dtype()
+    return _finish(_native._full(_shape((size,)), fill_value, dtype), requires_grad)
+
+
+def _like(fn, t, dtype, requires_grad, **kw):
+    return _finish(fn(list(t.shape), dtype=t.dtype if dtype is None else dtype, **kw), requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _like(zeros, input, dtype, requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _like(ones, input, dtype, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _like(empty, input, dtype, requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _finish(full(list(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype), requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _like(rand, input, dtype, requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    return _like(randn, input, dtype, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    if high is None:
+        low, high = 0, low
+    return _finish(randint(low, high, list(input.shape), dtype=input.dtype if dtype is None else dtype), requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """``arange(end)``, ``arange(start, end, step)``; int64 unless any bound is a float."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = _dtypes.int64 if builtins.all(isinstance(v, builtins.int) for v in vals) else get_default_dtype()
+    return _finish(_native._arange(*vals, dtype), requires_grad)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Deprecated in PyTorch: like arange but includes ``end``."""
+    if end is None:
+        start, end = 0, start
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    return _finish(_native._linspace(start, start + (n - 1) * step, n, _dt(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    if not isinstance(steps, builtins.int) or steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
+    s, e = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    return _finish(_native._linspace(builtins.float(s), builtins.float(e), steps, _dt(dtype)), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    exps = _native._linspace(builtins.float(start), builtins.float(end), steps, _dtypes.float64)
+    vals = [base ** e for e in exps.tolist()]
+    return _finish(_native._tensor(vals, _dt(dtype)) if vals else zeros(0, dtype=_dt(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _finish(_native._eye(n, n if m is None else m, _dt(dtype)), requires_grad)
+
+
+def _float_dtype(dtype, fn):
+    d = _dt(dtype)
+    if not d.is_floating_point:
+        raise RuntimeError(f'"{fn}" not implemented for \'{d.name.capitalize()}\'; use a floating dtype')
+    return d
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    """Uniform samples in [0, 1)."""
+    _check_device(device)
+    return _finish(_native._uniform(_shape(size), _float_dtype(dtype, "check_uniform_bounds"), 0.0, 1.0, generator), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    """Standard normal samples."""
+    _check_device(device)
+    return _finish(_native._normal(_shape(size), _float_dtype(dtype, "normal_kernel_cpu"), 0.0, 1.0, generator), requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """Uniform integers in [low, high); ``randint(high, size)`` is accepted too."""
+    _check_device(device)
+    if size is None:
+        if high is None:
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    return _finish(_native._randint(low, high, _shape((size,)), dtype or _dtypes.int64, generator), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    _check_device(device)
+    return _finish(_native._randperm(n, dtype or _dtypes.int64, generator), requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, device=None, requires_grad=False):
+    """Normal samples; ``mean``/``std`` may be tensors (then they set the shape)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        if isinstance(std, Tensor) and (std < 0).any().item() if hasattr(std, "any") else False:
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        z = _native._normal(list(ref.shape), ref.dtype if ref.dtype.is_floating_point else get_default_dtype(), 0.0, 1.0, generator)
+        return z * std + mean
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _finish(_native._normal(_shape((size if size is not None else (),)), _dt(dtype), builtins.float(mean), builtins.float(std), generator), requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples with probability ``input`` (or the scalar ``p``)."""
+    if p is not None:
+        input = full_like(input, p, dtype=input.dtype if input.dtype.is_floating_point else get_default_dtype())
+    return _native._bernoulli(input, generator)
+
+
+def manual_seed(seed):
+    _native.manual_seed(builtins.int(seed))
+    return _native.Generator().manual_seed(builtins.int(seed))
+
+
+def seed():
+    import time
+
+    s = time.time_ns() & ((1 << 63) - 1)
+    _native.manual_seed(s)
+    return s

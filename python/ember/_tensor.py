@@ -1,0 +1,197 @@
+"""Tensor methods written in Python, attached to the native ``ember.Tensor`` class.
+
+Only methods that are not per-op hot paths live here (shape as ``ember.Size``, hooks with
+handles, ``backward``'s argument handling, ``new_*``, dtype shortcuts); arithmetic and views
+are native.
+"""
+from . import _native, _dtypes
+from ._native import Tensor
+from ._size import Size
+
+
+def _method(fn):
+    setattr(Tensor, fn.__name__, fn)
+    return fn
+
+
+Tensor.shape = property(lambda self: Size(self._shape), doc="The tensor's sizes as an ember.Size.")
+
+
+@_method
+def size(self, dim=None):
+    if dim is None:
+        return Size(self._shape)
+    n = self.ndim
+    lo, hi = -max(n, 1), max(n, 1) - 1
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return self._shape[dim] if n else 1
+
+
+@_method
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulates d(self)/d(leaf) into each leaf's ``.grad``."""
+    if gradient is None and self.numel() != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if not self.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if inputs is not None and isinstance(inputs, Tensor):
+        inputs = [inputs]
+    _native._backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` disables the hook."""
+
+    def __init__(self, hooks_dict, key):
+        self._hooks, self.id = hooks_dict, key
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+_next_hook_id = [0]
+
+
+@_method
+def register_hook(self, hook):
+    """Calls ``hook(grad)`` when this tensor's gradient is computed; a non-None return
+    value replaces the gradient."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = {}
+    key = _next_hook_id[0]
+    _next_hook_id[0] += 1
+    hooks[key] = hook
+
+    def call(grad):
+        h = hooks.get(key)
+        return None if h is None else h(grad)
+
+    self._register_hook(call)
+    return RemovableHandle(hooks, key)
+
+
+def _dtype_method(name, dt):
+    def conv(self, memory_format=None):
+        return self.to(dt)
+
+    conv.__name__ = name
+    setattr(Tensor, name, conv)
+
+
+for _n, _d in [("float", _dtypes.float32), ("double", _dtypes.float64), ("half", _dtypes.float16),
+               ("bfloat16", _dtypes.bfloat16), ("int", _dtypes.int32), ("long", _dtypes.int64),
+               ("short", _dtypes.int16), ("char", _dtypes.int8), ("byte", _dtypes.uint8), ("bool", _dtypes.bool)]:
+    _dtype_method(_n, _d)
+
+
+@_method
+def type_as(self, other):
+    return self.to(other.dtype)
+
+
+@_method
+def type(self, dtype=None, non_blocking=False):
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    if dtype is None:
+        return f"ember.{names[self.dtype.name]}Tensor"
+    if isinstance(dtype, str):
+        inv = {f"ember.{v}Tensor": k for k, v in names.items()}
+        inv.update({f"torch.{v}Tensor": k for k, v in names.items()})
+        return self.to(getattr(_dtypes, inv[dtype]))
+    return self.to(dtype)
+
+
+@_method
+def cpu(self, memory_format=None):
+    return self
+
+
+@_method
+def cuda(self, device=None, non_blocking=False):
+    raise RuntimeError("ember has no CUDA backend; use the 'cpu' device (or 'wgpu' where built)")
+
+
+@_method
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from ._creation import tensor
+
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def _new(fn_name):
+    def new(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from . import _creation
+
+        return getattr(_creation, fn_name)(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    new.__name__ = "new_" + fn_name
+    setattr(Tensor, new.__name__, new)
+
+
+for _n in ("zeros", "ones", "empty"):
+    _new(_n)
+
+
+@_method
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from ._creation import full
+
+    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+@_method
+def __iter__(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (self[i] for i in range(self._shape[0]))
+
+
+@_method
+def __hash__(self):
+    return id(self)
+
+
+@_method
+def __reversed__(self):
+    return self.flip(0)
+
+
+@_method
+def dim_order(self):
+    return tuple(sorted(range(self.ndim), key=lambda d: -self.stride(d)))
+
+
+@_method
+def get_device(self):
+    return -1
+
+
+Tensor.is_cuda = property(lambda self: False)
+Tensor.is_cpu = property(lambda self: True)
+Tensor.is_meta = property(lambda self: False)
+Tensor.is_sparse = property(lambda self: False)
+Tensor.is_quantized = property(lambda self: False)
+
+
+def _get_data(self):
+    return self.detach()
+
+
+def _set_data(self, value):
+    if tuple(value.shape) != tuple(self.shape) or value.dtype != self.dtype:
+        raise RuntimeError(
+            "ember can only assign .data from a tensor of the same shape and dtype (it copies the values); "
+            f"got shape {tuple(value.shape)} {value.dtype} for a tensor of shape {tuple(self.shape)} {self.dtype}")
+    self.detach().copy_(value)
+
+
+Tensor.data = property(_get_data, _set_data, doc="The tensor without autograd history (shares storage).")

@@ -1,0 +1,139 @@
+/// Element types, in PyTorch's promotion order within each kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    Bool,
+    U8,
+    I8,
+    I16,
+    I32,
+    I64,
+    F16,
+    BF16,
+    F32,
+    F64,
+}
+
+/// Where a storage lives. Only CPU exists today; the enum leaves room for "wgpu".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Device {
+    Cpu,
+}
+
+impl Device {
+    pub fn type_name(&self) -> &'static str {
+        "cpu"
+    }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy, Debug)]
+pub enum Kind {
+    Bool,
+    Int,
+    Float,
+}
+
+impl DType {
+    pub const ALL: [DType; 10] =
+        [DType::Bool, DType::U8, DType::I8, DType::I16, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
+
+    pub fn size(self) -> usize {
+        match self {
+            DType::Bool | DType::U8 | DType::I8 => 1,
+            DType::I16 | DType::F16 | DType::BF16 => 2,
+            DType::I32 | DType::F32 => 4,
+            DType::I64 | DType::F64 => 8,
+        }
+    }
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
+    }
+    pub fn is_int(self) -> bool {
+        matches!(self, DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64)
+    }
+    pub fn is_signed(self) -> bool {
+        !matches!(self, DType::Bool | DType::U8)
+    }
+    pub fn kind(self) -> Kind {
+        if self == DType::Bool {
+            Kind::Bool
+        } else if self.is_float() {
+            Kind::Float
+        } else {
+            Kind::Int
+        }
+    }
+    /// torch's name: `torch.float32` → "float32".
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::U8 => "uint8",
+            DType::I8 => "int8",
+            DType::I16 => "int16",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+            DType::F16 => "float16",
+            DType::BF16 => "bfloat16",
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+    /// The scalar-type name PyTorch uses in error messages ("Float", "Long").
+    pub fn scalar_name(self) -> &'static str {
+        match self {
+            DType::Bool => "Bool",
+            DType::U8 => "Byte",
+            DType::I8 => "Char",
+            DType::I16 => "Short",
+            DType::I32 => "Int",
+            DType::I64 => "Long",
+            DType::F16 => "Half",
+            DType::BF16 => "BFloat16",
+            DType::F32 => "Float",
+            DType::F64 => "Double",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == s)
+    }
+
+    /// PyTorch's promotion of two tensor dtypes of the same priority.
+    /// Rules: bool < ints < floats; uint8 with a signed int → the next signed int that holds
+    /// both (uint8+int8 → int16); f16 with bf16 → f32.
+    pub fn promote(a: DType, b: DType) -> DType {
+        use DType::*;
+        if a == b {
+            return a;
+        }
+        match (a.kind(), b.kind()) {
+            (Kind::Bool, _) => b,
+            (_, Kind::Bool) => a,
+            (Kind::Float, Kind::Int) => a,
+            (Kind::Int, Kind::Float) => b,
+            (Kind::Float, Kind::Float) => {
+                if (a == F16 && b == BF16) || (a == BF16 && b == F16) {
+                    F32
+                } else {
+                    a.max(b)
+                }
+            }
+            (Kind::Int, Kind::Int) => {
+                if a == U8 || b == U8 {
+                    let other = if a == U8 { b } else { a };
+                    if other == I8 {
+                        I16
+                    } else {
+                        other
+                    }
+                } else {
+                    a.max(b)
+                }
+            }
+        }
+    }
+
+    /// Whether a value of `self` may be written into `dst` by an in-place op
+    /// (PyTorch's `canCast`: no float→int, no int→bool, no float/int→bool).
+    pub fn can_cast_to(self, dst: DType) -> bool {
+        self.kind() <= dst.kind()
+    }
+}

@@ -1,0 +1,95 @@
+use crate::DType;
+use half::{bf16, f16};
+
+/// A Rust type that can live in a storage. Conversions follow C/PyTorch casts:
+/// float→int truncates toward zero, int→narrower int wraps (300 → uint8 gives 44).
+pub trait Element: Copy + Send + Sync + 'static + PartialOrd + PartialEq + std::fmt::Debug + Default {
+    const DTYPE: DType;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+    fn to_i64(self) -> i64;
+    fn from_i64(v: i64) -> Self;
+
+    /// Converts between any two element types with PyTorch's semantics.
+    #[inline(always)]
+    fn cast<D: Element>(self) -> D {
+        if Self::DTYPE.is_float() || D::DTYPE.is_float() {
+            D::from_f64(self.to_f64())
+        } else {
+            D::from_i64(self.to_i64())
+        }
+    }
+}
+
+macro_rules! int_element {
+    ($t:ty, $d:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$d;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as i64 as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+        }
+    };
+}
+int_element!(u8, U8);
+int_element!(i8, I8);
+int_element!(i16, I16);
+int_element!(i32, I32);
+int_element!(i64, I64);
+
+impl Element for bool {
+    const DTYPE: DType = DType::Bool;
+    fn to_f64(self) -> f64 {
+        self as u8 as f64
+    }
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+    fn to_i64(self) -> i64 {
+        self as i64
+    }
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+}
+
+macro_rules! float_element {
+    ($t:ty, $d:ident, $from:expr, $to:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$d;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                $to(self)
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                $from(v)
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                $to(self) as i64
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                $from(v as f64)
+            }
+        }
+    };
+}
+float_element!(f32, F32, |v: f64| v as f32, |x: f32| x as f64);
+float_element!(f64, F64, |v: f64| v, |x: f64| x);
+float_element!(f16, F16, f16::from_f64, |x: f16| x.to_f64());
+float_element!(bf16, BF16, bf16::from_f64, |x: bf16| x.to_f64());

@@ -1,0 +1,14 @@
+//! DTypes and promotion, the Element trait, refcounted untyped Storage, Device, Error.
+mod dtype;
+mod element;
+mod error;
+mod scalar;
+mod storage;
+
+pub use dtype::{DType, Device};
+pub use element::Element;
+pub use error::{Error, Result};
+pub use ember_layout as layout;
+pub use half::{bf16, f16};
+pub use scalar::Scalar;
+pub use storage::{Storage, WeakStorage};

@@ -1,0 +1,25 @@
+use criterion::{criterion_group, criterion_main, Criterion};
+use ember_cpu::{copy, elementwise, DType, Layout, Storage};
+
+fn bench_copy(c: &mut Criterion) {
+    let n = 4096;
+    let src = Storage::zeros(n * n * 4).unwrap();
+    let l = Layout::contiguous(&[n, n]);
+    let t = l.transpose(0, 1).unwrap();
+    c.bench_function("copy contiguous 4096^2 f32", |b| b.iter(|| copy::contiguous(&src, &l, DType::F32, DType::F32).unwrap()));
+    c.bench_function("transpose->contiguous 4096^2 f32", |b| b.iter(|| copy::contiguous(&src, &t, DType::F32, DType::F32).unwrap()));
+    c.bench_function("cast f32->f64 4096^2", |b| b.iter(|| copy::contiguous(&src, &l, DType::F32, DType::F64).unwrap()));
+    let m = 1 << 24;
+    let a = Storage::zeros(m * 4).unwrap();
+    let la = Layout::contiguous(&[m]);
+    c.bench_function("add 16M f32", |b| {
+        b.iter(|| elementwise::binary::<f32, f32, f32>(&a, &la, &a, &la, &[m], |x, y| x + y).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = bench_copy
+}
+criterion_main!(benches);

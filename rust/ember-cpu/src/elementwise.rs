@@ -1,0 +1,269 @@
+//! The elementwise engine: N operands (operand 0 is the output) viewed at one shape.
+//!
+//! 1. coalesce dims shared by every operand (`ember_layout::coalesce`);
+//! 2. pick a fast path *as data* (`Path`): one contiguous run, an inner dim where some input
+//!    is broadcast (stride 0), 2-D tiles when an input is transposed, or a strided walk;
+//! 3. split rows (or tiles) across threads above the grain size;
+//! 4. hand each row to a typed inner loop that the compiler vectorizes when strides are 1.
+use crate::threads::{chunks_for, parallel_for, split_range};
+use crate::{DType, Element, Layout, Result, Storage};
+use ember_core::layout::{broadcast_strides, coalesce, StridedIter};
+use std::cell::Cell;
+
+/// The fast path the last kernel on this thread took (for `ember.inspect` tracing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Contiguous,
+    BroadcastInner,
+    Tiled,
+    Strided,
+}
+
+impl Path {
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Contiguous => "contiguous",
+            Path::BroadcastInner => "broadcast-inner",
+            Path::Tiled => "tiled-2d",
+            Path::Strided => "strided",
+        }
+    }
+}
+
+thread_local! {
+    static LAST: Cell<(Path, usize)> = const { Cell::new((Path::Contiguous, 1)) };
+}
+
+/// (fast path, threads used) of the last elementwise kernel run on this thread.
+pub fn last_path() -> (Path, usize) {
+    LAST.with(|c| c.get())
+}
+pub fn set_last_path(p: Path, threads: usize) {
+    LAST.with(|c| c.set((p, threads)));
+}
+
+const TILE: usize = 64;
+
+/// Drives `row(base_offsets, len, inner_strides)` over every inner row of the operands.
+/// `strides[k]` are operand k's strides at `shape` (0 where broadcast); offsets in elements.
+pub fn zip<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    offsets: [usize; N],
+    row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send,
+) {
+    let numel: usize = shape.iter().product();
+    if numel == 0 {
+        return;
+    }
+    let (cs, cst) = coalesce(shape, strides);
+    let base: [isize; N] = offsets.map(|o| o as isize);
+    let nd = cs.len();
+    let inner = cst[nd - 1];
+    let ilen = cs[nd - 1];
+    // Tiles pay off when some input walks its inner dim with a large stride but the
+    // outer dim with stride 1 (a transposed read): a TILE×TILE block fits in L1.
+    let transposed = nd >= 2 && (1..N).any(|k| inner[k].abs() > 1 && cst[nd - 2][k].abs() == 1);
+    let path = if nd == 1 && inner.iter().all(|&s| s == 1) {
+        Path::Contiguous
+    } else if transposed {
+        Path::Tiled
+    } else if inner[0] == 1 && (1..N).all(|k| inner[k] == 1 || inner[k] == 0) {
+        Path::BroadcastInner
+    } else {
+        Path::Strided
+    };
+    if path == Path::Tiled {
+        return zip_tiled(&cs, &cst, base, row);
+    }
+    let rows = numel / ilen;
+    if rows == 1 {
+        // One long row: split it into pieces.
+        let n = chunks_for(ilen);
+        set_last_path(path, n);
+        parallel_for(n, |c| {
+            let (s, e) = split_range(ilen, n, c);
+            let off: [isize; N] = std::array::from_fn(|k| base[k] + s as isize * inner[k]);
+            row(off, e - s, inner);
+        });
+        return;
+    }
+    let n = chunks_for(numel).min(rows);
+    set_last_path(path, n);
+    parallel_for(n, |c| {
+        let (s, e) = split_range(rows, n, c);
+        for off in StridedIter::new(&cs, &cst, base, s, e - s) {
+            row(off, ilen, inner);
+        }
+    });
+}
+
+/// Walks the last two coalesced dims in TILE×TILE blocks (outer dims row by row).
+fn zip_tiled<const N: usize>(
+    cs: &[usize],
+    cst: &[[isize; N]],
+    base: [isize; N],
+    row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send,
+) {
+    let nd = cs.len();
+    let (r, c) = (cs[nd - 2], cs[nd - 1]);
+    let (rs, inner) = (cst[nd - 2], cst[nd - 1]);
+    let planes: usize = cs[..nd - 2].iter().product();
+    let tiles_r = r.div_ceil(TILE);
+    let jobs = planes * tiles_r;
+    let n = chunks_for(planes * r * c).min(jobs);
+    set_last_path(Path::Tiled, n);
+    let outer_shape: Vec<usize> = cs[..nd - 2].iter().copied().chain([1]).collect();
+    let outer_strides: Vec<[isize; N]> = cst[..nd - 2].iter().copied().chain([[0; N]]).collect();
+    parallel_for(n, |chunk| {
+        let (s, e) = split_range(jobs, n, chunk);
+        for job in s..e {
+            let (plane, tr) = (job / tiles_r, job % tiles_r);
+            let pbase = StridedIter::new(&outer_shape, &outer_strides, base, plane, 1).next().unwrap();
+            let (r0, r1) = (tr * TILE, ((tr + 1) * TILE).min(r));
+            for c0 in (0..c).step_by(TILE) {
+                let w = TILE.min(c - c0);
+                for i in r0..r1 {
+                    let off: [isize; N] = std::array::from_fn(|k| pbase[k] + i as isize * rs[k] + c0 as isize * inner[k]);
+                    row(off, w, inner);
+                }
+            }
+        }
+    });
+}
+
+/// A raw pointer that may cross threads: each chunk writes disjoint elements.
+#[derive(Clone, Copy)]
+pub struct SendPtr<T>(pub *mut T);
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// `out[i] = f(a[i])` over a row; the `1,1` case is a plain slice loop that vectorizes.
+#[inline(always)]
+unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isize, sa: isize, f: &impl Fn(A) -> D) {
+    if so == 1 && sa == 1 {
+        let (o, a) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n));
+        for (x, &y) in o.iter_mut().zip(a) {
+            *x = f(y);
+        }
+    } else if so == 1 && sa == 0 {
+        let v = f(*a);
+        std::slice::from_raw_parts_mut(o, n).fill(v);
+    } else {
+        for i in 0..n as isize {
+            *o.offset(i * so) = f(*a.offset(i * sa));
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn row2<A: Element, B: Element, D: Element>(
+    o: *mut D,
+    a: *const A,
+    b: *const B,
+    n: usize,
+    [so, sa, sb]: [isize; 3],
+    f: &impl Fn(A, B) -> D,
+) {
+    if so == 1 && sa == 1 && sb == 1 {
+        let o = std::slice::from_raw_parts_mut(o, n);
+        let (a, b) = (std::slice::from_raw_parts(a, n), std::slice::from_raw_parts(b, n));
+        for i in 0..n {
+            o[i] = f(a[i], b[i]);
+        }
+    } else if so == 1 && sa == 1 && sb == 0 {
+        let (o, a, bv) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n), *b);
+        for i in 0..n {
+            o[i] = f(a[i], bv);
+        }
+    } else if so == 1 && sa == 0 && sb == 1 {
+        let (o, av, b) = (std::slice::from_raw_parts_mut(o, n), *a, std::slice::from_raw_parts(b, n));
+        for i in 0..n {
+            o[i] = f(av, b[i]);
+        }
+    } else {
+        for i in 0..n as isize {
+            *o.offset(i * so) = f(*a.offset(i * sa), *b.offset(i * sb));
+        }
+    }
+}
+
+/// `dst[...] = f(src[...])` where `dst` has layout `ld` and `src` is read with `ls`
+/// broadcast to `ld.sizes`.
+pub fn unary_into<A: Element, D: Element>(dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout, f: impl Fn(A) -> D + Sync + Send) {
+    let sa = broadcast_strides(&ls.sizes, &ls.strides, &ld.sizes);
+    let (o, a) = (SendPtr(dst.ptr() as *mut D), SendPtr(src.ptr() as *mut A));
+    zip(&ld.sizes, [&ld.strides, &sa], [ld.offset, ls.offset], |off, n, st| unsafe {
+        let (o, a) = (o, a);
+        row1(o.0.offset(off[0]), a.0.offset(off[1]), n, st[0], st[1], &f)
+    });
+}
+
+/// A new contiguous storage holding `f(src)`.
+pub fn unary<A: Element, D: Element>(src: &Storage, ls: &Layout, f: impl Fn(A) -> D + Sync + Send) -> Result<Storage> {
+    let out = Storage::uninit(ls.numel() * std::mem::size_of::<D>())?;
+    unary_into(&out, &Layout::contiguous(&ls.sizes), src, ls, f);
+    Ok(out)
+}
+
+/// `dst = f(a, b)` with `a` and `b` broadcast to `ld.sizes`.
+pub fn binary_into<A: Element, B: Element, D: Element>(
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    f: impl Fn(A, B) -> D + Sync + Send,
+) {
+    let sa = broadcast_strides(&la.sizes, &la.strides, &ld.sizes);
+    let sb = broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes);
+    let (o, pa, pb) = (SendPtr(dst.ptr() as *mut D), SendPtr(a.ptr() as *mut A), SendPtr(b.ptr() as *mut B));
+    zip(&ld.sizes, [&ld.strides, &sa, &sb], [ld.offset, la.offset, lb.offset], |off, n, st| unsafe {
+        let (o, pa, pb) = (o, pa, pb);
+        row2(o.0.offset(off[0]), pa.0.offset(off[1]), pb.0.offset(off[2]), n, st, &f)
+    });
+}
+
+/// A new contiguous storage of `shape` holding `f(a, b)`.
+pub fn binary<A: Element, B: Element, D: Element>(
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    shape: &[usize],
+    f: impl Fn(A, B) -> D + Sync + Send,
+) -> Result<Storage> {
+    let n: usize = shape.iter().product();
+    let out = Storage::uninit(n * std::mem::size_of::<D>())?;
+    binary_into(&out, &Layout::contiguous(shape), a, la, b, lb, f);
+    Ok(out)
+}
+
+/// `dst = f(a, b, c)` for three inputs (where, lerp, addcmul, clamp with tensor bounds).
+#[allow(clippy::too_many_arguments)]
+pub fn ternary_into<A: Element, B: Element, C: Element, D: Element>(
+    dst: &Storage,
+    ld: &Layout,
+    a: (&Storage, &Layout),
+    b: (&Storage, &Layout),
+    c: (&Storage, &Layout),
+    f: impl Fn(A, B, C) -> D + Sync + Send,
+) {
+    let s = |l: &Layout| broadcast_strides(&l.sizes, &l.strides, &ld.sizes);
+    let (sa, sb, sc) = (s(a.1), s(b.1), s(c.1));
+    let o = SendPtr(dst.ptr() as *mut D);
+    let (pa, pb, pc) = (SendPtr(a.0.ptr() as *mut A), SendPtr(b.0.ptr() as *mut B), SendPtr(c.0.ptr() as *mut C));
+    zip(&ld.sizes, [&ld.strides, &sa, &sb, &sc], [ld.offset, a.1.offset, b.1.offset, c.1.offset], |off, n, st| unsafe {
+        let (o, pa, pb, pc) = (o, pa, pb, pc);
+        for i in 0..n as isize {
+            *o.0.offset(off[0] + i * st[0]) =
+                f(*pa.0.offset(off[1] + i * st[1]), *pb.0.offset(off[2] + i * st[2]), *pc.0.offset(off[3] + i * st[3]));
+        }
+    });
+}
+
+/// Storage bytes needed for `shape` of `dtype`.
+pub fn nbytes(shape: &[usize], dtype: DType) -> usize {
+    shape.iter().product::<usize>() * dtype.size()
+}

@@ -1,0 +1,13 @@
+//! CPU kernels. Every kernel takes `(storage, layout)` operands and returns a new storage
+//! (or writes into a destination view). Dtype dispatch is written once, in `dispatch.rs`.
+#[macro_use]
+pub mod dispatch;
+pub mod arith;
+pub mod copy;
+pub mod elementwise;
+pub mod reduce;
+pub mod threads;
+
+pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};
+pub use layout::Layout;
+

@@ -1,0 +1,80 @@
+//! The thread pool and the grain size.
+//!
+//! Work below `GRAIN` elements runs on the calling thread: on a shared 2-vCPU machine a
+//! parallel region costs microseconds to milliseconds of wake-up, which only pays off for
+//! large buffers. `set_num_threads(1)` turns parallelism off entirely.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+pub const GRAIN: usize = 32768;
+
+static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
+static POOL: OnceLock<RwLock<Arc<rayon::ThreadPool>>> = OnceLock::new();
+
+fn build(n: usize) -> Arc<rayon::ThreadPool> {
+    Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("ember-{i}")).build().expect("thread pool"))
+}
+
+fn default_threads() -> usize {
+    std::env::var("EMBER_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or_else(|| std::env::var("OMP_NUM_THREADS").ok().and_then(|v| v.parse().ok()))
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .max(1)
+}
+
+pub fn get_num_threads() -> usize {
+    match NUM_THREADS.load(Ordering::Relaxed) {
+        0 => {
+            let n = default_threads();
+            NUM_THREADS.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
+    }
+}
+
+pub fn set_num_threads(n: usize) {
+    let n = n.max(1);
+    NUM_THREADS.store(n, Ordering::Relaxed);
+    if let Some(p) = POOL.get() {
+        *p.write().unwrap() = build(n);
+    }
+}
+
+fn pool() -> Arc<rayon::ThreadPool> {
+    POOL.get_or_init(|| RwLock::new(build(get_num_threads()))).read().unwrap().clone()
+}
+
+/// How many chunks to split `work` elements into (1 = run inline).
+pub fn chunks_for(work: usize) -> usize {
+    let t = get_num_threads();
+    if t <= 1 || work < 2 * GRAIN {
+        1
+    } else {
+        (work / GRAIN).min(t * 4).max(1)
+    }
+}
+
+/// Runs `f(chunk_index)` for `0..n` chunks, in parallel when `n > 1`.
+pub fn parallel_for(n: usize, f: impl Fn(usize) + Sync + Send) {
+    if n <= 1 {
+        if n == 1 {
+            f(0);
+        }
+        return;
+    }
+    pool().install(|| {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().for_each(|i| f(i));
+    });
+}
+
+/// Splits `0..len` into `n` near-equal ranges; returns range `i`.
+pub fn split_range(len: usize, n: usize, i: usize) -> (usize, usize) {
+    let base = len / n;
+    let extra = len % n;
+    let start = i * base + i.min(extra);
+    (start, start + base + usize::from(i < extra))
+}

@@ -1,0 +1,130 @@
+use crate::LayoutError;
+
+/// A strided view over a flat storage: sizes, strides (in elements) and a start offset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Layout {
+    pub sizes: Vec<usize>,
+    pub strides: Vec<isize>,
+    pub offset: usize,
+}
+
+/// Row-major strides: the last dim has stride 1; sizes `(D,H,W)` → `(H*W, W, 1)`.
+pub fn contiguous_strides(sizes: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; sizes.len()];
+    let mut acc = 1isize;
+    for (s, &n) in strides.iter_mut().zip(sizes).rev() {
+        *s = acc;
+        acc *= n.max(1) as isize;
+    }
+    strides
+}
+
+pub fn numel(sizes: &[usize]) -> usize {
+    sizes.iter().product()
+}
+
+/// Wraps a possibly negative dim into `[0, ndim)`. A 0-dim tensor accepts -1 and 0,
+/// as PyTorch does.
+pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize, LayoutError> {
+    let n = ndim.max(1) as i64;
+    if dim < -n || dim >= n {
+        return Err(LayoutError::DimOutOfRange { dim, ndim });
+    }
+    Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
+}
+
+impl Layout {
+    pub fn contiguous(sizes: &[usize]) -> Layout {
+        Layout { sizes: sizes.to_vec(), strides: contiguous_strides(sizes), offset: 0 }
+    }
+
+    pub fn new(sizes: Vec<usize>, strides: Vec<isize>, offset: usize) -> Layout {
+        debug_assert_eq!(sizes.len(), strides.len());
+        Layout { sizes, strides, offset }
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.sizes.len()
+    }
+
+    pub fn numel(&self) -> usize {
+        numel(&self.sizes)
+    }
+
+    /// PyTorch's rule: strides of size-1 dims don't matter; empty tensors are contiguous.
+    pub fn is_contiguous(&self) -> bool {
+        if self.numel() == 0 {
+            return true;
+        }
+        let mut expected = 1isize;
+        for (&n, &s) in self.sizes.iter().zip(&self.strides).rev() {
+            if n != 1 {
+                if s != expected {
+                    return false;
+                }
+                expected *= n as isize;
+            }
+        }
+        true
+    }
+
+    /// Row-major and covering a dense block that starts at `offset`.
+    pub fn contiguous_offset(&self) -> Option<usize> {
+        self.is_contiguous().then_some(self.offset)
+    }
+
+    /// Storage index of a logical multi-index.
+    pub fn offset_of(&self, index: &[usize]) -> usize {
+        let mut off = self.offset as isize;
+        for (&i, &s) in index.iter().zip(&self.strides) {
+            off += i as isize * s;
+        }
+        off as usize
+    }
+
+    /// Smallest and one-past-largest storage element touched (`None` when empty).
+    pub fn storage_span(&self) -> Option<(usize, usize)> {
+        if self.numel() == 0 {
+            return None;
+        }
+        let (mut lo, mut hi) = (self.offset as isize, self.offset as isize);
+        for (&n, &s) in self.sizes.iter().zip(&self.strides) {
+            let ext = (n as isize - 1) * s;
+            if ext < 0 {
+                lo += ext;
+            } else {
+                hi += ext;
+            }
+        }
+        Some((lo as usize, hi as usize + 1))
+    }
+
+    /// True when two different logical indices may map to one storage element.
+    /// Exact for stride 0 and for non-overlapping sorted strides; conservative otherwise.
+    pub fn has_internal_overlap(&self) -> bool {
+        let mut dims: Vec<(usize, usize)> = self
+            .sizes
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&n, _)| n > 1)
+            .map(|(&n, &s)| (n, s.unsigned_abs()))
+            .collect();
+        if dims.iter().any(|&(_, s)| s == 0) {
+            return true;
+        }
+        dims.sort_by_key(|&(_, s)| s);
+        let mut extent = 1usize; // elements spanned by the dims seen so far
+        for (n, s) in dims {
+            if s < extent {
+                return true;
+            }
+            extent = s * (n - 1) + extent;
+        }
+        false
+    }
+
+    /// True when no dim has stride 0 with size > 1.
+    pub fn is_expanded(&self) -> bool {
+        self.sizes.iter().zip(&self.strides).any(|(&n, &s)| n > 1 && s == 0)
+    }
+}

@@ -1,0 +1,17 @@
+//! Stride math only: no storage, no dtype, no I/O.
+//!
+//! A tensor's logical element `(i0, i1, …)` lives at
+//! `storage[offset + i0*stride0 + i1*stride1 + …]`, strides counted in elements.
+//! Example: sizes `(2,3,4)` row-major have strides `(12,4,1)`; element `[1,0,1]`
+//! lives at `12 + 0 + 1 = 13`.
+
+mod broadcast;
+mod coalesce;
+mod error;
+mod layout;
+mod view;
+
+pub use broadcast::{broadcast_shapes, broadcast_strides};
+pub use coalesce::{coalesce, StridedIter};
+pub use error::LayoutError;
+pub use layout::{contiguous_strides, numel, wrap_dim, Layout};

@@ -1,0 +1,116 @@
+use ember_layout::*;
+use proptest::prelude::*;
+
+fn shape() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(1usize..5, 0..5)
+}
+
+/// All storage offsets of a layout in logical row-major order, the slow obvious way.
+fn offsets(l: &Layout) -> Vec<usize> {
+    let mut out = vec![];
+    let n = l.numel();
+    for lin in 0..n {
+        let mut rem = lin;
+        let mut idx = vec![0; l.ndim()];
+        for d in (0..l.ndim()).rev() {
+            idx[d] = rem % l.sizes[d];
+            rem /= l.sizes[d];
+        }
+        out.push(l.offset_of(&idx));
+    }
+    out
+}
+
+#[test]
+fn worked_example() {
+    let l = Layout::contiguous(&[2, 3, 4]);
+    assert_eq!(l.strides, vec![12, 4, 1]);
+    assert_eq!(l.offset_of(&[1, 0, 1]), 13);
+}
+
+#[test]
+fn view_rules() {
+    let l = Layout::contiguous(&[2, 3, 4]);
+    assert_eq!(l.view(&[6, -1]).unwrap().strides, vec![4, 1]);
+    let t = l.transpose(0, 2).unwrap(); // sizes (4,3,2) strides (1,4,12)
+    assert!(matches!(t.view(&[-1]), Err(LayoutError::ViewStrides { .. })));
+    assert_eq!(t.view(&[4, 3, 1, 2]).unwrap().sizes, vec![4, 3, 1, 2]);
+    assert!(matches!(l.view(&[5, -1]), Err(LayoutError::InvalidShape { .. })));
+    assert!(matches!(l.view(&[-1, -1]), Err(LayoutError::MultipleInfer)));
+    assert_eq!(wrap_dim(2, 2), Err(LayoutError::DimOutOfRange { dim: 2, ndim: 2 }));
+    assert_eq!(wrap_dim(-1, 0), Ok(0));
+}
+
+#[test]
+fn overlap() {
+    let l = Layout::contiguous(&[3]);
+    assert!(l.expand(&[2, 3]).unwrap().has_internal_overlap());
+    assert!(!l.has_internal_overlap());
+    let w = Layout::contiguous(&[10]).unfold(0, 3, 1).unwrap();
+    assert!(w.has_internal_overlap());
+}
+
+proptest! {
+    #[test]
+    fn transpose_then_contiguous_view_matches_offsets(s in shape(), a in 0usize..5, b in 0usize..5) {
+        let l = Layout::contiguous(&s);
+        prop_assume!(a < s.len().max(1) && b < s.len().max(1));
+        let t = l.transpose(a as i64, b as i64).unwrap();
+        let mut o = offsets(&t);
+        o.sort();
+        prop_assert_eq!(o, (0..l.numel()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn view_preserves_element_order(s in shape(), perm_seed in any::<u64>(), split in 0usize..4) {
+        // Permute, then any view that succeeds must read the same offsets in the same order.
+        let l = Layout::contiguous(&s);
+        let mut dims: Vec<i64> = (0..s.len() as i64).collect();
+        let mut seed = perm_seed;
+        for i in (1..dims.len()).rev() { let j = (seed % (i as u64 + 1)) as usize; seed /= 7; dims.swap(i, j); }
+        let p = l.permute(&dims).unwrap();
+        let n = p.numel() as i64;
+        let target: Vec<i64> = if split == 0 || n == 0 { vec![n] } else { vec![-1, 1] };
+        if let Ok(v) = p.view(&target) {
+            prop_assert_eq!(offsets(&v), offsets(&p));
+        } else {
+            prop_assert!(!p.is_contiguous());
+        }
+        let flat = p.view(&[-1]);
+        prop_assert_eq!(flat.is_ok() || p.numel() <= 1, p.is_contiguous() || flat.is_ok());
+    }
+
+    #[test]
+    fn coalesce_and_iter_visit_same_offsets(s in shape(), a in 0usize..5, b in 0usize..5, start in 0usize..3) {
+        prop_assume!(a < s.len().max(1) && b < s.len().max(1));
+        let base = Layout::contiguous(&s).transpose(a as i64, b as i64).unwrap();
+        let l = if base.ndim() == 0 { base } else { base.slice(0, 0, i64::MAX, 1) };
+        let (cs, cst) = coalesce(&l.sizes, [&l.strides]);
+        let inner = *cs.last().unwrap();
+        let rows = cs.iter().product::<usize>() / inner.max(1);
+        let start = start.min(rows);
+        let mut got = vec![];
+        for [o] in StridedIter::new(&cs, &cst, [l.offset as isize], start, rows - start) {
+            for i in 0..inner { got.push((o + i as isize * cst.last().unwrap()[0]) as usize); }
+        }
+        let want = offsets(&l);
+        prop_assert_eq!(&got[..], &want[start * inner..]);
+    }
+
+    #[test]
+    fn broadcast_is_symmetric(a in shape(), b in shape()) {
+        prop_assert_eq!(broadcast_shapes(&a, &b).is_ok(), broadcast_shapes(&b, &a).is_ok());
+        if let Ok(s) = broadcast_shapes(&a, &b) {
+            prop_assert_eq!(s.clone(), broadcast_shapes(&b, &a).unwrap());
+            prop_assert_eq!(broadcast_strides(&a, &contiguous_strides(&a), &s).len(), s.len());
+        }
+    }
+
+    #[test]
+    fn slice_within_span(s in prop::collection::vec(1usize..6, 1..4), st in -6i64..6, en in -6i64..8, step in 1usize..4) {
+        let l = Layout::contiguous(&s).slice(0, st, en, step);
+        if let Some((lo, hi)) = l.storage_span() {
+            prop_assert!(hi <= Layout::contiguous(&s).numel() && lo <= hi);
+        }
+    }
+}

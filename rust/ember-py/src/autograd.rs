@@ -1,0 +1,390 @@
+//! Autograd from Python: requires_grad/grad/grad_fn, backward, autograd.grad, grad modes,
+//! graph nodes (`grad_fn` objects), hooks, and custom Functions' nodes.
+use crate::convert::tensor_of;
+use crate::error::{to_py, IntoPy};
+use crate::tensor::{wrap, PyTensor};
+use ember::autograd::{self, grad_mode, Node, SavedTensor};
+use ember::{Error, Tensor};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A `grad_fn` object: `AddBackward0`, `AccumulateGrad`, …
+#[pyclass(name = "Node", module = "ember.autograd.graph", frozen, weakref, dict)]
+pub struct PyNode {
+    pub n: Arc<Node>,
+}
+
+impl Drop for PyNode {
+    fn drop(&mut self) {
+        self.n.pyobj.store(0, Ordering::Relaxed);
+    }
+}
+
+pub fn wrap_node(py: Python<'_>, n: Arc<Node>) -> PyResult<Py<PyAny>> {
+    let p = n.pyobj.load(Ordering::Relaxed);
+    if p != 0 {
+        return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
+    }
+    let n2 = n.clone();
+    let obj = Py::new(py, PyNode { n })?;
+    n2.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    Ok(obj.into_any())
+}
+
+fn opt_list(py: Python<'_>, v: &[Option<Tensor>]) -> PyResult<Py<PyAny>> {
+    let items: Vec<Py<PyAny>> = v.iter().map(|g| g.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
+
+fn from_py_list(r: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
+    let mut out = vec![];
+    let items: Vec<Bound<'_, PyAny>> = if r.cast::<PyTensor>().is_ok() { vec![r.clone()] } else { r.try_iter()?.collect::<PyResult<_>>()? };
+    for it in items {
+        out.push(if it.is_none() { None } else { Some(tensor_of(&it)?) });
+    }
+    Ok(out)
+}
+
+fn py_err(e: PyErr) -> Error {
+    Python::attach(|py| {
+        // Keep the Python exception to re-raise it unchanged at the boundary.
+        let msg = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+        *LAST_PY_ERR.lock().unwrap() = Some(e);
+        Error::Runtime(msg)
+    })
+}
+
+static LAST_PY_ERR: std::sync::Mutex<Option<PyErr>> = std::sync::Mutex::new(None);
+
+/// Maps an engine error back to Python, re-raising a hook's own exception when it was one.
+fn engine_err(e: Error) -> PyErr {
+    LAST_PY_ERR.lock().unwrap().take().unwrap_or_else(|| to_py(e))
+}
+
+#[pymethods]
+impl PyNode {
+    fn name(&self) -> String {
+        self.n.name.clone()
+    }
+    fn __repr__(&self) -> String {
+        format!("<{} object at 0x{:x}>", self.n.name, Arc::as_ptr(&self.n) as usize)
+    }
+    #[getter]
+    fn __name__(&self) -> String {
+        self.n.name.clone()
+    }
+    #[getter]
+    fn next_functions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let items: Vec<Py<PyAny>> = self
+            .n
+            .next
+            .iter()
+            .map(|e| -> PyResult<Py<PyAny>> {
+                Ok(match e {
+                    Some(e) => PyTuple::new(py, [wrap_node(py, e.node.clone())?, e.input_nr.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
+                    None => PyTuple::new(py, [py.None(), 0i64.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(PyTuple::new(py, items)?.into_any().unbind())
+    }
+    #[getter]
+    fn variable(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.n.variable() {
+            Some(t) => wrap(py, t.clone()),
+            None => Err(pyo3::exceptions::PyAttributeError::new_err(format!("'{}' object has no attribute 'variable'", self.n.name))),
+        }
+    }
+    /// [(shape, dtype name, bytes)] of the tensors this node saved for backward.
+    fn _saved_tensors_info(&self) -> Vec<(Vec<usize>, String, usize)> {
+        self.n.saved_summary().into_iter().map(|(s, d, b)| (s, d.name().to_string(), b)).collect()
+    }
+    fn _sequence_nr(&self) -> u64 {
+        self.n.seq
+    }
+    fn _forward_trace(&self) -> Option<String> {
+        self.n.trace.lock().unwrap().clone()
+    }
+    /// `hook(grad_inputs, grad_outputs)` after the node runs; may return new grad_inputs.
+    fn register_hook(&self, hook: Py<PyAny>) {
+        self.n.hooks.lock().unwrap().push(Box::new(move |gin: &[Option<Tensor>], gout: &[Option<Tensor>]| {
+            Python::attach(|py| {
+                let r = hook.call1(py, (opt_list(py, gin)?, opt_list(py, gout)?))?;
+                if r.is_none(py) {
+                    Ok(None)
+                } else {
+                    Ok(Some(from_py_list(r.bind(py))?))
+                }
+            })
+            .map_err(py_err)
+        }));
+    }
+    /// `hook(grad_outputs)` before the node runs; may return new grad_outputs.
+    fn register_prehook(&self, hook: Py<PyAny>) {
+        self.n.pre_hooks.lock().unwrap().push(Box::new(move |gout: &[Option<Tensor>]| {
+            Python::attach(|py| {
+                let r = hook.call1(py, (opt_list(py, gout)?,))?;
+                if r.is_none(py) {
+                    Ok(None)
+                } else {
+                    Ok(Some(from_py_list(r.bind(py))?))
+                }
+            })
+            .map_err(py_err)
+        }));
+    }
+    fn __eq__(&self, o: &Bound<'_, PyAny>) -> bool {
+        o.cast::<PyNode>().is_ok_and(|o| Arc::ptr_eq(&o.get().n, &self.n))
+    }
+    fn __hash__(&self) -> usize {
+        Arc::as_ptr(&self.n) as usize
+    }
+}
+
+#[pymethods]
+impl PyTensor {
+    #[getter]
+    fn requires_grad(&self) -> bool {
+        self.t.requires_grad()
+    }
+    #[setter]
+    fn set_requires_grad(&self, v: bool) -> PyResult<()> {
+        self.t.set_requires_grad(v).py()
+    }
+    #[pyo3(signature = (requires_grad=true))]
+    fn requires_grad_(slf: &Bound<'_, Self>, requires_grad: bool) -> PyResult<Py<PyAny>> {
+        slf.get().t.set_requires_grad(requires_grad).py()?;
+        Ok(slf.clone().into_any().unbind())
+    }
+    #[getter]
+    fn grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if self.t.grad_fn().is_some() && !self.t.retains_grad() {
+            let w = py.import("warnings")?;
+            w.call_method1(
+                "warn",
+                ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",),
+            )?;
+        }
+        self.t.grad().map(|g| wrap(py, g)).transpose()
+    }
+    #[setter]
+    fn set_grad(&self, g: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let g = match g {
+            Some(g) if !g.is_none() => Some(tensor_of(g)?),
+            _ => None,
+        };
+        if let Some(g) = &g {
+            if g.shape() != self.t.shape() {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "assigned grad has data of a different size: grad shape {:?} but tensor shape {:?}",
+                    g.shape(),
+                    self.t.shape()
+                )));
+            }
+        }
+        self.t.set_grad(g);
+        Ok(())
+    }
+    #[getter]
+    fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.t.grad_fn().map(|n| wrap_node(py, n)).transpose()
+    }
+    #[getter]
+    fn is_leaf(&self) -> bool {
+        self.t.is_leaf()
+    }
+    #[getter]
+    fn retains_grad(&self) -> bool {
+        self.t.retains_grad()
+    }
+    fn retain_grad(&self) -> PyResult<()> {
+        self.t.retain_grad().py()
+    }
+    #[getter]
+    fn output_nr(&self) -> usize {
+        self.t.output_nr()
+    }
+    #[getter]
+    fn _param_name(&self) -> Option<String> {
+        self.t.name()
+    }
+    #[setter]
+    fn set__param_name(&self, n: Option<String>) {
+        self.t.set_name(n)
+    }
+    /// `hook(grad)` when this tensor's gradient is computed; may return a replacement.
+    /// Returns a handle whose `remove()` is managed on the Python side.
+    fn _register_hook(&self, hook: Py<PyAny>) -> PyResult<()> {
+        self.t
+            .register_hook(Box::new(move |g: &Tensor| {
+                Python::attach(|py| {
+                    let r = hook.call1(py, (wrap(py, g.clone())?,))?;
+                    if r.is_none(py) {
+                        Ok(None)
+                    } else {
+                        Ok(Some(tensor_of(r.bind(py))?))
+                    }
+                })
+                .map_err(py_err)
+            }))
+            .py()
+    }
+}
+
+fn pairs(outputs: &Bound<'_, PyAny>, grads: &Bound<'_, PyAny>) -> PyResult<Vec<(Tensor, Tensor)>> {
+    let outs = from_py_list(outputs)?;
+    let gs = if grads.is_none() { vec![None; outs.len()] } else { from_py_list(grads)? };
+    if gs.len() != outs.len() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "grad can be implicitly created only for scalar outputs (got {} gradients for {} outputs)",
+            gs.len(),
+            outs.len()
+        )));
+    }
+    let mut out = vec![];
+    for (o, g) in outs.into_iter().zip(gs) {
+        let o = o.ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("outputs must be tensors"))?;
+        let g = match g {
+            Some(g) => {
+                if g.shape() != o.shape() {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "Mismatch in shape: grad_output[0] has a shape of {:?} and output[0] has a shape of {:?}.",
+                        g.shape(),
+                        o.shape()
+                    )));
+                }
+                g
+            }
+            None => {
+                if o.numel() != 1 {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err("grad can be implicitly created only for scalar outputs"));
+                }
+                if !o.requires_grad() {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "element 0 of tensors does not require grad and does not have a grad_fn",
+                    ));
+                }
+                Tensor::ones(o.shape(), o.dtype()).py()?
+            }
+        };
+        out.push((o, g));
+    }
+    Ok(out)
+}
+
+#[pyfunction]
+#[pyo3(signature = (tensors, grad_tensors=None, retain_graph=None, create_graph=false, inputs=None))]
+fn _backward(
+    tensors: &Bound<'_, PyAny>,
+    grad_tensors: Option<&Bound<'_, PyAny>>,
+    retain_graph: Option<bool>,
+    create_graph: bool,
+    inputs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let py = tensors.py();
+    let roots = pairs(tensors, grad_tensors.unwrap_or(&py.None().into_bound(py)))?;
+    let ins: Vec<Tensor> = match inputs {
+        Some(i) if !i.is_none() => from_py_list(i)?.into_iter().flatten().collect(),
+        _ => vec![],
+    };
+    autograd::backward(&roots, &ins, retain_graph.unwrap_or(create_graph), create_graph).map_err(engine_err)
+}
+
+#[pyfunction]
+#[pyo3(signature = (outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=false, allow_unused=false))]
+fn _grad(
+    py: Python<'_>,
+    outputs: &Bound<'_, PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    grad_outputs: Option<&Bound<'_, PyAny>>,
+    retain_graph: Option<bool>,
+    create_graph: bool,
+    allow_unused: bool,
+) -> PyResult<Py<PyAny>> {
+    let roots = pairs(outputs, grad_outputs.unwrap_or(&py.None().into_bound(py)))?;
+    let ins: Vec<Tensor> = from_py_list(inputs)?.into_iter().flatten().collect();
+    let got = autograd::grad(&roots, &ins, retain_graph.unwrap_or(create_graph), create_graph, allow_unused).map_err(engine_err)?;
+    opt_list(py, &got)
+}
+
+/// Attaches a custom Function's node: `backward(*grads)` is a Python callable returning
+/// one gradient (or None) per input in `inputs`.
+#[pyfunction]
+fn _record_function(name: String, inputs: &Bound<'_, PyList>, outputs: &Bound<'_, PyList>, saved: &Bound<'_, PyList>, backward: Py<PyAny>) -> PyResult<()> {
+    let ins: Vec<Tensor> = inputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
+    let outs: Vec<Tensor> = outputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
+    let sv: Vec<SavedTensor> = saved.iter().map(|i| tensor_of(&i).map(|t| SavedTensor::input(&t))).collect::<PyResult<_>>()?;
+    let n_in = ins.len();
+    let f = move |g: &[Option<Tensor>]| -> ember::Result<Vec<Option<Tensor>>> {
+        Python::attach(|py| {
+            let args: Vec<Py<PyAny>> = g.iter().map(|t| t.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
+            let r = backward.call1(py, PyTuple::new(py, args)?)?;
+            let mut v = from_py_list(r.bind(py))?;
+            v.resize(n_in, None);
+            Ok(v)
+        })
+        .map_err(py_err)
+    };
+    let in_refs: Vec<&Tensor> = ins.iter().collect();
+    let out_refs: Vec<&Tensor> = outs.iter().collect();
+    autograd::record_dyn(name, &in_refs, &out_refs, Box::new(f), sv);
+    Ok(())
+}
+
+#[pyfunction]
+fn is_grad_enabled() -> bool {
+    grad_mode::is_enabled()
+}
+#[pyfunction]
+fn _set_grad_enabled(on: bool) -> bool {
+    grad_mode::set_enabled(on)
+}
+#[pyfunction]
+fn is_inference_mode_enabled() -> bool {
+    grad_mode::is_inference()
+}
+#[pyfunction]
+fn _set_inference_mode(on: bool) -> bool {
+    grad_mode::set_inference(on)
+}
+#[pyfunction]
+fn is_anomaly_enabled() -> bool {
+    grad_mode::anomaly().0
+}
+#[pyfunction]
+fn is_anomaly_check_nan_enabled() -> bool {
+    grad_mode::anomaly().1
+}
+#[pyfunction]
+#[pyo3(signature = (on, check_nan=true))]
+fn _set_anomaly(on: bool, check_nan: bool) -> (bool, bool) {
+    grad_mode::set_anomaly(on, check_nan)
+}
+
+fn python_stack() -> Option<String> {
+    Python::attach(|py| {
+        let tb = py.import("traceback").ok()?;
+        let lines = tb.call_method0("format_stack").ok()?;
+        let v: Vec<String> = lines.extract().ok()?;
+        // Drop ember's own frames at the end of the stack.
+        let v: Vec<String> = v.into_iter().filter(|l| !l.contains("/ember/")).collect();
+        Some(v.join(""))
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let _ = ember::autograd::engine::TRACE_HOOK.set(python_stack);
+    m.add_function(wrap_pyfunction!(_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(_grad, m)?)?;
+    m.add_function(wrap_pyfunction!(_record_function, m)?)?;
+    m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(is_inference_mode_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_inference_mode, m)?)?;
+    m.add_function(wrap_pyfunction!(is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(is_anomaly_check_nan_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_anomaly, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Python values → ember values: dtypes, shapes, dims, scalars, nested data.
+use crate::dtype::PyDType;
+use crate::error::IntoPy;
+use crate::tensor::PyTensor;
+use ember::promote::{default_dtype, Arg};
+use ember::{DType, Scalar, Tensor};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
+
+/// A dtype from an `ember.dtype`, or Python's `float`/`int`/`bool` types.
+pub fn dtype(o: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
+    let Some(o) = o else { return Ok(None) };
+    if o.is_none() {
+        return Ok(None);
+    }
+    if let Ok(d) = o.cast::<PyDType>() {
+        return Ok(Some(d.get().d));
+    }
+    let py = o.py();
+    if o.is(py.get_type::<PyFloat>()) {
+        return Ok(Some(DType::F64));
+    }
+    if o.is(py.get_type::<PyBool>()) {
+        return Ok(Some(DType::Bool));
+    }
+    if o.is(py.get_type::<PyInt>()) {
+        return Ok(Some(DType::I64));
+    }
+    // numpy dtypes and anything else with a recognisable name
+    if let Ok(name) = o.getattr("name").and_then(|n| n.extract::<String>()) {
+        if let Some(d) = DType::from_name(&name) {
+            return Ok(Some(d));
+        }
+    }
+    Err(PyTypeError::new_err(format!("dtype must be an ember.dtype (e.g. ember.float32), got {}", o.repr()?)))
+}
+
+pub fn py_dtype(d: DType) -> PyDType {
+    PyDType { d }
+}
+
+/// A shape from `f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(ember.Size(...))`.
+pub fn shape_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
+    if args.len() == 1 {
+        let a = args.get_item(0)?;
+        if !a.is_instance_of::<PyInt>() {
+            return int_list(&a);
+        }
+    }
+    int_list(args.as_any())
+}
+
+/// A list of ints from a tuple/list/Size (or a single int).
+pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
+    if let Ok(i) = o.extract::<i64>() {
+        if !o.is_instance_of::<PyFloat>() {
+            return Ok(vec![i]);
+        }
+    }
+    if let Ok(seq) = o.cast::<PySequence>() {
+        let mut out = Vec::with_capacity(seq.len()?);
+        for item in seq.try_iter()? {
+            let item = item?;
+            if item.is_instance_of::<PyFloat>() {
+                return Err(PyTypeError::new_err(format!("expected a sequence of integers but got a float ({})", item.repr()?)));
+            }
+            out.push(index_value(&item)?);
+        }
+        return Ok(out);
+    }
+    Err(PyTypeError::new_err(format!("expected a tuple of ints, got {}", o.get_type().name()?)))
+}
+
+/// An int from a Python int, a one-element integer tensor, or anything with `__index__`.
+pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if let Ok(t) = o.cast::<PyTensor>() {
+        return match t.get().t.item().py()? {
+            Scalar::Int(i) => Ok(i),
+            Scalar::Bool(b) => Ok(b as i64),
+            Scalar::Float(_) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
+        };
+    }
+    o.extract::<i64>()
+}
+
+pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
+    v.iter()
+        .map(|&x| {
+            if x < 0 {
+                Err(PyValueError::new_err(format!("{what}: negative dimension {x}")))
+            } else {
+                Ok(x as usize)
+            }
+        })
+        .collect()
+}
+
+/// A Python number as a Scalar (bool before int: bool is an int subclass).
+pub fn scalar(o: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    if o.is_instance_of::<PyBool>() {
+        return Ok(Some(Scalar::Bool(o.extract()?)));
+    }
+    if o.is_instance_of::<PyInt>() {
+        return Ok(Some(match o.extract::<i64>() {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::Float(o.extract::<f64>()?),
+        }));
+    }
+    if o.is_instance_of::<PyFloat>() {
+        return Ok(Some(Scalar::Float(o.extract()?)));
+    }
+    // numpy scalars
+    let ty = o.get_type();
+    let module = ty.getattr("__module__").ok().and_then(|m| m.extract::<String>().ok()).unwrap_or_default();
+    if module == "numpy" {
+        let name: String = ty.name()?.extract()?;
+        if name.starts_with("float") {
+            return Ok(Some(Scalar::Float(o.extract()?)));
+        }
+        if name.starts_with("int") || name.starts_with("uint") {
+            return Ok(Some(Scalar::Int(o.call_method0("__int__")?.extract()?)));
+        }
+        if name == "bool" || name == "bool_" {
+            return Ok(Some(Scalar::Bool(o.call_method0("__bool__")?.extract()?)));
+        }
+    }
+    Ok(None)
+}
+
+/// A tensor or a Python number.
+pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
+    if let Ok(t) = o.cast::<PyTensor>() {
+        return Ok(Arg::T(t.get().t.clone()));
+    }
+    if let Some(s) = scalar(o)? {
+        return Ok(Arg::S(s));
+    }
+    Err(PyTypeError::new_err(format!("expected a Tensor or a number, but got {}", o.get_type().name()?)))
+}
+
+/// `arg`, but returns None for unsupported types (binary dunders return NotImplemented).
+pub fn try_arg(o: &Bound<'_, PyAny>) -> Option<Arg> {
+    arg(o).ok()
+}
+
+pub fn tensor_of(o: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    if let Ok(t) = o.cast::<PyTensor>() {
+        return Ok(t.get().t.clone());
+    }
+    Err(PyTypeError::new_err(format!("expected a Tensor, but got {}", o.get_type().name()?)))
+}
+
+/// Nested Python data (lists/tuples of numbers or tensors) → (values, shape, inferred dtype).
+pub fn nested(o: &Bound<'_, PyAny>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)> {
+    let mut vals = Vec::new();
+    let mut shape: Option<Vec<usize>> = None;
+    let mut kind = DType::Bool;
+    let mut any = false;
+    walk(o, 0, &mut vec![], &mut shape, &mut vals, &mut kind, &mut any)?;
+    let dt = if any { if kind == DType::F32 { default_dtype() } else { kind } } else { default_dtype() };
+    Ok((vals, shape.unwrap_or_default(), dt))
+}
+
+fn walk(
+    o: &Bound<'_, PyAny>,
+    depth: usize,
+    cur: &mut Vec<usize>,
+    shape: &mut Option<Vec<usize>>,
+    vals: &mut Vec<Scalar>,
+    kind: &mut DType,
+    any: &mut bool,
+) -> PyResult<()> {
+    if let Some(s) = scalar(o)? {
+        let k = match s {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::Int(_) => DType::I64,
+            Scalar::Float(_) => DType::F32,
+        };
+        *kind = if *any { (*kind).max(k) } else { k };
+        *any = true;
+        return leaf(cur, shape, vals, s);
+    }
+    if let Ok(t) = o.cast::<PyTensor>() {
+        let t = &t.get().t;
+        if t.ndim() == 0 {
+            let s = t.item().py()?;
+            let k = if t.dtype().is_float() { DType::F32 } else if t.dtype() == DType::Bool { DType::Bool } else { DType::I64 };
+            *kind = if *any { (*kind).max(k) } else { k };
+            *any = true;
+            return leaf(cur, shape, vals, s);
+        }
+        let list = o.call_method0("tolist")?;
+        return walk(&list, depth, cur, shape, vals, kind, any);
+    }
+    if o.hasattr("__array_interface__")? && !o.is_instance_of::<PyList>() && !o.is_instance_of::<PyTuple>() {
+        let list = o.call_method0("tolist")?;
+        return walk(&list, depth, cur, shape, vals, kind, any);
+    }
+    let seq = o.cast::<PySequence>().map_err(|_| {
+        PyTypeError::new_err(format!("Could not infer dtype of {}", o.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
+    })?;
+    let n = seq.len()?;
+    cur.push(n);
+    if let Some(s) = shape.as_ref() {
+        if s.len() < cur.len() || s[cur.len() - 1] != n {
+            return Err(PyValueError::new_err(format!(
+                "expected sequence of length {} at dim {} (got {n})",
+                s.get(cur.len() - 1).copied().unwrap_or(0),
+                cur.len() - 1
+            )));
+        }
+    }
+    if n == 0 && shape.is_none() {
+        *shape = Some(cur.clone());
+    }
+    for item in seq.try_iter()? {
+        walk(&item?, depth + 1, cur, shape, vals, kind, any)?;
+    }
+    cur.pop();
+    Ok(())
+}
+
+fn leaf(cur: &[usize], shape: &mut Option<Vec<usize>>, vals: &mut Vec<Scalar>, s: Scalar) -> PyResult<()> {
+    match shape {
+        None => *shape = Some(cur.to_vec()),
+        Some(sh) if sh.as_slice() != cur => {
+            return Err(PyValueError::new_err(format!("expected sequence of length {} at dim {} (got a number)", sh.len(), cur.len())))
+        }
+        _ => {}
+    }
+    vals.push(s);
+    Ok(())
+}

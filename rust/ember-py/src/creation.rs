@@ -1,0 +1,240 @@
+//! Creation primitives; `ember/_creation.py` parses PyTorch's signatures around them.
+use crate::convert::{self, usizes};
+use crate::error::IntoPy;
+use crate::tensor::{run, wrap, PyTensor};
+use ember::random::{with_default, Generator};
+use ember::{DType, Element, Scalar, Tensor};
+use pyo3::prelude::*;
+use std::sync::Mutex;
+
+#[pyclass(name = "Generator", module = "ember", frozen)]
+pub struct PyGenerator {
+    pub g: Mutex<Generator>,
+}
+
+#[pymethods]
+impl PyGenerator {
+    #[new]
+    #[pyo3(signature = (device=None))]
+    fn new(device: Option<&Bound<'_, PyAny>>) -> Self {
+        let _ = device;
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        PyGenerator { g: Mutex::new(Generator::new(seed)) }
+    }
+    fn manual_seed(slf: &Bound<'_, Self>, seed: i64) -> Py<PyAny> {
+        *slf.get().g.lock().unwrap() = Generator::new(seed as u64);
+        slf.clone().into_any().unbind()
+    }
+    fn initial_seed(&self) -> u64 {
+        self.g.lock().unwrap().seed()
+    }
+    fn seed(&self) -> u64 {
+        let s = self.g.lock().unwrap().next_u64() >> 1;
+        *self.g.lock().unwrap() = Generator::new(s);
+        s
+    }
+    fn get_state(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let bytes = self.g.lock().unwrap().state();
+        wrap(py, Tensor::from_vec(bytes.clone(), &[bytes.len()]).py()?)
+    }
+    fn set_state(&self, state: &Bound<'_, PyTensor>) -> PyResult<()> {
+        let b = state.get().t.to_vec::<u8>().py()?;
+        if !self.g.lock().unwrap().set_state(&b) {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("Generator.set_state: expected a 40-byte uint8 state tensor from get_state()"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` with the given generator, or the default one.
+fn with_gen<R>(g: Option<&Bound<'_, PyGenerator>>, f: impl FnOnce(&mut Generator) -> R) -> R {
+    match g {
+        Some(g) => f(&mut g.get().g.lock().unwrap()),
+        None => with_default(f),
+    }
+}
+
+fn fill_with(shape: &[usize], dtype: DType, mut next: impl FnMut() -> f64) -> ember::Result<Tensor> {
+    let t = Tensor::empty(shape, dtype)?;
+    ember::cpu::with_dtype!(dtype, T => {
+        let p = t.storage().ptr() as *mut T;
+        for i in 0..t.numel() {
+            unsafe { *p.add(i) = T::from_f64(next()) };
+        }
+    });
+    Ok(t)
+}
+
+#[pyfunction]
+#[pyo3(signature = (data, dtype=None))]
+fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    let want = convert::dtype(dtype)?;
+    if let Ok(t) = data.cast::<PyTensor>() {
+        let t = &t.get().t;
+        return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
+    }
+    let (vals, shape, inferred) = convert::nested(data)?;
+    wrap(py, Tensor::from_scalars(&vals, &shape, want.unwrap_or(inferred)).py()?)
+}
+
+#[pyfunction]
+fn _full(py: Python<'_>, shape: Vec<i64>, value: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let s = usizes(&shape, "full")?;
+    let v = crate::tensor::scalar_value(value)?;
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    wrap(py, run(py, s.iter().product(), || Tensor::full(&s, v, d))?)
+}
+
+#[pyfunction]
+fn _zeros(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let s = usizes(&shape, "zeros")?;
+    wrap(py, Tensor::zeros(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+}
+
+#[pyfunction]
+fn _empty(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let s = usizes(&shape, "empty")?;
+    wrap(py, Tensor::empty(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+}
+
+#[pyfunction]
+fn _arange(py: Python<'_>, start: &Bound<'_, PyAny>, end: &Bound<'_, PyAny>, step: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let v = |o: &Bound<'_, PyAny>| crate::tensor::scalar_value(o);
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    wrap(py, Tensor::arange(v(start)?, v(end)?, v(step)?, d).py()?)
+}
+
+#[pyfunction]
+fn _linspace(py: Python<'_>, start: f64, end: f64, steps: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    wrap(py, Tensor::linspace(start, end, steps, convert::dtype(Some(dtype))?.unwrap()).py()?)
+}
+
+#[pyfunction]
+fn _eye(py: Python<'_>, n: usize, m: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    wrap(py, Tensor::eye(n, m, convert::dtype(Some(dtype))?.unwrap()).py()?)
+}
+
+/// Uniform [low, high) floats.
+#[pyfunction]
+#[pyo3(signature = (shape, dtype, low=0.0, high=1.0, generator=None))]
+fn _uniform(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, low: f64, high: f64, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+    let s = usizes(&shape, "rand")?;
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    let t = with_gen(generator, |g| fill_with(&s, d, || low + (high - low) * g.uniform())).py()?;
+    wrap(py, t)
+}
+
+#[pyfunction]
+#[pyo3(signature = (shape, dtype, mean=0.0, std=1.0, generator=None))]
+fn _normal(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, mean: f64, std: f64, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+    let s = usizes(&shape, "randn")?;
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    let t = with_gen(generator, |g| fill_with(&s, d, || mean + std * g.normal())).py()?;
+    wrap(py, t)
+}
+
+#[pyfunction]
+#[pyo3(signature = (low, high, shape, dtype, generator=None))]
+fn _randint(py: Python<'_>, low: i64, high: i64, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+    if high <= low {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")));
+    }
+    let s = usizes(&shape, "randint")?;
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    let t = Tensor::empty(&s, d).py()?;
+    with_gen(generator, |g| {
+        ember::cpu::with_dtype!(d, T => {
+            let p = t.storage().ptr() as *mut T;
+            for i in 0..t.numel() {
+                unsafe { *p.add(i) = T::from_i64(low + g.below((high - low) as u64) as i64) };
+            }
+        })
+    });
+    wrap(py, t)
+}
+
+#[pyfunction]
+#[pyo3(signature = (n, dtype, generator=None))]
+fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+    let mut v: Vec<i64> = (0..n as i64).collect();
+    with_gen(generator, |g| {
+        for i in (1..n).rev() {
+            let j = g.below(i as u64 + 1) as usize;
+            v.swap(i, j);
+        }
+    });
+    let t = Tensor::from_vec(v, &[n]).py()?;
+    let d = convert::dtype(Some(dtype))?.unwrap();
+    wrap(py, t.to_dtype(d).py()?)
+}
+
+/// Draws 0/1 with probabilities `p` (same shape as p).
+#[pyfunction]
+#[pyo3(signature = (p, generator=None))]
+fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+    let pt = &p.get().t;
+    let probs = pt.to_vec::<f64>().py()?;
+    if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));
+    }
+    let vals: Vec<Scalar> = with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
+    let d = if pt.dtype().is_float() { pt.dtype() } else { ember::promote::default_dtype() };
+    wrap(py, Tensor::from_scalars(&vals, pt.shape(), d).py()?)
+}
+
+#[pyfunction]
+fn manual_seed(seed: i64) {
+    ember::random::manual_seed(seed as u64);
+}
+
+#[pyfunction]
+fn initial_seed() -> u64 {
+    with_default(|g| g.seed())
+}
+
+#[pyfunction]
+fn get_default_dtype() -> crate::dtype::PyDType {
+    convert::py_dtype(ember::promote::default_dtype())
+}
+
+#[pyfunction]
+fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
+    let d = convert::dtype(Some(d))?.ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("set_default_dtype expects a dtype"))?;
+    ember::promote::set_default_dtype(d).py()
+}
+
+#[pyfunction]
+fn get_num_threads() -> usize {
+    ember::cpu::threads::get_num_threads()
+}
+
+#[pyfunction]
+fn set_num_threads(n: usize) -> PyResult<()> {
+    if n == 0 {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err("set_num_threads expects a positive integer"));
+    }
+    ember::cpu::threads::set_num_threads(n);
+    Ok(())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(_full, m)?)?;
+    m.add_function(wrap_pyfunction!(_zeros, m)?)?;
+    m.add_function(wrap_pyfunction!(_empty, m)?)?;
+    m.add_function(wrap_pyfunction!(_arange, m)?)?;
+    m.add_function(wrap_pyfunction!(_linspace, m)?)?;
+    m.add_function(wrap_pyfunction!(_eye, m)?)?;
+    m.add_function(wrap_pyfunction!(_uniform, m)?)?;
+    m.add_function(wrap_pyfunction!(_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(_randint, m)?)?;
+    m.add_function(wrap_pyfunction!(_randperm, m)?)?;
+    m.add_function(wrap_pyfunction!(_bernoulli, m)?)?;
+    m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(initial_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,565 @@
+//! `ember.Tensor`, the native class: geometry, conversions, views, indexing.
+use crate::convert::{self, index_value, int_list, py_dtype, shape_args};
+use crate::error::IntoPy;
+use ember::{DType, Scalar, Storage, Tensor};
+use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyEllipsis, PyList, PySlice, PyTuple};
+use std::sync::atomic::Ordering;
+
+#[pyclass(name = "Tensor", module = "ember", subclass, frozen, weakref, dict)]
+pub struct PyTensor {
+    pub t: Tensor,
+}
+
+impl Drop for PyTensor {
+    fn drop(&mut self) {
+        // The Python object is going away: forget it, so `wrap` makes a new one.
+        self.t.0.pyobj.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The Python object for `t`: the existing one when it is alive (keeping identity and
+/// subclass, e.g. a Parameter), else a new `ember.Tensor`.
+pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    let p = t.0.pyobj.load(Ordering::Relaxed);
+    if p != 0 {
+        return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
+    }
+    let impl_ = t.0.clone();
+    let obj = Py::new(py, PyTensor { t })?;
+    impl_.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    Ok(obj.into_any())
+}
+
+pub fn wrap_all(py: Python<'_>, ts: Vec<Tensor>) -> PyResult<Py<PyAny>> {
+    let items: Vec<Py<PyAny>> = ts.into_iter().map(|t| wrap(py, t)).collect::<PyResult<_>>()?;
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
+}
+
+/// Runs `f` with the GIL released when the work is big enough to matter.
+pub fn run<T: Send>(py: Python<'_>, work: usize, f: impl FnOnce() -> ember::Result<T> + Send) -> PyResult<T> {
+    if work >= 1 << 16 {
+        py.detach(f).py()
+    } else {
+        f().py()
+    }
+}
+
+/// The `untyped_storage()` handle.
+#[pyclass(name = "UntypedStorage", module = "ember", frozen)]
+pub struct PyStorage {
+    pub s: Storage,
+}
+
+#[pymethods]
+impl PyStorage {
+    fn data_ptr(&self) -> usize {
+        self.s.ptr() as usize
+    }
+    fn nbytes(&self) -> usize {
+        self.s.nbytes()
+    }
+    fn size(&self) -> usize {
+        self.s.nbytes()
+    }
+    fn __len__(&self) -> usize {
+        self.s.nbytes()
+    }
+    fn element_size(&self) -> usize {
+        1
+    }
+    #[getter]
+    fn device(&self) -> crate::dtype::PyDevice {
+        crate::dtype::PyDevice { kind: "cpu".into(), index: None }
+    }
+    /// How many handles (tensors, views, saved copies) share this storage.
+    fn _use_count(&self) -> usize {
+        self.s.handle_count() - 1
+    }
+    fn _version(&self) -> u64 {
+        self.s.version()
+    }
+    fn _origin(&self) -> String {
+        self.s.origin()
+    }
+    fn __repr__(&self) -> String {
+        format!("<ember.UntypedStorage of {} bytes at 0x{:x}>", self.s.nbytes(), self.s.ptr() as usize)
+    }
+    fn __eq__(&self, o: &Bound<'_, PyAny>) -> bool {
+        o.cast::<PyStorage>().is_ok_and(|o| o.get().s.same(&self.s))
+    }
+    fn __hash__(&self) -> usize {
+        self.s.ptr() as usize
+    }
+}
+
+enum Idx {
+    Int(i64),
+    Slice(i64, i64, i64),
+    None,
+    Ellipsis,
+}
+
+/// Parses a basic index (ints, slices, None, Ellipsis); `None` when it holds an advanced
+/// part (tensors, lists, bools), which Python-side indexing handles.
+fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
+    let items: Vec<Bound<'_, PyAny>> = match idx.cast::<PyTuple>() {
+        Ok(t) => t.iter().collect(),
+        Err(_) => vec![idx.clone()],
+    };
+    let mut out = vec![];
+    for it in items {
+        if it.is_none() {
+            out.push(Idx::None);
+        } else if it.is_instance_of::<PyEllipsis>() {
+            out.push(Idx::Ellipsis);
+        } else if let Ok(s) = it.cast::<PySlice>() {
+            let get = |name: &str, dflt: i64| -> PyResult<i64> {
+                let v = s.getattr(name)?;
+                if v.is_none() {
+                    Ok(dflt)
+                } else {
+                    index_value(&v)
+                }
+            };
+            let step = get("step", 1)?;
+            if step <= 0 {
+                return Err(PyValueError::new_err(if step == 0 { "slice step cannot be zero" } else { "step must be greater than zero" }));
+            }
+            out.push(Idx::Slice(get("start", 0)?, get("stop", i64::MAX)?, step));
+        } else if it.is_instance_of::<pyo3::types::PyBool>() {
+            return Ok(None);
+        } else if let Ok(t) = it.cast::<PyTensor>() {
+            let t = &t.get().t;
+            if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
+                out.push(Idx::Int(index_value(&it)?));
+            } else {
+                return Ok(None);
+            }
+        } else if let Ok(i) = it.extract::<i64>() {
+            out.push(Idx::Int(i));
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Applies a basic index as a chain of views.
+fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
+    let consumed = idx.iter().filter(|i| matches!(i, Idx::Int(_) | Idx::Slice(..))).count();
+    if idx.iter().filter(|i| matches!(i, Idx::Ellipsis)).count() > 1 {
+        return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
+    }
+    if t.ndim() == 0 && consumed > 0 {
+        return Err(PyIndexError::new_err(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number",
+        ));
+    }
+    if consumed > t.ndim() {
+        return Err(PyIndexError::new_err(format!("too many indices for tensor of dimension {}", t.ndim())));
+    }
+    let mut cur = t.clone();
+    let mut dim: i64 = 0;
+    for i in idx {
+        match i {
+            Idx::Int(k) => {
+                let size = cur.shape()[dim as usize] as i64;
+                if k >= size || k < -size {
+                    return Err(PyIndexError::new_err(format!("index {k} is out of bounds for dimension {dim} with size {size}")));
+                }
+                cur = cur.select(dim, k).py()?;
+            }
+            Idx::Slice(s, e, st) => {
+                cur = cur.slice(dim, s, e, st).py()?;
+                dim += 1;
+            }
+            Idx::None => {
+                cur = cur.unsqueeze(dim).py()?;
+                dim += 1;
+            }
+            Idx::Ellipsis => dim += (t.ndim() - consumed) as i64,
+        }
+    }
+    Ok(cur)
+}
+
+fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
+    let to_py = |s: Scalar| -> PyResult<Py<PyAny>> {
+        Ok(match s {
+            Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
+            Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+            Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+        })
+    };
+    if t.ndim() == 0 {
+        return to_py(t.item().py()?);
+    }
+    let vals: Vec<Scalar> = if t.dtype().is_float() {
+        t.to_vec::<f64>().py()?.into_iter().map(Scalar::Float).collect()
+    } else if t.dtype() == DType::Bool {
+        t.to_vec::<bool>().py()?.into_iter().map(Scalar::Bool).collect()
+    } else {
+        t.to_vec::<i64>().py()?.into_iter().map(Scalar::Int).collect()
+    };
+    fn build(py: Python<'_>, shape: &[usize], vals: &[Scalar], f: &dyn Fn(Scalar) -> PyResult<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let n = shape[0];
+        if shape.len() == 1 {
+            let items: Vec<Py<PyAny>> = vals.iter().map(|&v| f(v)).collect::<PyResult<_>>()?;
+            return Ok(PyList::new(py, items)?.into_any().unbind());
+        }
+        let step: usize = shape[1..].iter().product();
+        let items: Vec<Py<PyAny>> = (0..n).map(|i| build(py, &shape[1..], &vals[i * step..(i + 1) * step], f)).collect::<PyResult<_>>()?;
+        Ok(PyList::new(py, items)?.into_any().unbind())
+    }
+    build(py, t.shape(), &vals, &to_py)
+}
+
+fn one_element(t: &Tensor, what: &str) -> PyResult<Scalar> {
+    if t.numel() != 1 {
+        return Err(PyRuntimeError::new_err(if what == "bool" {
+            "Boolean value of Tensor with more than one value is ambiguous".to_string()
+        } else {
+            format!("only one element tensors can be converted to Python scalars (this one has {} elements)", t.numel())
+        }));
+    }
+    t.item().py()
+}
+
+#[pymethods]
+impl PyTensor {
+    #[new]
+    #[pyo3(signature = (*args))]
+    fn py_new(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        // `Tensor(data)` copies data as float; `Tensor(2, 3)` / `Tensor()` allocate.
+        let dt = ember::promote::default_dtype();
+        if args.len() == 1 {
+            let a = args.get_item(0)?;
+            if let Ok(t) = a.cast::<PyTensor>() {
+                return Ok(PyTensor { t: t.get().t.detach() });
+            }
+            if a.cast::<pyo3::types::PySequence>().is_ok() {
+                let (vals, shape, _) = convert::nested(&a)?;
+                return Ok(PyTensor { t: Tensor::from_scalars(&vals, &shape, dt).py()? });
+            }
+        }
+        let shape = convert::usizes(&shape_args(args)?, "Tensor")?;
+        Ok(PyTensor { t: Tensor::zeros(&shape, dt).py()? })
+    }
+
+    // ---- geometry ----
+    #[getter]
+    fn _shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.t.shape())
+    }
+    #[pyo3(signature = (dim=None))]
+    fn stride<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
+        match dim {
+            Some(d) => {
+                let d = ember::layout::wrap_dim(d, self.t.ndim()).map_err(ember::Error::from).py()?;
+                Ok(self.t.strides().get(d).copied().unwrap_or(1).into_pyobject(py)?.into_any().unbind())
+            }
+            None => Ok(PyTuple::new(py, self.t.strides())?.into_any().unbind()),
+        }
+    }
+    fn storage_offset(&self) -> usize {
+        self.t.offset()
+    }
+    #[getter]
+    fn dtype(&self) -> crate::dtype::PyDType {
+        py_dtype(self.t.dtype())
+    }
+    #[getter]
+    fn device(&self) -> crate::dtype::PyDevice {
+        crate::dtype::PyDevice { kind: self.t.device().type_name().into(), index: None }
+    }
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.t.ndim()
+    }
+    fn dim(&self) -> usize {
+        self.t.ndim()
+    }
+    fn ndimension(&self) -> usize {
+        self.t.ndim()
+    }
+    fn numel(&self) -> usize {
+        self.t.numel()
+    }
+    fn nelement(&self) -> usize {
+        self.t.numel()
+    }
+    fn element_size(&self) -> usize {
+        self.t.dtype().size()
+    }
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.t.dtype().size()
+    }
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.t.numel() * self.t.dtype().size()
+    }
+    #[pyo3(signature = (memory_format=None))]
+    fn is_contiguous(&self, memory_format: Option<&Bound<'_, PyAny>>) -> bool {
+        let _ = memory_format;
+        self.t.is_contiguous()
+    }
+    fn data_ptr(&self) -> usize {
+        self.t.data_ptr()
+    }
+    fn untyped_storage(&self) -> PyStorage {
+        PyStorage { s: self.t.storage().clone() }
+    }
+    #[getter]
+    fn _version(&self) -> u64 {
+        self.t.version()
+    }
+    #[getter]
+    fn _base(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.t.base().map(|b| wrap(py, b.clone())).transpose()
+    }
+    fn is_floating_point(&self) -> bool {
+        self.t.dtype().is_float()
+    }
+    fn is_signed(&self) -> bool {
+        self.t.dtype().is_signed()
+    }
+    fn __len__(&self) -> PyResult<usize> {
+        if self.t.ndim() == 0 {
+            return Err(PyTypeError::new_err("len() of a 0-d tensor"));
+        }
+        Ok(self.t.shape()[0])
+    }
+
+    // ---- values ----
+    fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.t.item().py()?;
+        Ok(match s {
+            Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
+            Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+            Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+        })
+    }
+    fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        tolist(py, &self.t)
+    }
+    fn __bool__(&self) -> PyResult<bool> {
+        Ok(one_element(&self.t, "bool")?.to_f64() != 0.0)
+    }
+    fn __float__(&self) -> PyResult<f64> {
+        Ok(one_element(&self.t, "float")?.to_f64())
+    }
+    fn __int__(&self) -> PyResult<i64> {
+        Ok(one_element(&self.t, "int")?.to_i64())
+    }
+    fn __index__(&self) -> PyResult<i64> {
+        if self.t.dtype().is_float() || self.t.numel() != 1 {
+            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+        }
+        Ok(one_element(&self.t, "int")?.to_i64())
+    }
+
+    // ---- views ----
+    #[pyo3(signature = (*shape))]
+    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        if shape.len() == 1 {
+            if let Ok(d) = convert::dtype(Some(&shape.get_item(0)?)) {
+                if let Some(d) = d {
+                    return view_dtype(py, &self.t, d);
+                }
+            }
+        }
+        wrap(py, self.t.view(&shape_args(shape)?).py()?)
+    }
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.reshape(&shape_args(shape)?).py()?)
+    }
+    fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+        wrap(py, self.t.view(&s).py()?)
+    }
+    fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+        wrap(py, self.t.reshape(&s).py()?)
+    }
+    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.transpose(dim0, dim1).py()?)
+    }
+    fn swapaxes(&self, py: Python<'_>, axis0: i64, axis1: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.transpose(axis0, axis1).py()?)
+    }
+    fn swapdims(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.transpose(dim0, dim1).py()?)
+    }
+    fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.t().py()?)
+    }
+    #[getter(T)]
+    fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let n = self.t.ndim() as i64;
+        let dims: Vec<i64> = (0..n).rev().collect();
+        wrap(py, self.t.permute(&dims).py()?)
+    }
+    #[getter(mT)]
+    fn m_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if self.t.ndim() < 2 {
+            return Err(PyRuntimeError::new_err(format!("tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.", self.t.ndim())));
+        }
+        wrap(py, self.t.transpose(-2, -1).py()?)
+    }
+    #[pyo3(signature = (*dims))]
+    fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.permute(&shape_args(dims)?).py()?)
+    }
+    fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.movedim(&int_list(source)?, &int_list(destination)?).py()?)
+    }
+    fn moveaxis(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.movedim(py, source, destination)
+    }
+    #[pyo3(signature = (dim=None))]
+    fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dims = dim.map(int_list).transpose()?;
+        wrap(py, self.t.squeeze(dims.as_deref()).py()?)
+    }
+    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.unsqueeze(dim).py()?)
+    }
+    #[pyo3(signature = (start_dim=0, end_dim=-1))]
+    fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.flatten(start_dim, end_dim).py()?)
+    }
+    fn unflatten(&self, py: Python<'_>, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.unflatten(dim, &int_list(sizes)?).py()?)
+    }
+    #[pyo3(signature = (*sizes))]
+    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.expand(&shape_args(sizes)?).py()?)
+    }
+    fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+        wrap(py, self.t.expand(&s).py()?)
+    }
+    fn broadcast_to(&self, py: Python<'_>, shape: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.expand(&int_list(shape)?).py()?)
+    }
+    fn narrow(&self, py: Python<'_>, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.narrow(dim, index_value(start)?, length).py()?)
+    }
+    fn select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.select(dim, index_value(index)?).py()?)
+    }
+    fn unfold(&self, py: Python<'_>, dimension: i64, size: usize, step: usize) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.unfold(dimension, size, step).py()?)
+    }
+    #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
+    fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.diagonal(offset, dim1, dim2).py()?)
+    }
+    #[pyo3(signature = (size, stride, storage_offset=None))]
+    fn as_strided(&self, py: Python<'_>, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, storage_offset: Option<usize>) -> PyResult<Py<PyAny>> {
+        let sz = convert::usizes(&int_list(size)?, "as_strided")?;
+        let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
+        wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)
+    }
+    #[pyo3(signature = (memory_format=None))]
+    fn contiguous(slf: &Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = memory_format;
+        let t = &slf.get().t;
+        if t.is_contiguous() {
+            return Ok(slf.clone().into_any().unbind());
+        }
+        let out = run(slf.py(), t.numel(), || t.contiguous())?;
+        wrap(slf.py(), out)
+    }
+    #[pyo3(signature = (memory_format=None))]
+    fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = memory_format;
+        let t = &self.t;
+        let out = run(py, t.numel(), || t.clone_tensor())?;
+        wrap(py, out)
+    }
+    fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.t.detach())
+    }
+    fn detach_(slf: &Bound<'_, Self>) -> Py<PyAny> {
+        slf.get().t.detach_();
+        slf.clone().into_any().unbind()
+    }
+    #[pyo3(signature = (src, non_blocking=false))]
+    fn copy_(slf: &Bound<'_, Self>, src: &Bound<'_, PyAny>, non_blocking: bool) -> PyResult<Py<PyAny>> {
+        let _ = non_blocking;
+        let src = convert::tensor_of(src)?;
+        let t = &slf.get().t;
+        run(slf.py(), t.numel(), || t.copy_(&src))?;
+        Ok(slf.clone().into_any().unbind())
+    }
+    fn fill_(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let v = scalar_value(value)?;
+        slf.get().t.fill_(v).py()?;
+        Ok(slf.clone().into_any().unbind())
+    }
+    fn zero_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.get().t.fill_(Scalar::Int(0)).py()?;
+        Ok(slf.clone().into_any().unbind())
+    }
+
+    // ---- indexing ----
+    fn __getitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        match parse_index(idx)? {
+            Some(parsed) => wrap(py, basic_index(&slf.get().t, parsed)?),
+            None => Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind()),
+        }
+    }
+    fn __setitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        match parse_index(idx)? {
+            Some(parsed) => {
+                let view = basic_index(&slf.get().t, parsed)?;
+                if let Some(s) = convert::scalar(value)? {
+                    return view.fill_(s).py();
+                }
+                let src = match value.cast::<PyTensor>() {
+                    Ok(t) => t.get().t.clone(),
+                    Err(_) => {
+                        let (vals, shape, _) = convert::nested(value)?;
+                        Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
+                    }
+                };
+                view.copy_(&src).py()
+            }
+            None => {
+                py.import("ember._indexing")?.call_method1("setitem", (slf, idx, value))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `x.view(dtype)`: reinterpret the bytes (same element size only).
+fn view_dtype(py: Python<'_>, t: &Tensor, d: DType) -> PyResult<Py<PyAny>> {
+    if d.size() != t.dtype().size() {
+        return Err(PyRuntimeError::new_err(format!(
+            "view(dtype): {} and {} have different element sizes ({} vs {} bytes); only same-size reinterpretation is supported",
+            t.dtype().name(),
+            d.name(),
+            t.dtype().size(),
+            d.size()
+        )));
+    }
+    wrap(py, Tensor::from_parts(t.storage().clone(), t.layout().clone(), d))
+}
+
+pub fn scalar_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+    if let Some(s) = convert::scalar(v)? {
+        return Ok(s);
+    }
+    if let Ok(t) = v.cast::<PyTensor>() {
+        return t.get().t.item().py();
+    }
+    Err(PyTypeError::new_err(format!("expected a number, got {}", v.get_type().name()?)))
+}

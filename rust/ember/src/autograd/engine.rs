@@ -1,0 +1,293 @@
+//! The backward engine.
+//!
+//! 1. From the root edges, count how many edges reach each node (dependencies).
+//! 2. When capturing (`autograd.grad`, `backward(inputs=)`), mark the nodes that lead to a
+//!    captured input; others are skipped.
+//! 3. Pop ready nodes newest-first (by sequence number); sum the gradients that met in the
+//!    node's buffer, run hooks, call its backward, pass results along its edges.
+//! 4. Free saved tensors after use unless `retain_graph`.
+use super::{grad_mode, Edge, Node, NodeKind};
+use crate::{Error, Result, Tensor};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+type Key = usize;
+fn key(n: &Arc<Node>) -> Key {
+    Arc::as_ptr(n) as usize
+}
+
+/// Set by the binding: returns the Python stack of the current forward call.
+pub static TRACE_HOOK: OnceLock<fn() -> Option<String>> = OnceLock::new();
+
+pub fn capture_trace() -> Option<String> {
+    if !grad_mode::anomaly().0 {
+        return None;
+    }
+    TRACE_HOOK.get().and_then(|f| f())
+}
+
+struct Ready(u64, Arc<Node>);
+impl PartialEq for Ready {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl Eq for Ready {}
+impl PartialOrd for Ready {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ready {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+fn root_edge(t: &Tensor, i: usize) -> Result<Edge> {
+    super::edge_of(t).ok_or_else(|| Error::runtime(format!("element {i} of tensors does not require grad and does not have a grad_fn")))
+}
+
+fn add_into(slot: &mut Option<Tensor>, g: Tensor) -> Result<()> {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(old) => old.add(&g)?,
+    });
+    Ok(())
+}
+
+/// Where to capture a gradient instead of (or besides) accumulating it.
+fn capture_edge(t: &Tensor) -> Option<Edge> {
+    super::edge_of(t)
+}
+
+/// Runs backward from `roots` (tensor, gradient). With `capture`, returns the gradients
+/// reaching those tensors; with `accumulate`, leaves' `.grad` are updated (restricted to
+/// `capture` when it is given).
+pub fn run(
+    roots: &[(Tensor, Tensor)],
+    capture: &[Tensor],
+    accumulate: bool,
+    retain_graph: bool,
+    create_graph: bool,
+) -> Result<Vec<Option<Tensor>>> {
+    let _mode = ModeGuard(grad_mode::set_enabled(create_graph));
+    let mut buffers: HashMap<Key, Vec<Option<Tensor>>> = HashMap::new();
+    let mut deps: HashMap<Key, usize> = HashMap::new();
+    let mut root_nodes = vec![];
+    for (i, (t, g)) in roots.iter().enumerate() {
+        let e = root_edge(t, i)?;
+        let buf = buffers.entry(key(&e.node)).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+        add_into(&mut buf[e.input_nr], g.clone())?;
+        root_nodes.push(e.node);
+    }
+    // Dependencies, by DFS over every reachable node.
+    let mut order = vec![];
+    let mut seen = HashSet::new();
+    let mut stack: Vec<Arc<Node>> = root_nodes.clone();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(key(&n)) {
+            continue;
+        }
+        order.push(n.clone());
+        for e in n.next.iter().flatten() {
+            *deps.entry(key(&e.node)).or_default() += 1;
+            stack.push(e.node.clone());
+        }
+    }
+    let targets: Vec<Option<Edge>> = capture.iter().map(capture_edge).collect();
+    let mut captured: Vec<Option<Tensor>> = vec![None; capture.len()];
+    // With capture targets, only nodes on a path to one of them need to run.
+    let needed: Option<HashSet<Key>> = (!capture.is_empty()).then(|| {
+        let tk: HashSet<Key> = targets.iter().flatten().map(|e| key(&e.node)).collect();
+        let mut need: HashSet<Key> = HashSet::new();
+        // `order` is a DFS preorder; iterate to a fixed point (graphs are small).
+        loop {
+            let before = need.len();
+            for n in &order {
+                if tk.contains(&key(n)) || n.next.iter().flatten().any(|e| need.contains(&key(&e.node))) {
+                    need.insert(key(n));
+                }
+            }
+            if need.len() == before {
+                break need;
+            }
+        }
+    });
+
+    let mut heap = BinaryHeap::new();
+    for n in root_nodes {
+        if deps.get(&key(&n)).copied().unwrap_or(0) == 0 && !heap.iter().any(|r: &Ready| Arc::ptr_eq(&r.1, &n)) {
+            heap.push(Ready(n.seq, n));
+        }
+    }
+    while let Some(Ready(_, node)) = heap.pop() {
+        let k = key(&node);
+        let mut grads = buffers.remove(&k).unwrap_or_default();
+        let run_it = needed.as_ref().is_none_or(|s| s.contains(&k));
+        let mut outs: Vec<Option<Tensor>> = vec![None; node.next.len()];
+        if run_it && grads.iter().any(|g| g.is_some()) {
+            // Tensor hooks (incl. retain_grad) see the summed gradient of their output.
+            for (nr, hook, _) in node.tensor_pre_hooks.lock().unwrap().iter() {
+                if let Some(g) = &grads[*nr] {
+                    if let Some(new) = hook(g)? {
+                        grads[*nr] = Some(new);
+                    }
+                }
+            }
+            for (i, t) in targets.iter().enumerate() {
+                if let Some(e) = t {
+                    if Arc::ptr_eq(&e.node, &node) {
+                        captured[i] = grads[e.input_nr].clone();
+                    }
+                }
+            }
+            for h in node.pre_hooks.lock().unwrap().iter() {
+                if let Some(new) = h(&grads)? {
+                    grads = new;
+                }
+            }
+            match &node.kind {
+                NodeKind::AccumulateGrad(leaf) => {
+                    let wanted = capture.is_empty() || targets.iter().flatten().any(|e| Arc::ptr_eq(&e.node, &node));
+                    if accumulate && wanted {
+                        if let Some(g) = grads[0].take() {
+                            accumulate_grad(leaf, g, create_graph)?;
+                        }
+                    }
+                }
+                NodeKind::Function(f) => {
+                    let mut guard = f.lock().unwrap();
+                    let Some(func) = guard.as_ref() else {
+                        return Err(Error::runtime(
+                            "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
+                        ));
+                    };
+                    // Multi-output nodes get zeros for outputs that received no gradient.
+                    for (slot, (shape, dt)) in grads.iter_mut().zip(&node.outputs) {
+                        if slot.is_none() {
+                            *slot = Some(Tensor::zeros(shape, *dt)?);
+                        }
+                    }
+                    outs = func.apply(&grads)?;
+                    if outs.len() != node.next.len() {
+                        return Err(Error::runtime(format!(
+                            "function {} returned an incorrect number of gradients (expected {}, got {})",
+                            node.name,
+                            node.next.len(),
+                            outs.len()
+                        )));
+                    }
+                    check_anomaly(&node, &outs)?;
+                    if !retain_graph {
+                        let saved = node.saved.lock().unwrap();
+                        if !saved.is_empty() {
+                            saved.iter().for_each(|s| s.release());
+                            *guard = None;
+                        }
+                    }
+                }
+            }
+            for h in node.hooks.lock().unwrap().iter() {
+                if let Some(new) = h(&outs, &grads)? {
+                    outs = new;
+                }
+            }
+        }
+        for (e, g) in node.next.iter().zip(outs) {
+            let Some(e) = e else { continue };
+            let ck = key(&e.node);
+            if let Some(g) = g {
+                let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+                add_into(&mut buf[e.input_nr], g)?;
+            }
+            let d = deps.get_mut(&ck).unwrap();
+            *d -= 1;
+            if *d == 0 {
+                heap.push(Ready(e.node.seq, e.node.clone()));
+            }
+        }
+    }
+    Ok(captured)
+}
+
+struct ModeGuard(bool);
+impl Drop for ModeGuard {
+    fn drop(&mut self) {
+        grad_mode::set_enabled(self.0);
+    }
+}
+
+fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
+    let mut g = g;
+    let hooks = std::mem::take(&mut leaf.meta().hooks);
+    let res = (|| {
+        for h in &hooks {
+            if let Some(new) = h(&g)? {
+                g = new;
+            }
+        }
+        Ok::<_, Error>(())
+    })();
+    leaf.meta().hooks = hooks;
+    res?;
+    let g = if create_graph { g } else { g.detach() };
+    let new = match leaf.grad() {
+        None => {
+            // Steal the buffer when nobody else holds it; otherwise copy, so that an
+            // in-place change to one leaf's .grad can't show up in another's.
+            if Arc::strong_count(&g.0) == 1 && g.storage().handle_count() == 1 && g.is_contiguous() && g.shape() == leaf.shape() {
+                g
+            } else {
+                g.contiguous_copy()?
+            }
+        }
+        Some(old) => old.add(&g)?,
+    };
+    leaf.set_grad(Some(new));
+    Ok(())
+}
+
+fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {
+    let (on, check_nan) = grad_mode::anomaly();
+    if !on || !check_nan {
+        return Ok(());
+    }
+    for (i, g) in outs.iter().enumerate() {
+        if let Some(g) = g {
+            if g.dtype().is_float() && g.has_nonfinite()? {
+                let trace = node.trace.lock().unwrap().clone().unwrap_or_default();
+                let tb = if trace.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nTraceback of forward call that caused the error:\n{trace}")
+                };
+                return Err(Error::runtime(format!("Function '{}' returned nan values in its {i}th output.{tb}", node.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Tensor.backward` / `autograd.backward`: accumulates into leaves' `.grad`.
+pub fn backward(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: bool, create_graph: bool) -> Result<()> {
+    run(roots, inputs, true, retain_graph, create_graph).map(|_| ())
+}
+
+/// `autograd.grad`: returns gradients of `roots` w.r.t. `inputs` without touching `.grad`.
+pub fn grad(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: bool, create_graph: bool, allow_unused: bool) -> Result<Vec<Option<Tensor>>> {
+    for (i, t) in inputs.iter().enumerate() {
+        if !t.requires_grad() {
+            return Err(Error::runtime(format!("One of the differentiated Tensors (index {i}) does not require grad")));
+        }
+    }
+    let got = run(roots, inputs, false, retain_graph, create_graph)?;
+    if !allow_unused {
+        if let Some(i) = got.iter().position(|g| g.is_none()) {
+            return Err(Error::runtime(format!(
+                "The differentiated Tensor at index {i} appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
+            )));
+        }
+    }
+    Ok(got)
+}

@@ -1,0 +1,92 @@
+//! History for in-place ops, including in-place ops on views (PyTorch's `CopySlices`).
+//!
+//! When an in-place op writes through a view `v` of base `b`, the base's history must show
+//! the write: `b.grad_fn` becomes CopySlices(old history of b, the op's backward), whose
+//! backward takes the base's gradient, runs the op's backward on the view's region of it,
+//! and writes the result back into that region. `v.grad_fn` becomes a node that reads its
+//! region out of the base's (new) history.
+use super::{edge_of, grad_mode, BackwardFn, Node};
+use crate::{Error, Layout, Result, Storage, Tensor};
+use std::sync::Arc;
+
+/// Errors PyTorch raises before an in-place op on `t`.
+pub fn check_inplace(t: &Tensor) -> Result<()> {
+    if !grad_mode::is_enabled() {
+        return Ok(());
+    }
+    let leaf_rg = |x: &Tensor| x.requires_grad() && x.grad_fn().is_none();
+    if leaf_rg(t) {
+        return Err(Error::runtime("a leaf Variable that requires grad is being used in an in-place operation."));
+    }
+    if let Some(b) = t.base() {
+        if leaf_rg(b) {
+            return Err(Error::runtime("a view of a leaf Variable that requires grad is being used in an in-place operation."));
+        }
+    }
+    Ok(())
+}
+
+/// A zero tensor with `base`'s exact geometry (strides and offset), so that any view's
+/// layout of `base` can be applied to it directly.
+fn zeros_like_geometry((base, dtype): &(Layout, crate::DType), view: &Layout) -> Result<(Tensor, Tensor)> {
+    let hi = [base, view].iter().filter_map(|l| l.storage_span()).map(|s| s.1).max().unwrap_or(0);
+    let st = Storage::zeros(hi * dtype.size())?;
+    let b = Tensor::from_parts(st.clone(), base.clone(), *dtype);
+    let v = Tensor::from_parts(st, view.clone(), *dtype);
+    Ok((b, v))
+}
+
+/// Records an in-place op on `t` whose other differentiable inputs are `others`.
+/// `f` maps the gradient of the result to gradients of `[t_before, others...]`.
+pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: impl BackwardFn + 'static) -> Result<()> {
+    let Some(base) = t.base().cloned() else {
+        let mut inputs = vec![t];
+        inputs.extend_from_slice(others);
+        super::record(name, &inputs, &[t], f);
+        return Ok(());
+    };
+    let view_layout = t.layout().clone();
+    let mut next = vec![edge_of(&base)];
+    next.extend(others.iter().map(|o| edge_of(o)));
+    // Geometry only: holding `base` itself would make base → node → base a cycle.
+    let geometry = (base.layout().clone(), base.dtype());
+    let (bl, vl) = (geometry.clone(), view_layout.clone());
+    let copy_slices = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = &g[0] else { return Ok(vec![None; 1]) };
+        let (gb, gv) = zeros_like_geometry(&bl, &vl)?;
+        gb.copy_from(g)?;
+        let res = f.apply(&[Some(gv.contiguous_copy()?)])?;
+        match &res[0] {
+            Some(r) => gv.copy_from(r)?,
+            None => gv.fill_zero()?,
+        }
+        let mut out = vec![Some(gb)];
+        out.extend(res.into_iter().skip(1));
+        Ok(out)
+    };
+    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], vec![(base.shape().to_vec(), base.dtype())]);
+    set_history(&base, node.clone(), 0);
+    let (bl, vl) = (geometry, view_layout);
+    let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
+        let Some(g) = &g[0] else { return Ok(vec![None]) };
+        let (gb, gv) = zeros_like_geometry(&bl, &vl)?;
+        gv.copy_from(g)?;
+        Ok(vec![Some(gb)])
+    };
+    let vnode = Node::new(
+        "AsStridedBackward0".into(),
+        vec![Some(super::Edge { node, input_nr: 0 })],
+        Box::new(view_fn),
+        vec![],
+        vec![(t.shape().to_vec(), t.dtype())],
+    );
+    set_history(t, vnode, 0);
+    Ok(())
+}
+
+fn set_history(t: &Tensor, node: Arc<Node>, nr: usize) {
+    let mut m = t.meta();
+    m.grad_fn = Some(node);
+    m.output_nr = nr;
+    t.refresh_tracked(&m);
+}

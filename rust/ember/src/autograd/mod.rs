@@ -1,0 +1,169 @@
+//! Tape-based reverse mode. A `Node` is one recorded backward step; edges point at the
+//! nodes that produced the op's inputs (or at `AccumulateGrad` nodes for leaves).
+//! `record` is the one place ops attach history; `engine::run` walks it backwards.
+pub mod engine;
+pub mod grad_mode;
+mod inplace;
+mod node;
+mod saved;
+
+pub use engine::{backward, grad};
+pub use inplace::{check_inplace, rebase_history};
+pub use node::{BackwardFn, Edge, Node, NodeKind, TensorHook};
+pub use saved::SavedTensor;
+
+use crate::{Result, Tensor};
+use std::sync::{Arc, Weak};
+
+#[derive(Default)]
+pub struct AutogradMeta {
+    pub requires_grad: bool,
+    pub grad: Option<Tensor>,
+    pub grad_fn: Option<Arc<Node>>,
+    pub output_nr: usize,
+    pub grad_accumulator: Weak<Node>,
+    pub retains_grad: bool,
+    /// Hooks on a leaf's gradient (non-leaves keep theirs on their grad_fn).
+    pub hooks: Vec<TensorHook>,
+    /// A name for inspect/graph output (module parameter names).
+    pub name: Option<String>,
+}
+
+/// Whether an op on `inputs` must record history.
+#[inline]
+pub fn needs_grad(inputs: &[&Tensor]) -> bool {
+    inputs.iter().any(|t| t.requires_grad()) && grad_mode::is_enabled()
+}
+
+/// The edge a gradient for `t` flows along: its grad_fn, or its leaf accumulator.
+pub fn edge_of(t: &Tensor) -> Option<Edge> {
+    if !t.requires_grad() {
+        return None;
+    }
+    let mut m = t.meta();
+    if let Some(f) = &m.grad_fn {
+        return Some(Edge { node: f.clone(), input_nr: m.output_nr });
+    }
+    if let Some(acc) = m.grad_accumulator.upgrade() {
+        return Some(Edge { node: acc, input_nr: 0 });
+    }
+    let acc = Node::accumulate(t);
+    m.grad_accumulator = Arc::downgrade(&acc);
+    Some(Edge { node: acc, input_nr: 0 })
+}
+
+/// Attaches history to the outputs of an op: a node named `name` whose backward
+/// `f(grads_of_outputs) -> grads_of_inputs` is the formula written beside the forward.
+pub fn record(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], f: impl BackwardFn + 'static) {
+    record_dyn(name.into(), inputs, outputs, Box::new(f), Vec::new())
+}
+
+/// Like `record`, listing the tensors the backward saved (for version checks and inspect).
+pub fn record_saving(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], saved: Vec<SavedTensor>, f: impl BackwardFn + 'static) {
+    record_dyn(name.into(), inputs, outputs, Box::new(f), saved)
+}
+
+pub fn record_dyn(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
+    let edges = inputs.iter().map(|t| edge_of(t)).collect();
+    let meta = outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect();
+    let node = Node::new(name, edges, f, saved.clone(), meta);
+    for s in &saved {
+        if let Some(nr) = outputs.iter().position(|o| s.saved_from(o)) {
+            s.link_output(&node, nr);
+        }
+    }
+    for (i, o) in outputs.iter().enumerate() {
+        if !o.dtype().is_float() {
+            continue; // integer and bool results never require grad
+        }
+        let mut m = o.meta();
+        m.grad_fn = Some(node.clone());
+        m.output_nr = i;
+        o.refresh_tracked(&m);
+    }
+}
+
+impl Tensor {
+    pub fn set_requires_grad(&self, flag: bool) -> Result<()> {
+        if flag && !self.dtype().is_float() {
+            return Err(crate::Error::runtime("Only Tensors of floating point and complex dtype can require gradients"));
+        }
+        let mut m = self.meta();
+        if m.grad_fn.is_some() {
+            if !flag {
+                return Err(crate::Error::runtime(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
+                ));
+            }
+            return Ok(());
+        }
+        m.requires_grad = flag;
+        self.refresh_tracked(&m);
+        Ok(())
+    }
+    pub fn grad(&self) -> Option<Tensor> {
+        self.meta().grad.clone()
+    }
+    pub fn set_grad(&self, g: Option<Tensor>) {
+        self.meta().grad = g;
+    }
+    pub fn output_nr(&self) -> usize {
+        self.meta().output_nr
+    }
+    pub fn retains_grad(&self) -> bool {
+        self.meta().retains_grad
+    }
+    pub fn set_name(&self, name: Option<String>) {
+        self.meta().name = name;
+    }
+    pub fn name(&self) -> Option<String> {
+        self.meta().name.clone()
+    }
+    /// `retain_grad()`: a non-leaf keeps its gradient in `.grad` after backward.
+    pub fn retain_grad(&self) -> Result<()> {
+        if !self.requires_grad() {
+            return Err(crate::Error::runtime("can't retain_grad on Tensor that has requires_grad=False"));
+        }
+        let Some(f) = self.grad_fn() else { return Ok(()) };
+        if self.meta().retains_grad {
+            return Ok(());
+        }
+        self.meta().retains_grad = true;
+        let weak = Arc::downgrade(&self.0);
+        let nr = self.output_nr();
+        f.add_tensor_pre_hook(
+            nr,
+            Box::new(move |g: &Tensor| {
+                if let Some(t) = weak.upgrade() {
+                    let t = Tensor(t);
+                    let new = match t.grad() {
+                        Some(old) => old.add(g)?,
+                        None => g.detach().contiguous_copy()?,
+                    };
+                    t.set_grad(Some(new));
+                }
+                Ok(None)
+            }),
+            true,
+        );
+        Ok(())
+    }
+    /// `register_hook`: `hook(grad)` may return a replacement gradient.
+    pub fn register_hook(&self, hook: TensorHook) -> Result<()> {
+        if !self.requires_grad() {
+            return Err(crate::Error::runtime("cannot register a hook on a tensor that doesn't require gradient"));
+        }
+        match self.grad_fn() {
+            Some(f) => f.add_tensor_pre_hook(self.output_nr(), hook, false),
+            None => self.meta().hooks.push(hook),
+        }
+        Ok(())
+    }
+    /// Makes this tensor a leaf again, dropping its history (`detach_`).
+    pub fn detach_(&self) {
+        let mut m = self.meta();
+        m.grad_fn = None;
+        m.requires_grad = false;
+        self.refresh_tracked(&m);
+    }
+}

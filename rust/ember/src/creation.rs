@@ -1,0 +1,106 @@
+//! Tensors from nothing: zeros, ones, full, arange, linspace, eye, from data.
+use crate::{DType, Element, Error, Layout, Result, Scalar, Storage, Tensor};
+use ember_cpu::copy::fill_scalar;
+
+impl Tensor {
+    pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        Ok(Tensor::from_parts(Storage::uninit(n * dtype.size())?, Layout::contiguous(shape), dtype))
+    }
+    pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        Ok(Tensor::from_parts(Storage::zeros(n * dtype.size())?, Layout::contiguous(shape), dtype))
+    }
+    pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        let t = Tensor::empty(shape, dtype)?;
+        fill_scalar(t.storage(), t.layout(), dtype, value);
+        Ok(t)
+    }
+    pub fn ones(shape: &[usize], dtype: DType) -> Result<Tensor> {
+        Tensor::full(shape, Scalar::Int(1), dtype)
+    }
+    /// A 0-dim tensor holding `s` converted to `dtype`.
+    pub fn scalar(s: Scalar, dtype: DType) -> Result<Tensor> {
+        Tensor::full(&[], s, dtype)
+    }
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(Error::value(format!("from_vec: {} values for shape {:?}", data.len(), shape)));
+        }
+        let bytes = unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, n * std::mem::size_of::<T>()) };
+        Ok(Tensor::from_parts(Storage::from_bytes(bytes)?, Layout::contiguous(shape), T::DTYPE))
+    }
+    /// Values given as f64 (floats/bools) or i64 (ints), converted to `dtype`.
+    pub fn from_scalars(values: &[Scalar], shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let t = Tensor::empty(shape, dtype)?;
+        ember_cpu::with_dtype!(dtype, T => {
+            let p = t.storage().ptr() as *mut T;
+            for (i, v) in values.iter().enumerate() {
+                let x = match v {
+                    Scalar::Float(f) => T::from_f64(*f),
+                    Scalar::Int(i) => T::from_i64(*i),
+                    Scalar::Bool(b) => T::from_i64(*b as i64),
+                };
+                unsafe { *p.add(i) = x };
+            }
+        });
+        Ok(t)
+    }
+    /// `arange(start, end, step)`: length `ceil((end-start)/step)`, computed in f64 for
+    /// float dtypes and exactly in i64 for integer ones.
+    pub fn arange(start: Scalar, end: Scalar, step: Scalar, dtype: DType) -> Result<Tensor> {
+        let (s, e, st) = (start.to_f64(), end.to_f64(), step.to_f64());
+        if st == 0.0 {
+            return Err(Error::runtime("step must be nonzero"));
+        }
+        if !(s.is_finite() && e.is_finite()) {
+            return Err(Error::runtime(format!("unsupported range: {s} -> {e}")));
+        }
+        if (st > 0.0 && e < s) || (st < 0.0 && e > s) {
+            return Err(Error::runtime("upper bound and larger bound inconsistent with step sign"));
+        }
+        let n = ((e - s) / st).ceil().max(0.0) as usize;
+        let t = Tensor::empty(&[n], dtype)?;
+        ember_cpu::with_dtype!(dtype, T => {
+            let p = t.storage().ptr() as *mut T;
+            let int = matches!((start, end, step), (Scalar::Int(_) | Scalar::Bool(_), _, Scalar::Int(_) | Scalar::Bool(_)));
+            for i in 0..n {
+                let v = if int && !dtype.is_float() {
+                    T::from_i64(start.to_i64() + i as i64 * step.to_i64())
+                } else {
+                    T::from_f64(s + i as f64 * st)
+                };
+                unsafe { *p.add(i) = v };
+            }
+        });
+        Ok(t)
+    }
+    /// `steps` evenly spaced values from `start` to `end` inclusive; the second half is
+    /// computed from the end, as PyTorch does, so both endpoints are exact.
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
+        let t = Tensor::empty(&[steps], dtype)?;
+        let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
+        let half = steps / 2;
+        ember_cpu::with_dtype!(dtype, T => {
+            let p = t.storage().ptr() as *mut T;
+            for i in 0..steps {
+                let v = if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 };
+                unsafe { *p.add(i) = T::from_f64(v) };
+            }
+        });
+        Ok(t)
+    }
+    pub fn eye(n: usize, m: usize, dtype: DType) -> Result<Tensor> {
+        let t = Tensor::zeros(&[n, m], dtype)?;
+        let d = t.layout().diagonal(0, 0, 1)?;
+        fill_scalar(t.storage(), &d, dtype, Scalar::Int(1));
+        Ok(t)
+    }
+    pub fn zeros_like(&self) -> Result<Tensor> {
+        Tensor::zeros(self.shape(), self.dtype())
+    }
+    pub fn ones_like(&self) -> Result<Tensor> {
+        Tensor::ones(self.shape(), self.dtype())
+    }
+}

@@ -1,0 +1,15 @@
+//! The Rust Tensor: storage + layout + dtype + device (+ autograd meta), creation, views,
+//! ops with their backward formulas beside them, and the autograd engine.
+pub mod autograd;
+pub mod creation;
+pub mod ops;
+pub mod promote;
+pub mod random;
+mod tensor;
+pub mod view;
+
+pub use autograd::{grad_mode, Node};
+pub use ember_core::{bf16, f16, layout, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage};
+pub use ember_cpu as cpu;
+pub use layout::Layout;
+pub use tensor::{Tensor, TensorImpl};

@@ -1,0 +1,117 @@
+//! Copies and conversions: `copy_`, `to(dtype)`, fills.
+use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
+use crate::{DType, Error, Layout, Result, Scalar, Tensor};
+use ember_core::layout::broadcast_shapes;
+use ember_cpu::copy::{copy_into, fill_scalar};
+
+impl Tensor {
+    /// Raw `self[...] = src` (broadcast, converted), no autograd, no version bump.
+    pub fn copy_from(&self, src: &Tensor) -> Result<()> {
+        let shape = broadcast_shapes(self.shape(), src.shape())?;
+        if shape != self.shape() {
+            return Err(Error::runtime(format!(
+                "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {}",
+                self.shape().last().copied().unwrap_or(1),
+                src.shape().last().copied().unwrap_or(1),
+                self.ndim().saturating_sub(1)
+            )));
+        }
+        // A source overlapping the destination in memory is read completely first.
+        let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
+        copy_into(self.storage(), self.layout(), self.dtype(), src.storage(), src.layout(), src.dtype());
+        Ok(())
+    }
+
+    /// `copy_(src)`: in-place, with history (CopyBackwards) and a version bump.
+    pub fn copy_(&self, src: &Tensor) -> Result<()> {
+        let track = needs_grad(&[self, src]);
+        if track {
+            check_inplace(self)?;
+        }
+        if self.layout().has_internal_overlap() {
+            return Err(Error::OverlapWrite);
+        }
+        self.copy_from(src)?;
+        self.storage().bump_version();
+        if track && self.dtype().is_float() {
+            let (sshape, sdt) = (src.shape().to_vec(), src.dtype());
+            let others: Vec<&Tensor> = if src.requires_grad() { vec![src] } else { vec![] };
+            let has = !others.is_empty();
+            rebase_history("CopyBackwards", self, &others, move |g: &[Option<Tensor>]| {
+                let g = g[0].as_ref().unwrap();
+                let mut r = vec![None];
+                if has {
+                    r.push(Some(g.sum_to(&sshape)?.to_dtype(sdt)?));
+                }
+                Ok(r)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `fill_(value)` with a version bump.
+    pub fn fill_(&self, value: Scalar) -> Result<()> {
+        if needs_grad(&[self]) {
+            check_inplace(self)?;
+        }
+        if self.layout().has_internal_overlap() {
+            return Err(Error::OverlapWrite);
+        }
+        fill_scalar(self.storage(), self.layout(), self.dtype(), value);
+        self.storage().bump_version();
+        if needs_grad(&[self]) {
+            rebase_history("FillBackward0", self, &[], |_g: &[Option<Tensor>]| Ok(vec![None]))?;
+        }
+        Ok(())
+    }
+
+    pub fn fill_zero(&self) -> Result<()> {
+        fill_scalar(self.storage(), self.layout(), self.dtype(), Scalar::Int(0));
+        Ok(())
+    }
+
+    /// `self[i] += src[i]` one element at a time, correct even when `self`'s layout
+    /// maps several indices to one element (as_strided's adjoint).
+    pub fn add_into_overlapping(&self, src: &Tensor) -> Result<()> {
+        let src = src.to_dtype_contiguous(self.dtype())?;
+        let n = self.numel();
+        let l = self.layout();
+        ember_cpu::with_dtype!(self.dtype(), T => {
+            use ember_cpu::arith::Arith;
+            let (d, s) = (self.storage().ptr() as *mut T, unsafe { (src.storage().ptr() as *const T).add(src.offset()) });
+            let mut idx = vec![0usize; l.ndim()];
+            for i in 0..n {
+                let off = l.offset_of(&idx);
+                unsafe { *d.add(off) = (*d.add(off)).add(*s.add(i)) };
+                for k in (0..idx.len()).rev() {
+                    idx[k] += 1;
+                    if idx[k] < l.sizes[k] { break; }
+                    idx[k] = 0;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// `to(dtype)`: the same tensor when the dtype already matches.
+    pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
+        let out = Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype);
+        if needs_grad(&[self]) && dtype.is_float() {
+            let src = self.dtype();
+            record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_dtype(src)?)]));
+        }
+        Ok(out)
+    }
+
+    /// True when any element is NaN or ±Inf.
+    pub fn has_nonfinite(&self) -> Result<bool> {
+        if !self.dtype().is_float() {
+            return Ok(false);
+        }
+        Ok(self.to_vec::<f64>()?.iter().any(|v| !v.is_finite()))
+    }
+}

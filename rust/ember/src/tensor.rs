@@ -1,0 +1,170 @@
+//! The Tensor value: an `Arc` over immutable geometry plus mutable autograd meta.
+use crate::autograd::{AutogradMeta, Node};
+use crate::{DType, Device, Element, Error, Layout, Result, Scalar, Storage};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub struct TensorImpl {
+    pub storage: Storage,
+    pub layout: Layout,
+    pub dtype: DType,
+    pub device: Device,
+    /// The tensor this one is a view of (always a non-view), for in-place autograd.
+    pub base: Option<Tensor>,
+    /// Fast check for "takes part in autograd" (requires_grad or has a grad_fn).
+    pub(crate) tracked: AtomicBool,
+    pub(crate) meta: Mutex<AutogradMeta>,
+    /// Opaque slot for the Python binding: the address of the live Python object wrapping
+    /// this tensor (0 = none), so one tensor keeps one Python identity.
+    pub pyobj: AtomicUsize,
+}
+
+#[derive(Clone)]
+pub struct Tensor(pub Arc<TensorImpl>);
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tensor(shape={:?}, strides={:?}, dtype={:?})", self.shape(), self.strides(), self.dtype())
+    }
+}
+
+impl Tensor {
+    pub fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            device: storage.device(),
+            storage,
+            layout,
+            dtype,
+            base: None,
+            tracked: AtomicBool::new(false),
+            meta: Mutex::new(AutogradMeta::default()),
+            pyobj: AtomicUsize::new(0),
+        }))
+    }
+
+    /// A new tensor sharing this one's storage with another layout (autograd-free).
+    pub fn with_layout(&self, layout: Layout) -> Tensor {
+        let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
+        Tensor(Arc::new(TensorImpl {
+            storage: self.0.storage.clone(),
+            layout,
+            dtype: self.0.dtype,
+            device: self.0.device,
+            base,
+            tracked: AtomicBool::new(false),
+            meta: Mutex::new(AutogradMeta::default()),
+            pyobj: AtomicUsize::new(0),
+        }))
+    }
+
+    /// Same storage and layout, no autograd history and not a view for autograd purposes.
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype)
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+    pub fn shape(&self) -> &[usize] {
+        &self.0.layout.sizes
+    }
+    pub fn strides(&self) -> &[isize] {
+        &self.0.layout.strides
+    }
+    pub fn offset(&self) -> usize {
+        self.0.layout.offset
+    }
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+    pub fn ndim(&self) -> usize {
+        self.0.layout.ndim()
+    }
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+    pub fn is_view(&self) -> bool {
+        self.0.base.is_some()
+    }
+    pub fn base(&self) -> Option<&Tensor> {
+        self.0.base.as_ref()
+    }
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    /// Address of element 0 (what `data_ptr()` reports).
+    pub fn data_ptr(&self) -> usize {
+        self.0.storage.ptr() as usize + self.offset() * self.dtype().size()
+    }
+    pub fn version(&self) -> u64 {
+        self.0.storage.version()
+    }
+    pub fn dim_size(&self, dim: i64) -> Result<usize> {
+        let d = crate::layout::wrap_dim(dim, self.ndim())?;
+        Ok(if self.ndim() == 0 { 1 } else { self.shape()[d] })
+    }
+
+    pub(crate) fn meta(&self) -> MutexGuard<'_, AutogradMeta> {
+        self.0.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn requires_grad(&self) -> bool {
+        self.0.tracked.load(Ordering::Relaxed)
+    }
+    pub(crate) fn refresh_tracked(&self, m: &AutogradMeta) {
+        self.0.tracked.store(m.requires_grad || m.grad_fn.is_some(), Ordering::Relaxed);
+    }
+    pub fn grad_fn(&self) -> Option<Arc<Node>> {
+        if !self.requires_grad() {
+            return None;
+        }
+        self.meta().grad_fn.clone()
+    }
+    pub fn is_leaf(&self) -> bool {
+        self.grad_fn().is_none()
+    }
+
+    /// Reads every element as `T`, in logical row-major order.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let c = self.to_dtype_contiguous(T::DTYPE)?;
+        let n = c.numel();
+        let p = unsafe { (c.storage().ptr() as *const T).add(c.offset()) };
+        Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
+    }
+
+    /// The single element as a Scalar (errors on more than one element).
+    pub fn item(&self) -> Result<Scalar> {
+        if self.numel() != 1 {
+            return Err(Error::runtime(format!("a Tensor with {} elements cannot be converted to Scalar", self.numel())));
+        }
+        let off = self.offset();
+        let p = self.storage().ptr();
+        Ok(with_dtype!(self.dtype(), T => {
+            let v = unsafe { *(p as *const T).add(off) };
+            match self.dtype() {
+                DType::Bool => Scalar::Bool(v.to_i64() != 0),
+                d if d.is_float() => Scalar::Float(v.to_f64()),
+                _ => Scalar::Int(v.to_i64()),
+            }
+        }))
+    }
+
+    /// Row-major copy in `dtype` unless already so (then the same storage is shared).
+    pub fn to_dtype_contiguous(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() && self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype))
+    }
+}
+
+use ember_cpu::with_dtype;

@@ -1,0 +1,289 @@
+//! View ops: a new Layout over the same Storage, O(ndim), with their backward formulas.
+//!
+//! Backward of a view that selects a region (select, narrow, slice, diagonal, as_strided)
+//! is the same region-selection applied to a zero tensor of the input's shape, filled with
+//! the gradient (`view_scatter`); its own backward is the view again, so double backward
+//! works.
+use crate::autograd::{needs_grad, record};
+use crate::{Error, Layout, Result, Tensor};
+use ember_core::layout::{wrap_dim, LayoutError};
+use std::sync::Arc;
+
+pub type ViewFn = Arc<dyn Fn(&Layout) -> std::result::Result<Layout, LayoutError> + Send + Sync>;
+
+impl Tensor {
+    /// Applies a region-selecting view `f`; backward scatters into zeros of our shape.
+    pub fn view_with(&self, name: &'static str, f: ViewFn) -> Result<Tensor> {
+        let out = self.with_layout(f(self.layout())?);
+        if needs_grad(&[self]) {
+            let shape = self.shape().to_vec();
+            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(g[0].as_ref().unwrap().view_scatter(&shape, f.clone())?)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// Zeros of `shape` whose region `f` holds `self` (the adjoint of the view `f`).
+    pub fn view_scatter(&self, shape: &[usize], f: ViewFn) -> Result<Tensor> {
+        let z = Tensor::zeros(shape, self.dtype())?;
+        let region = z.with_layout(f(z.layout())?);
+        region.copy_from(self)?;
+        let z = z.detach();
+        if needs_grad(&[self]) {
+            let f2 = f.clone();
+            record("ViewScatterBackward0", &[self], &[&z], move |g: &[Option<Tensor>]| {
+                let g = g[0].as_ref().unwrap();
+                Ok(vec![Some(g.view_with("ViewBackward0", f2.clone())?.contiguous()?)])
+            });
+        }
+        Ok(z)
+    }
+
+    /// Like `view_with` for views whose backward is a reshape back to our shape.
+    fn reshaping_view(&self, name: &'static str, layout: Layout) -> Result<Tensor> {
+        let out = self.with_layout(layout);
+        if needs_grad(&[self]) {
+            let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
+            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().reshape(&shape)?)]));
+        }
+        Ok(out)
+    }
+
+    pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
+        let l = self.layout().view(shape)?;
+        self.reshaping_view("ViewBackward0", l)
+    }
+
+    /// A view when the strides allow one, else a copy.
+    pub fn reshape(&self, shape: &[i64]) -> Result<Tensor> {
+        match self.layout().view(shape) {
+            Ok(l) => self.reshaping_view("ViewBackward0", l),
+            Err(LayoutError::ViewStrides { .. }) => {
+                let c = self.contiguous()?;
+                let l = c.layout().view(shape)?;
+                c.reshaping_view("UnsafeViewBackward0", l)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn flatten(&self, start: i64, end: i64) -> Result<Tensor> {
+        if self.ndim() == 0 {
+            return self.reshape(&[1]);
+        }
+        let (s, e) = (wrap_dim(start, self.ndim())?, wrap_dim(end, self.ndim())?);
+        if s > e {
+            return Err(Error::runtime("flatten() has invalid args: start_dim cannot come after end_dim"));
+        }
+        let mut shape: Vec<i64> = self.shape()[..s].iter().map(|&x| x as i64).collect();
+        shape.push(self.shape()[s..=e].iter().product::<usize>() as i64);
+        shape.extend(self.shape()[e + 1..].iter().map(|&x| x as i64));
+        self.reshape(&shape)
+    }
+
+    pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        let d = wrap_dim(dim, self.ndim())?;
+        let inner = Layout::infer_shape(sizes, self.shape()[d])?;
+        let mut shape: Vec<i64> = self.shape().iter().map(|&x| x as i64).collect();
+        shape.splice(d..d + 1, inner.iter().map(|&x| x as i64));
+        self.reshape(&shape)
+    }
+
+    pub fn squeeze(&self, dims: Option<&[i64]>) -> Result<Tensor> {
+        let l = self.layout().squeeze(dims)?;
+        self.reshaping_view(if dims.is_some() { "SqueezeBackward1" } else { "SqueezeBackward0" }, l)
+    }
+
+    pub fn unsqueeze(&self, dim: i64) -> Result<Tensor> {
+        let l = self.layout().unsqueeze(dim)?;
+        self.reshaping_view("UnsqueezeBackward0", l)
+    }
+
+    pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
+        let l = self.layout().permute(dims)?;
+        let out = self.with_layout(l);
+        if needs_grad(&[self]) {
+            let n = self.ndim();
+            let mut inv = vec![0i64; n];
+            for (i, &d) in dims.iter().enumerate() {
+                inv[wrap_dim(d, n)?] = i as i64;
+            }
+            record("PermuteBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().permute(&inv)?)]));
+        }
+        Ok(out)
+    }
+
+    pub fn transpose(&self, d0: i64, d1: i64) -> Result<Tensor> {
+        self.transpose_named("TransposeBackward0", d0, d1)
+    }
+
+    fn transpose_named(&self, name: &'static str, d0: i64, d1: i64) -> Result<Tensor> {
+        let l = self.layout().transpose(d0, d1)?;
+        let out = self.with_layout(l);
+        if needs_grad(&[self]) {
+            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().transpose(d0, d1)?)]));
+        }
+        Ok(out)
+    }
+
+    /// `t()`: transposes a ≤2-D tensor.
+    pub fn t(&self) -> Result<Tensor> {
+        if self.ndim() > 2 {
+            return Err(Error::runtime(format!("t() expects a tensor with <= 2 dimensions, but self is {}D", self.ndim())));
+        }
+        if self.ndim() < 2 {
+            return self.transpose_named("TBackward0", 0, 0);
+        }
+        self.transpose_named("TBackward0", 0, 1)
+    }
+
+    pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Tensor> {
+        self.layout().movedim(src, dst)?; // validates the arguments
+        let n = self.ndim();
+        let mut order = vec![-1i64; n];
+        let mut used = vec![false; n];
+        for (&s, &d) in src.iter().zip(dst) {
+            let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
+            order[d] = s as i64;
+            used[s] = true;
+        }
+        let mut rest = (0..n).filter(|&i| !used[i]);
+        for o in order.iter_mut() {
+            if *o == -1 {
+                *o = rest.next().unwrap() as i64;
+            }
+        }
+        self.permute(&order)
+    }
+
+    pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
+        let l = self.layout().expand(shape)?;
+        let out = self.with_layout(l);
+        if needs_grad(&[self]) {
+            let s = self.shape().to_vec();
+            record("ExpandBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().sum_to(&s)?)]));
+        }
+        Ok(out)
+    }
+
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        self.expand(&shape.iter().map(|&s| s as i64).collect::<Vec<_>>())
+    }
+
+    pub fn narrow(&self, dim: i64, start: i64, length: i64) -> Result<Tensor> {
+        self.layout().narrow(dim, start, length)?;
+        self.view_with("SliceBackward0", Arc::new(move |l: &Layout| l.narrow(dim, start, length)))
+    }
+
+    /// `x[start:end:step]` along `dim` (Python slice semantics, step > 0).
+    pub fn slice(&self, dim: i64, start: i64, end: i64, step: i64) -> Result<Tensor> {
+        if step <= 0 {
+            return Err(Error::value("step must be greater than zero"));
+        }
+        let d = wrap_dim(dim, self.ndim())?;
+        self.view_with("SliceBackward0", Arc::new(move |l: &Layout| Ok(l.slice(d, start, end, step as usize))))
+    }
+
+    pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
+        self.layout().select(dim, index)?;
+        self.view_with("SelectBackward0", Arc::new(move |l: &Layout| l.select(dim, index)))
+    }
+
+    pub fn diagonal(&self, offset: i64, d1: i64, d2: i64) -> Result<Tensor> {
+        self.layout().diagonal(offset, d1, d2)?;
+        self.view_with("DiagonalBackward0", Arc::new(move |l: &Layout| l.diagonal(offset, d1, d2)))
+    }
+
+    pub fn as_strided(&self, sizes: &[usize], strides: &[isize], offset: Option<usize>) -> Result<Tensor> {
+        let avail = self.storage().nbytes() / self.dtype().size();
+        let off = offset.unwrap_or(self.offset());
+        let l = Layout::as_strided(sizes, strides, off, avail)?;
+        let out = self.with_layout(l.clone());
+        if needs_grad(&[self]) {
+            // The adjoint in our own geometry: valid when self is contiguous from `offset`.
+            let (base_off, shape) = (self.offset(), self.shape().to_vec());
+            record("AsStridedBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
+                let g = g[0].as_ref().unwrap();
+                let rel = Layout { sizes: l.sizes.clone(), strides: l.strides.clone(), offset: l.offset - base_off.min(l.offset) };
+                let z = Tensor::zeros(&shape, g.dtype())?;
+                let region = z.with_layout(rel);
+                region.add_into_overlapping(g)?;
+                Ok(vec![Some(z.detach())])
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn unfold(&self, dim: i64, size: usize, step: usize) -> Result<Tensor> {
+        let l = self.layout().unfold(dim, size, step)?;
+        let out = self.with_layout(l);
+        if needs_grad(&[self]) {
+            let shape = self.shape().to_vec();
+            let d = if self.ndim() == 0 { 0 } else { wrap_dim(dim, self.ndim())? };
+            record("UnfoldBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
+                // Windows overlap, so sum window position by window position.
+                let g = g[0].as_ref().unwrap();
+                let mut acc = Tensor::zeros(&shape, g.dtype())?;
+                let n = g.shape().get(d).copied().unwrap_or(1);
+                for k in 0..size {
+                    let gk = g.select(-1, k as i64)?;
+                    let f: ViewFn = Arc::new(move |l: &Layout| {
+                        if l.ndim() == 0 {
+                            return Ok(l.clone());
+                        }
+                        Ok(l.slice(d, k as i64, (k + step * (n - 1) + 1) as i64, step))
+                    });
+                    acc = acc.add(&gk.view_scatter(&shape, f)?)?;
+                }
+                Ok(vec![Some(acc)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// A row-major tensor: `self` when already so, else a copy (CloneBackward0).
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        self.clone_tensor()
+    }
+
+    /// `clone()`: a row-major copy with history.
+    pub fn clone_tensor(&self) -> Result<Tensor> {
+        let out = self.contiguous_copy()?;
+        if needs_grad(&[self]) {
+            record("CloneBackward0", &[self], &[&out], |g: &[Option<Tensor>]| Ok(vec![g[0].clone()]));
+        }
+        Ok(out)
+    }
+
+    /// A fresh row-major copy, without history.
+    pub fn contiguous_copy(&self) -> Result<Tensor> {
+        let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), self.dtype())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype()))
+    }
+
+    /// Splits along `dim` into pieces of `sizes`.
+    pub fn split_sizes(&self, sizes: &[usize], dim: i64) -> Result<Vec<Tensor>> {
+        let d = wrap_dim(dim, self.ndim())?;
+        let total: usize = sizes.iter().sum();
+        if total != self.shape()[d] {
+            return Err(Error::runtime(format!(
+                "split_with_sizes expects split_sizes to sum exactly to {} (input tensor's size at dimension {d}), but got split_sizes={sizes:?}",
+                self.shape()[d]
+            )));
+        }
+        let mut start = 0;
+        let mut out = vec![];
+        for &s in sizes {
+            out.push(self.narrow(d as i64, start as i64, s as i64)?);
+            start += s;
+        }
+        Ok(out)
+    }
+}
