@@ -17,8 +17,20 @@ from ._creation import (tensor, as_tensor, zeros, ones, empty, full, zeros_like,
 from . import autograd
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode
 from .autograd.grad_mode import is_inference_mode_enabled
+from . import _tensor_str, _views  # noqa: F401  (attach repr and split-family methods)
 from ._functions import *  # noqa: F401,F403  (the functional op namespace: ember.add, ember.cat, …)
-from ._functions import __all__ as _fn_all
+from ._exchange import *  # noqa: F401,F403
+from ._views import *  # noqa: F401,F403
+from ._ops_elementwise import *  # noqa: F401,F403
+from ._ops_reduce import *  # noqa: F401,F403
+from ._ops_linalg import *  # noqa: F401,F403
+from ._ops_index import *  # noqa: F401,F403
+from ._serialization import *  # noqa: F401,F403
+from . import linalg, nn, optim, utils, multiprocessing  # noqa: F401
+from . import _functions, _exchange, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index, _serialization
+
+_fn_all = [n for m in (_functions, _exchange, _views, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index,
+                       _serialization) for n in m.__all__]
 
 __version__ = "0.1.0"
 
@@ -31,5 +43,5 @@ __all__ = [
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
     "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled",
-] + list(_fn_all)
+    "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing",
+] + _fn_all

@@ -7,13 +7,23 @@ use ember_layout::LayoutError;
 pub enum Error {
     Layout(LayoutError),
     /// An in-place result of dtype `from` can't be stored in `to`.
-    Cast { from: DType, to: DType },
+    Cast {
+        from: DType,
+        to: DType,
+    },
     /// In-place write into memory that several elements share (expanded/overlapping).
     OverlapWrite,
     /// The op doesn't support this dtype; lists what it does.
-    DType { op: String, dtype: DType, supported: String },
+    DType {
+        op: String,
+        dtype: DType,
+        supported: String,
+    },
     /// An in-place result's broadcast shape differs from the destination's shape.
-    OutShape { out: Vec<usize>, broadcast: Vec<usize> },
+    OutShape {
+        out: Vec<usize>,
+        broadcast: Vec<usize>,
+    },
     Index(String),
     Type(String),
     Value(String),

@@ -7,8 +7,8 @@ mod storage;
 
 pub use dtype::{DType, Device};
 pub use element::Element;
-pub use error::{Error, Result};
 pub use ember_layout as layout;
+pub use error::{Error, Result};
 pub use half::{bf16, f16};
 pub use scalar::Scalar;
 pub use storage::{Storage, WeakStorage};

@@ -58,11 +58,15 @@ impl Storage {
         let ptr = if nbytes == 0 {
             align as *mut u8
         } else {
-            let p = unsafe { if zeroed { alloc_zeroed(layout) } else { alloc(layout) } };
+            let p = unsafe {
+                if zeroed {
+                    alloc_zeroed(layout)
+                } else {
+                    alloc(layout)
+                }
+            };
             if p.is_null() {
-                return Err(Error::runtime(format!(
-                    "DefaultCPUAllocator: not enough memory: you tried to allocate {nbytes} bytes."
-                )));
+                return Err(Error::runtime(format!("DefaultCPUAllocator: not enough memory: you tried to allocate {nbytes} bytes.")));
             }
             if nbytes >= HUGE {
                 unsafe { libc::madvise(p as *mut libc::c_void, nbytes, libc::MADV_HUGEPAGE) };

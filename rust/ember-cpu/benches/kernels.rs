@@ -12,9 +12,7 @@ fn bench_copy(c: &mut Criterion) {
     let m = 1 << 24;
     let a = Storage::zeros(m * 4).unwrap();
     let la = Layout::contiguous(&[m]);
-    c.bench_function("add 16M f32", |b| {
-        b.iter(|| elementwise::binary::<f32, f32, f32>(&a, &la, &a, &la, &[m], |x, y| x + y).unwrap())
-    });
+    c.bench_function("add 16M f32", |b| b.iter(|| elementwise::binary::<f32, f32, f32>(&a, &la, &a, &la, &[m], |x, y| x + y).unwrap()));
 }
 
 criterion_group! {

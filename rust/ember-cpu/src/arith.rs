@@ -89,13 +89,40 @@ macro_rules! half_arith {
 half_arith!(f16, bf16);
 
 impl Arith for bool {
-    #[inline(always)] fn add(self, o: Self) -> Self { self | o }
-    #[inline(always)] fn sub(self, o: Self) -> Self { self ^ o }
-    #[inline(always)] fn mul(self, o: Self) -> Self { self & o }
-    #[inline(always)] fn div(self, o: Self) -> Self { self & o }
-    #[inline(always)] fn rem(self, _o: Self) -> Self { false }
-    #[inline(always)] fn fmod(self, _o: Self) -> Self { false }
-    #[inline(always)] fn floor_div(self, o: Self) -> Self { self & o }
-    #[inline(always)] fn zero() -> Self { false }
-    #[inline(always)] fn one() -> Self { true }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self | o
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self ^ o
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self & o
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        self & o
+    }
+    #[inline(always)]
+    fn rem(self, _o: Self) -> Self {
+        false
+    }
+    #[inline(always)]
+    fn fmod(self, _o: Self) -> Self {
+        false
+    }
+    #[inline(always)]
+    fn floor_div(self, o: Self) -> Self {
+        self & o
+    }
+    #[inline(always)]
+    fn zero() -> Self {
+        false
+    }
+    #[inline(always)]
+    fn one() -> Self {
+        true
+    }
 }

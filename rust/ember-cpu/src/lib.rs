@@ -3,11 +3,14 @@
 #[macro_use]
 pub mod dispatch;
 pub mod arith;
+pub mod conv;
 pub mod copy;
 pub mod elementwise;
+pub mod index;
+pub mod matmul;
 pub mod reduce;
 pub mod threads;
+pub mod unary;
 
 pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};
 pub use layout::Layout;
-

@@ -23,7 +23,5 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>, LayoutEr
 /// (already known to be a valid broadcast): stretched and new dims get stride 0.
 pub fn broadcast_strides(sizes: &[usize], strides: &[isize], target: &[usize]) -> Vec<isize> {
     let lead = target.len() - sizes.len();
-    (0..target.len())
-        .map(|i| if i < lead || sizes[i - lead] != target[i] { 0 } else { strides[i - lead] })
-        .collect()
+    (0..target.len()).map(|i| if i < lead || sizes[i - lead] != target[i] { 0 } else { strides[i - lead] }).collect()
 }

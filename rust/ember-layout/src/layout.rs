@@ -102,13 +102,8 @@ impl Layout {
     /// True when two different logical indices may map to one storage element.
     /// Exact for stride 0 and for non-overlapping sorted strides; conservative otherwise.
     pub fn has_internal_overlap(&self) -> bool {
-        let mut dims: Vec<(usize, usize)> = self
-            .sizes
-            .iter()
-            .zip(&self.strides)
-            .filter(|(&n, _)| n > 1)
-            .map(|(&n, &s)| (n, s.unsigned_abs()))
-            .collect();
+        let mut dims: Vec<(usize, usize)> =
+            self.sizes.iter().zip(&self.strides).filter(|(&n, _)| n > 1).map(|(&n, &s)| (n, s.unsigned_abs())).collect();
         if dims.iter().any(|&(_, s)| s == 0) {
             return true;
         }

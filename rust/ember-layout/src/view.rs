@@ -17,10 +17,7 @@ impl Layout {
         if dims.len() != n {
             return Err(LayoutError::Invalid {
                 op: "permute",
-                msg: format!(
-                    "number of dims don't match in permute: the tensor has {n} dims but {} were given",
-                    dims.len()
-                ),
+                msg: format!("number of dims don't match in permute: the tensor has {n} dims but {} were given", dims.len()),
             });
         }
         let mut seen = vec![false; n];
@@ -286,7 +283,10 @@ impl Layout {
             });
         }
         if strides.iter().any(|&s| s < 0) {
-            return Err(LayoutError::Invalid { op: "as_strided", msg: "as_strided: Negative strides are not supported at the moment".into() });
+            return Err(LayoutError::Invalid {
+                op: "as_strided",
+                msg: "as_strided: Negative strides are not supported at the moment".into(),
+            });
         }
         let l = Layout { sizes: sizes.to_vec(), strides: strides.to_vec(), offset };
         if let Some((_, hi)) = l.storage_span() {

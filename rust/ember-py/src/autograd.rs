@@ -34,13 +34,15 @@ pub fn wrap_node(py: Python<'_>, n: Arc<Node>) -> PyResult<Py<PyAny>> {
 }
 
 fn opt_list(py: Python<'_>, v: &[Option<Tensor>]) -> PyResult<Py<PyAny>> {
-    let items: Vec<Py<PyAny>> = v.iter().map(|g| g.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
+    let items: Vec<Py<PyAny>> =
+        v.iter().map(|g| g.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
     Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
 
 fn from_py_list(r: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
     let mut out = vec![];
-    let items: Vec<Bound<'_, PyAny>> = if r.cast::<PyTensor>().is_ok() { vec![r.clone()] } else { r.try_iter()?.collect::<PyResult<_>>()? };
+    let items: Vec<Bound<'_, PyAny>> =
+        if r.cast::<PyTensor>().is_ok() { vec![r.clone()] } else { r.try_iter()?.collect::<PyResult<_>>()? };
     for it in items {
         out.push(if it.is_none() { None } else { Some(tensor_of(&it)?) });
     }
@@ -83,7 +85,9 @@ impl PyNode {
             .iter()
             .map(|e| -> PyResult<Py<PyAny>> {
                 Ok(match e {
-                    Some(e) => PyTuple::new(py, [wrap_node(py, e.node.clone())?, e.input_nr.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
+                    Some(e) => PyTuple::new(py, [wrap_node(py, e.node.clone())?, e.input_nr.into_pyobject(py)?.into_any().unbind()])?
+                        .into_any()
+                        .unbind(),
                     None => PyTuple::new(py, [py.None(), 0i64.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
                 })
             })
@@ -211,6 +215,7 @@ impl PyTensor {
         self.t.name()
     }
     #[setter]
+    #[allow(non_snake_case)]
     fn set__param_name(&self, n: Option<String>) {
         self.t.set_name(n)
     }
@@ -312,14 +317,21 @@ fn _grad(
 /// Attaches a custom Function's node: `backward(*grads)` is a Python callable returning
 /// one gradient (or None) per input in `inputs`.
 #[pyfunction]
-fn _record_function(name: String, inputs: &Bound<'_, PyList>, outputs: &Bound<'_, PyList>, saved: &Bound<'_, PyList>, backward: Py<PyAny>) -> PyResult<()> {
+fn _record_function(
+    name: String,
+    inputs: &Bound<'_, PyList>,
+    outputs: &Bound<'_, PyList>,
+    saved: &Bound<'_, PyList>,
+    backward: Py<PyAny>,
+) -> PyResult<()> {
     let ins: Vec<Tensor> = inputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
     let outs: Vec<Tensor> = outputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
     let sv: Vec<SavedTensor> = saved.iter().map(|i| tensor_of(&i).map(|t| SavedTensor::input(&t))).collect::<PyResult<_>>()?;
     let n_in = ins.len();
     let f = move |g: &[Option<Tensor>]| -> ember::Result<Vec<Option<Tensor>>> {
         Python::attach(|py| {
-            let args: Vec<Py<PyAny>> = g.iter().map(|t| t.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
+            let args: Vec<Py<PyAny>> =
+                g.iter().map(|t| t.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
             let r = backward.call1(py, PyTuple::new(py, args)?)?;
             let mut v = from_py_list(r.bind(py))?;
             v.resize(n_in, None);

@@ -85,15 +85,7 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
 }
 
 pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
-    v.iter()
-        .map(|&x| {
-            if x < 0 {
-                Err(PyValueError::new_err(format!("{what}: negative dimension {x}")))
-            } else {
-                Ok(x as usize)
-            }
-        })
-        .collect()
+    v.iter().map(|&x| if x < 0 { Err(PyValueError::new_err(format!("{what}: negative dimension {x}"))) } else { Ok(x as usize) }).collect()
 }
 
 /// A Python number as a Scalar (bool before int: bool is an int subclass).
@@ -158,7 +150,15 @@ pub fn nested(o: &Bound<'_, PyAny>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)
     let mut kind = DType::Bool;
     let mut any = false;
     walk(o, 0, &mut vec![], &mut shape, &mut vals, &mut kind, &mut any)?;
-    let dt = if any { if kind == DType::F32 { default_dtype() } else { kind } } else { default_dtype() };
+    let dt = if any {
+        if kind == DType::F32 {
+            default_dtype()
+        } else {
+            kind
+        }
+    } else {
+        default_dtype()
+    };
     Ok((vals, shape.unwrap_or_default(), dt))
 }
 
@@ -185,7 +185,13 @@ fn walk(
         let t = &t.get().t;
         if t.ndim() == 0 {
             let s = t.item().py()?;
-            let k = if t.dtype().is_float() { DType::F32 } else if t.dtype() == DType::Bool { DType::Bool } else { DType::I64 };
+            let k = if t.dtype().is_float() {
+                DType::F32
+            } else if t.dtype() == DType::Bool {
+                DType::Bool
+            } else {
+                DType::I64
+            };
             *kind = if *any { (*kind).max(k) } else { k };
             *any = true;
             return leaf(cur, shape, vals, s);

@@ -40,7 +40,9 @@ impl PyGenerator {
     fn set_state(&self, state: &Bound<'_, PyTensor>) -> PyResult<()> {
         let b = state.get().t.to_vec::<u8>().py()?;
         if !self.g.lock().unwrap().set_state(&b) {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("Generator.set_state: expected a 40-byte uint8 state tensor from get_state()"));
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Generator.set_state: expected a 40-byte uint8 state tensor from get_state()",
+            ));
         }
         Ok(())
     }
@@ -98,7 +100,13 @@ fn _empty(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult
 }
 
 #[pyfunction]
-fn _arange(py: Python<'_>, start: &Bound<'_, PyAny>, end: &Bound<'_, PyAny>, step: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+fn _arange(
+    py: Python<'_>,
+    start: &Bound<'_, PyAny>,
+    end: &Bound<'_, PyAny>,
+    step: &Bound<'_, PyAny>,
+    dtype: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
     let v = |o: &Bound<'_, PyAny>| crate::tensor::scalar_value(o);
     let d = convert::dtype(Some(dtype))?.unwrap();
     wrap(py, Tensor::arange(v(start)?, v(end)?, v(step)?, d).py()?)
@@ -117,7 +125,14 @@ fn _eye(py: Python<'_>, n: usize, m: usize, dtype: &Bound<'_, PyAny>) -> PyResul
 /// Uniform [low, high) floats.
 #[pyfunction]
 #[pyo3(signature = (shape, dtype, low=0.0, high=1.0, generator=None))]
-fn _uniform(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, low: f64, high: f64, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+fn _uniform(
+    py: Python<'_>,
+    shape: Vec<i64>,
+    dtype: &Bound<'_, PyAny>,
+    low: f64,
+    high: f64,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<Py<PyAny>> {
     let s = usizes(&shape, "rand")?;
     let d = convert::dtype(Some(dtype))?.unwrap();
     let t = with_gen(generator, |g| fill_with(&s, d, || low + (high - low) * g.uniform())).py()?;
@@ -126,7 +141,14 @@ fn _uniform(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, low: f64,
 
 #[pyfunction]
 #[pyo3(signature = (shape, dtype, mean=0.0, std=1.0, generator=None))]
-fn _normal(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, mean: f64, std: f64, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+fn _normal(
+    py: Python<'_>,
+    shape: Vec<i64>,
+    dtype: &Bound<'_, PyAny>,
+    mean: f64,
+    std: f64,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<Py<PyAny>> {
     let s = usizes(&shape, "randn")?;
     let d = convert::dtype(Some(dtype))?.unwrap();
     let t = with_gen(generator, |g| fill_with(&s, d, || mean + std * g.normal())).py()?;
@@ -135,9 +157,18 @@ fn _normal(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, mean: f64,
 
 #[pyfunction]
 #[pyo3(signature = (low, high, shape, dtype, generator=None))]
-fn _randint(py: Python<'_>, low: i64, high: i64, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
+fn _randint(
+    py: Python<'_>,
+    low: i64,
+    high: i64,
+    shape: Vec<i64>,
+    dtype: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<Py<PyAny>> {
     if high <= low {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")));
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )));
     }
     let s = usizes(&shape, "randint")?;
     let d = convert::dtype(Some(dtype))?.unwrap();
@@ -177,7 +208,8 @@ fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<
     if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
         return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));
     }
-    let vals: Vec<Scalar> = with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
+    let vals: Vec<Scalar> =
+        with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
     let d = if pt.dtype().is_float() { pt.dtype() } else { ember::promote::default_dtype() };
     wrap(py, Tensor::from_scalars(&vals, pt.shape(), d).py()?)
 }

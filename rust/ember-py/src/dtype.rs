@@ -12,7 +12,9 @@ pub struct PyDType {
 impl PyDType {
     #[new]
     fn new(name: &str) -> PyResult<Self> {
-        DType::from_name(name).map(|d| PyDType { d }).ok_or_else(|| pyo3::exceptions::PyTypeError::new_err(format!("unknown dtype {name:?}")))
+        DType::from_name(name)
+            .map(|d| PyDType { d })
+            .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err(format!("unknown dtype {name:?}")))
     }
     fn __repr__(&self) -> String {
         format!("ember.{}", self.d.name())

@@ -5,7 +5,13 @@ mod convert;
 mod creation;
 mod dtype;
 mod error;
+mod exchange;
 mod ops;
+mod ops_index;
+mod ops_linalg;
+mod ops_nn;
+mod ops_reduce;
+mod ops_unary;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -21,5 +27,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     creation::register(m)?;
     autograd::register(m)?;
     ops::register(m)?;
+    ops_unary::register(m)?;
+    ops_reduce::register(m)?;
+    ops_linalg::register(m)?;
+    ops_index::register(m)?;
+    ops_nn::register(m)?;
+    exchange::register(m)?;
     Ok(())
 }

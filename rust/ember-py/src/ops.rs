@@ -130,7 +130,12 @@ impl PyTensor {
         wrap(py, run(py, t.numel(), || t.sum_dims(&dims, keepdim, dt))?)
     }
     #[pyo3(signature = (dtype=None, *args, **kwargs))]
-    fn to(slf: &Bound<'_, Self>, dtype: Option<&Bound<'_, PyAny>>, args: &Bound<'_, pyo3::types::PyTuple>, kwargs: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Py<PyAny>> {
+    fn to(
+        slf: &Bound<'_, Self>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        args: &Bound<'_, pyo3::types::PyTuple>,
+        kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
         // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
         let mut want = None;
         let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
@@ -154,7 +159,10 @@ impl PyTensor {
                     )));
                 }
             } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!("to() received an invalid combination of arguments: {}", c.repr()?)));
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "to() received an invalid combination of arguments: {}",
+                    c.repr()?
+                )));
             }
         }
         let t = &slf.get().t;

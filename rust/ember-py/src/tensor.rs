@@ -406,7 +406,10 @@ impl PyTensor {
     #[getter(mT)]
     fn m_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if self.t.ndim() < 2 {
-            return Err(PyRuntimeError::new_err(format!("tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.", self.t.ndim())));
+            return Err(PyRuntimeError::new_err(format!(
+                "tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.",
+                self.t.ndim()
+            )));
         }
         wrap(py, self.t.transpose(-2, -1).py()?)
     }
@@ -460,7 +463,13 @@ impl PyTensor {
         wrap(py, self.t.diagonal(offset, dim1, dim2).py()?)
     }
     #[pyo3(signature = (size, stride, storage_offset=None))]
-    fn as_strided(&self, py: Python<'_>, size: &Bound<'_, PyAny>, stride: &Bound<'_, PyAny>, storage_offset: Option<usize>) -> PyResult<Py<PyAny>> {
+    fn as_strided(
+        &self,
+        py: Python<'_>,
+        size: &Bound<'_, PyAny>,
+        stride: &Bound<'_, PyAny>,
+        storage_offset: Option<usize>,
+    ) -> PyResult<Py<PyAny>> {
         let sz = convert::usizes(&int_list(size)?, "as_strided")?;
         let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
         wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)

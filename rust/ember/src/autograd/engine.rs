@@ -257,11 +257,8 @@ fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {
         if let Some(g) = g {
             if g.dtype().is_float() && g.has_nonfinite()? {
                 let trace = node.trace.lock().unwrap().clone().unwrap_or_default();
-                let tb = if trace.is_empty() {
-                    String::new()
-                } else {
-                    format!("\nTraceback of forward call that caused the error:\n{trace}")
-                };
+                let tb =
+                    if trace.is_empty() { String::new() } else { format!("\nTraceback of forward call that caused the error:\n{trace}") };
                 return Err(Error::runtime(format!("Function '{}' returned nan values in its {i}th output.{tb}", node.name)));
             }
         }
@@ -275,7 +272,13 @@ pub fn backward(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: boo
 }
 
 /// `autograd.grad`: returns gradients of `roots` w.r.t. `inputs` without touching `.grad`.
-pub fn grad(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: bool, create_graph: bool, allow_unused: bool) -> Result<Vec<Option<Tensor>>> {
+pub fn grad(
+    roots: &[(Tensor, Tensor)],
+    inputs: &[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    allow_unused: bool,
+) -> Result<Vec<Option<Tensor>>> {
     for (i, t) in inputs.iter().enumerate() {
         if !t.requires_grad() {
             return Err(Error::runtime(format!("One of the differentiated Tensors (index {i}) does not require grad")));
