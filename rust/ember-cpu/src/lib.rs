@@ -8,6 +8,7 @@ pub mod copy;
 pub mod elementwise;
 pub mod index;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod threads;
 pub mod unary;
