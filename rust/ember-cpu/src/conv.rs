@@ -5,10 +5,10 @@
 //! large GEMM (the `gemm` crate, parallel inside), then scattered to NCHW with the bias.
 //! Backward: `dW_g = gout_g · cols_gᵀ`, `dcols_g = W_gᵀ · gout_g`, and col2im sums `dcols`
 //! back into the input pixels (the adjoint of im2col). Contiguous NCHW operands only.
+use crate::pool::{par_items, Ptr};
 use crate::threads::get_num_threads;
 use gemm::Parallelism;
 use num_traits::Float;
-use rayon::prelude::*;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ConvGeom {
@@ -52,26 +52,19 @@ impl ConvGeom {
     }
 }
 
-/// Ships a raw pointer into rayon closures that write disjoint parts of one buffer.
-#[derive(Clone, Copy)]
-struct Ptr<T>(*mut T);
-unsafe impl<T> Send for Ptr<T> {}
-unsafe impl<T> Sync for Ptr<T> {}
-
 /// im2col for the whole batch: a `(Cin·kh·kw) × (N·L)` row-major matrix.
 fn im2col<T: Float + Send + Sync>(x: &[T], g: &ConvGeom) -> Vec<T> {
     let (l, nl) = (g.l(), g.n * g.l());
     let rows = g.c_in * g.kh * g.kw;
     let mut cols = vec![T::zero(); rows * nl];
     let out = Ptr(cols.as_mut_ptr());
-    (0..g.n).into_par_iter().for_each(|n| {
-        let out = out;
+    par_items(g.n, rows * nl, |n| {
         let img = &x[n * g.c_in * g.h * g.w..(n + 1) * g.c_in * g.h * g.w];
         for ci in 0..g.c_in {
             for ki in 0..g.kh {
                 for kj in 0..g.kw {
                     let row = (ci * g.kh + ki) * g.kw + kj;
-                    let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(row * nl + n * l), l) };
+                    let dst = unsafe { out.part(row * nl + n * l, l) };
                     for oy in 0..g.oh {
                         let Some(iy) = ConvGeom::src(oy, ki, g.stride.0, g.pad.0, g.dilation.0, g.h) else { continue };
                         let src = &img[(ci * g.h + iy) * g.w..(ci * g.h + iy + 1) * g.w];
@@ -94,7 +87,9 @@ fn col2im<T: Float + Send + Sync>(dcols: &[T], g: &ConvGeom) -> Vec<T> {
     let (l, nl) = (g.l(), g.n * g.l());
     let per = g.c_in * g.h * g.w;
     let mut dx = vec![T::zero(); g.n * per];
-    dx.par_chunks_mut(per).enumerate().for_each(|(n, img)| {
+    let pd = Ptr(dx.as_mut_ptr());
+    par_items(g.n, dcols.len(), |n| {
+        let img = unsafe { pd.part(n * per, per) };
         for ci in 0..g.c_in {
             for ki in 0..g.kh {
                 for kj in 0..g.kw {
@@ -163,7 +158,9 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
         }
     }
     let mut out = vec![T::zero(); g.n * g.c_out * l];
-    out.par_chunks_mut(g.c_out * l).enumerate().for_each(|(n, o)| {
+    let po = Ptr(out.as_mut_ptr());
+    par_items(g.n, g.n * g.c_out * l, |n| {
+        let o = unsafe { po.part(n * g.c_out * l, g.c_out * l) };
         for co in 0..g.c_out {
             let b = bias.map_or(T::zero(), |b| b[co]);
             let src = &out_all[co * nl + n * l..co * nl + (n + 1) * l];
@@ -188,11 +185,10 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
     // gout as (Cout × N·L), the layout the GEMMs want.
     let mut go = vec![T::zero(); g.c_out * nl];
     let gp = Ptr(go.as_mut_ptr());
-    (0..g.n).into_par_iter().for_each(|n| {
-        let gp = gp;
+    par_items(g.n, g.c_out * nl, |n| {
         for co in 0..g.c_out {
             let src = &gout[(n * g.c_out + co) * l..(n * g.c_out + co + 1) * l];
-            let dst = unsafe { std::slice::from_raw_parts_mut(gp.0.add(co * nl + n * l), l) };
+            let dst = unsafe { gp.part(co * nl + n * l, l) };
             dst.copy_from_slice(src);
         }
     });

@@ -2,8 +2,36 @@
 //! Max pooling records the flat `iy·W + ix` index of each maximum (PyTorch's `indices`),
 //! and its backward adds each output gradient at that index. Average pooling is written for
 //! explicit per-output windows, so fixed-size and adaptive pooling share one kernel.
+use crate::threads::{chunks_for, parallel_for, split_range};
 use num_traits::Float;
-use rayon::prelude::*;
+
+/// Runs `f(i)` for `i in 0..count`, split over the pool when `work` (elements touched) is big
+/// enough to pay for waking threads; respects `set_num_threads`.
+pub(crate) fn par_items(count: usize, work: usize, f: impl Fn(usize) + Sync + Send) {
+    let c = chunks_for(work).min(count);
+    if c <= 1 {
+        (0..count).for_each(f);
+        return;
+    }
+    parallel_for(c, |ci| {
+        let (lo, hi) = split_range(count, c, ci);
+        (lo..hi).for_each(&f);
+    });
+}
+
+/// A raw pointer shipped into parallel closures that write disjoint parts of one buffer.
+#[derive(Clone, Copy)]
+pub(crate) struct Ptr<T>(pub *mut T);
+unsafe impl<T> Send for Ptr<T> {}
+unsafe impl<T> Sync for Ptr<T> {}
+
+impl<T> Ptr<T> {
+    /// # Safety: `[at, at + len)` is in bounds and no other task touches it.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn part(&self, at: usize, len: usize) -> &mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(at), len)
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct PoolGeom {
@@ -23,7 +51,9 @@ pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
     let mut out = vec![T::zero(); g.planes * op];
     let mut idx = vec![0i64; g.planes * op];
-    out.par_chunks_mut(op.max(1)).zip(idx.par_chunks_mut(op.max(1))).enumerate().for_each(|(p, (o, id))| {
+    let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
+    par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
+        let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
         let plane = &x[p * ip..(p + 1) * ip];
         for oy in 0..g.oh {
             for ox in 0..g.ow {
@@ -64,7 +94,9 @@ pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec
 pub fn max_pool2d_backward<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &PoolGeom) -> Vec<T> {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
     let mut dx = vec![T::zero(); g.planes * ip];
-    dx.par_chunks_mut(ip.max(1)).enumerate().for_each(|(p, d)| {
+    let pd = Ptr(dx.as_mut_ptr());
+    par_items(g.planes, g.planes * (ip + op), |p| {
+        let d = unsafe { pd.part(p * ip, ip) };
         for o in 0..op {
             let i = idx[p * op + o] as usize;
             d[i] = d[i] + gout[p * op + o];
@@ -94,7 +126,9 @@ pub fn avg_pool2d<T: Float + Send + Sync>(
 ) -> Vec<T> {
     let (ip, op) = (h * w, hw.len() * ww.len());
     let mut out = vec![T::zero(); planes * op];
-    out.par_chunks_mut(op.max(1)).enumerate().for_each(|(p, o)| {
+    let po = Ptr(out.as_mut_ptr());
+    par_items(planes, planes * ip.max(op), |p| {
+        let o = unsafe { po.part(p * op, op) };
         let plane = &x[p * ip..(p + 1) * ip];
         for (oy, a) in hw.iter().enumerate() {
             for (ox, b) in ww.iter().enumerate() {
@@ -124,7 +158,9 @@ pub fn avg_pool2d_backward<T: Float + Send + Sync>(
 ) -> Vec<T> {
     let (ip, op) = (h * w, hw.len() * ww.len());
     let mut dx = vec![T::zero(); planes * ip];
-    dx.par_chunks_mut(ip.max(1)).enumerate().for_each(|(p, d)| {
+    let pd = Ptr(dx.as_mut_ptr());
+    par_items(planes, planes * ip.max(op), |p| {
+        let d = unsafe { pd.part(p * ip, ip) };
         for (oy, a) in hw.iter().enumerate() {
             for (ox, b) in ww.iter().enumerate() {
                 let div = divisor.unwrap_or((a.count * b.count) as f64);

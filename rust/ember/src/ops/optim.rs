@@ -3,11 +3,8 @@
 //! and eps placement), so `optimizer.step()` costs one native call instead of a dozen small
 //! tensor ops per parameter. No autograd history: optimizers run under no_grad.
 use crate::{DType, Error, Result, Tensor};
+use ember_cpu::threads::{chunks_for, parallel_for, split_range};
 use num_traits::Float;
-use rayon::prelude::*;
-
-/// Elements per parallel chunk (PyTorch's grain size).
-const GRAIN: usize = 32768;
 
 /// A flat view of a contiguous float tensor's elements.
 struct Flat {
@@ -62,11 +59,15 @@ fn operands(p: &Tensor, g: &Tensor, states: &[&Tensor], keep: &mut Vec<Tensor>) 
 }
 
 /// Runs `f(lo, hi)` over `0..n`, in parallel chunks for large `n`.
-fn chunked(n: usize, f: impl Fn(usize, usize) + Sync) {
-    if n < 2 * GRAIN {
+fn chunked(n: usize, f: impl Fn(usize, usize) + Sync + Send) {
+    let c = chunks_for(n);
+    if c <= 1 {
         f(0, n);
     } else {
-        (0..n.div_ceil(GRAIN)).into_par_iter().for_each(|c| f(c * GRAIN, ((c + 1) * GRAIN).min(n)));
+        parallel_for(c, |i| {
+            let (lo, hi) = split_range(n, c, i);
+            f(lo, hi)
+        });
     }
 }
 
