@@ -144,9 +144,9 @@ def plot(histories, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cpu", choices=["cpu"], help="device to train on (ember runs on the CPU)")
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--task", default="both", choices=["binary", "ten", "both"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "loss_curve.png"))
