@@ -12,6 +12,7 @@ mod ops_linalg;
 mod ops_nn;
 mod ops_reduce;
 mod ops_unary;
+mod shared;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -33,5 +34,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_index::register(m)?;
     ops_nn::register(m)?;
     exchange::register(m)?;
+    shared::register(m)?;
     Ok(())
 }

@@ -1,0 +1,266 @@
+//! Shared-memory storages for `ember.multiprocessing`, and raw bytes in and out of tensors
+//! for `ember.save`/`ember.load`.
+//!
+//! A shared segment is an unnamed file on a tmpfs (normally `/dev/shm`, opened with
+//! `O_TMPFILE`, so no name ever exists to leak) mapped `MAP_SHARED`. The segment keeps its file
+//! descriptor open so it can be handed to another process (Python's `multiprocessing`
+//! passes it with `SCM_RIGHTS`); the kernel frees the memory when the last descriptor and
+//! mapping in any process are gone. Space is reserved with `posix_fallocate` before
+//! mapping, so a full `/dev/shm` is an error here, never a SIGBUS on first touch later.
+use crate::convert::{self, usizes};
+use crate::error::IntoPy;
+use crate::tensor::{wrap, PyTensor};
+use ember::{DType, Device, Error, Layout, Storage, Tensor};
+use pyo3::buffer::PyUntypedBuffer;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::ffi::CString;
+
+pub struct ShmSegment {
+    fd: i32,
+    ptr: *mut u8,
+    len: usize,
+}
+
+// Plain bytes behind a mapping that lives as long as the segment.
+unsafe impl Send for ShmSegment {}
+unsafe impl Sync for ShmSegment {}
+
+impl Drop for ShmSegment {
+    fn drop(&mut self) {
+        unsafe {
+            if self.len > 0 {
+                libc::munmap(self.ptr as *mut libc::c_void, self.len);
+            }
+            libc::close(self.fd);
+        }
+    }
+}
+
+fn last_os_error() -> std::io::Error {
+    std::io::Error::last_os_error()
+}
+
+/// Bytes still free on the filesystem holding `dir` (None when it can't be asked).
+fn free_bytes(dir: &CString) -> Option<u64> {
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(dir.as_ptr(), &mut st) } == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+fn full_error(dir: &str, nbytes: usize, free: Option<u64>, why: std::io::Error) -> Error {
+    let free = free.map(|f| format!(", {f} bytes free")).unwrap_or_default();
+    Error::runtime(format!(
+        "unable to allocate {nbytes} bytes of shared memory in {dir}: {why}{free}. Tensors that cross processes \
+         (DataLoader workers, ember.multiprocessing queues) live in shared memory; free space there (in Docker, raise \
+         --shm-size), send smaller tensors, or lower num_workers / prefetch_factor / batch_size."
+    ))
+}
+
+/// Maps `len` bytes of `fd`; takes ownership of `fd` (closed on error).
+fn map(fd: i32, len: usize) -> ember::Result<ShmSegment> {
+    if len == 0 {
+        // mmap rejects length 0; an empty storage needs an aligned, never-dereferenced address.
+        return Ok(ShmSegment { fd, ptr: 64 as *mut u8, len });
+    }
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+    if p == libc::MAP_FAILED {
+        let e = last_os_error();
+        unsafe { libc::close(fd) };
+        return Err(Error::runtime(format!("unable to map {len} bytes of shared memory: {e}")));
+    }
+    Ok(ShmSegment { fd, ptr: p as *mut u8, len })
+}
+
+/// A new zero-filled segment of `nbytes` in the tmpfs directory `dir`.
+fn create(nbytes: usize, dir: &str) -> ember::Result<ShmSegment> {
+    let cdir = CString::new(dir).map_err(|_| Error::value(format!("shared-memory directory {dir:?} contains a NUL byte")))?;
+    let fd = unsafe { libc::open(cdir.as_ptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600) };
+    if fd < 0 {
+        return Err(Error::runtime(format!(
+            "unable to create a shared-memory file in {dir}: {}. ember.multiprocessing needs a writable tmpfs directory \
+             (set EMBER_SHM_DIR to choose another one).",
+            last_os_error()
+        )));
+    }
+    if unsafe { libc::ftruncate(fd, nbytes as libc::off_t) } != 0 {
+        let e = last_os_error();
+        unsafe { libc::close(fd) };
+        return Err(full_error(dir, nbytes, free_bytes(&cdir), e));
+    }
+    if nbytes > 0 {
+        // Reserve every page now: tmpfs would otherwise fail only when a page is first
+        // touched, and that failure is a SIGBUS in whichever process touches it.
+        let r = unsafe { libc::posix_fallocate(fd, 0, nbytes as libc::off_t) };
+        if r != 0 {
+            unsafe { libc::close(fd) };
+            return Err(full_error(dir, nbytes, free_bytes(&cdir), std::io::Error::from_raw_os_error(r)));
+        }
+    }
+    map(fd, nbytes)
+}
+
+fn segment_of(s: &Storage) -> Option<(i32, usize)> {
+    s.with_owner(|o| o.and_then(|o| o.downcast_ref::<ShmSegment>()).map(|seg| (seg.fd, seg.len)))
+}
+
+fn check_cpu(t: &Tensor) -> PyResult<()> {
+    if t.storage().device() != Device::Cpu {
+        return Err(Error::runtime(format!("share_memory_: only CPU tensors can be moved to shared memory, this one is on {:?}", t.device())))
+            .py();
+    }
+    Ok(())
+}
+
+/// Moves the tensor's whole storage into shared memory in place (no-op when it already is).
+#[pyfunction]
+fn _share_memory(t: &Bound<'_, PyTensor>, dir: &str) -> PyResult<()> {
+    let t = &t.get().t;
+    check_cpu(t)?;
+    let s = t.storage();
+    if segment_of(s).is_some() {
+        return Ok(());
+    }
+    let seg = create(s.nbytes(), dir).py()?;
+    let p = seg.ptr;
+    // The segment is fresh (no overlap); concurrent kernels on this storage are the caller's
+    // contract, as documented on `Tensor.share_memory_`.
+    unsafe { s.move_to(p, Box::new(seg)) };
+    Ok(())
+}
+
+#[pyfunction]
+fn _is_shared(t: &Bound<'_, PyTensor>) -> bool {
+    segment_of(t.get().t.storage()).is_some()
+}
+
+/// `(fd, nbytes)` of the shared segment holding the tensor's storage, or None. The fd stays
+/// owned by the storage: the caller must duplicate it before the tensor can go away.
+#[pyfunction]
+fn _shared_fd(t: &Bound<'_, PyTensor>) -> Option<(i32, usize)> {
+    segment_of(t.get().t.storage())
+}
+
+/// An uninitialised contiguous tensor allocated directly in shared memory (a DataLoader
+/// worker collates into one, so sending the batch copies nothing).
+#[pyfunction]
+fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir: &str) -> PyResult<Py<PyAny>> {
+    let sizes = usizes(&shape, "empty_shared")?;
+    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+    let numel = sizes.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
+    let nbytes = numel
+        .and_then(|n| n.checked_mul(d.size()))
+        .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
+        .py()?;
+    let seg = create(nbytes, dir).py()?;
+    let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
+    wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+}
+
+/// Checks that every element a layout addresses lies inside `nbytes` of storage.
+fn check_fits(layout: &Layout, dtype: DType, nbytes: usize) -> ember::Result<()> {
+    if layout.numel() == 0 {
+        return Ok(());
+    }
+    let (mut lo, mut hi) = (layout.offset as i128, layout.offset as i128);
+    for (&n, &s) in layout.sizes.iter().zip(&layout.strides) {
+        let span = (n as i128 - 1) * s as i128;
+        if span < 0 {
+            lo += span
+        } else {
+            hi += span
+        }
+    }
+    if lo < 0 || (hi + 1) * dtype.size() as i128 > nbytes as i128 {
+        return Err(Error::runtime(format!(
+            "a tensor with sizes {:?}, strides {:?} and offset {} addresses elements outside its {nbytes}-byte storage",
+            layout.sizes, layout.strides, layout.offset
+        )));
+    }
+    Ok(())
+}
+
+/// Rebuilds a tensor over a shared segment received from another process; takes ownership
+/// of `fd` (closed on error and when the storage goes away).
+#[pyfunction]
+#[pyo3(signature = (fd, nbytes, dtype, sizes, strides, offset))]
+fn _from_shared_fd(
+    py: Python<'_>,
+    fd: i32,
+    nbytes: usize,
+    dtype: &Bound<'_, PyAny>,
+    sizes: Vec<i64>,
+    strides: Vec<isize>,
+    offset: usize,
+) -> PyResult<Py<PyAny>> {
+    let close = |e: Error| {
+        unsafe { libc::close(fd) };
+        e
+    };
+    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+    let sizes = usizes(&sizes, "rebuild").inspect_err(|_| unsafe {
+        libc::close(fd);
+    })?;
+    if sizes.len() != strides.len() {
+        return Err(close(Error::runtime("rebuild of a shared tensor: sizes and strides differ in length"))).py();
+    }
+    let layout = Layout::new(sizes, strides, offset);
+    check_fits(&layout, d, nbytes).map_err(close).py()?;
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
+        return Err(close(Error::runtime(format!(
+            "the shared-memory segment received holds {} bytes, fewer than the {nbytes} its tensor needs",
+            st.st_size
+        ))))
+        .py();
+    }
+    let seg = map(fd, nbytes).py()?;
+    let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
+    wrap(py, Tensor::from_parts(storage, layout, d))
+}
+
+/// The tensor's elements as row-major little-endian bytes (what safetensors stores).
+#[pyfunction]
+fn _to_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResult<Bound<'py, PyBytes>> {
+    let t = &t.get().t;
+    let c = t.to_dtype_contiguous(t.dtype()).py()?;
+    let n = c.numel() * c.dtype().size();
+    let src = unsafe { c.storage().ptr().add(c.offset() * c.dtype().size()) };
+    PyBytes::new_with(py, n, |buf| {
+        unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), n) };
+        Ok(())
+    })
+}
+
+/// A new contiguous tensor copied from any C-contiguous buffer (bytes, memoryview slice).
+#[pyfunction]
+fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>, shape: Vec<i64>) -> PyResult<Py<PyAny>> {
+    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+    let sizes = usizes(&shape, "from_bytes")?;
+    let buf = PyUntypedBuffer::get(data)?;
+    if !buf.is_c_contiguous() {
+        return Err(Error::value("from_bytes: the buffer must be C-contiguous")).py();
+    }
+    let need = sizes.iter().product::<usize>() * d.size();
+    if buf.len_bytes() != need {
+        return Err(Error::value(format!(
+            "from_bytes: {} bytes can't hold a {} tensor of shape {sizes:?} ({need} bytes)",
+            buf.len_bytes(),
+            d.name()
+        )))
+        .py();
+    }
+    let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
+    let storage = Storage::from_bytes(bytes).py()?;
+    wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_share_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_shared, m)?)?;
+    m.add_function(wrap_pyfunction!(_shared_fd, m)?)?;
+    m.add_function(wrap_pyfunction!(_empty_shared, m)?)?;
+    m.add_function(wrap_pyfunction!(_from_shared_fd, m)?)?;
+    m.add_function(wrap_pyfunction!(_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(_from_bytes, m)?)?;
+    Ok(())
+}
