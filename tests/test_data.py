@@ -364,4 +364,4 @@ def test_iterable_dataset_with_worker_sharding():
         assert dropped == [[0, 1], [5, 6], [2, 3], [7, 8]]
         persistent = DataLoader(Stream(6), batch_size=None, num_workers=3, persistent_workers=True)
         for _ in range(2):
-            assert sorted(x.item() for x in persistent) == list(range(6))
+            assert sorted(persistent) == list(range(6))

@@ -66,3 +66,87 @@ def init_reductions():
     with ``multiprocessing``'s pickler (its dispatch table matches exact types)."""
     for cls in _all_subclasses(Tensor):
         _reduction.ForkingPickler.register(cls, reduce_tensor)
+
+
+# ---- direct fd passing over a socket (what DataLoader workers use) ----
+#
+# ``DupFd`` makes the receiver connect back to the sender for every descriptor (a
+# handshake per tensor, and the sender must still be alive). A channel that is a Unix socket
+# can carry the descriptors beside the message instead: the message is
+# ``[u32 fd count][pickle]`` with tensors pickled as persistent ids that index the fd list,
+# followed by the fds (SCM_RIGHTS, at most 253 per sendmsg). Once sent, they're the kernel's:
+# the batch stays valid even if the sender dies right after.
+
+_MAX_FDS = 253  # SCM_MAX_FD
+
+
+class _FdPickler(_reduction.ForkingPickler):
+    def __init__(self, file, fds):
+        super().__init__(file, -1)
+        self._fds = fds
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, Tensor):
+            return None
+        _check_transferable(obj)
+        obj.share_memory_()
+        fd, nbytes = _native._shared_fd(obj)
+        self._fds.append(fd)
+        return ("ember.tensor", len(self._fds) - 1, obj.__class__, nbytes, obj.dtype.name, tuple(obj._shape),
+                obj.stride(), obj.storage_offset(), obj.requires_grad)
+
+
+class _FdUnpickler(__import__("pickle").Unpickler):
+    def __init__(self, file, fds):
+        super().__init__(file)
+        self._fds, self._used = fds, set()
+
+    def persistent_load(self, pid):
+        tag, i, cls, nbytes, dtype_name, sizes, strides, offset, requires_grad = pid
+        if tag != "ember.tensor" or i in self._used:
+            raise __import__("pickle").UnpicklingError(f"bad shared-tensor reference {tag!r} #{i}")
+        self._used.add(i)
+        t = _native._from_shared_fd(self._fds[i], nbytes, _native.dtype(dtype_name), list(sizes), list(strides), offset)
+        return _as_class(t, cls, requires_grad)
+
+
+def _socket_of(conn):
+    import socket
+
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
+
+
+def send_shared(conn, obj):
+    """Sends ``obj`` on a socket-backed ``Connection`` (``Pipe(duplex=True)``) with its tensors
+    in shared memory and their descriptors attached to the message."""
+    import io
+    import struct
+
+    fds, buf = [], io.BytesIO()
+    _FdPickler(buf, fds).dump(obj)
+    conn.send_bytes(struct.pack("<I", len(fds)) + buf.getbuffer())
+    if fds:
+        with _socket_of(conn) as sock:
+            for k in range(0, len(fds), _MAX_FDS):
+                _reduction.sendfds(sock, fds[k:k + _MAX_FDS])
+
+
+def recv_shared(conn):
+    """Receives what ``send_shared`` sent; raises EOFError when the sender is gone."""
+    import io
+    import struct
+
+    data = conn.recv_bytes()
+    (n,) = struct.unpack_from("<I", data)
+    fds = []
+    if n:
+        with _socket_of(conn) as sock:
+            while len(fds) < n:
+                fds += _reduction.recvfds(sock, min(_MAX_FDS, n - len(fds)))
+    up = _FdUnpickler(io.BytesIO(memoryview(data)[4:]), fds)
+    try:
+        return up.load()
+    finally:
+        for i, fd in enumerate(fds):
+            if i not in up._used:
+                os.close(fd)

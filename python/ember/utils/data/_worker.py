@@ -16,6 +16,8 @@ import sys
 import traceback
 from dataclasses import dataclass
 
+from ...multiprocessing.reductions import send_shared
+
 __all__ = ["get_worker_info", "WorkerInfo", "ExceptionWrapper"]
 
 # How long a worker waits for a task before checking that its parent is still alive.
@@ -145,7 +147,7 @@ def _seed_worker(seed, worker_id):
 def _send(conn, msg, worker_id):
     """Sends a result; a batch that can't be pickled becomes an error for the main process."""
     try:
-        conn.send(msg)
+        send_shared(conn, msg)
     except (BrokenPipeError, EOFError, ConnectionResetError):
         raise
     except Exception:
@@ -154,7 +156,7 @@ def _send(conn, msg, worker_id):
             # The exception's own type can't be pickled (e.g. a class defined in a function):
             # keep its traceback text under a type that can.
             err, err.exc_type = msg[1], RuntimeError
-        conn.send((msg[0], err))
+        send_shared(conn, (msg[0], err))
 
 
 def worker_loop(iterable, dataset, task_conn, result_conn, auto_collation, collate_fn, drop_last, base_seed, init_fn,
@@ -202,7 +204,7 @@ def worker_loop(iterable, dataset, task_conn, result_conn, auto_collation, colla
                         fetcher = create_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last)
                     except Exception:
                         init_error = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
-                result_conn.send((task, None))
+                send_shared(result_conn, (task, None))
                 continue
             if iteration_end:
                 # This worker's stream has ended; the main process knows and skips the task.

@@ -18,6 +18,7 @@ import time
 from . import _worker
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
+from ...multiprocessing.reductions import recv_shared
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader"]
@@ -237,7 +238,8 @@ class _MultiProcessIter(_BaseIter):
         try:
             for i in range(self._num_workers):
                 task_r, task_w = ctx.Pipe(duplex=False)
-                result_r, result_w = ctx.Pipe(duplex=False)
+                # A socket pair, so tensors' descriptors can travel with the batch.
+                result_r, result_w = ctx.Pipe(duplex=True)
                 w = ctx.Process(target=_worker.worker_loop, daemon=True, args=(
                     self._iterable, self._dataset, task_r, result_w, self._auto_collation, self._collate_fn,
                     self._drop_last, self._base_seed, loader.worker_init_fn, i, self._num_workers, os.getpid()))
@@ -309,9 +311,11 @@ class _MultiProcessIter(_BaseIter):
             for conn in self._result_conns:
                 if conn in ready:
                     try:
-                        return conn.recv()
-                    except EOFError:
-                        pass  # the worker is gone; its sentinel says how
+                        return recv_shared(conn)
+                    except (EOFError, OSError):
+                        if all(w.is_alive() for w in self._workers):
+                            raise
+                        # else the worker is gone mid-message; its sentinel says how
             dead = [w for w in self._workers if not w.is_alive()]
             if dead:
                 self._shutdown_workers(graceful=False)
