@@ -365,3 +365,38 @@ def test_iterable_dataset_with_worker_sharding():
         persistent = DataLoader(Stream(6), batch_size=None, num_workers=3, persistent_workers=True)
         for _ in range(2):
             assert sorted(persistent) == list(range(6))
+
+
+def test_samples_without_batching_send_only_their_own_elements():
+    big = TensorDataset(ember.arange(4000).reshape(1000, 4))
+    with deadline(30):
+        samples = list(DataLoader(big, batch_size=None, num_workers=1))
+    assert [s[0].tolist() for s in samples[:2]] == [[0, 1, 2, 3], [4, 5, 6, 7]] and len(samples) == 1000
+    s = samples[-1][0]
+    assert s.is_shared() and s.untyped_storage().nbytes() == s.nbytes  # not the whole 32 KB dataset
+    assert not big.tensors[0].is_shared()  # the parent's dataset is untouched
+
+
+def test_breaking_out_early_shuts_the_workers_down():
+    import time
+
+    loader = DataLoader(Squares(100), batch_size=2, num_workers=2)
+    with deadline(20):
+        it = iter(loader)
+        next(it)
+        workers = list(it._workers)
+        start = time.monotonic()
+        del it
+        assert all(not w.is_alive() for w in workers)
+        assert time.monotonic() - start < 4
+
+
+def test_spawn_start_method():
+    # Everything a worker needs (dataset, collate_fn, pipes) must pickle under spawn.
+    ds = TensorDataset(ember.arange(20).reshape(10, 2), ember.arange(10))
+    ref = [(a.tolist(), b.tolist()) for a, b in DataLoader(ds, batch_size=4)]
+    with deadline(60):
+        loader = DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn")
+        assert [(a.tolist(), b.tolist()) for a, b in loader] == ref
+    with pytest.raises(ValueError, match="multiprocessing_context option should specify a valid start method"):
+        DataLoader(ds, num_workers=1, multiprocessing_context="teleport")

@@ -24,6 +24,9 @@ def test_share_memory_moves_the_storage_in_place_for_every_view():
     ptr = base.data_ptr()
     base.share_memory_()  # already shared: nothing moves
     assert base.data_ptr() == ptr
+    assert base.untyped_storage().is_shared()
+    other = ember.ones(3)
+    assert other.untyped_storage().share_memory_().is_shared() and other.is_shared()
 
 
 @pytest.mark.parametrize("dtype", [ember.float64, ember.bfloat16, ember.int8, ember.bool])
@@ -95,6 +98,10 @@ def test_non_leaf_requiring_grad_is_refused():
         red.ForkingPickler.dumps(x * 2)
     y = red.ForkingPickler.loads(red.ForkingPickler.dumps(x))  # a leaf may go, with its flag
     assert y.requires_grad and y.is_shared()
+    import pickle
+
+    z = pickle.loads(pickle.dumps(x * 2))  # plain pickle copies the values of anything
+    assert z.tolist() == [2.0, 2.0] and z.is_leaf and not z.is_shared()
 
 
 def _pool_sum(t):

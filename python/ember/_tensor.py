@@ -203,11 +203,10 @@ Tensor.data = property(_get_data, _set_data, doc="The tensor without autograd hi
 def share_memory_(self):
     """Moves this tensor's storage into shared memory, in place: every view of the storage
     follows, and the data can then cross processes without a copy (``ember.multiprocessing``).
-    A no-op when already shared. Don't run ops on the same storage from another thread
-    meanwhile (the old buffer is freed, as in PyTorch)."""
-    from .multiprocessing.reductions import shm_dir
-
-    _native._share_memory(self, shm_dir())
+    A no-op when already shared. The segment is created in ``$EMBER_SHM_DIR`` (default
+    ``/dev/shm``); a full one raises a RuntimeError. Don't run ops on the same storage from
+    another thread meanwhile (the old buffer is freed, as in PyTorch)."""
+    _native._share_memory(self)
     return self
 
 
@@ -230,9 +229,6 @@ def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None)
 def __reduce_ex__(self, proto):
     """Plain pickling (and ``copy.deepcopy``) copies the values: contiguous bytes plus dtype
     and shape. (``multiprocessing`` uses shared memory instead; see ember.multiprocessing.)"""
-    from .multiprocessing.reductions import _check_transferable
-
-    _check_transferable(self)
     state = dict(self.__dict__) or None
     return (_rebuild_from_bytes, (self.__class__, _native._to_bytes(self), self.dtype.name, tuple(self._shape),
                                   self.requires_grad, state))

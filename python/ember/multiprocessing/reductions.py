@@ -13,11 +13,6 @@ from .. import _native
 from .._native import Tensor
 
 
-def shm_dir():
-    """Where shared segments are created (a tmpfs): ``$EMBER_SHM_DIR`` or ``/dev/shm``."""
-    return os.environ.get("EMBER_SHM_DIR", "/dev/shm")
-
-
 def _as_class(t, cls, requires_grad):
     """Turns a rebuilt plain tensor back into ``cls`` (e.g. ``nn.Parameter``)."""
     if cls is Tensor:

@@ -198,3 +198,38 @@ impl Storage {
         }
     }
 }
+
+#[cfg(test)]
+mod move_to_tests {
+    use super::Storage;
+
+    #[test]
+    fn every_handle_follows_the_move_and_the_bytes_come_along() {
+        let s = Storage::from_bytes(&[1, 2, 3, 4]).unwrap();
+        let view = s.clone();
+        s.bump_version();
+        let mut dest = vec![0u8; 4].into_boxed_slice();
+        let p = dest.as_mut_ptr();
+        unsafe { s.move_to(p, Box::new(dest)) };
+        assert_eq!(view.ptr(), p);
+        assert_eq!(unsafe { std::slice::from_raw_parts(view.ptr(), 4) }, &[1, 2, 3, 4]);
+        assert_eq!(view.version(), 1);
+        assert!(view.is_foreign());
+        assert!(view.with_owner(|o| o.is_some_and(|o| o.downcast_ref::<Box<[u8]>>().is_some())));
+        // Moving again drops the previous foreign owner and keeps the bytes.
+        let mut again = vec![0u8; 4].into_boxed_slice();
+        let q = again.as_mut_ptr();
+        unsafe { view.move_to(q, Box::new(again)) };
+        assert_eq!(unsafe { std::slice::from_raw_parts(s.ptr(), 4) }, &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn empty_storage_moves() {
+        let s = Storage::zeros(0).unwrap();
+        assert!(s.with_owner(|o| o.is_none()));
+        let mut dest: Box<[u8]> = Box::new([]);
+        let p = dest.as_mut_ptr();
+        unsafe { s.move_to(p, Box::new(dest)) };
+        assert_eq!(s.nbytes(), 0);
+    }
+}

@@ -9,7 +9,7 @@
 //! mapping, so a full `/dev/shm` is an error here, never a SIGBUS on first touch later.
 use crate::convert::{self, usizes};
 use crate::error::IntoPy;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{wrap, PyStorage, PyTensor};
 use ember::{DType, Device, Error, Layout, Storage, Tensor};
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::prelude::*;
@@ -99,33 +99,39 @@ fn create(nbytes: usize, dir: &str) -> ember::Result<ShmSegment> {
     map(fd, nbytes)
 }
 
-fn segment_of(s: &Storage) -> Option<(i32, usize)> {
-    s.with_owner(|o| o.and_then(|o| o.downcast_ref::<ShmSegment>()).map(|seg| (seg.fd, seg.len)))
+/// Where segments are created: `$EMBER_SHM_DIR`, else `/dev/shm` (a tmpfs on Linux).
+fn default_dir() -> String {
+    std::env::var("EMBER_SHM_DIR").unwrap_or_else(|_| "/dev/shm".into())
 }
 
-fn check_cpu(t: &Tensor) -> PyResult<()> {
-    if t.storage().device() != Device::Cpu {
-        return Err(Error::runtime(format!("share_memory_: only CPU tensors can be moved to shared memory, this one is on {:?}", t.device())))
-            .py();
+/// Moves a storage into a new segment in `dir` unless it already lives in one.
+fn share_storage(s: &Storage, dir: Option<&str>) -> ember::Result<()> {
+    if s.device() != Device::Cpu {
+        return Err(Error::runtime(format!(
+            "share_memory_: only CPU storages can be moved to shared memory, this one is on {:?}",
+            s.device()
+        )));
     }
-    Ok(())
-}
-
-/// Moves the tensor's whole storage into shared memory in place (no-op when it already is).
-#[pyfunction]
-fn _share_memory(t: &Bound<'_, PyTensor>, dir: &str) -> PyResult<()> {
-    let t = &t.get().t;
-    check_cpu(t)?;
-    let s = t.storage();
     if segment_of(s).is_some() {
         return Ok(());
     }
-    let seg = create(s.nbytes(), dir).py()?;
+    let seg = create(s.nbytes(), dir.unwrap_or(&default_dir()))?;
     let p = seg.ptr;
     // The segment is fresh (no overlap); concurrent kernels on this storage are the caller's
     // contract, as documented on `Tensor.share_memory_`.
     unsafe { s.move_to(p, Box::new(seg)) };
     Ok(())
+}
+
+fn segment_of(s: &Storage) -> Option<(i32, usize)> {
+    s.with_owner(|o| o.and_then(|o| o.downcast_ref::<ShmSegment>()).map(|seg| (seg.fd, seg.len)))
+}
+
+/// Moves the tensor's whole storage into shared memory in place (no-op when it already is).
+#[pyfunction]
+#[pyo3(signature = (t, dir=None))]
+fn _share_memory(t: &Bound<'_, PyTensor>, dir: Option<&str>) -> PyResult<()> {
+    share_storage(t.get().t.storage(), dir).py()
 }
 
 #[pyfunction]
@@ -143,7 +149,8 @@ fn _shared_fd(t: &Bound<'_, PyTensor>) -> Option<(i32, usize)> {
 /// An uninitialised contiguous tensor allocated directly in shared memory (a DataLoader
 /// worker collates into one, so sending the batch copies nothing).
 #[pyfunction]
-fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir: &str) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (shape, dtype, dir=None))]
+fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir: Option<&str>) -> PyResult<Py<PyAny>> {
     let sizes = usizes(&shape, "empty_shared")?;
     let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
     let numel = sizes.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
@@ -151,7 +158,7 @@ fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir:
         .and_then(|n| n.checked_mul(d.size()))
         .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
         .py()?;
-    let seg = create(nbytes, dir).py()?;
+    let seg = create(nbytes, dir.unwrap_or(&default_dir())).py()?;
     let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
     wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
 }
@@ -252,6 +259,19 @@ fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>
     let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
     let storage = Storage::from_bytes(bytes).py()?;
     wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+}
+
+#[pymethods]
+impl PyStorage {
+    /// True when the storage lives in a shared-memory segment.
+    fn is_shared(&self) -> bool {
+        segment_of(&self.s).is_some()
+    }
+    /// Moves the storage into shared memory in place (every tensor on it follows).
+    fn share_memory_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        share_storage(&slf.get().s, None).py()?;
+        Ok(slf.clone().into_any().unbind())
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

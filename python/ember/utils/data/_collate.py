@@ -59,9 +59,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
     if _in_worker() and same_dtype:
         # Collate straight into shared memory: sending the batch to the main process then
         # copies nothing.
-        from ...multiprocessing.reductions import shm_dir
-
-        out = ember._native._empty_shared([len(batch), *shape], elem.dtype, shm_dir())
+        out = ember._native._empty_shared([len(batch), *shape], elem.dtype)
         with ember.no_grad():
             for i, t in enumerate(batch):
                 out[i] = t

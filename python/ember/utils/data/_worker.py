@@ -119,19 +119,25 @@ def create_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last):
     return (_IterableFetcher if iterable else _MapFetcher)(dataset, auto_collation, collate_fn, drop_last)
 
 
-def _share_tensors(obj):
-    """Moves every tensor in a batch into shared memory now, in this thread, rather than in
-    the middle of pickling (so nothing else can be reading the storage while it moves)."""
+def _to_shared(obj):
+    """The batch with every tensor in shared memory, moved now, in this thread, rather than
+    in the middle of pickling. A tensor that views a much bigger storage (a sample of a
+    TensorDataset with ``batch_size=None``) is cloned first, so only its own elements are
+    sent instead of the whole dataset's storage."""
     from ..._native import Tensor
 
     if isinstance(obj, Tensor):
-        obj.share_memory_()
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            _share_tensors(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            _share_tensors(v)
+        if not obj.is_shared() and obj.untyped_storage().nbytes() > 2 * obj.nbytes + 4096:
+            rg = obj.requires_grad
+            obj = obj.detach().clone().requires_grad_(rg) if rg else obj.detach().clone()
+        return obj.share_memory_()
+    if type(obj) in (list, tuple):
+        return type(obj)(_to_shared(v) for v in obj)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(_to_shared(v) for v in obj))
+    if type(obj) is dict:
+        return {k: _to_shared(v) for k, v in obj.items()}
+    return obj  # other containers: the pickler shares their tensors as they are
 
 
 def _seed_worker(seed, worker_id):
@@ -214,8 +220,7 @@ def worker_loop(iterable, dataset, task_conn, result_conn, auto_collation, colla
                 data, init_error = init_error, None
             else:
                 try:
-                    data = fetcher.fetch(index)
-                    _share_tensors(data)
+                    data = _to_shared(fetcher.fetch(index))
                 except StopIteration:
                     if not iterable:
                         data = ExceptionWrapper(where=f"in DataLoader worker process {worker_id}")
