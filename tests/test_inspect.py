@@ -104,3 +104,16 @@ def test_memory_flags_small_view_of_big_storage():
     hits = [w for w in rep.warnings() if "4.0MB" in w]
     assert hits and "4B view" in hits[0] and ".clone()" in hits[0]
     del small
+
+
+def test_inplace_provenance_names_op_and_line():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    c = b * b  # saves b
+    with I.track_inplace():
+        b.mul_(2)  # the line the error must name
+    with pytest.raises(RuntimeError) as e:
+        c.sum().backward()
+    msg = str(e.value)
+    assert "modified by an inplace operation" in msg and "is at version 1; expected version 0" in msg
+    assert "Tensor.mul_ at" in msg and "test_inspect.py" in msg

@@ -28,7 +28,15 @@ fn can_cast(from_: &Bound<'_, PyAny>, to: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(a.can_cast_to(b))
 }
 
+/// Records who last wrote a tensor's storage in place ("Tensor.mul_ at train.py:12"); the
+/// autograd version-counter error quotes it.
+#[pyfunction]
+fn _set_last_write(t: &Bound<'_, crate::tensor::PyTensor>, text: String) {
+    t.get().t.storage().set_origin(text);
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_set_last_write, m)?)?;
     m.add_function(wrap_pyfunction!(_last_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(result_type, m)?)?;
     m.add_function(wrap_pyfunction!(promote_types, m)?)?;
