@@ -128,3 +128,24 @@ def test_full_shared_memory_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBER_SHM_DIR", str(tmp_path / "missing"))
     with pytest.raises(RuntimeError, match="unable to create a shared-memory file"):
         ember.ones(3).share_memory_()
+
+
+def _big_op(q):
+    x = ember.ones(1_000_000)
+    q.put((x + x).sum().item())
+
+
+def test_forked_child_can_run_parallel_kernels():
+    # The parent's pool threads don't survive fork; without a fresh pool the child would
+    # wait on them forever.
+    x = ember.ones(1_000_000)
+    assert (x + x).sum().item() == 2e6  # the parent's pool is up
+    q = ctx.Queue()
+    p = ctx.Process(target=_big_op, args=(q,))
+    p.start()
+    try:
+        assert q.get(timeout=20) == 2e6
+    finally:
+        p.join(5)
+        if p.is_alive():
+            p.terminate()

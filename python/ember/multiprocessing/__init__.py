@@ -21,8 +21,14 @@ the tensor referenced and the process alive until the consumer has taken it off 
 
 Plain ``pickle`` (files, ``copy.deepcopy``) copies a tensor's values instead; only
 ``multiprocessing``'s pickler shares memory.
+
+Each shared storage keeps one file descriptor open in every process that maps it (so it can
+be passed on again); a process holding thousands of received tensors at once may need a
+higher ``ulimit -n``. A forked child gets a fresh kernel thread pool (the parent's threads
+don't survive ``fork``).
 """
 import multiprocessing as _mp
+import os as _os
 from multiprocessing import *  # noqa: F401,F403
 
 from .reductions import init_reductions, rebuild_tensor, reduce_tensor  # noqa: F401
@@ -90,6 +96,15 @@ def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
     return None
 
 
+def _fresh_thread_pool_in_child():
+    # A forked child has only the forking thread: the parent's kernel threads are gone, and
+    # the first parallel op would wait on them forever. A new pool of the same size fixes it.
+    from .. import _native
+
+    _native.set_num_threads(_native.get_num_threads())
+
+
+_os.register_at_fork(after_in_child=_fresh_thread_pool_in_child)
 init_reductions()
 
 __all__ = list(_mp.__all__) + ["get_all_sharing_strategies", "get_sharing_strategy", "set_sharing_strategy", "spawn",
