@@ -400,3 +400,10 @@ def test_spawn_start_method():
         assert [(a.tolist(), b.tolist()) for a, b in loader] == ref
     with pytest.raises(ValueError, match="multiprocessing_context option should specify a valid start method"):
         DataLoader(ds, num_workers=1, multiprocessing_context="teleport")
+
+
+def test_out_of_order_delivery_yields_every_batch():
+    with deadline(30):
+        got = [b[1].tolist() for b in DataLoader(Squares(12), batch_size=2, num_workers=2, in_order=False,
+                                                 prefetch_factor=0)]
+    assert sorted(got) == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]

@@ -29,6 +29,7 @@ sharing is not preserved), and a small view of a big tensor saves only its own e
 import json
 import math
 import os
+from collections import OrderedDict
 
 from . import _native
 from ._native import Tensor
@@ -237,7 +238,7 @@ def _decoder(tensors, src):
         if tag == "tensor":
             return tensor(enc)
         if tag in ("dict", "odict"):
-            out = {} if tag == "dict" else __import__("collections").OrderedDict()
+            out = {} if tag == "dict" else OrderedDict()
             for k, v in enc["items"]:
                 out[dec_key(k)] = dec(v)
             return out

@@ -6,7 +6,11 @@ shared memory (in place, once) and sends a duplicated file descriptor plus the g
 segment, so both processes see one buffer. See the package docstring for the
 producer-keeps-alive rule.
 """
+import io
 import os
+import pickle
+import socket
+import struct
 from multiprocessing import reduction as _reduction
 
 from .. import _native
@@ -91,7 +95,7 @@ class _FdPickler(_reduction.ForkingPickler):
                 obj.stride(), obj.storage_offset(), obj.requires_grad)
 
 
-class _FdUnpickler(__import__("pickle").Unpickler):
+class _FdUnpickler(pickle.Unpickler):
     def __init__(self, file, fds):
         super().__init__(file)
         self._fds, self._used = fds, set()
@@ -99,24 +103,19 @@ class _FdUnpickler(__import__("pickle").Unpickler):
     def persistent_load(self, pid):
         tag, i, cls, nbytes, dtype_name, sizes, strides, offset, requires_grad = pid
         if tag != "ember.tensor" or i in self._used:
-            raise __import__("pickle").UnpicklingError(f"bad shared-tensor reference {tag!r} #{i}")
+            raise pickle.UnpicklingError(f"bad shared-tensor reference {tag!r} #{i}")
         self._used.add(i)
         t = _native._from_shared_fd(self._fds[i], nbytes, _native.dtype(dtype_name), list(sizes), list(strides), offset)
         return _as_class(t, cls, requires_grad)
 
 
 def _socket_of(conn):
-    import socket
-
     return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(conn.fileno()))
 
 
 def send_shared(conn, obj):
     """Sends ``obj`` on a socket-backed ``Connection`` (``Pipe(duplex=True)``) with its tensors
     in shared memory and their descriptors attached to the message."""
-    import io
-    import struct
-
     fds, buf = [], io.BytesIO()
     _FdPickler(buf, fds).dump(obj)
     conn.send_bytes(struct.pack("<I", len(fds)) + buf.getbuffer())
@@ -128,9 +127,6 @@ def send_shared(conn, obj):
 
 def recv_shared(conn):
     """Receives what ``send_shared`` sent; raises EOFError when the sender is gone."""
-    import io
-    import struct
-
     data = conn.recv_bytes()
     (n,) = struct.unpack_from("<I", data)
     fds = []

@@ -273,7 +273,7 @@ class _MultiProcessIter(_BaseIter):
                 idx, _ = self._get_data()
                 if isinstance(idx, _worker._ResumeIteration):
                     pending -= 1
-        for _ in range(self._prefetch_factor * self._num_workers):
+        for _ in range(max(1, self._prefetch_factor * self._num_workers)):
             self._try_put_index()
 
     def _outstanding(self):
