@@ -407,3 +407,17 @@ def test_out_of_order_delivery_yields_every_batch():
         got = [b[1].tolist() for b in DataLoader(Squares(12), batch_size=2, num_workers=2, in_order=False,
                                                  prefetch_factor=0)]
     assert sorted(got) == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
+
+
+def _failing_init(worker_id):
+    raise KeyError(f"no config for worker {worker_id}")
+
+
+def test_worker_init_fn_failure_is_reported_for_its_batches():
+    loader = DataLoader(Squares(4), batch_size=1, num_workers=1, worker_init_fn=_failing_init)
+    with deadline(30):
+        it = iter(loader)
+        for _ in range(2):
+            with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0") as e:
+                next(it)
+            assert "_failing_init" in str(e.value) and "no config for worker 0" in str(e.value)

@@ -217,7 +217,7 @@ def worker_loop(iterable, dataset, task_conn, result_conn, auto_collation, colla
                 continue
             idx, index = task
             if init_error is not None:
-                data, init_error = init_error, None
+                data = init_error  # every batch reports the failed start, not a stale fetcher
             else:
                 try:
                     data = _to_shared(fetcher.fetch(index))
