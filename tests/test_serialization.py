@@ -245,3 +245,19 @@ def test_pickle_and_deepcopy_copy_values():
         assert u.data_ptr() != t.data_ptr()
     w = ember.ones(2, requires_grad=True)
     assert pickle.loads(pickle.dumps(w)).requires_grad
+
+
+def test_corrupted_file_on_disk_and_map_location(tmp_path):
+    p = tmp_path / "bad.st"
+    p.write_bytes(good_file()[:-3])
+    with pytest.raises(RuntimeError, match="truncated"):
+        ember.load(p)  # read through a memory map: the error must not be masked when unmapping
+    p.write_bytes(b"")
+    with pytest.raises(RuntimeError, match="fewer than the 8-byte"):
+        ember.load(p)
+    p.write_bytes(good_file())
+    seen = []
+    out = ember.load(p, map_location=lambda t, loc: seen.append(loc) or t * 2)
+    assert out["a"].tolist() == [0.0, 2.0, 4.0, 6.0] and seen == ["cpu", "cpu"]
+    assert ember.load(p, map_location={"cpu": "cpu"})["b"].tolist() == [1, 1]
+    assert ember.load(p, map_location=ember.device("cpu"))["b"].dtype == ember.int64

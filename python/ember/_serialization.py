@@ -28,6 +28,7 @@ sharing is not preserved), and a small view of a big tensor saves only its own e
 """
 import json
 import math
+import mmap as _mmap
 import os
 from collections import OrderedDict
 
@@ -179,7 +180,7 @@ def _parse(data, src):
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
         raise _corrupt(src, "__metadata__ must map strings to strings")
-    body = memoryview(data)[8 + n:]
+    body_len = len(data) - 8 - n
     entries, spans = {}, []
     for name, e in header.items():
         if not isinstance(e, dict) or set(e) != {"dtype", "shape", "data_offsets"}:
@@ -195,9 +196,9 @@ def _parse(data, src):
         if offs[1] - offs[0] != need:
             raise _corrupt(src, f"tensor {name!r} of dtype {code} and shape {shape} needs {need} bytes, but its "
                                 f"data_offsets {offs} span {offs[1] - offs[0]}")
-        if offs[1] > len(body):
+        if offs[1] > body_len:
             raise _corrupt(src, f"tensor {name!r} ends at byte {offs[1]} of the data, but the file holds only "
-                                f"{len(body)} bytes of data (it is truncated)")
+                                f"{body_len} bytes of data (it is truncated)")
         entries[name] = (code, shape, offs)
         spans.append((offs[0], offs[1], name))
     end = 0
@@ -206,10 +207,10 @@ def _parse(data, src):
             what = "overlaps the previous tensor" if b < end else f"leaves a gap at bytes {end}..{b}"
             raise _corrupt(src, f"the data of tensor {name!r} {what}")
         end = e
-    if end != len(body):
-        raise _corrupt(src, f"the tensors cover {end} bytes of data but the file holds {len(body)} (extra bytes at "
+    if end != body_len:
+        raise _corrupt(src, f"the tensors cover {end} bytes of data but the file holds {body_len} (extra bytes at "
                             "the end)")
-    return entries, body, meta
+    return entries, memoryview(data)[8 + n:], meta
 
 
 def _decoder(tensors, src):
@@ -275,6 +276,17 @@ def _apply_map_location(t, map_location):
     return t.to(map_location)
 
 
+def _read_tensors(data, src, map_location):
+    entries, body, meta = _parse(data, src)
+    tensors = {}
+    with body:  # released before a mapped file is closed
+        for name, (code, shape, (b, e)) in entries.items():
+            with body[b:e] as chunk:
+                t = _native._from_bytes(chunk, _native.dtype(_NAMES[code]), shape)
+            tensors[name] = _apply_map_location(t, map_location)
+    return tensors, meta
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     """Loads what ``ember.save`` wrote (or any safetensors file: then a flat dict of its
     tensors) from a path or a binary file object. Never executes code from the file, whatever
@@ -286,15 +298,17 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if isinstance(f, (str, os.PathLike)):
         src = repr(os.fspath(f))
         with open(f, "rb") as fh:
-            data = fh.read()
+            # A mapped file: each tensor is copied once, straight from the page cache.
+            size = os.fstat(fh.fileno()).st_size
+            data = _mmap.mmap(fh.fileno(), 0, access=_mmap.ACCESS_READ) if size else b""
     else:
         src = f"the file object {getattr(f, 'name', type(f).__name__)!r}"
         data = f.read()
-    entries, body, meta = _parse(data, src)
-    tensors = {}
-    for name, (code, shape, (b, e)) in entries.items():
-        t = _native._from_bytes(body[b:e], _native.dtype(_NAMES[code]), shape)
-        tensors[name] = _apply_map_location(t, map_location)
+    try:
+        tensors, meta = _read_tensors(data, src, map_location)
+    finally:
+        if isinstance(data, _mmap.mmap):
+            data.close()
     if "ember" not in meta:
         return tensors
     try:
