@@ -69,6 +69,15 @@ def test_subset_concat_and_random_split():
     with pytest.raises(ValueError, match="absolute value of index"):
         cat[-8]
 
+    from ember.utils.data import ChainDataset, StackDataset
+
+    st = StackDataset(ds, range(10))
+    assert st[2][0][0].item() == 2 and st[2][1] == 2
+    assert StackDataset(x=ds, y=range(10))[3]["y"] == 3
+    with pytest.raises(ValueError, match="Size mismatch between datasets"):
+        StackDataset(ds, range(3))
+    assert list(ChainDataset([Stream(2), Stream(3)])) == [0, 1, 0, 1, 2] and len(Stream(2) + Stream(3)) == 5
+
     parts = random_split(ds, [3, 7], generator=ember.Generator().manual_seed(1))
     again = random_split(ds, [3, 7], generator=ember.Generator().manual_seed(1))
     assert [len(p) for p in parts] == [3, 7] and parts[0].indices == again[0].indices

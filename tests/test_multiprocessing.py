@@ -149,3 +149,15 @@ def test_forked_child_can_run_parallel_kernels():
         p.join(5)
         if p.is_alive():
             p.terminate()
+
+
+class Tagged(ember.Tensor):
+    """A subclass defined after ember was imported still crosses processes as shared memory."""
+
+
+def test_tensor_subclasses_are_shared_too():
+    import multiprocessing.reduction as red
+
+    t = Tagged(ember.ones(3))
+    u = red.ForkingPickler.loads(red.ForkingPickler.dumps(t))
+    assert type(u) is Tagged and u.is_shared() and t.is_shared() and u.tolist() == [1.0, 1.0, 1.0]

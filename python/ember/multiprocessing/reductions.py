@@ -26,7 +26,10 @@ def _as_class(t, cls, requires_grad):
     make = getattr(Tensor, "_make_subclass", None)
     if make is not None:
         return make(cls, t, requires_grad)
-    return cls(t, requires_grad)
+    out = cls(t)  # Tensor(t) shares t's storage; so does nn.Parameter(t)
+    if out.requires_grad != requires_grad:
+        out.requires_grad_(requires_grad)
+    return out
 
 
 def _check_transferable(t):
@@ -60,11 +63,25 @@ def _all_subclasses(cls):
     return out
 
 
+def _register_subclass(cls, **kwargs):
+    _reduction.ForkingPickler.register(cls, reduce_tensor)
+    if _previous_init_subclass is not None:
+        _previous_init_subclass.__get__(None, cls)(**kwargs)
+
+
+_previous_init_subclass = None
+
+
 def init_reductions():
-    """Registers ``reduce_tensor`` for ``Tensor`` and its subclasses known now (``nn.Parameter``)
-    with ``multiprocessing``'s pickler (its dispatch table matches exact types)."""
+    """Registers ``reduce_tensor`` with ``multiprocessing``'s pickler for ``Tensor``, its
+    subclasses known now (``nn.Parameter``) and any defined later (the pickler's dispatch
+    table matches exact types, so each class needs its own entry)."""
+    global _previous_init_subclass
     for cls in _all_subclasses(Tensor):
         _reduction.ForkingPickler.register(cls, reduce_tensor)
+    if "__init_subclass__" in Tensor.__dict__ and Tensor.__dict__["__init_subclass__"].__func__ is not _register_subclass:
+        _previous_init_subclass = Tensor.__dict__["__init_subclass__"]
+    Tensor.__init_subclass__ = classmethod(_register_subclass)
 
 
 # ---- direct fd passing over a socket (what DataLoader workers use) ----
