@@ -7,7 +7,7 @@
 //! passes it with `SCM_RIGHTS`); the kernel frees the memory when the last descriptor and
 //! mapping in any process are gone. Space is reserved with `posix_fallocate` before
 //! mapping, so a full `/dev/shm` is an error here, never a SIGBUS on first touch later.
-use crate::convert::{self, usizes};
+use crate::convert::{self, int_list, usizes};
 use crate::error::IntoPy;
 use crate::tensor::{wrap, PyStorage, PyTensor};
 use ember::{DType, Device, Error, Layout, Storage, Tensor};
@@ -15,9 +15,10 @@ use pyo3::buffer::PyUntypedBuffer;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 pub struct ShmSegment {
-    fd: i32,
+    fd: OwnedFd,
     ptr: *mut u8,
     len: usize,
 }
@@ -28,12 +29,10 @@ unsafe impl Sync for ShmSegment {}
 
 impl Drop for ShmSegment {
     fn drop(&mut self) {
-        unsafe {
-            if self.len > 0 {
-                libc::munmap(self.ptr as *mut libc::c_void, self.len);
-            }
-            libc::close(self.fd);
+        if self.len > 0 {
+            unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
         }
+        // `fd` closes itself after this.
     }
 }
 
@@ -56,17 +55,15 @@ fn full_error(dir: &str, nbytes: usize, free: Option<u64>, why: std::io::Error) 
     ))
 }
 
-/// Maps `len` bytes of `fd`; takes ownership of `fd` (closed on error).
-fn map(fd: i32, len: usize) -> ember::Result<ShmSegment> {
+/// Maps `len` bytes of `fd`.
+fn map(fd: OwnedFd, len: usize) -> ember::Result<ShmSegment> {
     if len == 0 {
         // mmap rejects length 0; an empty storage needs an aligned, never-dereferenced address.
         return Ok(ShmSegment { fd, ptr: 64 as *mut u8, len });
     }
-    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
     if p == libc::MAP_FAILED {
-        let e = last_os_error();
-        unsafe { libc::close(fd) };
-        return Err(Error::runtime(format!("unable to map {len} bytes of shared memory: {e}")));
+        return Err(Error::runtime(format!("unable to map {len} bytes of shared memory: {}", last_os_error())));
     }
     Ok(ShmSegment { fd, ptr: p as *mut u8, len })
 }
@@ -74,25 +71,23 @@ fn map(fd: i32, len: usize) -> ember::Result<ShmSegment> {
 /// A new zero-filled segment of `nbytes` in the tmpfs directory `dir`.
 fn create(nbytes: usize, dir: &str) -> ember::Result<ShmSegment> {
     let cdir = CString::new(dir).map_err(|_| Error::value(format!("shared-memory directory {dir:?} contains a NUL byte")))?;
-    let fd = unsafe { libc::open(cdir.as_ptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600) };
-    if fd < 0 {
+    let raw = unsafe { libc::open(cdir.as_ptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600) };
+    if raw < 0 {
         return Err(Error::runtime(format!(
             "unable to create a shared-memory file in {dir}: {}. ember.multiprocessing needs a writable tmpfs directory \
              (set EMBER_SHM_DIR to choose another one).",
             last_os_error()
         )));
     }
-    if unsafe { libc::ftruncate(fd, nbytes as libc::off_t) } != 0 {
-        let e = last_os_error();
-        unsafe { libc::close(fd) };
-        return Err(full_error(dir, nbytes, free_bytes(&cdir), e));
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), nbytes as libc::off_t) } != 0 {
+        return Err(full_error(dir, nbytes, free_bytes(&cdir), last_os_error()));
     }
     if nbytes > 0 {
         // Reserve every page now: tmpfs would otherwise fail only when a page is first
         // touched, and that failure is a SIGBUS in whichever process touches it.
-        let r = unsafe { libc::posix_fallocate(fd, 0, nbytes as libc::off_t) };
+        let r = unsafe { libc::posix_fallocate(fd.as_raw_fd(), 0, nbytes as libc::off_t) };
         if r != 0 {
-            unsafe { libc::close(fd) };
             return Err(full_error(dir, nbytes, free_bytes(&cdir), std::io::Error::from_raw_os_error(r)));
         }
     }
@@ -124,7 +119,7 @@ fn share_storage(s: &Storage, dir: Option<&str>) -> ember::Result<()> {
 }
 
 fn segment_of(s: &Storage) -> Option<(i32, usize)> {
-    s.with_owner(|o| o.and_then(|o| o.downcast_ref::<ShmSegment>()).map(|seg| (seg.fd, seg.len)))
+    s.with_owner(|o| o.and_then(|o| o.downcast_ref::<ShmSegment>()).map(|seg| (seg.fd.as_raw_fd(), seg.len)))
 }
 
 /// Moves the tensor's whole storage into shared memory in place (no-op when it already is).
@@ -186,38 +181,38 @@ fn check_fits(layout: &Layout, dtype: DType, nbytes: usize) -> ember::Result<()>
     Ok(())
 }
 
-/// Rebuilds a tensor over a shared segment received from another process; takes ownership
-/// of `fd` (closed on error and when the storage goes away).
+/// Rebuilds a tensor over a shared segment received from another process. Takes ownership
+/// of `fd` whatever happens: it is closed on any error, else when the storage goes away.
 #[pyfunction]
 #[pyo3(signature = (fd, nbytes, dtype, sizes, strides, offset))]
 fn _from_shared_fd(
     py: Python<'_>,
     fd: i32,
-    nbytes: usize,
+    nbytes: &Bound<'_, PyAny>,
     dtype: &Bound<'_, PyAny>,
-    sizes: Vec<i64>,
-    strides: Vec<isize>,
-    offset: usize,
+    sizes: &Bound<'_, PyAny>,
+    strides: &Bound<'_, PyAny>,
+    offset: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let close = |e: Error| {
-        unsafe { libc::close(fd) };
-        e
-    };
-    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-    let sizes = usizes(&sizes, "rebuild").inspect_err(|_| unsafe {
-        libc::close(fd);
-    })?;
-    if sizes.len() != strides.len() {
-        return Err(close(Error::runtime("rebuild of a shared tensor: sizes and strides differ in length"))).py();
+    if fd < 0 {
+        return Err(Error::value(format!("invalid file descriptor {fd}"))).py();
     }
-    let layout = Layout::new(sizes, strides, offset);
-    check_fits(&layout, d, nbytes).map_err(close).py()?;
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let nbytes: usize = nbytes.extract()?;
+    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+    let sizes = usizes(&int_list(sizes)?, "rebuild")?;
+    let strides: Vec<isize> = int_list(strides)?.into_iter().map(|x| x as isize).collect();
+    if sizes.len() != strides.len() {
+        return Err(Error::runtime("rebuild of a shared tensor: sizes and strides differ in length")).py();
+    }
+    let layout = Layout::new(sizes, strides, offset.extract()?);
+    check_fits(&layout, d, nbytes).py()?;
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
-        return Err(close(Error::runtime(format!(
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
+        return Err(Error::runtime(format!(
             "the shared-memory segment received holds {} bytes, fewer than the {nbytes} its tensor needs",
             st.st_size
-        ))))
+        )))
         .py();
     }
     let seg = map(fd, nbytes).py()?;
