@@ -161,3 +161,18 @@ def test_tensor_subclasses_are_shared_too():
     t = Tagged(ember.ones(3))
     u = red.ForkingPickler.loads(red.ForkingPickler.dumps(t))
     assert type(u) is Tagged and u.is_shared() and t.is_shared() and u.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_rebuilding_from_a_bad_handle_fails_cleanly():
+    t = ember.ones(4).share_memory_()
+    fd, nbytes = ember._native._shared_fd(t)
+    for bad in ([100], [4, 4]):  # addresses bytes outside the segment / strides length mismatch
+        dup = os.dup(fd)
+        with pytest.raises(RuntimeError):
+            ember._native._from_shared_fd(dup, nbytes, ember.float32, bad, [1], 0)
+        with pytest.raises(OSError):
+            os.fstat(dup)  # the descriptor was taken over and closed, not leaked
+    dup = os.dup(fd)
+    u = ember._native._from_shared_fd(dup, nbytes, ember.float32, [2], [2], 1)
+    u.fill_(7)
+    assert t.tolist() == [1.0, 7.0, 1.0, 7.0]
