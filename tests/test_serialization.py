@@ -231,8 +231,15 @@ def test_loading_never_unpickles():
     import pickle
 
     evil = pickle.dumps({"a": 1})
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="looks like a pickle. ember never unpickles"):
         load_bytes(evil)
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("archive/data.pkl", evil)
+    with pytest.raises(RuntimeError, match="zip archive, like the checkpoints torch.save writes"):
+        load_bytes(buf.getvalue())
 
 
 def test_pickle_and_deepcopy_copy_values():
@@ -261,3 +268,18 @@ def test_corrupted_file_on_disk_and_map_location(tmp_path):
     assert out["a"].tolist() == [0.0, 2.0, 4.0, 6.0] and seen == ["cpu", "cpu"]
     assert ember.load(p, map_location={"cpu": "cpu"})["b"].tolist() == [1, 1]
     assert ember.load(p, map_location=ember.device("cpu"))["b"].dtype == ember.int64
+
+
+def test_header_length_starting_like_a_pickle_still_loads():
+    # A header of 0x80 + 256k bytes begins with the byte pickles begin with; it must not be
+    # mistaken for one.
+    name = "x" * 60
+    for pad in range(0, 256):
+        buf = io.BytesIO()
+        ember.save({name + "y" * pad: ember.ones(1)}, buf)
+        if buf.getvalue()[0] == 0x80:
+            break
+    else:
+        pytest.fail("no header length ending in 0x80 found")
+    buf.seek(0)
+    assert ember.load(buf)[name + "y" * pad].tolist() == [1.0]

@@ -162,6 +162,18 @@ def _corrupt(src, why):
     return RuntimeError(f"ember.load: {src} is not a valid safetensors file: {why}")
 
 
+def _other_format(data):
+    """Names a format that isn't safetensors (asked only once the header failed to parse)."""
+    if data[:4] == b"PK\x03\x04":
+        return ("it is a zip archive, like the checkpoints torch.save writes. ember reads only the safetensors "
+                "format (and never unpickles); convert it where torch is installed with "
+                "safetensors.torch.save_file(torch.load(path), new_path)")
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return ("it looks like a pickle. ember never unpickles (that could run code); save the tensors in the "
+                "safetensors format instead")
+    return ""
+
+
 def _parse(data, src):
     """Header entries and the data block of a safetensors file, with every field checked."""
     if len(data) < 8:
@@ -169,12 +181,12 @@ def _parse(data, src):
                             "(the file is empty or truncated)")
     n = int.from_bytes(data[:8], "little")
     if n > len(data) - 8:
-        raise _corrupt(src, f"the header length field says {n} bytes but only {len(data) - 8} bytes follow it "
-                            "(the file is truncated, or it is not a safetensors file)")
+        raise _corrupt(src, _other_format(data) or f"the header length field says {n} bytes but only {len(data) - 8} "
+                            "bytes follow it (the file is truncated, or it is not a safetensors file)")
     try:
         header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise _corrupt(src, f"its {n}-byte header is not valid UTF-8 JSON ({e})") from None
+        raise _corrupt(src, _other_format(data) or f"its {n}-byte header is not valid UTF-8 JSON ({e})") from None
     if not isinstance(header, dict):
         raise _corrupt(src, f"its header is a JSON {type(header).__name__}, not an object")
     meta = header.pop("__metadata__", None) or {}
