@@ -176,3 +176,17 @@ def test_rebuilding_from_a_bad_handle_fails_cleanly():
     u = ember._native._from_shared_fd(dup, nbytes, ember.float32, [2], [2], 1)
     u.fill_(7)
     assert t.tolist() == [1.0, 7.0, 1.0, 7.0]
+
+
+def _spawn_fn(i, t, fail_at):
+    if i == fail_at:
+        raise ValueError(f"rank {i} failed")
+    t[i] = i + 1
+
+
+def test_spawn_runs_ranks_and_reraises_failures():
+    t = ember.zeros(3).share_memory_()
+    assert mp.spawn(_spawn_fn, args=(t, -1), nprocs=3, start_method="fork") is None
+    assert t.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(mp.ProcessRaisedException, match="rank 1 failed"):
+        mp.spawn(_spawn_fn, args=(t, 1), nprocs=2, start_method="fork")

@@ -82,13 +82,23 @@ def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
         p.start()
     if not join:
         return procs
-    for p in procs:
-        p.join()
+    from multiprocessing.connection import wait
+
+    # Wait for all; on the first failure stop the others instead of waiting on them.
+    pending = {p.sentinel: p for p in procs}
+    while pending:
+        for s in wait(list(pending)):
+            p = pending.pop(s)
+            p.join()
+            if p.exitcode != 0:
+                for q in procs:
+                    if q.is_alive():
+                        q.terminate()
+                    q.join()
+                pending.clear()
+                break
     if not err_queue.empty():
         i, tb = err_queue.get()
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
         raise ProcessRaisedException(f"\n\n-- Process {i} terminated with the following error:\n{tb}", i, procs[i].pid)
     for i, p in enumerate(procs):
         if p.exitcode != 0:
