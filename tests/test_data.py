@@ -430,3 +430,22 @@ def test_worker_init_fn_failure_is_reported_for_its_batches():
             with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0") as e:
                 next(it)
             assert "_failing_init" in str(e.value) and "no config for worker 0" in str(e.value)
+
+
+class NumpyDicts(Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return {"x": np.full((2,), i, dtype=np.float32), "y": i * 0.5, "name": f"n{i}", "pt": Point(i, [i, -i])}
+
+
+def test_workers_collate_numpy_and_nested_samples_like_the_main_process():
+    def norm(b):
+        return (b["x"].tolist(), b["x"].dtype, b["y"].tolist(), b["y"].dtype, b["name"], b["pt"].x.tolist(),
+                [v.tolist() for v in b["pt"].y])
+
+    ref = [norm(b) for b in DataLoader(NumpyDicts(), batch_size=4)]
+    with deadline(30):
+        got = [norm(b) for b in DataLoader(NumpyDicts(), batch_size=4, num_workers=2)]
+    assert got == ref and ref[1][0] == [[4.0, 4.0], [5.0, 5.0]] and ref[0][3] == ember.float64
