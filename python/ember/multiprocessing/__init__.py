@@ -18,6 +18,8 @@ leaks when a process is killed; the memory goes away with the last descriptor an
 file-descriptor strategy the receiver fetches the descriptor from the sending process when
 it unpickles the message, so the sender process must still be running at that moment (keep
 the tensor referenced and the process alive until the consumer has taken it off the queue).
+DataLoader workers don't depend on this: their result channel is a Unix socket, and the
+descriptors travel inside the message (``reductions.send_shared`` / ``recv_shared``).
 
 Plain ``pickle`` (files, ``copy.deepcopy``) copies a tensor's values instead; only
 ``multiprocessing``'s pickler shares memory.

@@ -1,6 +1,7 @@
 """What runs inside a DataLoader worker process, and the messages it exchanges.
 
-Protocol (one pair of pipes per worker; the main process writes tasks, the worker answers):
+Protocol (per worker: a pipe for tasks, and a socket pair for results so that the shared
+memory descriptors of a batch travel with it; the main process writes tasks, the worker answers):
   main → worker   ``(task_idx, index)``  fetch and collate this batch (or sample)
                   ``_ResumeIteration``   start a new epoch (persistent workers)
                   ``None``               exit
