@@ -128,10 +128,11 @@ pub fn run(
         let mut outs: Vec<Option<Tensor>> = vec![None; node.next.len()];
         if run_it && grads.iter().any(|g| g.is_some()) {
             // Tensor hooks (incl. retain_grad) see the summed gradient of their output.
-            for (nr, hook, _) in node.tensor_pre_hooks.lock().unwrap().iter() {
-                if let Some(g) = &grads[*nr] {
+            let tensor_hooks: Vec<_> = node.tensor_pre_hooks.lock().unwrap().iter().map(|(nr, h, _)| (*nr, h.clone())).collect();
+            for (nr, hook) in tensor_hooks {
+                if let Some(g) = &grads[nr] {
                     if let Some(new) = hook(g)? {
-                        grads[*nr] = Some(new);
+                        grads[nr] = Some(new);
                     }
                 }
             }
@@ -142,7 +143,8 @@ pub fn run(
                     }
                 }
             }
-            for h in node.pre_hooks.lock().unwrap().iter() {
+            let pre_hooks: Vec<_> = node.pre_hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            for h in pre_hooks {
                 if let Some(new) = h(&grads)? {
                     grads = new;
                 }
@@ -188,7 +190,8 @@ pub fn run(
                     }
                 }
             }
-            for h in node.hooks.lock().unwrap().iter() {
+            let hooks: Vec<_> = node.hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            for h in hooks {
                 if let Some(new) = h(&outs, &grads)? {
                     outs = new;
                 }
@@ -220,17 +223,12 @@ impl Drop for ModeGuard {
 
 fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
     let mut g = g;
-    let hooks = std::mem::take(&mut leaf.meta().hooks);
-    let res = (|| {
-        for h in &hooks {
-            if let Some(new) = h(&g)? {
-                g = new;
-            }
+    let hooks = leaf.meta().hooks.clone();
+    for h in &hooks {
+        if let Some(new) = h(&g)? {
+            g = new;
         }
-        Ok::<_, Error>(())
-    })();
-    leaf.meta().hooks = hooks;
-    res?;
+    }
     let g = if create_graph { g } else { g.detach() };
     let new = match leaf.grad() {
         None => {

@@ -9,10 +9,11 @@ mod saved;
 
 pub use engine::{backward, grad};
 pub use inplace::{check_inplace, rebase_history};
-pub use node::{BackwardFn, Edge, Node, NodeKind, TensorHook};
+pub use node::{next_hook_id, BackwardFn, Edge, Node, NodeHook, NodeKind, NodePreHook, TensorHook};
 pub use saved::SavedTensor;
 
 use crate::{Result, Tensor};
+use std::borrow::Cow;
 use std::sync::{Arc, Weak};
 
 #[derive(Default)]
@@ -55,22 +56,26 @@ pub fn edge_of(t: &Tensor) -> Option<Edge> {
 /// Attaches history to the outputs of an op: a node named `name` whose backward
 /// `f(grads_of_outputs) -> grads_of_inputs` is the formula written beside the forward.
 pub fn record(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], f: impl BackwardFn + 'static) {
-    record_dyn(name.into(), inputs, outputs, Box::new(f), Vec::new())
+    record_dyn(Cow::Borrowed(name), inputs, outputs, Box::new(f), Vec::new())
 }
 
 /// Like `record`, listing the tensors the backward saved (for version checks and inspect).
 pub fn record_saving(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], saved: Vec<SavedTensor>, f: impl BackwardFn + 'static) {
-    record_dyn(name.into(), inputs, outputs, Box::new(f), saved)
+    record_dyn(Cow::Borrowed(name), inputs, outputs, Box::new(f), saved)
 }
 
-pub fn record_dyn(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
+pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
     let edges = inputs.iter().map(|t| edge_of(t)).collect();
     let meta = outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect();
-    let node = Node::new(name, edges, f, saved.clone(), meta);
-    for s in &saved {
-        if let Some(nr) = outputs.iter().position(|o| s.saved_from(o)) {
-            s.link_output(&node, nr);
-        }
+    // Saved outputs link back to the node weakly (a strong link would be a cycle).
+    let links: Vec<(SavedTensor, usize)> = saved
+        .iter()
+        .filter(|s| s.is_output())
+        .filter_map(|s| outputs.iter().position(|o| s.saved_from(o)).map(|nr| (s.clone(), nr)))
+        .collect();
+    let node = Node::new(name, edges, f, saved, meta);
+    for (s, nr) in links {
+        s.link_output(&node, nr);
     }
     for (i, o) in outputs.iter().enumerate() {
         if !o.dtype().is_float() {
@@ -133,7 +138,7 @@ impl Tensor {
         let nr = self.output_nr();
         f.add_tensor_pre_hook(
             nr,
-            Box::new(move |g: &Tensor| {
+            Arc::new(move |g: &Tensor| {
                 if let Some(t) = weak.upgrade() {
                     let t = Tensor(t);
                     let new = match t.grad() {
