@@ -6,6 +6,7 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod inspect;
 mod ops;
 mod ops_index;
 mod ops_linalg;
@@ -33,5 +34,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_index::register(m)?;
     ops_nn::register(m)?;
     exchange::register(m)?;
+    inspect::register(m)?;
     Ok(())
 }
