@@ -134,7 +134,9 @@ impl PyNode {
     #[getter]
     fn metadata(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let b = self.n.extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
-        let d = b.downcast_ref::<Py<PyDict>>().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
+        let d = b
+            .downcast_ref::<Py<PyDict>>()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
         Ok(d.clone_ref(py).into_any())
     }
     #[getter]

@@ -77,7 +77,7 @@ pub fn run(
     let mut root_nodes = vec![];
     for (i, (t, g)) in roots.iter().enumerate() {
         let e = root_edge(t, i)?;
-        let buf = buffers.entry(key(&e.node)).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+        let buf = buffers.entry(key(&e.node)).or_insert_with(|| vec![None; e.node.n_outputs.max(1)]);
         add_into(&mut buf[e.input_nr], g.clone())?;
         root_nodes.push(e.node);
     }
@@ -171,7 +171,11 @@ pub fn run(
                             *slot = Some(Tensor::zeros(shape, *dt)?);
                         }
                     }
-                    outs = func.apply(&grads)?;
+                    // A panicking formula becomes an error naming the node, never a crash.
+                    outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func.apply(&grads))).unwrap_or_else(|p| {
+                        let why = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+                        Err(Error::runtime(format!("internal error in {}: {}", node.name, why.unwrap_or_default())))
+                    })?;
                     if outs.len() != node.next.len() {
                         return Err(Error::runtime(format!(
                             "function {} returned an incorrect number of gradients (expected {}, got {})",
@@ -201,7 +205,7 @@ pub fn run(
             let Some(e) = e else { continue };
             let ck = key(&e.node);
             if let Some(g) = g {
-                let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+                let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.n_outputs.max(1)]);
                 add_into(&mut buf[e.input_nr], g)?;
             }
             let d = deps.get_mut(&ck).unwrap();

@@ -64,7 +64,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
         out.extend(res.into_iter().skip(1));
         Ok(out)
     };
-    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], vec![(base.shape().to_vec(), base.dtype())]);
+    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], 1, vec![]);
     set_history(&base, node.clone(), 0);
     let (bl, vl) = (geometry, view_layout);
     let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
@@ -73,13 +73,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
         gv.copy_from(g)?;
         Ok(vec![Some(gb)])
     };
-    let vnode = Node::new(
-        "AsStridedBackward0".into(),
-        vec![Some(super::Edge { node, input_nr: 0 })],
-        Box::new(view_fn),
-        vec![],
-        vec![(t.shape().to_vec(), t.dtype())],
-    );
+    let vnode = Node::new("AsStridedBackward0".into(), vec![Some(super::Edge { node, input_nr: 0 })], Box::new(view_fn), vec![], 1, vec![]);
     set_history(t, vnode, 0);
     Ok(())
 }

@@ -66,14 +66,14 @@ pub fn record_saving(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor]
 
 pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
     let edges = inputs.iter().map(|t| edge_of(t)).collect();
-    let meta = outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect();
+    let meta = if outputs.len() > 1 { outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect() } else { Vec::new() };
     // Saved outputs link back to the node weakly (a strong link would be a cycle).
     let links: Vec<(SavedTensor, usize)> = saved
         .iter()
         .filter(|s| s.is_output())
         .filter_map(|s| outputs.iter().position(|o| s.saved_from(o)).map(|nr| (s.clone(), nr)))
         .collect();
-    let node = Node::new(name, edges, f, saved, meta);
+    let node = Node::new(name, edges, f, saved, outputs.len(), meta);
     for (s, nr) in links {
         s.link_output(&node, nr);
     }

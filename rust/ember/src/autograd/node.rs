@@ -41,7 +41,10 @@ pub struct Node {
     pub name: Cow<'static, str>,
     pub next: Vec<Option<Edge>>,
     pub kind: NodeKind,
-    /// Shapes and dtypes of the forward outputs (to materialise zero gradients).
+    /// How many outputs the forward op had.
+    pub n_outputs: usize,
+    /// Shapes and dtypes of the outputs of a multi-output op, to materialise zero gradients
+    /// for outputs that got none (empty for single-output ops: one allocation less per op).
     pub outputs: Vec<(Vec<usize>, DType)>,
     pub saved: Mutex<Vec<SavedTensor>>,
     pub seq: u64,
@@ -71,12 +74,14 @@ impl Node {
         next: Vec<Option<Edge>>,
         f: Box<dyn BackwardFn>,
         saved: Vec<SavedTensor>,
+        n_outputs: usize,
         outputs: Vec<(Vec<usize>, DType)>,
     ) -> Arc<Node> {
         Arc::new(Node {
             name,
             next,
             kind: NodeKind::Function(Mutex::new(Some(f))),
+            n_outputs,
             outputs,
             saved: Mutex::new(saved),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
@@ -94,7 +99,8 @@ impl Node {
             name: "AccumulateGrad".into(),
             next: vec![],
             kind: NodeKind::AccumulateGrad(leaf.clone()),
-            outputs: vec![(leaf.shape().to_vec(), leaf.dtype())],
+            n_outputs: 1,
+            outputs: Vec::new(),
             saved: Default::default(),
             seq: u64::MAX,
             tensor_pre_hooks: Default::default(),
