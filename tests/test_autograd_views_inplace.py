@@ -175,3 +175,29 @@ def test_detach_shares_version_counter():
     b.detach().zero_()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         c.sum().backward()
+
+
+def test_view_created_before_inplace_on_base_sees_new_history():
+    a = leaf([1.0, 2.0, 3.0])
+    x = a.clone()
+    v = x[:2]
+    x.mul_(2)  # v now reads doubled values: its history must include the mul
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    v.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 0.0]
+
+
+def test_view_created_before_inplace_on_sibling_view():
+    a = leaf([1.0, 2.0, 3.0])
+    x = a.clone()
+    w = x[:2]
+    x[1:] *= 3
+    (w * ember.tensor([1.0, 10.0], dtype=ember.float64)).sum().backward()
+    assert a.grad.tolist() == [1.0, 30.0, 0.0]
+
+
+def test_view_history_unchanged_without_writes():
+    a = leaf([1.0, 2.0, 3.0])
+    v = (a * 1)[1:]
+    assert v.grad_fn.name() == "SliceBackward0"
+    assert v.grad_fn is v.grad_fn

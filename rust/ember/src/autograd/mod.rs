@@ -28,6 +28,28 @@ pub struct AutogradMeta {
     pub hooks: Vec<TensorHook>,
     /// A name for inspect/graph output (module parameter names).
     pub name: Option<String>,
+    /// For a view: the storage version when its grad_fn was set (see `refresh_view`).
+    pub view_version: u64,
+}
+
+/// A view's grad_fn goes stale when its storage is written in place through the base or
+/// another view after the grad_fn was set: the view now reads values the base's newer
+/// history produced. As PyTorch does, such a view gets a fresh `AsStridedBackward0` node
+/// reading its region out of the base's current history, on first use after the write.
+pub(crate) fn refresh_view(t: &Tensor, m: &mut AutogradMeta) {
+    if m.grad_fn.is_none() {
+        return;
+    }
+    let Some(base) = t.base() else { return };
+    let v = t.version();
+    if v == m.view_version {
+        return;
+    }
+    m.view_version = v;
+    if let Some(edge) = edge_of(base) {
+        m.grad_fn = Some(inplace::view_node(base, t, edge));
+        m.output_nr = 0;
+    }
 }
 
 /// Whether an op on `inputs` must record history.
@@ -42,6 +64,7 @@ pub fn edge_of(t: &Tensor) -> Option<Edge> {
         return None;
     }
     let mut m = t.meta();
+    refresh_view(t, &mut m);
     if let Some(f) = &m.grad_fn {
         return Some(Edge { node: f.clone(), input_nr: m.output_nr });
     }
@@ -84,6 +107,9 @@ pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tenso
         let mut m = o.meta();
         m.grad_fn = Some(node.clone());
         m.output_nr = i;
+        if o.is_view() {
+            m.view_version = o.version();
+        }
         o.refresh_tracked(&m);
     }
 }
