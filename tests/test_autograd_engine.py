@@ -326,3 +326,13 @@ def test_data_is_detached_view():
     assert not d.requires_grad
     d[1] = 5.0
     assert a.tolist() == [1.0, 5.0]
+
+
+def test_backward_inputs_non_leaf_gets_grad():
+    a = leaf([1.0, 2.0])
+    b = a * 3
+    (b * b).sum().backward(inputs=[b])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert b.grad.tolist() == [6.0, 12.0]
+    assert a.grad is None

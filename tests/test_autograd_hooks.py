@@ -105,3 +105,13 @@ def test_hook_exception_propagates():
     a.register_hook(bad)
     with pytest.raises(KeyError, match="in hook"):
         (a * 1).sum().backward()
+
+
+def test_leaf_hook_applies_to_autograd_grad():
+    from ember import autograd
+
+    a = leaf()
+    a.register_hook(lambda g: g * 100)
+    (g,) = autograd.grad((a * 2).sum(), a)
+    assert g.tolist() == [200.0, 200.0]
+    assert a.grad is None

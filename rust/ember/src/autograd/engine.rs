@@ -136,6 +136,10 @@ pub fn run(
                     }
                 }
             }
+            // A leaf's own hooks run before its gradient is captured or accumulated.
+            if let (NodeKind::AccumulateGrad(leaf), Some(g)) = (&node.kind, &grads[0]) {
+                grads[0] = Some(run_leaf_hooks(leaf, g.clone())?);
+            }
             for (i, t) in targets.iter().enumerate() {
                 if let Some(e) = t {
                     if Arc::ptr_eq(&e.node, &node) {
@@ -225,15 +229,24 @@ impl Drop for ModeGuard {
     }
 }
 
-fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
-    let mut g = g;
+fn run_leaf_hooks(leaf: &Tensor, mut g: Tensor) -> Result<Tensor> {
     let hooks = leaf.meta().hooks.clone();
     for h in &hooks {
         if let Some(new) = h(&g)? {
             g = new;
         }
     }
-    let g = if create_graph { g } else { g.detach() };
+    Ok(g)
+}
+
+fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
+    let g = if create_graph {
+        g
+    } else {
+        let d = g.detach();
+        drop(g); // so that an unshared buffer can be stolen below
+        d
+    };
     let new = match leaf.grad() {
         None => {
             // Steal the buffer when nobody else holds it; otherwise copy, so that an
@@ -270,7 +283,14 @@ fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {
 
 /// `Tensor.backward` / `autograd.backward`: accumulates into leaves' `.grad`.
 pub fn backward(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: bool, create_graph: bool) -> Result<()> {
-    run(roots, inputs, true, retain_graph, create_graph).map(|_| ())
+    let got = run(roots, inputs, true, retain_graph, create_graph)?;
+    // `inputs=` may name non-leaves: their gradient goes to their own `.grad`.
+    for (t, g) in inputs.iter().zip(got) {
+        if let (Some(g), false) = (g, t.is_leaf()) {
+            accumulate_grad(t, g, create_graph)?;
+        }
+    }
+    Ok(())
 }
 
 /// `autograd.grad`: returns gradients of `roots` w.r.t. `inputs` without touching `.grad`.

@@ -159,7 +159,8 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         check_inplace(this)?;
     }
     // The value before the write, when the backward needs it (mul/div by a tensor).
-    let before = if track && matches!(op, BinaryOp::Mul | BinaryOp::Div) { Some(this.contiguous_copy()?) } else { None };
+    // A differentiable copy (CloneBackward0), so double backward reaches the old history.
+    let before = if track && matches!(op, BinaryOp::Mul | BinaryOp::Div) { Some(this.clone_tensor()?) } else { None };
     let tb = other.tensor(dt)?;
     if dt == this.dtype() {
         kernel_into(op, dt, this, this, &tb);
