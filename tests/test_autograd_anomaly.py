@@ -72,3 +72,14 @@ def test_detect_anomaly_as_decorator():
     with pytest.warns(UserWarning):
         assert f()
     assert not ember._native.is_anomaly_enabled()
+
+
+def test_anomaly_mode_is_process_wide():
+    import threading
+
+    seen = []
+    with autograd.set_detect_anomaly(True):
+        t = threading.Thread(target=lambda: seen.append(ember._native.is_anomaly_enabled()))
+        t.start()
+        t.join()
+    assert seen == [True]

@@ -336,3 +336,11 @@ def test_backward_inputs_non_leaf_gets_grad():
         warnings.simplefilter("ignore")
         assert b.grad.tolist() == [6.0, 12.0]
     assert a.grad is None
+
+
+def test_detach_in_place_of_view_with_history_raises():
+    a = leaf([1.0, 2.0])
+    v = (a * 2)[:1]
+    with pytest.raises(RuntimeError, match=r"Can't detach views in-place. Use detach\(\) instead."):
+        v.detach_()
+    assert v.grad_fn is not None

@@ -499,9 +499,9 @@ impl PyTensor {
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.t.detach())
     }
-    fn detach_(slf: &Bound<'_, Self>) -> Py<PyAny> {
-        slf.get().t.detach_();
-        slf.clone().into_any().unbind()
+    fn detach_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.get().t.detach_().py()?;
+        Ok(slf.clone().into_any().unbind())
     }
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_(slf: &Bound<'_, Self>, src: &Bound<'_, PyAny>, non_blocking: bool) -> PyResult<Py<PyAny>> {

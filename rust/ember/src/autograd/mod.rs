@@ -190,11 +190,18 @@ impl Tensor {
         }
         Ok(())
     }
-    /// Makes this tensor a leaf again, dropping its history (`detach_`).
-    pub fn detach_(&self) {
+    /// Makes this tensor a leaf again, dropping its history (`detach_`). A view with
+    /// history can't be: its writes would still reach the base's graph.
+    pub fn detach_(&self) -> Result<()> {
+        if self.is_view() && self.grad_fn().is_some() {
+            return Err(crate::Error::runtime(
+                "Can't detach views in-place. Use detach() instead. This tensor is a view with autograd history; detach() returns a new tensor over the same storage without it.",
+            ));
+        }
         let mut m = self.meta();
         m.grad_fn = None;
         m.requires_grad = false;
         self.refresh_tracked(&m);
+        Ok(())
     }
 }
