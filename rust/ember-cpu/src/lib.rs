@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod pool;
 pub mod reduce;
 pub mod threads;
+pub mod trace;
 pub mod unary;
 
 pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};
