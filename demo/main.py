@@ -79,6 +79,7 @@ def batches(x, y, batch_size, rng):
 
 
 def train(task, data, epochs, batch_size, lr, seed):
+    """Trains one task; returns (loss history, test accuracy, (model, loss_fn, optimizer))."""
     x_train, y_train, x_test, y_test = data
     ember.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -117,7 +118,7 @@ def train(task, data, epochs, batch_size, lr, seed):
     truth = y_test[:, 0] if binary else y_test
     acc = float((pred == truth).mean())
     print(f"{title}: test accuracy {acc * 100:.2f}% on {len(truth)} held-out images")
-    return history, acc
+    return history, acc, (model, loss_fn, optimizer)
 
 
 def plot(histories, path):
@@ -149,6 +150,7 @@ def main():
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--task", default="both", choices=["binary", "ten", "both"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-tour", action="store_true", help="skip the ember.inspect tour at the end")
     ap.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "loss_curve.png"))
     args = ap.parse_args()
 
@@ -159,13 +161,20 @@ def main():
     print(f"loaded {len(labels)} images in {time.perf_counter() - t0:.1f}s; device={args.device}, "
           f"threads={ember.get_num_threads()}")
     tasks = ["binary", "ten"] if args.task == "both" else [args.task]
-    histories, results = {}, {}
+    histories, results, trained = {}, {}, {}
     t1 = time.perf_counter()
     for task in tasks:
-        histories[task], results[task] = train(task, data, args.epochs, args.batch_size, args.lr, args.seed)
+        histories[task], results[task], trained[task] = train(task, data, args.epochs, args.batch_size, args.lr, args.seed)
     print(f"\ntrained in {time.perf_counter() - t1:.1f}s: " +
           ", ".join(f"{t} accuracy {a * 100:.2f}%" for t, a in results.items()))
     plot(histories, args.plot)
+    if not args.no_tour:
+        from tour import tour  # demo/tour.py: what ember.inspect shows about the trained model
+
+        model, loss_fn, optimizer = trained[tasks[-1]]
+        x_test, y_test = data[2][:4], data[3][:4]
+        y = y_test if tasks[-1] == "ten" else (y_test >= 5).astype(np.float32)[:, None]
+        tour(model, loss_fn, optimizer, ember.from_numpy(np.ascontiguousarray(x_test)), ember.from_numpy(y))
 
 
 if __name__ == "__main__":
