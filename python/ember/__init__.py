@@ -18,6 +18,7 @@ from . import autograd
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import _tensor_str, _views  # noqa: F401  (attach repr and split-family methods)
+from ._tensor_str import set_printoptions, get_printoptions, printoptions
 from ._functions import *  # noqa: F401,F403  (the functional op namespace: ember.add, ember.cat, …)
 from ._exchange import *  # noqa: F401,F403
 from ._views import *  # noqa: F401,F403
@@ -43,5 +44,5 @@ __all__ = [
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
     "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing",
+    "is_inference_mode_enabled", "set_printoptions", "get_printoptions", "printoptions", "linalg", "nn", "optim", "utils", "multiprocessing",
 ] + _fn_all

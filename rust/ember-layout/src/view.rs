@@ -56,7 +56,7 @@ impl Layout {
         let d = wrap_dim(dim, self.ndim())?;
         let size = self.sizes[d];
         let start = if start < 0 { start + size as i64 } else { start };
-        if start < 0 || length < 0 || start + length > size as i64 {
+        if start < 0 || length < 0 || start.saturating_add(length) > size as i64 {
             return Err(LayoutError::Narrow { start, length, size });
         }
         Ok(self.slice(d, start, start + length, 1))
@@ -148,6 +148,12 @@ impl Layout {
                 return Err(LayoutError::Expand { sizes: self.sizes.clone(), target: target.to_vec(), dim: i });
             }
         }
+        if l.sizes.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).is_none_or(|n| n > isize::MAX as usize) {
+            return Err(LayoutError::Invalid {
+                op: "expand",
+                msg: format!("expand: the sizes {target:?} have more elements than memory can address"),
+            });
+        }
         Ok(l)
     }
 
@@ -164,7 +170,7 @@ impl Layout {
             } else if s < 0 {
                 return Err(LayoutError::Invalid { op: "view", msg: format!("invalid shape dimension {s}") });
             } else {
-                known *= s as usize;
+                known = known.checked_mul(s as usize).ok_or_else(|| LayoutError::InvalidShape { shape: shape.to_vec(), numel })?;
             }
         }
         let mut out: Vec<usize> = shape.iter().map(|&s| s.max(0) as usize).collect();
@@ -287,6 +293,17 @@ impl Layout {
                 op: "as_strided",
                 msg: "as_strided: Negative strides are not supported at the moment".into(),
             });
+        }
+        // The furthest element, computed with overflow checks before storage_span trusts it.
+        if !sizes.contains(&0) {
+            let far = sizes
+                .iter()
+                .zip(strides)
+                .try_fold(offset, |acc, (&n, &s)| (n - 1).checked_mul(s as usize).and_then(|e| acc.checked_add(e)));
+            match far {
+                Some(f) if f < storage_len => {}
+                _ => return Err(LayoutError::OutOfStorage { needed: far.map_or(usize::MAX, |f| f + 1), available: storage_len }),
+            }
         }
         let l = Layout { sizes: sizes.to_vec(), strides: strides.to_vec(), offset };
         if let Some((_, hi)) = l.storage_span() {

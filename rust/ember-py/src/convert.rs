@@ -85,7 +85,12 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
 }
 
 pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
-    v.iter().map(|&x| if x < 0 { Err(PyValueError::new_err(format!("{what}: negative dimension {x}"))) } else { Ok(x as usize) }).collect()
+    if let Some(x) = v.iter().find(|&&x| x < 0) {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "{what}(): Trying to create tensor with negative dimension {x}: {v:?}"
+        )));
+    }
+    Ok(v.iter().map(|&x| x as usize).collect())
 }
 
 /// A Python number as a Scalar (bool before int: bool is an int subclass).
@@ -203,9 +208,16 @@ fn walk(
         let list = o.call_method0("tolist")?;
         return walk(&list, depth, cur, shape, vals, kind, any);
     }
+    if o.is_instance_of::<pyo3::types::PyString>() || o.is_instance_of::<pyo3::types::PyBytes>() {
+        // A str is a sequence of strs: without this check the walk would never end.
+        return Err(PyTypeError::new_err(format!("new(): invalid data type '{}'", o.get_type().name()?)));
+    }
     let seq = o.cast::<PySequence>().map_err(|_| {
         PyTypeError::new_err(format!("Could not infer dtype of {}", o.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
     })?;
+    if depth >= 64 {
+        return Err(PyValueError::new_err("too many dimensions: nested data deeper than 64 levels (a list that contains itself?)"));
+    }
     let n = seq.len()?;
     cur.push(n);
     if let Some(s) = shape.as_ref() {

@@ -119,6 +119,9 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
                 let v = s.getattr(name)?;
                 if v.is_none() {
                     Ok(dflt)
+                } else if v.is_instance_of::<pyo3::types::PyInt>() && v.extract::<i64>().is_err() {
+                    // Python ints beyond i64 clamp, as slicing a list does.
+                    Ok(if v.gt(0)? { i64::MAX } else { i64::MIN })
                 } else {
                     index_value(&v)
                 }
@@ -218,11 +221,17 @@ fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
 
 fn one_element(t: &Tensor, what: &str) -> PyResult<Scalar> {
     if t.numel() != 1 {
-        return Err(PyRuntimeError::new_err(if what == "bool" {
-            "Boolean value of Tensor with more than one value is ambiguous".to_string()
-        } else {
-            format!("only one element tensors can be converted to Python scalars (this one has {} elements)", t.numel())
-        }));
+        if what == "bool" {
+            return Err(PyRuntimeError::new_err(if t.numel() == 0 {
+                "Boolean value of Tensor with no values is ambiguous"
+            } else {
+                "Boolean value of Tensor with more than one value is ambiguous"
+            }));
+        }
+        return Err(PyValueError::new_err(format!(
+            "only one element tensors can be converted to Python scalars (this one has {} elements); use .tolist() or index one element first",
+            t.numel()
+        )));
     }
     t.item().py()
 }
@@ -455,8 +464,14 @@ impl PyTensor {
     fn select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap(py, self.t.select(dim, index_value(index)?).py()?)
     }
-    fn unfold(&self, py: Python<'_>, dimension: i64, size: usize, step: usize) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.unfold(dimension, size, step).py()?)
+    fn unfold(&self, py: Python<'_>, dimension: i64, size: i64, step: i64) -> PyResult<Py<PyAny>> {
+        if size < 0 {
+            return Err(PyRuntimeError::new_err(format!("size is {size} but must be >= 0")));
+        }
+        if step <= 0 {
+            return Err(PyRuntimeError::new_err(format!("step is {step} but must be > 0")));
+        }
+        wrap(py, self.t.unfold(dimension, size as usize, step as usize).py()?)
     }
     #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
     fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
@@ -468,9 +483,17 @@ impl PyTensor {
         py: Python<'_>,
         size: &Bound<'_, PyAny>,
         stride: &Bound<'_, PyAny>,
-        storage_offset: Option<usize>,
+        storage_offset: Option<i64>,
     ) -> PyResult<Py<PyAny>> {
-        let sz = convert::usizes(&int_list(size)?, "as_strided")?;
+        if let Some(o) = storage_offset.filter(|&o| o < 0) {
+            return Err(PyRuntimeError::new_err(format!("Tensor: invalid storage offset {o}")));
+        }
+        let storage_offset = storage_offset.map(|o| o as usize);
+        let sz = int_list(size)?;
+        if let Some(n) = sz.iter().find(|&&n| n < 0) {
+            return Err(PyRuntimeError::new_err(format!("as_strided: Negative sizes are not supported (got size {n} in {sz:?})")));
+        }
+        let sz: Vec<usize> = sz.into_iter().map(|n| n as usize).collect();
         let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
         wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)
     }
