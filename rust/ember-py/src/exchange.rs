@@ -145,7 +145,12 @@ impl PyTensor {
         dl_device: Option<(i32, i32)>,
         copy: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
-        let _ = max_version; // we always produce the unversioned (0.x) capsule, which consumers accept
+        // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
+        // memory is writable; others get the legacy one (which numpy treats as read-only).
+        let versioned = match max_version {
+            Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
+            _ => false,
+        };
         if let Some(s) = stream {
             if !s.is_none() {
                 return Err(PyValueError::new_err("__dlpack__: stream must be None for CPU tensors"));
@@ -164,7 +169,11 @@ impl PyTensor {
             ));
         }
         let t = if copy == Some(true) { self.t.contiguous_copy().py()? } else { self.t.detach() };
-        export_dlpack(py, t)
+        if versioned {
+            export_versioned(py, t)
+        } else {
+            export_dlpack(py, t)
+        }
     }
 
     fn __dlpack_device__(&self) -> (i32, i32) {
@@ -215,6 +224,23 @@ const KDL_BFLOAT: u8 = 4;
 const KDL_BOOL: u8 = 6;
 const CAPSULE: &CStr = c"dltensor";
 const USED_CAPSULE: &CStr = c"used_dltensor";
+const VCAPSULE: &CStr = c"dltensor_versioned";
+
+#[repr(C)]
+struct DLPackVersion {
+    major: u32,
+    minor: u32,
+}
+
+/// DLPack ≥ 1.0: the managed tensor with a version and flags (bit 0 = read-only).
+#[repr(C)]
+struct DLManagedTensorVersioned {
+    version: DLPackVersion,
+    manager_ctx: *mut c_void,
+    deleter: Option<unsafe extern "C" fn(*mut DLManagedTensorVersioned)>,
+    flags: u64,
+    dl_tensor: DLTensor,
+}
 
 fn dl_dtype(d: DType) -> DLDataType {
     let code = match d {
@@ -271,6 +297,72 @@ unsafe extern "C" fn capsule_destructor(cap: *mut ffi::PyObject) {
                 d(m);
             }
         }
+    }
+}
+
+/// The versioned export: same ownership as `Exported`, other header.
+#[repr(C)]
+struct ExportedV {
+    managed: DLManagedTensorVersioned,
+    shape: Vec<i64>,
+    strides: Vec<i64>,
+    _tensor: Tensor,
+}
+
+unsafe extern "C" fn exported_v_deleter(m: *mut DLManagedTensorVersioned) {
+    if !m.is_null() {
+        drop(unsafe { Box::from_raw((*m).manager_ctx as *mut ExportedV) });
+    }
+}
+
+unsafe extern "C" fn capsule_v_destructor(cap: *mut ffi::PyObject) {
+    unsafe {
+        if ffi::PyCapsule_IsValid(cap, VCAPSULE.as_ptr()) == 1 {
+            let m = ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) as *mut DLManagedTensorVersioned;
+            if let Some(d) = (*m).deleter {
+                d(m);
+            }
+        }
+    }
+}
+
+fn dl_tensor_of(t: &Tensor) -> DLTensor {
+    DLTensor {
+        data: t.data_ptr() as *mut c_void,
+        device: DLDevice { device_type: KDL_CPU, device_id: 0 },
+        ndim: t.ndim() as i32,
+        dtype: dl_dtype(t.dtype()),
+        shape: std::ptr::null_mut(),
+        strides: std::ptr::null_mut(),
+        byte_offset: 0,
+    }
+}
+
+fn export_versioned(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    let mut ex = Box::new(ExportedV {
+        managed: DLManagedTensorVersioned {
+            version: DLPackVersion { major: 1, minor: 0 },
+            manager_ctx: std::ptr::null_mut(),
+            deleter: Some(exported_v_deleter),
+            flags: 0,
+            dl_tensor: dl_tensor_of(&t),
+        },
+        shape: t.shape().iter().map(|&s| s as i64).collect(),
+        strides: t.strides().iter().map(|&s| s as i64).collect(),
+        _tensor: t,
+    });
+    ex.managed.dl_tensor.shape = ex.shape.as_mut_ptr();
+    ex.managed.dl_tensor.strides = ex.strides.as_mut_ptr();
+    let raw = Box::into_raw(ex);
+    unsafe {
+        (*raw).managed.manager_ctx = raw as *mut c_void;
+        let p = &mut (*raw).managed as *mut DLManagedTensorVersioned as *mut c_void;
+        let cap = ffi::PyCapsule_New(p, VCAPSULE.as_ptr(), Some(capsule_v_destructor));
+        if cap.is_null() {
+            drop(Box::from_raw(raw));
+            return Err(PyErr::fetch(py));
+        }
+        Ok(Bound::from_owned_ptr(py, cap).unbind())
     }
 }
 
