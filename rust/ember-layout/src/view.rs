@@ -316,30 +316,7 @@ impl Layout {
 
     /// Moves dims so `src[i]` ends up at `dst[i]`, the rest keeping their order.
     pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Layout, LayoutError> {
-        let n = self.ndim();
-        if src.len() != dst.len() {
-            return Err(LayoutError::Invalid {
-                op: "movedim",
-                msg: format!("movedim: Invalid source or destination dims: source ({src:?} dims) should contain the same number of dims as destination ({dst:?} dims)"),
-            });
-        }
-        let mut perm = vec![-1i64; n];
-        let mut used = vec![false; n];
-        for (&s, &d) in src.iter().zip(dst) {
-            let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
-            if perm[d] != -1 || used[s] {
-                return Err(LayoutError::Invalid { op: "movedim", msg: "movedim: repeated dim in `source` or `destination`".into() });
-            }
-            perm[d] = s as i64;
-            used[s] = true;
-        }
-        let mut rest = (0..n).filter(|&i| !used[i]);
-        for p in perm.iter_mut() {
-            if *p == -1 {
-                *p = rest.next().unwrap() as i64;
-            }
-        }
-        self.permute(&perm)
+        self.permute(&movedim_order(self.ndim(), src, dst)?)
     }
 
     /// Splits dim `dim` into `sizes` (one may be -1).
@@ -354,4 +331,35 @@ impl Layout {
     pub fn total_elements(&self) -> usize {
         numel(&self.sizes)
     }
+}
+
+/// The permutation `movedim(src, dst)` applies to an `n`-dim tensor: `order[dst[i]] = src[i]`,
+/// the other dims filling the free slots in their original order.
+pub fn movedim_order(n: usize, src: &[i64], dst: &[i64]) -> Result<Vec<i64>, LayoutError> {
+    if src.len() != dst.len() {
+        return Err(LayoutError::Invalid {
+            op: "movedim",
+            msg: format!("movedim: Invalid source or destination dims: source ({src:?} dims) should contain the same number of dims as destination ({dst:?} dims)"),
+        });
+    }
+    let mut order = vec![-1i64; n];
+    let mut used = vec![false; n];
+    for (&s, &d) in src.iter().zip(dst) {
+        let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
+        if n == 0 {
+            continue; // a 0-dim tensor accepts dim 0/-1 and has nothing to move
+        }
+        if order[d] != -1 || used[s] {
+            return Err(LayoutError::Invalid { op: "movedim", msg: "movedim: repeated dim in `source` or `destination`".into() });
+        }
+        order[d] = s as i64;
+        used[s] = true;
+    }
+    let mut rest = (0..n).filter(|&i| !used[i]);
+    for o in order.iter_mut() {
+        if *o == -1 {
+            *o = rest.next().unwrap_or(0) as i64;
+        }
+    }
+    Ok(order)
 }

@@ -81,7 +81,16 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
             Scalar::Float(_) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
         };
     }
-    o.extract::<i64>()
+    o.extract::<i64>().map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(o.py()) {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "Overflow when unpacking long: {} doesn't fit in 64 bits",
+                o.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
