@@ -44,5 +44,6 @@ __all__ = [
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
     "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "set_printoptions", "get_printoptions", "printoptions", "linalg", "nn", "optim", "utils", "multiprocessing",
+    "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing",
 ] + _fn_all
+__all__ += ["set_printoptions", "get_printoptions", "printoptions"]
