@@ -202,3 +202,18 @@ def test_dlpack_errors():
         ember.from_dlpack(object())
     c = ember.arange(3.0).__dlpack__(copy=True)
     assert ember.from_dlpack(c).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_versioned_capsules_and_unsupported_dtypes():
+    x = ember.arange(4.0)
+    cap = x.__dlpack__(max_version=(1, 0))
+    v = ember.from_dlpack(cap)
+    assert v.data_ptr() == x.data_ptr()
+    with pytest.raises(ValueError, match="already consumed"):
+        ember.from_dlpack(cap)
+    for bad in (np.arange(3, dtype=np.complex64), np.arange(3, dtype=np.uint16)):
+        with pytest.raises(TypeError, match="unsupported DLPack dtype"):
+            ember.from_dlpack(bad)
+    gc.collect()  # the refused capsules were freed once, by their own destructors
+    w = ember.from_dlpack(np.arange(6, dtype=np.int64).reshape(2, 3).T)
+    assert w.tolist() == [[0, 3], [1, 4], [2, 5]] and w.stride() == (1, 3)

@@ -119,3 +119,26 @@ def test_strided_views_print_their_logical_values():
 def test_format_of_0dim():
     assert f"{ember.tensor(2.5):.2f}" == "2.50"
     assert format(ember.tensor(3)) == "3"
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from strategies import ALL, strided_pair  # noqa: E402
+
+
+@given(strided_pair(dtypes=ALL, max_side=6))
+def test_repr_of_random_strided_tensors(pair):
+    t, a = pair
+    s = repr(t)
+    assert s.startswith("tensor(") and s.endswith(")")
+    default = {"float32", "int64", "bool"}
+    assert ("dtype=ember." + t.dtype.name in s) == (t.dtype.name not in default or (t.numel() == 0 and t.dtype.name != "float32"))
+    if t.numel() == 0:
+        assert s.startswith("tensor([]")
+    elif t.dtype.name in ("int64", "int32", "int16", "int8", "uint8"):
+        # every value appears, in order, as its decimal form
+        body = s[len("tensor("):].split(", dtype=")[0].rstrip(")")
+        nums = [int(x) for x in body.replace("[", " ").replace("]", " ").replace(",", " ").split()]
+        assert nums == a.reshape(-1).tolist()
+    assert all(len(line) <= 80 for line in s.split("\n"))
+    assert str(t) == s

@@ -58,7 +58,10 @@ def from_dlpack(ext_tensor):
         dev = ext_tensor.__dlpack_device__()
         if dev[0] != 1:
             raise RuntimeError(f"from_dlpack: the object lives on DLPack device {tuple(dev)}; ember reads CPU memory only (1, 0)")
-        capsule = ext_tensor.__dlpack__()
+        try:
+            capsule = ext_tensor.__dlpack__(max_version=(1, 0))
+        except TypeError:  # a producer that predates DLPack 1.0
+            capsule = ext_tensor.__dlpack__()
     else:
         capsule = ext_tensor
     return _native._from_dlpack(capsule)

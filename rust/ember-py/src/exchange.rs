@@ -400,8 +400,16 @@ fn export_dlpack(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// Owns a consumed producer's DLManagedTensor; calls its deleter when the storage dies.
-struct DlOwner(*mut DLManagedTensor);
+/// A producer's managed tensor, of either DLPack header.
+#[derive(Clone, Copy)]
+enum Managed {
+    Legacy(*mut DLManagedTensor),
+    Versioned(*mut DLManagedTensorVersioned),
+}
+
+/// Owns a consumed producer's managed tensor; calls its deleter when the storage dies.
+/// Made only once the capsule is renamed, so early errors leave freeing to the capsule.
+struct DlOwner(Managed);
 // The deleter may be called from any thread (DLPack requires deleters to be thread-safe).
 unsafe impl Send for DlOwner {}
 unsafe impl Sync for DlOwner {}
@@ -409,19 +417,40 @@ unsafe impl Sync for DlOwner {}
 impl Drop for DlOwner {
     fn drop(&mut self) {
         unsafe {
-            if let Some(d) = (*self.0).deleter {
-                d(self.0);
+            match self.0 {
+                Managed::Legacy(m) => {
+                    if let Some(d) = (*m).deleter {
+                        d(m)
+                    }
+                }
+                Managed::Versioned(m) => {
+                    if let Some(d) = (*m).deleter {
+                        d(m)
+                    }
+                }
             }
         }
     }
 }
 
-/// Consumes a "dltensor" capsule into a tensor sharing its memory.
+/// Consumes a "dltensor" or "dltensor_versioned" capsule into a tensor sharing its memory.
 #[pyfunction]
 fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let cap = capsule.as_ptr();
-    if unsafe { ffi::PyCapsule_IsValid(cap, CAPSULE.as_ptr()) } != 1 {
-        let used = unsafe { ffi::PyCapsule_IsValid(cap, USED_CAPSULE.as_ptr()) } == 1;
+    let valid = |name: &CStr| unsafe { ffi::PyCapsule_IsValid(cap, name.as_ptr()) } == 1;
+    let (owner, used_name) = if valid(CAPSULE) {
+        (Managed::Legacy(unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor), USED_CAPSULE)
+    } else if valid(VCAPSULE) {
+        let m = unsafe { ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) } as *mut DLManagedTensorVersioned;
+        if !m.is_null() && unsafe { (*m).version.major } != 1 {
+            return Err(PyRuntimeError::new_err(format!(
+                "from_dlpack: DLPack major version {} is not supported (ember reads 1.x and the unversioned 0.x capsules)",
+                unsafe { (*m).version.major }
+            )));
+        }
+        (Managed::Versioned(m), c"used_dltensor_versioned")
+    } else {
+        let used = valid(USED_CAPSULE) || valid(c"used_dltensor_versioned");
         return Err(PyValueError::new_err(if used {
             "from_dlpack: this DLPack capsule was already consumed; a capsule can be used only once".to_string()
         } else {
@@ -430,12 +459,12 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
                 capsule.get_type().name()?
             )
         }));
-    }
-    let m = unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor;
-    if m.is_null() {
-        return Err(PyErr::fetch(py));
-    }
-    let dl = unsafe { &(*m).dl_tensor };
+    };
+    let dl: &DLTensor = match owner {
+        Managed::Legacy(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+        Managed::Versioned(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+        _ => return Err(PyErr::fetch(py)),
+    };
     if dl.device.device_type != KDL_CPU {
         return Err(PyRuntimeError::new_err(format!(
             "from_dlpack: the tensor lives on DLPack device type {} but ember only reads CPU memory (type 1)",
@@ -466,8 +495,9 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
     }
     let nbytes = span(&sizes, &strides)? * d.size();
     let data = unsafe { (dl.data as *mut u8).add(dl.byte_offset as usize) };
-    unsafe { ffi::PyCapsule_SetName(cap, USED_CAPSULE.as_ptr()) };
-    let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(m))) };
+    // From here on we own the managed tensor: the renamed capsule no longer frees it.
+    unsafe { ffi::PyCapsule_SetName(cap, used_name.as_ptr()) };
+    let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(owner))) };
     storage.set_origin("from_dlpack".into());
     wrap(py, Tensor::from_parts(storage, Layout::new(sizes, strides, 0), d))
 }
