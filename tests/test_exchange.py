@@ -217,3 +217,12 @@ def test_versioned_capsules_and_unsupported_dtypes():
     gc.collect()  # the refused capsules were freed once, by their own destructors
     w = ember.from_dlpack(np.arange(6, dtype=np.int64).reshape(2, 3).T)
     assert w.tolist() == [[0, 3], [1, 4], [2, 5]] and w.stride() == (1, 3)
+
+
+def test_numpy_operands_become_tensors():
+    t = ember.ones(3)
+    for r in (t + np.arange(3.0), np.arange(3.0) + t):
+        assert isinstance(r, ember.Tensor) and r.dtype == ember.float64 and r.tolist() == [1.0, 2.0, 3.0]
+    r = np.float32(2) * t
+    assert isinstance(r, ember.Tensor) and r.dtype == ember.float32
+    assert (t * np.arange(3, dtype=np.int32)).dtype == ember.float32

@@ -142,7 +142,17 @@ pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if let Some(s) = scalar(o)? {
         return Ok(Arg::S(s));
     }
+    if is_ndarray(o) {
+        // As PyTorch does: a numpy array operand becomes a tensor (sharing its memory).
+        let t = o.py().import("ember._exchange")?.call_method1("from_numpy", (o,))?;
+        return Ok(Arg::T(t.cast::<PyTensor>()?.get().t.clone()));
+    }
     Err(PyTypeError::new_err(format!("expected a Tensor or a number, but got {}", o.get_type().name()?)))
+}
+
+fn is_ndarray(o: &Bound<'_, PyAny>) -> bool {
+    let ty = o.get_type();
+    ty.name().is_ok_and(|n| n == "ndarray") && ty.module().is_ok_and(|m| m == "numpy")
 }
 
 /// `arg`, but returns None for unsupported types (binary dunders return NotImplemented).
