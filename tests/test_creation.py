@@ -75,6 +75,7 @@ def test_linspace_matches_numpy(start, end, steps):
 
 def test_linspace_logspace_values():
     assert ember.linspace(0, 10, 5, dtype=ember.int64).tolist() == [0, 2, 5, 7, 10]
+    assert ember.linspace(3, 9, 1).tolist() == [3.0] and ember.linspace(3, 9, 0).shape == (0,)
     assert_close(ember.logspace(0, 2, 3), np.logspace(0, 2, 3).astype(np.float32))
     assert_close(ember.logspace(0, 3, 4, base=2, dtype=ember.float64), np.logspace(0, 3, 4, base=2))
 

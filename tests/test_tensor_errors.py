@@ -163,3 +163,14 @@ def test_setitem_errors_leave_tensor_unchanged():
         with pytest.raises(EXPECTED):
             x[idx] = val
         assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def test_ints_beyond_64_bits_are_runtime_errors():
+    x = ember.ones(2, 3)
+    for f in [lambda: x.transpose(2 ** 64, 0), lambda: x.view(2 ** 64), lambda: x.narrow(0, 0, 2 ** 70),
+              lambda: x.diagonal(2 ** 65), lambda: x.as_strided((1,), (1,), 2 ** 64), lambda: x.unsqueeze(-(2 ** 70))]:
+        with pytest.raises(RuntimeError, match="Overflow when unpacking long"):
+            f()
+    with pytest.raises(TypeError):
+        x.transpose(0.0, 1)
+    assert x.transpose(ember.tensor(0), 1).shape == (3, 2)

@@ -93,6 +93,21 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
     })
 }
 
+/// An int argument (dims, sizes, offsets): ints beyond 64 bits raise PyTorch's RuntimeError
+/// ("Overflow when unpacking long") rather than OverflowError; 0-dim integer tensors work too.
+pub struct Int(pub i64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Int {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let o = obj.to_owned();
+        if o.is_instance_of::<PyFloat>() {
+            return Err(PyTypeError::new_err(format!("expected an int, got float ({})", o.repr()?)));
+        }
+        index_value(&o).map(Int)
+    }
+}
+
 pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
     if let Some(x) = v.iter().find(|&&x| x < 0) {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(

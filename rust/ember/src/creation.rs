@@ -88,7 +88,9 @@ impl Tensor {
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
         let t = Tensor::empty(&[steps], dtype)?;
         let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
-        let half = steps / 2;
+        // Fill the first half forward from `start` and the rest backward from `end`, so both
+        // ends are exact; with one step the only value is `start`, as in PyTorch.
+        let half = if steps == 1 { 1 } else { steps / 2 };
         ember_cpu::with_dtype!(dtype, T => {
             let p = t.storage().ptr() as *mut T;
             for i in 0..steps {
