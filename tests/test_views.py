@@ -366,6 +366,9 @@ def test_split_family_matches_numpy(pair, k, data):
 
 
 def test_split_with_sizes_and_errors():
+    assert [c.shape for c in ember.zeros(0, 2).chunk(3)] == [(0, 2)] * 3
+    assert [c.shape for c in ember.zeros(0, 2).split(2)] == [(0, 2)]
+    assert [c.tolist() for c in ember.arange(5).chunk(4)] == [[0, 1], [2, 3], [4]]
     x = ember.arange(10)
     assert [p.tolist() for p in x.split([2, 3, 5])] == [[0, 1], [2, 3, 4], [5, 6, 7, 8, 9]]
     with pytest.raises(RuntimeError, match="split_with_sizes expects split_sizes to sum exactly to 10"):

@@ -64,6 +64,8 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = _dim_size(input, dim)
+    if n == 0:  # PyTorch gives `chunks` empty pieces here
+        return tuple(input.narrow(dim, 0, 0) for _ in range(chunks))
     return split(input, (n + chunks - 1) // chunks, dim)
 
 
