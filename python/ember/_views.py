@@ -23,6 +23,16 @@ def _dim_size(t, dim):
     return t.size(dim)  # validates dim (IndexError "Dimension out of range ...")
 
 
+# More pieces than this would exhaust memory long before they were used (PyTorch would try).
+_MAX_PIECES = 1 << 24
+
+
+def _check_count(fn, count):
+    if count > _MAX_PIECES:
+        raise RuntimeError(f"{fn}: would create {count} tensors, more than the {_MAX_PIECES} ember allows in one call; "
+                           "ask for fewer pieces")
+
+
 def _pieces(t, sizes, dim):
     out, start = [], 0
     for s in sizes:
@@ -65,6 +75,7 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = _dim_size(input, dim)
     if n == 0:  # PyTorch gives `chunks` empty pieces here
+        _check_count("chunk", chunks)
         return tuple(input.narrow(dim, 0, 0) for _ in range(chunks))
     return split(input, (n + chunks - 1) // chunks, dim)
 
@@ -100,6 +111,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     sections = _int(ios, "tensor_split", "sections")
     if sections <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+    _check_count("tensor_split", sections)
     q, r = divmod(n, sections)
     return _pieces(input, [q + 1] * r + [q] * (sections - r), dim)
 
