@@ -10,6 +10,7 @@ pub mod index;
 pub mod matmul;
 pub mod reduce;
 pub mod threads;
+pub mod trace;
 pub mod unary;
 
 pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};
