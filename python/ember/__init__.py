@@ -19,6 +19,7 @@ from . import autograd
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import _tensor_str, _views  # noqa: F401  (attach repr and split-family methods)
+from ._tensor_str import set_printoptions, get_printoptions, printoptions
 from ._functions import *  # noqa: F401,F403  (the functional op namespace: ember.add, ember.cat, …)
 from ._exchange import *  # noqa: F401,F403
 from ._views import *  # noqa: F401,F403
@@ -47,3 +48,4 @@ __all__ = [
     "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing", "inspect",
     "result_type", "promote_types", "can_cast",
 ] + _fn_all
+__all__ += ["set_printoptions", "get_printoptions", "printoptions"]

@@ -11,10 +11,13 @@ def _shape(size):
     """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(ember.Size(...))`` all mean (2, 3)."""
     if len(size) == 1 and not isinstance(size[0], builtins.int):
         size = size[0]
+    if not isinstance(size, (tuple, list)):
+        if isinstance(size, Tensor) or not hasattr(size, "__iter__"):
+            raise TypeError(f"size must be a tuple of ints, but got {type(size).__name__}")
     out = []
-    for s in size:
-        if isinstance(s, builtins.float) or isinstance(s, builtins.bool):
-            raise TypeError(f"expected a sequence of integers as a size, got {type(s).__name__}")
+    for i, s in enumerate(size):
+        if isinstance(s, (builtins.float, builtins.bool, str)) or not hasattr(s, "__index__"):
+            raise TypeError(f"size must be tuple of ints, but found element of type {type(s).__name__} at pos {i}")
         out.append(s.__index__())
     for s in out:
         if s < 0:
@@ -41,8 +44,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     _check_device(device)
     if hasattr(data, "__array_interface__") and not isinstance(data, Tensor):
         from ._exchange import from_numpy
+        import numpy as np
 
-        t = from_numpy(data)
+        t = from_numpy(np.asarray(data))  # np.asarray: numpy scalars become 0-d arrays
         t = t.clone() if dtype is None else t.to(dtype).clone()
         return _finish(t, requires_grad)
     return _finish(_native._tensor(data, dtype), requires_grad)
@@ -55,8 +59,9 @@ def as_tensor(data, dtype=None, device=None):
         return data if dtype is None else data.to(dtype)
     if hasattr(data, "__array_interface__"):
         from ._exchange import from_numpy
+        import numpy as np
 
-        t = from_numpy(data)
+        t = from_numpy(np.asarray(data))
         return t if dtype is None else t.to(dtype)
     return _native._tensor(data, dtype)
 

@@ -1,2 +1,120 @@
-"""(filled in by its owner)."""
-__all__ = []
+"""Zero-copy exchange with NumPy and DLPack consumers/producers.
+
+``from_numpy`` and ``Tensor.numpy()`` share memory both ways; the storage of a tensor made
+from an array keeps the array alive and vice versa. DLPack goes through
+``Tensor.__dlpack__`` (native) and ``from_dlpack``.
+"""
+import sys
+
+from . import _native
+from ._native import Tensor
+from . import _dtypes
+
+__all__ = ["from_numpy", "from_dlpack"]
+
+_SUPPORTED = "float64, float32, float16, int64, int32, int16, int8, uint8, and bool"
+_NATIVE = "<" if sys.byteorder == "little" else ">"
+# numpy typestr (kind + itemsize) -> ember dtype
+_FROM_TYPESTR = {"b1": _dtypes.bool, "u1": _dtypes.uint8, "i1": _dtypes.int8, "i2": _dtypes.int16,
+                 "i4": _dtypes.int32, "i8": _dtypes.int64, "f2": _dtypes.float16, "f4": _dtypes.float32,
+                 "f8": _dtypes.float64}
+_TO_TYPESTR = {d.name: ("|" if k[1] == "1" else _NATIVE) + k for k, d in _FROM_TYPESTR.items()}
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray`` (writes show both ways; the array is kept alive)."""
+    import numpy as np
+
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    ai = ndarray.__array_interface__
+    ts = ai["typestr"]
+    dt = _FROM_TYPESTR.get(ts[1:]) if ts[0] in "|=" + _NATIVE else None
+    if dt is None:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. "
+                        f"The only supported types are: {_SUPPORTED}.")
+    item = ndarray.itemsize
+    shape = list(ndarray.shape)
+    strides = list(ndarray.strides)
+    if any(s < 0 for s in strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative strides are "
+                         "not currently supported. (You can probably work around this by making a copy of your array "
+                         " with array.copy().) ")
+    if any(s % item for s in strides):
+        raise ValueError("given numpy array strides not a multiple of the element byte size. "
+                         "Copy the numpy array to reallocate the memory.")
+    if not ndarray.flags.writeable:
+        import warnings
+
+        warnings.warn("The given NumPy array is not writable, and ember does not support non-writable tensors. "
+                      "Writing to the tensor writes to the array's memory anyway; copy the array first to be safe.",
+                      UserWarning, stacklevel=2)
+    return _native._from_buffer(ndarray, ai["data"][0], shape, [s // item for s in strides], dt)
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with a DLPack producer (an object with ``__dlpack__``, or a capsule)."""
+    if hasattr(ext_tensor, "__dlpack__"):
+        dev = ext_tensor.__dlpack_device__()
+        if dev[0] != 1:
+            raise RuntimeError(f"from_dlpack: the object lives on DLPack device {tuple(dev)}; ember reads CPU memory only (1, 0)")
+        try:
+            capsule = ext_tensor.__dlpack__(max_version=(1, 0))
+        except TypeError:  # a producer that predates DLPack 1.0
+            capsule = ext_tensor.__dlpack__()
+    else:
+        capsule = ext_tensor
+    return _native._from_dlpack(capsule)
+
+
+class _ArrayHolder:
+    """Hands numpy an ``__array_interface__`` while keeping the tensor alive (the array's base)."""
+
+    __slots__ = ("__array_interface__", "tensor")
+
+    def __init__(self, t):
+        self.tensor = t
+        self.__array_interface__ = _interface(t)
+
+
+def _interface(t):
+    if t.dtype.name not in _TO_TYPESTR:
+        raise TypeError(f"Got unsupported ScalarType {_scalar_name(t.dtype)}")
+    item = t.itemsize
+    return {"shape": tuple(t._shape), "typestr": _TO_TYPESTR[t.dtype.name], "data": (t.data_ptr(), False),
+            "strides": tuple(s * item for s in t.stride()), "version": 3}
+
+
+def _scalar_name(d):
+    return {"bfloat16": "BFloat16"}.get(d.name, d.name)
+
+
+def _numpy(self, *, force=False):
+    """A numpy array sharing this tensor's memory (a strided view when non-contiguous)."""
+    import numpy as np
+
+    t = self
+    if force:
+        t = t.detach().cpu()
+    elif self.requires_grad:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if t.dtype.name == "bfloat16":
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    return np.asarray(_ArrayHolder(t))
+
+
+def _array(self, dtype=None, copy=None):
+    import numpy as np
+
+    a = _numpy(self.detach()) if self.requires_grad else _numpy(self)
+    if dtype is not None and np.dtype(dtype) != a.dtype:
+        if copy is False:
+            raise ValueError("__array__: converting to a different dtype needs a copy, but copy=False was given")
+        return a.astype(dtype)
+    return a.copy() if copy else a
+
+
+Tensor.numpy = _numpy
+Tensor.__array__ = _array
+Tensor.__array_interface__ = property(lambda self: _interface(self), doc="NumPy's array interface (shares memory).")
+Tensor.__array_priority__ = 1000

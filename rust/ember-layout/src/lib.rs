@@ -15,3 +15,4 @@ pub use broadcast::{broadcast_shapes, broadcast_strides};
 pub use coalesce::{coalesce, StridedIter};
 pub use error::LayoutError;
 pub use layout::{contiguous_strides, numel, wrap_dim, Layout};
+pub use view::movedim_order;

@@ -56,7 +56,7 @@ impl Layout {
         let d = wrap_dim(dim, self.ndim())?;
         let size = self.sizes[d];
         let start = if start < 0 { start + size as i64 } else { start };
-        if start < 0 || length < 0 || start + length > size as i64 {
+        if start < 0 || length < 0 || start.saturating_add(length) > size as i64 {
             return Err(LayoutError::Narrow { start, length, size });
         }
         Ok(self.slice(d, start, start + length, 1))
@@ -148,6 +148,12 @@ impl Layout {
                 return Err(LayoutError::Expand { sizes: self.sizes.clone(), target: target.to_vec(), dim: i });
             }
         }
+        if l.sizes.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).is_none_or(|n| n > isize::MAX as usize) {
+            return Err(LayoutError::Invalid {
+                op: "expand",
+                msg: format!("expand: the sizes {target:?} have more elements than memory can address"),
+            });
+        }
         Ok(l)
     }
 
@@ -164,7 +170,7 @@ impl Layout {
             } else if s < 0 {
                 return Err(LayoutError::Invalid { op: "view", msg: format!("invalid shape dimension {s}") });
             } else {
-                known *= s as usize;
+                known = known.checked_mul(s as usize).ok_or_else(|| LayoutError::InvalidShape { shape: shape.to_vec(), numel })?;
             }
         }
         let mut out: Vec<usize> = shape.iter().map(|&s| s.max(0) as usize).collect();
@@ -288,6 +294,17 @@ impl Layout {
                 msg: "as_strided: Negative strides are not supported at the moment".into(),
             });
         }
+        // The furthest element, computed with overflow checks before storage_span trusts it.
+        if !sizes.contains(&0) {
+            let far = sizes
+                .iter()
+                .zip(strides)
+                .try_fold(offset, |acc, (&n, &s)| (n - 1).checked_mul(s as usize).and_then(|e| acc.checked_add(e)));
+            match far {
+                Some(f) if f < storage_len => {}
+                _ => return Err(LayoutError::OutOfStorage { needed: far.map_or(usize::MAX, |f| f + 1), available: storage_len }),
+            }
+        }
         let l = Layout { sizes: sizes.to_vec(), strides: strides.to_vec(), offset };
         if let Some((_, hi)) = l.storage_span() {
             if hi > storage_len {
@@ -299,30 +316,7 @@ impl Layout {
 
     /// Moves dims so `src[i]` ends up at `dst[i]`, the rest keeping their order.
     pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Layout, LayoutError> {
-        let n = self.ndim();
-        if src.len() != dst.len() {
-            return Err(LayoutError::Invalid {
-                op: "movedim",
-                msg: format!("movedim: Invalid source or destination dims: source ({src:?} dims) should contain the same number of dims as destination ({dst:?} dims)"),
-            });
-        }
-        let mut perm = vec![-1i64; n];
-        let mut used = vec![false; n];
-        for (&s, &d) in src.iter().zip(dst) {
-            let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
-            if perm[d] != -1 || used[s] {
-                return Err(LayoutError::Invalid { op: "movedim", msg: "movedim: repeated dim in `source` or `destination`".into() });
-            }
-            perm[d] = s as i64;
-            used[s] = true;
-        }
-        let mut rest = (0..n).filter(|&i| !used[i]);
-        for p in perm.iter_mut() {
-            if *p == -1 {
-                *p = rest.next().unwrap() as i64;
-            }
-        }
-        self.permute(&perm)
+        self.permute(&movedim_order(self.ndim(), src, dst)?)
     }
 
     /// Splits dim `dim` into `sizes` (one may be -1).
@@ -337,4 +331,35 @@ impl Layout {
     pub fn total_elements(&self) -> usize {
         numel(&self.sizes)
     }
+}
+
+/// The permutation `movedim(src, dst)` applies to an `n`-dim tensor: `order[dst[i]] = src[i]`,
+/// the other dims filling the free slots in their original order.
+pub fn movedim_order(n: usize, src: &[i64], dst: &[i64]) -> Result<Vec<i64>, LayoutError> {
+    if src.len() != dst.len() {
+        return Err(LayoutError::Invalid {
+            op: "movedim",
+            msg: format!("movedim: Invalid source or destination dims: source ({src:?} dims) should contain the same number of dims as destination ({dst:?} dims)"),
+        });
+    }
+    let mut order = vec![-1i64; n];
+    let mut used = vec![false; n];
+    for (&s, &d) in src.iter().zip(dst) {
+        let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
+        if n == 0 {
+            continue; // a 0-dim tensor accepts dim 0/-1 and has nothing to move
+        }
+        if order[d] != -1 || used[s] {
+            return Err(LayoutError::Invalid { op: "movedim", msg: "movedim: repeated dim in `source` or `destination`".into() });
+        }
+        order[d] = s as i64;
+        used[s] = true;
+    }
+    let mut rest = (0..n).filter(|&i| !used[i]);
+    for o in order.iter_mut() {
+        if *o == -1 {
+            *o = rest.next().unwrap_or(0) as i64;
+        }
+    }
+    Ok(order)
 }

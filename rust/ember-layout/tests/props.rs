@@ -114,3 +114,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn hostile_sizes_are_errors_not_panics() {
+    let l = Layout::contiguous(&[2, 3]);
+    assert!(matches!(l.view(&[1 << 62, 1 << 62]), Err(LayoutError::InvalidShape { .. })));
+    assert!(l.expand(&[1 << 40, 1 << 40, 2, 3]).is_err());
+    assert!(l.narrow(0, 1, i64::MAX).is_err());
+    assert!(matches!(Layout::as_strided(&[1 << 40, 1 << 40], &[1 << 40, 1], 0, 6), Err(LayoutError::OutOfStorage { .. })));
+    assert!(Layout::as_strided(&[2, 3], &[3, 1], 0, 6).is_ok());
+    assert!(Layout::as_strided(&[2, 3], &[3, 1], 1, 6).is_err());
+}
+
+#[test]
+fn movedim_order_examples() {
+    assert_eq!(movedim_order(3, &[0], &[2]).unwrap(), vec![1, 2, 0]);
+    assert_eq!(movedim_order(4, &[0, 1], &[-1, -2]).unwrap(), vec![2, 3, 1, 0]);
+    assert_eq!(movedim_order(0, &[0], &[-1]).unwrap(), Vec::<i64>::new());
+    assert!(movedim_order(3, &[0, 0], &[1, 2]).is_err());
+    assert!(movedim_order(3, &[0], &[3]).is_err());
+}

@@ -81,11 +81,40 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
             Scalar::Float(_) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
         };
     }
-    o.extract::<i64>()
+    o.extract::<i64>().map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(o.py()) {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "Overflow when unpacking long: {} doesn't fit in 64 bits",
+                o.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+/// An int argument (dims, sizes, offsets): ints beyond 64 bits raise PyTorch's RuntimeError
+/// ("Overflow when unpacking long") rather than OverflowError; 0-dim integer tensors work too.
+pub struct Int(pub i64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Int {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let o = obj.to_owned();
+        if o.is_instance_of::<PyFloat>() {
+            return Err(PyTypeError::new_err(format!("expected an int, got float ({})", o.repr()?)));
+        }
+        index_value(&o).map(Int)
+    }
 }
 
 pub fn usizes(v: &[i64], what: &str) -> PyResult<Vec<usize>> {
-    v.iter().map(|&x| if x < 0 { Err(PyValueError::new_err(format!("{what}: negative dimension {x}"))) } else { Ok(x as usize) }).collect()
+    if let Some(x) = v.iter().find(|&&x| x < 0) {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "{what}(): Trying to create tensor with negative dimension {x}: {v:?}"
+        )));
+    }
+    Ok(v.iter().map(|&x| x as usize).collect())
 }
 
 /// A Python number as a Scalar (bool before int: bool is an int subclass).
@@ -128,7 +157,17 @@ pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if let Some(s) = scalar(o)? {
         return Ok(Arg::S(s));
     }
+    if is_ndarray(o) {
+        // As PyTorch does: a numpy array operand becomes a tensor (sharing its memory).
+        let t = o.py().import("ember._exchange")?.call_method1("from_numpy", (o,))?;
+        return Ok(Arg::T(t.cast::<PyTensor>()?.get().t.clone()));
+    }
     Err(PyTypeError::new_err(format!("expected a Tensor or a number, but got {}", o.get_type().name()?)))
+}
+
+fn is_ndarray(o: &Bound<'_, PyAny>) -> bool {
+    let ty = o.get_type();
+    ty.name().is_ok_and(|n| n == "ndarray") && ty.module().is_ok_and(|m| m == "numpy")
 }
 
 /// `arg`, but returns None for unsupported types (binary dunders return NotImplemented).
@@ -203,9 +242,16 @@ fn walk(
         let list = o.call_method0("tolist")?;
         return walk(&list, depth, cur, shape, vals, kind, any);
     }
+    if o.is_instance_of::<pyo3::types::PyString>() || o.is_instance_of::<pyo3::types::PyBytes>() {
+        // A str is a sequence of strs: without this check the walk would never end.
+        return Err(PyTypeError::new_err(format!("new(): invalid data type '{}'", o.get_type().name()?)));
+    }
     let seq = o.cast::<PySequence>().map_err(|_| {
         PyTypeError::new_err(format!("Could not infer dtype of {}", o.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
     })?;
+    if depth >= 64 {
+        return Err(PyValueError::new_err("too many dimensions: nested data deeper than 64 levels (a list that contains itself?)"));
+    }
     let n = seq.len()?;
     cur.push(n);
     if let Some(s) = shape.as_ref() {

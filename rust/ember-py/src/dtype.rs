@@ -39,8 +39,9 @@ impl PyDType {
     fn name(&self) -> &'static str {
         self.d.name()
     }
-    fn __reduce__(&self) -> (String, (&'static str,)) {
-        ("ember.dtype".into(), (self.d.name(),))
+    /// Pickles as `ember.dtype(name)`, so any dtype object round-trips (equal, not identical).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, pyo3::types::PyType>, (&'static str,)) {
+        (slf.get_type(), (slf.get().d.name(),))
     }
 }
 

@@ -1,6 +1,509 @@
-//! Binding for this op family (see lib.rs).
+//! Zero-copy exchange: foreign buffers as storages (`from_numpy`), the buffer protocol on
+//! Tensor, and DLPack in both directions.
+//!
+//! Memory ownership in one picture:
+//! - `from_numpy(a)`: the storage holds a strong reference to `a` (`PyOwner`), released with
+//!   the GIL when the last view of the storage dies.
+//! - `t.__dlpack__()`: a `DLManagedTensor` inside a Rust box that also holds a clone of `t`;
+//!   the consumer calls its deleter, or the capsule's destructor does when nobody consumed it.
+//! - `from_dlpack(capsule)`: the capsule is renamed "used_dltensor" and the storage owns the
+//!   producer's `DLManagedTensor`, calling its deleter when the storage dies.
+use crate::convert;
+use crate::error::IntoPy;
+use crate::tensor::{wrap, PyTensor};
+use ember::{DType, Layout, Storage, Tensor};
+use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
+use std::ffi::{c_char, c_int, c_void, CStr};
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+// ---- foreign storages ----
+
+/// Keeps a Python object alive for as long as a storage borrows its memory.
+struct PyOwner(Option<Py<PyAny>>);
+
+impl Drop for PyOwner {
+    fn drop(&mut self) {
+        if let Some(o) = self.0.take() {
+            // Decref needs the GIL; during interpreter shutdown there is nothing to release to.
+            let _ = Python::try_attach(|_| drop(o));
+        }
+    }
+}
+
+/// Elements a layout reaches from its offset: 1 + Σ (size-1)·stride, or 0 when empty.
+fn span(sizes: &[usize], strides: &[isize]) -> PyResult<usize> {
+    if sizes.contains(&0) {
+        return Ok(0);
+    }
+    let mut n: usize = 1;
+    for (&s, &st) in sizes.iter().zip(strides) {
+        if st < 0 {
+            return Err(PyValueError::new_err("negative strides are not supported"));
+        }
+        n = (s - 1).checked_mul(st as usize).and_then(|x| x.checked_add(n)).ok_or_else(|| PyValueError::new_err("strides overflow"))?;
+    }
+    Ok(n)
+}
+
+/// A tensor over memory at `ptr` that `owner` keeps alive (numpy arrays and other buffers).
+/// `strides` are in elements; the caller has checked that they are non-negative.
+#[pyfunction]
+fn _from_buffer(
+    py: Python<'_>,
+    owner: Bound<'_, PyAny>,
+    ptr: usize,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    dtype: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let d = convert::dtype(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("_from_buffer: dtype is required"))?;
+    if shape.len() != strides.len() {
+        return Err(PyValueError::new_err("_from_buffer: shape and strides differ in length"));
+    }
+    let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
+    let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(owner.unbind())))) };
+    storage.set_origin("from_numpy".into());
+    wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d))
+}
+
+// ---- buffer protocol ----
+
+fn format_of(d: DType) -> Option<&'static CStr> {
+    Some(match d {
+        DType::Bool => c"?",
+        DType::U8 => c"B",
+        DType::I8 => c"b",
+        DType::I16 => c"h",
+        DType::I32 => c"i",
+        DType::I64 => c"q",
+        DType::F16 => c"e",
+        DType::F32 => c"f",
+        DType::F64 => c"d",
+        DType::BF16 => return None,
+    })
+}
+
+/// Shape and byte strides handed out with a buffer; freed in `__releasebuffer__`.
+struct BufferGeometry {
+    shape: Vec<isize>,
+    strides: Vec<isize>,
+}
+
+#[pymethods]
+impl PyTensor {
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> {
+        if view.is_null() {
+            return Err(PyBufferError::new_err("View is null"));
+        }
+        let t = &slf.get().t;
+        let format = format_of(t.dtype())
+            .ok_or_else(|| PyBufferError::new_err("bfloat16 has no buffer-protocol format; convert with .float() before exporting"))?;
+        let strided = (flags & ffi::PyBUF_STRIDES) == ffi::PyBUF_STRIDES;
+        if !strided && !t.is_contiguous() {
+            return Err(PyBufferError::new_err(
+                "the consumer asked for a contiguous buffer but the tensor is not contiguous; call .contiguous() first",
+            ));
+        }
+        let item = t.dtype().size() as isize;
+        let geo = Box::new(BufferGeometry {
+            shape: t.shape().iter().map(|&s| s as isize).collect(),
+            strides: t.strides().iter().map(|&s| s * item).collect(),
+        });
+        unsafe {
+            (*view).buf = t.data_ptr() as *mut c_void;
+            (*view).len = (t.numel() as isize) * item;
+            (*view).itemsize = item;
+            (*view).readonly = 0;
+            (*view).ndim = t.ndim() as c_int;
+            (*view).format = if flags & ffi::PyBUF_FORMAT != 0 { format.as_ptr() as *mut c_char } else { std::ptr::null_mut() };
+            (*view).shape = if flags & ffi::PyBUF_ND != 0 { geo.shape.as_ptr() as *mut isize } else { std::ptr::null_mut() };
+            (*view).strides = if strided { geo.strides.as_ptr() as *mut isize } else { std::ptr::null_mut() };
+            (*view).suboffsets = std::ptr::null_mut();
+            (*view).internal = Box::into_raw(geo) as *mut c_void;
+            (*view).obj = slf.into_any().into_ptr();
+        }
+        Ok(())
+    }
+
+    unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
+        unsafe {
+            if !(*view).internal.is_null() {
+                drop(Box::from_raw((*view).internal as *mut BufferGeometry));
+                (*view).internal = std::ptr::null_mut();
+            }
+        }
+    }
+
+    /// Exports this tensor as a DLPack capsule ("dltensor"), sharing memory.
+    #[pyo3(signature = (stream=None, max_version=None, dl_device=None, copy=None))]
+    fn __dlpack__(
+        &self,
+        py: Python<'_>,
+        stream: Option<&Bound<'_, PyAny>>,
+        max_version: Option<&Bound<'_, PyAny>>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Py<PyAny>> {
+        // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
+        // memory is writable; others get the legacy one (which numpy treats as read-only).
+        let versioned = match max_version {
+            Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
+            _ => false,
+        };
+        if let Some(s) = stream {
+            if !s.is_none() {
+                return Err(PyValueError::new_err("__dlpack__: stream must be None for CPU tensors"));
+            }
+        }
+        if let Some(dev) = dl_device {
+            if dev.0 != 1 {
+                return Err(PyBufferError::new_err(format!(
+                    "__dlpack__: can't export a cpu tensor to DLPack device {dev:?}; only (1, 0) (kDLCPU) is available"
+                )));
+            }
+        }
+        if self.t.requires_grad() {
+            return Err(PyRuntimeError::new_err(
+                "Can't export tensors that require gradient, use tensor.detach(). DLPack has no autograd, so detach first (the result shares memory).",
+            ));
+        }
+        let t = if copy == Some(true) { self.t.contiguous_copy().py()? } else { self.t.detach() };
+        if versioned {
+            export_versioned(py, t)
+        } else {
+            export_dlpack(py, t)
+        }
+    }
+
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (1, 0)
+    }
+}
+
+// ---- DLPack (structs written from dlpack.h, ABI v0.8 "unversioned") ----
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DLDevice {
+    device_type: i32,
+    device_id: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DLDataType {
+    code: u8,
+    bits: u8,
+    lanes: u16,
+}
+
+#[repr(C)]
+struct DLTensor {
+    data: *mut c_void,
+    device: DLDevice,
+    ndim: i32,
+    dtype: DLDataType,
+    shape: *mut i64,
+    strides: *mut i64,
+    byte_offset: u64,
+}
+
+#[repr(C)]
+struct DLManagedTensor {
+    dl_tensor: DLTensor,
+    manager_ctx: *mut c_void,
+    deleter: Option<unsafe extern "C" fn(*mut DLManagedTensor)>,
+}
+
+const KDL_CPU: i32 = 1;
+const KDL_INT: u8 = 0;
+const KDL_UINT: u8 = 1;
+const KDL_FLOAT: u8 = 2;
+const KDL_BFLOAT: u8 = 4;
+const KDL_BOOL: u8 = 6;
+const CAPSULE: &CStr = c"dltensor";
+const USED_CAPSULE: &CStr = c"used_dltensor";
+const VCAPSULE: &CStr = c"dltensor_versioned";
+
+#[repr(C)]
+struct DLPackVersion {
+    major: u32,
+    minor: u32,
+}
+
+/// DLPack ≥ 1.0: the managed tensor with a version and flags (bit 0 = read-only).
+#[repr(C)]
+struct DLManagedTensorVersioned {
+    version: DLPackVersion,
+    manager_ctx: *mut c_void,
+    deleter: Option<unsafe extern "C" fn(*mut DLManagedTensorVersioned)>,
+    flags: u64,
+    dl_tensor: DLTensor,
+}
+
+fn dl_dtype(d: DType) -> DLDataType {
+    let code = match d {
+        DType::Bool => KDL_BOOL,
+        DType::U8 => KDL_UINT,
+        DType::I8 | DType::I16 | DType::I32 | DType::I64 => KDL_INT,
+        DType::F16 | DType::F32 | DType::F64 => KDL_FLOAT,
+        DType::BF16 => KDL_BFLOAT,
+    };
+    DLDataType { code, bits: (d.size() * 8) as u8, lanes: 1 }
+}
+
+fn from_dl_dtype(t: DLDataType) -> Option<DType> {
+    if t.lanes != 1 {
+        return None;
+    }
+    Some(match (t.code, t.bits) {
+        (KDL_BOOL, 8) => DType::Bool,
+        (KDL_UINT, 8) => DType::U8,
+        (KDL_INT, 8) => DType::I8,
+        (KDL_INT, 16) => DType::I16,
+        (KDL_INT, 32) => DType::I32,
+        (KDL_INT, 64) => DType::I64,
+        (KDL_FLOAT, 16) => DType::F16,
+        (KDL_FLOAT, 32) => DType::F32,
+        (KDL_FLOAT, 64) => DType::F64,
+        (KDL_BFLOAT, 16) => DType::BF16,
+        _ => return None,
+    })
+}
+
+/// What an exported capsule owns: the managed tensor (first, so its address is the box's),
+/// the shape/stride arrays it points into, and the tensor keeping the storage alive.
+#[repr(C)]
+struct Exported {
+    managed: DLManagedTensor,
+    shape: Vec<i64>,
+    strides: Vec<i64>,
+    _tensor: Tensor,
+}
+
+unsafe extern "C" fn exported_deleter(m: *mut DLManagedTensor) {
+    if !m.is_null() {
+        drop(unsafe { Box::from_raw((*m).manager_ctx as *mut Exported) });
+    }
+}
+
+/// Capsule destructor: frees the export unless a consumer renamed (took) it.
+unsafe extern "C" fn capsule_destructor(cap: *mut ffi::PyObject) {
+    unsafe {
+        if ffi::PyCapsule_IsValid(cap, CAPSULE.as_ptr()) == 1 {
+            let m = ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) as *mut DLManagedTensor;
+            if let Some(d) = (*m).deleter {
+                d(m);
+            }
+        }
+    }
+}
+
+/// The versioned export: same ownership as `Exported`, other header.
+#[repr(C)]
+struct ExportedV {
+    managed: DLManagedTensorVersioned,
+    shape: Vec<i64>,
+    strides: Vec<i64>,
+    _tensor: Tensor,
+}
+
+unsafe extern "C" fn exported_v_deleter(m: *mut DLManagedTensorVersioned) {
+    if !m.is_null() {
+        drop(unsafe { Box::from_raw((*m).manager_ctx as *mut ExportedV) });
+    }
+}
+
+unsafe extern "C" fn capsule_v_destructor(cap: *mut ffi::PyObject) {
+    unsafe {
+        if ffi::PyCapsule_IsValid(cap, VCAPSULE.as_ptr()) == 1 {
+            let m = ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) as *mut DLManagedTensorVersioned;
+            if let Some(d) = (*m).deleter {
+                d(m);
+            }
+        }
+    }
+}
+
+fn dl_tensor_of(t: &Tensor) -> DLTensor {
+    DLTensor {
+        data: t.data_ptr() as *mut c_void,
+        device: DLDevice { device_type: KDL_CPU, device_id: 0 },
+        ndim: t.ndim() as i32,
+        dtype: dl_dtype(t.dtype()),
+        shape: std::ptr::null_mut(),
+        strides: std::ptr::null_mut(),
+        byte_offset: 0,
+    }
+}
+
+fn export_versioned(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    let mut ex = Box::new(ExportedV {
+        managed: DLManagedTensorVersioned {
+            version: DLPackVersion { major: 1, minor: 0 },
+            manager_ctx: std::ptr::null_mut(),
+            deleter: Some(exported_v_deleter),
+            flags: 0,
+            dl_tensor: dl_tensor_of(&t),
+        },
+        shape: t.shape().iter().map(|&s| s as i64).collect(),
+        strides: t.strides().iter().map(|&s| s as i64).collect(),
+        _tensor: t,
+    });
+    ex.managed.dl_tensor.shape = ex.shape.as_mut_ptr();
+    ex.managed.dl_tensor.strides = ex.strides.as_mut_ptr();
+    let raw = Box::into_raw(ex);
+    unsafe {
+        (*raw).managed.manager_ctx = raw as *mut c_void;
+        let p = &mut (*raw).managed as *mut DLManagedTensorVersioned as *mut c_void;
+        let cap = ffi::PyCapsule_New(p, VCAPSULE.as_ptr(), Some(capsule_v_destructor));
+        if cap.is_null() {
+            drop(Box::from_raw(raw));
+            return Err(PyErr::fetch(py));
+        }
+        Ok(Bound::from_owned_ptr(py, cap).unbind())
+    }
+}
+
+fn export_dlpack(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    let mut ex = Box::new(Exported {
+        managed: DLManagedTensor {
+            dl_tensor: DLTensor {
+                data: t.data_ptr() as *mut c_void,
+                device: DLDevice { device_type: KDL_CPU, device_id: 0 },
+                ndim: t.ndim() as i32,
+                dtype: dl_dtype(t.dtype()),
+                shape: std::ptr::null_mut(),
+                strides: std::ptr::null_mut(),
+                byte_offset: 0,
+            },
+            manager_ctx: std::ptr::null_mut(),
+            deleter: Some(exported_deleter),
+        },
+        shape: t.shape().iter().map(|&s| s as i64).collect(),
+        strides: t.strides().iter().map(|&s| s as i64).collect(),
+        _tensor: t,
+    });
+    ex.managed.dl_tensor.shape = ex.shape.as_mut_ptr();
+    ex.managed.dl_tensor.strides = ex.strides.as_mut_ptr();
+    let raw = Box::into_raw(ex);
+    unsafe {
+        (*raw).managed.manager_ctx = raw as *mut c_void;
+        let cap =
+            ffi::PyCapsule_New(&mut (*raw).managed as *mut DLManagedTensor as *mut c_void, CAPSULE.as_ptr(), Some(capsule_destructor));
+        if cap.is_null() {
+            drop(Box::from_raw(raw));
+            return Err(PyErr::fetch(py));
+        }
+        Ok(Bound::from_owned_ptr(py, cap).unbind())
+    }
+}
+
+/// A producer's managed tensor, of either DLPack header.
+#[derive(Clone, Copy)]
+enum Managed {
+    Legacy(*mut DLManagedTensor),
+    Versioned(*mut DLManagedTensorVersioned),
+}
+
+/// Owns a consumed producer's managed tensor; calls its deleter when the storage dies.
+/// Made only once the capsule is renamed, so early errors leave freeing to the capsule.
+struct DlOwner(Managed);
+// The deleter may be called from any thread (DLPack requires deleters to be thread-safe).
+unsafe impl Send for DlOwner {}
+unsafe impl Sync for DlOwner {}
+
+impl Drop for DlOwner {
+    fn drop(&mut self) {
+        unsafe {
+            match self.0 {
+                Managed::Legacy(m) => {
+                    if let Some(d) = (*m).deleter {
+                        d(m)
+                    }
+                }
+                Managed::Versioned(m) => {
+                    if let Some(d) = (*m).deleter {
+                        d(m)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Consumes a "dltensor" or "dltensor_versioned" capsule into a tensor sharing its memory.
+#[pyfunction]
+fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let cap = capsule.as_ptr();
+    let valid = |name: &CStr| unsafe { ffi::PyCapsule_IsValid(cap, name.as_ptr()) } == 1;
+    let (owner, used_name) = if valid(CAPSULE) {
+        (Managed::Legacy(unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor), USED_CAPSULE)
+    } else if valid(VCAPSULE) {
+        let m = unsafe { ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) } as *mut DLManagedTensorVersioned;
+        if !m.is_null() && unsafe { (*m).version.major } != 1 {
+            return Err(PyRuntimeError::new_err(format!(
+                "from_dlpack: DLPack major version {} is not supported (ember reads 1.x and the unversioned 0.x capsules)",
+                unsafe { (*m).version.major }
+            )));
+        }
+        (Managed::Versioned(m), c"used_dltensor_versioned")
+    } else {
+        let used = valid(USED_CAPSULE) || valid(c"used_dltensor_versioned");
+        return Err(PyValueError::new_err(if used {
+            "from_dlpack: this DLPack capsule was already consumed; a capsule can be used only once".to_string()
+        } else {
+            format!(
+                "from_dlpack: expected a DLPack capsule named 'dltensor' or an object with __dlpack__, got {}",
+                capsule.get_type().name()?
+            )
+        }));
+    };
+    let dl: &DLTensor = match owner {
+        Managed::Legacy(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+        Managed::Versioned(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+        _ => return Err(PyErr::fetch(py)),
+    };
+    if dl.device.device_type != KDL_CPU {
+        return Err(PyRuntimeError::new_err(format!(
+            "from_dlpack: the tensor lives on DLPack device type {} but ember only reads CPU memory (type 1)",
+            dl.device.device_type
+        )));
+    }
+    let d = from_dl_dtype(dl.dtype).ok_or_else(|| {
+        PyTypeError::new_err(format!(
+            "from_dlpack: unsupported DLPack dtype (code {}, bits {}, lanes {}); ember supports bool, uint8, int8/16/32/64, float16/32/64 and bfloat16",
+            dl.dtype.code, dl.dtype.bits, dl.dtype.lanes
+        ))
+    })?;
+    let n = dl.ndim.max(0) as usize;
+    let shape: Vec<i64> = if n == 0 { vec![] } else { unsafe { std::slice::from_raw_parts(dl.shape, n) }.to_vec() };
+    if shape.iter().any(|&s| s < 0) {
+        return Err(PyValueError::new_err("from_dlpack: negative size in the DLPack shape"));
+    }
+    let sizes: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
+    let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
+        ember::layout::contiguous_strides(&sizes)
+    } else {
+        unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()
+    };
+    if strides.iter().any(|&s| s < 0) {
+        return Err(PyRuntimeError::new_err(
+            "from_dlpack: the DLPack tensor has negative strides, which ember tensors don't support; make a copy on the producer side first",
+        ));
+    }
+    let nbytes = span(&sizes, &strides)? * d.size();
+    let data = unsafe { (dl.data as *mut u8).add(dl.byte_offset as usize) };
+    // From here on we own the managed tensor: the renamed capsule no longer frees it.
+    unsafe { ffi::PyCapsule_SetName(cap, used_name.as_ptr()) };
+    let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(owner))) };
+    storage.set_origin("from_dlpack".into());
+    wrap(py, Tensor::from_parts(storage, Layout::new(sizes, strides, 0), d))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_from_buffer, m)?)?;
+    m.add_function(wrap_pyfunction!(_from_dlpack, m)?)?;
     Ok(())
 }

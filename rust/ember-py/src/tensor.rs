@@ -1,5 +1,5 @@
 //! `ember.Tensor`, the native class: geometry, conversions, views, indexing.
-use crate::convert::{self, index_value, int_list, py_dtype, shape_args};
+use crate::convert::{self, index_value, int_list, py_dtype, shape_args, Int};
 use crate::error::IntoPy;
 use ember::{DType, Scalar, Storage, Tensor};
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
@@ -124,6 +124,9 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
                 let v = s.getattr(name)?;
                 if v.is_none() {
                     Ok(dflt)
+                } else if v.is_instance_of::<pyo3::types::PyInt>() && v.extract::<i64>().is_err() {
+                    // Python ints beyond i64 clamp, as slicing a list does.
+                    Ok(if v.gt(0)? { i64::MAX } else { i64::MIN })
                 } else {
                     index_value(&v)
                 }
@@ -223,11 +226,17 @@ fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
 
 fn one_element(t: &Tensor, what: &str) -> PyResult<Scalar> {
     if t.numel() != 1 {
-        return Err(PyRuntimeError::new_err(if what == "bool" {
-            "Boolean value of Tensor with more than one value is ambiguous".to_string()
-        } else {
-            format!("only one element tensors can be converted to Python scalars (this one has {} elements)", t.numel())
-        }));
+        if what == "bool" {
+            return Err(PyRuntimeError::new_err(if t.numel() == 0 {
+                "Boolean value of Tensor with no values is ambiguous"
+            } else {
+                "Boolean value of Tensor with more than one value is ambiguous"
+            }));
+        }
+        return Err(PyValueError::new_err(format!(
+            "only one element tensors can be converted to Python scalars (this one has {} elements); use .tolist() or index one element first",
+            t.numel()
+        )));
     }
     t.item().py()
 }
@@ -259,7 +268,8 @@ impl PyTensor {
         PyTuple::new(py, self.t.shape())
     }
     #[pyo3(signature = (dim=None))]
-    fn stride<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Py<PyAny>> {
+    fn stride<'py>(&self, py: Python<'py>, dim: Option<Int>) -> PyResult<Py<PyAny>> {
+        let dim = dim.map(|d| d.0);
         match dim {
             Some(d) => {
                 let d = ember::layout::wrap_dim(d, self.t.ndim()).map_err(ember::Error::from).py()?;
@@ -390,13 +400,19 @@ impl PyTensor {
         let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
         wrap(py, self.t.reshape(&s).py()?)
     }
-    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+    fn transpose(&self, py: Python<'_>, dim0: Int, dim1: Int) -> PyResult<Py<PyAny>> {
+        let dim0 = dim0.0;
+        let dim1 = dim1.0;
         wrap(py, self.t.transpose(dim0, dim1).py()?)
     }
-    fn swapaxes(&self, py: Python<'_>, axis0: i64, axis1: i64) -> PyResult<Py<PyAny>> {
+    fn swapaxes(&self, py: Python<'_>, axis0: Int, axis1: Int) -> PyResult<Py<PyAny>> {
+        let axis0 = axis0.0;
+        let axis1 = axis1.0;
         wrap(py, self.t.transpose(axis0, axis1).py()?)
     }
-    fn swapdims(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<Py<PyAny>> {
+    fn swapdims(&self, py: Python<'_>, dim0: Int, dim1: Int) -> PyResult<Py<PyAny>> {
+        let dim0 = dim0.0;
+        let dim1 = dim1.0;
         wrap(py, self.t.transpose(dim0, dim1).py()?)
     }
     fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -433,14 +449,18 @@ impl PyTensor {
         let dims = dim.map(int_list).transpose()?;
         wrap(py, self.t.squeeze(dims.as_deref()).py()?)
     }
-    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+    fn unsqueeze(&self, py: Python<'_>, dim: Int) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         wrap(py, self.t.unsqueeze(dim).py()?)
     }
-    #[pyo3(signature = (start_dim=0, end_dim=-1))]
-    fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (start_dim=Int(0), end_dim=Int(-1)))]
+    fn flatten(&self, py: Python<'_>, start_dim: Int, end_dim: Int) -> PyResult<Py<PyAny>> {
+        let start_dim = start_dim.0;
+        let end_dim = end_dim.0;
         wrap(py, self.t.flatten(start_dim, end_dim).py()?)
     }
-    fn unflatten(&self, py: Python<'_>, dim: i64, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn unflatten(&self, py: Python<'_>, dim: Int, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         wrap(py, self.t.unflatten(dim, &int_list(sizes)?).py()?)
     }
     #[pyo3(signature = (*sizes))]
@@ -454,17 +474,32 @@ impl PyTensor {
     fn broadcast_to(&self, py: Python<'_>, shape: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         wrap(py, self.t.expand(&int_list(shape)?).py()?)
     }
-    fn narrow(&self, py: Python<'_>, dim: i64, start: &Bound<'_, PyAny>, length: i64) -> PyResult<Py<PyAny>> {
+    fn narrow(&self, py: Python<'_>, dim: Int, start: &Bound<'_, PyAny>, length: Int) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
+        let length = length.0;
         wrap(py, self.t.narrow(dim, index_value(start)?, length).py()?)
     }
-    fn select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn select(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         wrap(py, self.t.select(dim, index_value(index)?).py()?)
     }
-    fn unfold(&self, py: Python<'_>, dimension: i64, size: usize, step: usize) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.unfold(dimension, size, step).py()?)
+    fn unfold(&self, py: Python<'_>, dimension: Int, size: Int, step: Int) -> PyResult<Py<PyAny>> {
+        let dimension = dimension.0;
+        let size = size.0;
+        let step = step.0;
+        if size < 0 {
+            return Err(PyRuntimeError::new_err(format!("size is {size} but must be >= 0")));
+        }
+        if step <= 0 {
+            return Err(PyRuntimeError::new_err(format!("step is {step} but must be > 0")));
+        }
+        wrap(py, self.t.unfold(dimension, size as usize, step as usize).py()?)
     }
-    #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
-    fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (offset=Int(0), dim1=Int(0), dim2=Int(1)))]
+    fn diagonal(&self, py: Python<'_>, offset: Int, dim1: Int, dim2: Int) -> PyResult<Py<PyAny>> {
+        let offset = offset.0;
+        let dim1 = dim1.0;
+        let dim2 = dim2.0;
         wrap(py, self.t.diagonal(offset, dim1, dim2).py()?)
     }
     #[pyo3(signature = (size, stride, storage_offset=None))]
@@ -473,9 +508,18 @@ impl PyTensor {
         py: Python<'_>,
         size: &Bound<'_, PyAny>,
         stride: &Bound<'_, PyAny>,
-        storage_offset: Option<usize>,
+        storage_offset: Option<Int>,
     ) -> PyResult<Py<PyAny>> {
-        let sz = convert::usizes(&int_list(size)?, "as_strided")?;
+        let storage_offset = storage_offset.map(|o| o.0);
+        if let Some(o) = storage_offset.filter(|&o| o < 0) {
+            return Err(PyRuntimeError::new_err(format!("Tensor: invalid storage offset {o}")));
+        }
+        let storage_offset = storage_offset.map(|o| o as usize);
+        let sz = int_list(size)?;
+        if let Some(n) = sz.iter().find(|&&n| n < 0) {
+            return Err(PyRuntimeError::new_err(format!("as_strided: Negative sizes are not supported (got size {n} in {sz:?})")));
+        }
+        let sz: Vec<usize> = sz.into_iter().map(|n| n as usize).collect();
         let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
         wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)
     }

@@ -2,14 +2,21 @@
 use crate::{DType, Element, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_cpu::copy::fill_scalar;
 
+/// Bytes for a row-major `shape` of `dtype`, refusing sizes whose product overflows.
+fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
+    shape.iter().try_fold(dtype.size(), |acc, &n| acc.checked_mul(n)).filter(|&n| n <= isize::MAX as usize).ok_or_else(|| {
+        Error::runtime(format!(
+            "Storage size calculation overflowed with sizes={shape:?}; the tensor would need more bytes than memory can address"
+        ))
+    })
+}
+
 impl Tensor {
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
-        Ok(Tensor::from_parts(Storage::uninit(n * dtype.size())?, Layout::contiguous(shape), dtype))
+        Ok(Tensor::from_parts(Storage::uninit(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }
     pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
-        Ok(Tensor::from_parts(Storage::zeros(n * dtype.size())?, Layout::contiguous(shape), dtype))
+        Ok(Tensor::from_parts(Storage::zeros(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }
     pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
         let t = Tensor::empty(shape, dtype)?;
@@ -81,7 +88,9 @@ impl Tensor {
     pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
         let t = Tensor::empty(&[steps], dtype)?;
         let step = if steps > 1 { (end - start) / (steps - 1) as f64 } else { 0.0 };
-        let half = steps / 2;
+        // Fill the first half forward from `start` and the rest backward from `end`, so both
+        // ends are exact; with one step the only value is `start`, as in PyTorch.
+        let half = if steps == 1 { 1 } else { steps / 2 };
         ember_cpu::with_dtype!(dtype, T => {
             let p = t.storage().ptr() as *mut T;
             for i in 0..steps {

@@ -83,6 +83,9 @@ impl Tensor {
     }
 
     pub fn unflatten(&self, dim: i64, sizes: &[i64]) -> Result<Tensor> {
+        if self.ndim() == 0 {
+            return Err(Error::runtime("unflatten() cannot be applied to a 0-dim tensor; it needs a dimension to split"));
+        }
         let d = wrap_dim(dim, self.ndim())?;
         let inner = Layout::infer_shape(sizes, self.shape()[d])?;
         let mut shape: Vec<i64> = self.shape().iter().map(|&x| x as i64).collect();
@@ -139,22 +142,7 @@ impl Tensor {
     }
 
     pub fn movedim(&self, src: &[i64], dst: &[i64]) -> Result<Tensor> {
-        self.layout().movedim(src, dst)?; // validates the arguments
-        let n = self.ndim();
-        let mut order = vec![-1i64; n];
-        let mut used = vec![false; n];
-        for (&s, &d) in src.iter().zip(dst) {
-            let (s, d) = (wrap_dim(s, n)?, wrap_dim(d, n)?);
-            order[d] = s as i64;
-            used[s] = true;
-        }
-        let mut rest = (0..n).filter(|&i| !used[i]);
-        for o in order.iter_mut() {
-            if *o == -1 {
-                *o = rest.next().unwrap() as i64;
-            }
-        }
-        self.permute(&order)
+        self.permute(&ember_core::layout::movedim_order(self.ndim(), src, dst)?)
     }
 
     pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
