@@ -177,6 +177,21 @@ pub fn scatter(
     })
 }
 
+/// `out = [src[i] for i where mask[i]]` over the row-major elements of `src[ls]`.
+pub fn masked_gather(src: &Storage, ls: &Layout, dt: DType, mask: &[bool], out: &Storage) {
+    let offs = offsets(&ls.sizes, &ls.strides, ls.offset);
+    with_dtype!(dt, T => {
+        let (s, o) = (src.ptr() as *const T, out.ptr() as *mut T);
+        let mut k = 0;
+        for (&m, &off) in mask.iter().zip(&offs) {
+            if m {
+                unsafe { *o.add(k) = *s.add(off) };
+                k += 1;
+            }
+        }
+    })
+}
+
 /// Row-major positions of the nonzero elements of a contiguous bool buffer of `shape`:
 /// an (n, ndim) list of coordinates, flattened.
 pub fn nonzero(mask: &[bool], shape: &[usize]) -> (usize, Vec<i64>) {

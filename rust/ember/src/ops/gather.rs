@@ -394,12 +394,11 @@ impl Tensor {
     /// `take(index)`: indexes the flattened tensor.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
         let flat = self.detach().reshape(&[-1])?;
-        let plan = Plan::new(flat.shape(), &[Some(index.clone())]).map_err(|e| match e {
-            Error::Index(m) if m.starts_with("index ") => {
-                Error::index(format!("out of range: {} (take indexes the {} elements of the flattened tensor)", m, self.numel()))
-            }
-            e => e,
-        })?;
+        let n = self.numel() as i64;
+        if let Some(bad) = index_values(index)?.into_iter().find(|&i| i >= n || i < -n) {
+            return Err(Error::index(format!("out of range: tried to access index {bad} on a tensor of {n} elements.")));
+        }
+        let plan = Plan::new(flat.shape(), &[Some(index.clone())])?;
         let out = plan.gather(&flat)?;
         if needs_grad(&[self]) {
             let (shape, index) = (self.shape().to_vec(), index.clone());
@@ -426,19 +425,24 @@ impl Tensor {
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        if mask.dtype() != DType::Bool {
+            return Err(Error::runtime(format!("masked_select: expected BoolTensor for mask (got {})", mask.dtype().name())));
+        }
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
-        // 0-dim operands act as 1-element vectors.
-        let pshape = if shape.is_empty() { vec![1] } else { shape.clone() };
-        let (n, cols) = Tensor::mask_coords(mask, &pshape, "masked_select")?;
-        let plan = Plan::from_parts(&pshape, (0..pshape.len()).collect(), cols.clone(), vec![n]);
-        let out = plan.gather(&self.detach().broadcast_to(&pshape)?)?;
+        let m = mask.detach().broadcast_to(&shape)?.to_vec::<bool>()?;
+        let n = m.iter().filter(|&&b| b).count();
+        let src = self.detach().broadcast_to(&shape)?;
+        let out = Tensor::empty(&[n], self.dtype())?;
+        k::masked_gather(src.storage(), src.layout(), self.dtype(), &m, out.storage());
         if needs_grad(&[self]) {
             let ishape = self.shape().to_vec();
-            let ix = coord_tensors(&cols, n)?;
+            let lin: Vec<i64> = m.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
+            let lin = Tensor::from_vec(lin, &[n])?;
             record("MaskedSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                let z = Tensor::zeros(&pshape, g.dtype())?.index_put(&ix, g, false)?;
-                Ok(vec![Some(z.sum_to(&ishape)?)])
+                let total = shape.iter().product::<usize>();
+                let z = Tensor::zeros(&[total], g.dtype())?.index_put(&[Some(lin.clone())], g, false)?;
+                Ok(vec![Some(z.reshape(&shape_i64(&shape))?.sum_to(&ishape)?)])
             });
         }
         Ok(out)
