@@ -287,6 +287,10 @@ def test_gradchecks():
     assert gradcheck(lambda x: x.scatter(0, j, 2.0), (x,))
     assert gradcheck(lambda x, s: x.scatter_reduce(0, i, s, "mean"), (x, src))
     assert gradcheck(lambda x, s: x.scatter_reduce(0, i, s, "sum", include_self=False), (x, src))
+    assert gradcheck(lambda x, s: x.scatter_reduce(0, i, s, "amax"), (x, src))
+    assert gradcheck(lambda x, s: x.scatter_reduce(0, i, s, "amin", include_self=False), (x, src))
+    with pytest.raises(NotImplementedError):
+        x.scatter_reduce(0, i, src, "prod")
     k = ember.tensor([3, 0, 3])
     assert gradcheck(lambda x: x.index_select(0, k), (x,))
     assert gradgradcheck(lambda x: x.index_select(1, ember.tensor([0, 2, 0])), (x,))

@@ -141,9 +141,9 @@ impl Tensor {
         let (d, idx) = check_dim_index(self, dim, index, if value { None } else { Some(src.shape()) }, "scatter")?;
         let mode = reduce.map(reduce_of).transpose()?;
         let track = needs_grad(&[self, src]) && self.dtype().is_float();
-        if track && matches!(mode, Some((Reduce::Mul | Reduce::Max | Reduce::Min, _))) {
+        if track && matches!(mode, Some((Reduce::Mul, _))) {
             return Err(Error::NotImplemented(format!(
-                "{name}: the backward of reduce='{}' is not implemented in ember; use reduce='sum' or 'mean', or run under no_grad()",
+                "{name}: the backward of reduce='{}' is not implemented in ember; use reduce='sum', 'mean', 'amax' or 'amin', or run under no_grad()",
                 reduce.unwrap()
             )));
         }
@@ -157,6 +157,8 @@ impl Tensor {
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let (op, mean) = mode.unwrap_or((Reduce::Assign, false));
+        let minmax = track && matches!(op, Reduce::Max | Reduce::Min);
+        let before = if minmax { Some(if inplace { self.contiguous_copy()? } else { self.detach() }) } else { None };
         let mut count = None;
         if !include_self {
             // Hit positions start from the reduction's identity (max/min: the src itself).
@@ -181,11 +183,37 @@ impl Tensor {
         if inplace {
             self.storage().bump_version();
         }
+        // amax/amin: the gradient is shared evenly by every element equal to the result
+        // (weights: self's share, src's 0/1 mask, and the tie count per output).
+        let mut weights = None;
+        if let Some(before) = before {
+            let res = out.detach();
+            let ms = before.isclose(&res, 0.0, 0.0, true)?.to_dtype(DType::F64)?;
+            let hit0 = Tensor::scalar(Scalar::Int(0), DType::F64)?;
+            let ms = if include_self { ms } else { ms.scatter_impl(dim, index, &hit0, true, None, true, false, "")? };
+            let mut srcn = src.detach().to_dtype(res.dtype())?;
+            for (i, &n) in ishape(index).iter().enumerate() {
+                if srcn.ndim() > 0 {
+                    srcn = srcn.narrow(i as i64, 0, n as i64)?;
+                }
+            }
+            let mk = srcn.isclose(&res.gather(dim, index)?, 0.0, 0.0, true)?.to_dtype(DType::F64)?;
+            let cnt = ms.scatter_add(dim, index, &mk)?;
+            let cv: Vec<f64> = cnt.to_vec::<f64>()?.into_iter().map(|x| x.max(1.0)).collect();
+            let cnt = Tensor::from_vec(cv, cnt.shape())?;
+            weights = Some((ms, mk, cnt));
+        }
         if track {
             let index = index.clone();
             let sshape = src.shape().to_vec();
             let f = move |g: &Tensor| -> Result<Vec<Option<Tensor>>> {
                 let zero = || Tensor::scalar(Scalar::Int(0), g.dtype());
+                if let Some((ms, mk, cnt)) = &weights {
+                    let gc = g.div(&cnt.to_dtype(g.dtype())?)?;
+                    let gs = gc.mul(&ms.to_dtype(g.dtype())?)?;
+                    let gsrc = if value { None } else { Some(pad_to(&gc.gather(dim, &index)?.mul(&mk.to_dtype(g.dtype())?)?, &sshape)?) };
+                    return Ok(vec![Some(gs), gsrc]);
+                }
                 let g = match &count {
                     Some(c) => g.div(&c.to_dtype(g.dtype())?)?,
                     None => g.clone(),
