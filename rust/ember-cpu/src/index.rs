@@ -193,23 +193,34 @@ pub fn masked_gather(src: &Storage, ls: &Layout, dt: DType, mask: &[bool], out: 
 }
 
 /// Row-major positions of the nonzero elements of a contiguous bool buffer of `shape`:
-/// an (n, ndim) list of coordinates, flattened.
+/// an (n, ndim) list of coordinates, flattened. Walks rows of the last dim so the outer
+/// coordinates are updated once per row.
 pub fn nonzero(mask: &[bool], shape: &[usize]) -> (usize, Vec<i64>) {
     let nd = shape.len();
+    if nd == 0 {
+        return (mask.first().map_or(0, |&b| b as usize), vec![]);
+    }
+    let inner = shape[nd - 1];
     let mut out = vec![];
     let mut n = 0;
-    let mut coord = vec![0usize; nd];
-    for &b in mask {
-        if b {
-            out.extend(coord.iter().map(|&c| c as i64));
-            n += 1;
+    let mut outer = vec![0i64; nd - 1];
+    if inner == 0 {
+        return (0, out);
+    }
+    for row in mask.chunks(inner) {
+        for (j, &b) in row.iter().enumerate() {
+            if b {
+                out.extend_from_slice(&outer);
+                out.push(j as i64);
+                n += 1;
+            }
         }
-        for k in (0..nd).rev() {
-            coord[k] += 1;
-            if coord[k] < shape[k] {
+        for k in (0..nd - 1).rev() {
+            outer[k] += 1;
+            if (outer[k] as usize) < shape[k] {
                 break;
             }
-            coord[k] = 0;
+            outer[k] = 0;
         }
     }
     (n, out)
