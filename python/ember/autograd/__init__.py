@@ -6,12 +6,12 @@ arguments and hosts the Python-side pieces (custom Functions, gradcheck).
 from .. import _native
 from .._native import Tensor
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .function import Function, FunctionCtx
+from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import gradcheck, gradgradcheck
 from . import graph
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "InplaceFunction", "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck",
            "gradgradcheck", "graph"]
 
@@ -34,7 +34,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Returns the gradients of ``outputs`` w.r.t. ``inputs`` (a tuple), leaving ``.grad`` alone."""
-    single = isinstance(inputs, Tensor)
     ins = _seq(inputs)
     res = _native._grad(_seq(outputs), ins, _seq(grad_outputs), retain_graph, create_graph,
                         bool(allow_unused) or materialize_grads)

@@ -1,5 +1,13 @@
-"""Finite-difference checks of gradients (float64), with PyTorch's defaults."""
-import itertools
+"""Finite-difference checks of gradients (float64), with PyTorch's defaults.
+
+Both Jacobians are built as NumPy arrays of shape (numel(input), numel(output)):
+- numerical: column block per input element, from central differences
+  ``(f(x + eps e_i) - f(x - eps e_i)) / 2 eps`` (two forward calls per input element);
+- analytical: row per output element, from one ``autograd.grad`` call with a one-hot
+  ``grad_output`` (a vector-Jacobian product gives one row of J^T).
+They are compared elementwise with ``|a - n| <= atol + rtol * |n|``.
+"""
+import numpy as np
 
 from .. import _native
 from .._native import Tensor
@@ -10,99 +18,121 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x):
-    return x if isinstance(x, tuple) else (x,) if not isinstance(x, list) else tuple(x)
+    if isinstance(x, tuple):
+        return x
+    if isinstance(x, list):
+        return tuple(x)
+    return (x,)
 
 
-def _indices(shape):
-    return itertools.product(*[range(s) for s in shape])
+def _flat64(t):
+    """A tensor's values as a flat float64 NumPy array."""
+    return np.asarray(t.detach().reshape(-1).tolist(), dtype=np.float64)
 
 
-def _numerical(func, inputs, outputs_shape, eps):
-    """d(outputs)/d(inputs) by central differences, as a list per input of rows [in_elem][out_flat]."""
+def _diff_outputs(out):
+    return [o for o in _as_tuple(out) if isinstance(o, Tensor) and o.dtype.is_floating_point]
+
+
+def _unravel(i, shape):
+    idx = []
+    for s in reversed(shape):
+        i, r = divmod(i, s)
+        idx.append(r)
+    return tuple(reversed(idx))
+
+
+def _numerical(func, inputs, diff_idx, n_out, eps):
+    """For each differentiable input, a list (one per output) of (numel(in), numel(out)) arrays."""
     jac = []
-    for x in inputs:
-        rows = []
-        if not (isinstance(x, Tensor) and x.requires_grad):
-            jac.append(None)
-            continue
-        data = x.detach()
-        for idx in _indices(tuple(x.shape)):
+    for k in diff_idx:
+        x = inputs[k]
+        data = x.detach()  # shares storage: perturbing it perturbs the input
+        shape = tuple(x.shape)
+        blocks = [np.zeros((x.numel(), n)) for n in n_out]
+        for i in range(x.numel()):
+            idx = _unravel(i, shape)
             orig = data[idx].item()
             data[idx] = orig + eps
-            plus = [o.detach().to(_native.dtype("float64")).reshape(-1).tolist() for o in _as_tuple(func(*inputs))]
+            plus = [_flat64(o) for o in _diff_outputs(func(*inputs))]
             data[idx] = orig - eps
-            minus = [o.detach().to(_native.dtype("float64")).reshape(-1).tolist() for o in _as_tuple(func(*inputs))]
+            minus = [_flat64(o) for o in _diff_outputs(func(*inputs))]
             data[idx] = orig
-            rows.append([[(p - m) / (2 * eps) for p, m in zip(po, mo)] for po, mo in zip(plus, minus)])
-        jac.append(rows)
+            for b, p, m in zip(blocks, plus, minus):
+                b[i] = (p - m) / (2 * eps)
+        jac.append(blocks)
     return jac
 
 
-def _analytical(outputs, inputs):
-    """Rows [in_elem][out_flat] from one autograd.grad call per output element."""
+def _analytical(outputs, inputs, diff_idx):
+    """Same layout as `_numerical`, from vector-Jacobian products."""
     from . import grad
 
-    diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    per_input = [[] for _ in diff_inputs]
+    diff_inputs = [inputs[k] for k in diff_idx]
+    jac = [[np.zeros((x.numel(), o.numel())) for o in outputs] for x in diff_inputs]
     for oi, o in enumerate(outputs):
-        cols = []
-        for j in range(o.numel()):
-            g = _native._zeros([o.numel()], o.dtype)
-            g[j] = 1.0
-            gs = grad([o], diff_inputs, [g.reshape(tuple(o.shape))], retain_graph=True, allow_unused=True)
-            cols.append([None if x is None else x.to(_native.dtype("float64")).reshape(-1).tolist() for x in gs])
-        for k, x in enumerate(diff_inputs):
-            n = x.numel()
-            per_input[k].append([[0.0 if cols[j][k] is None else cols[j][k][i] for j in range(o.numel())] for i in range(n)])
-    return per_input
+        n = o.numel()
+        for j in range(n):
+            onehot = _native._zeros([n], o.dtype)
+            onehot[j] = 1.0
+            gs = grad([o], diff_inputs, [onehot.reshape(tuple(o.shape))], retain_graph=True, allow_unused=True)
+            for k, g in enumerate(gs):
+                if g is not None:
+                    if tuple(g.shape) != tuple(diff_inputs[k].shape):
+                        raise GradcheckError(f"Gradient for input {diff_idx[k]} has shape {tuple(g.shape)}; "
+                                             f"expected {tuple(diff_inputs[k].shape)}")
+                    jac[k][oi][:, j] = _flat64(g)
+    return jac
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0,
               check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
               check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
               fast_mode=False, masked=None):
-    """True when autograd's gradients of ``func`` at ``inputs`` match central differences."""
+    """True when autograd's gradients of ``func`` at ``inputs`` match central differences
+    (raises ``GradcheckError`` instead of returning False when ``raise_exception``)."""
     inputs = _as_tuple(inputs)
-    for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name not in ("float64",):
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    for i in diff_idx:
+        if inputs[i].dtype.name != "float64":
             import warnings
 
-            warnings.warn(f"Input #{inputs.index(x)} requires gradient and is not a double precision floating point. "
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
                           "This check will likely fail if all the inputs are not of double precision floating point. ")
-    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
-    if not outputs:
-        raise GradcheckError("gradcheck expects at least one output that requires grad")
-    analytical = _analytical(outputs, inputs)
-    numerical = _numerical(func, inputs, None, eps)
-    k = 0
-    for ii, x in enumerate(inputs):
-        if numerical[ii] is None:
-            continue
+    if not diff_idx:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them have "
+                         "requires_grad=True.")
+    outputs = _diff_outputs(func(*inputs))
+    analytical = _analytical([o for o in outputs if o.requires_grad], inputs, diff_idx) if any(
+        o.requires_grad for o in outputs) else None
+    numerical = _numerical(func, inputs, diff_idx, [o.numel() for o in outputs], eps)
+    req = [oi for oi, o in enumerate(outputs) if o.requires_grad]
+    for k, ii in enumerate(diff_idx):
         for oi in range(len(outputs)):
-            a_rows = analytical[k][oi]
-            n_rows = [row[oi] for row in numerical[ii]]
-            for r, (ar, nr) in enumerate(zip(a_rows, n_rows)):
-                for c, (a, n) in enumerate(zip(ar, nr)):
-                    if not abs(a - n) <= atol + rtol * abs(n):
-                        if not raise_exception:
-                            return False
-                        raise GradcheckError(
-                            f"Jacobian mismatch for output {oi} with respect to input {ii},\n"
-                            f"numerical:{n_rows}\nanalytical:{a_rows}\n"
-                            f"(first mismatch at input element {r}, output element {c}: numerical {n}, analytical {a})")
-        k += 1
+            n = numerical[k][oi]
+            a = analytical[k][req.index(oi)] if oi in req else np.zeros_like(n)
+            bad = ~(np.abs(a - n) <= atol + rtol * np.abs(n))
+            if bad.any():
+                if not raise_exception:
+                    return False
+                r, c = map(int, np.argwhere(bad)[0])
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {oi} with respect to input {ii},\n"
+                    f"numerical:{n}\nanalytical:{a}\n"
+                    f"(first mismatch at input element {r}, output element {c}: numerical {n[r, c]}, analytical {a[r, c]})")
     return True
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, gen_non_contig_grad_outputs=False,
                   raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
                   check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
-    """Checks second derivatives: gradcheck of (inputs, grad_outputs) ↦ autograd.grad(func(inputs), inputs, grad_outputs)."""
+    """Checks second derivatives: gradcheck of (inputs, grad_outputs) ↦ autograd.grad(func(inputs), inputs, grad_outputs)
+    with ``create_graph=True``. Random ``grad_outputs`` are drawn when not given."""
     from . import grad
     from .._creation import randn
 
     inputs = _as_tuple(inputs)
-    outputs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    outputs = [o for o in _diff_outputs(func(*inputs)) if o.requires_grad]
     if grad_outputs is None:
         grad_outputs = tuple(randn(*o.shape, dtype=o.dtype, requires_grad=True) for o in outputs)
     grad_outputs = _as_tuple(grad_outputs)
@@ -111,7 +141,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def new_func(*args):
         ins, gos = args[:n], args[n:]
-        outs = [o for o in _as_tuple(func(*ins)) if isinstance(o, Tensor) and o.requires_grad]
+        outs = [o for o in _diff_outputs(func(*ins)) if o.requires_grad]
         gs = grad(outs, [ins[i] for i in diff_idx], gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 

@@ -1,4 +1,4 @@
-"""``ember.autograd.graph.Node``: the class of ``grad_fn`` objects."""
-from .._native import Node
+"""``ember.autograd.graph``: the class of ``grad_fn`` objects and its hook handles."""
+from .._native import Node, RemovableHandle, SavedTensor
 
-__all__ = ["Node"]
+__all__ = ["Node", "RemovableHandle", "SavedTensor"]

@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod reduce;
 pub mod sort;
 pub mod threads;
+pub mod trace;
 pub mod unary;
 
 pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};

@@ -6,9 +6,10 @@ use crate::tensor::{wrap, PyTensor};
 use ember::autograd::{self, grad_mode, Node, SavedTensor};
 use ember::{Error, Tensor};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// A `grad_fn` object: `AddBackward0`, `AccumulateGrad`, …
 #[pyclass(name = "Node", module = "ember.autograd.graph", frozen, weakref, dict)]
@@ -22,15 +23,59 @@ impl Drop for PyNode {
     }
 }
 
+/// The Python object for node `n`: the live one when there is one (so `is` holds), else new.
 pub fn wrap_node(py: Python<'_>, n: Arc<Node>) -> PyResult<Py<PyAny>> {
     let p = n.pyobj.load(Ordering::Relaxed);
-    if p != 0 {
+    // A refcount of 0 means the object is being deallocated (e.g. a weakref callback runs
+    // during its dealloc): don't resurrect it, hand out a fresh, uncached object.
+    if p != 0 && unsafe { pyo3::ffi::Py_REFCNT(p as *mut pyo3::ffi::PyObject) } > 0 {
         return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
     }
     let n2 = n.clone();
     let obj = Py::new(py, PyNode { n })?;
-    n2.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    if p == 0 {
+        n2.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    }
     Ok(obj.into_any())
+}
+
+/// Returned by a node's `register_hook`/`register_prehook`; `remove()` takes the hook off.
+/// Holds the node weakly, so a kept handle doesn't keep a graph alive.
+#[pyclass(name = "RemovableHandle", module = "ember.autograd.graph", frozen)]
+pub struct NodeHookHandle {
+    n: Weak<Node>,
+    #[pyo3(get)]
+    id: u64,
+}
+
+#[pymethods]
+impl NodeHookHandle {
+    fn remove(&self) {
+        if let Some(n) = self.n.upgrade() {
+            n.remove_hook(self.id);
+        }
+    }
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    fn __exit__(&self, _a: &Bound<'_, PyAny>, _b: &Bound<'_, PyAny>, _c: &Bound<'_, PyAny>) {
+        self.remove()
+    }
+}
+
+/// A tensor a custom Function saved (`ctx.save_for_backward`), unpacked with the same
+/// version check as native ops; freed by the engine after backward unless retain_graph.
+#[pyclass(name = "SavedTensor", module = "ember.autograd.graph", frozen)]
+pub struct PySaved {
+    s: SavedTensor,
+    op: String,
+}
+
+#[pymethods]
+impl PySaved {
+    fn unpack(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        wrap(py, self.s.unpack(&self.op).py()?)
+    }
 }
 
 fn opt_list(py: Python<'_>, v: &[Option<Tensor>]) -> PyResult<Py<PyAny>> {
@@ -49,33 +94,50 @@ fn from_py_list(r: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Tensor>>> {
     Ok(out)
 }
 
+// A Python exception raised inside backward (a hook, a custom Function) crosses the Rust
+// engine as an `Error`; the original is parked here, per thread, with the message it became,
+// and re-raised unchanged when that same error reaches the Python boundary.
+thread_local! {
+    static LAST_PY_ERR: RefCell<Option<(String, PyErr)>> = const { RefCell::new(None) };
+}
+
 fn py_err(e: PyErr) -> Error {
     Python::attach(|py| {
-        // Keep the Python exception to re-raise it unchanged at the boundary.
-        let msg = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
-        *LAST_PY_ERR.lock().unwrap() = Some(e);
+        let msg = format!("{}: {}", e.get_type(py).name().map(|n| n.to_string()).unwrap_or_default(), e.value(py));
+        LAST_PY_ERR.with(|c| *c.borrow_mut() = Some((msg.clone(), e)));
         Error::Runtime(msg)
     })
 }
 
-static LAST_PY_ERR: std::sync::Mutex<Option<PyErr>> = std::sync::Mutex::new(None);
-
 /// Maps an engine error back to Python, re-raising a hook's own exception when it was one.
 fn engine_err(e: Error) -> PyErr {
-    LAST_PY_ERR.lock().unwrap().take().unwrap_or_else(|| to_py(e))
+    let parked = LAST_PY_ERR.with(|c| c.borrow_mut().take());
+    match (parked, &e) {
+        (Some((msg, err)), Error::Runtime(m)) if *m == msg => err,
+        _ => to_py(e),
+    }
 }
 
 #[pymethods]
 impl PyNode {
     fn name(&self) -> String {
-        self.n.name.clone()
+        self.n.name.to_string()
     }
     fn __repr__(&self) -> String {
         format!("<{} object at 0x{:x}>", self.n.name, Arc::as_ptr(&self.n) as usize)
     }
     #[getter]
     fn __name__(&self) -> String {
-        self.n.name.clone()
+        self.n.name.to_string()
+    }
+    /// A dict stored on the node itself (it outlives this Python object).
+    #[getter]
+    fn metadata(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let b = self.n.extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
+        let d = b
+            .downcast_ref::<Py<PyDict>>()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
+        Ok(d.clone_ref(py).into_any())
     }
     #[getter]
     fn next_functions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -112,8 +174,8 @@ impl PyNode {
         self.n.trace.lock().unwrap().clone()
     }
     /// `hook(grad_inputs, grad_outputs)` after the node runs; may return new grad_inputs.
-    fn register_hook(&self, hook: Py<PyAny>) {
-        self.n.hooks.lock().unwrap().push(Box::new(move |gin: &[Option<Tensor>], gout: &[Option<Tensor>]| {
+    fn register_hook(&self, hook: Py<PyAny>) -> NodeHookHandle {
+        let id = self.n.add_hook(Arc::new(move |gin: &[Option<Tensor>], gout: &[Option<Tensor>]| {
             Python::attach(|py| {
                 let r = hook.call1(py, (opt_list(py, gin)?, opt_list(py, gout)?))?;
                 if r.is_none(py) {
@@ -124,10 +186,11 @@ impl PyNode {
             })
             .map_err(py_err)
         }));
+        NodeHookHandle { n: Arc::downgrade(&self.n), id }
     }
     /// `hook(grad_outputs)` before the node runs; may return new grad_outputs.
-    fn register_prehook(&self, hook: Py<PyAny>) {
-        self.n.pre_hooks.lock().unwrap().push(Box::new(move |gout: &[Option<Tensor>]| {
+    fn register_prehook(&self, hook: Py<PyAny>) -> NodeHookHandle {
+        let id = self.n.add_pre_hook(Arc::new(move |gout: &[Option<Tensor>]| {
             Python::attach(|py| {
                 let r = hook.call1(py, (opt_list(py, gout)?,))?;
                 if r.is_none(py) {
@@ -138,6 +201,7 @@ impl PyNode {
             })
             .map_err(py_err)
         }));
+        NodeHookHandle { n: Arc::downgrade(&self.n), id }
     }
     fn __eq__(&self, o: &Bound<'_, PyAny>) -> bool {
         o.cast::<PyNode>().is_ok_and(|o| Arc::ptr_eq(&o.get().n, &self.n))
@@ -223,7 +287,7 @@ impl PyTensor {
     /// Returns a handle whose `remove()` is managed on the Python side.
     fn _register_hook(&self, hook: Py<PyAny>) -> PyResult<()> {
         self.t
-            .register_hook(Box::new(move |g: &Tensor| {
+            .register_hook(Arc::new(move |g: &Tensor| {
                 Python::attach(|py| {
                     let r = hook.call1(py, (wrap(py, g.clone())?,))?;
                     if r.is_none(py) {
@@ -315,18 +379,32 @@ fn _grad(
 }
 
 /// Attaches a custom Function's node: `backward(*grads)` is a Python callable returning
-/// one gradient (or None) per input in `inputs`.
+/// one gradient (or None) per input in `inputs`. `saved` (tensors or None) become
+/// `SavedTensor` handles, returned in order: outputs among them are saved without their
+/// history (no cycle), and every unpack checks the version counter.
 #[pyfunction]
 fn _record_function(
+    py: Python<'_>,
     name: String,
     inputs: &Bound<'_, PyList>,
     outputs: &Bound<'_, PyList>,
     saved: &Bound<'_, PyList>,
     backward: Py<PyAny>,
-) -> PyResult<()> {
+) -> PyResult<Vec<Option<Py<PySaved>>>> {
     let ins: Vec<Tensor> = inputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
     let outs: Vec<Tensor> = outputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
-    let sv: Vec<SavedTensor> = saved.iter().map(|i| tensor_of(&i).map(|t| SavedTensor::input(&t))).collect::<PyResult<_>>()?;
+    let mut sv: Vec<SavedTensor> = vec![];
+    let mut handles = vec![];
+    for item in saved.iter() {
+        if item.is_none() {
+            handles.push(None);
+            continue;
+        }
+        let t = tensor_of(&item)?;
+        let s = if outs.iter().any(|o| o.same(&t)) { SavedTensor::output(&t) } else { SavedTensor::input(&t) };
+        sv.push(s.clone());
+        handles.push(Some(Py::new(py, PySaved { s, op: name.clone() })?));
+    }
     let n_in = ins.len();
     let f = move |g: &[Option<Tensor>]| -> ember::Result<Vec<Option<Tensor>>> {
         Python::attach(|py| {
@@ -341,8 +419,8 @@ fn _record_function(
     };
     let in_refs: Vec<&Tensor> = ins.iter().collect();
     let out_refs: Vec<&Tensor> = outs.iter().collect();
-    autograd::record_dyn(name, &in_refs, &out_refs, Box::new(f), sv);
-    Ok(())
+    autograd::record_dyn(name.into(), &in_refs, &out_refs, Box::new(f), sv);
+    Ok(handles)
 }
 
 #[pyfunction]
@@ -388,6 +466,8 @@ fn python_stack() -> Option<String> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let _ = ember::autograd::engine::TRACE_HOOK.set(python_stack);
+    m.add_class::<NodeHookHandle>()?;
+    m.add_class::<PySaved>()?;
     m.add_function(wrap_pyfunction!(_backward, m)?)?;
     m.add_function(wrap_pyfunction!(_grad, m)?)?;
     m.add_function(wrap_pyfunction!(_record_function, m)?)?;

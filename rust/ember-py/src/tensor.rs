@@ -23,12 +23,17 @@ impl Drop for PyTensor {
 /// subclass, e.g. a Parameter), else a new `ember.Tensor`.
 pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
     let p = t.0.pyobj.load(Ordering::Relaxed);
-    if p != 0 {
+    // A refcount of 0 means the object is mid-deallocation (a weakref callback or __del__
+    // running code that reaches this tensor): never resurrect it; hand out a fresh object
+    // and leave the slot to the dying one, whose Drop clears it.
+    if p != 0 && unsafe { pyo3::ffi::Py_REFCNT(p as *mut pyo3::ffi::PyObject) } > 0 {
         return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
     }
     let impl_ = t.0.clone();
     let obj = Py::new(py, PyTensor { t })?;
-    impl_.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    if p == 0 {
+        impl_.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
+    }
     Ok(obj.into_any())
 }
 
@@ -494,9 +499,9 @@ impl PyTensor {
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         wrap(py, self.t.detach())
     }
-    fn detach_(slf: &Bound<'_, Self>) -> Py<PyAny> {
-        slf.get().t.detach_();
-        slf.clone().into_any().unbind()
+    fn detach_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        slf.get().t.detach_().py()?;
+        Ok(slf.clone().into_any().unbind())
     }
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_(slf: &Bound<'_, Self>, src: &Bound<'_, PyAny>, non_blocking: bool) -> PyResult<Py<PyAny>> {

@@ -126,7 +126,9 @@ impl Tensor {
         if !self.requires_grad() {
             return None;
         }
-        self.meta().grad_fn.clone()
+        let mut m = self.meta();
+        crate::autograd::refresh_view(self, &mut m);
+        m.grad_fn.clone()
     }
     pub fn is_leaf(&self) -> bool {
         self.grad_fn().is_none()

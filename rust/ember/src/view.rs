@@ -212,7 +212,16 @@ impl Tensor {
                 let z = Tensor::zeros(&shape, g.dtype())?;
                 let region = z.with_layout(rel);
                 region.add_into_overlapping(g)?;
-                Ok(vec![Some(z.detach())])
+                let z = z.detach();
+                if needs_grad(&[g]) {
+                    // Double backward: the adjoint of a scatter-add is the same strided view.
+                    let rel = Layout { sizes: l.sizes.clone(), strides: l.strides.clone(), offset: l.offset - base_off.min(l.offset) };
+                    record("AsStridedScatterBackward0", &[g], &[&z], move |gg: &[Option<Tensor>]| {
+                        let gg = gg[0].as_ref().unwrap().contiguous()?;
+                        Ok(vec![Some(gg.as_strided(&rel.sizes, &rel.strides, Some(rel.offset + gg.offset()))?)])
+                    });
+                }
+                Ok(vec![Some(z)])
             });
         }
         Ok(out)

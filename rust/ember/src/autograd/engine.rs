@@ -77,7 +77,7 @@ pub fn run(
     let mut root_nodes = vec![];
     for (i, (t, g)) in roots.iter().enumerate() {
         let e = root_edge(t, i)?;
-        let buf = buffers.entry(key(&e.node)).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+        let buf = buffers.entry(key(&e.node)).or_insert_with(|| vec![None; e.node.n_outputs.max(1)]);
         add_into(&mut buf[e.input_nr], g.clone())?;
         root_nodes.push(e.node);
     }
@@ -128,12 +128,17 @@ pub fn run(
         let mut outs: Vec<Option<Tensor>> = vec![None; node.next.len()];
         if run_it && grads.iter().any(|g| g.is_some()) {
             // Tensor hooks (incl. retain_grad) see the summed gradient of their output.
-            for (nr, hook, _) in node.tensor_pre_hooks.lock().unwrap().iter() {
-                if let Some(g) = &grads[*nr] {
+            let tensor_hooks: Vec<_> = node.tensor_pre_hooks.lock().unwrap().iter().map(|(nr, h, _)| (*nr, h.clone())).collect();
+            for (nr, hook) in tensor_hooks {
+                if let Some(g) = &grads[nr] {
                     if let Some(new) = hook(g)? {
-                        grads[*nr] = Some(new);
+                        grads[nr] = Some(new);
                     }
                 }
+            }
+            // A leaf's own hooks run before its gradient is captured or accumulated.
+            if let (NodeKind::AccumulateGrad(leaf), Some(g)) = (&node.kind, &grads[0]) {
+                grads[0] = Some(run_leaf_hooks(leaf, g.clone())?);
             }
             for (i, t) in targets.iter().enumerate() {
                 if let Some(e) = t {
@@ -142,7 +147,8 @@ pub fn run(
                     }
                 }
             }
-            for h in node.pre_hooks.lock().unwrap().iter() {
+            let pre_hooks: Vec<_> = node.pre_hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            for h in pre_hooks {
                 if let Some(new) = h(&grads)? {
                     grads = new;
                 }
@@ -169,7 +175,11 @@ pub fn run(
                             *slot = Some(Tensor::zeros(shape, *dt)?);
                         }
                     }
-                    outs = func.apply(&grads)?;
+                    // A panicking formula becomes an error naming the node, never a crash.
+                    outs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func.apply(&grads))).unwrap_or_else(|p| {
+                        let why = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+                        Err(Error::runtime(format!("internal error in {}: {}", node.name, why.unwrap_or_default())))
+                    })?;
                     if outs.len() != node.next.len() {
                         return Err(Error::runtime(format!(
                             "function {} returned an incorrect number of gradients (expected {}, got {})",
@@ -188,7 +198,8 @@ pub fn run(
                     }
                 }
             }
-            for h in node.hooks.lock().unwrap().iter() {
+            let hooks: Vec<_> = node.hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            for h in hooks {
                 if let Some(new) = h(&outs, &grads)? {
                     outs = new;
                 }
@@ -198,7 +209,7 @@ pub fn run(
             let Some(e) = e else { continue };
             let ck = key(&e.node);
             if let Some(g) = g {
-                let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.outputs.len().max(1)]);
+                let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.n_outputs.max(1)]);
                 add_into(&mut buf[e.input_nr], g)?;
             }
             let d = deps.get_mut(&ck).unwrap();
@@ -218,20 +229,24 @@ impl Drop for ModeGuard {
     }
 }
 
-fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
-    let mut g = g;
-    let hooks = std::mem::take(&mut leaf.meta().hooks);
-    let res = (|| {
-        for h in &hooks {
-            if let Some(new) = h(&g)? {
-                g = new;
-            }
+fn run_leaf_hooks(leaf: &Tensor, mut g: Tensor) -> Result<Tensor> {
+    let hooks = leaf.meta().hooks.clone();
+    for h in &hooks {
+        if let Some(new) = h(&g)? {
+            g = new;
         }
-        Ok::<_, Error>(())
-    })();
-    leaf.meta().hooks = hooks;
-    res?;
-    let g = if create_graph { g } else { g.detach() };
+    }
+    Ok(g)
+}
+
+fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
+    let g = if create_graph {
+        g
+    } else {
+        let d = g.detach();
+        drop(g); // so that an unshared buffer can be stolen below
+        d
+    };
     let new = match leaf.grad() {
         None => {
             // Steal the buffer when nobody else holds it; otherwise copy, so that an
@@ -268,7 +283,14 @@ fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {
 
 /// `Tensor.backward` / `autograd.backward`: accumulates into leaves' `.grad`.
 pub fn backward(roots: &[(Tensor, Tensor)], inputs: &[Tensor], retain_graph: bool, create_graph: bool) -> Result<()> {
-    run(roots, inputs, true, retain_graph, create_graph).map(|_| ())
+    let got = run(roots, inputs, true, retain_graph, create_graph)?;
+    // `inputs=` may name non-leaves: their gradient goes to their own `.grad`.
+    for (t, g) in inputs.iter().zip(got) {
+        if let (Some(g), false) = (g, t.is_leaf()) {
+            accumulate_grad(t, g, create_graph)?;
+        }
+    }
+    Ok(())
 }
 
 /// `autograd.grad`: returns gradients of `roots` w.r.t. `inputs` without touching `.grad`.

@@ -50,43 +50,47 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
     next.extend(others.iter().map(|o| edge_of(o)));
     // Geometry only: holding `base` itself would make base → node → base a cycle.
     let geometry = (base.layout().clone(), base.dtype());
-    let (bl, vl) = (geometry.clone(), view_layout.clone());
+    let (bl, vl) = (geometry, view_layout);
+    // Written with differentiable ops (copy_, as_strided, contiguous), so that under
+    // create_graph the gradient it returns has history of its own (double backward).
     let copy_slices = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None; 1]) };
-        let (gb, gv) = zeros_like_geometry(&bl, &vl)?;
-        gb.copy_from(g)?;
-        let res = f.apply(&[Some(gv.contiguous_copy()?)])?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
+        gb.copy_(g)?;
+        let gv = gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?;
+        let res = f.apply(&[Some(gv.clone_tensor()?)])?; // a copy: gv is written below
         match &res[0] {
-            Some(r) => gv.copy_from(r)?,
-            None => gv.fill_zero()?,
+            Some(r) => gv.copy_(r)?,
+            None => gv.copy_(&Tensor::zeros(gv.shape(), gv.dtype())?)?,
         }
         let mut out = vec![Some(gb)];
         out.extend(res.into_iter().skip(1));
         Ok(out)
     };
-    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], vec![(base.shape().to_vec(), base.dtype())]);
+    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], 1, vec![]);
     set_history(&base, node.clone(), 0);
-    let (bl, vl) = (geometry, view_layout);
+    set_history(t, view_node(&base, t, super::Edge { node, input_nr: 0 }), 0);
+    Ok(())
+}
+
+/// The grad_fn of view `t` of `base` read out of the base's history `edge`: its backward
+/// places the view's gradient in its region of a zero gradient for the base.
+pub(super) fn view_node(base: &Tensor, t: &Tensor, edge: super::Edge) -> Arc<Node> {
+    let (bl, vl) = ((base.layout().clone(), base.dtype()), t.layout().clone());
     let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None]) };
-        let (gb, gv) = zeros_like_geometry(&bl, &vl)?;
-        gv.copy_from(g)?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
+        // copy_ into a view of the zeros: differentiable (CopySlices) under create_graph.
+        gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?.copy_(g)?;
         Ok(vec![Some(gb)])
     };
-    let vnode = Node::new(
-        "AsStridedBackward0".into(),
-        vec![Some(super::Edge { node, input_nr: 0 })],
-        Box::new(view_fn),
-        vec![],
-        vec![(t.shape().to_vec(), t.dtype())],
-    );
-    set_history(t, vnode, 0);
-    Ok(())
+    Node::new("AsStridedBackward0".into(), vec![Some(edge)], Box::new(view_fn), vec![], 1, vec![])
 }
 
 fn set_history(t: &Tensor, node: Arc<Node>, nr: usize) {
     let mut m = t.meta();
     m.grad_fn = Some(node);
     m.output_nr = nr;
+    m.view_version = t.version();
     t.refresh_tracked(&m);
 }

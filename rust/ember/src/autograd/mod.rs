@@ -9,10 +9,11 @@ mod saved;
 
 pub use engine::{backward, grad};
 pub use inplace::{check_inplace, rebase_history};
-pub use node::{BackwardFn, Edge, Node, NodeKind, TensorHook};
+pub use node::{next_hook_id, BackwardFn, Edge, Node, NodeHook, NodeKind, NodePreHook, TensorHook};
 pub use saved::SavedTensor;
 
 use crate::{Result, Tensor};
+use std::borrow::Cow;
 use std::sync::{Arc, Weak};
 
 #[derive(Default)]
@@ -27,6 +28,28 @@ pub struct AutogradMeta {
     pub hooks: Vec<TensorHook>,
     /// A name for inspect/graph output (module parameter names).
     pub name: Option<String>,
+    /// For a view: the storage version when its grad_fn was set (see `refresh_view`).
+    pub view_version: u64,
+}
+
+/// A view's grad_fn goes stale when its storage is written in place through the base or
+/// another view after the grad_fn was set: the view now reads values the base's newer
+/// history produced. As PyTorch does, such a view gets a fresh `AsStridedBackward0` node
+/// reading its region out of the base's current history, on first use after the write.
+pub(crate) fn refresh_view(t: &Tensor, m: &mut AutogradMeta) {
+    if m.grad_fn.is_none() {
+        return;
+    }
+    let Some(base) = t.base() else { return };
+    let v = t.version();
+    if v == m.view_version {
+        return;
+    }
+    m.view_version = v;
+    if let Some(edge) = edge_of(base) {
+        m.grad_fn = Some(inplace::view_node(base, t, edge));
+        m.output_nr = 0;
+    }
 }
 
 /// Whether an op on `inputs` must record history.
@@ -41,6 +64,7 @@ pub fn edge_of(t: &Tensor) -> Option<Edge> {
         return None;
     }
     let mut m = t.meta();
+    refresh_view(t, &mut m);
     if let Some(f) = &m.grad_fn {
         return Some(Edge { node: f.clone(), input_nr: m.output_nr });
     }
@@ -55,22 +79,26 @@ pub fn edge_of(t: &Tensor) -> Option<Edge> {
 /// Attaches history to the outputs of an op: a node named `name` whose backward
 /// `f(grads_of_outputs) -> grads_of_inputs` is the formula written beside the forward.
 pub fn record(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], f: impl BackwardFn + 'static) {
-    record_dyn(name.into(), inputs, outputs, Box::new(f), Vec::new())
+    record_dyn(Cow::Borrowed(name), inputs, outputs, Box::new(f), Vec::new())
 }
 
 /// Like `record`, listing the tensors the backward saved (for version checks and inspect).
 pub fn record_saving(name: &'static str, inputs: &[&Tensor], outputs: &[&Tensor], saved: Vec<SavedTensor>, f: impl BackwardFn + 'static) {
-    record_dyn(name.into(), inputs, outputs, Box::new(f), saved)
+    record_dyn(Cow::Borrowed(name), inputs, outputs, Box::new(f), saved)
 }
 
-pub fn record_dyn(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
+pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<dyn BackwardFn>, saved: Vec<SavedTensor>) {
     let edges = inputs.iter().map(|t| edge_of(t)).collect();
-    let meta = outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect();
-    let node = Node::new(name, edges, f, saved.clone(), meta);
-    for s in &saved {
-        if let Some(nr) = outputs.iter().position(|o| s.saved_from(o)) {
-            s.link_output(&node, nr);
-        }
+    let meta = if outputs.len() > 1 { outputs.iter().map(|o| (o.shape().to_vec(), o.dtype())).collect() } else { Vec::new() };
+    // Saved outputs link back to the node weakly (a strong link would be a cycle).
+    let links: Vec<(SavedTensor, usize)> = saved
+        .iter()
+        .filter(|s| s.is_output())
+        .filter_map(|s| outputs.iter().position(|o| s.saved_from(o)).map(|nr| (s.clone(), nr)))
+        .collect();
+    let node = Node::new(name, edges, f, saved, outputs.len(), meta);
+    for (s, nr) in links {
+        s.link_output(&node, nr);
     }
     for (i, o) in outputs.iter().enumerate() {
         if !o.dtype().is_float() {
@@ -79,6 +107,9 @@ pub fn record_dyn(name: String, inputs: &[&Tensor], outputs: &[&Tensor], f: Box<
         let mut m = o.meta();
         m.grad_fn = Some(node.clone());
         m.output_nr = i;
+        if o.is_view() {
+            m.view_version = o.version();
+        }
         o.refresh_tracked(&m);
     }
 }
@@ -133,7 +164,7 @@ impl Tensor {
         let nr = self.output_nr();
         f.add_tensor_pre_hook(
             nr,
-            Box::new(move |g: &Tensor| {
+            Arc::new(move |g: &Tensor| {
                 if let Some(t) = weak.upgrade() {
                     let t = Tensor(t);
                     let new = match t.grad() {
@@ -159,11 +190,18 @@ impl Tensor {
         }
         Ok(())
     }
-    /// Makes this tensor a leaf again, dropping its history (`detach_`).
-    pub fn detach_(&self) {
+    /// Makes this tensor a leaf again, dropping its history (`detach_`). A view with
+    /// history can't be: its writes would still reach the base's graph.
+    pub fn detach_(&self) -> Result<()> {
+        if self.is_view() && self.grad_fn().is_some() {
+            return Err(crate::Error::runtime(
+                "Can't detach views in-place. Use detach() instead. This tensor is a view with autograd history; detach() returns a new tensor over the same storage without it.",
+            ));
+        }
         let mut m = self.meta();
         m.grad_fn = None;
         m.requires_grad = false;
         self.refresh_tracked(&m);
+        Ok(())
     }
 }

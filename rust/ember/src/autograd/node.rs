@@ -1,8 +1,10 @@
 //! A recorded backward step and the edges to its inputs' producers.
 use super::SavedTensor;
 use crate::{DType, Result, Tensor};
+use std::any::Any;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Gradients of the outputs in, gradients of the inputs out (None = zero / not needed).
 pub trait BackwardFn: Send + Sync {
@@ -15,10 +17,12 @@ impl<F: Fn(&[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> + Send + Sync> Back
 }
 
 /// A hook on a gradient: may return a replacement.
-pub type TensorHook = Box<dyn Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync>;
+/// Hooks are `Arc`s so the engine can run a snapshot of them without holding a lock (a
+/// hook may register or remove hooks on the same node).
+pub type TensorHook = Arc<dyn Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync>;
 /// A node hook: (grad_inputs, grad_outputs) -> optional replacement grad_inputs.
-pub type NodeHook = Box<dyn Fn(&[Option<Tensor>], &[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
-pub type NodePreHook = Box<dyn Fn(&[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
+pub type NodeHook = Arc<dyn Fn(&[Option<Tensor>], &[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
+pub type NodePreHook = Arc<dyn Fn(&[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Edge {
@@ -34,37 +38,50 @@ pub enum NodeKind {
 }
 
 pub struct Node {
-    pub name: String,
+    pub name: Cow<'static, str>,
     pub next: Vec<Option<Edge>>,
     pub kind: NodeKind,
-    /// Shapes and dtypes of the forward outputs (to materialise zero gradients).
+    /// How many outputs the forward op had.
+    pub n_outputs: usize,
+    /// Shapes and dtypes of the outputs of a multi-output op, to materialise zero gradients
+    /// for outputs that got none (empty for single-output ops: one allocation less per op).
     pub outputs: Vec<(Vec<usize>, DType)>,
     pub saved: Mutex<Vec<SavedTensor>>,
     pub seq: u64,
     /// (output_nr, hook, is_retain_grad)
     pub tensor_pre_hooks: Mutex<Vec<(usize, TensorHook, bool)>>,
-    pub pre_hooks: Mutex<Vec<NodePreHook>>,
-    pub hooks: Mutex<Vec<NodeHook>>,
+    /// (handle id, hook); ids come from `next_hook_id` so a handle can remove its hook.
+    pub pre_hooks: Mutex<Vec<(u64, NodePreHook)>>,
+    pub hooks: Mutex<Vec<(u64, NodeHook)>>,
     /// Python traceback of the forward call, kept in anomaly mode.
     pub trace: Mutex<Option<String>>,
     /// Opaque slot for the binding's Python object (0 = none), for stable identity.
     pub pyobj: std::sync::atomic::AtomicUsize,
+    /// The binding's per-node data (`grad_fn.metadata`), created on first use.
+    pub extra: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
+static HOOK_ID: AtomicU64 = AtomicU64::new(1);
+
+pub fn next_hook_id() -> u64 {
+    HOOK_ID.fetch_add(1, Ordering::Relaxed)
+}
 
 impl Node {
     pub fn new(
-        name: String,
+        name: Cow<'static, str>,
         next: Vec<Option<Edge>>,
         f: Box<dyn BackwardFn>,
         saved: Vec<SavedTensor>,
+        n_outputs: usize,
         outputs: Vec<(Vec<usize>, DType)>,
     ) -> Arc<Node> {
         Arc::new(Node {
             name,
             next,
             kind: NodeKind::Function(Mutex::new(Some(f))),
+            n_outputs,
             outputs,
             saved: Mutex::new(saved),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
@@ -73,6 +90,7 @@ impl Node {
             hooks: Default::default(),
             trace: Mutex::new(super::engine::capture_trace()),
             pyobj: Default::default(),
+            extra: OnceLock::new(),
         })
     }
 
@@ -81,7 +99,8 @@ impl Node {
             name: "AccumulateGrad".into(),
             next: vec![],
             kind: NodeKind::AccumulateGrad(leaf.clone()),
-            outputs: vec![(leaf.shape().to_vec(), leaf.dtype())],
+            n_outputs: 1,
+            outputs: Vec::new(),
             saved: Default::default(),
             seq: u64::MAX,
             tensor_pre_hooks: Default::default(),
@@ -89,6 +108,7 @@ impl Node {
             hooks: Default::default(),
             trace: Mutex::new(None),
             pyobj: Default::default(),
+            extra: OnceLock::new(),
         })
     }
 
@@ -97,6 +117,24 @@ impl Node {
             NodeKind::AccumulateGrad(t) => Some(t),
             _ => None,
         }
+    }
+
+    /// Adds `hook` to run after this node's backward; returns its handle id.
+    pub fn add_hook(&self, hook: NodeHook) -> u64 {
+        let id = next_hook_id();
+        self.hooks.lock().unwrap().push((id, hook));
+        id
+    }
+    /// Adds `hook` to run on the gradients of the outputs before the backward; returns its id.
+    pub fn add_pre_hook(&self, hook: NodePreHook) -> u64 {
+        let id = next_hook_id();
+        self.pre_hooks.lock().unwrap().push((id, hook));
+        id
+    }
+    /// Removes the node hook or pre-hook with handle `id` (no-op when already gone).
+    pub fn remove_hook(&self, id: u64) {
+        self.hooks.lock().unwrap().retain(|h| h.0 != id);
+        self.pre_hooks.lock().unwrap().retain(|h| h.0 != id);
     }
 
     pub fn add_tensor_pre_hook(&self, output_nr: usize, hook: TensorHook, retain: bool) {

@@ -67,11 +67,19 @@ impl SavedTensor {
         };
         let now = t.version();
         if now != i.version {
-            let what = if i.is_output { format!("output {} of {op}", i.output_nr) } else { format!("an input saved by {op}") };
+            // PyTorch's wording names the tensor's producer; ember adds which op saved it.
+            let which = if i.is_output {
+                format!(", which is output {} of {op},", i.output_nr)
+            } else {
+                match t.grad_fn() {
+                    Some(f) => format!(", which is output {} of {},", t.output_nr(), f.name),
+                    None => String::new(),
+                }
+            };
             let last = t.storage().origin();
             let by = if last.is_empty() { String::new() } else { format!(" It was last modified by {last}.") };
             return Err(Error::runtime(format!(
-                "one of the variables needed for gradient computation has been modified by an inplace operation: [{}{:?}], which is {what}, is at version {now}; expected version {} instead. Hint: the tensor was saved by {op} for its backward; clone() it before modifying it in place, or do the in-place op after backward.{by}",
+                "one of the variables needed for gradient computation has been modified by an inplace operation: [{}{:?}]{which} is at version {now}; expected version {} instead. Hint: {op} saved this tensor for its backward; clone() it before modifying it in place, or do the in-place op after backward.{by} To find the forward call, run with ember.autograd.set_detect_anomaly(True).",
                 tensor_type(t.dtype()),
                 t.shape(),
                 i.version

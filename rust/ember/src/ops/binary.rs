@@ -70,19 +70,18 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 }
 
 /// Backward formulas, reduced back to each input's shape (`sum_to`) because of broadcasting.
-fn grads_of(op: BinaryOp, g: &Tensor, a: &Option<Tensor>, b: &Option<Tensor>, bs: &Arg) -> Result<(Tensor, Tensor)> {
+/// `a`/`b` are the saved tensor operands; a Python-scalar operand is read from `as_`/`bs`.
+fn grads_of(op: BinaryOp, g: &Tensor, a: &Option<Tensor>, b: &Option<Tensor>, as_: &Arg, bs: &Arg) -> Result<(Tensor, Tensor)> {
+    let av = || -> Result<Tensor> { a.clone().map(Ok).unwrap_or_else(|| as_.tensor(g.dtype())) };
     let bv = || -> Result<Tensor> { b.clone().map(Ok).unwrap_or_else(|| bs.tensor(g.dtype())) };
     Ok(match op {
         BinaryOp::Add => (g.clone(), g.clone()),
         BinaryOp::Sub => (g.clone(), g.neg()?),
-        BinaryOp::Mul => (g.mul(&bv()?)?, g.mul(a.as_ref().unwrap())?),
+        BinaryOp::Mul => (g.mul(&bv()?)?, g.mul(&av()?)?),
         BinaryOp::Div => {
             let bt = bv()?;
             let ga = g.div(&bt)?;
-            let gb = match a {
-                Some(a) => g.neg()?.mul(a)?.div(&bt.mul(&bt)?)?,
-                None => ga.clone(),
-            };
+            let gb = g.neg()?.mul(&av()?)?.div(&bt.mul(&bt)?)?;
             (ga, gb)
         }
     })
@@ -95,32 +94,46 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
         BinaryOp::Mul => "MulBackward0",
         BinaryOp::Div => "DivBackward0",
     };
-    let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+    // Shapes to reduce broadcast gradients back to; None (no allocation) when unbroadcast.
+    let reduce_to = |s: &[usize]| (s != out.shape()).then(|| s.to_vec());
+    let (sa, sb) = (reduce_to(a.shape()), reduce_to(b.shape()));
     let (ta, tb) = (a.as_tensor().cloned(), b.as_tensor().cloned());
     // Save only what the formula reads.
     let keep = matches!(op, BinaryOp::Mul | BinaryOp::Div);
     let (ka, kb) = if keep { (ta.clone(), tb.clone()) } else { (None, None) };
-    let bscalar = b.clone();
+    let (ascalar, bscalar) = (a.clone(), b.clone());
     let (need_a, need_b) = (ta.as_ref().is_some_and(|t| t.requires_grad()), tb.as_ref().is_some_and(|t| t.requires_grad()));
-    let inputs: Vec<&Tensor> = [ta.as_ref(), tb.as_ref()].into_iter().flatten().collect();
+    let (pair, one);
+    let inputs: &[&Tensor] = match (&ta, &tb) {
+        (Some(x), Some(y)) => {
+            pair = [x, y];
+            &pair
+        }
+        (Some(x), None) | (None, Some(x)) => {
+            one = [x];
+            &one
+        }
+        (None, None) => return,
+    };
     let (a_is_t, b_is_t) = (ta.is_some(), tb.is_some());
-    let mut saved = vec![];
-    if keep {
-        saved.extend(ka.iter().chain(kb.iter()).map(crate::autograd::SavedTensor::input));
-    }
+    let saved: Vec<_> = if keep { ka.iter().chain(kb.iter()).map(crate::autograd::SavedTensor::input).collect() } else { Vec::new() };
     let versions: Vec<_> = saved.clone();
-    crate::autograd::record_saving(name, &inputs, &[out], saved, move |g: &[Option<Tensor>]| {
+    crate::autograd::record_saving(name, inputs, &[out], saved, move |g: &[Option<Tensor>]| {
         for s in &versions {
             s.unpack(name)?;
         }
         let g = g[0].as_ref().unwrap();
-        let (g1, g2) = grads_of(op, g, &ka, &kb, &bscalar)?;
-        let mut res = vec![];
+        let (g1, g2) = grads_of(op, g, &ka, &kb, &ascalar, &bscalar)?;
+        let fit = |g: Tensor, s: &Option<Vec<usize>>| match s {
+            Some(s) => g.sum_to(s),
+            None => Ok(g),
+        };
+        let mut res = Vec::with_capacity(2);
         if a_is_t {
-            res.push(if need_a { Some(g1.sum_to(&sa)?) } else { None });
+            res.push(if need_a { Some(fit(g1, &sa)?) } else { None });
         }
         if b_is_t {
-            res.push(if need_b { Some(g2.sum_to(&sb)?) } else { None });
+            res.push(if need_b { Some(fit(g2, &sb)?) } else { None });
         }
         Ok(res)
     });
@@ -146,7 +159,8 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         check_inplace(this)?;
     }
     // The value before the write, when the backward needs it (mul/div by a tensor).
-    let before = if track && matches!(op, BinaryOp::Mul | BinaryOp::Div) { Some(this.contiguous_copy()?) } else { None };
+    // A differentiable copy (CloneBackward0), so double backward reaches the old history.
+    let before = if track && matches!(op, BinaryOp::Mul | BinaryOp::Div) { Some(this.clone_tensor()?) } else { None };
     let tb = other.tensor(dt)?;
     if dt == this.dtype() {
         kernel_into(op, dt, this, this, &tb);
@@ -171,7 +185,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         rebase_history(name, this, &others, move |g: &[Option<Tensor>]| {
             let g = g[0].as_ref().unwrap();
             let bt = ob.tensor(g.dtype())?;
-            let (g1, g2) = grads_of(op, g, &before, &Some(bt), &ob)?;
+            let (g1, g2) = grads_of(op, g, &before, &Some(bt), &ob, &ob)?;
             let mut r = vec![Some(g1)];
             if has_other {
                 r.push(Some(g2.sum_to(&sb)?));
