@@ -551,11 +551,6 @@ impl Tensor {
         let (n, flat) = k::nonzero(&m, self.shape());
         Tensor::from_vec(flat, &[n, self.ndim()])
     }
-
-    /// `index_values` of a tensor as exposed to the binding (for error-checked int lists).
-    pub fn int_values(&self) -> Result<Vec<i64>> {
-        index_values(self)
-    }
 }
 
 type BwdFn = Box<dyn Fn(&Tensor, i64, &Tensor) -> Result<Vec<Option<Tensor>>> + Send + Sync>;
