@@ -9,6 +9,7 @@ pub mod elementwise;
 pub mod index;
 pub mod matmul;
 pub mod reduce;
+pub mod sort;
 pub mod threads;
 pub mod trace;
 pub mod unary;
