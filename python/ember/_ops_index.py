@@ -1,2 +1,315 @@
-"""(filled in by its owner)."""
+"""Indexing, gathering, sorting and shape-building ops: ``ember.cat``, ``ember.gather``,
+``ember.sort``, … and the Python-side Tensor methods of this family (composites of the
+native ones: ``sort``/``topk`` named tuples, ``unique``, ``tile``, ``repeat_interleave`` …)."""
+import collections
+
+from . import _native
+from ._native import Tensor
+
 __all__ = []
+
+
+def _export(fn):
+    __all__.append(fn.__name__)
+    return fn
+
+
+def _method(fn):
+    setattr(Tensor, fn.__name__, fn)
+    return fn
+
+
+def _forward(name):
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
+    globals()[name] = fn
+    __all__.append(name)
+
+
+# The named tuples PyTorch returns (torch.return_types.sort etc.).
+sort_result = collections.namedtuple("sort", ["values", "indices"])
+topk_result = collections.namedtuple("topk", ["values", "indices"])
+
+
+@_method
+def sort(self, dim=-1, descending=False, stable=False):
+    """Stable sort along ``dim`` (NaN sorts greatest); returns (values, indices)."""
+    return sort_result(*self._sort(dim, descending))
+
+
+@_method
+def msort(self):
+    return self._sort(0, False)[0]
+
+
+@_method
+def topk(self, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest) elements along ``dim``, always sorted."""
+    return topk_result(*self._topk(k, dim, largest))
+
+
+@_method
+def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Unique elements of the flattened tensor, sorted (``dim`` must be None)."""
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported by ember yet; use dim=None (flattened input)")
+    vals, inverse, counts = self._unique(False)
+    out = (vals,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+    return out[0] if len(out) == 1 else out
+
+
+@_method
+def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive(dim=...) is not supported by ember yet; use dim=None")
+    vals, inverse, counts = self._unique(True)
+    out = (vals,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+    return out[0] if len(out) == 1 else out
+
+
+@_method
+def take_along_dim(self, indices, dim=None):
+    """``gather`` with ``indices`` broadcast against ``self`` in every dim but ``dim``."""
+    if dim is None:
+        return self.reshape(-1).gather(0, indices.reshape(-1))
+    n = self.ndim
+    d = dim + n if dim < 0 else dim
+    if indices.ndim != n:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {n} dimensions for input, and {indices.ndim} dimensions for indices")
+    from ._functions import broadcast_shapes
+    a, b = list(self.shape), list(indices.shape)
+    a[d] = b[d] = 1
+    shape = list(broadcast_shapes(a, b))
+    s1, s2 = list(shape), list(shape)
+    s1[d], s2[d] = self.shape[d], indices.shape[d]
+    return self.expand(*s1).gather(d, indices.expand(*s2))
+
+
+@_method
+def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+    """Repeats each element ``repeats`` times (an int, or one count per element of ``dim``)."""
+    from . import tensor, int64
+    x = self.reshape(-1) if dim is None else self
+    d = 0 if dim is None else dim
+    n = x.shape[d] if x.ndim else 1
+    if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        reps = repeats.tolist() if repeats.ndim else [repeats.item()] * n
+    else:
+        reps = [int(repeats)] * n
+    if len(reps) != n:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = {len(reps)} "
+                           f"and input.size({d}) = {n}")
+    if any(r < 0 for r in reps):
+        raise RuntimeError("repeats can not be negative")
+    idx = tensor([i for i, r in enumerate(reps) for _ in range(r)], dtype=int64)
+    return x.index_select(d, idx)
+
+
+@_method
+def tile(self, dims):
+    dims = tuple(dims) if not isinstance(dims, int) else (dims,)
+    if len(dims) < self.ndim:
+        dims = (1,) * (self.ndim - len(dims)) + dims
+    return self.repeat(*dims)
+
+
+@_method
+def fliplr(self):
+    if self.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return self.flip(1)
+
+
+@_method
+def flipud(self):
+    if self.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return self.flip(0)
+
+
+@_method
+def rot90(self, k=1, dims=(0, 1)):
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    d0, d1 = dims
+    k %= 4
+    if k == 1:
+        return self.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return self.flip(d0, d1)
+    if k == 3:
+        return self.flip(d0).transpose(d0, d1)
+    return self.clone()
+
+
+@_method
+def diagflat(self, offset=0):
+    return self.reshape(-1).diag(offset)
+
+
+@_method
+def tril_(self, diagonal=0):
+    return self.copy_(self.tril(diagonal))
+
+
+@_method
+def triu_(self, diagonal=0):
+    return self.copy_(self.triu(diagonal))
+
+
+for _name in ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
+              "index_fill", "index_put", "index_put_", "take", "take_along_dim", "masked_select", "masked_scatter",
+              "nonzero", "argwhere", "sort", "argsort", "msort", "topk", "unique", "unique_consecutive", "flip",
+              "fliplr", "flipud", "roll", "rot90", "tile", "tril", "triu", "diag", "diag_embed",
+              "diagflat", "trace", "isclose", "allclose", "equal", "bincount", "histc"]:
+    _forward(_name)
+
+
+def _tensors(tensors, fn):
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    return list(tensors)
+
+
+@_export
+def cat(tensors, dim=0, *, out=None):
+    """Concatenates along ``dim``; dtypes promote, 1-D empty tensors are skipped."""
+    r = _native.cat(_tensors(tensors, "cat"), dim)
+    return r if out is None else out.copy_(r)
+
+
+concat = concatenate = cat
+__all__ += ["concat", "concatenate"]
+
+
+@_export
+def stack(tensors, dim=0, *, out=None):
+    r = _native.stack(_tensors(tensors, "stack"), dim)
+    return r if out is None else out.copy_(r)
+
+
+@_export
+def atleast_1d(*tensors):
+    ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = [t.reshape(1) if t.ndim == 0 else t for t in ts]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_export
+def atleast_2d(*tensors):
+    ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = [t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t for t in ts]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_export
+def atleast_3d(*tensors):
+    ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+
+    def one(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        if t.ndim == 2:
+            return t.unsqueeze(-1)
+        return t
+
+    out = [one(t) for t in ts]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@_export
+def hstack(tensors):
+    ts = [atleast_1d(t) for t in _tensors(tensors, "hstack")]
+    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
+
+
+@_export
+def vstack(tensors):
+    return cat([atleast_2d(t) for t in _tensors(tensors, "vstack")], 0)
+
+
+row_stack = vstack
+__all__.append("row_stack")
+
+
+@_export
+def dstack(tensors):
+    return cat([atleast_3d(t) for t in _tensors(tensors, "dstack")], 2)
+
+
+@_export
+def column_stack(tensors):
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in _tensors(tensors, "column_stack")], 1)
+
+
+@_export
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids (expanded views) from 1-D tensors; ``indexing='xy'`` swaps the
+    first two output dims, as NumPy does."""
+    ts = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    ts = [t.reshape(-1) for t in ts]
+    pos = list(range(len(ts)))
+    if indexing == "xy" and len(ts) >= 2:
+        pos[0], pos[1] = 1, 0
+    shape = [0] * len(ts)
+    for p, t in zip(pos, ts):
+        shape[p] = t.shape[0]
+    out = []
+    for p, t in zip(pos, ts):
+        view = [1] * len(ts)
+        view[p] = -1
+        out.append(t.reshape(*view).expand(*shape))
+    return tuple(out)
+
+
+@_export
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Insertion points of ``input`` in ``sorted_sequence`` (its last dim)."""
+    from . import tensor
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if side == "left" and right:
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    scalar = not isinstance(input, Tensor)
+    values = tensor(input, dtype=sorted_sequence.dtype) if scalar else input
+    if sorter is not None:
+        sorted_sequence = sorted_sequence.gather(-1, sorter)
+    if scalar:
+        values = values.reshape(1) if sorted_sequence.ndim == 1 else values
+    r = sorted_sequence._searchsorted(values, right, out_int32)
+    return r.reshape(()) if scalar and sorted_sequence.ndim == 1 else r
+
+
+@_export
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+@_export
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``input.repeat_interleave(repeats, dim)``; with one tensor argument, repeats the
+    indices ``0..len(input)-1`` by the counts in ``input``."""
+    if repeats is None:
+        from . import arange
+        return arange(input.shape[0]).repeat_interleave(input)
+    return input.repeat_interleave(repeats, dim)

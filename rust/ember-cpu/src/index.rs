@@ -1,1 +1,253 @@
-//! (filled in by its owner)
+//! Gather/scatter kernels behind advanced indexing, `gather`, `scatter*` and `index_*`.
+//!
+//! Callers validate and normalise indices first (`normalize`), so a kernel never writes
+//! anything when an index is bad. Element positions are precomputed as storage offsets
+//! (`offsets`), which lets every kernel read strided inputs without copying them.
+use crate::arith::Arith;
+use crate::threads::{chunks_for, parallel_for, split_range};
+use crate::{DType, Element, Error, Layout, Result, Storage};
+
+/// Storage offsets (in elements) of every element of `sizes`/`strides` starting at
+/// `offset`, in row-major order. Example: sizes (2,2), strides (1,2), offset 3 → [3,5,4,6].
+pub fn offsets(sizes: &[usize], strides: &[isize], offset: usize) -> Vec<usize> {
+    let n: usize = sizes.iter().product();
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return out;
+    }
+    let nd = sizes.len();
+    if nd == 0 {
+        out.push(offset);
+        return out;
+    }
+    let mut idx = vec![0usize; nd];
+    let mut off = offset as isize;
+    let last = nd - 1;
+    loop {
+        let st = strides[last];
+        out.extend((0..sizes[last]).map(|i| (off + i as isize * st) as usize));
+        let mut k = last;
+        loop {
+            if k == 0 {
+                return out;
+            }
+            k -= 1;
+            idx[k] += 1;
+            off += strides[k];
+            if idx[k] < sizes[k] {
+                break;
+            }
+            off -= strides[k] * sizes[k] as isize;
+            idx[k] = 0;
+        }
+    }
+}
+
+/// Wraps negative indices and checks `-size <= i < size`; `what` builds the error.
+pub fn normalize(idx: &[i64], size: usize, dim: usize, runtime: bool) -> Result<Vec<usize>> {
+    let s = size as i64;
+    idx.iter()
+        .map(|&i| {
+            if i >= s || i < -s {
+                let msg = format!("index {i} is out of bounds for dimension {dim} with size {size}");
+                Err(if runtime { Error::runtime(msg) } else { Error::index(msg) })
+            } else {
+                Ok(if i < 0 { (i + s) as usize } else { i as usize })
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+struct Ptr(usize);
+
+/// Advanced-index gather. The first `idx.len()` dims of `ls` are indexed by `idx[k][j]`
+/// (all of length m); the remaining dims ("rest") are copied whole:
+/// `out[j, r] = src[ls.offset + Σ_k idx[k][j]·stride_k + rest_offset(r)]`, out contiguous.
+pub fn index_gather(src: &Storage, ls: &Layout, dt: DType, idx: &[Vec<usize>], out: &Storage) {
+    let k = idx.len();
+    let m = idx.first().map_or(1, |v| v.len());
+    let roff = offsets(&ls.sizes[k..], &ls.strides[k..], 0);
+    let r = roff.len();
+    let (sp, op) = (Ptr(src.ptr() as usize), Ptr(out.ptr() as usize));
+    let base = |j: usize| -> usize {
+        let mut b = ls.offset as isize;
+        for (d, v) in idx.iter().enumerate() {
+            b += v[j] as isize * ls.strides[d];
+        }
+        b as usize
+    };
+    let chunks = chunks_for(m * r);
+    with_dtype!(dt, T => parallel_for(chunks, |c| {
+        let (lo, hi) = split_range(m, chunks, c);
+        let (s, o) = (sp.0 as *const T, op.0 as *mut T);
+        for j in lo..hi {
+            let b = base(j);
+            for (q, &ro) in roff.iter().enumerate() {
+                unsafe { *o.add(j * r + q) = *s.add(b + ro) };
+            }
+        }
+    }))
+}
+
+/// Advanced-index put, the adjoint of `index_gather`: `dst[...] = v[j, r]` (or `+=` when
+/// `accumulate`), `v` contiguous of dtype `dt`. Runs in order, so with repeated indices the
+/// last write wins and accumulation sums every occurrence.
+pub fn index_put(dst: &Storage, ld: &Layout, dt: DType, idx: &[Vec<usize>], v: &Storage, accumulate: bool) {
+    let k = idx.len();
+    let m = idx.first().map_or(1, |v| v.len());
+    let roff = offsets(&ld.sizes[k..], &ld.strides[k..], 0);
+    let r = roff.len();
+    with_dtype!(dt, T => {
+        let (d, s) = (dst.ptr() as *mut T, v.ptr() as *const T);
+        for j in 0..m {
+            let mut b = ld.offset as isize;
+            for (dd, vv) in idx.iter().enumerate() {
+                b += vv[j] as isize * ld.strides[dd];
+            }
+            for (q, &ro) in roff.iter().enumerate() {
+                unsafe {
+                    let p = d.add(b as usize + ro);
+                    let x = *s.add(j * r + q);
+                    *p = if accumulate { (*p).add(x) } else { x };
+                }
+            }
+        }
+    })
+}
+
+/// Reduction applied by `scatter` at each written position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    Assign,
+    Add,
+    Mul,
+    Max,
+    Min,
+}
+
+/// `out[i] = src[i with i_dim replaced by idx[i]]`, out contiguous of `idx_shape`.
+pub fn gather(src: &Storage, ls: &Layout, dt: DType, dim: usize, idx: &[usize], idx_shape: &[usize], out: &Storage) {
+    let mut st = ls.strides.clone();
+    let sd = st[dim];
+    st[dim] = 0;
+    let base = offsets(idx_shape, &st, ls.offset);
+    with_dtype!(dt, T => {
+        let (s, o) = (src.ptr() as *const T, out.ptr() as *mut T);
+        for (i, (&b, &x)) in base.iter().zip(idx).enumerate() {
+            unsafe { *o.add(i) = *s.add((b as isize + x as isize * sd) as usize) };
+        }
+    })
+}
+
+/// `dst[i with i_dim replaced by idx[i]] (op)= src[i]` for every i of `idx_shape`.
+pub fn scatter(
+    dst: &Storage,
+    ld: &Layout,
+    dt: DType,
+    dim: usize,
+    idx: &[usize],
+    idx_shape: &[usize],
+    src: &Storage,
+    ls: &Layout,
+    op: Reduce,
+) {
+    let mut st = ld.strides.clone();
+    let sd = st[dim];
+    st[dim] = 0;
+    let base = offsets(idx_shape, &st, ld.offset);
+    let soff = offsets(idx_shape, &ls.strides[..idx_shape.len()], ls.offset);
+    with_dtype!(dt, T => {
+        let (d, s) = (dst.ptr() as *mut T, src.ptr() as *const T);
+        for i in 0..idx.len() {
+            unsafe {
+                let p = d.add((base[i] as isize + idx[i] as isize * sd) as usize);
+                let x = *s.add(soff[i]);
+                *p = match op {
+                    Reduce::Assign => x,
+                    Reduce::Add => (*p).add(x),
+                    Reduce::Mul => (*p).mul(x),
+                    #[allow(clippy::eq_op)]
+                    Reduce::Max => if x > *p || x != x { x } else { *p },
+                    #[allow(clippy::eq_op)]
+                    Reduce::Min => if x < *p || x != x { x } else { *p },
+                };
+            }
+        }
+    })
+}
+
+/// `out = [src[i] for i where mask[i]]` over the row-major elements of `src[ls]`.
+pub fn masked_gather(src: &Storage, ls: &Layout, dt: DType, mask: &[bool], out: &Storage) {
+    let offs = offsets(&ls.sizes, &ls.strides, ls.offset);
+    with_dtype!(dt, T => {
+        let (s, o) = (src.ptr() as *const T, out.ptr() as *mut T);
+        let mut k = 0;
+        for (&m, &off) in mask.iter().zip(&offs) {
+            if m {
+                unsafe { *o.add(k) = *s.add(off) };
+                k += 1;
+            }
+        }
+    })
+}
+
+/// Row-major positions of the nonzero elements of a contiguous bool buffer of `shape`:
+/// an (n, ndim) list of coordinates, flattened. Walks rows of the last dim so the outer
+/// coordinates are updated once per row.
+pub fn nonzero(mask: &[bool], shape: &[usize]) -> (usize, Vec<i64>) {
+    let nd = shape.len();
+    if nd == 0 {
+        return (mask.first().map_or(0, |&b| b as usize), vec![]);
+    }
+    let inner = shape[nd - 1];
+    let mut out = vec![];
+    let mut n = 0;
+    let mut outer = vec![0i64; nd - 1];
+    if inner == 0 {
+        return (0, out);
+    }
+    for row in mask.chunks(inner) {
+        for (j, &b) in row.iter().enumerate() {
+            if b {
+                out.extend_from_slice(&outer);
+                out.push(j as i64);
+                n += 1;
+            }
+        }
+        for k in (0..nd - 1).rev() {
+            outer[k] += 1;
+            if (outer[k] as usize) < shape[k] {
+                break;
+            }
+            outer[k] = 0;
+        }
+    }
+    (n, out)
+}
+
+/// Sets elements of a contiguous (…, rows, cols) buffer outside the band to zero:
+/// `lower` keeps `j - i <= k` (tril), else keeps `j - i >= k` (triu).
+pub fn band_zero(buf: &Storage, dt: DType, rows: usize, cols: usize, k: i64, lower: bool) {
+    let mats = if rows * cols == 0 { 0 } else { buf.nbytes() / dt.size() / (rows * cols) };
+    with_dtype!(dt, T => {
+        let p = buf.ptr() as *mut T;
+        for b in 0..mats {
+            for i in 0..rows {
+                for j in 0..cols {
+                    let d = j as i64 - i as i64;
+                    if (lower && d > k) || (!lower && d < k) {
+                        unsafe { *p.add(b * rows * cols + i * cols + j) = T::default() };
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Element type helpers used by sorting and comparisons.
+#[inline]
+#[allow(clippy::eq_op)]
+pub fn is_nan<T: Element>(x: T) -> bool {
+    x != x
+}

@@ -10,6 +10,7 @@ pub mod index;
 pub mod matmul;
 pub mod pool;
 pub mod reduce;
+pub mod sort;
 pub mod threads;
 pub mod trace;
 pub mod unary;

@@ -1,12 +1,14 @@
 //! Ops on Tensors, each with its backward formula beside its forward.
 pub mod binary;
 pub mod copy;
+pub mod gather;
 pub mod index;
 pub mod linalg;
 pub mod nn;
 pub mod optim;
 pub mod reduce;
 pub mod shape;
+pub mod sort;
 pub mod unary;
 
 pub use binary::BinaryOp;
