@@ -19,6 +19,7 @@ import numpy as np
 
 import ember
 import ember.nn as nn
+from ember.utils.data import DataLoader, TensorDataset
 
 try:
     from tqdm import tqdm
@@ -70,34 +71,26 @@ def split(images, labels, test_fraction=0.2, seed=0):
     return images[train], labels[train], images[test], labels[test]
 
 
-def batches(x, y, batch_size, rng):
-    """Shuffled mini-batches as ember tensors (ember.utils.data.DataLoader does this once it is in)."""
-    order = rng.permutation(len(y))
-    for i in range(0, len(y), batch_size):
-        idx = order[i:i + batch_size]
-        yield ember.from_numpy(np.ascontiguousarray(x[idx])), ember.from_numpy(np.ascontiguousarray(y[idx]))
-
-
 def train(task, data, epochs, batch_size, lr, seed):
     """Trains one task; returns (loss history, test accuracy, (model, loss_fn, optimizer))."""
     x_train, y_train, x_test, y_test = data
     ember.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     binary = task == "binary"
     if binary:
         y_train, y_test = (y_train >= 5).astype(np.float32)[:, None], (y_test >= 5).astype(np.float32)[:, None]
     model = Net(1 if binary else 10)
     loss_fn = nn.BCEWithLogitsLoss() if binary else nn.CrossEntropyLoss()
     optimizer = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    loader = DataLoader(TensorDataset(ember.from_numpy(x_train), ember.from_numpy(y_train)), batch_size=batch_size,
+                        shuffle=True, generator=ember.Generator().manual_seed(seed))
     history = []
     title = "binary (digit >= 5)" if binary else "ten-class"
     print(f"\n== {title}: {len(y_train)} train / {len(y_test)} test images, {epochs} epochs ==")
     print(model)
     for epoch in range(epochs):
         model.train()
-        n_batches = -(-len(y_train) // batch_size)
-        it = batches(x_train, y_train, batch_size, rng)
-        bar = tqdm(it, total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", leave=True, ncols=80) if tqdm else it
+        n_batches = len(loader)
+        bar = tqdm(loader, total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", leave=True, ncols=80) if tqdm else loader
         total = 0.0
         for k, (xb, yb) in enumerate(bar):
             optimizer.zero_grad()
@@ -169,6 +162,7 @@ def main():
           ", ".join(f"{t} accuracy {a * 100:.2f}%" for t, a in results.items()))
     plot(histories, args.plot)
     if not args.no_tour:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from tour import tour  # demo/tour.py: what ember.inspect shows about the trained model
 
         model, loss_fn, optimizer = trained[tasks[-1]]
