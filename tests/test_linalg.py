@@ -139,10 +139,12 @@ def test_half_and_bfloat16():
 
 
 def test_threads_and_large_products():
+    # sizes above the kernel's threading threshold (2**21 multiply-adds): split one product,
+    # split a broadcast batch of small products, split integer tiles
     rng = np.random.default_rng(4)
     x, y = rng.standard_normal((96, 200)), rng.standard_normal((200, 130))
-    xb, yb = rng.standard_normal((64, 20, 30)).astype(np.float32), rng.standard_normal((1, 30, 10)).astype(np.float32)
-    xi, yi = rng.integers(-9, 9, (70, 300)), rng.integers(-9, 9, (300, 90))
+    xb, yb = rng.standard_normal((256, 20, 30)).astype(np.float32), rng.standard_normal((1, 30, 20)).astype(np.float32)
+    xi, yi = rng.integers(-9, 9, (100, 300)), rng.integers(-9, 9, (300, 90))
     old = ember.get_num_threads()
     try:
         for n in [1, 2]:

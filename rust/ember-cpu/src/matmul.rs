@@ -33,9 +33,9 @@ fn set_last(name: &'static str, threads: usize) {
     LAST.with(|c| c.set((name, threads)));
 }
 
-/// Below this many multiply-adds per product, a single product is not worth splitting
+/// Below this many multiply-adds per product (about 128³), a single product is not worth splitting
 /// across threads; batches of such products are split across the batch instead.
-const PAR_WORK: usize = 1 << 18;
+const PAR_WORK: usize = 1 << 21;
 
 /// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for each batch index `i`.
 ///
