@@ -1,1 +1,293 @@
-//! (filled in by its owner)
+//! Batched matrix products: `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]`.
+//!
+//! Every operand is a 3-D layout `[batch, rows, cols]` with arbitrary strides (0 for a
+//! broadcast batch or a broadcast row/column): transposed or stepped operands are handed to
+//! the kernel as strides, never copied first.
+//!
+//! - f32 / f64 / f16 go to the `gemm` crate (it packs blocks from any strides itself). It won
+//!   against `matrixmultiply` on this machine (see `benches/matmul.rs` and the report in
+//!   `benches/compare.py --filter matmul`), chiefly because it has AVX-512 micro-kernels.
+//! - bf16 is widened to f32, multiplied there, and rounded back once per element.
+//! - integer dtypes accumulate in i64 with wrapping arithmetic, then wrap to the output
+//!   dtype: identical to PyTorch's same-width wrapping, since reduction mod 2^bits commutes
+//!   with + and ×.
+//! - bool is not supported (PyTorch: `"addmm_impl_cpu_" not implemented for 'Bool'`).
+//!
+//! Threads: many small matrices are split across the batch (one single-threaded gemm each);
+//! otherwise each product runs gemm with `Parallelism::Rayon(n)` inside ember's pool.
+use crate::copy::{contiguous, copy_into};
+use crate::threads::{self, get_num_threads, parallel_for, split_range};
+use crate::{DType, Element, Error, Layout, Result, Scalar, Storage};
+use gemm::Parallelism;
+use std::cell::Cell;
+
+thread_local! {
+    static LAST: Cell<(&'static str, usize)> = const { Cell::new(("none", 1)) };
+}
+
+/// (kernel name, threads) of the last matmul run on this thread (for `ember.inspect`).
+pub fn last_kernel() -> (&'static str, usize) {
+    LAST.with(|c| c.get())
+}
+fn set_last(name: &'static str, threads: usize) {
+    LAST.with(|c| c.set((name, threads)));
+}
+
+/// Below this many multiply-adds per product (about 128³), a single product is not worth splitting
+/// across threads; batches of such products are split across the batch instead.
+const PAR_WORK: usize = 1 << 21;
+
+/// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for each batch index `i`.
+///
+/// Layouts are 3-D: `a` is `[B, M, K]`, `b` is `[B, K, N]`, `dst` is `[B, M, N]` (the
+/// caller checks the shapes and that `dst` overlaps neither itself nor the inputs).
+/// `beta == 0` means `dst` is not read, so NaN/Inf already there do not propagate (BLAS's
+/// and PyTorch's rule). All three operands have dtype `dt`.
+#[allow(clippy::too_many_arguments)]
+pub fn bmm_into(
+    dt: DType,
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: Scalar,
+    beta: Scalar,
+) -> Result<()> {
+    let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    debug_assert!(ld.sizes == [bn, m, n] && lb.sizes == [bn, k, n]);
+    if bn == 0 || m == 0 || n == 0 {
+        return Ok(());
+    }
+    match dt {
+        DType::F32 => float_bmm::<f32>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f32"),
+        DType::F64 => float_bmm::<f64>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f64"),
+        DType::F16 => float_bmm::<half::f16>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f16"),
+        DType::BF16 => {
+            // Widen to f32 once, multiply there, round back to bf16 once.
+            let a32 = contiguous(a, la, dt, DType::F32)?;
+            let b32 = contiguous(b, lb, dt, DType::F32)?;
+            let lc = Layout::contiguous(&ld.sizes);
+            let d32 = if beta.to_f64() != 0.0 { contiguous(dst, ld, dt, DType::F32)? } else { Storage::uninit(ld.numel() * 4)? };
+            let (la32, lb32) = (Layout::contiguous(&la.sizes), Layout::contiguous(&lb.sizes));
+            float_bmm::<f32>(&d32, &lc, &a32, &la32, &b32, &lb32, alpha, beta, "gemm-f32 (bf16 widened)")?;
+            copy_into(dst, ld, dt, &d32, &lc, DType::F32);
+            Ok(())
+        }
+        DType::Bool => Err(Error::runtime(
+            "\"addmm_impl_cpu_\" not implemented for 'Bool'. Matrix products are defined for integer and floating dtypes; convert with .int() or .float() first.",
+        )),
+        _ => with_int_dtype!(dt, T => int_bmm::<T>(dst, ld, a, la, b, lb, alpha.to_i64(), beta.to_i64()), unreachable!()),
+    }
+}
+
+/// A raw pointer that may cross into worker threads: each worker writes disjoint elements.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+impl<T> SendPtr<T> {
+    // A method (not `.0`) so closures capture the whole Send wrapper, not the raw field.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// One dtype `gemm` handles natively.
+trait GemmFloat: Element {
+    fn from_scalar(s: Scalar) -> Self;
+}
+impl GemmFloat for f32 {
+    fn from_scalar(s: Scalar) -> Self {
+        s.to_f64() as f32
+    }
+}
+impl GemmFloat for f64 {
+    fn from_scalar(s: Scalar) -> Self {
+        s.to_f64()
+    }
+}
+impl GemmFloat for half::f16 {
+    fn from_scalar(s: Scalar) -> Self {
+        half::f16::from_f64(s.to_f64())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn float_bmm<T: GemmFloat>(
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: Scalar,
+    beta: Scalar,
+    name: &'static str,
+) -> Result<()> {
+    let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    let (pd, pa, pb) = (SendPtr(dst.ptr() as *mut T), SendPtr(a.ptr() as *mut T), SendPtr(b.ptr() as *mut T));
+    // gemm computes dst = ga * dst + gb * (a @ b): its alpha scales dst, its beta the product.
+    let (ga, gb) = (T::from_scalar(beta), T::from_scalar(alpha));
+    let read_dst = beta.to_f64() != 0.0;
+    if k == 0 {
+        // An empty sum: the product is 0, so dst becomes beta * dst (or zeros).
+        let lc = Layout::contiguous(&[]);
+        let z = Storage::zeros(8)?;
+        if read_dst {
+            let bs = Storage::from_bytes(unsafe { std::slice::from_raw_parts(&ga as *const T as *const u8, std::mem::size_of::<T>()) })?;
+            crate::elementwise::binary_into::<T, T, T>(dst, ld, dst, ld, &bs, &lc, |x, y| T::from_f64(x.to_f64() * y.to_f64()));
+        } else {
+            copy_into(dst, ld, T::DTYPE, &z, &lc, T::DTYPE);
+        }
+        set_last(name, 1);
+        return Ok(());
+    }
+    let one = |i: usize, par: Parallelism| unsafe {
+        let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0]);
+        let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0]);
+        let y = pb.get().offset(lb.offset as isize + i as isize * lb.strides[0]);
+        #[rustfmt::skip]
+        gemm::gemm::<T>(m, n, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2], la.strides[1],
+                        y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
+    };
+    let threads = get_num_threads();
+    let per = m * n * k;
+    if threads > 1 && bn > 1 && per < PAR_WORK && bn * per >= PAR_WORK {
+        // Many small products: split the batch, one single-threaded gemm per product.
+        let chunks = bn.min(threads * 4);
+        parallel_for(chunks, |c| {
+            let (s, e) = split_range(bn, chunks, c);
+            (s..e).for_each(|i| one(i, Parallelism::None));
+        });
+        set_last(name, threads.min(chunks));
+    } else if threads > 1 && per >= PAR_WORK {
+        threads::install(|| (0..bn).for_each(|i| one(i, Parallelism::Rayon(threads))));
+        set_last(name, threads);
+    } else {
+        (0..bn).for_each(|i| one(i, Parallelism::None));
+        set_last(name, 1);
+    }
+    Ok(())
+}
+
+/// Rows and columns of the output one integer tile covers: a 4 x 256 i64 accumulator
+/// (8 KiB) stays in L1 while a row of `b` is loaded once for four rows of `a`.
+const IR: usize = 4;
+const JC: usize = 256;
+
+#[allow(clippy::too_many_arguments)]
+fn int_bmm<T: Element>(
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: i64,
+    beta: i64,
+) -> Result<()> {
+    let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    // Row-major i64 copies: the inner loop then reads both operands with stride 1.
+    let a64 = contiguous(a, la, T::DTYPE, DType::I64)?;
+    let b64 = contiguous(b, lb, T::DTYPE, DType::I64)?;
+    let (pa, pb) = (SendPtr(a64.ptr() as *mut i64), SendPtr(b64.ptr() as *mut i64));
+    let pd = SendPtr(dst.ptr() as *mut T);
+    let (rb, cb) = (m.div_ceil(IR), n.div_ceil(JC));
+    let tiles = bn * rb * cb;
+    let chunks = if get_num_threads() > 1 && bn * m * n * k >= PAR_WORK { tiles.min(get_num_threads() * 4) } else { 1 };
+    let tile = |t: usize| {
+        let (bi, rest) = (t / (rb * cb), t % (rb * cb));
+        let (i0, j0) = ((rest / cb) * IR, (rest % cb) * JC);
+        let (rows, w) = (IR.min(m - i0), JC.min(n - j0));
+        let mut acc = [[0i64; JC]; IR];
+        for kk in 0..k {
+            let brow = unsafe { std::slice::from_raw_parts(pb.get().add((bi * k + kk) * n + j0), w) };
+            for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                let x = unsafe { *pa.get().add((bi * m + i0 + r) * k + kk) };
+                for (s, &y) in acc_r[..w].iter_mut().zip(brow) {
+                    *s = s.wrapping_add(x.wrapping_mul(y));
+                }
+            }
+        }
+        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+            for (j, &v) in acc_r[..w].iter().enumerate() {
+                let idx = [bi, i0 + r, j0 + j];
+                let p = unsafe { pd.get().add(ld.offset_of(&idx)) };
+                let mut out = alpha.wrapping_mul(v);
+                if beta != 0 {
+                    out = out.wrapping_add(beta.wrapping_mul(unsafe { *p }.to_i64()));
+                }
+                unsafe { *p = T::from_i64(out) };
+            }
+        }
+    };
+    parallel_for(chunks, |c| {
+        let (s, e) = split_range(tiles, chunks, c);
+        (s..e).for_each(tile);
+    });
+    set_last("int-i64-accumulate", chunks.min(get_num_threads()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store<T: Element>(v: &[T]) -> Storage {
+        Storage::from_bytes(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }).unwrap()
+    }
+    fn read<T: Element>(s: &Storage, n: usize) -> Vec<T> {
+        unsafe { std::slice::from_raw_parts(s.ptr() as *const T, n) }.to_vec()
+    }
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        (0..m * n).map(|ij| (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum()).collect()
+    }
+
+    #[test]
+    fn f64_transposed_operand_as_strides() {
+        let (m, k, n) = (5, 7, 3);
+        let a: Vec<f64> = (0..m * k).map(|x| x as f64 * 0.5 - 3.0).collect();
+        let bt: Vec<f64> = (0..n * k).map(|x| (x % 5) as f64 - 1.0).collect(); // b stored transposed
+        let b: Vec<f64> = (0..k * n).map(|i| bt[(i % n) * k + i / n]).collect();
+        let (sa, sb) = (store(&a), store(&bt));
+        let la = Layout::contiguous(&[1, m, k]);
+        let lb = Layout::new(vec![1, k, n], vec![0, 1, k as isize], 0);
+        let d = Storage::zeros(m * n * 8).unwrap();
+        bmm_into(DType::F64, &d, &Layout::contiguous(&[1, m, n]), &sa, &la, &sb, &lb, Scalar::Int(1), Scalar::Int(0)).unwrap();
+        assert_eq!(read::<f64>(&d, m * n), naive(&a, &b, m, k, n));
+    }
+
+    #[test]
+    fn int8_wraps_like_same_width_arithmetic() {
+        let a: Vec<i8> = vec![100, 100, -128, 7];
+        let b: Vec<i8> = vec![2, 3, 1, 127];
+        let (sa, sb) = (store(&a), store(&b));
+        let l = Layout::contiguous(&[1, 2, 2]);
+        let d = Storage::zeros(4).unwrap();
+        bmm_into(DType::I8, &d, &l, &sa, &l, &sb, &l, Scalar::Int(1), Scalar::Int(0)).unwrap();
+        let want: Vec<i8> = vec![
+            100i8.wrapping_mul(2).wrapping_add(100i8.wrapping_mul(1)),
+            100i8.wrapping_mul(3).wrapping_add(100i8.wrapping_mul(127)),
+            (-128i8).wrapping_mul(2).wrapping_add(7i8.wrapping_mul(1)),
+            (-128i8).wrapping_mul(3).wrapping_add(7i8.wrapping_mul(127)),
+        ];
+        assert_eq!(read::<i8>(&d, 4), want);
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_and_k_zero_gives_beta_dst() {
+        let nan = store(&[f32::NAN; 4]);
+        let l = Layout::contiguous(&[1, 2, 2]);
+        let a = store(&[1f32, 2., 3., 4.]);
+        bmm_into(DType::F32, &nan, &l, &a, &l, &a, &l, Scalar::Int(1), Scalar::Int(0)).unwrap();
+        assert_eq!(read::<f32>(&nan, 4), vec![7., 10., 15., 22.]);
+        let e = Storage::zeros(8).unwrap();
+        let le = Layout::contiguous(&[1, 2, 0]);
+        let lf = Layout::contiguous(&[1, 0, 2]);
+        let d = store(&[1f32, 2., 3., 4.]);
+        bmm_into(DType::F32, &d, &l, &e, &le, &e, &lf, Scalar::Int(1), Scalar::Float(2.0)).unwrap();
+        assert_eq!(read::<f32>(&d, 4), vec![2., 4., 6., 8.]);
+    }
+}

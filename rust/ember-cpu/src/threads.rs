@@ -71,6 +71,12 @@ pub fn parallel_for(n: usize, f: impl Fn(usize) + Sync + Send) {
     });
 }
 
+/// Runs `f` inside ember's pool, so rayon work it starts (e.g. in the `gemm` crate) uses
+/// ember's thread count rather than rayon's global pool.
+pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    pool().install(f)
+}
+
 /// Splits `0..len` into `n` near-equal ranges; returns range `i`.
 pub fn split_range(len: usize, n: usize, i: usize) -> (usize, usize) {
     let base = len / n;

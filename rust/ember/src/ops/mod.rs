@@ -1,6 +1,7 @@
 //! Ops on Tensors, each with its backward formula beside its forward.
 pub mod binary;
 pub mod copy;
+pub mod einsum;
 pub mod gather;
 pub mod index;
 pub mod linalg;
