@@ -9,6 +9,9 @@ pub mod elementwise;
 pub mod index;
 pub mod matmul;
 pub mod reduce;
+pub mod reduce_index;
+pub mod scan;
+pub mod softmax;
 pub mod threads;
 pub mod unary;
 

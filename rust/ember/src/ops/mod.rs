@@ -7,6 +7,7 @@ pub mod nn;
 pub mod optim;
 pub mod reduce;
 pub mod shape;
+pub mod stats;
 pub mod unary;
 
 pub use binary::BinaryOp;
