@@ -6,6 +6,7 @@ happens under the hood (storage, strides, kernels, the autograd tape).
 from . import _native
 from ._native import Tensor, Generator, dtype, device, get_default_dtype, set_default_dtype
 from ._native import get_num_threads, set_num_threads, initial_seed, is_grad_enabled
+from ._native import result_type, promote_types, can_cast
 from ._size import Size
 from ._layout import layout, strided
 from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
@@ -26,7 +27,7 @@ from ._ops_reduce import *  # noqa: F401,F403
 from ._ops_linalg import *  # noqa: F401,F403
 from ._ops_index import *  # noqa: F401,F403
 from ._serialization import *  # noqa: F401,F403
-from . import linalg, nn, optim, utils, multiprocessing  # noqa: F401
+from . import linalg, nn, optim, utils, multiprocessing, inspect  # noqa: F401
 from . import _functions, _exchange, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index, _serialization
 
 _fn_all = [n for m in (_functions, _exchange, _views, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index,
@@ -43,5 +44,6 @@ __all__ = [
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
     "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-    "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing",
+    "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing", "inspect",
+    "result_type", "promote_types", "can_cast",
 ] + _fn_all

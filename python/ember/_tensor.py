@@ -195,3 +195,40 @@ def _set_data(self, value):
 
 
 Tensor.data = property(_get_data, _set_data, doc="The tensor without autograd history (shares storage).")
+
+
+# ---- sharing between processes and pickling (ember.multiprocessing, copy, pickle) ----
+
+@_method
+def share_memory_(self):
+    """Moves this tensor's storage into shared memory, in place: every view of the storage
+    follows, and the data can then cross processes without a copy (``ember.multiprocessing``).
+    A no-op when already shared. The segment is created in ``$EMBER_SHM_DIR`` (default
+    ``/dev/shm``); a full one raises a RuntimeError. Don't run ops on the same storage from
+    another thread meanwhile (the old buffer is freed, as in PyTorch)."""
+    _native._share_memory(self)
+    return self
+
+
+@_method
+def is_shared(self):
+    """True when the storage lives in a shared-memory segment."""
+    return _native._is_shared(self)
+
+
+def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None):
+    from .multiprocessing.reductions import _as_class
+
+    t = _as_class(_native._from_bytes(data, _native.dtype(dtype_name), list(sizes)), cls, requires_grad)
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
+@_method
+def __reduce_ex__(self, proto):
+    """Plain pickling (and ``copy.deepcopy``) copies the values: contiguous bytes plus dtype
+    and shape. (``multiprocessing`` uses shared memory instead; see ember.multiprocessing.)"""
+    state = dict(self.__dict__) or None
+    return (_rebuild_from_bytes, (self.__class__, _native._to_bytes(self), self.dtype.name, tuple(self._shape),
+                                  self.requires_grad, state))

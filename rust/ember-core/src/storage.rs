@@ -6,8 +6,8 @@
 use crate::{Device, Error, Result};
 use std::alloc::{alloc, alloc_zeroed, dealloc, Layout as AllocLayout};
 use std::any::Any;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 const HUGE: usize = 4 << 20;
 
@@ -17,9 +17,10 @@ enum Owner {
 }
 
 struct Inner {
-    ptr: *mut u8,
+    /// Swapped (with `owner`) only by `move_to`; everyone else just loads it.
+    ptr: AtomicPtr<u8>,
     nbytes: usize,
-    owner: Owner,
+    owner: Mutex<Owner>,
     version: AtomicU64,
     device: Device,
     /// The op and place that made it, for `ember.inspect.memory()` (empty when unknown).
@@ -33,9 +34,9 @@ unsafe impl Sync for Inner {}
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Owner::Owned(l) = self.owner {
+        if let Owner::Owned(l) = *self.owner.get_mut().unwrap_or_else(|e| e.into_inner()) {
             if l.size() > 0 {
-                unsafe { dealloc(self.ptr, l) }
+                unsafe { dealloc(*self.ptr.get_mut(), l) }
             }
         }
     }
@@ -46,7 +47,7 @@ pub struct Storage(Arc<Inner>);
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Storage({:p}, {} bytes)", self.0.ptr, self.0.nbytes)
+        write!(f, "Storage({:p}, {} bytes)", self.ptr(), self.0.nbytes)
     }
 }
 
@@ -74,9 +75,9 @@ impl Storage {
             p
         };
         Ok(Storage(Arc::new(Inner {
-            ptr,
+            ptr: AtomicPtr::new(ptr),
             nbytes,
-            owner: Owner::Owned(layout),
+            owner: Mutex::new(Owner::Owned(layout)),
             version: AtomicU64::new(0),
             device: Device::Cpu,
             origin: Default::default(),
@@ -104,9 +105,9 @@ impl Storage {
     /// `ptr` must stay valid for `nbytes` while `owner` lives.
     pub unsafe fn foreign(ptr: *mut u8, nbytes: usize, owner: Box<dyn Any + Send + Sync>) -> Storage {
         Storage(Arc::new(Inner {
-            ptr,
+            ptr: AtomicPtr::new(ptr),
             nbytes,
-            owner: Owner::Foreign(owner),
+            owner: Mutex::new(Owner::Foreign(owner)),
             version: AtomicU64::new(0),
             device: Device::Cpu,
             origin: Default::default(),
@@ -114,7 +115,7 @@ impl Storage {
     }
 
     pub fn ptr(&self) -> *mut u8 {
-        self.0.ptr
+        self.0.ptr.load(Ordering::Acquire)
     }
     pub fn nbytes(&self) -> usize {
         self.0.nbytes
@@ -123,7 +124,7 @@ impl Storage {
         self.0.device
     }
     pub fn is_foreign(&self) -> bool {
-        matches!(self.0.owner, Owner::Foreign(_))
+        matches!(*self.0.owner.lock().unwrap_or_else(|e| e.into_inner()), Owner::Foreign(_))
     }
     /// Version counter bumped by every in-place write; autograd compares it with the
     /// version a saved tensor had when saved.
@@ -158,5 +159,77 @@ pub struct WeakStorage(std::sync::Weak<Inner>);
 impl WeakStorage {
     pub fn upgrade(&self) -> Option<Storage> {
         self.0.upgrade().map(Storage)
+    }
+}
+
+impl Storage {
+    /// Moves the bytes into `new_ptr` (owned by `owner`) in place: the storage object stays
+    /// the same, so every tensor and view of it now reads and writes the new memory. Used to
+    /// move a tensor into shared memory (`share_memory_`). The old buffer is freed (an owned
+    /// one) or its owner dropped (a foreign one). Concurrent `move_to` calls are serialised.
+    ///
+    /// # Safety
+    /// `new_ptr` must be valid for `nbytes()` bytes while `owner` lives and must not overlap
+    /// the current buffer. No other thread may be running a kernel on this storage meanwhile
+    /// (it could read the old pointer after it was freed) — the same contract as PyTorch's
+    /// `share_memory_`, which swaps the storage's data pointer too.
+    pub unsafe fn move_to(&self, new_ptr: *mut u8, owner: Box<dyn Any + Send + Sync>) {
+        let mut guard = self.0.owner.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.0.ptr.load(Ordering::Acquire);
+        std::ptr::copy_nonoverlapping(old, new_ptr, self.0.nbytes);
+        // Release: a thread that sees the new pointer also sees the copied bytes.
+        self.0.ptr.store(new_ptr, Ordering::Release);
+        let previous = std::mem::replace(&mut *guard, Owner::Foreign(owner));
+        drop(guard);
+        if let Owner::Owned(l) = previous {
+            if l.size() > 0 {
+                dealloc(old, l)
+            }
+        }
+    }
+
+    /// Calls `f` with the foreign owner (`None` for an ember-allocated buffer), e.g. to ask
+    /// whether the storage lives in a shared-memory segment.
+    pub fn with_owner<R>(&self, f: impl FnOnce(Option<&(dyn Any + Send + Sync)>) -> R) -> R {
+        let guard = self.0.owner.lock().unwrap_or_else(|e| e.into_inner());
+        match &*guard {
+            Owner::Foreign(b) => f(Some(b.as_ref())),
+            Owner::Owned(_) => f(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod move_to_tests {
+    use super::Storage;
+
+    #[test]
+    fn every_handle_follows_the_move_and_the_bytes_come_along() {
+        let s = Storage::from_bytes(&[1, 2, 3, 4]).unwrap();
+        let view = s.clone();
+        s.bump_version();
+        let mut dest = vec![0u8; 4].into_boxed_slice();
+        let p = dest.as_mut_ptr();
+        unsafe { s.move_to(p, Box::new(dest)) };
+        assert_eq!(view.ptr(), p);
+        assert_eq!(unsafe { std::slice::from_raw_parts(view.ptr(), 4) }, &[1, 2, 3, 4]);
+        assert_eq!(view.version(), 1);
+        assert!(view.is_foreign());
+        assert!(view.with_owner(|o| o.is_some_and(|o| o.downcast_ref::<Box<[u8]>>().is_some())));
+        // Moving again drops the previous foreign owner and keeps the bytes.
+        let mut again = vec![0u8; 4].into_boxed_slice();
+        let q = again.as_mut_ptr();
+        unsafe { view.move_to(q, Box::new(again)) };
+        assert_eq!(unsafe { std::slice::from_raw_parts(s.ptr(), 4) }, &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn empty_storage_moves() {
+        let s = Storage::zeros(0).unwrap();
+        assert!(s.with_owner(|o| o.is_none()));
+        let mut dest: Box<[u8]> = Box::new([]);
+        let p = dest.as_mut_ptr();
+        unsafe { s.move_to(p, Box::new(dest)) };
+        assert_eq!(s.nbytes(), 0);
     }
 }

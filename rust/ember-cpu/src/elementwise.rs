@@ -40,6 +40,7 @@ pub fn last_path() -> (Path, usize) {
 }
 pub fn set_last_path(p: Path, threads: usize) {
     LAST.with(|c| c.set((p, threads)));
+    crate::trace::note("elementwise", p.name(), threads);
 }
 
 const TILE: usize = 64;

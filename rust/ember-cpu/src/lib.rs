@@ -13,6 +13,7 @@ pub mod reduce_index;
 pub mod scan;
 pub mod softmax;
 pub mod threads;
+pub mod trace;
 pub mod unary;
 
 pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};

@@ -6,12 +6,14 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod inspect;
 mod ops;
 mod ops_index;
 mod ops_linalg;
 mod ops_nn;
 mod ops_reduce;
 mod ops_unary;
+mod shared;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -33,5 +35,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_index::register(m)?;
     ops_nn::register(m)?;
     exchange::register(m)?;
+    inspect::register(m)?;
+    shared::register(m)?;
     Ok(())
 }

@@ -1,0 +1,45 @@
+//! Natives behind `ember.inspect` and the promotion helpers `ember.result_type`,
+//! `ember.promote_types`, `ember.can_cast`.
+use crate::convert::{arg, dtype, py_dtype};
+use crate::dtype::PyDType;
+use pyo3::prelude::*;
+
+/// (kernel family, fast path, threads) of the last kernel run on this thread, or None.
+#[pyfunction]
+fn _last_kernel() -> Option<(&'static str, &'static str, usize)> {
+    ember::cpu::trace::take()
+}
+
+#[pyfunction]
+fn result_type(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
+    let (a, b) = (arg(a)?, arg(b)?);
+    Ok(py_dtype(ember::promote::result_type(&[&a, &b])))
+}
+
+#[pyfunction]
+fn promote_types(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
+    let (a, b) = (dtype(Some(a))?.unwrap(), dtype(Some(b))?.unwrap());
+    Ok(py_dtype(ember::DType::promote(a, b)))
+}
+
+#[pyfunction]
+fn can_cast(from_: &Bound<'_, PyAny>, to: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let (a, b) = (dtype(Some(from_))?.unwrap(), dtype(Some(to))?.unwrap());
+    Ok(a.can_cast_to(b))
+}
+
+/// Records who last wrote a tensor's storage in place ("Tensor.mul_ at train.py:12"); the
+/// autograd version-counter error quotes it.
+#[pyfunction]
+fn _set_last_write(t: &Bound<'_, crate::tensor::PyTensor>, text: String) {
+    t.get().t.storage().set_origin(text);
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_set_last_write, m)?)?;
+    m.add_function(wrap_pyfunction!(_last_kernel, m)?)?;
+    m.add_function(wrap_pyfunction!(result_type, m)?)?;
+    m.add_function(wrap_pyfunction!(promote_types, m)?)?;
+    m.add_function(wrap_pyfunction!(can_cast, m)?)?;
+    Ok(())
+}
