@@ -148,7 +148,7 @@ impl Tensor {
     /// sum/prod/nansum in dtype `out_dt` without history.
     fn arith_raw(&self, op: ArithOp, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
         let cd = k::compute_dtype(out_dt);
-        let x = self.to_dtype(cd)?.detach();
+        let x = self.detach().to_dtype(cd)?;
         let s = k::arith(op, x.storage(), x.layout(), cd, &rd.red)?;
         self.out_of(s, rd, cd).to_dtype(out_dt)
     }
