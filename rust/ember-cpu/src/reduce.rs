@@ -282,22 +282,25 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
         return Ok(out);
     }
     // Column reduction: tasks are (outer index, column range); each folds all `red` rows.
-    let col_tasks = if chunks_for(x.len()) > 1 { (get_num_threads() * 2).div_ceil(c.outer).min(inner.div_ceil(256)).max(1) } else { 1 };
+    let col_tasks = if chunks_for(x.len()) > 1 { (get_num_threads() * 2).div_ceil(c.outer).min(inner.div_ceil(4096)).max(1) } else { 1 };
     let n = if chunks_for(x.len()) > 1 { c.outer * col_tasks } else { 1 };
     parallel_for(n, |k| {
         let op = op;
-        let (ob, oe, cb, ce) = if n == 1 { (0, c.outer, 0, inner) } else {
+        let (ob, oe, cb, ce) = if n == 1 {
+            (0, c.outer, 0, inner)
+        } else {
             let (cb, ce) = split_range(inner, col_tasks, k % col_tasks);
             (k / col_tasks, k / col_tasks + 1, cb, ce)
         };
-        // Tiles of columns that stay in L1 while all rows stream through.
-        const TILE: usize = 2048;
-        let mut acc = vec![init; TILE.min(ce - cb)];
+        // Whole rows when the accumulators fit in L1 (rows then stream sequentially), else
+        // tiles of columns that stay in L1 while all rows stream through.
+        let tile = if ce - cb <= 8192 { ce - cb } else { 2048 };
+        let mut acc = vec![init; tile.min(ce - cb)];
         for o in ob..oe {
             let base = o * red * inner;
             let mut t = cb;
             while t < ce {
-                let w = TILE.min(ce - t);
+                let w = tile.min(ce - t);
                 acc[..w].iter_mut().for_each(|a| *a = init);
                 for r in 0..red {
                     let row = &x[base + r * inner + t..base + r * inner + t + w];
@@ -416,7 +419,8 @@ pub fn arith(op: ArithOp, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]
 /// Back-compat entry used by broadcasting backward: sum into dtype `out`.
 pub fn sum(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], out: DType) -> Result<Storage> {
     let cd = compute_dtype(out);
-    let (s, l) = if cd != dt { (crate::copy::contiguous(src, ls, dt, cd)?, Layout::contiguous(&ls.sizes)) } else { (src.clone(), ls.clone()) };
+    let (s, l) =
+        if cd != dt { (crate::copy::contiguous(src, ls, dt, cd)?, Layout::contiguous(&ls.sizes)) } else { (src.clone(), ls.clone()) };
     let r = arith(ArithOp::Sum, &s, &l, cd, reduce)?;
     if cd == out {
         return Ok(r);

@@ -11,14 +11,19 @@ use crate::{DType, Element, Layout, Result, Storage};
 /// comparison vectorises.
 #[inline]
 fn find<T: PartialEq + Copy>(x: &[T], v: T) -> usize {
-    let nan = is_nan(v);
-    let hit = |e: T| if nan { is_nan(e) } else { e == v };
-    for (k, c) in x.chunks(32).enumerate() {
-        if c.iter().fold(false, |a, &e| a | hit(e)) {
-            return k * 32 + c.iter().position(|&e| hit(e)).unwrap();
+    fn scan<T: Copy>(x: &[T], hit: impl Fn(T) -> bool) -> usize {
+        for (k, c) in x.chunks(32).enumerate() {
+            if c.iter().fold(false, |a, &e| a | hit(e)) {
+                return k * 32 + c.iter().position(|&e| hit(e)).unwrap();
+            }
         }
+        0
     }
-    0
+    if is_nan(v) {
+        scan(x, |e| is_nan(e))
+    } else {
+        scan(x, |e| e == v)
+    }
 }
 
 /// Runs `body(o_begin, o_end)` over output rows, in parallel above the grain size.
@@ -48,7 +53,12 @@ pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce
             for o in a..b {
                 if inner == 1 {
                     let row = &x[o * red..(o + 1) * red];
-                    let v = fold_row(row, row[0], &|v| v, &|p, q| pick(want_max, p, q));
+                    // The max/min choice is fixed per call so the fold vectorises.
+                    let v = if want_max {
+                        fold_row(row, row[0], &|v| v, &|p, q| pick(true, p, q))
+                    } else {
+                        fold_row(row, row[0], &|v| v, &|p, q| pick(false, p, q))
+                    };
                     unsafe {
                         *vp.0.add(o) = v;
                         *ip.0.add(o) = find(row, v) as i64;

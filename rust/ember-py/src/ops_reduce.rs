@@ -79,7 +79,9 @@ fn norm_p(p: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
             if let Ok(s) = p.extract::<String>() {
                 return match s.as_str() {
                     "fro" => Ok(2.0),
-                    _ => Err(PyRuntimeError::new_err(format!("norm(): p='{s}' is not supported for vector norms; use a number, inf, or 'fro'."))),
+                    _ => Err(PyRuntimeError::new_err(format!(
+                        "norm(): p='{s}' is not supported for vector norms; use a number, inf, or 'fro'."
+                    ))),
                 };
             }
             p.extract::<f64>().map_err(|_| PyTypeError::new_err("norm(): p must be a number or 'fro'"))
@@ -95,7 +97,13 @@ impl PyTensor {
         go(py, t, || t.sum_dims(&ds, keepdim, dt))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn nansum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn nansum(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
         go(py, t, || t.nansum_dims(&ds, keepdim, dt))
     }
@@ -105,7 +113,13 @@ impl PyTensor {
         go(py, t, || t.mean_dims(&ds, keepdim, dt))
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn nanmean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn nanmean(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
         go(py, t, || t.nanmean_dims(&ds, keepdim, dt))
     }
@@ -148,12 +162,26 @@ impl PyTensor {
         go(py, t, || t.argmax_dim(false, d, keepdim))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<f64>) -> PyResult<Py<PyAny>> {
+    fn var(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<bool>,
+        keepdim: bool,
+        correction: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
         let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
         go(py, t, || Ok(t.var_mean_dims(false, &ds, c, keepdim)?.0))
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
-    fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<f64>) -> PyResult<Py<PyAny>> {
+    fn std(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<bool>,
+        keepdim: bool,
+        correction: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
         let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
         go(py, t, || Ok(t.var_mean_dims(true, &ds, c, keepdim)?.0))
     }
@@ -185,7 +213,14 @@ impl PyTensor {
         go(py, t, || t.norm_dims(p, &ds, keepdim, dt, "NormBackward1"))
     }
     #[pyo3(signature = (ord=2.0, dim=None, keepdim=false, *, dtype=None))]
-    fn _vector_norm(&self, py: Python<'_>, ord: f64, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn _vector_norm(
+        &self,
+        py: Python<'_>,
+        ord: f64,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
         go(py, t, || t.norm_dims(ord, &ds, keepdim, dt, "LinalgVectorNormBackward0"))
     }

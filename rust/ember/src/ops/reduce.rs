@@ -103,7 +103,8 @@ pub fn zip_f64(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Send
 /// evenly among the elements equal to the result (NaN counts as equal to NaN).
 pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> Result<Tensor> {
     let o = out.reshape(&rd.keep_i64())?;
-    let mask = zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?;
+    let mask =
+        zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?;
     let dims: Vec<i64> = (0..x.ndim() as i64).filter(|&i| rd.red[i as usize]).collect();
     let count = mask.sum_dims(&dims, true, None)?;
     expand_back(g, rd, x.shape())?.mul(&mask)?.div(&count)
@@ -160,7 +161,9 @@ impl Tensor {
         if needs_grad(&[self]) && out.dtype().is_float() {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
             let name = if rd.all && !keepdim { "SumBackward0" } else { "SumBackward1" };
-            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?)]));
+            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?)])
+            });
         }
         Ok(out)
     }
@@ -229,7 +232,12 @@ impl Tensor {
                 let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
                 let g = expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?;
                 let xd = x.detach();
-                let no_zeros = Tensor::from_parts(k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?, Layout::contiguous(&[]), DType::Bool).item()?;
+                let no_zeros = Tensor::from_parts(
+                    k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?,
+                    Layout::contiguous(&[]),
+                    DType::Bool,
+                )
+                .item()?;
                 if matches!(no_zeros, Scalar::Bool(true)) {
                     let yk = expand_back(&y.to_dtype(in_dt)?, &rd, &in_shape)?;
                     return Ok(vec![Some(g.mul(&yk)?.div(&x)?)]);
@@ -386,4 +394,3 @@ impl Tensor {
         r.reshape(&shape.iter().map(|&s| s as i64).collect::<Vec<_>>())
     }
 }
-

@@ -74,7 +74,13 @@ impl Tensor {
 
     pub fn median_dim(&self, skip_nan: bool, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
         let op = if skip_nan { "nanmedian" } else { "median" };
-        self.select_dim(op, dim, keepdim, |s, l, d, r| ki::median(skip_nan, s, l, d, r), if skip_nan { "NanmedianBackward1" } else { "MedianBackward1" })
+        self.select_dim(
+            op,
+            dim,
+            keepdim,
+            |s, l, d, r| ki::median(skip_nan, s, l, d, r),
+            if skip_nan { "NanmedianBackward1" } else { "MedianBackward1" },
+        )
     }
 
     /// mode(dim): the most frequent value (smallest among ties) and an index of it.
@@ -143,7 +149,10 @@ impl Tensor {
         };
         let op = if log { "log_softmax" } else { "softmax" };
         if !x.dtype().is_float() {
-            return Err(Error::runtime(format!("\"{op}_lastdim_kernel_impl\" not implemented for '{}'. Pass dtype= or convert the input to a floating point dtype.", x.dtype().scalar_name())));
+            return Err(Error::runtime(format!(
+                "\"{op}_lastdim_kernel_impl\" not implemented for '{}'. Pass dtype= or convert the input to a floating point dtype.",
+                x.dtype().scalar_name()
+            )));
         }
         let d = wrap_dim(dim, x.ndim())?;
         let cd = if matches!(x.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { x.dtype() };
