@@ -1,2 +1,69 @@
-"""(filled in by its owner)."""
+"""Reductions, scans and softmax: ``ember.*`` forwarders to the native Tensor methods, the
+``return_types`` named tuples, and ``vector_norm`` (re-exported by ``ember.linalg``)."""
+import collections as _collections
+
+from ._native import Tensor
+
 __all__ = []
+
+
+class return_types:
+    """Named tuples like ``torch.return_types``: ``values, indices = x.max(1)``."""
+
+
+def _named(name, fields):
+    cls = _collections.namedtuple(name, fields)
+    cls.__module__ = "ember.return_types"
+    cls.__qualname__ = name
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+        return f"ember.return_types.{name}(\n{body})"
+
+    cls.__repr__ = __repr__
+    setattr(return_types, name, cls)
+
+
+for _n in ["max", "min", "median", "nanmedian", "mode", "cummax", "cummin"]:
+    _named(_n, ["values", "indices"])
+_named("aminmax", ["min", "max"])
+
+
+def _forward(name):
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
+    globals()[name] = fn
+    __all__.append(name)
+
+
+for _name in ["nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "aminmax",
+              "var", "std", "norm", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod", "cummax", "cummin",
+              "all", "any", "count_nonzero", "median", "nanmedian", "mode"]:
+    _forward(_name)
+
+
+def var_mean(input, *args, **kwargs):
+    """``(var, mean)`` over ``dim`` (same arguments as ``var``)."""
+    return input._var_mean(False, *args, **kwargs)
+
+
+def std_mean(input, *args, **kwargs):
+    """``(std, mean)`` over ``dim`` (same arguments as ``std``)."""
+    return input._var_mean(True, *args, **kwargs)
+
+
+__all__ += ["var_mean", "std_mean"]
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``linalg.vector_norm``: ``ord`` 2 (default), 1, inf, -inf, 0 or any float; ``dim`` int,
+    tuple or None (all elements)."""
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got '{ord}'. Use linalg.matrix_norm for 'fro'/'nuc'.")
+    return x._vector_norm(float(ord), dim, keepdim, dtype=dtype)
+

@@ -1,44 +1,521 @@
 //! Reductions over any set of dims.
 //!
-//! Strategy: view the input with the kept dims first and the reduced dims last, so each
-//! output element reduces one (strided) block; blocks are summed pairwise for accuracy.
-use crate::{DType, Layout, Result, Storage};
+//! Every reduction is first put in *canonical form* (`Canon`): `outer × red × inner`
+//! contiguous elements, reducing the middle index. A contiguous input whose reduced dims are
+//! adjacent needs no copy (`sum()`, `sum(0)`, `sum(1)`, `sum((1, 2))` of a 4-d tensor); any other
+//! input is copied once with the kept dims first and the reduced dims last (inner = 1).
+//! Then two loops cover everything:
+//! - inner == 1 ("row" reductions): each output folds one contiguous row with 32 independent
+//!   accumulators in blocks of `BLOCK` elements, and blocks are combined pairwise. That is
+//!   NumPy's pairwise summation: the float32 error grows like log(n), not n, without f64.
+//! - inner > 1 ("column" reductions, e.g. `sum(0)`): whole rows are folded into a row of
+//!   accumulators, so the loads are contiguous and vectorise across the kept dim.
+//!
+//! Parallel splits never change the order of operations (the pairwise tree is fixed by the
+//! length, columns are independent), so results are identical at any thread count.
+use crate::threads::{chunks_for, get_num_threads, parallel_for, split_range, GRAIN};
+use crate::{DType, Element, Layout, Result, Storage};
+use half::{bf16, f16};
 
-/// Sum of `src[ls]` over the dims flagged in `reduce`, as a contiguous storage of `out`
-/// dtype with the kept dims in order. Accumulates in f64 for floats, i64 for integers.
-pub fn sum(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], out: DType) -> Result<Storage> {
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr<T>(pub *mut T);
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// A reduction in canonical form (see the module comment).
+pub struct Canon {
+    pub s: Storage,
+    pub off: usize,
+    pub outer: usize,
+    pub red: usize,
+    pub inner: usize,
+}
+
+impl Canon {
+    /// The elements as a typed slice (`T` must be the storage dtype).
+    pub fn data<T>(&self) -> &[T] {
+        let n = self.outer * self.red * self.inner;
+        if n == 0 {
+            return &[];
+        }
+        unsafe { std::slice::from_raw_parts((self.s.ptr() as *const T).add(self.off), n) }
+    }
+}
+
+/// Canonical form of reducing `src[ls]` over the dims flagged in `reduce`. `inner_ok`:
+/// the kernel handles inner > 1 (else the input is copied with reduced dims last).
+/// `order_free`: the result does not depend on element order (sum, max value), so a full
+/// reduction of any dense permutation (e.g. a transposed matrix) needs no copy.
+pub fn canon(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], inner_ok: bool, order_free: bool) -> Result<Canon> {
+    let dims: Vec<(usize, isize, bool)> =
+        (0..ls.ndim()).filter(|&i| ls.sizes[i] != 1).map(|i| (ls.sizes[i], ls.strides[i], reduce[i])).collect();
+    let numel = ls.numel();
+    if numel > 0 {
+        if order_free && dims.iter().all(|d| d.2) && dims.iter().all(|d| d.1 > 0) {
+            let mut st: Vec<(usize, isize)> = dims.iter().map(|d| (d.0, d.1)).collect();
+            st.sort_by_key(|d| d.1);
+            let mut expect = 1isize;
+            let dense = st.iter().all(|&(n, s)| {
+                let ok = s == expect;
+                expect *= n as isize;
+                ok
+            });
+            if dense {
+                return Ok(Canon { s: src.clone(), off: ls.offset, outer: 1, red: numel, inner: 1 });
+            }
+        }
+        if ls.is_contiguous() {
+            let first = dims.iter().position(|d| d.2);
+            let last = dims.iter().rposition(|d| d.2);
+            if let (Some(a), Some(b)) = (first, last) {
+                if dims[a..=b].iter().all(|d| d.2) {
+                    let p = |r: &[(usize, isize, bool)]| r.iter().map(|d| d.0).product::<usize>();
+                    let (outer, red, inner) = (p(&dims[..a]), p(&dims[a..=b]), p(&dims[b + 1..]));
+                    if inner == 1 || inner_ok {
+                        return Ok(Canon { s: src.clone(), off: ls.offset, outer, red, inner });
+                    }
+                }
+            } else {
+                return Ok(Canon { s: src.clone(), off: ls.offset, outer: numel, red: 1, inner: 1 });
+            }
+        }
+    }
     let kept: Vec<usize> = (0..ls.ndim()).filter(|&i| !reduce[i]).collect();
     let red: Vec<usize> = (0..ls.ndim()).filter(|&i| reduce[i]).collect();
     let perm: Vec<i64> = kept.iter().chain(&red).map(|&d| d as i64).collect();
     let pl = ls.permute(&perm)?;
-    let inner: usize = red.iter().map(|&d| ls.sizes[d]).product();
     let outer: usize = kept.iter().map(|&d| ls.sizes[d]).product();
-    let acc_dt = if out.is_float() || dt.is_float() { DType::F64 } else { DType::I64 };
-    let flat = crate::copy::contiguous(src, &pl, dt, acc_dt)?;
-    let res = Storage::uninit(outer * out.size())?;
-    with_dtype!(out, O => {
-        let o = res.ptr() as *mut O;
-        if acc_dt == DType::F64 {
-            let x = unsafe { std::slice::from_raw_parts(flat.ptr() as *const f64, outer * inner) };
-            for r in 0..outer {
-                let v = pairwise(&x[r * inner..(r + 1) * inner]);
-                unsafe { *o.add(r) = <O as crate::Element>::from_f64(v) };
+    let rn: usize = red.iter().map(|&d| ls.sizes[d]).product();
+    let s = crate::copy::contiguous(src, &pl, dt, dt)?;
+    Ok(Canon { s, off: 0, outer, red: rn, inner: 1 })
+}
+
+/// Elements folded per block before blocks are combined pairwise.
+const BLOCK: usize = 512;
+const LANES: usize = 32;
+
+/// Folds one contiguous row: `f` over `up(x)` starting from `init` in each of 32 lanes,
+/// blocks combined pairwise (see the module comment).
+#[inline(always)]
+fn fold_body<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+    if x.len() > BLOCK {
+        let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
+        let (l, r) = x.split_at(half);
+        return f(fold_body(l, init, up, f), fold_body(r, init, up, f));
+    }
+    let mut acc = [init; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
+        for j in 0..LANES {
+            acc[j] = f(acc[j], up(c[j]));
+        }
+    }
+    for (j, &v) in chunks.remainder().iter().enumerate() {
+        acc[j] = f(acc[j], up(v));
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for j in 0..w {
+            acc[j] = f(acc[j], acc[j + w]);
+        }
+    }
+    acc[0]
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fold_avx2<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+    fold_body(x, init, up, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+unsafe fn fold_avx512<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+    fold_body(x, init, up, f)
+}
+
+/// The widest vector ISA this CPU has (checked once by std, then cached).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Isa {
+    Base,
+    Avx2,
+    Avx512,
+}
+
+#[inline]
+pub(crate) fn isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+            return Isa::Avx512;
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Isa::Avx2;
+        }
+    }
+    Isa::Base
+}
+
+#[inline]
+pub fn fold_row<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+    #[cfg(target_arch = "x86_64")]
+    match isa() {
+        Isa::Avx512 => return unsafe { fold_avx512(x, init, up, f) },
+        Isa::Avx2 => return unsafe { fold_avx2(x, init, up, f) },
+        Isa::Base => {}
+    }
+    fold_body(x, init, up, f)
+}
+
+#[inline(always)]
+fn cols_body<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
+    for (a, &v) in acc.iter_mut().zip(x) {
+        *a = f(*a, up(v));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cols_avx2<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
+    cols_body(acc, x, up, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+unsafe fn cols_avx512<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
+    cols_body(acc, x, up, f)
+}
+
+/// `acc[i] = f(acc[i], up(x[i]))`: one row of a column reduction.
+#[inline]
+pub fn fold_cols<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
+    #[cfg(target_arch = "x86_64")]
+    match isa() {
+        Isa::Avx512 => return unsafe { cols_avx512(acc, x, up, f) },
+        Isa::Avx2 => return unsafe { cols_avx2(acc, x, up, f) },
+        Isa::Base => {}
+    }
+    cols_body(acc, x, up, f)
+}
+
+/// Row fold of a long row split into pieces along the pairwise tree's own split points,
+/// the pieces folded in parallel, then combined as the serial recursion would.
+fn fold_row_par<T: Copy + Sync, A: Copy + Send + Sync>(
+    x: &[T],
+    init: A,
+    up: &(impl Fn(T) -> A + Sync),
+    f: &(impl Fn(A, A) -> A + Sync),
+) -> A {
+    if chunks_for(x.len()) <= 1 || x.len() < 8 * GRAIN {
+        return fold_row(x, init, up, f);
+    }
+    fn pieces<T>(x: &[T], depth: u32, out: &mut Vec<(usize, usize)>, base: usize) {
+        if depth == 0 || x.len() <= BLOCK {
+            out.push((base, base + x.len()));
+            return;
+        }
+        let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
+        pieces(&x[..half], depth - 1, out, base);
+        pieces(&x[half..], depth - 1, out, base + half);
+    }
+    let depth = 5; // 32 pieces: enough for the threads, fixed so results never depend on them
+    let mut ranges = vec![];
+    pieces(x, depth, &mut ranges, 0);
+    let mut parts = vec![init; ranges.len()];
+    let pp = SendPtr(parts.as_mut_ptr());
+    parallel_for(ranges.len(), |i| {
+        let pp = pp;
+        let (a, b) = ranges[i];
+        unsafe { *pp.0.add(i) = fold_row(&x[a..b], init, up, f) };
+    });
+    // `pieces` splits each range into exactly two until depth or BLOCK; rebuild that tree.
+    fn rebuild<A: Copy>(x_len: usize, depth: u32, parts: &mut std::slice::Iter<'_, A>, f: &impl Fn(A, A) -> A) -> A {
+        if depth == 0 || x_len <= BLOCK {
+            return *parts.next().unwrap();
+        }
+        let half = (x_len / 2).div_ceil(BLOCK) * BLOCK;
+        let l = rebuild(half, depth - 1, parts, f);
+        let r = rebuild(x_len - half, depth - 1, parts, f);
+        f(l, r)
+    }
+    rebuild(x.len(), depth, &mut parts.iter(), f)
+}
+
+/// Folds every output of `c` and writes `fin(acc)` into a new contiguous storage of `O`.
+pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
+    c: &Canon,
+    init: A,
+    up: impl Fn(T) -> A + Sync + Send,
+    f: impl Fn(A, A) -> A + Sync + Send,
+    fin: impl Fn(A) -> O + Sync + Send,
+) -> Result<Storage> {
+    let nout = c.outer * c.inner;
+    let out = Storage::uninit(nout * std::mem::size_of::<O>())?;
+    let op = SendPtr(out.ptr() as *mut O);
+    let x: &[T] = c.data();
+    let (red, inner) = (c.red, c.inner);
+    if nout == 0 {
+        return Ok(out);
+    }
+    if red == 0 {
+        for i in 0..nout {
+            unsafe { *op.0.add(i) = fin(init) };
+        }
+        return Ok(out);
+    }
+    if inner == 1 {
+        if c.outer == 1 {
+            let v = fold_row_par(x, init, &up, &f);
+            unsafe { *op.0 = fin(v) };
+            return Ok(out);
+        }
+        let n = chunks_for(x.len()).min(c.outer);
+        parallel_for(n, |k| {
+            let op = op;
+            let (a, b) = split_range(c.outer, n, k);
+            for o in a..b {
+                let v = fold_row(&x[o * red..(o + 1) * red], init, &up, &f);
+                unsafe { *op.0.add(o) = fin(v) };
             }
+        });
+        return Ok(out);
+    }
+    // Column reduction: tasks are (outer index, column range); each folds all `red` rows.
+    let col_tasks = if chunks_for(x.len()) > 1 { (get_num_threads() * 2).div_ceil(c.outer).min(inner.div_ceil(4096)).max(1) } else { 1 };
+    let n = if chunks_for(x.len()) > 1 { c.outer * col_tasks } else { 1 };
+    parallel_for(n, |k| {
+        let op = op;
+        let (ob, oe, cb, ce) = if n == 1 {
+            (0, c.outer, 0, inner)
         } else {
-            let x = unsafe { std::slice::from_raw_parts(flat.ptr() as *const i64, outer * inner) };
-            for r in 0..outer {
-                let v = x[r * inner..(r + 1) * inner].iter().fold(0i64, |a, &b| a.wrapping_add(b));
-                unsafe { *o.add(r) = <O as crate::Element>::from_i64(v) };
+            let (cb, ce) = split_range(inner, col_tasks, k % col_tasks);
+            (k / col_tasks, k / col_tasks + 1, cb, ce)
+        };
+        // Whole rows when the accumulators fit in L1 (rows then stream sequentially), else
+        // tiles of columns that stay in L1 while all rows stream through.
+        let tile = if ce - cb <= 8192 { ce - cb } else { 2048 };
+        let mut acc = vec![init; tile.min(ce - cb)];
+        for o in ob..oe {
+            let base = o * red * inner;
+            let mut t = cb;
+            while t < ce {
+                let w = tile.min(ce - t);
+                acc[..w].iter_mut().for_each(|a| *a = init);
+                for r in 0..red {
+                    let row = &x[base + r * inner + t..base + r * inner + t + w];
+                    fold_cols(&mut acc[..w], row, &up, &f);
+                }
+                for (i, &a) in acc[..w].iter().enumerate() {
+                    unsafe { *op.0.add(o * inner + t + i) = fin(a) };
+                }
+                t += w;
             }
         }
     });
-    Ok(res)
+    Ok(out)
 }
 
-fn pairwise(x: &[f64]) -> f64 {
-    if x.len() <= 64 {
-        return x.iter().sum();
+/// How a dtype sums: the accumulator type (f32 for half types, i64 for integers).
+pub trait SumElem: Element {
+    type A: Copy + Send + Sync + Element;
+    fn up(self) -> Self::A;
+    fn down(a: Self::A) -> Self;
+    fn add(a: Self::A, b: Self::A) -> Self::A;
+    fn mul(a: Self::A, b: Self::A) -> Self::A;
+    const ZERO: Self::A;
+    const ONE: Self::A;
+}
+macro_rules! sum_elem {
+    ($t:ty, $a:ty, $up:expr, $down:expr, $add:expr, $mul:expr, $z:expr, $o:expr) => {
+        impl SumElem for $t {
+            type A = $a;
+            #[inline(always)]
+            fn up(self) -> $a {
+                $up(self)
+            }
+            #[inline(always)]
+            fn down(a: $a) -> $t {
+                $down(a)
+            }
+            #[inline(always)]
+            fn add(a: $a, b: $a) -> $a {
+                $add(a, b)
+            }
+            #[inline(always)]
+            fn mul(a: $a, b: $a) -> $a {
+                $mul(a, b)
+            }
+            const ZERO: $a = $z;
+            const ONE: $a = $o;
+        }
+    };
+}
+sum_elem!(f32, f32, |x| x, |a| a, |a, b| a + b, |a, b| a * b, 0.0, 1.0);
+sum_elem!(f64, f64, |x| x, |a| a, |a, b| a + b, |a, b| a * b, 0.0, 1.0);
+sum_elem!(f16, f32, |x: f16| x.to_f32(), f16::from_f32, |a, b| a + b, |a, b| a * b, 0.0, 1.0);
+sum_elem!(bf16, f32, |x: bf16| x.to_f32(), bf16::from_f32, |a, b| a + b, |a, b| a * b, 0.0, 1.0);
+sum_elem!(i64, i64, |x| x, |a| a, i64::wrapping_add, i64::wrapping_mul, 0, 1);
+
+/// The dtypes `sum`/`prod` kernels run in: floats as they are, everything else as int64
+/// (the caller converts first; int64 is also PyTorch's result dtype for integer sums).
+pub fn compute_dtype(d: DType) -> DType {
+    if d.is_float() {
+        d
+    } else {
+        DType::I64
     }
-    let m = x.len() / 2;
-    pairwise(&x[..m]) + pairwise(&x[m..])
+}
+
+macro_rules! with_sum_dtype {
+    ($dt:expr, $T:ident => $body:expr) => {
+        match $dt {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            DType::F16 => {
+                type $T = half::f16;
+                $body
+            }
+            DType::BF16 => {
+                type $T = half::bf16;
+                $body
+            }
+            DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            d => return Err(crate::Error::runtime(format!("internal: sum kernel called on {}", d.name()))),
+        }
+    };
+}
+
+/// Which arithmetic fold `arith` runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ArithOp {
+    Sum,
+    Prod,
+    /// Sum treating NaN as 0.
+    NanSum,
+}
+
+/// Sum/prod of `src[ls]` (dtype `dt`, one of `compute_dtype`'s results) over the flagged
+/// dims, as a contiguous storage of the same dtype with the kept dims in order.
+pub fn arith(op: ArithOp, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
+    let c = canon(src, ls, dt, reduce, true, true)?;
+    with_sum_dtype!(dt, T => match op {
+        ArithOp::Sum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, T::up, T::add, T::down),
+        ArithOp::Prod => reduce_canon::<T, _, T>(&c, <T as SumElem>::ONE, T::up, T::mul, T::down),
+        #[allow(clippy::eq_op)]
+        ArithOp::NanSum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, |v: T| { let a = v.up(); if a != a { <T as SumElem>::ZERO } else { a } }, T::add, T::down),
+    })
+}
+
+/// Back-compat entry used by broadcasting backward: sum into dtype `out`.
+pub fn sum(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], out: DType) -> Result<Storage> {
+    let cd = compute_dtype(out);
+    let (s, l) =
+        if cd != dt { (crate::copy::contiguous(src, ls, dt, cd)?, Layout::contiguous(&ls.sizes)) } else { (src.clone(), ls.clone()) };
+    let r = arith(ArithOp::Sum, &s, &l, cd, reduce)?;
+    if cd == out {
+        return Ok(r);
+    }
+    let n: usize = (0..ls.ndim()).filter(|&i| !reduce[i]).map(|i| ls.sizes[i]).product();
+    crate::copy::contiguous(&r, &Layout::contiguous(&[n]), cd, out)
+}
+
+/// Smallest and largest values of a dtype (identities of max and min).
+pub trait Bounds: Element {
+    const LOWEST: Self;
+    const HIGHEST: Self;
+}
+macro_rules! bounds {
+    ($($t:ty: $lo:expr, $hi:expr);*) => { $(impl Bounds for $t { const LOWEST: $t = $lo; const HIGHEST: $t = $hi; })* };
+}
+bounds!(bool: false, true; u8: u8::MIN, u8::MAX; i8: i8::MIN, i8::MAX; i16: i16::MIN, i16::MAX; i32: i32::MIN, i32::MAX;
+        i64: i64::MIN, i64::MAX; f16: f16::NEG_INFINITY, f16::INFINITY; bf16: bf16::NEG_INFINITY, bf16::INFINITY;
+        f32: f32::NEG_INFINITY, f32::INFINITY; f64: f64::NEG_INFINITY, f64::INFINITY);
+
+/// NaN test that is `false` (and free) for integer types.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+pub fn is_nan<T: PartialEq>(v: T) -> bool {
+    v != v
+}
+
+/// max (`want_max`) or min that propagates NaN, as PyTorch's `amax`/`max()` do.
+#[inline(always)]
+pub fn pick<T: PartialOrd + Copy>(want_max: bool, a: T, b: T) -> T {
+    let better = if want_max { b > a } else { b < a };
+    if better || is_nan(b) {
+        b
+    } else {
+        a
+    }
+}
+
+/// amax/amin values over the flagged dims (same dtype as the input).
+pub fn extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
+    let c = canon(src, ls, dt, reduce, true, true)?;
+    with_dtype!(dt, T => {
+        let init = if want_max { <T as Bounds>::LOWEST } else { <T as Bounds>::HIGHEST };
+        if want_max {
+            reduce_canon::<T, T, T>(&c, init, |v| v, |a, b| pick(true, a, b), |a| a)
+        } else {
+            reduce_canon::<T, T, T>(&c, init, |v| v, |a, b| pick(false, a, b), |a| a)
+        }
+    })
+}
+
+/// Which boolean fold `logical` runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Logical {
+    All,
+    Any,
+    CountNonzero,
+}
+
+/// all/any (→ bool, or uint8 for uint8 input as PyTorch does) and count_nonzero (→ int64).
+pub fn logical(op: Logical, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
+    let c = canon(src, ls, dt, reduce, true, true)?;
+    with_dtype!(dt, T => {
+        let zero = T::default();
+        match op {
+            Logical::All if dt == DType::U8 => reduce_canon::<T, u8, u8>(&c, 1, |v| (v != zero) as u8, |a, b| a & b, |a| a),
+            Logical::Any if dt == DType::U8 => reduce_canon::<T, u8, u8>(&c, 0, |v| (v != zero) as u8, |a, b| a | b, |a| a),
+            Logical::All => reduce_canon::<T, u8, bool>(&c, 1, |v| (v != zero) as u8, |a, b| a & b, |a| a != 0),
+            Logical::Any => reduce_canon::<T, u8, bool>(&c, 0, |v| (v != zero) as u8, |a, b| a | b, |a| a != 0),
+            Logical::CountNonzero => reduce_canon::<T, i64, i64>(&c, 0, |v| (v != zero) as i64, |a, b| a + b, |a| a),
+        }
+    })
+}
+
+/// Vector norms in f64 for float input: `kind` 2 = sqrt(sum x²), 1 = sum |x|, inf / -inf =
+/// max / min |x|, 0 = count of nonzeros, otherwise (sum |x|^p)^(1/p).
+pub fn norm(p: f64, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
+    let c = canon(src, ls, dt, reduce, true, true)?;
+    with_float_dtype!(dt, T => {
+        if p == 2.0 {
+            if dt == DType::F64 || dt == DType::F32 {
+                reduce_canon::<T, T, T>(&c, T::from_f64(0.0), |v| v * v, |a, b| a + b, |a| T::from_f64(a.to_f64().sqrt()))
+            } else {
+                reduce_canon::<T, f32, T>(&c, 0.0, |v| { let v = v.to_f64() as f32; v * v }, |a, b| a + b, |a| T::from_f64((a as f64).sqrt()))
+            }
+        } else if p == f64::INFINITY {
+            reduce_canon::<T, f64, T>(&c, 0.0, |v| v.to_f64().abs(), |a, b| pick(true, a, b), T::from_f64)
+        } else if p == f64::NEG_INFINITY {
+            reduce_canon::<T, f64, T>(&c, f64::INFINITY, |v| v.to_f64().abs(), |a, b| pick(false, a, b), T::from_f64)
+        } else if p == 0.0 {
+            reduce_canon::<T, f64, T>(&c, 0.0, |v| if v.to_f64() != 0.0 { 1.0 } else { 0.0 }, |a, b| a + b, T::from_f64)
+        } else if p == 1.0 {
+            reduce_canon::<T, f64, T>(&c, 0.0, |v| v.to_f64().abs(), |a, b| a + b, T::from_f64)
+        } else {
+            reduce_canon::<T, f64, T>(&c, 0.0, |v| v.to_f64().abs().powf(p), |a, b| a + b, |a| T::from_f64(a.powf(1.0 / p)))
+        }
+    }, Err(crate::Error::runtime(format!("norm(): input dtype should be either floating point or complex. Got {} instead.", dt.scalar_name()))))
 }

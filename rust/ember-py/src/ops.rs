@@ -119,16 +119,6 @@ impl PyTensor {
     fn div_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         inplace(slf, other, BinaryOp::Div)
     }
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dims = match dim {
-            Some(d) if !d.is_none() => crate::convert::int_list(d)?,
-            _ => vec![],
-        };
-        let dt = crate::convert::dtype(dtype)?;
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.sum_dims(&dims, keepdim, dt))?)
-    }
     #[pyo3(signature = (dtype=None, *args, **kwargs))]
     fn to(
         slf: &Bound<'_, Self>,

@@ -10,6 +10,7 @@ pub mod optim;
 pub mod reduce;
 pub mod shape;
 pub mod sort;
+pub mod stats;
 pub mod unary;
 
 pub use binary::BinaryOp;

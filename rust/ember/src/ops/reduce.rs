@@ -1,7 +1,11 @@
-//! Reductions. `sum_to` is what broadcasting backward uses.
-use crate::autograd::{needs_grad, record};
-use crate::{DType, Layout, Result, Tensor};
+//! Reductions (sum, mean, prod, max/min, norms, all/any), each with its backward beside it.
+//! `sum_to` is what broadcasting backward uses. Statistics, scans and softmax live in
+//! `stats.rs`; the kernels in `ember_cpu::reduce`.
+use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
+use crate::{DType, Element, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::wrap_dim;
+use ember_cpu::reduce::{self as k, ArithOp, Logical};
+use ember_cpu::with_float_dtype;
 
 /// The dtype `sum` accumulates and returns by default: ints and bool → int64.
 pub fn sum_dtype(d: DType) -> DType {
@@ -12,28 +16,363 @@ pub fn sum_dtype(d: DType) -> DType {
     }
 }
 
+/// Which dims a reduction folds, and the shapes around it.
+#[derive(Clone, Debug)]
+pub struct RedDims {
+    /// Per input dim: reduced?
+    pub red: Vec<bool>,
+    /// The result shape with reduced dims kept as 1 (what a gradient is reshaped to).
+    pub keep: Vec<usize>,
+    /// The result shape as returned (`keep` or with the reduced dims dropped).
+    pub out: Vec<usize>,
+    /// How many elements each output folds.
+    pub n: usize,
+    /// No dims were named (reduce everything).
+    pub all: bool,
+}
+
+impl RedDims {
+    /// `dims` = None or empty: every dim. Negative dims wrap; a 0-dim tensor accepts 0 and -1.
+    pub fn new(shape: &[usize], dims: Option<&[i64]>, keepdim: bool) -> Result<RedDims> {
+        let nd = shape.len();
+        let all = dims.is_none_or(|d| d.is_empty());
+        let mut red = vec![all; nd];
+        for &d in dims.unwrap_or(&[]) {
+            let w = wrap_dim(d, nd)?;
+            if nd > 0 {
+                if red[w] && !all {
+                    return Err(Error::runtime(format!("dim {w} appears multiple times in the list of dims")));
+                }
+                red[w] = true;
+            }
+        }
+        let keep: Vec<usize> = (0..nd).map(|i| if red[i] { 1 } else { shape[i] }).collect();
+        let out = if keepdim { keep.clone() } else { (0..nd).filter(|&i| !red[i]).map(|i| shape[i]).collect() };
+        let n = (0..nd).filter(|&i| red[i]).map(|i| shape[i]).product();
+        Ok(RedDims { red, keep, out, n, all })
+    }
+    pub fn keep_i64(&self) -> Vec<i64> {
+        self.keep.iter().map(|&s| s as i64).collect()
+    }
+    /// The first reduced dim of size 0 (reductions without identity reject it).
+    fn empty_dim(&self, shape: &[usize]) -> Option<usize> {
+        (0..shape.len()).find(|&i| self.red[i] && shape[i] == 0)
+    }
+    /// Rejects an empty reduction for ops without an identity (max, argmax, median, ...).
+    pub fn check_nonempty(&self, op: &str, shape: &[usize], numel: usize) -> Result<()> {
+        if self.all && numel == 0 {
+            return Err(Error::runtime(format!(
+                "{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+            )));
+        }
+        if let Some(d) = self.empty_dim(shape) {
+            return Err(Error::runtime(format!(
+                "{op}(): Expected reduction dim {d} to have non-zero size. Reducing over an empty dim has no defined result; select a non-empty dim or check the input's shape."
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A gradient of a reduction's result, broadcast back to the input shape.
+pub fn expand_back(g: &Tensor, rd: &RedDims, in_shape: &[usize]) -> Result<Tensor> {
+    g.reshape(&rd.keep_i64())?.expand(&in_shape.iter().map(|&s| s as i64).collect::<Vec<_>>())
+}
+
+/// `t / s` for a float tensor and a Python number (differentiable).
+pub fn div_scalar(t: &Tensor, s: f64) -> Result<Tensor> {
+    crate::ops::binary::binary(crate::ops::BinaryOp::Div, &crate::promote::Arg::T(t.clone()), &crate::promote::Arg::S(Scalar::Float(s)))
+}
+
+/// `f` applied to every element of a float tensor in f64 (a constant: no history).
+pub fn map_f64(t: &Tensor, f: impl Fn(f64) -> f64 + Sync + Send) -> Result<Tensor> {
+    let s = with_float_dtype!(t.dtype(), T => ember_cpu::elementwise::unary::<T, T>(t.storage(), t.layout(), |v| T::from_f64(f(v.to_f64())))?,
+        return Err(Error::runtime("internal: map_f64 on a non-float tensor")));
+    Ok(Tensor::from_parts(s, Layout::contiguous(t.shape()), t.dtype()))
+}
+
+/// `f(a, b)` elementwise in f64 with `b` broadcast to `a`'s shape, in `a`'s dtype (a constant).
+pub fn zip_f64(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Send) -> Result<Tensor> {
+    let b = b.to_dtype(a.dtype())?;
+    let s = with_float_dtype!(a.dtype(), T => ember_cpu::elementwise::binary::<T, T, T>(a.storage(), a.layout(), b.storage(), b.layout(), a.shape(), |x, y| T::from_f64(f(x.to_f64(), y.to_f64())))?,
+        return Err(Error::runtime("internal: zip_f64 on a non-float tensor")));
+    Ok(Tensor::from_parts(s, Layout::contiguous(a.shape()), a.dtype()))
+}
+
+/// Gradient of a value-selecting reduction without indices (max(), amax, median()): split
+/// evenly among the elements equal to the result (NaN counts as equal to NaN).
+pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> Result<Tensor> {
+    let o = out.reshape(&rd.keep_i64())?;
+    let mask =
+        zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?;
+    let dims: Vec<i64> = (0..x.ndim() as i64).filter(|&i| rd.red[i as usize]).collect();
+    let count = mask.sum_dims(&dims, true, None)?;
+    expand_back(g, rd, x.shape())?.mul(&mask)?.div(&count)
+}
+
+/// A one-hot mask (dtype `dt`, shape `in_shape`): 1 where the position along `dim` equals
+/// `idx` (int64, shape with `dim` kept as 1). Used by index-based backward formulas.
+pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> Result<Tensor> {
+    let n = in_shape.get(dim).copied().unwrap_or(1);
+    let ar = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?;
+    let nd = in_shape.len();
+    let mut sizes = vec![1usize; nd];
+    let mut strides = vec![0isize; nd];
+    if nd > 0 {
+        sizes[dim] = n;
+        strides[dim] = 1;
+    }
+    let la = Layout::new(sizes, strides, 0);
+    let s = with_float_dtype!(dt, T => ember_cpu::elementwise::binary::<i64, i64, T>(ar.storage(), &la, idx_keep.storage(), idx_keep.layout(), in_shape,
+        |a, b| if a == b { T::from_f64(1.0) } else { T::from_f64(0.0) })?, return Err(Error::runtime("internal: onehot of a non-float dtype")));
+    Ok(Tensor::from_parts(s, Layout::contiguous(in_shape), dt))
+}
+
+/// The backward of max(dim)/min(dim)/median(dim)/mode: the gradient goes to the selected index.
+pub fn record_index_backward(name: &'static str, x: &Tensor, values: &Tensor, idx: &Tensor, dim: usize, rd: &RedDims) {
+    if !needs_grad(&[x]) {
+        return;
+    }
+    let (shape, rd, idx_keep) = (x.shape().to_vec(), rd.clone(), idx.reshape(&rd.keep_i64()).map(|t| t.detach()));
+    record(name, &[x], &[values], move |g: &[Option<Tensor>]| {
+        let g = g[0].as_ref().unwrap();
+        let mask = onehot(idx_keep.as_ref().map_err(|e| e.clone())?, &shape, dim, g.dtype())?;
+        Ok(vec![Some(expand_back(g, &rd, &shape)?.mul(&mask)?)])
+    });
+}
+
 impl Tensor {
+    fn out_of(&self, s: ember_core::Storage, rd: &RedDims, dt: DType) -> Tensor {
+        Tensor::from_parts(s, Layout::contiguous(&rd.out), dt)
+    }
+
+    /// sum/prod/nansum in dtype `out_dt` without history.
+    fn arith_raw(&self, op: ArithOp, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
+        let cd = k::compute_dtype(out_dt);
+        let x = self.detach().to_dtype(cd)?;
+        let s = k::arith(op, x.storage(), x.layout(), cd, &rd.red)?;
+        self.out_of(s, rd, cd).to_dtype(out_dt)
+    }
+
     /// Sum over `dims` (all when empty), keeping reduced dims as size 1 when `keepdim`.
     pub fn sum_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
-        let n = self.ndim();
-        let mut red = vec![false; n];
-        if dims.is_empty() {
-            red.iter_mut().for_each(|r| *r = true);
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        let out = self.arith_raw(ArithOp::Sum, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
+        if needs_grad(&[self]) && out.dtype().is_float() {
+            let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
+            let name = if rd.all && !keepdim { "SumBackward0" } else { "SumBackward1" };
+            record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?)])
+            });
         }
-        for &d in dims {
-            red[wrap_dim(d, n)?] = true;
+        Ok(out)
+    }
+
+    /// nansum: NaN counts as zero (its gradient there is zero too).
+    pub fn nansum_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        let out = self.arith_raw(ArithOp::NanSum, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
+        if needs_grad(&[self]) && out.dtype().is_float() {
+            let (in_shape, in_dt, x) = (self.shape().to_vec(), self.dtype(), SavedTensor::input(self));
+            record_saving("NansumBackward0", &[self], &[&out], vec![x.clone()], move |g: &[Option<Tensor>]| {
+                let x = x.unpack("NansumBackward0")?;
+                let keep = map_f64(&x.detach(), |v| if v.is_nan() { 0.0 } else { 1.0 })?;
+                Ok(vec![Some(expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?.mul(&keep)?)])
+            });
         }
-        let out_dt = dtype.unwrap_or_else(|| sum_dtype(self.dtype()));
-        let s = ember_cpu::reduce::sum(self.storage(), self.layout(), self.dtype(), &red, out_dt)?;
-        let kept: Vec<usize> = (0..n).map(|i| if red[i] { 1 } else { self.shape()[i] }).collect();
-        let shape: Vec<usize> = if keepdim { kept.clone() } else { (0..n).filter(|&i| !red[i]).map(|i| self.shape()[i]).collect() };
-        let out = Tensor::from_parts(s, Layout::contiguous(&shape), out_dt);
+        Ok(out)
+    }
+
+    fn mean_dtype(&self, op: &str, dtype: Option<DType>) -> Result<DType> {
+        let dt = dtype.unwrap_or(self.dtype());
+        if !dt.is_float() {
+            return Err(Error::runtime(format!(
+                "{op}(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}. Convert the input with .float() or pass dtype=.",
+                dt.scalar_name()
+            )));
+        }
+        Ok(dt)
+    }
+
+    /// Mean over `dims` (all when empty). Integer input needs `dtype=`, as in PyTorch.
+    pub fn mean_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let dt = self.mean_dtype("mean", dtype)?;
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        let n = rd.n as f64;
+        let out = map_f64(&self.arith_raw(ArithOp::Sum, &rd, dt)?, |v| v / n)?;
         if needs_grad(&[self]) {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
-            let name = if dims.is_empty() && !keepdim { "SumBackward0" } else { "SumBackward1" };
+            let name = if rd.all && !keepdim { "MeanBackward0" } else { "MeanBackward1" };
             record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
-                let g = g[0].as_ref().unwrap().reshape(&kept.iter().map(|&k| k as i64).collect::<Vec<_>>())?;
-                Ok(vec![Some(g.expand(&in_shape.iter().map(|&k| k as i64).collect::<Vec<_>>())?.to_dtype(in_dt)?)])
+                Ok(vec![Some(div_scalar(&expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?, n)?.to_dtype(in_dt)?)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// nanmean = nansum / (number of non-NaN elements), composed so autograd flows through it.
+    pub fn nanmean_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let dt = self.mean_dtype("nanmean", dtype)?;
+        let x = self.to_dtype(dt)?;
+        let count = map_f64(&x.detach(), |v| if v.is_nan() { 0.0 } else { 1.0 })?.sum_dims(dims, keepdim, None)?;
+        x.nansum_dims(dims, keepdim, None)?.div(&count)
+    }
+
+    /// Product over `dims`. Backward: out / x where no zeros; with zeros, the product of the
+    /// other elements of each row (exclusive prefix × suffix products).
+    pub fn prod_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        let out = self.arith_raw(ArithOp::Prod, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
+        if needs_grad(&[self]) && out.dtype().is_float() {
+            let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
+            let name = if rd.all && !keepdim { "ProdBackward0" } else { "ProdBackward1" };
+            let saved = vec![SavedTensor::input(self), SavedTensor::output(&out)];
+            let sv = saved.clone();
+            record_saving(name, &[self], &[&out], saved, move |g: &[Option<Tensor>]| {
+                let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
+                let g = expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?;
+                let xd = x.detach();
+                let no_zeros = Tensor::from_parts(
+                    k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?,
+                    Layout::contiguous(&[]),
+                    DType::Bool,
+                )
+                .item()?;
+                if matches!(no_zeros, Scalar::Bool(true)) {
+                    let yk = expand_back(&y.to_dtype(in_dt)?, &rd, &in_shape)?;
+                    return Ok(vec![Some(g.mul(&yk)?.div(&x)?)]);
+                }
+                let others = ember_cpu::reduce_index::prod_others(xd.storage(), xd.layout(), xd.dtype(), &rd.red)?;
+                let kept: Vec<usize> = (0..in_shape.len()).filter(|&i| !rd.red[i]).collect();
+                let redd: Vec<usize> = (0..in_shape.len()).filter(|&i| rd.red[i]).collect();
+                let order: Vec<usize> = kept.iter().chain(&redd).copied().collect();
+                let pshape: Vec<usize> = order.iter().map(|&d| in_shape[d]).collect();
+                let mut inv = vec![0i64; order.len()];
+                for (p, &d) in order.iter().enumerate() {
+                    inv[d] = p as i64;
+                }
+                let others = Tensor::from_parts(others, Layout::contiguous(&pshape), in_dt).permute(&inv)?;
+                Ok(vec![Some(g.mul(&others)?)])
+            });
+        }
+        Ok(out)
+    }
+
+    /// amax/amin over `dims` (all when empty): NaN propagates; the gradient is split evenly
+    /// among tied extremes.
+    pub fn amax_dims(&self, want_max: bool, dims: &[i64], keepdim: bool) -> Result<Tensor> {
+        let op = if want_max { "amax" } else { "amin" };
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        rd.check_nonempty(op, self.shape(), self.numel())?;
+        let s = k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+        let out = self.out_of(s, &rd, self.dtype());
+        if needs_grad(&[self]) {
+            let name = if want_max { "AmaxBackward0" } else { "AminBackward0" };
+            self.record_evenly(name, &out, rd);
+        }
+        Ok(out)
+    }
+
+    fn record_evenly(&self, name: &'static str, out: &Tensor, rd: RedDims) {
+        let saved = vec![SavedTensor::input(self), SavedTensor::output(out)];
+        let sv = saved.clone();
+        record_saving(name, &[self], &[out], saved, move |g: &[Option<Tensor>]| {
+            let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
+            Ok(vec![Some(evenly_distribute(g[0].as_ref().unwrap(), &x, &y, &rd)?)])
+        });
+    }
+
+    /// `max()` / `min()` of every element: a 0-dim tensor (MaxBackward1 splits ties evenly).
+    pub fn max_all(&self, want_max: bool) -> Result<Tensor> {
+        let op = if want_max { "max" } else { "min" };
+        let rd = RedDims::new(self.shape(), None, false)?;
+        rd.check_nonempty(op, self.shape(), self.numel())?;
+        let s = k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+        let out = self.out_of(s, &rd, self.dtype());
+        if needs_grad(&[self]) {
+            self.record_evenly(if want_max { "MaxBackward1" } else { "MinBackward1" }, &out, rd);
+        }
+        Ok(out)
+    }
+
+    /// `max(dim)` / `min(dim)`: (values, int64 indices), first occurrence on ties.
+    pub fn max_dim(&self, want_max: bool, dim: i64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        let op = if want_max { "max" } else { "min" };
+        let d = wrap_dim(dim, self.ndim())?;
+        let rd = RedDims::new(self.shape(), Some(&[dim]), keepdim)?;
+        rd.check_nonempty(op, self.shape(), self.numel())?;
+        let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+        let (v, i) = (self.out_of(v, &rd, self.dtype()), self.out_of(i, &rd, DType::I64));
+        record_index_backward(if want_max { "MaxBackward0" } else { "MinBackward0" }, self, &v, &i, d, &rd);
+        Ok((v, i))
+    }
+
+    /// argmax/argmin; `dim` None flattens (index into the row-major flattened tensor).
+    pub fn argmax_dim(&self, want_max: bool, dim: Option<i64>, keepdim: bool) -> Result<Tensor> {
+        let op = if want_max { "argmax" } else { "argmin" };
+        let dims: Vec<i64> = dim.into_iter().collect();
+        let rd = RedDims::new(self.shape(), Some(&dims), keepdim)?;
+        rd.check_nonempty(op, self.shape(), self.numel())?;
+        let (_, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+        Ok(self.out_of(i, &rd, DType::I64))
+    }
+
+    /// all / any (bool; uint8 for uint8 input) and count_nonzero (int64).
+    pub fn logical_dims(&self, op: Logical, dims: &[i64], keepdim: bool) -> Result<Tensor> {
+        let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
+        let s = k::logical(op, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+        let dt = match op {
+            Logical::CountNonzero => DType::I64,
+            _ if self.dtype() == DType::U8 => DType::U8,
+            _ => DType::Bool,
+        };
+        Ok(self.out_of(s, &rd, dt))
+    }
+
+    /// Vector p-norm over `dims` (all when empty). `name`: NormBackward1 for `Tensor.norm`,
+    /// LinalgVectorNormBackward0 for `linalg.vector_norm`.
+    pub fn norm_dims(&self, p: f64, dims: &[i64], keepdim: bool, dtype: Option<DType>, name: &'static str) -> Result<Tensor> {
+        let x = match dtype {
+            Some(d) => self.to_dtype(d)?,
+            None => self.clone(),
+        };
+        if !x.dtype().is_float() {
+            return Err(Error::runtime(format!(
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}. Convert it with .float() first.",
+                x.dtype().scalar_name()
+            )));
+        }
+        let rd = RedDims::new(x.shape(), Some(dims), keepdim)?;
+        if p < 0.0 || p.is_infinite() {
+            rd.check_nonempty("linalg.vector_norm", x.shape(), x.numel())?;
+        }
+        let s = k::norm(p, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        let out = x.out_of(s, &rd, x.dtype());
+        if needs_grad(&[&x]) {
+            let saved = vec![SavedTensor::input(&x), SavedTensor::output(&out)];
+            let (sv, shape) = (saved.clone(), x.shape().to_vec());
+            record_saving(name, &[&x], &[&out], saved, move |g: &[Option<Tensor>]| {
+                let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
+                let g = expand_back(g[0].as_ref().unwrap(), &rd, &shape)?;
+                let yk = y.reshape(&rd.keep_i64())?;
+                if p == 2.0 {
+                    // x / norm, with norm 0 (then x is 0 too) giving 0 instead of 0/0.
+                    let safe = yk.add(&map_f64(&yk.detach(), |v| if v == 0.0 { 1.0 } else { 0.0 })?)?;
+                    return Ok(vec![Some(g.mul(&x)?.div(&safe)?)]);
+                }
+                let coef = if p.is_infinite() {
+                    let mask = zip_f64(&x.detach(), &yk.detach(), |a, b| if a.abs() == b { a.signum() } else { 0.0 })?;
+                    let redims: Vec<i64> = (0..shape.len() as i64).filter(|&i| rd.red[i as usize]).collect();
+                    let count = map_f64(&mask, |v| v.abs())?.sum_dims(&redims, true, None)?;
+                    mask.div(&count)?
+                } else if p == 0.0 {
+                    map_f64(&x.detach(), |_| 0.0)?
+                } else if p == 1.0 {
+                    map_f64(&x.detach(), |v| if v == 0.0 { 0.0 } else { v.signum() })?
+                } else {
+                    zip_f64(&x.detach(), &yk.detach(), |a, n| if n == 0.0 { 0.0 } else { a.signum() * (a.abs() / n).powf(p - 1.0) })?
+                };
+                Ok(vec![Some(g.mul(&coef)?)])
             });
         }
         Ok(out)
