@@ -1,5 +1,6 @@
 //! Ops on Tensors, each with its backward formula beside its forward.
 pub mod binary;
+pub mod compare;
 pub mod copy;
 pub mod index;
 pub mod linalg;
@@ -7,6 +8,7 @@ pub mod nn;
 pub mod optim;
 pub mod reduce;
 pub mod shape;
+pub mod ternary;
 pub mod unary;
 
 pub use binary::BinaryOp;
