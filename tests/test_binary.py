@@ -78,7 +78,7 @@ def test_operators_and_reflected():
     assert abs(ember.tensor([-3.0])).tolist() == [3.0]
     assert (+ember.tensor([1])).tolist() == [1]
     assert ember.tensor([1.0, 2.0]).add(ember.tensor([1.0, 1.0]), alpha=3).tolist() == [4.0, 5.0]
-    assert ember.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, np.e])).tolist() == [0.0, 2.0]
+    assert ember.xlogy(ember.tensor([0.0, 2.0], dtype=ember.float64), ember.tensor([0.0, np.e], dtype=ember.float64)).tolist() == [0.0, 2.0]
     assert (ember.tensor([1, 2]) == 1).tolist() == [True, False]
     x = ember.tensor([1.0])
     assert len({x, x}) == 1  # hashable despite elementwise __eq__

@@ -1,5 +1,6 @@
 //! Arithmetic operators and their in-place forms.
 use crate::convert::{arg, try_arg};
+use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::binary::{binary, binary_};
 use ember::ops::compare::{bitwise, bitwise_, compare, compare_, BitOp, CmpOp};
@@ -219,17 +220,14 @@ dunders!(__floordiv__, __rfloordiv__, __ifloordiv__ => DivFloor, __mod__, __rmod
 
 #[pymethods]
 impl PyTensor {
-    #[pyo3(signature = (exponent, modulo=None))]
     fn __pow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         dunder(slf, exponent, BinaryOp::Pow, false)
     }
-    #[pyo3(signature = (base, modulo=None))]
     fn __rpow__(slf: &Bound<'_, Self>, base: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         dunder(slf, base, BinaryOp::Pow, true)
     }
-    #[pyo3(signature = (exponent, modulo=None))]
     fn __ipow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let _ = modulo;
         inplace(slf, exponent, BinaryOp::Pow).map(|_| ())
