@@ -117,3 +117,17 @@ def test_inplace_provenance_names_op_and_line():
     msg = str(e.value)
     assert "modified by an inplace operation" in msg and "is at version 1; expected version 0" in msg
     assert "Tensor.mul_ at" in msg and "test_inspect.py" in msg
+
+
+def test_summary_and_watch_on_a_model():
+    from ember import nn
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+    s = I.summary(model, ember.zeros(5, 4))
+    assert [r.output_shape for r in s.rows] == [(5, 3), (5, 2)]
+    assert [r.params for r in s.rows] == [15, 8] and s.total_params == 23 and s.trainable_params == 23
+    assert s.param_bytes == 23 * 4 and "Total params: 23" in str(s)
+    with I.watch(model) as w:
+        model(ember.ones(5, 4)).sum().backward()
+    assert set(w.activations) == {"0", "1"} and set(w.gradients) == {"0.weight", "0.bias", "1.weight", "1.bias"}
+    assert w.activations["0"]["zeros"] <= 1.0

@@ -1,2 +1,71 @@
-"""(filled in by its owner)."""
+"""Elementwise functions: ``ember.exp(x)``, ``ember.where(c, x, y)``, ``ember.pow(2, x)``, …
+
+Each forwards to the native Tensor method of the same name (one implementation); functions
+whose first argument may be a Python number (``pow``, ``where``…) handle that here.
+"""
+from . import _native
+from ._native import Tensor
+
 __all__ = []
+
+_UNARY = """neg negative abs absolute sign sgn square relu floor ceil trunc fix frac exp exp2 expm1 log log2 log10
+log1p sqrt rsqrt reciprocal sin cos tan asin arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh
+arccosh atanh arctanh sigmoid erf erfc erfinv isnan isinf isfinite isposinf isneginf signbit logical_not
+bitwise_not positive round logit nan_to_num clamp clip clamp_min clamp_max masked_fill lerp addcmul addcdiv""".split()
+
+_BINARY = """div divide true_divide floor_divide remainder fmod atan2 arctan2 maximum minimum fmax fmin hypot
+copysign xlogy eq ne not_equal lt less le less_equal gt greater ge greater_equal logical_and logical_or
+logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift float_power""".split()
+
+_INPLACE = """relu_ sigmoid_ tanh_ exp_ neg_ abs_ clamp_ clip_""".split()
+
+
+def _forward(name):
+    def fn(input, *args, out=None, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        r = getattr(input, name)(*args, **kwargs)
+        if out is not None:
+            out.copy_(r)
+            return out
+        return r
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
+    globals()[name] = fn
+    __all__.append(name)
+
+
+for _n in _UNARY + _BINARY + _INPLACE:
+    _forward(_n)
+
+
+def pow(input, exponent, *, out=None):
+    """``input ** exponent``; ``input`` may be a Python number (``ember.pow(2, x)``)."""
+    r = input.pow(exponent) if isinstance(input, Tensor) else exponent.__rpow__(input)
+    if r is NotImplemented:
+        raise TypeError(f"pow(): unsupported operand types {type(input).__name__} and {type(exponent).__name__}")
+    if out is not None:
+        out.copy_(r)
+        return out
+    return r
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, x, y)``: x where cond else y (either may be a Python number)."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    return _native.where(condition, input, other)
+
+
+def gelu(input, approximate="none"):
+    return input.gelu(approximate=approximate)
+
+
+def rsub(input, other, alpha=1):
+    """``other - alpha * input``."""
+    return (input * alpha).__rsub__(other) if alpha != 1 else input.__rsub__(other)
+
+
+__all__ += ["pow", "where", "gelu", "rsub"]

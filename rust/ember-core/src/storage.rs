@@ -35,10 +35,56 @@ unsafe impl Sync for Inner {}
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Owner::Owned(l) = *self.owner.get_mut().unwrap_or_else(|e| e.into_inner()) {
-            if l.size() > 0 {
-                unsafe { dealloc(*self.ptr.get_mut(), l) }
+            let p = *self.ptr.get_mut();
+            if l.size() > 0 && !cache::put(p, l) {
+                unsafe { dealloc(p, l) }
             }
         }
+    }
+}
+
+/// A few recently freed big buffers, kept for reuse. Allocating a fresh big buffer costs a
+/// page fault per page on first touch (often more than the op itself: `a + b` on 16M floats
+/// is dominated by faulting in the 64 MB result); a loop that frees a result and allocates
+/// one of the same size gets warm pages back instead.
+mod cache {
+    use std::alloc::{dealloc, Layout};
+    use std::sync::Mutex;
+
+    /// Only buffers at least this big are cached; smaller ones are cheap for malloc.
+    pub const MIN: usize = 1 << 20;
+    const MAX_BYTES: usize = 256 << 20;
+    const MAX_ENTRIES: usize = 8;
+
+    struct Entry(*mut u8, Layout);
+    unsafe impl Send for Entry {}
+
+    static FREE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    /// Takes a cached buffer whose size is within 1/8 above `nbytes` and alignment fits.
+    pub fn take(nbytes: usize, align: usize) -> Option<(*mut u8, Layout)> {
+        if nbytes < MIN {
+            return None;
+        }
+        let mut f = FREE.lock().ok()?;
+        let i = f.iter().rposition(|e| e.1.size() >= nbytes && e.1.size() - nbytes <= nbytes / 8 && e.1.align() >= align)?;
+        let e = f.swap_remove(i);
+        Some((e.0, e.1))
+    }
+
+    /// Keeps `ptr` for reuse (true) or tells the caller to free it (false).
+    pub fn put(ptr: *mut u8, l: Layout) -> bool {
+        if l.size() < MIN || l.size() > MAX_BYTES {
+            return false;
+        }
+        let Ok(mut f) = FREE.lock() else { return false };
+        f.push(Entry(ptr, l));
+        // Evict the oldest until within limits.
+        while f.len() > MAX_ENTRIES || f.iter().map(|e| e.1.size()).sum::<usize>() > MAX_BYTES {
+            let e = f.remove(0);
+            unsafe { dealloc(e.0, e.1) };
+        }
+        true
     }
 }
 
@@ -56,6 +102,11 @@ impl Storage {
         let align = if nbytes >= HUGE { 2 << 20 } else { 64 };
         let layout = AllocLayout::from_size_align(nbytes, align)
             .map_err(|_| Error::runtime(format!("cannot allocate {nbytes} bytes: size overflows")))?;
+        if !zeroed {
+            if let Some((ptr, layout)) = cache::take(nbytes, align) {
+                return Ok(Self::owned(ptr, nbytes, layout));
+            }
+        }
         let ptr = if nbytes == 0 {
             align as *mut u8
         } else {
@@ -74,14 +125,18 @@ impl Storage {
             }
             p
         };
-        Ok(Storage(Arc::new(Inner {
+        Ok(Self::owned(ptr, nbytes, layout))
+    }
+
+    fn owned(ptr: *mut u8, nbytes: usize, layout: AllocLayout) -> Storage {
+        Storage(Arc::new(Inner {
             ptr: AtomicPtr::new(ptr),
             nbytes,
             owner: Mutex::new(Owner::Owned(layout)),
             version: AtomicU64::new(0),
             device: Device::Cpu,
             origin: Default::default(),
-        })))
+        }))
     }
 
     /// Uninitialised bytes: callers must write every element before anyone reads.

@@ -139,14 +139,52 @@ pub struct SendPtr<T>(pub *mut T);
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
+/// Whether this CPU has AVX2+FMA: contiguous rows then run a copy of the loop compiled for
+/// it (runtime dispatch; the build itself targets the baseline CPU so it runs anywhere).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn wide() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[inline(always)]
+unsafe fn map1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, f: &impl Fn(A) -> D) {
+    let (o, a) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n));
+    for (x, &y) in o.iter_mut().zip(a) {
+        *x = f(y);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn map1_avx2<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, f: &impl Fn(A) -> D) {
+    map1(o, a, n, f)
+}
+
+#[inline(always)]
+unsafe fn map2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *const B, n: usize, f: &impl Fn(A, B) -> D) {
+    let o = std::slice::from_raw_parts_mut(o, n);
+    let (a, b) = (std::slice::from_raw_parts(a, n), std::slice::from_raw_parts(b, n));
+    for i in 0..n {
+        o[i] = f(a[i], b[i]);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn map2_avx2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *const B, n: usize, f: &impl Fn(A, B) -> D) {
+    map2(o, a, b, n, f)
+}
+
 /// `out[i] = f(a[i])` over a row; the `1,1` case is a plain slice loop that vectorizes.
 #[inline(always)]
 unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isize, sa: isize, f: &impl Fn(A) -> D) {
     if so == 1 && sa == 1 {
-        let (o, a) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n));
-        for (x, &y) in o.iter_mut().zip(a) {
-            *x = f(y);
+        #[cfg(target_arch = "x86_64")]
+        if wide() {
+            return map1_avx2(o, a, n, f);
         }
+        map1(o, a, n, f)
     } else if so == 1 && sa == 0 {
         let v = f(*a);
         std::slice::from_raw_parts_mut(o, n).fill(v);
@@ -167,11 +205,11 @@ unsafe fn row2<A: Element, B: Element, D: Element>(
     f: &impl Fn(A, B) -> D,
 ) {
     if so == 1 && sa == 1 && sb == 1 {
-        let o = std::slice::from_raw_parts_mut(o, n);
-        let (a, b) = (std::slice::from_raw_parts(a, n), std::slice::from_raw_parts(b, n));
-        for i in 0..n {
-            o[i] = f(a[i], b[i]);
+        #[cfg(target_arch = "x86_64")]
+        if wide() {
+            return map2_avx2(o, a, b, n, f);
         }
+        map2(o, a, b, n, f)
     } else if so == 1 && sa == 1 && sb == 0 {
         let (o, a, bv) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n), *b);
         for i in 0..n {

@@ -1,1 +1,612 @@
-//! (filled in by its owner)
+//! Unary kernels: one op enum, the per-element formulas written once as a table
+//! (`eval_f` for floats, `eval_i` for the ops that keep integer dtypes), and a dispatcher
+//! that matches on the op *outside* the loop so each inner loop is a tight, vectorisable one.
+//!
+//! f16/bf16 are computed in f32 and rounded once, as PyTorch does.
+use crate::elementwise::{unary, unary_into};
+use crate::{DType, Element, Error, Layout, Result, Storage};
+use half::{bf16, f16};
+use num_traits::Float;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UOp {
+    // keep the input dtype (ints too)
+    Neg,
+    Abs,
+    Sign,
+    Square,
+    Relu,
+    Relu6,
+    Hardtanh,
+    Clamp,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    // floats only (integer input is promoted by the caller)
+    Frac,
+    RoundDecimals,
+    Exp,
+    Exp2,
+    Expm1,
+    Log,
+    Log2,
+    Log10,
+    Log1p,
+    Sqrt,
+    Rsqrt,
+    Reciprocal,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Sigmoid,
+    LogSigmoid,
+    Logit,
+    Erf,
+    Erfc,
+    Erfinv,
+    Gelu,
+    GeluTanh,
+    Silu,
+    Mish,
+    Softplus,
+    Elu,
+    LeakyRelu,
+    Hardsigmoid,
+    Hardswish,
+    NanToNum,
+}
+
+impl UOp {
+    /// Ops whose result keeps an integer input's dtype.
+    pub fn keeps_int(self) -> bool {
+        use UOp::*;
+        matches!(self, Neg | Abs | Sign | Square | Relu | Relu6 | Hardtanh | Clamp | Floor | Ceil | Round | Trunc)
+    }
+}
+
+/// Op parameters (alpha, beta, threshold, bounds…), given as f64 and converted once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Params {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+}
+
+/// Floats with the special functions the table needs.
+pub trait Flt: Float + Element {
+    fn erf(self) -> Self;
+    fn erfc(self) -> Self;
+    /// exp, through a vectorisable polynomial for f32.
+    fn fexp(self) -> Self;
+    fn k(v: f64) -> Self {
+        <Self as Element>::from_f64(v)
+    }
+}
+impl Flt for f32 {
+    #[inline(always)]
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+    #[inline(always)]
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
+    #[inline(always)]
+    fn fexp(self) -> Self {
+        exp_f32(self)
+    }
+}
+impl Flt for f64 {
+    #[inline(always)]
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+    #[inline(always)]
+    fn erfc(self) -> Self {
+        libm::erfc(self)
+    }
+    #[inline(always)]
+    fn fexp(self) -> Self {
+        self.exp()
+    }
+}
+
+/// `e^x` for f32, branch-free so loops over it vectorise. Algorithm (Cephes `expf`):
+/// x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, times 2^n built from the
+/// exponent bits in two halves (so 2^n for n ∈ [-150, 128] neither overflows nor flushes
+/// early). Max error about 1 ulp; ±inf and NaN come out as IEEE says.
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23: adding it rounds to an integer
+    let xc = x.clamp(-104.0, 88.8);
+    let n = (xc * LOG2E + MAGIC) - MAGIC;
+    let r = xc - n * LN2_HI - n * LN2_LO;
+    let r2 = r * r;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5.000_000_1e-1;
+    let e = p * r2 + r + 1.0;
+    let ni = n as i32;
+    let n1 = ni >> 1;
+    let n2 = ni - n1;
+    let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
+    let s2 = f32::from_bits(((n2 + 127) as u32) << 23);
+    let y = e * s1 * s2;
+    if x != x {
+        x
+    } else {
+        y
+    }
+}
+
+/// Inverse error function: Giles' single-precision starting point refined by two Newton
+/// steps on erf(y) = x, which brings it to double precision.
+pub fn erfinv_f64(x: f64) -> f64 {
+    if x.is_nan() || !(-1.0..=1.0).contains(&x) {
+        return f64::NAN;
+    }
+    if x == 1.0 {
+        return f64::INFINITY;
+    }
+    if x == -1.0 {
+        return f64::NEG_INFINITY;
+    }
+    let w = -((1.0 - x) * (1.0 + x)).ln();
+    let mut y = if w < 5.0 {
+        let w = w - 2.5;
+        let mut p = 2.810_226_36e-08;
+        for c in [
+            3.432_739_39e-07,
+            -3.523_387_7e-06,
+            -4.391_506_54e-06,
+            0.000_218_580_87,
+            -0.001_253_725_03,
+            -0.004_177_681_64,
+            0.246_640_727,
+            1.501_409_41,
+        ] {
+            p = c + p * w;
+        }
+        p * x
+    } else {
+        let w = w.sqrt() - 3.0;
+        let mut p = -0.000_200_214_257;
+        for c in [
+            0.000_100_950_558,
+            0.001_349_343_22,
+            -0.003_673_428_44,
+            0.005_739_507_73,
+            -0.007_622_461_3,
+            0.009_438_870_47,
+            1.001_674_06,
+            2.832_976_82,
+        ] {
+            p = c + p * w;
+        }
+        p * x
+    };
+    let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
+    for _ in 0..2 {
+        let err = libm::erf(y) - x;
+        y -= err / (two_over_sqrt_pi * (-y * y).exp());
+    }
+    y
+}
+
+/// The per-element formulas for floats (the forward half of the table; backward formulas
+/// live beside the op in `ember::ops::unary`).
+#[inline(always)]
+pub fn eval_f<F: Flt>(op: UOp, x: F, p: (F, F, F)) -> F {
+    use UOp::*;
+    let (zero, one, half) = (F::zero(), F::one(), F::k(0.5));
+    match op {
+        Neg => -x,
+        Abs => x.abs(),
+        Sign => {
+            if x > zero {
+                one
+            } else if x < zero {
+                -one
+            } else {
+                x * zero // keeps ±0 and NaN
+            }
+        }
+        Square => x * x,
+        Relu => {
+            if x > zero || x != x {
+                x
+            } else {
+                zero
+            }
+        }
+        Relu6 => {
+            if x != x {
+                x
+            } else {
+                x.max(zero).min(F::k(6.0))
+            }
+        }
+        Hardtanh | Clamp => {
+            // PyTorch's clamp: NaN propagates, min applied first then max.
+            if x != x {
+                x
+            } else {
+                let y = if p.0 != p.0 || x < p.0 { p.0 } else { x };
+                if p.1 != p.1 || y > p.1 {
+                    p.1
+                } else {
+                    y
+                }
+            }
+        }
+        Floor => x.floor(),
+        Ceil => x.ceil(),
+        Round => round_half_even(x),
+        Trunc => x.trunc(),
+        Frac => x - x.trunc(),
+        RoundDecimals => {
+            // p.0 = 10^decimals; negative decimals use the reciprocal like PyTorch.
+            if p.1 > zero {
+                round_half_even(x / p.0) * p.0
+            } else {
+                round_half_even(x * p.0) / p.0
+            }
+        }
+        Exp => x.fexp(),
+        Exp2 => x.exp2(),
+        Expm1 => x.exp_m1(),
+        Log => x.ln(),
+        Log2 => x.log2(),
+        Log10 => x.log10(),
+        Log1p => x.ln_1p(),
+        Sqrt => x.sqrt(),
+        Rsqrt => one / x.sqrt(),
+        Reciprocal => one / x,
+        Sin => x.sin(),
+        Cos => x.cos(),
+        Tan => x.tan(),
+        Asin => x.asin(),
+        Acos => x.acos(),
+        Atan => x.atan(),
+        Sinh => x.sinh(),
+        Cosh => x.cosh(),
+        Tanh => x.tanh(),
+        Asinh => x.asinh(),
+        Acosh => x.acosh(),
+        Atanh => x.atanh(),
+        Sigmoid => one / (one + (-x).fexp()),
+        // log σ(x) = min(x,0) − log1p(e^{−|x|}), stable for both signs
+        LogSigmoid => x.min(zero) - (-x.abs()).fexp().ln_1p(),
+        Logit => {
+            // p.0 < 0 means "no eps"
+            let z = if p.0 >= zero { x.max(p.0).min(one - p.0) } else { x };
+            (z / (one - z)).ln()
+        }
+        Erf => x.erf(),
+        Erfc => x.erfc(),
+        Erfinv => F::k(erfinv_f64(<F as Element>::to_f64(x))),
+        Gelu => x * half * (one + (x * F::k(std::f64::consts::FRAC_1_SQRT_2)).erf()),
+        GeluTanh => {
+            let inner = F::k(0.797_884_560_802_865_4) * (x + F::k(0.044715) * x * x * x);
+            half * x * (one + inner.tanh())
+        }
+        Silu => x / (one + (-x).fexp()),
+        Mish => x * softplus(x, one, F::k(20.0)).tanh(),
+        Softplus => softplus(x, p.0, p.1),
+        // p = (alpha, scale, input_scale): elu, selu and celu are all this formula
+        Elu => {
+            if x > zero {
+                p.1 * x
+            } else {
+                p.1 * p.0 * ((x * p.2).exp_m1())
+            }
+        }
+        LeakyRelu => {
+            if x > zero {
+                x
+            } else {
+                x * p.0
+            }
+        }
+        Hardsigmoid => (x / F::k(6.0) + half).max(zero).min(one),
+        Hardswish => x * (x + F::k(3.0)).max(zero).min(F::k(6.0)) / F::k(6.0),
+        NanToNum => {
+            if x != x {
+                p.0
+            } else if x == F::infinity() {
+                p.1
+            } else if x == F::neg_infinity() {
+                p.2
+            } else {
+                x
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn softplus<F: Flt>(x: F, beta: F, threshold: F) -> F {
+    let bx = x * beta;
+    if bx > threshold {
+        x
+    } else {
+        bx.fexp().ln_1p() / beta
+    }
+}
+
+#[inline(always)]
+fn round_half_even<F: Flt>(x: F) -> F {
+    let r = x.round();
+    if (r - x).abs() == F::k(0.5) {
+        F::k(2.0) * (x * F::k(0.5)).round()
+    } else {
+        r
+    }
+}
+
+/// Integer arithmetic for the type-keeping ops.
+pub trait IntOps: Element + Ord {
+    fn neg_w(self) -> Self;
+    fn abs_w(self) -> Self;
+    fn mul_w(self, o: Self) -> Self;
+}
+macro_rules! int_ops {
+    ($($t:ty),*) => {$(
+        impl IntOps for $t {
+            #[inline(always)] fn neg_w(self) -> Self { self.wrapping_neg() }
+            #[inline(always)] #[allow(unused_comparisons)] fn abs_w(self) -> Self { if self < 0 { self.wrapping_neg() } else { self } }
+            #[inline(always)] fn mul_w(self, o: Self) -> Self { self.wrapping_mul(o) }
+        }
+    )*};
+}
+int_ops!(u8, i8, i16, i32, i64);
+
+#[inline(always)]
+pub fn eval_i<T: IntOps>(op: UOp, x: T, lo: T, hi: T) -> T {
+    use UOp::*;
+    let zero = T::default();
+    match op {
+        Neg => x.neg_w(),
+        Abs => x.abs_w(),
+        Sign => T::from_i64((x > zero) as i64 - (x < zero) as i64),
+        Square => x.mul_w(x),
+        Relu => x.max(zero),
+        Relu6 => x.max(zero).min(T::from_i64(6)),
+        Hardtanh | Clamp => x.max(lo).min(hi),
+        _ => x, // floor, ceil, round, trunc of an integer
+    }
+}
+
+fn unsupported(op: UOp, dt: DType, supported: &str) -> Error {
+    Error::DType { op: format!("{op:?}").to_lowercase(), dtype: dt, supported: supported.into() }
+}
+
+macro_rules! each_op {
+    ($op:expr, $m:ident) => {{
+        use UOp::*;
+        match $op {
+            Neg => $m!(Neg),
+            Abs => $m!(Abs),
+            Sign => $m!(Sign),
+            Square => $m!(Square),
+            Relu => $m!(Relu),
+            Relu6 => $m!(Relu6),
+            Hardtanh => $m!(Hardtanh),
+            Clamp => $m!(Clamp),
+            Floor => $m!(Floor),
+            Ceil => $m!(Ceil),
+            Round => $m!(Round),
+            Trunc => $m!(Trunc),
+            Frac => $m!(Frac),
+            RoundDecimals => $m!(RoundDecimals),
+            Exp => $m!(Exp),
+            Exp2 => $m!(Exp2),
+            Expm1 => $m!(Expm1),
+            Log => $m!(Log),
+            Log2 => $m!(Log2),
+            Log10 => $m!(Log10),
+            Log1p => $m!(Log1p),
+            Sqrt => $m!(Sqrt),
+            Rsqrt => $m!(Rsqrt),
+            Reciprocal => $m!(Reciprocal),
+            Sin => $m!(Sin),
+            Cos => $m!(Cos),
+            Tan => $m!(Tan),
+            Asin => $m!(Asin),
+            Acos => $m!(Acos),
+            Atan => $m!(Atan),
+            Sinh => $m!(Sinh),
+            Cosh => $m!(Cosh),
+            Tanh => $m!(Tanh),
+            Asinh => $m!(Asinh),
+            Acosh => $m!(Acosh),
+            Atanh => $m!(Atanh),
+            Sigmoid => $m!(Sigmoid),
+            LogSigmoid => $m!(LogSigmoid),
+            Logit => $m!(Logit),
+            Erf => $m!(Erf),
+            Erfc => $m!(Erfc),
+            Erfinv => $m!(Erfinv),
+            Gelu => $m!(Gelu),
+            GeluTanh => $m!(GeluTanh),
+            Silu => $m!(Silu),
+            Mish => $m!(Mish),
+            Softplus => $m!(Softplus),
+            Elu => $m!(Elu),
+            LeakyRelu => $m!(LeakyRelu),
+            Hardsigmoid => $m!(Hardsigmoid),
+            Hardswish => $m!(Hardswish),
+            NanToNum => $m!(NanToNum),
+        }
+    }};
+}
+
+/// `dst[ld] = op(src[ls])`; `dt` is both dtypes (callers convert first).
+pub fn unary_op_into(op: UOp, p: Params, dt: DType, dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout) -> Result<()> {
+    macro_rules! float_run {
+        ($T:ty, $v:ident) => {{
+            let pp = (<$T>::k(p.a), <$T>::k(p.b), <$T>::k(p.c));
+            unary_into::<$T, $T>(dst, ld, src, ls, move |x| eval_f::<$T>($v, x, pp))
+        }};
+    }
+    macro_rules! half_run {
+        ($H:ty, $v:ident) => {{
+            let pp = (p.a as f32, p.b as f32, p.c as f32);
+            unary_into::<$H, $H>(dst, ld, src, ls, move |x| <$H>::from_f32(eval_f::<f32>($v, x.to_f32(), pp)))
+        }};
+    }
+    match dt {
+        DType::F32 => {
+            macro_rules! m {
+                ($v:ident) => {
+                    float_run!(f32, $v)
+                };
+            }
+            each_op!(op, m)
+        }
+        DType::F64 => {
+            macro_rules! m {
+                ($v:ident) => {
+                    float_run!(f64, $v)
+                };
+            }
+            each_op!(op, m)
+        }
+        DType::F16 => {
+            macro_rules! m {
+                ($v:ident) => {
+                    half_run!(f16, $v)
+                };
+            }
+            each_op!(op, m)
+        }
+        DType::BF16 => {
+            macro_rules! m {
+                ($v:ident) => {
+                    half_run!(bf16, $v)
+                };
+            }
+            each_op!(op, m)
+        }
+        DType::Bool => return Err(unsupported(op, dt, "integer and floating point dtypes")),
+        _ if !op.keeps_int() => return Err(unsupported(op, dt, "floating point dtypes")),
+        _ => with_int_dtype!(dt, T => {
+            let (lo, hi) = (int_bound::<T>(p.a, true), int_bound::<T>(p.b, false));
+            match op {
+                UOp::Neg => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Neg, x, lo, hi)),
+                UOp::Abs => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Abs, x, lo, hi)),
+                UOp::Sign => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Sign, x, lo, hi)),
+                UOp::Square => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Square, x, lo, hi)),
+                UOp::Relu => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Relu, x, lo, hi)),
+                UOp::Relu6 => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Relu6, x, lo, hi)),
+                UOp::Hardtanh | UOp::Clamp => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Clamp, x, lo, hi)),
+                _ => unary_into::<T, T>(dst, ld, src, ls, |x| x),
+            }
+        }, unreachable!()),
+    }
+    Ok(())
+}
+
+/// A clamp bound as an integer of `T`, saturated to `T`'s range; NaN (absent) doesn't clamp.
+fn int_bound<T: Element>(v: f64, lower: bool) -> T {
+    let (min_v, max_v): (i64, i64) = match T::DTYPE {
+        DType::U8 => (0, 255),
+        DType::I8 => (-128, 127),
+        DType::I16 => (-32768, 32767),
+        DType::I32 => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    };
+    if v.is_nan() {
+        return T::from_i64(if lower { min_v } else { max_v });
+    }
+    let c = if lower { v.ceil() } else { v.floor() };
+    T::from_i64(if c <= min_v as f64 {
+        min_v
+    } else if c >= max_v as f64 {
+        max_v
+    } else {
+        c as i64
+    })
+}
+
+/// A new contiguous storage holding `op(src)`.
+pub fn unary_op(op: UOp, p: Params, dt: DType, src: &Storage, ls: &Layout) -> Result<Storage> {
+    let out = Storage::uninit(ls.numel() * dt.size())?;
+    unary_op_into(op, p, dt, &out, &Layout::contiguous(&ls.sizes), src, ls)?;
+    Ok(out)
+}
+
+/// Float predicates with a bool result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pred {
+    IsNan,
+    IsInf,
+    IsFinite,
+    IsPosInf,
+    IsNegInf,
+    SignBit,
+}
+
+/// `pred(src)` as a new bool storage; integer inputs answer without looking at NaN.
+pub fn predicate(pred: Pred, dt: DType, src: &Storage, ls: &Layout) -> Result<Storage> {
+    macro_rules! run {
+        ($T:ty, $conv:expr) => {
+            match pred {
+                Pred::IsNan => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v != v
+                }),
+                Pred::IsInf => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v.is_infinite()
+                }),
+                Pred::IsFinite => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v.is_finite()
+                }),
+                Pred::IsPosInf => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v == f32::INFINITY
+                }),
+                Pred::IsNegInf => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v == f32::NEG_INFINITY
+                }),
+                Pred::SignBit => unary::<$T, bool>(src, ls, |x| {
+                    let v: f32 = $conv(x);
+                    v.is_sign_negative()
+                }),
+            }
+        };
+    }
+    match dt {
+        DType::F64 => match pred {
+            Pred::IsNan => unary::<f64, bool>(src, ls, |x| x.is_nan()),
+            Pred::IsInf => unary::<f64, bool>(src, ls, |x| x.is_infinite()),
+            Pred::IsFinite => unary::<f64, bool>(src, ls, |x| x.is_finite()),
+            Pred::IsPosInf => unary::<f64, bool>(src, ls, |x| x == f64::INFINITY),
+            Pred::IsNegInf => unary::<f64, bool>(src, ls, |x| x == f64::NEG_INFINITY),
+            Pred::SignBit => unary::<f64, bool>(src, ls, |x| x.is_sign_negative()),
+        },
+        DType::F32 => run!(f32, |x: f32| x),
+        DType::F16 => run!(f16, |x: f16| x.to_f32()),
+        DType::BF16 => run!(bf16, |x: bf16| x.to_f32()),
+        _ => with_dtype!(dt, T => {
+            // integers and bool: finite, never NaN/inf; signbit is "negative"
+            let neg = pred == Pred::SignBit;
+            let fin = pred == Pred::IsFinite;
+            unary::<T, bool>(src, ls, move |x| if neg { x.to_i64() < 0 } else { fin })
+        }),
+    }
+}

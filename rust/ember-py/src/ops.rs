@@ -1,7 +1,9 @@
 //! Arithmetic operators and their in-place forms.
 use crate::convert::{arg, try_arg};
+use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::binary::{binary, binary_};
+use ember::ops::compare::{bitwise, bitwise_, compare, compare_, BitOp, CmpOp};
 use ember::ops::BinaryOp;
 use ember::promote::Arg;
 use pyo3::prelude::*;
@@ -86,6 +88,9 @@ impl PyTensor {
         let t = &self.t;
         wrap(py, run(py, t.numel(), || t.neg())?)
     }
+    fn __hash__(&self) -> isize {
+        std::sync::Arc::as_ptr(&self.t.0) as isize
+    }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let o = scaled(slf.py(), other, alpha)?;
@@ -115,9 +120,6 @@ impl PyTensor {
     }
     fn mul_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         inplace(slf, other, BinaryOp::Mul)
-    }
-    fn div_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        inplace(slf, other, BinaryOp::Div)
     }
     #[pyo3(signature = (dtype=None, *args, **kwargs))]
     fn to(
@@ -160,6 +162,206 @@ impl PyTensor {
             Some(d) if d != t.dtype() => wrap(slf.py(), run(slf.py(), t.numel(), || t.to_dtype(d))?),
             _ => Ok(slf.clone().into_any().unbind()),
         }
+    }
+}
+
+fn cmp_dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: CmpOp) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    let Some(o) = try_arg(other) else { return Ok(py.NotImplemented()) };
+    let t = &slf.get().t;
+    wrap(py, run(py, t.numel(), || compare(op, &Arg::T(t.clone()), &o))?)
+}
+
+fn bit_dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BitOp, reflected: bool) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    let Some(o) = try_arg(other) else { return Ok(py.NotImplemented()) };
+    let s = Arg::T(slf.get().t.clone());
+    let (a, b) = if reflected { (&o, &s) } else { (&s, &o) };
+    wrap(py, run(py, slf.get().t.numel(), || bitwise(op, a, b))?)
+}
+
+fn bit_inplace(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BitOp) -> PyResult<Py<PyAny>> {
+    let o = arg(other)?;
+    let t = &slf.get().t;
+    run(slf.py(), t.numel(), || bitwise_(op, t, &o))?;
+    Ok(slf.clone().into_any().unbind())
+}
+
+/// Python operators: `(name, reflected name, in-place name) => op`.
+macro_rules! dunders {
+    ($($f:ident, $r:ident, $i:ident => $op:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyTensor {
+            $(
+                fn $f(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    dunder(slf, o, BinaryOp::$op, false)
+                }
+                fn $r(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    dunder(slf, o, BinaryOp::$op, true)
+                }
+                fn $i(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
+                    inplace(slf, o, BinaryOp::$op).map(|_| ())
+                }
+            )*
+        }
+    };
+}
+dunders!(__floordiv__, __rfloordiv__, __ifloordiv__ => DivFloor, __mod__, __rmod__, __imod__ => Rem);
+
+#[pymethods]
+impl PyTensor {
+    fn __pow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = modulo;
+        dunder(slf, exponent, BinaryOp::Pow, false)
+    }
+    fn __rpow__(slf: &Bound<'_, Self>, base: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = modulo;
+        dunder(slf, base, BinaryOp::Pow, true)
+    }
+    fn __ipow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let _ = modulo;
+        inplace(slf, exponent, BinaryOp::Pow).map(|_| ())
+    }
+}
+
+/// Named binary methods and their in-place forms.
+macro_rules! bin_methods {
+    ($($f:ident, $i:ident => $op:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyTensor {
+            $(
+                fn $f(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    bin(slf.py(), BinaryOp::$op, &Arg::T(slf.get().t.clone()), &arg(other)?)
+                }
+                fn $i(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    inplace(slf, other, BinaryOp::$op)
+                }
+            )*
+        }
+    };
+}
+bin_methods!(
+    true_divide, true_divide_ => Div, floor_divide, floor_divide_ => DivFloor, remainder, remainder_ => Rem,
+    fmod, fmod_ => Fmod, pow, pow_ => Pow, atan2, atan2_ => Atan2, arctan2, arctan2_ => Atan2,
+    maximum, maximum_ => Maximum, minimum, minimum_ => Minimum, fmax, fmax_ => Fmax, fmin, fmin_ => Fmin,
+    hypot, hypot_ => Hypot, copysign, copysign_ => Copysign, xlogy, xlogy_ => Xlogy, multiply, multiply_ => Mul,
+);
+
+macro_rules! cmp_methods {
+    ($($f:ident, $i:ident => $op:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyTensor {
+            $(
+                fn $f(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    let o = arg(other)?;
+                    let t = &slf.get().t;
+                    wrap(slf.py(), run(slf.py(), t.numel(), || compare(CmpOp::$op, &Arg::T(t.clone()), &o))?)
+                }
+                fn $i(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    let o = arg(other)?;
+                    let t = &slf.get().t;
+                    run(slf.py(), t.numel(), || compare_(CmpOp::$op, t, &o))?;
+                    Ok(slf.clone().into_any().unbind())
+                }
+            )*
+        }
+    };
+}
+cmp_methods!(
+    eq, eq_ => Eq, ne, ne_ => Ne, not_equal, not_equal_ => Ne, lt, lt_ => Lt, less, less_ => Lt, le, le_ => Le,
+    less_equal, less_equal_ => Le, gt, gt_ => Gt, greater, greater_ => Gt, ge, ge_ => Ge,
+    greater_equal, greater_equal_ => Ge, logical_and, logical_and_ => LogicalAnd, logical_or, logical_or_ => LogicalOr,
+    logical_xor, logical_xor_ => LogicalXor,
+);
+
+macro_rules! bit_methods {
+    ($($f:ident, $r:ident, $i:ident, $m:ident, $mi:ident => $op:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyTensor {
+            $(
+                fn $f(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    bit_dunder(slf, o, BitOp::$op, false)
+                }
+                fn $r(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    bit_dunder(slf, o, BitOp::$op, true)
+                }
+                fn $i(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
+                    bit_inplace(slf, o, BitOp::$op).map(|_| ())
+                }
+                fn $m(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    let o = arg(other)?;
+                    wrap(slf.py(), bitwise(BitOp::$op, &Arg::T(slf.get().t.clone()), &o).py()?)
+                }
+                fn $mi(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                    bit_inplace(slf, other, BitOp::$op)
+                }
+            )*
+        }
+    };
+}
+bit_methods!(
+    __and__, __rand__, __iand__, bitwise_and, bitwise_and_ => And,
+    __or__, __ror__, __ior__, bitwise_or, bitwise_or_ => Or,
+    __xor__, __rxor__, __ixor__, bitwise_xor, bitwise_xor_ => Xor,
+    __lshift__, __rlshift__, __ilshift__, bitwise_left_shift, bitwise_left_shift_ => Shl,
+    __rshift__, __rrshift__, __irshift__, bitwise_right_shift, bitwise_right_shift_ => Shr,
+);
+
+#[pymethods]
+impl PyTensor {
+    fn __eq__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Eq)
+    }
+    fn __ne__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Ne)
+    }
+    fn __lt__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Lt)
+    }
+    fn __le__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Le)
+    }
+    fn __gt__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Gt)
+    }
+    fn __ge__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        cmp_dunder(slf, o, CmpOp::Ge)
+    }
+    #[pyo3(signature = (other, *, rounding_mode=None))]
+    fn div(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+        bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().t.clone()), &arg(other)?)
+    }
+    #[pyo3(signature = (other, *, rounding_mode=None))]
+    fn divide(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+        Self::div(slf, other, rounding_mode)
+    }
+    #[pyo3(signature = (other, *, rounding_mode=None))]
+    fn div_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+        inplace(slf, other, div_op(rounding_mode)?)
+    }
+    #[pyo3(signature = (other, *, alpha=None))]
+    fn subtract(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        Self::sub(slf, other, alpha)
+    }
+    fn float_power(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let t = slf.get().t.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
+        let e = match arg(exponent)? {
+            Arg::T(x) => Arg::T(x.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?),
+            s => s,
+        };
+        bin(py, BinaryOp::Pow, &Arg::T(t), &e)
+    }
+}
+
+fn div_op(mode: Option<&str>) -> PyResult<BinaryOp> {
+    match mode {
+        None => Ok(BinaryOp::Div),
+        Some("trunc") => Ok(BinaryOp::DivTrunc),
+        Some("floor") => Ok(BinaryOp::DivFloor),
+        Some(m) => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{m}'"
+        ))),
     }
 }
 

@@ -13,36 +13,222 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// `div(rounding_mode="trunc")`
+    DivTrunc,
+    /// `floor_divide`, `//`, `div(rounding_mode="floor")`
+    DivFloor,
+    /// `remainder`, `%`: takes the divisor's sign
+    Rem,
+    Fmod,
+    Pow,
+    Atan2,
+    Maximum,
+    Minimum,
+    Fmax,
+    Fmin,
+    Hypot,
+    Copysign,
+    Xlogy,
 }
 
 impl BinaryOp {
     pub fn name(self) -> &'static str {
+        use BinaryOp::*;
         match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Sub => "sub",
-            BinaryOp::Mul => "mul",
-            BinaryOp::Div => "div",
+            Add => "add",
+            Sub => "sub",
+            Mul => "mul",
+            Div => "div",
+            DivTrunc => "div",
+            DivFloor => "floor_divide",
+            Rem => "remainder",
+            Fmod => "fmod",
+            Pow => "pow",
+            Atan2 => "atan2",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Fmax => "fmax",
+            Fmin => "fmin",
+            Hypot => "hypot",
+            Copysign => "copysign",
+            Xlogy => "xlogy",
         }
+    }
+    /// Ops computed in floating point even for integer inputs.
+    fn float_only(self) -> bool {
+        matches!(self, BinaryOp::Div | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Xlogy)
     }
     /// The dtype the kernel computes in, given the promoted dtype of the inputs.
     fn compute_dtype(self, promoted: DType) -> DType {
+        if self.float_only() && !promoted.is_float() {
+            crate::promote::default_dtype()
+        } else {
+            promoted
+        }
+    }
+    fn grad_name(self, a_scalar: bool, b_scalar: bool) -> &'static str {
+        use BinaryOp::*;
         match self {
-            BinaryOp::Div if !promoted.is_float() => crate::promote::default_dtype(),
-            _ => promoted,
+            Add => "AddBackward0",
+            Sub => "SubBackward0",
+            Mul => "MulBackward0",
+            Div => "DivBackward0",
+            DivTrunc | DivFloor => "DivBackward1",
+            Rem => "RemainderBackward0",
+            Fmod => "FmodBackward0",
+            Pow if b_scalar => "PowBackward0",
+            Pow if a_scalar => "PowBackward2",
+            Pow => "PowBackward1",
+            Atan2 => "Atan2Backward0",
+            Maximum => "MaximumBackward0",
+            Minimum => "MinimumBackward0",
+            Fmax => "FmaxBackward0",
+            Fmin => "FminBackward0",
+            Hypot => "HypotBackward0",
+            Copysign => "CopysignBackward0",
+            Xlogy => "XlogyBackward0",
         }
     }
 }
 
+/// Floats-only formulas (f16/bf16 go through f32).
+trait FBin: ember_cpu::unary::Flt {
+    #[inline(always)]
+    fn fbin(op: BinaryOp, x: Self, y: Self) -> Self {
+        match op {
+            BinaryOp::Atan2 => x.atan2(y),
+            BinaryOp::Hypot => x.hypot(y),
+            BinaryOp::Copysign => x.copysign(y),
+            BinaryOp::DivTrunc => (x / y).trunc(),
+            _ => {
+                // xlogy: 0 where x == 0 (unless y is NaN)
+                if y != y {
+                    y
+                } else if x == Self::zero() {
+                    x
+                } else {
+                    x * y.ln()
+                }
+            }
+        }
+    }
+}
+impl FBin for f32 {}
+impl FBin for f64 {}
+
 /// Runs `op` on already converted, broadcastable operands into `out[lo]`.
-fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) {
+fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
+    use half::{bf16, f16};
+    use BinaryOp::*;
     let (o, lo) = (out.storage(), out.layout());
     let (sa, la, sb, lb) = (a.storage(), a.layout(), b.storage(), b.layout());
+    if matches!(op, Atan2 | Hypot | Copysign | Xlogy) || (op == DivTrunc && dt.is_float()) {
+        macro_rules! fl {
+            ($T:ty, $v:ident) => {
+                binary_into::<$T, $T, $T>(o, lo, sa, la, sb, lb, |x, y| <$T>::fbin($v, x, y))
+            };
+        }
+        macro_rules! hf {
+            ($H:ty, $v:ident) => {
+                binary_into::<$H, $H, $H>(o, lo, sa, la, sb, lb, |x, y| <$H>::from_f32(f32::fbin($v, x.to_f32(), y.to_f32())))
+            };
+        }
+        macro_rules! each {
+            ($m:ident) => {
+                match op {
+                    Atan2 => $m!(Atan2),
+                    Hypot => $m!(Hypot),
+                    Copysign => $m!(Copysign),
+                    DivTrunc => $m!(DivTrunc),
+                    _ => $m!(Xlogy),
+                }
+            };
+        }
+        match dt {
+            DType::F32 => {
+                macro_rules! m {
+                    ($v:ident) => {
+                        fl!(f32, $v)
+                    };
+                }
+                each!(m)
+            }
+            DType::F64 => {
+                macro_rules! m {
+                    ($v:ident) => {
+                        fl!(f64, $v)
+                    };
+                }
+                each!(m)
+            }
+            DType::F16 => {
+                macro_rules! m {
+                    ($v:ident) => {
+                        hf!(f16, $v)
+                    };
+                }
+                each!(m)
+            }
+            DType::BF16 => {
+                macro_rules! m {
+                    ($v:ident) => {
+                        hf!(bf16, $v)
+                    };
+                }
+                each!(m)
+            }
+            _ => return Err(Error::DType { op: op.name().into(), dtype: dt, supported: "floating point dtypes".into() }),
+        }
+        return Ok(());
+    }
     with_dtype!(dt, T => match op {
-        BinaryOp::Add => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.add(y)),
-        BinaryOp::Sub => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.sub(y)),
-        BinaryOp::Mul => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.mul(y)),
-        BinaryOp::Div => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.div(y)),
-    })
+        Add => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.add(y)),
+        Sub => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.sub(y)),
+        Mul => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.mul(y)),
+        Div | DivTrunc => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.div(y)),
+        DivFloor => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.floor_div(y)),
+        Rem => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.rem(y)),
+        Fmod => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmod(y)),
+        Pow => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.power(y)),
+        Maximum => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.max_nan(y)),
+        Minimum => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.min_nan(y)),
+        Fmax => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmax(y)),
+        Fmin => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmin(y)),
+        Atan2 | Hypot | Copysign | Xlogy => unreachable!(),
+    });
+    Ok(())
+}
+
+/// Errors PyTorch raises for an op/dtype pair before computing anything.
+fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
+    check_bool_sub(op, dt)?;
+    if op == BinaryOp::Pow && !dt.is_float() {
+        if let Arg::S(s) = b {
+            if s.to_f64() < 0.0 {
+                return Err(Error::runtime(
+                    "Integers to negative integer powers are not allowed. Use a floating point base (e.g. x.float() ** -1) to get fractional results.",
+                ));
+            }
+        }
+    }
+    if matches!(op, BinaryOp::DivFloor | BinaryOp::Rem | BinaryOp::Fmod | BinaryOp::DivTrunc) && dt.is_int() {
+        if let Some(t) = b.as_tensor() {
+            if t.to_vec::<i64>()?.contains(&0) {
+                return Err(Error::runtime("ZeroDivisionError"));
+            }
+        } else if let Arg::S(s) = b {
+            if s.to_i64() == 0 {
+                return Err(Error::runtime("ZeroDivisionError"));
+            }
+        }
+    }
+    if dt == DType::Bool && matches!(op, BinaryOp::DivFloor | BinaryOp::Rem | BinaryOp::Fmod) {
+        return Err(Error::runtime(format!(
+            "\"{}_cpu\" not implemented for 'Bool'. Convert the operands to an integer or floating point dtype first.",
+            op.name()
+        )));
+    }
+    Ok(())
 }
 
 fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
@@ -57,11 +243,11 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 /// `a op b` as a new tensor.
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let dt = op.compute_dtype(result_type(&[a, b]));
-    check_bool_sub(op, dt)?;
+    check_args(op, dt, b)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
     let out = Tensor::empty(&shape, dt)?;
-    kernel_into(op, dt, &out, &ta, &tb);
+    kernel_into(op, dt, &out, &ta, &tb)?;
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
         record_binary(op, a, b, &out);
@@ -69,39 +255,71 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     Ok(out)
 }
 
-/// Backward formulas, reduced back to each input's shape (`sum_to`) because of broadcasting.
-/// `a`/`b` are the saved tensor operands; a Python-scalar operand is read from `as_`/`bs`.
-fn grads_of(op: BinaryOp, g: &Tensor, a: &Option<Tensor>, b: &Option<Tensor>, as_: &Arg, bs: &Arg) -> Result<(Tensor, Tensor)> {
-    let av = || -> Result<Tensor> { a.clone().map(Ok).unwrap_or_else(|| as_.tensor(g.dtype())) };
-    let bv = || -> Result<Tensor> { b.clone().map(Ok).unwrap_or_else(|| bs.tensor(g.dtype())) };
+/// Backward formulas (d/da, d/db) before the broadcast reduction (`sum_to`) in the caller.
+/// `a`/`b` are the saved operands (a scalar operand comes as a 0-dim tensor), `y` the output.
+fn grads_of(op: BinaryOp, g: &Tensor, a: &Tensor, b: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+    use crate::ops::compare::{compare, CmpOp};
+    use crate::ops::unary::{unary, Params, UOp};
+    use BinaryOp::*;
+    let m =
+        |x: &Tensor, c: CmpOp, z: &Tensor| -> Result<Tensor> { compare(c, &Arg::T(x.detach()), &Arg::T(z.detach()))?.to_dtype(g.dtype()) };
+    let un = |x: &Tensor, o: UOp| unary(x, o, Params::default());
+    let zero = || g.mul_scalar(0.0);
     Ok(match op {
-        BinaryOp::Add => (g.clone(), g.clone()),
-        BinaryOp::Sub => (g.clone(), g.neg()?),
-        BinaryOp::Mul => (g.mul(&bv()?)?, g.mul(&av()?)?),
-        BinaryOp::Div => {
-            let bt = bv()?;
-            let ga = g.div(&bt)?;
-            let gb = g.neg()?.mul(&av()?)?.div(&bt.mul(&bt)?)?;
+        Add => (g.clone(), g.clone()),
+        Sub => (g.clone(), g.neg()?),
+        Mul => (g.mul(b)?, g.mul(a)?),
+        Div => {
+            let ga = g.div(b)?;
+            (ga.clone(), ga.mul(&a.div(b)?)?.neg()?)
+        }
+        DivTrunc | DivFloor => (zero()?, zero()?),
+        Rem => (g.clone(), g.mul(&binary(DivFloor, &Arg::T(a.detach()), &Arg::T(b.detach()))?)?.neg()?),
+        Fmod => (g.clone(), g.mul(&binary(DivTrunc, &Arg::T(a.detach()), &Arg::T(b.detach()))?)?.neg()?),
+        Pow => {
+            // d/da = b·a^(b−1) (0 where b == 0); d/db = y·ln(a) (0 where a == 0 and b ≥ 0)
+            let bm1 = b.add_scalar(-1.0)?;
+            let da = g.mul(&b.mul(&binary(Pow, &Arg::T(a.clone()), &Arg::T(bm1))?)?)?;
+            let nz = m(b, CmpOp::Ne, &b.mul_scalar(0.0)?)?;
+            let ga = da.mul(&nz)?;
+            let y = y.ok_or_else(|| Error::runtime("internal: pow output not saved"))?;
+            let a_zero = m(a, CmpOp::Eq, &a.mul_scalar(0.0)?)?;
+            let safe_a = a.add(&a_zero)?; // ln(1) = 0 where a == 0
+            let gb = g.mul(&y.mul(&un(&safe_a, UOp::Log)?)?)?;
             (ga, gb)
+        }
+        Atan2 => {
+            let d = a.mul(a)?.add(&b.mul(b)?)?;
+            (g.mul(b)?.div(&d)?, g.mul(a)?.div(&d)?.neg()?)
+        }
+        Maximum | Minimum | Fmax | Fmin => {
+            let c = if matches!(op, Maximum | Fmax) { CmpOp::Gt } else { CmpOp::Lt };
+            let half = m(a, CmpOp::Eq, b)?.mul_scalar(0.5)?;
+            let wa = m(a, c, b)?.add(&half)?;
+            let wb = wa.mul_scalar(-1.0)?.add_scalar(1.0)?;
+            (g.mul(&wa)?, g.mul(&wb)?)
+        }
+        Hypot => {
+            let y = y.ok_or_else(|| Error::runtime("internal: hypot output not saved"))?;
+            (g.mul(a)?.div(y)?, g.mul(b)?.div(y)?)
+        }
+        Copysign => {
+            let s = binary(Copysign, &Arg::S(Scalar::Float(1.0)), &Arg::T(b.detach()))?.mul(&un(&a.detach(), UOp::Sign)?)?;
+            (g.mul(&s)?, zero()?)
+        }
+        Xlogy => {
+            let nz = m(a, CmpOp::Ne, &a.mul_scalar(0.0)?)?;
+            (g.mul(&un(b, UOp::Log)?)?.mul(&nz)?, g.mul(a)?.div(b)?)
         }
     })
 }
 
 fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
-    let name = match op {
-        BinaryOp::Add => "AddBackward0",
-        BinaryOp::Sub => "SubBackward0",
-        BinaryOp::Mul => "MulBackward0",
-        BinaryOp::Div => "DivBackward0",
-    };
+    let name = op.grad_name(a.as_tensor().is_none(), b.as_tensor().is_none());
     // Shapes to reduce broadcast gradients back to; None (no allocation) when unbroadcast.
     let reduce_to = |s: &[usize]| (s != out.shape()).then(|| s.to_vec());
     let (sa, sb) = (reduce_to(a.shape()), reduce_to(b.shape()));
     let (ta, tb) = (a.as_tensor().cloned(), b.as_tensor().cloned());
-    // Save only what the formula reads.
-    let keep = matches!(op, BinaryOp::Mul | BinaryOp::Div);
-    let (ka, kb) = if keep { (ta.clone(), tb.clone()) } else { (None, None) };
-    let (ascalar, bscalar) = (a.clone(), b.clone());
     let (need_a, need_b) = (ta.as_ref().is_some_and(|t| t.requires_grad()), tb.as_ref().is_some_and(|t| t.requires_grad()));
     let (pair, one);
     let inputs: &[&Tensor] = match (&ta, &tb) {
@@ -116,14 +334,31 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
         (None, None) => return,
     };
     let (a_is_t, b_is_t) = (ta.is_some(), tb.is_some());
-    let saved: Vec<_> = if keep { ka.iter().chain(kb.iter()).map(crate::autograd::SavedTensor::input).collect() } else { Vec::new() };
+    // Save only what the formula reads: add/sub read nothing.
+    let keep = !matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::DivTrunc | BinaryOp::DivFloor);
+    let keep_out = matches!(op, BinaryOp::Pow | BinaryOp::Hypot);
+    let mut saved = vec![];
+    if keep {
+        saved.extend(ta.iter().chain(tb.iter()).map(crate::autograd::SavedTensor::input));
+    }
+    if keep_out {
+        saved.push(crate::autograd::SavedTensor::output(out));
+    }
     let versions: Vec<_> = saved.clone();
-    crate::autograd::record_saving(name, inputs, &[out], saved, move |g: &[Option<Tensor>]| {
-        for s in &versions {
-            s.unpack(name)?;
-        }
+    let (ascalar, bscalar) = (a.clone(), b.clone());
+    crate::autograd::record_saving(name, &inputs, &[out], saved, move |g: &[Option<Tensor>]| {
+        let vals: Vec<Tensor> = versions.iter().map(|s| s.unpack(name)).collect::<Result<_>>()?;
         let g = g[0].as_ref().unwrap();
-        let (g1, g2) = grads_of(op, g, &ka, &kb, &ascalar, &bscalar)?;
+        let mut it = vals.iter();
+        let (va, vb) = if keep {
+            let va = if a_is_t { it.next().cloned().unwrap() } else { ascalar.tensor(g.dtype())? };
+            let vb = if b_is_t { it.next().cloned().unwrap() } else { bscalar.tensor(g.dtype())? };
+            (va, vb)
+        } else {
+            (g.clone(), g.clone())
+        };
+        let y = it.next();
+        let (g1, g2) = grads_of(op, g, &va, &vb, y)?;
         let fit = |g: Tensor, s: &Option<Vec<usize>>| match s {
             Some(s) => g.sum_to(s),
             None => Ok(g),
@@ -143,7 +378,7 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
 pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let a = Arg::T(this.clone());
     let dt = op.compute_dtype(result_type(&[&a, other]));
-    check_bool_sub(op, dt)?;
+    check_args(op, dt, other)?;
     if !dt.can_cast_to(this.dtype()) {
         return Err(Error::Cast { from: dt, to: this.dtype() });
     }
@@ -160,13 +395,13 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     }
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
-    let before = if track && matches!(op, BinaryOp::Mul | BinaryOp::Div) { Some(this.clone_tensor()?) } else { None };
+    let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
     let tb = other.tensor(dt)?;
     if dt == this.dtype() {
-        kernel_into(op, dt, this, this, &tb);
+        kernel_into(op, dt, this, this, &tb)?;
     } else {
         let tmp = Tensor::empty(this.shape(), dt)?;
-        kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb);
+        kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb)?;
         this.copy_from(&tmp)?;
     }
     this.storage().bump_version();
@@ -176,16 +411,13 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         let ot = other.as_tensor().filter(|t| t.requires_grad()).cloned();
         let others: Vec<&Tensor> = ot.iter().collect();
         let has_other = ot.is_some();
-        let name = match op {
-            BinaryOp::Add => "AddBackward0",
-            BinaryOp::Sub => "SubBackward0",
-            BinaryOp::Mul => "MulBackward0",
-            BinaryOp::Div => "DivBackward0",
-        };
+        let name = op.grad_name(false, other.as_tensor().is_none());
+        let after = if matches!(op, BinaryOp::Pow | BinaryOp::Hypot) { Some(this.detach().contiguous_copy()?) } else { None };
         rebase_history(name, this, &others, move |g: &[Option<Tensor>]| {
             let g = g[0].as_ref().unwrap();
             let bt = ob.tensor(g.dtype())?;
-            let (g1, g2) = grads_of(op, g, &before, &Some(bt), &ob, &ob)?;
+            let a0 = before.clone().unwrap_or_else(|| g.clone());
+            let (g1, g2) = grads_of(op, g, &a0, &bt, after.as_ref())?;
             let mut r = vec![Some(g1)];
             if has_other {
                 r.push(Some(g2.sum_to(&sb)?));
@@ -216,6 +448,6 @@ impl Tensor {
         binary(BinaryOp::Add, &Arg::T(self.clone()), &Arg::S(Scalar::Float(s)))
     }
     pub fn neg(&self) -> Result<Tensor> {
-        binary(BinaryOp::Mul, &Arg::T(self.clone()), &Arg::S(Scalar::Int(-1)))
+        crate::ops::unary::unary(self, crate::ops::unary::UOp::Neg, Default::default())
     }
 }

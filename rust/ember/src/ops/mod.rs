@@ -1,5 +1,6 @@
 //! Ops on Tensors, each with its backward formula beside its forward.
 pub mod binary;
+pub mod compare;
 pub mod copy;
 pub mod einsum;
 pub mod gather;
@@ -11,6 +12,7 @@ pub mod reduce;
 pub mod shape;
 pub mod sort;
 pub mod stats;
+pub mod ternary;
 pub mod unary;
 
 pub use binary::BinaryOp;

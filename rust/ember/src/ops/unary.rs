@@ -1,1 +1,320 @@
-//! (filled in by its owner; see README's layout table)
+//! Unary elementwise ops and activations. Forward kernels are the table in
+//! `ember_cpu::unary`; each op's backward formula is in `grad_of` below, written with
+//! differentiable Tensor ops so double backward works.
+use crate::autograd::{check_inplace, needs_grad, rebase_history, record_saving, SavedTensor};
+use crate::ops::compare::CmpOp;
+use crate::promote::{default_dtype, Arg};
+use crate::{DType, Error, Layout, Result, Scalar, Tensor};
+pub use ember_cpu::unary::{Params, Pred, UOp};
+use std::f64::consts::{LN_10, LN_2, PI};
+
+/// The dtype `op` computes and returns for an input of dtype `dt`.
+fn out_dtype(op: UOp, dt: DType) -> Result<DType> {
+    if dt.is_float() {
+        return Ok(dt);
+    }
+    if op == UOp::Neg && dt == DType::Bool {
+        return Err(Error::runtime(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+        ));
+    }
+    if op.keeps_int() {
+        return Ok(dt);
+    }
+    if op == UOp::Frac {
+        return Err(Error::runtime(format!(
+            "\"frac_cpu\" not implemented for '{}'. frac() needs a floating point tensor; convert with .float() first.",
+            dt.scalar_name()
+        )));
+    }
+    Ok(default_dtype())
+}
+
+/// grad_fn name, and whether the backward reads the input / the output.
+fn meta(op: UOp) -> (&'static str, bool, bool) {
+    use UOp::*;
+    match op {
+        Neg => ("NegBackward0", false, false),
+        Abs => ("AbsBackward0", true, false),
+        Sign => ("SignBackward0", false, false),
+        Square => ("PowBackward0", true, false),
+        Relu => ("ReluBackward0", false, true),
+        Relu6 | Hardtanh => ("HardtanhBackward0", true, false),
+        Clamp => ("ClampBackward1", true, false),
+        Floor => ("FloorBackward0", false, false),
+        Ceil => ("CeilBackward0", false, false),
+        Round => ("RoundBackward0", false, false),
+        RoundDecimals => ("RoundBackward1", false, false),
+        Trunc => ("TruncBackward0", false, false),
+        Frac => ("FracBackward0", false, false),
+        Exp => ("ExpBackward0", false, true),
+        Exp2 => ("Exp2Backward0", false, true),
+        Expm1 => ("Expm1Backward0", false, true),
+        Log => ("LogBackward0", true, false),
+        Log2 => ("Log2Backward0", true, false),
+        Log10 => ("Log10Backward0", true, false),
+        Log1p => ("Log1pBackward0", true, false),
+        Sqrt => ("SqrtBackward0", false, true),
+        Rsqrt => ("RsqrtBackward0", false, true),
+        Reciprocal => ("ReciprocalBackward0", false, true),
+        Sin => ("SinBackward0", true, false),
+        Cos => ("CosBackward0", true, false),
+        Tan => ("TanBackward0", false, true),
+        Asin => ("AsinBackward0", true, false),
+        Acos => ("AcosBackward0", true, false),
+        Atan => ("AtanBackward0", true, false),
+        Sinh => ("SinhBackward0", true, false),
+        Cosh => ("CoshBackward0", true, false),
+        Tanh => ("TanhBackward0", false, true),
+        Asinh => ("AsinhBackward0", true, false),
+        Acosh => ("AcoshBackward0", true, false),
+        Atanh => ("AtanhBackward0", true, false),
+        Sigmoid => ("SigmoidBackward0", false, true),
+        LogSigmoid => ("LogSigmoidBackward0", true, false),
+        Logit => ("LogitBackward0", true, false),
+        Erf => ("ErfBackward0", true, false),
+        Erfc => ("ErfcBackward0", true, false),
+        Erfinv => ("ErfinvBackward0", false, true),
+        Gelu | GeluTanh => ("GeluBackward0", true, false),
+        Silu => ("SiluBackward0", true, false),
+        Mish => ("MishBackward0", true, false),
+        Softplus => ("SoftplusBackward0", true, false),
+        Elu => ("EluBackward0", true, false),
+        LeakyRelu => ("LeakyReluBackward0", true, false),
+        Hardsigmoid => ("HardsigmoidBackward0", true, false),
+        Hardswish => ("HardswishBackward0", true, false),
+        NanToNum => ("NanToNumBackward0", true, false),
+    }
+}
+
+// Small differentiable building blocks for the formulas.
+fn un(x: &Tensor, op: UOp) -> Result<Tensor> {
+    unary(x, op, Params::default())
+}
+fn ms(x: &Tensor, s: f64) -> Result<Tensor> {
+    x.mul_scalar(s)
+}
+fn adds(x: &Tensor, s: f64) -> Result<Tensor> {
+    x.add_scalar(s)
+}
+/// 1.0 where `x cmp s`, else 0.0, in `x`'s dtype (no history: a mask is a constant).
+fn mask(x: &Tensor, op: CmpOp, s: f64) -> Result<Tensor> {
+    crate::ops::compare::compare(op, &Arg::T(x.detach()), &Arg::S(Scalar::Float(s)))?.to_dtype(x.dtype())
+}
+
+/// d op(x)/dx · g. `x` is the saved input, `y` the saved output (each only when `meta` asks).
+fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
+    use CmpOp::*;
+    use UOp::*;
+    let x = || x.ok_or_else(|| Error::runtime("internal: input not saved"));
+    let y = || y.ok_or_else(|| Error::runtime("internal: output not saved"));
+    Ok(match op {
+        Neg => g.neg()?,
+        Abs => g.mul(&un(x()?, Sign)?.detach())?,
+        Sign | Floor | Ceil | Round | RoundDecimals | Trunc => ms(g, 0.0)?,
+        Square => g.mul(&ms(x()?, 2.0)?)?,
+        Relu => g.mul(&mask(y()?, Gt, 0.0)?)?,
+        Relu6 | Hardtanh => {
+            let (lo, hi) = if op == Relu6 { (0.0, 6.0) } else { (p.a, p.b) };
+            g.mul(&mask(x()?, Gt, lo)?.mul(&mask(x()?, Lt, hi)?)?)?
+        }
+        Clamp => g.mul(&mask(x()?, Ge, p.a)?.mul(&mask(x()?, Le, p.b)?)?)?,
+        Frac => g.clone(),
+        Exp => g.mul(y()?)?,
+        Exp2 => g.mul(&ms(y()?, LN_2)?)?,
+        Expm1 => g.mul(&adds(y()?, 1.0)?)?,
+        Log => g.div(x()?)?,
+        Log2 => g.div(&ms(x()?, LN_2)?)?,
+        Log10 => g.div(&ms(x()?, LN_10)?)?,
+        Log1p => g.div(&adds(x()?, 1.0)?)?,
+        Sqrt => g.div(&ms(y()?, 2.0)?)?,
+        Rsqrt => g.mul(&ms(&y()?.mul(y()?)?.mul(y()?)?, -0.5)?)?,
+        Reciprocal => g.mul(&y()?.mul(y()?)?.neg()?)?,
+        Sin => g.mul(&un(x()?, Cos)?)?,
+        Cos => g.mul(&un(x()?, Sin)?.neg()?)?,
+        Tan => g.mul(&adds(&y()?.mul(y()?)?, 1.0)?)?,
+        Asin => g.mul(&un(&adds(&x()?.mul(x()?)?.neg()?, 1.0)?, Rsqrt)?)?,
+        Acos => g.mul(&un(&adds(&x()?.mul(x()?)?.neg()?, 1.0)?, Rsqrt)?.neg()?)?,
+        Atan => g.div(&adds(&x()?.mul(x()?)?, 1.0)?)?,
+        Sinh => g.mul(&un(x()?, Cosh)?)?,
+        Cosh => g.mul(&un(x()?, Sinh)?)?,
+        Tanh => g.mul(&adds(&y()?.mul(y()?)?.neg()?, 1.0)?)?,
+        Asinh => g.mul(&un(&adds(&x()?.mul(x()?)?, 1.0)?, Rsqrt)?)?,
+        Acosh => g.mul(&un(&adds(&x()?.mul(x()?)?, -1.0)?, Rsqrt)?)?,
+        Atanh => g.div(&adds(&x()?.mul(x()?)?.neg()?, 1.0)?)?,
+        Sigmoid => g.mul(&y()?.mul(&adds(&y()?.neg()?, 1.0)?)?)?,
+        LogSigmoid => g.mul(&un(&x()?.neg()?, Sigmoid)?)?,
+        Logit => {
+            let x = x()?;
+            let d = g.div(&x.mul(&adds(&x.neg()?, 1.0)?)?)?;
+            if p.a >= 0.0 {
+                d.mul(&mask(x, Ge, p.a)?.mul(&mask(x, Le, 1.0 - p.a)?)?)?
+            } else {
+                d
+            }
+        }
+        Erf | Erfc => {
+            let d = g.mul(&ms(&un(&x()?.mul(x()?)?.neg()?, Exp)?, 2.0 / PI.sqrt())?)?;
+            if op == Erfc {
+                d.neg()?
+            } else {
+                d
+            }
+        }
+        Erfinv => g.mul(&ms(&un(&y()?.mul(y()?)?, Exp)?, PI.sqrt() / 2.0)?)?,
+        Gelu => {
+            // Φ(x) + x·φ(x)
+            let x = x()?;
+            let cdf = ms(&adds(&un(&ms(x, std::f64::consts::FRAC_1_SQRT_2)?, Erf)?, 1.0)?, 0.5)?;
+            let pdf = ms(&un(&ms(&x.mul(x)?, -0.5)?, Exp)?, 1.0 / (2.0 * PI).sqrt())?;
+            g.mul(&cdf.add(&x.mul(&pdf)?)?)?
+        }
+        GeluTanh => {
+            let (x, k, c) = (x()?, (2.0 / PI).sqrt(), 0.044715);
+            let x2 = x.mul(x)?;
+            let t = un(&ms(&x.add(&ms(&x2.mul(x)?, c)?)?, k)?, Tanh)?;
+            let left = ms(&adds(&t, 1.0)?, 0.5)?;
+            let right = ms(&x.mul(&adds(&t.mul(&t)?.neg()?, 1.0)?)?.mul(&adds(&ms(&x2, 3.0 * c)?, 1.0)?)?, 0.5 * k)?;
+            g.mul(&left.add(&right)?)?
+        }
+        Silu => {
+            let (x, s) = (x()?, un(x()?, Sigmoid)?);
+            g.mul(&s.mul(&adds(&x.mul(&adds(&s.neg()?, 1.0)?)?, 1.0)?)?)?
+        }
+        Mish => {
+            let x = x()?;
+            let t = un(&unary(x, Softplus, Params { a: 1.0, b: 20.0, c: 0.0 })?, Tanh)?;
+            g.mul(&t.add(&x.mul(&adds(&t.mul(&t)?.neg()?, 1.0)?)?.mul(&un(x, Sigmoid)?)?)?)?
+        }
+        Softplus => {
+            let bx = ms(x()?, p.a)?;
+            let (s, m) = (un(&bx, Sigmoid)?, mask(&bx, Gt, p.b)?);
+            g.mul(&s.add(&m.mul(&adds(&s.neg()?, 1.0)?)?)?)?
+        }
+        Elu => {
+            // x > 0: scale; else scale·alpha·input_scale·e^{x·input_scale} (x clamped ≤ 0 so the
+            // unused branch can't overflow into inf·0 = NaN)
+            let x = x()?;
+            let m = mask(x, Gt, 0.0)?;
+            let neg = ms(&un(&ms(&unary(x, Clamp, Params { a: f64::NEG_INFINITY, b: 0.0, c: 0.0 })?, p.c)?, Exp)?, p.b * p.a * p.c)?;
+            g.mul(&ms(&m, p.b)?.add(&adds(&m.neg()?, 1.0)?.mul(&neg)?)?)?
+        }
+        LeakyRelu => {
+            let m = mask(x()?, Gt, 0.0)?;
+            g.mul(&adds(&ms(&m, 1.0 - p.a)?, p.a)?)?
+        }
+        Hardsigmoid => g.mul(&ms(&mask(x()?, Gt, -3.0)?.mul(&mask(x()?, Lt, 3.0)?)?, 1.0 / 6.0)?)?,
+        Hardswish => {
+            let x = x()?;
+            let mid = mask(x, Ge, -3.0)?.mul(&mask(x, Le, 3.0)?)?;
+            let d = mid.mul(&adds(&ms(x, 1.0 / 3.0)?, 0.5)?)?.add(&mask(x, Gt, 3.0)?)?;
+            g.mul(&d)?
+        }
+        NanToNum => {
+            let fin = crate::ops::unary::predicate(&x()?.detach(), Pred::IsFinite)?.to_dtype(g.dtype())?;
+            g.mul(&fin)?
+        }
+    })
+}
+
+/// `op(x)` as a new tensor (integer input promoted to the default float for float-only ops).
+pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
+    let dt = out_dtype(op, x.dtype())?;
+    if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
+        return x.contiguous_copy();
+    }
+    let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
+    let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+    let out = Tensor::from_parts(s, Layout::contiguous(x.shape()), dt);
+    if dt.is_float() && needs_grad(&[x]) {
+        let (name, sx, sy) = meta(op);
+        let mut saved = vec![];
+        if sx {
+            saved.push(SavedTensor::input(x));
+        }
+        if sy {
+            saved.push(SavedTensor::output(&out));
+        }
+        let keep = saved.clone();
+        record_saving(name, &[x], &[&out], saved, move |g: &[Option<Tensor>]| {
+            let g = g[0].as_ref().unwrap();
+            let vals: Vec<Tensor> = keep.iter().map(|s| s.unpack(name)).collect::<Result<_>>()?;
+            let (xs, ys) = match (sx, sy) {
+                (true, true) => (Some(&vals[0]), Some(&vals[1])),
+                (true, false) => (Some(&vals[0]), None),
+                (false, true) => (None, Some(&vals[0])),
+                _ => (None, None),
+            };
+            Ok(vec![Some(grad_of(op, p, g, xs, ys)?)])
+        });
+    }
+    Ok(out)
+}
+
+/// `x.op_()`: writes through views; the op must keep `x`'s dtype.
+pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
+    let dt = out_dtype(op, x.dtype())?;
+    if dt != x.dtype() {
+        return Err(Error::Cast { from: dt, to: x.dtype() });
+    }
+    if x.layout().has_internal_overlap() {
+        return Err(Error::OverlapWrite);
+    }
+    let track = needs_grad(&[x]) && dt.is_float();
+    if track {
+        check_inplace(x)?;
+    }
+    let (name, sx, sy) = meta(op);
+    let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
+    if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
+        ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
+    }
+    x.storage().bump_version();
+    if track {
+        let after = if sy { Some(x.detach().contiguous_copy()?) } else { None };
+        rebase_history(name, x, &[], move |g: &[Option<Tensor>]| {
+            let g = g[0].as_ref().unwrap();
+            Ok(vec![Some(grad_of(op, p, g, before.as_ref(), after.as_ref())?)])
+        })?;
+    }
+    Ok(())
+}
+
+/// isnan / isinf / isfinite / isposinf / isneginf / signbit: a bool tensor, never history.
+pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
+    let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
+    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+}
+
+/// `round(x, decimals)`.
+pub fn round_decimals(x: &Tensor, decimals: i64) -> Result<Tensor> {
+    if decimals == 0 {
+        return unary(x, UOp::Round, Params::default());
+    }
+    let scale = 10f64.powi(decimals.unsigned_abs().min(400) as i32);
+    unary(x, UOp::RoundDecimals, Params { a: scale, b: if decimals < 0 { 1.0 } else { -1.0 }, c: 0.0 })
+}
+
+impl Tensor {
+    pub fn exp(&self) -> Result<Tensor> {
+        unary(self, UOp::Exp, Params::default())
+    }
+    pub fn log(&self) -> Result<Tensor> {
+        unary(self, UOp::Log, Params::default())
+    }
+    pub fn sqrt(&self) -> Result<Tensor> {
+        unary(self, UOp::Sqrt, Params::default())
+    }
+    pub fn tanh(&self) -> Result<Tensor> {
+        unary(self, UOp::Tanh, Params::default())
+    }
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        unary(self, UOp::Sigmoid, Params::default())
+    }
+    pub fn relu(&self) -> Result<Tensor> {
+        unary(self, UOp::Relu, Params::default())
+    }
+    pub fn abs(&self) -> Result<Tensor> {
+        unary(self, UOp::Abs, Params::default())
+    }
+}
