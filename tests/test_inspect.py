@@ -131,3 +131,30 @@ def test_summary_and_watch_on_a_model():
         model(ember.ones(5, 4)).sum().backward()
     assert set(w.activations) == {"0", "1"} and set(w.gradients) == {"0.weight", "0.bias", "1.weight", "1.bias"}
     assert w.activations["0"]["zeros"] <= 1.0
+
+
+def test_track_allocations_peak_and_net():
+    import gc
+
+    gc.collect()
+    gc.disable()  # no unrelated garbage freed inside the block
+    try:
+        with I.track_allocations() as tr:
+            a = ember.ones(1 << 18)  # 1 MiB kept
+            b = ember.ones(1 << 19)  # 2 MiB, freed again
+            del b
+    finally:
+        gc.enable()
+    assert tr.net_bytes >= (1 << 20) and tr.net_bytes < (1 << 20) + (1 << 16)
+    assert tr.peak_bytes >= 3 << 20
+    del a
+
+
+def test_trace_sees_nn_native_calls():
+    from ember import nn
+
+    model = nn.Linear(3, 2)
+    with I.trace() as tr:
+        model(ember.ones(4, 3)).sum().backward()
+    names = [e.name for e in tr]
+    assert "_native.linear" in names and "_native._backward" in names

@@ -27,6 +27,11 @@ _SKIP = {
     "is_shared", "detach", "detach_", "_register_hook",
 }
 
+# Native functions that are plumbing (modes, settings, introspection), never traced.
+_NATIVE_SKIP_PREFIXES = ("_set", "is_", "get_", "_last", "_get", "_is", "manual_seed", "initial_seed", "set_")
+_NATIVE_SKIP = {"_record_function", "result_type", "promote_types", "can_cast", "_allocated_bytes", "_peak_bytes",
+                "_reset_peak_bytes"}
+
 _lock = threading.RLock()
 _observers = []
 _saved = {}
@@ -49,6 +54,12 @@ def _targets():
         fn = getattr(ember, name, None)
         if callable(fn) and not isinstance(fn, type) and name not in _SKIP and not name.startswith("_"):
             yield ember, name, fn, f"ember.{name}"
+    # Native entry points that Python layers (nn.functional, optim) call directly.
+    for name in dir(_native):
+        fn = getattr(_native, name)
+        if (callable(fn) and not isinstance(fn, type) and name not in _SKIP
+                and not name.startswith(_NATIVE_SKIP_PREFIXES) and name not in _NATIVE_SKIP):
+            yield _native, name, fn, f"_native.{name}"
 
 
 def _wrap(fn, label):

@@ -35,11 +35,38 @@ unsafe impl Sync for Inner {}
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Owner::Owned(l) = *self.owner.get_mut().unwrap_or_else(|e| e.into_inner()) {
+            counters::free(self.nbytes);
             let p = *self.ptr.get_mut();
             if l.size() > 0 && !cache::put(p, l) {
                 unsafe { dealloc(p, l) }
             }
         }
+    }
+}
+
+/// Bytes held by live ember-owned storages, and the peak since the last reset
+/// (`ember.inspect.track_allocations` reports a block's net and peak allocation from them).
+pub mod counters {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    pub(super) fn alloc(n: usize) {
+        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+    pub(super) fn free(n: usize) {
+        LIVE.fetch_sub(n, Ordering::Relaxed);
+    }
+    pub fn live() -> usize {
+        LIVE.load(Ordering::Relaxed)
+    }
+    pub fn peak() -> usize {
+        PEAK.load(Ordering::Relaxed)
+    }
+    pub fn reset_peak() {
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -129,6 +156,7 @@ impl Storage {
     }
 
     fn owned(ptr: *mut u8, nbytes: usize, layout: AllocLayout) -> Storage {
+        counters::alloc(nbytes);
         Storage(Arc::new(Inner {
             ptr: AtomicPtr::new(ptr),
             nbytes,
@@ -237,6 +265,7 @@ impl Storage {
         let previous = std::mem::replace(&mut *guard, Owner::Foreign(owner));
         drop(guard);
         if let Owner::Owned(l) = previous {
+            counters::free(self.0.nbytes);
             if l.size() > 0 {
                 dealloc(old, l)
             }

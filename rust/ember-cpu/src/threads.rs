@@ -1,12 +1,15 @@
 //! The thread pool and the grain size.
 //!
-//! Work below `GRAIN` elements runs on the calling thread: on a shared 2-vCPU machine a
+//! Work below `PARALLEL_MIN` elements runs on the calling thread: on a shared 2-vCPU machine a
 //! parallel region costs microseconds to milliseconds of wake-up, which only pays off for
 //! large buffers. `set_num_threads(1)` turns parallelism off entirely.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 pub const GRAIN: usize = 32768;
+
+/// The smallest job worth splitting across threads.
+pub const PARALLEL_MIN: usize = 1 << 18;
 
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 static POOL: OnceLock<RwLock<Arc<rayon::ThreadPool>>> = OnceLock::new();
@@ -50,7 +53,10 @@ fn pool() -> Arc<rayon::ThreadPool> {
 /// How many chunks to split `work` elements into (1 = run inline).
 pub fn chunks_for(work: usize) -> usize {
     let t = get_num_threads();
-    if t <= 1 || work < 2 * GRAIN {
+    // Waking the pool costs ~10-20 µs on this kind of shared machine, about what one thread
+    // needs for 250k float adds: below PARALLEL_MIN elements splitting only makes things slower
+    // (measured with benches/compare.py's "add 100k" row at 1 vs 2 threads).
+    if t <= 1 || work < PARALLEL_MIN {
         1
     } else {
         (work / GRAIN).min(t * 4).max(1)

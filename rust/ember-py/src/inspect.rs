@@ -35,7 +35,29 @@ fn _set_last_write(t: &Bound<'_, crate::tensor::PyTensor>, text: String) {
     t.get().t.storage().set_origin(text);
 }
 
+/// Bytes held by live ember-allocated storages.
+#[pyfunction]
+fn _allocated_bytes() -> usize {
+    ember_core_counters::live()
+}
+
+/// The most bytes held at once since the last `_reset_peak_bytes()`.
+#[pyfunction]
+fn _peak_bytes() -> usize {
+    ember_core_counters::peak()
+}
+
+#[pyfunction]
+fn _reset_peak_bytes() {
+    ember_core_counters::reset_peak()
+}
+
+use ember::alloc_counters as ember_core_counters;
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_allocated_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(_peak_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(_reset_peak_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(_set_last_write, m)?)?;
     m.add_function(wrap_pyfunction!(_last_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(result_type, m)?)?;

@@ -9,7 +9,7 @@ mod tensor;
 pub mod view;
 
 pub use autograd::{grad_mode, Node};
-pub use ember_core::{bf16, f16, layout, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage};
+pub use ember_core::{alloc_counters, bf16, f16, layout, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage};
 pub use ember_cpu as cpu;
 pub use layout::Layout;
 pub use tensor::{Tensor, TensorImpl};
