@@ -5,6 +5,22 @@ use crate::{DType, Element, Layout, Result, Storage};
 
 /// `dst[ld] = src[ls]` (broadcast), converting dtypes with PyTorch's casts.
 pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layout, st: DType) {
+    if dt == st {
+        // Same dtype: no conversion, so dense-to-dense is one memcpy and everything else an
+        // identity map (the generic cast goes through f64 and doesn't vectorise).
+        if ld.is_contiguous() && ls.is_contiguous() && ld.sizes == ls.sizes {
+            let n = ld.numel() * dt.size();
+            unsafe {
+                let (d, s) = (dst.ptr().add(ld.offset * dt.size()), src.ptr().add(ls.offset * dt.size()));
+                if d != s {
+                    std::ptr::copy(s, d, n);
+                }
+            }
+            crate::elementwise::set_last_path(crate::elementwise::Path::Contiguous, 1);
+            return;
+        }
+        return with_dtype!(st, T => unary_into::<T, T>(dst, ld, src, ls, |x| x));
+    }
     with_dtype!(st, S => with_dtype!(dt, D => unary_into::<S, D>(dst, ld, src, ls, |x| x.cast::<D>())))
 }
 

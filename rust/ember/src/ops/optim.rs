@@ -129,17 +129,24 @@ pub fn sgd_step(
             let (lr, mu, damp, wd): (T, T, T, T) = (c(lr), c(momentum), c(1.0 - dampening), c(weight_decay));
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
-                for k in 0..p.len() {
-                    let mut d = if maximize { -g[k] } else { g[k] };
-                    if weight_decay != 0.0 {
-                        d = d + wd * p[k];
+                let sign: T = c(if maximize { -1.0 } else { 1.0 });
+                // Loop-invariant branches only (the compiler unswitches them), so the loops vectorise.
+                if momentum == 0.0 {
+                    for (p, &g) in p.iter_mut().zip(g.iter()) {
+                        let d = if weight_decay != 0.0 { sign * g + wd * *p } else { sign * g };
+                        *p = *p - lr * d;
                     }
-                    if momentum != 0.0 {
-                        let b = &mut f[2].slice::<T>(lo, hi)[k];
-                        *b = if fresh { d } else { mu * *b + damp * d };
-                        d = if nesterov { d + mu * *b } else { *b };
+                } else {
+                    let b = f[2].slice::<T>(lo, hi);
+                    let (keep, take): (T, T) = if fresh { (c(0.0), c(1.0)) } else { (mu, damp) };
+                    for ((p, &g), b) in p.iter_mut().zip(g.iter()).zip(b.iter_mut()) {
+                        let d = if weight_decay != 0.0 { sign * g + wd * *p } else { sign * g };
+                        // A fresh buffer starts as d (PyTorch's clone of the first gradient).
+                        let nb = if fresh { d } else { keep * *b + take * d };
+                        *b = nb;
+                        let step = if nesterov { d + mu * nb } else { nb };
+                        *p = *p - lr * step;
                     }
-                    p[k] = p[k] - lr * d;
                 }
             });
         });
