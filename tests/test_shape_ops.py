@@ -240,3 +240,20 @@ def test_gradchecks():
     assert gradcheck(lambda x: x.take_along_dim(ember.tensor([[0], [3], [1]]), 1), (x,))
     assert gradcheck(lambda x: x.repeat_interleave(2, 0), (x,))
     assert gradcheck(lambda x: x.rot90(1), (x,))
+
+
+def test_cdist_matches_numpy_and_gradchecks():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 5, 3))
+    ta, tb = ember.tensor(a), ember.tensor(b)
+    for p in (0.0, 1.0, 2.0, 3.0, float("inf")):
+        d = np.abs(a[:, :, None, :] - b[:, None, :, :])
+        want = {0.0: (d != 0).sum(-1), 1.0: d.sum(-1), 2.0: np.sqrt((d ** 2).sum(-1)), 3.0: ((d ** 3).sum(-1)) ** (1 / 3),
+                float("inf"): d.max(-1)}[p]
+        np.testing.assert_allclose(np.array(ember.cdist(ta, tb, p=p).tolist()), want, rtol=1e-10, atol=1e-12)
+    ta.requires_grad_()
+    assert ember.autograd.gradcheck(lambda x: ember.cdist(x, tb), (ta,))
+    with pytest.raises(RuntimeError, match="same number of columns"):
+        ember.cdist(ember.zeros(2, 3), ember.zeros(2, 4))

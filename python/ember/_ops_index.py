@@ -313,3 +313,36 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         from . import arange
         return arange(input.shape[0]).repeat_interleave(input)
     return input.repeat_interleave(repeats, dim)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of ``x1`` (…, P, M) and ``x2`` (…, R, M) → (…, P, R).
+
+    Composed from differentiable ops (difference, abs, power, sum), so autograd works; at
+    zero distance the p=2 gradient follows PyTorch's convention of 0 (sqrt's slope is masked)."""
+    from ._native import Tensor
+
+    if not isinstance(x1, Tensor) or not isinstance(x2, Tensor):
+        raise TypeError("cdist(): x1 and x2 must be Tensors")
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    diff = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
+    if p == 0:
+        return (diff != 0).to(diff.dtype).sum(-1)
+    if p == float("inf"):
+        return diff.amax(-1)
+    if p == 1:
+        return diff.sum(-1)
+    s = diff.pow(p).sum(-1)
+    if p == 2:
+        # sqrt with a zero-safe gradient: where s == 0 the distance is 0 and so is its slope.
+        safe = s.where(s > 0, s.new_ones(()))
+        return safe.sqrt().where(s > 0, s.new_zeros(()))
+    return s.pow(1.0 / p)
+
+
+__all__.append("cdist")

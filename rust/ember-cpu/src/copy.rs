@@ -19,6 +19,9 @@ pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layo
             crate::elementwise::set_last_path(crate::elementwise::Path::Contiguous, 1);
             return;
         }
+        if let Some(t) = Transpose::detect(ld, ls) {
+            return with_dtype!(st, T => unsafe { t.run::<T>(dst, src) });
+        }
         return with_dtype!(st, T => unary_into::<T, T>(dst, ld, src, ls, |x| x));
     }
     with_dtype!(st, S => with_dtype!(dt, D => unary_into::<S, D>(dst, ld, src, ls, |x| x.cast::<D>())))
@@ -47,4 +50,81 @@ pub fn fill_scalar(dst: &Storage, ld: &Layout, dt: DType, value: ember_core::Sca
         Scalar::Int(i) => T::from_i64(i),
         Scalar::Bool(b) => T::from_i64(b as i64),
     }))
+}
+
+/// A same-dtype copy that is a 2-D transpose once dims are coalesced: the destination is
+/// row-major (rows × cols) and the source walks its rows with stride 1 and its columns with
+/// a large stride (`x.t().contiguous()`, gradients arriving through `TBackward0`).
+struct Transpose {
+    rows: usize,
+    cols: usize,
+    col_stride: isize,
+    dst_off: usize,
+    src_off: usize,
+}
+
+impl Transpose {
+    fn detect(ld: &Layout, ls: &Layout) -> Option<Transpose> {
+        if !ld.is_contiguous() || ld.sizes != ls.sizes {
+            return None;
+        }
+        let (cs, cst) = crate::layout::coalesce(&ld.sizes, [&ld.strides, &ls.strides]);
+        if cs.len() != 2 || cst[1][0] != 1 || cst[0][1] != 1 || cst[1][1] <= 1 {
+            return None;
+        }
+        Some(Transpose { rows: cs[0], cols: cs[1], col_stride: cst[1][1], dst_off: ld.offset, src_off: ls.offset })
+    }
+
+    /// Moves 8×8 blocks through a small local array: 8 contiguous reads down the source's
+    /// rows, then 8 contiguous writes along the destination's rows; 64×64 tiles keep both
+    /// sides in L1. Row tiles are split across threads for big copies.
+    unsafe fn run<T: Copy + Default + Send + Sync>(&self, dst: &Storage, src: &Storage) {
+        const B: usize = 8;
+        const TILE: usize = 64;
+        let d = crate::elementwise::SendPtr((dst.ptr() as *mut T).add(self.dst_off));
+        let s = crate::elementwise::SendPtr((src.ptr() as *mut T).add(self.src_off));
+        let (rows, cols, cs) = (self.rows, self.cols, self.col_stride);
+        let tiles = rows.div_ceil(TILE);
+        let n = crate::threads::chunks_for(rows * cols).min(tiles);
+        crate::elementwise::set_last_path(crate::elementwise::Path::Tiled, n);
+        crate::threads::parallel_for(n, |chunk| {
+            let (d, s) = (d, s);
+            let (t0, t1) = crate::threads::split_range(tiles, n, chunk);
+            for i0 in (t0 * TILE..(t1 * TILE).min(rows)).step_by(TILE) {
+                let i1 = (i0 + TILE).min(rows);
+                for j0 in (0..cols).step_by(TILE) {
+                    let j1 = (j0 + TILE).min(cols);
+                    let mut i = i0;
+                    while i < i1 {
+                        let mut j = j0;
+                        while j < j1 {
+                            if i + B <= i1 && j + B <= j1 {
+                                let mut blk = [[T::default(); B]; B];
+                                for (jj, col) in blk.iter_mut().enumerate() {
+                                    let p = s.0.offset(i as isize + (j + jj) as isize * cs);
+                                    for (ii, v) in col.iter_mut().enumerate() {
+                                        *v = *p.add(ii);
+                                    }
+                                }
+                                for ii in 0..B {
+                                    let q = d.0.add((i + ii) * cols + j);
+                                    for (jj, col) in blk.iter().enumerate() {
+                                        *q.add(jj) = col[ii];
+                                    }
+                                }
+                            } else {
+                                for ii in i..(i + B).min(i1) {
+                                    for jj in j..(j + B).min(j1) {
+                                        *d.0.add(ii * cols + jj) = *s.0.offset(ii as isize + jj as isize * cs);
+                                    }
+                                }
+                            }
+                            j += B;
+                        }
+                        i += B;
+                    }
+                }
+            }
+        });
+    }
 }

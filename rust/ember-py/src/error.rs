@@ -17,14 +17,25 @@ fn layout_error(e: LayoutError) -> PyErr {
         LayoutError::Broadcast { a, b, dim } => {
             let n = a.len().max(b.len());
             let get = |s: &[usize]| if dim + s.len() >= n { s[dim + s.len() - n] } else { 1 };
+            // Both shapes right-aligned, as broadcasting lines them up, with the clash marked.
+            let cells = |s: &[usize]| -> Vec<String> {
+                (0..n).map(|i| if i + s.len() >= n { s[i + s.len() - n].to_string() } else { String::new() }).collect()
+            };
+            let (ca, cb) = (cells(&a), cells(&b));
+            let w: Vec<usize> = (0..n).map(|i| ca[i].len().max(cb[i].len()).max(1)).collect();
+            let row = |c: &[String]| c.iter().zip(&w).map(|(x, w)| format!("{x:>w$}")).collect::<Vec<_>>().join("  ");
+            let mark: String = (0..n).map(|i| format!("{:>w$}", if i == dim { "^" } else { "" }, w = w[i])).collect::<Vec<_>>().join("  ");
             PyRuntimeError::new_err(format!(
-                "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {dim}. Shapes {} and {} can't be broadcast: aligned from the right, dim {dim} has {} vs {} and neither is 1.",
+                "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension {dim}. \
+                 Broadcasting aligns shapes from the right; each dim must be equal or 1:\n  a: {}\n  b: {}\n     {}\n\
+                 Shapes {} and {} clash at dim {dim}; reshape/unsqueeze one operand so the dims line up, or slice it to a matching size.",
                 get(&a),
                 get(&b),
+                row(&ca),
+                row(&cb),
+                mark,
                 shape(&a),
                 shape(&b),
-                get(&a),
-                get(&b)
             ))
         }
         LayoutError::Expand { sizes, target, dim } => {
