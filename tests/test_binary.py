@@ -128,3 +128,18 @@ def test_gradcheck_scalar_operands_and_names():
     assert ember.maximum(x, x).grad_fn.name() == "MaximumBackward0"
     assert gc(lambda a: a * a, (x,))
     assert ember.autograd.gradgradcheck(lambda a, b: a * b / (a + b), (x, x.detach().clone().requires_grad_()))
+
+
+def test_large_transposed_operands_take_the_transpose_path():
+    # ≥ 64k elements: a transposed operand is transposed once by the blocked copy kernel.
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((301, 257)).astype(np.float32), rng.standard_normal((257, 301)).astype(np.float32)
+    ta, tb = ember.tensor(a), ember.tensor(b)
+    np.testing.assert_allclose(np.array((ta.t() + tb).tolist()), a.T + b, rtol=1e-6)
+    np.testing.assert_allclose(np.array((tb - ta.t()).tolist()), b - a.T, rtol=1e-6)
+    sq = ember.tensor(rng.standard_normal((300, 300)))
+    want = sq.tolist()
+    sq.add_(sq.t())
+    np.testing.assert_allclose(np.array(sq.tolist()), np.array(want) + np.array(want).T, rtol=1e-12)

@@ -52,6 +52,11 @@ pub fn fill_scalar(dst: &Storage, ld: &Layout, dt: DType, value: ember_core::Sca
     }))
 }
 
+/// True when reading `ls` into the row-major `ld` is a 2-D transpose (see `Transpose`).
+pub fn is_transpose(ld: &Layout, ls: &Layout) -> bool {
+    Transpose::detect(ld, ls).is_some()
+}
+
 /// A same-dtype copy that is a 2-D transpose once dims are coalesced: the destination is
 /// row-major (rows × cols) and the source walks its rows with stride 1 and its columns with
 /// a large stride (`x.t().contiguous()`, gradients arriving through `TBackward0`).

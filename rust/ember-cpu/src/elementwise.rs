@@ -255,6 +255,20 @@ pub fn binary_into<A: Element, B: Element, D: Element>(
     lb: &Layout,
     f: impl Fn(A, B) -> D + Sync + Send,
 ) {
+    // A transposed operand (`x.t() + y`) is cheaper to transpose once with the blocked copy
+    // kernel and then stream than to gather element by element in the tiled walk.
+    if ld.numel() >= 1 << 16 {
+        if crate::copy::is_transpose(ld, la) {
+            if let Ok(t) = crate::copy::contiguous(a, la, A::DTYPE, A::DTYPE) {
+                return binary_into(dst, ld, &t, &Layout::contiguous(&la.sizes), b, lb, f);
+            }
+        }
+        if crate::copy::is_transpose(ld, lb) {
+            if let Ok(t) = crate::copy::contiguous(b, lb, B::DTYPE, B::DTYPE) {
+                return binary_into(dst, ld, a, la, &t, &Layout::contiguous(&lb.sizes), f);
+            }
+        }
+    }
     let sa = broadcast_strides(&la.sizes, &la.strides, &ld.sizes);
     let sb = broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes);
     let (o, pa, pb) = (SendPtr(dst.ptr() as *mut D), SendPtr(a.ptr() as *mut A), SendPtr(b.ptr() as *mut B));
