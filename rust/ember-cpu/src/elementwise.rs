@@ -8,9 +8,8 @@
 use crate::threads::{chunks_for, parallel_for, split_range};
 use crate::{DType, Element, Layout, Result, Storage};
 use ember_core::layout::{broadcast_strides, coalesce, StridedIter};
-use std::cell::Cell;
 
-/// The fast path the last kernel on this thread took (for `ember.inspect` tracing).
+/// The fast path an elementwise kernel takes, as data (noted for `ember.inspect` tracing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     Contiguous,
@@ -30,16 +29,8 @@ impl Path {
     }
 }
 
-thread_local! {
-    static LAST: Cell<(Path, usize)> = const { Cell::new((Path::Contiguous, 1)) };
-}
-
-/// (fast path, threads used) of the last elementwise kernel run on this thread.
-pub fn last_path() -> (Path, usize) {
-    LAST.with(|c| c.get())
-}
+/// Records the fast path taken for `ember.inspect` (see `trace.rs`; one thread-local store).
 pub fn set_last_path(p: Path, threads: usize) {
-    LAST.with(|c| c.set((p, threads)));
     crate::trace::note("elementwise", p.name(), threads);
 }
 
