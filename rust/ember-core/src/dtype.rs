@@ -13,15 +13,42 @@ pub enum DType {
     F64,
 }
 
-/// Where a storage lives. Only CPU exists today; the enum leaves room for "wgpu".
+/// Where a storage lives: host memory, nowhere (`meta`: shape, dtype and strides only), or a
+/// wgpu adapter's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Device {
     Cpu,
+    Meta,
+    Wgpu(u16),
 }
 
 impl Device {
     pub fn type_name(&self) -> &'static str {
-        "cpu"
+        match self {
+            Device::Cpu => "cpu",
+            Device::Meta => "meta",
+            Device::Wgpu(_) => "wgpu",
+        }
+    }
+    /// The index PyTorch reports in `device(type='wgpu', index=0)`; None for cpu and meta.
+    pub fn index(&self) -> Option<u16> {
+        match self {
+            Device::Wgpu(i) => Some(*i),
+            _ => None,
+        }
+    }
+    /// Whether element bytes are addressable from the host (`Storage::ptr` is valid).
+    pub fn is_host(&self) -> bool {
+        matches!(self, Device::Cpu)
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index() {
+            Some(i) => write!(f, "{}:{i}", self.type_name()),
+            None => f.write_str(self.type_name()),
+        }
     }
 }
 

@@ -14,6 +14,8 @@ const HUGE: usize = 4 << 20;
 enum Owner {
     Owned(AllocLayout),
     Foreign(#[allow(dead_code)] Box<dyn Any + Send + Sync>),
+    /// No host bytes: a meta storage (nothing at all) or a device buffer (held in `device_buf`).
+    None,
 }
 
 struct Inner {
@@ -23,6 +25,9 @@ struct Inner {
     owner: Mutex<Owner>,
     version: AtomicU64,
     device: Device,
+    /// The backend's buffer for a non-host storage (a `GpuBuffer` for wgpu); dropping it
+    /// hands the memory back to that backend's pool.
+    device_buf: Option<Box<dyn Any + Send + Sync>>,
     /// The op and place that made it, for `ember.inspect.memory()` (empty when unknown).
     origin: std::sync::Mutex<String>,
 }
@@ -170,6 +175,7 @@ impl Storage {
             owner: Mutex::new(Owner::Owned(layout)),
             version: AtomicU64::new(0),
             device: Device::Cpu,
+            device_buf: None,
             origin: Default::default(),
         }))
     }
@@ -200,10 +206,45 @@ impl Storage {
             owner: Mutex::new(Owner::Foreign(owner)),
             version: AtomicU64::new(0),
             device: Device::Cpu,
+            device_buf: None,
             origin: Default::default(),
         }))
     }
 
+    /// A storage of `nbytes` that holds no data at all (`device="meta"`): views, shapes and
+    /// strides work on it; reading or writing elements is refused before any kernel runs.
+    pub fn meta(nbytes: usize) -> Storage {
+        Storage(Arc::new(Inner {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            nbytes,
+            owner: Mutex::new(Owner::None),
+            version: AtomicU64::new(0),
+            device: Device::Meta,
+            device_buf: None,
+            origin: Default::default(),
+        }))
+    }
+
+    /// A storage whose bytes live in a backend's buffer (`buf`), not in host memory.
+    pub fn on_device(device: Device, nbytes: usize, buf: Box<dyn Any + Send + Sync>) -> Storage {
+        Storage(Arc::new(Inner {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            nbytes,
+            owner: Mutex::new(Owner::None),
+            version: AtomicU64::new(0),
+            device,
+            device_buf: Some(buf),
+            origin: Default::default(),
+        }))
+    }
+
+    /// The backend buffer of a device storage, if it is a `T`.
+    pub fn device_buffer<T: 'static>(&self) -> Option<&T> {
+        self.0.device_buf.as_ref().and_then(|b| b.downcast_ref::<T>())
+    }
+
+    /// Host address of byte 0; null for meta and device storages (`device().is_host()` is false),
+    /// which no host kernel may be handed.
     pub fn ptr(&self) -> *mut u8 {
         self.0.ptr.load(Ordering::Acquire)
     }
@@ -285,7 +326,7 @@ impl Storage {
         let guard = self.0.owner.lock().unwrap_or_else(|e| e.into_inner());
         match &*guard {
             Owner::Foreign(b) => f(Some(b.as_ref())),
-            Owner::Owned(_) => f(None),
+            Owner::Owned(_) | Owner::None => f(None),
         }
     }
 }

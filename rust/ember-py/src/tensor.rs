@@ -287,7 +287,8 @@ impl PyTensor {
     }
     #[getter]
     fn device(&self) -> crate::dtype::PyDevice {
-        crate::dtype::PyDevice { kind: self.t.device().type_name().into(), index: None }
+        let d = self.t.device();
+        crate::dtype::PyDevice { kind: d.type_name().into(), index: d.index().map(i64::from) }
     }
     #[getter]
     fn ndim(&self) -> usize {

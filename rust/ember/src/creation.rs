@@ -1,5 +1,5 @@
 //! Tensors from nothing: zeros, ones, full, arange, linspace, eye, from data.
-use crate::{DType, Element, Error, Layout, Result, Scalar, Storage, Tensor};
+use crate::{DType, Device, Element, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_cpu::copy::fill_scalar;
 
 /// Bytes for a row-major `shape` of `dtype`, refusing sizes whose product overflows.
@@ -12,6 +12,16 @@ fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
 }
 
 impl Tensor {
+    /// Uninitialised row-major `shape` on `device` (a data-free storage on `meta`).
+    pub fn empty_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        let n = nbytes(shape, dtype)?;
+        let storage = match device {
+            Device::Cpu => Storage::uninit(n)?,
+            Device::Meta => Storage::meta(n),
+            Device::Wgpu(_) => return Err(crate::dispatch::unsupported("empty", crate::dispatch::Family::Wgpu)),
+        };
+        Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+    }
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Ok(Tensor::from_parts(Storage::uninit(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }

@@ -136,6 +136,7 @@ impl Tensor {
 
     /// Reads every element as `T`, in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let c = self.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
         let p = unsafe { (c.storage().ptr() as *const T).add(c.offset()) };
@@ -147,6 +148,7 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::runtime(format!("a Tensor with {} elements cannot be converted to Scalar", self.numel())));
         }
+        crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let off = self.offset();
         let p = self.storage().ptr();
         Ok(with_dtype!(self.dtype(), T => {

@@ -1,0 +1,111 @@
+//! Which kernel family runs an op, chosen from its inputs' device (and layout).
+//!
+//! Every op asks `family(op, inputs)` before touching data: it checks that the inputs share a
+//! device (PyTorch's "Expected all tensors to be on the same device" error otherwise) and
+//! returns the family whose kernels run — host strided kernels, shape-only `meta`, or wgpu.
+//! The choice is recorded in a thread-local cell (one store, no allocation) that
+//! `ember.inspect.trace()` reads, so a user can see why an op ran where it did.
+use crate::{Device, Error, Result, Tensor};
+use std::cell::Cell;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Host kernels over strided layouts (`ember-cpu`).
+    CpuStrided,
+    /// Sparse COO tensors on the host: indices + values, composed from strided kernels.
+    CpuSparse,
+    /// No data: output shape, dtype and strides only.
+    Meta,
+    /// WGSL kernels on a wgpu adapter.
+    Wgpu,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::CpuStrided => "cpu-strided",
+            Family::CpuSparse => "cpu-sparse",
+            Family::Meta => "meta",
+            Family::Wgpu => "wgpu",
+        }
+    }
+    /// The backend name PyTorch prints in "Could not run 'aten::op' with arguments from the
+    /// '…' backend".
+    pub fn backend_name(self) -> &'static str {
+        match self {
+            Family::CpuStrided => "CPU",
+            Family::CpuSparse => "SparseCPU",
+            Family::Meta => "Meta",
+            Family::Wgpu => "Wgpu",
+        }
+    }
+    pub fn of(device: Device) -> Family {
+        match device {
+            Device::Cpu => Family::CpuStrided,
+            Device::Meta => Family::Meta,
+            Device::Wgpu(_) => Family::Wgpu,
+        }
+    }
+}
+
+thread_local! {
+    static LAST: Cell<Option<(&'static str, Family)>> = const { Cell::new(None) };
+}
+
+/// The (op, family) of the last dispatch on this thread since the previous `take_last`.
+pub fn take_last() -> Option<(&'static str, Family)> {
+    LAST.with(|c| c.take())
+}
+
+/// Records that `op` ran in `family` (for ops that choose their family without `family`).
+#[inline]
+pub fn note(op: &'static str, family: Family) {
+    LAST.with(|c| c.set(Some((op, family))));
+}
+
+/// The device all `inputs` share, or PyTorch's mixed-device error.
+pub fn common_device(inputs: &[&Tensor]) -> Result<Device> {
+    let Some(first) = inputs.first() else { return Ok(Device::Cpu) };
+    let d = first.device();
+    for t in &inputs[1..] {
+        if t.device() != d {
+            return Err(mixed_devices(d, t.device()));
+        }
+    }
+    Ok(d)
+}
+
+pub fn mixed_devices(a: Device, b: Device) -> Error {
+    Error::runtime(format!(
+        "Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! \
+         Move them to one device first, e.g. with `.to(\"{a}\")`."
+    ))
+}
+
+/// The kernel family that runs `op` (named as in PyTorch, without "aten::") on `inputs`.
+#[inline]
+pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
+    let f = Family::of(common_device(inputs)?);
+    note(op, f);
+    Ok(f)
+}
+
+/// PyTorch's error for an op that has no kernel in `family`.
+pub fn unsupported(op: &str, family: Family) -> Error {
+    let why = match family {
+        Family::Meta => "meta tensors carry only shape, dtype and strides, and this op needs the values (or has no shape rule yet)",
+        Family::CpuSparse => "sparse COO tensors support only the ops listed in ember.sparse; convert with .to_dense() first",
+        Family::Wgpu => "this op has no WGSL kernel yet; move the operands to the CPU with .cpu() first",
+        Family::CpuStrided => "this op runs only on another device",
+    };
+    Error::NotImplemented(format!("Could not run 'aten::{op}' with arguments from the '{}' backend: {why}.", family.backend_name()))
+}
+
+/// For ops that only have host kernels: errors unless every input is a host strided tensor.
+#[inline]
+pub fn host_only(op: &'static str, inputs: &[&Tensor]) -> Result<()> {
+    match family(op, inputs)? {
+        Family::CpuStrided => Ok(()),
+        f => Err(unsupported(op, f)),
+    }
+}
