@@ -85,7 +85,10 @@ pub fn mixed_devices(a: Device, b: Device) -> Error {
 /// The kernel family that runs `op` (named as in PyTorch, without "aten::") on `inputs`.
 #[inline]
 pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
-    let f = Family::of(common_device(inputs)?);
+    let mut f = Family::of(common_device(inputs)?);
+    if inputs.iter().any(|t| t.is_sparse()) {
+        f = Family::CpuSparse;
+    }
     note(op, f);
     Ok(f)
 }

@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod ops;
 pub mod promote;
 pub mod random;
+pub mod sparse;
 mod tensor;
 pub mod view;
 

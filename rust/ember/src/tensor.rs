@@ -11,6 +11,8 @@ pub struct TensorImpl {
     pub device: Device,
     /// The tensor this one is a view of (always a non-view), for in-place autograd.
     pub base: Option<Tensor>,
+    /// Indices and values when this is a sparse COO tensor (its storage then holds no data).
+    pub sparse: Option<Arc<crate::sparse::Coo>>,
     /// Fast check for "takes part in autograd" (requires_grad or has a grad_fn).
     pub(crate) tracked: AtomicBool,
     pub(crate) meta: Mutex<AutogradMeta>,
@@ -36,6 +38,7 @@ impl Tensor {
             layout,
             dtype,
             base: None,
+            sparse: None,
             tracked: AtomicBool::new(false),
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
@@ -51,6 +54,7 @@ impl Tensor {
             dtype: self.0.dtype,
             device: self.0.device,
             base,
+            sparse: None,
             tracked: AtomicBool::new(false),
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
@@ -91,6 +95,12 @@ impl Tensor {
     }
     pub fn is_contiguous(&self) -> bool {
         self.0.layout.is_contiguous()
+    }
+    pub fn is_sparse(&self) -> bool {
+        self.0.sparse.is_some()
+    }
+    pub fn coo(&self) -> Option<&crate::sparse::Coo> {
+        self.0.sparse.as_deref()
     }
     pub fn is_view(&self) -> bool {
         self.0.base.is_some()
