@@ -5,6 +5,16 @@ use crate::ops::binary::{binary, BinaryOp};
 use crate::promote::Arg;
 use crate::{DType, Error, Result, Scalar, Tensor};
 
+/// Records the op as `cpu-sparse` when the function returns, after the strided ops it is
+/// composed of have recorded theirs, so a trace shows the family the caller asked for.
+struct SparseNote(&'static str);
+
+impl Drop for SparseNote {
+    fn drop(&mut self) {
+        crate::dispatch::note(self.0, crate::dispatch::Family::CpuSparse);
+    }
+}
+
 fn dims_i64(shape: &[usize]) -> Vec<i64> {
     shape.iter().map(|&n| n as i64).collect()
 }
@@ -13,7 +23,7 @@ impl Tensor {
     /// `to_dense()`: a strided tensor with each value added at its index (duplicates sum).
     pub fn to_dense(&self) -> Result<Tensor> {
         let Some(c) = self.coo() else { return Ok(self.clone()) };
-        crate::dispatch::note("to_dense", crate::dispatch::Family::CpuSparse);
+        let _note = SparseNote("to_dense");
         let sd = c.indices.shape()[0];
         let p: usize = self.shape()[..sd].iter().product();
         let rows: Vec<usize> = [p].into_iter().chain(self.shape()[sd..].iter().copied()).collect();
@@ -36,6 +46,7 @@ impl Tensor {
             return Ok(self.clone());
         }
         crate::dispatch::host_only("to_sparse", &[self])?;
+        let _note = SparseNote("to_sparse");
         let n = self.ndim();
         let sd = sparse_dim.unwrap_or(n);
         if sd > n {
@@ -56,7 +67,7 @@ impl Tensor {
     /// `coalesce()`: indices sorted and unique, values at duplicate indices summed.
     pub fn coalesce(&self) -> Result<Tensor> {
         let c = self.coo_or_err("coalesce")?;
-        crate::dispatch::note("coalesce", crate::dispatch::Family::CpuSparse);
+        let _note = SparseNote("coalesce");
         if c.is_coalesced() {
             return Ok(self.clone());
         }
@@ -86,6 +97,7 @@ impl Tensor {
             )));
         }
         crate::dispatch::common_device(&[self, other])?;
+        let _note = SparseNote("add");
         let scaled = |t: &Tensor| -> Result<Tensor> {
             if matches!(alpha, Scalar::Int(1)) {
                 Ok(t.clone())
@@ -128,6 +140,7 @@ impl Tensor {
             _ => return binary(BinaryOp::Mul, &Arg::T(self.clone()), other),
         };
         let c = s.coo().expect("sparse");
+        let _note = SparseNote("mul");
         match o {
             Arg::S(_) => {
                 let v = binary(BinaryOp::Mul, &Arg::T(c.values.clone()), &o)?;
@@ -185,7 +198,7 @@ impl Tensor {
     /// is summed, else sparse (coalesced), as `torch.sparse.sum` does.
     pub fn sparse_sum(&self, dims: Option<&[i64]>, dtype: Option<DType>) -> Result<Tensor> {
         let c = self.coo_or_err("sum")?;
-        crate::dispatch::note("sum", crate::dispatch::Family::CpuSparse);
+        let _note = SparseNote("sum");
         let n = self.ndim();
         let sd = c.indices.shape()[0];
         let values = match dtype {
@@ -219,6 +232,7 @@ impl Tensor {
     /// dims transpose the values.
     pub fn sparse_transpose(&self, d0: i64, d1: i64) -> Result<Tensor> {
         let c = self.coo_or_err("transpose")?;
+        let _note = SparseNote("transpose");
         let n = self.ndim();
         let (a, b) = (crate::layout::wrap_dim(d0, n)?, crate::layout::wrap_dim(d1, n)?);
         let sd = c.indices.shape()[0];
@@ -247,7 +261,7 @@ impl Tensor {
     /// output row. Differentiable for the dense operand and for `values`.
     pub fn sparse_mm(&self, dense: &Tensor) -> Result<Tensor> {
         let c = self.coo_or_err("mm")?;
-        crate::dispatch::note("mm", crate::dispatch::Family::CpuSparse);
+        let _note = SparseNote("mm");
         if dense.is_sparse() {
             return Err(Error::NotImplemented(
                 "Could not run 'aten::mm' with two sparse COO arguments: ember multiplies sparse @ dense; use a.sparse_mm(b.to_dense())"
