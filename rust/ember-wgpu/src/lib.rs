@@ -1,0 +1,48 @@
+//! ember's GPU backend: WGSL compute kernels on wgpu (Vulkan; Metal/DX12 where built).
+//!
+//! # Context and execution
+//! One [`Context`] per process, created lazily ([`is_available`] never panics). Kernels are
+//! recorded into one pending command encoder and submitted in batches; only
+//! [`GpuBuffer::download`] and [`synchronize`] wait for the device. Pipelines are compiled
+//! once per (kernel, dtypes, variant) and cached. Buffers come from a size-class pool.
+//!
+//! # Elements on the GPU
+//! | dtype   | GPU representation                                   |
+//! |---------|------------------------------------------------------|
+//! | float32 | f32                                                  |
+//! | int32   | i32                                                  |
+//! | bool    | one u32 per element, 0 or 1                          |
+//! | uint8   | one u32 per element, 0..=255                         |
+//! | int64   | two u32 words per element, little-endian (lo, hi)    |
+//!
+//! int64 exists for indices: copy/convert, compare, where, gather/scatter/index_select and
+//! the index outputs of argmax/argmin/max_pool2d. Kernels reading indices use the lo word
+//! (indices < 2^31); kernels producing indices write lo and the sign-extended hi word.
+//! float16 is not provided yet (even where the adapter has SHADER_F16); float64 and every
+//! other dtype is a `TypeError` naming the supported set ([`dtype::SUPPORTED`]).
+//!
+//! # Views
+//! A [`GView`] is a buffer + [`ember_layout::Layout`] (strides ≥ 0 and offset in elements) +
+//! dtype. Kernels read any strided view (stride 0 = broadcast) and write strided outputs.
+//! Each dispatch reads one info record (rank ≤ 8, shape, strides, offsets, parameters).
+//!
+//! # Limits
+//! Operands larger than the adapter's storage-binding limit (128 MiB on lavapipe) are split
+//! along their outer dims into dispatches that each bind a sub-range; grids are 2-D so no
+//! dimension exceeds 65,535 workgroups.
+//!
+//! # Trace
+//! [`trace::take`] returns the last kernel dispatched on this thread ("wgpu/binary_add_f32",
+//! workgroups).
+pub mod buffer;
+pub mod context;
+pub mod dtype;
+pub mod elementwise;
+pub mod plan;
+pub mod trace;
+
+pub use buffer::{empty_cache, pooled_bytes, GpuBuffer};
+pub use context::{context, device_count, device_name, is_available, set_max_binding_bytes, synchronize, Context};
+pub use dtype::{from_gpu_bytes, gpu_elem_size, to_gpu_bytes};
+pub use elementwise::{binary, copy, fill, unary, where_, BinaryOp, Operand, UnaryOp};
+pub use plan::GView;
