@@ -143,7 +143,14 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
 /// Helper functions `convert` may reference.
 pub(crate) const CONVERT_FNS: &str = r#"
 fn i32_to_i64(x: i32) -> vec2<u32> { return vec2<u32>(bitcast<u32>(x), select(0u, 0xffffffffu, x < 0)); }
-fn i64_to_f32(v: vec2<u32>) -> f32 { return f32(bitcast<i32>(v.y)) * 4294967296.0 + f32(v.x); }
+fn i64_to_f32(v: vec2<u32>) -> f32 {
+    // values that fit an i32 convert exactly in one step
+    if ((v.y == 0u && v.x < 0x80000000u) || (v.y == 0xffffffffu && v.x >= 0x80000000u)) { return f32(bitcast<i32>(v.x)); }
+    return f32(bitcast<i32>(v.y)) * 4294967296.0 + f32(v.x);
+}
+// NaN tests by bit pattern: compilers may fold `x != x` to false.
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u); }
 fn f32_to_i64(x: f32) -> vec2<u32> {
     let t = trunc(x);
     if (abs(t) < 2147483648.0) { return i32_to_i64(i32(t)); }

@@ -40,13 +40,14 @@ fn expm1_(x: f32) -> f32 {
     if (u == 1.0) { return x; }
     return (u - 1.0) * x / log(u);
 }
-fn fmax_(a: f32, b: f32) -> f32 { if (a != a || b != b) { return a + b; } return max(a, b); }
-fn fmin_(a: f32, b: f32) -> f32 { if (a != a || b != b) { return a + b; } return min(a, b); }
+fn fmax_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return max(a, b); }
+fn fmin_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return min(a, b); }
 fn fpow_(a: f32, b: f32) -> f32 {
+    if (isnan_(a) || isnan_(b)) { return select(nan_(), 1.0, b == 0.0); }
     if (b == 0.0) { return 1.0; }
     if (a == 0.0) { return select(0.0, bitcast<f32>(0x7f800000u), b < 0.0); }
     if (a < 0.0) {
-        if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+        if (b != floor(b)) { return nan_(); }
         let m = pow(-a, b);
         return select(m, -m, floor(b * 0.5) * 2.0 != b);
     }
@@ -153,7 +154,7 @@ impl UnaryOp {
                 Silu => "x / (1.0 + exp(-x))",
                 Square => "x * x",
                 Reciprocal => "1.0 / x",
-                Sign => "select(sign(x), x, x != x)",
+                Sign => "select(sign(x), x, isnan_(x))",
                 Floor => "floor(x)",
                 Ceil => "ceil(x)",
                 Round => "round(x)",

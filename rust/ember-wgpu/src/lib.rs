@@ -46,3 +46,9 @@ pub use context::{context, device_count, device_name, is_available, set_max_bind
 pub use dtype::{from_gpu_bytes, gpu_elem_size, to_gpu_bytes};
 pub use elementwise::{binary, copy, fill, unary, where_, BinaryOp, Operand, UnaryOp};
 pub use plan::GView;
+pub mod reduce;
+pub mod rowwise;
+pub use reduce::{reduce, ReduceOp};
+pub use rowwise::{argreduce, softmax, softmax_backward};
+pub mod matmul;
+pub use matmul::matmul;

@@ -117,7 +117,7 @@ pub(crate) struct Chunk<'a> {
     pub binds: Vec<(u64, u64)>,
 }
 
-fn binding_of(ctx: &Context, op: &Op) -> Result<(u64, u64, usize)> {
+pub(crate) fn binding_of(ctx: &Context, op: &Op) -> Result<(u64, u64, usize)> {
     let es = gpu_elem_size(op.dtype)? as u64;
     let (lo, hi) =
         op.layout.storage_span().map(|(a, b)| (a as u64, b as u64)).unwrap_or((op.layout.offset as u64, op.layout.offset as u64 + 1));

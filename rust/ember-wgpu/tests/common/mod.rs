@@ -111,3 +111,30 @@ pub fn close(got: &[f32], want: &[f32], rtol: f32, atol: f32, what: &str) {
         assert!(ok, "{what}: element {i}: got {g}, want {w}");
     }
 }
+
+/// A random f32 storage big enough for `l`, uploaded; returns (host storage, buffer).
+pub fn rand_f32(r: &mut Rng, l: &Layout, lo: f32, hi: f32) -> (Vec<f32>, GpuBuffer) {
+    let n = l.storage_span().map(|(_, h)| h).unwrap_or(1).max(1);
+    let v = r.vf(n, lo, hi);
+    let b = up_f32(&v);
+    (v, b)
+}
+
+/// Layout variants of one logical shape: contiguous, permuted (reversed dims), stepped
+/// (every other element of a larger buffer, with an offset), and expanded from size-1 dims.
+pub fn variants(sizes: &[usize]) -> Vec<(&'static str, Layout)> {
+    let nd = sizes.len();
+    let mut v = vec![("contiguous", Layout::contiguous(sizes))];
+    let rev: Vec<usize> = sizes.iter().rev().copied().collect();
+    let perm: Vec<usize> = (0..nd).rev().collect();
+    v.push(("permuted", permuted(&rev, &perm)));
+    let big: Vec<usize> = sizes.iter().map(|&n| 2 * n).collect();
+    let c = Layout::contiguous(&big);
+    v.push(("stepped", Layout::new(sizes.to_vec(), c.strides.iter().map(|&s| 2 * s).collect(), 3)));
+    if nd >= 1 {
+        let mut small = sizes.to_vec();
+        small[0] = 1;
+        v.push(("expanded", expanded(&Layout::contiguous(&small), sizes)));
+    }
+    v
+}
