@@ -81,7 +81,7 @@ pub(crate) fn coalesce(ops: &mut [Op], keep: usize) -> usize {
     let mut out_sizes: Vec<usize> = vec![];
     let mut out_strides: Vec<Vec<isize>> = vec![vec![]; ops.len()];
     let mut new_keep = 0;
-    for (lo, hi) in [(0, keep.min(rank)), (keep.min(rank), rank)] {
+    for (group, (lo, hi)) in [(0, keep.min(rank)), (keep.min(rank), rank)].into_iter().enumerate() {
         let first = out_sizes.len();
         for d in lo..hi {
             if sizes[d] == 1 {
@@ -101,7 +101,7 @@ pub(crate) fn coalesce(ops: &mut [Op], keep: usize) -> usize {
                 }
             }
         }
-        if lo == 0 {
+        if group == 0 {
             new_keep = out_sizes.len();
         }
     }
