@@ -46,6 +46,8 @@ impl ReduceOp {
 }
 
 const WGR: u32 = 256;
+/// Most loop iterations one thread runs (llvmpipe ends loops at 32,767 iterations).
+pub(crate) const MAX_ITERS: usize = 16384;
 
 /// WGSL: offsets of operands 0..3 for output index `o` over the kept dims (`info[48]` of
 /// them) and for reduced index `r` over the remaining dims.
@@ -288,7 +290,25 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
         }
         one.storage_span().map(|(a, b)| (b - a) * 4 * if dt == DType::I64 { 2 } else { 1 }).unwrap_or(0) as u64
     };
-    if src_one + ctx.align() > ctx.max_binding() {
+    let dense_rows = ops[1].layout.strides.last().is_some_and(|&s| s == 1) && nk < ops[1].layout.ndim();
+    let by_group = dense_rows && r >= 64;
+    let segments = if by_group {
+        if o >= 256 {
+            1
+        } else {
+            r.div_ceil(8192).clamp(1, 2048)
+        }
+    } else if o >= 65536 || r <= 64 {
+        1
+    } else {
+        65536usize.div_ceil(o).min(r.div_ceil(32)).max(1)
+    };
+    // Bound every thread's loop (lavapipe stops loops after 32,767 iterations).
+    let segments = segments.max(r.div_ceil(if by_group { WGR as usize * MAX_ITERS } else { MAX_ITERS }));
+    // partial buffers need the whole source in one binding
+    let whole = ops[1].layout.storage_span().map(|(a, b)| (b - a) as u64 * 4).unwrap_or(0);
+    let whole_fits = whole + ctx.align() <= ctx.max_binding();
+    if src_one + ctx.align() > ctx.max_binding() || (segments > 1 && !whole_fits) {
         let d = (nk..ops[1].layout.ndim()).find(|&d| ops[1].layout.sizes[d] > 1).unwrap();
         let n = ops[1].layout.sizes[d];
         let out_l = Layout::contiguous(&ops[0].layout.sizes[..nk]);
@@ -321,22 +341,6 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
         }
         return Ok(());
     }
-    let dense_rows = ops[1].layout.strides.last().is_some_and(|&s| s == 1) && nk < ops[1].layout.ndim();
-    let by_group = dense_rows && r >= 64;
-    let segments = if by_group {
-        if o >= 256 {
-            1
-        } else {
-            r.div_ceil(8192).clamp(1, 2048)
-        }
-    } else if o >= 65536 || r <= 64 {
-        1
-    } else {
-        65536usize.div_ceil(o).min(r.div_ceil(32)).max(1)
-    };
-    // partial buffers need the whole source in one binding (else outputs are chunked)
-    let whole = ops[1].layout.storage_span().map(|(a, b)| (b - a) as u64 * 8).unwrap_or(0);
-    let segments = if whole + ctx.align() > ctx.max_binding() { 1 } else { segments };
     let seg_len = r.div_ceil(segments);
     let segments = r.div_ceil(seg_len);
     let scale = if op == ReduceOp::Mean && segments == 1 { 1.0 / total_r as f32 } else { 1.0 };

@@ -72,6 +72,12 @@ pub fn argreduce(src: &GView, dim: Option<usize>, is_max: bool, indices: &GView,
         )));
     }
     let by_group = r >= 64;
+    if r > WGR as usize * crate::reduce::MAX_ITERS {
+        return Err(Error::runtime(format!(
+            "wgpu argmax/argmin: rows of {r} elements exceed the kernel's {} per row; reduce in steps",
+            WGR as usize * crate::reduce::MAX_ITERS
+        )));
+    }
     let rw = rw_flags(&ops);
     let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
     let k = arg_kernel(ctx, dt, is_max, by_group, &rw, &dts)?;
@@ -187,6 +193,17 @@ fn plan_rows<'a>(views: &[(&GView<'a>, bool)], dim: usize) -> Result<(Vec<Op<'a>
     Ok((ops, nk))
 }
 
+fn long_rows(ops: &[Op], nk: usize) -> Result<()> {
+    let r: usize = ops[0].layout.sizes[nk..].iter().product();
+    if r > 256 * crate::reduce::MAX_ITERS {
+        return Err(Error::runtime(format!(
+            "wgpu softmax: rows of {r} elements exceed the kernel's {} per row",
+            256 * crate::reduce::MAX_ITERS
+        )));
+    }
+    Ok(())
+}
+
 const TREE: &str = r#"
 var<workgroup> sh: array<f32, 256>;
 fn tree(v: f32, l: u32, is_max: bool) -> f32 {
@@ -237,6 +254,7 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
 pub fn softmax(src: &GView, dim: usize, out: &GView, log: bool) -> Result<()> {
     let ctx = context()?;
     let (ops, nk) = plan_rows(&[(out, true), (src, false)], dim)?;
+    long_rows(&ops, nk)?;
     if ops[0].layout.numel() == 0 {
         return Ok(());
     }
@@ -261,6 +279,7 @@ pub fn softmax(src: &GView, dim: usize, out: &GView, log: bool) -> Result<()> {
 pub fn softmax_backward(grad_out: &GView, out: &GView, dim: usize, grad_in: &GView, log: bool) -> Result<()> {
     let ctx = context()?;
     let (ops, nk) = plan_rows(&[(grad_in, true), (grad_out, false), (out, false)], dim)?;
+    long_rows(&ops, nk)?;
     if ops[0].layout.numel() == 0 {
         return Ok(());
     }

@@ -28,7 +28,7 @@ fn copy_strided_to_contiguous_and_back() {
             let out = GpuBuffer::new(n * 4).unwrap();
             let cl = Layout::contiguous(sizes);
             copy(&f(&src, &l), &f(&out, &cl)).unwrap();
-            let want = gather(&host, &l);
+            let want = logical(&host, &l);
             assert_eq!(down_f32(&out, n), want, "copy {what} {sizes:?}");
             // strided destination: write into a stepped view of a zeroed buffer
             let dl = &variants(sizes)[2].1;
@@ -36,7 +36,7 @@ fn copy_strided_to_contiguous_and_back() {
             let dst = GpuBuffer::zeros(span * 4).unwrap();
             copy(&f(&out, &cl), &f(&dst, dl)).unwrap();
             let got = down_f32(&dst, span);
-            assert_eq!(gather(&got, dl), want, "strided dst {what} {sizes:?}");
+            assert_eq!(logical(&got, dl), want, "strided dst {what} {sizes:?}");
             let untouched: f32 = got.iter().sum::<f32>() - want.iter().sum::<f32>();
             assert!(untouched.abs() < 1e-3, "copy wrote outside the view");
         }
@@ -224,7 +224,7 @@ fn unary_float_ops() {
                 } else {
                     down_f32(&out, n)
                 };
-                let want: Vec<f32> = gather(&host, &l).into_iter().map(|x| unary_ref(op, x as f64) as f32).collect();
+                let want: Vec<f32> = logical(&host, &l).into_iter().map(|x| unary_ref(op, x as f64) as f32).collect();
                 let (rtol, atol) = match op {
                     Gelu | GeluTanh | Silu | Tanh | Sigmoid => (2e-5, 2e-6),
                     Sin | Cos => (1e-4, 1e-5),
@@ -349,7 +349,7 @@ fn binary_float_ops_broadcast_and_scalars() {
     ha[0] = hb[0]; // some equal pairs for the comparisons
     hb[1] = 0.0;
     let (ba, bb) = (up_f32(&ha), up_f32(&hb));
-    let (ga, gb) = (gather(&ha, &la), gather(&hb, &lb));
+    let (ga, gb) = (logical(&ha, &la), logical(&hb, &lb));
     for op in ops {
         for scalar in [None, Some(1.5f64)] {
             let out = GpuBuffer::new(n * 4).unwrap();
@@ -473,7 +473,7 @@ fn where_and_masked_fill() {
     let (ha, ba) = rand_f32(&mut r, &la, -1.0, 1.0);
     let lb = expanded(&Layout::contiguous(&[1, 9]), &sizes);
     let (hb, bb) = rand_f32(&mut r, &lb, -1.0, 1.0);
-    let (ga, gb) = (gather(&ha, &la), gather(&hb, &lb));
+    let (ga, gb) = (logical(&ha, &la), logical(&hb, &lb));
     let out = GpuBuffer::new(n * 4).unwrap();
     let cond = GView::new(&bm, &cl, DType::Bool);
     where_(&cond, Operand::View(f(&ba, &la)), Operand::View(f(&bb, &lb)), &f(&out, &cl)).unwrap();

@@ -14,7 +14,7 @@ fn gather_and_index_select() {
     let mut r = Rng::new(30);
     let sl = permuted(&[6, 5], &[1, 0]); // src (5, 6), transposed
     let (hs, bs) = rand_f32(&mut r, &sl, -1.0, 1.0);
-    let gs = common::gather(&hs, &sl);
+    let gs = logical(&hs, &sl);
     for dim in 0..2 {
         let isz = [4usize, 3];
         let bound = if dim == 0 { 5 } else { 6 };
@@ -188,7 +188,7 @@ fn max_pool2d_forward_backward() {
         let x: Vec<f32> = (0..n * c * h * w).map(|_| r.i(0, 4) as f32).collect();
         let bx = up_f32(&x);
         let xl = permuted(&[n, h, w, c], &[0, 3, 1, 2]); // channels-last storage
-        let xs: Vec<f32> = common::gather(&x, &xl);
+        let xs: Vec<f32> = logical(&x, &xl);
         let (oh, ow) = (win.out_size(0, h, ceil), win.out_size(1, w, ceil));
         let ol = Layout::contiguous(&[n, c, oh, ow]);
         let out = GpuBuffer::new(ol.numel() * 4).unwrap();

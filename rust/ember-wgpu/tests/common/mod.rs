@@ -87,7 +87,7 @@ pub fn indices(l: &Layout) -> Vec<usize> {
 }
 
 /// Reads a strided view of host data in logical order.
-pub fn gather<T: Copy>(data: &[T], l: &Layout) -> Vec<T> {
+pub fn logical<T: Copy>(data: &[T], l: &Layout) -> Vec<T> {
     indices(l).into_iter().map(|i| data[i]).collect()
 }
 
