@@ -109,7 +109,7 @@ impl GpuBuffer {
         let ctx = context()?;
         // The pooled buffer may still be read by pending commands: submit them first.
         ctx.flush();
-        if bytes.len() % 4 == 0 {
+        if bytes.len().is_multiple_of(4) {
             ctx.queue.write_buffer(b.raw(), 0, bytes);
         } else {
             let mut padded = bytes.to_vec();

@@ -55,7 +55,7 @@ pub fn from_gpu_bytes(dt: DType, gpu: &[u8]) -> Result<Vec<u8>> {
 }
 
 fn check_len(dt: DType, len: usize, size: usize) -> Result<()> {
-    if len % size != 0 {
+    if !len.is_multiple_of(size) {
         return Err(Error::runtime(format!("{len} bytes is not a whole number of {} elements", dt.name())));
     }
     Ok(())

@@ -396,6 +396,25 @@ fn launch(
 pub fn copy(src: &GView, dst: &GView) -> Result<()> {
     check(src.dtype)?;
     let (sd, dd) = (src.dtype, dst.dtype);
+    // Dense same-dtype copies between different buffers are plain buffer copies.
+    if sd == dd
+        && src.layout.sizes == dst.layout.sizes
+        && src.layout.is_contiguous()
+        && dst.layout.is_contiguous()
+        && !std::ptr::eq(src.buf, dst.buf)
+    {
+        src.validate()?;
+        dst.validate()?;
+        let es = crate::dtype::gpu_elem_size(sd)? as u64;
+        let n = src.layout.numel() as u64 * es;
+        if n > 0 {
+            let ctx = context()?;
+            let (so, d) = (src.layout.offset as u64 * es, dst.layout.offset as u64 * es);
+            ctx.encode(|e| e.copy_buffer_to_buffer(src.buf.raw(), so, dst.buf.raw(), d, Some(n)));
+            crate::trace::note("wgpu/copy_buffer", [0, 0, 0]);
+        }
+        return Ok(());
+    }
     launch(&format!("copy_{}_{}", tag(sd), tag(dd)), "", dst, &[(Operand::View(*src), sd)], &[], "", |n| convert(sd, dd, &n[0]))
 }
 
@@ -403,6 +422,18 @@ pub fn copy(src: &GView, dst: &GView) -> Result<()> {
 pub fn fill(dst: &GView, value: f64) -> Result<()> {
     let dt = dst.dtype;
     check(dt)?;
+    // zeros over a dense range: a buffer clear (all-zero bits in every representation)
+    if value == 0.0 && value.is_sign_positive() && dst.layout.is_contiguous() {
+        dst.validate()?;
+        let es = crate::dtype::gpu_elem_size(dt)? as u64;
+        let n = dst.layout.numel() as u64 * es;
+        if n > 0 {
+            let off = dst.layout.offset as u64 * es;
+            context()?.encode(|e| e.clear_buffer(dst.buf.raw(), off, Some(n)));
+            crate::trace::note("wgpu/clear_buffer", [0, 0, 0]);
+        }
+        return Ok(());
+    }
     launch(&format!("fill_{}", tag(dt)), "", dst, &[(Operand::Scalar(value), dt)], &[], "", |n| n[0].clone())
 }
 

@@ -24,7 +24,19 @@ struct Tiling {
 const SMALL: Tiling = Tiling { tm: 4, tn: 4, bk: 16 };
 const LARGE: Tiling = Tiling { tm: 8, tn: 8, bk: 8 };
 
-fn source(t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) -> String {
+/// How the tile loader reads an operand: scalars with the fast dim across threads, or
+/// `vec4`s along a dense dim whose length, strides and offset are multiples of 4.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Load {
+    /// A: k varies fastest across threads (B: n).
+    Inner,
+    /// A: m varies fastest across threads (B: k).
+    Outer,
+    /// vec4 loads along k (A) or n (B).
+    Vec4,
+}
+
+fn source(t: Tiling, la_: Load, lb_: Load, with_c: bool, rw: &[bool]) -> String {
     let (bm, bn, bk) = (16 * t.tm, 16 * t.tn, t.bk);
     let (la, lb) = (bm * bk / 256, bn * bk / 256);
     let acc = |r: usize, c: usize| format!("acc{r}_{c}");
@@ -32,8 +44,9 @@ fn source(t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) ->
     let access = |w: bool| if w { "read_write" } else { "read" };
     let _ = writeln!(s, "@group(0) @binding(0) var<storage, read> info: array<u32>;");
     let _ = writeln!(s, "@group(0) @binding(1) var<storage, read_write> c: array<f32>;");
-    let _ = writeln!(s, "@group(0) @binding(2) var<storage, {}> a: array<f32>;", access(rw[1]));
-    let _ = writeln!(s, "@group(0) @binding(3) var<storage, {}> b: array<f32>;", access(rw[2]));
+    let ty = |l: Load| if l == Load::Vec4 { "vec4<f32>" } else { "f32" };
+    let _ = writeln!(s, "@group(0) @binding(2) var<storage, {}> a: array<{}>;", access(rw[1]), ty(la_));
+    let _ = writeln!(s, "@group(0) @binding(3) var<storage, {}> b: array<{}>;", access(rw[2]), ty(lb_));
     if with_c {
         let _ = writeln!(s, "@group(0) @binding(4) var<storage, {}> cin: array<f32>;", access(rw[3]));
     }
@@ -52,7 +65,18 @@ fn source(t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) ->
         }
     }
     let _ = writeln!(s, "    for (var k0 = 0u; k0 < K; k0 += {bk}u) {{");
-    for i in 0..la {
+    if la_ == Load::Vec4 {
+        for i in 0..la / 4 {
+            let _ = writeln!(
+                s,
+                "        {{ let e = {i}u * 256u + tid; let kq = e % {kq}u; let mm = e / {kq}u; let gm = m0 + mm; let gk = k0 + kq * 4u;\n          var v = vec4<f32>(0.0); if (gm < M && gk < K) {{ v = a[(a0 + gm * sam + gk) / 4u]; }}\n          As[(kq * 4u) * {q}u + mm / 4u][mm % 4u] = v.x; As[(kq * 4u + 1u) * {q}u + mm / 4u][mm % 4u] = v.y;\n          As[(kq * 4u + 2u) * {q}u + mm / 4u][mm % 4u] = v.z; As[(kq * 4u + 3u) * {q}u + mm / 4u][mm % 4u] = v.w; }}",
+                kq = bk / 4,
+                q = bm / 4
+            );
+        }
+    }
+    for i in 0..if la_ == Load::Vec4 { 0 } else { la } {
+        let a_kfast = la_ == Load::Inner;
         let (mm, kk) =
             if a_kfast { (format!("(e / {bk}u)"), format!("(e % {bk}u)")) } else { (format!("(e % {bm}u)"), format!("(e / {bm}u)")) };
         let _ = writeln!(
@@ -61,7 +85,17 @@ fn source(t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) ->
             q = bm / 4
         );
     }
-    for i in 0..lb {
+    if lb_ == Load::Vec4 {
+        for i in 0..lb / 4 {
+            let _ = writeln!(
+                s,
+                "        {{ let e = {i}u * 256u + tid; let nq = e % {q}u; let kk = e / {q}u; let gk = k0 + kk; let gn = n0 + nq * 4u;\n          var v = vec4<f32>(0.0); if (gk < K && gn < N) {{ v = b[(b0 + gk * sbk + gn) / 4u]; }}\n          Bs[kk * {q}u + nq] = v; }}",
+                q = bn / 4
+            );
+        }
+    }
+    for i in 0..if lb_ == Load::Vec4 { 0 } else { lb } {
+        let b_nfast = lb_ == Load::Inner;
         let (kk, nn) =
             if b_nfast { (format!("(e / {bn}u)"), format!("(e % {bn}u)")) } else { (format!("(e % {bk}u)"), format!("(e / {bk}u)")) };
         let _ = writeln!(
@@ -109,9 +143,22 @@ fn source(t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) ->
     s
 }
 
-fn kernel(ctx: &Context, t: Tiling, a_kfast: bool, b_nfast: bool, with_c: bool, rw: &[bool]) -> Result<Arc<Kernel>> {
-    let key = format!("matmul.{}x{}x{}.{a_kfast}.{b_nfast}.{with_c}.{}", t.tm, t.tn, t.bk, rw_tag(rw));
-    ctx.kernel(&key, &format!("matmul_{}x{}_f32", 16 * t.tm, 16 * t.tn), || source(t, a_kfast, b_nfast, with_c, rw))
+fn kernel(ctx: &Context, t: Tiling, la: Load, lb: Load, with_c: bool, rw: &[bool]) -> Result<Arc<Kernel>> {
+    let key = format!("matmul.{}x{}x{}.{la:?}.{lb:?}.{with_c}.{}", t.tm, t.tn, t.bk, rw_tag(rw));
+    ctx.kernel(&key, &format!("matmul_{}x{}_f32", 16 * t.tm, 16 * t.tn), || source(t, la, lb, with_c, rw))
+}
+
+/// Vec4 loads need the dense dim's length, the other strides and the offset to be
+/// multiples of 4 (so every vec4 is aligned and wholly inside or outside the matrix).
+fn load_kind(l: &Layout, inner: usize, outer: usize) -> Load {
+    let (si, so) = (l.strides[inner], l.strides[outer]);
+    if si == 1 && l.sizes[inner] % 4 == 0 && so % 4 == 0 && l.strides[0] % 4 == 0 && l.offset % 4 == 0 {
+        Load::Vec4
+    } else if si == 1 || (so != 1 && si <= so) {
+        Load::Inner
+    } else {
+        Load::Outer
+    }
 }
 
 fn shape3(v: &GView, what: &str) -> Result<[usize; 3]> {
@@ -151,8 +198,7 @@ pub fn matmul(a: &GView, b: &GView, out: &GView, alpha: f32, beta: f32, c_in: Op
     }
     let big = (m / 128) * (n / 128) * bo >= 96;
     let t = if big { LARGE } else { SMALL };
-    let a_kfast = a.layout.strides[2] == 1 || (a.layout.strides[1] != 1 && a.layout.strides[2] <= a.layout.strides[1]);
-    let b_nfast = b.layout.strides[2] == 1 || (b.layout.strides[1] != 1 && b.layout.strides[2] <= b.layout.strides[1]);
+    let (la, lb) = (load_kind(a.layout, 2, 1), load_kind(b.layout, 2, 1));
     let mut views = vec![*out, *a, *b];
     views.extend(c_in.copied());
     // Batches per dispatch: each operand's bound range must fit one storage binding.
@@ -183,7 +229,7 @@ pub fn matmul(a: &GView, b: &GView, out: &GView, alpha: f32, beta: f32, c_in: Op
             ops.push(Op { buf: v.buf, layout: l, dtype: DType::F32, write: i == 0 });
         }
         let rw = rw_flags(&ops);
-        let kern = kernel(ctx, t, a_kfast, b_nfast, c_in.is_some(), &rw)?;
+        let kern = kernel(ctx, t, la, lb, c_in.is_some(), &rw)?;
         let mut info = vec![0u32; crate::context::INFO_WORDS];
         info[0] = m as u32;
         info[1] = n as u32;

@@ -83,6 +83,7 @@ pub(crate) fn coalesce(ops: &mut [Op], keep: usize) -> usize {
     let mut new_keep = 0;
     for (group, (lo, hi)) in [(0, keep.min(rank)), (keep.min(rank), rank)].into_iter().enumerate() {
         let first = out_sizes.len();
+        #[allow(clippy::needless_range_loop)]
         for d in lo..hi {
             if sizes[d] == 1 {
                 continue;
@@ -122,7 +123,8 @@ pub(crate) fn binding_of(ctx: &Context, op: &Op) -> Result<(u64, u64, usize)> {
     let (lo, hi) =
         op.layout.storage_span().map(|(a, b)| (a as u64, b as u64)).unwrap_or((op.layout.offset as u64, op.layout.offset as u64 + 1));
     let start = (lo * es) & !(ctx.align() - 1);
-    let end = (hi * es).next_multiple_of(4).min(op.buf.capacity()).max(start + 4);
+    // at least 16 bytes: a vec4 array binding needs one whole element
+    let end = (hi * es).next_multiple_of(4).max(start + 16).min(op.buf.capacity());
     Ok((start, end - start, (start / es) as usize))
 }
 

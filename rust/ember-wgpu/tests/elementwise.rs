@@ -130,6 +130,12 @@ fn fill_and_zeros() {
             assert_eq!(f32::from_bits(got[i] as u32), 2.5);
         }
     }
+    // zero fill of a dense sub-range is a buffer clear; its neighbours keep their values
+    let mid = Layout::new(vec![5], vec![1], 5);
+    fill(&GView::new(&b, &mid, DType::F32), 0.0).unwrap();
+    let got = down_f32(&b, 15);
+    assert_eq!(&got[5..10], &[0.0; 5]);
+    assert!(got[..5].iter().chain(&got[10..]).all(|&x| x != 0.0));
     let e = GpuBuffer::new(8).unwrap();
     let l1 = Layout::contiguous(&[1]);
     fill(&GView::new(&e, &l1, DType::I64), -3.0).unwrap();

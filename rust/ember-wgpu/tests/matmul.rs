@@ -6,6 +6,7 @@ use ember_core::DType;
 use ember_layout::Layout;
 use ember_wgpu::*;
 
+#[allow(clippy::too_many_arguments)]
 fn mm_ref(a: &[f32], la: &Layout, b: &[f32], lb: &Layout, bsz: usize, m: usize, k: usize, n: usize) -> Vec<f64> {
     let mut out = vec![0f64; bsz * m * n];
     for z in 0..bsz {
@@ -22,6 +23,7 @@ fn mm_ref(a: &[f32], la: &Layout, b: &[f32], lb: &Layout, bsz: usize, m: usize, 
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check(r: &mut Rng, bsz: usize, m: usize, k: usize, n: usize, ta: bool, tb: bool, bcast_b: bool, beta: f32) {
     let la = if ta { permuted(&[bsz, k, m], &[0, 2, 1]) } else { Layout::contiguous(&[bsz, m, k]) };
     let lb = if bcast_b {
