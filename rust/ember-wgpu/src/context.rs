@@ -155,7 +155,7 @@ impl Context {
 
     /// Largest byte range one storage binding may cover.
     pub(crate) fn max_binding(&self) -> u64 {
-        let adapter = (self.limits.max_storage_buffer_binding_size as u64) & !255;
+        let adapter = self.limits.max_storage_buffer_binding_size & !255;
         match BINDING_LIMIT.load(Ordering::Relaxed) {
             0 => adapter,
             n => n.min(adapter),

@@ -152,7 +152,7 @@ fn kernel(ctx: &Context, t: Tiling, la: Load, lb: Load, with_c: bool, rw: &[bool
 /// multiples of 4 (so every vec4 is aligned and wholly inside or outside the matrix).
 fn load_kind(l: &Layout, inner: usize, outer: usize) -> Load {
     let (si, so) = (l.strides[inner], l.strides[outer]);
-    if si == 1 && l.sizes[inner] % 4 == 0 && so % 4 == 0 && l.strides[0] % 4 == 0 && l.offset % 4 == 0 {
+    if si == 1 && l.sizes[inner].is_multiple_of(4) && so % 4 == 0 && l.strides[0] % 4 == 0 && l.offset.is_multiple_of(4) {
         Load::Vec4
     } else if si == 1 || (so != 1 && si <= so) {
         Load::Inner

@@ -97,7 +97,7 @@ fn copy_converts_dtypes() {
                     DType::I64 => s.trunc(),
                     DType::Bool => (s != 0.0) as i32 as f64,
                     _ => {
-                        if s < 0.0 || s > 255.0 {
+                        if !(0.0..=255.0).contains(&s) {
                             continue;
                         }
                         s.trunc()
@@ -123,11 +123,11 @@ fn fill_and_zeros() {
     let col = Layout::new(vec![3], vec![5], 1);
     fill(&GView::new(&b, &col, DType::I32), -7.0).unwrap();
     let got = down_i32(&b, 15);
-    for i in 0..15 {
+    for (i, &g) in got.iter().enumerate() {
         if i % 5 == 1 {
-            assert_eq!(got[i], -7);
+            assert_eq!(g, -7);
         } else {
-            assert_eq!(f32::from_bits(got[i] as u32), 2.5);
+            assert_eq!(f32::from_bits(g as u32), 2.5);
         }
     }
     // zero fill of a dense sub-range is a buffer clear; its neighbours keep their values

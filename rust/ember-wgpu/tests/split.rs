@@ -46,6 +46,7 @@ fn kernels_split_large_operands() {
         assert!((got as f64 - want).abs() < 1e-4 * want.abs().max(1.0), "{}: {got} vs {want}", op.name());
     }
     // reductions along a dim: chunked over the kept dim
+    #[allow(clippy::needless_range_loop)]
     for dim in 0..2 {
         let osz = if dim == 0 { 300 } else { 70 };
         let o = GpuBuffer::new(osz * 4).unwrap();
