@@ -83,6 +83,11 @@ impl Drop for GpuBuffer {
 impl GpuBuffer {
     /// An uninitialised buffer of `len` bytes (contents are whatever a pooled buffer held).
     pub fn new(len: usize) -> Result<GpuBuffer> {
+        Ok(GpuBuffer::alloc(len)?.0)
+    }
+
+    /// A buffer and whether it came from the pool (pending commands may still use it).
+    fn alloc(len: usize) -> Result<(GpuBuffer, bool)> {
         let ctx = context()?;
         let class = size_class(len as u64);
         if class > ctx.limits.max_buffer_size {
@@ -91,24 +96,29 @@ impl GpuBuffer {
                 ctx.limits.max_buffer_size
             )));
         }
-        let buf = match ctx.pool.take(class) {
-            Some(b) => b,
-            None => ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: None,
-                size: class,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }),
+        let (buf, reused) = match ctx.pool.take(class) {
+            Some(b) => (b, true),
+            None => (
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: None,
+                    size: class,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+                false,
+            ),
         };
-        Ok(GpuBuffer { buf: Some(buf), class, len: len as u64 })
+        Ok((GpuBuffer { buf: Some(buf), class, len: len as u64 }, reused))
     }
 
     /// A buffer holding `bytes` (padded with zeros to a multiple of 4).
     pub fn upload(bytes: &[u8]) -> Result<GpuBuffer> {
-        let b = GpuBuffer::new(bytes.len())?;
+        let (b, reused) = GpuBuffer::alloc(bytes.len())?;
         let ctx = context()?;
-        // The pooled buffer may still be read by pending commands: submit them first.
-        ctx.flush();
+        // A pooled buffer may still be used by pending commands: submit them first.
+        if reused {
+            ctx.flush();
+        }
         if bytes.len().is_multiple_of(4) {
             ctx.queue.write_buffer(b.raw(), 0, bytes);
         } else {

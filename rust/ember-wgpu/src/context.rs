@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Dispatches recorded before a submit.
-const BATCH: usize = 64;
+/// Dispatches recorded before a submit: large enough to amortise the submit, small enough
+/// that the device starts work while the host still records.
+const BATCH: usize = 256;
 /// u32 words in one dispatch's info record.
 pub(crate) const INFO_WORDS: usize = 64;
 
@@ -88,7 +89,7 @@ fn create() -> std::result::Result<Context, String> {
         }
     }));
     let slot = (limits.min_storage_buffer_offset_alignment as u64).max((INFO_WORDS * 4) as u64);
-    let slots = 128;
+    let slots = BATCH;
     let arena = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ember info arena"),
         size: slot * slots as u64,

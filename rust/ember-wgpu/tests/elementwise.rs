@@ -536,3 +536,24 @@ fn trace_names_the_kernel() {
     assert_eq!(groups, [2, 1, 1]);
     assert_eq!(down_f32(&b, 300), vec![2.0; 300]);
 }
+
+#[test]
+fn zero_dim_tensors() {
+    if !gpu() {
+        return;
+    }
+    let l = Layout::contiguous(&[]);
+    let a = up_f32(&[3.0]);
+    let o = GpuBuffer::new(4).unwrap();
+    binary(BinaryOp::Mul, Operand::View(f(&a, &l)), Operand::Scalar(-2.0), 1.0, &f(&o, &l)).unwrap();
+    assert_eq!(down_f32(&o, 1), vec![-6.0]);
+    unary(UnaryOp::Sqrt, &f(&a, &l), &f(&o, &l)).unwrap();
+    assert_eq!(down_f32(&o, 1), vec![3f32.sqrt()]);
+    // a 0-d tensor broadcast into a 3-vector
+    let b3 = Layout::new(vec![3], vec![0], 0);
+    let o3 = GpuBuffer::new(12).unwrap();
+    copy(&f(&a, &b3), &f(&o3, &Layout::contiguous(&[3]))).unwrap();
+    assert_eq!(down_f32(&o3, 3), vec![3.0; 3]);
+    reduce(ReduceOp::Sum, &f(&a, &l), &[], &f(&o, &l)).unwrap();
+    assert_eq!(down_f32(&o, 1), vec![3.0]);
+}

@@ -121,3 +121,27 @@ fn elementwise_and_reduce_beyond_one_binding() {
     assert_eq!(down_f32(&sum, 1)[0], 1.25);
     assert_eq!(a.download((n - 1) * 4, 4).unwrap(), 1.25f32.to_le_bytes());
 }
+
+/// Prints what this process sees; `missing_driver_is_reported` runs it without a driver.
+#[test]
+fn probe_adapter() {
+    let err = context().err().map(|e| format!("{e:?}")).unwrap_or_default();
+    assert_eq!(is_available(), err.is_empty());
+    assert_eq!(device_count(), usize::from(err.is_empty()));
+    println!("PROBE available={} error={err}", is_available());
+}
+
+#[test]
+fn missing_driver_is_reported() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--exact", "probe_adapter", "--nocapture", "--test-threads=1"])
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "probe failed: {text}");
+    assert!(text.contains("PROBE available=false"), "{text}");
+    assert!(text.contains("install a Vulkan driver such as Mesa's lavapipe (Debian: mesa-vulkan-drivers libvulkan1)"), "{text}");
+}
