@@ -139,10 +139,11 @@ pub fn synchronize() -> Result<()> {
     ctx.wait()
 }
 
-/// Lowers the largest storage binding the kernels use (`None` restores the adapter's limit).
-/// For tests of the split paths; results are the same, only the dispatch count grows.
+/// Lowers the largest storage binding the kernels use (`None` restores the adapter's limit;
+/// values below 4 KiB count as 4 KiB). For tests of the split paths: results are the same,
+/// only the dispatch count grows (operands that cannot be split become errors sooner).
 pub fn set_max_binding_bytes(limit: Option<u64>) {
-    BINDING_LIMIT.store(limit.unwrap_or(0), Ordering::Relaxed);
+    BINDING_LIMIT.store(limit.map_or(0, |l| l.max(4096) & !255), Ordering::Relaxed);
 }
 
 impl Context {

@@ -21,6 +21,9 @@ impl Window {
     /// Output size along axis `a` for input size `n` (PyTorch's formula; `ceil_mode` for pooling).
     pub fn out_size(&self, a: usize, n: usize, ceil_mode: bool) -> usize {
         let (k, s, p, d) = (self.kernel[a] as i64, self.stride[a] as i64, self.padding[a] as i64, self.dilation[a] as i64);
+        if s <= 0 {
+            return 0;
+        }
         let span = n as i64 + 2 * p - d * (k - 1) - 1;
         if span < 0 {
             return 0;
@@ -55,6 +58,9 @@ fn dispatch(name: &str, key: &str, views: &[(&GView, bool)], geom: [usize; 14], 
     let ctx = context()?;
     if threads == 0 {
         return Ok(());
+    }
+    if threads >= 1 << 31 || geom.iter().any(|&g| g >= 1 << 31) {
+        return Err(Error::runtime(format!("wgpu {name}: the tensor is too large for one dispatch")));
     }
     let mut info = vec![0u32; INFO_WORDS];
     info[0] = threads as u32;

@@ -9,10 +9,10 @@
 //! reduced in parallel into a `[S, O]` partial buffer, then a second pass reduces the
 //! partials. Subgroup operations are not used (the tree needs no subgroup size).
 use crate::buffer::GpuBuffer;
-use crate::context::{context, Context};
+use crate::context::{context, Bind, Context};
 use crate::dtype::{accessors, check, compute_ty, tag};
 use crate::elementwise::{binary, fill, BinaryOp, Operand};
-use crate::plan::{bindings, coalesce, rw_flags, rw_tag, split, GView, Op, GID, PARAM};
+use crate::plan::{bindings, coalesce, grid, info_for, rw_flags, rw_tag, split, GView, Op, GID, PARAM};
 use ember_core::{DType, Error, Result};
 use ember_layout::Layout;
 
@@ -308,8 +308,11 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
     // partial buffers need the whole source in one binding
     let whole = ops[1].layout.storage_span().map(|(a, b)| (b - a) as u64 * 4).unwrap_or(0);
     let whole_fits = whole + ctx.align() <= ctx.max_binding();
-    if src_one + ctx.align() > ctx.max_binding() || (segments > 1 && !whole_fits) {
-        let d = (nk..ops[1].layout.ndim()).find(|&d| ops[1].layout.sizes[d] > 1).unwrap();
+    let partial_fits = (o * segments * 4) as u64 <= ctx.max_binding();
+    if src_one + ctx.align() > ctx.max_binding() || (segments > 1 && !(whole_fits && partial_fits)) {
+        let d = (nk..ops[1].layout.ndim())
+            .find(|&d| ops[1].layout.sizes[d] > 1)
+            .ok_or_else(|| Error::runtime("wgpu reduce: an operand exceeds the adapter's storage binding limit"))?;
         let n = ops[1].layout.sizes[d];
         let out_l = Layout::contiguous(&ops[0].layout.sizes[..nk]);
         let tmp = [GpuBuffer::new(o * 4)?, GpuBuffer::new(o * 4)?];
@@ -346,6 +349,7 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
     let scale = if op == ReduceOp::Mean && segments == 1 { 1.0 / total_r as f32 } else { 1.0 };
     let partial = if segments > 1 { Some(GpuBuffer::new(o * segments * 4)?) } else { None };
     let mut run_ops = ops.clone();
+    // (run_ops[0] is replaced by the partial buffer in the two-pass case)
     if let Some(p) = &partial {
         run_ops[0] = Op { buf: p, layout: Layout::contiguous(&[o * segments]), dtype: dt, write: true };
     }
@@ -354,42 +358,26 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
     let dts: Vec<DType> = run_ops.iter().map(|o| o.dtype).collect();
     let k = kernel_src(ctx, pass_op, dt, &rw, &dts, by_group)?;
     let params = [nk as u32, segments as u32, seg_len as u32, scale.to_bits(), o as u32, r as u32, u32::from(segments > 1)];
-    // the partial buffer is 1-d: it takes no part in the kept-dim walk
-    let out_fixed = partial.is_some();
-    let rank = run_ops[1].layout.ndim();
-    let chunk_ops = if out_fixed {
-        let mut v = run_ops.clone();
-        v[0].layout = Layout::new(v[1].layout.sizes.clone(), vec![0; rank], 0);
-        v
-    } else {
-        run_ops
-    };
     if let Some(p) = &partial {
-        // one chunk: the split path above guarantees the source fits when o is small
-        let mut v = chunk_ops;
-        let chunks = split(ctx, vec![v.remove(1)], 0)?;
-        let c = &chunks[0];
-        let mut info = crate::plan::info_for(
-            &[
-                Op { buf: p, layout: Layout::new(c.ops[0].layout.sizes.clone(), vec![0; rank], 0), dtype: dt, write: true },
-                c.ops[0].clone(),
-            ],
-            0,
-        );
+        // Pass 1: every (output, segment) pair into the [S, O] partials. The source fits one
+        // binding (checked above); the partial buffer is bound whole and indexed directly.
+        let src = split(ctx, vec![ops[1].clone()], 0)?.remove(0);
+        let rank = src.ops[0].layout.ndim();
+        let walk = Op { buf: p, layout: Layout::new(src.ops[0].layout.sizes.clone(), vec![0; rank], 0), dtype: dt, write: true };
+        let mut info = info_for(&[walk, src.ops[0].clone()], 0);
         info[PARAM..PARAM + params.len()].copy_from_slice(&params);
         let binds = [
-            crate::context::Bind { buf: p.raw(), offset: 0, size: (o * segments * 4) as u64 },
-            crate::context::Bind { buf: c.ops[0].buf.raw(), offset: c.binds[0].0, size: c.binds[0].1 },
+            Bind { buf: p.raw(), offset: 0, size: (o * segments * 4) as u64 },
+            Bind { buf: src.ops[0].buf.raw(), offset: src.binds[0].0, size: src.binds[0].1 },
         ];
         let n = o * segments;
-        let grid = if by_group { crate::plan::grid(n * WGR as usize, WGR) } else { crate::plan::grid(n, WGR) };
-        ctx.dispatch(&k, &binds, &info, grid)?;
-        // second pass: [S, O] partials → out
+        let g = if by_group { grid(n * WGR as usize, WGR) } else { grid(n, WGR) };
+        ctx.dispatch(&k, &binds, &info, g)?;
+        // Pass 2 reduces the partials: kept dims = the output's, reduced = the segments.
         let pl = Layout::new(vec![o, segments], vec![1, o as isize], 0);
         let mut final_ops = vec![ops[0].clone(), Op { buf: p, layout: pl, dtype: dt, write: false }];
         let out_strides: Vec<isize> = ops[0].layout.strides[..nk].to_vec();
         let out_sizes: Vec<usize> = ops[0].layout.sizes[..nk].to_vec();
-        // re-express: kept dims = the output's dims, reduced = segments
         let mut sizes = out_sizes.clone();
         sizes.push(segments);
         let mut os = out_strides.clone();
@@ -399,17 +387,16 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
         final_ops[1].layout = Layout::new(sizes, ps, 0);
         return reduce_ops(ctx, op, final_ops, nk, o, segments, total_r);
     }
-    let chunks = split(ctx, chunk_ops, nk)?;
+    let chunks = split(ctx, run_ops, nk)?;
     for c in &chunks {
-        let mut info = crate::plan::info_for(&c.ops, 0);
+        let mut info = info_for(&c.ops, 0);
         let co: usize = c.ops[0].layout.sizes[..nk].iter().product();
         let mut p = params;
         p[4] = co as u32;
         info[PARAM..PARAM + p.len()].copy_from_slice(&p);
-        let binds: Vec<crate::context::Bind> =
-            c.ops.iter().zip(&c.binds).map(|(o, &(offset, size))| crate::context::Bind { buf: o.buf.raw(), offset, size }).collect();
-        let grid = if by_group { crate::plan::grid(co * WGR as usize, WGR) } else { crate::plan::grid(co, WGR) };
-        ctx.dispatch(&k, &binds, &info, grid)?;
+        let binds: Vec<Bind> = c.ops.iter().zip(&c.binds).map(|(o, &(offset, size))| Bind { buf: o.buf.raw(), offset, size }).collect();
+        let g = if by_group { grid(co * WGR as usize, WGR) } else { grid(co, WGR) };
+        ctx.dispatch(&k, &binds, &info, g)?;
     }
     Ok(())
 }
