@@ -200,7 +200,9 @@ fn map_read(ctx: &Context, staging: &wgpu::Buffer, skip: usize, nbytes: usize) -
 
 /// Releases the pool's cached buffers to the driver (torch.cuda.empty_cache's analogue).
 pub fn empty_cache() -> Result<()> {
-    context()?.pool.clear();
+    let ctx = context()?;
+    ctx.clear_bind_groups();
+    ctx.pool.clear();
     Ok(())
 }
 

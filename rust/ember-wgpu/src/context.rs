@@ -34,6 +34,15 @@ pub(crate) struct Bind<'a> {
     pub size: u64,
 }
 
+/// Cached bind groups keep their buffers alive: bounded, and cleared by `empty_cache`.
+const BIND_GROUP_CACHE: usize = 4096;
+
+#[derive(PartialEq, Eq, Hash)]
+struct BindKey {
+    kernel: usize,
+    binds: Vec<(wgpu::Buffer, u64, u64)>,
+}
+
 struct Pending {
     encoder: Option<wgpu::CommandEncoder>,
     info: Vec<u32>,
@@ -52,6 +61,9 @@ pub struct Context {
     arena: wgpu::Buffer,
     pending: Mutex<Pending>,
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
+    /// Bind groups by (kernel, bound ranges): steady-state loops (training steps) reuse
+    /// pooled buffers, so most dispatches find theirs here instead of creating one.
+    bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
     pub(crate) pool: Pool,
 }
 
@@ -108,6 +120,7 @@ fn create() -> std::result::Result<Context, String> {
         arena,
         pending: Mutex::new(Pending { encoder: None, info: Vec::new(), dispatches: 0 }),
         kernels: Mutex::new(HashMap::new()),
+        bind_groups: Mutex::new(HashMap::new()),
         pool: Pool::default(),
     })
 }
@@ -164,24 +177,49 @@ impl Context {
         }
     }
 
+    /// Drops cached bind groups (they hold their buffers).
+    pub(crate) fn clear_bind_groups(&self) {
+        self.bind_groups.lock().unwrap().clear();
+    }
+
     pub(crate) fn align(&self) -> u64 {
         self.limits.min_storage_buffer_offset_alignment as u64
     }
 
     /// The pipeline cached under `key` (every variant its source depends on), compiling
     /// `source()` on first use; `name` is what the trace reports ("binary_add_f32").
-    pub(crate) fn kernel(&self, key: &str, name: &str, source: impl FnOnce() -> String) -> Result<Arc<Kernel>> {
+    /// `rw[k]` says whether binding k+1 is declared `read_write` (else `read`); binding 0,
+    /// the info record, takes a dynamic offset so bind groups don't depend on the slot.
+    pub(crate) fn kernel(&self, key: &str, name: &str, rw: &[bool], source: impl FnOnce() -> String) -> Result<Arc<Kernel>> {
         if let Some(k) = self.kernels.lock().unwrap().get(key) {
             return Ok(k.clone());
         }
         let src = source();
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let storage = |binding: u32, read_only: bool, dynamic: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: dynamic,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let mut entries = vec![storage(0, true, true)];
+        entries.extend(rw.iter().enumerate().map(|(i, &w)| storage(i as u32 + 1, !w, false)));
+        let layout = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(name), entries: &entries });
+        let pl = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(name),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(name), source: wgpu::ShaderSource::Wgsl(src.into()) });
         let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
-            layout: None,
+            layout: Some(&pl),
             module: &module,
             entry_point: Some("main"),
             compilation_options: Default::default(),
@@ -190,7 +228,6 @@ impl Context {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::runtime(format!("wgpu kernel {key} failed to compile: {e}")));
         }
-        let layout = pipeline.get_bind_group_layout(0);
         let name: &'static str = Box::leak(format!("wgpu/{name}").into_boxed_str());
         let k = Arc::new(Kernel { name, pipeline, layout });
         self.kernels.lock().unwrap().insert(key.to_string(), k.clone());
@@ -218,30 +255,46 @@ impl Context {
         p.info.resize(slot * words, 0);
         p.info.extend_from_slice(info);
         p.info.resize((slot + 1) * words, 0);
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &self.arena,
-                offset: slot as u64 * self.slot,
-                size: std::num::NonZeroU64::new((INFO_WORDS * 4) as u64),
-            }),
-        }];
-        for (i, b) in binds.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: b.buf,
-                    offset: b.offset,
-                    size: std::num::NonZeroU64::new(b.size.max(4)),
-                }),
-            });
-        }
-        let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &k.layout, entries: &entries });
+        let key = BindKey {
+            kernel: k as *const Kernel as usize,
+            binds: binds.iter().map(|b| (b.buf.clone(), b.offset, b.size.max(4))).collect(),
+        };
+        let bg = {
+            let mut cache = self.bind_groups.lock().unwrap();
+            if let Some(bg) = cache.get(&key) {
+                bg.clone()
+            } else {
+                let mut entries = vec![wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &self.arena,
+                        offset: 0,
+                        size: std::num::NonZeroU64::new((INFO_WORDS * 4) as u64),
+                    }),
+                }];
+                for (i, (buf, offset, size)) in key.binds.iter().enumerate() {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: i as u32 + 1,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: buf,
+                            offset: *offset,
+                            size: std::num::NonZeroU64::new(*size),
+                        }),
+                    });
+                }
+                let bg = self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &k.layout, entries: &entries });
+                if cache.len() >= BIND_GROUP_CACHE {
+                    cache.clear();
+                }
+                cache.insert(key, bg.clone());
+                bg
+            }
+        };
         let enc = p.encoder.get_or_insert_with(|| self.device.create_command_encoder(&Default::default()));
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
             pass.set_pipeline(&k.pipeline);
-            pass.set_bind_group(0, &bg, &[]);
+            pass.set_bind_group(0, &bg, &[(slot as u64 * self.slot) as u32]);
             pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
         }
         p.dispatches += 1;

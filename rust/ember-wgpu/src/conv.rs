@@ -94,7 +94,8 @@ fn dispatch(name: &str, key: &str, views: &[(&GView, bool)], geom: [usize; 14], 
             if v.dtype == DType::F32 { "f32" } else { "u32" }
         );
     }
-    let k = ctx.kernel(&format!("{key}.{rw}"), name, || {
+    let flags: Vec<bool> = rw.chars().map(|c| c == 'w').collect();
+    let k = ctx.kernel(&format!("{key}.{rw}"), name, &flags, || {
         format!(
             "{decl}{CONVERT_FNS}{AT}{GID}@compute @workgroup_size({WG})\nfn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) l: u32) {{\n    let i = gid(w, nw, l, {WG}u);\n    if (i >= info[0]) {{ return; }}\n    let N = info[1]; let C = info[2]; let H = info[3]; let W = info[4]; let OH = info[5]; let OW = info[6];\n    let KH = info[7]; let KW = info[8]; let SH = info[9]; let SW = info[10]; let PH = info[11]; let PW = info[12]; let DH = info[13]; let DW = info[14];\n{body}\n}}\n"
         )

@@ -370,7 +370,7 @@ fn launch(
     key += &format!(".{}", rw_tag(&rw));
     let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
     let expr = body(&names);
-    let kernel = ctx.kernel(&key, name, || {
+    let kernel = ctx.kernel(&key, name, &rw, || {
         let mut s = bindings(&dts, &rw);
         for (k, &dt) in dts.iter().enumerate() {
             s += &accessors(k, dt, k == 0);

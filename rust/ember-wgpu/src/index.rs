@@ -52,7 +52,7 @@ fn launch(
     coalesce(&mut ops, rank);
     let rw = rw_flags(&ops);
     let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
-    let k = ctx.kernel(&format!("{key}.{}", rw_tag(&rw)), name, || src(&dts, &rw))?;
+    let k = ctx.kernel(&format!("{key}.{}", rw_tag(&rw)), name, &rw, || src(&dts, &rw))?;
     let mut binds = vec![];
     for (o, v) in ops.iter_mut().zip(real) {
         let (start, size, base) = binding_of(ctx, &Op::of(v, false)?)?;

@@ -145,7 +145,7 @@ fn source(t: Tiling, la_: Load, lb_: Load, with_c: bool, rw: &[bool]) -> String 
 
 fn kernel(ctx: &Context, t: Tiling, la: Load, lb: Load, with_c: bool, rw: &[bool]) -> Result<Arc<Kernel>> {
     let key = format!("matmul.{}x{}x{}.{la:?}.{lb:?}.{with_c}.{}", t.tm, t.tn, t.bk, rw_tag(rw));
-    ctx.kernel(&key, &format!("matmul_{}x{}_f32", 16 * t.tm, 16 * t.tn), || source(t, la, lb, with_c, rw))
+    ctx.kernel(&key, &format!("matmul_{}x{}_f32", 16 * t.tm, 16 * t.tn), rw, || source(t, la, lb, with_c, rw))
 }
 
 /// Vec4 loads need the dense dim's length, the other strides and the offset to be

@@ -29,7 +29,8 @@ fn launch(name: &str, key: &str, ops: &[(Op, bool)], params: &[u32], flags: u32,
         .iter()
         .map(|(o, w)| if *w || ops.iter().any(|(p, pw)| *pw && std::ptr::eq(p.buf.raw(), o.buf.raw())) { 'w' } else { 'r' })
         .collect();
-    let k = ctx.kernel(&format!("{key}.{rw}"), name, || {
+    let rw_flags: Vec<bool> = rw.chars().map(|c| c == 'w').collect();
+    let k = ctx.kernel(&format!("{key}.{rw}"), name, &rw_flags, || {
         let mut s = String::from("@group(0) @binding(0) var<storage, read> info: array<u32>;\n");
         for (i, c) in rw.chars().enumerate() {
             let access = if c == 'w' { "read_write" } else { "read" };

@@ -178,7 +178,7 @@ fn kernel_src(
     let key = format!("reduce.{}.{}.{}.{}", op.name(), tag(dt), by_group, rw_tag(rw));
     let name = format!("{}_{}", op.name(), tag(dt));
     let scale = if dt == DType::F32 { "acc * bitcast<f32>(info[51])" } else { "acc" };
-    ctx.kernel(&key, &name, || {
+    ctx.kernel(&key, &name, rw, || {
         let mut s = bindings(dts, rw);
         s += &accessors(0, dts[0], true);
         s += &accessors(1, dts[1], false);

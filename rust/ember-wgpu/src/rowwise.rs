@@ -100,7 +100,7 @@ fn arg_kernel(ctx: &Context, dt: DType, is_max: bool, by_group: bool, rw: &[bool
     };
     let nan =
         if dt == DType::F32 { "let an = isnan_(a); let bn = isnan_(b); if (an || bn) { return an && (!bn || ia < ib); }" } else { "" };
-    ctx.kernel(&key, &format!("{which}_{}", tag(dt)), || {
+    ctx.kernel(&key, &format!("{which}_{}", tag(dt)), rw, || {
         let mut s = bindings(dts, rw);
         s += &accessors(0, dts[0], true);
         s += &accessors(1, dts[1], false);
@@ -226,7 +226,7 @@ fn tree(v: f32, l: u32, is_max: bool) -> f32 {
 fn row_kernel(ctx: &Context, name: &str, ops: &[Op], body: &str) -> Result<Arc<Kernel>> {
     let rw = rw_flags(ops);
     let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
-    ctx.kernel(&format!("{name}.{}", rw_tag(&rw)), name, || {
+    ctx.kernel(&format!("{name}.{}", rw_tag(&rw)), name, &rw, || {
         let mut s = bindings(&dts, &rw);
         for (k, &dt) in dts.iter().enumerate() {
             s += &accessors(k, dt, k == 0);
