@@ -129,6 +129,25 @@ impl GpuBuffer {
         Ok(b)
     }
 
+    /// Writes host `bytes` at byte `offset` (both multiples of 4), after all work recorded so
+    /// far (pending commands are submitted first, since a queue write runs ahead of them).
+    pub fn write(&self, offset: usize, bytes: &[u8]) -> Result<()> {
+        if !offset.is_multiple_of(4) || !bytes.len().is_multiple_of(4) || offset + bytes.len() > self.len.next_multiple_of(4) as usize {
+            return Err(Error::runtime(format!(
+                "write of {} bytes at byte {offset} into a {}-byte wgpu buffer: offset and length must be multiples of 4 and inside the buffer",
+                bytes.len(),
+                self.len
+            )));
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let ctx = context()?;
+        ctx.flush();
+        ctx.queue.write_buffer(self.raw(), offset as u64, bytes);
+        Ok(())
+    }
+
     /// A buffer of `len` zero bytes (cleared in queue order: no flush needed).
     pub fn zeros(len: usize) -> Result<GpuBuffer> {
         let b = GpuBuffer::new(len)?;

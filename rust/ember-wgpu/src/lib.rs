@@ -1,10 +1,13 @@
 //! ember's GPU backend: WGSL compute kernels on wgpu (Vulkan; Metal/DX12 where built).
 //!
 //! # Context and execution
-//! One [`Context`] per process, created lazily ([`is_available`] never panics). Kernels are
-//! recorded into one pending command encoder and submitted in batches; only
-//! [`GpuBuffer::download`] and [`synchronize`] wait for the device. Pipelines are compiled
-//! once per (kernel, dtypes, variant) and cached. Buffers come from a size-class pool.
+//! One [`Context`] per process, created lazily ([`is_available`] never panics; without an
+//! adapter every entry point returns an error naming the missing Vulkan driver). Kernels
+//! are recorded into one pending command encoder and submitted every 256 dispatches or at a
+//! read-back; only [`GpuBuffer::download`] and [`synchronize`] wait for the device.
+//! Pipelines are compiled once per (kernel, dtypes, variant) and cached; bind groups are
+//! cached by bound ranges; buffers come from a size-class pool. Device validation errors
+//! (which wgpu reports asynchronously) surface as an `Error` at the next download/synchronize.
 //!
 //! # Elements on the GPU
 //! | dtype   | GPU representation                                   |
@@ -30,6 +33,16 @@
 //! Operands larger than the adapter's storage-binding limit (128 MiB on lavapipe) are split
 //! along their outer dims into dispatches that each bind a sub-range; grids are 2-D so no
 //! dimension exceeds 65,535 workgroups.
+//!
+//! # Kernels
+//! [`copy`] (strided → strided, any dtype conversion), [`fill`], [`unary`], [`binary`]
+//! (Python scalars as [`Operand::Scalar`] parameters, no upload), [`where_`] (masked_fill =
+//! where with a scalar), [`reduce`] (sum/mean/prod/max/min over any dims), [`argreduce`],
+//! [`softmax`]/[`softmax_backward`], [`matmul`] (batched, alpha/beta), [`gather`],
+//! [`index_select`], [`scatter_add`], [`index_add`], [`im2col`]/[`col2im`] (conv2d with
+//! matmul), [`max_pool2d`]/[`max_pool2d_backward`], [`sgd_step`], [`adam_step`].
+//! Loops are bounded (llvmpipe ends shader loops after 32,767 iterations): long reductions
+//! split into segments reduced in a second pass.
 //!
 //! # Trace
 //! [`trace::take`] returns the last kernel dispatched on this thread ("wgpu/binary_add_f32",

@@ -61,6 +61,15 @@ fn pool_reuses_allocations() {
     drop(b);
     empty_cache().unwrap();
     assert_eq!(pooled_bytes().unwrap(), 0);
+    // a host write lands after the work recorded before it and before the work after it
+    let w = up_f32(&[1.0, 2.0, 3.0, 4.0]);
+    let l = Layout::contiguous(&[4]);
+    let v = GView::new(&w, &l, DType::F32);
+    binary(BinaryOp::Mul, Operand::View(v), Operand::Scalar(10.0), 1.0, &v).unwrap();
+    w.write(4, bytemuck::cast_slice(&[-1.0f32, -2.0])).unwrap();
+    binary(BinaryOp::Add, Operand::View(v), Operand::Scalar(0.5), 1.0, &v).unwrap();
+    assert_eq!(down_f32(&w, 4), vec![10.5, -0.5, -1.5, 40.5]);
+    assert!(w.write(2, &[0; 4]).is_err() && w.write(12, &[0; 8]).is_err());
     // partial download of an odd byte range
     let d = GpuBuffer::upload(&[1, 2, 3, 4, 5, 6, 7]).unwrap();
     assert_eq!(d.download(1, 5).unwrap(), vec![2, 3, 4, 5, 6]);
