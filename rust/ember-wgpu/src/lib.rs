@@ -37,8 +37,8 @@
 //! # Kernels
 //! [`copy`] (strided → strided, any dtype conversion), [`fill`], [`unary`], [`binary`]
 //! (Python scalars as [`Operand::Scalar`] parameters, no upload), [`where_`] (masked_fill =
-//! where with a scalar), [`reduce`] (sum/mean/prod/max/min over any dims), [`argreduce`],
-//! [`softmax`]/[`softmax_backward`], [`matmul`] (batched, alpha/beta), [`gather`],
+//! where with a scalar), [`reduce()`] (sum/mean/prod/max/min over any dims), [`argreduce`],
+//! [`softmax`]/[`softmax_backward`], [`matmul()`] (batched, alpha/beta), [`gather`],
 //! [`index_select`], [`scatter_add`], [`index_add`], [`im2col`]/[`col2im`] (conv2d with
 //! matmul), [`max_pool2d`]/[`max_pool2d_backward`], [`sgd_step`], [`adam_step`].
 //! Loops are bounded (llvmpipe ends shader loops after 32,767 iterations): long reductions
