@@ -307,3 +307,49 @@ fn sgd_and_adam_match_cpu_formulas() {
         close(&down_f32(&bp, n), &p, 1e-5, 1e-6, &format!("adam amsgrad={amsgrad} decoupled={decoupled}"));
     }
 }
+
+#[test]
+fn index_kernels_other_dtypes_and_strided_destinations() {
+    if !gpu() {
+        return;
+    }
+    // gather bool values; out-of-range indices read 0 instead of faulting
+    let src = up_u8(DType::Bool, &[1, 0, 1, 1]);
+    let sl = Layout::contiguous(&[4]);
+    let idx = up_i64(&[3, 1, 7, -1, 0]);
+    let il = Layout::contiguous(&[5]);
+    let out = GpuBuffer::new(20).unwrap();
+    ember_wgpu::gather(&GView::new(&src, &sl, DType::Bool), 0, &GView::new(&idx, &il, DType::I64), &GView::new(&out, &il, DType::Bool))
+        .unwrap();
+    assert_eq!(down_u8(DType::Bool, &out, 5), vec![1, 0, 0, 0, 1]);
+    // scatter_add into a column of a row-major matrix (strided destination), int32 source into float32
+    let dst = GpuBuffer::zeros(4 * 3 * 4).unwrap();
+    let col = Layout::new(vec![4], vec![3], 1);
+    let i2 = up_i64(&[2, 2, 0, 3, 9]);
+    let s2 = up_i32(&[1, 2, 3, 4, 5]);
+    scatter_add(&GView::new(&dst, &col, DType::F32), 0, &GView::new(&i2, &il, DType::I64), &GView::new(&s2, &il, DType::I32), -1.0)
+        .unwrap();
+    assert_eq!(down_f32(&dst, 12), vec![0.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, -4.0, 0.0]);
+    // shape and dtype errors
+    let f = up_f32(&[1.0]);
+    let one = Layout::contiguous(&[1]);
+    assert!(scatter_add(&GView::new(&f, &one, DType::F32), 0, &GView::new(&f, &one, DType::F32), &GView::new(&f, &one, DType::F32), 1.0)
+        .is_err());
+}
+
+#[test]
+fn max_pool2d_nan_wins() {
+    if !gpu() {
+        return;
+    }
+    let x = up_f32(&[1.0, f32::NAN, 3.0, 2.0]);
+    let xl = Layout::contiguous(&[1, 1, 2, 2]);
+    let ol = Layout::contiguous(&[1, 1, 1, 1]);
+    let (o, i) = (GpuBuffer::new(4).unwrap(), GpuBuffer::new(8).unwrap());
+    let win = Window { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] };
+    max_pool2d(&GView::new(&x, &xl, DType::F32), &win, false, &GView::new(&o, &ol, DType::F32), &GView::new(&i, &ol, DType::I64)).unwrap();
+    assert!(down_f32(&o, 1)[0].is_nan());
+    assert_eq!(down_i64(&i, 1), vec![1]);
+    assert_eq!(win.out_size(0, 5, true), 3);
+    assert_eq!(win.out_size(0, 5, false), 2);
+}

@@ -320,3 +320,54 @@ fn softmax_forward_backward() {
         }
     }
 }
+
+#[test]
+fn reduce_small_int_dtypes() {
+    if !gpu() {
+        return;
+    }
+    // bool any/all via max/min, uint8 max/min, int32 prod/min along a strided dim
+    let l = Layout::contiguous(&[3, 4]);
+    let ol = Layout::contiguous(&[3]);
+    let out = GpuBuffer::new(12).unwrap();
+    let b = up_u8(DType::Bool, &[0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0]);
+    reduce(ReduceOp::Max, &GView::new(&b, &l, DType::Bool), &[1], &GView::new(&out, &ol, DType::Bool)).unwrap();
+    assert_eq!(down_u8(DType::Bool, &out, 3), vec![1, 1, 0]);
+    reduce(ReduceOp::Min, &GView::new(&b, &l, DType::Bool), &[1], &GView::new(&out, &ol, DType::Bool)).unwrap();
+    assert_eq!(down_u8(DType::Bool, &out, 3), vec![0, 1, 0]);
+    let u = up_u8(DType::U8, &[9, 200, 3, 7, 255, 0, 1, 2, 5, 5, 5, 6]);
+    reduce(ReduceOp::Max, &GView::new(&u, &l, DType::U8), &[1], &GView::new(&out, &ol, DType::U8)).unwrap();
+    assert_eq!(down_u8(DType::U8, &out, 3), vec![200, 255, 6]);
+    reduce(ReduceOp::Min, &GView::new(&u, &l, DType::U8), &[1], &GView::new(&out, &ol, DType::U8)).unwrap();
+    assert_eq!(down_u8(DType::U8, &out, 3), vec![3, 0, 5]);
+    let i = up_i32(&[1, -2, 3, 4, 5, 6, -7, 8, 2, 2, 2, 2]);
+    let lt = Layout::new(vec![4, 3], vec![1, 4], 0); // transposed: reduce the stride-4 dim
+    let o4 = GpuBuffer::new(16).unwrap();
+    let ol4 = Layout::contiguous(&[4]);
+    reduce(ReduceOp::Prod, &GView::new(&i, &lt, DType::I32), &[1], &GView::new(&o4, &ol4, DType::I32)).unwrap();
+    assert_eq!(down_i32(&o4, 4), vec![10, -24, -42, 64]);
+    reduce(ReduceOp::Min, &GView::new(&i, &lt, DType::I32), &[1], &GView::new(&o4, &ol4, DType::I32)).unwrap();
+    assert_eq!(down_i32(&o4, 4), vec![1, -2, -7, 2]);
+    // sum of bool and mean of int32 are the caller's conversions
+    assert!(reduce(ReduceOp::Sum, &GView::new(&b, &l, DType::Bool), &[1], &GView::new(&out, &ol, DType::Bool)).is_err());
+    assert!(reduce(ReduceOp::Mean, &GView::new(&i, &l, DType::I32), &[1], &GView::new(&out, &ol, DType::I32)).is_err());
+}
+
+#[test]
+fn softmax_of_infinite_rows() {
+    if !gpu() {
+        return;
+    }
+    // masked attention rows: -inf entries get probability 0; a row of +inf-free values is finite
+    let x = up_f32(&[0.0, f32::NEG_INFINITY, 1.0, f32::NEG_INFINITY, 5.0, f32::NEG_INFINITY]);
+    let l = Layout::contiguous(&[2, 3]);
+    let o = GpuBuffer::new(24).unwrap();
+    softmax(&GView::new(&x, &l, DType::F32), 1, &GView::new(&o, &l, DType::F32), false).unwrap();
+    let y = down_f32(&o, 6);
+    let e = 1f32.exp();
+    close(&y, &[1.0 / (1.0 + e), 0.0, e / (1.0 + e), 0.0, 1.0, 0.0], 1e-6, 1e-7, "softmax -inf");
+    softmax(&GView::new(&x, &l, DType::F32), 1, &GView::new(&o, &l, DType::F32), true).unwrap();
+    let y = down_f32(&o, 6);
+    assert_eq!(y[1], f32::NEG_INFINITY);
+    assert!((y[4] - 0.0).abs() < 1e-7);
+}
