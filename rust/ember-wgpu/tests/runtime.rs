@@ -8,8 +8,13 @@ use ember_wgpu::*;
 /// These tests measure pool contents and timings: run them one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+fn shareable<T: Send + Sync>() {}
+
 #[test]
 fn device_queries() {
+    // buffers and views cross threads (the binding releases the GIL around GPU work)
+    shareable::<GpuBuffer>();
+    shareable::<GView<'static>>();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !gpu() {
         return;
