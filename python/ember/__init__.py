@@ -29,6 +29,7 @@ from ._ops_linalg import *  # noqa: F401,F403
 from ._ops_index import *  # noqa: F401,F403
 from ._serialization import *  # noqa: F401,F403
 from . import linalg, nn, optim, utils, multiprocessing, inspect  # noqa: F401
+from . import wgpu, cuda  # noqa: F401
 from . import sparse  # noqa: F401  (after _tensor_str: wraps repr for the sparse layout)
 from .sparse import sparse_coo_tensor  # noqa: F401
 from . import _functions, _exchange, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index, _serialization

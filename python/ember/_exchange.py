@@ -94,6 +94,10 @@ def _numpy(self, *, force=False):
     import numpy as np
 
     t = self
+    if t.device.type == "wgpu":  # a copy to the host (PyTorch asks for .cpu() first; ember copies)
+        if t.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        t = t.detach().cpu()
     if force:
         t = t.detach().cpu()
     elif self.requires_grad:

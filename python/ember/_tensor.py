@@ -111,11 +111,6 @@ def type(self, dtype=None, non_blocking=False):
 
 
 @_method
-def cpu(self, memory_format=None):
-    return self
-
-
-@_method
 def cuda(self, device=None, non_blocking=False):
     raise RuntimeError("ember has no CUDA backend; use the 'cpu' device (or 'wgpu' where built)")
 
@@ -172,12 +167,14 @@ def dim_order(self):
 
 @_method
 def get_device(self):
-    return -1
+    d = self.device
+    return -1 if d.type == "cpu" else (d.index if d.index is not None else 0)
 
 
 Tensor.is_cuda = property(lambda self: False)
-Tensor.is_cpu = property(lambda self: True)
-Tensor.is_meta = property(lambda self: False)
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
+Tensor.is_wgpu = property(lambda self: self.device.type == "wgpu")
+Tensor.is_meta = property(lambda self: self.device.type == "meta")
 Tensor.is_sparse = property(lambda self: False)
 Tensor.is_quantized = property(lambda self: False)
 

@@ -195,6 +195,9 @@ def _str(self, *, tensor_contents=None):
     indent = len(prefix)
     suffixes = []
     t = self.detach()
+    if t.device.type == "wgpu":
+        suffixes.append(f"device='{t.device}'")
+        t = t.cpu()
     default = get_default_dtype()
     if t.numel() == 0:
         if t.ndim != 1:

@@ -4,10 +4,12 @@ use crate::convert::{arg, dtype, py_dtype};
 use crate::dtype::PyDType;
 use pyo3::prelude::*;
 
-/// (kernel family, fast path, threads) of the last kernel run on this thread, or None.
+/// (kernel family, fast path, threads) of the last kernel run on this thread, or None; for a
+/// wgpu kernel ("wgpu", kernel name such as "wgpu/binary_add_f32", workgroups dispatched).
 #[pyfunction]
 fn _last_kernel() -> Option<(&'static str, &'static str, usize)> {
-    ember::cpu::trace::take()
+    let gpu = ember::wgpu::trace::take();
+    ember::cpu::trace::take().or_else(|| gpu.map(|(k, g)| ("wgpu", k, g.iter().map(|&x| x.max(1) as usize).product())))
 }
 
 #[pyfunction]

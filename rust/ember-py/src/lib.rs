@@ -16,6 +16,7 @@ mod ops_unary;
 mod shared;
 mod sparse;
 mod tensor;
+mod wgpu;
 
 use pyo3::prelude::*;
 
@@ -39,5 +40,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     inspect::register(m)?;
     shared::register(m)?;
     sparse::register(m)?;
+    wgpu::register(m)?;
     Ok(())
 }

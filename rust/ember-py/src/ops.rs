@@ -122,18 +122,22 @@ impl PyTensor {
         inplace(slf, other, BinaryOp::Mul)
     }
     #[pyo3(signature = (dtype=None, *args, **kwargs))]
-    fn to(
-        slf: &Bound<'_, Self>,
+    fn to<'py>(
+        slf: &Bound<'py, Self>,
         dtype: Option<&Bound<'_, PyAny>>,
         args: &Bound<'_, pyo3::types::PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
         let mut want = None;
+        let mut dev = None;
         let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
         cands.extend(args.iter());
         if let Some(kw) = kwargs {
             if let Some(d) = kw.get_item("dtype")? {
+                cands.push(d);
+            }
+            if let Some(d) = kw.get_item("device")? {
                 cands.push(d);
             }
         }
@@ -143,13 +147,7 @@ impl PyTensor {
             } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
                 want = Some(d);
             } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
-                let dev = crate::dtype::PyDevice::new_checked(c)?;
-                if dev.kind != "cpu" {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                        "ember was built without support for device '{}'; available devices: cpu",
-                        dev.kind
-                    )));
-                }
+                dev = Some(c.clone());
             } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                     "to() received an invalid combination of arguments: {}",
@@ -157,11 +155,23 @@ impl PyTensor {
                 )));
             }
         }
-        let t = &slf.get().t;
-        match want {
-            Some(d) if d != t.dtype() => wrap(slf.py(), run(slf.py(), t.numel(), || t.to_dtype(d))?),
-            _ => Ok(slf.clone().into_any().unbind()),
-        }
+        // Convert where the tensor's bytes are addressable (on the host), so float64 data can
+        // go to wgpu as .to("wgpu", torch.float32); move, then convert on the device otherwise.
+        let py = slf.py();
+        let convert = |o: &Bound<'py, PyTensor>| -> PyResult<Bound<'py, PyTensor>> {
+            let t = &o.get().t;
+            match want {
+                Some(d) if d != t.dtype() => Ok(wrap(py, run(py, t.numel(), || t.to_dtype(d))?)?.bind(py).cast::<PyTensor>()?.clone()),
+                _ => Ok(o.clone()),
+            }
+        };
+        let host = slf.get().t.device().is_host();
+        let first = if host { convert(slf)? } else { slf.clone() };
+        let moved = match &dev {
+            Some(d) => crate::wgpu::move_to(&first, d)?.bind(py).cast::<PyTensor>()?.clone(),
+            None => first,
+        };
+        Ok(if host { moved } else { convert(&moved)? }.into_any().unbind())
     }
 }
 

@@ -18,7 +18,7 @@ impl Tensor {
         let storage = match device {
             Device::Cpu => Storage::uninit(n)?,
             Device::Meta => Storage::meta(n),
-            Device::Wgpu(_) => return Err(crate::dispatch::unsupported("empty", crate::dispatch::Family::Wgpu)),
+            Device::Wgpu(_) => return crate::gpu::empty(shape, dtype),
         };
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
     }

@@ -3,6 +3,7 @@
 pub mod autograd;
 pub mod creation;
 pub mod dispatch;
+pub mod gpu;
 pub mod ops;
 pub mod promote;
 pub mod random;
@@ -13,5 +14,6 @@ pub mod view;
 pub use autograd::{grad_mode, Node};
 pub use ember_core::{alloc_counters, bf16, f16, layout, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage};
 pub use ember_cpu as cpu;
+pub use ember_wgpu as wgpu;
 pub use layout::Layout;
 pub use tensor::{Tensor, TensorImpl};

@@ -146,6 +146,9 @@ impl Tensor {
 
     /// Reads every element as `T`, in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if let Device::Wgpu(_) = self.device() {
+            return crate::gpu::to_vec(self);
+        }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let c = self.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
@@ -157,6 +160,9 @@ impl Tensor {
     pub fn item(&self) -> Result<Scalar> {
         if self.numel() != 1 {
             return Err(Error::runtime(format!("a Tensor with {} elements cannot be converted to Scalar", self.numel())));
+        }
+        if let Device::Wgpu(_) = self.device() {
+            return crate::gpu::item(self);
         }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let off = self.offset();

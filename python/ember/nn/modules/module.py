@@ -397,21 +397,29 @@ class Module:
 
     def to(self, *args, **kwargs):
         dtype = kwargs.get("dtype")
+        device = kwargs.get("device")
         for a in args:
             if isinstance(a, _native.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, device = a.dtype, a.device
             elif isinstance(a, (str, _native.device)):
-                if str(a).split(":")[0] != "cpu":
-                    raise RuntimeError(f"ember was built without support for device '{a}'; available devices: cpu")
-        if "device" in kwargs and kwargs["device"] is not None and str(kwargs["device"]).split(":")[0] != "cpu":
-            raise RuntimeError(f"ember was built without support for device '{kwargs['device']}'; available devices: cpu")
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
+                device = a
+        if device is not None:
+            device = _native.device(device)
+            if device.type not in ("cpu", "wgpu"):
+                raise RuntimeError(f"ember has no backend for device '{device}' in this build; available devices: cpu, wgpu")
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if dtype is None and device is None:
+            return self
+
+        def convert(t):
+            if dtype is not None and t.is_floating_point():
+                t = t.to(dtype)
+            return t if device is None else t.to(device)
+
+        return self._apply(convert)
 
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -426,7 +434,7 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def cpu(self):
-        return self
+        return self._apply(lambda t: t.cpu())
 
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))
