@@ -159,7 +159,8 @@ class Optimizer:
 
     @staticmethod
     def _zeros_like(p):
-        return _native._zeros(list(p.shape), p.dtype)
+        t = _native._zeros(list(p.shape), p.dtype)
+        return t if p.device.type == "cpu" else t.to(p.device)
 
     @staticmethod
     def _step_tensor():

@@ -22,6 +22,14 @@ impl Tensor {
         };
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
     }
+    /// Zeros of `shape` on `device`.
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Wgpu(_) => crate::gpu::zeros(shape, dtype),
+            Device::Cpu => Tensor::zeros(shape, dtype),
+            d => Tensor::empty_on(shape, dtype, d),
+        }
+    }
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Ok(Tensor::from_parts(Storage::uninit(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }

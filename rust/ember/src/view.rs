@@ -261,6 +261,9 @@ impl Tensor {
 
     /// A fresh row-major copy, without history.
     pub fn contiguous_copy(&self) -> Result<Tensor> {
+        if crate::gpu::on(self) {
+            return crate::gpu::contiguous(self);
+        }
         let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), self.dtype())?;
         Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype()))
     }

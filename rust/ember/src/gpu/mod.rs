@@ -13,7 +13,10 @@ use ember_core::layout::{broadcast_shapes, broadcast_strides};
 pub use ember_wgpu::{BinaryOp, ReduceOp, UnaryOp};
 use ember_wgpu::{GView, GpuBuffer, Operand};
 
+pub mod loss;
 mod nn;
+mod ops;
+pub use ops::*;
 mod reduce;
 pub use nn::*;
 pub use reduce::*;
@@ -23,9 +26,7 @@ pub const DEVICE: Device = Device::Wgpu(0);
 
 /// The GPU buffer behind a wgpu tensor.
 pub fn buffer(t: &Tensor) -> Result<&GpuBuffer> {
-    t.storage()
-        .device_buffer::<GpuBuffer>()
-        .ok_or_else(|| Error::runtime(format!("expected a wgpu tensor, got one on {}", t.device())))
+    t.storage().device_buffer::<GpuBuffer>().ok_or_else(|| crate::dispatch::mixed_devices(DEVICE, t.device()))
 }
 
 /// The kernels' view of a wgpu tensor.
@@ -221,10 +222,14 @@ pub fn binary_into(op: BinaryOp, a: &Arg, b: &Arg, dt: DType, alpha: f64, out: &
         _ => Operand::Scalar(scalar_of(b)),
     };
     if matches!((&oa, &ob), (Operand::Scalar(_), Operand::Scalar(_))) {
-        let t = full(&[], match a {
-            Arg::S(s) => *s,
-            Arg::T(_) => Scalar::Float(0.0),
-        }, dt)?;
+        let t = full(
+            &[],
+            match a {
+                Arg::S(s) => *s,
+                Arg::T(_) => Scalar::Float(0.0),
+            },
+            dt,
+        )?;
         return binary_into(op, &Arg::T(t), b, dt, alpha, out);
     }
     ember_wgpu::binary(op, oa, ob, alpha, &view(out)?)
@@ -285,4 +290,28 @@ pub fn to_vec<T: crate::Element>(t: &Tensor) -> Result<Vec<T>> {
 /// The single element, downloaded.
 pub fn item(t: &Tensor) -> Result<Scalar> {
     download(t)?.item()
+}
+
+/// Whether `t` lives on a wgpu device (its ops run here).
+#[inline]
+pub fn on(t: &Tensor) -> bool {
+    matches!(t.device(), Device::Wgpu(_))
+}
+
+/// `dst = src` where either side may be on the host (`copy_` across devices, as PyTorch
+/// allows): the host side is moved first.
+pub fn copy_across(dst: &Tensor, src: &Tensor) -> Result<()> {
+    match (on(dst), on(src)) {
+        (true, true) => copy_into(dst, src),
+        (true, false) => copy_into(dst, &upload(src)?),
+        (false, _) => dst.copy_from(&download(src)?),
+    }
+}
+
+/// sum (`prod` false) or prod over the dims marked in `red`, as `out_dt`.
+pub fn arith(prod: bool, nansum: bool, x: &Tensor, red: &[bool], keepdim: bool, out_dt: DType) -> Result<Tensor> {
+    if nansum {
+        return Err(crate::dispatch::unsupported("nansum", crate::dispatch::Family::Wgpu));
+    }
+    reduce(if prod { ReduceOp::Prod } else { ReduceOp::Sum }, x, red, keepdim, out_dt)
 }

@@ -6,10 +6,7 @@ use ember_wgpu::Window;
 
 fn f32_only(t: &Tensor, op: &str) -> Result<()> {
     if t.dtype() != DType::F32 {
-        return Err(Error::type_(format!(
-            "wgpu {op} supports float32 only, got {}; convert with .float() first",
-            t.dtype().name()
-        )));
+        return Err(Error::type_(format!("wgpu {op} supports float32 only, got {}; convert with .float() first", t.dtype().name())));
     }
     Ok(())
 }
@@ -138,7 +135,15 @@ fn im2col(x: &Tensor, win: &Window, d: &ConvDims) -> Result<Tensor> {
 /// `conv2d(x (N,C,H,W), w (O,C,kh,kw), b)` with symmetric padding and groups = 1: im2col,
 /// then one batched product with the bias as the accumulator. Records
 /// `ConvolutionBackward0` (col2im for the input gradient, products for the weight's).
-pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, stride: (usize, usize), pad: [usize; 4], dilation: (usize, usize), groups: usize) -> Result<Tensor> {
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    stride: (usize, usize),
+    pad: [usize; 4],
+    dilation: (usize, usize),
+    groups: usize,
+) -> Result<Tensor> {
     f32_only(x, "conv2d")?;
     if groups != 1 || pad[0] != pad[1] || pad[2] != pad[3] {
         return Err(Error::NotImplemented(format!(

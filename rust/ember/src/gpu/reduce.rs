@@ -20,8 +20,7 @@ pub fn reduce(op: ReduceOp, x: &Tensor, red: &[bool], keepdim: bool, out_dtype: 
     };
     let xc = if x.dtype() == cd { x.clone() } else { to_dtype(x, cd)? };
     let dims: Vec<usize> = (0..nd).filter(|&i| red[i]).collect();
-    let shape: Vec<usize> =
-        (0..nd).filter_map(|i| if red[i] { keepdim.then_some(1) } else { Some(x.shape()[i]) }).collect();
+    let shape: Vec<usize> = (0..nd).filter_map(|i| if red[i] { keepdim.then_some(1) } else { Some(x.shape()[i]) }).collect();
     let out = empty(&shape, cd)?;
     if nd == 0 {
         super::copy_into(&out, &xc)?;
@@ -64,10 +63,7 @@ pub fn argreduce(x: &Tensor, dim: Option<usize>, keepdim: bool, is_max: bool, wa
 
 fn float32(x: &Tensor, op: &str) -> Result<()> {
     if x.dtype() != DType::F32 {
-        return Err(Error::type_(format!(
-            "wgpu {op} needs a float32 input, got {}; convert with .float() first",
-            x.dtype().name()
-        )));
+        return Err(Error::type_(format!("wgpu {op} needs a float32 input, got {}; convert with .float() first", x.dtype().name())));
     }
     Ok(())
 }

@@ -244,10 +244,15 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let dt = op.compute_dtype(result_type(&[a, b]));
     check_args(op, dt, b)?;
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
-    let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-    let out = Tensor::empty(&shape, dt)?;
-    kernel_into(op, dt, &out, &ta, &tb)?;
+    let out = if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
+        crate::gpu::binary_op(op, a, b, dt)?
+    } else {
+        let shape = broadcast_shapes(a.shape(), b.shape())?;
+        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+        let out = Tensor::empty(&shape, dt)?;
+        kernel_into(op, dt, &out, &ta, &tb)?;
+        out
+    };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
         record_binary(op, a, b, &out);
@@ -396,10 +401,13 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
-    let tb = other.tensor(dt)?;
-    if dt == this.dtype() {
+    if crate::gpu::on(this) {
+        crate::gpu::binary_op_into(op, &a, other, dt, this)?;
+    } else if dt == this.dtype() {
+        let tb = other.tensor(dt)?;
         kernel_into(op, dt, this, this, &tb)?;
     } else {
+        let tb = other.tensor(dt)?;
         let tmp = Tensor::empty(this.shape(), dt)?;
         kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb)?;
         this.copy_from(&tmp)?;

@@ -23,6 +23,9 @@ pub enum CmpOp {
 /// `a cmp b` → bool, compared in the promoted dtype (so `int_tensor < 2.5` compares as floats).
 pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let dt = result_type(&[a, b]);
+    if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
+        return crate::gpu::compare_op(op, a, b, dt);
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let (ta, tb) = (a.tensor(dt)?.detach(), b.tensor(dt)?.detach());
     let (sa, la, sb, lb) = (ta.storage(), ta.layout(), tb.storage(), tb.layout());

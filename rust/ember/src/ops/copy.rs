@@ -18,6 +18,9 @@ impl Tensor {
         }
         // A source overlapping the destination in memory is read completely first.
         let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
+        if crate::gpu::on(self) || crate::gpu::on(&src) {
+            return crate::gpu::copy_across(self, &src);
+        }
         copy_into(self.storage(), self.layout(), self.dtype(), src.storage(), src.layout(), src.dtype());
         Ok(())
     }
@@ -57,7 +60,11 @@ impl Tensor {
         if self.layout().has_internal_overlap() {
             return Err(Error::OverlapWrite);
         }
-        fill_scalar(self.storage(), self.layout(), self.dtype(), value);
+        if crate::gpu::on(self) {
+            crate::gpu::fill_(self, value)?;
+        } else {
+            fill_scalar(self.storage(), self.layout(), self.dtype(), value);
+        }
         self.storage().bump_version();
         if needs_grad(&[self]) {
             rebase_history("FillBackward0", self, &[], |_g: &[Option<Tensor>]| Ok(vec![None]))?;
@@ -66,6 +73,9 @@ impl Tensor {
     }
 
     pub fn fill_zero(&self) -> Result<()> {
+        if crate::gpu::on(self) {
+            return crate::gpu::fill_(self, Scalar::Int(0));
+        }
         fill_scalar(self.storage(), self.layout(), self.dtype(), Scalar::Int(0));
         Ok(())
     }
@@ -98,8 +108,12 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
-        let out = Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype);
+        let out = if crate::gpu::on(self) {
+            crate::gpu::to_dtype(self, dtype)?
+        } else {
+            let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
+            Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype)
+        };
         if needs_grad(&[self]) && dtype.is_float() {
             let src = self.dtype();
             record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_dtype(src)?)]));

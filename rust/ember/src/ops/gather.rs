@@ -85,6 +85,12 @@ fn scatter_raw(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tens
     let src = src.to_dtype(dst.dtype())?.detach();
     let src = if src.ndim() == 0 { src.expand(&shape_i64(&ishape(index)))? } else { src };
     let src = if src.storage().same(dst.storage()) { src.contiguous_copy()? } else { src };
+    if crate::gpu::on(dst) {
+        return match op {
+            Reduce::Add => crate::gpu::scatter_add_(dst, d, index, &src),
+            _ => Err(crate::dispatch::unsupported("scatter", crate::dispatch::Family::Wgpu)),
+        };
+    }
     k::scatter(
         dst.storage(),
         &at_least_1d(dst.layout()),
@@ -113,13 +119,18 @@ fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
 impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
         let (d, idx) = check_dim_index(self, dim, index, None, "gather")?;
-        let out = Tensor::empty(index.shape(), self.dtype())?;
-        k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
+        let out = if crate::gpu::on(self) {
+            crate::gpu::gather(self, d, index)?
+        } else {
+            let out = Tensor::empty(index.shape(), self.dtype())?;
+            k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
+            out
+        };
         if needs_grad(&[self]) {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("GatherBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.scatter_add(dim, &index, g)?)])
+                Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.scatter_add(dim, &index, g)?)])
             });
         }
         Ok(out)
@@ -309,9 +320,9 @@ impl Tensor {
     }
 
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        let (_, plan) = self.dim_plan(dim, index, "index_select")?;
+        let (d, plan) = self.dim_plan(dim, index, "index_select")?;
         let src = if self.ndim() == 0 { self.detach().reshape(&[1])? } else { self.clone() };
-        let mut out = plan.gather(&src)?;
+        let mut out = if crate::gpu::on(self) { crate::gpu::index_select(&src, d, &index.reshape(&[-1])?)? } else { plan.gather(&src)? };
         if self.ndim() == 0 {
             out = out.reshape(&[])?;
         }
@@ -319,7 +330,7 @@ impl Tensor {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("IndexSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.index_add(dim, &index, g, Scalar::Int(1), false)?)])
+                Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.index_add(dim, &index, g, Scalar::Int(1), false)?)])
             });
         }
         Ok(out)

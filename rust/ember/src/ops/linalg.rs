@@ -63,6 +63,9 @@ fn check_scalar(dt: DType, name: &str, s: Scalar) -> Result<()> {
 /// The raw product `beta * input + alpha * (a @ b)` over 3-D operands `[B,M,K] @ [B,K,N]`,
 /// without history. `input` broadcasts to `[B, M, N]`; with `beta == 0` it is not read.
 fn raw_bmm(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+    if crate::gpu::on(a) || crate::gpu::on(b) {
+        return crate::gpu::bmm(a, la, b, lb, input, beta, alpha);
+    }
     let dt = a.dtype();
     let shape = [la.sizes[0], la.sizes[1], lb.sizes[2]];
     let out = Tensor::empty(&shape, dt)?;

@@ -59,6 +59,10 @@ pub fn conv2d(
     dilation: (usize, usize),
     groups: usize,
 ) -> Result<Tensor> {
+    if crate::gpu::on(x) {
+        crate::dispatch::common_device(&[x, w])?;
+        return crate::gpu::conv2d(x, w, b, stride, pad, dilation, groups);
+    }
     float_check(x, "conv2d")?;
     if x.ndim() != 4 || w.ndim() != 4 {
         return Err(Error::runtime(format!(
@@ -152,6 +156,9 @@ pub fn max_pool2d(
     dilation: (usize, usize),
     out_hw: (usize, usize),
 ) -> Result<(Tensor, Tensor)> {
+    if crate::gpu::on(x) {
+        return crate::gpu::max_pool2d(x, k, stride, pad, dilation, out_hw);
+    }
     let (np, h, w, lead) = planes(x, "max_pool2d")?;
     let g = PoolGeom { planes: np, h, w, oh: out_hw.0, ow: out_hw.1, k, stride, pad, dilation };
     let mut shape = lead.clone();
@@ -354,6 +361,9 @@ pub fn cross_entropy(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: 
     if weight.is_some_and(|w| w.numel() != c) {
         return Err(Error::runtime(format!("weight tensor should be defined either for all {c} classes or no classes")));
     }
+    if crate::gpu::on(x) {
+        return crate::gpu::loss::cross_entropy(x, target, weight, red, ignore, eps);
+    }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
@@ -425,6 +435,9 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     if target.shape()[0] != n {
         return Err(Error::value(format!("Expected input batch_size ({n}) to match target batch_size ({}).", target.shape()[0])));
     }
+    if crate::gpu::on(x) {
+        return crate::gpu::loss::nll_loss(x, target, weight, red, ignore);
+    }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
@@ -474,6 +487,9 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
     float_check(x, "binary_cross_entropy_with_logits")?;
     if y.shape() != x.shape() {
         return Err(Error::value(format!("Target size ({:?}) must be the same as input size ({:?})", y.shape(), x.shape())));
+    }
+    if crate::gpu::on(x) {
+        return crate::gpu::loss::bce_with_logits(x, y, w, pw, red);
     }
     let dt = x.dtype();
     let yc = y.to_dtype_contiguous(dt)?;

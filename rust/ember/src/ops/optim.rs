@@ -112,6 +112,9 @@ pub fn sgd_step(
     nesterov: bool,
     maximize: bool,
 ) -> Result<Vec<Option<Tensor>>> {
+    if params.first().is_some_and(crate::gpu::on) {
+        return crate::gpu::sgd_step(params, grads, bufs, lr, momentum, dampening, weight_decay, nesterov, maximize);
+    }
     let mut out = Vec::with_capacity(params.len());
     for (i, (p, g)) in params.iter().zip(grads).enumerate() {
         let fresh = momentum != 0.0 && bufs.get(i).is_none_or(|b| b.is_none());
@@ -176,6 +179,10 @@ pub fn adam_step(
     maximize: bool,
     decoupled: bool,
 ) -> Result<()> {
+    if params.first().is_some_and(crate::gpu::on) {
+        let a = (lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled);
+        return crate::gpu::adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7);
+    }
     for (i, (p, g)) in params.iter().zip(grads).enumerate() {
         let (m, v) = (&exp_avgs[i], &exp_avg_sqs[i]);
         let mut states = vec![m, v];

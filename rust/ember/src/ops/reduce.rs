@@ -103,8 +103,15 @@ pub fn zip_f64(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Send
 /// evenly among the elements equal to the result (NaN counts as equal to NaN).
 pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> Result<Tensor> {
     let o = out.reshape(&rd.keep_i64())?;
-    let mask =
-        zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?;
+    let mask = if crate::gpu::on(x) {
+        let (xd, od) = (crate::promote::Arg::T(x.detach()), crate::promote::Arg::T(o.detach()));
+        let eq = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &xd, &od)?;
+        let nan = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &xd, &xd)?;
+        crate::ops::compare::compare(crate::ops::compare::CmpOp::LogicalOr, &crate::promote::Arg::T(eq), &crate::promote::Arg::T(nan))?
+            .to_dtype(g.dtype())?
+    } else {
+        zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?
+    };
     let dims: Vec<i64> = (0..x.ndim() as i64).filter(|&i| rd.red[i as usize]).collect();
     let count = mask.sum_dims(&dims, true, None)?;
     expand_back(g, rd, x.shape())?.mul(&mask)?.div(&count)
@@ -123,6 +130,15 @@ pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> R
         strides[dim] = 1;
     }
     let la = Layout::new(sizes, strides, 0);
+    if crate::gpu::on(idx_keep) {
+        let ar = crate::gpu::to_device(&ar, idx_keep.device())?.with_layout(la).detach();
+        let m = crate::ops::compare::compare(
+            crate::ops::compare::CmpOp::Eq,
+            &crate::promote::Arg::T(ar),
+            &crate::promote::Arg::T(idx_keep.clone()),
+        )?;
+        return m.to_dtype(dt);
+    }
     let s = with_float_dtype!(dt, T => ember_cpu::elementwise::binary::<i64, i64, T>(ar.storage(), &la, idx_keep.storage(), idx_keep.layout(), in_shape,
         |a, b| if a == b { T::from_f64(1.0) } else { T::from_f64(0.0) })?, return Err(Error::runtime("internal: onehot of a non-float dtype")));
     Ok(Tensor::from_parts(s, Layout::contiguous(in_shape), dt))
@@ -148,6 +164,9 @@ impl Tensor {
 
     /// sum/prod/nansum in dtype `out_dt` without history.
     fn arith_raw(&self, op: ArithOp, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
+        if crate::gpu::on(self) {
+            return crate::gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, self, &rd.red, rd.out.len() == rd.keep.len(), out_dt);
+        }
         let cd = k::compute_dtype(out_dt);
         let x = self.detach().to_dtype(cd)?;
         let s = k::arith(op, x.storage(), x.layout(), cd, &rd.red)?;
@@ -199,7 +218,11 @@ impl Tensor {
         let dt = self.mean_dtype("mean", dtype)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let n = rd.n as f64;
-        let out = map_f64(&self.arith_raw(ArithOp::Sum, &rd, dt)?, |v| v / n)?;
+        let out = if crate::gpu::on(self) {
+            crate::gpu::reduce(crate::gpu::ReduceOp::Mean, self, &rd.red, keepdim, dt)?
+        } else {
+            map_f64(&self.arith_raw(ArithOp::Sum, &rd, dt)?, |v| v / n)?
+        };
         if needs_grad(&[self]) {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
             let name = if rd.all && !keepdim { "MeanBackward0" } else { "MeanBackward1" };
@@ -264,8 +287,17 @@ impl Tensor {
         let op = if want_max { "amax" } else { "amin" };
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let s = k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let out = self.out_of(s, &rd, self.dtype());
+        let out = if crate::gpu::on(self) {
+            crate::gpu::reduce(
+                if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min },
+                self,
+                &rd.red,
+                keepdim,
+                self.dtype(),
+            )?
+        } else {
+            self.out_of(k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?, &rd, self.dtype())
+        };
         if needs_grad(&[self]) {
             let name = if want_max { "AmaxBackward0" } else { "AminBackward0" };
             self.record_evenly(name, &out, rd);
@@ -287,8 +319,17 @@ impl Tensor {
         let op = if want_max { "max" } else { "min" };
         let rd = RedDims::new(self.shape(), None, false)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let s = k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let out = self.out_of(s, &rd, self.dtype());
+        let out = if crate::gpu::on(self) {
+            crate::gpu::reduce(
+                if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min },
+                self,
+                &rd.red,
+                false,
+                self.dtype(),
+            )?
+        } else {
+            self.out_of(k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?, &rd, self.dtype())
+        };
         if needs_grad(&[self]) {
             self.record_evenly(if want_max { "MaxBackward1" } else { "MinBackward1" }, &out, rd);
         }
@@ -301,8 +342,13 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let rd = RedDims::new(self.shape(), Some(&[dim]), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let (v, i) = (self.out_of(v, &rd, self.dtype()), self.out_of(i, &rd, DType::I64));
+        let (v, i) = if crate::gpu::on(self) {
+            let (v, i) = crate::gpu::argreduce(self, Some(d), keepdim, want_max, true)?;
+            (v.unwrap(), i)
+        } else {
+            let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+            (self.out_of(v, &rd, self.dtype()), self.out_of(i, &rd, DType::I64))
+        };
         record_index_backward(if want_max { "MaxBackward0" } else { "MinBackward0" }, self, &v, &i, d, &rd);
         Ok((v, i))
     }
@@ -313,6 +359,10 @@ impl Tensor {
         let dims: Vec<i64> = dim.into_iter().collect();
         let rd = RedDims::new(self.shape(), Some(&dims), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
+        if crate::gpu::on(self) {
+            let d = dim.map(|d| wrap_dim(d, self.ndim())).transpose()?;
+            return Ok(crate::gpu::argreduce(self, d.filter(|_| self.ndim() > 0), keepdim, want_max, false)?.1);
+        }
         let (_, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
         Ok(self.out_of(i, &rd, DType::I64))
     }

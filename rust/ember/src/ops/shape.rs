@@ -51,7 +51,7 @@ impl Tensor {
         }
         let mut shape = refr.shape().to_vec();
         shape[d] = total;
-        let out = Tensor::empty(&shape, dt)?;
+        let out = Tensor::empty_on(&shape, dt, refr.device())?;
         let mut spans = vec![];
         let mut off = 0;
         for t in tensors {
@@ -75,7 +75,7 @@ impl Tensor {
                     .map(|(s, (shape, dt))| {
                         let gi = match s {
                             Some((o, n)) => g.narrow(d as i64, *o as i64, *n as i64)?,
-                            None => Tensor::zeros(shape, g.dtype())?,
+                            None => Tensor::zeros_on(shape, g.dtype(), g.device())?,
                         };
                         Ok(Some(if dt.is_float() { gi.to_dtype(*dt)? } else { gi }))
                     })

@@ -156,9 +156,13 @@ impl Tensor {
         }
         let d = wrap_dim(dim, x.ndim())?;
         let cd = if matches!(x.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { x.dtype() };
-        let xc = x.detach().to_dtype(cd)?;
-        let s = ember_cpu::softmax::softmax(log, xc.storage(), xc.layout(), cd, d)?;
-        let out = Tensor::from_parts(s, Layout::contiguous(x.shape()), cd).to_dtype(x.dtype())?;
+        let out = if crate::gpu::on(&x) {
+            crate::gpu::softmax(&x.detach(), d, log)?
+        } else {
+            let xc = x.detach().to_dtype(cd)?;
+            let s = ember_cpu::softmax::softmax(log, xc.storage(), xc.layout(), cd, d)?;
+            Tensor::from_parts(s, Layout::contiguous(x.shape()), cd).to_dtype(x.dtype())?
+        };
         if needs_grad(&[&x]) {
             let dims = [d as i64];
             if log {

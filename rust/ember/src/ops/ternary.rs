@@ -32,11 +32,16 @@ fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Te
     let c = check_cond(cond, "where")?;
     let dt = result_type(&[x, y]);
     let shape = broadcast_shapes(c.shape(), &broadcast_shapes(x.shape(), y.shape())?)?;
-    let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
-    let out = Tensor::empty(&shape, dt)?;
-    let (o, lo) = (out.storage(), out.layout());
-    with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
-        (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
+    let out = if crate::gpu::on(&c) || x.as_tensor().is_some_and(crate::gpu::on) || y.as_tensor().is_some_and(crate::gpu::on) {
+        crate::gpu::where_(&c, &crate::gpu::arg_on_gpu(x)?, &crate::gpu::arg_on_gpu(y)?, dt)?
+    } else {
+        let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
+        let out = Tensor::empty(&shape, dt)?;
+        let (o, lo) = (out.storage(), out.layout());
+        with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
+            (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
+        out
+    };
     let gx = x.as_tensor().filter(|t| t.requires_grad()).cloned();
     let gy = y.as_tensor().filter(|t| t.requires_grad()).cloned();
     if dt.is_float() && (gx.is_some() || gy.is_some()) && crate::grad_mode::is_enabled() {

@@ -223,9 +223,13 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
     if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         return x.contiguous_copy();
     }
-    let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
-    let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
-    let out = Tensor::from_parts(s, Layout::contiguous(x.shape()), dt);
+    let out = if crate::gpu::on(x) {
+        crate::gpu::unary_op(op, p, &x.detach(), dt)?
+    } else {
+        let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
+        let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+        Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
+    };
     if dt.is_float() && needs_grad(&[x]) {
         let (name, sx, sy) = meta(op);
         let mut saved = vec![];
@@ -266,7 +270,9 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     }
     let (name, sx, sy) = meta(op);
     let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
-    if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
+    if crate::gpu::on(x) {
+        crate::gpu::unary_op_(op, p, x)?;
+    } else if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
     }
     x.storage().bump_version();

@@ -1,0 +1,186 @@
+//! ember's op enums mapped onto the wgpu kernels, so each dispatch site's `Wgpu` arm is one
+//! call; ops without a WGSL kernel get PyTorch's "Could not run 'aten::…'" error.
+use super::{binary, binary_into, to_dtype, unary, unary_into};
+use crate::dispatch::{unsupported, Family};
+use crate::ops::binary::BinaryOp as B;
+use crate::ops::compare::CmpOp;
+use crate::ops::unary::{Params, UOp};
+use crate::promote::Arg;
+use crate::{DType, Result, Scalar, Tensor};
+use ember_wgpu::{BinaryOp as W, UnaryOp as U};
+
+fn wgpu_binary(op: B) -> Result<W> {
+    Ok(match op {
+        B::Add => W::Add,
+        B::Sub => W::Sub,
+        B::Mul => W::Mul,
+        B::Div => W::Div,
+        B::Pow => W::Pow,
+        B::Maximum => W::Maximum,
+        B::Minimum => W::Minimum,
+        op => return Err(unsupported(op.name(), Family::Wgpu)),
+    })
+}
+
+/// A host 0-dim operand (PyTorch lets CPU scalars tensors mix with device tensors) becomes
+/// a kernel parameter.
+pub fn arg_on_gpu(a: &Arg) -> Result<Arg> {
+    Ok(match a {
+        Arg::T(t) if t.device().is_host() && t.ndim() == 0 && !t.is_sparse() => Arg::S(t.item()?),
+        a => a.clone(),
+    })
+}
+
+/// `a op b` (broadcast) computed and returned in `dt`.
+pub fn binary_op(op: B, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
+    binary(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, dt, dt, 1.0)
+}
+
+/// `out = a op b` computed in `dt` (out may be a strided view of another dtype).
+pub fn binary_op_into(op: B, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
+    binary_into(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, dt, 1.0, out)
+}
+
+/// `a cmp b` → bool, compared in the promoted dtype.
+pub fn compare_op(op: CmpOp, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
+    let w = match op {
+        CmpOp::Eq => W::Eq,
+        CmpOp::Ne => W::Ne,
+        CmpOp::Lt => W::Lt,
+        CmpOp::Le => W::Le,
+        CmpOp::Gt => W::Gt,
+        CmpOp::Ge => W::Ge,
+        CmpOp::LogicalAnd => W::LogicalAnd,
+        CmpOp::LogicalOr => W::LogicalOr,
+        CmpOp::LogicalXor => return compare_op(CmpOp::Ne, &bool_of(a)?, &bool_of(b)?, DType::Bool),
+    };
+    binary(w, &arg_on_gpu(a)?, &arg_on_gpu(b)?, dt, DType::Bool, 1.0)
+}
+
+fn bool_of(a: &Arg) -> Result<Arg> {
+    Ok(match arg_on_gpu(a)? {
+        Arg::T(t) => Arg::T(compare_op(CmpOp::Ne, &Arg::T(t), &Arg::S(Scalar::Int(0)), DType::Bool)?),
+        Arg::S(s) => Arg::S(Scalar::Bool(s.to_f64() != 0.0)),
+    })
+}
+
+fn wgpu_unary(op: UOp) -> Option<U> {
+    Some(match op {
+        UOp::Neg => U::Neg,
+        UOp::Abs => U::Abs,
+        UOp::Exp => U::Exp,
+        UOp::Log => U::Log,
+        UOp::Sqrt => U::Sqrt,
+        UOp::Rsqrt => U::Rsqrt,
+        UOp::Sin => U::Sin,
+        UOp::Cos => U::Cos,
+        UOp::Tanh => U::Tanh,
+        UOp::Sigmoid => U::Sigmoid,
+        UOp::Relu => U::Relu,
+        UOp::Gelu => U::Gelu,
+        UOp::GeluTanh => U::GeluTanh,
+        UOp::Silu => U::Silu,
+        UOp::Square => U::Square,
+        UOp::Reciprocal => U::Reciprocal,
+        UOp::Sign => U::Sign,
+        UOp::Floor => U::Floor,
+        UOp::Ceil => U::Ceil,
+        UOp::Round => U::Round,
+        UOp::Log1p => U::Log1p,
+        UOp::Expm1 => U::Expm1,
+        _ => return None,
+    })
+}
+
+/// Unary ops the kernels lack, composed from those they have (all on the GPU).
+fn composed(op: UOp, p: Params, x: &Tensor) -> Result<Option<Tensor>> {
+    let dt = x.dtype();
+    let s = |v: f64| Arg::S(Scalar::Float(v));
+    let t = |v: &Tensor| Arg::T(v.clone());
+    Ok(Some(match op {
+        UOp::Clamp | UOp::Hardtanh | UOp::Relu6 => {
+            let (lo, hi) = match op {
+                UOp::Relu6 => (0.0, 6.0),
+                _ => (p.a, p.b),
+            };
+            let mut y = x.clone();
+            if lo > f64::NEG_INFINITY {
+                y = binary(W::Maximum, &t(&y), &s(lo), dt, dt, 1.0)?;
+            }
+            if hi < f64::INFINITY {
+                y = binary(W::Minimum, &t(&y), &s(hi), dt, dt, 1.0)?;
+            }
+            y
+        }
+        UOp::LeakyRelu => {
+            let pos = unary(U::Relu, x, dt)?;
+            let neg = binary(W::Minimum, &t(x), &s(0.0), dt, dt, 1.0)?;
+            binary(W::Add, &t(&pos), &t(&neg), dt, dt, p.a)?
+        }
+        UOp::Softplus => {
+            // log1p(exp(βx))/β, linear above the threshold
+            let bx = binary(W::Mul, &t(x), &s(p.a), dt, dt, 1.0)?;
+            let sp = binary(W::Div, &t(&unary(U::Log1p, &unary(U::Exp, &bx, dt)?, dt)?), &s(p.a), dt, dt, 1.0)?;
+            let big = binary(W::Gt, &t(&bx), &s(p.b), dt, DType::Bool, 1.0)?;
+            super::where_(&big, &t(x), &t(&sp), dt)?
+        }
+        UOp::LogSigmoid => {
+            // -softplus(-x) = min(x, 0) - log1p(exp(-|x|))
+            let m = binary(W::Minimum, &t(x), &s(0.0), dt, dt, 1.0)?;
+            let e = unary(U::Log1p, &unary(U::Exp, &unary(U::Neg, &unary(U::Abs, x, dt)?, dt)?, dt)?, dt)?;
+            binary(W::Sub, &t(&m), &t(&e), dt, dt, 1.0)?
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// `op(x)` into a new tensor of `dt` (the op's result dtype).
+pub fn unary_op(op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
+    let xin = if x.dtype() == dt { x.clone() } else { to_dtype(x, dt)? };
+    match wgpu_unary(op) {
+        Some(w) => unary(w, &xin, dt),
+        None => composed(op, p, &xin)?.ok_or_else(|| unsupported(op_name(op), Family::Wgpu)),
+    }
+}
+
+/// In place: `x = op(x)` (dtype kept).
+pub fn unary_op_(op: UOp, p: Params, x: &Tensor) -> Result<()> {
+    match wgpu_unary(op) {
+        Some(w) => unary_into(w, x, x),
+        None => {
+            let y = composed(op, p, x)?.ok_or_else(|| unsupported(op_name(op), Family::Wgpu))?;
+            super::copy_into(x, &y)
+        }
+    }
+}
+
+fn op_name(op: UOp) -> &'static str {
+    // PyTorch's aten names are the lower-case op names.
+    match op {
+        UOp::Erf => "erf",
+        UOp::Erfc => "erfc",
+        UOp::Erfinv => "erfinv",
+        UOp::Tan => "tan",
+        UOp::Asin => "asin",
+        UOp::Acos => "acos",
+        UOp::Atan => "atan",
+        UOp::Sinh => "sinh",
+        UOp::Cosh => "cosh",
+        UOp::Asinh => "asinh",
+        UOp::Acosh => "acosh",
+        UOp::Atanh => "atanh",
+        UOp::Log2 => "log2",
+        UOp::Log10 => "log10",
+        UOp::Exp2 => "exp2",
+        UOp::Trunc => "trunc",
+        UOp::Frac => "frac",
+        UOp::Mish => "mish",
+        UOp::Elu => "elu",
+        UOp::Logit => "logit",
+        UOp::Hardsigmoid => "hardsigmoid",
+        UOp::Hardswish => "hardswish",
+        UOp::NanToNum => "nan_to_num",
+        UOp::RoundDecimals => "round",
+        _ => "unary",
+    }
+}
