@@ -28,8 +28,12 @@ pub fn check_inplace(t: &Tensor) -> Result<()> {
 
 /// A zero tensor with `base`'s exact geometry (strides and offset), so that any view's
 /// layout of `base` can be applied to it directly.
-fn zeros_like_geometry((base, dtype): &(Layout, crate::DType), view: &Layout) -> Result<(Tensor, Tensor)> {
+fn zeros_like_geometry((base, dtype): &(Layout, crate::DType), view: &Layout, device: crate::Device) -> Result<(Tensor, Tensor)> {
     let hi = [base, view].iter().filter_map(|l| l.storage_span()).map(|s| s.1).max().unwrap_or(0);
+    if let crate::Device::Wgpu(_) = device {
+        let z = crate::gpu::zeros(&[hi], *dtype)?;
+        return Ok((z.with_layout(base.clone()).detach(), z.with_layout(view.clone()).detach()));
+    }
     let st = Storage::zeros(hi * dtype.size())?;
     let b = Tensor::from_parts(st.clone(), base.clone(), *dtype);
     let v = Tensor::from_parts(st, view.clone(), *dtype);
@@ -55,13 +59,13 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
     // create_graph the gradient it returns has history of its own (double backward).
     let copy_slices = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None; 1]) };
-        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl, g.device())?;
         gb.copy_(g)?;
         let gv = gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?;
         let res = f.apply(&[Some(gv.clone_tensor()?)])?; // a copy: gv is written below
         match &res[0] {
             Some(r) => gv.copy_(r)?,
-            None => gv.copy_(&Tensor::zeros(gv.shape(), gv.dtype())?)?,
+            None => gv.copy_(&Tensor::zeros_on(gv.shape(), gv.dtype(), gv.device())?)?,
         }
         let mut out = vec![Some(gb)];
         out.extend(res.into_iter().skip(1));
@@ -79,7 +83,7 @@ pub(super) fn view_node(base: &Tensor, t: &Tensor, edge: super::Edge) -> Arc<Nod
     let (bl, vl) = ((base.layout().clone(), base.dtype()), t.layout().clone());
     let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None]) };
-        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl, g.device())?;
         // copy_ into a view of the zeros: differentiable (CopySlices) under create_graph.
         gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?.copy_(g)?;
         Ok(vec![Some(gb)])

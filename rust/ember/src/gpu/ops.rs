@@ -184,3 +184,21 @@ fn op_name(op: UOp) -> &'static str {
         _ => "unary",
     }
 }
+
+/// `&`, `|`, `^` (`op` 0, 1, 2) on bool tensors (the logical ops); integer bitwise ops have
+/// no WGSL kernel yet.
+pub fn bitwise_bool(op: u8, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
+    let names = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"];
+    if dt != DType::Bool || op > 2 {
+        return Err(unsupported(names[op.min(4) as usize], Family::Wgpu));
+    }
+    compare_op([CmpOp::LogicalAnd, CmpOp::LogicalOr, CmpOp::LogicalXor][op as usize], a, b, DType::Bool)
+}
+
+/// `~x` for bool tensors.
+pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
+    if x.dtype() != DType::Bool {
+        return Err(unsupported("bitwise_not", Family::Wgpu));
+    }
+    unary(U::LogicalNot, x, DType::Bool)
+}

@@ -63,6 +63,9 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
 
 /// `logical_not(x)` → bool.
 pub fn logical_not(x: &Tensor) -> Result<Tensor> {
+    if crate::gpu::on(x) {
+        return crate::gpu::unary(crate::gpu::UnaryOp::LogicalNot, x, DType::Bool);
+    }
     let s = with_dtype!(x.dtype(), T => {
         let z = T::default();
         unary::<T, bool>(x.storage(), x.layout(), move |v| v == z)
@@ -145,6 +148,9 @@ fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Res
 /// `a & b`, `a | b`, `a ^ b`, `a << b`, `a >> b` on integers and bool.
 pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let dt = result_type(&[a, b]);
+    if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
+        return crate::gpu::bitwise_bool(op as u8, a, b, dt);
+    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
     let out = Tensor::empty(&shape, dt)?;
@@ -176,6 +182,9 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
 
 /// `~x`: bitwise not of integers, logical not of bool.
 pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
+    if crate::gpu::on(x) {
+        return crate::gpu::bitwise_not(x);
+    }
     let s = with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
         return Err(not_integral("bitwise_not", x.dtype())));
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))

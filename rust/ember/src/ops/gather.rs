@@ -444,7 +444,7 @@ impl Tensor {
             record("TakeBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let n = shape.iter().product::<usize>();
-                let z = Tensor::zeros(&[n], g.dtype())?.index_put(&[Some(index.clone())], g, true)?;
+                let z = Tensor::zeros_on(&[n], g.dtype(), g.device())?.index_put(&[Some(index.clone())], g, true)?;
                 Ok(vec![Some(z.reshape(&shape_i64(&shape))?)])
             });
         }
@@ -480,7 +480,7 @@ impl Tensor {
             record("MaskedSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let total = shape.iter().product::<usize>();
-                let z = Tensor::zeros(&[total], g.dtype())?.index_put(&[Some(lin.clone())], g, false)?;
+                let z = Tensor::zeros_on(&[total], g.dtype(), g.device())?.index_put(&[Some(lin.clone())], g, false)?;
                 Ok(vec![Some(z.reshape(&shape_i64(&shape))?.sum_to(&ishape)?)])
             });
         }

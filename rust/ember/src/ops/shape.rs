@@ -228,7 +228,7 @@ impl Tensor {
         match self.ndim() {
             1 => {
                 let n = self.shape()[0] + k.unsigned_abs() as usize;
-                let z = Tensor::zeros(&[n, n], self.dtype())?;
+                let z = Tensor::zeros_on(&[n, n], self.dtype(), self.device())?;
                 z.with_layout(z.layout().diagonal(k, 0, 1)?).copy_from(self)?;
                 let z = z.detach();
                 self.record1("DiagBackward0", &z, move |g| g.diagonal(k, 0, 1));
@@ -258,7 +258,7 @@ impl Tensor {
         let (lo, hi) = (a.min(b), a.max(b));
         batch.insert(lo, n);
         batch.insert(hi, n);
-        let z = Tensor::zeros(&batch, self.dtype())?;
+        let z = Tensor::zeros_on(&batch, self.dtype(), self.device())?;
         z.with_layout(z.layout().diagonal(offset, a as i64, b as i64)?).copy_from(self)?;
         let z = z.detach();
         self.record1("DiagEmbedBackward0", &z, move |g| g.diagonal(offset, a as i64, b as i64));

@@ -236,7 +236,7 @@ impl Tensor {
                 let g = g[0].as_ref().unwrap();
                 // grad_x[.., idx[k], ..] += g[.., k, ..]: a sum of one-hot rows, one per k.
                 let n = shape.get(d).copied().unwrap_or(1);
-                let mut acc = Tensor::zeros(&shape, g.dtype())?;
+                let mut acc = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
                 for kk in 0..n as i64 {
                     let ik = idx.narrow(d as i64, kk, 1)?;
                     let gk = g.narrow(d as i64, kk, 1)?;
