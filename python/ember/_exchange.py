@@ -93,6 +93,9 @@ def _numpy(self, *, force=False):
     """A numpy array sharing this tensor's memory (a strided view when non-contiguous)."""
     import numpy as np
 
+    if self.device.type == "meta":
+        raise NotImplementedError("Cannot copy out of meta tensor; no data! A meta tensor has only shape, dtype and "
+                                  "strides; create it on a real device to get values.")
     t = self
     if force:
         t = t.detach().cpu()

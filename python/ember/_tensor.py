@@ -112,7 +112,7 @@ def type(self, dtype=None, non_blocking=False):
 
 @_method
 def cpu(self, memory_format=None):
-    return self
+    return self.to("cpu")
 
 
 @_method
@@ -176,8 +176,8 @@ def get_device(self):
 
 
 Tensor.is_cuda = property(lambda self: False)
-Tensor.is_cpu = property(lambda self: True)
-Tensor.is_meta = property(lambda self: False)
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
+Tensor.is_meta = property(lambda self: self.device.type == "meta")
 Tensor.is_sparse = property(lambda self: False)
 Tensor.is_quantized = property(lambda self: False)
 

@@ -96,4 +96,19 @@ impl PyDevice {
     pub fn new_checked(o: &Bound<'_, PyAny>) -> PyResult<PyDevice> {
         PyDevice::new(o, None)
     }
+
+    /// The core device this names, or PyTorch's error for a backend this build lacks.
+    pub fn to_device(&self) -> PyResult<ember::Device> {
+        match self.kind.as_str() {
+            "cpu" => Ok(ember::Device::Cpu),
+            "meta" => Ok(ember::Device::Meta),
+            "cuda" => Err(pyo3::exceptions::PyAssertionError::new_err(
+                "Torch not compiled with CUDA enabled. ember has no CUDA backend; use device='cpu' or device='meta'.",
+            )),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "ember has no kernels for device '{}' in this build yet; use device='cpu' or device='meta'.",
+                self.kind
+            ))),
+        }
+    }
 }

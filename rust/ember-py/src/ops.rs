@@ -130,26 +130,25 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
         let mut want = None;
+        let mut device = None;
         let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
         cands.extend(args.iter());
         if let Some(kw) = kwargs {
             if let Some(d) = kw.get_item("dtype")? {
                 cands.push(d);
             }
+            if let Some(d) = kw.get_item("device")? {
+                cands.push(d);
+            }
         }
         for c in &cands {
             if let Ok(t) = c.cast::<PyTensor>() {
                 want = Some(t.get().t.dtype());
+                device = Some(t.get().t.device());
             } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
                 want = Some(d);
             } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
-                let dev = crate::dtype::PyDevice::new_checked(c)?;
-                if dev.kind != "cpu" {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                        "ember was built without support for device '{}'; available devices: cpu",
-                        dev.kind
-                    )));
-                }
+                device = Some(crate::dtype::PyDevice::new_checked(c)?.to_device()?);
             } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                     "to() received an invalid combination of arguments: {}",
@@ -158,9 +157,17 @@ impl PyTensor {
             }
         }
         let t = &slf.get().t;
+        let moved = match device {
+            Some(dev) if dev != t.device() => Some(t.to_device(dev).py()?),
+            _ => None,
+        };
+        let src = moved.as_ref().unwrap_or(t);
         match want {
-            Some(d) if d != t.dtype() => wrap(slf.py(), run(slf.py(), t.numel(), || t.to_dtype(d))?),
-            _ => Ok(slf.clone().into_any().unbind()),
+            Some(d) if d != src.dtype() => wrap(slf.py(), run(slf.py(), src.numel(), || src.to_dtype(d))?),
+            _ => match moved {
+                Some(m) => wrap(slf.py(), m),
+                None => Ok(slf.clone().into_any().unbind()),
+            },
         }
     }
 }

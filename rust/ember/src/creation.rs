@@ -116,10 +116,24 @@ impl Tensor {
         fill_scalar(t.storage(), &d, dtype, Scalar::Int(1));
         Ok(t)
     }
+    /// `full` on `device`: on `meta` only the geometry (nothing is written or allocated).
+    pub fn full_on(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
+        crate::dispatch::note("full", crate::dispatch::Family::of(device));
+        match device {
+            Device::Cpu => Tensor::full(shape, value, dtype),
+            _ => Tensor::empty_on(shape, dtype, device),
+        }
+    }
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Tensor::zeros(shape, dtype),
+            _ => Tensor::full_on(shape, Scalar::Int(0), dtype, device),
+        }
+    }
     pub fn zeros_like(&self) -> Result<Tensor> {
-        Tensor::zeros(self.shape(), self.dtype())
+        Tensor::zeros_on(self.shape(), self.dtype(), self.device())
     }
     pub fn ones_like(&self) -> Result<Tensor> {
-        Tensor::ones(self.shape(), self.dtype())
+        Tensor::full_on(self.shape(), Scalar::Int(1), self.dtype(), self.device())
     }
 }

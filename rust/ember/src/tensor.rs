@@ -146,6 +146,9 @@ impl Tensor {
 
     /// Reads every element as `T`, in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        if self.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data());
+        }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let c = self.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
@@ -157,6 +160,9 @@ impl Tensor {
     pub fn item(&self) -> Result<Scalar> {
         if self.numel() != 1 {
             return Err(Error::runtime(format!("a Tensor with {} elements cannot be converted to Scalar", self.numel())));
+        }
+        if self.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data());
         }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let off = self.offset();
@@ -175,6 +181,9 @@ impl Tensor {
     pub fn to_dtype_contiguous(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() && self.is_contiguous() {
             return Ok(self.clone());
+        }
+        if crate::ops::meta::is_meta("_to_copy", crate::dispatch::family("_to_copy", &[self])?)? {
+            return crate::ops::meta::empty(self.shape(), dtype);
         }
         let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
         Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype))

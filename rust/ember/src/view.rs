@@ -26,7 +26,7 @@ impl Tensor {
 
     /// Zeros of `shape` whose region `f` holds `self` (the adjoint of the view `f`).
     pub fn view_scatter(&self, shape: &[usize], f: ViewFn) -> Result<Tensor> {
-        let z = Tensor::zeros(shape, self.dtype())?;
+        let z = Tensor::zeros_on(shape, self.dtype(), self.device())?;
         let region = z.with_layout(f(z.layout())?);
         region.copy_from(self)?;
         let z = z.detach();
@@ -261,6 +261,9 @@ impl Tensor {
 
     /// A fresh row-major copy, without history.
     pub fn contiguous_copy(&self) -> Result<Tensor> {
+        if crate::ops::meta::is_meta("clone", crate::dispatch::family("clone", &[self])?)? {
+            return crate::ops::meta::empty(self.shape(), self.dtype());
+        }
         let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), self.dtype())?;
         Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype()))
     }

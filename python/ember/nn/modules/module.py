@@ -396,22 +396,29 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        dtype = kwargs.get("dtype")
+        from ... import _device
+
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, _native.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, device = a.dtype, a.device
             elif isinstance(a, (str, _native.device)):
-                if str(a).split(":")[0] != "cpu":
-                    raise RuntimeError(f"ember was built without support for device '{a}'; available devices: cpu")
-        if "device" in kwargs and kwargs["device"] is not None and str(kwargs["device"]).split(":")[0] != "cpu":
-            raise RuntimeError(f"ember was built without support for device '{kwargs['device']}'; available devices: cpu")
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
+                device = a
+        if device is not None:
+            device = _device.resolve(device)
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if dtype is None and device is None:
+            return self
+
+        def convert(t):
+            if device is not None and t.device != device:
+                t = t.to(device)
+            return t.to(dtype) if dtype is not None and t.is_floating_point() else t
+
+        return self._apply(convert)
 
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -426,13 +433,17 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def cpu(self):
-        return self
+        return self.to("cpu")
 
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))
 
     def to_empty(self, *, device=None, recurse=True):
-        return self._apply(lambda t: _native._empty(list(t.shape), t.dtype), recurse=recurse)
+        """Moves every parameter and buffer to ``device`` as uninitialised storage (no copy:
+        how a model instantiated on meta gets real memory); then ``reset_parameters()``."""
+        from ... import _device
+
+        return self._apply(lambda t: _device.empty(t.shape, t.dtype, device), recurse=recurse)
 
     def share_memory(self):
         return self

@@ -170,9 +170,10 @@ pub fn run(
                         ));
                     };
                     // Multi-output nodes get zeros for outputs that received no gradient.
+                    let dev = grads.iter().flatten().next().map_or(crate::Device::Cpu, |g| g.device());
                     for (slot, (shape, dt)) in grads.iter_mut().zip(&node.outputs) {
                         if slot.is_none() {
-                            *slot = Some(Tensor::zeros(shape, *dt)?);
+                            *slot = Some(Tensor::zeros_on(shape, *dt, dev)?);
                         }
                     }
                     // A panicking formula becomes an error naming the node, never a crash.

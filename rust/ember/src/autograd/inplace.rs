@@ -28,9 +28,13 @@ pub fn check_inplace(t: &Tensor) -> Result<()> {
 
 /// A zero tensor with `base`'s exact geometry (strides and offset), so that any view's
 /// layout of `base` can be applied to it directly.
-fn zeros_like_geometry((base, dtype): &(Layout, crate::DType), view: &Layout) -> Result<(Tensor, Tensor)> {
+fn zeros_like_geometry((base, dtype, device): &(Layout, crate::DType, crate::Device), view: &Layout) -> Result<(Tensor, Tensor)> {
     let hi = [base, view].iter().filter_map(|l| l.storage_span()).map(|s| s.1).max().unwrap_or(0);
-    let st = Storage::zeros(hi * dtype.size())?;
+    let st = match device {
+        crate::Device::Cpu => Storage::zeros(hi * dtype.size())?,
+        crate::Device::Meta => Storage::meta(hi * dtype.size()),
+        d => return Err(crate::dispatch::unsupported("zeros", crate::dispatch::Family::of(*d))),
+    };
     let b = Tensor::from_parts(st.clone(), base.clone(), *dtype);
     let v = Tensor::from_parts(st, view.clone(), *dtype);
     Ok((b, v))
@@ -49,7 +53,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
     let mut next = vec![edge_of(&base)];
     next.extend(others.iter().map(|o| edge_of(o)));
     // Geometry only: holding `base` itself would make base → node → base a cycle.
-    let geometry = (base.layout().clone(), base.dtype());
+    let geometry = (base.layout().clone(), base.dtype(), base.device());
     let (bl, vl) = (geometry, view_layout);
     // Written with differentiable ops (copy_, as_strided, contiguous), so that under
     // create_graph the gradient it returns has history of its own (double backward).
@@ -61,7 +65,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
         let res = f.apply(&[Some(gv.clone_tensor()?)])?; // a copy: gv is written below
         match &res[0] {
             Some(r) => gv.copy_(r)?,
-            None => gv.copy_(&Tensor::zeros(gv.shape(), gv.dtype())?)?,
+            None => gv.copy_(&gv.zeros_like()?)?,
         }
         let mut out = vec![Some(gb)];
         out.extend(res.into_iter().skip(1));
@@ -76,7 +80,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
 /// The grad_fn of view `t` of `base` read out of the base's history `edge`: its backward
 /// places the view's gradient in its region of a zero gradient for the base.
 pub(super) fn view_node(base: &Tensor, t: &Tensor, edge: super::Edge) -> Arc<Node> {
-    let (bl, vl) = ((base.layout().clone(), base.dtype()), t.layout().clone());
+    let (bl, vl) = ((base.layout().clone(), base.dtype(), base.device()), t.layout().clone());
     let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None]) };
         let (gb, _) = zeros_like_geometry(&bl, &vl)?;

@@ -1,5 +1,7 @@
 //! Binary elementwise ops with broadcasting and PyTorch's type promotion.
 use crate::autograd::{check_inplace, needs_grad, rebase_history};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
@@ -212,7 +214,7 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
         }
     }
     if matches!(op, BinaryOp::DivFloor | BinaryOp::Rem | BinaryOp::Fmod | BinaryOp::DivTrunc) && dt.is_int() {
-        if let Some(t) = b.as_tensor() {
+        if let Some(t) = b.as_tensor().filter(|t| t.device().is_host()) {
             if t.to_vec::<i64>()?.contains(&0) {
                 return Err(Error::runtime("ZeroDivisionError"));
             }
@@ -231,6 +233,15 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     Ok(())
 }
 
+/// The dtype error `kernel_into` raises, checked without running it (meta).
+fn check_kernel_dtype(op: BinaryOp, dt: DType) -> Result<()> {
+    use BinaryOp::*;
+    if (matches!(op, Atan2 | Hypot | Copysign | Xlogy) || (op == DivTrunc && dt.is_float())) && !dt.is_float() {
+        return Err(Error::DType { op: op.name().into(), dtype: dt, supported: "floating point dtypes".into() });
+    }
+    Ok(())
+}
+
 fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
     if op == BinaryOp::Sub && dt == DType::Bool {
         return Err(Error::runtime(
@@ -242,12 +253,23 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 
 /// `a op b` as a new tensor.
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = op.compute_dtype(result_type(&[a, b]));
     check_args(op, dt, b)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-    let out = Tensor::empty(&shape, dt)?;
-    kernel_into(op, dt, &out, &ta, &tb)?;
+    let out = match f {
+        Family::CpuStrided => {
+            let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+            let out = Tensor::empty(&shape, dt)?;
+            kernel_into(op, dt, &out, &ta, &tb)?;
+            out
+        }
+        Family::Meta => {
+            check_kernel_dtype(op, dt)?;
+            meta::empty(&shape, dt)?
+        }
+        f => return Err(dispatch::unsupported(op.name(), f)),
+    };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
         record_binary(op, a, b, &out);
@@ -377,6 +399,7 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
 /// `self op= other`, writing through views into shared storage.
 pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let a = Arg::T(this.clone());
+    let f = meta::family_of_args(op.name(), &[&a, other])?;
     let dt = op.compute_dtype(result_type(&[&a, other]));
     check_args(op, dt, other)?;
     if !dt.can_cast_to(this.dtype()) {
@@ -397,7 +420,9 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
     let tb = other.tensor(dt)?;
-    if dt == this.dtype() {
+    if meta::is_meta(op.name(), f)? {
+        check_kernel_dtype(op, dt)?;
+    } else if dt == this.dtype() {
         kernel_into(op, dt, this, this, &tb)?;
     } else {
         let tmp = Tensor::empty(this.shape(), dt)?;

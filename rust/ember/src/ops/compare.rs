@@ -1,5 +1,7 @@
 //! Comparisons and logical ops (bool results, never history), bitwise ops and shifts.
 use crate::autograd::check_inplace;
+use crate::dispatch;
+use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::broadcast_shapes;
@@ -20,10 +22,30 @@ pub enum CmpOp {
     LogicalXor,
 }
 
+impl CmpOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+            CmpOp::LogicalAnd => "logical_and",
+            CmpOp::LogicalOr => "logical_or",
+            CmpOp::LogicalXor => "logical_xor",
+        }
+    }
+}
+
 /// `a cmp b` → bool, compared in the promoted dtype (so `int_tensor < 2.5` compares as floats).
 pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if meta::is_meta(op.name(), f)? {
+        return meta::empty(&shape, DType::Bool);
+    }
     let (ta, tb) = (a.tensor(dt)?.detach(), b.tensor(dt)?.detach());
     let (sa, la, sb, lb) = (ta.storage(), ta.layout(), tb.storage(), tb.layout());
     let s = with_dtype!(dt, T => {
@@ -60,6 +82,9 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
 
 /// `logical_not(x)` → bool.
 pub fn logical_not(x: &Tensor) -> Result<Tensor> {
+    if meta::is_meta("logical_not", dispatch::family("logical_not", &[x])?)? {
+        return meta::empty(x.shape(), DType::Bool);
+    }
     let s = with_dtype!(x.dtype(), T => {
         let z = T::default();
         unary::<T, bool>(x.storage(), x.layout(), move |v| v == z)
@@ -141,8 +166,15 @@ fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Res
 
 /// `a & b`, `a | b`, `a ^ b`, `a << b`, `a >> b` on integers and bool.
 pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if meta::is_meta(op.name(), f)? {
+        if !dt.is_int() && dt != DType::Bool {
+            return Err(not_integral(op.name(), dt));
+        }
+        return meta::empty(&shape, dt);
+    }
     let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
     let out = Tensor::empty(&shape, dt)?;
     bit_kernel(op, dt, &out, &ta, &tb)?;
@@ -151,6 +183,7 @@ pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 
 /// `a &= b` etc., writing through views.
 pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
+    let f = meta::family_of_args(op.name(), &[&Arg::T(a.clone()), b])?;
     let dt = result_type(&[&Arg::T(a.clone()), b]);
     if !a.dtype().is_int() && a.dtype() != DType::Bool {
         return Err(not_integral(op.name(), a.dtype()));
@@ -165,14 +198,22 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     if a.layout().has_internal_overlap() {
         return Err(Error::OverlapWrite);
     }
-    let tb = b.tensor(a.dtype())?;
-    bit_kernel(op, a.dtype(), a, a, &tb)?;
+    if !meta::is_meta(op.name(), f)? {
+        let tb = b.tensor(a.dtype())?;
+        bit_kernel(op, a.dtype(), a, a, &tb)?;
+    }
     a.storage().bump_version();
     Ok(())
 }
 
 /// `~x`: bitwise not of integers, logical not of bool.
 pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
+    if meta::is_meta("bitwise_not", dispatch::family("bitwise_not", &[x])?)? {
+        if !x.dtype().is_int() && x.dtype() != DType::Bool {
+            return Err(not_integral("bitwise_not", x.dtype()));
+        }
+        return meta::empty(x.shape(), x.dtype());
+    }
     let s = with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
         return Err(not_integral("bitwise_not", x.dtype())));
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
@@ -180,6 +221,9 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
 
 /// Used by masks elsewhere: true where `x` is nonzero.
 pub fn nonzero_mask(x: &Tensor) -> Result<Tensor> {
+    if meta::is_meta("ne", dispatch::family("ne", &[x])?)? {
+        return meta::empty(x.shape(), DType::Bool);
+    }
     let s = with_dtype!(x.dtype(), T => unary::<T, bool>(x.storage(), x.layout(), |v| v != T::default()))?;
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
 }

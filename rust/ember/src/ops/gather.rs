@@ -82,6 +82,7 @@ fn ishape(index: &Tensor) -> Vec<usize> {
 
 /// Raw scatter of `src` (any dtype, converted) into `dst` in place; no history.
 fn scatter_raw(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) -> Result<()> {
+    crate::dispatch::host_only("scatter", &[dst, index, src])?;
     let src = src.to_dtype(dst.dtype())?.detach();
     let src = if src.ndim() == 0 { src.expand(&shape_i64(&ishape(index)))? } else { src };
     let src = if src.storage().same(dst.storage()) { src.contiguous_copy()? } else { src };
@@ -112,6 +113,7 @@ fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
 
 impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("gather", &[self, index])?;
         let (d, idx) = check_dim_index(self, dim, index, None, "gather")?;
         let out = Tensor::empty(index.shape(), self.dtype())?;
         k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
@@ -309,6 +311,7 @@ impl Tensor {
     }
 
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("index_select", &[self, index])?;
         let (_, plan) = self.dim_plan(dim, index, "index_select")?;
         let src = if self.ndim() == 0 { self.detach().reshape(&[1])? } else { self.clone() };
         let mut out = plan.gather(&src)?;
@@ -421,6 +424,7 @@ impl Tensor {
 
     /// `take(index)`: indexes the flattened tensor.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("take", &[self, index])?;
         let flat = self.detach().reshape(&[-1])?;
         let n = self.numel() as i64;
         if let Some(bad) = index_values(index)?.into_iter().find(|&i| i >= n || i < -n) {
@@ -453,6 +457,7 @@ impl Tensor {
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("masked_select", &[self, mask])?;
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime(format!("masked_select: expected BoolTensor for mask (got {})", mask.dtype().name())));
         }
@@ -479,6 +484,7 @@ impl Tensor {
     /// `masked_scatter(mask, source)`: the true positions of `mask`, in row-major order,
     /// take consecutive elements of `source`.
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor, inplace: bool) -> Result<Tensor> {
+        crate::dispatch::host_only("masked_scatter", &[self, mask, source])?;
         let shape = self.shape().to_vec();
         if broadcast_shapes(&shape, mask.shape())? != shape {
             return Err(Error::runtime(format!(

@@ -1,0 +1,47 @@
+//! Shape-only helpers for the `meta` family: outputs carry shape, dtype and strides, no data.
+//!
+//! Every op's meta arm validates its arguments exactly as the host arm does, then builds its
+//! output here instead of running a kernel. Outputs are row-major, like the host kernels'.
+use crate::dispatch::{self, Family};
+use crate::promote::Arg;
+use crate::{DType, Device, Result, Tensor};
+
+/// A data-free row-major output on the meta device.
+#[inline]
+pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
+    Tensor::empty_on(shape, dtype, Device::Meta)
+}
+
+/// The family of an op whose operands may be Python scalars (only tensors take part).
+#[inline]
+pub fn family_of_args(op: &'static str, args: &[&Arg]) -> Result<Family> {
+    match args {
+        [a] => dispatch::family(op, a.as_tensor().as_slice()),
+        [a, b] => match (a.as_tensor(), b.as_tensor()) {
+            (Some(x), Some(y)) => dispatch::family(op, &[x, y]),
+            (Some(x), None) | (None, Some(x)) => dispatch::family(op, &[x]),
+            (None, None) => dispatch::family(op, &[]),
+        },
+        _ => {
+            let ts: Vec<&Tensor> = args.iter().filter_map(|a| a.as_tensor()).collect();
+            dispatch::family(op, &ts)
+        }
+    }
+}
+
+/// For ops with only host kernels: Ok on cpu-strided, the family's "Could not run" error
+/// otherwise (meta included: the op needs values or has no shape rule).
+#[inline]
+pub fn host(op: &'static str, inputs: &[&Tensor]) -> Result<()> {
+    dispatch::host_only(op, inputs)
+}
+
+/// Whether `f` is the meta family, erroring for families without a kernel for `op`.
+#[inline]
+pub fn is_meta(op: &'static str, f: Family) -> Result<bool> {
+    match f {
+        Family::CpuStrided => Ok(false),
+        Family::Meta => Ok(true),
+        f => Err(dispatch::unsupported(op, f)),
+    }
+}
