@@ -46,7 +46,7 @@ def _finish(t, requires_grad):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor that copies ``data`` (nested lists, numbers, numpy arrays, tensors)."""
     dev = _check_device(device)
-    if hasattr(data, "__array_interface__") and not isinstance(data, Tensor):
+    if not isinstance(data, Tensor) and hasattr(data, "__array_interface__"):
         from ._exchange import from_numpy
         import numpy as np
 

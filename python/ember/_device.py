@@ -5,6 +5,8 @@ from . import _native
 __all__ = ["set_default_device", "get_default_device"]
 
 _CPU = _native.device("cpu")
+NO_DATA = ("Cannot copy out of meta tensor; no data! A meta tensor has only shape, dtype and strides; create it on a "
+           "real device (or use .to_empty(device=\"cpu\") on a module) to get values.")
 _default = [None]  # set_default_device's choice (None: cpu)
 _stack = []  # devices entered with `with ember.device(...)`
 
@@ -26,11 +28,15 @@ def set_default_device(device):
     _default[0] = None if device is None else _as_device(device)
 
 
+class NoCudaError(AssertionError, RuntimeError):
+    """PyTorch raises AssertionError here; it is a RuntimeError too, for code catching that."""
+
+
 def resolve(device):
     """``device=`` as given (None → the default), checked: only cpu and meta have kernels."""
     d = get_default_device() if device is None else _as_device(device)
     if d.type == "cuda":
-        raise AssertionError("Torch not compiled with CUDA enabled. ember has no CUDA backend; use device='cpu' or device='meta'.")
+        raise NoCudaError("Torch not compiled with CUDA enabled. ember has no CUDA backend; use device='cpu' or device='meta'.")
     if d.type not in ("cpu", "meta"):
         raise RuntimeError(f"ember has no kernels for device '{d}' in this build yet; use device='cpu' or device='meta'.")
     return d

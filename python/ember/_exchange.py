@@ -9,6 +9,7 @@ import sys
 from . import _native
 from ._native import Tensor
 from . import _dtypes
+from . import _device
 
 __all__ = ["from_numpy", "from_dlpack"]
 
@@ -78,6 +79,8 @@ class _ArrayHolder:
 
 
 def _interface(t):
+    if t.device.type == "meta":
+        raise NotImplementedError(_device.NO_DATA)
     if t.dtype.name not in _TO_TYPESTR:
         raise TypeError(f"Got unsupported ScalarType {_scalar_name(t.dtype)}")
     item = t.itemsize
@@ -94,8 +97,7 @@ def _numpy(self, *, force=False):
     import numpy as np
 
     if self.device.type == "meta":
-        raise NotImplementedError("Cannot copy out of meta tensor; no data! A meta tensor has only shape, dtype and "
-                                  "strides; create it on a real device to get values.")
+        raise NotImplementedError(_device.NO_DATA)
     t = self
     if force:
         t = t.detach().cpu()

@@ -233,13 +233,10 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     Ok(())
 }
 
-/// The dtype error `kernel_into` raises, checked without running it (meta).
-fn check_kernel_dtype(op: BinaryOp, dt: DType) -> Result<()> {
-    use BinaryOp::*;
-    if (matches!(op, Atan2 | Hypot | Copysign | Xlogy) || (op == DivTrunc && dt.is_float())) && !dt.is_float() {
-        return Err(Error::DType { op: op.name().into(), dtype: dt, supported: "floating point dtypes".into() });
-    }
-    Ok(())
+/// The errors `kernel_into` raises for `dt`, from a run over zero elements (reads nothing).
+fn meta_check_kernel(op: BinaryOp, dt: DType) -> Result<()> {
+    let none = Tensor::empty(&[0], dt)?;
+    kernel_into(op, dt, &none, &none, &none)
 }
 
 fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
@@ -265,7 +262,7 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
             out
         }
         Family::Meta => {
-            check_kernel_dtype(op, dt)?;
+            meta_check_kernel(op, dt)?;
             meta::empty(&shape, dt)?
         }
         f => return Err(dispatch::unsupported(op.name(), f)),
@@ -421,7 +418,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
     let tb = other.tensor(dt)?;
     if meta::is_meta(op.name(), f)? {
-        check_kernel_dtype(op, dt)?;
+        meta_check_kernel(op, dt)?;
     } else if dt == this.dtype() {
         kernel_into(op, dt, this, this, &tb)?;
     } else {

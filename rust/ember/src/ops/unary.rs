@@ -290,7 +290,12 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
             let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
             Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
         }
-        Family::Meta => crate::ops::meta::empty(x.shape(), dt)?,
+        Family::Meta => {
+            // The host kernel on zero elements raises exactly its dtype errors, reading nothing.
+            let none = Tensor::empty(&[0], dt)?;
+            ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout())?;
+            crate::ops::meta::empty(x.shape(), dt)?
+        }
         f => return Err(crate::dispatch::unsupported(op_name(op), f)),
     };
     if dt.is_float() && needs_grad(&[x]) {
@@ -334,7 +339,10 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     }
     let (name, sx, sy) = meta(op);
     let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
-    if !on_meta && (dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals)) {
+    if on_meta {
+        let none = Tensor::empty(&[0], dt)?;
+        ember_cpu::unary::unary_op_into(op, p, dt, none.storage(), none.layout(), none.storage(), none.layout())?;
+    } else if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
     }
     x.storage().bump_version();
