@@ -8,7 +8,7 @@ from ._native import Tensor, Generator, dtype, device, get_default_dtype, set_de
 from ._native import get_num_threads, set_num_threads, initial_seed, is_grad_enabled
 from ._native import result_type, promote_types, can_cast
 from ._size import Size
-from ._layout import layout, strided
+from ._layout import layout, strided, sparse_coo
 from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
                       half, float, double, short, int, long, finfo, iinfo)
 from . import _tensor  # attaches Python-side Tensor methods
@@ -31,6 +31,8 @@ from ._ops_linalg import *  # noqa: F401,F403
 from ._ops_index import *  # noqa: F401,F403
 from ._serialization import *  # noqa: F401,F403
 from . import linalg, nn, optim, utils, multiprocessing, inspect  # noqa: F401
+from . import sparse  # noqa: F401  (after _tensor_str: wraps repr for the sparse layout)
+from .sparse import sparse_coo_tensor  # noqa: F401
 from . import _functions, _exchange, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index, _serialization
 
 _fn_all = [n for m in (_functions, _exchange, _views, _ops_elementwise, _ops_reduce, _ops_linalg, _ops_index,
@@ -39,7 +41,7 @@ _fn_all = [n for m in (_functions, _exchange, _views, _ops_elementwise, _ops_red
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Generator", "dtype", "device", "Size", "layout", "strided",
+    "Tensor", "Generator", "dtype", "device", "Size", "layout", "strided", "sparse_coo", "sparse", "sparse_coo_tensor",
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
     "half", "float", "double", "short", "int", "long", "finfo", "iinfo",
     "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",

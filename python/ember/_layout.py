@@ -1,4 +1,4 @@
-"""``ember.strided`` (and, later, ``ember.sparse_coo``): a tensor's memory layout kind."""
+"""``ember.strided`` and ``ember.sparse_coo``: a tensor's memory layout kind."""
 
 
 class layout:
@@ -13,3 +13,4 @@ class layout:
 
 
 strided = layout("strided")
+sparse_coo = layout("sparse_coo")

@@ -70,9 +70,11 @@ def _wrap(fn, label):
         _state.depth = 1
         try:
             calls = [obs.before(label, args, kwargs) for obs in list(_observers)]
-            _native._last_kernel()  # clear a stale note
+            _native._last_kernel()  # clear stale notes
+            _native._last_dispatch()
             out = fn(*args, **kwargs)
             kernel = _native._last_kernel()
+            _state.dispatch = _native._last_dispatch()
             for obs, token in zip(list(_observers), calls):
                 obs.after(token, label, args, kwargs, out, kernel)
             return out
@@ -103,6 +105,12 @@ def remove(observer):
             for (owner, name), attr in _saved.items():
                 setattr(owner, name, attr)
             _saved.clear()
+
+
+def last_dispatch():
+    """(op, kernel family) that the op being observed dispatched to, or None (views and other
+    ops that pick no kernel)."""
+    return getattr(_state, "dispatch", None)
 
 
 def caller_location():

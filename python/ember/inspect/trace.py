@@ -12,7 +12,8 @@ from . import _hooks
 
 def _desc(x):
     if isinstance(x, Tensor):
-        return {"shape": tuple(x.shape), "strides": tuple(x.stride()), "dtype": x.dtype.name, "device": str(x.device)}
+        return {"shape": tuple(x.shape), "strides": () if x.is_sparse else tuple(x.stride()), "dtype": x.dtype.name,
+                "device": str(x.device), "layout": str(x.layout)}
     if isinstance(x, (int, float, bool)):
         return {"scalar": type(x).__name__, "value": x}
     return {"type": type(x).__name__}
@@ -56,6 +57,18 @@ class Event:
     wall_ns: int
     location: str = ""
     args: dict = field(default_factory=dict)
+    #: The kernel family the inputs' device and layout chose: cpu-strided, cpu-sparse, meta, wgpu.
+    dispatch: str = ""
+
+
+def _family_of(outs):
+    """The family an op that picked no kernel (a view) ran in, from what it returned."""
+    if not outs:
+        return ""
+    o = outs[0]
+    if o.is_sparse:
+        return "cpu-sparse"
+    return {"cpu": "cpu-strided"}.get(o.device.type, o.device.type)
 
 
 def _outputs(out):
@@ -93,12 +106,15 @@ class trace:
         new_bytes = sum(o.untyped_storage().nbytes() for o in outs if o.untyped_storage().data_ptr() not in ptrs)
         ins = [_desc(a) for a in args]
         kfam, kpath, kth = kernel if kernel else ("", "", 1)
+        chosen = _hooks.last_dispatch()
+        family = chosen[1] if chosen else _family_of(outs)
         self.events.append(Event(
             name=label, inputs=ins, output=[_desc(o) for o in outs],
             result_dtype=outs[0].dtype.name if outs else "", promotion=promotion_rule(list(args)),
             kernel=kfam, path=kpath, threads=kth, bytes_allocated=new_bytes,
             start_ns=t0 - self._t0, wall_ns=t1 - t0, location=loc,
             args={k: v for k, v in kwargs.items() if isinstance(v, (int, float, str, bool, type(None)))},
+            dispatch=family,
         ))
 
     def __iter__(self):
@@ -114,9 +130,10 @@ class trace:
                 ("x".join(map(str, d["shape"])) or "()") + ("" if _contig(d) else "ᵀ") if "shape" in d else str(d.get("value", d.get("type")))
                 for d in ds)
 
-        rows = [("op", "inputs", "-> dtype", "promotion", "kernel/path", "thr", "alloc", "µs")]
+        rows = [("op", "inputs", "-> dtype", "promotion", "dispatch", "kernel/path", "thr", "alloc", "µs")]
         for e in self.events:
-            rows.append((e.name, shapes(e.inputs), e.result_dtype, e.promotion, f"{e.kernel}/{e.path}" if e.kernel else "-",
+            rows.append((e.name, shapes(e.inputs), e.result_dtype, e.promotion, e.dispatch or "-",
+                         f"{e.kernel}/{e.path}" if e.kernel else "-",
                          str(e.threads), _bytes(e.bytes_allocated), f"{e.wall_ns / 1e3:.1f}"))
         widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]))]
         text = "\n".join("  ".join(c[:40].ljust(w) for c, w in zip(r, widths)) for r in rows)
@@ -128,7 +145,7 @@ class trace:
         events = [{
             "name": e.name, "ph": "X", "ts": e.start_ns / 1e3, "dur": max(e.wall_ns / 1e3, 0.001), "pid": 0, "tid": 0,
             "args": {"inputs": json.loads(json.dumps(e.inputs, default=str)), "result_dtype": e.result_dtype,
-                     "promotion": e.promotion, "kernel": e.kernel, "path": e.path, "threads": e.threads,
+                     "promotion": e.promotion, "dispatch": e.dispatch, "kernel": e.kernel, "path": e.path, "threads": e.threads,
                      "bytes_allocated": e.bytes_allocated, "location": e.location},
         } for e in self.events]
         with open(path, "w") as f:

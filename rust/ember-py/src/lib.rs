@@ -14,6 +14,7 @@ mod ops_nn;
 mod ops_reduce;
 mod ops_unary;
 mod shared;
+mod sparse;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -37,5 +38,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     exchange::register(m)?;
     inspect::register(m)?;
     shared::register(m)?;
+    sparse::register(m)?;
     Ok(())
 }

@@ -100,7 +100,8 @@ pub fn mixed_devices(a: Device, b: Device) -> Error {
 #[inline]
 pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
     let mut f = Family::of(common_device(inputs)?);
-    if inputs.iter().any(|t| t.is_sparse()) {
+    // A view of a sparse tensor has its data-free storage but no COO parts: refuse it too.
+    if inputs.iter().any(|t| t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host())) {
         f = Family::CpuSparse;
     }
     note(op, f);

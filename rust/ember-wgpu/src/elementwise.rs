@@ -1,0 +1,503 @@
+//! Strided elementwise kernels: copy (with dtype conversion), fill, unary, binary, where.
+//!
+//! Inputs arrive broadcast to the output's shape (stride-0 dims). A Python scalar operand
+//! is an `Operand::Scalar`: it travels in the info record's parameters (converted to the
+//! op's compute dtype), so scalar ops need no upload and no host round trip.
+use crate::context::context;
+use crate::dtype::{accessors, check, compute_ty, convert, scalar_param, scalar_words, tag, CONVERT_FNS};
+use crate::plan::{bindings, coalesce, run_chunks, rw_flags, rw_tag, same_shape, split, GView, Op, GID, OFFSETS, PARAM, WG};
+use ember_core::{DType, Error, Result};
+
+/// An input of an elementwise kernel: a view (already broadcast to the output's shape) or
+/// a scalar.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    View(GView<'a>),
+    Scalar(f64),
+}
+
+/// Info word of the first free parameter after the scalar slots of three inputs.
+const P_EXTRA: usize = PARAM + 8;
+
+/// WGSL math helpers the float ops use (erf has |error| < 1.5e-7, Abramowitz–Stegun 7.1.26).
+const MATH: &str = r#"
+fn erf_(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+    let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+    return select(y, -y, x < 0.0);
+}
+fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+fn sigmoid_(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn log1p_(x: f32) -> f32 {
+    let u = 1.0 + x;
+    if (u == 1.0) { return x; }
+    if (abs(x) > 0.5) { return log(u); }
+    return log(u) * x / (u - 1.0);
+}
+fn expm1_(x: f32) -> f32 {
+    if (abs(x) > 0.5) { return exp(x) - 1.0; }
+    let u = exp(x);
+    if (u == 1.0) { return x; }
+    return (u - 1.0) * x / log(u);
+}
+fn fmax_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return max(a, b); }
+fn fmin_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return min(a, b); }
+fn fpow_(a: f32, b: f32) -> f32 {
+    if (isnan_(a) || isnan_(b)) { return select(nan_(), 1.0, b == 0.0); }
+    if (b == 0.0) { return 1.0; }
+    if (a == 0.0) { return select(0.0, bitcast<f32>(0x7f800000u), b < 0.0); }
+    if (a < 0.0) {
+        if (b != floor(b)) { return nan_(); }
+        let m = pow(-a, b);
+        return select(m, -m, floor(b * 0.5) * 2.0 != b);
+    }
+    return pow(a, b);
+}
+fn ipow_(a: i32, b: i32) -> i32 {
+    if (b < 0) { return select(0, 1, a == 1) + select(0, select(-1, 1, (b & 1) == 0), a == -1); }
+    var r = 1; var base = a; var e = b;
+    while (e > 0) { if ((e & 1) == 1) { r = r * base; } base = base * base; e = e >> 1u; }
+    return r;
+}
+fn lt64_(a: vec2<u32>, b: vec2<u32>) -> bool {
+    return bitcast<i32>(a.y) < bitcast<i32>(b.y) || (a.y == b.y && a.x < b.x);
+}
+const RSQRT2: f32 = 0.70710678118654752;
+const RSQRT2PI: f32 = 0.3989422804014327;
+const SQRT2OPI: f32 = 0.7978845608028654;
+"#;
+
+/// Unary ops. `ThresholdBackward` etc. live in `BinaryOp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Rsqrt,
+    Sin,
+    Cos,
+    Tanh,
+    Sigmoid,
+    Relu,
+    Gelu,
+    GeluTanh,
+    Silu,
+    Square,
+    Reciprocal,
+    Sign,
+    Floor,
+    Ceil,
+    Round,
+    Log1p,
+    Expm1,
+    LogicalNot,
+}
+
+impl UnaryOp {
+    pub fn name(self) -> &'static str {
+        use UnaryOp::*;
+        match self {
+            Neg => "neg",
+            Abs => "abs",
+            Exp => "exp",
+            Log => "log",
+            Sqrt => "sqrt",
+            Rsqrt => "rsqrt",
+            Sin => "sin",
+            Cos => "cos",
+            Tanh => "tanh",
+            Sigmoid => "sigmoid",
+            Relu => "relu",
+            Gelu => "gelu",
+            GeluTanh => "gelu_tanh",
+            Silu => "silu",
+            Square => "square",
+            Reciprocal => "reciprocal",
+            Sign => "sign",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+            Log1p => "log1p",
+            Expm1 => "expm1",
+            LogicalNot => "logical_not",
+        }
+    }
+
+    /// (WGSL expression of `x`, result dtype) for input dtype `dt`, or None if unsupported.
+    fn expr(self, dt: DType) -> Option<(&'static str, DType)> {
+        use UnaryOp::*;
+        if self == LogicalNot {
+            return Some(match dt {
+                DType::F32 => ("u32(x == 0.0)", DType::Bool),
+                DType::I32 => ("u32(x == 0)", DType::Bool),
+                DType::I64 => ("u32(all(x == vec2<u32>(0u)))", DType::Bool),
+                _ => ("u32(x == 0u)", DType::Bool),
+            });
+        }
+        let e = match dt {
+            DType::F32 => match self {
+                Neg => "-x",
+                Abs => "abs(x)",
+                Exp => "exp(x)",
+                Log => "log(x)",
+                Sqrt => "sqrt(x)",
+                Rsqrt => "inverseSqrt(x)",
+                Sin => "sin(x)",
+                Cos => "cos(x)",
+                Tanh => "tanh_(x)",
+                Sigmoid => "sigmoid_(x)",
+                Relu => "select(x, 0.0, x < 0.0)",
+                Gelu => "0.5 * x * (1.0 + erf_(x * RSQRT2))",
+                GeluTanh => "0.5 * x * (1.0 + tanh_(SQRT2OPI * (x + 0.044715 * x * x * x)))",
+                Silu => "x / (1.0 + exp(-x))",
+                Square => "x * x",
+                Reciprocal => "1.0 / x",
+                Sign => "select(sign(x), x, isnan_(x))",
+                Floor => "floor(x)",
+                Ceil => "ceil(x)",
+                Round => "round(x)",
+                Log1p => "log1p_(x)",
+                Expm1 => "expm1_(x)",
+                LogicalNot => unreachable!(),
+            },
+            DType::I32 => match self {
+                Neg => "-x",
+                Abs => "abs(x)",
+                Relu => "max(x, 0)",
+                Square => "x * x",
+                Sign => "sign(x)",
+                Floor | Ceil | Round => "x",
+                _ => return None,
+            },
+            DType::U8 => match self {
+                Neg => "((0u - x) & 255u)",
+                Abs | Relu | Floor | Ceil | Round => "x",
+                Square => "((x * x) & 255u)",
+                Sign => "min(x, 1u)",
+                _ => return None,
+            },
+            DType::Bool => match self {
+                Abs | Relu | Sign | Square | Floor | Ceil | Round => "x",
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some((e, dt))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// `a + alpha * b`
+    Add,
+    /// `a - alpha * b`
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    LogicalAnd,
+    LogicalOr,
+    /// relu' etc.: `b <= alpha ? 0 : a` with a = grad, b = input, alpha = threshold.
+    ThresholdBackward,
+    /// `a * b * (1 - b)` with b = sigmoid output.
+    SigmoidBackward,
+    /// `a * (1 - b²)` with b = tanh output.
+    TanhBackward,
+    /// gelu'(b) · a, erf form.
+    GeluBackward,
+    /// gelu'(b) · a, tanh form.
+    GeluTanhBackward,
+    /// silu'(b) · a.
+    SiluBackward,
+}
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "add",
+            Sub => "sub",
+            Mul => "mul",
+            Div => "div",
+            Pow => "pow",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Eq => "eq",
+            Ne => "ne",
+            Lt => "lt",
+            Le => "le",
+            Gt => "gt",
+            Ge => "ge",
+            LogicalAnd => "logical_and",
+            LogicalOr => "logical_or",
+            ThresholdBackward => "threshold_backward",
+            SigmoidBackward => "sigmoid_backward",
+            TanhBackward => "tanh_backward",
+            GeluBackward => "gelu_backward",
+            GeluTanhBackward => "gelu_tanh_backward",
+            SiluBackward => "silu_backward",
+        }
+    }
+
+    /// (WGSL expression of `a`, `b`, `p` (alpha / threshold, compute dtype), result dtype).
+    fn expr(self, dt: DType) -> Option<(String, DType)> {
+        use BinaryOp::*;
+        let cmp = |op: &str| -> String {
+            if dt == DType::I64 {
+                match op {
+                    "==" => "u32(all(a == b))".into(),
+                    "!=" => "u32(any(a != b))".into(),
+                    "<" => "u32(lt64_(a, b))".into(),
+                    ">" => "u32(lt64_(b, a))".into(),
+                    "<=" => "u32(!lt64_(b, a))".into(),
+                    _ => "u32(!lt64_(a, b))".into(),
+                }
+            } else {
+                format!("u32(a {op} b)")
+            }
+        };
+        let zero = match dt {
+            DType::F32 => "0.0",
+            DType::I32 => "0",
+            DType::I64 => "vec2<u32>(0u)",
+            _ => "0u",
+        };
+        let truth = |x: &str| if dt == DType::I64 { format!("any({x} != {zero})") } else { format!("({x} != {zero})") };
+        let b = DType::Bool;
+        Some(match self {
+            Eq => (cmp("=="), b),
+            Ne => (cmp("!="), b),
+            Lt => (cmp("<"), b),
+            Le => (cmp("<="), b),
+            Gt => (cmp(">"), b),
+            Ge => (cmp(">="), b),
+            LogicalAnd => (format!("u32({} && {})", truth("a"), truth("b")), b),
+            LogicalOr => (format!("u32({} || {})", truth("a"), truth("b")), b),
+            _ => {
+                let e: String = match (dt, self) {
+                    (DType::F32 | DType::I32, Add) => "a + b * p".into(),
+                    (DType::F32 | DType::I32, Sub) => "a - b * p".into(),
+                    (DType::F32 | DType::I32, Mul) => "a * b".into(),
+                    (DType::F32, Div) => "a / b".into(),
+                    (DType::F32, Pow) => "fpow_(a, b)".into(),
+                    (DType::I32, Pow) => "ipow_(a, b)".into(),
+                    (DType::F32, Maximum) => "fmax_(a, b)".into(),
+                    (DType::F32, Minimum) => "fmin_(a, b)".into(),
+                    (DType::I32 | DType::U8 | DType::Bool, Maximum) => "max(a, b)".into(),
+                    (DType::I32 | DType::U8 | DType::Bool, Minimum) => "min(a, b)".into(),
+                    (DType::U8, Add) => "((a + b * p) & 255u)".into(),
+                    (DType::U8, Sub) => "((a - b * p) & 255u)".into(),
+                    (DType::U8, Mul) => "((a * b) & 255u)".into(),
+                    (DType::Bool, Add) => "(a | b)".into(),
+                    (DType::Bool, Mul) => "(a & b)".into(),
+                    (DType::F32, ThresholdBackward) => "select(a, 0.0, b <= p)".into(),
+                    (DType::F32, SigmoidBackward) => "a * (1.0 - b) * b".into(),
+                    (DType::F32, TanhBackward) => "a * (1.0 - b * b)".into(),
+                    (DType::F32, GeluBackward) => "a * (0.5 * (1.0 + erf_(b * RSQRT2)) + b * RSQRT2PI * exp(-0.5 * b * b))".into(),
+                    (DType::F32, GeluTanhBackward) => "a * gelu_tanh_grad_(b)".into(),
+                    (DType::F32, SiluBackward) => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))".into(),
+                    _ => return None,
+                };
+                (e, dt)
+            }
+        })
+    }
+}
+
+const GELU_TANH_GRAD: &str = r#"
+fn gelu_tanh_grad_(x: f32) -> f32 {
+    let inner = SQRT2OPI * (x + 0.044715 * x * x * x);
+    let t = tanh_(inner);
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT2OPI * (1.0 + 3.0 * 0.044715 * x * x);
+}
+"#;
+
+/// Plans and runs an elementwise kernel: `out = body(inputs)`. `body` receives the WGSL
+/// names of the inputs (loaded values or scalar params) and returns the expression stored
+/// (already of `out`'s compute type).
+fn launch(
+    name: &str,
+    key_extra: &str,
+    out: &GView,
+    ins: &[(Operand, DType)],
+    extra_params: &[u32],
+    extra_fns: &str,
+    body: impl FnOnce(&[String]) -> String,
+) -> Result<()> {
+    let ctx = context()?;
+    let views: Vec<&GView> = ins.iter().filter_map(|(o, _)| if let Operand::View(v) = o { Some(v) } else { None }).collect();
+    same_shape(name, &out.layout.sizes, &views)?;
+    if out.layout.numel() == 0 {
+        return Ok(());
+    }
+    let mut ops = vec![Op::of(out, true)?];
+    for v in &views {
+        ops.push(Op::of(v, false)?);
+    }
+    let mut params = vec![0u32; 8];
+    let mut names = vec![];
+    let mut key = format!("ew.{name}.{key_extra}.{}", tag(out.dtype));
+    let mut vi = 1;
+    for (j, (o, dt)) in ins.iter().enumerate() {
+        match o {
+            Operand::View(v) => {
+                let comp = ["x", "y", "z", "w"][vi];
+                names.push(format!("ld{vi}(o.{comp})"));
+                key += &format!(".v{}", tag(v.dtype));
+                vi += 1;
+            }
+            Operand::Scalar(s) => {
+                params[2 * j..2 * j + 2].copy_from_slice(&scalar_words(*dt, *s));
+                names.push(scalar_param(*dt, PARAM + 2 * j));
+                key += &format!(".s{}", tag(*dt));
+            }
+        }
+    }
+    params.extend_from_slice(extra_params);
+    let rank = ops[0].layout.ndim();
+    coalesce(&mut ops, rank);
+    let rw = rw_flags(&ops);
+    key += &format!(".{}", rw_tag(&rw));
+    let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
+    let expr = body(&names);
+    let kernel = ctx.kernel(&key, name, &rw, || {
+        let mut s = bindings(&dts, &rw);
+        for (k, &dt) in dts.iter().enumerate() {
+            s += &accessors(k, dt, k == 0);
+        }
+        s += CONVERT_FNS;
+        s += MATH;
+        s += GELU_TANH_GRAD;
+        s += OFFSETS;
+        s += GID;
+        s += extra_fns;
+        s += &format!(
+            "@compute @workgroup_size({WG})\nfn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(local_invocation_index) l: u32) {{\n    let i = gid(w, nw, l, {WG}u);\n    if (i >= info[0]) {{ return; }}\n    let o = offsets(i);\n    st0(o.x, {expr});\n}}\n"
+        );
+        s
+    })?;
+    let rank = ops[0].layout.ndim();
+    let chunks = split(ctx, ops, rank)?;
+    run_chunks(ctx, &kernel, &chunks, &params, 0, |c| (c.ops[0].layout.numel(), WG))
+}
+
+/// `dst = src` elementwise, converting dtypes; `dst` may be strided (in-place ops on views,
+/// `cat` into slices) and `src` broadcast to `dst`'s shape.
+pub fn copy(src: &GView, dst: &GView) -> Result<()> {
+    check(src.dtype)?;
+    let (sd, dd) = (src.dtype, dst.dtype);
+    // Dense same-dtype copies between different buffers are plain buffer copies.
+    if sd == dd
+        && src.layout.sizes == dst.layout.sizes
+        && src.layout.is_contiguous()
+        && dst.layout.is_contiguous()
+        && !std::ptr::eq(src.buf, dst.buf)
+    {
+        src.validate()?;
+        dst.validate()?;
+        let es = crate::dtype::gpu_elem_size(sd)? as u64;
+        let n = src.layout.numel() as u64 * es;
+        if n > 0 {
+            let ctx = context()?;
+            let (so, d) = (src.layout.offset as u64 * es, dst.layout.offset as u64 * es);
+            ctx.encode(|e| e.copy_buffer_to_buffer(src.buf.raw(), so, dst.buf.raw(), d, Some(n)));
+            crate::trace::note("wgpu/copy_buffer", [0, 0, 0]);
+        }
+        return Ok(());
+    }
+    launch(&format!("copy_{}_{}", tag(sd), tag(dd)), "", dst, &[(Operand::View(*src), sd)], &[], "", |n| convert(sd, dd, &n[0]))
+}
+
+/// Sets every element of `dst` to `value` (converted to `dst`'s dtype).
+pub fn fill(dst: &GView, value: f64) -> Result<()> {
+    let dt = dst.dtype;
+    check(dt)?;
+    // zeros over a dense range: a buffer clear (all-zero bits in every representation)
+    if value == 0.0 && value.is_sign_positive() && dst.layout.is_contiguous() {
+        dst.validate()?;
+        let es = crate::dtype::gpu_elem_size(dt)? as u64;
+        let n = dst.layout.numel() as u64 * es;
+        if n > 0 {
+            let off = dst.layout.offset as u64 * es;
+            context()?.encode(|e| e.clear_buffer(dst.buf.raw(), off, Some(n)));
+            crate::trace::note("wgpu/clear_buffer", [0, 0, 0]);
+        }
+        return Ok(());
+    }
+    launch(&format!("fill_{}", tag(dt)), "", dst, &[(Operand::Scalar(value), dt)], &[], "", |n| n[0].clone())
+}
+
+/// `dst = op(src)`; `dst`'s dtype may differ from the op's result dtype (converted on store).
+pub fn unary(op: UnaryOp, src: &GView, dst: &GView) -> Result<()> {
+    let dt = src.dtype;
+    check(dt)?;
+    let Some((e, rdt)) = op.expr(dt) else {
+        return Err(Error::type_(format!("wgpu {} does not support {} inputs", op.name(), dt.name())));
+    };
+    let dd = dst.dtype;
+    let f = format!("fn unary_(x: {}) -> {} {{ return {e}; }}\n", compute_ty(dt), compute_ty(rdt));
+    launch(&format!("unary_{}_{}", op.name(), tag(dt)), "", dst, &[(Operand::View(*src), dt)], &[], &f, |n| {
+        convert(rdt, dd, &format!("unary_({})", n[0]))
+    })
+}
+
+/// `out = op(a, b)` with a and b of one dtype (the caller promotes), broadcast to `out`'s
+/// shape; `alpha` is add/sub's multiplier of `b` and threshold_backward's threshold.
+pub fn binary(op: BinaryOp, a: Operand, b: Operand, alpha: f64, out: &GView) -> Result<()> {
+    let dt = match (&a, &b) {
+        (Operand::View(x), Operand::View(y)) => {
+            if x.dtype != y.dtype {
+                return Err(Error::runtime(format!(
+                    "wgpu {}: operands are {} and {}; promote them to one dtype first",
+                    op.name(),
+                    x.dtype.name(),
+                    y.dtype.name()
+                )));
+            }
+            x.dtype
+        }
+        (Operand::View(x), _) | (_, Operand::View(x)) => x.dtype,
+        _ => return Err(Error::runtime(format!("wgpu {}: at least one operand must be a tensor", op.name()))),
+    };
+    check(dt)?;
+    let Some((e, rdt)) = op.expr(dt) else {
+        return Err(Error::type_(format!("wgpu {} does not support {} inputs", op.name(), dt.name())));
+    };
+    let dd = out.dtype;
+    let p = scalar_words(dt, alpha);
+    let (ct, rct, pe) = (compute_ty(dt), compute_ty(rdt), scalar_param(dt, P_EXTRA));
+    let f = format!("fn binary_(a: {ct}, b: {ct}, p: {ct}) -> {rct} {{ return {e}; }}\n");
+    launch(&format!("binary_{}_{}", op.name(), tag(dt)), "", out, &[(a, dt), (b, dt)], &p, &f, |n| {
+        convert(rdt, dd, &format!("binary_({}, {}, {pe})", n[0], n[1]))
+    })
+}
+
+/// `out = cond ? a : b` with `cond` bool/uint8 and a, b converted to `out`'s dtype
+/// (masked_fill is `where_(mask, Scalar(value), View(x), out)`).
+pub fn where_(cond: &GView, a: Operand, b: Operand, out: &GView) -> Result<()> {
+    if !matches!(cond.dtype, DType::Bool | DType::U8) {
+        return Err(Error::runtime(format!("wgpu where: condition must be bool or uint8, got {}", cond.dtype.name())));
+    }
+    let dd = out.dtype;
+    check(dd)?;
+    let dt_of = |o: &Operand| match o {
+        Operand::View(v) => v.dtype,
+        Operand::Scalar(_) => dd,
+    };
+    let (ad, bd) = (dt_of(&a), dt_of(&b));
+    check(ad)?;
+    check(bd)?;
+    launch("where", &format!("{}{}", tag(ad), tag(bd)), out, &[(Operand::View(*cond), cond.dtype), (a, ad), (b, bd)], &[], "", |n| {
+        format!("select({}, {}, {} != 0u)", convert(bd, dd, &n[2]), convert(ad, dd, &n[1]), n[0])
+    })
+}
