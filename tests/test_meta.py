@@ -288,3 +288,24 @@ def test_summary_runs_on_meta():
     assert rec.peak_bytes < 2**16  # the CPU forward would allocate 256×4096×4 bytes = 4 MiB
     assert s.rows[-1].output_shape == (256, 8)
     assert [id(p) for p in model.parameters()] == before and not model[0].weight.is_meta
+
+
+def test_more_ops_on_meta_match_cpu():
+    x, c = ember.randn(4, 8), ember.randn(2, 3, 8, 8)
+    t = ember.tensor([1, 0, 3, 2])
+    both(lambda a: F.dropout(a, 0.5, training=True), x)
+    both(lambda a: F.pad(a, (1, 2)), c)
+    both(lambda a, b: F.nll_loss(F.log_softmax(a, 1), b), x, t)
+    both(lambda a, b: F.cross_entropy(a, b, reduction="none"), x, t)
+    both(lambda a: F.binary_cross_entropy_with_logits(a, a.sigmoid(), reduction="none"), x)
+    both(lambda a, i: a.gather(1, i), x, ember.zeros(4, 2, dtype=ember.int64))
+    both(lambda a, i: a.index_select(1, i), x, t)
+    both(lambda a: F.avg_pool2d(a, 2), c)
+    both(lambda a: F.max_pool2d(a, 2), c)
+    both(lambda a: a.topk(3), x)
+    both(lambda a: ember.einsum("ij,kj->ik", a, a), x)
+    both(lambda a: a.repeat(2, 1).roll(1, 0), x)
+    both(lambda a, i: a.gather(0, i), x, ember.zeros(2, dtype=ember.int64))  # dims mismatch: same error
+    m = ember.empty(4, 8, device="meta", requires_grad=True)
+    (m.gather(1, ember.zeros(4, 2, dtype=ember.int64, device="meta")).sum() + m.index_select(0, t.to("meta")).sum()).backward()
+    assert m.grad.is_meta and m.grad.shape == (4, 8)

@@ -58,6 +58,9 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
             )));
         }
     }
+    if this.device() == crate::Device::Meta {
+        return Ok((d, Vec::new())); // index range checks need the values (skipped on meta, as in PyTorch)
+    }
     let size = if this.ndim() == 0 { 1 } else { ss[d] };
     let idx = k::normalize(&index.to_vec::<i64>()?, size, d, true)?;
     Ok((d, idx))
@@ -113,14 +116,22 @@ fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
 
 impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        crate::dispatch::host_only("gather", &[self, index])?;
+        let on_meta = crate::ops::meta::is_meta("gather", crate::dispatch::family("gather", &[self, index])?)?;
         let (d, idx) = check_dim_index(self, dim, index, None, "gather")?;
-        let out = Tensor::empty(index.shape(), self.dtype())?;
-        k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
+        let out = if on_meta {
+            crate::ops::meta::empty(index.shape(), self.dtype())?
+        } else {
+            let out = Tensor::empty(index.shape(), self.dtype())?;
+            k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
+            out
+        };
         if needs_grad(&[self]) {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("GatherBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
+                if g.device() == crate::Device::Meta {
+                    return Ok(vec![Some(crate::ops::meta::empty(&shape, g.dtype())?)]);
+                }
                 Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.scatter_add(dim, &index, g)?)])
             });
         }
@@ -311,7 +322,9 @@ impl Tensor {
     }
 
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        crate::dispatch::host_only("index_select", &[self, index])?;
+        if crate::ops::meta::is_meta("index_select", crate::dispatch::family("index_select", &[self, index])?)? {
+            return self.index_select_meta(dim, index);
+        }
         let (_, plan) = self.dim_plan(dim, index, "index_select")?;
         let src = if self.ndim() == 0 { self.detach().reshape(&[1])? } else { self.clone() };
         let mut out = plan.gather(&src)?;
@@ -563,4 +576,32 @@ type BwdFn = Box<dyn Fn(&Tensor, i64, &Tensor) -> Result<Vec<Option<Tensor>>> + 
 
 fn coord_tensors(cols: &[Vec<usize>], n: usize) -> Result<Vec<Option<Tensor>>> {
     cols.iter().map(|c| Ok(Some(Tensor::from_vec(c.iter().map(|&x| x as i64).collect::<Vec<i64>>(), &[n])?))).collect()
+}
+
+impl Tensor {
+    /// index_select's meta arm: the shape with `dim` resized to the number of indices.
+    fn index_select_meta(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if index.dtype().is_float() || index.dtype() == DType::Bool {
+            return Err(Error::runtime(format!(
+                "index_select(): Expected dtype int32 or int64 for index (got {}); convert it with .long()",
+                index.dtype().name()
+            )));
+        }
+        if index.ndim() > 1 {
+            return Err(Error::index("index_select(): Index is supposed to be a vector"));
+        }
+        let d = wrap_dim(dim, self.ndim().max(1))?;
+        let mut shape = self.shape().to_vec();
+        if !shape.is_empty() {
+            shape[d] = index.numel();
+        }
+        let out = crate::ops::meta::empty(&shape, self.dtype())?;
+        if needs_grad(&[self]) {
+            let in_shape = self.shape().to_vec();
+            record("IndexSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(crate::ops::meta::empty(&in_shape, g[0].as_ref().unwrap().dtype())?)])
+            });
+        }
+        Ok(out)
+    }
 }

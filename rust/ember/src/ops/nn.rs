@@ -484,6 +484,16 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     if target.shape()[0] != n {
         return Err(Error::value(format!("Expected input batch_size ({n}) to match target batch_size ({}).", target.shape()[0])));
     }
+    let fam_ins: Vec<&Tensor> = [Some(x), Some(target), weight].into_iter().flatten().collect();
+    if meta::is_meta("nll_loss", dispatch::family("nll_loss", &fam_ins)?)? {
+        let shape: Vec<usize> = if red == 0 { vec![n] } else { vec![] };
+        let out = meta::empty(&shape, x.dtype())?;
+        if needs_grad(&[x]) {
+            let dt = x.dtype();
+            record("NllLossBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[n, c], dt)]));
+        }
+        return Ok(out);
+    }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
@@ -535,6 +545,16 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
         return Err(Error::value(format!("Target size ({:?}) must be the same as input size ({:?})", y.shape(), x.shape())));
     }
     let dt = x.dtype();
+    let fam_ins: Vec<&Tensor> = [Some(x), Some(y), w, pw].into_iter().flatten().collect();
+    if meta::is_meta("binary_cross_entropy_with_logits", dispatch::family("binary_cross_entropy_with_logits", &fam_ins)?)? {
+        let shape: Vec<usize> = if red == 0 { x.shape().to_vec() } else { vec![] };
+        let out = meta::empty(&shape, dt)?;
+        if needs_grad(&[x]) {
+            let xs = x.shape().to_vec();
+            record("BinaryCrossEntropyWithLogitsBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &xs, dt)]));
+        }
+        return Ok(out);
+    }
     let yc = y.to_dtype_contiguous(dt)?;
     let wc = w.map(|w| w.to_dtype_contiguous(dt)).transpose()?;
     let pc = pw.map(|p| p.to_dtype_contiguous(dt)).transpose()?;
