@@ -197,7 +197,7 @@ impl Tensor {
             record("AsStridedBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let rel = Layout { sizes: l.sizes.clone(), strides: l.strides.clone(), offset: l.offset - base_off.min(l.offset) };
-                let z = Tensor::zeros(&shape, g.dtype())?;
+                let z = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
                 let region = z.with_layout(rel);
                 region.add_into_overlapping(g)?;
                 let z = z.detach();
@@ -224,7 +224,7 @@ impl Tensor {
             record("UnfoldBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 // Windows overlap, so sum window position by window position.
                 let g = g[0].as_ref().unwrap();
-                let mut acc = Tensor::zeros(&shape, g.dtype())?;
+                let mut acc = Tensor::zeros_on(&shape, g.dtype(), g.device())?;
                 let n = g.shape().get(d).copied().unwrap_or(1);
                 for k in 0..size {
                     let gk = g.select(-1, k as i64)?;

@@ -132,7 +132,7 @@ impl Tensor {
                 if g.device() == crate::Device::Meta {
                     return Ok(vec![Some(crate::ops::meta::empty(&shape, g.dtype())?)]);
                 }
-                Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.scatter_add(dim, &index, g)?)])
+                Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.scatter_add(dim, &index, g)?)])
             });
         }
         Ok(out)
@@ -335,7 +335,7 @@ impl Tensor {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("IndexSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.index_add(dim, &index, g, Scalar::Int(1), false)?)])
+                Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.index_add(dim, &index, g, Scalar::Int(1), false)?)])
             });
         }
         Ok(out)
@@ -450,7 +450,7 @@ impl Tensor {
             record("TakeBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let n = shape.iter().product::<usize>();
-                let z = Tensor::zeros(&[n], g.dtype())?.index_put(&[Some(index.clone())], g, true)?;
+                let z = Tensor::zeros_on(&[n], g.dtype(), g.device())?.index_put(&[Some(index.clone())], g, true)?;
                 Ok(vec![Some(z.reshape(&shape_i64(&shape))?)])
             });
         }
@@ -487,7 +487,7 @@ impl Tensor {
             record("MaskedSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let total = shape.iter().product::<usize>();
-                let z = Tensor::zeros(&[total], g.dtype())?.index_put(&[Some(lin.clone())], g, false)?;
+                let z = Tensor::zeros_on(&[total], g.dtype(), g.device())?.index_put(&[Some(lin.clone())], g, false)?;
                 Ok(vec![Some(z.reshape(&shape_i64(&shape))?.sum_to(&ishape)?)])
             });
         }

@@ -152,7 +152,7 @@ impl Tensor {
             let (shape, ix) = (self.shape().to_vec(), indices.to_vec());
             record("IndexBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.index_put(&ix, g, true)?)])
+                Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.index_put(&ix, g, true)?)])
             });
         }
         Ok(out)

@@ -12,7 +12,7 @@ fn record_select(name: &'static str, input: &Tensor, values: &Tensor, indices: &
         let (shape, idx) = (input.shape().to_vec(), indices.clone());
         record(name, &[input], &[values, indices], move |g: &[Option<Tensor>]| {
             let Some(g) = &g[0] else { return Ok(vec![None]) };
-            Ok(vec![Some(Tensor::zeros(&shape, g.dtype())?.scatter_add(dim, &idx, g)?)])
+            Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.scatter_add(dim, &idx, g)?)])
         });
     }
 }
