@@ -309,3 +309,11 @@ def test_more_ops_on_meta_match_cpu():
     m = ember.empty(4, 8, device="meta", requires_grad=True)
     (m.gather(1, ember.zeros(4, 2, dtype=ember.int64, device="meta")).sum() + m.index_select(0, t.to("meta")).sum()).backward()
     assert m.grad.is_meta and m.grad.shape == (4, 8)
+
+
+def test_to_meta_preserves_dense_strides():
+    x = ember.randn(3, 4, 5).permute(2, 0, 1)
+    assert x.to("meta").stride() == x.stride()
+    y = ember.randn(6, 4)[::2]  # not dense: row-major on meta
+    assert y.to("meta").stride() == (4, 1)
+    assert ember.randn(2, 3).to("meta").stride() == (3, 1)

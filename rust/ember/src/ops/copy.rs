@@ -159,7 +159,7 @@ impl Tensor {
         dispatch::note("_to_copy", Family::of(device));
         let out = match (self.device(), device) {
             (Device::Meta, _) => return Err(no_data()),
-            (Device::Cpu, Device::Meta) => meta::empty(self.shape(), self.dtype())?,
+            (Device::Cpu, Device::Meta) => meta::empty_preserving(self.layout(), self.dtype())?,
             (_, d) => return Err(dispatch::unsupported("_to_copy", Family::of(d))),
         };
         if needs_grad(&[self]) && self.dtype().is_float() {

@@ -12,6 +12,30 @@ pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
     Tensor::empty_on(shape, dtype, Device::Meta)
 }
 
+/// A meta tensor with `l`'s strides when `l` is dense and non-overlapping (a permutation of a
+/// row-major layout, as PyTorch's `preserve_format` keeps), else row-major.
+pub fn empty_preserving(l: &crate::Layout, dtype: DType) -> Result<Tensor> {
+    let mut dims: Vec<usize> = (0..l.ndim()).filter(|&d| l.sizes[d] != 1).collect();
+    dims.sort_by_key(|&d| std::cmp::Reverse(l.strides[d]));
+    let mut expect = 1isize;
+    let dense = l.numel() > 0
+        && dims.iter().rev().all(|&d| {
+            let ok = l.strides[d] == expect;
+            expect *= l.sizes[d] as isize;
+            ok
+        });
+    let t = empty(&l.sizes, dtype)?;
+    if !dense || l.is_contiguous() {
+        return Ok(t);
+    }
+    // Size-1 dims take the stride a row-major layout of the permuted order gives them.
+    let mut strides = l.strides.clone();
+    for d in (0..l.ndim()).filter(|&d| l.sizes[d] == 1) {
+        strides[d] = (d + 1..l.ndim()).filter(|&e| l.sizes[e] != 1).map(|e| l.strides[e] * l.sizes[e] as isize).max().unwrap_or(1);
+    }
+    Ok(Tensor::from_parts(t.storage().clone(), crate::Layout::new(l.sizes.clone(), strides, 0), dtype))
+}
+
 /// The family of an op whose operands may be Python scalars (only tensors take part).
 #[inline]
 pub fn family_of_args(op: &'static str, args: &[&Arg]) -> Result<Family> {
