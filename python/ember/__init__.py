@@ -12,6 +12,8 @@ from ._layout import layout, strided, sparse_coo
 from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
                       half, float, double, short, int, long, finfo, iinfo)
 from . import _tensor  # attaches Python-side Tensor methods
+from ._device import set_default_device, get_default_device
+from . import cuda  # noqa: F401
 from ._creation import (tensor, as_tensor, zeros, ones, empty, full, zeros_like, ones_like, empty_like,
                         full_like, rand, randn, randint, randperm, rand_like, randn_like, randint_like,
                         arange, linspace, logspace, eye, normal, bernoulli, manual_seed, seed)
@@ -49,6 +51,6 @@ __all__ = [
     "logspace", "eye", "normal", "bernoulli", "manual_seed", "seed", "initial_seed",
     "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "linalg", "nn", "optim", "utils", "multiprocessing", "inspect",
-    "result_type", "promote_types", "can_cast",
+    "result_type", "promote_types", "can_cast", "set_default_device", "get_default_device", "cuda",
 ] + _fn_all
 __all__ += ["set_printoptions", "get_printoptions", "printoptions"]

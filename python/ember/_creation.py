@@ -5,6 +5,7 @@ import math
 from . import _native
 from ._native import Tensor, get_default_dtype
 from . import _dtypes
+from . import _device
 
 
 def _shape(size):
@@ -26,15 +27,14 @@ def _shape(size):
 
 
 def _check_device(device):
-    """The non-cpu device to move a result to (None for cpu)."""
-    if device is None:
-        return None
-    d = device if isinstance(device, _native.device) else _native.device(device)
-    if d.type == "wgpu":
-        return d
-    if d.type != "cpu":
-        raise RuntimeError(f"ember has no backend for device '{d}' in this build; available devices: cpu, wgpu")
-    return None
+    """The device to create on (None → the default device), or PyTorch's error for one without
+    kernels here."""
+    return _device.resolve(device)
+
+
+def _on(t, device):
+    """``t`` moved to ``device`` (only small, data-defined tensors take this path to meta)."""
+    return t if device.type == "cpu" else t.to(device)
 
 
 def _finish(t, requires_grad, dev=None):
@@ -48,14 +48,17 @@ def _finish(t, requires_grad, dev=None):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor that copies ``data`` (nested lists, numbers, numpy arrays, tensors)."""
     dev = _check_device(device)
-    if hasattr(data, "__array_interface__") and not isinstance(data, Tensor):
+    if not isinstance(data, Tensor) and hasattr(data, "__array_interface__"):
         from ._exchange import from_numpy
         import numpy as np
 
         t = from_numpy(np.asarray(data))  # np.asarray: numpy scalars become 0-d arrays
         t = t.clone() if dtype is None else t.to(dtype).clone()
-        return _finish(t, requires_grad, dev)
-    return _finish(_native._tensor(data, dtype), requires_grad, dev)
+        return _finish(_on(t, dev), requires_grad)
+    if isinstance(data, Tensor) and data.is_meta:
+        t = data.detach() if dtype is None else data.detach().to(dtype)
+        return _finish(_on(t.clone(), dev), requires_grad)
+    return _finish(_on(_native._tensor(data, dtype), dev), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -63,15 +66,14 @@ def as_tensor(data, dtype=None, device=None):
     dev = _check_device(device)
     if isinstance(data, Tensor):
         t = data if dtype is None else data.to(dtype)
-    elif hasattr(data, "__array_interface__"):
+        return t if device is None else t.to(dev)
+    if hasattr(data, "__array_interface__"):
         from ._exchange import from_numpy
         import numpy as np
 
         t = from_numpy(np.asarray(data))
-        t = t if dtype is None else t.to(dtype)
-    else:
-        t = _native._tensor(data, dtype)
-    return t if dev is None else t.to(dev)
+        return _on(t if dtype is None else t.to(dtype), dev)
+    return _on(_native._tensor(data, dtype), dev)
 
 
 def _dt(dtype):
@@ -79,18 +81,15 @@ def _dt(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
-    dev = _check_device(device)
-    return _finish(_native._zeros(_shape(size), _dt(dtype)), requires_grad, dev)
+    return _finish(_device.zeros(_shape(size), _dt(dtype), _check_device(device)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
-    dev = _check_device(device)
-    return _finish(_native._full(_shape(size), 1, _dt(dtype)), requires_grad, dev)
+    return _finish(_device.full(_shape(size), 1, _dt(dtype), _check_device(device)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False, memory_format=None):
-    dev = _check_device(device)
-    return _finish(_native._empty(_shape(size), _dt(dtype)), requires_grad, dev)
+    return _finish(_device.empty(_shape(size), _dt(dtype), _check_device(device)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -102,12 +101,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
             dtype = _dtypes.int64
         else:
             dtype = get_default_dtype()
-    return _finish(_native._full(_shape((size,)), fill_value, dtype), requires_grad, dev)
+    return _finish(_device.full(_shape((size,)), fill_value, dtype, dev), requires_grad)
 
 
 def _like(fn, t, dtype, requires_grad, device=None, **kw):
-    dev = _check_device(t.device if device is None else device)
-    return _finish(fn(list(t.shape), dtype=t.dtype if dtype is None else dtype, **kw), requires_grad, dev)
+    dev = t.device if device is None else device
+    return _finish(fn(list(t.shape), dtype=t.dtype if dtype is None else dtype, device=dev, **kw), requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
@@ -123,8 +122,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=No
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    dev = _check_device(input.device if device is None else device)
-    return _finish(full(list(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype), requires_grad, dev)
+    dev = input.device if device is None else device
+    return _finish(full(list(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, device=dev), requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
@@ -138,8 +137,8 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=No
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
     if high is None:
         low, high = 0, low
-    dev = _check_device(input.device if device is None else device)
-    return _finish(randint(low, high, list(input.shape), dtype=input.dtype if dtype is None else dtype), requires_grad, dev)
+    dev = input.device if device is None else device
+    return _finish(randint(low, high, list(input.shape), dtype=input.dtype if dtype is None else dtype, device=dev), requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -150,7 +149,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         dtype = _dtypes.int64 if builtins.all(isinstance(v, builtins.int) for v in vals) else get_default_dtype()
-    return _finish(_native._arange(*vals, dtype), requires_grad, dev)
+    return _finish(_on(_native._arange(*vals, dtype), dev), requires_grad)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -166,21 +165,23 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if not isinstance(steps, builtins.int) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     s, e = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
-    return _finish(_native._linspace(builtins.float(s), builtins.float(e), steps, _dt(dtype)), requires_grad, dev)
+    return _finish(_on(_native._linspace(builtins.float(s), builtins.float(e), steps, _dt(dtype)), dev), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     dev = _check_device(device)
     exps = _native._linspace(builtins.float(start), builtins.float(end), steps, _dtypes.float64)
     vals = [base ** e for e in exps.tolist()]
-    return _finish(_native._tensor(vals, _dt(dtype)) if vals else zeros(0, dtype=_dt(dtype)), requires_grad, dev)
+    return _finish(_on(_native._tensor(vals, _dt(dtype)) if vals else zeros(0, dtype=_dt(dtype)), dev), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     dev = _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    return _finish(_native._eye(n, n if m is None else m, _dt(dtype)), requires_grad, dev)
+    if dev.type != "cpu":
+        return _finish(_device.empty([n, n if m is None else m], _dt(dtype), dev), requires_grad)
+    return _finish(_native._eye(n, n if m is None else m, _dt(dtype)), requires_grad)
 
 
 def _float_dtype(dtype, fn):
@@ -192,14 +193,18 @@ def _float_dtype(dtype, fn):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     """Uniform samples in [0, 1)."""
-    dev = _check_device(device)
-    return _finish(_native._uniform(_shape(size), _float_dtype(dtype, "check_uniform_bounds"), 0.0, 1.0, generator), requires_grad, dev)
+    dev, d = _check_device(device), _float_dtype(dtype, "check_uniform_bounds")
+    if dev.type != "cpu":
+        return _finish(_device.empty(_shape(size), d, dev), requires_grad)
+    return _finish(_native._uniform(_shape(size), d, 0.0, 1.0, generator), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     """Standard normal samples."""
-    dev = _check_device(device)
-    return _finish(_native._normal(_shape(size), _float_dtype(dtype, "normal_kernel_cpu"), 0.0, 1.0, generator), requires_grad, dev)
+    dev, d = _check_device(device), _float_dtype(dtype, "normal_kernel_cpu")
+    if dev.type != "cpu":
+        return _finish(_device.empty(_shape(size), d, dev), requires_grad)
+    return _finish(_native._normal(_shape(size), d, 0.0, 1.0, generator), requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -211,12 +216,18 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    return _finish(_native._randint(low, high, _shape((size,)), dtype or _dtypes.int64, generator), requires_grad, dev)
+    if dev.type != "cpu":
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        return _finish(_device.empty(_shape((size,)), dtype or _dtypes.int64, dev), requires_grad)
+    return _finish(_native._randint(low, high, _shape((size,)), dtype or _dtypes.int64, generator), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     dev = _check_device(device)
-    return _finish(_native._randperm(n, dtype or _dtypes.int64, generator), requires_grad, dev)
+    if dev.type != "cpu":
+        return _finish(_device.empty([n], dtype or _dtypes.int64, dev), requires_grad)
+    return _finish(_native._randperm(n, dtype or _dtypes.int64, generator), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, device=None, requires_grad=False):

@@ -9,6 +9,7 @@ import sys
 from . import _native
 from ._native import Tensor
 from . import _dtypes
+from . import _device
 
 __all__ = ["from_numpy", "from_dlpack"]
 
@@ -78,6 +79,8 @@ class _ArrayHolder:
 
 
 def _interface(t):
+    if t.device.type == "meta":
+        raise NotImplementedError(_device.NO_DATA)
     if t.dtype.name not in _TO_TYPESTR:
         raise TypeError(f"Got unsupported ScalarType {_scalar_name(t.dtype)}")
     item = t.itemsize
@@ -93,6 +96,8 @@ def _numpy(self, *, force=False):
     """A numpy array sharing this tensor's memory (a strided view when non-contiguous)."""
     import numpy as np
 
+    if self.device.type == "meta":
+        raise NotImplementedError(_device.NO_DATA)
     t = self
     if t.device.type == "wgpu":  # a copy to the host (PyTorch asks for .cpu() first; ember copies)
         if t.requires_grad and not force:

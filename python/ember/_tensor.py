@@ -111,6 +111,11 @@ def type(self, dtype=None, non_blocking=False):
 
 
 @_method
+def cpu(self, memory_format=None):
+    return self.to("cpu")
+
+
+@_method
 def cuda(self, device=None, non_blocking=False):
     raise RuntimeError("ember has no CUDA backend; use the 'cpu' device (or 'wgpu' where built)")
 
@@ -119,14 +124,16 @@ def cuda(self, device=None, non_blocking=False):
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from ._creation import tensor
 
-    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, device=self.device if device is None else device,
+                  requires_grad=requires_grad)
 
 
 def _new(fn_name):
     def new(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         from . import _creation
 
-        return getattr(_creation, fn_name)(*size, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return getattr(_creation, fn_name)(*size, dtype=self.dtype if dtype is None else dtype,
+                                           device=self.device if device is None else device, requires_grad=requires_grad)
 
     new.__name__ = "new_" + fn_name
     setattr(Tensor, new.__name__, new)
@@ -140,7 +147,8 @@ for _n in ("zeros", "ones", "empty"):
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._creation import full
 
-    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, device=self.device if device is None else device,
+                requires_grad=requires_grad)
 
 
 @_method
@@ -173,8 +181,8 @@ def get_device(self):
 
 Tensor.is_cuda = property(lambda self: False)
 Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
-Tensor.is_wgpu = property(lambda self: self.device.type == "wgpu")
 Tensor.is_meta = property(lambda self: self.device.type == "meta")
+Tensor.is_wgpu = property(lambda self: self.device.type == "wgpu")
 Tensor.is_sparse = property(lambda self: False)
 Tensor.is_quantized = property(lambda self: False)
 

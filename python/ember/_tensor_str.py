@@ -199,7 +199,13 @@ def _str(self, *, tensor_contents=None):
         suffixes.append(f"device='{t.device}'")
         t = t.cpu()
     default = get_default_dtype()
-    if t.numel() == 0:
+    if t.device.type == "meta":
+        # No values to print: PyTorch's form, the geometry only.
+        suffixes += ["device='meta'", "size=" + str(tuple(t._shape))]
+        if t.dtype != default:
+            suffixes.append("dtype=" + str(t.dtype))
+        body = "..."
+    elif t.numel() == 0:
         if t.ndim != 1:
             suffixes.append("size=" + str(tuple(t._shape)))
         if t.dtype != default:

@@ -1,7 +1,4 @@
-"""``ember.cuda``: ember has no CUDA backend, and says so honestly (GPUs run through
-``ember.wgpu``)."""
-
-__all__ = ["is_available", "device_count"]
+"""``ember.cuda``: ember has no CUDA backend, so nothing is available (PyTorch's API shape)."""
 
 
 def is_available():
@@ -10,3 +7,19 @@ def is_available():
 
 def device_count():
     return 0
+
+
+def is_initialized():
+    return False
+
+
+def manual_seed(seed):
+    """Accepted and ignored (no CUDA generators exist), as PyTorch does without CUDA."""
+
+
+def manual_seed_all(seed):
+    """Accepted and ignored (no CUDA generators exist), as PyTorch does without CUDA."""
+
+
+def synchronize(device=None):
+    raise AssertionError("Torch not compiled with CUDA enabled. ember has no CUDA backend.")

@@ -43,8 +43,49 @@ def _shape_of(out):
     return ()
 
 
+def _swap_to_meta(model):
+    """Replaces every parameter and buffer by a meta twin (same shape/dtype, no data) and returns
+    what to put back. Moving to meta allocates nothing, so a huge model costs nothing here."""
+    from ..nn.parameter import Parameter
+
+    saved = []
+    for m in model.modules():
+        for table in (m._parameters, m._buffers):
+            for key, v in list(table.items()):
+                if v is None or v.is_meta:
+                    continue
+                saved.append((table, key, v))
+                mv = v.detach().to("meta")
+                table[key] = Parameter(mv, v.requires_grad) if isinstance(v, Parameter) else mv
+    return saved
+
+
+def _meta_input(x):
+    if isinstance(x, Tensor):
+        return x.detach().to("meta")
+    if isinstance(x, (tuple, list)):
+        return type(x)(_meta_input(v) for v in x)
+    return x
+
+
 def summary(model, input):
-    """Runs ``model(input)`` once under no_grad with forward hooks on every leaf module."""
+    """Runs ``model(input)`` once under no_grad with forward hooks on every leaf module.
+
+    The run happens on the meta device (parameters, buffers and input swapped for data-free
+    twins, then put back), so only shapes are computed and nothing is allocated; a model whose
+    forward needs values (data-dependent shapes) is run for real instead."""
+    try:
+        saved = _swap_to_meta(model)
+        try:
+            return _summary(model, _meta_input(input))
+        finally:
+            for table, key, v in saved:
+                table[key] = v
+    except NotImplementedError:
+        return _summary(model, input)
+
+
+def _summary(model, input):
     rows, handles = [], []
     out_bytes = [0]
     for name, mod in model.named_modules():

@@ -231,11 +231,11 @@ def pad(input, pad, mode="constant", value=None):
             shape = list(out.shape)
             if lo:
                 shape[dim] = lo
-                parts.append(ember.full(shape, 0.0 if value is None else value, dtype=out.dtype))
+                parts.append(ember.full(shape, 0.0 if value is None else value, dtype=out.dtype, device=out.device))
             parts.append(out)
             if hi:
                 shape[dim] = hi
-                parts.append(ember.full(shape, 0.0 if value is None else value, dtype=out.dtype))
+                parts.append(ember.full(shape, 0.0 if value is None else value, dtype=out.dtype, device=out.device))
             out = ember.cat(parts, dim) if len(parts) > 1 else out
             continue
         if mode == "reflect":
@@ -249,7 +249,7 @@ def pad(input, pad, mode="constant", value=None):
             idx = [(j - lo) % size for j in range(size + lo + hi)]
         else:
             raise NotImplementedError(f"pad mode {mode!r} is not supported")
-        out = out.index_select(dim, ember.tensor(idx, dtype=ember.int64))
+        out = out.index_select(dim, ember.tensor(idx, dtype=ember.int64, device=out.device))
     return out
 
 

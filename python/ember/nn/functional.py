@@ -195,7 +195,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return _inplace(input, input * 0.0, inplace)
-    keep = _native._bernoulli(_native._full(list(input.shape), 1.0 - p, input.dtype))
+    keep = _keep_mask(list(input.shape), p, input)
     return _inplace(input, input * (keep / (1.0 - p)), inplace)
 
 
@@ -211,12 +211,19 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, 3)
 
 
+def _keep_mask(shape, p, input):
+    """Bernoulli(1 - p) keep mask; on meta only its shape (there is nothing to draw)."""
+    if input.is_meta:
+        return _native._empty_on(shape, input.dtype, input.device)
+    return _native._bernoulli(_native._full(shape, 1.0 - p, input.dtype))
+
+
 def _feature_dropout(input, p, training, inplace, nspatial):
     _check_p(p)
     if not training or p == 0.0:
         return input
     shape = list(input.shape[:-nspatial]) + [1] * nspatial
-    keep = _native._bernoulli(_native._full(shape, 1.0 - p, input.dtype))
+    keep = _keep_mask(shape, p, input)
     return _inplace(input, input * (keep / (1.0 - p)) if p < 1 else input * 0.0, inplace)
 
 
@@ -225,7 +232,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     if not training or p == 0.0:
         return input
     alpha = -1.7580993408473766
-    keep = _native._bernoulli(_native._full(list(input.shape), 1.0 - p, input.dtype))
+    keep = _keep_mask(list(input.shape), p, input)
     a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
     b = -a * alpha * p
     return _inplace(input, (input * keep + (1 - keep) * alpha) * a + b, inplace)

@@ -191,3 +191,22 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 # Old, non-underscore names (deprecated in PyTorch, still used in older code).
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_
+
+
+def _skip_meta(fn):
+    """Initialisers leave meta tensors as they are (no values to write), as PyTorch's do."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(tensor, *args, **kwargs):
+        if getattr(tensor, "is_meta", False):
+            return tensor
+        return fn(tensor, *args, **kwargs)
+
+    return wrapper
+
+
+for _name in __all__:
+    if _name.endswith("_"):
+        globals()[_name] = _skip_meta(globals()[_name])
+del _name

@@ -335,10 +335,7 @@ fn pairs(outputs: &Bound<'_, PyAny>, grads: &Bound<'_, PyAny>) -> PyResult<Vec<(
                         "element 0 of tensors does not require grad and does not have a grad_fn",
                     ));
                 }
-                match o.device() {
-                    ember::Device::Wgpu(_) => ember::gpu::full(o.shape(), ember::Scalar::Int(1), o.dtype()).py()?,
-                    _ => Tensor::ones(o.shape(), o.dtype()).py()?,
-                }
+                o.ones_like().py()?
             }
         };
         out.push((o, g));

@@ -254,6 +254,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_full, m)?)?;
     m.add_function(wrap_pyfunction!(_zeros, m)?)?;
     m.add_function(wrap_pyfunction!(_empty, m)?)?;
+    m.add_function(wrap_pyfunction!(_empty_on, m)?)?;
     m.add_function(wrap_pyfunction!(_arange, m)?)?;
     m.add_function(wrap_pyfunction!(_linspace, m)?)?;
     m.add_function(wrap_pyfunction!(_eye, m)?)?;
@@ -269,4 +270,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     Ok(())
+}
+
+/// An uninitialised row-major tensor on `device` (data-free on "meta": nothing is allocated).
+#[pyfunction]
+fn _empty_on(py: Python<'_>, shape: Vec<usize>, dtype: &Bound<'_, PyAny>, device: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let dt = crate::convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+    let dev = crate::dtype::PyDevice::new_checked(device)?.to_device()?;
+    crate::tensor::wrap(py, Tensor::empty_on(&shape, dt, dev).py()?)
 }

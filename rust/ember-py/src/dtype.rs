@@ -96,4 +96,25 @@ impl PyDevice {
     pub fn new_checked(o: &Bound<'_, PyAny>) -> PyResult<PyDevice> {
         PyDevice::new(o, None)
     }
+
+    /// The core device this names, or PyTorch's error for a backend this build lacks.
+    pub fn to_device(&self) -> PyResult<ember::Device> {
+        match self.kind.as_str() {
+            "cpu" => Ok(ember::Device::Cpu),
+            "meta" => Ok(ember::Device::Meta),
+            "wgpu" => {
+                let i = self.index.unwrap_or(0);
+                u16::try_from(i)
+                    .map(ember::Device::Wgpu)
+                    .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("Invalid device index {i} for wgpu")))
+            }
+            "cuda" => Err(pyo3::exceptions::PyAssertionError::new_err(
+                "Torch not compiled with CUDA enabled. ember has no CUDA backend; use device='cpu', 'wgpu' (the GPU) or 'meta'.",
+            )),
+            _ => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "ember has no kernels for device '{}' in this build yet; use device='cpu' or device='meta'.",
+                self.kind
+            ))),
+        }
+    }
 }

@@ -97,6 +97,9 @@ impl PyTensor {
             return Err(PyBufferError::new_err("View is null"));
         }
         let t = &slf.get().t;
+        if !t.device().is_host() || t.is_sparse() {
+            return Err(PyBufferError::new_err(no_host_data(t)));
+        }
         let format = format_of(t.dtype())
             .ok_or_else(|| PyBufferError::new_err("bfloat16 has no buffer-protocol format; convert with .float() before exporting"))?;
         let strided = (flags & ffi::PyBUF_STRIDES) == ffi::PyBUF_STRIDES;
@@ -147,6 +150,9 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
         // memory is writable; others get the legacy one (which numpy treats as read-only).
+        if !self.t.device().is_host() || self.t.is_sparse() {
+            return Err(pyo3::exceptions::PyNotImplementedError::new_err(no_host_data(&self.t)));
+        }
         let versioned = match max_version {
             Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
             _ => false,
@@ -506,4 +512,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_from_buffer, m)?)?;
     m.add_function(wrap_pyfunction!(_from_dlpack, m)?)?;
     Ok(())
+}
+
+/// Why a tensor has no host memory to export.
+fn no_host_data(t: &Tensor) -> String {
+    match t.device() {
+        ember::Device::Meta => ember::ops::copy::NO_DATA.to_string(),
+        d if t.is_sparse() || d.is_host() => "a sparse tensor has no strided buffer to export; call .to_dense() first".into(),
+        d => format!("the tensor lives on {d}, not in host memory; call .cpu() first"),
+    }
 }

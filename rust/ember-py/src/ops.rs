@@ -130,7 +130,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
         let mut want = None;
-        let mut dev = None;
+        let mut device = None;
         let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
         cands.extend(args.iter());
         if let Some(kw) = kwargs {
@@ -144,10 +144,11 @@ impl PyTensor {
         for c in &cands {
             if let Ok(t) = c.cast::<PyTensor>() {
                 want = Some(t.get().t.dtype());
+                device = Some(t.get().t.device());
             } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
                 want = Some(d);
             } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
-                dev = Some(c.clone());
+                device = Some(crate::dtype::PyDevice::new_checked(c)?.to_device()?);
             } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                     "to() received an invalid combination of arguments: {}",
@@ -155,23 +156,25 @@ impl PyTensor {
                 )));
             }
         }
-        // Convert where the tensor's bytes are addressable (on the host), so float64 data can
-        // go to wgpu as .to("wgpu", torch.float32); move, then convert on the device otherwise.
-        let py = slf.py();
-        let convert = |o: &Bound<'py, PyTensor>| -> PyResult<Bound<'py, PyTensor>> {
-            let t = &o.get().t;
-            match want {
-                Some(d) if d != t.dtype() => Ok(wrap(py, run(py, t.numel(), || t.to_dtype(d))?)?.bind(py).cast::<PyTensor>()?.clone()),
-                _ => Ok(o.clone()),
-            }
+        let t = &slf.get().t;
+        // .to("wgpu", float32) of float64 host data converts on the host first (the GPU has no f64).
+        let pre = match (want, device) {
+            (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => Some(t.to_dtype(d).py()?),
+            _ => None,
         };
-        let host = slf.get().t.device().is_host();
-        let first = if host { convert(slf)? } else { slf.clone() };
-        let moved = match &dev {
-            Some(d) => crate::wgpu::move_to(&first, d)?.bind(py).cast::<PyTensor>()?.clone(),
-            None => first,
+        let t = pre.as_ref().unwrap_or(t);
+        let moved = match device {
+            Some(dev) if dev != t.device() => Some(t.to_device(dev).py()?),
+            _ => None,
         };
-        Ok(if host { moved } else { convert(&moved)? }.into_any().unbind())
+        let src = moved.as_ref().unwrap_or(t);
+        match want {
+            Some(d) if d != src.dtype() => wrap(slf.py(), run(slf.py(), src.numel(), || src.to_dtype(d))?),
+            _ => match moved {
+                Some(m) => wrap(slf.py(), m),
+                None => Ok(slf.clone().into_any().unbind()),
+            },
+        }
     }
 }
 

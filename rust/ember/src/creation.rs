@@ -22,14 +22,6 @@ impl Tensor {
         };
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
     }
-    /// Zeros of `shape` on `device`.
-    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        match device {
-            Device::Wgpu(_) => crate::gpu::zeros(shape, dtype),
-            Device::Cpu => Tensor::zeros(shape, dtype),
-            d => Tensor::empty_on(shape, dtype, d),
-        }
-    }
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Ok(Tensor::from_parts(Storage::uninit(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }
@@ -124,10 +116,26 @@ impl Tensor {
         fill_scalar(t.storage(), &d, dtype, Scalar::Int(1));
         Ok(t)
     }
+    /// `full` on `device`: on `meta` only the geometry (nothing is written or allocated).
+    pub fn full_on(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
+        crate::dispatch::note("full", crate::dispatch::Family::of(device));
+        match device {
+            Device::Cpu => Tensor::full(shape, value, dtype),
+            Device::Wgpu(_) => crate::gpu::full(shape, value, dtype),
+            _ => Tensor::empty_on(shape, dtype, device),
+        }
+    }
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Tensor::zeros(shape, dtype),
+            Device::Wgpu(_) => crate::gpu::zeros(shape, dtype),
+            _ => Tensor::full_on(shape, Scalar::Int(0), dtype, device),
+        }
+    }
     pub fn zeros_like(&self) -> Result<Tensor> {
-        Tensor::zeros(self.shape(), self.dtype())
+        Tensor::zeros_on(self.shape(), self.dtype(), self.device())
     }
     pub fn ones_like(&self) -> Result<Tensor> {
-        Tensor::ones(self.shape(), self.dtype())
+        Tensor::full_on(self.shape(), Scalar::Int(1), self.dtype(), self.device())
     }
 }

@@ -63,14 +63,28 @@ pub fn note(op: &'static str, family: Family) {
     LAST.with(|c| c.set(Some((op, family))));
 }
 
-/// The device all `inputs` share, or PyTorch's mixed-device error.
+/// The device all `inputs` share, or PyTorch's mixed-device error. As in PyTorch, a 0-dim
+/// CPU tensor is accepted beside tensors of another device (it acts like a Python scalar).
 pub fn common_device(inputs: &[&Tensor]) -> Result<Device> {
     let Some(first) = inputs.first() else { return Ok(Device::Cpu) };
-    let d = first.device();
+    let mut d = first.device();
+    let mut scalar = d == Device::Cpu && first.ndim() == 0;
     for t in &inputs[1..] {
-        if t.device() != d {
-            return Err(mixed_devices(d, t.device()));
+        let td = t.device();
+        if td == d {
+            scalar &= t.ndim() == 0;
+            continue;
         }
+        if td == Device::Cpu && t.ndim() == 0 {
+            continue;
+        }
+        if scalar {
+            // Only 0-dim CPU tensors so far: this tensor decides the device.
+            d = td;
+            scalar = td == Device::Cpu && t.ndim() == 0;
+            continue;
+        }
+        return Err(mixed_devices(d, td));
     }
     Ok(d)
 }

@@ -149,6 +149,9 @@ impl Tensor {
         if let Device::Wgpu(_) = self.device() {
             return crate::gpu::to_vec(self);
         }
+        if self.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data());
+        }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let c = self.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
@@ -163,6 +166,9 @@ impl Tensor {
         }
         if let Device::Wgpu(_) = self.device() {
             return crate::gpu::item(self);
+        }
+        if self.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data());
         }
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let off = self.offset();
@@ -181,6 +187,9 @@ impl Tensor {
     pub fn to_dtype_contiguous(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() && self.is_contiguous() {
             return Ok(self.clone());
+        }
+        if crate::ops::meta::is_meta("_to_copy", crate::dispatch::family("_to_copy", &[self])?)? {
+            return crate::ops::meta::empty(self.shape(), dtype);
         }
         let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
         Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype))

@@ -1,5 +1,6 @@
 """Activation modules: each forwards to its ``nn.functional`` form."""
 from ... import _native
+from ... import _device
 from ..parameter import Parameter
 from .. import functional as F
 from .module import Module
@@ -193,7 +194,7 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
-        self.weight = Parameter(_native._full([num_parameters], init, dtype or _native.get_default_dtype()))
+        self.weight = Parameter(_device.full([num_parameters], init, dtype or _native.get_default_dtype(), device))
 
     def reset_parameters(self):
         from .. import init as _init

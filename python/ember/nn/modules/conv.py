@@ -2,6 +2,7 @@
 import math
 
 from ... import _native
+from ... import _device
 from ..parameter import Parameter
 from .. import functional as F, init
 from .module import Module
@@ -41,9 +42,9 @@ class _ConvNd(Module):
         self.transposed = False
         self.output_padding = (0,) * n
         dt = dtype or _native.get_default_dtype()
-        self.weight = Parameter(_native._empty([out_channels, in_channels // groups, *self.kernel_size], dt))
+        self.weight = Parameter(_device.empty([out_channels, in_channels // groups, *self.kernel_size], dt, device))
         if bias:
-            self.bias = Parameter(_native._empty([out_channels], dt))
+            self.bias = Parameter(_device.empty([out_channels], dt, device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -4,11 +4,12 @@ import math
 from ..parameter import Parameter
 from .. import functional as F, init
 from ... import _native
+from ... import _device
 from .module import Module
 
 
-def _empty(*shape, dtype=None):
-    return _native._empty(list(shape), dtype or _native.get_default_dtype())
+def _empty(*shape, dtype=None, device=None):
+    return _device.empty(shape, dtype, device)
 
 
 class Identity(Module):
@@ -27,9 +28,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
+            self.bias = Parameter(_empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -52,9 +53,9 @@ class Bilinear(Module):
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(_empty(out_features, in1_features, in2_features, dtype=dtype))
+        self.weight = Parameter(_empty(out_features, in1_features, in2_features, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
+            self.bias = Parameter(_empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -396,8 +396,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        dtype = kwargs.get("dtype")
-        device = kwargs.get("device")
+        from ... import _device
+
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
         for a in args:
             if isinstance(a, _native.dtype):
                 dtype = a
@@ -406,18 +407,16 @@ class Module:
             elif isinstance(a, (str, _native.device)):
                 device = a
         if device is not None:
-            device = _native.device(device)
-            if device.type not in ("cpu", "wgpu"):
-                raise RuntimeError(f"ember has no backend for device '{device}' in this build; available devices: cpu, wgpu")
+            device = _device.resolve(device)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         if dtype is None and device is None:
             return self
 
         def convert(t):
-            if dtype is not None and t.is_floating_point():
-                t = t.to(dtype)
-            return t if device is None else t.to(device)
+            if device is not None and t.device != device:
+                t = t.to(device)
+            return t.to(dtype) if dtype is not None and t.is_floating_point() else t
 
         return self._apply(convert)
 
@@ -434,13 +433,17 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def cpu(self):
-        return self._apply(lambda t: t.cpu())
+        return self.to("cpu")
 
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))
 
     def to_empty(self, *, device=None, recurse=True):
-        return self._apply(lambda t: _native._empty(list(t.shape), t.dtype), recurse=recurse)
+        """Moves every parameter and buffer to ``device`` as uninitialised storage (no copy:
+        how a model instantiated on meta gets real memory); then ``reset_parameters()``."""
+        from ... import _device
+
+        return self._apply(lambda t: _device.empty(t.shape, t.dtype, device), recurse=recurse)
 
     def share_memory(self):
         return self

@@ -1,5 +1,6 @@
 """BatchNorm1d/2d, LayerNorm, GroupNorm."""
 from ... import _native, _dtypes
+from ... import _device
 from ..parameter import Parameter
 from .. import functional as F, init
 from .module import Module
@@ -18,15 +19,15 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = _dt(dtype)
         if affine:
-            self.weight = Parameter(_native._full([num_features], 1.0, dt))
-            self.bias = Parameter(_native._zeros([num_features], dt))
+            self.weight = Parameter(_device.full([num_features], 1.0, dt, device))
+            self.bias = Parameter(_device.zeros([num_features], dt, device))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", _native._zeros([num_features], dt))
-            self.register_buffer("running_var", _native._full([num_features], 1.0, dt))
-            self.register_buffer("num_batches_tracked", _native._zeros([], _dtypes.int64))
+            self.register_buffer("running_mean", _device.zeros([num_features], dt, device))
+            self.register_buffer("running_var", _device.full([num_features], 1.0, dt, device))
+            self.register_buffer("num_batches_tracked", _device.zeros([], _dtypes.int64, device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -84,9 +85,9 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = _dt(dtype)
         if elementwise_affine:
-            self.weight = Parameter(_native._full(list(self.normalized_shape), 1.0, dt))
+            self.weight = Parameter(_device.full(list(self.normalized_shape), 1.0, dt, device))
             if bias:
-                self.bias = Parameter(_native._zeros(list(self.normalized_shape), dt))
+                self.bias = Parameter(_device.zeros(list(self.normalized_shape), dt, device))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -108,8 +109,8 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         dt = _dt(dtype)
         if affine:
-            self.weight = Parameter(_native._full([num_channels], 1.0, dt))
-            self.bias = Parameter(_native._zeros([num_channels], dt))
+            self.weight = Parameter(_device.full([num_channels], 1.0, dt, device))
+            self.bias = Parameter(_device.zeros([num_channels], dt, device))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)

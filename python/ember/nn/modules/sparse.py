@@ -1,5 +1,6 @@
 """Embedding: a lookup table of learnable rows."""
 from ... import _native
+from ... import _device
 from ..parameter import Parameter
 from .. import functional as F, init
 from .module import Module
@@ -19,7 +20,7 @@ class Embedding(Module):
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(_native._empty([num_embeddings, embedding_dim], dtype or _native.get_default_dtype()),
+            self.weight = Parameter(_device.empty([num_embeddings, embedding_dim], dtype or _native.get_default_dtype(), device),
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:

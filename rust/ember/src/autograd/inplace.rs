@@ -28,13 +28,16 @@ pub fn check_inplace(t: &Tensor) -> Result<()> {
 
 /// A zero tensor with `base`'s exact geometry (strides and offset), so that any view's
 /// layout of `base` can be applied to it directly.
-fn zeros_like_geometry((base, dtype): &(Layout, crate::DType), view: &Layout, device: crate::Device) -> Result<(Tensor, Tensor)> {
+fn zeros_like_geometry((base, dtype, device): &(Layout, crate::DType, crate::Device), view: &Layout) -> Result<(Tensor, Tensor)> {
     let hi = [base, view].iter().filter_map(|l| l.storage_span()).map(|s| s.1).max().unwrap_or(0);
-    if let crate::Device::Wgpu(_) = device {
-        let z = crate::gpu::zeros(&[hi], *dtype)?;
-        return Ok((z.with_layout(base.clone()).detach(), z.with_layout(view.clone()).detach()));
-    }
-    let st = Storage::zeros(hi * dtype.size())?;
+    let st = match device {
+        crate::Device::Cpu => Storage::zeros(hi * dtype.size())?,
+        crate::Device::Meta => Storage::meta(hi * dtype.size()),
+        crate::Device::Wgpu(_) => {
+            let z = crate::gpu::zeros(&[hi], *dtype)?;
+            return Ok((z.with_layout(base.clone()).detach(), z.with_layout(view.clone()).detach()));
+        }
+    };
     let b = Tensor::from_parts(st.clone(), base.clone(), *dtype);
     let v = Tensor::from_parts(st, view.clone(), *dtype);
     Ok((b, v))
@@ -53,19 +56,19 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
     let mut next = vec![edge_of(&base)];
     next.extend(others.iter().map(|o| edge_of(o)));
     // Geometry only: holding `base` itself would make base → node → base a cycle.
-    let geometry = (base.layout().clone(), base.dtype());
+    let geometry = (base.layout().clone(), base.dtype(), base.device());
     let (bl, vl) = (geometry, view_layout);
     // Written with differentiable ops (copy_, as_strided, contiguous), so that under
     // create_graph the gradient it returns has history of its own (double backward).
     let copy_slices = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None; 1]) };
-        let (gb, _) = zeros_like_geometry(&bl, &vl, g.device())?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
         gb.copy_(g)?;
         let gv = gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?;
         let res = f.apply(&[Some(gv.clone_tensor()?)])?; // a copy: gv is written below
         match &res[0] {
             Some(r) => gv.copy_(r)?,
-            None => gv.copy_(&Tensor::zeros_on(gv.shape(), gv.dtype(), gv.device())?)?,
+            None => gv.copy_(&gv.zeros_like()?)?,
         }
         let mut out = vec![Some(gb)];
         out.extend(res.into_iter().skip(1));
@@ -80,10 +83,10 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
 /// The grad_fn of view `t` of `base` read out of the base's history `edge`: its backward
 /// places the view's gradient in its region of a zero gradient for the base.
 pub(super) fn view_node(base: &Tensor, t: &Tensor, edge: super::Edge) -> Arc<Node> {
-    let (bl, vl) = ((base.layout().clone(), base.dtype()), t.layout().clone());
+    let (bl, vl) = ((base.layout().clone(), base.dtype(), base.device()), t.layout().clone());
     let view_fn = move |g: &[Option<Tensor>]| -> Result<Vec<Option<Tensor>>> {
         let Some(g) = &g[0] else { return Ok(vec![None]) };
-        let (gb, _) = zeros_like_geometry(&bl, &vl, g.device())?;
+        let (gb, _) = zeros_like_geometry(&bl, &vl)?;
         // copy_ into a view of the zeros: differentiable (CopySlices) under create_graph.
         gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?.copy_(g)?;
         Ok(vec![Some(gb)])

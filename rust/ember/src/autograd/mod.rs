@@ -133,9 +133,19 @@ impl Tensor {
         Ok(())
     }
     pub fn grad(&self) -> Option<Tensor> {
-        self.meta().grad.clone()
+        let g = self.meta().grad.clone();
+        // A sparse leaf collects its gradient in its values (see `sparse_coo`).
+        if g.is_none() && self.is_sparse() {
+            return self.sparse_grad();
+        }
+        g
     }
     pub fn set_grad(&self, g: Option<Tensor>) {
+        if g.is_none() {
+            if let Some(c) = self.coo() {
+                c.values.set_grad(None);
+            }
+        }
         self.meta().grad = g;
     }
     pub fn output_nr(&self) -> usize {

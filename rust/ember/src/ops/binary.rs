@@ -1,5 +1,7 @@
 //! Binary elementwise ops with broadcasting and PyTorch's type promotion.
 use crate::autograd::{check_inplace, needs_grad, rebase_history};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
@@ -212,7 +214,7 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
         }
     }
     if matches!(op, BinaryOp::DivFloor | BinaryOp::Rem | BinaryOp::Fmod | BinaryOp::DivTrunc) && dt.is_int() {
-        if let Some(t) = b.as_tensor() {
+        if let Some(t) = b.as_tensor().filter(|t| t.device().is_host()) {
             if t.to_vec::<i64>()?.contains(&0) {
                 return Err(Error::runtime("ZeroDivisionError"));
             }
@@ -231,6 +233,12 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     Ok(())
 }
 
+/// The errors `kernel_into` raises for `dt`, from a run over zero elements (reads nothing).
+fn meta_check_kernel(op: BinaryOp, dt: DType) -> Result<()> {
+    let none = Tensor::empty(&[0], dt)?;
+    kernel_into(op, dt, &none, &none, &none)
+}
+
 fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
     if op == BinaryOp::Sub && dt == DType::Bool {
         return Err(Error::runtime(
@@ -242,16 +250,23 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 
 /// `a op b` as a new tensor.
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = op.compute_dtype(result_type(&[a, b]));
     check_args(op, dt, b)?;
-    let out = if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
-        crate::gpu::binary_op(op, a, b, dt)?
-    } else {
-        let shape = broadcast_shapes(a.shape(), b.shape())?;
-        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty(&shape, dt)?;
-        kernel_into(op, dt, &out, &ta, &tb)?;
-        out
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let out = match f {
+        Family::CpuStrided => {
+            let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+            let out = Tensor::empty(&shape, dt)?;
+            kernel_into(op, dt, &out, &ta, &tb)?;
+            out
+        }
+        Family::Meta => {
+            meta_check_kernel(op, dt)?;
+            meta::empty(&shape, dt)?
+        }
+        Family::Wgpu => crate::gpu::binary_op(op, a, b, dt)?,
+        f => return Err(dispatch::unsupported(op.name(), f)),
     };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
@@ -382,6 +397,7 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
 /// `self op= other`, writing through views into shared storage.
 pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let a = Arg::T(this.clone());
+    let f = meta::family_of_args(op.name(), &[&a, other])?;
     let dt = op.compute_dtype(result_type(&[&a, other]));
     check_args(op, dt, other)?;
     if !dt.can_cast_to(this.dtype()) {
@@ -401,8 +417,10 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
-    if crate::gpu::on(this) {
+    if f == Family::Wgpu {
         crate::gpu::binary_op_into(op, &a, other, dt, this)?;
+    } else if meta::is_meta(op.name(), f)? {
+        meta_check_kernel(op, dt)?;
     } else if dt == this.dtype() {
         let tb = other.tensor(dt)?;
         kernel_into(op, dt, this, this, &tb)?;

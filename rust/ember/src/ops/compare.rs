@@ -1,5 +1,7 @@
 //! Comparisons and logical ops (bool results, never history), bitwise ops and shifts.
 use crate::autograd::check_inplace;
+use crate::dispatch;
+use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::broadcast_shapes;
@@ -20,13 +22,33 @@ pub enum CmpOp {
     LogicalXor,
 }
 
+impl CmpOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+            CmpOp::LogicalAnd => "logical_and",
+            CmpOp::LogicalOr => "logical_or",
+            CmpOp::LogicalXor => "logical_xor",
+        }
+    }
+}
+
 /// `a cmp b` → bool, compared in the promoted dtype (so `int_tensor < 2.5` compares as floats).
 pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
     if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
         return crate::gpu::compare_op(op, a, b, dt);
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if meta::is_meta(op.name(), f)? {
+        return meta::empty(&shape, DType::Bool);
+    }
     let (ta, tb) = (a.tensor(dt)?.detach(), b.tensor(dt)?.detach());
     let (sa, la, sb, lb) = (ta.storage(), ta.layout(), tb.storage(), tb.layout());
     let s = with_dtype!(dt, T => {
@@ -65,6 +87,9 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
 pub fn logical_not(x: &Tensor) -> Result<Tensor> {
     if crate::gpu::on(x) {
         return crate::gpu::unary(crate::gpu::UnaryOp::LogicalNot, x, DType::Bool);
+    }
+    if meta::is_meta("logical_not", dispatch::family("logical_not", &[x])?)? {
+        return meta::empty(x.shape(), DType::Bool);
     }
     let s = with_dtype!(x.dtype(), T => {
         let z = T::default();
@@ -147,11 +172,18 @@ fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Res
 
 /// `a & b`, `a | b`, `a ^ b`, `a << b`, `a >> b` on integers and bool.
 pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
     if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
         return crate::gpu::bitwise_bool(op as u8, a, b, dt);
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if meta::is_meta(op.name(), f)? {
+        if !dt.is_int() && dt != DType::Bool {
+            return Err(not_integral(op.name(), dt));
+        }
+        return meta::empty(&shape, dt);
+    }
     let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
     let out = Tensor::empty(&shape, dt)?;
     bit_kernel(op, dt, &out, &ta, &tb)?;
@@ -160,6 +192,7 @@ pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 
 /// `a &= b` etc., writing through views.
 pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
+    let f = meta::family_of_args(op.name(), &[&Arg::T(a.clone()), b])?;
     let dt = result_type(&[&Arg::T(a.clone()), b]);
     if !a.dtype().is_int() && a.dtype() != DType::Bool {
         return Err(not_integral(op.name(), a.dtype()));
@@ -174,8 +207,10 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     if a.layout().has_internal_overlap() {
         return Err(Error::OverlapWrite);
     }
-    let tb = b.tensor(a.dtype())?;
-    bit_kernel(op, a.dtype(), a, a, &tb)?;
+    if !meta::is_meta(op.name(), f)? {
+        let tb = b.tensor(a.dtype())?;
+        bit_kernel(op, a.dtype(), a, a, &tb)?;
+    }
     a.storage().bump_version();
     Ok(())
 }
@@ -185,6 +220,12 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
     if crate::gpu::on(x) {
         return crate::gpu::bitwise_not(x);
     }
+    if meta::is_meta("bitwise_not", dispatch::family("bitwise_not", &[x])?)? {
+        if !x.dtype().is_int() && x.dtype() != DType::Bool {
+            return Err(not_integral("bitwise_not", x.dtype()));
+        }
+        return meta::empty(x.shape(), x.dtype());
+    }
     let s = with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
         return Err(not_integral("bitwise_not", x.dtype())));
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
@@ -192,6 +233,9 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
 
 /// Used by masks elsewhere: true where `x` is nonzero.
 pub fn nonzero_mask(x: &Tensor) -> Result<Tensor> {
+    if meta::is_meta("ne", dispatch::family("ne", &[x])?)? {
+        return meta::empty(x.shape(), DType::Bool);
+    }
     let s = with_dtype!(x.dtype(), T => unary::<T, bool>(x.storage(), x.layout(), |v| v != T::default()))?;
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
 }

@@ -1,6 +1,8 @@
 //! Copies and conversions: `copy_`, `to(dtype)`, fills.
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
-use crate::{DType, Error, Layout, Result, Scalar, Tensor};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
+use crate::{DType, Device, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
 use ember_cpu::copy::{copy_into, fill_scalar};
 
@@ -16,11 +18,20 @@ impl Tensor {
                 self.ndim().saturating_sub(1)
             )));
         }
-        // A source overlapping the destination in memory is read completely first.
-        let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
-        if crate::gpu::on(self) || crate::gpu::on(&src) {
+        // copy_ may cross devices (as in PyTorch): the host side moves first.
+        if crate::gpu::on(self) || crate::gpu::on(src) {
+            dispatch::note("copy_", Family::Wgpu);
+            let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
             return crate::gpu::copy_across(self, &src);
         }
+        match dispatch::family("copy_", &[self, src])? {
+            Family::CpuStrided => {}
+            Family::Meta if self.device() == Device::Meta => return Ok(()),
+            Family::Meta => return Err(no_data()),
+            f => return Err(dispatch::unsupported("copy_", f)),
+        }
+        // A source overlapping the destination in memory is read completely first.
+        let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
         copy_into(self.storage(), self.layout(), self.dtype(), src.storage(), src.layout(), src.dtype());
         Ok(())
     }
@@ -60,10 +71,11 @@ impl Tensor {
         if self.layout().has_internal_overlap() {
             return Err(Error::OverlapWrite);
         }
-        if crate::gpu::on(self) {
-            crate::gpu::fill_(self, value)?;
-        } else {
-            fill_scalar(self.storage(), self.layout(), self.dtype(), value);
+        match dispatch::family("fill_", &[self])? {
+            Family::CpuStrided => fill_scalar(self.storage(), self.layout(), self.dtype(), value),
+            Family::Meta => {}
+            Family::Wgpu => crate::gpu::fill_(self, value)?,
+            f => return Err(dispatch::unsupported("fill_", f)),
         }
         self.storage().bump_version();
         if needs_grad(&[self]) {
@@ -76,6 +88,9 @@ impl Tensor {
         if crate::gpu::on(self) {
             return crate::gpu::fill_(self, Scalar::Int(0));
         }
+        if meta::is_meta("zero_", dispatch::family("zero_", &[self])?)? {
+            return Ok(());
+        }
         fill_scalar(self.storage(), self.layout(), self.dtype(), Scalar::Int(0));
         Ok(())
     }
@@ -83,6 +98,9 @@ impl Tensor {
     /// `self[i] += src[i]` one element at a time, correct even when `self`'s layout
     /// maps several indices to one element (as_strided's adjoint).
     pub fn add_into_overlapping(&self, src: &Tensor) -> Result<()> {
+        if meta::is_meta("add_", dispatch::family("add_", &[self, src])?)? {
+            return Ok(());
+        }
         let src = src.to_dtype_contiguous(self.dtype())?;
         let n = self.numel();
         let l = self.layout();
@@ -108,11 +126,14 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let out = if crate::gpu::on(self) {
-            crate::gpu::to_dtype(self, dtype)?
-        } else {
-            let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
-            Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype)
+        let out = match dispatch::family("_to_copy", &[self])? {
+            Family::CpuStrided => {
+                let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
+                Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype)
+            }
+            Family::Meta => meta::empty(self.shape(), dtype)?,
+            Family::Wgpu => crate::gpu::to_dtype(self, dtype)?,
+            f => return Err(dispatch::unsupported("_to_copy", f)),
         };
         if needs_grad(&[self]) && dtype.is_float() {
             let src = self.dtype();
@@ -127,5 +148,40 @@ impl Tensor {
             return Ok(false);
         }
         Ok(self.to_vec::<f64>()?.iter().any(|v| !v.is_finite()))
+    }
+}
+
+/// PyTorch's text for reading values out of a meta tensor (then why, and what to do).
+pub const NO_DATA: &str = "Cannot copy out of meta tensor; no data! A meta tensor has only shape, dtype and strides; \
+    create it on a real device (or use .to_empty(device=\"cpu\") on a module) to get values.";
+
+/// PyTorch's error for reading values out of a meta tensor.
+pub fn no_data() -> Error {
+    Error::NotImplemented(NO_DATA.into())
+}
+
+impl Tensor {
+    /// `to(device)`: the same tensor when already there; a row-major copy (ToCopyBackward0)
+    /// otherwise. Moving to `meta` keeps only the geometry; moving out of `meta` has no data.
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if device == self.device() {
+            return Ok(self.clone());
+        }
+        if matches!((self.device(), device), (Device::Wgpu(_), _) | (_, Device::Wgpu(_))) {
+            dispatch::note("_to_copy", Family::Wgpu);
+            return crate::gpu::to_device(self, device);
+        }
+        dispatch::note("_to_copy", Family::of(device));
+        let out = match (self.device(), device) {
+            (Device::Meta, _) => return Err(no_data()),
+            (Device::Cpu, Device::Meta) => meta::empty_preserving(self.layout(), self.dtype())?,
+            (_, d) => return Err(dispatch::unsupported("_to_copy", Family::of(d))),
+        };
+        if needs_grad(&[self]) && self.dtype().is_float() {
+            record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(g[0].as_ref().unwrap().to_device(device)?)])
+            });
+        }
+        Ok(out)
     }
 }

@@ -58,6 +58,9 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
             )));
         }
     }
+    if this.device() == crate::Device::Meta {
+        return Ok((d, Vec::new())); // index range checks need the values (skipped on meta, as in PyTorch)
+    }
     let size = if this.ndim() == 0 { 1 } else { ss[d] };
     let idx = k::normalize(&index.to_vec::<i64>()?, size, d, true)?;
     Ok((d, idx))
@@ -82,6 +85,9 @@ fn ishape(index: &Tensor) -> Vec<usize> {
 
 /// Raw scatter of `src` (any dtype, converted) into `dst` in place; no history.
 fn scatter_raw(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) -> Result<()> {
+    if crate::dispatch::family("scatter", &[dst, index, src])? != crate::dispatch::Family::Wgpu {
+        crate::dispatch::host_only("scatter", &[dst, index, src])?;
+    }
     let src = src.to_dtype(dst.dtype())?.detach();
     let src = if src.ndim() == 0 { src.expand(&shape_i64(&ishape(index)))? } else { src };
     let src = if src.storage().same(dst.storage()) { src.contiguous_copy()? } else { src };
@@ -118,8 +124,12 @@ fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
 
 impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        let fam = crate::dispatch::family("gather", &[self, index])?;
+        let on_meta = fam != crate::dispatch::Family::Wgpu && crate::ops::meta::is_meta("gather", fam)?;
         let (d, idx) = check_dim_index(self, dim, index, None, "gather")?;
-        let out = if crate::gpu::on(self) {
+        let out = if on_meta {
+            crate::ops::meta::empty(index.shape(), self.dtype())?
+        } else if crate::gpu::on(self) {
             crate::gpu::gather(self, d, index)?
         } else {
             let out = Tensor::empty(index.shape(), self.dtype())?;
@@ -130,6 +140,9 @@ impl Tensor {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("GatherBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
+                if g.device() == crate::Device::Meta {
+                    return Ok(vec![Some(crate::ops::meta::empty(&shape, g.dtype())?)]);
+                }
                 Ok(vec![Some(Tensor::zeros_on(&shape, g.dtype(), g.device())?.scatter_add(dim, &index, g)?)])
             });
         }
@@ -320,6 +333,11 @@ impl Tensor {
     }
 
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if crate::gpu::on(self) {
+            crate::dispatch::family("index_select", &[self, index])?;
+        } else if crate::ops::meta::is_meta("index_select", crate::dispatch::family("index_select", &[self, index])?)? {
+            return self.index_select_meta(dim, index);
+        }
         let (d, plan) = self.dim_plan(dim, index, "index_select")?;
         let src = if self.ndim() == 0 { self.detach().reshape(&[1])? } else { self.clone() };
         let mut out = if crate::gpu::on(self) { crate::gpu::index_select(&src, d, &index.reshape(&[-1])?)? } else { plan.gather(&src)? };
@@ -372,7 +390,11 @@ impl Tensor {
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let dst = if out.ndim() == 0 { out.detach().reshape(&[1])? } else { out.detach() };
-        plan.put(&dst, values, accumulate)?;
+        match crate::gpu::on(&dst) {
+            true if accumulate => crate::gpu::index_add_(&dst, d, &index.reshape(&[-1])?, values, 1.0)?,
+            true => return Err(crate::dispatch::unsupported(name, crate::dispatch::Family::Wgpu)),
+            false => plan.put(&dst, values, accumulate)?,
+        }
         if inplace {
             self.storage().bump_version();
         }
@@ -432,6 +454,7 @@ impl Tensor {
 
     /// `take(index)`: indexes the flattened tensor.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("take", &[self, index])?;
         let flat = self.detach().reshape(&[-1])?;
         let n = self.numel() as i64;
         if let Some(bad) = index_values(index)?.into_iter().find(|&i| i >= n || i < -n) {
@@ -464,6 +487,7 @@ impl Tensor {
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("masked_select", &[self, mask])?;
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime(format!("masked_select: expected BoolTensor for mask (got {})", mask.dtype().name())));
         }
@@ -490,6 +514,7 @@ impl Tensor {
     /// `masked_scatter(mask, source)`: the true positions of `mask`, in row-major order,
     /// take consecutive elements of `source`.
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor, inplace: bool) -> Result<Tensor> {
+        crate::dispatch::host_only("masked_scatter", &[self, mask, source])?;
         let shape = self.shape().to_vec();
         if broadcast_shapes(&shape, mask.shape())? != shape {
             return Err(Error::runtime(format!(
@@ -568,4 +593,32 @@ type BwdFn = Box<dyn Fn(&Tensor, i64, &Tensor) -> Result<Vec<Option<Tensor>>> + 
 
 fn coord_tensors(cols: &[Vec<usize>], n: usize) -> Result<Vec<Option<Tensor>>> {
     cols.iter().map(|c| Ok(Some(Tensor::from_vec(c.iter().map(|&x| x as i64).collect::<Vec<i64>>(), &[n])?))).collect()
+}
+
+impl Tensor {
+    /// index_select's meta arm: the shape with `dim` resized to the number of indices.
+    fn index_select_meta(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
+        if index.dtype().is_float() || index.dtype() == DType::Bool {
+            return Err(Error::runtime(format!(
+                "index_select(): Expected dtype int32 or int64 for index (got {}); convert it with .long()",
+                index.dtype().name()
+            )));
+        }
+        if index.ndim() > 1 {
+            return Err(Error::index("index_select(): Index is supposed to be a vector"));
+        }
+        let d = wrap_dim(dim, self.ndim().max(1))?;
+        let mut shape = self.shape().to_vec();
+        if !shape.is_empty() {
+            shape[d] = index.numel();
+        }
+        let out = crate::ops::meta::empty(&shape, self.dtype())?;
+        if needs_grad(&[self]) {
+            let in_shape = self.shape().to_vec();
+            record("IndexSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
+                Ok(vec![Some(crate::ops::meta::empty(&in_shape, g[0].as_ref().unwrap().dtype())?)])
+            });
+        }
+        Ok(out)
+    }
 }

@@ -93,6 +93,7 @@ impl Plan {
 
     /// `src[plan]` as a new contiguous tensor, no history.
     pub(crate) fn gather(&self, src: &Tensor) -> Result<Tensor> {
+        crate::dispatch::host_only("index", &[src])?;
         let ls = src.layout().permute(&self.perm)?;
         let mut flat = self.bshape.clone();
         flat.extend(&self.rest);
@@ -106,6 +107,7 @@ impl Plan {
 
     /// `dst[plan] = values` (or `+=`), values broadcast to the result shape; no history.
     pub(crate) fn put(&self, dst: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+        crate::dispatch::host_only("index_put_", &[dst, values])?;
         let rs = self.result_shape();
         let mut v = values.detach();
         // Leading size-1 dims beyond the result's rank are dropped, as PyTorch does.

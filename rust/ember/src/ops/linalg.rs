@@ -7,6 +7,8 @@
 //!
 //! PyTorch does not promote dtypes in matrix products: both operands must share a dtype.
 use crate::autograd::{needs_grad, record_saving, SavedTensor};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::{DType, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
 
@@ -68,6 +70,15 @@ fn raw_bmm(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tens
     }
     let dt = a.dtype();
     let shape = [la.sizes[0], la.sizes[1], lb.sizes[2]];
+    let f = match input {
+        Some(i) => dispatch::family("bmm", &[a, b, i])?,
+        None => dispatch::family("bmm", &[a, b])?,
+    };
+    match f {
+        Family::CpuStrided => {}
+        Family::Meta => return meta::empty(&shape, dt),
+        f => return Err(dispatch::unsupported("bmm", f)),
+    }
     let out = Tensor::empty(&shape, dt)?;
     let beta = match input {
         Some(inp) if beta.to_f64() != 0.0 => {

@@ -6,6 +6,7 @@ pub mod einsum;
 pub mod gather;
 pub mod index;
 pub mod linalg;
+pub mod meta;
 pub mod nn;
 pub mod optim;
 pub mod reduce;

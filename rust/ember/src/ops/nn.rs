@@ -3,6 +3,8 @@
 //! Backward passes call native kernels too, so these ops support one level of autograd
 //! (no double backward through them).
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::{DType, Element, Error, Result, Tensor};
 use ember_cpu::conv::{conv2d_backward, conv2d_forward, ConvGeom};
 use ember_cpu::pool::{self, PoolGeom, Win};
@@ -10,6 +12,10 @@ use num_traits::Float;
 
 /// The elements of a contiguous copy of `t` in dtype `T` (shared when already so).
 fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
+    // The one place these kernels read data: refuse anything without host values.
+    if !t.device().is_host() || t.is_sparse() {
+        return Err(dispatch::unsupported("_nn_kernel", Family::of(t.device())));
+    }
     let c = t.to_dtype_contiguous(T::DTYPE)?;
     let s = unsafe { std::slice::from_raw_parts((c.storage().ptr() as *const T).add(c.offset()), c.numel()) };
     Ok((c, s))
@@ -48,6 +54,11 @@ macro_rules! floats {
 }
 
 // ---------------------------------------------------------------- convolution
+/// Shape-only gradients for the inputs whose flag is set (the meta arm of a backward).
+fn meta_grads(want: &[(bool, &[usize], DType)]) -> Result<Vec<Option<Tensor>>> {
+    want.iter().map(|&(w, s, dt)| if w { meta::empty(s, dt).map(Some) } else { Ok(None) }).collect()
+}
+
 /// `conv2d(x (N,Cin,H,W), w (Cout,Cin/g,kh,kw), b)`; `pad` = (top, bottom, left, right).
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d(
@@ -100,13 +111,17 @@ pub fn conv2d(
     let oh = span(h, pad[0], pad[1], kh, dilation.0, stride.0)?;
     let ow = span(wd, pad[2], pad[3], kw, dilation.1, stride.1)?;
     let g = ConvGeom { n, c_in, h, w: wd, c_out, kh, kw, stride, pad: (pad[0], pad[2]), dilation, groups, oh, ow };
-    let out = floats!(x.dtype(), T => {
+    let ins: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
+    let out = if meta::is_meta("convolution", dispatch::family("convolution", &ins)?)? {
+        meta::empty(&[n, c_out, oh, ow], x.dtype())?
+    } else {
+        floats!(x.dtype(), T => {
         let (_xc, xs) = vals::<T>(x)?;
         let (_wc, ws) = vals::<T>(w)?;
         let bc = b.map(vals::<T>).transpose()?;
         Tensor::from_vec(conv2d_forward(xs, ws, bc.as_ref().map(|b| b.1), &g), &[n, c_out, oh, ow])?
-    });
-    let ins: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
+        })
+    };
     if needs_grad(&ins) {
         let need = (x.requires_grad(), w.requires_grad(), b.is_some_and(|b| b.requires_grad()));
         let has_b = b.is_some();
@@ -114,6 +129,15 @@ pub fn conv2d(
         record_saving("ConvolutionBackward0", &ins, &[&out], vec![sx.clone(), sw.clone()], move |gr: &[Option<Tensor>]| {
             let (x, w) = (sx.unpack("ConvolutionBackward0")?, sw.unpack("ConvolutionBackward0")?);
             let go = gr[0].as_ref().unwrap();
+            if go.device() == crate::Device::Meta {
+                let dt = x.dtype();
+                let mut want = vec![(need.0, x.shape(), dt), (need.1, w.shape(), dt)];
+                let cb = [g.c_out];
+                if has_b {
+                    want.push((need.2, &cb[..], dt));
+                }
+                return meta_grads(&want);
+            }
             let (gx, gw, gb) = floats!(x.dtype(), T => {
                 let (_a, xs) = vals::<T>(&x)?;
                 let (_b, ws) = vals::<T>(&w)?;
@@ -163,11 +187,15 @@ pub fn max_pool2d(
     let g = PoolGeom { planes: np, h, w, oh: out_hw.0, ow: out_hw.1, k, stride, pad, dilation };
     let mut shape = lead.clone();
     shape.extend([out_hw.0, out_hw.1]);
-    let (out, idx) = floats!(x.dtype(), T => {
-        let (_c, xs) = vals::<T>(x)?;
-        let (o, i) = pool::max_pool2d(xs, &g);
-        (Tensor::from_vec(o, &shape)?, Tensor::from_vec(i, &shape)?)
-    });
+    let (out, idx) = if meta::is_meta("max_pool2d_with_indices", dispatch::family("max_pool2d_with_indices", &[x])?)? {
+        (meta::empty(&shape, x.dtype())?, meta::empty(&shape, DType::I64)?)
+    } else {
+        floats!(x.dtype(), T => {
+            let (_c, xs) = vals::<T>(x)?;
+            let (o, i) = pool::max_pool2d(xs, &g);
+            (Tensor::from_vec(o, &shape)?, Tensor::from_vec(i, &shape)?)
+        })
+    };
     if needs_grad(&[x]) {
         let (xshape, dt) = (x.shape().to_vec(), x.dtype());
         let si = SavedTensor::output(&idx);
@@ -175,6 +203,9 @@ pub fn max_pool2d(
         record_saving("MaxPool2DWithIndicesBackward0", &[x], &[&out], vec![si], move |gr: &[Option<Tensor>]| {
             let idx = sic.unpack("MaxPool2DWithIndicesBackward0")?;
             let go = gr[0].as_ref().unwrap();
+            if go.device() == crate::Device::Meta {
+                return meta_grads(&[(true, &xshape, dt)]);
+            }
             let (_i, is) = vals::<i64>(&idx)?;
             floats!(dt, T => {
                 let (_g, gs) = vals::<T>(go)?;
@@ -188,14 +219,21 @@ pub fn max_pool2d(
 fn avg_common(x: &Tensor, hw: Vec<Win>, ww: Vec<Win>, divisor: Option<f64>, name: &'static str) -> Result<Tensor> {
     let (np, h, w, mut shape) = planes(x, name)?;
     shape.extend([hw.len(), ww.len()]);
-    let out = floats!(x.dtype(), T => {
-        let (_c, xs) = vals::<T>(x)?;
-        Tensor::from_vec(pool::avg_pool2d(xs, np, h, w, &hw, &ww, divisor), &shape)?
-    });
+    let out = if meta::is_meta("avg_pool2d", dispatch::family("avg_pool2d", &[x])?)? {
+        meta::empty(&shape, x.dtype())?
+    } else {
+        floats!(x.dtype(), T => {
+            let (_c, xs) = vals::<T>(x)?;
+            Tensor::from_vec(pool::avg_pool2d(xs, np, h, w, &hw, &ww, divisor), &shape)?
+        })
+    };
     if needs_grad(&[x]) {
         let (xshape, dt) = (x.shape().to_vec(), x.dtype());
         record(name, &[x], &[&out], move |gr: &[Option<Tensor>]| {
             let go = gr[0].as_ref().unwrap();
+            if go.device() == crate::Device::Meta {
+                return meta_grads(&[(true, &xshape, dt)]);
+            }
             floats!(dt, T => {
                 let (_g, gs) = vals::<T>(go)?;
                 Ok(vec![Some(Tensor::from_vec(pool::avg_pool2d_backward(gs, np, h, w, &hw, &ww, divisor), &xshape)?)])
@@ -243,6 +281,17 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) ->
         return Err(Error::runtime("'weight' must be 2-D"));
     }
     let (num, dim) = (weight.shape()[0], weight.shape()[1]);
+    if meta::is_meta("embedding", dispatch::family("embedding", &[weight, indices])?)? {
+        // Index range checks need the values: skipped, as PyTorch's meta kernel does.
+        let mut shape = indices.shape().to_vec();
+        shape.push(dim);
+        let out = meta::empty(&shape, weight.dtype())?;
+        if needs_grad(&[weight]) {
+            let dt = weight.dtype();
+            record("EmbeddingBackward0", &[weight], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[num, dim], dt)]));
+        }
+        return Ok(out);
+    }
     let (_i, idx) = vals::<i64>(indices)?;
     for &i in idx {
         if i < 0 || i as usize >= num {
@@ -364,6 +413,16 @@ pub fn cross_entropy(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: 
     if crate::gpu::on(x) {
         return crate::gpu::loss::cross_entropy(x, target, weight, red, ignore, eps);
     }
+    let fam_ins: Vec<&Tensor> = [Some(x), Some(target), weight].into_iter().flatten().collect();
+    if meta::is_meta("cross_entropy_loss", dispatch::family("cross_entropy_loss", &fam_ins)?)? {
+        let shape: Vec<usize> = if red == 0 { vec![n] } else { vec![] };
+        let out = meta::empty(&shape, x.dtype())?;
+        if needs_grad(&[x]) {
+            let dt = x.dtype();
+            record("NllLossBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[n, c], dt)]));
+        }
+        return Ok(out);
+    }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
@@ -438,6 +497,16 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     if crate::gpu::on(x) {
         return crate::gpu::loss::nll_loss(x, target, weight, red, ignore);
     }
+    let fam_ins: Vec<&Tensor> = [Some(x), Some(target), weight].into_iter().flatten().collect();
+    if meta::is_meta("nll_loss", dispatch::family("nll_loss", &fam_ins)?)? {
+        let shape: Vec<usize> = if red == 0 { vec![n] } else { vec![] };
+        let out = meta::empty(&shape, x.dtype())?;
+        if needs_grad(&[x]) {
+            let dt = x.dtype();
+            record("NllLossBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[n, c], dt)]));
+        }
+        return Ok(out);
+    }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
@@ -492,6 +561,16 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
         return crate::gpu::loss::bce_with_logits(x, y, w, pw, red);
     }
     let dt = x.dtype();
+    let fam_ins: Vec<&Tensor> = [Some(x), Some(y), w, pw].into_iter().flatten().collect();
+    if meta::is_meta("binary_cross_entropy_with_logits", dispatch::family("binary_cross_entropy_with_logits", &fam_ins)?)? {
+        let shape: Vec<usize> = if red == 0 { x.shape().to_vec() } else { vec![] };
+        let out = meta::empty(&shape, dt)?;
+        if needs_grad(&[x]) {
+            let xs = x.shape().to_vec();
+            record("BinaryCrossEntropyWithLogitsBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &xs, dt)]));
+        }
+        return Ok(out);
+    }
     let yc = y.to_dtype_contiguous(dt)?;
     let wc = w.map(|w| w.to_dtype_contiguous(dt)).transpose()?;
     let pc = pw.map(|p| p.to_dtype_contiguous(dt)).transpose()?;

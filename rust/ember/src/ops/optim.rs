@@ -14,6 +14,7 @@ struct Flat {
 
 impl Flat {
     fn of(t: &Tensor, what: &str) -> Result<Flat> {
+        crate::dispatch::host_only("_fused_optimizer_step", &[t])?;
         if !t.is_contiguous() {
             return Err(Error::runtime(format!(
                 "fused optimizer step: the {what} tensor is not contiguous; optimizers update parameters in place and need row-major storage"

@@ -2,6 +2,8 @@
 //! `sum_to` is what broadcasting backward uses. Statistics, scans and softmax live in
 //! `stats.rs`; the kernels in `ember_cpu::reduce`.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::{DType, Element, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::wrap_dim;
 use ember_cpu::reduce::{self as k, ArithOp, Logical};
@@ -86,6 +88,9 @@ pub fn div_scalar(t: &Tensor, s: f64) -> Result<Tensor> {
 
 /// `f` applied to every element of a float tensor in f64 (a constant: no history).
 pub fn map_f64(t: &Tensor, f: impl Fn(f64) -> f64 + Sync + Send) -> Result<Tensor> {
+    if meta::is_meta("map", dispatch::family("map", &[t])?)? {
+        return meta::empty(t.shape(), t.dtype());
+    }
     let s = with_float_dtype!(t.dtype(), T => ember_cpu::elementwise::unary::<T, T>(t.storage(), t.layout(), |v| T::from_f64(f(v.to_f64())))?,
         return Err(Error::runtime("internal: map_f64 on a non-float tensor")));
     Ok(Tensor::from_parts(s, Layout::contiguous(t.shape()), t.dtype()))
@@ -93,6 +98,9 @@ pub fn map_f64(t: &Tensor, f: impl Fn(f64) -> f64 + Sync + Send) -> Result<Tenso
 
 /// `f(a, b)` elementwise in f64 with `b` broadcast to `a`'s shape, in `a`'s dtype (a constant).
 pub fn zip_f64(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Send) -> Result<Tensor> {
+    if meta::is_meta("zip", dispatch::family("zip", &[a, b])?)? {
+        return meta::empty(a.shape(), a.dtype());
+    }
     let b = b.to_dtype(a.dtype())?;
     let s = with_float_dtype!(a.dtype(), T => ember_cpu::elementwise::binary::<T, T, T>(a.storage(), a.layout(), b.storage(), b.layout(), a.shape(), |x, y| T::from_f64(f(x.to_f64(), y.to_f64())))?,
         return Err(Error::runtime("internal: zip_f64 on a non-float tensor")));
@@ -120,6 +128,9 @@ pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> 
 /// A one-hot mask (dtype `dt`, shape `in_shape`): 1 where the position along `dim` equals
 /// `idx` (int64, shape with `dim` kept as 1). Used by index-based backward formulas.
 pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> Result<Tensor> {
+    if meta::is_meta("one_hot", dispatch::family("one_hot", &[idx_keep])?)? {
+        return meta::empty(in_shape, dt);
+    }
     let n = in_shape.get(dim).copied().unwrap_or(1);
     let ar = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?;
     let nd = in_shape.len();
@@ -162,6 +173,15 @@ impl Tensor {
         Tensor::from_parts(s, Layout::contiguous(&rd.out), dt)
     }
 
+    /// A reduction's output: `kern`'s result on the host, the shape alone on meta.
+    fn reduced(&self, op: &'static str, rd: &RedDims, dt: DType, kern: impl FnOnce() -> Result<ember_core::Storage>) -> Result<Tensor> {
+        match dispatch::family(op, &[self])? {
+            Family::CpuStrided => Ok(self.out_of(kern()?, rd, dt)),
+            Family::Meta => meta::empty(&rd.out, dt),
+            f => Err(dispatch::unsupported(op, f)),
+        }
+    }
+
     /// sum/prod/nansum in dtype `out_dt` without history.
     fn arith_raw(&self, op: ArithOp, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
         if crate::gpu::on(self) {
@@ -169,8 +189,12 @@ impl Tensor {
         }
         let cd = k::compute_dtype(out_dt);
         let x = self.detach().to_dtype(cd)?;
-        let s = k::arith(op, x.storage(), x.layout(), cd, &rd.red)?;
-        self.out_of(s, rd, cd).to_dtype(out_dt)
+        let name = match op {
+            ArithOp::Sum => "sum",
+            ArithOp::NanSum => "nansum",
+            _ => "prod",
+        };
+        x.reduced(name, rd, cd, || k::arith(op, x.storage(), x.layout(), cd, &rd.red))?.to_dtype(out_dt)
     }
 
     /// Sum over `dims` (all when empty), keeping reduced dims as size 1 when `keepdim`.
@@ -255,6 +279,7 @@ impl Tensor {
                 let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
                 let g = expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?;
                 let xd = x.detach();
+                meta::host("prod_backward", &[&xd])?; // which formula applies depends on the values
                 let no_zeros = Tensor::from_parts(
                     k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?,
                     Layout::contiguous(&[]),
@@ -288,15 +313,10 @@ impl Tensor {
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
         let out = if crate::gpu::on(self) {
-            crate::gpu::reduce(
-                if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min },
-                self,
-                &rd.red,
-                keepdim,
-                self.dtype(),
-            )?
+            let op = if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min };
+            crate::gpu::reduce(op, self, &rd.red, keepdim, self.dtype())?
         } else {
-            self.out_of(k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?, &rd, self.dtype())
+            self.reduced(op, &rd, self.dtype(), || k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red))?
         };
         if needs_grad(&[self]) {
             let name = if want_max { "AmaxBackward0" } else { "AminBackward0" };
@@ -320,15 +340,10 @@ impl Tensor {
         let rd = RedDims::new(self.shape(), None, false)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
         let out = if crate::gpu::on(self) {
-            crate::gpu::reduce(
-                if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min },
-                self,
-                &rd.red,
-                false,
-                self.dtype(),
-            )?
+            let op = if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min };
+            crate::gpu::reduce(op, self, &rd.red, false, self.dtype())?
         } else {
-            self.out_of(k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?, &rd, self.dtype())
+            self.reduced(op, &rd, self.dtype(), || k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red))?
         };
         if needs_grad(&[self]) {
             self.record_evenly(if want_max { "MaxBackward1" } else { "MinBackward1" }, &out, rd);
@@ -345,6 +360,8 @@ impl Tensor {
         let (v, i) = if crate::gpu::on(self) {
             let (v, i) = crate::gpu::argreduce(self, Some(d), keepdim, want_max, true)?;
             (v.unwrap(), i)
+        } else if meta::is_meta(op, dispatch::family(op, &[self])?)? {
+            (meta::empty(&rd.out, self.dtype())?, meta::empty(&rd.out, DType::I64)?)
         } else {
             let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
             (self.out_of(v, &rd, self.dtype()), self.out_of(i, &rd, DType::I64))
@@ -363,20 +380,20 @@ impl Tensor {
             let d = dim.map(|d| wrap_dim(d, self.ndim())).transpose()?;
             return Ok(crate::gpu::argreduce(self, d.filter(|_| self.ndim() > 0), keepdim, want_max, false)?.1);
         }
-        let (_, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        Ok(self.out_of(i, &rd, DType::I64))
+        self.reduced(op, &rd, DType::I64, || {
+            Ok(ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?.1)
+        })
     }
 
     /// all / any (bool; uint8 for uint8 input) and count_nonzero (int64).
     pub fn logical_dims(&self, op: Logical, dims: &[i64], keepdim: bool) -> Result<Tensor> {
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
-        let s = k::logical(op, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let dt = match op {
-            Logical::CountNonzero => DType::I64,
-            _ if self.dtype() == DType::U8 => DType::U8,
-            _ => DType::Bool,
+        let (dt, name) = match op {
+            Logical::CountNonzero => (DType::I64, "count_nonzero"),
+            Logical::All => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "all"),
+            _ => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "any"),
         };
-        Ok(self.out_of(s, &rd, dt))
+        self.reduced(name, &rd, dt, || k::logical(op, self.storage(), self.layout(), self.dtype(), &rd.red))
     }
 
     /// Vector p-norm over `dims` (all when empty). `name`: NormBackward1 for `Tensor.norm`,
@@ -396,8 +413,7 @@ impl Tensor {
         if p < 0.0 || p.is_infinite() {
             rd.check_nonempty("linalg.vector_norm", x.shape(), x.numel())?;
         }
-        let s = k::norm(p, x.storage(), x.layout(), x.dtype(), &rd.red)?;
-        let out = x.out_of(s, &rd, x.dtype());
+        let out = x.reduced("linalg_vector_norm", &rd, x.dtype(), || k::norm(p, x.storage(), x.layout(), x.dtype(), &rd.red))?;
         if needs_grad(&[&x]) {
             let saved = vec![SavedTensor::input(&x), SavedTensor::output(&out)];
             let (sv, shape) = (saved.clone(), x.shape().to_vec());

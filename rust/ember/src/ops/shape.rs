@@ -1,6 +1,8 @@
 //! Shape-building ops that copy: cat, stack, flip, roll, repeat, tril/triu, diag,
 //! diag_embed, trace. Each forward runs on detached data, then records its backward.
 use crate::autograd::{needs_grad, record};
+use crate::dispatch::{self, Family};
+use crate::ops::meta;
 use crate::view::ViewFn;
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::wrap_dim;
@@ -20,10 +22,13 @@ impl Tensor {
         if tensors.is_empty() {
             return Err(Error::runtime("torch.cat(): expected a non-empty list of Tensors"));
         }
+        let refs: Vec<&Tensor> = tensors.iter().collect();
+        let fam = dispatch::family("cat", &refs)?;
+        let on_meta = fam != dispatch::Family::Wgpu && meta::is_meta("cat", fam)?;
         let dt = tensors.iter().skip(1).fold(tensors[0].dtype(), |a, t| DType::promote(a, t.dtype()));
         let skip = |t: &Tensor| t.ndim() == 1 && t.numel() == 0;
         let Some(r) = tensors.iter().position(|t| !skip(t)) else {
-            return Tensor::empty(&[0], dt);
+            return Tensor::empty_on(&[0], dt, tensors[0].device());
         };
         let refr = &tensors[r];
         if let Some(i) = tensors.iter().position(|t| t.ndim() == 0) {
@@ -51,7 +56,7 @@ impl Tensor {
         }
         let mut shape = refr.shape().to_vec();
         shape[d] = total;
-        let out = Tensor::empty_on(&shape, dt, refr.device())?;
+        let out = if on_meta { meta::empty(&shape, dt)? } else { Tensor::empty_on(&shape, dt, refr.device())? };
         let mut spans = vec![];
         let mut off = 0;
         for t in tensors {
@@ -60,11 +65,12 @@ impl Tensor {
                 continue;
             }
             let n = t.shape()[d];
-            out.detach().narrow(d as i64, off as i64, n as i64)?.copy_from(t)?;
+            if !on_meta {
+                out.detach().narrow(d as i64, off as i64, n as i64)?.copy_from(t)?;
+            }
             spans.push(Some((off, n)));
             off += n;
         }
-        let refs: Vec<&Tensor> = tensors.iter().collect();
         if needs_grad(&refs) && dt.is_float() {
             let metas: Vec<(Vec<usize>, DType)> = tensors.iter().map(|t| (t.shape().to_vec(), t.dtype())).collect();
             record("CatBackward0", &refs, &[&out], move |g: &[Option<Tensor>]| {
@@ -140,8 +146,14 @@ impl Tensor {
             l.offset = (l.offset as isize + (l.sizes[w] as isize - 1) * l.strides[w]) as usize;
             l.strides[w] = -l.strides[w];
         }
-        let s = ember_cpu::copy::contiguous(self.storage(), &l, self.dtype(), self.dtype())?;
-        let out = Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype());
+        let out = match dispatch::family("flip", &[self])? {
+            Family::CpuStrided => {
+                let s = ember_cpu::copy::contiguous(self.storage(), &l, self.dtype(), self.dtype())?;
+                Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype())
+            }
+            Family::Meta => meta::empty(self.shape(), self.dtype())?,
+            f => return Err(dispatch::unsupported("flip", f)),
+        };
         let dims = dims.to_vec();
         self.record1("FlipBackward0", &out, move |g| g.flip(&dims));
         Ok(out)
@@ -212,7 +224,9 @@ impl Tensor {
         }
         let out = self.contiguous_copy()?;
         let (r, c) = (self.shape()[self.ndim() - 2], self.shape()[self.ndim() - 1]);
-        ember_cpu::index::band_zero(out.storage(), out.dtype(), r, c, k, lower);
+        if !meta::is_meta(name, dispatch::family(name, &[self])?)? {
+            ember_cpu::index::band_zero(out.storage(), out.dtype(), r, c, k, lower);
+        }
         self.record1(if lower { "TrilBackward0" } else { "TriuBackward0" }, &out, move |g| g.band(k, lower));
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! Statistics (var/std, median, mode, logsumexp), scans (cumsum, cumprod, cummax) and
 //! softmax / log_softmax, each with its backward formula beside it.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
+use crate::ops::meta::empty as meta_empty;
 use crate::ops::reduce::{div_scalar, evenly_distribute, expand_back, record_index_backward, RedDims};
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::wrap_dim;
@@ -21,13 +22,22 @@ impl Tensor {
         Tensor::from_parts(s, Layout::contiguous(shape), dt)
     }
 
+    /// Whether `op` runs shape-only (meta), erroring for families without its kernel.
+    fn meta_family(&self, op: &'static str) -> Result<bool> {
+        crate::ops::meta::is_meta(op, crate::dispatch::family(op, &[self])?)
+    }
+
     /// (var or std, mean) over `dims` with `correction` (1 = unbiased, PyTorch's default).
     /// Backward: VarBackward0 = g·2(x − mean)/(N − c); StdBackward0 = g·(x − mean)/(std·(N − c)).
     pub fn var_mean_dims(&self, std: bool, dims: &[i64], correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
         float_only(if std { "std" } else { "var" }, self)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
-        let (v, m) = ki::var_mean(std, correction, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let (v, m) = (self.shaped(v, &rd.out, self.dtype()), self.shaped(m, &rd.out, self.dtype()));
+        let (v, m) = if self.meta_family(if std { "std_mean" } else { "var_mean" })? {
+            (meta_empty(&rd.out, self.dtype())?, meta_empty(&rd.out, self.dtype())?)
+        } else {
+            let (v, m) = ki::var_mean(std, correction, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+            (self.shaped(v, &rd.out, self.dtype()), self.shaped(m, &rd.out, self.dtype()))
+        };
         if needs_grad(&[self]) {
             let name = if std { "StdBackward0" } else { "VarBackward0" };
             let saved = vec![SavedTensor::input(self), SavedTensor::output(&v)];
@@ -58,8 +68,12 @@ impl Tensor {
         let op = if skip_nan { "nanmedian" } else { "median" };
         let rd = RedDims::new(self.shape(), None, false)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let (v, _) = ki::median(skip_nan, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let out = self.shaped(v, &[], self.dtype());
+        let out = if self.meta_family(op)? {
+            meta_empty(&[], self.dtype())?
+        } else {
+            let (v, _) = ki::median(skip_nan, self.storage(), self.layout(), self.dtype(), &rd.red)?;
+            self.shaped(v, &[], self.dtype())
+        };
         if needs_grad(&[self]) {
             let name = if skip_nan { "NanmedianBackward0" } else { "MedianBackward0" };
             let saved = vec![SavedTensor::input(self), SavedTensor::output(&out)];
@@ -90,7 +104,7 @@ impl Tensor {
 
     fn select_dim(
         &self,
-        op: &str,
+        op: &'static str,
         dim: i64,
         keepdim: bool,
         f: impl Fn(&ember_core::Storage, &Layout, DType, &[bool]) -> Result<(ember_core::Storage, ember_core::Storage)>,
@@ -99,8 +113,12 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let rd = RedDims::new(self.shape(), Some(&[dim]), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let (v, i) = f(self.storage(), self.layout(), self.dtype(), &rd.red)?;
-        let (v, i) = (self.shaped(v, &rd.out, self.dtype()), self.shaped(i, &rd.out, DType::I64));
+        let (v, i) = if self.meta_family(op)? {
+            (meta_empty(&rd.out, self.dtype())?, meta_empty(&rd.out, DType::I64)?)
+        } else {
+            let (v, i) = f(self.storage(), self.layout(), self.dtype(), &rd.red)?;
+            (self.shaped(v, &rd.out, self.dtype()), self.shaped(i, &rd.out, DType::I64))
+        };
         record_index_backward(name, self, &v, &i, d, &rd);
         Ok((v, i))
     }
@@ -109,8 +127,11 @@ impl Tensor {
     pub fn logsumexp_dims(&self, dims: &[i64], keepdim: bool) -> Result<Tensor> {
         let x = if self.dtype().is_float() { self.clone() } else { self.to_dtype(crate::promote::default_dtype())? };
         let rd = RedDims::new(x.shape(), Some(dims), keepdim)?;
-        let s = ki::logsumexp(x.storage(), x.layout(), x.dtype(), &rd.red)?;
-        let out = x.shaped(s, &rd.out, x.dtype());
+        let out = if x.meta_family("logsumexp")? {
+            meta_empty(&rd.out, x.dtype())?
+        } else {
+            x.shaped(ki::logsumexp(x.storage(), x.layout(), x.dtype(), &rd.red)?, &rd.out, x.dtype())
+        };
         if needs_grad(&[&x]) {
             let saved = vec![SavedTensor::input(&x)];
             let (sv, shape) = (saved.clone(), x.shape().to_vec());
@@ -156,10 +177,12 @@ impl Tensor {
         }
         let d = wrap_dim(dim, x.ndim())?;
         let cd = if matches!(x.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { x.dtype() };
+        let xc = x.detach().to_dtype(cd)?;
         let out = if crate::gpu::on(&x) {
-            crate::gpu::softmax(&x.detach(), d, log)?
+            crate::gpu::softmax(&xc, d, log)?
+        } else if xc.meta_family(op)? {
+            meta_empty(x.shape(), x.dtype())?
         } else {
-            let xc = x.detach().to_dtype(cd)?;
             let s = ember_cpu::softmax::softmax(log, xc.storage(), xc.layout(), cd, d)?;
             Tensor::from_parts(s, Layout::contiguous(x.shape()), cd).to_dtype(x.dtype())?
         };
@@ -194,8 +217,12 @@ impl Tensor {
         let out_dt = dtype.unwrap_or_else(|| crate::ops::reduce::sum_dtype(self.dtype()));
         let cd = ember_cpu::reduce::compute_dtype(out_dt);
         let xc = self.detach().to_dtype(cd)?;
-        let s = ember_cpu::scan::cumulative(prod, xc.storage(), xc.layout(), cd, d)?;
-        let out = Tensor::from_parts(s, Layout::contiguous(self.shape()), cd).to_dtype(out_dt)?;
+        let out = if xc.meta_family(if prod { "cumprod" } else { "cumsum" })? {
+            meta_empty(self.shape(), out_dt)?
+        } else {
+            let s = ember_cpu::scan::cumulative(prod, xc.storage(), xc.layout(), cd, d)?;
+            Tensor::from_parts(s, Layout::contiguous(self.shape()), cd).to_dtype(out_dt)?
+        };
         if needs_grad(&[self]) && out_dt.is_float() {
             let in_dt = self.dtype();
             let dims = [d as i64];
@@ -227,8 +254,12 @@ impl Tensor {
     /// cummax / cummin along `dim`: (values, indices); the gradient goes to the indices.
     pub fn cum_extreme(&self, want_max: bool, dim: i64) -> Result<(Tensor, Tensor)> {
         let d = wrap_dim(dim, self.ndim())?;
-        let (v, i) = ember_cpu::scan::cum_extreme(want_max, self.storage(), self.layout(), self.dtype(), d)?;
-        let (v, i) = (self.shaped(v, self.shape(), self.dtype()), self.shaped(i, self.shape(), DType::I64));
+        let (v, i) = if self.meta_family(if want_max { "cummax" } else { "cummin" })? {
+            (meta_empty(self.shape(), self.dtype())?, meta_empty(self.shape(), DType::I64)?)
+        } else {
+            let (v, i) = ember_cpu::scan::cum_extreme(want_max, self.storage(), self.layout(), self.dtype(), d)?;
+            (self.shaped(v, self.shape(), self.dtype()), self.shaped(i, self.shape(), DType::I64))
+        };
         if needs_grad(&[self]) {
             let name = if want_max { "CummaxBackward0" } else { "CumminBackward0" };
             let (idx, shape) = (i.clone(), self.shape().to_vec());

@@ -2,6 +2,7 @@
 //! lerp, addcmul, addcdiv. Composite forwards run without history and record one node
 //! with the op's own backward, named as PyTorch names it.
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
+use crate::dispatch::{self, Family};
 use crate::grad_mode::with_grad;
 use crate::ops::binary::{binary, BinaryOp};
 use crate::ops::compare::{compare, logical_not, CmpOp};
@@ -29,18 +30,22 @@ pub fn where_(cond: &Tensor, x: &Arg, y: &Arg) -> Result<Tensor> {
 }
 
 fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Tensor> {
+    let f = crate::ops::meta::family_of_args("where", &[&Arg::T(cond.clone()), x, y])?;
     let c = check_cond(cond, "where")?;
     let dt = result_type(&[x, y]);
     let shape = broadcast_shapes(c.shape(), &broadcast_shapes(x.shape(), y.shape())?)?;
-    let out = if crate::gpu::on(&c) || x.as_tensor().is_some_and(crate::gpu::on) || y.as_tensor().is_some_and(crate::gpu::on) {
-        crate::gpu::where_(&c, &crate::gpu::arg_on_gpu(x)?, &crate::gpu::arg_on_gpu(y)?, dt)?
-    } else {
-        let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
-        let out = Tensor::empty(&shape, dt)?;
-        let (o, lo) = (out.storage(), out.layout());
-        with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
-            (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
-        out
+    let out = match f {
+        Family::CpuStrided => {
+            let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
+            let out = Tensor::empty(&shape, dt)?;
+            let (o, lo) = (out.storage(), out.layout());
+            with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
+                (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
+            out
+        }
+        Family::Meta => crate::ops::meta::empty(&shape, dt)?,
+        Family::Wgpu => crate::gpu::where_(&c, &crate::gpu::arg_on_gpu(x)?, &crate::gpu::arg_on_gpu(y)?, dt)?,
+        f => return Err(dispatch::unsupported("where", f)),
     };
     let gx = x.as_tensor().filter(|t| t.requires_grad()).cloned();
     let gy = y.as_tensor().filter(|t| t.requires_grad()).cloned();

@@ -2,6 +2,7 @@
 //! `ember_cpu::unary`; each op's backward formula is in `grad_of` below, written with
 //! differentiable Tensor ops so double backward works.
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record_saving, SavedTensor};
+use crate::dispatch::Family;
 use crate::ops::compare::CmpOp;
 use crate::promote::{default_dtype, Arg};
 use crate::{DType, Error, Layout, Result, Scalar, Tensor};
@@ -84,6 +85,65 @@ fn meta(op: UOp) -> (&'static str, bool, bool) {
         Hardsigmoid => ("HardsigmoidBackward0", true, false),
         Hardswish => ("HardswishBackward0", true, false),
         NanToNum => ("NanToNumBackward0", true, false),
+    }
+}
+
+/// The op's ATen name (for dispatch records and errors).
+fn op_name(op: UOp) -> &'static str {
+    use UOp::*;
+    match op {
+        Neg => "neg",
+        Abs => "abs",
+        Sign => "sign",
+        Square => "square",
+        Relu => "relu",
+        Relu6 => "relu6",
+        Hardtanh => "hardtanh",
+        Clamp => "clamp",
+        Floor => "floor",
+        Ceil => "ceil",
+        Round => "round",
+        Trunc => "trunc",
+        Frac => "frac",
+        RoundDecimals => "round",
+        Exp => "exp",
+        Exp2 => "exp2",
+        Expm1 => "expm1",
+        Log => "log",
+        Log2 => "log2",
+        Log10 => "log10",
+        Log1p => "log1p",
+        Sqrt => "sqrt",
+        Rsqrt => "rsqrt",
+        Reciprocal => "reciprocal",
+        Sin => "sin",
+        Cos => "cos",
+        Tan => "tan",
+        Asin => "asin",
+        Acos => "acos",
+        Atan => "atan",
+        Sinh => "sinh",
+        Cosh => "cosh",
+        Tanh => "tanh",
+        Asinh => "asinh",
+        Acosh => "acosh",
+        Atanh => "atanh",
+        Sigmoid => "sigmoid",
+        LogSigmoid => "log_sigmoid",
+        Logit => "logit",
+        Erf => "erf",
+        Erfc => "erfc",
+        Erfinv => "erfinv",
+        Gelu => "gelu",
+        GeluTanh => "gelu",
+        Silu => "silu",
+        Mish => "mish",
+        Softplus => "softplus",
+        Elu => "elu",
+        LeakyRelu => "leaky_relu",
+        Hardsigmoid => "hardsigmoid",
+        Hardswish => "hardswish",
+        NanToNum => "nan_to_num",
     }
 }
 
@@ -219,16 +279,25 @@ fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor
 
 /// `op(x)` as a new tensor (integer input promoted to the default float for float-only ops).
 pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
+    let f = crate::dispatch::family(op_name(op), &[x])?;
     let dt = out_dtype(op, x.dtype())?;
     if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         return x.contiguous_copy();
     }
-    let out = if crate::gpu::on(x) {
-        crate::gpu::unary_op(op, p, &x.detach(), dt)?
-    } else {
-        let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
-        let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
-        Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
+    let out = match f {
+        Family::CpuStrided => {
+            let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
+            let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+            Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
+        }
+        Family::Meta => {
+            // The host kernel on zero elements raises exactly its dtype errors, reading nothing.
+            let none = Tensor::empty(&[0], dt)?;
+            ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout())?;
+            crate::ops::meta::empty(x.shape(), dt)?
+        }
+        Family::Wgpu => crate::gpu::unary_op(op, p, &x.detach(), dt)?,
+        f => return Err(crate::dispatch::unsupported(op_name(op), f)),
     };
     if dt.is_float() && needs_grad(&[x]) {
         let (name, sx, sy) = meta(op);
@@ -257,6 +326,8 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
 
 /// `x.op_()`: writes through views; the op must keep `x`'s dtype.
 pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
+    let fam = crate::dispatch::family(op_name(op), &[x])?;
+    let on_meta = fam != crate::dispatch::Family::Wgpu && crate::ops::meta::is_meta(op_name(op), fam)?;
     let dt = out_dtype(op, x.dtype())?;
     if dt != x.dtype() {
         return Err(Error::Cast { from: dt, to: x.dtype() });
@@ -272,6 +343,9 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
     if crate::gpu::on(x) {
         crate::gpu::unary_op_(op, p, x)?;
+    } else if on_meta {
+        let none = Tensor::empty(&[0], dt)?;
+        ember_cpu::unary::unary_op_into(op, p, dt, none.storage(), none.layout(), none.storage(), none.layout())?;
     } else if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
     }
@@ -288,6 +362,9 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
 
 /// isnan / isinf / isfinite / isposinf / isneginf / signbit: a bool tensor, never history.
 pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
+    if crate::ops::meta::is_meta("isnan", crate::dispatch::family("isnan", &[x])?)? {
+        return crate::ops::meta::empty(x.shape(), DType::Bool);
+    }
     let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
 }
