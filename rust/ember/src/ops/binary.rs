@@ -265,6 +265,7 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
             meta_check_kernel(op, dt)?;
             meta::empty(&shape, dt)?
         }
+        Family::CpuSparse => return crate::sparse::binary(op, a, b),
         f => return Err(dispatch::unsupported(op.name(), f)),
     };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));

@@ -122,6 +122,10 @@ impl Tensor {
                 Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype)
             }
             Family::Meta => meta::empty(self.shape(), dtype)?,
+            Family::CpuSparse => {
+                let c = self.coo_or_err("to")?;
+                return Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, self.shape(), c.is_coalesced()));
+            }
             f => return Err(dispatch::unsupported("_to_copy", f)),
         };
         if needs_grad(&[self]) && dtype.is_float() {
