@@ -208,3 +208,64 @@ def test_repr_in_pytorch_format():
     r = repr(s)
     assert r.startswith("tensor(indices=tensor([[0, 1, 1],\n                       [2, 0, 2]]),\n       values=tensor([3., 4., 5.])")
     assert "size=(2, 3), nnz=3" in r and "layout=ember.sparse_coo" in r
+
+
+@given(coo(max_dense=0))
+def test_sparse_operators_route_to_sparse_kernels(c):
+    idx, vals, size, dense = c
+    s = make(idx, vals, size)
+    other = np.random.default_rng(3).standard_normal(size)
+    o = ember.from_numpy(other)
+    assert (s + s).is_sparse and (s * 2).is_sparse and (2 * s).is_sparse and (s * o).is_sparse
+    assert_close((s + s).to_dense(), dense * 2)
+    assert_close((s - s).to_dense(), dense * 0)
+    assert_close((s * 2.5).to_dense(), dense * 2.5)
+    assert_close((s / 2).to_dense(), dense / 2)
+    assert_close((s * o).to_dense(), dense * other)
+    assert_close((o * s).to_dense(), dense * other)
+    assert_close(s + o, dense + other)
+    assert_close(o + s, dense + other)
+    assert_close((-s).to_dense(), -dense)
+    assert_close(s.sum(), np.array(dense.sum()))
+    assert_close(ember.sum(s), np.array(dense.sum()))
+    assert_close(s.double().to_dense(), dense)
+    if len(size) >= 2:
+        assert_close(s.transpose(0, 1).to_dense(), np.swapaxes(dense, 0, 1))
+    if len(size) == 2:
+        assert_close(s.t().to_dense(), dense.T)
+        d = np.random.default_rng(4).standard_normal((size[1], 3))
+        assert_close(s @ ember.from_numpy(d), dense @ d)
+        assert_close(ember.mm(s, ember.from_numpy(d)), dense @ d)
+        assert_close(s.mm(ember.from_numpy(d)), dense @ d)
+
+
+def test_ops_without_a_sparse_rule_name_the_layout():
+    s = ember.sparse_coo_tensor([[0, 1]], [1.0, 2.0], (3,))
+    with pytest.raises(NotImplementedError, match="SparseCPU"):
+        s.exp()
+    with pytest.raises(NotImplementedError, match="SparseCPU"):
+        s.cumsum(0)
+    with pytest.raises(TypeError, match="to_dense"):
+        s.numpy()
+    with pytest.raises(NotImplementedError, match="SparseCPU"):
+        s.item() if s.numel() == 1 else s.tolist()
+    with pytest.raises(RuntimeError, match="strides"):
+        s.stride()
+
+
+def test_detach_keeps_the_sparse_layout():
+    v = ember.tensor([1.0, 2.0], requires_grad=True)
+    s = ember.sparse_coo_tensor([[0, 1]], v, (3,))
+    d = s.detach()
+    assert d.is_sparse and not d.requires_grad
+    assert d.to_dense().tolist() == [1.0, 2.0, 0.0]
+
+
+def test_trace_shows_cpu_sparse_dispatch():
+    s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2))
+    with ember.inspect.trace() as t:
+        s @ ember.ones(2, 3)
+        ember.ones(2, 2) + 1
+    fams = [e.dispatch for e in t.events]
+    assert "cpu-sparse" in fams and "cpu-strided" in fams
+    assert "dispatch" in t.table(file=open("/dev/null", "w"))

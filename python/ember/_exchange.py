@@ -81,11 +81,17 @@ class _ArrayHolder:
 def _interface(t):
     if t.device.type == "meta":
         raise NotImplementedError(_device.NO_DATA)
+    if t.is_sparse:
+        raise TypeError(_SPARSE_TO_NUMPY)
     if t.dtype.name not in _TO_TYPESTR:
         raise TypeError(f"Got unsupported ScalarType {_scalar_name(t.dtype)}")
     item = t.itemsize
     return {"shape": tuple(t._shape), "typestr": _TO_TYPESTR[t.dtype.name], "data": (t.data_ptr(), False),
             "strides": tuple(s * item for s in t.stride()), "version": 3}
+
+
+_SPARSE_TO_NUMPY = ("can't convert sparse layout tensor to numpy: a sparse COO tensor keeps only its indices and "
+                    "values. Use Tensor.to_dense() first.")
 
 
 def _scalar_name(d):
@@ -98,6 +104,8 @@ def _numpy(self, *, force=False):
 
     if self.device.type == "meta":
         raise NotImplementedError(_device.NO_DATA)
+    if self.is_sparse:
+        raise TypeError(_SPARSE_TO_NUMPY)
     t = self
     if t.device.type == "wgpu":  # a copy to the host (PyTorch asks for .cpu() first; ember copies)
         if t.requires_grad and not force:

@@ -269,6 +269,11 @@ impl PyTensor {
     }
     #[pyo3(signature = (dim=None))]
     fn stride<'py>(&self, py: Python<'py>, dim: Option<Int>) -> PyResult<Py<PyAny>> {
+        if self.t.is_sparse() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "Sparse tensors do not have strides: a sparse COO tensor is indices + values; see ._indices() and ._values()",
+            ));
+        }
         let dim = dim.map(|d| d.0);
         match dim {
             Some(d) => {

@@ -63,6 +63,9 @@ impl Tensor {
 
     /// Same storage and layout, no autograd history and not a view for autograd purposes.
     pub fn detach(&self) -> Tensor {
+        if let Some(c) = self.coo() {
+            return Tensor::sparse_from_parts(c.indices.clone(), c.values.detach(), self.shape(), c.is_coalesced());
+        }
         Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype)
     }
 

@@ -122,6 +122,9 @@ impl Tensor {
     }
 
     fn transpose_named(&self, name: &'static str, d0: i64, d1: i64) -> Result<Tensor> {
+        if self.is_sparse() {
+            return self.sparse_transpose(d0, d1);
+        }
         let l = self.layout().transpose(d0, d1)?;
         let out = self.with_layout(l);
         if needs_grad(&[self]) {

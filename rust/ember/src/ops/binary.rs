@@ -266,7 +266,7 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
             meta::empty(&shape, dt)?
         }
         Family::Wgpu => crate::gpu::binary_op(op, a, b, dt)?,
-        f => return Err(dispatch::unsupported(op.name(), f)),
+        Family::CpuSparse => return crate::sparse::binary(op, a, b),
     };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {

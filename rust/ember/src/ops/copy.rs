@@ -133,7 +133,10 @@ impl Tensor {
             }
             Family::Meta => meta::empty(self.shape(), dtype)?,
             Family::Wgpu => crate::gpu::to_dtype(self, dtype)?,
-            f => return Err(dispatch::unsupported("_to_copy", f)),
+            Family::CpuSparse => {
+                let c = self.coo_or_err("to")?;
+                return Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, self.shape(), c.is_coalesced()));
+            }
         };
         if needs_grad(&[self]) && dtype.is_float() {
             let src = self.dtype();

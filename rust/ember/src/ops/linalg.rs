@@ -184,6 +184,12 @@ fn check_mv(mat: &Tensor, vec: &Tensor) -> Result<()> {
 impl Tensor {
     /// `mm`: `[M,K] @ [K,N]`.
     pub fn mm(&self, other: &Tensor) -> Result<Tensor> {
+        if self.is_sparse() {
+            return self.sparse_mm(other);
+        }
+        if other.is_sparse() {
+            return Err(crate::dispatch::unsupported("mm", crate::dispatch::Family::CpuSparse));
+        }
         check_matrix(self, "self")?;
         check_matrix(other, "mat2")?;
         same_dtype(self, other)?;

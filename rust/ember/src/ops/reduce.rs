@@ -199,6 +199,12 @@ impl Tensor {
 
     /// Sum over `dims` (all when empty), keeping reduced dims as size 1 when `keepdim`.
     pub fn sum_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
+        if self.is_sparse() {
+            if keepdim {
+                return Err(Error::runtime("sum: keepdim=True is not supported for sparse tensors; sum, then .to_dense() and unsqueeze"));
+            }
+            return self.sparse_sum(if dims.is_empty() { None } else { Some(dims) }, dtype);
+        }
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let out = self.arith_raw(ArithOp::Sum, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
         if needs_grad(&[self]) && out.dtype().is_float() {

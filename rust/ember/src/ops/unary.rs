@@ -89,7 +89,7 @@ fn meta(op: UOp) -> (&'static str, bool, bool) {
 }
 
 /// The op's ATen name (for dispatch records and errors).
-fn op_name(op: UOp) -> &'static str {
+pub(crate) fn op_name(op: UOp) -> &'static str {
     use UOp::*;
     match op {
         Neg => "neg",
@@ -280,6 +280,9 @@ fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor
 /// `op(x)` as a new tensor (integer input promoted to the default float for float-only ops).
 pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
     let f = crate::dispatch::family(op_name(op), &[x])?;
+    if f == Family::CpuSparse {
+        return crate::sparse::unary(x, op, p);
+    }
     let dt = out_dtype(op, x.dtype())?;
     if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         return x.contiguous_copy();

@@ -24,6 +24,7 @@ impl Coo {
 }
 
 mod ops;
+pub use ops::{sparse_binary as binary, sparse_unary as unary};
 
 use crate::autograd::{needs_grad, record};
 use crate::{DType, Device, Error, Layout, Result, Storage, TensorImpl};

@@ -298,3 +298,59 @@ impl Tensor {
         out.index_add(0, &rows, &contrib.to_dtype(dt)?, Scalar::Int(1), false)
     }
 }
+
+/// The binary ops PyTorch defines on sparse COO operands; the rest are refused by name.
+pub fn sparse_binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let unsupported = || crate::dispatch::unsupported(op.name(), crate::dispatch::Family::CpuSparse);
+    match (op, a, b) {
+        (BinaryOp::Add | BinaryOp::Sub, Arg::T(x), Arg::T(y)) => {
+            x.sparse_add(y, if op == BinaryOp::Sub { Scalar::Int(-1) } else { Scalar::Int(1) })
+        }
+        (BinaryOp::Mul, Arg::T(x), other) if x.is_sparse() => x.sparse_mul(other),
+        (BinaryOp::Mul, other, Arg::T(y)) if y.is_sparse() => y.sparse_mul(other),
+        (BinaryOp::Div, Arg::T(x), other) if x.is_sparse() && !matches!(other, Arg::T(t) if t.ndim() > 0 || t.is_sparse()) => {
+            let _note = SparseNote("div");
+            let c = x.coo().expect("sparse");
+            let v = binary(BinaryOp::Div, &Arg::T(c.values.clone()), other)?;
+            Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+/// Unary ops that map 0 to 0 apply to the values alone and keep the sparsity pattern.
+pub fn sparse_unary(x: &Tensor, op: crate::ops::unary::UOp, p: crate::ops::unary::Params) -> Result<Tensor> {
+    use crate::ops::unary::UOp::*;
+    let c = x.coo_or_err("unary")?;
+    let name = crate::ops::unary::op_name(op);
+    let zero_preserving = matches!(
+        op,
+        Neg | Abs
+            | Sign
+            | Square
+            | Relu
+            | Floor
+            | Ceil
+            | Round
+            | Trunc
+            | Frac
+            | Expm1
+            | Log1p
+            | Sqrt
+            | Sin
+            | Tan
+            | Asin
+            | Atan
+            | Sinh
+            | Tanh
+            | Asinh
+            | Atanh
+            | Erf
+    );
+    if !zero_preserving {
+        return Err(crate::dispatch::unsupported(name, crate::dispatch::Family::CpuSparse));
+    }
+    let _note = SparseNote(name);
+    let v = crate::ops::unary::unary(&c.values, op, p)?;
+    Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
+}
