@@ -1,6 +1,6 @@
 //! Binary elementwise ops with broadcasting and PyTorch's type promotion.
 use crate::autograd::{check_inplace, needs_grad, rebase_history};
-use crate::dispatch::{self, Family};
+use crate::dispatch::Family;
 use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
