@@ -71,14 +71,14 @@ def split(images, labels, test_fraction=0.2, seed=0):
     return images[train], labels[train], images[test], labels[test]
 
 
-def train(task, data, epochs, batch_size, lr, seed):
+def train(task, data, epochs, batch_size, lr, seed, device="cpu"):
     """Trains one task; returns (loss history, test accuracy, (model, loss_fn, optimizer))."""
     x_train, y_train, x_test, y_test = data
     ember.manual_seed(seed)
     binary = task == "binary"
     if binary:
         y_train, y_test = (y_train >= 5).astype(np.float32)[:, None], (y_test >= 5).astype(np.float32)[:, None]
-    model = Net(1 if binary else 10)
+    model = Net(1 if binary else 10).to(device)
     loss_fn = nn.BCEWithLogitsLoss() if binary else nn.CrossEntropyLoss()
     optimizer = ember.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     loader = DataLoader(TensorDataset(ember.from_numpy(x_train), ember.from_numpy(y_train)), batch_size=batch_size,
@@ -93,6 +93,7 @@ def train(task, data, epochs, batch_size, lr, seed):
         bar = tqdm(loader, total=n_batches, desc=f"epoch {epoch + 1}/{epochs}", leave=True, ncols=80) if tqdm else loader
         total = 0.0
         for k, (xb, yb) in enumerate(bar):
+            xb, yb = xb.to(device), yb.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
@@ -106,7 +107,7 @@ def train(task, data, epochs, batch_size, lr, seed):
             print(f"epoch {epoch + 1}/{epochs}: mean loss {total / n_batches:.4f}")
     model.eval()
     with ember.no_grad():
-        logits = model(ember.from_numpy(x_test)).numpy()
+        logits = model(ember.from_numpy(x_test).to(device)).cpu().numpy()
     pred = (logits[:, 0] > 0).astype(np.float32) if binary else logits.argmax(1)
     truth = y_test[:, 0] if binary else y_test
     acc = float((pred == truth).mean())
@@ -137,7 +138,7 @@ def plot(histories, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--device", default="cpu", choices=["cpu"], help="device to train on (ember runs on the CPU)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "wgpu"], help="device to train on (wgpu: the GPU through Vulkan)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=0.02)
@@ -153,15 +154,21 @@ def main():
     data = split(images, labels)
     print(f"loaded {len(labels)} images in {time.perf_counter() - t0:.1f}s; device={args.device}, "
           f"threads={ember.get_num_threads()}")
+    if args.device == "wgpu":
+        if not ember.wgpu.is_available():
+            sys.exit("--device wgpu: no Vulkan adapter found (install a GPU driver, or Mesa's lavapipe: mesa-vulkan-drivers libvulkan1)")
+        print(f"wgpu adapter: {ember.wgpu.get_device_name()}")
     tasks = ["binary", "ten"] if args.task == "both" else [args.task]
     histories, results, trained = {}, {}, {}
     t1 = time.perf_counter()
     for task in tasks:
-        histories[task], results[task], trained[task] = train(task, data, args.epochs, args.batch_size, args.lr, args.seed)
+        histories[task], results[task], trained[task] = train(task, data, args.epochs, args.batch_size, args.lr, args.seed, args.device)
     print(f"\ntrained in {time.perf_counter() - t1:.1f}s: " +
           ", ".join(f"{t} accuracy {a * 100:.2f}%" for t, a in results.items()))
     plot(histories, args.plot)
-    if not args.no_tour:
+    if not args.no_tour and args.device != "cpu":
+        print("(the ember.inspect tour runs with --device cpu)")
+    elif not args.no_tour:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from tour import tour  # demo/tour.py: what ember.inspect shows about the trained model
 

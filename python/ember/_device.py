@@ -56,6 +56,8 @@ def empty(shape, dtype, device=None):
 
 
 def zeros(shape, dtype, device=None):
+    if is_host(device):
+        return _native._zeros(list(shape), dtype or _native.get_default_dtype())
     return full(shape, 0, dtype, device)
 
 

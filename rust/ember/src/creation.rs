@@ -18,7 +18,10 @@ impl Tensor {
         let storage = match device {
             Device::Cpu => Storage::uninit(n)?,
             Device::Meta => Storage::meta(n),
-            Device::Wgpu(_) => return crate::gpu::empty(shape, dtype),
+            Device::Wgpu(_) => {
+                crate::gpu::check_index(device)?;
+                return crate::gpu::empty(shape, dtype);
+            }
         };
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
     }

@@ -39,7 +39,8 @@ pub fn view_as<'a>(t: &'a Tensor, layout: &'a Layout) -> Result<GView<'a>> {
     Ok(GView::new(buffer(t)?, layout, t.dtype()))
 }
 
-fn check_index(d: Device) -> Result<()> {
+/// Errors for a wgpu index other than 0 (ember drives one adapter).
+pub fn check_index(d: Device) -> Result<()> {
     match d {
         Device::Wgpu(0) => Ok(()),
         Device::Wgpu(i) => Err(Error::runtime(format!(
