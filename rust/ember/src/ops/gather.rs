@@ -62,6 +62,11 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
         return Ok((d, Vec::new())); // index range checks need the values (skipped on meta, as in PyTorch)
     }
     let size = if this.ndim() == 0 { 1 } else { ss[d] };
+    // wgpu kernels read the index on the device (out-of-range reads are clamped by the
+    // driver's bounds checks): validating here would cost a host round trip per call.
+    if crate::gpu::on(index) {
+        return Ok((d, Vec::new()));
+    }
     let idx = k::normalize(&index.to_vec::<i64>()?, size, d, true)?;
     Ok((d, idx))
 }
