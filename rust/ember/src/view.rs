@@ -255,6 +255,9 @@ impl Tensor {
 
     /// `clone()`: a row-major copy with history.
     pub fn clone_tensor(&self) -> Result<Tensor> {
+        if let Some(c) = self.coo() {
+            return Ok(Tensor::sparse_from_parts(c.indices.clone_tensor()?, c.values.clone_tensor()?, self.shape(), c.is_coalesced()));
+        }
         let out = self.contiguous_copy()?;
         if needs_grad(&[self]) {
             record("CloneBackward0", &[self], &[&out], |g: &[Option<Tensor>]| Ok(vec![g[0].clone()]));

@@ -314,6 +314,15 @@ pub fn sparse_binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
             let v = binary(BinaryOp::Div, &Arg::T(c.values.clone()), other)?;
             Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
         }
+        // x ** p keeps zeros at zero for p > 0, so only the values change.
+        (BinaryOp::Pow, Arg::T(x), Arg::S(p)) if x.is_sparse() && p.to_f64() > 0.0 => {
+            let _note = SparseNote("pow");
+            // Non-linear: duplicates must be summed before the power, not after.
+            let x = x.coalesce()?;
+            let c = x.coo().expect("sparse");
+            let v = binary(BinaryOp::Pow, &Arg::T(c.values.clone()), b)?;
+            Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
+        }
         _ => Err(unsupported()),
     }
 }
@@ -351,6 +360,14 @@ pub fn sparse_unary(x: &Tensor, op: crate::ops::unary::UOp, p: crate::ops::unary
         return Err(crate::dispatch::unsupported(name, crate::dispatch::Family::CpuSparse));
     }
     let _note = SparseNote(name);
+    // A non-linear op on duplicate entries must see their sum, so coalesce first.
+    let coalesced;
+    let c = if op == Neg || c.is_coalesced() {
+        c
+    } else {
+        coalesced = x.coalesce()?;
+        coalesced.coo().expect("sparse")
+    };
     let v = crate::ops::unary::unary(&c.values, op, p)?;
     Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
 }
