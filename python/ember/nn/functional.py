@@ -215,7 +215,8 @@ def _keep_mask(shape, p, input):
     """Bernoulli(1 - p) keep mask; on meta only its shape (there is nothing to draw)."""
     if input.is_meta:
         return _native._empty_on(shape, input.dtype, input.device)
-    return _native._bernoulli(_native._full(shape, 1.0 - p, input.dtype))
+    mask = _native._bernoulli(_native._full(shape, 1.0 - p, input.dtype))
+    return mask if input.device.type == "cpu" else mask.to(input.device)  # drawn on the host
 
 
 def _feature_dropout(input, p, training, inplace, nspatial):

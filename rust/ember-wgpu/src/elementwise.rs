@@ -262,6 +262,13 @@ impl BinaryOp {
                     "<=" => "u32(!lt64_(b, a))".into(),
                     _ => "u32(!lt64_(a, b))".into(),
                 }
+            } else if dt == DType::F32 {
+                // Spelled out with isnan_: drivers may compile float compares as ordered
+                // fast-math ops, which would make NaN != NaN false.
+                match op {
+                    "!=" => "u32(a != b || isnan_(a) || isnan_(b))".into(),
+                    _ => format!("u32(a {op} b && !isnan_(a) && !isnan_(b))"),
+                }
             } else {
                 format!("u32(a {op} b)")
             }
@@ -272,7 +279,11 @@ impl BinaryOp {
             DType::I64 => "vec2<u32>(0u)",
             _ => "0u",
         };
-        let truth = |x: &str| if dt == DType::I64 { format!("any({x} != {zero})") } else { format!("({x} != {zero})") };
+        let truth = |x: &str| match dt {
+            DType::I64 => format!("any({x} != {zero})"),
+            DType::F32 => format!("({x} != {zero} || isnan_({x}))"),
+            _ => format!("({x} != {zero})"),
+        };
         let b = DType::Bool;
         Some(match self {
             Eq => (cmp("=="), b),

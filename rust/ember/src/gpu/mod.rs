@@ -316,3 +316,18 @@ pub fn arith(prod: bool, nansum: bool, x: &Tensor, red: &[bool], keepdim: bool, 
     }
     reduce(if prod { ReduceOp::Prod } else { ReduceOp::Sum }, x, red, keepdim, out_dt)
 }
+
+/// all (`all`), any, or count_nonzero (`count`) over the dims marked in `red`, as `out_dt`:
+/// the nonzero mask reduced with min / max / sum in int32.
+pub fn logical(all: bool, count: bool, x: &Tensor, red: &[bool], keepdim: bool, out_dt: DType) -> Result<Tensor> {
+    let nz = binary(BinaryOp::Ne, &Arg::T(x.clone()), &Arg::S(Scalar::Int(0)), x.dtype(), DType::I32, 1.0)?;
+    let op = if count {
+        ReduceOp::Sum
+    } else if all {
+        ReduceOp::Min
+    } else {
+        ReduceOp::Max
+    };
+    let r = reduce::reduce(op, &nz, red, keepdim, DType::I32)?;
+    to_dtype(&r, out_dt)
+}

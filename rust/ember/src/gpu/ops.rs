@@ -32,13 +32,22 @@ pub fn arg_on_gpu(a: &Arg) -> Result<Arg> {
 }
 
 /// `a op b` (broadcast) computed and returned in `dt`.
+/// int64 arithmetic computes in 32 bits (WGSL has no 64-bit integers) and stores int64.
 pub fn binary_op(op: B, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
-    binary(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, dt, dt, 1.0)
+    binary(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), dt, 1.0)
+}
+
+fn compute(dt: DType) -> DType {
+    if dt == DType::I64 {
+        DType::I32
+    } else {
+        dt
+    }
 }
 
 /// `out = a op b` computed in `dt` (out may be a strided view of another dtype).
 pub fn binary_op_into(op: B, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
-    binary_into(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, dt, 1.0, out)
+    binary_into(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), 1.0, out)
 }
 
 /// `a cmp b` → bool, compared in the promoted dtype.
@@ -201,4 +210,43 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
         return Err(unsupported("bitwise_not", Family::Wgpu));
     }
     unary(U::LogicalNot, x, DType::Bool)
+}
+
+/// isnan / isinf / isfinite / isposinf / isneginf on the GPU (comparisons).
+pub fn predicate(x: &Tensor, pred: crate::ops::unary::Pred) -> Result<Tensor> {
+    use crate::ops::unary::Pred;
+    let dt = x.dtype();
+    let t = Arg::T(x.clone());
+    let f = |v: f64| Arg::S(Scalar::Float(v));
+    if !dt.is_float() {
+        let never = matches!(pred, Pred::IsFinite);
+        return binary(W::Eq, &t, &t, dt, DType::Bool, 1.0).and_then(|e| {
+            if never {
+                Ok(e)
+            } else {
+                compare_op(CmpOp::Ne, &Arg::T(e.clone()), &Arg::T(e), DType::Bool)
+            }
+        });
+    }
+    match pred {
+        Pred::IsNan => binary(W::Ne, &t, &t, dt, DType::Bool, 1.0),
+        Pred::IsInf => binary(W::Eq, &Arg::T(unary(U::Abs, x, dt)?), &f(f64::INFINITY), dt, DType::Bool, 1.0),
+        Pred::IsPosInf => binary(W::Eq, &t, &f(f64::INFINITY), dt, DType::Bool, 1.0),
+        Pred::IsNegInf => binary(W::Eq, &t, &f(f64::NEG_INFINITY), dt, DType::Bool, 1.0),
+        // x − x is 0 exactly when x is finite (NaN for ±inf and NaN)
+        Pred::IsFinite => binary(W::Eq, &Arg::T(binary(W::Sub, &t, &t, dt, dt, 1.0)?), &f(0.0), dt, DType::Bool, 1.0),
+        _ => Err(unsupported("signbit", Family::Wgpu)),
+    }
+}
+
+/// (var or std, mean) over the dims marked in `red`, with `correction`, no history.
+pub fn var_mean(std: bool, correction: f64, x: &Tensor, red: &[bool], keepdim: bool) -> Result<(Tensor, Tensor)> {
+    let dt = x.dtype();
+    let n: usize = x.shape().iter().zip(red).filter(|(_, &r)| r).map(|(&s, _)| s).product();
+    let m_keep = super::reduce(ember_wgpu::ReduceOp::Mean, x, red, true, dt)?;
+    let c = binary(W::Sub, &Arg::T(x.clone()), &Arg::T(m_keep), dt, dt, 1.0)?;
+    let ss = super::reduce(ember_wgpu::ReduceOp::Sum, &unary(U::Square, &c, dt)?, red, keepdim, dt)?;
+    let v = binary(W::Div, &Arg::T(ss), &Arg::S(Scalar::Float((n as f64 - correction).max(0.0))), dt, dt, 1.0)?;
+    let v = if std { unary(U::Sqrt, &v, dt)? } else { v };
+    Ok((v, super::reduce(ember_wgpu::ReduceOp::Mean, x, red, keepdim, dt)?))
 }

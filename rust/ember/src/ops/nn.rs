@@ -281,6 +281,9 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) ->
         return Err(Error::runtime("'weight' must be 2-D"));
     }
     let (num, dim) = (weight.shape()[0], weight.shape()[1]);
+    if crate::gpu::on(weight) {
+        return crate::gpu::loss::embedding(weight, indices, padding_idx);
+    }
     if meta::is_meta("embedding", dispatch::family("embedding", &[weight, indices])?)? {
         // Index range checks need the values: skipped, as PyTorch's meta kernel does.
         let mut shape = indices.shape().to_vec();

@@ -399,6 +399,9 @@ impl Tensor {
             Logical::All => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "all"),
             _ => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "any"),
         };
+        if crate::gpu::on(self) {
+            return crate::gpu::logical(op == Logical::All, op == Logical::CountNonzero, self, &rd.red, keepdim, dt);
+        }
         self.reduced(name, &rd, dt, || k::logical(op, self.storage(), self.layout(), self.dtype(), &rd.red))
     }
 
@@ -414,6 +417,9 @@ impl Tensor {
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}. Convert it with .float() first.",
                 x.dtype().scalar_name()
             )));
+        }
+        if crate::gpu::on(&x) {
+            return crate::gpu::loss::norm(&x, p, dims, keepdim);
         }
         let rd = RedDims::new(x.shape(), Some(dims), keepdim)?;
         if p < 0.0 || p.is_infinite() {

@@ -32,7 +32,9 @@ impl Tensor {
     pub fn var_mean_dims(&self, std: bool, dims: &[i64], correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
         float_only(if std { "std" } else { "var" }, self)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
-        let (v, m) = if self.meta_family(if std { "std_mean" } else { "var_mean" })? {
+        let (v, m) = if crate::gpu::on(self) {
+            crate::gpu::var_mean(std, correction, self, &rd.red, keepdim)?
+        } else if self.meta_family(if std { "std_mean" } else { "var_mean" })? {
             (meta_empty(&rd.out, self.dtype())?, meta_empty(&rd.out, self.dtype())?)
         } else {
             let (v, m) = ki::var_mean(std, correction, self.storage(), self.layout(), self.dtype(), &rd.red)?;

@@ -365,6 +365,9 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
 
 /// isnan / isinf / isfinite / isposinf / isneginf / signbit: a bool tensor, never history.
 pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
+    if crate::gpu::on(x) {
+        return crate::gpu::predicate(x, pred);
+    }
     if crate::ops::meta::is_meta("isnan", crate::dispatch::family("isnan", &[x])?)? {
         return crate::ops::meta::empty(x.shape(), DType::Bool);
     }
