@@ -385,3 +385,19 @@ def test_int64_arithmetic_and_embedding_and_norm_layers():
     assert gbn.num_batches_tracked.item() == 1
     d = nn.functional.dropout(ember.ones(100, device="wgpu"), 0.5)
     assert d.device.type == "wgpu" and set(d.cpu().tolist()) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("make", [
+    lambda dev: ember.randn(3, 4, device=dev),
+    lambda dev: ember.rand(5, device=dev),
+    lambda dev: ember.randint(0, 9, (6,), device=dev),
+    lambda dev: ember.randperm(7, device=dev),
+    lambda dev: ember.eye(3, 2, device=dev),
+])
+def test_random_factories_on_wgpu_draw_the_cpu_values(make):
+    ember.manual_seed(5)
+    want = make("cpu")
+    ember.manual_seed(5)
+    got = make("wgpu")
+    assert got.device.type == "wgpu" and got.dtype == want.dtype
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())

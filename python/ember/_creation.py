@@ -37,6 +37,12 @@ def _on(t, device):
     return t if device.type == "cpu" else t.to(device)
 
 
+def _move(dev):
+    """Where a tensor generated on the host must go: None for the CPU, else the device (random
+    numbers and eye are made by the host kernels, then copied, as the wgpu backend has no RNG)."""
+    return None if dev.type == "cpu" else dev
+
+
 def _finish(t, requires_grad, dev=None):
     if dev is not None:
         t = t.to(dev)
@@ -179,9 +185,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
     dev = _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    if dev.type != "cpu":
+    if dev.type == "meta":
         return _finish(_device.empty([n, n if m is None else m], _dt(dtype), dev), requires_grad)
-    return _finish(_native._eye(n, n if m is None else m, _dt(dtype)), requires_grad)
+    return _finish(_native._eye(n, n if m is None else m, _dt(dtype)), requires_grad, _move(dev))
 
 
 def _float_dtype(dtype, fn):
@@ -194,17 +200,17 @@ def _float_dtype(dtype, fn):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     """Uniform samples in [0, 1)."""
     dev, d = _check_device(device), _float_dtype(dtype, "check_uniform_bounds")
-    if dev.type != "cpu":
+    if dev.type == "meta":
         return _finish(_device.empty(_shape(size), d, dev), requires_grad)
-    return _finish(_native._uniform(_shape(size), d, 0.0, 1.0, generator), requires_grad)
+    return _finish(_native._uniform(_shape(size), d, 0.0, 1.0, generator), requires_grad, _move(dev))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     """Standard normal samples."""
     dev, d = _check_device(device), _float_dtype(dtype, "normal_kernel_cpu")
-    if dev.type != "cpu":
+    if dev.type == "meta":
         return _finish(_device.empty(_shape(size), d, dev), requires_grad)
-    return _finish(_native._normal(_shape(size), d, 0.0, 1.0, generator), requires_grad)
+    return _finish(_native._normal(_shape(size), d, 0.0, 1.0, generator), requires_grad, _move(dev))
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -216,18 +222,18 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    if dev.type != "cpu":
+    if dev.type == "meta":
         if low >= high:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
         return _finish(_device.empty(_shape((size,)), dtype or _dtypes.int64, dev), requires_grad)
-    return _finish(_native._randint(low, high, _shape((size,)), dtype or _dtypes.int64, generator), requires_grad)
+    return _finish(_native._randint(low, high, _shape((size,)), dtype or _dtypes.int64, generator), requires_grad, _move(dev))
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
     dev = _check_device(device)
-    if dev.type != "cpu":
+    if dev.type == "meta":
         return _finish(_device.empty([n], dtype or _dtypes.int64, dev), requires_grad)
-    return _finish(_native._randperm(n, dtype or _dtypes.int64, generator), requires_grad)
+    return _finish(_native._randperm(n, dtype or _dtypes.int64, generator), requires_grad, _move(dev))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, device=None, requires_grad=False):
