@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 #[pyfunction]
 fn _last_kernel() -> Option<(&'static str, &'static str, usize)> {
     let gpu = ember::wgpu::trace::take();
-    ember::cpu::trace::take().or_else(|| gpu.map(|(k, g)| ("wgpu", k, g.iter().map(|&x| x.max(1) as usize).product())))
+    ember::cpu::trace::take()
+        .or_else(|| gpu.map(|(k, g)| ("wgpu", k.strip_prefix("wgpu/").unwrap_or(k), g.iter().map(|&x| x.max(1) as usize).product())))
 }
 
 #[pyfunction]

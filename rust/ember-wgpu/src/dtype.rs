@@ -6,7 +6,7 @@ pub const SUPPORTED: &str = "float32, int32, int64 (indices), bool, uint8";
 
 pub fn unsupported(dt: DType) -> Error {
     Error::type_(format!(
-        "dtype {} is not supported on the wgpu device (supported: {SUPPORTED}). WGSL has no 64-bit floats; convert with .float() or .int() first.",
+        "dtype {} is not supported on the wgpu device (supported: {SUPPORTED}). WGSL has no 64-bit types, and float16 kernels are not written yet; convert with .float() or .int() first.",
         dt.name()
     ))
 }
