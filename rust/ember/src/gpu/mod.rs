@@ -52,19 +52,26 @@ pub fn check_index(d: Device) -> Result<()> {
 
 /// Uninitialised row-major `shape` of `dtype` on the GPU (a pooled buffer).
 pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
-    let es = ember_wgpu::gpu_elem_size(dtype)?;
-    let n: usize = shape.iter().product();
-    let buf = GpuBuffer::new(n * es)?;
-    let storage = Storage::on_device(DEVICE, n * dtype.size(), Box::new(buf));
-    Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+    alloc(shape, dtype, GpuBuffer::new)
 }
 
 pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
+    alloc(shape, dtype, GpuBuffer::zeros)
+}
+
+fn alloc(shape: &[usize], dtype: DType, make: fn(usize) -> Result<GpuBuffer>) -> Result<Tensor> {
     let es = ember_wgpu::gpu_elem_size(dtype)?;
     let n: usize = shape.iter().product();
-    let buf = GpuBuffer::zeros(n * es)?;
-    let storage = Storage::on_device(DEVICE, n * dtype.size(), Box::new(buf));
+    let storage = Storage::on_device(DEVICE, n * dtype.size(), Box::new(make(n * es)?));
     Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+}
+
+/// The wgpu kernels for `op` compute in float32 only.
+pub(crate) fn f32_only(t: &Tensor, op: &str) -> Result<()> {
+    if t.dtype() != DType::F32 {
+        return Err(crate::Error::type_(format!("wgpu {op} supports float32 only, got {}; convert with .float() first", t.dtype().name())));
+    }
+    Ok(())
 }
 
 pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {

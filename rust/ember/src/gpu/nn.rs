@@ -1,15 +1,8 @@
 //! Products, indexing, concatenation, convolution, pooling and optimizer steps on wgpu.
-use super::{copy_into, dense, empty, to_dtype, view, view_as, zeros};
+use super::{copy_into, dense, empty, f32_only, to_dtype, view, view_as, zeros};
 use crate::autograd::{needs_grad, record_saving, SavedTensor};
 use crate::{DType, Error, Layout, Result, Scalar, Tensor};
 use ember_wgpu::Window;
-
-fn f32_only(t: &Tensor, op: &str) -> Result<()> {
-    if t.dtype() != DType::F32 {
-        return Err(Error::type_(format!("wgpu {op} supports float32 only, got {}; convert with .float() first", t.dtype().name())));
-    }
-    Ok(())
-}
 
 /// `alpha · a[b] @ b[b] + beta · input` over 3-d layouts `la` (B,M,K) and `lb` (B,K,N) of
 /// `a`/`b` (any strides, stride-0 batch allowed); `input` is broadcast to (B,M,N).

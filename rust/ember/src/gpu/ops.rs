@@ -148,7 +148,7 @@ pub fn unary_op(op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
     let xin = if x.dtype() == dt { x.clone() } else { to_dtype(x, dt)? };
     match wgpu_unary(op) {
         Some(w) => unary(w, &xin, dt),
-        None => composed(op, p, &xin)?.ok_or_else(|| unsupported(op_name(op), Family::Wgpu)),
+        None => composed(op, p, &xin)?.ok_or_else(|| unsupported(crate::ops::unary::op_name(op), Family::Wgpu)),
     }
 }
 
@@ -157,40 +157,9 @@ pub fn unary_op_(op: UOp, p: Params, x: &Tensor) -> Result<()> {
     match wgpu_unary(op) {
         Some(w) => unary_into(w, x, x),
         None => {
-            let y = composed(op, p, x)?.ok_or_else(|| unsupported(op_name(op), Family::Wgpu))?;
+            let y = composed(op, p, x)?.ok_or_else(|| unsupported(crate::ops::unary::op_name(op), Family::Wgpu))?;
             super::copy_into(x, &y)
         }
-    }
-}
-
-fn op_name(op: UOp) -> &'static str {
-    // PyTorch's aten names are the lower-case op names.
-    match op {
-        UOp::Erf => "erf",
-        UOp::Erfc => "erfc",
-        UOp::Erfinv => "erfinv",
-        UOp::Tan => "tan",
-        UOp::Asin => "asin",
-        UOp::Acos => "acos",
-        UOp::Atan => "atan",
-        UOp::Sinh => "sinh",
-        UOp::Cosh => "cosh",
-        UOp::Asinh => "asinh",
-        UOp::Acosh => "acosh",
-        UOp::Atanh => "atanh",
-        UOp::Log2 => "log2",
-        UOp::Log10 => "log10",
-        UOp::Exp2 => "exp2",
-        UOp::Trunc => "trunc",
-        UOp::Frac => "frac",
-        UOp::Mish => "mish",
-        UOp::Elu => "elu",
-        UOp::Logit => "logit",
-        UOp::Hardsigmoid => "hardsigmoid",
-        UOp::Hardswish => "hardswish",
-        UOp::NanToNum => "nan_to_num",
-        UOp::RoundDecimals => "round",
-        _ => "unary",
     }
 }
 

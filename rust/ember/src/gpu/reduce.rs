@@ -1,6 +1,6 @@
 //! Reductions, arg-reductions and softmax on wgpu tensors.
 use super::{dense, empty, to_dtype, view, ReduceOp};
-use crate::{DType, Error, Result, Tensor};
+use crate::{DType, Result, Tensor};
 
 /// `op` over the dims marked in `red` (every dim when all true), with reduced dims kept as
 /// size 1 when `keepdim`; the result has `out_dtype`. Integer and bool sums accumulate in
@@ -61,16 +61,9 @@ pub fn argreduce(x: &Tensor, dim: Option<usize>, keepdim: bool, is_max: bool, wa
     Ok((vals, idx))
 }
 
-fn float32(x: &Tensor, op: &str) -> Result<()> {
-    if x.dtype() != DType::F32 {
-        return Err(Error::type_(format!("wgpu {op} needs a float32 input, got {}; convert with .float() first", x.dtype().name())));
-    }
-    Ok(())
-}
-
 /// softmax (or log_softmax when `log`) of float32 `x` along `dim`.
 pub fn softmax(x: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
-    float32(x, "softmax")?;
+    super::f32_only(x, "softmax")?;
     let out = empty(x.shape(), DType::F32)?;
     if x.ndim() == 0 {
         super::fill_(&out, crate::Scalar::Float(if log { 0.0 } else { 1.0 }))?;
@@ -82,7 +75,7 @@ pub fn softmax(x: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
 
 /// The input gradient of softmax/log_softmax given the output `y` and its gradient `g`.
 pub fn softmax_backward(g: &Tensor, y: &Tensor, dim: usize, log: bool) -> Result<Tensor> {
-    float32(g, "softmax backward")?;
+    super::f32_only(g, "softmax backward")?;
     let out = empty(y.shape(), DType::F32)?;
     if y.ndim() == 0 {
         super::fill_(&out, crate::Scalar::Float(0.0))?;

@@ -53,13 +53,6 @@ pub fn family_of_args(op: &'static str, args: &[&Arg]) -> Result<Family> {
     }
 }
 
-/// For ops with only host kernels: Ok on cpu-strided, the family's "Could not run" error
-/// otherwise (meta included: the op needs values or has no shape rule).
-#[inline]
-pub fn host(op: &'static str, inputs: &[&Tensor]) -> Result<()> {
-    dispatch::host_only(op, inputs)
-}
-
 /// Whether `f` is the meta family, erroring for families without a kernel for `op`.
 #[inline]
 pub fn is_meta(op: &'static str, f: Family) -> Result<bool> {

@@ -285,7 +285,7 @@ impl Tensor {
                 let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
                 let g = expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?;
                 let xd = x.detach();
-                meta::host("prod_backward", &[&xd])?; // which formula applies depends on the values
+                dispatch::host_only("prod_backward", &[&xd])?; // which formula applies depends on the values
                 let no_zeros = Tensor::from_parts(
                     k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?,
                     Layout::contiguous(&[]),
