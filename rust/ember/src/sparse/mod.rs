@@ -172,11 +172,15 @@ impl Tensor {
 
 /// Row-major strides of the sparse dims, as an int64 column (sparse_dim × 1).
 fn lin_strides(size: &[usize], sd: usize) -> Result<Tensor> {
-    let mut st = vec![1i64; sd];
-    for k in (0..sd.saturating_sub(1)).rev() {
-        st[k] = st[k + 1] * size[k + 1] as i64;
-    }
+    let st: Vec<i64> = Layout::contiguous(&size[..sd]).strides.iter().map(|&s| s as i64).collect();
     Tensor::from_vec(st, &[sd, 1])
+}
+
+/// The dense tensor's shape with its sparse dims flattened into one: (prod(sparse), dense…),
+/// the shape in which each index column addresses one row.
+pub(crate) fn flat_shape(size: &[usize], sd: usize) -> Vec<i64> {
+    let p: usize = size[..sd].iter().product();
+    [p as i64].into_iter().chain(size[sd..].iter().map(|&n| n as i64)).collect()
 }
 
 /// The flat position of each index column within the sparse dims (nnz int64).
@@ -200,8 +204,5 @@ pub(crate) fn unravel(lin: &Tensor, size: &[usize], sd: usize) -> Result<Tensor>
 
 /// The rows of dense `g` (logical `size`) at each index column: a gather shaped like `values`.
 pub(crate) fn gather_at(g: &Tensor, indices: &Tensor, size: &[usize]) -> Result<Tensor> {
-    let sd = indices.shape()[0];
-    let p: usize = size[..sd].iter().product();
-    let rows: Vec<i64> = [p as i64].into_iter().chain(size[sd..].iter().map(|&n| n as i64)).collect();
-    g.reshape(&rows)?.index_select(0, &linear_index(indices, size)?)
+    g.reshape(&flat_shape(size, indices.shape()[0]))?.index_select(0, &linear_index(indices, size)?)
 }

@@ -1,6 +1,6 @@
 //! Arithmetic on sparse COO tensors, composed from strided ops on `indices` and `values` so
 //! that autograd (and double backward) come from the strided formulas.
-use super::{gather_at, linear_index, unravel};
+use super::{flat_shape, gather_at, linear_index, unravel};
 use crate::ops::binary::{binary, BinaryOp};
 use crate::promote::Arg;
 use crate::{DType, Error, Result, Scalar, Tensor};
@@ -25,8 +25,7 @@ impl Tensor {
         let Some(c) = self.coo() else { return Ok(self.clone()) };
         let _note = SparseNote("to_dense");
         let sd = c.indices.shape()[0];
-        let p: usize = self.shape()[..sd].iter().product();
-        let rows: Vec<usize> = [p].into_iter().chain(self.shape()[sd..].iter().copied()).collect();
+        let rows: Vec<usize> = flat_shape(self.shape(), sd).iter().map(|&n| n as usize).collect();
         let flat = Tensor::zeros(&rows, self.dtype())?;
         let out = if c.values.shape()[0] == 0 {
             flat
@@ -52,9 +51,7 @@ impl Tensor {
         if sd > n {
             return Err(Error::runtime(format!("sparse_dim must be in [0, {n}] for a {n}-d tensor, but got {sd}")));
         }
-        let p: usize = self.shape()[..sd].iter().product();
-        let rows: Vec<i64> = [p as i64].into_iter().chain(dims_i64(&self.shape()[sd..])).collect();
-        let flat = self.reshape(&rows)?;
+        let flat = self.reshape(&flat_shape(self.shape(), sd))?;
         let nz = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &Arg::T(flat.detach()), &Arg::S(Scalar::Int(0)))?;
         let mask =
             if n > sd { nz.logical_dims(ember_cpu::reduce::Logical::Any, &(1..=(n - sd) as i64).collect::<Vec<_>>(), false)? } else { nz };
