@@ -7,10 +7,10 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: build test test-rust test-python demo bench clean
 
-$(VENV)/.ready:
+$(VENV)/.ready: tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "maturin>=1.5,<2" numpy pytest hypothesis tqdm
+	$(PY) -m pip install -q -r tests/requirements.txt
 	touch $@
 
 build: $(VENV)/.ready
