@@ -74,10 +74,13 @@ def _pool_out(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_args(kernel_size, stride, padding, dilation):
+def _pool_args(kernel_size, stride, padding, dilation, name="max_pool2d"):
     k = _pair(kernel_size)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _pair(stride)
     p, d = _pair(padding), _pair(dilation)
+    for what, v in (("kernel_size", k), ("stride", s), ("dilation", d)):
+        if any(x <= 0 for x in v):
+            raise RuntimeError(f"{name}: {what} must be greater than zero, but got {v}")
     for i in range(2):
         if p[i] > k[i] // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "

@@ -36,3 +36,34 @@ impl Scalar {
         self.dtype(DType::F32).kind()
     }
 }
+
+impl Scalar {
+    /// PyTorch's check for `full`/`fill_`: the value must be representable in `dtype`
+    /// (`full((2,), 300, dtype=uint8)` raises instead of wrapping to 44). Floats may be
+    /// infinite or NaN in float dtypes; a float stored into an int dtype truncates toward zero.
+    pub fn check_fits(self, dtype: crate::DType) -> crate::Result<()> {
+        use crate::DType::*;
+        let (lo, hi, cname): (f64, f64, &str) = match dtype {
+            Bool | F32 | F64 => return Ok(()),
+            U8 => (0.0, 255.0, "uint8_t"),
+            I8 => (-128.0, 127.0, "int8_t"),
+            I16 => (-32768.0, 32767.0, "int16_t"),
+            I32 => (-2147483648.0, 2147483647.0, "int32_t"),
+            I64 => (-9.223372036854776e18, 9.223372036854776e18, "int64_t"),
+            F16 => (-65504.0, 65504.0, "c10::Half"),
+            BF16 => (-3.3895313892515355e38, 3.3895313892515355e38, "c10::BFloat16"),
+        };
+        let ok = match self {
+            Scalar::Bool(_) => true,
+            Scalar::Int(i) => dtype == I64 || ((i as f64) >= lo && (i as f64) <= hi),
+            Scalar::Float(f) if dtype.is_float() => !f.is_finite() || (f >= lo && f <= hi),
+            // float → int truncates toward zero; NaN/inf and out-of-range values overflow
+            Scalar::Float(f) => f.is_finite() && f.trunc() >= lo && f.trunc() <= hi,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(crate::Error::runtime(format!("value cannot be converted to type {cname} without overflow")))
+        }
+    }
+}

@@ -30,6 +30,8 @@ struct Inner {
     device_buf: Option<Box<dyn Any + Send + Sync>>,
     /// The op and place that made it, for `ember.inspect.memory()` (empty when unknown).
     origin: std::sync::Mutex<String>,
+    /// The in-place op that last bumped the version (for the version-counter error).
+    last_op: std::sync::Mutex<&'static str>,
 }
 
 // The buffer is plain bytes; concurrent writes through views are the user's business,
@@ -177,7 +179,17 @@ impl Storage {
             device: Device::Cpu,
             device_buf: None,
             origin: Default::default(),
+            last_op: std::sync::Mutex::new(""),
         }))
+    }
+
+    /// Uninitialised room for `n` elements of `itemsize` bytes (the multiplication checked).
+    pub fn uninit_n(n: usize, itemsize: usize) -> Result<Storage> {
+        Self::allocate(nbytes_for(n, itemsize)?, false)
+    }
+
+    pub fn zeros_n(n: usize, itemsize: usize) -> Result<Storage> {
+        Self::allocate(nbytes_for(n, itemsize)?, true)
     }
 
     /// Uninitialised bytes: callers must write every element before anyone reads.
@@ -208,6 +220,7 @@ impl Storage {
             device: Device::Cpu,
             device_buf: None,
             origin: Default::default(),
+            last_op: std::sync::Mutex::new(""),
         }))
     }
 
@@ -222,6 +235,7 @@ impl Storage {
             device: Device::Meta,
             device_buf: None,
             origin: Default::default(),
+            last_op: std::sync::Mutex::new(""),
         }))
     }
 
@@ -235,6 +249,7 @@ impl Storage {
             device,
             device_buf: Some(buf),
             origin: Default::default(),
+            last_op: std::sync::Mutex::new(""),
         }))
     }
 
@@ -264,6 +279,14 @@ impl Storage {
     }
     pub fn bump_version(&self) {
         self.0.version.fetch_add(1, Ordering::Relaxed);
+    }
+    /// `bump_version`, remembering which in-place op wrote (named in autograd's error).
+    pub fn bump_version_by(&self, op: &'static str) {
+        self.0.version.fetch_add(1, Ordering::Relaxed);
+        *self.0.last_op.lock().unwrap_or_else(|e| e.into_inner()) = op;
+    }
+    pub fn last_op(&self) -> &'static str {
+        *self.0.last_op.lock().unwrap_or_else(|e| e.into_inner())
     }
     /// How many handles (tensors, views, saved copies) share this storage.
     pub fn handle_count(&self) -> usize {
@@ -364,4 +387,28 @@ mod move_to_tests {
         unsafe { s.move_to(p, Box::new(dest)) };
         assert_eq!(s.nbytes(), 0);
     }
+}
+
+/// Bytes for `n` elements of `itemsize`, refusing counts whose byte size can't exist.
+pub fn nbytes_for(n: usize, itemsize: usize) -> Result<usize> {
+    n.checked_mul(itemsize).filter(|&b| b <= isize::MAX as usize).ok_or_else(|| {
+        Error::runtime(format!(
+            "Storage size calculation overflowed: {n} elements of {itemsize} bytes need more memory than can be addressed"
+        ))
+    })
+}
+
+/// `vec![value; n]` for host scratch and output buffers whose length comes from the user
+/// (conv/pool geometry, bincount, histc): refuses what cannot be allocated instead of
+/// letting Rust abort the process. The refusal is a panic carrying PyTorch's allocator
+/// message, which the binding's guard raises as that RuntimeError (kernels that return
+/// plain `Vec`s have no error channel of their own).
+pub fn filled_vec<T: Clone>(value: T, n: usize) -> Vec<T> {
+    let bytes = n.saturating_mul(std::mem::size_of::<T>());
+    let mut v = Vec::new();
+    if bytes > isize::MAX as usize || v.try_reserve_exact(n).is_err() {
+        panic!("DefaultCPUAllocator: not enough memory: you tried to allocate {bytes} bytes.");
+    }
+    v.resize(n, value);
+    v
 }

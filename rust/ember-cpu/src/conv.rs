@@ -56,7 +56,7 @@ impl ConvGeom {
 fn im2col<T: Float + Send + Sync>(x: &[T], g: &ConvGeom) -> Vec<T> {
     let (l, nl) = (g.l(), g.n * g.l());
     let rows = g.c_in * g.kh * g.kw;
-    let mut cols = vec![T::zero(); rows * nl];
+    let mut cols = ember_core::filled_vec(T::zero(), rows * nl);
     let out = Ptr(cols.as_mut_ptr());
     par_items(g.n, rows * nl, |n| {
         let img = &x[n * g.c_in * g.h * g.w..(n + 1) * g.c_in * g.h * g.w];
@@ -86,7 +86,7 @@ fn im2col<T: Float + Send + Sync>(x: &[T], g: &ConvGeom) -> Vec<T> {
 fn col2im<T: Float + Send + Sync>(dcols: &[T], g: &ConvGeom) -> Vec<T> {
     let (l, nl) = (g.l(), g.n * g.l());
     let per = g.c_in * g.h * g.w;
-    let mut dx = vec![T::zero(); g.n * per];
+    let mut dx = ember_core::filled_vec(T::zero(), g.n * per);
     let pd = Ptr(dx.as_mut_ptr());
     par_items(g.n, dcols.len(), |n| {
         let img = unsafe { pd.part(n * per, per) };
@@ -136,7 +136,7 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
     let cols = im2col(x, g);
     let (l, nl, k) = (g.l(), g.n * g.l(), g.k());
     let cog = g.c_out / g.groups;
-    let mut out_all = vec![T::zero(); g.c_out * nl];
+    let mut out_all = ember_core::filled_vec(T::zero(), g.c_out * nl);
     let par = g.par(g.c_out * nl * k);
     for gi in 0..g.groups {
         unsafe {
@@ -157,7 +157,7 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
             );
         }
     }
-    let mut out = vec![T::zero(); g.n * g.c_out * l];
+    let mut out = ember_core::filled_vec(T::zero(), g.n * g.c_out * l);
     let po = Ptr(out.as_mut_ptr());
     par_items(g.n, g.n * g.c_out * l, |n| {
         let o = unsafe { po.part(n * g.c_out * l, g.c_out * l) };
@@ -183,7 +183,7 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
     let (l, nl, k) = (g.l(), g.n * g.l(), g.k());
     let cog = g.c_out / g.groups;
     // gout as (Cout × N·L), the layout the GEMMs want.
-    let mut go = vec![T::zero(); g.c_out * nl];
+    let mut go = ember_core::filled_vec(T::zero(), g.c_out * nl);
     let gp = Ptr(go.as_mut_ptr());
     par_items(g.n, g.c_out * nl, |n| {
         for co in 0..g.c_out {
@@ -196,7 +196,7 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
     let gb = need.2.then(|| (0..g.c_out).map(|co| go[co * nl..(co + 1) * nl].iter().fold(T::zero(), |a, &b| a + b)).collect());
     let gw = need.1.then(|| {
         let cols = im2col(x, g);
-        let mut gw = vec![T::zero(); g.c_out * k];
+        let mut gw = ember_core::filled_vec(T::zero(), g.c_out * k);
         for gi in 0..g.groups {
             unsafe {
                 mm(
@@ -219,7 +219,7 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
         gw
     });
     let gx = need.0.then(|| {
-        let mut dcols = vec![T::zero(); g.c_in * g.kh * g.kw * nl];
+        let mut dcols = ember_core::filled_vec(T::zero(), g.c_in * g.kh * g.kw * nl);
         for gi in 0..g.groups {
             unsafe {
                 mm(

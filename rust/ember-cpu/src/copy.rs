@@ -29,7 +29,7 @@ pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layo
 
 /// A new row-major storage with the elements of `src[ls]` converted to `dt`.
 pub fn contiguous(src: &Storage, ls: &Layout, st: DType, dt: DType) -> Result<Storage> {
-    let out = Storage::uninit(ls.numel() * dt.size())?;
+    let out = Storage::uninit_n(ls.numel(), dt.size())?;
     copy_into(&out, &Layout::contiguous(&ls.sizes), dt, src, ls, st);
     Ok(out)
 }

@@ -231,7 +231,7 @@ pub fn unary_into<A: Element, D: Element>(dst: &Storage, ld: &Layout, src: &Stor
 
 /// A new contiguous storage holding `f(src)`.
 pub fn unary<A: Element, D: Element>(src: &Storage, ls: &Layout, f: impl Fn(A) -> D + Sync + Send) -> Result<Storage> {
-    let out = Storage::uninit(ls.numel() * std::mem::size_of::<D>())?;
+    let out = Storage::uninit_n(ls.numel(), std::mem::size_of::<D>())?;
     unary_into(&out, &Layout::contiguous(&ls.sizes), src, ls, f);
     Ok(out)
 }
@@ -279,7 +279,7 @@ pub fn binary<A: Element, B: Element, D: Element>(
     f: impl Fn(A, B) -> D + Sync + Send,
 ) -> Result<Storage> {
     let n: usize = shape.iter().product();
-    let out = Storage::uninit(n * std::mem::size_of::<D>())?;
+    let out = Storage::uninit_n(n, std::mem::size_of::<D>())?;
     binary_into(&out, &Layout::contiguous(shape), a, la, b, lb, f);
     Ok(out)
 }

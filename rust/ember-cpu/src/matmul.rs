@@ -69,7 +69,7 @@ pub fn bmm_into(
             let a32 = contiguous(a, la, dt, DType::F32)?;
             let b32 = contiguous(b, lb, dt, DType::F32)?;
             let lc = Layout::contiguous(&ld.sizes);
-            let d32 = if beta.to_f64() != 0.0 { contiguous(dst, ld, dt, DType::F32)? } else { Storage::uninit(ld.numel() * 4)? };
+            let d32 = if beta.to_f64() != 0.0 { contiguous(dst, ld, dt, DType::F32)? } else { Storage::uninit_n(ld.numel(), 4)? };
             let (la32, lb32) = (Layout::contiguous(&la.sizes), Layout::contiguous(&lb.sizes));
             float_bmm::<f32>(&d32, &lc, &a32, &la32, &b32, &lb32, alpha, beta, "gemm-f32 (bf16 widened)")?;
             copy_into(dst, ld, dt, &d32, &lc, DType::F32);
@@ -254,7 +254,7 @@ mod tests {
         let (sa, sb) = (store(&a), store(&bt));
         let la = Layout::contiguous(&[1, m, k]);
         let lb = Layout::new(vec![1, k, n], vec![0, 1, k as isize], 0);
-        let d = Storage::zeros(m * n * 8).unwrap();
+        let d = Storage::zeros_n(m * n, 8).unwrap();
         bmm_into(DType::F64, &d, &Layout::contiguous(&[1, m, n]), &sa, &la, &sb, &lb, Scalar::Int(1), Scalar::Int(0)).unwrap();
         assert_eq!(read::<f64>(&d, m * n), naive(&a, &b, m, k, n));
     }

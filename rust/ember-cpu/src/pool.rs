@@ -49,8 +49,8 @@ pub struct PoolGeom {
 /// Max pool forward: (values, flat indices into each input plane). NaN propagates like PyTorch.
 pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<i64>) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
-    let mut out = vec![T::zero(); g.planes * op];
-    let mut idx = vec![0i64; g.planes * op];
+    let mut out = ember_core::filled_vec(T::zero(), g.planes * op);
+    let mut idx = ember_core::filled_vec(0i64, g.planes * op);
     let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
     par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
         let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
@@ -93,7 +93,7 @@ pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec
 /// Max pool backward: `dx[p, idx[p, o]] += gout[p, o]`.
 pub fn max_pool2d_backward<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &PoolGeom) -> Vec<T> {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
-    let mut dx = vec![T::zero(); g.planes * ip];
+    let mut dx = ember_core::filled_vec(T::zero(), g.planes * ip);
     let pd = Ptr(dx.as_mut_ptr());
     par_items(g.planes, g.planes * (ip + op), |p| {
         let d = unsafe { pd.part(p * ip, ip) };
@@ -125,7 +125,7 @@ pub fn avg_pool2d<T: Float + Send + Sync>(
     divisor: Option<f64>,
 ) -> Vec<T> {
     let (ip, op) = (h * w, hw.len() * ww.len());
-    let mut out = vec![T::zero(); planes * op];
+    let mut out = ember_core::filled_vec(T::zero(), planes * op);
     let po = Ptr(out.as_mut_ptr());
     par_items(planes, planes * ip.max(op), |p| {
         let o = unsafe { po.part(p * op, op) };
@@ -157,7 +157,7 @@ pub fn avg_pool2d_backward<T: Float + Send + Sync>(
     divisor: Option<f64>,
 ) -> Vec<T> {
     let (ip, op) = (h * w, hw.len() * ww.len());
-    let mut dx = vec![T::zero(); planes * ip];
+    let mut dx = ember_core::filled_vec(T::zero(), planes * ip);
     let pd = Ptr(dx.as_mut_ptr());
     par_items(planes, planes * ip.max(op), |p| {
         let d = unsafe { pd.part(p * ip, ip) };

@@ -251,7 +251,7 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
     fin: impl Fn(A) -> O + Sync + Send,
 ) -> Result<Storage> {
     let nout = c.outer * c.inner;
-    let out = Storage::uninit(nout * std::mem::size_of::<O>())?;
+    let out = Storage::uninit_n(nout, std::mem::size_of::<O>())?;
     let op = SendPtr(out.ptr() as *mut O);
     let x: &[T] = c.data();
     let (red, inner) = (c.red, c.inner);

@@ -41,8 +41,8 @@ fn rows_par(c: &Canon, body: impl Fn(usize, usize) + Sync + Send) {
 pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<(Storage, Storage)> {
     let c = canon(src, ls, dt, reduce, true, false)?;
     let nout = c.outer * c.inner;
-    let vals = Storage::uninit(nout * dt.size())?;
-    let idx = Storage::uninit(nout * 8)?;
+    let vals = Storage::uninit_n(nout, dt.size())?;
+    let idx = Storage::uninit_n(nout, 8)?;
     let ip = SendPtr(idx.ptr() as *mut i64);
     with_dtype!(dt, T => {
         let vp = SendPtr(vals.ptr() as *mut T);
@@ -92,8 +92,8 @@ pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce
 /// Applies `f(row) -> (value, index)` to every reduced row (input copied so the reduced
 /// dims are last and contiguous); values in `dt`, indices int64.
 fn per_row<T: Element>(c: &Canon, f: impl Fn(&[T]) -> (T, i64) + Sync + Send) -> Result<(Storage, Storage)> {
-    let vals = Storage::uninit(c.outer * std::mem::size_of::<T>())?;
-    let idx = Storage::uninit(c.outer * 8)?;
+    let vals = Storage::uninit_n(c.outer, std::mem::size_of::<T>())?;
+    let idx = Storage::uninit_n(c.outer, 8)?;
     let (vp, ip) = (SendPtr(vals.ptr() as *mut T), SendPtr(idx.ptr() as *mut i64));
     let x: &[T] = c.data();
     let red = c.red;
@@ -159,8 +159,8 @@ pub fn mode(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<(S
 pub fn var_mean(sqrt: bool, correction: f64, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<(Storage, Storage)> {
     let c = canon(src, ls, dt, reduce, false, false)?;
     with_float_dtype!(dt, T => {
-        let var = Storage::uninit(c.outer * dt.size())?;
-        let mean = Storage::uninit(c.outer * dt.size())?;
+        let var = Storage::uninit_n(c.outer, dt.size())?;
+        let mean = Storage::uninit_n(c.outer, dt.size())?;
         let (vp, mp) = (SendPtr(var.ptr() as *mut T), SendPtr(mean.ptr() as *mut T));
         let x: &[T] = c.data();
         let red = c.red;
@@ -187,7 +187,7 @@ pub fn var_mean(sqrt: bool, correction: f64, src: &Storage, ls: &Layout, dt: DTy
 pub fn logsumexp(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
     let c = canon(src, ls, dt, reduce, false, false)?;
     with_float_dtype!(dt, T => {
-        let out = Storage::uninit(c.outer * dt.size())?;
+        let out = Storage::uninit_n(c.outer, dt.size())?;
         let op = SendPtr(out.ptr() as *mut T);
         let x: &[T] = c.data();
         let red = c.red;
@@ -211,7 +211,7 @@ pub fn logsumexp(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Resu
 pub fn prod_others(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
     let c = canon(src, ls, dt, reduce, false, false)?;
     with_float_dtype!(dt, T => {
-        let out = Storage::uninit(c.outer * c.red * dt.size())?;
+        let out = Storage::uninit_n(c.outer * c.red, dt.size())?;
         let op = SendPtr(out.ptr() as *mut T);
         let x: &[T] = c.data();
         let red = c.red;

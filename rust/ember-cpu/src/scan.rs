@@ -33,7 +33,7 @@ pub fn cumulative(prod: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize)
     let (s, off) = contiguous_input(src, ls, dt)?;
     let (outer, n, inner) = shape3(ls, dim);
     let numel = ls.numel();
-    let out = Storage::uninit(numel * dt.size())?;
+    let out = Storage::uninit_n(numel, dt.size())?;
     if numel == 0 {
         return Ok(out);
     }
@@ -71,8 +71,8 @@ pub fn cum_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, dim: u
     let (s, off) = contiguous_input(src, ls, dt)?;
     let (outer, n, inner) = shape3(ls, dim);
     let numel = ls.numel();
-    let vals = Storage::uninit(numel * dt.size())?;
-    let idx = Storage::uninit(numel * 8)?;
+    let vals = Storage::uninit_n(numel, dt.size())?;
+    let idx = Storage::uninit_n(numel, 8)?;
     if numel == 0 {
         return Ok((vals, idx));
     }

@@ -183,7 +183,7 @@ pub fn softmax(log: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize) -> 
     let outer: usize = sizes[..dim].iter().product();
     let n = sizes[dim];
     let inner: usize = sizes[dim + 1..].iter().product();
-    let out = Storage::uninit(numel * dt.size())?;
+    let out = Storage::uninit_n(numel, dt.size())?;
     if numel == 0 {
         return Ok(out);
     }

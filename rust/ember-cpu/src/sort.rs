@@ -24,8 +24,8 @@ struct Ptr(usize);
 /// Sorts each of `rows` contiguous rows of length `n` of `src` (dtype `dt`), stably.
 /// Returns (values, int64 indices), both contiguous with the same shape.
 pub fn sort_rows(src: &Storage, offset: usize, dt: DType, rows: usize, n: usize, descending: bool) -> Result<(Storage, Storage)> {
-    let vals = Storage::uninit(rows * n * dt.size())?;
-    let idxs = Storage::uninit(rows * n * 8)?;
+    let vals = Storage::uninit_n(rows * n, dt.size())?;
+    let idxs = Storage::uninit_n(rows * n, 8)?;
     let (sp, vp, ip) = (Ptr(src.ptr() as usize), Ptr(vals.ptr() as usize), Ptr(idxs.ptr() as usize));
     let chunks = chunks_for(rows * n).min(rows.max(1));
     with_dtype!(dt, T => parallel_for(chunks, |c| {

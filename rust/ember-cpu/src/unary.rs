@@ -544,7 +544,7 @@ fn int_bound<T: Element>(v: f64, lower: bool) -> T {
 
 /// A new contiguous storage holding `op(src)`.
 pub fn unary_op(op: UOp, p: Params, dt: DType, src: &Storage, ls: &Layout) -> Result<Storage> {
-    let out = Storage::uninit(ls.numel() * dt.size())?;
+    let out = Storage::uninit_n(ls.numel(), dt.size())?;
     unary_op_into(op, p, dt, &out, &Layout::contiguous(&ls.sizes), src, ls)?;
     Ok(out)
 }

@@ -16,6 +16,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>, LayoutEr
             return Err(LayoutError::Broadcast { a: a.to_vec(), b: b.to_vec(), dim: i });
         };
     }
+    crate::checked_numel(&out)?;
     Ok(out)
 }
 

@@ -19,6 +19,9 @@ pub enum LayoutError {
     Index { index: i64, dim: usize, size: usize },
     /// `as_strided` would read outside the storage.
     OutOfStorage { needed: usize, available: usize },
+    /// The product of `sizes` does not fit in an `isize` (PyTorch: "numel: integer
+    /// multiplication overflow").
+    Overflow { sizes: Vec<usize> },
     /// Any other misuse of a view op, with the op's name.
     Invalid { op: &'static str, msg: String },
 }

@@ -9,18 +9,37 @@ pub struct Layout {
 }
 
 /// Row-major strides: the last dim has stride 1; sizes `(D,H,W)` → `(H*W, W, 1)`.
+/// Saturates instead of wrapping, so a shape too big to exist never gets small strides;
+/// `checked_numel` is what refuses such a shape.
 pub fn contiguous_strides(sizes: &[usize]) -> Vec<isize> {
     let mut strides = vec![0isize; sizes.len()];
     let mut acc = 1isize;
     for (s, &n) in strides.iter_mut().zip(sizes).rev() {
         *s = acc;
-        acc *= n.max(1) as isize;
+        acc = acc.saturating_mul(n.max(1).min(isize::MAX as usize) as isize);
     }
     strides
 }
 
+/// The element count, saturating at `usize::MAX` (never wrapping to a small number).
 pub fn numel(sizes: &[usize]) -> usize {
-    sizes.iter().product()
+    if sizes.contains(&0) {
+        return 0;
+    }
+    sizes.iter().fold(1usize, |acc, &n| acc.saturating_mul(n))
+}
+
+/// The one size check every new geometry passes: the product of the sizes, with empty dims
+/// counted as 1, must fit in `isize` (PyTorch keeps sizes, strides and numel in int64).
+/// Counting empty dims as 1 means every sub-shape (what a reduction or a `select` leaves)
+/// fits too, and so do the row-major strides.
+/// Example: `(0, 2**62, 2**62)` is refused: summing over dim 0 would give `(2**62, 2**62)`.
+pub fn checked_numel(sizes: &[usize]) -> Result<usize, LayoutError> {
+    let span = sizes.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n.max(1)));
+    match span {
+        Some(p) if p <= isize::MAX as usize => Ok(numel(sizes)),
+        _ => Err(LayoutError::Overflow { sizes: sizes.to_vec() }),
+    }
 }
 
 /// Wraps a possibly negative dim into `[0, ndim)`. A 0-dim tensor accepts -1 and 0,
@@ -36,6 +55,12 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize, LayoutError> {
 impl Layout {
     pub fn contiguous(sizes: &[usize]) -> Layout {
         Layout { sizes: sizes.to_vec(), strides: contiguous_strides(sizes), offset: 0 }
+    }
+
+    /// `contiguous` for a shape that has not been checked yet (a new output geometry).
+    pub fn try_contiguous(sizes: &[usize]) -> Result<Layout, LayoutError> {
+        checked_numel(sizes)?;
+        Ok(Layout::contiguous(sizes))
     }
 
     pub fn new(sizes: Vec<usize>, strides: Vec<isize>, offset: usize) -> Layout {
@@ -83,20 +108,31 @@ impl Layout {
     }
 
     /// Smallest and one-past-largest storage element touched (`None` when empty).
+    /// Computed in i128 so no stride product can wrap; a span that leaves `[0, isize::MAX]`
+    /// is reported as `(0, usize::MAX)`, which no storage contains.
     pub fn storage_span(&self) -> Option<(usize, usize)> {
         if self.numel() == 0 {
             return None;
         }
-        let (mut lo, mut hi) = (self.offset as isize, self.offset as isize);
+        let (mut lo, mut hi) = (self.offset as i128, self.offset as i128);
         for (&n, &s) in self.sizes.iter().zip(&self.strides) {
-            let ext = (n as isize - 1) * s;
+            let ext = (n as i128 - 1) * s as i128;
             if ext < 0 {
                 lo += ext;
             } else {
                 hi += ext;
             }
         }
+        if lo < 0 || hi >= isize::MAX as i128 {
+            return Some((0, usize::MAX));
+        }
         Some((lo as usize, hi as usize + 1))
+    }
+
+    /// Whether every element this layout addresses lies inside a storage of `len` elements,
+    /// and its sizes pass `checked_numel`. The check that makes kernels' raw reads sound.
+    pub fn fits_in(&self, len: usize) -> bool {
+        self.sizes.len() == self.strides.len() && checked_numel(&self.sizes).is_ok() && self.storage_span().is_none_or(|(_, hi)| hi <= len)
     }
 
     /// True when two different logical indices may map to one storage element.

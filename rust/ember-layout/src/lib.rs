@@ -14,5 +14,5 @@ mod view;
 pub use broadcast::{broadcast_shapes, broadcast_strides};
 pub use coalesce::{coalesce, StridedIter};
 pub use error::LayoutError;
-pub use layout::{contiguous_strides, numel, wrap_dim, Layout};
+pub use layout::{checked_numel, contiguous_strides, numel, wrap_dim, Layout};
 pub use view::movedim_order;

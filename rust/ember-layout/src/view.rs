@@ -41,8 +41,8 @@ impl Layout {
         let (s, e) = (clamp(start), clamp(end));
         let len = if e > s { ((e - s) as usize).div_ceil(step) } else { 0 };
         let mut l = self.clone();
-        if len > 0 {
-            l.offset = (self.offset as isize + s as isize * self.strides[dim]) as usize;
+        if len > 0 && self.numel() > 0 {
+            l.offset = shifted(self.offset, s as i128 * self.strides[dim] as i128);
         }
         l.sizes[dim] = len;
         l.strides[dim] *= step as isize;
@@ -73,7 +73,9 @@ impl Layout {
             return Err(LayoutError::Index { index, dim: d, size });
         }
         let mut l = self.clone();
-        l.offset = (self.offset as isize + i as isize * self.strides[d]) as usize;
+        if self.numel() > 0 {
+            l.offset = shifted(self.offset, i as i128 * self.strides[d] as i128);
+        }
         l.sizes.remove(d);
         l.strides.remove(d);
         Ok(l)
@@ -148,12 +150,7 @@ impl Layout {
                 return Err(LayoutError::Expand { sizes: self.sizes.clone(), target: target.to_vec(), dim: i });
             }
         }
-        if l.sizes.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n)).is_none_or(|n| n > isize::MAX as usize) {
-            return Err(LayoutError::Invalid {
-                op: "expand",
-                msg: format!("expand: the sizes {target:?} have more elements than memory can address"),
-            });
-        }
+        crate::checked_numel(&l.sizes)?;
         Ok(l)
     }
 
@@ -237,11 +234,11 @@ impl Layout {
             return Err(LayoutError::Invalid { op: "diagonal", msg: format!("diagonal dimensions cannot be identical {d1}, {d2}") });
         }
         let (sa, sb) = (self.sizes[a] as i64, self.sizes[b] as i64);
-        let len = if offset >= 0 { sa.min(sb - offset) } else { (sa + offset).min(sb) }.max(0) as usize;
+        let len = if offset >= 0 { sa.min(sb.saturating_sub(offset)) } else { sa.saturating_add(offset).min(sb) }.max(0) as usize;
         let mut l = self.clone();
-        if len > 0 {
-            let shift = if offset >= 0 { offset as isize * self.strides[b] } else { -offset as isize * self.strides[a] };
-            l.offset = (self.offset as isize + shift) as usize;
+        if len > 0 && self.numel() > 0 {
+            let shift = if offset >= 0 { offset as i128 * self.strides[b] as i128 } else { -(offset as i128) * self.strides[a] as i128 };
+            l.offset = shifted(self.offset, shift);
         }
         let stride = self.strides[a] + self.strides[b];
         let (hi, lo) = if a > b { (a, b) } else { (b, a) };
@@ -294,6 +291,7 @@ impl Layout {
                 msg: "as_strided: Negative strides are not supported at the moment".into(),
             });
         }
+        crate::checked_numel(sizes)?;
         // The furthest element, computed with overflow checks before storage_span trusts it.
         if !sizes.contains(&0) {
             let far = sizes
@@ -362,4 +360,10 @@ pub fn movedim_order(n: usize, src: &[i64], dst: &[i64]) -> Result<Vec<i64>, Lay
         }
     }
     Ok(order)
+}
+
+/// `offset + delta` for a view's new start; callers skip it for empty views (which keep their
+/// parent's offset), so it stays inside the storage the parent fits in. Clamped, never wrapped.
+fn shifted(offset: usize, delta: i128) -> usize {
+    (offset as i128 + delta).clamp(0, isize::MAX as i128) as usize
 }

@@ -74,7 +74,7 @@ pub struct PySaved {
 #[pymethods]
 impl PySaved {
     fn unpack(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.s.unpack(&self.op).py()?)
+        crate::guard::guard("unpack", || wrap(py, self.s.unpack(&self.op).py()?))
     }
 }
 
@@ -133,35 +133,39 @@ impl PyNode {
     /// A dict stored on the node itself (it outlives this Python object).
     #[getter]
     fn metadata(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let b = self.n.extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
-        let d = b
-            .downcast_ref::<Py<PyDict>>()
-            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
-        Ok(d.clone_ref(py).into_any())
+        crate::guard::guard("metadata", || {
+            let b = self.n.extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
+            let d = b
+                .downcast_ref::<Py<PyDict>>()
+                .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
+            Ok(d.clone_ref(py).into_any())
+        })
     }
     #[getter]
     fn next_functions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let items: Vec<Py<PyAny>> = self
-            .n
-            .next
-            .iter()
-            .map(|e| -> PyResult<Py<PyAny>> {
-                Ok(match e {
-                    Some(e) => PyTuple::new(py, [wrap_node(py, e.node.clone())?, e.input_nr.into_pyobject(py)?.into_any().unbind()])?
-                        .into_any()
-                        .unbind(),
-                    None => PyTuple::new(py, [py.None(), 0i64.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
+        crate::guard::guard("next_functions", || {
+            let items: Vec<Py<PyAny>> = self
+                .n
+                .next
+                .iter()
+                .map(|e| -> PyResult<Py<PyAny>> {
+                    Ok(match e {
+                        Some(e) => PyTuple::new(py, [wrap_node(py, e.node.clone())?, e.input_nr.into_pyobject(py)?.into_any().unbind()])?
+                            .into_any()
+                            .unbind(),
+                        None => PyTuple::new(py, [py.None(), 0i64.into_pyobject(py)?.into_any().unbind()])?.into_any().unbind(),
+                    })
                 })
-            })
-            .collect::<PyResult<_>>()?;
-        Ok(PyTuple::new(py, items)?.into_any().unbind())
+                .collect::<PyResult<_>>()?;
+            Ok(PyTuple::new(py, items)?.into_any().unbind())
+        })
     }
     #[getter]
     fn variable(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.n.variable() {
+        crate::guard::guard("variable", || match self.n.variable() {
             Some(t) => wrap(py, t.clone()),
             None => Err(pyo3::exceptions::PyAttributeError::new_err(format!("'{}' object has no attribute 'variable'", self.n.name))),
-        }
+        })
     }
     /// [(shape, dtype name, bytes)] of the tensors this node saved for backward.
     fn _saved_tensors_info(&self) -> Vec<(Vec<usize>, String, usize)> {
@@ -219,45 +223,51 @@ impl PyTensor {
     }
     #[setter]
     fn set_requires_grad(&self, v: bool) -> PyResult<()> {
-        self.t.set_requires_grad(v).py()
+        crate::guard::guard("set_requires_grad", || self.t.set_requires_grad(v).py())
     }
     #[pyo3(signature = (requires_grad=true))]
     fn requires_grad_(slf: &Bound<'_, Self>, requires_grad: bool) -> PyResult<Py<PyAny>> {
-        slf.get().t.set_requires_grad(requires_grad).py()?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("requires_grad_", || {
+            slf.get().t.set_requires_grad(requires_grad).py()?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     #[getter]
     fn grad(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        if self.t.grad_fn().is_some() && !self.t.retains_grad() {
-            let w = py.import("warnings")?;
-            w.call_method1(
+        crate::guard::guard("grad", || {
+            if self.t.grad_fn().is_some() && !self.t.retains_grad() {
+                let w = py.import("warnings")?;
+                w.call_method1(
                 "warn",
                 ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",),
             )?;
-        }
-        self.t.grad().map(|g| wrap(py, g)).transpose()
+            }
+            self.t.grad().map(|g| wrap(py, g)).transpose()
+        })
     }
     #[setter]
     fn set_grad(&self, g: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let g = match g {
-            Some(g) if !g.is_none() => Some(tensor_of(g)?),
-            _ => None,
-        };
-        if let Some(g) = &g {
-            if g.shape() != self.t.shape() {
-                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                    "assigned grad has data of a different size: grad shape {:?} but tensor shape {:?}",
-                    g.shape(),
-                    self.t.shape()
-                )));
+        crate::guard::guard("set_grad", || {
+            let g = match g {
+                Some(g) if !g.is_none() => Some(tensor_of(g)?),
+                _ => None,
+            };
+            if let Some(g) = &g {
+                if g.shape() != self.t.shape() {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "assigned grad has data of a different size: grad shape {:?} but tensor shape {:?}",
+                        g.shape(),
+                        self.t.shape()
+                    )));
+                }
             }
-        }
-        self.t.set_grad(g);
-        Ok(())
+            self.t.set_grad(g);
+            Ok(())
+        })
     }
     #[getter]
     fn grad_fn(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.t.grad_fn().map(|n| wrap_node(py, n)).transpose()
+        crate::guard::guard("grad_fn", || self.t.grad_fn().map(|n| wrap_node(py, n)).transpose())
     }
     #[getter]
     fn is_leaf(&self) -> bool {
@@ -268,7 +278,7 @@ impl PyTensor {
         self.t.retains_grad()
     }
     fn retain_grad(&self) -> PyResult<()> {
-        self.t.retain_grad().py()
+        crate::guard::guard("retain_grad", || self.t.retain_grad().py())
     }
     #[getter]
     fn output_nr(&self) -> usize {
@@ -286,19 +296,21 @@ impl PyTensor {
     /// `hook(grad)` when this tensor's gradient is computed; may return a replacement.
     /// Returns a handle whose `remove()` is managed on the Python side.
     fn _register_hook(&self, hook: Py<PyAny>) -> PyResult<()> {
-        self.t
-            .register_hook(Arc::new(move |g: &Tensor| {
-                Python::attach(|py| {
-                    let r = hook.call1(py, (wrap(py, g.clone())?,))?;
-                    if r.is_none(py) {
-                        Ok(None)
-                    } else {
-                        Ok(Some(tensor_of(r.bind(py))?))
-                    }
-                })
-                .map_err(py_err)
-            }))
-            .py()
+        crate::guard::guard("_register_hook", || {
+            self.t
+                .register_hook(Arc::new(move |g: &Tensor| {
+                    Python::attach(|py| {
+                        let r = hook.call1(py, (wrap(py, g.clone())?,))?;
+                        if r.is_none(py) {
+                            Ok(None)
+                        } else {
+                            Ok(Some(tensor_of(r.bind(py))?))
+                        }
+                    })
+                    .map_err(py_err)
+                }))
+                .py()
+        })
     }
 }
 
@@ -352,13 +364,19 @@ fn _backward(
     create_graph: bool,
     inputs: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
-    let py = tensors.py();
-    let roots = pairs(tensors, grad_tensors.unwrap_or(&py.None().into_bound(py)))?;
-    let ins: Vec<Tensor> = match inputs {
-        Some(i) if !i.is_none() => from_py_list(i)?.into_iter().flatten().collect(),
-        _ => vec![],
-    };
-    autograd::backward(&roots, &ins, retain_graph.unwrap_or(create_graph), create_graph).map_err(engine_err)
+    crate::guard::guard("_backward", || {
+        let py = tensors.py();
+        let roots = pairs(tensors, grad_tensors.unwrap_or(&py.None().into_bound(py)))?;
+        let ins: Vec<Tensor> = match inputs {
+            Some(i) if !i.is_none() => from_py_list(i)?.into_iter().flatten().collect(),
+            _ => vec![],
+        };
+        // Without the GIL: Python threads (DataLoader, a distributed communication thread
+        // reducing gradient buckets) run while the engine works; hooks and custom Functions
+        // re-acquire it when they call back into Python.
+        let retain = retain_graph.unwrap_or(create_graph);
+        py.detach(|| autograd::backward(&roots, &ins, retain, create_graph)).map_err(engine_err)
+    })
 }
 
 #[pyfunction]
@@ -372,10 +390,13 @@ fn _grad(
     create_graph: bool,
     allow_unused: bool,
 ) -> PyResult<Py<PyAny>> {
-    let roots = pairs(outputs, grad_outputs.unwrap_or(&py.None().into_bound(py)))?;
-    let ins: Vec<Tensor> = from_py_list(inputs)?.into_iter().flatten().collect();
-    let got = autograd::grad(&roots, &ins, retain_graph.unwrap_or(create_graph), create_graph, allow_unused).map_err(engine_err)?;
-    opt_list(py, &got)
+    crate::guard::guard("_grad", || {
+        let roots = pairs(outputs, grad_outputs.unwrap_or(&py.None().into_bound(py)))?;
+        let ins: Vec<Tensor> = from_py_list(inputs)?.into_iter().flatten().collect();
+        let retain = retain_graph.unwrap_or(create_graph);
+        let got = py.detach(|| autograd::grad(&roots, &ins, retain, create_graph, allow_unused)).map_err(engine_err)?;
+        opt_list(py, &got)
+    })
 }
 
 /// Attaches a custom Function's node: `backward(*grads)` is a Python callable returning
@@ -391,36 +412,38 @@ fn _record_function(
     saved: &Bound<'_, PyList>,
     backward: Py<PyAny>,
 ) -> PyResult<Vec<Option<Py<PySaved>>>> {
-    let ins: Vec<Tensor> = inputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
-    let outs: Vec<Tensor> = outputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
-    let mut sv: Vec<SavedTensor> = vec![];
-    let mut handles = vec![];
-    for item in saved.iter() {
-        if item.is_none() {
-            handles.push(None);
-            continue;
+    crate::guard::guard("_record_function", || {
+        let ins: Vec<Tensor> = inputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
+        let outs: Vec<Tensor> = outputs.iter().map(|i| tensor_of(&i)).collect::<PyResult<_>>()?;
+        let mut sv: Vec<SavedTensor> = vec![];
+        let mut handles = vec![];
+        for item in saved.iter() {
+            if item.is_none() {
+                handles.push(None);
+                continue;
+            }
+            let t = tensor_of(&item)?;
+            let s = if outs.iter().any(|o| o.same(&t)) { SavedTensor::output(&t) } else { SavedTensor::input(&t) };
+            sv.push(s.clone());
+            handles.push(Some(Py::new(py, PySaved { s, op: name.clone() })?));
         }
-        let t = tensor_of(&item)?;
-        let s = if outs.iter().any(|o| o.same(&t)) { SavedTensor::output(&t) } else { SavedTensor::input(&t) };
-        sv.push(s.clone());
-        handles.push(Some(Py::new(py, PySaved { s, op: name.clone() })?));
-    }
-    let n_in = ins.len();
-    let f = move |g: &[Option<Tensor>]| -> ember::Result<Vec<Option<Tensor>>> {
-        Python::attach(|py| {
-            let args: Vec<Py<PyAny>> =
-                g.iter().map(|t| t.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
-            let r = backward.call1(py, PyTuple::new(py, args)?)?;
-            let mut v = from_py_list(r.bind(py))?;
-            v.resize(n_in, None);
-            Ok(v)
-        })
-        .map_err(py_err)
-    };
-    let in_refs: Vec<&Tensor> = ins.iter().collect();
-    let out_refs: Vec<&Tensor> = outs.iter().collect();
-    autograd::record_dyn(name.into(), &in_refs, &out_refs, Box::new(f), sv);
-    Ok(handles)
+        let n_in = ins.len();
+        let f = move |g: &[Option<Tensor>]| -> ember::Result<Vec<Option<Tensor>>> {
+            Python::attach(|py| {
+                let args: Vec<Py<PyAny>> =
+                    g.iter().map(|t| t.clone().map(|t| wrap(py, t)).unwrap_or_else(|| Ok(py.None()))).collect::<PyResult<_>>()?;
+                let r = backward.call1(py, PyTuple::new(py, args)?)?;
+                let mut v = from_py_list(r.bind(py))?;
+                v.resize(n_in, None);
+                Ok(v)
+            })
+            .map_err(py_err)
+        };
+        let in_refs: Vec<&Tensor> = ins.iter().collect();
+        let out_refs: Vec<&Tensor> = outs.iter().collect();
+        autograd::record_dyn(name.into(), &in_refs, &out_refs, Box::new(f), sv);
+        Ok(handles)
+    })
 }
 
 #[pyfunction]

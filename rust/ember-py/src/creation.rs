@@ -34,17 +34,21 @@ impl PyGenerator {
         s
     }
     fn get_state(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let bytes = self.g.lock().unwrap().state();
-        wrap(py, Tensor::from_vec(bytes.clone(), &[bytes.len()]).py()?)
+        crate::guard::guard("get_state", || {
+            let bytes = self.g.lock().unwrap().state();
+            wrap(py, Tensor::from_vec(bytes.clone(), &[bytes.len()]).py()?)
+        })
     }
     fn set_state(&self, state: &Bound<'_, PyTensor>) -> PyResult<()> {
-        let b = state.get().t.to_vec::<u8>().py()?;
-        if !self.g.lock().unwrap().set_state(&b) {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "Generator.set_state: expected a 40-byte uint8 state tensor from get_state()",
-            ));
-        }
-        Ok(())
+        crate::guard::guard("set_state", || {
+            let b = state.get().t.to_vec::<u8>().py()?;
+            if !self.g.lock().unwrap().set_state(&b) {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "Generator.set_state: expected a 40-byte uint8 state tensor from get_state()",
+                ));
+            }
+            Ok(())
+        })
     }
 }
 
@@ -70,33 +74,41 @@ fn fill_with(shape: &[usize], dtype: DType, mut next: impl FnMut() -> f64) -> em
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None))]
 fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    let want = convert::dtype(dtype)?;
-    if let Ok(t) = data.cast::<PyTensor>() {
-        let t = &t.get().t;
-        return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
-    }
-    let (vals, shape, inferred) = convert::nested(data)?;
-    wrap(py, Tensor::from_scalars(&vals, &shape, want.unwrap_or(inferred)).py()?)
+    crate::guard::guard("_tensor", || {
+        let want = convert::dtype(dtype)?;
+        if let Ok(t) = data.cast::<PyTensor>() {
+            let t = &t.get().t;
+            return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
+        }
+        let (vals, shape, inferred) = convert::nested(data)?;
+        wrap(py, Tensor::from_scalars(&vals, &shape, want.unwrap_or(inferred)).py()?)
+    })
 }
 
 #[pyfunction]
 fn _full(py: Python<'_>, shape: Vec<i64>, value: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let s = usizes(&shape, "full")?;
-    let v = crate::tensor::scalar_value(value)?;
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    wrap(py, run(py, s.iter().product(), || Tensor::full(&s, v, d))?)
+    crate::guard::guard("_full", || {
+        let s = usizes(&shape, "full")?;
+        let v = crate::tensor::scalar_value(value)?;
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, run(py, s.iter().product(), || Tensor::full(&s, v, d))?)
+    })
 }
 
 #[pyfunction]
 fn _zeros(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let s = usizes(&shape, "zeros")?;
-    wrap(py, Tensor::zeros(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    crate::guard::guard("_zeros", || {
+        let s = usizes(&shape, "zeros")?;
+        wrap(py, Tensor::zeros(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    })
 }
 
 #[pyfunction]
 fn _empty(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let s = usizes(&shape, "empty")?;
-    wrap(py, Tensor::empty(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    crate::guard::guard("_empty", || {
+        let s = usizes(&shape, "empty")?;
+        wrap(py, Tensor::empty(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    })
 }
 
 #[pyfunction]
@@ -107,19 +119,21 @@ fn _arange(
     step: &Bound<'_, PyAny>,
     dtype: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let v = |o: &Bound<'_, PyAny>| crate::tensor::scalar_value(o);
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    wrap(py, Tensor::arange(v(start)?, v(end)?, v(step)?, d).py()?)
+    crate::guard::guard("_arange", || {
+        let v = |o: &Bound<'_, PyAny>| crate::tensor::scalar_value(o);
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, Tensor::arange(v(start)?, v(end)?, v(step)?, d).py()?)
+    })
 }
 
 #[pyfunction]
 fn _linspace(py: Python<'_>, start: f64, end: f64, steps: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    wrap(py, Tensor::linspace(start, end, steps, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    crate::guard::guard("_linspace", || wrap(py, Tensor::linspace(start, end, steps, convert::dtype(Some(dtype))?.unwrap()).py()?))
 }
 
 #[pyfunction]
 fn _eye(py: Python<'_>, n: usize, m: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    wrap(py, Tensor::eye(n, m, convert::dtype(Some(dtype))?.unwrap()).py()?)
+    crate::guard::guard("_eye", || wrap(py, Tensor::eye(n, m, convert::dtype(Some(dtype))?.unwrap()).py()?))
 }
 
 /// Uniform [low, high) floats.
@@ -133,10 +147,12 @@ fn _uniform(
     high: f64,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<Py<PyAny>> {
-    let s = usizes(&shape, "rand")?;
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    let t = with_gen(generator, |g| fill_with(&s, d, || low + (high - low) * g.uniform())).py()?;
-    wrap(py, t)
+    crate::guard::guard("_uniform", || {
+        let s = usizes(&shape, "rand")?;
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        let t = with_gen(generator, |g| fill_with(&s, d, || low + (high - low) * g.uniform())).py()?;
+        wrap(py, t)
+    })
 }
 
 #[pyfunction]
@@ -149,10 +165,12 @@ fn _normal(
     std: f64,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<Py<PyAny>> {
-    let s = usizes(&shape, "randn")?;
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    let t = with_gen(generator, |g| fill_with(&s, d, || mean + std * g.normal())).py()?;
-    wrap(py, t)
+    crate::guard::guard("_normal", || {
+        let s = usizes(&shape, "randn")?;
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        let t = with_gen(generator, |g| fill_with(&s, d, || mean + std * g.normal())).py()?;
+        wrap(py, t)
+    })
 }
 
 #[pyfunction]
@@ -165,53 +183,61 @@ fn _randint(
     dtype: &Bound<'_, PyAny>,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<Py<PyAny>> {
-    if high <= low {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )));
-    }
-    let s = usizes(&shape, "randint")?;
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    let t = Tensor::empty(&s, d).py()?;
-    with_gen(generator, |g| {
-        ember::cpu::with_dtype!(d, T => {
-            let p = t.storage().ptr() as *mut T;
-            for i in 0..t.numel() {
-                unsafe { *p.add(i) = T::from_i64(low + g.below((high - low) as u64) as i64) };
-            }
-        })
-    });
-    wrap(py, t)
+    crate::guard::guard("_randint", || {
+        if high <= low {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            )));
+        }
+        let s = usizes(&shape, "randint")?;
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        let t = Tensor::empty(&s, d).py()?;
+        with_gen(generator, |g| {
+            ember::cpu::with_dtype!(d, T => {
+                let p = t.storage().ptr() as *mut T;
+                for i in 0..t.numel() {
+                    unsafe { *p.add(i) = T::from_i64(low + g.below((high - low) as u64) as i64) };
+                }
+            })
+        });
+        wrap(py, t)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, dtype, generator=None))]
 fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
-    let mut v: Vec<i64> = (0..n as i64).collect();
-    with_gen(generator, |g| {
-        for i in (1..n).rev() {
-            let j = g.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
-    });
-    let t = Tensor::from_vec(v, &[n]).py()?;
-    let d = convert::dtype(Some(dtype))?.unwrap();
-    wrap(py, t.to_dtype(d).py()?)
+    crate::guard::guard("_randperm", || {
+        // The buffer first (a fallible allocation: randperm(2**62) raises), then shuffle it.
+        let t = Tensor::empty(&[n], ember::DType::I64).py()?;
+        let v = unsafe { std::slice::from_raw_parts_mut(t.storage().ptr() as *mut i64, n) };
+        v.iter_mut().enumerate().for_each(|(i, x)| *x = i as i64);
+        with_gen(generator, |g| {
+            for i in (1..n).rev() {
+                let j = g.below(i as u64 + 1) as usize;
+                v.swap(i, j);
+            }
+        });
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, t.to_dtype(d).py()?)
+    })
 }
 
 /// Draws 0/1 with probabilities `p` (same shape as p).
 #[pyfunction]
 #[pyo3(signature = (p, generator=None))]
 fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
-    let pt = &p.get().t;
-    let probs = pt.to_vec::<f64>().py()?;
-    if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));
-    }
-    let vals: Vec<Scalar> =
-        with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
-    let d = if pt.dtype().is_float() { pt.dtype() } else { ember::promote::default_dtype() };
-    wrap(py, Tensor::from_scalars(&vals, pt.shape(), d).py()?)
+    crate::guard::guard("_bernoulli", || {
+        let pt = &p.get().t;
+        let probs = pt.to_vec::<f64>().py()?;
+        if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));
+        }
+        let vals: Vec<Scalar> =
+            with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
+        let d = if pt.dtype().is_float() { pt.dtype() } else { ember::promote::default_dtype() };
+        wrap(py, Tensor::from_scalars(&vals, pt.shape(), d).py()?)
+    })
 }
 
 #[pyfunction]
@@ -231,8 +257,10 @@ fn get_default_dtype() -> crate::dtype::PyDType {
 
 #[pyfunction]
 fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
-    let d = convert::dtype(Some(d))?.ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("set_default_dtype expects a dtype"))?;
-    ember::promote::set_default_dtype(d).py()
+    crate::guard::guard("set_default_dtype", || {
+        let d = convert::dtype(Some(d))?.ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("set_default_dtype expects a dtype"))?;
+        ember::promote::set_default_dtype(d).py()
+    })
 }
 
 #[pyfunction]
@@ -242,11 +270,13 @@ fn get_num_threads() -> usize {
 
 #[pyfunction]
 fn set_num_threads(n: usize) -> PyResult<()> {
-    if n == 0 {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err("set_num_threads expects a positive integer"));
-    }
-    ember::cpu::threads::set_num_threads(n);
-    Ok(())
+    crate::guard::guard("set_num_threads", || {
+        if n == 0 {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("set_num_threads expects a positive integer"));
+        }
+        ember::cpu::threads::set_num_threads(n);
+        Ok(())
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -275,7 +305,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// An uninitialised row-major tensor on `device` (data-free on "meta": nothing is allocated).
 #[pyfunction]
 fn _empty_on(py: Python<'_>, shape: Vec<usize>, dtype: &Bound<'_, PyAny>, device: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let dt = crate::convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-    let dev = crate::dtype::PyDevice::new_checked(device)?.to_device()?;
-    crate::tensor::wrap(py, Tensor::empty_on(&shape, dt, dev).py()?)
+    crate::guard::guard("_empty_on", || {
+        let dt = crate::convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+        let dev = crate::dtype::PyDevice::new_checked(device)?.to_device()?;
+        crate::tensor::wrap(py, Tensor::empty_on(&shape, dt, dev).py()?)
+    })
 }

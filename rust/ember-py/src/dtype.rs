@@ -12,9 +12,11 @@ pub struct PyDType {
 impl PyDType {
     #[new]
     fn new(name: &str) -> PyResult<Self> {
-        DType::from_name(name)
-            .map(|d| PyDType { d })
-            .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err(format!("unknown dtype {name:?}")))
+        crate::guard::guard("new", || {
+            DType::from_name(name)
+                .map(|d| PyDType { d })
+                .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err(format!("unknown dtype {name:?}")))
+        })
     }
     fn __repr__(&self) -> String {
         format!("ember.{}", self.d.name())
@@ -59,23 +61,25 @@ impl PyDevice {
     #[new]
     #[pyo3(signature = (spec, index=None))]
     fn new(spec: &Bound<'_, PyAny>, index: Option<i64>) -> PyResult<Self> {
-        if let Ok(d) = spec.cast::<PyDevice>() {
-            return Ok(d.get().clone());
-        }
-        let s: String = spec.extract()?;
-        let (kind, idx) = match s.split_once(':') {
-            Some((k, i)) => (
-                k.to_string(),
-                Some(i.parse::<i64>().map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("Invalid device string: '{s}'")))?),
-            ),
-            None => (s.clone(), index),
-        };
-        if !["cpu", "wgpu", "meta", "cuda"].contains(&kind.as_str()) {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "Expected one of cpu, wgpu, meta device type at start of device string: {s}"
-            )));
-        }
-        Ok(PyDevice { kind, index: idx })
+        crate::guard::guard("new", || {
+            if let Ok(d) = spec.cast::<PyDevice>() {
+                return Ok(d.get().clone());
+            }
+            let s: String = spec.extract()?;
+            let (kind, idx) = match s.split_once(':') {
+                Some((k, i)) => (
+                    k.to_string(),
+                    Some(i.parse::<i64>().map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("Invalid device string: '{s}'")))?),
+                ),
+                None => (s.clone(), index),
+            };
+            if !["cpu", "wgpu", "meta", "cuda"].contains(&kind.as_str()) {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "Expected one of cpu, wgpu, meta device type at start of device string: {s}"
+                )));
+            }
+            Ok(PyDevice { kind, index: idx })
+        })
     }
     fn __repr__(&self) -> String {
         match self.index {

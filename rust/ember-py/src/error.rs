@@ -68,6 +68,11 @@ fn layout_error(e: LayoutError) -> PyErr {
         LayoutError::OutOfStorage { needed, available } => PyRuntimeError::new_err(format!(
             "setStorage: sizes, strides and storage offset would read {needed} elements but the storage only has {available}; as_strided must stay inside the storage."
         )),
+        LayoutError::Overflow { sizes } => PyRuntimeError::new_err(format!(
+            "numel: integer multiplication overflow. The sizes {} multiply to more elements than memory can address \
+             (sizes, strides and element counts must fit in a signed 64-bit integer); check the shape arguments.",
+            shape(&sizes)
+        )),
         LayoutError::Invalid { msg, .. } => PyRuntimeError::new_err(msg),
     }
 }

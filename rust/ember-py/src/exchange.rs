@@ -57,14 +57,16 @@ fn _from_buffer(
     strides: Vec<isize>,
     dtype: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let d = convert::dtype(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("_from_buffer: dtype is required"))?;
-    if shape.len() != strides.len() {
-        return Err(PyValueError::new_err("_from_buffer: shape and strides differ in length"));
-    }
-    let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
-    let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(owner.unbind())))) };
-    storage.set_origin("from_numpy".into());
-    wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d))
+    crate::guard::guard("_from_buffer", || {
+        let d = convert::dtype(Some(dtype))?.ok_or_else(|| PyTypeError::new_err("_from_buffer: dtype is required"))?;
+        if shape.len() != strides.len() {
+            return Err(PyValueError::new_err("_from_buffer: shape and strides differ in length"));
+        }
+        let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
+        let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(owner.unbind())))) };
+        storage.set_origin("from_numpy".into());
+        wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d))
+    })
 }
 
 // ---- buffer protocol ----
@@ -148,38 +150,40 @@ impl PyTensor {
         dl_device: Option<(i32, i32)>,
         copy: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
-        // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
-        // memory is writable; others get the legacy one (which numpy treats as read-only).
-        if !self.t.device().is_host() || self.t.is_sparse() {
-            return Err(pyo3::exceptions::PyNotImplementedError::new_err(no_host_data(&self.t)));
-        }
-        let versioned = match max_version {
-            Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
-            _ => false,
-        };
-        if let Some(s) = stream {
-            if !s.is_none() {
-                return Err(PyValueError::new_err("__dlpack__: stream must be None for CPU tensors"));
+        crate::guard::guard("__dlpack__", || {
+            // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
+            // memory is writable; others get the legacy one (which numpy treats as read-only).
+            if !self.t.device().is_host() || self.t.is_sparse() {
+                return Err(pyo3::exceptions::PyNotImplementedError::new_err(no_host_data(&self.t)));
             }
-        }
-        if let Some(dev) = dl_device {
-            if dev.0 != 1 {
-                return Err(PyBufferError::new_err(format!(
-                    "__dlpack__: can't export a cpu tensor to DLPack device {dev:?}; only (1, 0) (kDLCPU) is available"
-                )));
+            let versioned = match max_version {
+                Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
+                _ => false,
+            };
+            if let Some(s) = stream {
+                if !s.is_none() {
+                    return Err(PyValueError::new_err("__dlpack__: stream must be None for CPU tensors"));
+                }
             }
-        }
-        if self.t.requires_grad() {
-            return Err(PyRuntimeError::new_err(
+            if let Some(dev) = dl_device {
+                if dev.0 != 1 {
+                    return Err(PyBufferError::new_err(format!(
+                        "__dlpack__: can't export a cpu tensor to DLPack device {dev:?}; only (1, 0) (kDLCPU) is available"
+                    )));
+                }
+            }
+            if self.t.requires_grad() {
+                return Err(PyRuntimeError::new_err(
                 "Can't export tensors that require gradient, use tensor.detach(). DLPack has no autograd, so detach first (the result shares memory).",
             ));
-        }
-        let t = if copy == Some(true) { self.t.contiguous_copy().py()? } else { self.t.detach() };
-        if versioned {
-            export_versioned(py, t)
-        } else {
-            export_dlpack(py, t)
-        }
+            }
+            let t = if copy == Some(true) { self.t.contiguous_copy().py()? } else { self.t.detach() };
+            if versioned {
+                export_versioned(py, t)
+            } else {
+                export_dlpack(py, t)
+            }
+        })
     }
 
     fn __dlpack_device__(&self) -> (i32, i32) {
@@ -442,70 +446,72 @@ impl Drop for DlOwner {
 /// Consumes a "dltensor" or "dltensor_versioned" capsule into a tensor sharing its memory.
 #[pyfunction]
 fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let cap = capsule.as_ptr();
-    let valid = |name: &CStr| unsafe { ffi::PyCapsule_IsValid(cap, name.as_ptr()) } == 1;
-    let (owner, used_name) = if valid(CAPSULE) {
-        (Managed::Legacy(unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor), USED_CAPSULE)
-    } else if valid(VCAPSULE) {
-        let m = unsafe { ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) } as *mut DLManagedTensorVersioned;
-        if !m.is_null() && unsafe { (*m).version.major } != 1 {
+    crate::guard::guard("_from_dlpack", || {
+        let cap = capsule.as_ptr();
+        let valid = |name: &CStr| unsafe { ffi::PyCapsule_IsValid(cap, name.as_ptr()) } == 1;
+        let (owner, used_name) = if valid(CAPSULE) {
+            (Managed::Legacy(unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor), USED_CAPSULE)
+        } else if valid(VCAPSULE) {
+            let m = unsafe { ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) } as *mut DLManagedTensorVersioned;
+            if !m.is_null() && unsafe { (*m).version.major } != 1 {
+                return Err(PyRuntimeError::new_err(format!(
+                    "from_dlpack: DLPack major version {} is not supported (ember reads 1.x and the unversioned 0.x capsules)",
+                    unsafe { (*m).version.major }
+                )));
+            }
+            (Managed::Versioned(m), c"used_dltensor_versioned")
+        } else {
+            let used = valid(USED_CAPSULE) || valid(c"used_dltensor_versioned");
+            return Err(PyValueError::new_err(if used {
+                "from_dlpack: this DLPack capsule was already consumed; a capsule can be used only once".to_string()
+            } else {
+                format!(
+                    "from_dlpack: expected a DLPack capsule named 'dltensor' or an object with __dlpack__, got {}",
+                    capsule.get_type().name()?
+                )
+            }));
+        };
+        let dl: &DLTensor = match owner {
+            Managed::Legacy(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+            Managed::Versioned(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
+            _ => return Err(PyErr::fetch(py)),
+        };
+        if dl.device.device_type != KDL_CPU {
             return Err(PyRuntimeError::new_err(format!(
-                "from_dlpack: DLPack major version {} is not supported (ember reads 1.x and the unversioned 0.x capsules)",
-                unsafe { (*m).version.major }
+                "from_dlpack: the tensor lives on DLPack device type {} but ember only reads CPU memory (type 1)",
+                dl.device.device_type
             )));
         }
-        (Managed::Versioned(m), c"used_dltensor_versioned")
-    } else {
-        let used = valid(USED_CAPSULE) || valid(c"used_dltensor_versioned");
-        return Err(PyValueError::new_err(if used {
-            "from_dlpack: this DLPack capsule was already consumed; a capsule can be used only once".to_string()
-        } else {
-            format!(
-                "from_dlpack: expected a DLPack capsule named 'dltensor' or an object with __dlpack__, got {}",
-                capsule.get_type().name()?
-            )
-        }));
-    };
-    let dl: &DLTensor = match owner {
-        Managed::Legacy(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
-        Managed::Versioned(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
-        _ => return Err(PyErr::fetch(py)),
-    };
-    if dl.device.device_type != KDL_CPU {
-        return Err(PyRuntimeError::new_err(format!(
-            "from_dlpack: the tensor lives on DLPack device type {} but ember only reads CPU memory (type 1)",
-            dl.device.device_type
-        )));
-    }
-    let d = from_dl_dtype(dl.dtype).ok_or_else(|| {
+        let d = from_dl_dtype(dl.dtype).ok_or_else(|| {
         PyTypeError::new_err(format!(
             "from_dlpack: unsupported DLPack dtype (code {}, bits {}, lanes {}); ember supports bool, uint8, int8/16/32/64, float16/32/64 and bfloat16",
             dl.dtype.code, dl.dtype.bits, dl.dtype.lanes
         ))
     })?;
-    let n = dl.ndim.max(0) as usize;
-    let shape: Vec<i64> = if n == 0 { vec![] } else { unsafe { std::slice::from_raw_parts(dl.shape, n) }.to_vec() };
-    if shape.iter().any(|&s| s < 0) {
-        return Err(PyValueError::new_err("from_dlpack: negative size in the DLPack shape"));
-    }
-    let sizes: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
-    let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
-        ember::layout::contiguous_strides(&sizes)
-    } else {
-        unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()
-    };
-    if strides.iter().any(|&s| s < 0) {
-        return Err(PyRuntimeError::new_err(
+        let n = dl.ndim.max(0) as usize;
+        let shape: Vec<i64> = if n == 0 { vec![] } else { unsafe { std::slice::from_raw_parts(dl.shape, n) }.to_vec() };
+        if shape.iter().any(|&s| s < 0) {
+            return Err(PyValueError::new_err("from_dlpack: negative size in the DLPack shape"));
+        }
+        let sizes: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
+        let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
+            ember::layout::contiguous_strides(&sizes)
+        } else {
+            unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()
+        };
+        if strides.iter().any(|&s| s < 0) {
+            return Err(PyRuntimeError::new_err(
             "from_dlpack: the DLPack tensor has negative strides, which ember tensors don't support; make a copy on the producer side first",
         ));
-    }
-    let nbytes = span(&sizes, &strides)? * d.size();
-    let data = unsafe { (dl.data as *mut u8).add(dl.byte_offset as usize) };
-    // From here on we own the managed tensor: the renamed capsule no longer frees it.
-    unsafe { ffi::PyCapsule_SetName(cap, used_name.as_ptr()) };
-    let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(owner))) };
-    storage.set_origin("from_dlpack".into());
-    wrap(py, Tensor::from_parts(storage, Layout::new(sizes, strides, 0), d))
+        }
+        let nbytes = span(&sizes, &strides)? * d.size();
+        let data = unsafe { (dl.data as *mut u8).add(dl.byte_offset as usize) };
+        // From here on we own the managed tensor: the renamed capsule no longer frees it.
+        unsafe { ffi::PyCapsule_SetName(cap, used_name.as_ptr()) };
+        let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(owner))) };
+        storage.set_origin("from_dlpack".into());
+        wrap(py, Tensor::from_parts(storage, Layout::new(sizes, strides, 0), d))
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

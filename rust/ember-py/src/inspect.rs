@@ -15,20 +15,34 @@ fn _last_kernel() -> Option<(&'static str, &'static str, usize)> {
 
 #[pyfunction]
 fn result_type(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
-    let (a, b) = (arg(a)?, arg(b)?);
-    Ok(py_dtype(ember::promote::result_type(&[&a, &b])))
+    crate::guard::guard("result_type", || {
+        let (a, b) = (arg(a)?, arg(b)?);
+        Ok(py_dtype(ember::promote::result_type(&[&a, &b])))
+    })
+}
+
+/// A required dtype argument: PyTorch's TypeError when it is missing or not a dtype.
+fn dtype_arg(o: &Bound<'_, PyAny>, f: &str, name: &str, pos: usize) -> PyResult<ember::DType> {
+    dtype(Some(o))?.ok_or_else(|| {
+        let ty = o.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        pyo3::exceptions::PyTypeError::new_err(format!("{f}(): argument '{name}' (position {pos}) must be torch.dtype, not {ty}"))
+    })
 }
 
 #[pyfunction]
 fn promote_types(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
-    let (a, b) = (dtype(Some(a))?.unwrap(), dtype(Some(b))?.unwrap());
-    Ok(py_dtype(ember::DType::promote(a, b)))
+    crate::guard::guard("promote_types", || {
+        let (a, b) = (dtype_arg(a, "promote_types", "type1", 1)?, dtype_arg(b, "promote_types", "type2", 2)?);
+        Ok(py_dtype(ember::DType::promote(a, b)))
+    })
 }
 
 #[pyfunction]
 fn can_cast(from_: &Bound<'_, PyAny>, to: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let (a, b) = (dtype(Some(from_))?.unwrap(), dtype(Some(to))?.unwrap());
-    Ok(a.can_cast_to(b))
+    crate::guard::guard("can_cast", || {
+        let (a, b) = (dtype_arg(from_, "can_cast", "from_", 1)?, dtype_arg(to, "can_cast", "to", 2)?);
+        Ok(a.can_cast_to(b))
+    })
 }
 
 /// Records who last wrote a tensor's storage in place ("Tensor.mul_ at train.py:12"); the

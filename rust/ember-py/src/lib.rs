@@ -6,6 +6,7 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod guard;
 mod inspect;
 mod ops;
 mod ops_index;
@@ -22,6 +23,7 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    guard::install_quiet_hook();
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<tensor::PyStorage>()?;
     m.add_class::<dtype::PyDType>()?;

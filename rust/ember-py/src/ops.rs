@@ -49,77 +49,87 @@ fn scaled(py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyA
 #[pymethods]
 impl PyTensor {
     fn __add__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Add, false)
+        crate::guard::guard("__add__", || dunder(slf, o, BinaryOp::Add, false))
     }
     fn __radd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Add, true)
+        crate::guard::guard("__radd__", || dunder(slf, o, BinaryOp::Add, true))
     }
     fn __sub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Sub, false)
+        crate::guard::guard("__sub__", || dunder(slf, o, BinaryOp::Sub, false))
     }
     fn __rsub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Sub, true)
+        crate::guard::guard("__rsub__", || dunder(slf, o, BinaryOp::Sub, true))
     }
     fn __mul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Mul, false)
+        crate::guard::guard("__mul__", || dunder(slf, o, BinaryOp::Mul, false))
     }
     fn __rmul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Mul, true)
+        crate::guard::guard("__rmul__", || dunder(slf, o, BinaryOp::Mul, true))
     }
     fn __truediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Div, false)
+        crate::guard::guard("__truediv__", || dunder(slf, o, BinaryOp::Div, false))
     }
     fn __rtruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        dunder(slf, o, BinaryOp::Div, true)
+        crate::guard::guard("__rtruediv__", || dunder(slf, o, BinaryOp::Div, true))
     }
     fn __iadd__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
-        inplace(slf, o, BinaryOp::Add).map(|_| ())
+        crate::guard::guard("__iadd__", || inplace(slf, o, BinaryOp::Add).map(|_| ()))
     }
     fn __isub__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
-        inplace(slf, o, BinaryOp::Sub).map(|_| ())
+        crate::guard::guard("__isub__", || inplace(slf, o, BinaryOp::Sub).map(|_| ()))
     }
     fn __imul__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
-        inplace(slf, o, BinaryOp::Mul).map(|_| ())
+        crate::guard::guard("__imul__", || inplace(slf, o, BinaryOp::Mul).map(|_| ()))
     }
     fn __itruediv__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
-        inplace(slf, o, BinaryOp::Div).map(|_| ())
+        crate::guard::guard("__itruediv__", || inplace(slf, o, BinaryOp::Div).map(|_| ()))
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.neg())?)
+        crate::guard::guard("__neg__", || {
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || t.neg())?)
+        })
     }
     fn __hash__(&self) -> isize {
         std::sync::Arc::as_ptr(&self.t.0) as isize
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(slf.py(), other, alpha)?;
-        bin(slf.py(), BinaryOp::Add, &Arg::T(slf.get().t.clone()), &o)
+        crate::guard::guard("add", || {
+            let o = scaled(slf.py(), other, alpha)?;
+            bin(slf.py(), BinaryOp::Add, &Arg::T(slf.get().t.clone()), &o)
+        })
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn sub(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(slf.py(), other, alpha)?;
-        bin(slf.py(), BinaryOp::Sub, &Arg::T(slf.get().t.clone()), &o)
+        crate::guard::guard("sub", || {
+            let o = scaled(slf.py(), other, alpha)?;
+            bin(slf.py(), BinaryOp::Sub, &Arg::T(slf.get().t.clone()), &o)
+        })
     }
     fn mul(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        bin(slf.py(), BinaryOp::Mul, &Arg::T(slf.get().t.clone()), &arg(other)?)
+        crate::guard::guard("mul", || bin(slf.py(), BinaryOp::Mul, &Arg::T(slf.get().t.clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(slf.py(), other, alpha)?;
-        let t = &slf.get().t;
-        run(slf.py(), t.numel(), || binary_(BinaryOp::Add, t, &o))?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("add_", || {
+            let o = scaled(slf.py(), other, alpha)?;
+            let t = &slf.get().t;
+            run(slf.py(), t.numel(), || binary_(BinaryOp::Add, t, &o))?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn sub_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let o = scaled(slf.py(), other, alpha)?;
-        let t = &slf.get().t;
-        run(slf.py(), t.numel(), || binary_(BinaryOp::Sub, t, &o))?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("sub_", || {
+            let o = scaled(slf.py(), other, alpha)?;
+            let t = &slf.get().t;
+            run(slf.py(), t.numel(), || binary_(BinaryOp::Sub, t, &o))?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     fn mul_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        inplace(slf, other, BinaryOp::Mul)
+        crate::guard::guard("mul_", || inplace(slf, other, BinaryOp::Mul))
     }
     #[pyo3(signature = (dtype=None, *args, **kwargs))]
     fn to<'py>(
@@ -128,53 +138,55 @@ impl PyTensor {
         args: &Bound<'_, pyo3::types::PyTuple>,
         kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
-        let mut want = None;
-        let mut device = None;
-        let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
-        cands.extend(args.iter());
-        if let Some(kw) = kwargs {
-            if let Some(d) = kw.get_item("dtype")? {
-                cands.push(d);
+        crate::guard::guard("to", || {
+            // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..)
+            let mut want = None;
+            let mut device = None;
+            let mut cands: Vec<Bound<'_, PyAny>> = dtype.into_iter().cloned().collect();
+            cands.extend(args.iter());
+            if let Some(kw) = kwargs {
+                if let Some(d) = kw.get_item("dtype")? {
+                    cands.push(d);
+                }
+                if let Some(d) = kw.get_item("device")? {
+                    cands.push(d);
+                }
             }
-            if let Some(d) = kw.get_item("device")? {
-                cands.push(d);
+            for c in &cands {
+                if let Ok(t) = c.cast::<PyTensor>() {
+                    want = Some(t.get().t.dtype());
+                    device = Some(t.get().t.device());
+                } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
+                    want = Some(d);
+                } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
+                    device = Some(crate::dtype::PyDevice::new_checked(c)?.to_device()?);
+                } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "to() received an invalid combination of arguments: {}",
+                        c.repr()?
+                    )));
+                }
             }
-        }
-        for c in &cands {
-            if let Ok(t) = c.cast::<PyTensor>() {
-                want = Some(t.get().t.dtype());
-                device = Some(t.get().t.device());
-            } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
-                want = Some(d);
-            } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
-                device = Some(crate::dtype::PyDevice::new_checked(c)?.to_device()?);
-            } else if !c.is_none() && !c.is_instance_of::<pyo3::types::PyBool>() {
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "to() received an invalid combination of arguments: {}",
-                    c.repr()?
-                )));
+            let t = &slf.get().t;
+            // .to("wgpu", float32) of float64 host data converts on the host first (the GPU has no f64).
+            let pre = match (want, device) {
+                (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => Some(t.to_dtype(d).py()?),
+                _ => None,
+            };
+            let t = pre.as_ref().unwrap_or(t);
+            let moved = match device {
+                Some(dev) if dev != t.device() => Some(t.to_device(dev).py()?),
+                _ => None,
+            };
+            let src = moved.as_ref().unwrap_or(t);
+            match want {
+                Some(d) if d != src.dtype() => wrap(slf.py(), run(slf.py(), src.numel(), || src.to_dtype(d))?),
+                _ => match moved {
+                    Some(m) => wrap(slf.py(), m),
+                    None => Ok(slf.clone().into_any().unbind()),
+                },
             }
-        }
-        let t = &slf.get().t;
-        // .to("wgpu", float32) of float64 host data converts on the host first (the GPU has no f64).
-        let pre = match (want, device) {
-            (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => Some(t.to_dtype(d).py()?),
-            _ => None,
-        };
-        let t = pre.as_ref().unwrap_or(t);
-        let moved = match device {
-            Some(dev) if dev != t.device() => Some(t.to_device(dev).py()?),
-            _ => None,
-        };
-        let src = moved.as_ref().unwrap_or(t);
-        match want {
-            Some(d) if d != src.dtype() => wrap(slf.py(), run(slf.py(), src.numel(), || src.to_dtype(d))?),
-            _ => match moved {
-                Some(m) => wrap(slf.py(), m),
-                None => Ok(slf.clone().into_any().unbind()),
-            },
-        }
+        })
     }
 }
 
@@ -224,16 +236,22 @@ dunders!(__floordiv__, __rfloordiv__, __ifloordiv__ => DivFloor, __mod__, __rmod
 #[pymethods]
 impl PyTensor {
     fn __pow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = modulo;
-        dunder(slf, exponent, BinaryOp::Pow, false)
+        crate::guard::guard("__pow__", || {
+            let _ = modulo;
+            dunder(slf, exponent, BinaryOp::Pow, false)
+        })
     }
     fn __rpow__(slf: &Bound<'_, Self>, base: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = modulo;
-        dunder(slf, base, BinaryOp::Pow, true)
+        crate::guard::guard("__rpow__", || {
+            let _ = modulo;
+            dunder(slf, base, BinaryOp::Pow, true)
+        })
     }
     fn __ipow__(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _ = modulo;
-        inplace(slf, exponent, BinaryOp::Pow).map(|_| ())
+        crate::guard::guard("__ipow__", || {
+            let _ = modulo;
+            inplace(slf, exponent, BinaryOp::Pow).map(|_| ())
+        })
     }
 }
 
@@ -323,47 +341,49 @@ bit_methods!(
 #[pymethods]
 impl PyTensor {
     fn __eq__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Eq)
+        crate::guard::guard("__eq__", || cmp_dunder(slf, o, CmpOp::Eq))
     }
     fn __ne__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Ne)
+        crate::guard::guard("__ne__", || cmp_dunder(slf, o, CmpOp::Ne))
     }
     fn __lt__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Lt)
+        crate::guard::guard("__lt__", || cmp_dunder(slf, o, CmpOp::Lt))
     }
     fn __le__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Le)
+        crate::guard::guard("__le__", || cmp_dunder(slf, o, CmpOp::Le))
     }
     fn __gt__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Gt)
+        crate::guard::guard("__gt__", || cmp_dunder(slf, o, CmpOp::Gt))
     }
     fn __ge__(slf: &Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        cmp_dunder(slf, o, CmpOp::Ge)
+        crate::guard::guard("__ge__", || cmp_dunder(slf, o, CmpOp::Ge))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn div(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
-        bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().t.clone()), &arg(other)?)
+        crate::guard::guard("div", || bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().t.clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn divide(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
-        Self::div(slf, other, rounding_mode)
+        crate::guard::guard("divide", || Self::div(slf, other, rounding_mode))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn div_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
-        inplace(slf, other, div_op(rounding_mode)?)
+        crate::guard::guard("div_", || inplace(slf, other, div_op(rounding_mode)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn subtract(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        Self::sub(slf, other, alpha)
+        crate::guard::guard("subtract", || Self::sub(slf, other, alpha))
     }
     fn float_power(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let t = slf.get().t.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
-        let e = match arg(exponent)? {
-            Arg::T(x) => Arg::T(x.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?),
-            s => s,
-        };
-        bin(py, BinaryOp::Pow, &Arg::T(t), &e)
+        crate::guard::guard("float_power", || {
+            let py = slf.py();
+            let t = slf.get().t.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
+            let e = match arg(exponent)? {
+                Arg::T(x) => Arg::T(x.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?),
+                s => s,
+            };
+            bin(py, BinaryOp::Pow, &Arg::T(t), &e)
+        })
     }
 }
 

@@ -34,28 +34,36 @@ fn value_tensor(v: &Bound<'_, PyAny>, dt: ember::DType) -> PyResult<Tensor> {
 #[pymethods]
 impl PyTensor {
     fn _index(&self, py: Python<'_>, idx: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let ix = indices(idx)?;
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.index(&ix))?)
+        crate::guard::guard("_index", || {
+            let ix = indices(idx)?;
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || t.index(&ix))?)
+        })
     }
     #[pyo3(signature = (indices_, values, accumulate=false))]
     fn index_put_(slf: &Bound<'_, Self>, indices_: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
-        let ix = indices(indices_)?;
-        let t = &slf.get().t;
-        let v = value_tensor(values, t.dtype())?;
-        run(slf.py(), t.numel(), || t.index_put_(&ix, &v, accumulate))?;
-        Ok(this(slf))
+        crate::guard::guard("index_put_", || {
+            let ix = indices(indices_)?;
+            let t = &slf.get().t;
+            let v = value_tensor(values, t.dtype())?;
+            run(slf.py(), t.numel(), || t.index_put_(&ix, &v, accumulate))?;
+            Ok(this(slf))
+        })
     }
     #[pyo3(signature = (indices_, values, accumulate=false))]
     fn index_put(&self, py: Python<'_>, indices_: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
-        let ix = indices(indices_)?;
-        let v = value_tensor(values, self.t.dtype())?;
-        wrap(py, self.t.index_put(&ix, &v, accumulate).py()?)
+        crate::guard::guard("index_put", || {
+            let ix = indices(indices_)?;
+            let v = value_tensor(values, self.t.dtype())?;
+            wrap(py, self.t.index_put(&ix, &v, accumulate).py()?)
+        })
     }
     #[pyo3(signature = (dim, index, *, sparse_grad=false))]
     fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
-        let _ = sparse_grad;
-        wrap(py, self.t.gather(dim, &index.get().t).py()?)
+        crate::guard::guard("gather", || {
+            let _ = sparse_grad;
+            wrap(py, self.t.gather(dim, &index.get().t).py()?)
+        })
     }
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
     fn scatter(
@@ -67,7 +75,7 @@ impl PyTensor {
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        wrap(py, scatter_any(&self.t, dim, &index.get().t, src, value, reduce, false)?)
+        crate::guard::guard("scatter", || wrap(py, scatter_any(&self.t, dim, &index.get().t, src, value, reduce, false)?))
     }
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
     fn scatter_(
@@ -78,15 +86,19 @@ impl PyTensor {
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        scatter_any(&slf.get().t, dim, &index.get().t, src, value, reduce, true)?;
-        Ok(this(slf))
+        crate::guard::guard("scatter_", || {
+            scatter_any(&slf.get().t, dim, &index.get().t, src, value, reduce, true)?;
+            Ok(this(slf))
+        })
     }
     fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.scatter_add(dim, &index.get().t, &src.get().t).py()?)
+        crate::guard::guard("scatter_add", || wrap(py, self.t.scatter_add(dim, &index.get().t, &src.get().t).py()?))
     }
     fn scatter_add_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        slf.get().t.scatter_add_(dim, &index.get().t, &src.get().t).py()?;
-        Ok(this(slf))
+        crate::guard::guard("scatter_add_", || {
+            slf.get().t.scatter_add_(dim, &index.get().t, &src.get().t).py()?;
+            Ok(this(slf))
+        })
     }
     #[pyo3(signature = (dim, index, src, reduce, *, include_self=true))]
     fn scatter_reduce(
@@ -98,7 +110,9 @@ impl PyTensor {
         reduce: &str,
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.scatter_reduce(dim, &index.get().t, &src.get().t, reduce, include_self, false).py()?)
+        crate::guard::guard("scatter_reduce", || {
+            wrap(py, self.t.scatter_reduce(dim, &index.get().t, &src.get().t, reduce, include_self, false).py()?)
+        })
     }
     #[pyo3(signature = (dim, index, src, reduce, *, include_self=true))]
     fn scatter_reduce_(
@@ -109,13 +123,17 @@ impl PyTensor {
         reduce: &str,
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
-        slf.get().t.scatter_reduce(dim, &index.get().t, &src.get().t, reduce, include_self, true).py()?;
-        Ok(this(slf))
+        crate::guard::guard("scatter_reduce_", || {
+            slf.get().t.scatter_reduce(dim, &index.get().t, &src.get().t, reduce, include_self, true).py()?;
+            Ok(this(slf))
+        })
     }
     fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        let i = &index.get().t;
-        wrap(py, run(py, t.numel(), || t.index_select(dim, i))?)
+        crate::guard::guard("index_select", || {
+            let t = &self.t;
+            let i = &index.get().t;
+            wrap(py, run(py, t.numel(), || t.index_select(dim, i))?)
+        })
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add(
@@ -126,8 +144,10 @@ impl PyTensor {
         source: &Bound<'_, PyTensor>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
-        wrap(py, self.t.index_add(dim, &index.get().t, &source.get().t, a, false).py()?)
+        crate::guard::guard("index_add", || {
+            let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
+            wrap(py, self.t.index_add(dim, &index.get().t, &source.get().t, a, false).py()?)
+        })
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add_(
@@ -137,138 +157,170 @@ impl PyTensor {
         source: &Bound<'_, PyTensor>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
-        slf.get().t.index_add(dim, &index.get().t, &source.get().t, a, true).py()?;
-        Ok(this(slf))
+        crate::guard::guard("index_add_", || {
+            let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
+            slf.get().t.index_add(dim, &index.get().t, &source.get().t, a, true).py()?;
+            Ok(this(slf))
+        })
     }
     fn index_copy(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.index_copy(dim, &index.get().t, &source.get().t, false).py()?)
+        crate::guard::guard("index_copy", || wrap(py, self.t.index_copy(dim, &index.get().t, &source.get().t, false).py()?))
     }
     fn index_copy_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        slf.get().t.index_copy(dim, &index.get().t, &source.get().t, true).py()?;
-        Ok(this(slf))
+        crate::guard::guard("index_copy_", || {
+            slf.get().t.index_copy(dim, &index.get().t, &source.get().t, true).py()?;
+            Ok(this(slf))
+        })
     }
     fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let v = value_tensor(value, self.t.dtype())?;
-        wrap(py, self.t.index_fill(dim, &index.get().t, &v, false).py()?)
+        crate::guard::guard("index_fill", || {
+            let v = value_tensor(value, self.t.dtype())?;
+            wrap(py, self.t.index_fill(dim, &index.get().t, &v, false).py()?)
+        })
     }
     fn index_fill_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let t = &slf.get().t;
-        let v = value_tensor(value, t.dtype())?;
-        t.index_fill(dim, &index.get().t, &v, true).py()?;
-        Ok(this(slf))
+        crate::guard::guard("index_fill_", || {
+            let t = &slf.get().t;
+            let v = value_tensor(value, t.dtype())?;
+            t.index_fill(dim, &index.get().t, &v, true).py()?;
+            Ok(this(slf))
+        })
     }
     fn take(&self, py: Python<'_>, index: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.take(&index.get().t).py()?)
+        crate::guard::guard("take", || wrap(py, self.t.take(&index.get().t).py()?))
     }
     fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.masked_select(&mask.get().t).py()?)
+        crate::guard::guard("masked_select", || wrap(py, self.t.masked_select(&mask.get().t).py()?))
     }
     fn masked_scatter(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.masked_scatter(&mask.get().t, &source.get().t, false).py()?)
+        crate::guard::guard("masked_scatter", || wrap(py, self.t.masked_scatter(&mask.get().t, &source.get().t, false).py()?))
     }
     fn masked_scatter_(slf: &Bound<'_, Self>, mask: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        slf.get().t.masked_scatter(&mask.get().t, &source.get().t, true).py()?;
-        Ok(this(slf))
+        crate::guard::guard("masked_scatter_", || {
+            slf.get().t.masked_scatter(&mask.get().t, &source.get().t, true).py()?;
+            Ok(this(slf))
+        })
     }
     #[pyo3(signature = (*, as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
-        let nz = self.t.nonzero().py()?;
-        if !as_tuple {
-            return wrap(py, nz);
-        }
-        let n = self.t.ndim().max(1);
-        let nz = if self.t.ndim() == 0 { self.t.reshape(&[1]).py()?.nonzero().py()? } else { nz };
-        let cols = (0..n).map(|i| nz.select(1, i as i64).and_then(|c| c.contiguous_copy())).collect::<ember::Result<Vec<_>>>().py()?;
-        wrap_all(py, cols)
+        crate::guard::guard("nonzero", || {
+            let nz = self.t.nonzero().py()?;
+            if !as_tuple {
+                return wrap(py, nz);
+            }
+            let n = self.t.ndim().max(1);
+            let nz = if self.t.ndim() == 0 { self.t.reshape(&[1]).py()?.nonzero().py()? } else { nz };
+            let cols = (0..n).map(|i| nz.select(1, i as i64).and_then(|c| c.contiguous_copy())).collect::<ember::Result<Vec<_>>>().py()?;
+            wrap_all(py, cols)
+        })
     }
     fn argwhere(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.nonzero().py()?)
+        crate::guard::guard("argwhere", || wrap(py, self.t.nonzero().py()?))
     }
     fn _sort(&self, py: Python<'_>, dim: i64, descending: bool) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        let (v, i) = run(py, t.numel(), || t.sort(dim, descending))?;
-        wrap_all(py, vec![v, i])
+        crate::guard::guard("_sort", || {
+            let t = &self.t;
+            let (v, i) = run(py, t.numel(), || t.sort(dim, descending))?;
+            wrap_all(py, vec![v, i])
+        })
     }
     #[pyo3(signature = (dim=-1, descending=false, stable=false))]
     fn argsort(&self, py: Python<'_>, dim: i64, descending: bool, stable: bool) -> PyResult<Py<PyAny>> {
-        let _ = stable; // always stable
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.argsort(dim, descending))?)
+        crate::guard::guard("argsort", || {
+            let _ = stable; // always stable
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || t.argsort(dim, descending))?)
+        })
     }
     fn _topk(&self, py: Python<'_>, k: i64, dim: i64, largest: bool) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        let (v, i) = run(py, t.numel(), || t.topk(k, dim, largest))?;
-        wrap_all(py, vec![v, i])
+        crate::guard::guard("_topk", || {
+            let t = &self.t;
+            let (v, i) = run(py, t.numel(), || t.topk(k, dim, largest))?;
+            wrap_all(py, vec![v, i])
+        })
     }
     fn _unique(&self, py: Python<'_>, consecutive: bool) -> PyResult<Py<PyAny>> {
-        let (v, i, c) = self.t.unique(consecutive).py()?;
-        wrap_all(py, vec![v, i, c])
+        crate::guard::guard("_unique", || {
+            let (v, i, c) = self.t.unique(consecutive).py()?;
+            wrap_all(py, vec![v, i, c])
+        })
     }
     fn _searchsorted(&self, py: Python<'_>, values: &Bound<'_, PyTensor>, right: bool, out_int32: bool) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.searchsorted(&values.get().t, right, out_int32).py()?)
+        crate::guard::guard("_searchsorted", || wrap(py, self.t.searchsorted(&values.get().t, right, out_int32).py()?))
     }
     #[pyo3(signature = (weights=None, minlength=0))]
     fn bincount(&self, py: Python<'_>, weights: Option<&Bound<'_, PyTensor>>, minlength: i64) -> PyResult<Py<PyAny>> {
-        let w = weights.map(|w| w.get().t.clone());
-        wrap(py, self.t.bincount(w.as_ref(), minlength).py()?)
+        crate::guard::guard("bincount", || {
+            let w = weights.map(|w| w.get().t.clone());
+            wrap(py, self.t.bincount(w.as_ref(), minlength).py()?)
+        })
     }
     #[pyo3(signature = (bins=100, min=0.0, max=0.0))]
     fn histc(&self, py: Python<'_>, bins: i64, min: f64, max: f64) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.histc(bins, min, max).py()?)
+        crate::guard::guard("histc", || wrap(py, self.t.histc(bins, min, max).py()?))
     }
     #[pyo3(signature = (*dims))]
     fn flip(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let d = crate::convert::shape_args(dims)?;
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.flip(&d))?)
+        crate::guard::guard("flip", || {
+            let d = crate::convert::shape_args(dims)?;
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || t.flip(&d))?)
+        })
     }
     #[pyo3(signature = (shifts, dims=None))]
     fn roll(&self, py: Python<'_>, shifts: &Bound<'_, PyAny>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let s = int_list(shifts)?;
-        let d = match dims {
-            Some(d) if !d.is_none() => int_list(d)?,
-            _ => vec![],
-        };
-        wrap(py, self.t.roll(&s, &d).py()?)
+        crate::guard::guard("roll", || {
+            let s = int_list(shifts)?;
+            let d = match dims {
+                Some(d) if !d.is_none() => int_list(d)?,
+                _ => vec![],
+            };
+            wrap(py, self.t.roll(&s, &d).py()?)
+        })
     }
     #[pyo3(signature = (*sizes))]
     fn repeat(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let r = crate::convert::shape_args(sizes)?;
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || t.repeat(&r))?)
+        crate::guard::guard("repeat", || {
+            let r = crate::convert::shape_args(sizes)?;
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || t.repeat(&r))?)
+        })
     }
     #[pyo3(signature = (diagonal=0))]
     fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.tril(diagonal).py()?)
+        crate::guard::guard("tril", || wrap(py, self.t.tril(diagonal).py()?))
     }
     #[pyo3(signature = (diagonal=0))]
     fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.triu(diagonal).py()?)
+        crate::guard::guard("triu", || wrap(py, self.t.triu(diagonal).py()?))
     }
     #[pyo3(signature = (diagonal=0))]
     fn diag(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.diag(diagonal).py()?)
+        crate::guard::guard("diag", || wrap(py, self.t.diag(diagonal).py()?))
     }
     #[pyo3(signature = (offset=0, dim1=-2, dim2=-1))]
     fn diag_embed(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.diag_embed(offset, dim1, dim2).py()?)
+        crate::guard::guard("diag_embed", || wrap(py, self.t.diag_embed(offset, dim1, dim2).py()?))
     }
     fn trace(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.trace().py()?)
+        crate::guard::guard("trace", || wrap(py, self.t.trace().py()?))
     }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
     fn isclose(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<Py<PyAny>> {
-        let o = value_tensor(other, self.t.dtype())?;
-        wrap(py, self.t.isclose(&o, rtol, atol, equal_nan).py()?)
+        crate::guard::guard("isclose", || {
+            let o = value_tensor(other, self.t.dtype())?;
+            wrap(py, self.t.isclose(&o, rtol, atol, equal_nan).py()?)
+        })
     }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
     fn allclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<bool> {
-        let o = value_tensor(other, self.t.dtype())?;
-        self.t.allclose(&o, rtol, atol, equal_nan).py()
+        crate::guard::guard("allclose", || {
+            let o = value_tensor(other, self.t.dtype())?;
+            self.t.allclose(&o, rtol, atol, equal_nan).py()
+        })
     }
     fn equal(&self, other: &Bound<'_, PyTensor>) -> PyResult<bool> {
-        self.t.equal(&other.get().t).py()
+        crate::guard::guard("equal", || self.t.equal(&other.get().t).py())
     }
 }
 
@@ -293,17 +345,21 @@ fn scatter_any(
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
 fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
-    let ts = self::tensors(tensors)?;
-    let work = ts.iter().map(|t| t.numel()).sum();
-    wrap(py, run(py, work, || Tensor::cat(&ts, dim))?)
+    crate::guard::guard("cat", || {
+        let ts = self::tensors(tensors)?;
+        let work = ts.iter().map(|t| t.numel()).sum();
+        wrap(py, run(py, work, || Tensor::cat(&ts, dim))?)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
 fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
-    let ts = self::tensors(tensors)?;
-    let work = ts.iter().map(|t| t.numel()).sum();
-    wrap(py, run(py, work, || Tensor::stack(&ts, dim))?)
+    crate::guard::guard("stack", || {
+        let ts = self::tensors(tensors)?;
+        let work = ts.iter().map(|t| t.numel()).sum();
+        wrap(py, run(py, work, || Tensor::stack(&ts, dim))?)
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -50,45 +50,49 @@ fn binop(
 #[pymethods]
 impl PyTensor {
     fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        if other.cast::<PyTensor>().is_err() {
-            return Ok(py.NotImplemented());
-        }
-        binop(self, py, other, Tensor::matmul)
+        crate::guard::guard("__matmul__", || {
+            if other.cast::<PyTensor>().is_err() {
+                return Ok(py.NotImplemented());
+            }
+            binop(self, py, other, Tensor::matmul)
+        })
     }
     fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(o) = other.cast::<PyTensor>() else { return Ok(py.NotImplemented()) };
-        let (o, t) = (o.get().t.clone(), &self.t);
-        wrap(py, run(py, work(&o, t), || o.matmul(t))?)
+        crate::guard::guard("__rmatmul__", || {
+            let Ok(o) = other.cast::<PyTensor>() else { return Ok(py.NotImplemented()) };
+            let (o, t) = (o.get().t.clone(), &self.t);
+            wrap(py, run(py, work(&o, t), || o.matmul(t))?)
+        })
     }
     fn matmul(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, other, Tensor::matmul)
+        crate::guard::guard("matmul", || binop(self, py, other, Tensor::matmul))
     }
     fn mm(&self, py: Python<'_>, mat2: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, mat2, Tensor::mm)
+        crate::guard::guard("mm", || binop(self, py, mat2, Tensor::mm))
     }
     fn bmm(&self, py: Python<'_>, mat2: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, mat2, Tensor::bmm)
+        crate::guard::guard("bmm", || binop(self, py, mat2, Tensor::bmm))
     }
     fn mv(&self, py: Python<'_>, vec: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, vec, Tensor::mv)
+        crate::guard::guard("mv", || binop(self, py, vec, Tensor::mv))
     }
     fn dot(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, other, Tensor::dot)
+        crate::guard::guard("dot", || binop(self, py, other, Tensor::dot))
     }
     fn vdot(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, other, Tensor::vdot)
+        crate::guard::guard("vdot", || binop(self, py, other, Tensor::vdot))
     }
     fn inner(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, other, Tensor::inner)
+        crate::guard::guard("inner", || binop(self, py, other, Tensor::inner))
     }
     fn outer(&self, py: Python<'_>, vec2: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, vec2, Tensor::outer)
+        crate::guard::guard("outer", || binop(self, py, vec2, Tensor::outer))
     }
     fn ger(&self, py: Python<'_>, vec2: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, vec2, Tensor::outer)
+        crate::guard::guard("ger", || binop(self, py, vec2, Tensor::outer))
     }
     fn kron(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        binop(self, py, other, Tensor::kron)
+        crate::guard::guard("kron", || binop(self, py, other, Tensor::kron))
     }
     #[pyo3(signature = (mat1, mat2, *, beta=None, alpha=None))]
     fn addmm(
@@ -99,7 +103,7 @@ impl PyTensor {
         beta: Option<&Bound<'_, PyAny>>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ternary(self, py, mat1, mat2, beta, alpha, Tensor::addmm)
+        crate::guard::guard("addmm", || ternary(self, py, mat1, mat2, beta, alpha, Tensor::addmm))
     }
     #[pyo3(signature = (mat, vec, *, beta=None, alpha=None))]
     fn addmv(
@@ -110,7 +114,7 @@ impl PyTensor {
         beta: Option<&Bound<'_, PyAny>>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ternary(self, py, mat, vec, beta, alpha, Tensor::addmv)
+        crate::guard::guard("addmv", || ternary(self, py, mat, vec, beta, alpha, Tensor::addmv))
     }
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
     fn baddbmm(
@@ -121,7 +125,7 @@ impl PyTensor {
         beta: Option<&Bound<'_, PyAny>>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ternary(self, py, batch1, batch2, beta, alpha, Tensor::baddbmm)
+        crate::guard::guard("baddbmm", || ternary(self, py, batch1, batch2, beta, alpha, Tensor::baddbmm))
     }
     #[pyo3(signature = (batch1, batch2, *, beta=None, alpha=None))]
     fn addbmm(
@@ -132,7 +136,7 @@ impl PyTensor {
         beta: Option<&Bound<'_, PyAny>>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ternary(self, py, batch1, batch2, beta, alpha, Tensor::addbmm)
+        crate::guard::guard("addbmm", || ternary(self, py, batch1, batch2, beta, alpha, Tensor::addbmm))
     }
     #[pyo3(signature = (vec1, vec2, *, beta=None, alpha=None))]
     fn addr(
@@ -143,7 +147,7 @@ impl PyTensor {
         beta: Option<&Bound<'_, PyAny>>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ternary(self, py, vec1, vec2, beta, alpha, Tensor::addr)
+        crate::guard::guard("addr", || ternary(self, py, vec1, vec2, beta, alpha, Tensor::addr))
     }
 }
 
@@ -151,25 +155,31 @@ impl PyTensor {
 #[pyfunction]
 #[pyo3(signature = (input, weight, bias=None))]
 fn linear(py: Python<'_>, input: &Bound<'_, PyAny>, weight: &Bound<'_, PyAny>, bias: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    let (x, w) = (tensor_of(input)?, tensor_of(weight)?);
-    let b = match bias {
-        Some(b) if !b.is_none() => Some(tensor_of(b)?),
-        _ => None,
-    };
-    wrap(py, run(py, work(&x, &w), || x.linear(&w, b.as_ref()))?)
+    crate::guard::guard("linear", || {
+        let (x, w) = (tensor_of(input)?, tensor_of(weight)?);
+        let b = match bias {
+            Some(b) if !b.is_none() => Some(tensor_of(b)?),
+            _ => None,
+        };
+        wrap(py, run(py, work(&x, &w), || x.linear(&w, b.as_ref()))?)
+    })
 }
 
 #[pyfunction]
 fn einsum(py: Python<'_>, equation: &str, operands: Vec<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    let ts: Vec<Tensor> = operands.iter().map(tensor_of).collect::<PyResult<_>>()?;
-    let w = ts.iter().map(|t| t.numel()).max().unwrap_or(0);
-    wrap(py, run(py, w, || ember::ops::einsum::einsum(equation, &ts))?)
+    crate::guard::guard("einsum", || {
+        let ts: Vec<Tensor> = operands.iter().map(tensor_of).collect::<PyResult<_>>()?;
+        let w = ts.iter().map(|t| t.numel()).max().unwrap_or(0);
+        wrap(py, run(py, w, || ember::ops::einsum::einsum(equation, &ts))?)
+    })
 }
 
 #[pyfunction]
 fn _tensordot(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, dims_a: Vec<i64>, dims_b: Vec<i64>) -> PyResult<Py<PyAny>> {
-    let (a, b) = (tensor_of(a)?, tensor_of(b)?);
-    wrap(py, run(py, work(&a, &b), || a.tensordot(&b, &dims_a, &dims_b))?)
+    crate::guard::guard("_tensordot", || {
+        let (a, b) = (tensor_of(a)?, tensor_of(b)?);
+        wrap(py, run(py, work(&a, &b), || a.tensordot(&b, &dims_a, &dims_b))?)
+    })
 }
 
 /// (kernel, threads) of the last matmul on this thread, for `ember.inspect`.

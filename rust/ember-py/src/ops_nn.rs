@@ -26,9 +26,11 @@ fn _conv2d(
     dilation: (usize, usize),
     groups: usize,
 ) -> PyResult<Py<PyAny>> {
-    let (x, w, b) = (x.get().t.clone(), w.get().t.clone(), opt(&b));
-    let work = x.numel() * w.numel();
-    wrap(py, run(py, work, || nn::conv2d(&x, &w, b.as_ref(), stride, pad, dilation, groups))?)
+    crate::guard::guard("_conv2d", || {
+        let (x, w, b) = (x.get().t.clone(), w.get().t.clone(), opt(&b));
+        let work = x.numel() * w.numel();
+        wrap(py, run(py, work, || nn::conv2d(&x, &w, b.as_ref(), stride, pad, dilation, groups))?)
+    })
 }
 
 #[pyfunction]
@@ -41,9 +43,11 @@ fn _max_pool2d(
     dilation: (usize, usize),
     out: (usize, usize),
 ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
-    let x = x.get().t.clone();
-    let (o, i) = run(py, x.numel() * k.0 * k.1, || nn::max_pool2d(&x, k, stride, pad, dilation, out))?;
-    Ok((wrap(py, o)?, wrap(py, i)?))
+    crate::guard::guard("_max_pool2d", || {
+        let x = x.get().t.clone();
+        let (o, i) = run(py, x.numel() * k.0 * k.1, || nn::max_pool2d(&x, k, stride, pad, dilation, out))?;
+        Ok((wrap(py, o)?, wrap(py, i)?))
+    })
 }
 
 #[pyfunction]
@@ -59,21 +63,27 @@ fn _avg_pool2d(
     count_include_pad: bool,
     divisor: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
-    let x = x.get().t.clone();
-    wrap(py, run(py, x.numel() * k.0 * k.1, || nn::avg_pool2d(&x, k, stride, pad, out, count_include_pad, divisor))?)
+    crate::guard::guard("_avg_pool2d", || {
+        let x = x.get().t.clone();
+        wrap(py, run(py, x.numel() * k.0 * k.1, || nn::avg_pool2d(&x, k, stride, pad, out, count_include_pad, divisor))?)
+    })
 }
 
 #[pyfunction]
 fn _adaptive_avg_pool2d(py: Python<'_>, x: T<'_>, out: (usize, usize)) -> PyResult<Py<PyAny>> {
-    let x = x.get().t.clone();
-    wrap(py, run(py, x.numel(), || nn::adaptive_avg_pool2d(&x, out))?)
+    crate::guard::guard("_adaptive_avg_pool2d", || {
+        let x = x.get().t.clone();
+        wrap(py, run(py, x.numel(), || nn::adaptive_avg_pool2d(&x, out))?)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (weight, indices, padding_idx=None))]
 fn _embedding(py: Python<'_>, weight: T<'_>, indices: T<'_>, padding_idx: Option<i64>) -> PyResult<Py<PyAny>> {
-    let (w, i) = (weight.get().t.clone(), indices.get().t.clone());
-    wrap(py, run(py, i.numel() * w.shape().get(1).copied().unwrap_or(1), || nn::embedding(&w, &i, padding_idx))?)
+    crate::guard::guard("_embedding", || {
+        let (w, i) = (weight.get().t.clone(), indices.get().t.clone());
+        wrap(py, run(py, i.numel() * w.shape().get(1).copied().unwrap_or(1), || nn::embedding(&w, &i, padding_idx))?)
+    })
 }
 
 #[pyfunction]
@@ -87,17 +97,21 @@ fn _cross_entropy(
     ignore_index: i64,
     label_smoothing: f64,
 ) -> PyResult<Py<PyAny>> {
-    let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-    let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
-    wrap(py, run(py, x.numel(), || nn::cross_entropy(&x, &t, w.as_ref(), red, ignore_index, label_smoothing))?)
+    crate::guard::guard("_cross_entropy", || {
+        let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
+        let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
+        wrap(py, run(py, x.numel(), || nn::cross_entropy(&x, &t, w.as_ref(), red, ignore_index, label_smoothing))?)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, target, weight, reduction, ignore_index))]
 fn _nll_loss(py: Python<'_>, x: T<'_>, target: T<'_>, weight: Option<T<'_>>, reduction: &str, ignore_index: i64) -> PyResult<Py<PyAny>> {
-    let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-    let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
-    wrap(py, run(py, x.numel(), || nn::nll_loss(&x, &t, w.as_ref(), red, ignore_index))?)
+    crate::guard::guard("_nll_loss", || {
+        let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
+        let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
+        wrap(py, run(py, x.numel(), || nn::nll_loss(&x, &t, w.as_ref(), red, ignore_index))?)
+    })
 }
 
 #[pyfunction]
@@ -110,9 +124,11 @@ fn _bce_with_logits(
     pos_weight: Option<T<'_>>,
     reduction: &str,
 ) -> PyResult<Py<PyAny>> {
-    let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-    let (x, y, w, p) = (x.get().t.clone(), y.get().t.clone(), opt(&weight), opt(&pos_weight));
-    wrap(py, run(py, x.numel(), || nn::bce_with_logits(&x, &y, w.as_ref(), p.as_ref(), red))?)
+    crate::guard::guard("_bce_with_logits", || {
+        let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
+        let (x, y, w, p) = (x.get().t.clone(), y.get().t.clone(), opt(&weight), opt(&pos_weight));
+        wrap(py, run(py, x.numel(), || nn::bce_with_logits(&x, &y, w.as_ref(), p.as_ref(), red))?)
+    })
 }
 
 // ---- fused optimizer steps ----
@@ -130,11 +146,13 @@ fn _sgd_step(
     nesterov: bool,
     maximize: bool,
 ) -> PyResult<Vec<Option<Py<PyAny>>>> {
-    let (p, g) = (ts(&params), ts(&grads));
-    let b: Vec<Option<Tensor>> = momentum_bufs.iter().map(opt).collect();
-    let work = p.iter().map(|t| t.numel()).sum();
-    let out = run(py, work, || optim::sgd_step(&p, &g, &b, lr, momentum, dampening, weight_decay, nesterov, maximize))?;
-    out.into_iter().map(|b| b.map(|b| wrap(py, b)).transpose()).collect()
+    crate::guard::guard("_sgd_step", || {
+        let (p, g) = (ts(&params), ts(&grads));
+        let b: Vec<Option<Tensor>> = momentum_bufs.iter().map(opt).collect();
+        let work = p.iter().map(|t| t.numel()).sum();
+        let out = run(py, work, || optim::sgd_step(&p, &g, &b, lr, momentum, dampening, weight_decay, nesterov, maximize))?;
+        out.into_iter().map(|b| b.map(|b| wrap(py, b)).transpose()).collect()
+    })
 }
 
 #[pyfunction]
@@ -156,10 +174,12 @@ fn _adam_step(
     maximize: bool,
     decoupled: bool,
 ) -> PyResult<()> {
-    let (p, g, m, v, vm, s) = (ts(&params), ts(&grads), ts(&exp_avgs), ts(&exp_avg_sqs), ts(&max_exp_avg_sqs), ts(&steps));
-    check_lens(&p, &[&g, &m, &v, &s])?;
-    let work = p.iter().map(|t| t.numel()).sum();
-    run(py, work, || optim::adam_step(&p, &g, &m, &v, &vm, &s, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled))
+    crate::guard::guard("_adam_step", || {
+        let (p, g, m, v, vm, s) = (ts(&params), ts(&grads), ts(&exp_avgs), ts(&exp_avg_sqs), ts(&max_exp_avg_sqs), ts(&steps));
+        check_lens(&p, &[&g, &m, &v, &s])?;
+        let work = p.iter().map(|t| t.numel()).sum();
+        run(py, work, || optim::adam_step(&p, &g, &m, &v, &vm, &s, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled))
+    })
 }
 
 #[pyfunction]
@@ -180,10 +200,12 @@ fn _rmsprop_step(
     centered: bool,
     maximize: bool,
 ) -> PyResult<()> {
-    let (p, g, sq, ga, mb, s) = (ts(&params), ts(&grads), ts(&square_avgs), ts(&grad_avgs), ts(&momentum_bufs), ts(&steps));
-    check_lens(&p, &[&g, &sq, &s])?;
-    let work = p.iter().map(|t| t.numel()).sum();
-    run(py, work, || optim::rmsprop_step(&p, &g, &sq, &ga, &mb, &s, lr, alpha, eps, weight_decay, momentum, centered, maximize))
+    crate::guard::guard("_rmsprop_step", || {
+        let (p, g, sq, ga, mb, s) = (ts(&params), ts(&grads), ts(&square_avgs), ts(&grad_avgs), ts(&momentum_bufs), ts(&steps));
+        check_lens(&p, &[&g, &sq, &s])?;
+        let work = p.iter().map(|t| t.numel()).sum();
+        run(py, work, || optim::rmsprop_step(&p, &g, &sq, &ga, &mb, &s, lr, alpha, eps, weight_decay, momentum, centered, maximize))
+    })
 }
 
 #[pyfunction]
@@ -200,10 +222,12 @@ fn _adagrad_step(
     eps: f64,
     maximize: bool,
 ) -> PyResult<()> {
-    let (p, g, sm, s) = (ts(&params), ts(&grads), ts(&sums), ts(&steps));
-    check_lens(&p, &[&g, &sm, &s])?;
-    let work = p.iter().map(|t| t.numel()).sum();
-    run(py, work, || optim::adagrad_step(&p, &g, &sm, &s, lr, lr_decay, weight_decay, eps, maximize))
+    crate::guard::guard("_adagrad_step", || {
+        let (p, g, sm, s) = (ts(&params), ts(&grads), ts(&sums), ts(&steps));
+        check_lens(&p, &[&g, &sm, &s])?;
+        let work = p.iter().map(|t| t.numel()).sum();
+        run(py, work, || optim::adagrad_step(&p, &g, &sm, &s, lr, lr_decay, weight_decay, eps, maximize))
+    })
 }
 
 fn check_lens(p: &[Tensor], others: &[&Vec<Tensor>]) -> PyResult<()> {

@@ -93,8 +93,10 @@ fn norm_p(p: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
 impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.sum_dims(&ds, keepdim, dt))
+        crate::guard::guard("sum", || {
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.sum_dims(&ds, keepdim, dt))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn nansum(
@@ -104,13 +106,17 @@ impl PyTensor {
         keepdim: bool,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.nansum_dims(&ds, keepdim, dt))
+        crate::guard::guard("nansum", || {
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.nansum_dims(&ds, keepdim, dt))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.mean_dims(&ds, keepdim, dt))
+        crate::guard::guard("mean", || {
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.mean_dims(&ds, keepdim, dt))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn nanmean(
@@ -120,46 +126,60 @@ impl PyTensor {
         keepdim: bool,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.nanmean_dims(&ds, keepdim, dt))
+        crate::guard::guard("nanmean", || {
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.nanmean_dims(&ds, keepdim, dt))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.prod_dims(&ds, keepdim, dt))
+        crate::guard::guard("prod", || {
+            let (ds, dt, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.prod_dims(&ds, keepdim, dt))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn max(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        extreme(slf, true, dim, keepdim)
+        crate::guard::guard("max", || extreme(slf, true, dim, keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn min(slf: &Bound<'_, Self>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        extreme(slf, false, dim, keepdim)
+        crate::guard::guard("min", || extreme(slf, false, dim, keepdim))
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (dims(dim)?, &self.t);
-        go(py, t, || t.amax_dims(true, &ds, keepdim))
+        crate::guard::guard("amax", || {
+            let (ds, t) = (dims(dim)?, &self.t);
+            go(py, t, || t.amax_dims(true, &ds, keepdim))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (dims(dim)?, &self.t);
-        go(py, t, || t.amax_dims(false, &ds, keepdim))
+        crate::guard::guard("amin", || {
+            let (ds, t) = (dims(dim)?, &self.t);
+            go(py, t, || t.amax_dims(false, &ds, keepdim))
+        })
     }
     #[pyo3(signature = (*, dim=None, keepdim=false))]
     fn aminmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), &self.t);
-        go2(py, "aminmax", t, || Ok((t.amax_dims(false, &ds, keepdim)?, t.amax_dims(true, &ds, keepdim)?)))
+        crate::guard::guard("aminmax", || {
+            let (ds, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), &self.t);
+            go2(py, "aminmax", t, || Ok((t.amax_dims(false, &ds, keepdim)?, t.amax_dims(true, &ds, keepdim)?)))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (d, t) = (one_dim(dim)?, &self.t);
-        go(py, t, || t.argmax_dim(true, d, keepdim))
+        crate::guard::guard("argmax", || {
+            let (d, t) = (one_dim(dim)?, &self.t);
+            go(py, t, || t.argmax_dim(true, d, keepdim))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (d, t) = (one_dim(dim)?, &self.t);
-        go(py, t, || t.argmax_dim(false, d, keepdim))
+        crate::guard::guard("argmin", || {
+            let (d, t) = (one_dim(dim)?, &self.t);
+            go(py, t, || t.argmax_dim(false, d, keepdim))
+        })
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
     fn var(
@@ -170,8 +190,10 @@ impl PyTensor {
         keepdim: bool,
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
-        go(py, t, || Ok(t.var_mean_dims(false, &ds, c, keepdim)?.0))
+        crate::guard::guard("var", || {
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            go(py, t, || Ok(t.var_mean_dims(false, &ds, c, keepdim)?.0))
+        })
     }
     #[pyo3(signature = (dim=None, unbiased=None, keepdim=false, *, correction=None))]
     fn std(
@@ -182,8 +204,10 @@ impl PyTensor {
         keepdim: bool,
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
-        go(py, t, || Ok(t.var_mean_dims(true, &ds, c, keepdim)?.0))
+        crate::guard::guard("std", || {
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            go(py, t, || Ok(t.var_mean_dims(true, &ds, c, keepdim)?.0))
+        })
     }
     /// `(var, mean)` / `(std, mean)` (what `ember.var_mean` / `ember.std_mean` return).
     #[pyo3(signature = (std, dim=None, unbiased=None, keepdim=false, *, correction=None))]
@@ -196,9 +220,11 @@ impl PyTensor {
         keepdim: bool,
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
-        let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
-        let (v, m) = run(py, t.numel(), || t.var_mean_dims(std, &ds, c, keepdim))?;
-        crate::tensor::wrap_all(py, vec![v, m])
+        crate::guard::guard("_var_mean", || {
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            let (v, m) = run(py, t.numel(), || t.var_mean_dims(std, &ds, c, keepdim))?;
+            crate::tensor::wrap_all(py, vec![v, m])
+        })
     }
     #[pyo3(signature = (p=None, dim=None, keepdim=false, dtype=None))]
     fn norm(
@@ -209,8 +235,10 @@ impl PyTensor {
         keepdim: bool,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (p, ds, dt, t) = (norm_p(p)?, dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.norm_dims(p, &ds, keepdim, dt, "NormBackward1"))
+        crate::guard::guard("norm", || {
+            let (p, ds, dt, t) = (norm_p(p)?, dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.norm_dims(p, &ds, keepdim, dt, "NormBackward1"))
+        })
     }
     #[pyo3(signature = (ord=2.0, dim=None, keepdim=false, *, dtype=None))]
     fn _vector_norm(
@@ -221,77 +249,105 @@ impl PyTensor {
         keepdim: bool,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.norm_dims(ord, &ds, keepdim, dt, "LinalgVectorNormBackward0"))
+        crate::guard::guard("_vector_norm", || {
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.norm_dims(ord, &ds, keepdim, dt, "LinalgVectorNormBackward0"))
+        })
     }
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (int_list(dim)?, &self.t);
-        go(py, t, || t.logsumexp_dims(&ds, keepdim))
+        crate::guard::guard("logsumexp", || {
+            let (ds, t) = (int_list(dim)?, &self.t);
+            go(py, t, || t.logsumexp_dims(&ds, keepdim))
+        })
     }
     #[pyo3(signature = (dim, dtype=None))]
     fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.softmax_dim(dim, false, dt))
+        crate::guard::guard("softmax", || {
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.softmax_dim(dim, false, dt))
+        })
     }
     #[pyo3(signature = (dim, dtype=None))]
     fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.softmax_dim(dim, true, dt))
+        crate::guard::guard("log_softmax", || {
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.softmax_dim(dim, true, dt))
+        })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.cumulative(false, dim, dt))
+        crate::guard::guard("cumsum", || {
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.cumulative(false, dim, dt))
+        })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
-        go(py, t, || t.cumulative(true, dim, dt))
+        crate::guard::guard("cumprod", || {
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            go(py, t, || t.cumulative(true, dim, dt))
+        })
     }
     fn cummax(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        go2(py, "cummax", t, || t.cum_extreme(true, dim))
+        crate::guard::guard("cummax", || {
+            let t = &self.t;
+            go2(py, "cummax", t, || t.cum_extreme(true, dim))
+        })
     }
     fn cummin(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        go2(py, "cummin", t, || t.cum_extreme(false, dim))
+        crate::guard::guard("cummin", || {
+            let t = &self.t;
+            go2(py, "cummin", t, || t.cum_extreme(false, dim))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (dims(dim)?, &self.t);
-        go(py, t, || t.logical_dims(Logical::All, &ds, keepdim))
+        crate::guard::guard("all", || {
+            let (ds, t) = (dims(dim)?, &self.t);
+            go(py, t, || t.logical_dims(Logical::All, &ds, keepdim))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (dims(dim)?, &self.t);
-        go(py, t, || t.logical_dims(Logical::Any, &ds, keepdim))
+        crate::guard::guard("any", || {
+            let (ds, t) = (dims(dim)?, &self.t);
+            go(py, t, || t.logical_dims(Logical::Any, &ds, keepdim))
+        })
     }
     #[pyo3(signature = (dim=None))]
     fn count_nonzero(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let (ds, t) = (dims(dim)?, &self.t);
-        go(py, t, || t.logical_dims(Logical::CountNonzero, &ds, false))
+        crate::guard::guard("count_nonzero", || {
+            let (ds, t) = (dims(dim)?, &self.t);
+            go(py, t, || t.logical_dims(Logical::CountNonzero, &ds, false))
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn median(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        match one_dim(dim)? {
-            None => go(py, t, || t.median_all(false)),
-            Some(d) => go2(py, "median", t, || t.median_dim(false, d, keepdim)),
-        }
+        crate::guard::guard("median", || {
+            let t = &self.t;
+            match one_dim(dim)? {
+                None => go(py, t, || t.median_all(false)),
+                Some(d) => go2(py, "median", t, || t.median_dim(false, d, keepdim)),
+            }
+        })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn nanmedian(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        match one_dim(dim)? {
-            None => go(py, t, || t.median_all(true)),
-            Some(d) => go2(py, "nanmedian", t, || t.median_dim(true, d, keepdim)),
-        }
+        crate::guard::guard("nanmedian", || {
+            let t = &self.t;
+            match one_dim(dim)? {
+                None => go(py, t, || t.median_all(true)),
+                Some(d) => go2(py, "nanmedian", t, || t.median_dim(true, d, keepdim)),
+            }
+        })
     }
     #[pyo3(signature = (dim=-1, keepdim=false))]
     fn mode(&self, py: Python<'_>, dim: i64, keepdim: bool) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        go2(py, "mode", t, || t.mode_dim(dim, keepdim))
+        crate::guard::guard("mode", || {
+            let t = &self.t;
+            go2(py, "mode", t, || t.mode_dim(dim, keepdim))
+        })
     }
 }
 

@@ -106,109 +106,119 @@ fn scalar_bound(o: Option<&Bound<'_, PyAny>>, dflt: f64) -> PyResult<Option<f64>
 impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_impl(py, &self.t, min, max)?)
+        crate::guard::guard("clamp", || wrap(py, clamp_impl(py, &self.t, min, max)?))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_impl(py, &self.t, min, max)?)
+        crate::guard::guard("clip", || wrap(py, clamp_impl(py, &self.t, min, max)?))
     }
     fn clamp_min(&self, py: Python<'_>, min: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_impl(py, &self.t, Some(min), None)?)
+        crate::guard::guard("clamp_min", || wrap(py, clamp_impl(py, &self.t, Some(min), None)?))
     }
     fn clamp_max(&self, py: Python<'_>, max: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, clamp_impl(py, &self.t, None, Some(max))?)
+        crate::guard::guard("clamp_max", || wrap(py, clamp_impl(py, &self.t, None, Some(max))?))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_(slf: &Bound<'_, Self>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let t = &slf.get().t;
-        if min.is_none_or(|m| m.is_none()) && max.is_none_or(|m| m.is_none()) {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("torch.clamp: At least one of 'min' or 'max' must not be None"));
-        }
-        if let (Some(lo), Some(hi)) = (scalar_bound(min, f64::NEG_INFINITY)?, scalar_bound(max, f64::INFINITY)?) {
-            let kinds_ok = t.dtype().is_float() || (lo.fract() == 0.0 || lo.is_infinite()) && (hi.fract() == 0.0 || hi.is_infinite());
-            if kinds_ok {
-                return un_(slf, UOp::Clamp, p2(lo, hi));
+        crate::guard::guard("clamp_", || {
+            let t = &slf.get().t;
+            if min.is_none_or(|m| m.is_none()) && max.is_none_or(|m| m.is_none()) {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err("torch.clamp: At least one of 'min' or 'max' must not be None"));
             }
-        }
-        let r = clamp_impl(slf.py(), t, min, max)?;
-        write_back(slf, r, UOp::Clamp, Params::default())
+            if let (Some(lo), Some(hi)) = (scalar_bound(min, f64::NEG_INFINITY)?, scalar_bound(max, f64::INFINITY)?) {
+                let kinds_ok = t.dtype().is_float() || (lo.fract() == 0.0 || lo.is_infinite()) && (hi.fract() == 0.0 || hi.is_infinite());
+                if kinds_ok {
+                    return un_(slf, UOp::Clamp, p2(lo, hi));
+                }
+            }
+            let r = clamp_impl(slf.py(), t, min, max)?;
+            write_back(slf, r, UOp::Clamp, Params::default())
+        })
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clip_(slf: &Bound<'_, Self>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        Self::clamp_(slf, min, max)
+        crate::guard::guard("clip_", || Self::clamp_(slf, min, max))
     }
     #[pyo3(signature = (decimals=0))]
     fn round(&self, py: Python<'_>, decimals: i64) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        wrap(py, run(py, t.numel(), || round_decimals(t, decimals))?)
+        crate::guard::guard("round", || {
+            let t = &self.t;
+            wrap(py, run(py, t.numel(), || round_decimals(t, decimals))?)
+        })
     }
     #[pyo3(signature = (decimals=0))]
     fn round_(slf: &Bound<'_, Self>, decimals: i64) -> PyResult<Py<PyAny>> {
-        if decimals == 0 {
-            return un_(slf, UOp::Round, Params::default());
-        }
-        let r = round_decimals(&slf.get().t, decimals).py()?;
-        write_back(slf, r, UOp::Round, Params::default())
+        crate::guard::guard("round_", || {
+            if decimals == 0 {
+                return un_(slf, UOp::Round, Params::default());
+            }
+            let r = round_decimals(&slf.get().t, decimals).py()?;
+            write_back(slf, r, UOp::Round, Params::default())
+        })
     }
     #[pyo3(signature = (eps=None))]
     fn logit(&self, py: Python<'_>, eps: Option<f64>) -> PyResult<Py<PyAny>> {
-        un(py, &self.t, UOp::Logit, p1(eps.unwrap_or(-1.0)))
+        crate::guard::guard("logit", || un(py, &self.t, UOp::Logit, p1(eps.unwrap_or(-1.0))))
     }
     #[pyo3(signature = (eps=None))]
     fn logit_(slf: &Bound<'_, Self>, eps: Option<f64>) -> PyResult<Py<PyAny>> {
-        un_(slf, UOp::Logit, p1(eps.unwrap_or(-1.0)))
+        crate::guard::guard("logit_", || un_(slf, UOp::Logit, p1(eps.unwrap_or(-1.0))))
     }
     #[pyo3(signature = (*, approximate="none"))]
     fn gelu(&self, py: Python<'_>, approximate: &str) -> PyResult<Py<PyAny>> {
-        un(py, &self.t, gelu_op(approximate)?, Params::default())
+        crate::guard::guard("gelu", || un(py, &self.t, gelu_op(approximate)?, Params::default()))
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num(&self, py: Python<'_>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
-        let t = &self.t;
-        if !t.dtype().is_float() {
-            return wrap(py, t.contiguous_copy().py()?);
-        }
-        let (hi, lo) = finite_limits(t.dtype());
-        un(py, t, UOp::NanToNum, Params { a: nan, b: posinf.unwrap_or(hi), c: neginf.unwrap_or(lo) })
+        crate::guard::guard("nan_to_num", || {
+            let t = &self.t;
+            if !t.dtype().is_float() {
+                return wrap(py, t.contiguous_copy().py()?);
+            }
+            let (hi, lo) = finite_limits(t.dtype());
+            un(py, t, UOp::NanToNum, Params { a: nan, b: posinf.unwrap_or(hi), c: neginf.unwrap_or(lo) })
+        })
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num_(slf: &Bound<'_, Self>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
-        let t = &slf.get().t;
-        if !t.dtype().is_float() {
-            return Ok(slf.clone().into_any().unbind());
-        }
-        let (hi, lo) = finite_limits(t.dtype());
-        un_(slf, UOp::NanToNum, Params { a: nan, b: posinf.unwrap_or(hi), c: neginf.unwrap_or(lo) })
+        crate::guard::guard("nan_to_num_", || {
+            let t = &slf.get().t;
+            if !t.dtype().is_float() {
+                return Ok(slf.clone().into_any().unbind());
+            }
+            let (hi, lo) = finite_limits(t.dtype());
+            un_(slf, UOp::NanToNum, Params { a: nan, b: posinf.unwrap_or(hi), c: neginf.unwrap_or(lo) })
+        })
     }
     fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::IsNan).py()?)
+        crate::guard::guard("isnan", || wrap(py, predicate(&self.t, Pred::IsNan).py()?))
     }
     fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::IsInf).py()?)
+        crate::guard::guard("isinf", || wrap(py, predicate(&self.t, Pred::IsInf).py()?))
     }
     fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::IsFinite).py()?)
+        crate::guard::guard("isfinite", || wrap(py, predicate(&self.t, Pred::IsFinite).py()?))
     }
     fn isposinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::IsPosInf).py()?)
+        crate::guard::guard("isposinf", || wrap(py, predicate(&self.t, Pred::IsPosInf).py()?))
     }
     fn isneginf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::IsNegInf).py()?)
+        crate::guard::guard("isneginf", || wrap(py, predicate(&self.t, Pred::IsNegInf).py()?))
     }
     fn signbit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, predicate(&self.t, Pred::SignBit).py()?)
+        crate::guard::guard("signbit", || wrap(py, predicate(&self.t, Pred::SignBit).py()?))
     }
     fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, logical_not(&self.t).py()?)
+        crate::guard::guard("logical_not", || wrap(py, logical_not(&self.t).py()?))
     }
     fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, bitwise_not(&self.t).py()?)
+        crate::guard::guard("bitwise_not", || wrap(py, bitwise_not(&self.t).py()?))
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, bitwise_not(&self.t).py()?)
+        crate::guard::guard("__invert__", || wrap(py, bitwise_not(&self.t).py()?))
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        un(py, &self.t, UOp::Abs, Params::default())
+        crate::guard::guard("__abs__", || un(py, &self.t, UOp::Abs, Params::default()))
     }
     fn __pos__(slf: &Bound<'_, Self>) -> Py<PyAny> {
         slf.clone().into_any().unbind()
@@ -217,31 +227,41 @@ impl PyTensor {
         slf.clone().into_any().unbind()
     }
     fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let v = arg(value)?;
-        let (t, m) = (&self.t, &mask.get().t);
-        wrap(py, run(py, t.numel(), || ternary::masked_fill(t, m, &v))?)
+        crate::guard::guard("masked_fill", || {
+            let v = arg(value)?;
+            let (t, m) = (&self.t, &mask.get().t);
+            wrap(py, run(py, t.numel(), || ternary::masked_fill(t, m, &v))?)
+        })
     }
     fn masked_fill_(slf: &Bound<'_, Self>, mask: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let v = arg(value)?;
-        let (t, m) = (&slf.get().t, &mask.get().t);
-        run(slf.py(), t.numel(), || ternary::masked_fill_(t, m, &v))?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("masked_fill_", || {
+            let v = arg(value)?;
+            let (t, m) = (&slf.get().t, &mask.get().t);
+            run(slf.py(), t.numel(), || ternary::masked_fill_(t, m, &v))?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     #[pyo3(name = "where")]
     fn where_m(&self, py: Python<'_>, condition: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let o = arg(other)?;
-        let (t, c) = (&self.t, &condition.get().t);
-        wrap(py, run(py, t.numel(), || ternary::where_(c, &Arg::T(t.clone()), &o))?)
+        crate::guard::guard("where_m", || {
+            let o = arg(other)?;
+            let (t, c) = (&self.t, &condition.get().t);
+            wrap(py, run(py, t.numel(), || ternary::where_(c, &Arg::T(t.clone()), &o))?)
+        })
     }
     fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let w = arg(weight)?;
-        let (t, e) = (&self.t, &end.get().t);
-        wrap(py, run(py, t.numel(), || ternary::lerp(t, e, &w))?)
+        crate::guard::guard("lerp", || {
+            let w = arg(weight)?;
+            let (t, e) = (&self.t, &end.get().t);
+            wrap(py, run(py, t.numel(), || ternary::lerp(t, e, &w))?)
+        })
     }
     fn lerp_(slf: &Bound<'_, Self>, end: &Bound<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let w = arg(weight)?;
-        let r = ternary::lerp(&slf.get().t, &end.get().t, &w).py()?;
-        write_back(slf, r, UOp::Neg, Params::default())
+        crate::guard::guard("lerp_", || {
+            let w = arg(weight)?;
+            let r = ternary::lerp(&slf.get().t, &end.get().t, &w).py()?;
+            write_back(slf, r, UOp::Neg, Params::default())
+        })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcmul(
@@ -251,8 +271,10 @@ impl PyTensor {
         tensor2: &Bound<'_, PyTensor>,
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-        wrap(py, ternary::addc(false, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+        crate::guard::guard("addcmul", || {
+            let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
+            wrap(py, ternary::addc(false, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+        })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcdiv(
@@ -262,8 +284,10 @@ impl PyTensor {
         tensor2: &Bound<'_, PyTensor>,
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-        wrap(py, ternary::addc(true, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+        crate::guard::guard("addcdiv", || {
+            let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
+            wrap(py, ternary::addc(true, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+        })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcmul_(
@@ -272,9 +296,11 @@ impl PyTensor {
         tensor2: &Bound<'_, PyTensor>,
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-        let r = ternary::addc(false, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
-        write_back(slf, r, UOp::Neg, Params::default())
+        crate::guard::guard("addcmul_", || {
+            let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
+            let r = ternary::addc(false, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
+            write_back(slf, r, UOp::Neg, Params::default())
+        })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
     fn addcdiv_(
@@ -283,9 +309,11 @@ impl PyTensor {
         tensor2: &Bound<'_, PyTensor>,
         value: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-        let r = ternary::addc(true, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
-        write_back(slf, r, UOp::Neg, Params::default())
+        crate::guard::guard("addcdiv_", || {
+            let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
+            let r = ternary::addc(true, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
+            write_back(slf, r, UOp::Neg, Params::default())
+        })
     }
 }
 
@@ -311,78 +339,82 @@ fn act(x: &Bound<'_, PyTensor>, op: UOp, p: Params, inplace: bool) -> PyResult<P
 #[pyfunction]
 #[pyo3(signature = (x, negative_slope=0.01, inplace=false))]
 fn leaky_relu(x: &Bound<'_, PyTensor>, negative_slope: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::LeakyRelu, p1(negative_slope), inplace)
+    crate::guard::guard("leaky_relu", || act(x, UOp::LeakyRelu, p1(negative_slope), inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, alpha=1.0, inplace=false))]
 fn elu(x: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Elu, Params { a: alpha, b: 1.0, c: 1.0 }, inplace)
+    crate::guard::guard("elu", || act(x, UOp::Elu, Params { a: alpha, b: 1.0, c: 1.0 }, inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn selu(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Elu, Params { a: SELU_ALPHA, b: SELU_SCALE, c: 1.0 }, inplace)
+    crate::guard::guard("selu", || act(x, UOp::Elu, Params { a: SELU_ALPHA, b: SELU_SCALE, c: 1.0 }, inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, alpha=1.0, inplace=false))]
 fn celu(x: &Bound<'_, PyTensor>, alpha: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Elu, Params { a: alpha, b: 1.0, c: 1.0 / alpha }, inplace)
+    crate::guard::guard("celu", || act(x, UOp::Elu, Params { a: alpha, b: 1.0, c: 1.0 / alpha }, inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, approximate="none"))]
 fn gelu(x: &Bound<'_, PyTensor>, approximate: &str) -> PyResult<Py<PyAny>> {
-    act(x, gelu_op(approximate)?, Params::default(), false)
+    crate::guard::guard("gelu", || act(x, gelu_op(approximate)?, Params::default(), false))
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn silu(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Silu, Params::default(), inplace)
+    crate::guard::guard("silu", || act(x, UOp::Silu, Params::default(), inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn mish(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Mish, Params::default(), inplace)
+    crate::guard::guard("mish", || act(x, UOp::Mish, Params::default(), inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, beta=1.0, threshold=20.0))]
 fn softplus(x: &Bound<'_, PyTensor>, beta: f64, threshold: f64) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Softplus, p2(beta, threshold), false)
+    crate::guard::guard("softplus", || act(x, UOp::Softplus, p2(beta, threshold), false))
 }
 #[pyfunction]
 #[pyo3(signature = (x, min_val=-1.0, max_val=1.0, inplace=false))]
 fn hardtanh(x: &Bound<'_, PyTensor>, min_val: f64, max_val: f64, inplace: bool) -> PyResult<Py<PyAny>> {
-    if min_val > max_val {
-        return Err(PyValueError::new_err("min_val cannot be greater than max_val"));
-    }
-    act(x, UOp::Hardtanh, p2(min_val, max_val), inplace)
+    crate::guard::guard("hardtanh", || {
+        if min_val > max_val {
+            return Err(PyValueError::new_err("min_val cannot be greater than max_val"));
+        }
+        act(x, UOp::Hardtanh, p2(min_val, max_val), inplace)
+    })
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn relu6(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Relu6, Params::default(), inplace)
+    crate::guard::guard("relu6", || act(x, UOp::Relu6, Params::default(), inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn hardsigmoid(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Hardsigmoid, Params::default(), inplace)
+    crate::guard::guard("hardsigmoid", || act(x, UOp::Hardsigmoid, Params::default(), inplace))
 }
 #[pyfunction]
 #[pyo3(signature = (x, inplace=false))]
 fn hardswish(x: &Bound<'_, PyTensor>, inplace: bool) -> PyResult<Py<PyAny>> {
-    act(x, UOp::Hardswish, Params::default(), inplace)
+    crate::guard::guard("hardswish", || act(x, UOp::Hardswish, Params::default(), inplace))
 }
 #[pyfunction]
 fn logsigmoid(x: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    act(x, UOp::LogSigmoid, Params::default(), false)
+    crate::guard::guard("logsigmoid", || act(x, UOp::LogSigmoid, Params::default(), false))
 }
 
 /// `ember.where(cond, x, y)`; `where(cond)` alone is `nonzero(as_tuple=True)`, left to indexing.
 #[pyfunction]
 #[pyo3(name = "where")]
 fn where_f(py: Python<'_>, condition: &Bound<'_, PyTensor>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let (x, y) = (arg(input)?, arg(other)?);
-    let c = &condition.get().t;
-    wrap(py, run(py, c.numel(), || ternary::where_(c, &x, &y))?)
+    crate::guard::guard("where_f", || {
+        let (x, y) = (arg(input)?, arg(other)?);
+        let c = &condition.get().t;
+        wrap(py, run(py, c.numel(), || ternary::where_(c, &x, &y))?)
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -126,7 +126,7 @@ fn segment_of(s: &Storage) -> Option<(i32, usize)> {
 #[pyfunction]
 #[pyo3(signature = (t, dir=None))]
 fn _share_memory(t: &Bound<'_, PyTensor>, dir: Option<&str>) -> PyResult<()> {
-    share_storage(t.get().t.storage(), dir).py()
+    crate::guard::guard("_share_memory", || share_storage(t.get().t.storage(), dir).py())
 }
 
 #[pyfunction]
@@ -146,16 +146,18 @@ fn _shared_fd(t: &Bound<'_, PyTensor>) -> Option<(i32, usize)> {
 #[pyfunction]
 #[pyo3(signature = (shape, dtype, dir=None))]
 fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir: Option<&str>) -> PyResult<Py<PyAny>> {
-    let sizes = usizes(&shape, "empty_shared")?;
-    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-    let numel = sizes.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
-    let nbytes = numel
-        .and_then(|n| n.checked_mul(d.size()))
-        .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
-        .py()?;
-    let seg = create(nbytes, dir.unwrap_or(&default_dir())).py()?;
-    let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
-    wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+    crate::guard::guard("_empty_shared", || {
+        let sizes = usizes(&shape, "empty_shared")?;
+        let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+        let numel = sizes.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
+        let nbytes = numel
+            .and_then(|n| n.checked_mul(d.size()))
+            .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
+            .py()?;
+        let seg = create(nbytes, dir.unwrap_or(&default_dir())).py()?;
+        let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
+        wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+    })
 }
 
 /// Checks that every element a layout addresses lies inside `nbytes` of storage.
@@ -194,66 +196,81 @@ fn _from_shared_fd(
     strides: &Bound<'_, PyAny>,
     offset: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    if fd < 0 {
-        return Err(Error::value(format!("invalid file descriptor {fd}"))).py();
-    }
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let nbytes: usize = nbytes.extract()?;
-    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-    let sizes = usizes(&int_list(sizes)?, "rebuild")?;
-    let strides: Vec<isize> = int_list(strides)?.into_iter().map(|x| x as isize).collect();
-    if sizes.len() != strides.len() {
-        return Err(Error::runtime("rebuild of a shared tensor: sizes and strides differ in length")).py();
-    }
-    let layout = Layout::new(sizes, strides, offset.extract()?);
-    check_fits(&layout, d, nbytes).py()?;
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
-        return Err(Error::runtime(format!(
-            "the shared-memory segment received holds {} bytes, fewer than the {nbytes} its tensor needs",
-            st.st_size
-        )))
-        .py();
-    }
-    let seg = map(fd, nbytes).py()?;
-    let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
-    wrap(py, Tensor::from_parts(storage, layout, d))
+    crate::guard::guard("_from_shared_fd", || {
+        if fd < 0 {
+            return Err(Error::value(format!("invalid file descriptor {fd}"))).py();
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let nbytes: usize = nbytes.extract()?;
+        let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+        let sizes = usizes(&int_list(sizes)?, "rebuild")?;
+        let strides: Vec<isize> = int_list(strides)?.into_iter().map(|x| x as isize).collect();
+        if sizes.len() != strides.len() {
+            return Err(Error::runtime("rebuild of a shared tensor: sizes and strides differ in length")).py();
+        }
+        let layout = Layout::new(sizes, strides, offset.extract()?);
+        check_fits(&layout, d, nbytes).py()?;
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
+            return Err(Error::runtime(format!(
+                "the shared-memory segment received holds {} bytes, fewer than the {nbytes} its tensor needs",
+                st.st_size
+            )))
+            .py();
+        }
+        let seg = map(fd, nbytes).py()?;
+        let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
+        wrap(py, Tensor::from_parts(storage, layout, d))
+    })
 }
 
 /// The tensor's elements as row-major little-endian bytes (what safetensors stores).
 #[pyfunction]
 fn _to_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResult<Bound<'py, PyBytes>> {
-    let t = &t.get().t;
-    let c = t.to_dtype_contiguous(t.dtype()).py()?;
-    let n = c.numel() * c.dtype().size();
-    let src = unsafe { c.storage().ptr().add(c.offset() * c.dtype().size()) };
-    PyBytes::new_with(py, n, |buf| {
-        unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), n) };
-        Ok(())
+    crate::guard::guard("_to_bytes", || {
+        let t = &t.get().t;
+        // Only host memory can be read here: meta has no data, a sparse tensor has no strided
+        // buffer and a wgpu buffer must be downloaded first (its host pointer is null).
+        if t.is_sparse() {
+            return Err(Error::runtime("_to_bytes: a sparse tensor has no strided buffer; call .to_dense() first")).py();
+        }
+        let host = if t.device().is_host() { t.clone() } else { t.detach().to_device(ember::Device::Cpu).py()? };
+        if host.device() != ember::Device::Cpu {
+            return Err(ember::ops::copy::no_data()).py();
+        }
+        let c = host.to_dtype_contiguous(t.dtype()).py()?;
+        let n = c.numel() * c.dtype().size();
+        let src = unsafe { c.storage().ptr().add(c.offset() * c.dtype().size()) };
+        PyBytes::new_with(py, n, |buf| {
+            unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), n) };
+            Ok(())
+        })
     })
 }
 
 /// A new contiguous tensor copied from any C-contiguous buffer (bytes, memoryview slice).
 #[pyfunction]
 fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>, shape: Vec<i64>) -> PyResult<Py<PyAny>> {
-    let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-    let sizes = usizes(&shape, "from_bytes")?;
-    let buf = PyUntypedBuffer::get(data)?;
-    if !buf.is_c_contiguous() {
-        return Err(Error::value("from_bytes: the buffer must be C-contiguous")).py();
-    }
-    let need = sizes.iter().product::<usize>() * d.size();
-    if buf.len_bytes() != need {
-        return Err(Error::value(format!(
-            "from_bytes: {} bytes can't hold a {} tensor of shape {sizes:?} ({need} bytes)",
-            buf.len_bytes(),
-            d.name()
-        )))
-        .py();
-    }
-    let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
-    let storage = Storage::from_bytes(bytes).py()?;
-    wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+    crate::guard::guard("_from_bytes", || {
+        let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
+        let sizes = usizes(&shape, "from_bytes")?;
+        let buf = PyUntypedBuffer::get(data)?;
+        if !buf.is_c_contiguous() {
+            return Err(Error::value("from_bytes: the buffer must be C-contiguous")).py();
+        }
+        let need = sizes.iter().product::<usize>() * d.size();
+        if buf.len_bytes() != need {
+            return Err(Error::value(format!(
+                "from_bytes: {} bytes can't hold a {} tensor of shape {sizes:?} ({need} bytes)",
+                buf.len_bytes(),
+                d.name()
+            )))
+            .py();
+        }
+        let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
+        let storage = Storage::from_bytes(bytes).py()?;
+        wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+    })
 }
 
 #[pymethods]
@@ -264,8 +281,10 @@ impl PyStorage {
     }
     /// Moves the storage into shared memory in place (every tensor on it follows).
     fn share_memory_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        share_storage(&slf.get().s, None).py()?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("share_memory_", || {
+            share_storage(&slf.get().s, None).py()?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
 }
 

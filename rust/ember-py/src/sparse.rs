@@ -21,34 +21,44 @@ fn _sparse_coo_tensor(
     is_coalesced: bool,
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
-    wrap(py, Tensor::sparse_coo(&t(indices), &t(values), size.as_deref(), is_coalesced, requires_grad).py()?)
+    crate::guard::guard("_sparse_coo_tensor", || {
+        wrap(py, Tensor::sparse_coo(&t(indices), &t(values), size.as_deref(), is_coalesced, requires_grad).py()?)
+    })
 }
 
 #[pyfunction]
 fn _to_dense(py: Python<'_>, x: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    let x = t(x);
-    wrap(py, py.detach(|| x.to_dense()).py()?)
+    crate::guard::guard("_to_dense", || {
+        let x = t(x);
+        wrap(py, py.detach(|| x.to_dense()).py()?)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, sparse_dim=None))]
 fn _to_sparse(py: Python<'_>, x: &Bound<'_, PyTensor>, sparse_dim: Option<usize>) -> PyResult<Py<PyAny>> {
-    let x = t(x);
-    wrap(py, py.detach(|| x.to_sparse(sparse_dim)).py()?)
+    crate::guard::guard("_to_sparse", || {
+        let x = t(x);
+        wrap(py, py.detach(|| x.to_sparse(sparse_dim)).py()?)
+    })
 }
 
 #[pyfunction]
 fn _coalesce(py: Python<'_>, x: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    let x = t(x);
-    wrap(py, py.detach(|| x.coalesce()).py()?)
+    crate::guard::guard("_coalesce", || {
+        let x = t(x);
+        wrap(py, py.detach(|| x.coalesce()).py()?)
+    })
 }
 
 /// (indices, values, is_coalesced) of a sparse tensor.
 #[pyfunction]
 fn _sparse_parts(py: Python<'_>, x: &Bound<'_, PyTensor>) -> PyResult<(Py<PyAny>, Py<PyAny>, bool)> {
-    let x = t(x);
-    let c = x.coo().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("expected a sparse COO tensor"))?;
-    Ok((wrap(py, c.indices.clone())?, wrap(py, c.values.clone())?, c.is_coalesced()))
+    crate::guard::guard("_sparse_parts", || {
+        let x = t(x);
+        let c = x.coo().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("expected a sparse COO tensor"))?;
+        Ok((wrap(py, c.indices.clone())?, wrap(py, c.values.clone())?, c.is_coalesced()))
+    })
 }
 
 #[pyfunction]
@@ -59,52 +69,62 @@ fn _is_sparse(x: &Bound<'_, PyTensor>) -> bool {
 /// The gradient of a sparse leaf as a sparse tensor (None before backward).
 #[pyfunction]
 fn _sparse_grad(py: Python<'_>, x: &Bound<'_, PyTensor>) -> PyResult<Option<Py<PyAny>>> {
-    t(x).sparse_grad().map(|g| wrap(py, g)).transpose()
+    crate::guard::guard("_sparse_grad", || t(x).sparse_grad().map(|g| wrap(py, g)).transpose())
 }
 
 #[pyfunction]
 fn _set_coalesced(x: &Bound<'_, PyTensor>, value: bool) -> PyResult<()> {
-    let x = t(x);
-    x.coo().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("_coalesced_: expected a sparse COO tensor"))?.set_coalesced(value);
-    Ok(())
+    crate::guard::guard("_set_coalesced", || {
+        let x = t(x);
+        x.coo().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("_coalesced_: expected a sparse COO tensor"))?.set_coalesced(value);
+        Ok(())
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (a, b, alpha=None))]
 fn _sparse_add(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    let alpha = match alpha {
-        Some(a) => scalar(a)?.unwrap_or(Scalar::Int(1)),
-        None => Scalar::Int(1),
-    };
-    let (a, b) = (tensor_of(a)?, tensor_of(b)?);
-    wrap(py, py.detach(|| a.sparse_add(&b, alpha)).py()?)
+    crate::guard::guard("_sparse_add", || {
+        let alpha = match alpha {
+            Some(a) => scalar(a)?.unwrap_or(Scalar::Int(1)),
+            None => Scalar::Int(1),
+        };
+        let (a, b) = (tensor_of(a)?, tensor_of(b)?);
+        wrap(py, py.detach(|| a.sparse_add(&b, alpha)).py()?)
+    })
 }
 
 #[pyfunction]
 fn _sparse_mul(py: Python<'_>, a: &Bound<'_, PyTensor>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let other = match scalar(b)? {
-        Some(s) => Arg::S(s),
-        None => Arg::T(tensor_of(b)?),
-    };
-    wrap(py, t(a).sparse_mul(&other).py()?)
+    crate::guard::guard("_sparse_mul", || {
+        let other = match scalar(b)? {
+            Some(s) => Arg::S(s),
+            None => Arg::T(tensor_of(b)?),
+        };
+        wrap(py, t(a).sparse_mul(&other).py()?)
+    })
 }
 
 #[pyfunction]
 #[pyo3(signature = (x, dims=None, dtype_=None))]
 fn _sparse_sum(py: Python<'_>, x: &Bound<'_, PyTensor>, dims: Option<Vec<i64>>, dtype_: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-    let dt = dtype(dtype_)?;
-    wrap(py, t(x).sparse_sum(dims.as_deref(), dt).py()?)
+    crate::guard::guard("_sparse_sum", || {
+        let dt = dtype(dtype_)?;
+        wrap(py, t(x).sparse_sum(dims.as_deref(), dt).py()?)
+    })
 }
 
 #[pyfunction]
 fn _sparse_transpose(py: Python<'_>, x: &Bound<'_, PyTensor>, d0: i64, d1: i64) -> PyResult<Py<PyAny>> {
-    wrap(py, t(x).sparse_transpose(d0, d1).py()?)
+    crate::guard::guard("_sparse_transpose", || wrap(py, t(x).sparse_transpose(d0, d1).py()?))
 }
 
 #[pyfunction]
 fn _sparse_mm(py: Python<'_>, a: &Bound<'_, PyTensor>, b: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-    let (a, b) = (t(a), t(b));
-    wrap(py, py.detach(|| a.sparse_mm(&b)).py()?)
+    crate::guard::guard("_sparse_mm", || {
+        let (a, b) = (t(a), t(b));
+        wrap(py, py.detach(|| a.sparse_mm(&b)).py()?)
+    })
 }
 
 /// (op, kernel family) chosen by the last dispatch on this thread, or None; clears it.

@@ -246,42 +246,46 @@ impl PyTensor {
     #[new]
     #[pyo3(signature = (*args))]
     fn py_new(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
-        // `Tensor(data)` copies data as float; `Tensor(2, 3)` / `Tensor()` allocate.
-        let dt = ember::promote::default_dtype();
-        if args.len() == 1 {
-            let a = args.get_item(0)?;
-            if let Ok(t) = a.cast::<PyTensor>() {
-                return Ok(PyTensor { t: t.get().t.detach() });
+        crate::guard::guard("py_new", || {
+            // `Tensor(data)` copies data as float; `Tensor(2, 3)` / `Tensor()` allocate.
+            let dt = ember::promote::default_dtype();
+            if args.len() == 1 {
+                let a = args.get_item(0)?;
+                if let Ok(t) = a.cast::<PyTensor>() {
+                    return Ok(PyTensor { t: t.get().t.detach() });
+                }
+                if a.cast::<pyo3::types::PySequence>().is_ok() {
+                    let (vals, shape, _) = convert::nested(&a)?;
+                    return Ok(PyTensor { t: Tensor::from_scalars(&vals, &shape, dt).py()? });
+                }
             }
-            if a.cast::<pyo3::types::PySequence>().is_ok() {
-                let (vals, shape, _) = convert::nested(&a)?;
-                return Ok(PyTensor { t: Tensor::from_scalars(&vals, &shape, dt).py()? });
-            }
-        }
-        let shape = convert::usizes(&shape_args(args)?, "Tensor")?;
-        Ok(PyTensor { t: Tensor::zeros(&shape, dt).py()? })
+            let shape = convert::usizes(&shape_args(args)?, "Tensor")?;
+            Ok(PyTensor { t: Tensor::zeros(&shape, dt).py()? })
+        })
     }
 
     // ---- geometry ----
     #[getter]
     fn _shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.t.shape())
+        crate::guard::guard("_shape", || PyTuple::new(py, self.t.shape()))
     }
     #[pyo3(signature = (dim=None))]
     fn stride<'py>(&self, py: Python<'py>, dim: Option<Int>) -> PyResult<Py<PyAny>> {
-        if self.t.is_sparse() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "Sparse tensors do not have strides: a sparse COO tensor is indices + values; see ._indices() and ._values()",
-            ));
-        }
-        let dim = dim.map(|d| d.0);
-        match dim {
-            Some(d) => {
-                let d = ember::layout::wrap_dim(d, self.t.ndim()).map_err(ember::Error::from).py()?;
-                Ok(self.t.strides().get(d).copied().unwrap_or(1).into_pyobject(py)?.into_any().unbind())
+        crate::guard::guard("stride", || {
+            if self.t.is_sparse() {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "Sparse tensors do not have strides: a sparse COO tensor is indices + values; see ._indices() and ._values()",
+                ));
             }
-            None => Ok(PyTuple::new(py, self.t.strides())?.into_any().unbind()),
-        }
+            let dim = dim.map(|d| d.0);
+            match dim {
+                Some(d) => {
+                    let d = ember::layout::wrap_dim(d, self.t.ndim()).map_err(ember::Error::from).py()?;
+                    Ok(self.t.strides().get(d).copied().unwrap_or(1).into_pyobject(py)?.into_any().unbind())
+                }
+                None => Ok(PyTuple::new(py, self.t.strides())?.into_any().unbind()),
+            }
+        })
     }
     fn storage_offset(&self) -> usize {
         self.t.offset()
@@ -339,7 +343,7 @@ impl PyTensor {
     }
     #[getter]
     fn _base(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.t.base().map(|b| wrap(py, b.clone())).transpose()
+        crate::guard::guard("_base", || self.t.base().map(|b| wrap(py, b.clone())).transpose())
     }
     fn is_floating_point(&self) -> bool {
         self.t.dtype().is_float()
@@ -348,165 +352,205 @@ impl PyTensor {
         self.t.dtype().is_signed()
     }
     fn __len__(&self) -> PyResult<usize> {
-        if self.t.ndim() == 0 {
-            return Err(PyTypeError::new_err("len() of a 0-d tensor"));
-        }
-        Ok(self.t.shape()[0])
+        crate::guard::guard("__len__", || {
+            if self.t.ndim() == 0 {
+                return Err(PyTypeError::new_err("len() of a 0-d tensor"));
+            }
+            Ok(self.t.shape()[0])
+        })
     }
 
     // ---- values ----
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let s = self.t.item().py()?;
-        Ok(match s {
-            Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
-            Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
-            Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+        crate::guard::guard("item", || {
+            let s = self.t.item().py()?;
+            Ok(match s {
+                Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
+                Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+                Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+            })
         })
     }
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        tolist(py, &self.t)
+        crate::guard::guard("tolist", || tolist(py, &self.t))
     }
     fn __bool__(&self) -> PyResult<bool> {
-        Ok(one_element(&self.t, "bool")?.to_f64() != 0.0)
+        crate::guard::guard("__bool__", || Ok(one_element(&self.t, "bool")?.to_f64() != 0.0))
     }
     fn __float__(&self) -> PyResult<f64> {
-        Ok(one_element(&self.t, "float")?.to_f64())
+        crate::guard::guard("__float__", || Ok(one_element(&self.t, "float")?.to_f64()))
     }
     fn __int__(&self) -> PyResult<i64> {
-        Ok(one_element(&self.t, "int")?.to_i64())
+        crate::guard::guard("__int__", || Ok(one_element(&self.t, "int")?.to_i64()))
     }
     fn __index__(&self) -> PyResult<i64> {
-        if self.t.dtype().is_float() || self.t.numel() != 1 {
-            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
-        }
-        Ok(one_element(&self.t, "int")?.to_i64())
+        crate::guard::guard("__index__", || {
+            if self.t.dtype().is_float() || self.t.numel() != 1 {
+                return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+            }
+            Ok(one_element(&self.t, "int")?.to_i64())
+        })
     }
 
     // ---- views ----
     #[pyo3(signature = (*shape))]
     fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        if shape.len() == 1 {
-            if let Ok(d) = convert::dtype(Some(&shape.get_item(0)?)) {
-                if let Some(d) = d {
-                    return view_dtype(py, &self.t, d);
+        crate::guard::guard("view", || {
+            if shape.len() == 1 {
+                if let Ok(d) = convert::dtype(Some(&shape.get_item(0)?)) {
+                    if let Some(d) = d {
+                        return view_dtype(py, &self.t, d);
+                    }
                 }
             }
-        }
-        wrap(py, self.t.view(&shape_args(shape)?).py()?)
+            wrap(py, self.t.view(&shape_args(shape)?).py()?)
+        })
     }
     #[pyo3(signature = (*shape))]
     fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.reshape(&shape_args(shape)?).py()?)
+        crate::guard::guard("reshape", || wrap(py, self.t.reshape(&shape_args(shape)?).py()?))
     }
     fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
-        wrap(py, self.t.view(&s).py()?)
+        crate::guard::guard("view_as", || {
+            let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+            wrap(py, self.t.view(&s).py()?)
+        })
     }
     fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
-        wrap(py, self.t.reshape(&s).py()?)
+        crate::guard::guard("reshape_as", || {
+            let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+            wrap(py, self.t.reshape(&s).py()?)
+        })
     }
     fn transpose(&self, py: Python<'_>, dim0: Int, dim1: Int) -> PyResult<Py<PyAny>> {
-        let dim0 = dim0.0;
-        let dim1 = dim1.0;
-        wrap(py, self.t.transpose(dim0, dim1).py()?)
+        crate::guard::guard("transpose", || {
+            let dim0 = dim0.0;
+            let dim1 = dim1.0;
+            wrap(py, self.t.transpose(dim0, dim1).py()?)
+        })
     }
     fn swapaxes(&self, py: Python<'_>, axis0: Int, axis1: Int) -> PyResult<Py<PyAny>> {
-        let axis0 = axis0.0;
-        let axis1 = axis1.0;
-        wrap(py, self.t.transpose(axis0, axis1).py()?)
+        crate::guard::guard("swapaxes", || {
+            let axis0 = axis0.0;
+            let axis1 = axis1.0;
+            wrap(py, self.t.transpose(axis0, axis1).py()?)
+        })
     }
     fn swapdims(&self, py: Python<'_>, dim0: Int, dim1: Int) -> PyResult<Py<PyAny>> {
-        let dim0 = dim0.0;
-        let dim1 = dim1.0;
-        wrap(py, self.t.transpose(dim0, dim1).py()?)
+        crate::guard::guard("swapdims", || {
+            let dim0 = dim0.0;
+            let dim1 = dim1.0;
+            wrap(py, self.t.transpose(dim0, dim1).py()?)
+        })
     }
     fn t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.t().py()?)
+        crate::guard::guard("t", || wrap(py, self.t.t().py()?))
     }
     #[getter(T)]
     fn big_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let n = self.t.ndim() as i64;
-        let dims: Vec<i64> = (0..n).rev().collect();
-        wrap(py, self.t.permute(&dims).py()?)
+        crate::guard::guard("big_t", || {
+            let n = self.t.ndim() as i64;
+            let dims: Vec<i64> = (0..n).rev().collect();
+            wrap(py, self.t.permute(&dims).py()?)
+        })
     }
     #[getter(mT)]
     fn m_t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if self.t.ndim() < 2 {
-            return Err(PyRuntimeError::new_err(format!(
-                "tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.",
-                self.t.ndim()
-            )));
-        }
-        wrap(py, self.t.transpose(-2, -1).py()?)
+        crate::guard::guard("m_t", || {
+            if self.t.ndim() < 2 {
+                return Err(PyRuntimeError::new_err(format!(
+                    "tensor.mT is only supported on matrices or batches of matrices. Got {}-D tensor.",
+                    self.t.ndim()
+                )));
+            }
+            wrap(py, self.t.transpose(-2, -1).py()?)
+        })
     }
     #[pyo3(signature = (*dims))]
     fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.permute(&shape_args(dims)?).py()?)
+        crate::guard::guard("permute", || wrap(py, self.t.permute(&shape_args(dims)?).py()?))
     }
     fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.movedim(&int_list(source)?, &int_list(destination)?).py()?)
+        crate::guard::guard("movedim", || wrap(py, self.t.movedim(&int_list(source)?, &int_list(destination)?).py()?))
     }
     fn moveaxis(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.movedim(py, source, destination)
+        crate::guard::guard("moveaxis", || self.movedim(py, source, destination))
     }
     #[pyo3(signature = (dim=None))]
     fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let dims = dim.map(int_list).transpose()?;
-        wrap(py, self.t.squeeze(dims.as_deref()).py()?)
+        crate::guard::guard("squeeze", || {
+            let dims = dim.map(int_list).transpose()?;
+            wrap(py, self.t.squeeze(dims.as_deref()).py()?)
+        })
     }
     fn unsqueeze(&self, py: Python<'_>, dim: Int) -> PyResult<Py<PyAny>> {
-        let dim = dim.0;
-        wrap(py, self.t.unsqueeze(dim).py()?)
+        crate::guard::guard("unsqueeze", || {
+            let dim = dim.0;
+            wrap(py, self.t.unsqueeze(dim).py()?)
+        })
     }
     #[pyo3(signature = (start_dim=Int(0), end_dim=Int(-1)))]
     fn flatten(&self, py: Python<'_>, start_dim: Int, end_dim: Int) -> PyResult<Py<PyAny>> {
-        let start_dim = start_dim.0;
-        let end_dim = end_dim.0;
-        wrap(py, self.t.flatten(start_dim, end_dim).py()?)
+        crate::guard::guard("flatten", || {
+            let start_dim = start_dim.0;
+            let end_dim = end_dim.0;
+            wrap(py, self.t.flatten(start_dim, end_dim).py()?)
+        })
     }
     fn unflatten(&self, py: Python<'_>, dim: Int, sizes: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let dim = dim.0;
-        wrap(py, self.t.unflatten(dim, &int_list(sizes)?).py()?)
+        crate::guard::guard("unflatten", || {
+            let dim = dim.0;
+            wrap(py, self.t.unflatten(dim, &int_list(sizes)?).py()?)
+        })
     }
     #[pyo3(signature = (*sizes))]
     fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.expand(&shape_args(sizes)?).py()?)
+        crate::guard::guard("expand", || wrap(py, self.t.expand(&shape_args(sizes)?).py()?))
     }
     fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
-        wrap(py, self.t.expand(&s).py()?)
+        crate::guard::guard("expand_as", || {
+            let s: Vec<i64> = other.get().t.shape().iter().map(|&x| x as i64).collect();
+            wrap(py, self.t.expand(&s).py()?)
+        })
     }
     fn broadcast_to(&self, py: Python<'_>, shape: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.expand(&int_list(shape)?).py()?)
+        crate::guard::guard("broadcast_to", || wrap(py, self.t.expand(&int_list(shape)?).py()?))
     }
     fn narrow(&self, py: Python<'_>, dim: Int, start: &Bound<'_, PyAny>, length: Int) -> PyResult<Py<PyAny>> {
-        let dim = dim.0;
-        let length = length.0;
-        wrap(py, self.t.narrow(dim, index_value(start)?, length).py()?)
+        crate::guard::guard("narrow", || {
+            let dim = dim.0;
+            let length = length.0;
+            wrap(py, self.t.narrow(dim, index_value(start)?, length).py()?)
+        })
     }
     fn select(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let dim = dim.0;
-        wrap(py, self.t.select(dim, index_value(index)?).py()?)
+        crate::guard::guard("select", || {
+            let dim = dim.0;
+            wrap(py, self.t.select(dim, index_value(index)?).py()?)
+        })
     }
     fn unfold(&self, py: Python<'_>, dimension: Int, size: Int, step: Int) -> PyResult<Py<PyAny>> {
-        let dimension = dimension.0;
-        let size = size.0;
-        let step = step.0;
-        if size < 0 {
-            return Err(PyRuntimeError::new_err(format!("size is {size} but must be >= 0")));
-        }
-        if step <= 0 {
-            return Err(PyRuntimeError::new_err(format!("step is {step} but must be > 0")));
-        }
-        wrap(py, self.t.unfold(dimension, size as usize, step as usize).py()?)
+        crate::guard::guard("unfold", || {
+            let dimension = dimension.0;
+            let size = size.0;
+            let step = step.0;
+            if size < 0 {
+                return Err(PyRuntimeError::new_err(format!("size is {size} but must be >= 0")));
+            }
+            if step <= 0 {
+                return Err(PyRuntimeError::new_err(format!("step is {step} but must be > 0")));
+            }
+            wrap(py, self.t.unfold(dimension, size as usize, step as usize).py()?)
+        })
     }
     #[pyo3(signature = (offset=Int(0), dim1=Int(0), dim2=Int(1)))]
     fn diagonal(&self, py: Python<'_>, offset: Int, dim1: Int, dim2: Int) -> PyResult<Py<PyAny>> {
-        let offset = offset.0;
-        let dim1 = dim1.0;
-        let dim2 = dim2.0;
-        wrap(py, self.t.diagonal(offset, dim1, dim2).py()?)
+        crate::guard::guard("diagonal", || {
+            let offset = offset.0;
+            let dim1 = dim1.0;
+            let dim2 = dim2.0;
+            wrap(py, self.t.diagonal(offset, dim1, dim2).py()?)
+        })
     }
     #[pyo3(signature = (size, stride, storage_offset=None))]
     fn as_strided(
@@ -516,91 +560,109 @@ impl PyTensor {
         stride: &Bound<'_, PyAny>,
         storage_offset: Option<Int>,
     ) -> PyResult<Py<PyAny>> {
-        let storage_offset = storage_offset.map(|o| o.0);
-        if let Some(o) = storage_offset.filter(|&o| o < 0) {
-            return Err(PyRuntimeError::new_err(format!("Tensor: invalid storage offset {o}")));
-        }
-        let storage_offset = storage_offset.map(|o| o as usize);
-        let sz = int_list(size)?;
-        if let Some(n) = sz.iter().find(|&&n| n < 0) {
-            return Err(PyRuntimeError::new_err(format!("as_strided: Negative sizes are not supported (got size {n} in {sz:?})")));
-        }
-        let sz: Vec<usize> = sz.into_iter().map(|n| n as usize).collect();
-        let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
-        wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)
+        crate::guard::guard("as_strided", || {
+            let storage_offset = storage_offset.map(|o| o.0);
+            if let Some(o) = storage_offset.filter(|&o| o < 0) {
+                return Err(PyRuntimeError::new_err(format!("Tensor: invalid storage offset {o}")));
+            }
+            let storage_offset = storage_offset.map(|o| o as usize);
+            let sz = int_list(size)?;
+            if let Some(n) = sz.iter().find(|&&n| n < 0) {
+                return Err(PyRuntimeError::new_err(format!("as_strided: Negative sizes are not supported (got size {n} in {sz:?})")));
+            }
+            let sz: Vec<usize> = sz.into_iter().map(|n| n as usize).collect();
+            let st: Vec<isize> = int_list(stride)?.into_iter().map(|x| x as isize).collect();
+            wrap(py, self.t.as_strided(&sz, &st, storage_offset).py()?)
+        })
     }
     #[pyo3(signature = (memory_format=None))]
     fn contiguous(slf: &Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = memory_format;
-        let t = &slf.get().t;
-        if t.is_contiguous() {
-            return Ok(slf.clone().into_any().unbind());
-        }
-        let out = run(slf.py(), t.numel(), || t.contiguous())?;
-        wrap(slf.py(), out)
+        crate::guard::guard("contiguous", || {
+            let _ = memory_format;
+            let t = &slf.get().t;
+            if t.is_contiguous() {
+                return Ok(slf.clone().into_any().unbind());
+            }
+            let out = run(slf.py(), t.numel(), || t.contiguous())?;
+            wrap(slf.py(), out)
+        })
     }
     #[pyo3(signature = (memory_format=None))]
     fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = memory_format;
-        let t = &self.t;
-        let out = run(py, t.numel(), || t.clone_tensor())?;
-        wrap(py, out)
+        crate::guard::guard("clone", || {
+            let _ = memory_format;
+            let t = &self.t;
+            let out = run(py, t.numel(), || t.clone_tensor())?;
+            wrap(py, out)
+        })
     }
     fn detach(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        wrap(py, self.t.detach())
+        crate::guard::guard("detach", || wrap(py, self.t.detach()))
     }
     fn detach_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        slf.get().t.detach_().py()?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("detach_", || {
+            slf.get().t.detach_().py()?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     #[pyo3(signature = (src, non_blocking=false))]
     fn copy_(slf: &Bound<'_, Self>, src: &Bound<'_, PyAny>, non_blocking: bool) -> PyResult<Py<PyAny>> {
-        let _ = non_blocking;
-        let src = convert::tensor_of(src)?;
-        let t = &slf.get().t;
-        run(slf.py(), t.numel(), || t.copy_(&src))?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("copy_", || {
+            let _ = non_blocking;
+            let src = convert::tensor_of(src)?;
+            let t = &slf.get().t;
+            run(slf.py(), t.numel(), || t.copy_(&src))?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     fn fill_(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let v = scalar_value(value)?;
-        slf.get().t.fill_(v).py()?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("fill_", || {
+            let v = scalar_value(value)?;
+            slf.get().t.fill_(v).py()?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
     fn zero_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        slf.get().t.fill_(Scalar::Int(0)).py()?;
-        Ok(slf.clone().into_any().unbind())
+        crate::guard::guard("zero_", || {
+            slf.get().t.fill_(Scalar::Int(0)).py()?;
+            Ok(slf.clone().into_any().unbind())
+        })
     }
 
     // ---- indexing ----
     fn __getitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        match parse_index(idx)? {
-            Some(parsed) => wrap(py, basic_index(&slf.get().t, parsed)?),
-            None => Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind()),
-        }
+        crate::guard::guard("__getitem__", || {
+            let py = slf.py();
+            match parse_index(idx)? {
+                Some(parsed) => wrap(py, basic_index(&slf.get().t, parsed)?),
+                None => Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind()),
+            }
+        })
     }
     fn __setitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = slf.py();
-        match parse_index(idx)? {
-            Some(parsed) => {
-                let view = basic_index(&slf.get().t, parsed)?;
-                if let Some(s) = convert::scalar(value)? {
-                    return view.fill_(s).py();
-                }
-                let src = match value.cast::<PyTensor>() {
-                    Ok(t) => t.get().t.clone(),
-                    Err(_) => {
-                        let (vals, shape, _) = convert::nested(value)?;
-                        Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
+        crate::guard::guard("__setitem__", || {
+            let py = slf.py();
+            match parse_index(idx)? {
+                Some(parsed) => {
+                    let view = basic_index(&slf.get().t, parsed)?;
+                    if let Some(s) = convert::scalar(value)? {
+                        return view.fill_(s).py();
                     }
-                };
-                view.copy_(&src).py()
+                    let src = match value.cast::<PyTensor>() {
+                        Ok(t) => t.get().t.clone(),
+                        Err(_) => {
+                            let (vals, shape, _) = convert::nested(value)?;
+                            Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
+                        }
+                    };
+                    view.copy_(&src).py()
+                }
+                None => {
+                    py.import("ember._indexing")?.call_method1("setitem", (slf, idx, value))?;
+                    Ok(())
+                }
             }
-            None => {
-                py.import("ember._indexing")?.call_method1("setitem", (slf, idx, value))?;
-                Ok(())
-            }
-        }
+        })
     }
 }
 

@@ -38,11 +38,13 @@ impl PyTensor {
     /// A copy on the host (the same tensor when already there).
     #[pyo3(signature = (memory_format=None))]
     fn cpu(slf: &Bound<'_, Self>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let _ = memory_format;
-        move_to(slf, &pyo3::types::PyString::new(slf.py(), "cpu").into_any())
+        crate::guard::guard("cpu", || {
+            let _ = memory_format;
+            move_to(slf, &pyo3::types::PyString::new(slf.py(), "cpu").into_any())
+        })
     }
     fn _to_device(slf: &Bound<'_, Self>, device: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        move_to(slf, device)
+        crate::guard::guard("_to_device", || move_to(slf, device))
     }
 }
 
@@ -58,22 +60,22 @@ fn _wgpu_device_count() -> usize {
 
 #[pyfunction]
 fn _wgpu_device_name() -> PyResult<String> {
-    ember::wgpu::device_name().py()
+    crate::guard::guard("_wgpu_device_name", || ember::wgpu::device_name().py())
 }
 
 #[pyfunction]
 fn _wgpu_synchronize(py: Python<'_>) -> PyResult<()> {
-    py.detach(ember::wgpu::synchronize).py()
+    crate::guard::guard("_wgpu_synchronize", || py.detach(ember::wgpu::synchronize).py())
 }
 
 #[pyfunction]
 fn _wgpu_empty_cache() -> PyResult<()> {
-    ember::wgpu::empty_cache().py()
+    crate::guard::guard("_wgpu_empty_cache", || ember::wgpu::empty_cache().py())
 }
 
 #[pyfunction]
 fn _wgpu_pooled_bytes() -> PyResult<u64> {
-    ember::wgpu::pooled_bytes().py()
+    crate::guard::guard("_wgpu_pooled_bytes", || ember::wgpu::pooled_bytes().py())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

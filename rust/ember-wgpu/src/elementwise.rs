@@ -42,6 +42,13 @@ fn expm1_(x: f32) -> f32 {
 }
 fn fmax_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return max(a, b); }
 fn fmin_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return min(a, b); }
+fn fmaxnum_(a: f32, b: f32) -> f32 { if (isnan_(a)) { return b; } if (isnan_(b)) { return a; } return max(a, b); }
+fn fminnum_(a: f32, b: f32) -> f32 { if (isnan_(a)) { return b; } if (isnan_(b)) { return a; } return min(a, b); }
+fn irem_(a: i32, b: i32) -> i32 {
+    if (b == 0) { return 0; }
+    let r = a % b;
+    return select(r, r + b, r != 0 && ((r < 0) != (b < 0)));
+}
 fn fpow_(a: f32, b: f32) -> f32 {
     if (isnan_(a) || isnan_(b)) { return select(nan_(), 1.0, b == 0.0); }
     if (b == 0.0) { return 1.0; }
@@ -219,6 +226,18 @@ pub enum BinaryOp {
     GeluTanhBackward,
     /// silu'(b) · a.
     SiluBackward,
+    Atan2,
+    /// NaN-ignoring maximum / minimum.
+    Fmax,
+    Fmin,
+    Hypot,
+    /// `remainder`: the result takes the divisor's sign.
+    Remainder,
+    Fmod,
+    Copysign,
+    DivTrunc,
+    DivFloor,
+    Xlogy,
 }
 
 impl BinaryOp {
@@ -246,6 +265,16 @@ impl BinaryOp {
             GeluBackward => "gelu_backward",
             GeluTanhBackward => "gelu_tanh_backward",
             SiluBackward => "silu_backward",
+            Atan2 => "atan2",
+            Fmax => "fmax",
+            Fmin => "fmin",
+            Hypot => "hypot",
+            Remainder => "remainder",
+            Fmod => "fmod",
+            Copysign => "copysign",
+            DivTrunc => "div_trunc",
+            DivFloor => "floor_divide",
+            Xlogy => "xlogy",
         }
     }
 
@@ -317,6 +346,20 @@ impl BinaryOp {
                     (DType::F32, GeluBackward) => "a * (0.5 * (1.0 + erf_(b * RSQRT2)) + b * RSQRT2PI * exp(-0.5 * b * b))".into(),
                     (DType::F32, GeluTanhBackward) => "a * gelu_tanh_grad_(b)".into(),
                     (DType::F32, SiluBackward) => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))".into(),
+                    (DType::F32, Atan2) => "select(atan2(a, b), nan_(), isnan_(a) || isnan_(b))".into(),
+                    (DType::F32, Fmax) => "fmaxnum_(a, b)".into(),
+                    (DType::F32, Fmin) => "fminnum_(a, b)".into(),
+                    (DType::I32 | DType::U8 | DType::Bool, Fmax) => "max(a, b)".into(),
+                    (DType::I32 | DType::U8 | DType::Bool, Fmin) => "min(a, b)".into(),
+                    (DType::F32, Hypot) => "select(length(vec2<f32>(a, b)), nan_(), (isnan_(a) || isnan_(b)) && abs(a) != bitcast<f32>(0x7f800000u) && abs(b) != bitcast<f32>(0x7f800000u))".into(),
+                    (DType::F32, Remainder) => "a - b * floor(a / b)".into(),
+                    (DType::I32, Remainder) => "irem_(a, b)".into(),
+                    (DType::F32, Fmod) => "a - b * trunc(a / b)".into(),
+                    (DType::I32, Fmod) => "select(a % b, 0, b == 0)".into(),
+                    (DType::F32, Copysign) => "select(abs(a), -abs(a), (bitcast<u32>(b) >> 31u) == 1u)".into(),
+                    (DType::F32, DivTrunc) => "trunc(a / b)".into(),
+                    (DType::F32, DivFloor) => "floor(a / b)".into(),
+                    (DType::F32, Xlogy) => "select(a * log(b), 0.0, a == 0.0 && !isnan_(b))".into(),
                     _ => return None,
                 };
                 (e, dt)

@@ -2,9 +2,11 @@
 use crate::{DType, Device, Element, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_cpu::copy::fill_scalar;
 
-/// Bytes for a row-major `shape` of `dtype`, refusing sizes whose product overflows.
+/// Bytes for a row-major `shape` of `dtype`, refusing shapes whose sizes, strides or byte
+/// count overflow (`checked_numel`, then the byte multiplication).
 fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
-    shape.iter().try_fold(dtype.size(), |acc, &n| acc.checked_mul(n)).filter(|&n| n <= isize::MAX as usize).ok_or_else(|| {
+    let n = ember_core::layout::checked_numel(shape)?;
+    n.checked_mul(dtype.size()).filter(|&b| b <= isize::MAX as usize).ok_or_else(|| {
         Error::runtime(format!(
             "Storage size calculation overflowed with sizes={shape:?}; the tensor would need more bytes than memory can address"
         ))
@@ -31,7 +33,14 @@ impl Tensor {
     pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Ok(Tensor::from_parts(Storage::zeros(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))
     }
+    /// `full`: PyTorch refuses a value the dtype can't represent.
     pub fn full(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
+        value.check_fits(dtype)?;
+        Tensor::full_wrapping(shape, value, dtype)
+    }
+    /// `value` converted to `dtype` as a cast would (wrapping), for scalar operands of
+    /// arithmetic (`uint8_tensor + 300` wraps in PyTorch).
+    pub fn full_wrapping(shape: &[usize], value: Scalar, dtype: DType) -> Result<Tensor> {
         let t = Tensor::empty(shape, dtype)?;
         fill_scalar(t.storage(), t.layout(), dtype, value);
         Ok(t)
@@ -41,10 +50,10 @@ impl Tensor {
     }
     /// A 0-dim tensor holding `s` converted to `dtype`.
     pub fn scalar(s: Scalar, dtype: DType) -> Result<Tensor> {
-        Tensor::full(&[], s, dtype)
+        Tensor::full_wrapping(&[], s, dtype)
     }
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
+        let n = ember_core::layout::checked_numel(shape)?;
         if n != data.len() {
             return Err(Error::value(format!("from_vec: {} values for shape {:?}", data.len(), shape)));
         }

@@ -30,8 +30,26 @@ impl std::fmt::Debug for Tensor {
     }
 }
 
+/// The invariant every kernel's raw pointer arithmetic relies on: each element a tensor's
+/// layout addresses lies inside its storage, and its sizes pass `checked_numel`. Ops check
+/// user input with proper errors long before this; reaching it means an ember bug, so it
+/// panics (the binding turns that into a RuntimeError) rather than hand a kernel a layout
+/// that reads or writes outside its buffer.
+#[inline]
+fn check_geometry(storage: &Storage, layout: &Layout, dtype: DType) {
+    let len = storage.nbytes() / dtype.size().max(1);
+    assert!(
+        layout.fits_in(len),
+        "internal error: geometry sizes={:?} strides={:?} offset={} does not fit a storage of {len} {dtype:?} elements",
+        layout.sizes,
+        layout.strides,
+        layout.offset
+    );
+}
+
 impl Tensor {
     pub fn from_parts(storage: Storage, layout: Layout, dtype: DType) -> Tensor {
+        check_geometry(&storage, &layout, dtype);
         Tensor(Arc::new(TensorImpl {
             device: storage.device(),
             storage,
@@ -47,6 +65,7 @@ impl Tensor {
 
     /// A new tensor sharing this one's storage with another layout (autograd-free).
     pub fn with_layout(&self, layout: Layout) -> Tensor {
+        check_geometry(&self.0.storage, &layout, self.0.dtype);
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
         Tensor(Arc::new(TensorImpl {
             storage: self.0.storage.clone(),

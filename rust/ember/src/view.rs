@@ -11,9 +11,38 @@ use std::sync::Arc;
 
 pub type ViewFn = Arc<dyn Fn(&Layout) -> std::result::Result<Layout, LayoutError> + Send + Sync>;
 
+/// Views re-read a strided buffer; a sparse COO tensor has none (layout is its own dispatch
+/// axis), so every view but `transpose`/`t` (which have sparse rules) refuses it here, before
+/// its data-free storage could be mistaken for anything else.
+fn strided_only(t: &Tensor, op: &'static str) -> Result<()> {
+    if t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host()) {
+        return Err(crate::dispatch::unsupported(op, crate::dispatch::Family::CpuSparse));
+    }
+    Ok(())
+}
+
+/// The ATen name of a view from its grad_fn name: "SelectBackward0" → "select".
+fn aten_name(grad_fn: &'static str) -> &'static str {
+    match grad_fn {
+        "SelectBackward0" => "select",
+        "SliceBackward0" => "slice",
+        "NarrowBackward0" => "narrow",
+        "DiagonalBackward0" => "diagonal",
+        "UnfoldBackward0" => "unfold",
+        "SqueezeBackward0" | "SqueezeBackward1" => "squeeze",
+        "UnsqueezeBackward0" => "unsqueeze",
+        "ViewBackward0" => "view",
+        "UnsafeViewBackward0" => "_unsafe_view",
+        "ExpandBackward0" => "expand",
+        "AsStridedBackward0" => "as_strided",
+        _ => "view",
+    }
+}
+
 impl Tensor {
     /// Applies a region-selecting view `f`; backward scatters into zeros of our shape.
     pub fn view_with(&self, name: &'static str, f: ViewFn) -> Result<Tensor> {
+        strided_only(self, aten_name(name))?;
         let out = self.with_layout(f(self.layout())?);
         if needs_grad(&[self]) {
             let shape = self.shape().to_vec();
@@ -42,6 +71,7 @@ impl Tensor {
 
     /// Like `view_with` for views whose backward is a reshape back to our shape.
     fn reshaping_view(&self, name: &'static str, layout: Layout) -> Result<Tensor> {
+        strided_only(self, aten_name(name))?;
         let out = self.with_layout(layout);
         if needs_grad(&[self]) {
             let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
@@ -51,6 +81,7 @@ impl Tensor {
     }
 
     pub fn view(&self, shape: &[i64]) -> Result<Tensor> {
+        strided_only(self, "view")?;
         let l = self.layout().view(shape)?;
         self.reshaping_view("ViewBackward0", l)
     }
@@ -104,6 +135,7 @@ impl Tensor {
     }
 
     pub fn permute(&self, dims: &[i64]) -> Result<Tensor> {
+        strided_only(self, "permute")?;
         let l = self.layout().permute(dims)?;
         let out = self.with_layout(l);
         if needs_grad(&[self]) {
@@ -149,6 +181,7 @@ impl Tensor {
     }
 
     pub fn expand(&self, shape: &[i64]) -> Result<Tensor> {
+        strided_only(self, "expand")?;
         let l = self.layout().expand(shape)?;
         let out = self.with_layout(l);
         if needs_grad(&[self]) {
@@ -190,6 +223,7 @@ impl Tensor {
     }
 
     pub fn as_strided(&self, sizes: &[usize], strides: &[isize], offset: Option<usize>) -> Result<Tensor> {
+        strided_only(self, "as_strided")?;
         let avail = self.storage().nbytes() / self.dtype().size();
         let off = offset.unwrap_or(self.offset());
         let l = Layout::as_strided(sizes, strides, off, avail)?;
@@ -219,6 +253,7 @@ impl Tensor {
     }
 
     pub fn unfold(&self, dim: i64, size: usize, step: usize) -> Result<Tensor> {
+        strided_only(self, "unfold")?;
         let l = self.layout().unfold(dim, size, step)?;
         let out = self.with_layout(l);
         if needs_grad(&[self]) {

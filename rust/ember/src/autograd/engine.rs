@@ -132,7 +132,7 @@ pub fn run(
             for (nr, hook) in tensor_hooks {
                 if let Some(g) = &grads[nr] {
                     if let Some(new) = hook(g)? {
-                        grads[nr] = Some(new);
+                        grads[nr] = Some(checked_hook_result(g, new)?);
                     }
                 }
             }
@@ -234,10 +234,27 @@ fn run_leaf_hooks(leaf: &Tensor, mut g: Tensor) -> Result<Tensor> {
     let hooks = leaf.meta().hooks.clone();
     for h in &hooks {
         if let Some(new) = h(&g)? {
-            g = new;
+            g = checked_hook_result(&g, new)?;
         }
     }
     Ok(g)
+}
+
+/// A gradient hook may replace the gradient, but not with one of another size, dtype or
+/// device (PyTorch's checks): it would otherwise end up in `.grad` or flow on silently.
+fn checked_hook_result(old: &Tensor, new: Tensor) -> Result<Tensor> {
+    let what = if new.shape() != old.shape() {
+        format!("size of value (was {:?} got {:?})", old.shape(), new.shape())
+    } else if new.dtype() != old.dtype() {
+        format!("type of value (was {} got {})", old.dtype().scalar_name(), new.dtype().scalar_name())
+    } else if new.device() != old.device() {
+        format!("device of value (was {} got {})", old.device(), new.device())
+    } else {
+        return Ok(new);
+    };
+    Err(crate::Error::runtime(format!(
+        "hook has changed the {what}; a gradient hook must return a tensor of the gradient's shape, dtype and device, or None"
+    )))
 }
 
 fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {

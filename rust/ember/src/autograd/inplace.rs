@@ -31,7 +31,7 @@ pub fn check_inplace(t: &Tensor) -> Result<()> {
 fn zeros_like_geometry((base, dtype, device): &(Layout, crate::DType, crate::Device), view: &Layout) -> Result<(Tensor, Tensor)> {
     let hi = [base, view].iter().filter_map(|l| l.storage_span()).map(|s| s.1).max().unwrap_or(0);
     let st = match device {
-        crate::Device::Cpu => Storage::zeros(hi * dtype.size())?,
+        crate::Device::Cpu => Storage::zeros_n(hi, dtype.size())?,
         crate::Device::Meta => Storage::meta(hi * dtype.size()),
         crate::Device::Wgpu(_) => {
             let z = crate::gpu::zeros(&[hi], *dtype)?;

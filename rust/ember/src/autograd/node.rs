@@ -153,3 +153,44 @@ impl Node {
         self.saved.lock().unwrap().iter().filter_map(|s| s.summary()).collect()
     }
 }
+
+/// Freeing a graph without recursion. A node owns its edges, its backward closure and its
+/// saved tensors, each of which can own the previous node, so dropping a 50,000-step chain
+/// (`total = total + loss` over an epoch) recursed once per node and overflowed the stack.
+/// Instead a dropped node moves what it owns onto a per-thread queue, and only the outermost
+/// drop on the thread empties it, one item at a time: nested node drops return at once.
+mod grave {
+    use std::any::Any;
+    use std::cell::{Cell, RefCell};
+
+    thread_local! {
+        static QUEUE: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+        static DRAINING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn bury(parts: Box<dyn Any>) {
+        let queued = QUEUE.try_with(|q| q.borrow_mut().push(parts));
+        if queued.is_err() || DRAINING.try_with(|d| d.replace(true)).unwrap_or(true) {
+            return; // a drop further up this thread's stack is already emptying the queue
+        }
+        while let Some(item) = QUEUE.with(|q| q.borrow_mut().pop()) {
+            drop(item);
+        }
+        DRAINING.with(|d| d.set(false));
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let next = std::mem::take(&mut self.next);
+        let f = match &mut self.kind {
+            NodeKind::Function(m) => m.get_mut().unwrap_or_else(|e| e.into_inner()).take(),
+            NodeKind::AccumulateGrad(_) => None,
+        };
+        let saved = std::mem::take(self.saved.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if next.is_empty() && f.is_none() && saved.is_empty() {
+            return;
+        }
+        grave::bury(Box::new((next, f, saved)));
+    }
+}

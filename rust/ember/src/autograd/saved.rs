@@ -76,8 +76,19 @@ impl SavedTensor {
                     None => String::new(),
                 }
             };
-            let last = t.storage().origin();
-            let by = if last.is_empty() { String::new() } else { format!(" It was last modified by {last}.") };
+            let (last, op_name) = (t.storage().origin(), t.storage().last_op());
+            let by = if !last.is_empty() {
+                format!(" It was last modified by {last}.")
+            } else if op_name.is_empty() {
+                String::new()
+            } else {
+                let op_name = if op_name.ends_with('_') || op_name.contains(' ') || op_name.contains('.') {
+                    op_name.to_string()
+                } else {
+                    format!("{op_name}_")
+                };
+                format!(" It was last modified by the in-place op {op_name} (ember.inspect.track_inplace() also records the file:line).")
+            };
             return Err(Error::runtime(format!(
                 "one of the variables needed for gradient computation has been modified by an inplace operation: [{}{:?}]{which} is at version {now}; expected version {} instead. Hint: {op} saved this tensor for its backward; clone() it before modifying it in place, or do the in-place op after backward.{by} To find the forward call, run with ember.autograd.set_detect_anomaly(True).",
                 tensor_type(t.dtype()),

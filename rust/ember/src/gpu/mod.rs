@@ -6,7 +6,6 @@
 //! with the CPU, while the buffer holds `ember_wgpu::gpu_elem_size` bytes per element.
 //! Python scalars travel as kernel parameters (`Operand::Scalar`), never as uploads.
 //! int64 results (argmax, pooling indices) are int64 tensors on the GPU (two u32 words).
-use crate::autograd::{needs_grad, record};
 use crate::promote::Arg;
 use crate::{DType, Device, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_core::layout::{broadcast_shapes, broadcast_strides};
@@ -61,8 +60,8 @@ pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
 
 fn alloc(shape: &[usize], dtype: DType, make: fn(usize) -> Result<GpuBuffer>) -> Result<Tensor> {
     let es = ember_wgpu::gpu_elem_size(dtype)?;
-    let n: usize = shape.iter().product();
-    let storage = Storage::on_device(DEVICE, n * dtype.size(), Box::new(make(n * es)?));
+    let n = ember_core::layout::checked_numel(shape)?;
+    let storage = Storage::on_device(DEVICE, ember_core::nbytes_for(n, dtype.size())?, Box::new(make(ember_core::nbytes_for(n, es)?)?));
     Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
 }
 
@@ -104,8 +103,8 @@ fn download(t: &Tensor) -> Result<Tensor> {
     Ok(Tensor::from_parts(storage, Layout::contiguous(t.shape()), dt))
 }
 
-/// `t` on `device` (the same tensor when already there). Differentiable: the gradient moves
-/// back to the source device (`ToCopyBackward0`).
+/// `t`'s values on `device`, as a new tensor without history (the same tensor when already
+/// there). `Tensor::to_device` records the one `ToCopyBackward0` for every device pair.
 pub fn to_device(t: &Tensor, device: Device) -> Result<Tensor> {
     if t.device() == device {
         return Ok(t.clone());
@@ -127,10 +126,6 @@ pub fn to_device(t: &Tensor, device: Device) -> Result<Tensor> {
             )))
         }
     };
-    if needs_grad(&[t]) && t.dtype().is_float() {
-        let src = t.device();
-        record("ToCopyBackward0", &[t], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(to_device(g[0].as_ref().unwrap(), src)?)]));
-    }
     Ok(out)
 }
 
@@ -300,10 +295,16 @@ pub fn item(t: &Tensor) -> Result<Scalar> {
     download(t)?.item()
 }
 
-/// Whether `t` lives on a wgpu device (its ops run here).
+/// Whether `t` lives on wgpu; when it does, the op asking is about to run its wgpu kernel,
+/// so the dispatch is recorded here for `inspect.trace()` (ops that branch on this never
+/// reach `dispatch::family`).
 #[inline]
 pub fn on(t: &Tensor) -> bool {
-    matches!(t.device(), Device::Wgpu(_))
+    let yes = matches!(t.device(), Device::Wgpu(_));
+    if yes {
+        crate::dispatch::note("wgpu", crate::dispatch::Family::Wgpu);
+    }
+    yes
 }
 
 /// `dst = src` where either side may be on the host (`copy_` across devices, as PyTorch

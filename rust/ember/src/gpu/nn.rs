@@ -291,7 +291,7 @@ pub fn sgd_step(
         let gc = dense(g, DType::F32)?;
         let bv = buf.as_ref().map(view).transpose()?;
         ember_wgpu::sgd_step(&view(p)?, &view(&gc)?, bv.as_ref(), fresh, lr, momentum, dampening, weight_decay, nesterov, maximize)?;
-        p.storage().bump_version();
+        p.storage().bump_version_by("optimizer.step");
         out.push(buf);
     }
     Ok(out)
@@ -342,7 +342,7 @@ pub fn adam_step(
             maximize,
         )?;
         for t in [p, &exp_avgs[i], &exp_avg_sqs[i]] {
-            t.storage().bump_version();
+            t.storage().bump_version_by("optimizer.step");
         }
     }
     Ok(())
@@ -358,6 +358,6 @@ fn next_step(s: &Tensor) -> Result<u64> {
     } else {
         copy_into(s, &super::to_device(&one, s.device())?)?;
     }
-    s.storage().bump_version();
+    s.storage().bump_version_by("optimizer.step");
     Ok(v as u64)
 }

@@ -18,7 +18,16 @@ fn wgpu_binary(op: B) -> Result<W> {
         B::Pow => W::Pow,
         B::Maximum => W::Maximum,
         B::Minimum => W::Minimum,
-        op => return Err(unsupported(op.name(), Family::Wgpu)),
+        B::Atan2 => W::Atan2,
+        B::Fmax => W::Fmax,
+        B::Fmin => W::Fmin,
+        B::Hypot => W::Hypot,
+        B::Rem => W::Remainder,
+        B::Fmod => W::Fmod,
+        B::Copysign => W::Copysign,
+        B::DivTrunc => W::DivTrunc,
+        B::DivFloor => W::DivFloor,
+        B::Xlogy => W::Xlogy,
     })
 }
 

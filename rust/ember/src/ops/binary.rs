@@ -430,7 +430,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb)?;
         this.copy_from(&tmp)?;
     }
-    this.storage().bump_version();
+    this.storage().bump_version_by(op.name());
     if track && this.dtype().is_float() {
         let ob = other.clone();
         let sb = other.shape().to_vec();

@@ -79,7 +79,7 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
     }
     check_inplace(x)?;
     x.copy_from(&r)?;
-    x.storage().bump_version();
+    x.storage().bump_version_by(op.name());
     Ok(())
 }
 
@@ -211,7 +211,7 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
         let tb = b.tensor(a.dtype())?;
         bit_kernel(op, a.dtype(), a, a, &tb)?;
     }
-    a.storage().bump_version();
+    a.storage().bump_version_by(op.name());
     Ok(())
 }
 

@@ -46,7 +46,7 @@ impl Tensor {
             return Err(Error::OverlapWrite);
         }
         self.copy_from(src)?;
-        self.storage().bump_version();
+        self.storage().bump_version_by("copy_");
         if track && self.dtype().is_float() {
             let (sshape, sdt) = (src.shape().to_vec(), src.dtype());
             let others: Vec<&Tensor> = if src.requires_grad() { vec![src] } else { vec![] };
@@ -65,6 +65,7 @@ impl Tensor {
 
     /// `fill_(value)` with a version bump.
     pub fn fill_(&self, value: Scalar) -> Result<()> {
+        value.check_fits(self.dtype())?;
         if needs_grad(&[self]) {
             check_inplace(self)?;
         }
@@ -77,7 +78,7 @@ impl Tensor {
             Family::Wgpu => crate::gpu::fill_(self, value)?,
             f => return Err(dispatch::unsupported("fill_", f)),
         }
-        self.storage().bump_version();
+        self.storage().bump_version_by("fill_");
         if needs_grad(&[self]) {
             rebase_history("FillBackward0", self, &[], |_g: &[Option<Tensor>]| Ok(vec![None]))?;
         }
@@ -170,20 +171,22 @@ impl Tensor {
         if device == self.device() {
             return Ok(self.clone());
         }
-        if matches!((self.device(), device), (Device::Wgpu(_), _) | (_, Device::Wgpu(_))) {
-            dispatch::note("_to_copy", Family::Wgpu);
-            return crate::gpu::to_device(self, device);
-        }
-        dispatch::note("_to_copy", Family::of(device));
         let out = match (self.device(), device) {
+            (Device::Wgpu(_), _) | (_, Device::Wgpu(_)) => {
+                dispatch::note("_to_copy", Family::Wgpu);
+                crate::gpu::to_device(self, device)?
+            }
             (Device::Meta, _) => return Err(no_data()),
-            (Device::Cpu, Device::Meta) => meta::empty_preserving(self.layout(), self.dtype())?,
+            (Device::Cpu, Device::Meta) => {
+                dispatch::note("_to_copy", Family::Meta);
+                meta::empty_preserving(self.layout(), self.dtype())?
+            }
             (_, d) => return Err(dispatch::unsupported("_to_copy", Family::of(d))),
         };
         if needs_grad(&[self]) && self.dtype().is_float() {
-            record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
-                Ok(vec![Some(g[0].as_ref().unwrap().to_device(device)?)])
-            });
+            // The gradient goes back to where the input lives.
+            let src = self.device();
+            record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_device(src)?)]));
         }
         Ok(out)
     }

@@ -48,10 +48,19 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
             this.ndim()
         )));
     }
+    if let Some(s) = src {
+        if s.len().max(1) != n {
+            return Err(Error::runtime(format!(
+                "Index tensor must have the same number of dimensions as src tensor ({op}: index has {} dims, src has {})",
+                index.ndim(),
+                s.len()
+            )));
+        }
+    }
     let (ss, is) = (this.shape(), index.shape());
     for i in 0..index.ndim() {
-        let src_bad = src.is_some_and(|s| is[i] > s[i]);
-        if (i != d && is[i] > ss[i]) || src_bad {
+        let src_bad = src.is_some_and(|s| s.get(i).is_some_and(|&si| is[i] > si));
+        if (i != d && ss.get(i).is_some_and(|&si| is[i] > si)) || src_bad {
             let extra = src.map(|s| format!(" and to be smaller size than src {s:?}")).unwrap_or_default();
             return Err(Error::runtime(format!(
                 "Size does not match at dimension {i} expected index {is:?} to be smaller than self {ss:?} apart from dimension {d}{extra}"
@@ -210,7 +219,7 @@ impl Tensor {
             count = Some(counts);
         }
         if inplace {
-            self.storage().bump_version();
+            self.storage().bump_version_by("scatter_");
         }
         // amax/amin: the gradient is shared evenly by every element equal to the result
         // (weights: self's share, src's 0/1 mask, and the tie count per output).
@@ -401,7 +410,13 @@ impl Tensor {
             false => plan.put(&dst, values, accumulate)?,
         }
         if inplace {
-            self.storage().bump_version();
+            self.storage().bump_version_by(if accumulate {
+                "index_add_"
+            } else if is_value {
+                "index_fill_"
+            } else {
+                "index_copy_"
+            });
         }
         if track {
             let index = index.clone();
@@ -555,7 +570,7 @@ impl Tensor {
         let dst = out.detach().reshape(&shape_i64(&pshape))?;
         Plan::from_parts(&pshape, (0..pshape.len()).collect(), cols.clone(), vec![n]).put(&dst, &vals, false)?;
         if inplace {
-            self.storage().bump_version();
+            self.storage().bump_version_by("masked_scatter_");
         }
         if track {
             let ix = coord_tensors(&cols, n)?;

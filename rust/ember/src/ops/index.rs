@@ -181,7 +181,7 @@ impl Tensor {
         }
         let plan = Plan::new(self.shape(), indices)?;
         plan.put(self, values, accumulate)?;
-        self.storage().bump_version();
+        self.storage().bump_version_by("index_put_");
         if track && self.dtype().is_float() {
             let f = index_put_backward(indices, values, accumulate);
             let others: Vec<&Tensor> = if grad_needed(values) { vec![values] } else { vec![] };

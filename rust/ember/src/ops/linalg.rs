@@ -545,6 +545,10 @@ impl Tensor {
             return Err(Error::runtime(format!("both dimension lists should have same length, got {} and {}", dims_a.len(), dims_b.len())));
         }
         let (na, nb) = (self.ndim(), other.ndim());
+        if (na == 0 || nb == 0) && !dims_a.is_empty() {
+            let d = if na == 0 { dims_a[0] } else { dims_b[0] };
+            return Err(Error::index(format!("Dimension specified as {d} but tensor has no dimensions")));
+        }
         let ca: Vec<usize> = dims_a.iter().map(|&d| ember_core::layout::wrap_dim(d, na)).collect::<std::result::Result<_, _>>()?;
         let cb: Vec<usize> = dims_b.iter().map(|&d| ember_core::layout::wrap_dim(d, nb)).collect::<std::result::Result<_, _>>()?;
         for (&x, &y) in ca.iter().zip(&cb) {

@@ -59,9 +59,8 @@ fn meta_grads(want: &[(bool, &[usize], DType)]) -> Result<Vec<Option<Tensor>>> {
     want.iter().map(|&(w, s, dt)| if w { meta::empty(s, dt).map(Some) } else { Ok(None) }).collect()
 }
 
-/// `conv2d(x (N,Cin,H,W), w (Cout,Cin/g,kh,kw), b)`; `pad` = (top, bottom, left, right).
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d(
+/// Checks conv2d's arguments as PyTorch does and computes the output geometry.
+fn conv_geometry(
     x: &Tensor,
     w: &Tensor,
     b: Option<&Tensor>,
@@ -69,11 +68,7 @@ pub fn conv2d(
     pad: [usize; 4],
     dilation: (usize, usize),
     groups: usize,
-) -> Result<Tensor> {
-    if crate::gpu::on(x) {
-        crate::dispatch::common_device(&[x, w])?;
-        return crate::gpu::conv2d(x, w, b, stride, pad, dilation, groups);
-    }
+) -> Result<ConvGeom> {
     float_check(x, "conv2d")?;
     if x.ndim() != 4 || w.ndim() != 4 {
         return Err(Error::runtime(format!(
@@ -98,19 +93,56 @@ pub fn conv2d(
     if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 {
         return Err(Error::runtime("conv2d: stride and dilation must be positive"));
     }
+    if kh == 0 || kw == 0 {
+        return Err(Error::runtime(format!("conv2d: the kernel size must be non-zero, but the weight has size {:?}", w.shape())));
+    }
     let span = |size: usize, p0: usize, p1: usize, k: usize, d: usize, s: usize| -> Result<usize> {
-        let eff = d * (k - 1) + 1;
-        if size + p0 + p1 < eff {
+        let too_big = || Error::runtime(format!("conv2d: padding {p0}+{p1} or dilation {d} is too large for any input"));
+        let eff = d.checked_mul(k - 1).and_then(|e| e.checked_add(1)).ok_or_else(too_big)?;
+        let padded = size.checked_add(p0).and_then(|v| v.checked_add(p1)).ok_or_else(too_big)?;
+        if padded < eff {
             return Err(Error::runtime(format!(
                 "Calculated padded input size per channel: ({}). Kernel size: ({eff}). Kernel size can't be greater than actual input size",
-                size + p0 + p1
+                padded
             )));
         }
-        Ok((size + p0 + p1 - eff) / s + 1)
+        Ok((padded - eff) / s + 1)
     };
     let oh = span(h, pad[0], pad[1], kh, dilation.0, stride.0)?;
     let ow = span(wd, pad[2], pad[3], kw, dilation.1, stride.1)?;
-    let g = ConvGeom { n, c_in, h, w: wd, c_out, kh, kw, stride, pad: (pad[0], pad[2]), dilation, groups, oh, ow };
+    if let Some(b) = b {
+        if b.ndim() != 1 || b.shape()[0] != c_out {
+            return Err(Error::runtime(format!(
+                "Given weight of size {:?}, expected bias to be 1-dimensional with {c_out} elements, but got bias of size {:?} instead",
+                w.shape(),
+                b.shape()
+            )));
+        }
+    }
+    ember_core::layout::checked_numel(&[n, c_out, oh, ow])?;
+    ember_core::layout::checked_numel(&[c_in * kh * kw, oh * ow])?;
+    Ok(ConvGeom { n, c_in, h, w: wd, c_out, kh, kw, stride, pad: (pad[0], pad[2]), dilation, groups, oh, ow })
+}
+
+/// `conv2d(x (N,Cin,H,W), w (Cout,Cin/g,kh,kw), b)`; `pad` = (top, bottom, left, right).
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    stride: (usize, usize),
+    pad: [usize; 4],
+    dilation: (usize, usize),
+    groups: usize,
+) -> Result<Tensor> {
+    // Validation and output geometry first, for every backend: the wgpu path used to return
+    // before these checks (a kernel larger than the input gave an empty output there).
+    let g = conv_geometry(x, w, b, stride, pad, dilation, groups)?;
+    if crate::gpu::on(x) {
+        crate::dispatch::common_device(&[x, w])?;
+        return crate::gpu::conv2d(x, w, b, stride, pad, dilation, groups);
+    }
+    let ConvGeom { n, c_out, oh, ow, .. } = g;
     let ins: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
     let out = if meta::is_meta("convolution", dispatch::family("convolution", &ins)?)? {
         meta::empty(&[n, c_out, oh, ow], x.dtype())?
@@ -170,6 +202,56 @@ fn planes(x: &Tensor, op: &str) -> Result<(usize, usize, usize, Vec<usize>)> {
     Ok((x.numel() / (h * w).max(1), h, w, x.shape()[..nd - 2].to_vec()))
 }
 
+/// PyTorch's pooling output size along one axis, for `ceil_mode` off and on.
+fn pool_out(size: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> Option<usize> {
+    let eff = d.checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
+    let num = size.checked_add(p.checked_mul(2)?)?.checked_sub(eff)?;
+    let mut out = if ceil { num.div_ceil(s) } else { num / s } + 1;
+    if ceil && (out - 1) * s >= size + p {
+        out -= 1;
+    }
+    Some(out)
+}
+
+/// Checks pooling arguments and that the output size Python computed is one PyTorch's rule
+/// gives (with or without `ceil_mode`): the kernels index the input with this geometry.
+fn check_pool(
+    op: &str,
+    x: &Tensor,
+    k: (usize, usize),
+    stride: (usize, usize),
+    pad: (usize, usize),
+    dil: (usize, usize),
+    out_hw: (usize, usize),
+) -> Result<()> {
+    let nd = x.ndim();
+    if nd < 3 {
+        return Err(Error::runtime(format!("{op}: expected 3D or 4D input, got shape {:?}", x.shape())));
+    }
+    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
+    for (i, (&kk, &ss, &pp, &dd, &size, &o)) in
+        [(&k.0, &stride.0, &pad.0, &dil.0, &h, &out_hw.0), (&k.1, &stride.1, &pad.1, &dil.1, &w, &out_hw.1)].into_iter().enumerate()
+    {
+        if kk == 0 || ss == 0 || dd == 0 {
+            return Err(Error::runtime(format!(
+                "{op}: kernel_size, stride and dilation must be greater than zero, but got kernel_size={kk}, stride={ss}, dilation={dd} (dim {i})"
+            )));
+        }
+        if pp > kk / 2 {
+            return Err(Error::runtime(format!(
+                "pad should be at most half of effective kernel size, but got pad={pp}, kernel_size={kk} and dilation={dd}"
+            )));
+        }
+        let valid = [false, true].iter().any(|&c| pool_out(size, kk, ss, pp, dd, c) == Some(o));
+        if !valid || o == 0 {
+            return Err(Error::runtime(format!(
+                "Given input size: ({size}). Calculated output size: ({o}). Output size is too small or does not match kernel_size={kk}, stride={ss}, padding={pp}, dilation={dd}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `max_pool2d` with indices (flat `iy·W + ix` per input plane). Geometry comes from Python
 /// (which applies ceil_mode and validates the padding).
 pub fn max_pool2d(
@@ -180,6 +262,7 @@ pub fn max_pool2d(
     dilation: (usize, usize),
     out_hw: (usize, usize),
 ) -> Result<(Tensor, Tensor)> {
+    check_pool("max_pool2d", x, k, stride, pad, dilation, out_hw)?;
     if crate::gpu::on(x) {
         return crate::gpu::max_pool2d(x, k, stride, pad, dilation, out_hw);
     }
@@ -253,6 +336,7 @@ pub fn avg_pool2d(
     count_include_pad: bool,
     divisor: Option<f64>,
 ) -> Result<Tensor> {
+    check_pool("avg_pool2d", x, k, stride, pad, (1, 1), out_hw)?;
     let (_, h, w, _) = planes(x, "avg_pool2d")?;
     let hw = pool::fixed_windows(h, out_hw.0, k.0, stride.0, pad.0, count_include_pad);
     let ww = pool::fixed_windows(w, out_hw.1, k.1, stride.1, pad.1, count_include_pad);
@@ -319,7 +403,7 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) ->
             let (_i, idx) = vals::<i64>(&ind)?;
             floats!(dt, T => {
                 let (_g, gs) = vals::<T>(go)?;
-                let mut gw = vec![zero::<T>(); num * dim];
+                let mut gw = ember_core::filled_vec(zero::<T>(), num * dim);
                 for (r, &i) in idx.iter().enumerate() {
                     if Some(i) == padding_idx {
                         continue;
@@ -329,7 +413,9 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) ->
                         *a = *a + b;
                     }
                 }
-                Ok(vec![Some(Tensor::from_vec(gw, &[num, dim])?)])
+                // Accumulated in f32/f64 (`floats!` widens half types); the gradient has the
+                // weight's dtype, as in PyTorch.
+                Ok(vec![Some(Tensor::from_vec(gw, &[num, dim])?.to_dtype(dt)?)])
             })
         });
     }
@@ -411,7 +497,10 @@ pub fn cross_entropy(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: 
         return Err(Error::value(format!("Expected input batch_size ({n}) to match target batch_size ({}).", target.shape()[0])));
     }
     if weight.is_some_and(|w| w.numel() != c) {
-        return Err(Error::runtime(format!("weight tensor should be defined either for all {c} classes or no classes")));
+        return Err(Error::runtime(format!(
+            "weight tensor should be defined either for all {c} classes or no classes but got weight tensor of shape: {:?}",
+            weight.unwrap().shape()
+        )));
     }
     if crate::gpu::on(x) {
         return crate::gpu::loss::cross_entropy(x, target, weight, red, ignore, eps);
@@ -450,7 +539,7 @@ pub fn cross_entropy(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: 
                 let (_g, gs) = vals::<T>(go)?;
                 let denom = if red == 1 { ce_rows(xs, c, ts, w, ignore, eps).1 } else { one::<T>() };
                 let (e, ec) = (cst::<T>(1.0 - eps), cst::<T>(eps / c as f64));
-                let mut gx = vec![zero::<T>(); n * c];
+                let mut gx = ember_core::filled_vec(zero::<T>(), n * c);
                 for i in 0..n {
                     if ts[i] == ignore {
                         continue;
@@ -497,6 +586,12 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     if target.shape()[0] != n {
         return Err(Error::value(format!("Expected input batch_size ({n}) to match target batch_size ({}).", target.shape()[0])));
     }
+    if weight.is_some_and(|w| w.numel() != c) {
+        return Err(Error::runtime(format!(
+            "weight tensor should be defined either for all {c} classes or no classes but got weight tensor of shape: {:?}",
+            weight.unwrap().shape()
+        )));
+    }
     if crate::gpu::on(x) {
         return crate::gpu::loss::nll_loss(x, target, weight, red, ignore);
     }
@@ -538,7 +633,7 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
                 let (_g, gs) = vals::<T>(go)?;
                 let wt = |i: usize| w.map_or(one::<T>(), |w| w[ts[i] as usize]);
                 let denom = if red == 1 { (0..n).filter(|&i| ts[i] != ignore).fold(zero::<T>(), |a, i| a + wt(i)) } else { one::<T>() };
-                let mut gx = vec![zero::<T>(); n * c];
+                let mut gx = ember_core::filled_vec(zero::<T>(), n * c);
                 for i in 0..n {
                     if ts[i] != ignore {
                         let g = if red == 0 { gs[i] } else { gs[0] / denom };

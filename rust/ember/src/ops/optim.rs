@@ -74,7 +74,7 @@ fn chunked(n: usize, f: impl Fn(usize, usize) + Sync + Send) {
 
 fn bump(ts: &[&Tensor]) {
     for t in ts {
-        t.storage().bump_version();
+        t.storage().bump_version_by("optimizer.step");
     }
 }
 
@@ -235,7 +235,7 @@ fn next_step(s: &Tensor) -> Result<f64> {
     s.fill_zero()?;
     let one = Tensor::scalar(crate::Scalar::Float(v), s.dtype())?;
     s.copy_from(&one)?;
-    s.storage().bump_version();
+    s.storage().bump_version_by("optimizer.step");
     Ok(v)
 }
 

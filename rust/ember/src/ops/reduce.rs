@@ -187,6 +187,29 @@ impl Tensor {
         if crate::gpu::on(self) {
             return crate::gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, self, &rd.red, rd.out.len() == rd.keep.len(), out_dt);
         }
+        // A reduced dim of stride 0 (from expand) repeats one value: sum it once and scale,
+        // instead of materialising the expansion (`ones(1).expand(2**28).sum()` copied 1 GB).
+        if matches!(op, ArithOp::Sum | ArithOp::NanSum) {
+            let l = self.layout();
+            let rep: Vec<usize> = (0..self.ndim()).filter(|&d| rd.red[d] && l.strides[d] == 0 && l.sizes[d] > 1).collect();
+            if !rep.is_empty() {
+                let mut x1 = self.detach();
+                let mut factor = 1i64;
+                for &d in &rep {
+                    x1 = x1.narrow(d as i64, 0, 1)?;
+                    factor = factor.wrapping_mul(l.sizes[d] as i64);
+                }
+                let dims: Vec<i64> = (0..self.ndim()).filter(|&d| rd.red[d]).map(|d| d as i64).collect();
+                let rd1 = RedDims::new(x1.shape(), Some(&dims), rd.out.len() == rd.keep.len())?;
+                let once = x1.arith_raw(op, &rd1, out_dt)?;
+                let scaled = crate::ops::binary::binary(
+                    crate::ops::BinaryOp::Mul,
+                    &crate::promote::Arg::T(once),
+                    &crate::promote::Arg::S(Scalar::Int(factor)),
+                )?;
+                return scaled.to_dtype(out_dt);
+            }
+        }
         let cd = k::compute_dtype(out_dt);
         let x = self.detach().to_dtype(cd)?;
         let name = match op {

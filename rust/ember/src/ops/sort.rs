@@ -120,7 +120,7 @@ impl Tensor {
         let len = (x.iter().max().map_or(0, |&m| m as usize + 1)).max(minlength as usize);
         match weights {
             None => {
-                let mut c = vec![0i64; len];
+                let mut c = ember_core::filled_vec(0i64, len);
                 x.iter().for_each(|&v| c[v as usize] += 1);
                 Tensor::from_vec(c, &[len])
             }
@@ -129,7 +129,7 @@ impl Tensor {
                     return Err(Error::runtime("weights should be 1-d and have the same length as input"));
                 }
                 let wv = w.to_vec::<f64>()?;
-                let mut c = vec![0f64; len];
+                let mut c = ember_core::filled_vec(0f64, len);
                 x.iter().zip(&wv).for_each(|(&v, &w)| c[v as usize] += w);
                 let out = Tensor::from_vec(c, &[len])?;
                 out.to_dtype(if w.dtype() == DType::F32 { DType::F32 } else { DType::F64 })
@@ -159,7 +159,7 @@ impl Tensor {
             return Err(Error::runtime(format!("torch.histc: max must be larger than min (got min={min}, max={max})")));
         }
         let nb = bins as usize;
-        let mut h = vec![0f64; nb];
+        let mut h = ember_core::filled_vec(0f64, nb);
         for &v in &x {
             if v >= lo && v <= hi {
                 let b = (((v - lo) * nb as f64 / (hi - lo)) as usize).min(nb - 1);

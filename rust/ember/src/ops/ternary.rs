@@ -108,7 +108,7 @@ pub fn masked_fill_(x: &Tensor, mask: &Tensor, value: &Arg) -> Result<()> {
     }
     let r = with_grad(false, || where_(&m, &v, &Arg::T(x.detach())))?;
     x.copy_from(&r)?;
-    x.storage().bump_version();
+    x.storage().bump_version_by("masked_fill_");
     if track && x.dtype().is_float() {
         let keep = logical_not(&m)?;
         rebase_history("MaskedFillBackward0", x, &[], move |g: &[Option<Tensor>]| {

@@ -352,7 +352,7 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     } else if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
     }
-    x.storage().bump_version();
+    x.storage().bump_version_by(name.strip_suffix("Backward0").unwrap_or(name));
     if track {
         let after = if sy { Some(x.detach().contiguous_copy()?) } else { None };
         rebase_history(name, x, &[], move |g: &[Option<Tensor>]| {
