@@ -50,9 +50,13 @@ class Work:
         group's timeout (or ``timeout``, a ``timedelta`` or seconds) naming what is stuck."""
         op = self._op
         limit = op.group.timeout if timeout is None else getattr(timeout, "total_seconds", lambda: timeout)()
-        remaining = op.t_submit + limit - time.perf_counter()
-        if not op.done.wait(max(remaining, 0.0)):
-            raise op.group.timeout_error(op, limit)
+        deadline = op.t_submit + limit
+        while not op.done.wait(max(0.0, min(1.0, deadline - time.perf_counter()))):
+            if time.perf_counter() >= deadline:
+                raise op.group.timeout_error(op, limit)
+            if op.seq >= 0 and not op.group._thread.is_alive():
+                raise DistBackendError(f"{op.group.rank_str()} the communication thread of process group "
+                                       f"{op.group.name} has stopped; {op.label()} can never finish")
         if op.exc is not None:
             raise op.exc
         return True
@@ -90,6 +94,9 @@ class ProcessGroup:
     def __init__(self, comm, global_ranks, timeout, name):
         self.comm, self.ranks, self.timeout, self.name = comm, list(global_ranks), float(timeout), name
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        # Point-to-point messages travel on their own communicator and threads: an irecv
+        # waiting for its message must not hold up the send queued after it.
+        self.p2p_comm = comm.Dup()
         self.seq = 0  # collectives submitted so far (p2p ops are not counted)
         self._queue = queue.SimpleQueue()
         self._current = None
@@ -124,7 +131,11 @@ class ProcessGroup:
             fields = dict(fp or {})
             fpv = _faults.fingerprint(fields.pop("op", name), seq, **fields)
         op = _Op(self, name, seq, fn, what, fpv, trace_args or {}, tensors)
-        self._queue.put(op)
+        if collective:
+            self._queue.put(op)
+        else:
+            threading.Thread(target=self._execute, args=(op, self.p2p_comm), name=f"ember-p2p-{self.name}",
+                             daemon=True).start()
         return Work(op)
 
     def run(self, name, fn, **kw):
@@ -135,27 +146,30 @@ class ProcessGroup:
 
     # ---- the communication thread -------------------------------------------------------
     def _loop(self):
-        from ..inspect import trace as _trace
         while True:
             op = self._queue.get()
             if op is None:
                 return
             self._current = op
-            op.t_start = time.perf_counter()
-            try:
-                if op.fp is not None:
-                    self._exchange_fingerprint(op)
-                op.result = op.fn(self.comm)
-            except BaseException as e:  # noqa: BLE001  (handed to the waiter)
-                op.exc = e
-            op.t_end = time.perf_counter()
+            self._execute(op, self.comm)
             self._current = None
-            op.done.set()
-            if _trace.active():
-                args = {"group": self.name, "seq": op.seq, "what": op.what}
-                args.update(op.trace_args)
-                label = op.name + (f" bucket {args['bucket']}" if "bucket" in args else "")
-                _trace.record_event(label, op.t_start, op.t_end, thread="comm", args=args)
+
+    def _execute(self, op, comm):
+        from ..inspect.trace import active, record_event
+        op.t_start = time.perf_counter()
+        try:
+            if op.fp is not None:
+                self._exchange_fingerprint(op)
+            op.result = op.fn(comm)
+        except BaseException as e:  # noqa: BLE001  (handed to the waiter)
+            op.exc = e
+        op.t_end = time.perf_counter()
+        op.done.set()
+        if active():
+            args = {"group": self.name, "seq": op.seq, "what": op.what}
+            args.update(op.trace_args)
+            label = op.name + (f" bucket {args['bucket']}" if "bucket" in args else "")
+            record_event(label, op.t_start, op.t_end, thread="comm", args=args)
 
     def _exchange_fingerprint(self, op):
         from ._mpi import mpi
@@ -197,10 +211,11 @@ class ProcessGroup:
         self._queue.put(None)
         self._thread.join(timeout=5.0)
         if not self._thread.is_alive() and self.comm is not None:
-            try:
-                self.comm.Free()
-            except Exception:  # noqa: BLE001  (MPI may already be finalised at exit)
-                pass
+            for c in (self.comm, self.p2p_comm):
+                try:
+                    c.Free()
+                except Exception:  # noqa: BLE001  (MPI may already be finalised at exit)
+                    pass
         self.comm = None
 
     def __repr__(self):

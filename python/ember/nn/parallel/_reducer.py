@@ -156,9 +156,9 @@ class Reducer:
         b.pending -= 1
         if b.pending == 0:
             b.t_ready = time.perf_counter()
-            from ...inspect import trace as _trace
-            if _trace.active():
-                _trace.record_event(f"DDP bucket {b.index} ready", b.t_ready, None, args={"bucket": b.index})
+            from ...inspect.trace import active, record_event
+            if active():
+                record_event(f"DDP bucket {b.index} ready", b.t_ready, None, args={"bucket": b.index})
             while self._next < len(self.buckets) and self.buckets[self._next].pending == 0:
                 self._launch(self.buckets[self._next])
                 self._next += 1
