@@ -46,6 +46,8 @@ class Reducer:
         self.names = [n for n, _ in named_params]
         self.params = [p for _, p in named_params]
         self.group, self.find_unused, self.as_view = group, find_unused, as_view
+        # With one rank the average is the gradient itself: no copies, no communication.
+        self.solo = group.size == 1
         self.buckets = self._assign(bucket_cap_bytes)
         self.where = {}  # param index -> (bucket, offset)
         for b in self.buckets:
@@ -95,7 +97,7 @@ class Reducer:
         for b in self.buckets:
             b.pending, b.work, b.t_ready = len(b.members), None, None
         self.global_used = None
-        if self.find_unused:
+        if self.find_unused and not self.solo:
             used = self._reachable(outputs)
             local = np.array([i in used for i in range(len(self.params))], dtype=np.uint8)
             self.global_used = np.zeros_like(local)
@@ -142,10 +144,10 @@ class Reducer:
                     f"Expected to mark a variable ready only once. Parameter {self.names[i]} (index {i}) got a "
                     "second gradient in the same synchronised iteration (a parameter used by two backward "
                     "passes, or reentrant backward). Use no_sync() for all but the last backward.")
-            p = self.params[i]
-            b, off = self.where[i]
-            g = p.grad
-            b.flat[off:off + p.numel()].copy_(g.reshape(-1))
+            if not self.solo:
+                p = self.params[i]
+                b, off = self.where[i]
+                b.flat[off:off + p.numel()].copy_(p.grad.reshape(-1))
             self._mark_ready(i)
             return None
         return hook
@@ -164,6 +166,8 @@ class Reducer:
                 self._next += 1
 
     def _launch(self, b):
+        if self.solo:
+            return
         n, params, where = self.group.size, self.params, self.where
         used, as_view = self.global_used, self.as_view
         flat = b.flat
@@ -197,7 +201,7 @@ class Reducer:
         self.armed = False
         t_compute_end = time.perf_counter()
         missing = [i for i, r in enumerate(self._ready) if not r]
-        if missing:
+        if missing and not self.find_unused:  # (with find_unused, one rank alone skips the search)
             rank = self.group.rank_str()
             names = ", ".join(self.names[i] for i in missing)
             raise RuntimeError(
@@ -206,12 +210,13 @@ class Reducer:
                 f"{' '.join(map(str, missing))}). Pass find_unused_parameters=True to DistributedDataParallel if "
                 "parts of the model are legitimately skipped, or make sure every forward output takes part in "
                 "the loss.")
-        if self.find_unused:
-            self._used_work.wait()
-        for b in self.buckets:
-            b.work.wait()
+        works = [b.work for b in self.buckets if b.work is not None]
+        if self.find_unused and not self.solo:
+            works.insert(0, self._used_work)
+        for w in works:
+            w.wait()
         t_end = time.perf_counter()
-        comm = sum(b.work._op.t_end - b.work._op.t_start for b in self.buckets)
+        comm = sum(w._op.t_end - w._op.t_start for w in works)
         exposed = max(0.0, t_end - t_compute_end)
         self.last_stats = {"comm_s": comm, "exposed_s": exposed, "backward_s": t_end - (self._t_first_hook or t_end),
                            "hidden_fraction": 0.0 if comm <= 0 else max(0.0, 1.0 - exposed / comm)}
