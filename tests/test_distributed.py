@@ -106,6 +106,16 @@ def test_launcher_sets_torchrun_variables():
     assert "env ok rank=0 world=2 local=0/2" in p.stdout and "env ok rank=1 world=2 local=1/2" in p.stdout
 
 
+def test_launcher_ends_the_job_when_a_rank_calls_sys_exit():
+    mpiexec()
+    cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
+           os.path.join(SCRIPTS, "exit_code.py")]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env())
+    assert time.perf_counter() - t0 < 10, p.stdout + p.stderr
+    assert p.returncode == 3 and "[rank 1/2] exited with sys.exit(3)" in p.stderr, p.stdout + p.stderr
+
+
 def test_launcher_command_for_hosts():
     from ember.distributed.run import build_command
     cmd, dry = build_command(["--hosts", "a:4,b", "--nproc-per-node", "2", "--dry-run", "train.py", "--lr", "1"])

@@ -50,7 +50,7 @@ def flat_params(m):
 
 def assert_replicas_identical(m, what):
     v = ember.tensor(flat_params(m))
-    allv = [ember.zeros(v.shape) for _ in range(N)]
+    allv = [ember.zeros(v.shape, dtype=v.dtype) for _ in range(N)]
     dist.all_gather(allv, v)
     for r in range(N):
         assert allv[r].numpy().tobytes() == allv[0].numpy().tobytes(), f"{what}: rank {r} differs from rank 0"
@@ -150,6 +150,31 @@ except RuntimeError as e:
     assert "extra.weight" in msg and "extra.bias" in msg and "find_unused_parameters=True" in msg, msg
 else:
     raise AssertionError("an unused parameter went unnoticed")
+
+# ---- 4. parameters of several dtypes: one bucket family per dtype (bfloat16 travels as float32)
+class Mixed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 5).double()
+        self.fc2 = nn.Linear(5, 3).to(ember.bfloat16)
+
+    def forward(self, v):
+        return self.fc2(self.fc1(v).to(ember.bfloat16)).float().pow(2).mean()
+
+
+ember.manual_seed(0)
+ref, model = Mixed(), Mixed()
+model.load_state_dict(ref.state_dict())
+ddp = DDP(model)
+assert sorted({b.dtype.name for b in ddp.reducer.buckets}) == ["bfloat16", "float64"]
+x = batches(300)[0].double()
+ddp(mine(x)).backward()
+(sum(ref(x[r * B:(r + 1) * B]) for r in range(N)) / N).backward()
+for p, q in zip(model.parameters(), ref.parameters()):
+    assert p.grad.dtype == p.dtype
+    tol = 1e-9 if p.dtype == ember.float64 else 2e-2
+    np.testing.assert_allclose(p.grad.float().numpy(), q.grad.float().numpy(), atol=tol, rtol=tol)
+assert_replicas_identical(model.fc1, "float64 parameters")
 
 dist.barrier()
 print(f"rank {R}: ddp ok", flush=True)

@@ -28,11 +28,19 @@ def main():
     from ._faults import install_excepthook
     install_excepthook()
     sys.argv = list(args)
-    if as_module:
-        runpy.run_module(args[0], run_name="__main__", alter_sys=True)
-    else:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(args[0])))
-        runpy.run_path(args[0], run_name="__main__")
+    try:
+        if as_module:
+            runpy.run_module(args[0], run_name="__main__", alter_sys=True)
+        else:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(args[0])))
+            runpy.run_path(args[0], run_name="__main__")
+    except SystemExit as e:
+        # A rank leaving with an error code would leave the others waiting: end them all.
+        if e.code not in (None, 0):
+            from ._faults import _prefix, abort
+            abort(f"{_prefix()} exited with sys.exit({e.code!r}); aborting the job (all ranks)",
+                  e.code if isinstance(e.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":

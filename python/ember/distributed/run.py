@@ -5,7 +5,8 @@
 
 Each rank runs ``train.py`` under a small bootstrap that exports ``RANK``, ``WORLD_SIZE``,
 ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` (torchrun's variables) and aborts the whole job,
-printing ``[rank r/N]`` and the traceback, when the script raises. The flags that make
+printing ``[rank r/N]`` and the traceback, when the script raises (or calls ``sys.exit`` with
+an error code) on any rank. The flags that make
 ``mpiexec`` work on a small machine or as root are added for the MPI found: MPICH (the
 ``mpich`` wheel, the default) needs none; Open MPI gets ``--oversubscribe`` (and
 ``--allow-run-as-root`` as root). ``--dry-run`` prints the command instead of running it.
