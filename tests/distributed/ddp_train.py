@@ -176,5 +176,21 @@ for p, q in zip(model.parameters(), ref.parameters()):
     np.testing.assert_allclose(p.grad.float().numpy(), q.grad.float().numpy(), atol=tol, rtol=tol)
 assert_replicas_identical(model.fc1, "float64 parameters")
 
+# ---- 5. gradient_as_bucket_view: .grad are views of the buckets, values unchanged -----------
+ember.manual_seed(0)
+ref, model = Net(), Net()
+model.load_state_dict(ref.state_dict())
+ddp = DDP(model, gradient_as_bucket_view=True)
+for step in range(3):
+    x, y = batches(400 + step)
+    model.zero_grad(set_to_none=False)
+    nn.functional.mse_loss(ddp(mine(x)), mine(y)).backward()
+    ref.zero_grad()
+    nn.functional.mse_loss(ref(x), y).backward()
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=1e-6, rtol=0)
+flats = {b.flat.untyped_storage().data_ptr() for b in ddp.reducer.buckets}
+assert all(p.grad.untyped_storage().data_ptr() in flats for p in model.parameters())
+
 dist.barrier()
 print(f"rank {R}: ddp ok", flush=True)
