@@ -152,6 +152,8 @@ else:
     raise AssertionError("an unused parameter went unnoticed")
 
 # ---- 4. parameters of several dtypes: one bucket family per dtype (bfloat16 travels as float32)
+
+
 class Mixed(nn.Module):
     def __init__(self):
         super().__init__()

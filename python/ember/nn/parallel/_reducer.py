@@ -59,10 +59,14 @@ class Reducer:
         self.last_stats = None
         self._ready = [False] * len(self.params)
         self._hooks, self._nodes = [], {}
-        for i, p in enumerate(self.params):
-            node = p.view_as(p).grad_fn.next_functions[0][0]  # the parameter's AccumulateGrad
-            self._nodes[node] = i
-            self._hooks.append(node.register_hook(self._make_hook(i)))
+        from ...autograd import enable_grad
+        with enable_grad():  # (DDP may be built under no_grad)
+            for i, p in enumerate(self.params):
+                # Holding the parameter's AccumulateGrad node keeps it the one every graph uses;
+                # its hook runs right after .grad was updated.
+                node = p.view_as(p).grad_fn.next_functions[0][0]
+                self._nodes[node] = i
+                self._hooks.append(node.register_hook(self._make_hook(i)))
 
     # ---- bucket assignment ----------------------------------------------------------------
     def _assign(self, cap):
