@@ -92,7 +92,7 @@ assert list(ddp.state_dict())[0].startswith("module."), list(ddp.state_dict())
 names = [e.name for e in tr.events]
 nb = len(ddp.reducer.buckets)
 for b in range(nb):
-    assert f"DDP bucket {b} ready" in names, names
+    assert f"DDP bucket {b} ready" in names and f"DDP bucket {b} launched" in names, names
     assert f"all_reduce bucket {b}" in names or N == 1, names  # one rank alone communicates nothing
 comm = [e for e in tr.events if e.name.startswith("all_reduce bucket")]
 assert all(e.thread == "comm" and e.args["params"] for e in comm)

@@ -166,7 +166,8 @@ class ProcessGroup:
         op.t_end = time.perf_counter()
         op.done.set()
         if active():
-            args = {"group": self.name, "seq": op.seq, "what": op.what}
+            args = {"group": self.name, "seq": op.seq, "what": op.what,
+                    "queued_ms": round((op.t_start - op.t_submit) * 1e3, 3)}
             args.update(op.trace_args)
             label = op.name + (f" bucket {args['bucket']}" if "bucket" in args else "")
             record_event(label, op.t_start, op.t_end, thread="comm", args=args)

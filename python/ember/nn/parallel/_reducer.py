@@ -165,8 +165,13 @@ class Reducer:
             from ...inspect.trace import active, record_event
             if active():
                 record_event(f"DDP bucket {b.index} ready", b.t_ready, None, args={"bucket": b.index})
+            # buckets go out in index order on every rank, even when a later one is ready first
             while self._next < len(self.buckets) and self.buckets[self._next].pending == 0:
-                self._launch(self.buckets[self._next])
+                nb = self.buckets[self._next]
+                self._launch(nb)
+                if active():
+                    record_event(f"DDP bucket {nb.index} launched", time.perf_counter(), None,
+                                 args={"bucket": nb.index})
                 self._next += 1
 
     def _launch(self, b):
