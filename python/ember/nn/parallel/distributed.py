@@ -155,7 +155,7 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = old
 
     def _get_ddp_logging_data(self):
-        """Figures of the last synchronised backward (communication time, hidden fraction)."""
+        """Figures of the last synchronised backward (communication span, exposed wait)."""
         return dict(self.reducer.last_stats or {})
 
 
