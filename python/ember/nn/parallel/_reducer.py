@@ -9,6 +9,8 @@ How a synchronised backward runs:
    issues the same all_reduces in the same order. A launch queues the bucket on the process
    group's communication thread: divide by world size, MPI_Allreduce in place, write the
    averages back into ``.grad`` — while the backward goes on computing the next gradients.
+   (A backward that holds the GIL would keep the thread from even starting MPI, so a launch
+   briefly hands the GIL to an idle communication thread; MPI itself runs without it.)
 3. DDP's forward put a marker node into the graph *before* the module ran, so it has the
    lowest sequence number of the iteration's graph: the engine runs it last. Its backward is
    the "backward finished" callback: it names parameters that got no gradient (unless
