@@ -158,10 +158,10 @@ class Mixed(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc1 = nn.Linear(8, 5).double()
-        self.fc2 = nn.Linear(5, 3).to(ember.bfloat16)
+        self.fc2 = nn.Linear(8, 3).to(ember.bfloat16)
 
-    def forward(self, v):
-        return self.fc2(self.fc1(v).to(ember.bfloat16)).float().pow(2).mean()
+    def forward(self, v):  # two branches, so float64 gradients keep float64 precision
+        return self.fc1(v).pow(2).mean() + self.fc2(v.to(ember.bfloat16)).float().pow(2).mean()
 
 
 ember.manual_seed(0)
@@ -193,6 +193,39 @@ for step in range(3):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), atol=1e-6, rtol=0)
 flats = {b.flat.untyped_storage().data_ptr() for b in ddp.reducer.buckets}
 assert all(p.grad.untyped_storage().data_ptr() in flats for p in model.parameters())
+
+# ---- 6. layers registered in the opposite order of use: buckets follow rank 0's gradient order
+
+
+class Backwards(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.last = nn.Linear(16, 4)
+        self.first = nn.Linear(8, 16)
+
+    def forward(self, v):
+        return self.last(ember.tanh(self.first(v)))
+
+
+ember.manual_seed(0)
+ref, model = Backwards(), Backwards()
+model.load_state_dict(ref.state_dict())
+ddp = DDP(model, bucket_cap_mb=0.0002)
+names = lambda: [[ddp.reducer.names[i] for i in b.members] for b in ddp.reducer.buckets]  # noqa: E731
+assert names()[0][0] == "first.bias", names()
+ropt, opt = ember.optim.SGD(ref.parameters(), lr=0.1), ember.optim.SGD(ddp.parameters(), lr=0.1)
+for step in range(3):
+    x, y = batches(500 + step)
+    opt.zero_grad()
+    nn.functional.mse_loss(ddp(mine(x)), mine(y)).backward()
+    opt.step()
+    ropt.zero_grad()
+    nn.functional.mse_loss(ref(x), y).backward()
+    ropt.step()
+    if step == 0:
+        assert names()[0][0].startswith("last."), names()  # rebuilt after the first backward
+np.testing.assert_allclose(flat_params(model), flat_params(ref), atol=1e-5, rtol=0)
+assert_replicas_identical(model, "after the bucket rebuild")
 
 dist.barrier()
 print(f"rank {R}: ddp ok", flush=True)

@@ -51,12 +51,9 @@ class Reducer:
         self.group, self.find_unused, self.as_view = group, find_unused, as_view
         # With one rank the average is the gradient itself: no copies, no communication.
         self.solo = group.size == 1
-        self.buckets = self._assign(bucket_cap_bytes)
-        self.where = {}  # param index -> (bucket, offset)
-        for b in self.buckets:
-            for i, off in zip(b.members, b.offsets):
-                self.where[i] = (b, off)
-            b.flat = _native._zeros([b.numel], _wire_dtype(b.dtype))
+        self.cap = bucket_cap_bytes
+        self._build(list(reversed(range(len(self.params)))))
+        self._order = []  # the order gradients arrived in during the first synchronised backward
         self.armed = False
         self.iteration = 0     # synchronised backward passes so far
         self.last_stats = None
@@ -72,11 +69,20 @@ class Reducer:
                 self._hooks.append(node.register_hook(self._make_hook(i)))
 
     # ---- bucket assignment ----------------------------------------------------------------
-    def _assign(self, cap):
-        """Parameters in reverse registration order (roughly the order backward produces their
-        gradients), one open bucket per dtype, closed when it reaches its byte cap."""
+    def _build(self, order):
+        self.buckets = self._assign(self.cap, order)
+        self.where = {}  # param index -> (bucket, offset)
+        for b in self.buckets:
+            for i, off in zip(b.members, b.offsets):
+                self.where[i] = (b, off)
+            b.flat = _native._zeros([b.numel], _wire_dtype(b.dtype))
+
+    def _assign(self, cap, order):
+        """Parameters in ``order`` — at first reverse registration order (roughly the order
+        backward produces gradients), after the first backward the order gradients really
+        arrived in on rank 0 — one open bucket per dtype, closed when it reaches its byte cap."""
         buckets, open_ = [], {}
-        for i in reversed(range(len(self.params))):
+        for i in order:
             p = self.params[i]
             b = open_.get(p.dtype)
             if b is None:
@@ -155,6 +161,8 @@ class Reducer:
                 p = self.params[i]
                 b, off = self.where[i]
                 b.flat[off:off + p.numel()].copy_(p.grad.reshape(-1))
+            if self.iteration == 0:
+                self._order.append(i)
             self._mark_ready(i)
             return None
         return hook
@@ -242,7 +250,23 @@ class Reducer:
         # comm_s: the buckets' spans on the communication thread (MPI time plus any wait for the
         # GIL); exposed_s: how long backward() waited for them after the last gradient.
         self.last_stats = {"comm_s": comm, "exposed_s": exposed, "backward_s": t_end - (self._t_first_hook or t_end)}
+        if self.iteration == 0 and not self.solo:
+            self._rebuild()
         self.iteration += 1
+
+    def _rebuild(self):
+        """Buckets in the order gradients arrived on rank 0 (as PyTorch does after its first
+        iteration), so that bucket 0 is the first one ready and launches go out early."""
+        seen = set(self._order)
+        order = self._order + [i for i in reversed(range(len(self.params))) if i not in seen]
+        mine = np.array(order, dtype=np.int64)
+        MPI = _mpi.mpi()
+        self.group.run("broadcast", lambda comm: comm.Bcast([mine, MPI.INT64_T], root=0),
+                       what="DDP bucket order of rank 0", fp={"op": "ddp_bucket_order", "numel": mine.size,
+                                                              "dtype": "int64", "root": 0})
+        order = mine.tolist()
+        if order != [i for b in self.buckets for i in b.members]:
+            self._build(order)
 
     def remove(self):
         for h in self._hooks:
