@@ -1,8 +1,10 @@
 """ProcessGroup: one MPI communicator and the thread that talks to it.
 
-Every operation on a group — collectives, DDP buckets, point-to-point — is queued to the
-group's communication thread and runs there in submission order, so the order is the same
-on every rank and blocking MPI calls (which release the GIL) overlap with the caller's work.
+Every collective on a group (DDP buckets included) is queued to the group's communication
+thread and runs there in submission order, so the order is the same on every rank and
+blocking MPI calls (which release the GIL) overlap with the caller's work. Point-to-point
+messages run on threads of their own over a second communicator, so an ``irecv`` waiting for
+its message never holds up a ``send`` queued after it.
 The caller gets a ``Work``; a synchronous op is just ``submit(...).wait()``. Waiting is
 bounded by the group's timeout; a watchdog aborts the job if an op stays stuck well past it
 while nobody waits.

@@ -86,7 +86,6 @@ class DistributedDataParallel(Module):
                  gradient_as_bucket_view=False, static_graph=False, delay_all_reduce_named_params=None,
                  param_to_hook_all_reduce=None, mixed_precision=None, device_mesh=None, init_sync=True):
         super().__init__()
-        from ... import distributed as dist
         from ...distributed._init import resolve
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel expects an nn.Module, got {type(module).__name__}")
@@ -123,7 +122,6 @@ class DistributedDataParallel(Module):
                 broadcast_coalesced(group, state)
         self.reducer = Reducer(named, group, self.bucket_bytes_cap, find_unused_parameters, gradient_as_bucket_view)
         self._anchor = _native._zeros([], _dtype_f32()).requires_grad_(True)
-        del dist
 
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and _native.is_grad_enabled():
