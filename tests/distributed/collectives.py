@@ -100,6 +100,22 @@ for dtype in INTS + FLOATS:
         dist.reduce_scatter_tensor(out, inp, op=getattr(dist.ReduceOp, op))
         check(out, reference(op, dtype), dtype, f"reduce_scatter_tensor {op}")
 
+# all_to_all_single: equal pieces, then uneven split sizes; all_to_all on lists
+for dtype in ["int64", "float32", "bfloat16"]:
+    inp = ember.stack([data(R, dtype)[0] * 0 + 10 * R + r for r in range(N)])       # row r goes to rank r
+    out = ember.zeros((N, 5), dtype=getattr(ember, dtype))
+    dist.all_to_all_single(out, inp)
+    want = np.stack([np.full(5, 10 * r + R) for r in range(N)])
+    check(out, want, dtype, "all_to_all_single")
+# rank r sends r+1 rows to every rank; receives s+1 rows from rank s
+inp = ember.full(((R + 1) * N, 2), float(R))
+out = ember.zeros((sum(s + 1 for s in range(N)), 2))
+dist.all_to_all_single(out, inp, output_split_sizes=[s + 1 for s in range(N)], input_split_sizes=[R + 1] * N)
+assert out[:, 0].tolist() == [float(s) for s in range(N) for _ in range(s + 1)], out
+outs = [ember.zeros(2, dtype=ember.int32) for _ in range(N)]
+dist.all_to_all(outs, [ember.tensor([R, r], dtype=ember.int32) for r in range(N)])
+assert [o.tolist() for o in outs] == [[s, R] for s in range(N)], outs
+
 # all_gather with a different size per rank
 mine = ember.arange(R + 1, dtype=ember.float32) + 10 * R
 outs = [ember.zeros(r + 1) for r in range(N)]

@@ -20,9 +20,9 @@ seconds) whose error names the op, its sequence number and what it carried; with
 ``EMBER_DISTRIBUTED_DEBUG=DETAIL`` every collective first compares a fingerprint (op, order,
 dtype, element count, root) across ranks and mismatches are shown side by side.
 """
-from ._collectives import (ReduceOp, all_gather, all_gather_into_tensor, all_gather_object, all_reduce,  # noqa: F401
-                           barrier, broadcast, broadcast_object_list, gather, irecv, isend, recv, reduce,
-                           reduce_scatter_tensor, scatter, send)
+from ._collectives import (ReduceOp, all_gather, all_gather_into_tensor, all_gather_object,  # noqa: F401
+                           all_reduce, all_to_all, all_to_all_single, barrier, broadcast, broadcast_object_list,
+                           gather, irecv, isend, recv, reduce, reduce_scatter_tensor, scatter, send)
 from ._faults import DistBackendError, DistError  # noqa: F401
 from ._init import (Backend, GroupMember, default_pg_timeout, destroy_process_group, get_backend,  # noqa: F401
                     get_global_rank, get_group_rank, get_process_group_ranks, get_rank, get_world_size, group,
@@ -35,5 +35,5 @@ __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_in
            "get_backend", "get_global_rank", "get_group_rank", "get_process_group_ranks", "new_group", "group",
            "GroupMember", "Backend", "ReduceOp", "Work", "ProcessGroup", "DistError", "DistBackendError",
            "default_pg_timeout", "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
-           "reduce_scatter_tensor", "gather", "scatter", "send", "recv", "isend", "irecv", "barrier",
-           "all_gather_object", "broadcast_object_list"]
+           "reduce_scatter_tensor", "gather", "scatter", "all_to_all_single", "all_to_all", "send", "recv", "isend",
+           "irecv", "barrier", "all_gather_object", "broadcast_object_list"]

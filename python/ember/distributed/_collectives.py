@@ -14,7 +14,8 @@ from . import _mpi
 from ._init import resolve
 
 __all__ = ["ReduceOp", "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
-           "reduce_scatter_tensor", "gather", "scatter", "send", "recv", "isend", "irecv", "barrier",
+           "reduce_scatter_tensor", "gather", "scatter", "all_to_all_single", "all_to_all", "send", "recv", "isend",
+           "irecv", "barrier",
            "all_gather_object", "broadcast_object_list"]
 
 
@@ -322,6 +323,76 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         if back:
             back()
     return _launch(g, "scatter", run, async_op, [tensor], _describe(tensor), root=root)
+
+
+def _splits(sizes, total, n, fn, name, rows):
+    """Element counts per rank from split sizes along dim 0 (even split when None)."""
+    if sizes is None:
+        if total % n:
+            raise ValueError(f"{fn}(): {name} tensor's dim 0 ({total // max(rows, 1)}) must be divisible by the group "
+                             f"size {n} when no split sizes are given")
+        return [total // n] * n
+    sizes = [int(v) for v in sizes]
+    if len(sizes) != n or sum(sizes) * rows != total:
+        raise ValueError(f"{fn}(): {name}_split_sizes {sizes} must have {n} entries summing to dim 0 of the {name} "
+                         "tensor")
+    return [v * rows for v in sizes]
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
+    """Splits ``input`` along dim 0 and sends piece i to rank i; ``output`` receives rank i's
+    piece in slot i (equal pieces, or the given split sizes)."""
+    _check(output, "all_to_all_single", "output")
+    _check(input, "all_to_all_single", "input")
+    g = resolve(group)
+    if g is None:
+        return _not_member("all_to_all_single")
+    if output.dtype != input.dtype:
+        raise TypeError(f"all_to_all_single(): output is {output.dtype.name} but input is {input.dtype.name}")
+    row_in = input.numel() // max(input.shape[0], 1) if input.ndim else 1
+    row_out = output.numel() // max(output.shape[0], 1) if output.ndim else 1
+    send = _splits(input_split_sizes, input.numel(), g.size, "all_to_all_single", "input", row_in)
+    recv = _splits(output_split_sizes, output.numel(), g.size, "all_to_all_single", "output", row_out)
+    w_in, _ = _wire(input)
+    w_out, back = _wire(output)
+
+    def run(comm):
+        dt = _mpi.datatype(w_in.dtype)
+        comm.Alltoallv([w_in, send, dt], [w_out, recv, dt])
+        if back:
+            back()
+    return _launch(g, "all_to_all_single", run, async_op, [output], _describe(input), numel=0)
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+    """Sends ``input_tensor_list[i]`` to rank i; ``output_tensor_list[i]`` receives from rank i."""
+    _check_list(output_tensor_list, "all_to_all", "output_tensor_list")
+    _check_list(input_tensor_list, "all_to_all", "input_tensor_list")
+    g = resolve(group)
+    if g is None:
+        return _not_member("all_to_all")
+    if len(output_tensor_list) != g.size or len(input_tensor_list) != g.size:
+        raise ValueError(f"all_to_all(): both lists need {g.size} tensors (one per rank), got "
+                         f"{len(output_tensor_list)} and {len(input_tensor_list)}")
+    dts = {t.dtype for t in list(output_tensor_list) + list(input_tensor_list)}
+    if len(dts) != 1:
+        raise TypeError(f"all_to_all(): all tensors must have one dtype, got {sorted(d.name for d in dts)}")
+    wire = _mpi.wire_dtype(input_tensor_list[0].dtype)
+    send = [t.numel() for t in input_tensor_list]
+    recv = [t.numel() for t in output_tensor_list]
+
+    def run(comm):
+        src = _flat(sum(send), wire)
+        off = 0
+        for t in input_tensor_list:
+            src[off:off + t.numel()].copy_(t.detach().reshape(-1))
+            off += t.numel()
+        dst = _flat(sum(recv), wire)
+        dt = _mpi.datatype(src.dtype)
+        comm.Alltoallv([src, send, dt], [dst, recv, dt])
+        _scatter_out(dst, output_tensor_list)
+    return _launch(g, "all_to_all", run, async_op, list(output_tensor_list), _describe(input_tensor_list[0]),
+                   numel=0)
 
 
 def _rooted_list(g, root, lst, tensor, fn, name, role):
