@@ -62,7 +62,8 @@ def install_excepthook():
 # ---- fingerprints -------------------------------------------------------------------------
 OPS = ["all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
        "gather", "scatter", "barrier", "all_to_all_single", "all_to_all", "all_gather_object",
-       "broadcast_object_list", "new_group", "ddp_verify_params", "ddp_broadcast_state", "ddp_bucket", "ddp_unused_map", "ddp_sync_buffers",
+       "broadcast_object_list", "new_group", "ddp_verify_params", "ddp_broadcast_state", "ddp_bucket",
+       "ddp_unused_map", "ddp_sync_buffers",
        "ddp_bucket_order"]
 DTYPES = ["-", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 REDUCE = ["-", "sum", "avg", "product", "min", "max", "band", "bor", "bxor"]
