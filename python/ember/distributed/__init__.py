@@ -22,12 +22,13 @@ dtype, element count, root) across ranks and mismatches are shown side by side.
 """
 from ._collectives import (ReduceOp, all_gather, all_gather_into_tensor, all_gather_object,  # noqa: F401
                            all_reduce, all_to_all, all_to_all_single, barrier, broadcast, broadcast_object_list,
-                           gather, irecv, isend, recv, reduce, reduce_scatter_tensor, scatter, send)
+                           gather, reduce, reduce_scatter_tensor, scatter)
 from ._faults import DistBackendError, DistError  # noqa: F401
 from ._init import (Backend, GroupMember, default_pg_timeout, destroy_process_group, get_backend,  # noqa: F401
                     get_global_rank, get_group_rank, get_process_group_ranks, get_rank, get_world_size, group,
                     init_process_group, is_available, is_gloo_available, is_initialized, is_mpi_available,
                     is_nccl_available, is_torchelastic_launched, new_group)
+from ._p2p import irecv, isend, recv, send  # noqa: F401
 from ._work import ProcessGroup, Work  # noqa: F401
 
 __all__ = ["init_process_group", "destroy_process_group", "is_available", "is_initialized", "is_mpi_available",
