@@ -248,8 +248,11 @@ class Reducer:
         comm = sum(w._op.t_end - w._op.t_start for w in works)
         exposed = max(0.0, t_end - t_compute_end)
         # comm_s: the buckets' spans on the communication thread (MPI time plus any wait for the
-        # GIL); exposed_s: how long backward() waited for them after the last gradient.
-        self.last_stats = {"comm_s": comm, "exposed_s": exposed, "backward_s": t_end - (self._t_first_hook or t_end)}
+        # GIL); exposed_s: how long backward() waited for them after the last gradient;
+        # lead_s: per bucket, how long before that moment its all_reduce started.
+        self.last_stats = {"comm_s": comm, "exposed_s": exposed, "backward_s": t_end - (self._t_first_hook or t_end),
+                           "bucket_numel": [b.numel for b in self.buckets if b.work is not None],
+                           "lead_s": [t_compute_end - b.work._op.t_start for b in self.buckets if b.work is not None]}
         if self.iteration == 0 and not self.solo:
             self._rebuild()
         self.iteration += 1
