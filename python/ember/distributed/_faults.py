@@ -12,6 +12,7 @@
 """
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -48,6 +49,9 @@ def abort(message, code=1):
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
         sys.stdout.flush()
+        # MPI_Abort tears the job down at once; give the launcher a moment to forward what
+        # this rank just wrote, or the traceback can be lost on a busy machine.
+        time.sleep(0.3)
     finally:
         from ._mpi import mpi
         mpi().COMM_WORLD.Abort(code)
