@@ -220,7 +220,8 @@ class Reducer:
         # all_reduce. So when it is idle and more gradients are still to come, give it the GIL
         # until it is inside MPI (which runs without the GIL) — a thread switch, not a wait
         # for the transfer. The last bucket needs no such help: finalize() waits for it.
-        if idle and b.index < len(self.buckets) - 1:
+        # (Not before a fingerprint exchange, which waits for the other ranks.)
+        if idle and b.index < len(self.buckets) - 1 and b.work._op.fp is None:
             entered.wait(0.05)
 
     def finalize(self):
