@@ -97,6 +97,12 @@ def test_detail_mode_catches_mismatched_collectives():
     assert "<-- differs" in out, out
 
 
+def test_detail_mode_passes_matching_collectives():
+    # every collective, rooted and uneven ones included, exchanges fingerprints without false alarms
+    rc, out, _ = job("collectives.py", EMBER_DISTRIBUTED_DEBUG="DETAIL")
+    assert rc == 0 and out.count("collectives ok") == 2, out
+
+
 def test_launcher_sets_torchrun_variables():
     mpiexec()
     cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
