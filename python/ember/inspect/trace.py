@@ -59,6 +59,10 @@ class Event:
     args: dict = field(default_factory=dict)
     #: The kernel family the inputs' device and layout chose: cpu-strided, cpu-sparse, meta, wgpu.
     dispatch: str = ""
+    #: The thread that ran it ("main", or "comm" for ember.distributed's communication thread).
+    thread: str = "main"
+    #: Chrome trace phase: "X" (a span) or "i" (an instant, e.g. a DDP bucket becoming ready).
+    phase: str = "X"
 
 
 def _family_of(outs):
@@ -114,7 +118,7 @@ class trace:
             kernel=kfam, path=kpath, threads=kth, bytes_allocated=new_bytes,
             start_ns=t0 - self._t0, wall_ns=t1 - t0, location=loc,
             args={k: v for k, v in kwargs.items() if isinstance(v, (int, float, str, bool, type(None)))},
-            dispatch=family,
+            dispatch=family, thread=_thread_name(),
         ))
 
     def __iter__(self):
@@ -141,16 +145,57 @@ class trace:
         return text
 
     def to_chrome_trace(self, path):
-        """Writes a chrome://tracing / Perfetto JSON file."""
+        """Writes a chrome://tracing / Perfetto JSON file. Under ember.distributed the process
+        id is the rank (concatenate the ranks' ``traceEvents`` to see them side by side) and
+        collectives run on the "comm" thread row."""
+        pid = _rank()
+        tids = {"main": 0}
+        for e in self.events:
+            tids.setdefault(e.thread, len(tids))
         events = [{
-            "name": e.name, "ph": "X", "ts": e.start_ns / 1e3, "dur": max(e.wall_ns / 1e3, 0.001), "pid": 0, "tid": 0,
+            "name": e.name, "ph": e.phase, "ts": e.start_ns / 1e3, "dur": max(e.wall_ns / 1e3, 0.001), "pid": pid,
+            "tid": tids[e.thread],
             "args": {"inputs": json.loads(json.dumps(e.inputs, default=str)), "result_dtype": e.result_dtype,
                      "promotion": e.promotion, "dispatch": e.dispatch, "kernel": e.kernel, "path": e.path, "threads": e.threads,
-                     "bytes_allocated": e.bytes_allocated, "location": e.location},
+                     "bytes_allocated": e.bytes_allocated, "location": e.location,
+                     **({"distributed": json.loads(json.dumps(e.args, default=str))} if e.dispatch == "distributed" else {})},
+            **({"s": "t"} if e.phase == "i" else {}),
         } for e in self.events]
+        events += [{"name": "thread_name", "ph": "M", "pid": pid, "tid": tid, "args": {"name": name}}
+                   for name, tid in tids.items()]
         with open(path, "w") as f:
             json.dump({"traceEvents": events, "displayTimeUnit": "ns"}, f)
         return path
+
+
+def active():
+    """True while at least one ``trace()`` is recording."""
+    return any(isinstance(o, trace) for o in _hooks._observers)
+
+
+def record_event(name, start_s, end_s=None, thread="main", args=None):
+    """Records a non-op event (a collective, a DDP bucket) into every active trace; times are
+    ``time.perf_counter()`` seconds, ``end_s=None`` for an instant. Safe from any thread."""
+    for obs in list(_hooks._observers):
+        if isinstance(obs, trace):
+            t0 = int(start_s * 1e9) - obs._t0
+            wall = 0 if end_s is None else int((end_s - start_s) * 1e9)
+            obs.events.append(Event(name=name, inputs=[], output=[], result_dtype="", promotion="", kernel="",
+                                    path="", threads=1, bytes_allocated=0, start_ns=t0, wall_ns=wall,
+                                    args=dict(args or {}), dispatch="distributed", thread=thread,
+                                    phase="X" if end_s is not None else "i"))
+
+
+def _thread_name():
+    import threading
+    t = threading.current_thread()
+    return "main" if t is threading.main_thread() else ("comm" if t.name.startswith("ember-comm") else t.name)
+
+
+def _rank():
+    import sys
+    dist = sys.modules.get("ember.distributed")
+    return dist.get_rank() if dist is not None and dist.is_initialized() else 0
 
 
 def _contig(d):
