@@ -26,6 +26,7 @@ from ._errors import DataDependentError
 
 _lock = threading.Lock()
 _active = None
+_owner = [None]
 
 # Methods by which a tensor's value leaves the graph for Python.
 _ESCAPES = {"__bool__": "bool()", "item": ".item()", "tolist": ".tolist()", "numpy": ".numpy()", "__int__": "int()",
@@ -266,16 +267,21 @@ def _patches():
     for name, what in _ESCAPES.items():
         if hasattr(Tensor, name):
             yield Tensor, name, _escape(getattr(Tensor, name), what)
-    yield Tensor, "__iter__", _sized(Tensor.__iter__, "iteration")
-    yield Tensor, "__len__", _sized(Tensor.__len__, "len()")
+    for name, what in (("__iter__", "iteration"), ("__len__", "len()")):
+        if hasattr(Tensor, name):
+            yield Tensor, name, _sized(getattr(Tensor, name), what)
     yield Module, "__call__", _module_call(Module.__call__)
 
 
 def run(model, module_names, bind_inputs, call):
     """Runs ``call()`` with a fresh recorder active; ``bind_inputs(rec)`` registers placeholders."""
     global _active
+    if _active is not None and _owner[0] == threading.get_ident():
+        raise RuntimeError("ember.export can't capture while another capture runs in this thread (export called "
+                           "from inside a forward being exported)")
     rec = Recorder(module_names)
     with _lock:
+        _owner[0] = threading.get_ident()
         saved = []
         try:
             for owner, name, repl in list(_patches()):
