@@ -178,11 +178,22 @@ def test_unsupported_ops_all_reported_and_nothing_written(tmp_path):
     assert not os.listdir(tmp_path)
 
 
-def test_training_mode_warns_and_refuses_random_dropout():
+def test_training_mode_warns_refuses_and_leaves_model_unchanged():
     model = trained_cnn().train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.warns(UserWarning, match="training mode"):
-        with pytest.raises(ember.export.UnsupportedOpError, match="dropout in training mode"):
+        with pytest.raises(ember.export.UnsupportedOpError, match="dropout in training mode") as e:
             export(model, (ember.randn(2, 1, 28, 28),))
+    assert "batch_norm in training mode" in str(e.value)
+    for k, v in model.state_dict().items():
+        assert _same(v, before[k]), k  # running statistics not updated by the failed capture
+
+
+def test_non_contiguous_input_runs_like_eager():
+    ep = export(lecture_net(), (ember.randn(3, 1, 28, 28),), dynamic_shapes=_dyn())
+    x = ember.randn(28, 28, 1, 5).permute(3, 2, 0, 1)
+    assert not x.is_contiguous()
+    assert _same(ep.module()(x), lecture_net()(x))
 
 
 def test_inplace_write_into_input_refused():
@@ -191,8 +202,10 @@ def test_inplace_write_into_input_refused():
             x.add_(1)
             return x
 
+    x = ember.zeros(2)
     with pytest.raises(ember.export.UnsupportedOpError, match="writes in place into 'x'"):
-        export(W(), (ember.randn(2),))
+        export(W(), (x,))
+    assert x.tolist() == [0.0, 0.0]
 
 
 def test_tied_weights_once(tmp_path):

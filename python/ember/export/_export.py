@@ -141,6 +141,21 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
     inputs_b = [_dynamic.resize(t, spec, sizes_b) if spec else t for t, spec in zip(tensors, per_input)]
 
     weights = _bind_weights(mod)
+    # The capture runs the real forward twice; whatever it writes in place (batch-norm running
+    # statistics in training mode, an in-place op on an input) is put back afterwards, so the
+    # caller's model and inputs are unchanged whether the export succeeds or not.
+    from ..autograd import no_grad
+    with no_grad():
+        saved = [(t, t.detach().clone()) for t in [w[3] for w in weights] + tensors]
+    try:
+        return _export_checked(mod, weights, names, tensors, kwargs, per_input, sizes_a, sizes_b, bounds, inputs_b)
+    finally:
+        with no_grad():
+            for t, copy in saved:
+                t.detach().copy_(copy)
+
+
+def _export_checked(mod, weights, names, tensors, kwargs, per_input, sizes_a, sizes_b, bounds, inputs_b):
     rec_a, out_spec = _capture_once(mod, weights, names, tensors, list(kwargs))
     try:
         rec_b, _ = _capture_once(mod, weights, names, inputs_b, list(kwargs))
