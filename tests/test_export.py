@@ -263,6 +263,13 @@ def test_jit_trace_save_load(tmp_path):
         ember.jit.script(model)
 
 
+def test_jit_trace_function_and_other_batch():
+    traced = ember.jit.trace(lambda x: (x * 2).relu() - 1, ember.randn(3, 4))
+    x = ember.randn(6, 4)
+    assert _same(traced(x), (x * 2).relu() - 1)
+    assert "aten.mul.Tensor" in traced.code
+
+
 def test_jit_trace_refuses_branches():
     with pytest.raises(ember.export.DataDependentError):
         ember.jit.trace(_Branch().eval(), ember.randn(2, 4))

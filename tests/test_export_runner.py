@@ -25,6 +25,8 @@ def ember_run():
 
 
 def _run(binary, model_dir, inputs, tmp_path, threads=None):
+    # Same thread count as this process: reductions and GEMM split their work by it.
+    threads = threads or ember.get_num_threads()
     paths = []
     for i, x in enumerate(inputs):
         p = tmp_path / f"in{i}.npy"

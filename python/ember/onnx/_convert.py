@@ -362,7 +362,8 @@ def convert(ep, opset, input_names, output_names):
             problems.append(f"  {n.target} ({n.name}) at {n.meta.get('source', '?')}: {e}")
     inits = []
     for s in sig.input_specs:
-        if s.kind in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR"):
+        # Weights the graph never reads (a batch norm's num_batches_tracked) are left out.
+        if s.kind in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR") and (s.name in ctx.used or s.name in ep.graph.outputs):
             t = ep.state_dict.get(s.target) if s.kind != "CONSTANT_TENSOR" else ep.constants[s.target]
             inits.append(numpy_helper.from_array(_to_numpy(t), s.target))
     for src, name in passthrough:  # an output that is an input or weight itself
