@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import ember
 import ember.nn as nn
@@ -273,3 +274,29 @@ def test_jit_trace_function_and_other_batch():
 def test_jit_trace_refuses_branches():
     with pytest.raises(ember.export.DataDependentError):
         ember.jit.trace(_Branch().eval(), ember.randn(2, 4))
+
+
+_EP_CACHE = {}
+
+
+@settings(max_examples=15, deadline=None)
+@given(batch=st.integers(1, 20), transpose=st.booleans(), step=st.integers(1, 3))
+def test_dynamic_program_equals_eager_on_strided_inputs(batch, transpose, step):
+    model = _EP_CACHE.setdefault("m", lecture_net())
+    ep = _EP_CACHE.setdefault("ep", export(model, (ember.randn(3, 1, 28, 28),), dynamic_shapes=_dyn()))
+    base = ember.randn(batch * step, 1, 28, 28)
+    x = base[::step]
+    if transpose:
+        x = x.transpose(2, 3)
+    with ember.no_grad():
+        want = model(x.contiguous())
+    assert _same(ep.module()(x.contiguous()), want)
+    # view(-1, 784) of a strided batch raises in eager and in the program alike.
+    try:
+        eager = model(x)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match="view"):
+            ep.module()(x)
+        assert "view" in str(e)
+    else:
+        assert _same(ep.module()(x), eager)
