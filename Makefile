@@ -19,9 +19,11 @@ build: $(VENV)/.ready
 test: build test-rust test-python
 
 test-rust:
+	cargo build --release -p ember-run -q
 	cargo test --release --workspace --exclude ember-py -q
 
 test-python: build
+	cargo build --release -p ember-run -q
 	$(PY) -m pytest -q tests
 
 demo: build

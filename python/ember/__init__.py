@@ -54,3 +54,5 @@ __all__ = [
     "result_type", "promote_types", "can_cast", "set_default_device", "get_default_device", "cuda",
 ] + _fn_all
 __all__ += ["set_printoptions", "get_printoptions", "printoptions"]
+from . import export, jit, onnx  # noqa: E402,F401  (deployment: graph capture, ONNX, ember-run)
+__all__ += ["export", "jit", "onnx"]
