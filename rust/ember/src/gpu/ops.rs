@@ -196,6 +196,9 @@ pub fn predicate(x: &Tensor, pred: crate::ops::unary::Pred) -> Result<Tensor> {
     let dt = x.dtype();
     let t = Arg::T(x.clone());
     let f = |v: f64| Arg::S(Scalar::Float(v));
+    if !dt.is_float() && matches!(pred, Pred::SignBit) {
+        return compare_op(CmpOp::Lt, &t, &Arg::S(Scalar::Int(0)), dt);
+    }
     if !dt.is_float() {
         let never = matches!(pred, Pred::IsFinite);
         return binary(W::Eq, &t, &t, dt, DType::Bool, 1.0).and_then(|e| {

@@ -265,7 +265,10 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
             meta_check_kernel(op, dt)?;
             meta::empty(&shape, dt)?
         }
-        Family::Wgpu => crate::gpu::binary_op(op, a, b, dt)?,
+        Family::Wgpu => {
+            meta_check_kernel(op, dt)?; // the CPU's dtype rules, on every backend
+            crate::gpu::binary_op(op, a, b, dt)?
+        }
         Family::CpuSparse => return crate::sparse::binary(op, a, b),
     };
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
@@ -418,6 +421,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
     if f == Family::Wgpu {
+        meta_check_kernel(op, dt)?;
         crate::gpu::binary_op_into(op, &a, other, dt, this)?;
     } else if meta::is_meta(op.name(), f)? {
         meta_check_kernel(op, dt)?;

@@ -65,6 +65,12 @@ fn check_scalar(dt: DType, name: &str, s: Scalar) -> Result<()> {
 /// The raw product `beta * input + alpha * (a @ b)` over 3-D operands `[B,M,K] @ [B,K,N]`,
 /// without history. `input` broadcasts to `[B, M, N]`; with `beta == 0` it is not read.
 fn raw_bmm(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+    // The CPU's dtype rule, checked before any backend is chosen (meta and wgpu agree).
+    if a.dtype() == DType::Bool {
+        return Err(Error::runtime(
+            "\"addmm_impl_cpu_\" not implemented for 'Bool'. Matrix products are defined for integer and floating dtypes; convert with .int() or .float() first.",
+        ));
+    }
     if crate::gpu::on(a) || crate::gpu::on(b) {
         return crate::gpu::bmm(a, la, b, lb, input, beta, alpha);
     }

@@ -287,18 +287,19 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
     if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
         return x.contiguous_copy();
     }
+    if f != Family::CpuStrided {
+        // Validation is the host kernel's: run over zero elements it raises exactly its dtype
+        // errors and reads nothing, so every backend refuses what the CPU refuses.
+        let none = Tensor::empty(&[0], dt)?;
+        ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout())?;
+    }
     let out = match f {
         Family::CpuStrided => {
             let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
             let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
             Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
         }
-        Family::Meta => {
-            // The host kernel on zero elements raises exactly its dtype errors, reading nothing.
-            let none = Tensor::empty(&[0], dt)?;
-            ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout())?;
-            crate::ops::meta::empty(x.shape(), dt)?
-        }
+        Family::Meta => crate::ops::meta::empty(x.shape(), dt)?,
         Family::Wgpu => crate::gpu::unary_op(op, p, &x.detach(), dt)?,
         f => return Err(crate::dispatch::unsupported(op_name(op), f)),
     };
@@ -365,14 +366,20 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
 
 /// isnan / isinf / isfinite / isposinf / isneginf / signbit: a bool tensor, never history.
 pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
-    if crate::gpu::on(x) {
-        return crate::gpu::predicate(x, pred);
+    let f = crate::dispatch::family("isnan", &[x])?;
+    if f != Family::CpuStrided {
+        let none = Tensor::empty(&[0], x.dtype())?;
+        ember_cpu::unary::predicate(pred, x.dtype(), none.storage(), none.layout())?;
     }
-    if crate::ops::meta::is_meta("isnan", crate::dispatch::family("isnan", &[x])?)? {
-        return crate::ops::meta::empty(x.shape(), DType::Bool);
+    match f {
+        Family::CpuStrided => {
+            let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
+            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+        }
+        Family::Meta => crate::ops::meta::empty(x.shape(), DType::Bool),
+        Family::Wgpu => crate::gpu::predicate(x, pred),
+        f => Err(crate::dispatch::unsupported("isnan", f)),
     }
-    let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
 }
 
 /// `round(x, decimals)`.
