@@ -54,3 +54,10 @@ __all__ = [
     "result_type", "promote_types", "can_cast", "set_default_device", "get_default_device", "cuda",
 ] + _fn_all
 __all__ += ["set_printoptions", "get_printoptions", "printoptions"]
+
+from . import _ops_math, _ops_build, _random_fill, _ops_misc  # noqa: E402  (composed ops; Tensor methods attach on import)
+from ._ops_math import *  # noqa: E402,F401,F403
+from ._ops_build import *  # noqa: E402,F401,F403
+from ._random_fill import *  # noqa: E402,F401,F403
+from ._ops_misc import *  # noqa: E402,F401,F403
+__all__ += _ops_math.__all__ + _ops_build.__all__ + _random_fill.__all__ + _ops_misc.__all__
