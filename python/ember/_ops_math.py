@@ -289,12 +289,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, fn):
     # A NaN in a slice makes its quantile NaN (quantile) or an all-NaN slice does (nanquantile).
     nan_slice = (count == 0) if ignore_nan else srt.isnan().any(d, keepdim=True)
     r = r.where(~nan_slice.expand(*out_shape), r.new_full((), math.nan))
-    r = r.movedim(d, 0)  # quantiles first, as PyTorch returns them
+    r = r.movedim(d, 0)  # quantiles first, then the input's other dims
     if keepdim:
-        if dim is None:
-            r = r.reshape(qt.shape[0], *([1] * input.ndim))
-    else:
-        r = r.squeeze(d + 1) if dim is not None else r.reshape(qt.shape[0])
+        r = r.reshape(qt.shape[0], *([1] * input.ndim)) if dim is None else r.unsqueeze(d + 1)
     return r[0] if scalar_q else r
 
 
@@ -375,7 +372,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     xm = x - avg
     xw = xm if w is None else xm * w
     c = xw.matmul(xm.t()) / builtins.max(norm, 0) if norm > 0 else xw.matmul(xm.t()) / x.new_zeros(())
-    return c.reshape(()) if input.ndim < 2 else c
+    return c.reshape(()) if c.shape[0] == 1 else c
 
 
 @_both
@@ -383,7 +380,7 @@ def corrcoef(input):
     """Pearson correlation coefficients of the rows, clipped to [-1, 1]."""
     c = cov(input)
     if c.ndim == 0:
-        return c / c
+        return c / c  # one variable: 1 (NaN for a constant row, as PyTorch gives)
     d = c.diagonal()
     s = d.sqrt()
     r = c / s.unsqueeze(1) / s.unsqueeze(0)
