@@ -233,6 +233,16 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(loss, reduction)
 
 
+def _lse0(x):
+    """logsumexp over dim 0 whose gradient stays finite where every term is −inf (unreachable
+    CTC states): there the result is −inf and the gradient 0, as in PyTorch's CTC backward."""
+    m = x.detach().amax(0)
+    m = m.where(m.isfinite(), m.new_zeros(()))
+    s = (x - m).exp().sum(0)
+    ok = s > 0
+    return (s.where(ok, s.new_ones(())).log() + m).where(ok, s.new_full((), float("-inf")))
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification: −log Σ over alignments of the target, by the forward
     (α) recursion in log space over the blank-extended target l' = (b, l1, b, l2, …, b).
@@ -277,11 +287,11 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             a1 = ember.cat([neg, alpha[:-1]])
             a2 = ember.cat([neg, neg, alpha[:-2]]) if S > 1 else ember.cat([neg, alpha[:-1]])[:S]
             a2 = a2.where(skip_mask, ember.full((), ninf, dtype=lp.dtype))
-            alpha = ember.stack([alpha, a1, a2]).logsumexp(0) + y[t]
+            alpha = _lse0(ember.stack([alpha, a1, a2])) + y[t]
         if Tb == 0:
             nll = ember.full((), 0.0 if L == 0 else math.inf, dtype=lp.dtype)
         else:
-            nll = -alpha[-2:].logsumexp(0) if S > 1 else -alpha[-1]
+            nll = -_lse0(alpha[-2:]) if S > 1 else -alpha[-1]
         losses.append(nll)
     loss = ember.stack(losses)
     if zero_infinity:

@@ -344,6 +344,8 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
 
 # ---- power-average pooling ----
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nsp, name):
+    """(Σ x^p)^(1/p) over each window, computed as PyTorch does: avg_pool(x^p) · kernel volume,
+    so a window that ceil_mode cuts short is scaled up to the full kernel volume."""
     x, unb = _batched(input, nsp, name)
     k = _tup(kernel_size, nsp)
     s = k if stride is None else _tup(stride, nsp)
@@ -352,9 +354,9 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nsp, name):
     if norm_type == float("inf"):
         out = w.amax(dims)
     else:
-        # (Σ x^p)^(1/p) as PyTorch computes it: avg_pool(x^p) · kernel volume, sign-preserving relu.
-        total = w.pow(norm_type).sum(dims)
-        out = (total.sign() * total.abs().relu()).pow(1.0 / norm_type)
+        ones = ember.ones(*x.shape[2:], dtype=x.dtype, device=x.device)
+        count = _windows(ones, nsp, k, s, (0,) * nsp, (1,) * nsp, ceil_mode, 0.0, name)[0].sum(dims)
+        out = (w.pow(norm_type).sum(dims) / count * math.prod(k)).pow(1.0 / norm_type)
     return out.squeeze(0) if unb else out
 
 
