@@ -398,3 +398,49 @@ def test_autograd_functional():
     xg = x.clone().requires_grad_(True)
     h = hessian(lambda t: (t ** 3).sum(), xg, create_graph=True)
     assert h.requires_grad
+
+
+def test_fractional_max_pool_matches_pytorch():
+    c = REF["fractional"]
+    o, i = F.fractional_max_pool2d(T(c["x2"]), (2, 3), output_size=(5, 4), return_indices=True,
+                                   _random_samples=T(c["s2"]))
+    close(o, c["o2"])
+    assert i.tolist() == c["i2"]
+    m = nn.FractionalMaxPool3d(2, output_ratio=0.5, return_indices=True, _random_samples=T(c["s3"]))
+    o, i = m(T(c["x3"]))
+    close(o, c["o3"])
+    assert i.tolist() == c["i3"]
+    x = ember.randn(1, 1, 5, 5, requires_grad=True)
+    u = ember.rand(1, 1, 2)
+    assert gradcheck(lambda t: F.fractional_max_pool2d(t, 2, output_size=3, _random_samples=u), (x,))
+    with pytest.raises(ValueError, match="output size, or a pooling ratio"):
+        nn.FractionalMaxPool2d(2)
+
+
+def test_linear_cross_entropy_and_adaptive_softmax_match_pytorch():
+    run(nn.LinearCrossEntropyLoss(4, 3, out_features=(2,), bias=True, label_smoothing=0.1), "lce")
+    m, case = run(nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=True), "asm")
+    x = T(case["inputs"][0])
+    close(m.log_prob(x), case["log_prob"])
+    assert m.predict(x).tolist() == case["predict"]
+    with pytest.raises(ValueError, match="cutoffs"):
+        nn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3])
+
+
+def test_lazy_modules_materialize_on_first_call():
+    lin = nn.LazyLinear(3)
+    assert isinstance(lin.weight, nn.UninitializedParameter) and lin.has_uninitialized_params()
+    y = lin(ember.randn(2, 5))
+    assert type(lin) is nn.Linear and lin.in_features == 5 and tuple(lin.weight.shape) == (3, 5)
+    assert tuple(y.shape) == (2, 3)
+    bn = nn.LazyBatchNorm2d()
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    bn(ember.randn(4, 3, 2, 2))
+    assert type(bn) is nn.BatchNorm2d and bn.num_features == 3 and tuple(bn.running_var.shape) == (3,)
+    conv = nn.LazyConvTranspose2d(4, 3, stride=2)
+    out = conv(ember.randn(1, 2, 5, 5))
+    assert type(conv) is nn.ConvTranspose2d and tuple(conv.weight.shape) == (2, 4, 3, 3)
+    assert tuple(out.shape) == (1, 4, 11, 11)
+    inorm = nn.LazyInstanceNorm1d()
+    inorm(ember.randn(3, 7))
+    assert type(inorm) is nn.InstanceNorm1d and inorm.num_features == 3

@@ -147,4 +147,16 @@ out["grid"] = {"theta": L(theta), "img": L(img), "grid": L(grid),
                "bil": L(F.grid_sample(img, grid, align_corners=False)),
                "near_border": L(F.grid_sample(img, grid, mode="nearest", padding_mode="border", align_corners=True)),
                "grid_ac": L(F.affine_grid(theta, (2, 3, 3, 6), align_corners=True))}
+x2f, s2f = torch.randn(2, 3, 9, 11), torch.rand(2, 3, 2)
+x3f, s3f = torch.randn(1, 2, 7, 8, 9), torch.rand(1, 2, 3)
+o2f, i2f = F.fractional_max_pool2d(x2f, (2, 3), output_size=(5, 4), return_indices=True, _random_samples=s2f)
+o3f, i3f = F.fractional_max_pool3d(x3f, 2, output_ratio=0.5, return_indices=True, _random_samples=s3f)
+out["fractional"] = {k: L(v) for k, v in dict(x2=x2f, s2=s2f, o2=o2f, i2=i2f, x3=x3f, s3=s3f, o3=o3f, i3=i3f).items()}
+case("lce", nn.LinearCrossEntropyLoss(4, 3, out_features=(2,), bias=True, label_smoothing=0.1),
+     [torch.randn(5, 4), torch.randint(0, 3, (5, 2))])
+asm = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=True)
+xa, ta = torch.randn(6, 8), torch.tensor([0, 9, 4, 2, 7, 5])
+case("asm", asm, [xa, ta])
+with torch.no_grad():
+    out["asm"]["log_prob"], out["asm"]["predict"] = L(asm.log_prob(xa)), L(asm.predict(xa))
 print(json.dumps(out))

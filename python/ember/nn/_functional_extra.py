@@ -430,3 +430,21 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     wx1, wy1 = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
     wx0, wy0 = 1 - wx1, 1 - wy1
     return (tap(x0, y0) * wx0 * wy0 + tap(x1, y0) * wx1 * wy0 + tap(x0, y1) * wx0 * wy1 + tap(x1, y1) * wx1 * wy1)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, W, b), target), W of shape (C, *out_features, in_features).
+    ``options`` (PyTorch's chunking strategy) changes memory use only, never the value."""
+    F = _F()
+    c, *out_features, in_features = linear_weight.shape
+    logits = F.linear(input, linear_weight.reshape(-1, in_features),
+                      None if linear_bias is None else linear_bias.reshape(-1))
+    logits = logits.reshape(*input.shape[:-1], c, *out_features)
+    kw = dict(weight=weight, reduction=reduction, label_smoothing=label_smoothing)
+    if ignore_index is not None:
+        kw["ignore_index"] = ignore_index
+    return F.cross_entropy(logits, target, **kw)
+
+
+__all__ += ["linear_cross_entropy"]

@@ -407,3 +407,94 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+
+
+# ---- fractional max pooling (Graham, 2014) ----
+def _fractional_starts(n_in, n_out, k, u, ftype):
+    """PyTorch's pseudo-random window starts for one (sample, channel, dim): with
+    α = (n_in − k)/(n_out − 1), start_i = ⌊(i + u)α⌋ − ⌊uα⌋ and the last window ends at n_in
+    (computed in the input's float precision, as PyTorch does)."""
+    if n_out == 1:
+        return [n_in - k]
+    u = ftype(u)
+    alpha = ftype(n_in - k) / ftype(n_out - 1)
+    return [int((ftype(i) + u) * alpha) - int(u * alpha) for i in range(n_out - 1)] + [n_in - k]
+
+
+def _fractional_max_pool(input, nsp, kernel_size, output_size, output_ratio, return_indices, _random_samples, name):
+    x, unb = _batched(input, nsp, name)
+    k = _tup(kernel_size, nsp)
+    sizes = list(x.shape[2:])
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+        ratio = _tup(output_ratio, nsp)
+        output_size = [int(sizes[i] * ratio[i]) for i in range(nsp)]
+    out = list(_tup(output_size, nsp))
+    for i in range(nsp):
+        if out[i] + k[i] - 1 > sizes[i]:
+            raise RuntimeError(f"{name}(): pool size {k[i]} too large relative to input size {sizes[i]} and output "
+                               f"size {out[i]}")
+    n, c = x.shape[0], x.shape[1]
+    if _random_samples is None:
+        _random_samples = ember.rand(n, c, nsp, dtype=x.dtype)
+    samples = _random_samples.reshape(n, c, nsp).tolist()
+    import numpy as np
+    ftype = np.float64 if x.dtype == ember.float64 else np.float32
+    # Which sample drives which dim: 2-D uses (W, H), 3-D uses (T, H, W), as PyTorch's kernels do.
+    which = [1, 0] if nsp == 2 else [0, 1, 2]
+    # All stride-1 windows as trailing dims, their maxima and argmax, then pick the chosen starts.
+    w = x
+    for i in range(nsp):
+        w = w.unfold(2 + i, k[i], 1)
+    flat = w.reshape(*w.shape[:2 + nsp], -1)
+    vals, arg = flat.max(-1)
+    for i in range(nsp):
+        starts = ember.tensor([[_fractional_starts(sizes[i], out[i], k[i], samples[b][ch][which[i]], ftype)
+                                for ch in range(c)] for b in range(n)], dtype=ember.int64)
+        shape = [n, c] + [1] * nsp
+        shape[2 + i] = out[i]
+        idx_shape = list(vals.shape)
+        idx_shape[2 + i] = out[i]
+        starts = starts.reshape(shape).expand(*idx_shape)
+        vals, arg = vals.gather(2 + i, starts), arg.gather(2 + i, starts)
+        # Remember each kept window's start along dim i for the flat indices below.
+        if i == 0:
+            start_list = [starts]
+        else:
+            start_list = [s.gather(2 + i, starts) for s in start_list] + [starts]
+    # Flat spatial index of each maximum: (start + offset inside the window) per dim.
+    rem, offs = arg, []
+    for i in reversed(range(nsp)):
+        offs.append(rem % k[i])
+        rem = rem // k[i]
+    offs.reverse()
+    idx = None
+    for i in range(nsp):
+        coord = start_list[i] + offs[i]
+        idx = coord if idx is None else idx * sizes[i] + coord
+    if unb:
+        vals, idx = vals.squeeze(0), idx.squeeze(0)
+    return (vals, idx) if return_indices else vals
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_pool(input, 2, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                                "fractional_max_pool2d")
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    return _fractional_max_pool(input, 3, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                                "fractional_max_pool3d")
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=True,
+                                       _random_samples=None):
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=True,
+                                       _random_samples=None):
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)

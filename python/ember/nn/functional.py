@@ -258,5 +258,6 @@ from ._functional_spatial import (conv3d, conv_transpose1d, conv_transpose2d, co
                                   max_pool3d, max_pool3d_with_indices, avg_pool3d, adaptive_avg_pool3d,
                                   adaptive_max_pool3d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
                                   adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
-                                  max_unpool2d, max_unpool3d)
+                                  max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
+                                  fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices)
 from ._functional_extra import *  # noqa: E402,F401,F403

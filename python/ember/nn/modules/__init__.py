@@ -22,3 +22,5 @@ from .conv_extra import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3
 from .pooling_extra import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
 from .loss_extra import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401

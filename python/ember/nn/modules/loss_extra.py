@@ -64,3 +64,50 @@ class CTCLoss(_Loss):
 
 class NLLLoss2d(NLLLoss):
     """Deprecated alias of NLLLoss (which takes (N, C, H, W) input itself)."""
+
+
+class LinearCrossEntropyOptions:
+    """How PyTorch chunks ``linear_cross_entropy`` to save memory; ember computes it in one piece,
+    so these options are recorded but never change the value."""
+
+    def __init__(self, allow_retain_graph=False, batch_chunk_size=None, chunking_method="auto", acc_policy="auto",
+                 acc_dtype=None):
+        if acc_policy not in ("accurate", "compact", "auto"):
+            raise ValueError(f"acc_policy must be one of 'accurate', 'compact', 'auto', got {acc_policy!r}")
+        self.allow_retain_graph, self.batch_chunk_size = allow_retain_graph, batch_chunk_size
+        self.chunking_method, self.acc_policy, self.acc_dtype = chunking_method, acc_policy, acc_dtype
+
+    def __repr__(self):
+        return (f"LinearCrossEntropyOptions(allow_retain_graph={self.allow_retain_graph}, batch_chunk_size="
+                f"{self.batch_chunk_size}, chunking_method={self.chunking_method!r}, acc_policy={self.acc_policy!r}, "
+                f"acc_dtype={self.acc_dtype})")
+
+
+class LinearCrossEntropyLoss(_Loss):
+    """A Linear layer to num_classes (× out_features) logits fused with cross entropy."""
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
+                 reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
+        super().__init__(reduction=reduction)
+        from .linear import Linear
+        import math
+        self.in_features, self.num_classes, self.out_features = in_features, num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
+        self.register_buffer("weight", weight)
+        self.linear = Linear(in_features, num_classes * math.prod(self.out_features), bias=bias, device=device,
+                             dtype=dtype)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, num_classes={self.num_classes}, out_features={self.out_features}, "
+                f"bias={self.linear.bias is not None}, reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
+
+    def forward(self, input, target):
+        w = self.linear.weight.reshape(self.num_classes, *self.out_features, self.in_features)
+        b = None if self.linear.bias is None else self.linear.bias.reshape(self.num_classes, *self.out_features)
+        return F.linear_cross_entropy(input, w, target, linear_bias=b, weight=self.weight, reduction=self.reduction,
+                                      ignore_index=self.ignore_index, label_smoothing=self.label_smoothing,
+                                      options=self.options)
+
+
+__all__ += ["LinearCrossEntropyOptions", "LinearCrossEntropyLoss"]
