@@ -189,3 +189,36 @@ def test_scheduler_errors():
     other = O.SGD([ember.nn.Parameter(ember.zeros(1))], lr=1.0)
     with pytest.raises(ValueError, match="same optimizer"):
         S.SequentialLR(opt, [S.ConstantLR(opt), S.ConstantLR(other)], milestones=[2])
+
+
+@pytest.mark.parametrize("name,kw", [("muon", dict(lr=0.02)),
+                                     ("muon_adamw", dict(lr=0.01, nesterov=False, adjust_lr_fn="match_rms_adamw",
+                                                         weight_decay=0.0))])
+def test_muon_matches_pytorch_bfloat16_newton_schulz(name, kw):
+    p = ember.nn.Parameter(ember.tensor([[0.3, -0.7, 0.2], [1.2, 0.4, -0.5]]))
+    o = O.Muon([p], **kw)
+    for _ in range(3):
+        o.zero_grad()
+        ((p ** 3).sum() + (p[0] * p[1]).sum()).backward()
+        o.step()
+    np.testing.assert_allclose(p.tolist(), REF[name], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="2D parameters"):
+        O.Muon([ember.nn.Parameter(ember.zeros(3))])
+
+
+def test_sparse_adam_matches_pytorch():
+    w = ember.nn.Parameter(ember.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [0.5, -0.5]]))
+    o = O.SparseAdam([w], lr=0.1)
+    for idx in ([0, 2, 2], [1, 3], [0]):
+        o.zero_grad()
+        rows = ember.tensor(idx)
+        # The sparse gradient of embedding(idx, w).pow(2).sum(): 2·w[i] for each occurrence of row i.
+        w.grad = ember.sparse_coo_tensor(rows.unsqueeze(0), 2 * w.detach().index_select(0, rows), tuple(w.shape))
+        o.step()
+    want_w, want_m, want_v = REF["sparse_adam"]
+    np.testing.assert_allclose(w.tolist(), want_w, rtol=1e-6)
+    np.testing.assert_allclose(o.state[w]["exp_avg"].tolist(), want_m, rtol=1e-6)
+    np.testing.assert_allclose(o.state[w]["exp_avg_sq"].tolist(), want_v, rtol=1e-6)
+    w.grad = ember.ones(4, 2)
+    with pytest.raises(RuntimeError, match="dense gradients"):
+        o.step()

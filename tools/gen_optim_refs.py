@@ -67,4 +67,21 @@ mom = [opt.param_groups[0]["momentum"]]
 for _ in range(5):
     opt.step(); s.step(); mom.append(opt.param_groups[0]["momentum"])
 out["cyclic_momentum"] = mom
+torch.set_default_dtype(torch.float32)
+for name, kw in {"muon": dict(lr=0.02), "muon_adamw": dict(lr=0.01, nesterov=False, adjust_lr_fn="match_rms_adamw",
+                                                         weight_decay=0.0)}.items():
+    p = torch.nn.Parameter(torch.tensor([[0.3, -0.7, 0.2], [1.2, 0.4, -0.5]]))
+    o = torch.optim.Muon([p], **kw)
+    for _ in range(3):
+        o.zero_grad()
+        ((p ** 3).sum() + (p[0] * p[1]).sum()).backward()
+        o.step()
+    out[name] = p.tolist()
+w = torch.nn.Parameter(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [0.5, -0.5]]))
+o = torch.optim.SparseAdam([w], lr=0.1)
+for idx in ([0, 2, 2], [1, 3], [0]):
+    o.zero_grad()
+    torch.nn.functional.embedding(torch.tensor(idx), w, sparse=True).pow(2).sum().backward()
+    o.step()
+out["sparse_adam"] = [w.tolist(), o.state[w]["exp_avg"].tolist(), o.state[w]["exp_avg_sq"].tolist()]
 print(json.dumps(out))

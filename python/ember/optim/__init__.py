@@ -12,7 +12,10 @@ from .rprop import Rprop  # noqa: F401
 from .asgd import ASGD  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
+from .sparse_adam import SparseAdam  # noqa: F401
+from .muon import Muon  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "Adafactor", "LBFGS"]
+__all__ += ["SparseAdam", "Muon"]
