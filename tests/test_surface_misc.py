@@ -43,3 +43,98 @@ def test_autograd_variable_and_switches():
         w = ember.randn(3, 2, requires_grad=True)
         (w.t() * 2).sum().backward()
         assert w.grad.stride() == w.stride()
+
+
+import numpy as np  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
+
+from strategies import strided_pair, np_of  # noqa: E402
+
+
+@given(strided_pair(min_dims=1, max_dims=3, dtypes=["float64"]), st.sampled_from([1, 2]), st.floats(0.25, 3.0))
+def test_gradient_matches_numpy(p, edge_order, h):
+    t, a = p
+    if min(a.shape) < edge_order + 1:
+        return
+    got = ember.gradient(t, spacing=h, edge_order=edge_order)
+    want = np.gradient(a, h, edge_order=edge_order)
+    want = want if isinstance(want, (list, tuple)) else [want]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np_of(g), w, rtol=1e-9, atol=1e-9)
+
+
+def test_gradient_coordinates_and_errors():
+    a = np.random.default_rng(0).standard_normal((4, 5))
+    xs = np.array([0.0, 1.0, 3.0, 4.5])
+    for order in (1, 2):
+        got = ember.gradient(ember.tensor(a), spacing=[ember.tensor(xs)], dim=0, edge_order=order)
+        np.testing.assert_allclose(np_of(got[0]), np.gradient(a, xs, axis=0, edge_order=order), rtol=1e-9)
+    with pytest.raises(RuntimeError, match="edge_order"):
+        ember.gradient(ember.tensor([1.0, 2.0]), edge_order=2)
+    assert ember.autograd.gradcheck(lambda t: ember.gradient(t, dim=1)[0],
+                                    (ember.tensor(a, requires_grad=True),))
+
+
+def test_histogramdd_matches_numpy():
+    x = np.random.default_rng(1).standard_normal((60, 3))
+    w = np.random.default_rng(2).random(60)
+    h, e = ember.histogramdd(ember.tensor(x), [3, 4, 2], weight=ember.tensor(w), density=True)
+    nh, ne = np.histogramdd(x, [3, 4, 2], weights=w, density=True)
+    np.testing.assert_allclose(np_of(h), nh, rtol=1e-10)
+    for a, b in zip(e, ne):
+        np.testing.assert_allclose(np_of(a), b, rtol=1e-12)
+
+
+def test_functional_rnn_entry_points_match_modules():
+    ember.manual_seed(0)
+    for mode, cls in (("lstm", ember.nn.LSTM), ("gru", ember.nn.GRU), ("rnn_tanh", ember.nn.RNN)):
+        m = cls(3, 4, 2, bidirectional=True, batch_first=True)
+        x = ember.randn(2, 5, 3)
+        h0 = ember.randn(4, 2, 4)
+        params = [getattr(m, n) for n in m._flat_weights_names]
+        if mode == "lstm":
+            c0 = ember.randn(4, 2, 4)
+            out, (h, c) = m(x, (h0, c0))
+            o2, h2, c2 = ember.lstm(x, (h0, c0), params, True, 2, 0.0, False, True, True)
+            assert (c - c2).abs().max().item() == 0
+        else:
+            out, h = m(x, h0)
+            o2, h2 = getattr(ember, mode)(x, h0, params, True, 2, 0.0, False, True, True)
+        assert (out - o2).abs().max().item() == 0 and (h - h2).abs().max().item() == 0
+    cell = ember.nn.GRUCell(3, 4)
+    x, h = ember.randn(2, 3), ember.randn(2, 4)
+    got = ember.gru_cell(x, h, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    assert (got - cell(x, h)).abs().max().item() == 0
+
+
+def test_native_entry_points_and_small_functions():
+    x = ember.randn(3, 4, dtype=ember.float64)
+    out, mean, rstd = ember.native_layer_norm(x, [4], None, None, 1e-5)
+    a = np_of(x)
+    np.testing.assert_allclose(np_of(mean).ravel(), a.mean(1))
+    np.testing.assert_allclose(np_of(rstd).ravel(), 1 / np.sqrt(a.var(1) + 1e-5))
+    y, keep = ember.native_dropout(x, 0.5, True)
+    np.testing.assert_allclose(np_of(y), np.where(np_of(keep), a * 2, 0.0))
+    assert ember.nonzero_static(ember.tensor([0, 3, 0, 4]), size=1).tolist() == [[1]]
+    assert ember.nonzero_static(ember.tensor([0, 3]), size=3, fill_value=9).tolist() == [[1], [9], [9]]
+    buf = bytearray(np.arange(4, dtype=np.float32).tobytes())
+    t = ember.frombuffer(buf, dtype=ember.float32, count=2, offset=4)
+    assert t.tolist() == [1.0, 2.0]
+    t[0] = 7.0
+    assert np.frombuffer(buf, dtype=np.float32)[1] == 7.0  # shares the buffer
+    with pytest.raises(ValueError, match="multiple of element size"):
+        ember.frombuffer(bytearray(5), dtype=ember.float32)
+    ember.manual_seed(3)
+    draws = np_of(ember.binomial(ember.full((4000,), 12.0), ember.full((4000,), 0.25)))
+    assert abs(draws.mean() - 3.0) < 0.1 and abs(draws.var() - 2.25) < 0.2 and draws.max() <= 12
+    assert ember.range(0, 1, 0.25).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert ember.constant_pad_nd(ember.ones(2), [1, 2], 5.0).tolist() == [5.0, 1.0, 1.0, 5.0, 5.0]
+    w = ember.randn(4, 3, 2, 2)
+    xi = ember.randn(1, 3, 5, 5)
+    np.testing.assert_allclose(np_of(ember.convolution(xi, w, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1)),
+                               np_of(ember.nn.functional.conv2d(xi, w)))
+    v = ember.randn(3, 4)
+    assert ember.norm_except_dim(v, 2, 0).shape == (3, 1)
+    assert v.new(2, 2).shape == (2, 2) and v.new([1, 2]).dtype == ember.float32 and v.new().numel() == 0
+    assert v.bernoulli(0.0).sum().item() == 0 and v.const_data_ptr() == v.data_ptr()
+    assert not ember.is_distributed(v) and not v.is_nested
