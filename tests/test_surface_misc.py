@@ -138,3 +138,24 @@ def test_native_entry_points_and_small_functions():
     assert v.new(2, 2).shape == (2, 2) and v.new([1, 2]).dtype == ember.float32 and v.new().numel() == 0
     assert v.bernoulli(0.0).sum().item() == 0 and v.const_data_ptr() == v.data_ptr()
     assert not ember.is_distributed(v) and not v.is_nested
+
+
+def test_legacy_tensor_types_and_typed_storage():
+    import warnings
+    x = ember.arange(6.0).reshape(2, 3)
+    assert isinstance(x, ember.FloatTensor) and not isinstance(x, ember.LongTensor)
+    assert isinstance(ember.tensor([1]), ember.LongTensor)
+    assert ember.FloatTensor(2, 3).shape == (2, 3) and ember.LongTensor([1, 2]).dtype == ember.int64
+    assert ember.DoubleTensor().numel() == 0 and ember.ByteTensor(ember.Size([2])).dtype == ember.uint8
+    with pytest.raises(TypeError, match="expected"):
+        ember.LongTensor(x)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        s = x[1].storage()
+    assert any("TypedStorage is deprecated" in str(m.message) for m in w)
+    assert type(s) is ember.FloatStorage and len(s) == 6 and s.dtype == ember.float32
+    assert s[4] == 4.0 and s[1:3].tolist() == [1.0, 2.0] and x.storage_type() is ember.FloatStorage
+    s[0] = 10.0
+    assert x[0, 0].item() == 10.0  # the storage is the tensor's memory
+    assert s.untyped().nbytes() == 24 and isinstance(s.untyped(), ember.UntypedStorage)
+    assert ember.IntStorage([1, 2]).tolist() == [1, 2] and ember.TypedStorage(3, dtype=ember.float64).size() == 3
