@@ -159,3 +159,39 @@ def test_legacy_tensor_types_and_typed_storage():
     assert x[0, 0].item() == 10.0  # the storage is the tensor's memory
     assert s.untyped().nbytes() == 24 and isinstance(s.untyped(), ember.UntypedStorage)
     assert ember.IntStorage([1, 2]).tolist() == [1, 2] and ember.TypedStorage(3, dtype=ember.float64).size() == 3
+
+
+def test_post_accumulate_grad_hook():
+    w = ember.randn(3, requires_grad=True)
+    seen = []
+    h = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.clone()))
+    (w * 2).sum().backward()
+    (w * 3).sum().backward()
+    assert [s.tolist() for s in seen] == [[2.0] * 3, [5.0] * 3]  # called after accumulation
+    h.remove()
+    w.sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+
+
+def test_vmap_empty_permuted_segment_reduce():
+    a, b = ember.randn(4, 3), ember.randn(4, 3)
+    np.testing.assert_allclose(np_of(ember.vmap(ember.dot)(a, b)), (np_of(a) * np_of(b)).sum(1), rtol=1e-6)
+    out = ember.vmap(lambda x, y: (x * y, x + y), in_dims=(1, None), out_dims=(0, 1))(a, ember.tensor(2.0))
+    assert out[0].shape == (3, 4) and out[1].shape == (4, 3)
+    with pytest.raises(ValueError, match="same size"):
+        ember.vmap(ember.dot)(ember.ones(2, 3), ember.ones(3, 3))
+    x = ember.randn(3, requires_grad=True)
+    ember.vmap(lambda v: v * v)(x.reshape(3, 1)).sum().backward()
+    np.testing.assert_allclose(np_of(x.grad), 2 * np_of(x.detach()), rtol=1e-6)
+    t = ember.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1))
+    assert t.shape == (2, 3, 4, 5) and t.stride() == (60, 1, 15, 3)
+    d = ember.arange(12.0).reshape(6, 2)
+    got = ember.segment_reduce(d, "mean", lengths=ember.tensor([2, 0, 4]))
+    want = np.array([np_of(d)[:2].mean(0), [np.nan, np.nan], np_of(d)[2:].mean(0)])
+    np.testing.assert_allclose(np_of(got), want)
+    got = ember.segment_reduce(d, "max", offsets=ember.tensor([0, 3, 6]), initial=8.0)
+    np.testing.assert_allclose(np_of(got), [[8.0, 8.0], [10.0, 11.0]])
+    with pytest.raises(RuntimeError, match="sum to"):
+        ember.segment_reduce(d, "sum", lengths=[1, 2])

@@ -466,3 +466,134 @@ def _module_load(self, other, assign=False):
 
 
 Tensor.module_load = _module_load
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    """Calls ``hook(tensor)`` after this leaf's ``.grad`` has been accumulated in a backward pass
+    (a hook on the leaf's AccumulateGrad node)."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    from .autograd.grad_mode import enable_grad
+    with enable_grad():
+        node = self.view_as(self).grad_fn.next_functions[0][0]
+    import weakref
+    ref = weakref.ref(self)
+
+    def call(grad_inputs, grad_outputs):
+        t = ref()
+        if t is not None:
+            hook(t)
+
+    # The leaf holds its AccumulateGrad node only weakly (as PyTorch does): keep it alive so the
+    # hook survives until the tensor goes away.
+    self.__dict__.setdefault("_post_accumulate_nodes", []).append(node)
+    return node.register_hook(call)
+
+
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
+
+
+@_export
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialised tensor of logical ``size`` whose memory is ordered by ``physical_layout``
+    (outermost dim first): ``empty_permuted((2, 3, 4, 5), (0, 2, 3, 1))`` is channels-last."""
+    from ._creation import empty
+    size, order = list(size), list(physical_layout)
+    if sorted(order) != list(builtins.range(len(size))):
+        raise RuntimeError(f"Dimension out of range or repeated in physical_layout {order} for {len(size)} dims")
+    t = empty(*[size[d] for d in order], dtype=dtype, device=device)
+    inverse = [order.index(i) for i in builtins.range(len(order))]
+    t = t.permute(*inverse)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+@_export
+def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, axis=0, unsafe=False, initial=None):
+    """Reduces (sum, mean, max, min, prod) consecutive segments of ``data`` along ``axis``, the
+    segments given by ``lengths`` (or ``offsets``); an empty segment gives ``initial`` (or the
+    reduction's identity, NaN for mean)."""
+    if reduce not in ("sum", "mean", "max", "min", "prod"):
+        raise RuntimeError(f"reduction {reduce} not supported: use sum, mean, max, min or prod")
+    if indices is not None:
+        raise NotImplementedError("segment_reduce(indices=...) is not supported by PyTorch either")
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined")
+    if lengths is not None:
+        lens = [builtins.int(v) for v in (lengths.tolist() if isinstance(lengths, Tensor) else lengths)]
+    else:
+        offs = [builtins.int(v) for v in (offsets.tolist() if isinstance(offsets, Tensor) else offsets)]
+        lens = [b - a for a, b in zip(offs[:-1], offs[1:])]
+    if not unsafe and (builtins.any(n < 0 for n in lens) or builtins.sum(lens) != data.shape[axis]):
+        raise RuntimeError("segment_reduce(): Expected all rows of lengths along axis to sum to data.size(lengths.dim()-1) "
+                           "when !unsafe.")
+    identity = {"sum": 0.0, "prod": 1.0, "max": -math.inf, "min": math.inf, "mean": math.nan}[reduce]
+    fill = identity if initial is None else initial
+    pieces, start = [], 0
+    for n in lens:
+        seg = data.narrow(axis, start, n)
+        start += n
+        if n == 0:
+            shape = list(data.shape)
+            del shape[axis]
+            pieces.append(_native._full(shape, fill, data.dtype))
+            continue
+        if reduce == "sum":
+            r = seg.sum(axis)
+        elif reduce == "mean":
+            r = seg.mean(axis) if initial is None else (seg.sum(axis) + initial) / (n + 1)
+        elif reduce == "prod":
+            r = seg.prod(axis)
+        elif reduce == "max":
+            r = seg.amax(axis)
+        else:
+            r = seg.amin(axis)
+        if initial is not None and reduce in ("sum", "prod", "max", "min"):
+            init = _native._full([], initial, data.dtype)
+            r = {"sum": lambda: r + init, "prod": lambda: r * init, "max": lambda: r.maximum(init),
+                 "min": lambda: r.minimum(init)}[reduce]()
+        pieces.append(r)
+    from ._ops_index import stack
+    return stack(pieces, axis)
+
+
+@_export
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dim of its inputs. ember has no batching rules, so the mapped function
+    runs once per slice and the results are stacked along ``out_dims`` (same values as PyTorch's
+    vmap for functions without side effects; autograd flows through select and stack)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    from ._ops_index import stack
+
+    def mapped(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(func, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
+                             f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has {len(args)}.")
+        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, Tensor)}
+        if not sizes:
+            raise ValueError("vmap(func, in_dims=...)(<inputs>): at least one input must be a Tensor mapped over "
+                             "(an in_dim that is not None)")
+        if len(sizes) > 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sorted(sizes)} for the mapped dimension")
+        n = sizes.pop()
+        results = []
+        for i in builtins.range(n):
+            sliced = [a.select(d, i) if d is not None and isinstance(a, Tensor) else a for a, d in zip(args, dims)]
+            results.append(func(*sliced, **kwargs))
+        first = results[0]
+        if isinstance(first, Tensor):
+            return stack(results, out_dims if isinstance(out_dims, builtins.int) else out_dims[0])
+        if isinstance(first, (tuple, list)):
+            od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
+            return type(first)(stack([r[k] for r in results], od[k]) for k in builtins.range(len(first)))
+        raise ValueError(f"vmap: `{getattr(func, '__name__', func)}` must only return Tensors, got type "
+                         f"{type(first).__name__}")
+
+    return mapped

@@ -4,8 +4,9 @@ thread and replays no views, so the switches record the caller's choice only."""
 import contextlib
 
 from .._native import Tensor
+from .graph import SavedTensor  # noqa: F401  (the objects grad_fn._saved_* hold)
 
-__all__ = ["Variable", "variable", "is_tensor_like", "set_multithreading_enabled", "is_multithreading_enabled",
+__all__ = ["SavedTensor", "Variable", "variable", "is_tensor_like", "set_multithreading_enabled", "is_multithreading_enabled",
            "is_view_replay_enabled", "enforce_grad_layout_policy"]
 
 
