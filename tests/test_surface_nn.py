@@ -2,7 +2,6 @@
 parameter names and shapes must match) and compares outputs recorded by tools/gen_nn_refs.py
 (tests/data/surface_nn_ref.json; no torch import here). Gradients are checked by gradcheck."""
 import json
-import math
 import os
 
 import numpy as np

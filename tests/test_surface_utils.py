@@ -1,7 +1,6 @@
 """nn.utils reparametrisations (weight_norm, spectral_norm, parametrize), BatchNorm fusion,
 skip_init, the deprecated nn.init aliases, and the torch.* forms of nn ops."""
 import math
-import warnings
 
 import numpy as np
 import pytest

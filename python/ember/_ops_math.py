@@ -315,7 +315,7 @@ def cross(input, other, dim=None):
     if dim is None:
         dims = [i for i, s in enumerate(a.shape) if s == 3]
         if not dims:
-            raise RuntimeError(f"no dimension of size 3 in input")
+            raise RuntimeError(f"no dimension of size 3 in input of shape {list(a.shape)}")
         dim = dims[0]
     if a.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "

@@ -48,8 +48,8 @@ def _prepare(inputs, create_graph):
 def _check_v(v, outputs, fn, what="outputs"):
     if v is None:
         if len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError(f"The vector v can only be None if the user-provided function returns a single Tensor "
-                               f"with a single element.")
+            raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor "
+                               "with a single element.")
         return (_native._full([], 1.0, outputs[0].dtype).reshape(outputs[0].shape),)
     _, vs = _as_tuple(v, "v", fn)
     if len(vs) != len(outputs):

@@ -4,7 +4,6 @@ in_features / div_value^(i+1)). log p(class) = log p(cluster | head) + log p(cla
 from collections import namedtuple
 
 import ember
-from .. import functional as F
 from .module import Module
 from .container import ModuleList, Sequential
 from .linear import Linear

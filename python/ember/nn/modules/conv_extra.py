@@ -2,7 +2,7 @@
 
 from ... import _device
 from ..parameter import Parameter
-from .. import functional as F, init
+from .. import functional as F
 from .conv import _ConvNd, _tuple
 
 __all__ = ["Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
