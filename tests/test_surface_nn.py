@@ -443,3 +443,23 @@ def test_lazy_modules_materialize_on_first_call():
     inorm = nn.LazyInstanceNorm1d()
     inorm(ember.randn(3, 7))
     assert type(inorm) is nn.InstanceNorm1d and inorm.num_features == 3
+
+
+@pytest.mark.parametrize("k", range(len(REF["interpolate"])))
+def test_interpolate_modes_match_pytorch(k):
+    c = REF["interpolate"][k]
+    kw = {key: tuple(v) if isinstance(v, list) else v for key, v in c["kw"].items()}
+    close(F.interpolate(T(c["x"]), **kw), c["y"])
+
+
+def test_interpolate_errors_and_grad():
+    x = ember.randn(1, 1, 4, 4)
+    with pytest.raises(NotImplementedError, match="trilinear mode needs 5D input"):
+        F.interpolate(x, scale_factor=2, mode="trilinear")
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(x, scale_factor=2, mode="nearest", align_corners=True)
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        F.interpolate(x, size=3, scale_factor=2)
+    assert tuple(nn.Upsample(scale_factor=2, mode="bicubic")(x).shape) == (1, 1, 8, 8)
+    xg = ember.randn(1, 1, 3, 3, requires_grad=True)
+    assert gradcheck(lambda t: F.interpolate(t, size=(5, 4), mode="bicubic", align_corners=False), (xg,))

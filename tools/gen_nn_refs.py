@@ -159,4 +159,24 @@ xa, ta = torch.randn(6, 8), torch.tensor([0, 9, 4, 2, 7, 5])
 case("asm", asm, [xa, ta])
 with torch.no_grad():
     out["asm"]["log_prob"], out["asm"]["predict"] = L(asm.log_prob(xa)), L(asm.predict(xa))
+xi1, xi2, xi3 = torch.randn(1, 2, 5), torch.randn(2, 2, 4, 5), torch.randn(1, 2, 3, 4, 5)
+interp = []
+
+
+def add_interp(x, **kw):
+    interp.append({"x": L(x), "kw": kw, "y": L(F.interpolate(x, **kw))})
+
+
+for mode in ("nearest", "nearest-exact", "area"):
+    add_interp(xi2, size=(7, 3), mode=mode)
+    add_interp(xi1, scale_factor=2.5, mode=mode)
+    add_interp(xi3, size=(2, 6, 7), mode=mode)
+for ac in (False, True):
+    add_interp(xi1, size=8, mode="linear", align_corners=ac)
+    add_interp(xi2, scale_factor=(1.7, 0.6), mode="bilinear", align_corners=ac)
+    add_interp(xi2, size=(9, 2), mode="bicubic", align_corners=ac)
+    add_interp(xi3, scale_factor=1.5, mode="trilinear", align_corners=ac)
+add_interp(xi2, scale_factor=1.7, mode="bicubic", recompute_scale_factor=True)
+add_interp(xi2, scale_factor=0.5, mode="nearest")
+out["interpolate"] = interp
 print(json.dumps(out))

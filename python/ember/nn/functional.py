@@ -261,3 +261,4 @@ from ._functional_spatial import (conv3d, conv_transpose1d, conv_transpose2d, co
                                   max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
                                   fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices)
 from ._functional_extra import *  # noqa: E402,F401,F403
+from ._functional_interp import interpolate, upsample, upsample_nearest, upsample_bilinear  # noqa: E402,F401,F811
