@@ -87,7 +87,7 @@ def heaviside(input, values):
 def _int_only(fn, *ts):
     for t in ts:
         if t.dtype.is_floating_point:
-            raise RuntimeError(f'"{fn}_cpu" not implemented for \'{t.dtype.name.capitalize()}\'')
+            raise NotImplementedError(f'"{fn}_cpu" not implemented for \'{t.dtype.name.capitalize()}\'')
 
 
 @_both
@@ -154,10 +154,10 @@ def nextafter(input, other):
     """The next representable float after ``input`` towards ``other`` (bit-level step)."""
     b = _t(other, input)
     if not input.dtype.is_floating_point or input.dtype != b.dtype:
-        raise RuntimeError(f'"nextafter_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
     ib = {"float32": _dtypes.int32, "float64": _dtypes.int64}.get(input.dtype.name)
     if ib is None:
-        raise RuntimeError(f'"nextafter_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
     x, y = _bcast(input, b)
     x = x.contiguous()
     bits = x.view(ib)
@@ -493,7 +493,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     (min..max of the input when None), or in the bins a 1-D tensor of edges gives."""
     _check_tensor(input, "histogram")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"histogram_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"histogramdd" not implemented for \'{input.dtype.name.capitalize()}\'')
     x = input.reshape(-1)
     if isinstance(bins, Tensor):
         edges = bins.to(input.dtype)

@@ -20,7 +20,7 @@ def _method(fn):
 
 def _float_only(self, fn):
     if not self.dtype.is_floating_point:
-        raise RuntimeError(f'"{fn}" not implemented for \'{self.dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"{fn}" not implemented for \'{self.dtype.name.capitalize()}\'')
 
 
 def _uniform01(self, generator, dtype=None):
@@ -57,7 +57,9 @@ def log_normal_(self, mean=1, std=2, *, generator=None):
 @_method
 def exponential_(self, lambd=1, *, generator=None):
     """Fills with Exp(λ) draws: −log(1 − U)/λ."""
-    _float_only(self, "exponential_cpu")
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {self.dtype.name.capitalize()}")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     u = _uniform01(self, generator)

@@ -233,9 +233,9 @@ class GradScaler:
             warnings.warn(f"GradScaler is enabled, but device '{device}' is not available in ember. Disabling.")
             enabled = False
         if growth_factor <= 1.0:
-            raise ValueError("The growth factor must be > 1.0.")
+            raise AssertionError("The growth factor must be > 1.0.")
         if backoff_factor >= 1.0:
-            raise ValueError("The backoff factor must be < 1.0.")
+            raise AssertionError("The backoff factor must be < 1.0.")
         self._enabled = enabled
         self._scale, self._growth_factor, self._backoff_factor = float(init_scale), growth_factor, backoff_factor
         self._growth_interval, self._growth_tracker = growth_interval, 0

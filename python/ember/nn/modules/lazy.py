@@ -83,7 +83,7 @@ class LazyModuleMixin:
         # Modules with nothing to materialise (e.g. InstanceNorm without affine) still need their size.
         if isinstance(self, LazyModuleMixin):
             if not args:
-                raise RuntimeError(f"{type(self).__name__} needs an input to infer its size")
+                raise TypeError(f"{type(self).__name__}.forward() missing the input it infers its size from")
             self.initialize_parameters(*args, **kwargs)
         return Module.__call__(self, *args, **kwargs)
 

@@ -137,9 +137,9 @@ class RNNBase(Module):
             g("weight_hr") if self.proj_size else None
 
     def _check_input(self, x, batched):
-        expected = 3 if batched else 2
-        if x.ndim != expected:
-            raise RuntimeError(f"input must have {expected} dimensions, got {x.ndim}")
+        if x.ndim not in (2, 3):
+            name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(self.mode, self.mode)
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.ndim}D instead")
         if self.input_size != x.shape[-1]:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{x.shape[-1]}")
