@@ -463,3 +463,20 @@ def test_interpolate_errors_and_grad():
     assert tuple(nn.Upsample(scale_factor=2, mode="bicubic")(x).shape) == (1, 1, 8, 8)
     xg = ember.randn(1, 1, 3, 3, requires_grad=True)
     assert gradcheck(lambda t: F.interpolate(t, size=(5, 4), mode="bicubic", align_corners=False), (xg,))
+
+
+@pytest.mark.parametrize("k", range(12))
+def test_grid_sample_2d_3d_every_padding_matches_pytorch(k):
+    g = REF["grid_sample"]
+    c = g["cases"][k]
+    close(F.grid_sample(T(g["img2"]), T(g["g2"]), c["mode"], c["pad"], c["ac"]), c["y2"])
+    close(F.grid_sample(T(g["img3"]), T(g["g3"]), c["mode"], c["pad"], c["ac"]), c["y3"])
+
+
+def test_affine_grid_3d_and_grid_sample_grad():
+    g = REF["grid_sample"]
+    close(F.affine_grid(T(g["theta3"]), (1, 2, 3, 4, 5), align_corners=False), g["grid3"])
+    img = ember.randn(1, 1, 3, 3, requires_grad=True)
+    grid = ember.rand(1, 2, 2, 2) * 1.6 - 0.8
+    assert gradcheck(lambda t, q: F.grid_sample(t, q, padding_mode="reflection", align_corners=False),
+                     (img, grid.requires_grad_(True)))

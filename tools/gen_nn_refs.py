@@ -179,4 +179,15 @@ for ac in (False, True):
 add_interp(xi2, scale_factor=1.7, mode="bicubic", recompute_scale_factor=True)
 add_interp(xi2, scale_factor=0.5, mode="nearest")
 out["interpolate"] = interp
+img2g, img3g = torch.randn(2, 3, 4, 5), torch.randn(1, 2, 3, 4, 5)
+g2, g3 = torch.rand(2, 3, 6, 2) * 3 - 1.5, torch.rand(1, 2, 3, 4, 3) * 3 - 1.5
+th3 = torch.randn(1, 3, 4)
+gs = {"img2": L(img2g), "img3": L(img3g), "g2": L(g2), "g3": L(g3), "theta3": L(th3),
+      "grid3": L(F.affine_grid(th3, (1, 2, 3, 4, 5), align_corners=False)), "cases": []}
+for mode in ("bilinear", "nearest"):
+    for pad in ("zeros", "border", "reflection"):
+        for ac in (False, True):
+            gs["cases"].append({"mode": mode, "pad": pad, "ac": ac, "y2": L(F.grid_sample(img2g, g2, mode, pad, ac)),
+                                "y3": L(F.grid_sample(img3g, g3, mode, pad, ac))})
+out["grid_sample"] = gs
 print(json.dumps(out))

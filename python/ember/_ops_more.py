@@ -332,6 +332,13 @@ def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners
 
 
 @_export
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    if input.ndim != 5:
+        raise RuntimeError(f"grid_sampler_3d(): expected 5D input, but got input with sizes {list(input.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+@_export
 def nonzero_static(input, *, size, fill_value=-1):
     """The first ``size`` rows of ``nonzero(input)``, padded with ``fill_value`` to exactly ``size``."""
     if size < 0:

@@ -393,43 +393,77 @@ def affine_grid(theta, size, align_corners=None):
     return out.reshape(size[0], *size[2:], nsp)
 
 
+def _reflect(x, twice_low, twice_high):
+    """PyTorch's reflect_coordinates: fold x back into [low, high] by mirror reflections."""
+    if twice_low == twice_high:
+        return x * 0.0
+    lo, span = twice_low / 2.0, (twice_high - twice_low) / 2.0
+    x = (x - lo).abs()
+    flips = (x / span).floor()
+    extra = x - flips * span
+    even = (flips.remainder(2) == 0)
+    return (extra + lo).where(even, span - extra + lo)
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Samples 4-D ``input`` (N, C, H, W) at the normalised locations ``grid`` (N, Ho, Wo, 2)
-    (x then y, −1..1), bilinearly or nearest; outside is 0 ('zeros') or the edge ('border')."""
+    """Samples (N, C, H, W) or (N, C, D, H, W) ``input`` at the normalised locations in ``grid``
+    ((N, Ho, Wo, 2) or (N, Do, Ho, Wo, 3), x first, −1..1): bilinear/trilinear or nearest, with
+    zeros, border or reflection padding."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
                          f"got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4 or mode == "bicubic" or padding_mode == "reflection":
-        raise NotImplementedError("ember's grid_sample supports 4-D input with mode 'bilinear'/'nearest' and "
-                                  "padding_mode 'zeros'/'border'")
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim or grid.shape[-1] != input.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "
+                           f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample(mode='bicubic') is not supported by ember yet")
     ac = bool(align_corners)
-    n, c, h, w = input.shape
-    gx, gy = grid[..., 0], grid[..., 1]
+    nsp = input.ndim - 2
+    n, c = input.shape[0], input.shape[1]
+    sizes = list(input.shape[2:])  # (D,) H, W
+    coords = []  # per spatial dim in input order, from the grid's reversed (x, y, z) components
+    for i in range(nsp):
+        g = grid[..., nsp - 1 - i]
+        size = sizes[i]
+        x = (g + 1) / 2 * (size - 1) if ac else ((g + 1) * size - 1) / 2
+        if padding_mode == "border":
+            x = x.clamp(0, size - 1)
+        elif padding_mode == "reflection":
+            x = _reflect(x, 0, 2 * (size - 1)) if ac else _reflect(x, -1, 2 * size - 1)
+            x = x.clamp(0, size - 1)
+        coords.append(x)
+    flat = input.reshape(n, c, -1)
+    out_sp = list(grid.shape[1:-1])
 
-    def unnorm(g, size):
-        return (g + 1) / 2 * (size - 1) if ac else ((g + 1) * size - 1) / 2
-
-    x, y = unnorm(gx, w), unnorm(gy, h)
-    if padding_mode == "border":
-        x, y = x.clamp(0, w - 1), y.clamp(0, h - 1)
-    flat = input.reshape(n, c, h * w)
-
-    def tap(ix, iy):
-        inside = (ix >= 0) & (ix <= w - 1) & (iy >= 0) & (iy <= h - 1)
-        lin = (iy.clamp(0, h - 1) * w + ix.clamp(0, w - 1)).long().reshape(n, 1, -1).expand(n, c, -1)
-        v = flat.gather(2, lin).reshape(n, c, *ix.shape[1:])
+    def tap(idx):
+        inside = None
+        lin = None
+        for i, ix in enumerate(idx):
+            ok = (ix >= 0) & (ix <= sizes[i] - 1)
+            inside = ok if inside is None else inside & ok
+            ci = ix.clamp(0, sizes[i] - 1)
+            lin = ci if lin is None else lin * sizes[i] + ci
+        v = flat.gather(2, lin.long().reshape(n, 1, -1).expand(n, c, -1)).reshape(n, c, *out_sp)
         return v * inside.unsqueeze(1).to(v.dtype)
 
     if mode == "nearest":
-        return tap(x.round(), y.round())
-    x0, y0 = x.floor(), y.floor()
-    x1, y1 = x0 + 1, y0 + 1
-    wx1, wy1 = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    return (tap(x0, y0) * wx0 * wy0 + tap(x1, y0) * wx1 * wy0 + tap(x0, y1) * wx0 * wy1 + tap(x1, y1) * wx1 * wy1)
+        return tap([x.round() for x in coords])
+    lows = [x.floor() for x in coords]
+    fr = [(x - lo).unsqueeze(1) for x, lo in zip(coords, lows)]
+    out = None
+    for corner in range(1 << nsp):
+        idx, w = [], None
+        for i in range(nsp):
+            bit = (corner >> (nsp - 1 - i)) & 1
+            idx.append(lows[i] + bit)
+            wi = fr[i] if bit else 1 - fr[i]
+            w = wi if w is None else w * wi
+        term = tap(idx) * w
+        out = term if out is None else out + term
+    return out
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
