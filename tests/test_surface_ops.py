@@ -428,3 +428,17 @@ def test_multinomial_and_poisson():
     assert np.all(s == np.round(s)) and s.min() >= 0
     np.testing.assert_allclose(s.mean(0), [0.5, 4.0, 40.0, 400.0], rtol=0.05)
     np.testing.assert_allclose(s.var(0), [0.5, 4.0, 40.0, 400.0], rtol=0.1)
+
+
+def test_out_arguments_where_pytorch_has_them():
+    a, b = ember.tensor([1.0, 2.0]), ember.tensor([0.0, 0.0])
+    o = ember.empty(2)
+    assert ember.logaddexp(a, b, out=o) is o and o.tolist() == ember.logaddexp(a, b).tolist()
+    m, e = ember.empty(2), ember.empty(2, dtype=ember.int32)
+    r = ember.frexp(ember.tensor([8.0, 3.0]), out=(m, e))
+    assert r.mantissa is m and e.tolist() == [4, 2]
+    v, i = ember.empty(()), ember.empty((), dtype=ember.int64)
+    ember.kthvalue(ember.tensor([3.0, 1.0, 2.0]), 2, out=(v, i))
+    assert (v.item(), i.item()) == (2.0, 2)
+    with pytest.raises(TypeError):
+        ember.cov(ember.zeros(2, 3), out=o)  # PyTorch's cov has no out=

@@ -18,11 +18,38 @@ frexp_result = collections.namedtuple("frexp", ["mantissa", "exponent"])
 histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
 
 
+# The functions whose ``ember.<name>`` form takes ``out=`` in PyTorch.
+_WITH_OUT = {"logaddexp", "logaddexp2", "heaviside", "gcd", "lcm", "ldexp", "frexp", "nextafter", "sinc", "deg2rad",
+             "rad2deg", "diff", "kthvalue", "quantile", "nanquantile", "cross", "renorm", "logcumsumexp", "histogram"}
+
+
+def _into(result, out):
+    """Writes ``result`` (a tensor or a tuple of them) into the caller's ``out=`` tensors."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"out= expects a tuple of {len(result)} tensors")
+        for o, r in zip(out, result):
+            o.copy_(r)
+        return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+    return out.copy_(result)
+
+
 def _both(fn):
-    """Exports ``fn`` as ``ember.<name>`` and attaches it as ``Tensor.<name>``."""
+    """Attaches ``fn`` as ``Tensor.<name>`` and exports ``ember.<name>`` (taking ``out=`` where
+    PyTorch's does)."""
     __all__.append(fn.__name__)
     setattr(Tensor, fn.__name__, fn)
-    return fn
+    if fn.__name__ not in _WITH_OUT:
+        return fn
+
+    def with_out(*args, out=None, **kwargs):
+        r = fn(*args, **kwargs)
+        return r if out is None else _into(r, out)
+
+    with_out.__name__ = with_out.__qualname__ = fn.__name__
+    with_out.__doc__ = fn.__doc__
+    with_out.__wrapped__ = fn
+    return with_out
 
 
 def _inplace_of(name):
