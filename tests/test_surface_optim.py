@@ -222,3 +222,23 @@ def test_sparse_adam_matches_pytorch():
     w.grad = ember.ones(4, 2)
     with pytest.raises(RuntimeError, match="dense gradients"):
         o.step()
+
+
+def test_swap_in_optimizer_params_and_state():
+    p = ember.nn.Parameter(ember.tensor([1.0, 2.0]))
+    opt = O.Adam([p], lr=0.1)
+    p.grad = ember.tensor([1.0, 1.0])
+    opt.step()
+    live_p, live_state = p.tolist(), opt.state[p]["exp_avg"].tolist()
+    q = ember.nn.Parameter(ember.tensor([5.0, 5.0]))
+    q.grad = ember.tensor([1.0, -1.0])
+    sd = opt.state_dict()
+    sd = {"state": {0: {k: v.clone() for k, v in sd["state"][0].items()}}, "param_groups": sd["param_groups"]}
+    with O.swap_in_optimizer_params_and_state(opt, {"w": q}, sd):
+        opt.step()
+    assert q.tolist() != [5.0, 5.0] and p.tolist() == live_p  # only the swapped-in tensors moved
+    assert opt.state[p]["exp_avg"].tolist() == live_state and sd["state"][0]["step"].item() == 2
+    assert opt.param_groups[0]["params"][0] is p
+    with pytest.raises(ValueError, match="expected 1 parameters"):
+        with O.swap_in_optimizer_params_and_state(opt, {}, sd):
+            pass

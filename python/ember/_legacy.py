@@ -164,6 +164,10 @@ for _n, _dt in _NAMES.items():
     __all__.append(f"{_n}Storage")
 
 
+Storage = FloatStorage  # noqa: F821  (PyTorch's default legacy storage class)
+__all__.append("Storage")
+
+
 def _storage(self):
     """The typed storage of this tensor (a view of its memory; deprecated in PyTorch)."""
     warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "

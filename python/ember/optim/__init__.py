@@ -14,8 +14,10 @@ from .adafactor import Adafactor  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
 from .sparse_adam import SparseAdam  # noqa: F401
 from .muon import Muon  # noqa: F401
+from .swap import swap_in_optimizer_params_and_state  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "Adafactor", "LBFGS"]
 __all__ += ["SparseAdam", "Muon"]
+__all__ += ["swap_in_optimizer_params_and_state"]
