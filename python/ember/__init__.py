@@ -54,5 +54,19 @@ __all__ = [
     "result_type", "promote_types", "can_cast", "set_default_device", "get_default_device", "cuda",
 ] + _fn_all
 __all__ += ["set_printoptions", "get_printoptions", "printoptions"]
+
+from . import _ops_math, _ops_build, _random_fill, _ops_misc, _ops_aliases, _ops_more, _memory_format, _legacy  # noqa: E402  (composed ops; Tensor methods attach on import)
+from ._ops_math import *  # noqa: E402,F401,F403
+from ._ops_build import *  # noqa: E402,F401,F403
+from ._random_fill import *  # noqa: E402,F401,F403
+from ._ops_misc import *  # noqa: E402,F401,F403
+from ._ops_aliases import *  # noqa: E402,F401,F403
+from ._ops_more import *  # noqa: E402,F401,F403
+from ._memory_format import *  # noqa: E402,F401,F403
+from ._legacy import *  # noqa: E402,F401,F403
+from . import amp  # noqa: E402
+from .amp import *  # noqa: E402,F401,F403
+from ._creation import range  # noqa: E402,F401  (deprecated inclusive arange; shadows the builtin only here)
+__all__ += _ops_math.__all__ + _ops_build.__all__ + _random_fill.__all__ + _ops_misc.__all__ + _ops_aliases.__all__ + _ops_more.__all__ + _memory_format.__all__ + amp.__all__ + _legacy.__all__ + ["range", "amp"]
 from . import export, jit, onnx  # noqa: E402,F401  (deployment: graph capture, ONNX, ember-run)
 __all__ += ["export", "jit", "onnx"]

@@ -10,10 +10,13 @@ from .function import Function, FunctionCtx, InplaceFunction, once_differentiabl
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .gradcheck import gradcheck, gradgradcheck
 from . import graph
+from . import functional  # noqa: F401
+from ._extra import *  # noqa: F401,F403
+from . import _extra
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "InplaceFunction", "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck",
-           "gradgradcheck", "graph"]
+           "gradgradcheck", "graph", "functional"] + _extra.__all__
 
 
 def _seq(x):

@@ -251,3 +251,14 @@ def one_hot(tensor, num_classes=-1):
     classes = arange(num_classes)
     return (tensor.unsqueeze(-1) == classes).long()
 
+
+
+from ._functional_attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402,F401
+from ._functional_spatial import (conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, conv_tbc,  # noqa: E402,F401
+                                  max_pool3d, max_pool3d_with_indices, avg_pool3d, adaptive_avg_pool3d,
+                                  adaptive_max_pool3d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+                                  adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
+                                  max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
+                                  fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices)
+from ._functional_extra import *  # noqa: E402,F401,F403
+from ._functional_interp import interpolate, upsample, upsample_nearest, upsample_bilinear  # noqa: E402,F401,F811

@@ -210,3 +210,21 @@ for _name in __all__:
     if _name.endswith("_"):
         globals()[_name] = _skip_meta(globals()[_name])
 del _name
+
+
+def _deprecated_alias(name):
+    new = globals()[name + "_"]
+
+    def alias(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    alias.__name__ = name
+    alias.__doc__ = f"Deprecated alias of ``{name}_``."
+    return alias
+
+
+for _name in ("dirac", "eye", "orthogonal", "sparse"):
+    globals()[_name] = _deprecated_alias(_name)
+del _name

@@ -300,3 +300,9 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
+
+
+from .lr_scheduler_extra import (PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, SequentialLR,  # noqa: E402,F401
+                                 ChainedScheduler)
+
+__all__ += ["PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR", "SequentialLR", "ChainedScheduler"]

@@ -14,3 +14,13 @@ from .sparse import Embedding  # noqa: F401
 from .loss import (MSELoss, L1Loss, SmoothL1Loss, HuberLoss, SoftMarginLoss, NLLLoss, CrossEntropyLoss, BCELoss,  # noqa: F401
                    BCEWithLogitsLoss, KLDivLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss,
                    PoissonNLLLoss, GaussianNLLLoss)
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
+from .transformer import (MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder,  # noqa: F401
+                          TransformerEncoderLayer, TransformerDecoderLayer)
+from .padding import *  # noqa: F401,F403
+from .conv_extra import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
+from .pooling_extra import *  # noqa: F401,F403
+from .misc import *  # noqa: F401,F403
+from .loss_extra import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
