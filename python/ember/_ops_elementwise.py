@@ -24,6 +24,11 @@ def _forward(name):
     def fn(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        # Checked before computing: an in-place op must not write `input` and then fail on `out`.
+        if out is not None and name.endswith("_"):
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+        if out is not None and not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
         r = getattr(input, name)(*args, **kwargs)
         if out is not None:
             out.copy_(r)
