@@ -6,9 +6,9 @@ import os
 
 from fuzz import known, pool, run
 
-CALLS = int(os.environ.get("EMBER_FUZZ_CALLS", 3000))
+CALLS = int(os.environ.get("EMBER_FUZZ_CALLS", 2500))
 SEED = int(os.environ.get("EMBER_FUZZ_SEED", 19))
-TIME_LIMIT = 45.0  # seconds of drawing new calls; what is in flight then still finishes
+TIME_LIMIT = 40.0  # seconds of drawing new calls; what is in flight then still finishes
 
 
 def test_fuzz_public_api_has_no_crash_panic_hang_or_mutation():

@@ -291,6 +291,17 @@ def test_layer_norm_rejects_mismatched_weight_and_bias():
         F.layer_norm(ember.ones(2, 3), (3,), bias=ember.ones(1))
 
 
+def test_issue_reproducers_that_already_raise_like_pytorch():
+    # Listed in the issue as panics; they raise PyTorch's exception by now. Kept so they stay that way.
+    with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 5 classes"):
+        F.cross_entropy(ember.randn(3, 5), ember.tensor([0, 1, 4]), weight=ember.ones(2))
+    with pytest.raises(RuntimeError, match="tensordot expects dims < ndim_a or ndim_b"):
+        ember.tensordot(ember.tensor(2.0), ember.tensor(3.0), 1)
+    assert float(ember.tensordot(ember.tensor(2.0), ember.tensor(3.0), 0)) == 6.0
+    with pytest.raises(RuntimeError):
+        ember.empty(2**40)
+
+
 # ---- DataLoader failures: bounded, and reported the same way every time ----
 
 class _Stuck(ember.utils.data.Dataset):

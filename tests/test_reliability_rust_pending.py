@@ -110,13 +110,8 @@ def test_huge_sizes_raise_runtime_error_not_abort(expr):
 @pytest.mark.parametrize("fn,exc,match", [
     pytest.param(lambda: F.nll_loss(ember.randn(3, 5), ember.tensor([0, 1, 4]), weight=ember.ones(2)), RuntimeError,
                  "weight tensor should be defined either for all 5 classes", marks=pending("nll_loss: class weight length")),
-    pytest.param(lambda: F.cross_entropy(ember.randn(3, 5), ember.tensor([0, 1, 4]), weight=ember.ones(2)),
-                 RuntimeError, "weight tensor should be defined either for all 5 classes",
-                 marks=pending("cross_entropy: class weight length")),
     pytest.param(lambda: ember.zeros(3, 4).scatter(1, ember.zeros(3, 4, dtype=ember.int64), ember.ones(4)), IndexError,
                  "Dimension out of range", marks=pending("scatter: src with fewer dims than index")),
-    pytest.param(lambda: ember.tensordot(ember.tensor(2.0), ember.tensor(3.0), 1), RuntimeError, "tensordot",
-                 marks=pending("tensordot: dims checked against a 0-d operand")),
     pytest.param(lambda: ember.can_cast(None, ember.float32), TypeError, "", marks=pending("can_cast(None)")),
     pytest.param(lambda: ember.promote_types(ember.float32, None), TypeError, "", marks=pending("promote_types(None)")),
 ])

@@ -49,7 +49,7 @@ class _Proc:
         try:
             with open(self.stderr_path, "rb") as f:
                 f.seek(offset)
-                return f.read()[-4000:].decode("utf-8", "replace")
+                return f.read(1 << 16).decode("utf-8", "replace")
         except OSError:
             return ""
 

@@ -172,6 +172,7 @@ def main(conn, stderr_path, workdir, mem_limit, threads):
     if mem_limit:
         # Huge requests must fail as allocation errors here, not take the machine's memory.
         resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
+    os.environ["RUST_BACKTRACE"] = "0"  # the panic line names the site; backtraces would bury it
     sys.setrecursionlimit(3000)
     warnings.simplefilter("ignore")
     import ember
