@@ -69,6 +69,9 @@ def _pow2(v):
     return repr(v)
 
 
+# Devices tensors are drawn on; run.py sets this (``--wgpu`` adds "wgpu") before drawing.
+DEVICES = ["cpu"]
+
 small_int = st.sampled_from(SMALL_INTS)
 huge_int = st.sampled_from(HUGE_INTS)
 any_int = st.one_of(small_int, small_int, small_int, huge_int, st.integers(-10, 10)).map(_lit)
@@ -132,6 +135,10 @@ def tensor(draw, dtypes=None, allow_special=True):
         src += "[1:]"
     elif view == "expand" and shp:
         src += f".expand{tuple(shp)!r}" if len(shp) > 1 else f".expand({shp[0]})"
+    if len(DEVICES) > 1:
+        dev = draw(st.sampled_from(DEVICES))
+        if dev != "cpu":
+            src += f".to({dev!r})"
     return src
 
 

@@ -71,8 +71,10 @@ def signature(c):
 
 
 def fuzz(calls, seed=0, jobs=2, timeout=10.0, mem_limit=4 << 30, threads=1, time_limit=None, only=None,
-         progress=None):
-    """Runs up to ``calls`` calls; returns the list of finished Call records."""
+         progress=None, devices=("cpu",)):
+    """Runs up to ``calls`` calls; returns the list of finished Call records. ``devices``:
+    where drawn tensors live (("cpu", "wgpu") puts about half of them on wgpu)."""
+    gen.DEVICES[:] = list(devices)
     targets = load_targets()
     if only:
         targets = {k: v for k, v in targets.items() if re.search(only, k)}
@@ -150,6 +152,7 @@ def main(argv=None):
     ap.add_argument("--time-limit", type=float, default=None, help="stop drawing new calls after this many seconds")
     ap.add_argument("--only", default=None, help="regex: fuzz only targets whose name matches")
     ap.add_argument("--no-confirm", action="store_true", help="don't rerun each distinct failure alone")
+    ap.add_argument("--wgpu", action="store_true", help="put about half of the drawn tensors on the wgpu device")
     ap.add_argument("--json", default=None, help="write every failure and suspect (with reproducer) here")
     args = ap.parse_args(argv)
     mem = int(args.mem_limit * (1 << 30))
@@ -158,10 +161,15 @@ def main(argv=None):
 
     def progress(c):
         tick["n"] += 1
+        if c.outcome[0] in pool.FAIL:  # as they happen: a long run can be read while it goes
+            print(f"  FAIL [{c.outcome[0]}] {c.target}: {c.outcome[1]}: {c.outcome[2][:150]} :: {c.line[:150]}",
+                  file=sys.stderr, flush=True)
         if tick["n"] % 5000 == 0:
             print(f"  {tick['n']} calls, {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
 
-    done = fuzz(args.calls, args.seed, args.jobs, args.timeout, mem, args.threads, args.time_limit, args.only, progress)
+    devices = ("cpu", "wgpu") if args.wgpu else ("cpu",)
+    done = fuzz(args.calls, args.seed, args.jobs, args.timeout, mem, args.threads, args.time_limit, args.only, progress,
+                devices)
     elapsed = time.monotonic() - t0
     groups = {}
     for c in done:
