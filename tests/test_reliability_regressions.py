@@ -48,7 +48,8 @@ def values(t):
     lambda: F.adaptive_max_pool2d(ember.ones(1, 1, 2, 2), 2**31),
     lambda: F.adaptive_max_pool2d(ember.ones(1, 1, 2, 2), (2**40, 2)),
     lambda: F.adaptive_max_pool1d(ember.ones(1, 1, 4), 2**40),
-    lambda: F.interpolate(ember.ones(1, 1, 2), size=2**31),
+    # (sizes whose bytes exceed any machine's memory, so the test means the same everywhere)
+    lambda: F.interpolate(ember.ones(1, 1, 2), size=2**40),
     lambda: F.interpolate(ember.ones(1, 1, 2, 2), size=(2**31, 2**31), mode="bilinear"),
     lambda: F.interpolate(ember.ones(1, 1, 2), scale_factor=2.0**40),
     lambda: F.pad(ember.ones(1, 1, 3), (2**40, 0), mode="replicate"),

@@ -86,7 +86,7 @@ def _death(exitcode, err):
     return "crash", f"exit {exitcode}", note[:300]
 
 
-def run(calls, jobs=2, timeout=10.0, mem_limit=4 << 30, threads=1, batch=25, deadline=None, on_result=None,
+def run(calls, jobs=2, timeout=10.0, mem_limit=2 << 30, threads=1, batch=25, deadline=None, on_result=None,
         feed=None):
     """Runs ``calls`` (a list of Call; ``feed()`` may return more when the list runs low)
     on ``jobs`` workers; sets each call's ``outcome``; returns the calls that ran."""

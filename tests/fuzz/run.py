@@ -70,7 +70,7 @@ def signature(c):
     return cat, c.target, name, norm
 
 
-def fuzz(calls, seed=0, jobs=2, timeout=10.0, mem_limit=4 << 30, threads=1, time_limit=None, only=None,
+def fuzz(calls, seed=0, jobs=2, timeout=10.0, mem_limit=2 << 30, threads=1, time_limit=None, only=None,
          progress=None, devices=("cpu",)):
     """Runs up to ``calls`` calls; returns the list of finished Call records. ``devices``:
     where drawn tensors live (("cpu", "wgpu") puts about half of them on wgpu)."""
@@ -147,7 +147,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per call before it counts as a hang")
-    ap.add_argument("--mem-limit", type=float, default=4.0, help="GiB of address space per worker")
+    ap.add_argument("--mem-limit", type=float, default=2.0,
+                    help="GiB of address space per worker (huge requests fail there as allocation errors)")
     ap.add_argument("--threads", type=int, default=1, help="ember threads per worker")
     ap.add_argument("--time-limit", type=float, default=None, help="stop drawing new calls after this many seconds")
     ap.add_argument("--only", default=None, help="regex: fuzz only targets whose name matches")
