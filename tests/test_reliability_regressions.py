@@ -374,3 +374,36 @@ def test_explain_states_is_contiguous():
     assert "is_contiguous() = True" in str(ember.inspect.explain(x))
     e = ember.inspect.explain(x.t())
     assert e.is_contiguous is False and "is_contiguous() = False" in str(e)
+
+
+# ---- found by the fuzzer ----
+
+def test_batch_norm_error_leaves_running_statistics_unchanged():
+    x = ember.randn(4, 3, 2)
+    rm, rv = ember.zeros(3), ember.ones(3)
+    with pytest.raises(RuntimeError, match="weight should contain 3 elements"):
+        F.batch_norm(x, rm, rv, weight=ember.ones(2), training=True)
+    assert values(rm) == [0.0] * 3 and values(rv) == [1.0] * 3
+    bad = ember.zeros(3, dtype=ember.int64)
+    with pytest.raises(RuntimeError):
+        F.batch_norm(x, rm, bad, training=True)
+    assert values(rm) == [0.0] * 3 and values(bad) == [0] * 3
+    F.batch_norm(x, rm, rv, training=True, momentum=0.5)
+    a = np.array(values(x))
+    np.testing.assert_allclose(values(rm), 0.5 * a.mean(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(values(rv), 0.5 + 0.5 * a.var(axis=(0, 2), ddof=1), rtol=1e-5)
+
+
+def test_in_place_function_with_bad_out_leaves_input_unchanged():
+    x = ember.tensor([0.5, 1.0])
+    with pytest.raises(TypeError):
+        ember.tanh_(x, out=[2, 2])
+    with pytest.raises(TypeError):
+        ember.tanh(x, out=[2, 2])
+    assert values(x) == [0.5, 1.0]
+
+
+def test_pow_of_two_python_numbers_is_a_type_error_not_a_big_int_pow():
+    with pytest.raises(TypeError):
+        ember.pow(2**31 - 1, 2**31 - 1)
+    assert values(ember.pow(2, ember.tensor([3.0]))) == [8.0]

@@ -99,7 +99,9 @@ def _touch(r):
         if not isinstance(t, ember.Tensor):
             continue
         t.shape, t.dtype  # noqa: B018
-        if t.device.type == "cpu" and not t.is_sparse and t.numel() <= MAX_TOUCH:
+        # (a 0-element tensor of shape (2**31, 0) would still make 2**31 empty lists)
+        if t.device.type == "cpu" and not t.is_sparse and t.numel() <= MAX_TOUCH and all(
+                n <= MAX_TOUCH for n in t.shape):
             t.tolist()
         if t.requires_grad and t.grad_fn is not None and t.dtype.is_floating_point and t.numel() <= MAX_TOUCH:
             t.sum().backward()
