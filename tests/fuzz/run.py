@@ -25,6 +25,7 @@ from . import gen, pool, targets as _targets  # noqa: E402
 
 CHUNK = 200  # calls drawn at a time
 PER_TARGET = 6  # calls per target per visit
+MAX_SUSPECTS = 60  # suspect exceptions listed in the report (all of them go to --json)
 EXPLAIN = {
     "ok": "returned (result read back; backward run when it had a graph)",
     "error": "raised an Exception subclass: the expected answer to bad input",
@@ -135,8 +136,10 @@ def report(done, elapsed, jobs, seed, confirmed=None, out=sys.stdout):
             w(f"\n[{cat}] {target}: {name}: {c.outcome[2]}  (x{len(cs)}, stage {c.outcome[3]}{conf})\n")
             w("    " + c.source().replace("\n", "\n    ") + "\n")
     if suspects:
-        w(f"\n{len(suspects)} distinct suspect exception(s) (not failures; unclear errors worth a look):\n")
-        for (cat, target, name, _), cs in suspects:
+        w(f"\n{len(suspects)} distinct suspect exception(s) (not failures; unclear errors worth a look)"
+          + (f", the {MAX_SUSPECTS} most frequent" if len(suspects) > MAX_SUSPECTS else "") + ":\n")
+        suspects.sort(key=lambda kv: -len(kv[1]))
+        for (cat, target, name, _), cs in suspects[:MAX_SUSPECTS]:
             w(f"  {target}: {name}: {cs[0].outcome[2][:120]}  (x{len(cs)})  e.g. {cs[0].line}\n")
     return fails
 
