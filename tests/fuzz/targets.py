@@ -1,9 +1,9 @@
 """The public surface the fuzzer calls: ``ember.__all__`` functions, ``ember.nn.functional``,
 ``Tensor`` methods and ``ember.nn`` layer classes (constructed, then called on a tensor).
 
-Left out on purpose (each changes process-wide state, so later calls in the same worker
-would no longer be reproducible alone, or touches the machine outside the process); the
-regression tests cover them directly:
+``STATEFUL`` lists what is left out on purpose: each changes process-wide state, so later
+calls in the same worker would no longer be reproducible alone (``set_num_threads`` is
+covered by test_reliability_rust_pending.py instead).
 """
 import inspect
 from dataclasses import dataclass
