@@ -241,3 +241,23 @@ def test_wgpu_index_select_negative_index_matches_cpu():
             x.index_select(0, ember.tensor([-1])).tolist()
     else:
         assert type(got) is type(cpu)
+
+
+@requires_wgpu
+@pytest.mark.parametrize("src", [
+    pytest.param("ember.empty(3, device='meta')", marks=pending("wgpu copy_ from a meta tensor: SIGSEGV (reads a null host pointer)")),
+    pytest.param("ember.ones(3).to_sparse()", marks=pending("wgpu copy_ from a sparse COO tensor: SIGSEGV")),
+])
+def test_wgpu_copy_from_meta_or_sparse_raises(src):
+    # found by the fuzzer as ember.asin(sparse, out=wgpu) and ember.less_equal(meta, 5, out=wgpu)
+    code, out, err = child(f"""
+        import ember
+        dst = ember.zeros(3).to("wgpu")
+        try:
+            dst.copy_({src})
+        except (RuntimeError, NotImplementedError) as e:
+            print("RAISED", e)
+        print("alive", dst.cpu().tolist())
+    """)
+    assert code == 0 and "RAISED" in out and "alive [0.0, 0.0, 0.0]" in out, err[-1500:]
+
