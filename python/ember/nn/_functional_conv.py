@@ -347,8 +347,6 @@ def _check_resample(input, size):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    import ember
-
     nsp = input.ndim - 2
     if size is None and scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
