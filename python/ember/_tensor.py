@@ -263,9 +263,8 @@ def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None,
 
 
 def _rebuild_meta(cls, dtype_name, sizes, requires_grad, state=None):
-    from .multiprocessing.reductions import _as_class
-
     from ._creation import empty
+    from .multiprocessing.reductions import _as_class
 
     t = empty(list(sizes), dtype=_native.dtype(dtype_name), device="meta")
     return _finish(_as_class(t, cls, requires_grad), state)
