@@ -24,6 +24,11 @@ def _forward(name):
     def fn(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        # Checked before computing: an in-place op must not write `input` and then fail on `out`.
+        if out is not None and name.endswith("_"):
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+        if out is not None and not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
         r = getattr(input, name)(*args, **kwargs)
         if out is not None:
             out.copy_(r)
@@ -43,6 +48,11 @@ for _n in _UNARY + _BINARY + _INPLACE:
 
 def pow(input, exponent, *, out=None):
     """``input ** exponent``; ``input`` may be a Python number (``ember.pow(2, x)``)."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        # Two Python numbers would otherwise fall through to Python's own pow: unbounded for big ints.
+        raise TypeError(f"pow() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(exponent).__name__}), but expected one of: (Tensor input, Tensor exponent), "
+                        "(Number self, Tensor exponent), (Tensor input, Number exponent)")
     r = input.pow(exponent) if isinstance(input, Tensor) else exponent.__rpow__(input)
     if r is NotImplemented:
         raise TypeError(f"pow(): unsupported operand types {type(input).__name__} and {type(exponent).__name__}")

@@ -109,7 +109,23 @@ def repeat_interleave(self, repeats, dim=None, *, output_size=None):
                            f"and input.size({d}) = {n}")
     if any(r < 0 for r in reps):
         raise RuntimeError("repeats can not be negative")
-    idx = tensor([i for i, r in enumerate(reps) for _ in range(r)], dtype=int64)
+    from ._limits import check_alloc
+    from ._creation import arange, zeros
+    total = sum(reps)
+    out_shape = list(x.shape) if x.ndim else [1]
+    out_shape[d] = total
+    # Checked before anything sized by `repeats` is built (an index of `total` int64s, then the output).
+    check_alloc("repeat_interleave", [total], 8, copies=2)
+    check_alloc("repeat_interleave", out_shape, x.element_size())
+    if len(set(reps)) <= 1:
+        idx = arange(n).unsqueeze(1).expand(n, reps[0] if reps else 0).reshape(-1)
+    else:
+        # Element i starts at cumsum(reps)[i-1]: mark each start, and a running sum of the
+        # marks is the source index of every output position (zero repeats mark twice, skipping).
+        starts = tensor(reps, dtype=int64).cumsum(0)[:-1]
+        starts = starts[starts < total]
+        marks = zeros(total, dtype=int64).index_add_(0, starts, tensor([1], dtype=int64).expand(starts.shape[0]))
+        idx = marks.cumsum(0)
     return x.index_select(d, idx)
 
 

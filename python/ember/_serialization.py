@@ -25,6 +25,13 @@ Views and shared storage: each tensor is saved as its own contiguous copy of the
 shows, as safetensors does. Two views of one storage load as two independent tensors (the
 sharing is not preserved), and a small view of a big tensor saves only its own elements.
 ``requires_grad`` and ``nn.Parameter`` are recorded in the structure and restored.
+
+Other kinds of tensor. A wgpu tensor is copied to the host and saved like any other, with
+its device recorded; ``load`` puts it back on that device unless ``map_location`` says
+otherwise. A sparse COO tensor is saved as its ``indices`` and ``values`` tensors (named
+``<path>._indices`` / ``<path>._values``) under a ``{"$": "sparse_coo"}`` tag. A meta tensor
+has no data: its shape and dtype go into the structure and it loads as a meta tensor, as
+``torch.save`` / ``torch.load`` do. Layout and device are decided before any byte is read.
 """
 import json
 import math
@@ -76,9 +83,21 @@ class _Encoder:
 
     def value(self, obj, path):
         if isinstance(obj, Tensor):
-            name = self.name(path)
-            self.tensors[name] = obj
-            enc = {"$": "tensor", "name": name}
+            if _native._is_sparse(obj):
+                # A sparse COO tensor is its indices and values; each is saved as a tensor.
+                ind, val, coalesced = _native._sparse_parts(obj)
+                enc = {"$": "sparse_coo", "indices": self.value(ind.detach(), path + ["_indices"]),
+                       "values": self.value(val.detach(), path + ["_values"]), "size": list(obj._shape),
+                       "coalesced": bool(coalesced)}
+            elif obj.device.type == "meta":
+                # No data to save: shape and dtype only, loaded back as a meta tensor (as PyTorch does).
+                enc = {"$": "meta", "dtype": obj.dtype.name, "shape": list(obj._shape)}
+            else:
+                name = self.name(path)
+                self.tensors[name] = obj
+                enc = {"$": "tensor", "name": name}
+                if obj.device.type != "cpu":
+                    enc["device"] = str(obj.device)
             if obj.requires_grad:
                 enc["requires_grad"] = True
             param = _parameter_class()
@@ -154,8 +173,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 def _write(fh, header, order, tensors):
     fh.write(len(header).to_bytes(8, "little"))
     fh.write(header)
+    from ._tensor import host_bytes
+
     for name in order:
-        fh.write(_native._to_bytes(tensors[name]))
+        fh.write(host_bytes(tensors[name]))
 
 
 def _corrupt(src, why):
@@ -187,6 +208,10 @@ def _parse(data, src):
         header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise _corrupt(src, _other_format(data) or f"its {n}-byte header is not valid UTF-8 JSON ({e})") from None
+    except RecursionError:
+        # A safetensors header is one flat object of flat entries; deep nesting is an attack
+        # on the parser, not a file anyone wrote.
+        raise _corrupt(src, f"its {n}-byte JSON header is nested too deeply to be a safetensors header") from None
     if not isinstance(header, dict):
         raise _corrupt(src, f"its header is a JSON {type(header).__name__}, not an object")
     meta = header.pop("__metadata__", None) or {}
@@ -225,14 +250,26 @@ def _parse(data, src):
     return entries, memoryview(data)[8 + n:], meta
 
 
-def _decoder(tensors, src):
+def _decoder(tensors, src, map_location=None):
     param = []
 
     def tensor(enc):
-        name = enc.get("name")
-        if name not in tensors:
-            raise _corrupt(src, f"the structure refers to a tensor {name!r} that the header doesn't list")
-        t = tensors[name]
+        tag = enc.get("$")
+        if tag == "meta":
+            from ._creation import empty
+
+            t = empty(list(enc["shape"]), dtype=_native.dtype(enc["dtype"]), device="meta")
+        elif tag == "sparse_coo":
+            t = _native._sparse_coo_tensor(dec(enc["indices"]), dec(enc["values"]), list(enc["size"]),
+                                           bool(enc.get("coalesced")), False)
+        else:
+            name = enc.get("name")
+            if name not in tensors:
+                raise _corrupt(src, f"the structure refers to a tensor {name!r} that the header doesn't list")
+            t = tensors[name]
+            if enc.get("device") and map_location is None:
+                # Back on the device it was saved from, as torch.load does without map_location.
+                t = t.to(enc["device"])
         if enc.get("parameter"):
             if not param:
                 param.append(_parameter_class())
@@ -248,7 +285,7 @@ def _decoder(tensors, src):
         if not isinstance(enc, dict):
             return enc
         tag = enc.get("$")
-        if tag == "tensor":
+        if tag in ("tensor", "meta", "sparse_coo"):
             return tensor(enc)
         if tag in ("dict", "odict"):
             out = {} if tag == "dict" else OrderedDict()
@@ -328,7 +365,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         root = doc["root"]
     except (ValueError, KeyError, TypeError) as e:
         raise _corrupt(src, f"its ember metadata is not valid ({e})") from None
+    except RecursionError:
+        raise _corrupt(src, "its ember metadata JSON is nested too deeply") from None
     try:
-        return _decoder(tensors, src)(root)
+        return _decoder(tensors, src, map_location)(root)
     except (KeyError, TypeError, ValueError) as e:
         raise _corrupt(src, f"its ember metadata is malformed ({type(e).__name__}: {e})") from None
+    except RecursionError:
+        raise _corrupt(src, "its ember metadata is nested too deeply to be a saved object") from None

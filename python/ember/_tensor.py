@@ -72,10 +72,28 @@ def register_hook(self, hook):
 
     def call(grad):
         h = hooks.get(key)
-        return None if h is None else h(grad)
+        return None if h is None else _checked_hook_result(h, grad, h(grad))
 
     self._register_hook(call)
     return RemovableHandle(hooks, key)
+
+
+def _checked_hook_result(hook, grad, out):
+    """A hook may replace a gradient only by one of the same size, dtype and device (as in
+    PyTorch); anything else would land in ``.grad`` or flow on into the graph silently."""
+    if out is None:
+        return None
+    if not isinstance(out, Tensor):
+        raise TypeError(f"expected Tensor, but hook returned '{out.__class__.__name__}'")
+    name = getattr(hook, "__name__", hook.__class__.__name__)  # (`type` is Tensor.type in this module)
+    if tuple(out._shape) != tuple(grad._shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(grad._shape)} got "
+                           f"{list(out._shape)})")
+    if out.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got {out.type()})")
+    if out.device != grad.device:
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was {grad.device} got {out.device})")
+    return out
 
 
 def _dtype_method(name, dt):
@@ -221,10 +239,43 @@ def is_shared(self):
     return _native._is_shared(self)
 
 
-def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None):
+def host_bytes(t):
+    """A dense tensor's elements as contiguous host bytes. The layout and device are checked
+    before any byte is read: a meta tensor has no bytes, a sparse tensor keeps its data in
+    ``indices``/``values``, and a wgpu tensor's bytes live on the GPU (copied here first)."""
+    if _native._is_sparse(t):
+        raise RuntimeError("host_bytes: a sparse COO tensor has no dense bytes; serialize its indices and values")
+    if t.device.type == "meta":
+        raise RuntimeError("host_bytes: a meta tensor has no data (only sizes and a dtype)")
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.to("cpu")
+    return _native._to_bytes(t)
+
+
+def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None, device=None):
     from .multiprocessing.reductions import _as_class
 
-    t = _as_class(_native._from_bytes(data, _native.dtype(dtype_name), list(sizes)), cls, requires_grad)
+    t = _native._from_bytes(data, _native.dtype(dtype_name), list(sizes))
+    if device is not None and device != "cpu":
+        t = t.to(device)
+    return _finish(_as_class(t, cls, requires_grad), state)
+
+
+def _rebuild_meta(cls, dtype_name, sizes, requires_grad, state=None):
+    from ._creation import empty
+    from .multiprocessing.reductions import _as_class
+
+    t = empty(list(sizes), dtype=_native.dtype(dtype_name), device="meta")
+    return _finish(_as_class(t, cls, requires_grad), state)
+
+
+def _rebuild_sparse(cls, indices, values, sizes, coalesced, requires_grad, state=None):
+    t = _native._sparse_coo_tensor(indices, values, list(sizes), bool(coalesced), bool(requires_grad))
+    return _finish(t, state)
+
+
+def _finish(t, state):
     if state:
         t.__dict__.update(state)
     return t
@@ -232,8 +283,18 @@ def _rebuild_from_bytes(cls, data, dtype_name, sizes, requires_grad, state=None)
 
 @_method
 def __reduce_ex__(self, proto):
-    """Plain pickling (and ``copy.deepcopy``) copies the values: contiguous bytes plus dtype
-    and shape. (``multiprocessing`` uses shared memory instead; see ember.multiprocessing.)"""
+    """Plain pickling (and ``copy.deepcopy``) copies the values: contiguous bytes plus dtype,
+    shape and device (a wgpu tensor comes back on wgpu). A meta tensor pickles its shape and
+    dtype only and comes back as a meta tensor, as in PyTorch; a sparse COO tensor pickles
+    its indices and values. (``multiprocessing`` uses shared memory instead; see
+    ember.multiprocessing.)"""
     state = dict(self.__dict__) or None
-    return (_rebuild_from_bytes, (self.__class__, _native._to_bytes(self), self.dtype.name, tuple(self._shape),
+    if _native._is_sparse(self):
+        ind, val, coalesced = _native._sparse_parts(self)
+        return (_rebuild_sparse, (self.__class__, ind.detach(), val.detach(), tuple(self._shape), coalesced,
                                   self.requires_grad, state))
+    if self.device.type == "meta":
+        return (_rebuild_meta, (self.__class__, self.dtype.name, tuple(self._shape), self.requires_grad, state))
+    device = None if self.device.type == "cpu" else str(self.device)
+    return (_rebuild_from_bytes, (self.__class__, host_bytes(self), self.dtype.name, tuple(self._shape),
+                                  self.requires_grad, state, device))

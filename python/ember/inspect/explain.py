@@ -28,6 +28,7 @@ class Explanation:
     storage_offset: int
     contiguity: str
     formula: str
+    is_contiguous: bool = False  # t.is_contiguous(): row-major, the layout .view() and most fast paths need
     cells_read: list = field(default_factory=list)  # storage index read for each logical element, row-major
     picture: str = ""
 
@@ -39,6 +40,8 @@ class Explanation:
             + ("this view covers all of it" if self.covers_storage else "this view covers only part of it"),
             f"Layout   sizes {self.shape}  strides {self.strides}  storage_offset {self.storage_offset}",
             f"Class    {self.contiguity}",
+            f"Contig.  is_contiguous() = {self.is_contiguous}"
+            + ("" if self.is_contiguous else "  (call .contiguous() for a row-major copy)"),
             f"Offset   {self.formula}",
         ]
         if self.picture:
@@ -134,7 +137,7 @@ def explain(t):
         shape=shape, dtype=t.dtype.name, device=str(t.device), itemsize=item, storage_nbytes=st.nbytes(),
         storage_elements=n_el, storage_data_ptr=st.data_ptr(), storage_handles=st._use_count(),
         covers_storage=covered, strides=strides, storage_offset=off, contiguity=contiguity(shape, strides),
-        formula=formula, cells_read=cells, picture=_picture(t, cells) if t.numel() <= MAX_PICTURE and n_el <= 4 * MAX_PICTURE else "",
+        formula=formula, is_contiguous=bool(t.is_contiguous()), cells_read=cells, picture=_picture(t, cells) if t.numel() <= MAX_PICTURE and n_el <= 4 * MAX_PICTURE else "",
     )
 
 

@@ -31,7 +31,19 @@ def _batched(input, nspatial, name):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unb = _batched(input, 2, "conv2d")
     stride, dilation = _pair(stride), _pair(dilation)
+    if weight.ndim != 4:
+        raise RuntimeError(f"Expected 4-dimensional weight for conv2d, but got weight of size {list(weight.shape)}")
     kh, kw = weight.shape[2], weight.shape[3]
+    # Checked here, before the kernel: these used to be accepted and give garbage or a panic.
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
     if isinstance(padding, str):
         if padding == "valid":
             pad = [0, 0, 0, 0]
@@ -46,6 +58,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     else:
         ph, pw = _pair(padding)
         pad = [ph, ph, pw, pw]
+        if ph < 0 or pw < 0:
+            raise RuntimeError("negative padding is not supported")
     out = _native._conv2d(x, weight, bias, stride, pad, dilation, groups)
     return out.squeeze(0) if unb else out
 
@@ -153,26 +167,45 @@ def adaptive_avg_pool1d(input, output_size):
     return out.squeeze(0) if unb else out
 
 
-def _adaptive_bounds(size, out):
-    return [(o * size // out, -(-((o + 1) * size) // out)) for o in range(out)]
+def _adaptive_windows(size, out, k):
+    """Input positions of each of ``out`` adaptive windows over ``size``, ``k`` per window
+    (window o spans [floor(o*size/out), ceil((o+1)*size/out)); shorter windows repeat their
+    last position, which leaves a max unchanged), as one int64 index of out*k."""
+    import ember
+
+    if out == 0:
+        return ember.zeros(0, dtype=ember.int64)
+    o = ember.arange(out).unsqueeze(1)
+    lo = (o * size) // out
+    hi = -((-(o + 1) * size) // out)
+    return ember.minimum(lo + ember.arange(k).unsqueeze(0), hi - 1).reshape(-1)
 
 
 def adaptive_max_pool2d(input, output_size):
-    """Composed from per-window maxima (windows overlap and vary in size, so no single kernel call)."""
-    from .. import _ops_index  # noqa: F401  (stack/cat)
-    import ember
+    """Separable: the max over each row window, then over each column window, each one
+    gather (index_select of every window's positions) and one max; no loop over windows."""
+    from .._limits import check_alloc
 
     x, unb = _batched(input, 2, "adaptive_max_pool2d")
     oh, ow = _pair(output_size)
     oh = x.shape[2] if oh is None else oh
     ow = x.shape[3] if ow is None else ow
-    rows = []
-    for (h0, h1) in _adaptive_bounds(x.shape[2], oh):
-        cols = []
-        for (w0, w1) in _adaptive_bounds(x.shape[3], ow):
-            cols.append(x[:, :, h0:h1, w0:w1].flatten(2).max(2)[0])
-        rows.append(ember.stack(cols, -1))
-    out = ember.stack(rows, -2)
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"adaptive_max_pool2d(): elements of output_size must be greater than or equal to 0 but "
+                           f"received {{{oh}, {ow}}}")
+    for d in range(1, 4):
+        if x.shape[d] == 0:
+            raise RuntimeError(f"adaptive_max_pool2d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d + unb - 1} "
+                               "being empty")
+    n, c, h, w = x.shape
+    # The longest window: ceil(size/out), one more when the windows don't tile exactly.
+    kh = -(-h // oh) + (1 if h % oh else 0) if oh else 1
+    kw = -(-w // ow) + (1 if w % ow else 0) if ow else 1
+    check_alloc("adaptive_max_pool2d", [n, c, oh * kh, w], x.element_size())
+    check_alloc("adaptive_max_pool2d", [n, c, oh, ow * kw], x.element_size())
+    rows = x.index_select(2, _adaptive_windows(h, oh, kh).to(x.device)).reshape(n, c, oh, kh, w).max(3)[0]
+    out = rows.index_select(3, _adaptive_windows(w, ow, kw).to(x.device)).reshape(n, c, oh, ow, kw).max(4)[0]
     return out.squeeze(0) if unb else out
 
 
@@ -218,6 +251,20 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension")
+    from .._limits import check_alloc
+
+    final = list(input.shape)
+    for i in range(len(pad) // 2):
+        dim = input.ndim - 1 - i
+        final[dim] = input.shape[dim] + pad[2 * i] + pad[2 * i + 1]
+        if final[dim] < 0:
+            raise RuntimeError(f"The input size {input.shape[dim]}, plus negative padding {pad[2 * i]} and "
+                               f"{pad[2 * i + 1]} resulted in a negative output size, which is invalid. Check "
+                               f"dimension {dim} of your input.")
+    # Checked before any loop or index sized by the padding (the output, and an int64 index per dim).
+    check_alloc("pad", final, input.element_size())
+    for n in final:
+        check_alloc("pad", [n], 8)
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
@@ -245,71 +292,102 @@ def pad(input, pad, mode="constant", value=None):
             if lo >= size or hi >= size:
                 raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                                    f"but got: padding ({lo}, {hi}) at dimension {dim} of input {list(input.shape)}")
-            idx = list(range(lo, 0, -1)) + list(range(size)) + list(range(size - 2, size - 2 - hi, -1))
-        elif mode == "replicate":
-            idx = [0] * lo + list(range(size)) + [size - 1] * hi
-        elif mode == "circular":
-            idx = [(j - lo) % size for j in range(size + lo + hi)]
-        else:
+        # Output position p reads input position j = p - lo, folded back into [0, size).
+        if mode not in ("reflect", "replicate", "circular"):
             raise NotImplementedError(f"pad mode {mode!r} is not supported")
-        out = out.index_select(dim, ember.tensor(idx, dtype=ember.int64, device=out.device))
+        if mode == "circular" and (lo > size or hi > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        j = ember.arange(-lo, size + hi)
+        if mode == "reflect":
+            idx = (size - 1) - ((size - 1) - j.abs()).abs()
+        elif mode == "replicate":
+            idx = j.clamp(0, size - 1)
+        else:
+            idx = j % size
+        out = out.index_select(dim, idx.to(out.device))
     return out
 
 
 def _nearest_index(insize, outsize, scale):
+    """Source index of each output position: min(floor(o * s), insize - 1), as int64."""
+    import ember
+
     s = insize / outsize if scale is None else 1.0 / scale
-    return [min(int(math.floor(o * s)), insize - 1) for o in range(outsize)]
+    o = ember.arange(outsize, dtype=ember.float64)
+    return (o * s).floor().clamp(max=insize - 1).to(ember.int64)
 
 
 def _linear_weights(insize, outsize, align_corners, scale):
-    out = []
-    for o in range(outsize):
-        if align_corners:
-            src = o * (insize - 1) / (outsize - 1) if outsize > 1 else 0.0
-        else:
-            s = insize / outsize if scale is None else 1.0 / scale
-            src = max((o + 0.5) * s - 0.5, 0.0)
-        i0 = min(int(math.floor(src)), insize - 1)
-        i1 = min(i0 + 1, insize - 1)
-        out.append((i0, i1, src - i0))
-    return out
+    """(i0, i1, lam): each output position blends input i0 and i1 as (1 - lam, lam)."""
+    import ember
+
+    o = ember.arange(outsize, dtype=ember.float64)
+    if align_corners:
+        src = o * (insize - 1) / (outsize - 1) if outsize > 1 else o * 0.0
+    else:
+        s = insize / outsize if scale is None else 1.0 / scale
+        src = ((o + 0.5) * s - 0.5).clamp(min=0.0)
+    i0 = src.floor().clamp(max=insize - 1)
+    i1 = (i0 + 1).clamp(max=insize - 1)
+    return i0.to(ember.int64), i1.to(ember.int64), src - i0
+
+
+def _check_resample(input, size):
+    """interpolate's sizes, checked before any index of that size is built."""
+    from .._limits import check_alloc
+
+    names = "DHW"[3 - len(size):] if len(size) <= 3 else None
+    for i, o in enumerate(size):
+        if o <= 0 or input.shape[2 + i] <= 0:
+            what = lambda v: ", ".join(f"{names[j] if names else j}: {v[j]}" for j in range(len(size)))  # noqa: E731
+            raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({what(input.shape[2:])}) "
+                               f"and output ({what(size)})")
+    out = list(input.shape[:2]) + list(size)
+    check_alloc("interpolate", out, input.element_size(), copies=2)
+    for o in size:
+        check_alloc("interpolate", [o], 8, copies=4)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    import ember
-
     nsp = input.ndim - 2
     if size is None and scale_factor is None:
         raise ValueError("either size or scale_factor should be defined")
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
+    if nsp < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
+                         f"nearest | linear | bilinear (got {mode})")
     scales = [None] * nsp
     if size is None:
         sf = _pair(scale_factor, nsp)
+        if not all(math.isfinite(input.shape[2 + i] * sf[i]) for i in range(nsp)):
+            raise RuntimeError(f"interpolate: scale_factor {scale_factor} gives an output size that "
+                               "cannot be converted to type int64_t without overflow")
         size = [int(math.floor(input.shape[2 + i] * sf[i])) for i in range(nsp)]
         if not recompute_scale_factor:
             scales = list(sf)
     size = _pair(size, nsp)
+    _check_resample(input, size)
     if mode in ("nearest",):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
         out = input
         for i in range(nsp):
             idx = _nearest_index(input.shape[2 + i], size[i], scales[i])
-            out = out.index_select(2 + i, ember.tensor(idx, dtype=ember.int64))
+            out = out.index_select(2 + i, idx.to(input.device))
         return out
     if mode in ("linear", "bilinear"):
         ac = bool(align_corners)
         out = input
         for i in range(nsp):
-            w = _linear_weights(input.shape[2 + i], size[i], ac, scales[i])
+            i0, i1, lam = _linear_weights(input.shape[2 + i], size[i], ac, scales[i])
             dim = 2 + i
-            a = out.index_select(dim, ember.tensor([t[0] for t in w], dtype=ember.int64))
-            b = out.index_select(dim, ember.tensor([t[1] for t in w], dtype=ember.int64))
+            a = out.index_select(dim, i0.to(input.device))
+            b = out.index_select(dim, i1.to(input.device))
             shape = [1] * out.ndim
-            shape[dim] = len(w)
-            lam = ember.tensor([t[2] for t in w], dtype=input.dtype).reshape(shape)
+            shape[dim] = size[i]
+            lam = lam.to(input.dtype).reshape(shape).to(input.device)
             out = a + (b - a) * lam
         return out
     raise NotImplementedError(f"interpolate mode {mode!r} is not supported in ember yet (nearest, linear, bilinear are)")

@@ -19,19 +19,30 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = input.shape[1]
     dims = [0] + list(range(2, input.ndim))
     shape = [1, c] + [1] * (input.ndim - 2)
+    # Every argument is checked before the running statistics are touched, and they are
+    # written last: an error leaves them as they were.
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    updates = []
     if training:
         n = input.numel() // c
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
         mean, d, var = _stats(input, dims)
-        if running_mean is not None:
+        if running_mean is not None or running_var is not None:
             from ..autograd import no_grad
 
             with no_grad():
                 m = momentum if momentum is not None else 0.0
-                running_mean.mul_(1 - m).add_(mean.detach().reshape(c) * m)
                 # Running variance uses the unbiased estimate; the normalisation the biased one.
-                running_var.mul_(1 - m).add_(var.detach().reshape(c) * (m * n / (n - 1)))
+                for stat, batch, f in ((running_mean, mean, m), (running_var, var, m * n / (n - 1))):
+                    if stat is None:
+                        continue
+                    if not stat.dtype.is_floating_point:
+                        raise RuntimeError(f"batch_norm: running statistics must be floating point, got {stat.dtype}")
+                    new = stat * (1 - m) + batch.detach().reshape(c).to(stat.dtype) * f
+                    updates.append((stat, new.reshape(stat.shape)))
         y = d / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
@@ -41,6 +52,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         y = y * weight.reshape(shape)
     if bias is not None:
         y = y + bias.reshape(shape)
+    if updates:
+        from ..autograd import no_grad
+
+        with no_grad():
+            for stat, new in updates:
+                stat.copy_(new)
     return y
 
 
@@ -63,6 +80,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - k:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(normalized_shape)}")
     dims = list(range(input.ndim - k, input.ndim))
     _, d, var = _stats(input, dims)
     y = d / (var + eps).sqrt()

@@ -217,6 +217,33 @@ class _SingleProcessIter(_BaseIter):
         return self._fetcher.fetch(self._next_index())
 
 
+_KILL_GRACE = 2.0  # seconds a worker gets to exit after SIGTERM, then after SIGKILL
+
+
+def _out_of_fds(err):
+    """True when ``err`` comes from running out of file descriptors (EMFILE / ENFILE, or a
+    descriptor transfer truncated for lack of free slots)."""
+    import errno
+    import resource
+
+    if isinstance(err, OSError) and err.errno in (errno.EMFILE, errno.ENFILE):
+        return True
+    try:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return soft != resource.RLIM_INFINITY and len(os.listdir("/proc/self/fd")) >= soft - 8
+    except OSError as e:
+        return e.errno in (errno.EMFILE, errno.ENFILE)
+    except Exception:
+        return False
+
+
+def _fd_exhausted_error():
+    return RuntimeError(
+        "Too many open files. Communication with the workers is no longer possible. Please increase the limit using "
+        "`ulimit -n` in the shell, or lower num_workers / prefetch_factor / the number of tensors per batch (each "
+        "tensor in a batch crosses the process boundary as one file descriptor).")
+
+
 def _describe_exit(code):
     if code is not None and code < 0:
         try:
@@ -266,8 +293,8 @@ class _MultiProcessIter(_BaseIter):
         self._worker_cycle = itertools.cycle(range(self._num_workers))
         if not first_iter:
             # Persistent workers: a new epoch. Drop what's left of the last one.
-            for conn in self._task_conns:
-                conn.send(_worker._ResumeIteration())
+            for wid in range(self._num_workers):
+                self._send_task(wid, _worker._ResumeIteration())
             pending = self._num_workers
             while pending > 0:
                 idx, _ = self._get_data()
@@ -290,9 +317,26 @@ class _MultiProcessIter(_BaseIter):
                 break
         else:
             return
-        self._task_conns[wid].send((self._send_idx, index))
+        self._send_task(wid, (self._send_idx, index))
         self._task_info[self._send_idx] = (wid,)
         self._send_idx += 1
+
+    def _send_task(self, wid, msg):
+        """Sends to worker ``wid``; a worker that is gone is reported as a dead worker (its
+        read end closed with it, so the pipe is broken), never as a BrokenPipeError."""
+        try:
+            self._task_conns[wid].send(msg)
+        except (OSError, ValueError) as e:
+            raise self._worker_gone(wid, e) from None
+
+    def _worker_gone(self, wid, err):
+        """The error for worker ``wid`` whose pipe broke or closed: waits a moment for it to be
+        reaped so that its death reads like every other, then shuts the rest down."""
+        w = self._workers[wid]
+        w.join(timeout=2.0)
+        dead = [x for x in self._workers if not x.is_alive()] or [w]
+        self._shutdown_workers(graceful=False)
+        return self._dead_workers_error(dead)
 
     def _dead_workers_error(self, dead):
         pids = ", ".join(str(w.pid) for w in dead)
@@ -308,14 +352,23 @@ class _MultiProcessIter(_BaseIter):
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready = multiprocessing.connection.wait(self._result_conns + [w.sentinel for w in self._workers], remaining)
-            for conn in self._result_conns:
+            for wid, conn in enumerate(self._result_conns):
                 if conn in ready:
                     try:
                         return recv_shared(conn)
-                    except (EOFError, OSError):
-                        if all(w.is_alive() for w in self._workers):
-                            raise
-                        # else the worker is gone mid-message; its sentinel says how
+                    except (EOFError, OSError) as e:
+                        if _out_of_fds(e):
+                            self._shutdown_workers(graceful=False)
+                            raise _fd_exhausted_error() from None
+                        raise self._worker_gone(wid, e) from None
+                    except (AssertionError, RuntimeError) as e:
+                        # multiprocessing's descriptor passing fails this way when the kernel
+                        # truncated the descriptors for lack of free slots in this process.
+                        self._shutdown_workers(graceful=False)
+                        if _out_of_fds(e):
+                            raise _fd_exhausted_error() from None
+                        raise RuntimeError(f"DataLoader: receiving a batch from worker {wid} (pid "
+                                           f"{self._workers[wid].pid}) failed: {e}") from None
             dead = [w for w in self._workers if not w.is_alive()]
             if dead:
                 self._shutdown_workers(graceful=False)
@@ -365,24 +418,33 @@ class _MultiProcessIter(_BaseIter):
         return data
 
     def _shutdown_workers(self, graceful=True):
-        """Tells the workers to exit and waits for them; ``graceful=False`` (after a timeout
-        or a dead worker) terminates them at once instead of waiting on a stuck one."""
+        """Tells the workers to exit and waits for them, for a bounded time in all: workers
+        still there after ``MP_STATUS_CHECK_INTERVAL`` seconds (at once with
+        ``graceful=False``, after a timeout or a dead worker) are terminated, and those that
+        ignore SIGTERM are killed. Never an unbounded join."""
         if self._shutdown:
             return
         self._shutdown = True
         for conn in self._task_conns:
             try:
+                # A stuck worker doesn't read its pipe: never block on a full one here.
+                os.set_blocking(conn.fileno(), False)
                 conn.send(None)
             except (OSError, ValueError):
                 pass
         # Closing our read ends unblocks a worker stuck sending a batch nobody will read.
         for conn in self._result_conns:
             conn.close()
+        deadline = time.monotonic() + (_worker.MP_STATUS_CHECK_INTERVAL if graceful else 0)
         for w in self._workers:
-            w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL if graceful else 0)
-            if w.is_alive():
-                w.terminate()
-                w.join()
+            w.join(timeout=max(0.0, deadline - time.monotonic()))
+        for stop in ("terminate", "kill"):
+            alive = [w for w in self._workers if w.is_alive()]
+            for w in alive:
+                getattr(w, stop)()
+            deadline = time.monotonic() + _KILL_GRACE
+            for w in alive:
+                w.join(timeout=max(0.0, deadline - time.monotonic()))
         for conn in self._task_conns:
             conn.close()
 

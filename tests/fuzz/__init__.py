@@ -1,0 +1,1 @@
+"""ember's fuzzer: random calls over the public API, each in a child process (see run.py)."""
