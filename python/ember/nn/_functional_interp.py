@@ -123,6 +123,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out = [int(v) for v in _tup(size, nsp)]
     else:
         sf = [float(v) for v in _tup(scale_factor, nsp)]
+        if not all(math.isfinite(v) for v in sf):
+            raise RuntimeError(f"value cannot be converted to type int64_t without overflow: interpolate's "
+                               f"scale_factor {sf} gives no finite output size")
         out = [int(math.floor(in_sizes[i] * sf[i])) for i in range(nsp)]
         if not recompute_scale_factor:
             scales = sf
@@ -130,6 +133,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if o <= 0:
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({in_sizes}) and output "
                                f"({out})")
+    # Sized by an argument: refuse what can't fit before any index list is built.
+    from .._limits import check_alloc
+    check_alloc("interpolate", list(input.shape[:2]) + out, input.element_size())
     if mode == "area":
         F = ember.nn.functional
         return {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[nsp](input, out)
