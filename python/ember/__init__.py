@@ -54,3 +54,13 @@ __all__ = [
     "result_type", "promote_types", "can_cast", "set_default_device", "get_default_device", "cuda",
 ] + _fn_all
 __all__ += ["set_printoptions", "get_printoptions", "printoptions"]
+
+# Numerics (issue 14): ember.fft, ember.special, and the legacy top-level linalg/special names
+# (torch.det, torch.svd, torch.lgamma …), each added only where ember has no such name yet.
+from . import fft, special, _linalg_legacy, _stft  # noqa: E402
+__all__ += ["fft", "special"]
+for _m in (_linalg_legacy, _stft):
+    for _n in _m.__all__:
+        if _n not in globals():
+            globals()[_n] = getattr(_m, _n)
+            __all__.append(_n)
