@@ -259,6 +259,18 @@ def test_errors():
     assert a.tolist() == [[1.0, 2.0], [2.0, 4.0]]
 
 
+def test_named_results():
+    a = ember.eye(3, dtype=ember.float64) * 2
+    assert ember.linalg.qr(a).Q.shape == (3, 3)
+    assert ember.linalg.svd(a).Vh.shape == (3, 3)
+    assert ember.linalg.eigh(a).eigenvalues.tolist() == [2.0, 2.0, 2.0]
+    assert float(ember.linalg.slogdet(a).logabsdet) == pytest.approx(3 * np.log(2))
+    assert ember.linalg.lu_factor(a).pivots.dtype == ember.int32
+    assert ember.linalg.lu(a).U.shape == (3, 3)
+    assert int(ember.linalg.inv_ex(a).info) == 0 and ember.linalg.cholesky_ex(a).L.shape == (3, 3)
+    assert ember.linalg.solve_ex(a, a).result.shape == (3, 3)
+
+
 def test_eig_pairs_internal():
     rot = np.array([[0.0, -1.0], [1.0, 0.0]])
     w, V = ember.linalg._eig_pairs(to_ember(rot))

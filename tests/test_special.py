@@ -103,6 +103,11 @@ def test_special_values():
     sv = ember.special
     assert math.isinf(float(sv.digamma(ember.tensor(0.0, dtype=ember.float64))))
     assert math.isnan(float(sv.digamma(ember.tensor(-2.0, dtype=ember.float64))))
+    assert float(sv.digamma(ember.tensor(-0.0, dtype=ember.float64))) == float("inf")
+    assert float(sv.digamma(ember.tensor(-1e-8, dtype=ember.float64))) == pytest.approx(sp.digamma(-1e-8), rel=1e-13)
+    assert float(sv.zeta(ember.tensor(20.0, dtype=ember.float64), ember.tensor(10.25, dtype=ember.float64))) == \
+        pytest.approx(sp.zeta(20.0, 10.25), rel=1e-13)
+    assert float(sv.log_ndtr(ember.tensor(6.0, dtype=ember.float64))) == pytest.approx(sp.log_ndtr(6.0), rel=1e-13)
     assert float(sv.ndtri(ember.tensor(0.0))) == float("-inf")
     assert float(sv.i0e(ember.tensor(1e6, dtype=ember.float64))) == pytest.approx(sp.i0e(1e6), rel=1e-12)
     assert float(sv.i1e(ember.tensor(-800.0, dtype=ember.float64))) == pytest.approx(sp.i1e(-800.0), rel=1e-12)

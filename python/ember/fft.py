@@ -113,6 +113,10 @@ def _scale(norm, n, inverse):
     return 1.0
 
 
+def _scaled(y, s):
+    return y if s == 1.0 else y * s
+
+
 def _resize(x, dim, n):
     """x zero-padded or trimmed to length n along dim (PyTorch's `n`/`s` semantics)."""
     import ember
@@ -179,7 +183,7 @@ def _c2r_nd(x, s, dims, norm, name, forward_norm):
     z = z.movedim(last, -2)
     y = _C2R.apply(z, n_last).movedim(-1, last)
     total = n_last * math.prod(sizes)
-    return y * _scale(norm, total, not forward_norm)
+    return _scaled(y, _scale(norm, total, not forward_norm))
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -239,7 +243,7 @@ def _fft_pairs(x, n=None, dim=-2, norm=None, inverse=False):
         x = _resize(x, cdim, n)
     n = x.shape[cdim]
     y = _C2C.apply(x.movedim(cdim, -2), inverse).movedim(-2, cdim)
-    return y * _scale(norm, n, inverse)
+    return _scaled(y, _scale(norm, n, inverse))
 
 
 def _rfft_pairs(x, n=None, dim=-1, norm=None):
@@ -253,7 +257,7 @@ def _rfft_pairs(x, n=None, dim=-1, norm=None):
     if n < 1:
         raise RuntimeError(f"Invalid number of data points ({n}) specified")
     y = _R2C.apply(x.movedim(dim, -1)).movedim(-2, dim)
-    return y * _scale(norm, n, False)
+    return _scaled(y, _scale(norm, n, False))
 
 
 def _irfft_pairs(z, n=None, dim=-2, norm=None):
@@ -264,7 +268,7 @@ def _irfft_pairs(z, n=None, dim=-2, norm=None):
     n = 2 * (m - 1) if n is None else n
     z = _resize(z, cdim, n // 2 + 1)
     y = _C2R.apply(z.movedim(cdim, -2), n).movedim(-1, cdim)
-    return y * _scale(norm, n, True)
+    return _scaled(y, _scale(norm, n, True))
 
 
 # ------------------------------------------------------------------ helpers

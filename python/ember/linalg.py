@@ -57,6 +57,20 @@ _COMPLEX_MSG = ("{fn}: the result is complex for real input, and ember has no co
                 "Use linalg.eigh/eigvalsh for symmetric matrices, or ember.linalg._eig_pairs (real (re, im) pairs).")
 
 
+from collections import namedtuple as _nt
+
+# PyTorch's named result tuples (torch.return_types.linalg_*): fields readable by name or position.
+_QR = _nt("linalg_qr", ["Q", "R"])
+_SVD = _nt("linalg_svd", ["U", "S", "Vh"])
+_EIGH = _nt("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_SLOGDET = _nt("linalg_slogdet", ["sign", "logabsdet"])
+_LU_FACTOR = _nt("linalg_lu_factor", ["LU", "pivots"])
+_LU_FACTOR_EX = _nt("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_LU = _nt("linalg_lu", ["P", "L", "U"])
+_SOLVE_EX = _nt("linalg_solve_ex", ["result", "info"])
+_INV_EX = _nt("linalg_inv_ex", ["inverse", "info"])
+_CHOLESKY_EX = _nt("linalg_cholesky_ex", ["L", "info"])
+
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
                 "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
 
@@ -116,13 +130,13 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """(result, info); with check_errors=False a singular matrix gives info > 0 instead of raising."""
     try:
         X = solve(A, B, left=left)
-        return X, _info_tensor([0] * _math.prod(A.shape[:-2]), A.shape[:-2])
+        return _SOLVE_EX(X, _info_tensor([0] * _math.prod(A.shape[:-2]), A.shape[:-2]))
     except LinAlgError:
         if check_errors:
             raise
         import ember
         _, _, info = _la.lu_factor_kernel(A.detach())
-        return ember.full_like(B, float("nan")), _info_tensor(info, A.shape[:-2])
+        return _SOLVE_EX(ember.full_like(B, float("nan")), _info_tensor(info, A.shape[:-2]))
 
 
 def inv(A, *, out=None):
@@ -138,8 +152,8 @@ def inv_ex(A, *, check_errors=False, out=None):
         if check_errors:
             inv(A)
         import ember
-        return ember.full_like(A, float("nan")), _info_tensor(info, A.shape[:-2])
-    return inv(A), _info_tensor(info, A.shape[:-2])
+        return _INV_EX(ember.full_like(A, float("nan")), _info_tensor(info, A.shape[:-2]))
+    return _INV_EX(inv(A), _info_tensor(info, A.shape[:-2]))
 
 
 def det(A, *, out=None):
@@ -150,7 +164,7 @@ def det(A, *, out=None):
 def slogdet(A, *, out=None):
     """(sign, logabsdet); a singular matrix gives (0, -inf)."""
     _check(A, "linalg.slogdet")
-    return _la.Slogdet.apply(A)
+    return _SLOGDET(*_la.Slogdet.apply(A))
 
 
 def cholesky(A, *, upper=False, out=None):
@@ -163,13 +177,13 @@ def cholesky(A, *, upper=False, out=None):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     _check(A, "linalg.cholesky_ex")
     try:
-        return cholesky(A, upper=upper), _info_tensor([0] * _math.prod(A.shape[:-2]), A.shape[:-2])
+        return _CHOLESKY_EX(cholesky(A, upper=upper), _info_tensor([0] * _math.prod(A.shape[:-2]), A.shape[:-2]))
     except LinAlgError:
         if check_errors:
             raise
         import ember
         _, info = ember._native._linalg_cholesky(A.detach().contiguous())
-        return ember.zeros_like(A), _info_tensor(info, A.shape[:-2])
+        return _CHOLESKY_EX(ember.zeros_like(A), _info_tensor(info, A.shape[:-2]))
 
 
 def qr(A, mode="reduced", *, out=None):
@@ -177,13 +191,13 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
     _check(A, "linalg.qr", square=False)
-    return _la.QR.apply(A, mode)
+    return _QR(*_la.QR.apply(A, mode))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with singular values descending."""
     _check(A, "linalg.svd", square=False)
-    return _la.SVD.apply(A, full_matrices)
+    return _SVD(*_la.SVD.apply(A, full_matrices))
 
 
 def svdvals(A, *, driver=None, out=None):
@@ -206,7 +220,7 @@ def _uplo(UPLO):
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric A, read from one triangle."""
     _check(A, "linalg.eigh")
-    return _la.Eigh.apply(A, _uplo(UPLO))
+    return _EIGH(*_la.Eigh.apply(A, _uplo(UPLO)))
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -250,7 +264,7 @@ def lu_factor(A, *, pivot=True, out=None):
     _la.raise_info("torch.linalg.lu_factor", [int(i) for i in info.reshape(-1).tolist()], raise_batch,
                    lambda k: f"U[{k},{k}] is zero and using it on lu_solve would result in a division by zero. If you still "
                              "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
-    return LU, piv
+    return _LU_FACTOR(LU, piv)
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
@@ -263,7 +277,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     LU, piv, info = _la.lu_factor_kernel(A)
     if check_errors:
         _la.raise_info("linalg.lu_factor_ex", info, A.shape[:-2], lambda k: f"U[{k},{k}] is zero, singular U.")
-    return LU, piv, _info_tensor(info, A.shape[:-2])
+    return _LU_FACTOR_EX(LU, piv, _info_tensor(info, A.shape[:-2]))
 
 
 def _perm_matrix(pivots, m, dtype):
@@ -313,7 +327,7 @@ def lu(A, *, pivot=True, out=None):
         E = X - X.detach()
         L = L + L.matmul(E.tril(-1))
         U = U + E.triu().matmul(U)
-    return P, L, U
+    return _LU(P, L, U)
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
