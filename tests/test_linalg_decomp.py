@@ -221,6 +221,8 @@ def test_gradients():
     assert gradcheck(lambda x: ember.linalg.solve_triangular(x, B, upper=True), (A,))
     assert gradcheck(lambda x: ember.linalg.matrix_norm(x, "nuc"), (W,))
     assert gradcheck(lambda x: ember.linalg.lu(x)[2], (A,))
+    assert gradcheck(lambda x: ember.linalg.lu(x).L, (A,))
+    assert gradcheck(lambda x: ember.linalg.lu_factor(x).LU, (A,))
 
 
 def test_errors():

@@ -1,4 +1,4 @@
-"""ember.linalg: the matrix-product part of ``torch.linalg`` (norms come from the reductions)."""
+"""ember.linalg: `torch.linalg` — matrix products and norms, and the factorizations and solvers on faer (see _linalg_autograd)."""
 from . import _ops_linalg, _ops_reduce
 from ._native import Tensor
 
@@ -271,10 +271,12 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     _check(A, "linalg.lu_factor", square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented for the CPU.")
+    LU, piv, info = _la.lu_factor_kernel(A.detach())
     if A.requires_grad:
-        raise RuntimeError("linalg.lu_factor: the derivative of the packed LU factors is not implemented in ember; "
-                           "use linalg.lu (P, L, U) or solve/det, which are differentiable.")
-    LU, piv, info = _la.lu_factor_kernel(A)
+        if A.shape[-1] != A.shape[-2]:
+            raise RuntimeError("linalg.lu_factor: the derivative is implemented for square matrices only in ember.")
+        _, L, U = lu(A)  # the same factors, differentiable; packed they are exactly LU
+        LU = L.tril(-1) + U
     if check_errors:
         _la.raise_info("linalg.lu_factor_ex", info, A.shape[:-2], lambda k: f"U[{k},{k}] is zero, singular U.")
     return _LU_FACTOR_EX(LU, piv, _info_tensor(info, A.shape[:-2]))
