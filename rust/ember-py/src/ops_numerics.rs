@@ -4,7 +4,7 @@
 //! argument checks, error messages and autograd live in Python (`ember.linalg`, `ember.fft`,
 //! `ember.special`); numerical failures come back as LAPACK-style `info` lists.
 use crate::convert::tensor_of;
-use crate::tensor::{run, wrap, PyTensor};
+use crate::tensor::{run, wrap};
 use ember::{DType, Error, Tensor};
 use ember_linalg::{dense, fft, special};
 use pyo3::exceptions::PyValueError;
@@ -18,11 +18,13 @@ macro_rules! float_kernel {
         match $t.dtype() {
             DType::F32 => {
                 type $T = f32;
+                #[allow(unused_imports)]
                 use dense::f32s as $m;
                 $body
             }
             DType::F64 => {
                 type $T = f64;
+                #[allow(unused_imports)]
                 use dense::f64s as $m;
                 $body
             }
@@ -269,7 +271,6 @@ fn _special_binary(py: Python<'_>, name: &str, a: &Bound<'_, PyAny>, b: &Bound<'
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = std::marker::PhantomData::<PyTensor>;
     m.add_function(wrap_pyfunction!(_linalg_lu_factor, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_solve, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_cholesky, m)?)?;
