@@ -70,3 +70,12 @@ from ._creation import range  # noqa: E402,F401  (deprecated inclusive arange; s
 __all__ += _ops_math.__all__ + _ops_build.__all__ + _random_fill.__all__ + _ops_misc.__all__ + _ops_aliases.__all__ + _ops_more.__all__ + _memory_format.__all__ + amp.__all__ + _legacy.__all__ + ["range", "amp"]
 from . import export, jit, onnx  # noqa: E402,F401  (deployment: graph capture, ONNX, ember-run)
 __all__ += ["export", "jit", "onnx"]
+# Numerics (issue 14): ember.fft, ember.special, and the legacy top-level linalg/special names
+# (torch.det, torch.svd, torch.lgamma …), each added only where ember has no such name yet.
+from . import fft, special, _linalg_legacy, _stft  # noqa: E402
+__all__ += ["fft", "special"]
+for _m in (_linalg_legacy, _stft):
+    for _n in _m.__all__:
+        if _n not in globals():
+            globals()[_n] = getattr(_m, _n)
+            __all__.append(_n)

@@ -12,6 +12,7 @@ mod ops;
 mod ops_index;
 mod ops_linalg;
 mod ops_nn;
+mod ops_numerics;
 mod ops_reduce;
 mod ops_unary;
 mod shared;
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_linalg::register(m)?;
     ops_index::register(m)?;
     ops_nn::register(m)?;
+    ops_numerics::register(m)?;
     exchange::register(m)?;
     inspect::register(m)?;
     shared::register(m)?;
