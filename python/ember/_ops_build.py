@@ -98,13 +98,24 @@ def _tri_indices(row, col, offset, lower, dtype, device):
     dt = _dtypes.int64 if dtype is None else dtype
     if dt not in (_dtypes.int64, _dtypes.int32):
         raise RuntimeError(f'"tril_indices" not implemented for \'{dt.name.capitalize()}\'')
-    rows, cols = [], []
-    for i in range(row):
-        js = range(0, builtins.min(col, i + offset + 1)) if lower else range(builtins.max(0, i + offset), col)
-        for j in js:
-            rows.append(i)
-            cols.append(j)
-    t = _native._tensor([rows, cols], dt) if rows else _native._zeros([2, 0], dt)
+    # Vectorised (a Python loop over `row` hung on tril_indices(2**31, 2**31)); the result is
+    # at most row*col pairs, refused up front when that can't fit.
+    from ._limits import check_alloc
+    check_alloc("tril_indices" if lower else "triu_indices", (2, row * col), 8)
+    from . import arange, stack, zeros
+    i = arange(row)
+    if lower:
+        start, n = zeros(row, dtype=_dtypes.int64), (i + offset + 1).clamp(0, col)
+    else:
+        start = (i + offset).clamp(0, col)
+        n = col - start
+    total = int(n.sum().item()) if row else 0
+    if total == 0:
+        t = _native._zeros([2, 0], dt)
+    else:
+        first = n.cumsum(0) - n  # where each row's run begins in the output
+        k = arange(total) - first.repeat_interleave(n)
+        t = stack([i.repeat_interleave(n), k + start.repeat_interleave(n)]).to(dt)
     return _finish(t, dt, device, False)
 
 

@@ -5,15 +5,9 @@ it waits for). Remove an entry when its fix lands; the CLI reports every failure
 import re
 
 ANY = r"."
-PENDING_RUST = [
-    (("panic",), ANY, ANY,
-     "no panic reaches Python: argument validation at each Rust entry point, and the binding's last-resort "
-     "panic -> RuntimeError guard"),
-    (("abort",), ANY, r"memory allocation of \d+ bytes failed|capacity overflow",
-     "fallible allocation in Rust kernels (RuntimeError '... tried to allocate N bytes', never an abort)"),
-    (("crash",), r"scatter", r"SIGSEGV",
-     "scatter_add_ with a 0-d self and index and a higher-dim src writes out of bounds (geometry checks before the kernel)"),
-]
+# Emptied once the Rust fixes landed (checked arithmetic, the panic guard, fallible
+# allocation, geometry checks before kernels): every panic, abort or crash is now a failure.
+PENDING_RUST = []
 
 
 def pending_reason(call):

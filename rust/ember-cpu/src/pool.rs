@@ -178,24 +178,31 @@ pub fn avg_pool2d_backward<T: Float + Send + Sync>(
 
 /// Windows of a fixed-size average pool along one axis (PyTorch's bounds and divisor rules).
 pub fn fixed_windows(size: usize, out: usize, k: usize, s: usize, p: usize, count_include_pad: bool) -> Vec<Win> {
-    (0..out)
-        .map(|o| {
-            let start = (o * s) as isize - p as isize;
-            let end = (start + k as isize).min((size + p) as isize);
-            let full = (end - start) as usize;
-            let (lo, hi) = (start.max(0) as usize, (end.min(size as isize)).max(0) as usize);
-            Win { lo, hi: hi.max(lo), count: if count_include_pad { full } else { hi.max(lo) - lo } }
-        })
-        .collect()
+    windows(out, |o| {
+        let start = (o * s) as isize - p as isize;
+        let end = (start + k as isize).min((size + p) as isize);
+        let full = (end - start) as usize;
+        let (lo, hi) = (start.max(0) as usize, (end.min(size as isize)).max(0) as usize);
+        Win { lo, hi: hi.max(lo), count: if count_include_pad { full } else { hi.max(lo) - lo } }
+    })
 }
 
 /// Windows of an adaptive pool: `[floor(o·I/O), ceil((o+1)·I/O))`.
 pub fn adaptive_windows(size: usize, out: usize) -> Vec<Win> {
-    (0..out)
-        .map(|o| {
-            let lo = o * size / out;
-            let hi = ((o + 1) * size).div_ceil(out);
-            Win { lo, hi, count: hi - lo }
-        })
-        .collect()
+    windows(out, |o| {
+        let lo = o * size / out;
+        let hi = ((o + 1) * size).div_ceil(out);
+        Win { lo, hi, count: hi - lo }
+    })
+}
+
+/// The `out` windows `f(o)`, refusing a list that can't be allocated (the output size comes
+/// from the user) with the allocator's message, before `collect` would abort the process.
+fn windows(out: usize, f: impl Fn(usize) -> Win) -> Vec<Win> {
+    let mut v: Vec<Win> = Vec::new();
+    if v.try_reserve_exact(out).is_err() {
+        panic!("DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", out.saturating_mul(std::mem::size_of::<Win>()));
+    }
+    v.extend((0..out).map(f));
+    v
 }

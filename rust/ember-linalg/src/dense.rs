@@ -43,7 +43,10 @@ macro_rules! dense_for {
 
             fn mats(a: &[T], batch: usize, m: usize, n: usize) -> impl IndexedParallelIterator<Item = MatRef<'_, T>> {
                 let sz = (m * n).max(1);
-                (0..batch).into_par_iter().map(move |b| MatRef::from_row_major_slice(&a[b * m * n..b * m * n + m * n], m, n)).with_min_len(if sz > 4096 { 1 } else { 16 })
+                (0..batch)
+                    .into_par_iter()
+                    .map(move |b| MatRef::from_row_major_slice(&a[b * m * n..b * m * n + m * n], m, n))
+                    .with_min_len(if sz > 4096 { 1 } else { 16 })
             }
 
             /// Packed LU with partial pivoting (`getrf`): returns (LU m×n, ipiv min(m,n), info).

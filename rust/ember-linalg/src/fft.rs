@@ -1,10 +1,10 @@
 //! Batched 1-d FFTs along the last axis on `rustfft` (complex) and `realfft` (real input /
 //! real output). Complex data is interleaved (re, im) pairs. All transforms are
 //! unnormalized; the caller applies PyTorch's `norm=` scale.
+use rayon::prelude::*;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftNum, FftPlanner};
-use rayon::prelude::*;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One planner pair per float type, kept for the process: planning a large transform
@@ -31,7 +31,11 @@ fn lock<T: Planned>() -> std::sync::MutexGuard<'static, (FftPlanner<T>, RealFftP
 }
 fn plan_c2c<T: Planned>(n: usize, inverse: bool) -> Arc<dyn Fft<T>> {
     let mut p = lock::<T>();
-    if inverse { p.0.plan_fft_inverse(n) } else { p.0.plan_fft_forward(n) }
+    if inverse {
+        p.0.plan_fft_inverse(n)
+    } else {
+        p.0.plan_fft_forward(n)
+    }
 }
 fn plan_r2c<T: Planned>(n: usize) -> Arc<dyn RealToComplex<T>> {
     lock::<T>().1.plan_fft_forward(n)

@@ -11,4 +11,3 @@
 pub mod dense;
 pub mod fft;
 pub mod special;
-

@@ -269,12 +269,12 @@ fn get_num_threads() -> usize {
 }
 
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
+fn set_num_threads(n: i64) -> PyResult<()> {
     crate::guard::guard("set_num_threads", || {
-        if n == 0 {
+        if n <= 0 {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("set_num_threads expects a positive integer"));
         }
-        ember::cpu::threads::set_num_threads(n);
+        ember::cpu::threads::set_num_threads(n as usize);
         Ok(())
     })
 }

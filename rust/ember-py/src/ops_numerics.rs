@@ -125,7 +125,12 @@ fn _linalg_qr(py: Python<'_>, a: &Bound<'_, PyAny>, mode: &str) -> PyResult<Out>
 
 /// (U, S, Vh, converged); U and Vh are empty when `compute_uv` is false.
 #[pyfunction]
-fn _linalg_svd(py: Python<'_>, a: &Bound<'_, PyAny>, full_matrices: bool, compute_uv: bool) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>, bool)> {
+fn _linalg_svd(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    full_matrices: bool,
+    compute_uv: bool,
+) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>, bool)> {
     let a = tensor_of(a)?;
     need_matrix(&a, "svd")?;
     let (batch, m, n, lead) = mat_dims(&a);
@@ -199,9 +204,11 @@ fn _fft_c2c_pairs(py: Python<'_>, x: &Bound<'_, PyAny>, inverse: bool) -> PyResu
     }
     let n = x.shape()[x.shape().len() - 2];
     let batch: usize = lead_of(&x, 2).iter().product();
-    let y = run(py, x.numel() * 8, || {
-        float_kernel!(x, "fft", T, _K => Tensor::from_vec(fft::c2c(&x.to_vec::<T>()?, batch, n, inverse), x.shape()))
-    })?;
+    let y = run(
+        py,
+        x.numel() * 8,
+        || float_kernel!(x, "fft", T, _K => Tensor::from_vec(fft::c2c(&x.to_vec::<T>()?, batch, n, inverse), x.shape())),
+    )?;
     wrap(py, y)
 }
 
@@ -215,9 +222,11 @@ fn _fft_r2c_pairs(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let n = x.shape()[x.shape().len() - 1];
     let lead = lead_of(&x, 1);
     let batch: usize = lead.iter().product();
-    let y = run(py, x.numel() * 8, || {
-        float_kernel!(x, "rfft", T, _K => Tensor::from_vec(fft::r2c(&x.to_vec::<T>()?, batch, n), &with_tail(&lead, &[n / 2 + 1, 2])))
-    })?;
+    let y = run(
+        py,
+        x.numel() * 8,
+        || float_kernel!(x, "rfft", T, _K => Tensor::from_vec(fft::r2c(&x.to_vec::<T>()?, batch, n), &with_tail(&lead, &[n / 2 + 1, 2]))),
+    )?;
     wrap(py, y)
 }
 
@@ -231,9 +240,11 @@ fn _fft_c2r_pairs(py: Python<'_>, x: &Bound<'_, PyAny>, n: usize) -> PyResult<Py
     let nin = x.shape()[x.shape().len() - 2];
     let lead = lead_of(&x, 2);
     let batch: usize = lead.iter().product();
-    let y = run(py, n * batch * 8, || {
-        float_kernel!(x, "irfft", T, _K => Tensor::from_vec(fft::c2r(&x.to_vec::<T>()?, batch, nin, n), &with_tail(&lead, &[n])))
-    })?;
+    let y = run(
+        py,
+        n * batch * 8,
+        || float_kernel!(x, "irfft", T, _K => Tensor::from_vec(fft::c2r(&x.to_vec::<T>()?, batch, nin, n), &with_tail(&lead, &[n]))),
+    )?;
     wrap(py, y)
 }
 

@@ -31,7 +31,9 @@ fn real_main() -> Result<(), String> {
                 ember_cpu::threads::set_num_threads(n);
             }
             // Runs the program N more times and prints the best time of one run (benches/export.py).
-            "--repeat" => repeat = args.next().and_then(|v| v.parse().ok()).filter(|&n| n > 0).ok_or("--repeat needs a positive integer")?,
+            "--repeat" => {
+                repeat = args.next().and_then(|v| v.parse().ok()).filter(|&n| n > 0).ok_or("--repeat needs a positive integer")?
+            }
             _ => positional.push(PathBuf::from(a)),
         }
     }

@@ -43,7 +43,8 @@ fn bad(what: &str) -> RunError {
 impl Program {
     /// Loads `dir/graph.json` and `dir/weights.safetensors` (what `ember.export.save` writes).
     pub fn load(dir: &Path) -> Result<Program> {
-        let text = std::fs::read_to_string(dir.join("graph.json")).map_err(|e| RunError(format!("{}: {e}", dir.join("graph.json").display())))?;
+        let text =
+            std::fs::read_to_string(dir.join("graph.json")).map_err(|e| RunError(format!("{}: {e}", dir.join("graph.json").display())))?;
         let g: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
         if g["format"] != "ember.export" {
             return err("graph.json: not an ember.export program (format field)");
@@ -78,7 +79,9 @@ impl Program {
                 bounds.insert(k.clone(), (v["min"].as_i64().unwrap_or(0), v["max"].as_i64()));
             }
         }
-        let strs = |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default() };
+        let strs = |v: &Value| -> Vec<String> {
+            v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+        };
         let nodes = g["nodes"]
             .as_array()
             .ok_or_else(|| bad("nodes"))?
@@ -107,7 +110,13 @@ impl Program {
         let mut syms: HashMap<String, (i64, String)> = HashMap::new();
         for (spec, t) in self.inputs.iter().zip(inputs) {
             if t.ndim() != spec.shape.len() {
-                return err(format!("input {}: expected a {}-D tensor, got shape {:?} ({}-D)", spec.name, spec.shape.len(), t.shape(), t.ndim()));
+                return err(format!(
+                    "input {}: expected a {}-D tensor, got shape {:?} ({}-D)",
+                    spec.name,
+                    spec.shape.len(),
+                    t.shape(),
+                    t.ndim()
+                ));
             }
             if t.dtype() != spec.dtype {
                 return err(format!("input {}: expected dtype {}, got {}", spec.name, spec.dtype.name(), t.dtype().name()));

@@ -39,7 +39,8 @@ pub fn read(path: &Path) -> Result<HashMap<String, Tensor>> {
         let Some(dtype) = dtype_of(code) else {
             return err(format!("{what}: tensor {name:?} has unsupported dtype {code:?}"));
         };
-        let shape: Vec<usize> = info["shape"].as_array().ok_or_else(|| bad("shape"))?.iter().filter_map(|d| d.as_u64()).map(|d| d as usize).collect();
+        let shape: Vec<usize> =
+            info["shape"].as_array().ok_or_else(|| bad("shape"))?.iter().filter_map(|d| d.as_u64()).map(|d| d as usize).collect();
         let offs = info["data_offsets"].as_array().ok_or_else(|| bad("data_offsets"))?;
         let (b, e) = (offs[0].as_u64().unwrap_or(0) as usize, offs[1].as_u64().unwrap_or(0) as usize);
         let chunk = data.get(b..e).ok_or_else(|| bad(&format!("offsets of {name:?} run past the end")))?;

@@ -44,6 +44,15 @@ fn fmax_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); }
 fn fmin_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } return min(a, b); }
 fn fmaxnum_(a: f32, b: f32) -> f32 { if (isnan_(a)) { return b; } if (isnan_(b)) { return a; } return max(a, b); }
 fn fminnum_(a: f32, b: f32) -> f32 { if (isnan_(a)) { return b; } if (isnan_(b)) { return a; } return min(a, b); }
+fn atan2_(a: f32, b: f32) -> f32 {
+    if (isnan_(a) || isnan_(b)) { return nan_(); }
+    // WGSL leaves atan2(0, 0) undefined (lavapipe gives 3π/4); C's rule: ±0 or ±π by signs.
+    if (a == 0.0 && b == 0.0) {
+        let pi = select(0.0, 3.14159265358979, (bitcast<u32>(b) >> 31u) == 1u);
+        return select(pi, -pi, (bitcast<u32>(a) >> 31u) == 1u) + a;
+    }
+    return atan2(a, b);
+}
 fn irem_(a: i32, b: i32) -> i32 {
     if (b == 0) { return 0; }
     let r = a % b;
@@ -346,7 +355,7 @@ impl BinaryOp {
                     (DType::F32, GeluBackward) => "a * (0.5 * (1.0 + erf_(b * RSQRT2)) + b * RSQRT2PI * exp(-0.5 * b * b))".into(),
                     (DType::F32, GeluTanhBackward) => "a * gelu_tanh_grad_(b)".into(),
                     (DType::F32, SiluBackward) => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))".into(),
-                    (DType::F32, Atan2) => "select(atan2(a, b), nan_(), isnan_(a) || isnan_(b))".into(),
+                    (DType::F32, Atan2) => "atan2_(a, b)".into(),
                     (DType::F32, Fmax) => "fmaxnum_(a, b)".into(),
                     (DType::F32, Fmin) => "fminnum_(a, b)".into(),
                     (DType::I32 | DType::U8 | DType::Bool, Fmax) => "max(a, b)".into(),

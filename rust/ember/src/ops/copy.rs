@@ -18,6 +18,16 @@ impl Tensor {
                 self.ndim().saturating_sub(1)
             )));
         }
+        // Neither side may be data-free: a meta or sparse source has no bytes to copy, and
+        // its null host pointer must never reach a kernel (the cross-device path included).
+        for t in [self, src] {
+            if t.is_sparse() {
+                return Err(dispatch::unsupported("copy_", Family::CpuSparse));
+            }
+        }
+        if src.device() == Device::Meta && self.device() != Device::Meta {
+            return Err(no_data());
+        }
         // copy_ may cross devices (as in PyTorch): the host side moves first.
         if crate::gpu::on(self) || crate::gpu::on(src) {
             dispatch::note("copy_", Family::Wgpu);

@@ -49,6 +49,10 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
         )));
     }
     if let Some(s) = src {
+        if s.len() < index.ndim() {
+            // PyTorch reads src.size(d) for every dim of the index: IndexError past src's dims.
+            return Err(ember_core::layout::LayoutError::DimOutOfRange { dim: s.len() as i64, ndim: s.len() }.into());
+        }
         if s.len().max(1) != n {
             return Err(Error::runtime(format!(
                 "Index tensor must have the same number of dimensions as src tensor ({op}: index has {} dims, src has {})",

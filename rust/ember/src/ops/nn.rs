@@ -344,10 +344,12 @@ pub fn avg_pool2d(
 }
 
 pub fn adaptive_avg_pool2d(x: &Tensor, out_hw: (usize, usize)) -> Result<Tensor> {
-    let (_, h, w, _) = planes(x, "adaptive_avg_pool2d")?;
+    let (_, h, w, mut shape) = planes(x, "adaptive_avg_pool2d")?;
     if out_hw.0 == 0 || out_hw.1 == 0 {
         return Err(Error::runtime("adaptive_avg_pool2d: output size must be positive"));
     }
+    shape.extend([out_hw.0, out_hw.1]);
+    ember_core::layout::checked_numel(&shape)?;
     avg_common(x, pool::adaptive_windows(h, out_hw.0), pool::adaptive_windows(w, out_hw.1), None, "AdaptiveAvgPool2DBackward0")
 }
 

@@ -233,11 +233,11 @@ impl Tensor {
         let n = self.ndim();
         let (a, b) = (crate::layout::wrap_dim(d0, n)?, crate::layout::wrap_dim(d1, n)?);
         let sd = c.indices.shape()[0];
+        if a == b {
+            return Ok(self.clone()); // includes t() of 0-d and 1-d tensors
+        }
         let mut size = self.shape().to_vec();
         size.swap(a, b);
-        if a == b {
-            return Ok(self.clone());
-        }
         if a < sd && b < sd {
             let mut perm: Vec<i64> = (0..sd as i64).collect();
             perm.swap(a, b);
