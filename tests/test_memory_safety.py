@@ -102,8 +102,11 @@ def test_class_weight_of_wrong_length(loss):
 def test_scatter_with_lower_dimensional_src():
     x = ember.zeros(3, 4)
     idx = ember.tensor([[0, 1], [1, 2]])
-    with pytest.raises(RuntimeError, match="same number of dimensions as src"):
+    # PyTorch reads src.size(1) of a 1-d src: IndexError, as here.
+    with pytest.raises(IndexError, match="Dimension out of range"):
         x.scatter(1, idx, ember.ones(2))
+    with pytest.raises(RuntimeError, match="same number of dimensions as src"):
+        x.scatter(1, idx, ember.ones(2, 2, 2))
     assert x.sum().item() == 0
 
 

@@ -188,15 +188,35 @@ impl GpuBuffer {
         // copy_buffer_to_buffer needs 4-byte aligned offsets and sizes.
         let lo = (offset as u64) & !3;
         let hi = ((offset + nbytes) as u64).next_multiple_of(4);
+        // An index kernel ran since the last read: its out-of-range flag rides along in the
+        // same copy (no extra round trip) and is cleared for the next batch.
+        let armed = ctx.flag_armed.swap(false, std::sync::atomic::Ordering::AcqRel);
+        let extra = if armed { 4 } else { 0 };
         let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ember download"),
-            size: hi - lo,
+            size: hi - lo + extra,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        ctx.encode(|e| e.copy_buffer_to_buffer(self.raw(), lo, &staging, 0, Some(hi - lo)));
+        ctx.encode(|e| {
+            e.copy_buffer_to_buffer(self.raw(), lo, &staging, 0, Some(hi - lo));
+            if armed {
+                e.copy_buffer_to_buffer(&ctx.index_flag, 0, &staging, hi - lo, Some(4));
+                e.clear_buffer(&ctx.index_flag, 0, None);
+            }
+        });
         ctx.flush();
-        map_read(ctx, &staging, (offset as u64 - lo) as usize, nbytes)
+        let all = map_read(ctx, &staging, 0, (hi - lo + extra) as usize)?;
+        if armed && all[all.len() - 4..] != [0, 0, 0, 0] {
+            return Err(Error::runtime(
+                "index out of bounds in a wgpu kernel (gather / index_select / scatter_add / index_add, or a loss's \
+                 targets): an index was outside [-size, size) of the indexed dim. GPU kernels can't raise, so this \
+                 surfaces at the next read from the device, like CUDA's device-side asserts; check the index values \
+                 with .cpu() or run the op on the CPU to see which one.",
+            ));
+        }
+        let skip = (offset as u64 - lo) as usize;
+        Ok(all[skip..skip + nbytes].to_vec())
     }
 }
 

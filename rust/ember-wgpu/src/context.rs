@@ -65,6 +65,11 @@ pub struct Context {
     /// pooled buffers, so most dispatches find theirs here instead of creating one.
     bind_groups: Mutex<HashMap<BindKey, wgpu::BindGroup>>,
     pub(crate) pool: Pool,
+    /// Index kernels set word 0 when an index is out of range (they can't raise); the next
+    /// read from the device copies it back with the data and raises, as CUDA's device-side
+    /// asserts do. `flag_armed` says an index kernel ran since that last read.
+    pub(crate) index_flag: wgpu::Buffer,
+    pub(crate) flag_armed: std::sync::atomic::AtomicBool,
 }
 
 static CONTEXT: OnceLock<std::result::Result<Context, String>> = OnceLock::new();
@@ -108,6 +113,12 @@ fn create() -> std::result::Result<Context, String> {
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
+    let index_flag = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("ember index-bounds flag"),
+        size: 16,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
     let info = adapter.get_info();
     Ok(Context {
         device,
@@ -122,6 +133,8 @@ fn create() -> std::result::Result<Context, String> {
         kernels: Mutex::new(HashMap::new()),
         bind_groups: Mutex::new(HashMap::new()),
         pool: Pool::default(),
+        index_flag,
+        flag_armed: std::sync::atomic::AtomicBool::new(false),
     })
 }
 

@@ -50,9 +50,14 @@ fn launch(
     }
     let rank = ops[0].layout.ndim();
     coalesce(&mut ops, rank);
-    let rw = rw_flags(&ops);
+    let mut rw = rw_flags(&ops);
     let dts: Vec<DType> = ops.iter().map(|o| o.dtype).collect();
-    let k = ctx.kernel(&format!("{key}.{}", rw_tag(&rw)), name, &rw, || src(&dts, &rw))?;
+    // One more read_write binding after the operands: the context's out-of-range flag.
+    let flag_binding = ops.len() + 1;
+    rw.push(true);
+    let k = ctx.kernel(&format!("{key}.{}", rw_tag(&rw)), name, &rw, || {
+        src(&dts, &rw[..dts.len()]) + &format!("@group(0) @binding({flag_binding}) var<storage, read_write> flag: array<atomic<u32>>;\n")
+    })?;
     let mut binds = vec![];
     for (o, v) in ops.iter_mut().zip(real) {
         let (start, size, base) = binding_of(ctx, &Op::of(v, false)?)?;
@@ -62,6 +67,8 @@ fn launch(
         o.layout.offset -= base;
         binds.push(Bind { buf: o.buf.raw(), offset: start, size });
     }
+    binds.push(Bind { buf: &ctx.index_flag, offset: 0, size: 4 });
+    ctx.flag_armed.store(true, std::sync::atomic::Ordering::Release);
     let mut info = info_for(&ops, 0);
     info[PARAM..PARAM + params.len()].copy_from_slice(params);
     ctx.dispatch(&k, &binds, &info, grid(ops[0].layout.numel(), WG))
@@ -97,8 +104,9 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
     let i = gid(w, nw, l, {WG}u);
     if (i >= info[0]) {{ return; }}
     let o = offsets(i);
-    let j = bitcast<i32>(ld1(o.y).x);
-    if (j < 0 || u32(j) >= info[49]) {{ st0(o.x, {zero}); return; }}
+    var j = bitcast<i32>(ld1(o.y).x);
+    if (j < 0) {{ j = j + i32(info[49]); }}
+    if (j < 0 || u32(j) >= info[49]) {{ atomicMax(&flag[0], 1u); st0(o.x, {zero}); return; }}
     st0(o.x, {});
 }}
 "#,
@@ -173,8 +181,9 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
     let i = gid(w, nw, l, {WG}u);
     if (i >= info[0]) {{ return; }}
     let o = offsets(i);
-    let j = bitcast<i32>(ld1(o.y).x);
-    if (j < 0 || u32(j) >= info[49]) {{ return; }}
+    var j = bitcast<i32>(ld1(o.y).x);
+    if (j < 0) {{ j = j + i32(info[49]); }}
+    if (j < 0 || u32(j) >= info[49]) {{ atomicMax(&flag[0], 1u); return; }}
     let k = o.x + u32(j) * info[48];
     let v: {ct} = {v};
     {add}
