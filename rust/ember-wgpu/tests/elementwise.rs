@@ -312,6 +312,22 @@ fn binary_ref(op: BinaryOp, a: f64, b: f64, alpha: f64) -> f64 {
             a * (0.5 * (1.0 + t) + 0.5 * b * (1.0 - t * t) * k * (1.0 + 3.0 * 0.044715 * b * b))
         }
         SiluBackward => a * sig(b) * (1.0 + b * (1.0 - sig(b))),
+        Atan2 => a.atan2(b),
+        Fmax => a.max(b),
+        Fmin => a.min(b),
+        Hypot => a.hypot(b),
+        Remainder => a - b * (a / b).floor(),
+        Fmod => a % b,
+        Copysign => a.copysign(b),
+        DivTrunc => (a / b).trunc(),
+        DivFloor => (a / b).floor(),
+        Xlogy => {
+            if a == 0.0 {
+                0.0
+            } else {
+                a * b.ln()
+            }
+        }
     }
 }
 

@@ -313,7 +313,8 @@ fn index_kernels_other_dtypes_and_strided_destinations() {
     if !gpu() {
         return;
     }
-    // gather bool values; out-of-range indices read 0 instead of faulting
+    // gather bool values; an out-of-range index reads 0 instead of faulting and raises at the
+    // next read from the device (the index flag); -1 wraps as on the CPU
     let src = up_u8(DType::Bool, &[1, 0, 1, 1]);
     let sl = Layout::contiguous(&[4]);
     let idx = up_i64(&[3, 1, 7, -1, 0]);
@@ -321,7 +322,8 @@ fn index_kernels_other_dtypes_and_strided_destinations() {
     let out = GpuBuffer::new(20).unwrap();
     ember_wgpu::gather(&GView::new(&src, &sl, DType::Bool), 0, &GView::new(&idx, &il, DType::I64), &GView::new(&out, &il, DType::Bool))
         .unwrap();
-    assert_eq!(down_u8(DType::Bool, &out, 5), vec![1, 0, 0, 0, 1]);
+    assert!(out.download(0, 20).is_err(), "index 7 of a 4-element dim must be reported");
+    assert_eq!(down_u8(DType::Bool, &out, 5), vec![1, 0, 0, 1, 1]);
     // scatter_add into a column of a row-major matrix (strided destination), int32 source into float32
     let dst = GpuBuffer::zeros(4 * 3 * 4).unwrap();
     let col = Layout::new(vec![4], vec![3], 1);
@@ -329,6 +331,7 @@ fn index_kernels_other_dtypes_and_strided_destinations() {
     let s2 = up_i32(&[1, 2, 3, 4, 5]);
     scatter_add(&GView::new(&dst, &col, DType::F32), 0, &GView::new(&i2, &il, DType::I64), &GView::new(&s2, &il, DType::I32), -1.0)
         .unwrap();
+    assert!(dst.download(0, 48).is_err(), "index 9 of a 4-element dim must be reported");
     assert_eq!(down_f32(&dst, 12), vec![0.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, -4.0, 0.0]);
     // shape and dtype errors
     let f = up_f32(&[1.0]);
