@@ -32,6 +32,8 @@ def _window(name, n, periodic, dtype, device, requires_grad, fn):
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
     if n < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    from ._limits import check_alloc
+    check_alloc(name, (n,), 32)  # built as a Python list of floats (~32 bytes each) first
     if n == 0:
         vals = []
     elif n == 1:

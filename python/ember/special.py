@@ -330,9 +330,13 @@ def multigammaln(input, p, *, out=None):
     x, dt = _float(input, "multigammaln")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    r = p * (p - 1) / 4 * math.log(math.pi)
-    for j in range(p):
-        r = r + gammaln(x - j / 2)
+    # One vectorised term per j (a Python loop over p hung on p = 2**31), refused up front when
+    # the (…, p) terms can't fit.
+    from ._limits import check_alloc
+    check_alloc("mvlgamma", tuple(x.shape) + (p,), x.element_size(), copies=4)
+    import ember
+    j = ember.arange(p, dtype=x.dtype) / 2
+    r = gammaln(x.unsqueeze(-1) - j).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     return _finish(r, dt, out)
 
 
