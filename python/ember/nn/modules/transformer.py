@@ -193,6 +193,12 @@ class TransformerDecoderLayer(Module):
 
 
 def _clones(module, n):
+    # n copies of every parameter: refuse a count that can't fit before deep-copying n times.
+    from ..._limits import check_alloc
+    if not hasattr(module, "parameters"):
+        raise TypeError(f"expected a layer (an nn.Module) to clone, got {type(module).__name__}")
+    per = sum(p.numel() * p.element_size() for p in module.parameters())
+    check_alloc(type(module).__name__ + " clones", (int(n), max(per, 1)), 1)
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
