@@ -277,6 +277,9 @@ def _adaptive3d(input, output_size, reduce, name):
     x, unb = _batched(input, 3, name)
     o = list(_tup(output_size, 3))
     o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(3)]
+    from .._limits import check_alloc
+    # One Python-level window per output cell (a few KB of objects each): refuse before looping.
+    check_alloc(name, list(x.shape[:2]) + o, 4096)
     planes = []
     for (a0, a1) in _adaptive_bounds(x.shape[2], o[0]):
         rows = []
@@ -306,6 +309,8 @@ def _adaptive_max_indices(input, output_size, nsp):
     x, unb = _batched(input, nsp, "adaptive_max_pool")
     o = list(_tup(output_size, nsp))
     o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(nsp)]
+    from .._limits import check_alloc
+    check_alloc("adaptive_max_pool", list(x.shape[:2]) + o, 4096)
     sizes = list(x.shape[2:])
     import itertools
     bounds = [_adaptive_bounds(sizes[i], o[i]) for i in range(nsp)]
