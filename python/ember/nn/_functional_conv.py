@@ -1,9 +1,8 @@
 """Convolution, pooling, padding and resampling for ``ember.nn.functional``.
 
 conv2d / max_pool2d / avg_pool2d / adaptive_avg_pool2d are native kernels; the 1-D forms run
-the 2-D kernel on a height-1 image; ``pad`` and ``interpolate`` compose indexing ops.
+the 2-D kernel on a height-1 image; ``pad`` composes indexing ops (``interpolate`` lives in _functional_interp).
 """
-import math
 
 from .. import _native
 
@@ -306,103 +305,6 @@ def pad(input, pad, mode="constant", value=None):
             idx = j % size
         out = out.index_select(dim, idx.to(out.device))
     return out
-
-
-def _nearest_index(insize, outsize, scale):
-    """Source index of each output position: min(floor(o * s), insize - 1), as int64."""
-    import ember
-
-    s = insize / outsize if scale is None else 1.0 / scale
-    o = ember.arange(outsize, dtype=ember.float64)
-    return (o * s).floor().clamp(max=insize - 1).to(ember.int64)
-
-
-def _linear_weights(insize, outsize, align_corners, scale):
-    """(i0, i1, lam): each output position blends input i0 and i1 as (1 - lam, lam)."""
-    import ember
-
-    o = ember.arange(outsize, dtype=ember.float64)
-    if align_corners:
-        src = o * (insize - 1) / (outsize - 1) if outsize > 1 else o * 0.0
-    else:
-        s = insize / outsize if scale is None else 1.0 / scale
-        src = ((o + 0.5) * s - 0.5).clamp(min=0.0)
-    i0 = src.floor().clamp(max=insize - 1)
-    i1 = (i0 + 1).clamp(max=insize - 1)
-    return i0.to(ember.int64), i1.to(ember.int64), src - i0
-
-
-def _check_resample(input, size):
-    """interpolate's sizes, checked before any index of that size is built."""
-    from .._limits import check_alloc
-
-    names = "DHW"[3 - len(size):] if len(size) <= 3 else None
-    for i, o in enumerate(size):
-        if o <= 0 or input.shape[2 + i] <= 0:
-            what = lambda v: ", ".join(f"{names[j] if names else j}: {v[j]}" for j in range(len(size)))  # noqa: E731
-            raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({what(input.shape[2:])}) "
-                               f"and output ({what(size)})")
-    out = list(input.shape[:2]) + list(size)
-    check_alloc("interpolate", out, input.element_size(), copies=2)
-    for o in size:
-        check_alloc("interpolate", [o], 8, copies=4)
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
-                antialias=False):
-    nsp = input.ndim - 2
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if nsp < 1:
-        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
-                         f"nearest | linear | bilinear (got {mode})")
-    scales = [None] * nsp
-    if size is None:
-        sf = _pair(scale_factor, nsp)
-        if not all(math.isfinite(input.shape[2 + i] * sf[i]) for i in range(nsp)):
-            raise RuntimeError(f"interpolate: scale_factor {scale_factor} gives an output size that "
-                               "cannot be converted to type int64_t without overflow")
-        size = [int(math.floor(input.shape[2 + i] * sf[i])) for i in range(nsp)]
-        if not recompute_scale_factor:
-            scales = list(sf)
-    size = _pair(size, nsp)
-    _check_resample(input, size)
-    if mode in ("nearest",):
-        if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
-        out = input
-        for i in range(nsp):
-            idx = _nearest_index(input.shape[2 + i], size[i], scales[i])
-            out = out.index_select(2 + i, idx.to(input.device))
-        return out
-    if mode in ("linear", "bilinear"):
-        ac = bool(align_corners)
-        out = input
-        for i in range(nsp):
-            i0, i1, lam = _linear_weights(input.shape[2 + i], size[i], ac, scales[i])
-            dim = 2 + i
-            a = out.index_select(dim, i0.to(input.device))
-            b = out.index_select(dim, i1.to(input.device))
-            shape = [1] * out.ndim
-            shape[dim] = size[i]
-            lam = lam.to(input.dtype).reshape(shape).to(input.device)
-            out = a + (b - a) * lam
-        return out
-    raise NotImplementedError(f"interpolate mode {mode!r} is not supported in ember yet (nearest, linear, bilinear are)")
-
-
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    return interpolate(input, size, scale_factor, mode, align_corners)
-
-
-def upsample_nearest(input, size=None, scale_factor=None):
-    return interpolate(input, size, scale_factor, "nearest")
-
-
-def upsample_bilinear(input, size=None, scale_factor=None):
-    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
 
 
 def pixel_shuffle(input, upscale_factor):

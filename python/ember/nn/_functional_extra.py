@@ -16,22 +16,7 @@ def _F():
     return ember.nn.functional
 
 
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _legacy(size_average, reduce, reduction):
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return ("mean" if size_average else "sum") if reduce else "none"
+from ._functional_loss import _legacy, _reduce  # noqa: E402  (one copy of the reduction rules)
 
 
 # ---- activations ----

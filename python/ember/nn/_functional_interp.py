@@ -61,7 +61,8 @@ def _resample_dim(x, dim, out, mode, scale, align_corners):
     if mode in ("nearest", "nearest-exact"):
         s = n / out if scale is None else 1.0 / scale
         off = 0.5 if mode == "nearest-exact" else 0.0
-        return _select(x, dim, [min(int(math.floor((o + off) * s)), n - 1) for o in range(out)])
+        o = ember.arange(out, dtype=ember.float64)
+        return x.index_select(dim, ((o + off) * s).floor().clamp(max=n - 1).to(ember.int64).to(x.device))
     if mode == "bicubic":
         taps = [[], [], [], []]
         ws = [[], [], [], []]
@@ -76,15 +77,20 @@ def _resample_dim(x, dim, out, mode, scale, align_corners):
             term = _select(x, dim, taps[k]) * _weights(x, dim, ws[k])
             res = term if res is None else res + term
         return res
-    lo, hi, lam = [], [], []
-    for o in range(out):
-        src = _src(o, n, out, scale, align_corners, False)
-        i0 = min(int(math.floor(src)), n - 1)
-        lo.append(i0)
-        hi.append(min(i0 + 1, n - 1))
-        lam.append(src - i0)
-    a, b = _select(x, dim, lo), _select(x, dim, hi)
-    return a + (b - a) * _weights(x, dim, lam)
+    # The same float64 arithmetic as _src, on a tensor of output positions (no per-position
+    # Python loop on this hot path).
+    o = ember.arange(out, dtype=ember.float64)
+    if align_corners:
+        src = o * (n - 1) / (out - 1) if out > 1 else o * 0.0
+    else:
+        src = ((o + 0.5) * (n / out if scale is None else 1.0 / scale) - 0.5).clamp(min=0.0)
+    i0 = src.floor().clamp(max=n - 1)
+    lo, hi = i0.to(ember.int64), (i0 + 1).clamp(max=n - 1).to(ember.int64)
+    shape = [1] * x.ndim
+    shape[dim] = out
+    lam = (src - i0).to(x.dtype).reshape(shape).to(x.device)
+    a, b = x.index_select(dim, lo.to(x.device)), x.index_select(dim, hi.to(x.device))
+    return a + (b - a) * lam
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,

@@ -13,8 +13,8 @@ from ._functional_loss import (binary_cross_entropy, binary_cross_entropy_with_l
                                cosine_similarity, pairwise_distance, triplet_margin_loss, margin_ranking_loss,
                                hinge_embedding_loss, poisson_nll_loss, gaussian_nll_loss, cosine_embedding_loss)
 from ._functional_conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,  # noqa: F401
-                               avg_pool1d, avg_pool2d, conv1d, conv2d, fold, interpolate, max_pool1d, max_pool2d,
-                               pad, unfold, upsample, upsample_nearest, upsample_bilinear, pixel_shuffle, pixel_unshuffle,
+                               avg_pool1d, avg_pool2d, conv1d, conv2d, fold, max_pool1d, max_pool2d,
+                               pad, unfold, pixel_shuffle, pixel_unshuffle,
                                max_pool2d_with_indices, max_pool1d_with_indices)
 from ._functional_norm import batch_norm, group_norm, layer_norm, normalize, embedding, instance_norm, rms_norm  # noqa: F401
 
@@ -261,4 +261,4 @@ from ._functional_spatial import (conv3d, conv_transpose1d, conv_transpose2d, co
                                   max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
                                   fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices)
 from ._functional_extra import *  # noqa: E402,F401,F403
-from ._functional_interp import interpolate, upsample, upsample_nearest, upsample_bilinear  # noqa: E402,F401,F811
+from ._functional_interp import interpolate, upsample, upsample_nearest, upsample_bilinear  # noqa: E402,F401

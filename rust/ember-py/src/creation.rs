@@ -65,6 +65,8 @@ fn fill_with(shape: &[usize], dtype: DType, mut next: impl FnMut() -> f64) -> em
     ember::cpu::with_dtype!(dtype, T => {
         let p = t.storage().ptr() as *mut T;
         for i in 0..t.numel() {
+            // SAFETY: `t` was just allocated on the host, row-major with offset 0, holding
+            // exactly numel() elements of T (its geometry passed `Layout::fits_in`); i < numel.
             unsafe { *p.add(i) = T::from_f64(next()) };
         }
     });
@@ -196,6 +198,7 @@ fn _randint(
             ember::cpu::with_dtype!(d, T => {
                 let p = t.storage().ptr() as *mut T;
                 for i in 0..t.numel() {
+                    // SAFETY: fresh host tensor, row-major from offset 0 with numel() elements of T.
                     unsafe { *p.add(i) = T::from_i64(low + g.below((high - low) as u64) as i64) };
                 }
             })
@@ -210,6 +213,8 @@ fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Opti
     crate::guard::guard("_randperm", || {
         // The buffer first (a fallible allocation: randperm(2**62) raises), then shuffle it.
         let t = Tensor::empty(&[n], ember::DType::I64).py()?;
+        // SAFETY: `t` is a fresh host int64 tensor of exactly n elements at offset 0, aligned by
+        // the allocator, and nothing else refers to its storage yet (no aliasing).
         let v = unsafe { std::slice::from_raw_parts_mut(t.storage().ptr() as *mut i64, n) };
         v.iter_mut().enumerate().for_each(|(i, x)| *x = i as i64);
         with_gen(generator, |g| {

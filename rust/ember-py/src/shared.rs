@@ -240,6 +240,9 @@ fn _to_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResult<Bound<'
         }
         let c = host.to_dtype_contiguous(t.dtype()).py()?;
         let n = c.numel() * c.dtype().size();
+        // SAFETY: `c` is a contiguous host tensor (meta, sparse and wgpu were refused or
+        // downloaded above), so its numel() elements start at `offset` and lie inside the
+        // storage (`Layout::fits_in`); `buf` is a fresh n-byte buffer, so the ranges don't overlap.
         let src = unsafe { c.storage().ptr().add(c.offset() * c.dtype().size()) };
         PyBytes::new_with(py, n, |buf| {
             unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), n) };

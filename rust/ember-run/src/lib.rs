@@ -62,7 +62,8 @@ pub fn tensor_from_bytes(bytes: &[u8], dtype: ember::DType, shape: &[usize]) -> 
 pub fn tensor_to_bytes(t: &ember::Tensor) -> Result<Vec<u8>> {
     Ok(ember_cpu::with_dtype!(t.dtype(), T => {
         let v: Vec<T> = t.to_vec::<T>()?;
-        // Safety: every ember element type is a plain value type without padding.
+        // SAFETY: every ember element type is a plain value type without padding, and the byte
+        // slice covers exactly the Vec's initialised elements, borrowed only while `v` lives.
         let b = unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, v.len() * std::mem::size_of::<T>()) };
         b.to_vec()
     }))
