@@ -8,14 +8,16 @@ from ._native import Tensor
 
 __all__ = []
 
-_UNARY = """neg negative abs absolute sign sgn square relu floor ceil trunc fix frac exp exp2 expm1 log log2 log10
-log1p sqrt rsqrt reciprocal sin cos tan asin arcsin acos arccos atan arctan sinh cosh tanh asinh arcsinh acosh
-arccosh atanh arctanh sigmoid erf erfc erfinv isnan isinf isfinite isposinf isneginf signbit logical_not
+# The unary op table (rust/ember/src/ops/unary_table.rs) lists its own functions; the rest take
+# arguments or aren't table ops.
+_UNARY = list(_native._unary_functions()) + """isnan isinf isfinite isposinf isneginf signbit logical_not
 bitwise_not positive round logit nan_to_num clamp clip clamp_min clamp_max masked_fill lerp addcmul addcdiv""".split()
 
-_BINARY = """div divide true_divide floor_divide remainder fmod atan2 arctan2 maximum minimum fmax fmin hypot
-copysign xlogy eq ne not_equal lt less le less_equal gt greater ge greater_equal logical_and logical_or
-logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift float_power""".split()
+# The binary op table (rust/ember/src/ops/binary_table.rs) lists its own; comparisons, logical and
+# bitwise ops and the div aliases aren't table rows.
+_BINARY = list(_native._binary_functions()) + """div divide eq ne not_equal lt less le less_equal gt greater ge
+greater_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift
+bitwise_right_shift float_power""".split()
 
 _INPLACE = """relu_ sigmoid_ tanh_ exp_ neg_ abs_ clamp_ clip_""".split()
 

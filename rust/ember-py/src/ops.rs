@@ -255,28 +255,30 @@ impl PyTensor {
     }
 }
 
-/// Named binary methods and their in-place forms.
+/// The binary op table's named methods and their in-place forms.
 macro_rules! bin_methods {
-    ($($f:ident, $i:ident => $op:ident),* $(,)?) => {
+    ($($v:ident => $aten:literal, $grad:literal, float: $float:literal, wgpu: $w:ident,
+       py: [$($f:ident $i:ident),*], torch: $torch:literal;)*) => {
         #[pymethods]
         impl PyTensor {
-            $(
+            $($(
                 fn $f(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                    bin(slf.py(), BinaryOp::$op, &Arg::T(slf.get().t.clone()), &arg(other)?)
+                    bin(slf.py(), BinaryOp::$v, &Arg::T(slf.get().t.clone()), &arg(other)?)
                 }
                 fn $i(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                    inplace(slf, other, BinaryOp::$op)
+                    inplace(slf, other, BinaryOp::$v)
                 }
-            )*
+            )*)*
         }
     };
 }
-bin_methods!(
-    true_divide, true_divide_ => Div, floor_divide, floor_divide_ => DivFloor, remainder, remainder_ => Rem,
-    fmod, fmod_ => Fmod, pow, pow_ => Pow, atan2, atan2_ => Atan2, arctan2, arctan2_ => Atan2,
-    maximum, maximum_ => Maximum, minimum, minimum_ => Minimum, fmax, fmax_ => Fmax, fmin, fmin_ => Fmin,
-    hypot, hypot_ => Hypot, copysign, copysign_ => Copysign, xlogy, xlogy_ => Xlogy, multiply, multiply_ => Mul,
-);
+ember::binary_table!(bin_methods);
+
+/// The binary table's names that are also `ember.*` functions (Python forwards them).
+#[pyfunction]
+fn _binary_functions() -> Vec<&'static str> {
+    ember::ops::binary::TORCH_FUNCTIONS.iter().copied().filter(|n| !n.is_empty()).collect()
+}
 
 macro_rules! cmp_methods {
     ($($f:ident, $i:ident => $op:ident),* $(,)?) => {
@@ -398,6 +400,7 @@ fn div_op(mode: Option<&str>) -> PyResult<BinaryOp> {
     }
 }
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_binary_functions, m)?)?;
     Ok(())
 }

@@ -39,36 +39,31 @@ fn gelu_op(approximate: &str) -> PyResult<UOp> {
     }
 }
 
-/// Methods with no arguments, and their in-place forms (`name_`).
+/// The unary op table's methods with no arguments, and their in-place forms (`name_`).
 macro_rules! unary_methods {
-    ($($name:ident, $name_:ident => $op:ident),* $(,)?) => {
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, wgpu: [$($w:ident)?],
+       py: [$($name:ident $name_:ident),*], torch: $torch:literal;)*) => {
         #[pymethods]
         impl PyTensor {
-            $(
+            $($(
                 fn $name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                    un(py, &self.t, UOp::$op, Params::default())
+                    un(py, &self.t, UOp::$v, Params::default())
                 }
                 fn $name_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-                    un_(slf, UOp::$op, Params::default())
+                    un_(slf, UOp::$v, Params::default())
                 }
-            )*
+            )*)*
         }
     };
 }
 
-unary_methods!(
-    neg, neg_ => Neg, negative, negative_ => Neg, abs, abs_ => Abs, absolute, absolute_ => Abs, sign, sign_ => Sign,
-    sgn, sgn_ => Sign, square, square_ => Square, relu, relu_ => Relu, floor, floor_ => Floor, ceil, ceil_ => Ceil,
-    trunc, trunc_ => Trunc, fix, fix_ => Trunc, frac, frac_ => Frac, exp, exp_ => Exp, exp2, exp2_ => Exp2,
-    expm1, expm1_ => Expm1, log, log_ => Log, log2, log2_ => Log2, log10, log10_ => Log10, log1p, log1p_ => Log1p,
-    sqrt, sqrt_ => Sqrt, rsqrt, rsqrt_ => Rsqrt, reciprocal, reciprocal_ => Reciprocal, sin, sin_ => Sin,
-    cos, cos_ => Cos, tan, tan_ => Tan, asin, asin_ => Asin, arcsin, arcsin_ => Asin, acos, acos_ => Acos,
-    arccos, arccos_ => Acos, atan, atan_ => Atan, arctan, arctan_ => Atan, sinh, sinh_ => Sinh, cosh, cosh_ => Cosh,
-    tanh, tanh_ => Tanh, asinh, asinh_ => Asinh, arcsinh, arcsinh_ => Asinh, acosh, acosh_ => Acosh,
-    arccosh, arccosh_ => Acosh, atanh, atanh_ => Atanh, arctanh, arctanh_ => Atanh, sigmoid, sigmoid_ => Sigmoid,
-    erf, erf_ => Erf, erfc, erfc_ => Erfc, erfinv, erfinv_ => Erfinv, silu, silu_ => Silu, mish, mish_ => Mish,
-    hardsigmoid, hardsigmoid_ => Hardsigmoid, hardswish, hardswish_ => Hardswish, relu6, relu6_ => Relu6,
-);
+ember::unary_table!(unary_methods);
+
+/// The unary table's names that are also `ember.*` functions (Python forwards them).
+#[pyfunction]
+fn _unary_functions() -> Vec<&'static str> {
+    ember::ops::unary::TORCH_FUNCTIONS.iter().copied().filter(|n| !n.is_empty()).collect()
+}
 
 /// `Some(v)` for a given bound, `None` for a missing or None one.
 fn bound(o: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arg>> {
@@ -418,6 +413,7 @@ fn where_f(py: Python<'_>, condition: &Bound<'_, PyTensor>, input: &Bound<'_, Py
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_unary_functions, m)?)?;
     m.add_function(wrap_pyfunction!(leaky_relu, m)?)?;
     m.add_function(wrap_pyfunction!(elu, m)?)?;
     m.add_function(wrap_pyfunction!(selu, m)?)?;

@@ -108,6 +108,12 @@ pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
     Ok(f)
 }
 
+/// The backend that runs `op` on `inputs` (recorded for the trace, as `family`).
+#[inline]
+pub fn backend(op: &'static str, inputs: &[&Tensor]) -> Result<&'static dyn crate::backend::Backend> {
+    Ok(crate::backend::of(family(op, inputs)?))
+}
+
 /// PyTorch's error for an op that has no kernel in `family`.
 pub fn unsupported(op: &str, family: Family) -> Error {
     let why = match family {

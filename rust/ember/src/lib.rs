@@ -1,6 +1,7 @@
 //! The Rust Tensor: storage + layout + dtype + device (+ autograd meta), creation, views,
 //! ops with their backward formulas beside them, and the autograd engine.
 pub mod autograd;
+pub mod backend;
 pub mod creation;
 pub mod dispatch;
 pub mod gpu;

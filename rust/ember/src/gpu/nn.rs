@@ -1,6 +1,6 @@
 //! Products, indexing, concatenation, convolution, pooling and optimizer steps on wgpu.
 use super::{copy_into, dense, empty, f32_only, to_dtype, view, view_as, zeros};
-use crate::autograd::{needs_grad, record_saving, SavedTensor};
+use crate::backend::{Conv2d, PoolGeom};
 use crate::{DType, Error, Layout, Result, Scalar, Tensor};
 use ember_wgpu::Window;
 
@@ -111,12 +111,9 @@ fn window(k: (usize, usize), stride: (usize, usize), pad: (usize, usize), dilati
 
 struct ConvDims {
     n: usize,
-    c: usize,
     o: usize,
     ckk: usize,
     l: usize,
-    oh: usize,
-    ow: usize,
 }
 
 fn im2col(x: &Tensor, win: &Window, d: &ConvDims) -> Result<Tensor> {
@@ -125,127 +122,96 @@ fn im2col(x: &Tensor, win: &Window, d: &ConvDims) -> Result<Tensor> {
     Ok(cols)
 }
 
-/// `conv2d(x (N,C,H,W), w (O,C,kh,kw), b)` with symmetric padding and groups = 1: im2col,
-/// then one batched product with the bias as the accumulator. Records
-/// `ConvolutionBackward0` (col2im for the input gradient, products for the weight's).
-pub fn conv2d(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    stride: (usize, usize),
-    pad: [usize; 4],
-    dilation: (usize, usize),
-    groups: usize,
-) -> Result<Tensor> {
-    f32_only(x, "conv2d")?;
-    if groups != 1 || pad[0] != pad[1] || pad[2] != pad[3] {
+/// The window and GEMM dimensions of a validated conv2d geometry; wgpu runs groups = 1 with
+/// symmetric padding only.
+fn conv_plan(c: &Conv2d) -> Result<(Window, ConvDims)> {
+    let (g, pad) = (&c.g, c.pad);
+    if g.groups != 1 || pad[0] != pad[1] || pad[2] != pad[3] {
         return Err(Error::NotImplemented(format!(
-            "wgpu conv2d supports groups=1 and symmetric padding only (got groups={groups}, padding {pad:?}); run it on the CPU with .cpu()"
+            "wgpu conv2d supports groups=1 and symmetric padding only (got groups={}, padding {pad:?}); run it on the CPU with .cpu()",
+            g.groups
         )));
     }
-    let win = window((w.shape()[2], w.shape()[3]), stride, (pad[0], pad[2]), dilation);
-    let (n, c, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
-    let (oh, ow) = (win.out_size(0, h, false), win.out_size(1, wd, false));
-    let d = ConvDims { n, c, o: w.shape()[0], ckk: c * win.kernel[0] * win.kernel[1], l: oh * ow, oh, ow };
+    let win = window((g.kh, g.kw), g.stride, (pad[0], pad[2]), g.dilation);
+    let d = ConvDims { n: g.n, o: g.c_out, ckk: g.c_in * g.kh * g.kw, l: g.oh * g.ow };
+    Ok((win, d))
+}
+
+/// `conv2d(x (N,C,H,W), w (O,C,kh,kw), b)`: im2col, then one batched product with the bias
+/// as the accumulator.
+pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
+    f32_only(x, "conv2d")?;
+    let (win, d) = conv_plan(c)?;
     let xc = dense(x, DType::F32)?;
     let wc = dense(w, DType::F32)?;
     let cols = im2col(&xc, &win, &d)?;
-    let lw = Layout::new(vec![n, d.o, d.ckk], vec![0, d.ckk as isize, 1], wc.offset());
-    let bias = b.map(|b| b.with_layout(Layout::new(vec![n, d.o, d.l], vec![0, b.strides()[0], 0], b.offset())).detach());
+    let lw = Layout::new(vec![d.n, d.o, d.ckk], vec![0, d.ckk as isize, 1], wc.offset());
+    let bias = b.map(|b| b.with_layout(Layout::new(vec![d.n, d.o, d.l], vec![0, b.strides()[0], 0], b.offset())).detach());
     let out = bmm(&wc, &lw, &cols, cols.layout(), bias.as_ref(), Scalar::Int(1), Scalar::Int(1))?;
-    let out = out.with_layout(Layout::contiguous(&[n, d.o, oh, ow])).detach();
-    let ins: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
-    if needs_grad(&ins) {
-        let need = [x.requires_grad(), w.requires_grad(), b.is_some_and(|b| b.requires_grad())];
-        let has_b = b.is_some();
-        let (sx, sw) = (SavedTensor::input(x), SavedTensor::input(w));
-        record_saving("ConvolutionBackward0", &ins, &[&out], vec![sx.clone(), sw.clone()], move |gr: &[Option<Tensor>]| {
-            let (x, w) = (sx.unpack("ConvolutionBackward0")?, sw.unpack("ConvolutionBackward0")?);
-            let go = dense(gr[0].as_ref().unwrap(), DType::F32)?;
-            let (gx, gw, gb) = conv2d_backward(&x, &w, &go, &win, &d, need)?;
-            let mut r = vec![gx, gw];
-            if has_b {
-                r.push(gb);
-            }
-            Ok(r)
-        });
-    }
-    Ok(out)
+    Ok(out.with_layout(Layout::contiguous(&[d.n, d.o, c.g.oh, c.g.ow])).detach())
 }
 
-type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+fn go3(go: &Tensor, d: &ConvDims) -> Result<Tensor> {
+    let go = dense(go, DType::F32)?;
+    Ok(go.with_layout(Layout::new(vec![d.n, d.o, d.l], vec![(d.o * d.l) as isize, d.l as isize, 1], go.offset())).detach())
+}
 
-fn conv2d_backward(x: &Tensor, w: &Tensor, go: &Tensor, win: &Window, d: &ConvDims, need: [bool; 3]) -> Result<Grads3> {
-    let g3 = go.with_layout(Layout::new(vec![d.n, d.o, d.l], vec![(d.o * d.l) as isize, d.l as isize, 1], go.offset())).detach();
-    let gx = if need[0] {
-        let wc = dense(w, DType::F32)?;
-        // wᵀ broadcast over the batch: (N, CKK, O)
-        let lwt = Layout::new(vec![d.n, d.ckk, d.o], vec![0, 1, d.ckk as isize], wc.offset());
-        let gcols = bmm(&wc, &lwt, &g3, g3.layout(), None, Scalar::Int(0), Scalar::Int(1))?;
-        let gx = empty(x.shape(), DType::F32)?;
-        ember_wgpu::col2im(&view(&gcols)?, win, &view(&gx)?)?;
-        Some(gx)
-    } else {
-        None
-    };
-    let gw = if need[1] {
-        let cols = im2col(&dense(x, DType::F32)?, win, d)?;
-        let lct = Layout::new(vec![d.n, d.l, d.ckk], vec![(d.ckk * d.l) as isize, 1, d.l as isize], 0);
-        let per = bmm(&g3, g3.layout(), &cols, &lct, None, Scalar::Int(0), Scalar::Int(1))?;
-        let s = super::reduce(ember_wgpu::ReduceOp::Sum, &per, &[true, false, false], false, DType::F32)?;
-        Some(s.with_layout(Layout::contiguous(w.shape())).detach())
-    } else {
-        None
-    };
-    let gb = if need[2] { Some(super::reduce(ember_wgpu::ReduceOp::Sum, &g3, &[true, false, true], false, DType::F32)?) } else { None };
-    let _ = (d.c, d.oh, d.ow);
-    Ok((gx, gw, gb))
+/// conv2d's input gradient: wᵀ·go per position, then col2im.
+pub fn conv2d_input_grad(go: &Tensor, w: &Tensor, c: &Conv2d) -> Result<Tensor> {
+    f32_only(go, "conv2d")?;
+    let (win, d) = conv_plan(c)?;
+    let g3 = go3(go, &d)?;
+    let wc = dense(w, DType::F32)?;
+    // wᵀ broadcast over the batch: (N, CKK, O)
+    let lwt = Layout::new(vec![d.n, d.ckk, d.o], vec![0, 1, d.ckk as isize], wc.offset());
+    let gcols = bmm(&wc, &lwt, &g3, g3.layout(), None, Scalar::Int(0), Scalar::Int(1))?;
+    let gx = empty(&[c.g.n, c.g.c_in, c.g.h, c.g.w], DType::F32)?;
+    ember_wgpu::col2im(&view(&gcols)?, &win, &view(&gx)?)?;
+    Ok(gx)
+}
+
+/// conv2d's weight gradient: go·colsᵀ per sample, summed over the batch.
+pub fn conv2d_weight_grad(x: &Tensor, go: &Tensor, c: &Conv2d) -> Result<Tensor> {
+    f32_only(go, "conv2d")?;
+    let (win, d) = conv_plan(c)?;
+    let g3 = go3(go, &d)?;
+    let cols = im2col(&dense(x, DType::F32)?, &win, &d)?;
+    let lct = Layout::new(vec![d.n, d.l, d.ckk], vec![(d.ckk * d.l) as isize, 1, d.l as isize], 0);
+    let per = bmm(&g3, g3.layout(), &cols, &lct, None, Scalar::Int(0), Scalar::Int(1))?;
+    let s = super::reduce(ember_wgpu::ReduceOp::Sum, &per, &[true, false, false], false, DType::F32)?;
+    Ok(s.with_layout(Layout::contiguous(&[c.g.c_out, c.g.c_in, c.g.kh, c.g.kw])).detach())
 }
 
 // ---------------------------------------------------------------- pooling
-/// `max_pool2d` over the last two dims of a 3-d or 4-d float32 `x`, output spatial size
-/// `out_hw` (ceil_mode already applied by the caller). Returns (values, int64 indices
-/// `h·W + w` within each plane) and records `MaxPool2DWithIndicesBackward0`.
-pub fn max_pool2d(
-    x: &Tensor,
-    k: (usize, usize),
-    stride: (usize, usize),
-    pad: (usize, usize),
-    dilation: (usize, usize),
-    out_hw: (usize, usize),
-) -> Result<(Tensor, Tensor)> {
+fn pool_plan(g: &PoolGeom) -> (Window, bool, Layout, Layout) {
+    let win = window(g.k, g.stride, g.pad, g.dilation);
+    let ceil = win.out_size(0, g.h, false) != g.oh || win.out_size(1, g.w, false) != g.ow;
+    (win, ceil, Layout::contiguous(&[1, g.planes, g.h, g.w]), Layout::contiguous(&[1, g.planes, g.oh, g.ow]))
+}
+
+/// `max_pool2d` over the last two dims (geometry validated by the caller): (values, int64
+/// indices `h·W + w` within each plane).
+pub fn max_pool2d(x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
     f32_only(x, "max_pool2d")?;
-    let nd = x.ndim();
-    if nd < 3 {
-        return Err(Error::runtime(format!("max_pool2d: expected 3D or 4D input, got shape {:?}", x.shape())));
-    }
-    let win = window(k, stride, pad, dilation);
-    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
-    let ceil = win.out_size(0, h, false) != out_hw.0 || win.out_size(1, w, false) != out_hw.1;
-    let planes = x.numel() / (h * w).max(1);
+    let (win, ceil, x4, o4) = pool_plan(g);
     let xc = dense(x, DType::F32)?;
-    let x4 = Layout::contiguous(&[1, planes, h, w]);
-    let mut shape = x.shape()[..nd - 2].to_vec();
-    shape.extend([out_hw.0, out_hw.1]);
-    let out = empty(&shape, DType::F32)?;
-    let idx = empty(&shape, DType::I64)?;
-    let o4 = Layout::contiguous(&[1, planes, out_hw.0, out_hw.1]);
+    let out = empty(out_shape, DType::F32)?;
+    let idx = empty(out_shape, DType::I64)?;
     if out.numel() > 0 {
         ember_wgpu::max_pool2d(&view_as(&xc, &x4)?, &win, ceil, &view_as(&out, &o4)?, &view_as(&idx, &o4)?)?;
     }
-    if needs_grad(&[x]) {
-        let xshape = x.shape().to_vec();
-        let si = SavedTensor::output(&idx);
-        let sic = si.clone();
-        record_saving("MaxPool2DWithIndicesBackward0", &[x], &[&out], vec![si], move |gr: &[Option<Tensor>]| {
-            let idx = sic.unpack("MaxPool2DWithIndicesBackward0")?;
-            let go = dense(gr[0].as_ref().unwrap(), DType::F32)?;
-            let gx = empty(&xshape, DType::F32)?;
-            ember_wgpu::max_pool2d_backward(&view_as(&go, &o4)?, &view_as(&idx, &o4)?, &win, ceil, &view_as(&gx, &x4)?)?;
-            Ok(vec![Some(gx)])
-        });
-    }
     Ok((out, idx))
+}
+
+/// Scatters `go` to the positions `idx` names (the max pool's backward).
+pub fn max_pool2d_backward(go: &Tensor, idx: &Tensor, g: &PoolGeom, x_shape: &[usize]) -> Result<Tensor> {
+    f32_only(go, "max_pool2d")?;
+    let (win, ceil, x4, o4) = pool_plan(g);
+    let go = dense(go, DType::F32)?;
+    let idx = dense(idx, DType::I64)?;
+    let gx = empty(x_shape, DType::F32)?;
+    ember_wgpu::max_pool2d_backward(&view_as(&go, &o4)?, &view_as(&idx, &o4)?, &win, ceil, &view_as(&gx, &x4)?)?;
+    Ok(gx)
 }
 
 // ---------------------------------------------------------------- optimizers

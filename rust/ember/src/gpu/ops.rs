@@ -9,28 +9,6 @@ use crate::promote::Arg;
 use crate::{DType, Result, Scalar, Tensor};
 use ember_wgpu::{BinaryOp as W, UnaryOp as U};
 
-fn wgpu_binary(op: B) -> Result<W> {
-    Ok(match op {
-        B::Add => W::Add,
-        B::Sub => W::Sub,
-        B::Mul => W::Mul,
-        B::Div => W::Div,
-        B::Pow => W::Pow,
-        B::Maximum => W::Maximum,
-        B::Minimum => W::Minimum,
-        B::Atan2 => W::Atan2,
-        B::Fmax => W::Fmax,
-        B::Fmin => W::Fmin,
-        B::Hypot => W::Hypot,
-        B::Rem => W::Remainder,
-        B::Fmod => W::Fmod,
-        B::Copysign => W::Copysign,
-        B::DivTrunc => W::DivTrunc,
-        B::DivFloor => W::DivFloor,
-        B::Xlogy => W::Xlogy,
-    })
-}
-
 /// A host 0-dim operand (PyTorch lets CPU scalars tensors mix with device tensors) becomes
 /// a kernel parameter.
 pub fn arg_on_gpu(a: &Arg) -> Result<Arg> {
@@ -43,7 +21,7 @@ pub fn arg_on_gpu(a: &Arg) -> Result<Arg> {
 /// `a op b` (broadcast) computed and returned in `dt`.
 /// int64 arithmetic computes in 32 bits (WGSL has no 64-bit integers) and stores int64.
 pub fn binary_op(op: B, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
-    binary(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), dt, 1.0)
+    binary(op.wgpu_kernel(), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), dt, 1.0)
 }
 
 fn compute(dt: DType) -> DType {
@@ -56,7 +34,7 @@ fn compute(dt: DType) -> DType {
 
 /// `out = a op b` computed in `dt` (out may be a strided view of another dtype).
 pub fn binary_op_into(op: B, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
-    binary_into(wgpu_binary(op)?, &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), 1.0, out)
+    binary_into(op.wgpu_kernel(), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), 1.0, out)
 }
 
 /// `a cmp b` → bool, compared in the promoted dtype.
@@ -79,34 +57,6 @@ fn bool_of(a: &Arg) -> Result<Arg> {
     Ok(match arg_on_gpu(a)? {
         Arg::T(t) => Arg::T(compare_op(CmpOp::Ne, &Arg::T(t), &Arg::S(Scalar::Int(0)), DType::Bool)?),
         Arg::S(s) => Arg::S(Scalar::Bool(s.to_f64() != 0.0)),
-    })
-}
-
-fn wgpu_unary(op: UOp) -> Option<U> {
-    Some(match op {
-        UOp::Neg => U::Neg,
-        UOp::Abs => U::Abs,
-        UOp::Exp => U::Exp,
-        UOp::Log => U::Log,
-        UOp::Sqrt => U::Sqrt,
-        UOp::Rsqrt => U::Rsqrt,
-        UOp::Sin => U::Sin,
-        UOp::Cos => U::Cos,
-        UOp::Tanh => U::Tanh,
-        UOp::Sigmoid => U::Sigmoid,
-        UOp::Relu => U::Relu,
-        UOp::Gelu => U::Gelu,
-        UOp::GeluTanh => U::GeluTanh,
-        UOp::Silu => U::Silu,
-        UOp::Square => U::Square,
-        UOp::Reciprocal => U::Reciprocal,
-        UOp::Sign => U::Sign,
-        UOp::Floor => U::Floor,
-        UOp::Ceil => U::Ceil,
-        UOp::Round => U::Round,
-        UOp::Log1p => U::Log1p,
-        UOp::Expm1 => U::Expm1,
-        _ => return None,
     })
 }
 
@@ -155,7 +105,7 @@ fn composed(op: UOp, p: Params, x: &Tensor) -> Result<Option<Tensor>> {
 /// `op(x)` into a new tensor of `dt` (the op's result dtype).
 pub fn unary_op(op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
     let xin = if x.dtype() == dt { x.clone() } else { to_dtype(x, dt)? };
-    match wgpu_unary(op) {
+    match crate::ops::unary::wgpu_kernel(op) {
         Some(w) => unary(w, &xin, dt),
         None => composed(op, p, &xin)?.ok_or_else(|| unsupported(crate::ops::unary::op_name(op), Family::Wgpu)),
     }
@@ -163,7 +113,7 @@ pub fn unary_op(op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
 
 /// In place: `x = op(x)` (dtype kept).
 pub fn unary_op_(op: UOp, p: Params, x: &Tensor) -> Result<()> {
-    match wgpu_unary(op) {
+    match crate::ops::unary::wgpu_kernel(op) {
         Some(w) => unary_into(w, x, x),
         None => {
             let y = composed(op, p, x)?.ok_or_else(|| unsupported(crate::ops::unary::op_name(op), Family::Wgpu))?;

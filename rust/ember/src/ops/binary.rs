@@ -9,57 +9,9 @@ use ember_cpu::arith::Arith;
 use ember_cpu::elementwise::binary_into;
 use ember_cpu::with_dtype;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    /// `div(rounding_mode="trunc")`
-    DivTrunc,
-    /// `floor_divide`, `//`, `div(rounding_mode="floor")`
-    DivFloor,
-    /// `remainder`, `%`: takes the divisor's sign
-    Rem,
-    Fmod,
-    Pow,
-    Atan2,
-    Maximum,
-    Minimum,
-    Fmax,
-    Fmin,
-    Hypot,
-    Copysign,
-    Xlogy,
-}
+pub use crate::ops::binary_table::{BinaryOp, TORCH_FUNCTIONS};
 
 impl BinaryOp {
-    pub fn name(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "add",
-            Sub => "sub",
-            Mul => "mul",
-            Div => "div",
-            DivTrunc => "div",
-            DivFloor => "floor_divide",
-            Rem => "remainder",
-            Fmod => "fmod",
-            Pow => "pow",
-            Atan2 => "atan2",
-            Maximum => "maximum",
-            Minimum => "minimum",
-            Fmax => "fmax",
-            Fmin => "fmin",
-            Hypot => "hypot",
-            Copysign => "copysign",
-            Xlogy => "xlogy",
-        }
-    }
-    /// Ops computed in floating point even for integer inputs.
-    fn float_only(self) -> bool {
-        matches!(self, BinaryOp::Div | BinaryOp::Atan2 | BinaryOp::Hypot | BinaryOp::Copysign | BinaryOp::Xlogy)
-    }
     /// The dtype the kernel computes in, given the promoted dtype of the inputs.
     fn compute_dtype(self, promoted: DType) -> DType {
         if self.float_only() && !promoted.is_float() {
@@ -69,26 +21,10 @@ impl BinaryOp {
         }
     }
     fn grad_name(self, a_scalar: bool, b_scalar: bool) -> &'static str {
-        use BinaryOp::*;
         match self {
-            Add => "AddBackward0",
-            Sub => "SubBackward0",
-            Mul => "MulBackward0",
-            Div => "DivBackward0",
-            DivTrunc | DivFloor => "DivBackward1",
-            Rem => "RemainderBackward0",
-            Fmod => "FmodBackward0",
-            Pow if b_scalar => "PowBackward0",
-            Pow if a_scalar => "PowBackward2",
-            Pow => "PowBackward1",
-            Atan2 => "Atan2Backward0",
-            Maximum => "MaximumBackward0",
-            Minimum => "MinimumBackward0",
-            Fmax => "FmaxBackward0",
-            Fmin => "FminBackward0",
-            Hypot => "HypotBackward0",
-            Copysign => "CopysignBackward0",
-            Xlogy => "XlogyBackward0",
+            BinaryOp::Pow if b_scalar => "PowBackward0",
+            BinaryOp::Pow if a_scalar => "PowBackward2",
+            op => op.tensor_grad_name(),
         }
     }
 }
@@ -119,7 +55,7 @@ impl FBin for f32 {}
 impl FBin for f64 {}
 
 /// Runs `op` on already converted, broadcastable operands into `out[lo]`.
-fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
+pub(crate) fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
     use half::{bf16, f16};
     use BinaryOp::*;
     let (o, lo) = (out.storage(), out.layout());
@@ -254,23 +190,13 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let dt = op.compute_dtype(result_type(&[a, b]));
     check_args(op, dt, b)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    let out = match f {
-        Family::CpuStrided => {
-            let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-            let out = Tensor::empty(&shape, dt)?;
-            kernel_into(op, dt, &out, &ta, &tb)?;
-            out
-        }
-        Family::Meta => {
-            meta_check_kernel(op, dt)?;
-            meta::empty(&shape, dt)?
-        }
-        Family::Wgpu => {
-            meta_check_kernel(op, dt)?; // the CPU's dtype rules, on every backend
-            crate::gpu::binary_op(op, a, b, dt)?
-        }
-        Family::CpuSparse => return crate::sparse::binary(op, a, b),
-    };
+    if f == Family::CpuSparse {
+        return crate::sparse::binary(op, a, b);
+    }
+    if f != Family::CpuStrided {
+        meta_check_kernel(op, dt)?; // the CPU's dtype rules, on every backend
+    }
+    let out = crate::backend::of(f).binary(op, a, b, dt, &shape)?;
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
     if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
         record_binary(op, a, b, &out);
@@ -420,20 +346,10 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
-    if f == Family::Wgpu {
+    if f != Family::CpuStrided {
         meta_check_kernel(op, dt)?;
-        crate::gpu::binary_op_into(op, &a, other, dt, this)?;
-    } else if meta::is_meta(op.name(), f)? {
-        meta_check_kernel(op, dt)?;
-    } else if dt == this.dtype() {
-        let tb = other.tensor(dt)?;
-        kernel_into(op, dt, this, this, &tb)?;
-    } else {
-        let tb = other.tensor(dt)?;
-        let tmp = Tensor::empty(this.shape(), dt)?;
-        kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb)?;
-        this.copy_from(&tmp)?;
     }
+    crate::backend::of(f).binary_(op, this, other, dt)?;
     this.storage().bump_version_by(op.name());
     if track && this.dtype().is_float() {
         let ob = other.clone();

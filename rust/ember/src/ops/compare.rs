@@ -42,30 +42,29 @@ impl CmpOp {
 pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
-    if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
-        return crate::gpu::compare_op(op, a, b, dt);
-    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    if meta::is_meta(op.name(), f)? {
-        return meta::empty(&shape, DType::Bool);
-    }
+    crate::backend::of(f).compare(op, a, b, dt, &shape)
+}
+
+/// The host kernel of `compare`: operands converted to `dt`, broadcast to `shape`.
+pub(crate) fn compare_kernel(op: CmpOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
     let (ta, tb) = (a.tensor(dt)?.detach(), b.tensor(dt)?.detach());
     let (sa, la, sb, lb) = (ta.storage(), ta.layout(), tb.storage(), tb.layout());
     let s = with_dtype!(dt, T => {
         let z = T::default();
         match op {
-            CmpOp::Eq => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x == y),
-            CmpOp::Ne => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x != y),
-            CmpOp::Lt => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x < y),
-            CmpOp::Le => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x <= y),
-            CmpOp::Gt => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x > y),
-            CmpOp::Ge => binary::<T, T, bool>(sa, la, sb, lb, &shape, |x, y| x >= y),
-            CmpOp::LogicalAnd => binary::<T, T, bool>(sa, la, sb, lb, &shape, move |x, y| x != z && y != z),
-            CmpOp::LogicalOr => binary::<T, T, bool>(sa, la, sb, lb, &shape, move |x, y| x != z || y != z),
-            CmpOp::LogicalXor => binary::<T, T, bool>(sa, la, sb, lb, &shape, move |x, y| (x != z) != (y != z)),
+            CmpOp::Eq => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x == y),
+            CmpOp::Ne => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x != y),
+            CmpOp::Lt => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x < y),
+            CmpOp::Le => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x <= y),
+            CmpOp::Gt => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x > y),
+            CmpOp::Ge => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x >= y),
+            CmpOp::LogicalAnd => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| x != z && y != z),
+            CmpOp::LogicalOr => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| x != z || y != z),
+            CmpOp::LogicalXor => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| (x != z) != (y != z)),
         }
     })?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(&shape), DType::Bool))
+    Ok(Tensor::from_parts(s, Layout::contiguous(shape), DType::Bool))
 }
 
 /// `x.eq_(other)` and friends: the bool result converted into `x`'s dtype, in place.
@@ -85,15 +84,14 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
 
 /// `logical_not(x)` → bool.
 pub fn logical_not(x: &Tensor) -> Result<Tensor> {
-    if crate::gpu::on(x) {
-        return crate::gpu::unary(crate::gpu::UnaryOp::LogicalNot, x, DType::Bool);
-    }
-    if meta::is_meta("logical_not", dispatch::family("logical_not", &[x])?)? {
-        return meta::empty(x.shape(), DType::Bool);
-    }
+    dispatch::backend("logical_not", &[x])?.logical_not(x)
+}
+
+/// The host kernels of `logical_not` (`want_zero`) and of the nonzero mask.
+pub(crate) fn zero_test_kernel(x: &Tensor, want_zero: bool) -> Result<Tensor> {
     let s = with_dtype!(x.dtype(), T => {
         let z = T::default();
-        unary::<T, bool>(x.storage(), x.layout(), move |v| v == z)
+        unary::<T, bool>(x.storage(), x.layout(), move |v| (v == z) == want_zero)
     })?;
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
 }
@@ -108,7 +106,7 @@ pub enum BitOp {
 }
 
 impl BitOp {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             BitOp::And => "bitwise_and",
             BitOp::Or => "bitwise_or",
@@ -158,7 +156,7 @@ macro_rules! with_bits_dtype {
     };
 }
 
-fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
+pub(crate) fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
     let (o, lo, sa, la, sb, lb) = (out.storage(), out.layout(), a.storage(), a.layout(), b.storage(), b.layout());
     with_bits_dtype!(dt, T => match op {
         BitOp::And => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.and(y)),
@@ -174,20 +172,11 @@ fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Res
 pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = result_type(&[a, b]);
-    if a.as_tensor().is_some_and(crate::gpu::on) || b.as_tensor().is_some_and(crate::gpu::on) {
-        return crate::gpu::bitwise_bool(op as u8, a, b, dt);
-    }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
-    if meta::is_meta(op.name(), f)? {
-        if !dt.is_int() && dt != DType::Bool {
-            return Err(not_integral(op.name(), dt));
-        }
-        return meta::empty(&shape, dt);
+    if !dt.is_int() && dt != DType::Bool {
+        return Err(not_integral(op.name(), dt));
     }
-    let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-    let out = Tensor::empty(&shape, dt)?;
-    bit_kernel(op, dt, &out, &ta, &tb)?;
-    Ok(out)
+    crate::backend::of(f).bitwise(op, a, b, dt, &shape)
 }
 
 /// `a &= b` etc., writing through views.
@@ -207,25 +196,22 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     if a.layout().has_internal_overlap() {
         return Err(Error::OverlapWrite);
     }
-    if !meta::is_meta(op.name(), f)? {
-        let tb = b.tensor(a.dtype())?;
-        bit_kernel(op, a.dtype(), a, a, &tb)?;
-    }
+    crate::backend::of(f).bitwise_(op, a, b)?;
     a.storage().bump_version_by(op.name());
     Ok(())
 }
 
 /// `~x`: bitwise not of integers, logical not of bool.
 pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
-    if crate::gpu::on(x) {
-        return crate::gpu::bitwise_not(x);
+    let be = dispatch::backend("bitwise_not", &[x])?;
+    if !x.dtype().is_int() && x.dtype() != DType::Bool {
+        return Err(not_integral("bitwise_not", x.dtype()));
     }
-    if meta::is_meta("bitwise_not", dispatch::family("bitwise_not", &[x])?)? {
-        if !x.dtype().is_int() && x.dtype() != DType::Bool {
-            return Err(not_integral("bitwise_not", x.dtype()));
-        }
-        return meta::empty(x.shape(), x.dtype());
-    }
+    be.bitwise_not(x)
+}
+
+/// The host kernel of `bitwise_not`.
+pub(crate) fn bitwise_not_kernel(x: &Tensor) -> Result<Tensor> {
     let s = with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
         return Err(not_integral("bitwise_not", x.dtype())));
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
@@ -233,9 +219,5 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
 
 /// Used by masks elsewhere: true where `x` is nonzero.
 pub fn nonzero_mask(x: &Tensor) -> Result<Tensor> {
-    if meta::is_meta("ne", dispatch::family("ne", &[x])?)? {
-        return meta::empty(x.shape(), DType::Bool);
-    }
-    let s = with_dtype!(x.dtype(), T => unary::<T, bool>(x.storage(), x.layout(), |v| v != T::default()))?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+    dispatch::backend("ne", &[x])?.nonzero_mask(x)
 }

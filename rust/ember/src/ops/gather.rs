@@ -103,18 +103,15 @@ fn ishape(index: &Tensor) -> Vec<usize> {
 
 /// Raw scatter of `src` (any dtype, converted) into `dst` in place; no history.
 fn scatter_raw(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) -> Result<()> {
-    if crate::dispatch::family("scatter", &[dst, index, src])? != crate::dispatch::Family::Wgpu {
-        crate::dispatch::host_only("scatter", &[dst, index, src])?;
-    }
+    let be = crate::dispatch::backend("scatter", &[dst, index, src])?;
     let src = src.to_dtype(dst.dtype())?.detach();
     let src = if src.ndim() == 0 { src.expand(&shape_i64(&ishape(index)))? } else { src };
     let src = if src.storage().same(dst.storage()) { src.contiguous_copy()? } else { src };
-    if crate::gpu::on(dst) {
-        return match op {
-            Reduce::Add => crate::gpu::scatter_add_(dst, d, index, &src),
-            _ => Err(crate::dispatch::unsupported("scatter", crate::dispatch::Family::Wgpu)),
-        };
-    }
+    be.scatter_(dst, d, idx, index, &src, op)
+}
+
+/// The host kernel of `scatter_` (indices validated into `idx`).
+pub(crate) fn scatter_kernel(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) {
     k::scatter(
         dst.storage(),
         &at_least_1d(dst.layout()),
@@ -126,7 +123,13 @@ fn scatter_raw(dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tens
         &at_least_1d(src.layout()),
         op,
     );
-    Ok(())
+}
+
+/// The host kernel of `gather` (indices validated into `idx`).
+pub(crate) fn gather_kernel(x: &Tensor, d: usize, idx: &[usize], index: &Tensor) -> Result<Tensor> {
+    let out = Tensor::empty(index.shape(), x.dtype())?;
+    k::gather(x.storage(), &at_least_1d(x.layout()), x.dtype(), d, idx, &ishape(index), out.storage());
+    Ok(out)
 }
 
 fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
@@ -142,18 +145,9 @@ fn reduce_of(name: &str) -> Result<(Reduce, bool)> {
 
 impl Tensor {
     pub fn gather(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        let fam = crate::dispatch::family("gather", &[self, index])?;
-        let on_meta = fam != crate::dispatch::Family::Wgpu && crate::ops::meta::is_meta("gather", fam)?;
+        let be = crate::dispatch::backend("gather", &[self, index])?;
         let (d, idx) = check_dim_index(self, dim, index, None, "gather")?;
-        let out = if on_meta {
-            crate::ops::meta::empty(index.shape(), self.dtype())?
-        } else if crate::gpu::on(self) {
-            crate::gpu::gather(self, d, index)?
-        } else {
-            let out = Tensor::empty(index.shape(), self.dtype())?;
-            k::gather(self.storage(), &at_least_1d(self.layout()), self.dtype(), d, &idx, &ishape(index), out.storage());
-            out
-        };
+        let out = be.gather(self, d, &idx, index)?;
         if needs_grad(&[self]) {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("GatherBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {

@@ -1,27 +1,15 @@
-//! Neural-network kernels with their backward formulas: convolution, pooling, embedding and
-//! the fused losses (cross entropy = log_softmax + nll in one pass; BCE with logits).
-//! Backward passes call native kernels too, so these ops support one level of autograd
-//! (no double backward through them).
+//! Embedding and the fused losses (cross entropy = log_softmax + nll in one pass; BCE with
+//! logits). Convolution and pooling live in `ops::conv` and `ops::pool`.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
-use crate::dispatch::{self, Family};
+use crate::dispatch;
 use crate::ops::meta;
 use crate::{DType, Element, Error, Result, Tensor};
-use ember_cpu::conv::{conv2d_backward, conv2d_forward, ConvGeom};
-use ember_cpu::pool::{self, PoolGeom, Win};
+use crate::backend::cpu::{floats, vals};
+pub use crate::ops::conv::conv2d;
+pub use crate::ops::pool::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
 use num_traits::Float;
 
-/// The elements of a contiguous copy of `t` in dtype `T` (shared when already so).
-fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
-    // The one place these kernels read data: refuse anything without host values.
-    if !t.device().is_host() || t.is_sparse() {
-        return Err(dispatch::unsupported("_nn_kernel", Family::of(t.device())));
-    }
-    let c = t.to_dtype_contiguous(T::DTYPE)?;
-    let s = unsafe { std::slice::from_raw_parts((c.storage().ptr() as *const T).add(c.offset()), c.numel()) };
-    Ok((c, s))
-}
-
-fn float_check(t: &Tensor, op: &str) -> Result<()> {
+pub(crate) fn float_check(t: &Tensor, op: &str) -> Result<()> {
     if !matches!(t.dtype(), DType::F32 | DType::F64) {
         return Err(Error::runtime(format!("{op}: expected a float32 or float64 input, got {}", t.dtype().name())));
     }
@@ -38,319 +26,9 @@ fn cst<T: Float>(x: f64) -> T {
     <T as num_traits::NumCast>::from(x).unwrap()
 }
 
-macro_rules! floats {
-    ($dt:expr, $T:ident => $body:expr) => {
-        match $dt {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            _ => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
-
-// ---------------------------------------------------------------- convolution
 /// Shape-only gradients for the inputs whose flag is set (the meta arm of a backward).
 fn meta_grads(want: &[(bool, &[usize], DType)]) -> Result<Vec<Option<Tensor>>> {
     want.iter().map(|&(w, s, dt)| if w { meta::empty(s, dt).map(Some) } else { Ok(None) }).collect()
-}
-
-/// Checks conv2d's arguments as PyTorch does and computes the output geometry.
-fn conv_geometry(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    stride: (usize, usize),
-    pad: [usize; 4],
-    dilation: (usize, usize),
-    groups: usize,
-) -> Result<ConvGeom> {
-    float_check(x, "conv2d")?;
-    if x.ndim() != 4 || w.ndim() != 4 {
-        return Err(Error::runtime(format!(
-            "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: {:?} (weight {:?})",
-            x.shape(),
-            w.shape()
-        )));
-    }
-    let (n, c_in, h, wd) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
-    let (c_out, cig, kh, kw) = (w.shape()[0], w.shape()[1], w.shape()[2], w.shape()[3]);
-    if groups == 0 || c_in % groups != 0 || c_out % groups != 0 || cig * groups != c_in {
-        return Err(Error::runtime(format!(
-            "Given groups={groups}, weight of size {:?}, expected input{:?} to have {} channels, but got {c_in} channels instead",
-            w.shape(),
-            x.shape(),
-            cig * groups
-        )));
-    }
-    if x.dtype() != w.dtype() || b.is_some_and(|b| b.dtype() != x.dtype()) {
-        return Err(Error::runtime(format!("Input type ({}) and weight type ({}) should be the same", x.dtype().name(), w.dtype().name())));
-    }
-    if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 {
-        return Err(Error::runtime("conv2d: stride and dilation must be positive"));
-    }
-    if kh == 0 || kw == 0 {
-        return Err(Error::runtime(format!("conv2d: the kernel size must be non-zero, but the weight has size {:?}", w.shape())));
-    }
-    let span = |size: usize, p0: usize, p1: usize, k: usize, d: usize, s: usize| -> Result<usize> {
-        let too_big = || Error::runtime(format!("conv2d: padding {p0}+{p1} or dilation {d} is too large for any input"));
-        let eff = d.checked_mul(k - 1).and_then(|e| e.checked_add(1)).ok_or_else(too_big)?;
-        let padded = size.checked_add(p0).and_then(|v| v.checked_add(p1)).ok_or_else(too_big)?;
-        if padded < eff {
-            return Err(Error::runtime(format!(
-                "Calculated padded input size per channel: ({}). Kernel size: ({eff}). Kernel size can't be greater than actual input size",
-                padded
-            )));
-        }
-        Ok((padded - eff) / s + 1)
-    };
-    let oh = span(h, pad[0], pad[1], kh, dilation.0, stride.0)?;
-    let ow = span(wd, pad[2], pad[3], kw, dilation.1, stride.1)?;
-    if let Some(b) = b {
-        if b.ndim() != 1 || b.shape()[0] != c_out {
-            return Err(Error::runtime(format!(
-                "Given weight of size {:?}, expected bias to be 1-dimensional with {c_out} elements, but got bias of size {:?} instead",
-                w.shape(),
-                b.shape()
-            )));
-        }
-    }
-    ember_core::layout::checked_numel(&[n, c_out, oh, ow])?;
-    ember_core::layout::checked_numel(&[c_in * kh * kw, oh * ow])?;
-    Ok(ConvGeom { n, c_in, h, w: wd, c_out, kh, kw, stride, pad: (pad[0], pad[2]), dilation, groups, oh, ow })
-}
-
-/// `conv2d(x (N,Cin,H,W), w (Cout,Cin/g,kh,kw), b)`; `pad` = (top, bottom, left, right).
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d(
-    x: &Tensor,
-    w: &Tensor,
-    b: Option<&Tensor>,
-    stride: (usize, usize),
-    pad: [usize; 4],
-    dilation: (usize, usize),
-    groups: usize,
-) -> Result<Tensor> {
-    // Validation and output geometry first, for every backend: the wgpu path used to return
-    // before these checks (a kernel larger than the input gave an empty output there).
-    let g = conv_geometry(x, w, b, stride, pad, dilation, groups)?;
-    if crate::gpu::on(x) {
-        crate::dispatch::common_device(&[x, w])?;
-        return crate::gpu::conv2d(x, w, b, stride, pad, dilation, groups);
-    }
-    let ConvGeom { n, c_out, oh, ow, .. } = g;
-    let ins: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
-    let out = if meta::is_meta("convolution", dispatch::family("convolution", &ins)?)? {
-        meta::empty(&[n, c_out, oh, ow], x.dtype())?
-    } else {
-        floats!(x.dtype(), T => {
-        let (_xc, xs) = vals::<T>(x)?;
-        let (_wc, ws) = vals::<T>(w)?;
-        let bc = b.map(vals::<T>).transpose()?;
-        Tensor::from_vec(conv2d_forward(xs, ws, bc.as_ref().map(|b| b.1), &g), &[n, c_out, oh, ow])?
-        })
-    };
-    if needs_grad(&ins) {
-        let need = (x.requires_grad(), w.requires_grad(), b.is_some_and(|b| b.requires_grad()));
-        let has_b = b.is_some();
-        let (sx, sw) = (SavedTensor::input(x), SavedTensor::input(w));
-        record_saving("ConvolutionBackward0", &ins, &[&out], vec![sx.clone(), sw.clone()], move |gr: &[Option<Tensor>]| {
-            let (x, w) = (sx.unpack("ConvolutionBackward0")?, sw.unpack("ConvolutionBackward0")?);
-            let go = gr[0].as_ref().unwrap();
-            if go.device() == crate::Device::Meta {
-                let dt = x.dtype();
-                let mut want = vec![(need.0, x.shape(), dt), (need.1, w.shape(), dt)];
-                let cb = [g.c_out];
-                if has_b {
-                    want.push((need.2, &cb[..], dt));
-                }
-                return meta_grads(&want);
-            }
-            let (gx, gw, gb) = floats!(x.dtype(), T => {
-                let (_a, xs) = vals::<T>(&x)?;
-                let (_b, ws) = vals::<T>(&w)?;
-                let (_c, gs) = vals::<T>(go)?;
-                let (gx, gw, gb) = conv2d_backward(xs, ws, gs, &g, need);
-                (
-                    gx.map(|v| Tensor::from_vec(v, x.shape())).transpose()?,
-                    gw.map(|v| Tensor::from_vec(v, w.shape())).transpose()?,
-                    gb.map(|v| Tensor::from_vec(v, &[g.c_out])).transpose()?,
-                )
-            });
-            let mut r = vec![gx, gw];
-            if has_b {
-                r.push(gb);
-            }
-            Ok(r)
-        });
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------- pooling
-fn planes(x: &Tensor, op: &str) -> Result<(usize, usize, usize, Vec<usize>)> {
-    float_check(x, op)?;
-    if x.ndim() < 3 {
-        return Err(Error::runtime(format!("{op}: expected 3D or 4D input, got shape {:?}", x.shape())));
-    }
-    let nd = x.ndim();
-    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
-    Ok((x.numel() / (h * w).max(1), h, w, x.shape()[..nd - 2].to_vec()))
-}
-
-/// PyTorch's pooling output size along one axis, for `ceil_mode` off and on.
-fn pool_out(size: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> Option<usize> {
-    let eff = d.checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
-    let num = size.checked_add(p.checked_mul(2)?)?.checked_sub(eff)?;
-    let mut out = if ceil { num.div_ceil(s) } else { num / s } + 1;
-    if ceil && (out - 1) * s >= size + p {
-        out -= 1;
-    }
-    Some(out)
-}
-
-/// Checks pooling arguments and that the output size Python computed is one PyTorch's rule
-/// gives (with or without `ceil_mode`): the kernels index the input with this geometry.
-fn check_pool(
-    op: &str,
-    x: &Tensor,
-    k: (usize, usize),
-    stride: (usize, usize),
-    pad: (usize, usize),
-    dil: (usize, usize),
-    out_hw: (usize, usize),
-) -> Result<()> {
-    let nd = x.ndim();
-    if nd < 3 {
-        return Err(Error::runtime(format!("{op}: expected 3D or 4D input, got shape {:?}", x.shape())));
-    }
-    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
-    for (i, (&kk, &ss, &pp, &dd, &size, &o)) in
-        [(&k.0, &stride.0, &pad.0, &dil.0, &h, &out_hw.0), (&k.1, &stride.1, &pad.1, &dil.1, &w, &out_hw.1)].into_iter().enumerate()
-    {
-        if kk == 0 || ss == 0 || dd == 0 {
-            return Err(Error::runtime(format!(
-                "{op}: kernel_size, stride and dilation must be greater than zero, but got kernel_size={kk}, stride={ss}, dilation={dd} (dim {i})"
-            )));
-        }
-        if pp > kk / 2 {
-            return Err(Error::runtime(format!(
-                "pad should be at most half of effective kernel size, but got pad={pp}, kernel_size={kk} and dilation={dd}"
-            )));
-        }
-        let valid = [false, true].iter().any(|&c| pool_out(size, kk, ss, pp, dd, c) == Some(o));
-        if !valid || o == 0 {
-            return Err(Error::runtime(format!(
-                "Given input size: ({size}). Calculated output size: ({o}). Output size is too small or does not match kernel_size={kk}, stride={ss}, padding={pp}, dilation={dd}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// `max_pool2d` with indices (flat `iy·W + ix` per input plane). Geometry comes from Python
-/// (which applies ceil_mode and validates the padding).
-pub fn max_pool2d(
-    x: &Tensor,
-    k: (usize, usize),
-    stride: (usize, usize),
-    pad: (usize, usize),
-    dilation: (usize, usize),
-    out_hw: (usize, usize),
-) -> Result<(Tensor, Tensor)> {
-    check_pool("max_pool2d", x, k, stride, pad, dilation, out_hw)?;
-    if crate::gpu::on(x) {
-        return crate::gpu::max_pool2d(x, k, stride, pad, dilation, out_hw);
-    }
-    let (np, h, w, lead) = planes(x, "max_pool2d")?;
-    let g = PoolGeom { planes: np, h, w, oh: out_hw.0, ow: out_hw.1, k, stride, pad, dilation };
-    let mut shape = lead.clone();
-    shape.extend([out_hw.0, out_hw.1]);
-    let (out, idx) = if meta::is_meta("max_pool2d_with_indices", dispatch::family("max_pool2d_with_indices", &[x])?)? {
-        (meta::empty(&shape, x.dtype())?, meta::empty(&shape, DType::I64)?)
-    } else {
-        floats!(x.dtype(), T => {
-            let (_c, xs) = vals::<T>(x)?;
-            let (o, i) = pool::max_pool2d(xs, &g);
-            (Tensor::from_vec(o, &shape)?, Tensor::from_vec(i, &shape)?)
-        })
-    };
-    if needs_grad(&[x]) {
-        let (xshape, dt) = (x.shape().to_vec(), x.dtype());
-        let si = SavedTensor::output(&idx);
-        let sic = si.clone();
-        record_saving("MaxPool2DWithIndicesBackward0", &[x], &[&out], vec![si], move |gr: &[Option<Tensor>]| {
-            let idx = sic.unpack("MaxPool2DWithIndicesBackward0")?;
-            let go = gr[0].as_ref().unwrap();
-            if go.device() == crate::Device::Meta {
-                return meta_grads(&[(true, &xshape, dt)]);
-            }
-            let (_i, is) = vals::<i64>(&idx)?;
-            floats!(dt, T => {
-                let (_g, gs) = vals::<T>(go)?;
-                Ok(vec![Some(Tensor::from_vec(pool::max_pool2d_backward(gs, is, &g), &xshape)?)])
-            })
-        });
-    }
-    Ok((out, idx))
-}
-
-fn avg_common(x: &Tensor, hw: Vec<Win>, ww: Vec<Win>, divisor: Option<f64>, name: &'static str) -> Result<Tensor> {
-    let (np, h, w, mut shape) = planes(x, name)?;
-    shape.extend([hw.len(), ww.len()]);
-    let out = if meta::is_meta("avg_pool2d", dispatch::family("avg_pool2d", &[x])?)? {
-        meta::empty(&shape, x.dtype())?
-    } else {
-        floats!(x.dtype(), T => {
-            let (_c, xs) = vals::<T>(x)?;
-            Tensor::from_vec(pool::avg_pool2d(xs, np, h, w, &hw, &ww, divisor), &shape)?
-        })
-    };
-    if needs_grad(&[x]) {
-        let (xshape, dt) = (x.shape().to_vec(), x.dtype());
-        record(name, &[x], &[&out], move |gr: &[Option<Tensor>]| {
-            let go = gr[0].as_ref().unwrap();
-            if go.device() == crate::Device::Meta {
-                return meta_grads(&[(true, &xshape, dt)]);
-            }
-            floats!(dt, T => {
-                let (_g, gs) = vals::<T>(go)?;
-                Ok(vec![Some(Tensor::from_vec(pool::avg_pool2d_backward(gs, np, h, w, &hw, &ww, divisor), &xshape)?)])
-            })
-        });
-    }
-    Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn avg_pool2d(
-    x: &Tensor,
-    k: (usize, usize),
-    stride: (usize, usize),
-    pad: (usize, usize),
-    out_hw: (usize, usize),
-    count_include_pad: bool,
-    divisor: Option<f64>,
-) -> Result<Tensor> {
-    check_pool("avg_pool2d", x, k, stride, pad, (1, 1), out_hw)?;
-    let (_, h, w, _) = planes(x, "avg_pool2d")?;
-    let hw = pool::fixed_windows(h, out_hw.0, k.0, stride.0, pad.0, count_include_pad);
-    let ww = pool::fixed_windows(w, out_hw.1, k.1, stride.1, pad.1, count_include_pad);
-    avg_common(x, hw, ww, divisor, "AvgPool2DBackward0")
-}
-
-pub fn adaptive_avg_pool2d(x: &Tensor, out_hw: (usize, usize)) -> Result<Tensor> {
-    let (_, h, w, mut shape) = planes(x, "adaptive_avg_pool2d")?;
-    if out_hw.0 == 0 || out_hw.1 == 0 {
-        return Err(Error::runtime("adaptive_avg_pool2d: output size must be positive"));
-    }
-    shape.extend([out_hw.0, out_hw.1]);
-    ember_core::layout::checked_numel(&shape)?;
-    avg_common(x, pool::adaptive_windows(h, out_hw.0), pool::adaptive_windows(w, out_hw.1), None, "AdaptiveAvgPool2DBackward0")
 }
 
 // ---------------------------------------------------------------- embedding
@@ -511,67 +189,62 @@ pub fn cross_entropy(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: 
     if meta::is_meta("cross_entropy_loss", dispatch::family("cross_entropy_loss", &fam_ins)?)? {
         let shape: Vec<usize> = if red == 0 { vec![n] } else { vec![] };
         let out = meta::empty(&shape, x.dtype())?;
-        if needs_grad(&[x]) {
-            let dt = x.dtype();
-            record("NllLossBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[n, c], dt)]));
-        }
+        record_ce(x, &out, meta::empty(&[n, c], x.dtype())?, red, 1.0);
         return Ok(out);
     }
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
     check_targets(ts, c, ignore)?;
     let wc = weight.map(|w| w.to_dtype_contiguous(x.dtype())).transpose()?;
-    let out = floats!(x.dtype(), T => {
+    let (out, coef, denom) = floats!(x.dtype(), T => {
         let (_x, xs) = vals::<T>(x)?;
         let ws = wc.as_ref().map(vals::<T>).transpose()?;
-        let (loss, denom) = ce_rows(xs, c, ts, ws.as_ref().map(|w| w.1), ignore, eps);
-        reduce_rows(loss, denom, red)?
-    });
-    if needs_grad(&[x]) {
-        let sx = SavedTensor::input(x);
-        let sxc = sx.clone();
-        record_saving("NllLossBackward0", &[x], &[&out], vec![sx], move |gr: &[Option<Tensor>]| {
-            let x = sxc.unpack("NllLossBackward0")?;
-            let go = gr[0].as_ref().unwrap();
-            let (_t, ts) = vals::<i64>(&tc)?;
-            floats!(x.dtype(), T => {
-                let (_x, xs) = vals::<T>(&x)?;
-                let ws = wc.as_ref().map(vals::<T>).transpose()?;
-                let w = ws.as_ref().map(|w| w.1);
-                let (_g, gs) = vals::<T>(go)?;
-                let denom = if red == 1 { ce_rows(xs, c, ts, w, ignore, eps).1 } else { one::<T>() };
-                let (e, ec) = (cst::<T>(1.0 - eps), cst::<T>(eps / c as f64));
-                let mut gx = ember_core::filled_vec(zero::<T>(), n * c);
-                for i in 0..n {
-                    if ts[i] == ignore {
-                        continue;
-                    }
-                    let gi = if red == 0 { gs[i] } else { gs[0] / denom };
-                    let row = &xs[i * c..(i + 1) * c];
-                    let m = row.iter().fold(<T as Float>::neg_infinity(), |a: T, &b| a.max(b));
-                    let z = row.iter().fold(zero::<T>(), |a, &b| a + (b - m).exp());
-                    let t = ts[i] as usize;
-                    // d loss / d lp_j = −(1−ε)·w_t·[j=t] − ε/C·w_j;  d x_j = dlp_j − softmax_j·Σ dlp.
-                    let wt = w.map_or(one::<T>(), |w| w[t]);
-                    let mut sum_dlp = -e * wt;
-                    if eps > 0.0 {
-                        sum_dlp = sum_dlp - ec * (0..c).fold(zero::<T>(), |a, j| a + w.map_or(one::<T>(), |w| w[j]));
-                    }
-                    let gr = &mut gx[i * c..(i + 1) * c];
-                    for j in 0..c {
-                        let mut dlp = if j == t { -e * wt } else { zero::<T>() };
-                        if eps > 0.0 {
-                            dlp = dlp - ec * w.map_or(one::<T>(), |w| w[j]);
-                        }
-                        let sm = (row[j] - m).exp() / z;
-                        gr[j] = gi * (dlp - sm * sum_dlp);
-                    }
+        let w = ws.as_ref().map(|w| w.1);
+        let (loss, denom) = ce_rows(xs, c, ts, w, ignore, eps);
+        // a_ij = −d loss_i / d logsoftmax_ij = (1−ε)·w_t·[j=t] + ε/C·w_j (0 for ignored rows)
+        let (e, ec) = (cst::<T>(1.0 - eps), cst::<T>(eps / c as f64));
+        let mut a = ember_core::filled_vec(zero::<T>(), n * c);
+        for i in (0..n).filter(|&i| ts[i] != ignore) {
+            let t = ts[i] as usize;
+            let row = &mut a[i * c..(i + 1) * c];
+            if eps > 0.0 {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = ec * w.map_or(one::<T>(), |w| w[j]);
                 }
-                Ok(vec![Some(Tensor::from_vec(gx, &[n, c])?)])
-            })
-        });
-    }
+            }
+            row[t] = row[t] + e * w.map_or(one::<T>(), |w| w[t]);
+        }
+        (reduce_rows(loss, denom, red)?, Tensor::from_vec(a, &[n, c])?, <T as Element>::to_f64(denom))
+    });
+    record_ce(x, &out, coef, red, denom);
     Ok(out)
+}
+
+/// Records cross entropy's backward as differentiable ops, so double backward works:
+/// d loss/dx = s·(A·softmax(x) − a), with `a` the per-class coefficients of the log-softmax
+/// (see above), A = Σ_j a_j per row and s the reduction's scale of the output gradient.
+fn record_ce(x: &Tensor, out: &Tensor, a: Tensor, red: u8, denom: f64) {
+    if !needs_grad(&[x]) {
+        return;
+    }
+    let sx = SavedTensor::input(x);
+    let sxc = sx.clone();
+    record_saving("NllLossBackward0", &[x], &[out], vec![sx], move |gr: &[Option<Tensor>]| {
+        let x = sxc.unpack("NllLossBackward0")?;
+        let go = scale_grad(gr[0].as_ref().unwrap(), red, denom)?;
+        let d = x.softmax_dim(1, false, None)?.mul(&a.sum_dims(&[1], true, None)?)?.sub(&a)?;
+        Ok(vec![Some(d.mul(&go)?)])
+    });
+}
+
+/// The output gradient of a (N,)-row loss, shaped to broadcast over (N, C): per row for
+/// reduction 'none', divided by the mean's denominator for 'mean'.
+fn scale_grad(go: &Tensor, red: u8, denom: f64) -> Result<Tensor> {
+    match red {
+        0 => go.unsqueeze(1),
+        1 => go.mul_scalar(1.0 / denom),
+        _ => Ok(go.clone()),
+    }
 }
 
 /// `nll_loss(lp (N,C), target (N,))`: −w_t·lp_it, mean divided by Σ w_t.
@@ -601,10 +274,7 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     if meta::is_meta("nll_loss", dispatch::family("nll_loss", &fam_ins)?)? {
         let shape: Vec<usize> = if red == 0 { vec![n] } else { vec![] };
         let out = meta::empty(&shape, x.dtype())?;
-        if needs_grad(&[x]) {
-            let dt = x.dtype();
-            record("NllLossBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[n, c], dt)]));
-        }
+        record_nll(x, &out, meta::empty(&[n, c], x.dtype())?, red, 1.0);
         return Ok(out);
     }
     let tc = target.to_dtype_contiguous(DType::I64)?;
@@ -612,41 +282,35 @@ pub fn nll_loss(x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, i
     check_targets(ts, c, ignore)?;
     let wc = weight.map(|w| w.to_dtype_contiguous(x.dtype())).transpose()?;
     let dt = x.dtype();
-    let out = floats!(dt, T => {
+    let (out, coef, denom) = floats!(dt, T => {
         let (_x, xs) = vals::<T>(x)?;
         let ws = wc.as_ref().map(vals::<T>).transpose()?;
         let w = ws.as_ref().map(|w| w.1);
         let mut denom = zero::<T>();
+        // a_ij = w_t·[j=t]: loss_i = −Σ_j a_ij·x_ij
+        let mut a = ember_core::filled_vec(zero::<T>(), n * c);
         let loss: Vec<T> = (0..n).map(|i| {
             if ts[i] == ignore { return zero::<T>(); }
-            let wt = w.map_or(one::<T>(), |w| w[ts[i] as usize]);
+            let t = ts[i] as usize;
+            let wt = w.map_or(one::<T>(), |w| w[t]);
             denom = denom + wt;
-            -wt * xs[i * c + ts[i] as usize]
+            a[i * c + t] = wt;
+            -wt * xs[i * c + t]
         }).collect();
-        reduce_rows(loss, denom, red)?
+        (reduce_rows(loss, denom, red)?, Tensor::from_vec(a, &[n, c])?, <T as Element>::to_f64(denom))
     });
+    record_nll(x, &out, coef, red, denom);
+    Ok(out)
+}
+
+/// nll_loss's backward, −s·a: linear in the output gradient (differentiable in it).
+fn record_nll(x: &Tensor, out: &Tensor, a: Tensor, red: u8, denom: f64) {
     if needs_grad(&[x]) {
-        record("NllLossBackward0", &[x], &[&out], move |gr: &[Option<Tensor>]| {
-            let go = gr[0].as_ref().unwrap();
-            let (_t, ts) = vals::<i64>(&tc)?;
-            floats!(dt, T => {
-                let ws = wc.as_ref().map(vals::<T>).transpose()?;
-                let w = ws.as_ref().map(|w| w.1);
-                let (_g, gs) = vals::<T>(go)?;
-                let wt = |i: usize| w.map_or(one::<T>(), |w| w[ts[i] as usize]);
-                let denom = if red == 1 { (0..n).filter(|&i| ts[i] != ignore).fold(zero::<T>(), |a, i| a + wt(i)) } else { one::<T>() };
-                let mut gx = ember_core::filled_vec(zero::<T>(), n * c);
-                for i in 0..n {
-                    if ts[i] != ignore {
-                        let g = if red == 0 { gs[i] } else { gs[0] / denom };
-                        gx[i * c + ts[i] as usize] = -wt(i) * g;
-                    }
-                }
-                Ok(vec![Some(Tensor::from_vec(gx, &[n, c])?)])
-            })
+        record("NllLossBackward0", &[x], &[out], move |gr: &[Option<Tensor>]| {
+            let go = scale_grad(gr[0].as_ref().unwrap(), red, denom)?;
+            Ok(vec![Some(a.mul(&go)?.neg()?)])
         });
     }
-    Ok(out)
 }
 
 /// Stable `binary_cross_entropy_with_logits`: with L = 1 + (pw − 1)·y,
@@ -665,10 +329,8 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
     if meta::is_meta("binary_cross_entropy_with_logits", dispatch::family("binary_cross_entropy_with_logits", &fam_ins)?)? {
         let shape: Vec<usize> = if red == 0 { x.shape().to_vec() } else { vec![] };
         let out = meta::empty(&shape, dt)?;
-        if needs_grad(&[x]) {
-            let xs = x.shape().to_vec();
-            record("BinaryCrossEntropyWithLogitsBackward0", &[x], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &xs, dt)]));
-        }
+        let k = meta::empty(x.shape(), dt)?;
+        record_bce(x, &out, k.clone(), k, red);
         return Ok(out);
     }
     let yc = y.to_dtype_contiguous(dt)?;
@@ -676,44 +338,43 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
     let pc = pw.map(|p| p.to_dtype_contiguous(dt)).transpose()?;
     let n = x.numel();
     let shape = x.shape().to_vec();
-    let out = floats!(dt, T => {
+    let (out, kl, kc) = floats!(dt, T => {
         let (_x, xs) = vals::<T>(x)?;
         let (_y, ys) = vals::<T>(&yc)?;
         let ws = wc.as_ref().map(vals::<T>).transpose()?;
         let ps = pc.as_ref().map(vals::<T>).transpose()?;
+        let (mut kl, mut kc) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let loss: Vec<T> = (0..n).map(|i| {
             let (xv, yv) = (xs[i], ys[i]);
-            let l = one::<T>() + (ps.as_ref().map_or(one::<T>(), |p| p.1[i]) - one::<T>()) * yv;
+            let p = ps.as_ref().map_or(one::<T>(), |p| p.1[i]);
+            let wv = ws.as_ref().map_or(one::<T>(), |w| w.1[i]);
+            let l = one::<T>() + (p - one::<T>()) * yv;
+            kl.push(wv * l);
+            kc.push(wv * p * yv);
             let sp = (one::<T>() + (-xv.abs()).exp()).ln() + (-xv).max(zero::<T>());
-            ws.as_ref().map_or(one::<T>(), |w| w.1[i]) * ((one::<T>() - yv) * xv + l * sp)
+            wv * ((one::<T>() - yv) * xv + l * sp)
         }).collect();
         let denom = cst::<T>(n.max(1) as f64);
-        if red == 0 { Tensor::from_vec(loss, &shape)? } else { reduce_rows(loss, denom, red)? }
+        let out = if red == 0 { Tensor::from_vec(loss, &shape)? } else { reduce_rows(loss, denom, red)? };
+        (out, Tensor::from_vec(kl, &shape)?, Tensor::from_vec(kc, &shape)?)
     });
-    if needs_grad(&[x]) {
-        let sx = SavedTensor::input(x);
-        let sxc = sx.clone();
-        record_saving("BinaryCrossEntropyWithLogitsBackward0", &[x], &[&out], vec![sx], move |gr: &[Option<Tensor>]| {
-            let x = sxc.unpack("BinaryCrossEntropyWithLogitsBackward0")?;
-            let go = gr[0].as_ref().unwrap();
-            floats!(dt, T => {
-                let (_x, xs) = vals::<T>(&x)?;
-                let (_y, ys) = vals::<T>(&yc)?;
-                let ws = wc.as_ref().map(vals::<T>).transpose()?;
-                let ps = pc.as_ref().map(vals::<T>).transpose()?;
-                let (_g, gs) = vals::<T>(go)?;
-                let scale = if red == 1 { one::<T>() / cst::<T>(n.max(1) as f64) } else { one::<T>() };
-                let gx: Vec<T> = (0..n).map(|i| {
-                    let (xv, yv) = (xs[i], ys[i]);
-                    let p = ps.as_ref().map_or(one::<T>(), |p| p.1[i]);
-                    let l = one::<T>() + (p - one::<T>()) * yv;
-                    let sig = one::<T>() / (one::<T>() + (-xv).exp());
-                    let g = if red == 0 { gs[i] } else { gs[0] * scale };
-                    g * ws.as_ref().map_or(one::<T>(), |w| w.1[i]) * (l * sig - p * yv)
-                }).collect();
-                Ok(vec![Some(Tensor::from_vec(gx, &shape)?)])
-            })
-        });
-    }
+    record_bce(x, &out, kl, kc, red);
     Ok(out)
+}
+
+/// BCE-with-logits' backward as differentiable ops: s·(w·L·σ(x) − w·pw·y), with the
+/// constants w·L (`kl`) and w·pw·y (`kc`) computed in the forward.
+fn record_bce(x: &Tensor, out: &Tensor, kl: Tensor, kc: Tensor, red: u8) {
+    if !needs_grad(&[x]) {
+        return;
+    }
+    let n = x.numel().max(1) as f64;
+    let sx = SavedTensor::input(x);
+    let sxc = sx.clone();
+    record_saving("BinaryCrossEntropyWithLogitsBackward0", &[x], &[out], vec![sx], move |gr: &[Option<Tensor>]| {
+        let x = sxc.unpack("BinaryCrossEntropyWithLogitsBackward0")?;
+        let go = gr[0].as_ref().unwrap();
+        let go = if red == 1 { go.mul_scalar(1.0 / n)? } else { go.clone() };
+        Ok(vec![Some(x.sigmoid()?.mul(&kl)?.sub(&kc)?.mul(&go)?)])
+    });
 }

@@ -2,7 +2,7 @@
 //! `sum_to` is what broadcasting backward uses. Statistics, scans and softmax live in
 //! `stats.rs`; the kernels in `ember_cpu::reduce`.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
-use crate::dispatch::{self, Family};
+use crate::dispatch;
 use crate::ops::meta;
 use crate::{DType, Element, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::wrap_dim;
@@ -169,24 +169,9 @@ pub fn record_index_backward(name: &'static str, x: &Tensor, values: &Tensor, id
 }
 
 impl Tensor {
-    fn out_of(&self, s: ember_core::Storage, rd: &RedDims, dt: DType) -> Tensor {
-        Tensor::from_parts(s, Layout::contiguous(&rd.out), dt)
-    }
-
-    /// A reduction's output: `kern`'s result on the host, the shape alone on meta.
-    fn reduced(&self, op: &'static str, rd: &RedDims, dt: DType, kern: impl FnOnce() -> Result<ember_core::Storage>) -> Result<Tensor> {
-        match dispatch::family(op, &[self])? {
-            Family::CpuStrided => Ok(self.out_of(kern()?, rd, dt)),
-            Family::Meta => meta::empty(&rd.out, dt),
-            f => Err(dispatch::unsupported(op, f)),
-        }
-    }
-
     /// sum/prod/nansum in dtype `out_dt` without history.
     fn arith_raw(&self, op: ArithOp, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
-        if crate::gpu::on(self) {
-            return crate::gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, self, &rd.red, rd.out.len() == rd.keep.len(), out_dt);
-        }
+        let be = dispatch::backend(crate::backend::arith_name(op), &[self])?;
         // A reduced dim of stride 0 (from expand) repeats one value: sum it once and scale,
         // instead of materialising the expansion (`ones(1).expand(2**28).sum()` copied 1 GB).
         if matches!(op, ArithOp::Sum | ArithOp::NanSum) {
@@ -210,14 +195,7 @@ impl Tensor {
                 return scaled.to_dtype(out_dt);
             }
         }
-        let cd = k::compute_dtype(out_dt);
-        let x = self.detach().to_dtype(cd)?;
-        let name = match op {
-            ArithOp::Sum => "sum",
-            ArithOp::NanSum => "nansum",
-            _ => "prod",
-        };
-        x.reduced(name, rd, cd, || k::arith(op, x.storage(), x.layout(), cd, &rd.red))?.to_dtype(out_dt)
+        be.reduce_arith(op, self, rd, out_dt)
     }
 
     /// Sum over `dims` (all when empty), keeping reduced dims as size 1 when `keepdim`.
@@ -271,11 +249,7 @@ impl Tensor {
         let dt = self.mean_dtype("mean", dtype)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let n = rd.n as f64;
-        let out = if crate::gpu::on(self) {
-            crate::gpu::reduce(crate::gpu::ReduceOp::Mean, self, &rd.red, keepdim, dt)?
-        } else {
-            map_f64(&self.arith_raw(ArithOp::Sum, &rd, dt)?, |v| v / n)?
-        };
+        let out = dispatch::backend("mean", &[self])?.reduce_mean(self, &rd, dt)?;
         if needs_grad(&[self]) {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
             let name = if rd.all && !keepdim { "MeanBackward0" } else { "MeanBackward1" };
@@ -341,12 +315,7 @@ impl Tensor {
         let op = if want_max { "amax" } else { "amin" };
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let out = if crate::gpu::on(self) {
-            let op = if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min };
-            crate::gpu::reduce(op, self, &rd.red, keepdim, self.dtype())?
-        } else {
-            self.reduced(op, &rd, self.dtype(), || k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red))?
-        };
+        let out = dispatch::backend(op, &[self])?.reduce_extreme(want_max, self, &rd)?;
         if needs_grad(&[self]) {
             let name = if want_max { "AmaxBackward0" } else { "AminBackward0" };
             self.record_evenly(name, &out, rd);
@@ -368,12 +337,7 @@ impl Tensor {
         let op = if want_max { "max" } else { "min" };
         let rd = RedDims::new(self.shape(), None, false)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let out = if crate::gpu::on(self) {
-            let op = if want_max { crate::gpu::ReduceOp::Max } else { crate::gpu::ReduceOp::Min };
-            crate::gpu::reduce(op, self, &rd.red, false, self.dtype())?
-        } else {
-            self.reduced(op, &rd, self.dtype(), || k::extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red))?
-        };
+        let out = dispatch::backend(op, &[self])?.reduce_extreme(want_max, self, &rd)?;
         if needs_grad(&[self]) {
             self.record_evenly(if want_max { "MaxBackward1" } else { "MinBackward1" }, &out, rd);
         }
@@ -386,15 +350,8 @@ impl Tensor {
         let d = wrap_dim(dim, self.ndim())?;
         let rd = RedDims::new(self.shape(), Some(&[dim]), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        let (v, i) = if crate::gpu::on(self) {
-            let (v, i) = crate::gpu::argreduce(self, Some(d), keepdim, want_max, true)?;
-            (v.unwrap(), i)
-        } else if meta::is_meta(op, dispatch::family(op, &[self])?)? {
-            (meta::empty(&rd.out, self.dtype())?, meta::empty(&rd.out, DType::I64)?)
-        } else {
-            let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-            (self.out_of(v, &rd, self.dtype()), self.out_of(i, &rd, DType::I64))
-        };
+        let (v, i) = dispatch::backend(op, &[self])?.arg_extreme(want_max, self, Some(d), &rd, true)?;
+        let v = v.ok_or_else(|| Error::runtime(format!("internal: {op} returned no values")))?;
         record_index_backward(if want_max { "MaxBackward0" } else { "MinBackward0" }, self, &v, &i, d, &rd);
         Ok((v, i))
     }
@@ -405,13 +362,8 @@ impl Tensor {
         let dims: Vec<i64> = dim.into_iter().collect();
         let rd = RedDims::new(self.shape(), Some(&dims), keepdim)?;
         rd.check_nonempty(op, self.shape(), self.numel())?;
-        if crate::gpu::on(self) {
-            let d = dim.map(|d| wrap_dim(d, self.ndim())).transpose()?;
-            return Ok(crate::gpu::argreduce(self, d.filter(|_| self.ndim() > 0), keepdim, want_max, false)?.1);
-        }
-        self.reduced(op, &rd, DType::I64, || {
-            Ok(ember_cpu::reduce_index::arg_extreme(want_max, self.storage(), self.layout(), self.dtype(), &rd.red)?.1)
-        })
+        let d = dim.map(|d| wrap_dim(d, self.ndim())).transpose()?;
+        Ok(dispatch::backend(op, &[self])?.arg_extreme(want_max, self, d, &rd, false)?.1)
     }
 
     /// all / any (bool; uint8 for uint8 input) and count_nonzero (int64).
@@ -422,10 +374,7 @@ impl Tensor {
             Logical::All => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "all"),
             _ => (if self.dtype() == DType::U8 { DType::U8 } else { DType::Bool }, "any"),
         };
-        if crate::gpu::on(self) {
-            return crate::gpu::logical(op == Logical::All, op == Logical::CountNonzero, self, &rd.red, keepdim, dt);
-        }
-        self.reduced(name, &rd, dt, || k::logical(op, self.storage(), self.layout(), self.dtype(), &rd.red))
+        dispatch::backend(name, &[self])?.reduce_logical(op, self, &rd, dt)
     }
 
     /// Vector p-norm over `dims` (all when empty). `name`: NormBackward1 for `Tensor.norm`,
@@ -448,7 +397,7 @@ impl Tensor {
         if p < 0.0 || p.is_infinite() {
             rd.check_nonempty("linalg.vector_norm", x.shape(), x.numel())?;
         }
-        let out = x.reduced("linalg_vector_norm", &rd, x.dtype(), || k::norm(p, x.storage(), x.layout(), x.dtype(), &rd.red))?;
+        let out = dispatch::backend("linalg_vector_norm", &[&x])?.reduce_norm(p, &x, &rd)?;
         if needs_grad(&[&x]) {
             let saved = vec![SavedTensor::input(&x), SavedTensor::output(&out)];
             let (sv, shape) = (saved.clone(), x.shape().to_vec());

@@ -5,7 +5,9 @@ use crate::autograd::{check_inplace, needs_grad, rebase_history, record_saving, 
 use crate::dispatch::Family;
 use crate::ops::compare::CmpOp;
 use crate::promote::{default_dtype, Arg};
-use crate::{DType, Error, Layout, Result, Scalar, Tensor};
+use crate::{DType, Error, Result, Scalar, Tensor};
+pub use crate::ops::unary_table::{op_name, wgpu_kernel, TORCH_FUNCTIONS};
+use crate::ops::unary_table::meta;
 pub use ember_cpu::unary::{Params, Pred, UOp};
 use std::f64::consts::{LN_10, LN_2, PI};
 
@@ -29,122 +31,6 @@ fn out_dtype(op: UOp, dt: DType) -> Result<DType> {
         )));
     }
     Ok(default_dtype())
-}
-
-/// grad_fn name, and whether the backward reads the input / the output.
-fn meta(op: UOp) -> (&'static str, bool, bool) {
-    use UOp::*;
-    match op {
-        Neg => ("NegBackward0", false, false),
-        Abs => ("AbsBackward0", true, false),
-        Sign => ("SignBackward0", false, false),
-        Square => ("PowBackward0", true, false),
-        Relu => ("ReluBackward0", false, true),
-        Relu6 | Hardtanh => ("HardtanhBackward0", true, false),
-        Clamp => ("ClampBackward1", true, false),
-        Floor => ("FloorBackward0", false, false),
-        Ceil => ("CeilBackward0", false, false),
-        Round => ("RoundBackward0", false, false),
-        RoundDecimals => ("RoundBackward1", false, false),
-        Trunc => ("TruncBackward0", false, false),
-        Frac => ("FracBackward0", false, false),
-        Exp => ("ExpBackward0", false, true),
-        Exp2 => ("Exp2Backward0", false, true),
-        Expm1 => ("Expm1Backward0", false, true),
-        Log => ("LogBackward0", true, false),
-        Log2 => ("Log2Backward0", true, false),
-        Log10 => ("Log10Backward0", true, false),
-        Log1p => ("Log1pBackward0", true, false),
-        Sqrt => ("SqrtBackward0", false, true),
-        Rsqrt => ("RsqrtBackward0", false, true),
-        Reciprocal => ("ReciprocalBackward0", false, true),
-        Sin => ("SinBackward0", true, false),
-        Cos => ("CosBackward0", true, false),
-        Tan => ("TanBackward0", false, true),
-        Asin => ("AsinBackward0", true, false),
-        Acos => ("AcosBackward0", true, false),
-        Atan => ("AtanBackward0", true, false),
-        Sinh => ("SinhBackward0", true, false),
-        Cosh => ("CoshBackward0", true, false),
-        Tanh => ("TanhBackward0", false, true),
-        Asinh => ("AsinhBackward0", true, false),
-        Acosh => ("AcoshBackward0", true, false),
-        Atanh => ("AtanhBackward0", true, false),
-        Sigmoid => ("SigmoidBackward0", false, true),
-        LogSigmoid => ("LogSigmoidBackward0", true, false),
-        Logit => ("LogitBackward0", true, false),
-        Erf => ("ErfBackward0", true, false),
-        Erfc => ("ErfcBackward0", true, false),
-        Erfinv => ("ErfinvBackward0", false, true),
-        Gelu | GeluTanh => ("GeluBackward0", true, false),
-        Silu => ("SiluBackward0", true, false),
-        Mish => ("MishBackward0", true, false),
-        Softplus => ("SoftplusBackward0", true, false),
-        Elu => ("EluBackward0", true, false),
-        LeakyRelu => ("LeakyReluBackward0", true, false),
-        Hardsigmoid => ("HardsigmoidBackward0", true, false),
-        Hardswish => ("HardswishBackward0", true, false),
-        NanToNum => ("NanToNumBackward0", true, false),
-    }
-}
-
-/// The op's ATen name (for dispatch records and errors).
-pub(crate) fn op_name(op: UOp) -> &'static str {
-    use UOp::*;
-    match op {
-        Neg => "neg",
-        Abs => "abs",
-        Sign => "sign",
-        Square => "square",
-        Relu => "relu",
-        Relu6 => "relu6",
-        Hardtanh => "hardtanh",
-        Clamp => "clamp",
-        Floor => "floor",
-        Ceil => "ceil",
-        Round => "round",
-        Trunc => "trunc",
-        Frac => "frac",
-        RoundDecimals => "round",
-        Exp => "exp",
-        Exp2 => "exp2",
-        Expm1 => "expm1",
-        Log => "log",
-        Log2 => "log2",
-        Log10 => "log10",
-        Log1p => "log1p",
-        Sqrt => "sqrt",
-        Rsqrt => "rsqrt",
-        Reciprocal => "reciprocal",
-        Sin => "sin",
-        Cos => "cos",
-        Tan => "tan",
-        Asin => "asin",
-        Acos => "acos",
-        Atan => "atan",
-        Sinh => "sinh",
-        Cosh => "cosh",
-        Tanh => "tanh",
-        Asinh => "asinh",
-        Acosh => "acosh",
-        Atanh => "atanh",
-        Sigmoid => "sigmoid",
-        LogSigmoid => "log_sigmoid",
-        Logit => "logit",
-        Erf => "erf",
-        Erfc => "erfc",
-        Erfinv => "erfinv",
-        Gelu => "gelu",
-        GeluTanh => "gelu",
-        Silu => "silu",
-        Mish => "mish",
-        Softplus => "softplus",
-        Elu => "elu",
-        LeakyRelu => "leaky_relu",
-        Hardsigmoid => "hardsigmoid",
-        Hardswish => "hardswish",
-        NanToNum => "nan_to_num",
-    }
 }
 
 // Small differentiable building blocks for the formulas.
@@ -277,6 +163,17 @@ fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor
     })
 }
 
+/// The errors the host kernel raises for `op` in `dt`, from a run over zero elements (it reads
+/// nothing): every backend refuses exactly what the CPU refuses.
+fn check_kernel(op: UOp, p: Params, dt: DType) -> Result<()> {
+    let none = Tensor::empty(&[0], dt)?;
+    ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout()).map(|_| ())
+}
+
+fn is_rounding(op: UOp) -> bool {
+    matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals)
+}
+
 /// `op(x)` as a new tensor (integer input promoted to the default float for float-only ops).
 pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
     let f = crate::dispatch::family(op_name(op), &[x])?;
@@ -284,25 +181,13 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
         return crate::sparse::unary(x, op, p);
     }
     let dt = out_dtype(op, x.dtype())?;
-    if !dt.is_float() && matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
+    if !dt.is_float() && is_rounding(op) {
         return x.contiguous_copy();
     }
     if f != Family::CpuStrided {
-        // Validation is the host kernel's: run over zero elements it raises exactly its dtype
-        // errors and reads nothing, so every backend refuses what the CPU refuses.
-        let none = Tensor::empty(&[0], dt)?;
-        ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout())?;
+        check_kernel(op, p, dt)?;
     }
-    let out = match f {
-        Family::CpuStrided => {
-            let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
-            let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
-            Tensor::from_parts(s, Layout::contiguous(x.shape()), dt)
-        }
-        Family::Meta => crate::ops::meta::empty(x.shape(), dt)?,
-        Family::Wgpu => crate::gpu::unary_op(op, p, &x.detach(), dt)?,
-        f => return Err(crate::dispatch::unsupported(op_name(op), f)),
-    };
+    let out = crate::backend::of(f).unary(op, p, x, dt)?;
     if dt.is_float() && needs_grad(&[x]) {
         let (name, sx, sy) = meta(op);
         let mut saved = vec![];
@@ -331,7 +216,6 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
 /// `x.op_()`: writes through views; the op must keep `x`'s dtype.
 pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     let fam = crate::dispatch::family(op_name(op), &[x])?;
-    let on_meta = fam != crate::dispatch::Family::Wgpu && crate::ops::meta::is_meta(op_name(op), fam)?;
     let dt = out_dtype(op, x.dtype())?;
     if dt != x.dtype() {
         return Err(Error::Cast { from: dt, to: x.dtype() });
@@ -345,14 +229,10 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     }
     let (name, sx, sy) = meta(op);
     let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
-    if crate::gpu::on(x) {
-        crate::gpu::unary_op_(op, p, x)?;
-    } else if on_meta {
-        let none = Tensor::empty(&[0], dt)?;
-        ember_cpu::unary::unary_op_into(op, p, dt, none.storage(), none.layout(), none.storage(), none.layout())?;
-    } else if dt.is_float() || !matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals) {
-        ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
+    if fam != Family::CpuStrided {
+        check_kernel(op, p, dt)?;
     }
+    crate::backend::of(fam).unary_(op, p, x)?;
     x.storage().bump_version_by(name.strip_suffix("Backward0").unwrap_or(name));
     if track {
         let after = if sy { Some(x.detach().contiguous_copy()?) } else { None };
@@ -371,15 +251,7 @@ pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
         let none = Tensor::empty(&[0], x.dtype())?;
         ember_cpu::unary::predicate(pred, x.dtype(), none.storage(), none.layout())?;
     }
-    match f {
-        Family::CpuStrided => {
-            let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
-            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
-        }
-        Family::Meta => crate::ops::meta::empty(x.shape(), DType::Bool),
-        Family::Wgpu => crate::gpu::predicate(x, pred),
-        f => Err(crate::dispatch::unsupported("isnan", f)),
-    }
+    crate::backend::of(f).predicate(pred, x)
 }
 
 /// `round(x, decimals)`.

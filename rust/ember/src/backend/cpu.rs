@@ -1,0 +1,216 @@
+//! The host backend: `ember-cpu`'s strided kernels.
+use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use crate::ops::reduce::{map_f64, RedDims};
+use ember_cpu::reduce as k;
+use crate::dispatch::{unsupported, Family};
+use crate::ops::binary::{kernel_into, BinaryOp};
+use crate::ops::compare::{self, BitOp, CmpOp};
+use crate::ops::unary::{Params, Pred, UOp};
+use crate::promote::Arg;
+use crate::{DType, Element, Layout, Result, Tensor};
+use ember_cpu::{conv, pool};
+
+pub struct Cpu;
+
+/// The elements of a contiguous copy of `t` in dtype `T` (shared when already so).
+pub(crate) fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
+    // The one place the slice-based kernels read data: refuse anything without host values.
+    if !t.device().is_host() || t.is_sparse() {
+        return Err(unsupported("_nn_kernel", Family::of(t.device())));
+    }
+    let c = t.to_dtype_contiguous(T::DTYPE)?;
+    // SAFETY: `c` is contiguous, of dtype T, on the host, and its geometry was checked against
+    // its storage when it was built, so `offset .. offset + numel` lies inside the buffer. The
+    // slice's lifetime is tied to `c` by the caller keeping the returned tensor alive.
+    let s = unsafe { std::slice::from_raw_parts((c.storage().ptr() as *const T).add(c.offset()), c.numel()) };
+    Ok((c, s))
+}
+
+/// Runs `$body` with `$T` bound to the float type of `$dt` (float32 or float64; callers have
+/// refused the other dtypes).
+macro_rules! floats {
+    ($dt:expr, $T:ident => $body:expr) => {
+        match $dt {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            _ => {
+                type $T = f64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use floats;
+
+fn rounding(op: UOp) -> bool {
+    matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals)
+}
+
+impl Backend for Cpu {
+    fn family(&self) -> Family {
+        Family::CpuStrided
+    }
+
+    fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
+        let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
+        let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dt))
+    }
+
+    fn unary_(&self, op: UOp, p: Params, x: &Tensor) -> Result<()> {
+        let dt = x.dtype();
+        if dt.is_float() || !rounding(op) {
+            ember_cpu::unary::unary_op_into(op, p, dt, x.storage(), x.layout(), x.storage(), x.layout())?;
+        }
+        Ok(())
+    }
+
+    fn predicate(&self, pred: Pred, x: &Tensor) -> Result<Tensor> {
+        let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+    }
+
+    fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+        let out = Tensor::empty(shape, dt)?;
+        kernel_into(op, dt, &out, &ta, &tb)?;
+        Ok(out)
+    }
+
+    fn binary_(&self, op: BinaryOp, this: &Tensor, other: &Arg, dt: DType) -> Result<()> {
+        let tb = other.tensor(dt)?;
+        if dt == this.dtype() {
+            return kernel_into(op, dt, this, this, &tb);
+        }
+        let tmp = Tensor::empty(this.shape(), dt)?;
+        kernel_into(op, dt, &tmp, &this.to_dtype(dt)?, &tb)?;
+        this.copy_from(&tmp)
+    }
+
+    fn compare(&self, op: CmpOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        compare::compare_kernel(op, a, b, dt, shape)
+    }
+    fn logical_not(&self, x: &Tensor) -> Result<Tensor> {
+        compare::zero_test_kernel(x, true)
+    }
+    fn nonzero_mask(&self, x: &Tensor) -> Result<Tensor> {
+        compare::zero_test_kernel(x, false)
+    }
+    fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+        let out = Tensor::empty(shape, dt)?;
+        compare::bit_kernel(op, dt, &out, &ta, &tb)?;
+        Ok(out)
+    }
+    fn bitwise_(&self, op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
+        let tb = b.tensor(a.dtype())?;
+        compare::bit_kernel(op, a.dtype(), a, a, &tb)
+    }
+    fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
+        compare::bitwise_not_kernel(x)
+    }
+
+    fn gather(&self, x: &Tensor, d: usize, idx: &[usize], index: &Tensor) -> Result<Tensor> {
+        crate::ops::gather::gather_kernel(x, d, idx, index)
+    }
+    fn scatter_(&self, dst: &Tensor, d: usize, idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) -> Result<()> {
+        crate::ops::gather::scatter_kernel(dst, d, idx, index, src, op);
+        Ok(())
+    }
+
+    fn reduce_arith(&self, op: ArithOp, x: &Tensor, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
+        let cd = k::compute_dtype(out_dt);
+        let x = x.detach().to_dtype(cd)?;
+        let s = k::arith(op, x.storage(), x.layout(), cd, &rd.red)?;
+        Tensor::from_parts(s, Layout::contiguous(&rd.out), cd).to_dtype(out_dt)
+    }
+
+    fn reduce_mean(&self, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        let n = rd.n as f64;
+        map_f64(&self.reduce_arith(ArithOp::Sum, x, rd, dt)?, |v| v / n)
+    }
+
+    fn reduce_extreme(&self, want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        let s = k::extreme(want_max, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(&rd.out), x.dtype()))
+    }
+
+    fn arg_extreme(&self, want_max: bool, x: &Tensor, _dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+        let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        let v = want_values.then(|| Tensor::from_parts(v, Layout::contiguous(&rd.out), x.dtype()));
+        Ok((v, Tensor::from_parts(i, Layout::contiguous(&rd.out), DType::I64)))
+    }
+
+    fn reduce_norm(&self, p: f64, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        let s = k::norm(p, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(&rd.out), x.dtype()))
+    }
+    fn reduce_logical(&self, op: Logical, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        let s = k::logical(op, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(&rd.out), dt))
+    }
+
+    fn conv2d(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
+        let g = &c.g;
+        floats!(x.dtype(), T => {
+            let (_xc, xs) = vals::<T>(x)?;
+            let (_wc, ws) = vals::<T>(w)?;
+            let bc = b.map(vals::<T>).transpose()?;
+            Tensor::from_vec(conv::conv2d_forward(xs, ws, bc.as_ref().map(|b| b.1), g), &[g.n, g.c_out, g.oh, g.ow])
+        })
+    }
+
+    fn conv2d_input_grad(&self, go: &Tensor, w: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        let g = &c.g;
+        floats!(go.dtype(), T => {
+            let (_wc, ws) = vals::<T>(w)?;
+            let (_gc, gs) = vals::<T>(go)?;
+            // The input gradient reads only the weight and the output gradient.
+            let (gx, _, _) = conv::conv2d_backward(&[], ws, gs, g, (true, false, false));
+            Tensor::from_vec(gx.unwrap_or_default(), &[g.n, g.c_in, g.h, g.w])
+        })
+    }
+
+    fn conv2d_weight_grad(&self, x: &Tensor, go: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        let g = &c.g;
+        floats!(go.dtype(), T => {
+            let (_xc, xs) = vals::<T>(x)?;
+            let (_gc, gs) = vals::<T>(go)?;
+            // The weight gradient reads only the input and the output gradient.
+            let (_, gw, _) = conv::conv2d_backward(xs, &[], gs, g, (false, true, false));
+            Tensor::from_vec(gw.unwrap_or_default(), &[g.c_out, g.c_in / g.groups, g.kh, g.kw])
+        })
+    }
+
+    fn max_pool2d(&self, x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
+        floats!(x.dtype(), T => {
+            let (_c, xs) = vals::<T>(x)?;
+            let (o, i) = pool::max_pool2d(xs, g);
+            Ok((Tensor::from_vec(o, out_shape)?, Tensor::from_vec(i, out_shape)?))
+        })
+    }
+
+    fn max_pool2d_backward(&self, go: &Tensor, idx: &Tensor, g: &PoolGeom, x_shape: &[usize]) -> Result<Tensor> {
+        let (_i, is) = vals::<i64>(idx)?;
+        floats!(go.dtype(), T => {
+            let (_g, gs) = vals::<T>(go)?;
+            Tensor::from_vec(pool::max_pool2d_backward(gs, is, g), x_shape)
+        })
+    }
+
+    fn avg_pool2d(&self, x: &Tensor, win: &AvgWindows, out_shape: &[usize]) -> Result<Tensor> {
+        floats!(x.dtype(), T => {
+            let (_c, xs) = vals::<T>(x)?;
+            Tensor::from_vec(pool::avg_pool2d(xs, win.planes, win.h, win.w, &win.rows, &win.cols, win.divisor), out_shape)
+        })
+    }
+
+    fn avg_pool2d_backward(&self, go: &Tensor, win: &AvgWindows, x_shape: &[usize]) -> Result<Tensor> {
+        floats!(go.dtype(), T => {
+            let (_g, gs) = vals::<T>(go)?;
+            Tensor::from_vec(pool::avg_pool2d_backward(gs, win.planes, win.h, win.w, &win.rows, &win.cols, win.divisor), x_shape)
+        })
+    }
+}

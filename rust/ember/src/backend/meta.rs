@@ -1,0 +1,97 @@
+//! The meta backend: outputs with the validated geometry and dtype, no data. Validation ran
+//! before the call, exactly as for the CPU, so meta raises what the CPU raises.
+use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use crate::ops::reduce::RedDims;
+use crate::dispatch::Family;
+use crate::ops::binary::BinaryOp;
+use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::meta::empty;
+use crate::ops::unary::{Params, Pred, UOp};
+use crate::promote::Arg;
+use crate::{DType, Result, Tensor};
+
+pub struct Meta;
+
+impl Backend for Meta {
+    fn family(&self) -> Family {
+        Family::Meta
+    }
+    fn unary(&self, _op: UOp, _p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
+        empty(x.shape(), dt)
+    }
+    fn unary_(&self, _op: UOp, _p: Params, _x: &Tensor) -> Result<()> {
+        Ok(())
+    }
+    fn predicate(&self, _pred: Pred, x: &Tensor) -> Result<Tensor> {
+        empty(x.shape(), DType::Bool)
+    }
+    fn binary(&self, _op: BinaryOp, _a: &Arg, _b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        empty(shape, dt)
+    }
+    fn binary_(&self, _op: BinaryOp, _this: &Tensor, _other: &Arg, _dt: DType) -> Result<()> {
+        Ok(())
+    }
+    fn compare(&self, _op: CmpOp, _a: &Arg, _b: &Arg, _dt: DType, shape: &[usize]) -> Result<Tensor> {
+        empty(shape, DType::Bool)
+    }
+    fn logical_not(&self, x: &Tensor) -> Result<Tensor> {
+        empty(x.shape(), DType::Bool)
+    }
+    fn nonzero_mask(&self, x: &Tensor) -> Result<Tensor> {
+        empty(x.shape(), DType::Bool)
+    }
+    fn bitwise(&self, _op: BitOp, _a: &Arg, _b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        empty(shape, dt)
+    }
+    fn bitwise_(&self, _op: BitOp, _a: &Tensor, _b: &Arg) -> Result<()> {
+        Ok(())
+    }
+    fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
+        empty(x.shape(), x.dtype())
+    }
+    fn gather(&self, x: &Tensor, _d: usize, _idx: &[usize], index: &Tensor) -> Result<Tensor> {
+        empty(index.shape(), x.dtype())
+    }
+    fn scatter_(&self, _dst: &Tensor, _d: usize, _idx: &[usize], _index: &Tensor, _src: &Tensor, _op: Reduce) -> Result<()> {
+        Ok(())
+    }
+    fn reduce_arith(&self, _op: ArithOp, _x: &Tensor, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
+        empty(&rd.out, out_dt)
+    }
+    fn reduce_mean(&self, _x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        empty(&rd.out, dt)
+    }
+    fn reduce_extreme(&self, _want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        empty(&rd.out, x.dtype())
+    }
+    fn arg_extreme(&self, _want_max: bool, x: &Tensor, _dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+        Ok((want_values.then(|| empty(&rd.out, x.dtype())).transpose()?, empty(&rd.out, DType::I64)?))
+    }
+    fn reduce_norm(&self, _p: f64, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        empty(&rd.out, x.dtype())
+    }
+    fn reduce_logical(&self, _op: Logical, _x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        empty(&rd.out, dt)
+    }
+    fn conv2d(&self, x: &Tensor, _w: &Tensor, _b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
+        empty(&[c.g.n, c.g.c_out, c.g.oh, c.g.ow], x.dtype())
+    }
+    fn conv2d_input_grad(&self, go: &Tensor, _w: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        empty(&[c.g.n, c.g.c_in, c.g.h, c.g.w], go.dtype())
+    }
+    fn conv2d_weight_grad(&self, _x: &Tensor, go: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        empty(&[c.g.c_out, c.g.c_in / c.g.groups, c.g.kh, c.g.kw], go.dtype())
+    }
+    fn max_pool2d(&self, x: &Tensor, _g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
+        Ok((empty(out_shape, x.dtype())?, empty(out_shape, DType::I64)?))
+    }
+    fn max_pool2d_backward(&self, go: &Tensor, _idx: &Tensor, _g: &PoolGeom, x_shape: &[usize]) -> Result<Tensor> {
+        empty(x_shape, go.dtype())
+    }
+    fn avg_pool2d(&self, x: &Tensor, _win: &AvgWindows, out_shape: &[usize]) -> Result<Tensor> {
+        empty(out_shape, x.dtype())
+    }
+    fn avg_pool2d_backward(&self, go: &Tensor, _win: &AvgWindows, x_shape: &[usize]) -> Result<Tensor> {
+        empty(x_shape, go.dtype())
+    }
+}

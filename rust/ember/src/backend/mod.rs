@@ -1,0 +1,203 @@
+//! The backend interface: one method per kernel primitive, one implementation per backend.
+//!
+//! An op runs in four steps, each once and in this order, whatever the device:
+//! 1. validate its arguments and compute the output geometry (in `ops::*`, shared by every
+//!    backend — a backend never sees arguments the CPU would refuse);
+//! 2. pick the backend from the inputs' device and layout (`dispatch::backend`, which also
+//!    records the choice for `ember.inspect.trace()`);
+//! 3. call the primitive on that backend (this trait);
+//! 4. record autograd (in `ops::*` again), so a backward formula is written once and runs on
+//!    the forward's device by construction.
+//!
+//! A backend implements what it has kernels for. Every method has one default: PyTorch's
+//! "Could not run 'aten::<op>' with arguments from the '<Backend>' backend" error with the
+//! why/fix sentence, so a missing kernel is an error a user can act on, never a wrong answer.
+//!
+//! `Cpu` runs the `ember-cpu` kernels, `Meta` returns data-free outputs of the validated
+//! geometry, `Wgpu` runs the `ember-wgpu` kernels.
+use crate::dispatch::{unsupported, Family};
+use crate::ops::binary::BinaryOp;
+use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::reduce::RedDims;
+pub use ember_cpu::index::Reduce;
+pub use ember_cpu::reduce::{ArithOp, Logical};
+use crate::ops::unary::{op_name, Params, Pred, UOp};
+use crate::promote::Arg;
+use crate::{DType, Result, Tensor};
+pub use ember_cpu::conv::ConvGeom;
+pub use ember_cpu::pool::{PoolGeom, Win};
+
+pub(crate) mod cpu;
+mod meta;
+mod wgpu;
+
+pub use cpu::Cpu;
+pub use meta::Meta;
+pub use wgpu::Wgpu;
+
+/// Average-pooling windows along each axis (input ranges and divisor shares) and the divisor
+/// override; shared by the forward and the backward of one call.
+#[derive(Debug, Clone)]
+pub struct AvgWindows {
+    pub planes: usize,
+    pub h: usize,
+    pub w: usize,
+    pub rows: Vec<Win>,
+    pub cols: Vec<Win>,
+    pub divisor: Option<f64>,
+}
+
+/// Convolution geometry plus the four paddings (top, bottom, left, right) it was built from.
+#[derive(Debug, Clone, Copy)]
+pub struct Conv2d {
+    pub g: ConvGeom,
+    pub pad: [usize; 4],
+}
+
+pub trait Backend: Sync {
+    fn family(&self) -> Family;
+
+    // ------------------------------------------------------------ elementwise
+    /// `op(x)` as a new row-major tensor of `dt` (the op's result dtype).
+    fn unary(&self, op: UOp, _p: Params, _x: &Tensor, _dt: DType) -> Result<Tensor> {
+        Err(unsupported(op_name(op), self.family()))
+    }
+    /// `x = op(x)`, through `x`'s strides (dtype already checked to be kept).
+    fn unary_(&self, op: UOp, _p: Params, _x: &Tensor) -> Result<()> {
+        Err(unsupported(op_name(op), self.family()))
+    }
+    /// isnan / isinf / … as a bool tensor.
+    fn predicate(&self, _pred: Pred, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("isnan", self.family()))
+    }
+    /// `a op b` broadcast to `shape`, computed and returned in `dt`.
+    fn binary(&self, op: BinaryOp, _a: &Arg, _b: &Arg, _dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported(op.name(), self.family()))
+    }
+    /// `this = this op other` computed in `dt` and stored in `this`'s dtype.
+    fn binary_(&self, op: BinaryOp, _this: &Tensor, _other: &Arg, _dt: DType) -> Result<()> {
+        Err(unsupported(op.name(), self.family()))
+    }
+
+    /// `a cmp b` → bool, operands compared in `dt`, broadcast to `shape`.
+    fn compare(&self, op: CmpOp, _a: &Arg, _b: &Arg, _dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported(op.name(), self.family()))
+    }
+    /// `x == 0` → bool.
+    fn logical_not(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("logical_not", self.family()))
+    }
+    /// `x != 0` → bool.
+    fn nonzero_mask(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("ne", self.family()))
+    }
+    /// `a op b` on integers/bool in `dt`, broadcast to `shape`.
+    fn bitwise(&self, op: BitOp, _a: &Arg, _b: &Arg, _dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported(op.name(), self.family()))
+    }
+    /// `a op= b` (validated: `a`'s dtype and shape are the result's).
+    fn bitwise_(&self, op: BitOp, _a: &Tensor, _b: &Arg) -> Result<()> {
+        Err(unsupported(op.name(), self.family()))
+    }
+    /// `~x` on integers/bool.
+    fn bitwise_not(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("bitwise_not", self.family()))
+    }
+
+    // ------------------------------------------------------------ indexing
+    /// `x.gather(d, index)`; `idx` holds the validated host indices (empty where the backend
+    /// checks them on the device).
+    fn gather(&self, _x: &Tensor, _d: usize, _idx: &[usize], _index: &Tensor) -> Result<Tensor> {
+        Err(unsupported("gather", self.family()))
+    }
+    /// `dst.scatter_(d, index, src, reduce=op)` (no history); `idx` as for `gather`.
+    fn scatter_(&self, _dst: &Tensor, _d: usize, _idx: &[usize], _index: &Tensor, _src: &Tensor, _op: Reduce) -> Result<()> {
+        Err(unsupported("scatter", self.family()))
+    }
+
+    // ------------------------------------------------------------ reductions (no history)
+    /// sum / prod / nansum over `rd`, returned in `out_dt`.
+    fn reduce_arith(&self, op: ArithOp, _x: &Tensor, _rd: &RedDims, _out_dt: DType) -> Result<Tensor> {
+        Err(unsupported(arith_name(op), self.family()))
+    }
+    /// mean over `rd` in the float dtype `dt`.
+    fn reduce_mean(&self, _x: &Tensor, _rd: &RedDims, _dt: DType) -> Result<Tensor> {
+        Err(unsupported("mean", self.family()))
+    }
+    /// amax (`want_max`) / amin over `rd` (NaN propagates).
+    fn reduce_extreme(&self, want_max: bool, _x: &Tensor, _rd: &RedDims) -> Result<Tensor> {
+        Err(unsupported(if want_max { "amax" } else { "amin" }, self.family()))
+    }
+    /// Index (int64, first occurrence) of the max/min along `dim` (all elements, row-major, when
+    /// None), with the values too when `want_values`.
+    fn arg_extreme(&self, want_max: bool, _x: &Tensor, _dim: Option<usize>, _rd: &RedDims, _want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+        Err(unsupported(if want_max { "argmax" } else { "argmin" }, self.family()))
+    }
+    /// The vector p-norm over `rd`.
+    fn reduce_norm(&self, _p: f64, _x: &Tensor, _rd: &RedDims) -> Result<Tensor> {
+        Err(unsupported("linalg_vector_norm", self.family()))
+    }
+    /// all / any / count_nonzero over `rd`, returned in `dt`.
+    fn reduce_logical(&self, _op: Logical, _x: &Tensor, _rd: &RedDims, _dt: DType) -> Result<Tensor> {
+        Err(unsupported("all", self.family()))
+    }
+
+    // ------------------------------------------------------------ convolution and pooling
+    /// `conv2d(x, w) + b` of the validated geometry `c`.
+    fn conv2d(&self, _x: &Tensor, _w: &Tensor, _b: Option<&Tensor>, _c: &Conv2d) -> Result<Tensor> {
+        Err(unsupported("convolution", self.family()))
+    }
+    /// The input gradient of conv2d for output gradient `go`: the transposed convolution.
+    fn conv2d_input_grad(&self, _go: &Tensor, _w: &Tensor, _c: &Conv2d) -> Result<Tensor> {
+        Err(unsupported("convolution_backward", self.family()))
+    }
+    /// The weight gradient of conv2d for input `x` and output gradient `go`.
+    fn conv2d_weight_grad(&self, _x: &Tensor, _go: &Tensor, _c: &Conv2d) -> Result<Tensor> {
+        Err(unsupported("convolution_backward", self.family()))
+    }
+    /// Max pooling over the last two dims: (values, flat `iy·W + ix` indices per plane),
+    /// both of `out_shape`.
+    fn max_pool2d(&self, _x: &Tensor, _g: &PoolGeom, _out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
+        Err(unsupported("max_pool2d_with_indices", self.family()))
+    }
+    /// Scatters `go` into a zero tensor of `x_shape` at `idx` (sums where windows overlap).
+    fn max_pool2d_backward(&self, _go: &Tensor, _idx: &Tensor, _g: &PoolGeom, _x_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("max_pool2d_with_indices_backward", self.family()))
+    }
+    /// Average pooling over the windows `win`, output of `out_shape`.
+    fn avg_pool2d(&self, _x: &Tensor, _win: &AvgWindows, _out_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("avg_pool2d", self.family()))
+    }
+    /// The transpose of `avg_pool2d`: each output gradient spread over its window.
+    fn avg_pool2d_backward(&self, _go: &Tensor, _win: &AvgWindows, _x_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("avg_pool2d_backward", self.family()))
+    }
+}
+
+pub(crate) fn arith_name(op: ArithOp) -> &'static str {
+    match op {
+        ArithOp::Sum => "sum",
+        ArithOp::NanSum => "nansum",
+        _ => "prod",
+    }
+}
+
+/// Sparse COO tensors: no strided kernel may see one; every primitive raises the SparseCPU
+/// error (ops with a sparse rule call `crate::sparse` before reaching a backend).
+pub struct SparseCoo;
+impl Backend for SparseCoo {
+    fn family(&self) -> Family {
+        Family::CpuSparse
+    }
+}
+
+/// The backend that runs kernels for `family`.
+#[inline]
+pub fn of(family: Family) -> &'static dyn Backend {
+    match family {
+        Family::CpuStrided => &Cpu,
+        Family::Meta => &Meta,
+        Family::Wgpu => &Wgpu,
+        Family::CpuSparse => &SparseCoo,
+    }
+}

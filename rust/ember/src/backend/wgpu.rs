@@ -1,0 +1,94 @@
+//! The wgpu backend: `ember-wgpu`'s WGSL kernels (float32 for the nn kernels). Primitives
+//! without a kernel keep the trait's default: PyTorch's backend error.
+use super::{ArithOp, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use crate::ops::reduce::RedDims;
+use crate::dispatch::Family;
+use crate::gpu;
+use crate::ops::binary::BinaryOp;
+use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::unary::{Params, Pred, UOp};
+use crate::promote::Arg;
+use crate::{DType, Result, Tensor};
+
+pub struct Wgpu;
+
+/// Whether the reduction keeps its reduced dims (the kernels take it as a flag).
+fn keepdim(rd: &RedDims) -> bool {
+    rd.out.len() == rd.keep.len()
+}
+
+impl Backend for Wgpu {
+    fn family(&self) -> Family {
+        Family::Wgpu
+    }
+    fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
+        gpu::unary_op(op, p, &x.detach(), dt)
+    }
+    fn unary_(&self, op: UOp, p: Params, x: &Tensor) -> Result<()> {
+        gpu::unary_op_(op, p, x)
+    }
+    fn predicate(&self, pred: Pred, x: &Tensor) -> Result<Tensor> {
+        gpu::predicate(x, pred)
+    }
+    fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        gpu::binary_op(op, a, b, dt)
+    }
+    fn binary_(&self, op: BinaryOp, this: &Tensor, other: &Arg, dt: DType) -> Result<()> {
+        gpu::binary_op_into(op, &Arg::T(this.clone()), other, dt, this)
+    }
+    fn compare(&self, op: CmpOp, a: &Arg, b: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        gpu::compare_op(op, a, b, dt)
+    }
+    fn logical_not(&self, x: &Tensor) -> Result<Tensor> {
+        gpu::unary(gpu::UnaryOp::LogicalNot, x, DType::Bool)
+    }
+    fn nonzero_mask(&self, x: &Tensor) -> Result<Tensor> {
+        gpu::compare_op(CmpOp::Ne, &Arg::T(x.clone()), &Arg::S(crate::Scalar::Int(0)), x.dtype())
+    }
+    fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        gpu::bitwise_bool(op as u8, a, b, dt)
+    }
+    fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
+        gpu::bitwise_not(x)
+    }
+    fn gather(&self, x: &Tensor, d: usize, _idx: &[usize], index: &Tensor) -> Result<Tensor> {
+        gpu::gather(x, d, index)
+    }
+    fn scatter_(&self, dst: &Tensor, d: usize, _idx: &[usize], index: &Tensor, src: &Tensor, op: Reduce) -> Result<()> {
+        match op {
+            Reduce::Add => gpu::scatter_add_(dst, d, index, src),
+            _ => Err(crate::dispatch::unsupported("scatter", Family::Wgpu)),
+        }
+    }
+    fn reduce_arith(&self, op: ArithOp, x: &Tensor, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
+        gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, x, &rd.red, keepdim(rd), out_dt)
+    }
+    fn reduce_mean(&self, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        gpu::reduce(gpu::ReduceOp::Mean, x, &rd.red, keepdim(rd), dt)
+    }
+    fn reduce_extreme(&self, want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        let op = if want_max { gpu::ReduceOp::Max } else { gpu::ReduceOp::Min };
+        gpu::reduce(op, x, &rd.red, keepdim(rd), x.dtype())
+    }
+    fn arg_extreme(&self, want_max: bool, x: &Tensor, dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+        gpu::argreduce(x, dim.filter(|_| x.ndim() > 0), keepdim(rd), want_max, want_values)
+    }
+    fn reduce_logical(&self, op: Logical, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
+        gpu::logical(op == Logical::All, op == Logical::CountNonzero, x, &rd.red, keepdim(rd), dt)
+    }
+    fn conv2d(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
+        gpu::conv2d(x, w, b, c)
+    }
+    fn conv2d_input_grad(&self, go: &Tensor, w: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        gpu::conv2d_input_grad(go, w, c)
+    }
+    fn conv2d_weight_grad(&self, x: &Tensor, go: &Tensor, c: &Conv2d) -> Result<Tensor> {
+        gpu::conv2d_weight_grad(x, go, c)
+    }
+    fn max_pool2d(&self, x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
+        gpu::max_pool2d(x, g, out_shape)
+    }
+    fn max_pool2d_backward(&self, go: &Tensor, idx: &Tensor, g: &PoolGeom, x_shape: &[usize]) -> Result<Tensor> {
+        gpu::max_pool2d_backward(go, idx, g, x_shape)
+    }
+}
