@@ -1,0 +1,139 @@
+"""Small names of PyTorch's surface composed from existing ember ops: the in-place special
+functions (``digamma_``, ``lgamma_``, ``polygamma_``, ``mvlgamma_``, ``igamma_``, ``igammac_``,
+``i0_``), ``Tensor.stft``/``istft``, ``slice_inverse``, ``from_file`` (a memory-mapped
+tensor), and the copying sparse accessors ``indices_copy``/``values_copy``.
+"""
+import builtins
+import os
+
+from . import _native, _dtypes
+from ._native import Tensor
+
+__all__ = ["i0_", "slice_inverse", "from_file", "indices_copy", "values_copy"]
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _type_name(d):
+    return _TYPE_NAMES.get(repr(d).split(".")[-1], repr(d))
+
+
+def _write_into(self, result):
+    """PyTorch's rule for an in-place op: the result must have self's shape (no broadcasting
+    self up) and a dtype that casts to self's; then it is written into self."""
+    if tuple(result.shape) != tuple(self.shape):
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    if not _native.can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired output type "
+                           f"{_type_name(self.dtype)}")
+    return self.copy_(result)
+
+
+def _inplace(name, compute):
+    def method(self, *args, **kwargs):
+        return _write_into(self, compute(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``: the result must keep self's shape and dtype."
+    setattr(Tensor, name, method)
+    return method
+
+
+_inplace("digamma_", lambda self: self.digamma())
+_inplace("lgamma_", lambda self: self.lgamma())
+_inplace("polygamma_", lambda self, n: self.polygamma(n))
+_inplace("mvlgamma_", lambda self, p: self.mvlgamma(p))
+_inplace("igamma_", lambda self, other: self.igamma(other))
+_inplace("igammac_", lambda self, other: self.igammac(other))
+_i0_method = _inplace("i0_", lambda self: self.i0())
+
+
+def i0_(input):
+    """In-place modified Bessel function of the first kind, order 0."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"i0_(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return _i0_method(input)
+
+
+def _stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+          normalized=False, onesided=None, return_complex=None):
+    from ._stft import stft
+    return stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized, onesided, return_complex)
+
+
+def _istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None,
+           length=None, return_complex=False):
+    from ._stft import istft
+    return istft(self, n_fft, hop_length, win_length, window, center, normalized, onesided, length, return_complex)
+
+
+_stft.__name__, _istft.__name__ = "stft", "istft"
+Tensor.stft, Tensor.istft = _stft, _istft
+
+
+def slice_inverse(input, src, dim=0, start=None, end=None, step=1):
+    """The inverse of slicing (used by functionalisation): a view of ``input``'s storage with
+    ``src``'s sizes, strides and offset, so that ``slice_inverse(base[a:b:c], base, …)`` views
+    the whole of ``base`` again."""
+    for arg, v in (("input", input), ("src", src)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"slice_inverse(): argument '{arg}' must be Tensor, not {type(v).__name__}")
+    if step is not None and step <= 0:
+        raise RuntimeError("slice step must be positive")
+    if src.ndim:
+        _native.Tensor.size(src, dim)  # IndexError on a bad dim, as slicing src would give
+    return input.as_strided(tuple(src.shape), src.stride(), src.storage_offset())
+
+
+Tensor.slice_inverse = slice_inverse
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+              requires_grad=False):
+    """A 1-D CPU tensor of ``size`` elements whose storage is the file, memory-mapped: with
+    ``shared=True`` writes go to the file (created or grown when needed); otherwise the mapping
+    is private and the file must already hold ``size`` elements."""
+    import numpy as np
+    from ._creation import _check_device
+    _check_device(device)
+    dtype = _native.get_default_dtype() if dtype is None else dtype
+    size = builtins.int(size)
+    if size < 0:
+        raise RuntimeError(f"from_file: size must be non-negative, got {size}")
+    nbytes = size * dtype.itemsize
+    filename = os.fspath(filename)
+    if shared:
+        if not os.path.exists(filename) or os.path.getsize(filename) < nbytes:
+            with open(filename, "ab") as f:
+                f.truncate(builtins.max(nbytes, os.path.getsize(filename) if os.path.exists(filename) else 0))
+    elif not os.path.exists(filename):
+        raise RuntimeError(f"unable to open file <{filename}> in read-only mode: No such file or directory (2)")
+    elif os.path.getsize(filename) < nbytes:
+        raise RuntimeError(f"unable to mmap {nbytes} bytes from file <{filename}>: Cannot allocate memory (12)")
+    if size == 0:
+        out = _native._empty([0], dtype)
+    else:
+        raw = np.memmap(filename, dtype=np.uint8, mode="r+" if shared else "c", shape=(nbytes,))
+        from ._exchange import from_numpy
+        out = from_numpy(raw).view(dtype)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _sparse_copy(name):
+    def fn(input, *, out=None):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        r = getattr(input, name[:-len("_copy")])().clone()
+        return r if out is None else out.copy_(r)
+
+    fn.__name__ = name
+    fn.__doc__ = f"A copy (not a view) of ``Tensor.{name[:-len('_copy')]}()``."
+    return fn
+
+
+indices_copy = _sparse_copy("indices_copy")
+values_copy = _sparse_copy("values_copy")
