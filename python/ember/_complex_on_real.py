@@ -23,11 +23,18 @@ def _both(fn):
     return fn
 
 
-@_both
 def real(input):
     """The real part: for a real tensor, the tensor itself."""
     _check(input, "real")
     return input
+
+
+def _set_real(self, value):
+    self.copy_(value)
+
+
+# ``Tensor.real`` is an attribute in PyTorch (assigning to it writes the real part).
+Tensor.real = property(real, _set_real, doc="The real part: for a real tensor, the tensor itself.")
 
 
 @_both

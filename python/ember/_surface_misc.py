@@ -33,7 +33,11 @@ def _write_into(self, result):
 
 def _inplace(name, compute):
     def method(self, *args, **kwargs):
-        return _write_into(self, compute(self, *args, **kwargs))
+        # The backward of these functions reads their input: when autograd records, compute from
+        # a copy, so writing the result into self doesn't change the value the graph saved.
+        tracked = self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        src = self.clone() if tracked and _native.is_grad_enabled() else self
+        return _write_into(self, compute(src, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: the result must keep self's shape and dtype."
