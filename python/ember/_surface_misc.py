@@ -119,9 +119,13 @@ def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=
     if size == 0:
         out = _native._empty([0], dtype)
     else:
-        raw = np.memmap(filename, dtype=np.uint8, mode="r+" if shared else "c", shape=(nbytes,))
+        # numpy has no bfloat16: map its bits as int16 and reinterpret (same size)
+        np_dtype = np.int16 if dtype == _dtypes.bfloat16 else np.dtype(dtype.name)
+        raw = np.memmap(filename, dtype=np_dtype, mode="r+" if shared else "c", shape=(size,))
         from ._exchange import from_numpy
-        out = from_numpy(raw).view(dtype)
+        out = from_numpy(raw)
+        if dtype == _dtypes.bfloat16:
+            out = out.view(dtype)
     if requires_grad:
         out.requires_grad_(True)
     return out
