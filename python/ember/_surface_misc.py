@@ -145,3 +145,8 @@ def _sparse_copy(name):
 
 indices_copy = _sparse_copy("indices_copy")
 values_copy = _sparse_copy("values_copy")
+
+
+# ember's layouts are strided and sparse COO (``Tensor.layout``); no tensor ember makes is CSR.
+Tensor.is_sparse_csr = property(lambda self: False, doc="True for a sparse CSR tensor: ember's layouts are strided "
+                                                        "and sparse_coo, so never.")
