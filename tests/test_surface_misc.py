@@ -88,3 +88,12 @@ def test_stft_istft_methods_are_the_functions():
         x.stft(8)
     with pytest.raises(TypeError, match="complex"):
         a.istft(8)
+
+
+def test_storage_base_and_is_sparse_csr():
+    x = ember.ones(2)
+    assert isinstance(x.untyped_storage(), ember.StorageBase)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert not isinstance(x.storage(), ember.StorageBase)  # a legacy TypedStorage is not one
+    assert x.is_sparse_csr is False and x.to_sparse().is_sparse_csr is False

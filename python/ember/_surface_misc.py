@@ -9,7 +9,7 @@ import os
 from . import _native, _dtypes
 from ._native import Tensor
 
-__all__ = ["i0_", "slice_inverse", "from_file", "indices_copy", "values_copy"]
+__all__ = ["i0_", "slice_inverse", "from_file", "indices_copy", "values_copy", "StorageBase"]
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -150,3 +150,7 @@ values_copy = _sparse_copy("values_copy")
 # ember's layouts are strided and sparse COO (``Tensor.layout``); no tensor ember makes is CSR.
 Tensor.is_sparse_csr = property(lambda self: False, doc="True for a sparse CSR tensor: ember's layouts are strided "
                                                         "and sparse_coo, so never.")
+
+# PyTorch's StorageBase is the native base class of UntypedStorage (an untyped storage is an
+# instance, a legacy TypedStorage is not); ember's native UntypedStorage is that class itself.
+from ._native import UntypedStorage as StorageBase  # noqa: E402
