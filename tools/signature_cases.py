@@ -164,6 +164,28 @@ CASES = [
     "torch.einsum('ij,jk->ik', x, y)", "torch.cross(x, y, dim=0)", "torch.det(x)", "torch.linalg.solve(x, v)",
     "torch.topk(v, 5)", "torch.kthvalue(v, 4)", "torch.clamp(i, min=0.5)", "torch.clamp(x, min='a')",
     "torch.where(x, x, y)", "torch.where(x > 0, x)", "x.new_zeros(-1)", "x.repeat(1)", "torch.diag(bt)",
+    # ---- names added for issue 13 ----
+    "torch.angle(x)", "torch.angle(i)", "x.angle()", "torch.isreal(i)", "torch.adjoint(x)", "x.adjoint()", "x.H",
+    "bt.mH", "v.H", "v.mH", "torch.adjoint(v)", "x.real", "torch.real(x)", "torch.conj(x)", "torch.resolve_neg(x)",
+    "torch.resolve_conj(x)", "torch.conj_physical(x)", "x.conj_physical()", "torch.nuclear_norm(x)",
+    "torch.nuclear_norm(bt, dim=(1, 2))", "torch.nuclear_norm(x, True)", "torch.geqrf(x.t())", "x.t().geqrf()",
+    "torch.ormqr(*torch.geqrf(m), x.t())", "torch.ormqr(*torch.geqrf(m), x, left=False, transpose=True)",
+    "torch.linalg.polar(x.t())", "torch.linalg.polar(x)", "torch.linalg.matrix_sqrth(m)",
+    "torch.linalg.ldl_factor(m - 2 * torch.eye(3))", "torch.linalg.ldl_factor_ex(torch.zeros(3, 3))",
+    "torch.linalg.ldl_solve(*torch.linalg.ldl_factor(m), x.t())",
+    "torch.smm(m.to_sparse(), x.t()).to_dense()", "torch.hspmm(m.to_sparse(), x.t()).to_dense()",
+    "torch.dsmm(m.to_sparse(), x.t())", "torch.spmm(m.to_sparse(), x.t())",
+    "torch.sspaddmm(m.to_sparse(), m.to_sparse(), m, beta=2, alpha=0.5).to_dense()",
+    "torch.saddmm(m.to_sparse(), m.to_sparse(), m).to_dense()", "m.sparse_mask(torch.eye(3).to_sparse()).to_dense()",
+    "torch.smm(m, x.t())", "torch.hspmm(m, x.t())",
+    "torch.slice_inverse(x[:, 1:], x, 1, 1, None, 1)", "m.abs().digamma_()", "(m + 1).lgamma_()",
+    "(m + 1).polygamma_(2)", "(m + 2).mvlgamma_(2)", "(m + 1).igamma_(m + 2)", "(m + 1).igammac_(m + 2)",
+    "m.i0_()", "torch.i0_(m)", "i.digamma_()", "v.igamma_(m)",
+    "torch.lobpcg(torch.diag(torch.arange(1.0, 10.0)), k=2)[0]",
+    "torch.lobpcg(torch.diag(torch.arange(1.0, 10.0)), k=2, largest=False)[0]", "torch.lobpcg(m, k=2)",
+    "torch.svd_lowrank(x, q=2)[1]", "torch.pca_lowrank(torch.arange(12.0).reshape(4, 3), q=2)[1]",
+    "torch.indices_copy(m.to_sparse())", "torch.values_copy(m.to_sparse())", "x.is_sparse_csr",
+    "isinstance(x.untyped_storage(), torch.StorageBase)",
 ]
 
 # Random draws: compared by shape and dtype only.

@@ -100,6 +100,8 @@ def _close(a, b):
     if isinstance(a, bool) or isinstance(b, bool):
         return a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if a == b:  # infinities too
+            return True
         return abs(a - b) <= 1e-3 * max(1.0, abs(a), abs(b))
     return a == b
 
