@@ -97,3 +97,25 @@ def test_storage_base_and_is_sparse_csr():
         warnings.simplefilter("ignore")
         assert not isinstance(x.storage(), ember.StorageBase)  # a legacy TypedStorage is not one
     assert x.is_sparse_csr is False and x.to_sparse().is_sparse_csr is False
+
+
+@given(strided_pair(dtypes=FLOAT, allow_expand=False))
+def test_out_of_place_resize_is_a_counted_reshape(pair):
+    t, a = pair
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        r = t.resize(a.size)
+    np.testing.assert_array_equal(np_of(r), a.reshape(-1))
+    with pytest.warns(UserWarning, match="non-inplace resize_as is deprecated"):
+        r2 = t.resize_as(ember.empty(1, a.size))
+    assert tuple(r2.shape) == (1, a.size)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="can only change the shape"):
+        t.resize(a.size + 1)
+
+
+def test_resize_gradient():
+    from ember.autograd import gradcheck
+    x = ember.randn(2, 3, dtype=ember.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gradcheck(lambda v: v.t().resize(3, 2) * 2, (x,))
+        assert x.resize(6).grad_fn.name() == "ResizeBackward"

@@ -1,13 +1,16 @@
 """Small names of PyTorch's surface composed from existing ember ops: the in-place special
 functions (``digamma_``, ``lgamma_``, ``polygamma_``, ``mvlgamma_``, ``igamma_``, ``igammac_``,
 ``i0_``), ``Tensor.stft``/``istft``, ``slice_inverse``, ``from_file`` (a memory-mapped
-tensor), and the copying sparse accessors ``indices_copy``/``values_copy``.
+tensor), the copying sparse accessors ``indices_copy``/``values_copy``, ``StorageBase``, and the
+deprecated out-of-place ``Tensor.resize``/``resize_as``.
 """
 import builtins
 import os
+import warnings
 
 from . import _native, _dtypes
 from ._native import Tensor
+from .autograd.function import Function as _Function
 
 __all__ = ["i0_", "slice_inverse", "from_file", "indices_copy", "values_copy", "StorageBase"]
 
@@ -154,3 +157,41 @@ Tensor.is_sparse_csr = property(lambda self: False, doc="True for a sparse CSR t
 # PyTorch's StorageBase is the native base class of UntypedStorage (an untyped storage is an
 # instance, a legacy TypedStorage is not); ember's native UntypedStorage is that class itself.
 from ._native import UntypedStorage as StorageBase  # noqa: E402
+
+
+class Resize(_Function):
+    """The deprecated out-of-place ``Tensor.resize``: a reshape that keeps the element count
+    (its node is ``ResizeBackward``, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, tensor, sizes):
+        numel = 1
+        for s in sizes:
+            numel *= s
+        if tensor.numel() != numel:
+            raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} ({numel} elements in total), but the "
+                               f"given tensor has a size of {'x'.join(map(str, tensor.shape))} ({tensor.numel()} "
+                               "elements). autograd's resize can only change the shape of a given tensor, while "
+                               "preserving the number of elements. ")
+        ctx.input_sizes = tuple(tensor.shape)
+        return tensor.contiguous().view(*sizes)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.contiguous().view(*ctx.input_sizes), None
+
+
+def _resize(self, *sizes):
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return Resize.apply(self, tuple(builtins.int(s) for s in sizes))
+
+
+def _resize_as(self, tensor):
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return Resize.apply(self, tuple(tensor.shape))
+
+
+_resize.__name__, _resize_as.__name__ = "resize", "resize_as"
+Tensor.resize, Tensor.resize_as = _resize, _resize_as
