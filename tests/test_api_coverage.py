@@ -54,3 +54,15 @@ def test_tool_does_not_import_torch():
     src = open(os.path.join(TOOLS, "api_coverage.py")).read()
     assert "import torch" not in src
     assert "torch" not in sys.modules or not hasattr(sys.modules["torch"], "_C")
+
+
+def test_set_apart_groups_name_real_unexcluded_names_and_still_count():
+    names = _load("api_names.json")["namespaces"]
+    groups = api_coverage.set_apart(names, api_coverage.exclusions(names))  # raises on a bad entry
+    assert any("complex" in label for label, _ in groups)
+    rows = api_coverage.coverage()
+    for label, _ in groups:
+        split = api_coverage.split_view(rows, label)
+        for (ns, present, total, missing), (ns2, p2, t2, m2, gp, gt, gm) in zip(rows, split):
+            assert ns == ns2 and p2 + gp == present and t2 + gt == total
+            assert sorted(m2 + gm) == sorted(missing)

@@ -79,3 +79,17 @@ for _m in (_linalg_legacy, _stft):
         if _n not in globals():
             globals()[_n] = getattr(_m, _n)
             __all__.append(_n)
+# The rest of the surface (issue 13): the default generator and RNG state, complex-number
+# functions as they run on real tensors, in-place special functions, legacy sparse products,
+# and linalg composites (each added only where ember has no such name yet, except the RNG
+# functions, which replace the versions that bypassed default_generator).
+from . import _rng_state, _complex_on_real, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _ldl  # noqa: E402,E501,F401
+from ._rng_state import manual_seed, seed, initial_seed  # noqa: E402,F401
+for _m in (_rng_state, _complex_on_real, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg):
+    for _n in _m.__all__:
+        if _n not in globals() or _m in (_rng_state, _signature_fixes):
+            globals()[_n] = getattr(_m, _n)
+        if _n not in __all__:
+            __all__.append(_n)
+from . import _out_forms  # noqa: E402  (last: out= and size= for the functions defined above)
+_out_forms.install(globals())

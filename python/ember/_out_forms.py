@@ -1,0 +1,134 @@
+"""``out=`` as PyTorch takes it, for every ``ember.<fn>`` whose PyTorch twin has it.
+
+One wrapper, applied once over the namespace (after every module has defined its functions):
+the function computes its result as usual, then the result is written into ``out`` under
+PyTorch's rules —
+
+- ``out`` is a Tensor (a tuple of them for functions that return several);
+- no argument may require grad while grad mode is on (PyTorch: "functions with out=...
+  arguments don't support automatic differentiation");
+- the result's dtype must cast to ``out``'s (``result type Float can't be cast to the desired
+  output type Long``); a creation function (``zeros``, ``arange``, ``randn`` …) without
+  ``dtype=`` makes its result in ``out``'s dtype;
+- ``out`` must have the result's shape. PyTorch resizes an ``out`` of another shape; ember's
+  tensors can't change their geometry in place yet, so that raises and says so;
+- the call returns ``out`` itself.
+
+Creation functions also take ``size=`` as a keyword (``zeros(size=(2, 3))``).
+"""
+import functools
+import inspect
+
+from . import _native
+from ._native import Tensor
+
+__all__ = []
+
+# PyTorch functions that take out= (checked against PyTorch 2.15's signatures).
+_COMPUTE = """add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow atan2 arctan2 hypot
+maximum minimum fmax fmin eq ne not_equal lt less le less_equal gt greater ge greater_equal logical_and logical_or
+logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift where lerp addcmul addcdiv
+exp exp2 expm1 log log2 log10 log1p sqrt rsqrt abs absolute neg negative sin cos tan asin arcsin acos arccos atan
+arctan sinh cosh tanh asinh arcsinh acosh arccosh atanh arctanh sigmoid floor ceil round trunc fix frac sign sgn
+reciprocal erf erfc erfinv clamp clip nan_to_num logical_not bitwise_not square signbit copysign xlogy float_power
+logit sum mean nanmean prod max min amax amin aminmax argmax argmin cumsum cumprod cummax cummin sort msort topk
+kthvalue median nanmedian mode std var logsumexp norm nansum all any index_select masked_select gather take cat
+concat concatenate stack hstack vstack dstack column_stack nonzero tril triu diag cross outer matmul mm bmm mv dot
+vdot inner kron addmm addmv addr addbmm baddbmm histc searchsorted bucketize logaddexp logaddexp2 index_add
+index_copy narrow_copy inverse polygamma lgamma digamma i0 sinc deg2rad rad2deg angle nextafter heaviside gcd lcm
+mvlgamma""".split()
+_CREATE = "zeros ones empty full arange range linspace logspace eye rand randn randint randperm normal bernoulli".split()
+_SIZE_VARARGS = {"zeros", "ones", "empty", "rand", "randn"}
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _tname(d):
+    return _TYPE_NAMES.get(d.name, d.name)
+
+
+def _requires_grad(args, kwargs):
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+        if isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in a):
+            return True
+    return False
+
+
+def _write(name, result, out):
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors, not "
+                            f"{type(out).__name__}")
+        for o, r in zip(out, result):
+            _write(name, r, o)
+        return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"{name}(): out= tensor has shape {list(out.shape)} but the result has shape "
+                           f"{list(result.shape)}. PyTorch would resize it; ember can't change a tensor's shape in "
+                           "place yet, so pass an out tensor of the result's shape")
+    if not _native.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_tname(result.dtype)} can't be cast to the desired output type "
+                           f"{_tname(out.dtype)}")
+    out.copy_(result)
+    return out
+
+
+def _accepts(fn, param):
+    try:
+        return param in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _compute_with_out(name, fn):
+    takes_out = _accepts(fn, "out")
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        if _native.is_grad_enabled() and _requires_grad(args, kwargs):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        return _write(name, fn(*args, **kwargs) if not takes_out else fn(*args, out=None, **kwargs), out)
+
+    return wrapper
+
+
+def _create_with_out(name, fn):
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if "size" in kwargs and name in _SIZE_VARARGS:
+            if args:
+                raise TypeError(f"{name}() got multiple values for argument 'size'")
+            size = kwargs.pop("size")
+            args = (size,) if isinstance(size, int) else tuple(size)
+        if out is None:
+            return fn(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        if kwargs.get("requires_grad"):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        if kwargs.get("dtype") is None and name not in ("bernoulli", "normal"):
+            kwargs["dtype"] = out.dtype
+        return _write(name, fn(*args, **kwargs), out)
+
+    return wrapper
+
+
+def install(namespace):
+    """Rewraps ``namespace``'s functions named above (once)."""
+    for names, make in ((_COMPUTE, _compute_with_out), (_CREATE, _create_with_out)):
+        for name in names:
+            fn = namespace.get(name)
+            if fn is None or not callable(fn) or isinstance(fn, type) or getattr(fn, "_out_form", False):
+                continue
+            w = make(name, fn)
+            w._out_form = True
+            namespace[name] = w

@@ -1,0 +1,109 @@
+"""Call forms PyTorch accepts that ember spelled differently: ``Tensor.pow(exponent=)``,
+``remainder(number, tensor)`` (PyTorch's Scalar-first overload), ``Tensor.split(split_size=)``,
+``Tensor.new_zeros(size=)`` (and ``new_ones``/``new_empty``), ``randperm``'s error for n < 0, and
+in the functions ``ember.sum/mean(…, axis=)`` and ``ember.reshape(input, shape=)``. (The native
+methods' keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``, ``x.permute(dims=)`` … — need
+the binding's signatures changed; a Python wrapper would tax every call of these hot methods.)"""
+from . import _ops_elementwise, _creation, _views
+from ._native import Tensor
+
+__all__ = ["remainder", "randperm", "sum", "mean", "reshape"]
+
+
+def _axis_alias(name):
+    method = getattr(Tensor, name)
+
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if "axis" in kwargs:
+            if "dim" in kwargs or args:
+                raise TypeError(f"{name}() got multiple values for argument 'dim'")
+            kwargs["dim"] = kwargs.pop("axis")
+        return method(input, *args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``ember.{name}(input, …)`` is ``input.{name}(…)``; ``axis=`` is an alias of ``dim=``."
+    return fn
+
+
+sum = _axis_alias("sum")
+mean = _axis_alias("mean")
+
+
+def reshape(input, *args, shape=None):
+    """``input.reshape(shape)``: a view when the strides allow, else a copy."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"reshape(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if shape is not None:
+        if args:
+            raise TypeError("reshape() got multiple values for argument 'shape'")
+        args = (shape,)
+    return input.reshape(*args)
+
+_native_pow = Tensor.pow
+
+
+def _pow(self, exponent):
+    return _native_pow(self, exponent)
+
+
+_pow.__name__ = _pow.__qualname__ = "pow"
+_pow.__doc__ = _native_pow.__doc__
+Tensor.pow = _pow
+
+_remainder = _ops_elementwise.remainder
+
+
+def remainder(input, other, *, out=None):
+    """Python's ``%`` elementwise (the result takes the divisor's sign); ``input`` may be a number."""
+    if not isinstance(input, Tensor) and isinstance(other, Tensor):
+        if not isinstance(input, (int, float, bool)):
+            raise TypeError(f"remainder(): argument 'input' (position 1) must be Tensor or Number, not "
+                            f"{type(input).__name__}")
+        r = other.__rmod__(input)
+        return r if out is None else out.copy_(r)
+    return _remainder(input, other, out=out)
+
+
+def _split(self, split_size, dim=0):
+    return _views.split(self, split_size, dim)
+
+
+_split.__name__ = _split.__qualname__ = "split"
+_split.__doc__ = _views.split.__doc__
+Tensor.split = _split
+
+
+def _new_with_size(name):
+    make = getattr(_creation, name)
+
+    def new(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False, **kw):
+        if "size" in kw:
+            if size:
+                raise TypeError(f"new_{name}() got multiple values for argument 'size'")
+            size = kw.pop("size")
+            size = (size,) if isinstance(size, int) else tuple(size)
+        if kw:
+            raise TypeError(f"new_{name}() got an unexpected keyword argument '{next(iter(kw))}'")
+        return make(*size, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    new.__name__ = new.__qualname__ = "new_" + name
+    new.__doc__ = f"``ember.{name}(size)`` with this tensor's dtype and device unless given."
+    setattr(Tensor, new.__name__, new)
+
+
+for _n in ("zeros", "ones", "empty"):
+    _new_with_size(_n)
+
+_randperm = _creation.randperm
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+    """A random permutation of 0 … n−1."""
+    if isinstance(n, int) and n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    return _randperm(n, generator=generator, dtype=dtype, layout=layout, device=device, pin_memory=pin_memory,
+                     requires_grad=requires_grad)
