@@ -102,7 +102,8 @@ bitwise_invert = _unary("bitwise_invert", ember.bitwise_not, _INT_BOOL)
 negative = _unary("negative", ember.negative, _NUM)
 signbit = _unary("signbit", ember.signbit, "real floating")
 square = _unary("square", lambda x: x * x, _NUM)
-sign = _unary("sign", ember.sign, _NUM)
+sign = _unary("sign", lambda x: ember.where(x == 0, ember.zeros_like(x), ember.sign(x)), _NUM)
+sign.__doc__ = "The array API standard's `sign`: -1, +0 (for either zero), +1, or NaN."
 reciprocal = _unary("reciprocal", ember.reciprocal, _FLOAT)
 
 
@@ -172,7 +173,8 @@ def _shift(name, op):
         out = op(a, ember.where(big, ember.zeros_like(b), b))
         if name == "bitwise_left_shift":
             return ember.where(big, ember.zeros_like(out), out)
-        fill = ember.where(a < 0, ember.full_like(a, -1), ember.zeros_like(a))
+        # shifting right by the width leaves only the sign: -1 or 0
+        fill = op(a, ember.full_like(a, bits - 1))
         return ember.where(big, fill, out)
     f.__name__ = f.__qualname__ = name
     return f
@@ -198,14 +200,8 @@ def floor_divide(x1, x2, /):
         zero = b == 0
         q = ember.floor_divide(a, ember.where(zero, ember.ones_like(b), b))
         return ember.where(zero, ember.zeros_like(q), q)
-    q = ember.floor(a / b)
-    # the standard's special cases: a finite nonzero x1 over an infinite x2 floors to 0 or -1;
-    # an infinite x1 over a finite x2 stays infinite (with the quotient's sign)
-    finite_a, inf_b = ember.isfinite(a), ember.isinf(b)
-    same_sign = ember.signbit(a) == ember.signbit(b)
-    q = ember.where(finite_a & inf_b & (a != 0),
-                    ember.where(same_sign, ember.zeros_like(q), ember.full_like(q, -1.0)), q)
-    return q
+    # the standard defines float floor division as floor(divide(x1, x2)), infinities included
+    return ember.floor(a / b)
 
 
 def remainder(x1, x2, /):
@@ -215,10 +211,12 @@ def remainder(x1, x2, /):
         r = ember.remainder(a, ember.where(zero, ember.ones_like(b), b))
         return ember.where(zero, ember.zeros_like(r), r)
     r = ember.remainder(a, b)
-    # x1 finite, x2 infinite: x1 itself when the signs agree (or x1 is ±0), else x2
-    keep = ember.isfinite(a) & ember.isinf(b)
-    agree = (ember.signbit(a) == ember.signbit(b)) | (a == 0)
-    return ember.where(keep, ember.where(agree, a, b), r)
+    # x1 finite nonzero, x2 infinite: x1 itself when the signs agree, else x2 (Python's rule)
+    keep = ember.isfinite(a) & ember.isinf(b) & (a != 0)
+    agree = ember.signbit(a) == ember.signbit(b)
+    r = ember.where(keep, ember.where(agree, a, b), r)
+    # a zero result takes the divisor's sign
+    return ember.where(r == 0, ember.copysign(ember.zeros_like(r), b), r)
 
 
 def pow(x1, x2, /):
