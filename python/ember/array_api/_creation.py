@@ -102,7 +102,8 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
         start, stop = 0, start
     dtype = _opt_dtype(dtype)
     if dtype is None:
-        dtype = _dtypes.result_type(*(v for v in (start, stop, step)))
+        floats = builtins.any(isinstance(v, builtins.float) for v in (start, stop, step))
+        dtype = ember.get_default_dtype() if floats else ember.int64
     if step == 0:
         raise ValueError("arange(): step must be nonzero")
     # the standard's length: ceil((stop - start) / step), never negative

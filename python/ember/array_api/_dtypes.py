@@ -133,13 +133,8 @@ def can_cast(from_, to, /):
     _check_dtype(to)
     if from_ == to:
         return True
-    r = _standard_pair(from_, to)
-    if r is not None:
-        return r == to
-    # across kinds only bool -> anything and integer -> float widen safely, if at all
-    if from_ == bool:
-        return True
-    return False
+    # the standard's lattice has no edges across kinds (bool, integer, float)
+    return _standard_pair(from_, to) == to
 
 
 def isdtype(dtype, kind):
@@ -205,7 +200,10 @@ def iinfo(type, /):
 def astype(x, dtype, /, *, copy=True, device=None):
     from ._creation import _to_device
     _check_dtype(dtype)
-    y = x if (x.dtype == dtype and not copy) else x.to(dtype=dtype, copy=copy)
+    if x.dtype == dtype:
+        y = x.clone() if copy else x
+    else:
+        y = x.to(dtype)
     return _to_device(y, device)
 
 

@@ -47,7 +47,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
         return y.clone() if y is x else y
     # ember's prod takes one dim at a time; reduce the highest axis first so numbering holds
     for a in sorted(axes, reverse=True):
-        y = ember.prod(y, dim=a, keepdim=keepdims)
+        y = ember.prod(y, dim=a, keepdim=keepdims, dtype=d)
     return y
 
 
