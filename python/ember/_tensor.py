@@ -310,6 +310,12 @@ def __array_namespace__(self, api_version=None):
 
 
 @_method
+def __complex__(self):
+    """complex(t) of a one-element tensor (the array API standard's ``__complex__``)."""
+    return complex(self.item())
+
+
+@_method
 def to_device(self, device, /, *, stream=None):
     """The array API standard's ``to_device``: this tensor on ``device`` (itself if already there)."""
     if stream is not None:

@@ -194,11 +194,12 @@ def triu(x, /, *, k=0):
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
-    if device is not None and ember.device(device) != ember.device("cpu"):
-        raise BufferError(f"from_dlpack(): only the cpu device can receive a DLPack capsule, not {device!r}")
-    if copy is True:
-        return ember.from_dlpack(x).clone()
-    return ember.from_dlpack(x)
+    out = ember.from_dlpack(x)
+    if device is not None and ember.device(device) != out.device:
+        if copy is False:
+            raise BufferError(f"from_dlpack(copy=False): moving to {device} needs a copy")
+        return out.to(device)
+    return out.clone() if copy else out
 
 
 def _shape(shape):

@@ -49,7 +49,7 @@ def concat(arrays, /, *, axis=0):
     return ember.cat(arrays, dim=axis)
 
 
-def expand_dims(x, /, *, axis=0):
+def expand_dims(x, /, axis):
     return ember.unsqueeze(x, _axis(axis, x.ndim, "expand_dims", extra=1))
 
 
@@ -68,8 +68,8 @@ def permute_dims(x, /, axes):
 def repeat(x, repeats, /, *, axis=None):
     if axis is None:
         x, axis = x.reshape(-1), 0
-    if isinstance(repeats, ember.Tensor) and repeats.ndim == 0:
-        repeats = repeats.item()
+    if isinstance(repeats, ember.Tensor) and repeats.numel() == 1:
+        repeats = repeats.reshape(()).item()  # a one-element array broadcasts along the axis
     return ember.repeat_interleave(x, repeats, dim=axis)
 
 

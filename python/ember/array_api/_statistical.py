@@ -99,7 +99,7 @@ def _cumulative(op, name, initial):
             raise ValueError(f"{name}() of a 0-d array is not defined")
         axis = _axis(axis, x.ndim, name)
         d = _sum_dtype(x, dtype)
-        out = op(x.to(d), dim=axis)
+        out = op(x.to(d), dim=axis, dtype=d)
         if include_initial:
             shape = list(x.shape)
             shape[axis] = 1

@@ -29,10 +29,11 @@ def cholesky(x, /, *, upper=False):
 
 def cross(x1, x2, /, *, axis=-1):
     a, b = _operands(x1, x2, "cross", ("integral", "real floating", "complex floating"))
+    if not -min(a.ndim, b.ndim) <= axis < 0:
+        raise ValueError(f"linalg.cross(): axis must be negative and within both arrays, got {axis}")
     if a.shape[axis] != 3 or b.shape[axis] != 3:
         raise ValueError("linalg.cross(): the axis must have size 3 in both arrays")
-    if a.ndim != b.ndim:
-        raise ValueError("linalg.cross(): both arrays must have the same number of dims")
+    a, b = ember.broadcast_tensors(a, b)
     return _L.cross(a, b, dim=axis)
 
 
@@ -65,7 +66,8 @@ def matrix_power(x, n, /):
 
 
 def matrix_rank(x, /, *, rtol=None):
-    return _L.matrix_rank(_float(x, "matrix_rank"), rtol=rtol)
+    # the rank with a relative tolerance does not change under scaling
+    return _L.matrix_rank(_scaled(_float(x, "matrix_rank"))[0], rtol=rtol)
 
 
 def outer(x1, x2, /):
@@ -75,8 +77,22 @@ def outer(x1, x2, /):
     return ember.outer(a, b)
 
 
+def _scaled(x):
+    """x divided by the largest magnitude of each matrix, and that scale (1 for a zero matrix).
+
+    Singular values scale linearly, so SVD-based functions run on the scaled matrix, where the
+    iteration never squares a value near the dtype's max (a 1e308 entry in float64 made
+    ember's SVD fail to converge), and scale the results back with one multiply."""
+    if x.numel() == 0:
+        return x, ember.ones(x.shape[:-2] + (1, 1), dtype=x.dtype)
+    s = ember.amax(ember.abs(x), dim=(-2, -1), keepdim=True)
+    s = ember.where((s == 0) | ~ember.isfinite(s), ember.ones_like(s), s)
+    return x / s, s
+
+
 def pinv(x, /, *, rtol=None):
-    return _L.pinv(_float(x, "pinv"), rtol=rtol)
+    y, s = _scaled(_float(x, "pinv"))
+    return _L.pinv(y, rtol=rtol) / s.mT
 
 
 def qr(x, /, *, mode="reduced"):
@@ -100,11 +116,14 @@ def solve(x1, x2, /):
 
 
 def svd(x, /, *, full_matrices=True):
-    return SVDResult(*_L.svd(_float(x, "svd"), full_matrices=full_matrices))
+    y, s = _scaled(_float(x, "svd"))
+    U, S, Vh = _L.svd(y, full_matrices=full_matrices)
+    return SVDResult(U, S * s[..., 0], Vh)
 
 
 def svdvals(x, /):
-    return _L.svdvals(_float(x, "svdvals"))
+    y, s = _scaled(_float(x, "svdvals"))
+    return _L.svdvals(y) * s[..., 0]
 
 
 def trace(x, /, *, offset=0, dtype=None):
@@ -118,6 +137,9 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     _float(x, "vector_norm")
     if isinstance(axis, list):
         axis = tuple(axis)
+    if axis == ():
+        # a norm over no axes is the norm of each single element (ember reads () as "all")
+        return (x != 0).to(x.dtype) if ord == 0 else ember.abs(x)
     return _L.vector_norm(x, ord=ord, dim=axis, keepdim=keepdims)
 
 
