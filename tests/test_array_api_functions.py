@@ -264,6 +264,21 @@ def test_linalg_extension():
         xp.matmul(xp.asarray(1.0), x)
 
 
+def test_pinv_and_rank_with_rtol_arrays_and_extreme_scales():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 4, 3))
+    a[1, :, 2] = a[1, :, 0]  # rank 2
+    x, s = xp.asarray(a), strict.asarray(a)
+    assert_same(xp.linalg.matrix_rank(x), strict.linalg.matrix_rank(s))
+    r = xp.asarray([1e-12, 0.5])
+    assert_same(xp.linalg.matrix_rank(x, rtol=r), strict.linalg.matrix_rank(s, rtol=to_strict(r)))
+    np.testing.assert_allclose(to_numpy(xp.linalg.pinv(x)), to_numpy(strict.linalg.pinv(s)), atol=1e-8)
+    assert tuple(xp.linalg.pinv(xp.zeros((3, 0, 2))).shape) == (3, 2, 0)
+    # an entry near float64's max: the SVD runs on the scaled matrix
+    big = xp.asarray([[1e308, 1.0], [1.0, 1.0]], dtype=xp.float64)
+    assert float(xp.linalg.svdvals(big)[0]) == 1e308
+
+
 def test_fft_real_parts_and_honest_complex_error():
     assert_same(xp.fft.fftfreq(5, d=0.5), strict.fft.fftfreq(5, d=0.5, dtype=strict.float32))
     assert_same(xp.fft.rfftfreq(6, dtype=xp.float64), strict.fft.rfftfreq(6, dtype=strict.float64))

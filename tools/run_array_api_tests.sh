@@ -7,7 +7,8 @@
 #
 # Environment: ARRAY_API_TESTS_DIR (the suite checkout, default /work/array-api-tests, with its
 # array-api submodule checked out), PYTHON (an interpreter with pytest, hypothesis, ndindex and
-# array-api-strict; default python3). --xfails applies tools/array_api_xfails.txt.
+# array-api-strict; default python3). --xfails applies tools/array_api_xfails.txt (one test id
+# a line, each followed by "  # reason").
 #
 # The suite at the pinned commit indexes `widest_complex_dtype` at import time, so a namespace
 # without complex dtypes cannot even be collected. Until ember has complex dtypes (issue #14)
@@ -26,7 +27,10 @@ XFAILS=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --module) MODULE=$2; shift 2;;
-    --xfails) XFAILS=(--xfails-file "$HERE/tools/array_api_xfails.txt"); shift;;
+    --xfails)
+      # our list keeps a reason on every line ("<test id>  # <reason>"); the suite wants bare ids
+      ids=$(mktemp); sed -e 's/  # .*$//' -e '/^#/d' -e '/^ *$/d' "$HERE/tools/array_api_xfails.txt" > "$ids"
+      XFAILS=(--xfails-file "$ids"); shift;;
     *) break;;
   esac
 done

@@ -173,8 +173,8 @@ def _shift(name, op):
         out = op(a, ember.where(big, ember.zeros_like(b), b))
         if name == "bitwise_left_shift":
             return ember.where(big, ember.zeros_like(out), out)
-        # shifting right by the width leaves only the sign: -1 or 0
-        fill = op(a, ember.full_like(a, bits - 1))
+        # shifting right by the width leaves only the sign: -1 or 0 (always 0 when unsigned)
+        fill = ember.zeros_like(a) if a.dtype in _dtypes._UNSIGNED else op(a, ember.full_like(a, bits - 1))
         return ember.where(big, fill, out)
     f.__name__ = f.__qualname__ = name
     return f

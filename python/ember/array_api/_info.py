@@ -27,7 +27,7 @@ class __array_namespace_info__:
     def devices(self):
         out = [_CPU]
         if ember.wgpu.is_available():
-            out.append(ember.device("wgpu"))
+            out.append(ember.device("wgpu:0"))  # the index tensors report
         return out
 
     def default_dtypes(self, *, device=None):

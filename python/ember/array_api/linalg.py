@@ -65,9 +65,22 @@ def matrix_power(x, n, /):
     return _L.matrix_power(x, n)
 
 
+def _cutoff(x, S, rtol):
+    """The standard's singular-value cutoff: rtol (default max(M, N) * eps, or an array that
+    broadcasts against the stack shape) times the largest singular value of each matrix."""
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * ember.finfo(x.dtype).eps
+    if isinstance(rtol, ember.Tensor):
+        rtol = rtol.to(S.dtype).unsqueeze(-1)
+    return rtol * ember.amax(S, dim=-1, keepdim=True)
+
+
 def matrix_rank(x, /, *, rtol=None):
-    # the rank with a relative tolerance does not change under scaling
-    return _L.matrix_rank(_scaled(_float(x, "matrix_rank"))[0], rtol=rtol)
+    _float(x, "matrix_rank")
+    if 0 in x.shape[-2:]:
+        return ember.zeros(x.shape[:-2], dtype=ember.int64)
+    S = svdvals(x)
+    return ember.sum(S > _cutoff(x, S, rtol), dim=-1)
 
 
 def outer(x1, x2, /):
@@ -91,8 +104,14 @@ def _scaled(x):
 
 
 def pinv(x, /, *, rtol=None):
-    y, s = _scaled(_float(x, "pinv"))
-    return _L.pinv(y, rtol=rtol) / s.mT
+    _float(x, "pinv")
+    M, N = x.shape[-2:]
+    if M == 0 or N == 0:
+        return ember.zeros(x.shape[:-2] + (N, M), dtype=x.dtype)
+    U, S, Vh = svd(x, full_matrices=False)
+    keep = S > _cutoff(x, S, rtol)
+    S_inv = ember.where(keep, 1 / ember.where(keep, S, ember.ones_like(S)), ember.zeros_like(S))
+    return Vh.mT @ (S_inv.unsqueeze(-1) * U.mT)
 
 
 def qr(x, /, *, mode="reduced"):
