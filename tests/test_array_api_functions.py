@@ -198,6 +198,9 @@ def test_searching():
     for side in ("left", "right"):
         assert_same(xp.searchsorted(sorted_, q, side=side), strict.searchsorted(to_strict(sorted_), to_strict(q), side=side))
     assert_same(xp.where(x > 1, x, 0.0), strict.where(s > 1, s, 0.0))
+    assert_same(xp.where(x > 1, 1, 2.5), np.where(to_numpy(x) > 1, 1, 2.5).astype("float32"))
+    with pytest.raises(TypeError):
+        xp.where(x, x, x)  # the condition must be boolean
     assert_same(xp.take(x, xp.asarray([1, 0, 1]), axis=1), strict.take(s, strict.asarray([1, 0, 1]), axis=1))
     i = xp.asarray([[0], [2]])
     assert_same(xp.take_along_axis(x, i, axis=1), strict.take_along_axis(s, to_strict(i), axis=1))

@@ -58,10 +58,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
         if copy is False:
             raise ValueError("asarray(copy=False): a Python sequence or scalar cannot be shared; "
                              "it must be copied into a new array")
-        if isinstance(obj, builtins.complex) or (dtype is None and _infer_dtype(obj) is None
-                                                and not isinstance(obj, (list, tuple))):
+        inferred = _infer_dtype(obj)
+        if inferred is None and not isinstance(obj, (list, tuple)):
             raise TypeError(f"asarray() cannot convert {type(obj).__name__}")
-        target = dtype if dtype is not None else _infer_dtype(obj)
+        target = dtype if dtype is not None else inferred
         if target is not None and target in _dtypes._KINDS["integral"] and _has_float(obj):
             # the standard leaves float -> int conversion unspecified; refuse rather than truncate
             raise TypeError("asarray(): float data cannot be given an integer dtype")
@@ -173,8 +173,7 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
     if endpoint:
         return ember.linspace(start, stop, num, dtype=dtype, device=device)
     # num points of the num+1-point grid, computed in float64 then rounded once
-    return ember.linspace(start, stop, num + 1, dtype=ember.float64)[:num].to(dtype, device=device) \
-        if device is not None else ember.linspace(start, stop, num + 1, dtype=ember.float64)[:num].to(dtype)
+    return _to_device(ember.linspace(start, stop, num + 1, dtype=ember.float64)[:num].to(dtype), device)
 
 
 def meshgrid(*arrays, indexing="xy"):

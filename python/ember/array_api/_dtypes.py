@@ -99,6 +99,12 @@ def _default_for_scalar(kind):
     return {"bool": bool, "int": _DEFAULTS["integral"], "float": _default_float()}[kind]
 
 
+def _scalars_dtype(*scalars):
+    """The default dtype of the widest kind among Python scalars (bool < int < float)."""
+    order = ["bool", "int", "float", "complex"]
+    return _default_for_scalar(builtins.max((_kind_of_scalar(s) for s in scalars), key=order.index))
+
+
 def result_type(*arrays_and_dtypes):
     """The dtype the standard's promotion rules give; Python scalars take the dtype of the
     arrays they meet when their kind fits it (1 + int8 array -> int8)."""

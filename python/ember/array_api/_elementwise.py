@@ -22,11 +22,12 @@ def _as_array(x, dtype):
     return ember.tensor(x, dtype=dtype)
 
 
-def _operands(x1, x2, name, kinds=None):
+def _operands(x1, x2, name, kinds=None, dtype=None):
     """(x1, x2) cast to the standard's result dtype; `kinds` lists what the function accepts."""
-    if not isinstance(x1, ember.Tensor) and not isinstance(x2, ember.Tensor):
-        raise TypeError(f"{name}(): at least one argument must be an array")
-    dtype = _dtypes.result_type(x1, x2)
+    if dtype is None:
+        if not isinstance(x1, ember.Tensor) and not isinstance(x2, ember.Tensor):
+            raise TypeError(f"{name}(): at least one argument must be an array")
+        dtype = _dtypes.result_type(x1, x2)
     if kinds is not None and not _dtypes.isdtype(dtype, kinds):
         raise TypeError(f"{name}() is not defined for {_dtypes._NAMES[dtype]} arrays")
     for s in (x1, x2):
@@ -66,12 +67,6 @@ def _binary(name, op, kinds):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"The array API standard's `{name}` (elementwise, standard type promotion)."
     return f
-
-
-def _float_result(op):
-    """ember ops on integer input may promote to the default float; the standard asks for
-    floating input only, so integer input is refused by `kinds` and this keeps dtypes exact."""
-    return op
 
 
 abs = _unary("abs", ember.abs, _NUM)
@@ -186,9 +181,7 @@ bitwise_right_shift = _shift("bitwise_right_shift", ember.bitwise_right_shift)
 
 def divide(x1, x2, /):
     a, b = _operands(x1, x2, "divide", _NUM)
-    if a.dtype in _INTEGRAL:
-        # implementation-defined for integers; true division in the default float dtype
-        return ember.true_divide(a, b)
+    # integer operands are implementation-defined: true division into the default float dtype
     return ember.true_divide(a, b)
 
 

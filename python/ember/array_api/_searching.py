@@ -49,10 +49,17 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
 
 def where(condition, x1, x2, /):
     from ._elementwise import _operands
-    a, b = _operands(x1, x2, "where")
+    if not isinstance(condition, ember.Tensor) or condition.dtype != ember.bool:
+        raise TypeError("where(): condition must be a boolean array")
+    if isinstance(x1, ember.Tensor) or isinstance(x2, ember.Tensor):
+        dtype = _dtypes.result_type(x1, x2)
+    else:
+        dtype = _dtypes._scalars_dtype(x1, x2)  # two Python scalars: the wider kind's default
+    a, b = _operands(x1, x2, "where", dtype=dtype)
     return ember.where(condition, a, b)
 
 
+# ember's sorts are always stable here: `stable=False` allows any order, so stable is correct too
 def argsort(x, /, *, axis=-1, descending=False, stable=True):
     if x.ndim == 0:
         return ember.zeros((), dtype=ember.int64)
