@@ -57,7 +57,7 @@ def _unary(name, op, kinds):
     def f(x, /):
         return op(_check(x, name, kinds))
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"The array API standard's `{name}` (elementwise, over ember.{op.__name__})."
+    f.__doc__ = f"The array API standard's `{name}` (elementwise)."
     return f
 
 
@@ -97,8 +97,8 @@ bitwise_invert = _unary("bitwise_invert", ember.bitwise_not, _INT_BOOL)
 negative = _unary("negative", ember.negative, _NUM)
 signbit = _unary("signbit", ember.signbit, "real floating")
 square = _unary("square", lambda x: x * x, _NUM)
+# the standard's sign of -0.0 is +0 (ember's, like PyTorch's, is -0)
 sign = _unary("sign", lambda x: ember.where(x == 0, ember.zeros_like(x), ember.sign(x)), _NUM)
-sign.__doc__ = "The array API standard's `sign`: -1, +0 (for either zero), +1, or NaN."
 reciprocal = _unary("reciprocal", ember.reciprocal, _FLOAT)
 
 

@@ -31,8 +31,8 @@ def _reduce(op, x, axis, keepdims, **kw):
 
 def _no_axes(op, x, **kw):
     # reducing over an empty tuple of axes keeps every element; the op still casts the dtype
-    dtype = kw.get("dtype")
-    return x.to(dtype) if dtype is not None else x.clone()
+    y = x.to(kw["dtype"]) if kw.get("dtype") is not None else x
+    return y.clone() if y is x else y
 
 
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):
