@@ -79,3 +79,4 @@ for _m in (_linalg_legacy, _stft):
         if _n not in globals():
             globals()[_n] = getattr(_m, _n)
             __all__.append(_n)
+from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)
