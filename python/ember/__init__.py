@@ -93,3 +93,4 @@ for _m in (_rng_state, _complex_on_real, _surface_misc, _sparse_products, _linal
             __all__.append(_n)
 from . import _out_forms  # noqa: E402  (last: out= and size= for the functions defined above)
 _out_forms.install(globals())
+from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)

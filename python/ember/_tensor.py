@@ -298,3 +298,26 @@ def __reduce_ex__(self, proto):
     device = None if self.device.type == "cpu" else str(self.device)
     return (_rebuild_from_bytes, (self.__class__, host_bytes(self), self.dtype.name, tuple(self._shape),
                                   self.requires_grad, state, device))
+
+
+@_method
+def __array_namespace__(self, api_version=None):
+    """The Python array API standard's namespace for this tensor: ``ember.array_api``."""
+    if api_version is not None and api_version not in ("2021.12", "2022.12", "2023.12", "2024.12"):
+        raise ValueError(f"ember.array_api supports array API revisions up to 2024.12, not {api_version!r}")
+    from . import array_api
+    return array_api
+
+
+@_method
+def __complex__(self):
+    """complex(t) of a one-element tensor (the array API standard's ``__complex__``)."""
+    return complex(self.item())
+
+
+@_method
+def to_device(self, device, /, *, stream=None):
+    """The array API standard's ``to_device``: this tensor on ``device`` (itself if already there)."""
+    if stream is not None:
+        raise ValueError("to_device(): ember has no streams; pass stream=None")
+    return self.to(device)

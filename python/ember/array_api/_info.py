@@ -1,0 +1,67 @@
+"""`__array_namespace_info__`: devices, default dtypes and capabilities of the namespace."""
+import ember
+
+from . import _dtypes
+
+_CPU = ember.device("cpu")
+# WGSL has no 64-bit or 8/16-bit signed types; ember's wgpu kernels cover these
+_WGPU_DTYPES = (ember.bool, ember.uint8, ember.int32, ember.float32)
+_DEFAULTS = {"real floating": ember.float32, "complex floating": None,
+             "integral": ember.int64, "indexing": ember.int64}
+
+
+def _default_float():
+    # follows ember.set_default_dtype, the way asarray(1.0) does
+    return ember.get_default_dtype()
+
+
+class __array_namespace_info__:
+    """Inspection API of ember.array_api (standard revision 2024.12)."""
+
+    def capabilities(self):
+        return {"boolean indexing": True, "data-dependent shapes": True, "max dimensions": 64}
+
+    def default_device(self):
+        return _CPU
+
+    def devices(self):
+        out = [_CPU]
+        if ember.wgpu.is_available():
+            out.append(ember.device("wgpu:0"))  # the index tensors report
+        return out
+
+    def default_dtypes(self, *, device=None):
+        _check_device(device)
+        d = dict(_DEFAULTS)
+        d["real floating"] = _default_float()
+        if _is_wgpu(device):
+            d.update({"real floating": ember.float32, "integral": ember.int32})
+        if not _dtypes._COMPLEX:
+            del d["complex floating"]
+        return d
+
+    def dtypes(self, *, device=None, kind=None):
+        _check_device(device)
+        if _is_wgpu(device):
+            pool = [d for d in _dtypes._ALL if d in _WGPU_DTYPES]
+        else:
+            pool = _dtypes._ALL
+        if kind is not None:
+            pool = [d for d in pool if _dtypes.isdtype(d, kind)]
+        return {_dtypes._NAMES[d]: d for d in pool}
+
+
+def _check_device(device):
+    if device is None:
+        return
+    try:
+        d = ember.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        d = None
+    if d not in __array_namespace_info__().devices():
+        raise ValueError(f"unknown device {device!r}; ember.array_api has "
+                         f"{', '.join(str(x) for x in __array_namespace_info__().devices())}")
+
+
+def _is_wgpu(device):
+    return device is not None and ember.device(device).type == "wgpu"

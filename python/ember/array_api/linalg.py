@@ -1,0 +1,167 @@
+"""The array API standard's `linalg` extension, over ember.linalg (faer underneath)."""
+from collections import namedtuple
+
+import ember
+import ember.linalg as _L
+
+from . import _dtypes
+from ._elementwise import _operands
+from ._linalg_core import matmul, matrix_transpose, tensordot, vecdot
+from ._statistical import _sum_dtype
+
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+_FLOAT = ("real floating", "complex floating")
+
+
+def _float(x, name):
+    if not _dtypes.isdtype(x.dtype, _FLOAT):
+        raise TypeError(f"linalg.{name}() needs a floating array, got {_dtypes._NAMES[x.dtype]}")
+    return x
+
+
+def cholesky(x, /, *, upper=False):
+    return _L.cholesky(_float(x, "cholesky"), upper=upper)
+
+
+def cross(x1, x2, /, *, axis=-1):
+    a, b = _operands(x1, x2, "cross", ("integral", "real floating", "complex floating"))
+    if not -min(a.ndim, b.ndim) <= axis < 0:
+        raise ValueError(f"linalg.cross(): axis must be negative and within both arrays, got {axis}")
+    if a.shape[axis] != 3 or b.shape[axis] != 3:
+        raise ValueError("linalg.cross(): the axis must have size 3 in both arrays")
+    a, b = ember.broadcast_tensors(a, b)
+    return _L.cross(a, b, dim=axis)
+
+
+def det(x, /):
+    return _L.det(_float(x, "det"))
+
+
+def diagonal(x, /, *, offset=0):
+    return ember.diagonal(x, offset=offset, dim1=-2, dim2=-1)
+
+
+def eigh(x, /):
+    return EighResult(*_L.eigh(_float(x, "eigh")))
+
+
+def eigvalsh(x, /):
+    return _L.eigvalsh(_float(x, "eigvalsh"))
+
+
+def inv(x, /):
+    return _L.inv(_float(x, "inv"))
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    return _L.matrix_norm(_float(x, "matrix_norm"), ord=ord, keepdim=keepdims)
+
+
+def matrix_power(x, n, /):
+    return _L.matrix_power(x, n)
+
+
+def _cutoff(x, S, rtol):
+    """The standard's singular-value cutoff: rtol (default max(M, N) * eps, or an array that
+    broadcasts against the stack shape) times the largest singular value of each matrix."""
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * ember.finfo(x.dtype).eps
+    if isinstance(rtol, ember.Tensor):
+        rtol = rtol.to(S.dtype).unsqueeze(-1)
+    return rtol * ember.amax(S, dim=-1, keepdim=True)
+
+
+def matrix_rank(x, /, *, rtol=None):
+    _float(x, "matrix_rank")
+    if 0 in x.shape[-2:]:
+        return ember.zeros(x.shape[:-2], dtype=ember.int64)
+    S = svdvals(x)
+    return ember.sum(S > _cutoff(x, S, rtol), dim=-1)
+
+
+def outer(x1, x2, /):
+    a, b = _operands(x1, x2, "outer", ("integral", "real floating", "complex floating"))
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError("linalg.outer(): both arrays must be 1-d")
+    return ember.outer(a, b)
+
+
+def _scaled(x):
+    """x divided by the largest magnitude of each matrix, and that scale (1 for a zero matrix).
+
+    Singular values scale linearly, so SVD-based functions run on the scaled matrix, where the
+    iteration never squares a value near the dtype's max (a 1e308 entry in float64 made
+    ember's SVD fail to converge), and scale the results back with one multiply."""
+    if x.numel() == 0:
+        return x, ember.ones(x.shape[:-2] + (1, 1), dtype=x.dtype)
+    s = ember.amax(ember.abs(x), dim=(-2, -1), keepdim=True)
+    s = ember.where((s == 0) | ~ember.isfinite(s), ember.ones_like(s), s)
+    return x / s, s
+
+
+def pinv(x, /, *, rtol=None):
+    _float(x, "pinv")
+    M, N = x.shape[-2:]
+    if M == 0 or N == 0:
+        return ember.zeros(x.shape[:-2] + (N, M), dtype=x.dtype)
+    U, S, Vh = svd(x, full_matrices=False)
+    keep = S > _cutoff(x, S, rtol)
+    S_inv = ember.where(keep, 1 / ember.where(keep, S, ember.ones_like(S)), ember.zeros_like(S))
+    return Vh.mT @ (S_inv.unsqueeze(-1) * U.mT)
+
+
+def qr(x, /, *, mode="reduced"):
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"linalg.qr(): mode must be 'reduced' or 'complete', got {mode!r}")
+    return QRResult(*_L.qr(_float(x, "qr"), mode=mode))
+
+
+def slogdet(x, /):
+    return SlogdetResult(*_L.slogdet(_float(x, "slogdet")))
+
+
+def solve(x1, x2, /):
+    a, b = _operands(x1, x2, "solve", _FLOAT)
+    # the standard treats x2 as a stack of vectors only when it is 1-d (PyTorch: also when its
+    # shape is x1's minus the last dim); make the standard's reading explicit
+    if b.ndim == 1:
+        return _L.solve(a, b.unsqueeze(-1)).squeeze(-1) if a.ndim == 2 else \
+            _L.solve(a, ember.broadcast_to(b, a.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+    return _L.solve(a, b)
+
+
+def svd(x, /, *, full_matrices=True):
+    y, s = _scaled(_float(x, "svd"))
+    U, S, Vh = _L.svd(y, full_matrices=full_matrices)
+    return SVDResult(U, S * s[..., 0], Vh)
+
+
+def svdvals(x, /):
+    y, s = _scaled(_float(x, "svdvals"))
+    return _L.svdvals(y) * s[..., 0]
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    if x.ndim < 2:
+        raise ValueError("linalg.trace() needs at least 2 dims")
+    d = ember.diagonal(x, offset=offset, dim1=-2, dim2=-1)
+    return ember.sum(d, dim=-1, dtype=_sum_dtype(x, dtype))
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    _float(x, "vector_norm")
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if axis == ():
+        # a norm over no axes is the norm of each single element (ember reads () as "all")
+        return (x != 0).to(x.dtype) if ord == 0 else ember.abs(x)
+    return _L.vector_norm(x, ord=ord, dim=axis, keepdim=keepdims)
+
+
+__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
+           "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv", "qr",
+           "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot", "vector_norm"]
