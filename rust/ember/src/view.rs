@@ -302,14 +302,7 @@ impl Tensor {
 
     /// A fresh row-major copy, without history.
     pub fn contiguous_copy(&self) -> Result<Tensor> {
-        if crate::gpu::on(self) {
-            return crate::gpu::contiguous(self);
-        }
-        if crate::ops::meta::is_meta("clone", crate::dispatch::family("clone", &[self])?)? {
-            return crate::ops::meta::empty(self.shape(), self.dtype());
-        }
-        let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), self.dtype())?;
-        Ok(Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype()))
+        crate::dispatch::backend("clone", &[self])?.contiguous(self)
     }
 
     /// Splits along `dim` into pieces of `sizes`.

@@ -1,13 +1,13 @@
 //! The host backend: `ember-cpu`'s strided kernels.
 use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
-use crate::ops::reduce::{map_f64, RedDims};
+use crate::ops::reduce::RedDims;
 use ember_cpu::reduce as k;
 use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::{kernel_into, BinaryOp};
 use crate::ops::compare::{self, BitOp, CmpOp};
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
-use crate::{DType, Element, Layout, Result, Tensor};
+use crate::{DType, Element, Layout, Result, Scalar, Tensor};
 use ember_cpu::{conv, pool};
 
 pub struct Cpu;
@@ -112,6 +112,25 @@ impl Backend for Cpu {
         compare::bitwise_not_kernel(x)
     }
 
+    fn contiguous(&self, x: &Tensor) -> Result<Tensor> {
+        let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), x.dtype())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    }
+    fn fill_(&self, x: &Tensor, v: Scalar) -> Result<()> {
+        ember_cpu::copy::fill_scalar(x.storage(), x.layout(), x.dtype(), v);
+        Ok(())
+    }
+    fn bmm(&self, a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        crate::ops::linalg::bmm_kernel(a, la, b, lb, input, beta, alpha)
+    }
+    fn var_mean(&self, std: bool, correction: f64, x: &Tensor, rd: &RedDims) -> Result<(Tensor, Tensor)> {
+        let (v, m) = ember_cpu::reduce_index::var_mean(std, correction, x.storage(), x.layout(), x.dtype(), &rd.red)?;
+        Ok((Tensor::from_parts(v, Layout::contiguous(&rd.out), x.dtype()), Tensor::from_parts(m, Layout::contiguous(&rd.out), x.dtype())))
+    }
+    fn softmax(&self, log: bool, x: &Tensor, dim: usize) -> Result<Tensor> {
+        let s = ember_cpu::softmax::softmax(log, x.storage(), x.layout(), x.dtype(), dim)?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    }
     fn gather(&self, x: &Tensor, d: usize, idx: &[usize], index: &Tensor) -> Result<Tensor> {
         crate::ops::gather::gather_kernel(x, d, idx, index)
     }
@@ -128,8 +147,11 @@ impl Backend for Cpu {
     }
 
     fn reduce_mean(&self, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
-        let n = rd.n as f64;
-        map_f64(&self.reduce_arith(ArithOp::Sum, x, rd, dt)?, |v| v / n)
+        // The sum divided in place, by kernels (no nested dispatch: the trace shows "mean").
+        let s = self.reduce_arith(ArithOp::Sum, x, rd, dt)?;
+        let n = Tensor::scalar(Scalar::Float(rd.n as f64), dt)?;
+        kernel_into(BinaryOp::Div, dt, &s, &s, &n)?;
+        Ok(s)
     }
 
     fn reduce_extreme(&self, want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {

@@ -23,7 +23,7 @@ pub use ember_cpu::index::Reduce;
 pub use ember_cpu::reduce::{ArithOp, Logical};
 use crate::ops::unary::{op_name, Params, Pred, UOp};
 use crate::promote::Arg;
-use crate::{DType, Result, Tensor};
+use crate::{DType, Layout, Result, Scalar, Tensor};
 pub use ember_cpu::conv::ConvGeom;
 pub use ember_cpu::pool::{PoolGeom, Win};
 
@@ -104,6 +104,24 @@ pub trait Backend: Sync {
         Err(unsupported("bitwise_not", self.family()))
     }
 
+    // ------------------------------------------------------------ copies and fills
+    /// A fresh row-major copy of `x` (same dtype).
+    fn contiguous(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("clone", self.family()))
+    }
+    /// Every element `x` addresses set to `v` (through its strides).
+    fn fill_(&self, _x: &Tensor, _v: Scalar) -> Result<()> {
+        Err(unsupported("fill_", self.family()))
+    }
+
+    // ------------------------------------------------------------ products
+    /// `beta · input + alpha · a[b] @ b[b]` over the 3-d layouts `la` (B,M,K) and `lb`
+    /// (B,K,N); `input` broadcasts to (B,M,N) and is not read when beta is 0.
+    #[allow(clippy::too_many_arguments)]
+    fn bmm(&self, _a: &Tensor, _la: &Layout, _b: &Tensor, _lb: &Layout, _input: Option<&Tensor>, _beta: Scalar, _alpha: Scalar) -> Result<Tensor> {
+        Err(unsupported("bmm", self.family()))
+    }
+
     // ------------------------------------------------------------ indexing
     /// `x.gather(d, index)`; `idx` holds the validated host indices (empty where the backend
     /// checks them on the device).
@@ -132,6 +150,14 @@ pub trait Backend: Sync {
     /// None), with the values too when `want_values`.
     fn arg_extreme(&self, want_max: bool, _x: &Tensor, _dim: Option<usize>, _rd: &RedDims, _want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
         Err(unsupported(if want_max { "argmax" } else { "argmin" }, self.family()))
+    }
+    /// (var or std, mean) over `rd` with Bessel's `correction`.
+    fn var_mean(&self, std: bool, _correction: f64, _x: &Tensor, _rd: &RedDims) -> Result<(Tensor, Tensor)> {
+        Err(unsupported(if std { "std_mean" } else { "var_mean" }, self.family()))
+    }
+    /// softmax (or log_softmax) along `dim`, in `x`'s dtype (float32/float64).
+    fn softmax(&self, log: bool, _x: &Tensor, _dim: usize) -> Result<Tensor> {
+        Err(unsupported(if log { "_log_softmax" } else { "_softmax" }, self.family()))
     }
     /// The vector p-norm over `rd`.
     fn reduce_norm(&self, _p: f64, _x: &Tensor, _rd: &RedDims) -> Result<Tensor> {

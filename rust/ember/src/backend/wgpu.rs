@@ -8,7 +8,7 @@ use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
-use crate::{DType, Result, Tensor};
+use crate::{DType, Layout, Result, Scalar, Tensor};
 
 pub struct Wgpu;
 
@@ -50,6 +50,21 @@ impl Backend for Wgpu {
     }
     fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
         gpu::bitwise_not(x)
+    }
+    fn contiguous(&self, x: &Tensor) -> Result<Tensor> {
+        gpu::contiguous(x)
+    }
+    fn fill_(&self, x: &Tensor, v: Scalar) -> Result<()> {
+        gpu::fill_(x, v)
+    }
+    fn bmm(&self, a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+        gpu::bmm(a, la, b, lb, input, beta, alpha)
+    }
+    fn var_mean(&self, std: bool, correction: f64, x: &Tensor, rd: &RedDims) -> Result<(Tensor, Tensor)> {
+        gpu::var_mean(std, correction, x, &rd.red, keepdim(rd))
+    }
+    fn softmax(&self, log: bool, x: &Tensor, dim: usize) -> Result<Tensor> {
+        gpu::softmax(x, dim, log)
     }
     fn gather(&self, x: &Tensor, d: usize, _idx: &[usize], index: &Tensor) -> Result<Tensor> {
         gpu::gather(x, d, index)

@@ -4,7 +4,7 @@ use crate::dispatch::{self, Family};
 use crate::ops::meta;
 use crate::{DType, Device, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
-use ember_cpu::copy::{copy_into, fill_scalar};
+use ember_cpu::copy::copy_into;
 
 impl Tensor {
     /// Raw `self[...] = src` (broadcast, converted), no autograd, no version bump.
@@ -82,12 +82,7 @@ impl Tensor {
         if self.layout().has_internal_overlap() {
             return Err(Error::OverlapWrite);
         }
-        match dispatch::family("fill_", &[self])? {
-            Family::CpuStrided => fill_scalar(self.storage(), self.layout(), self.dtype(), value),
-            Family::Meta => {}
-            Family::Wgpu => crate::gpu::fill_(self, value)?,
-            f => return Err(dispatch::unsupported("fill_", f)),
-        }
+        dispatch::backend("fill_", &[self])?.fill_(self, value)?;
         self.storage().bump_version_by("fill_");
         if needs_grad(&[self]) {
             rebase_history("FillBackward0", self, &[], |_g: &[Option<Tensor>]| Ok(vec![None]))?;
@@ -96,14 +91,7 @@ impl Tensor {
     }
 
     pub fn fill_zero(&self) -> Result<()> {
-        if crate::gpu::on(self) {
-            return crate::gpu::fill_(self, Scalar::Int(0));
-        }
-        if meta::is_meta("zero_", dispatch::family("zero_", &[self])?)? {
-            return Ok(());
-        }
-        fill_scalar(self.storage(), self.layout(), self.dtype(), Scalar::Int(0));
-        Ok(())
+        dispatch::backend("zero_", &[self])?.fill_(self, Scalar::Int(0))
     }
 
     /// `self[i] += src[i]` one element at a time, correct even when `self`'s layout

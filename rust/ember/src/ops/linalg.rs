@@ -7,8 +7,7 @@
 //!
 //! PyTorch does not promote dtypes in matrix products: both operands must share a dtype.
 use crate::autograd::{needs_grad, record_saving, SavedTensor};
-use crate::dispatch::{self, Family};
-use crate::ops::meta;
+use crate::dispatch;
 use crate::{DType, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
 
@@ -71,20 +70,17 @@ fn raw_bmm(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tens
             "\"addmm_impl_cpu_\" not implemented for 'Bool'. Matrix products are defined for integer and floating dtypes; convert with .int() or .float() first.",
         ));
     }
-    if crate::gpu::on(a) || crate::gpu::on(b) {
-        return crate::gpu::bmm(a, la, b, lb, input, beta, alpha);
-    }
+    let be = match input {
+        Some(i) => dispatch::backend("bmm", &[a, b, i])?,
+        None => dispatch::backend("bmm", &[a, b])?,
+    };
+    be.bmm(a, la, b, lb, input, beta, alpha)
+}
+
+/// The host kernel of `raw_bmm`.
+pub(crate) fn bmm_kernel(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
     let dt = a.dtype();
     let shape = [la.sizes[0], la.sizes[1], lb.sizes[2]];
-    let f = match input {
-        Some(i) => dispatch::family("bmm", &[a, b, i])?,
-        None => dispatch::family("bmm", &[a, b])?,
-    };
-    match f {
-        Family::CpuStrided => {}
-        Family::Meta => return meta::empty(&shape, dt),
-        f => return Err(dispatch::unsupported("bmm", f)),
-    }
     let out = Tensor::empty(&shape, dt)?;
     let beta = match input {
         Some(inp) if beta.to_f64() != 0.0 => {

@@ -32,14 +32,8 @@ impl Tensor {
     pub fn var_mean_dims(&self, std: bool, dims: &[i64], correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
         float_only(if std { "std" } else { "var" }, self)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
-        let (v, m) = if crate::gpu::on(self) {
-            crate::gpu::var_mean(std, correction, self, &rd.red, keepdim)?
-        } else if self.meta_family(if std { "std_mean" } else { "var_mean" })? {
-            (meta_empty(&rd.out, self.dtype())?, meta_empty(&rd.out, self.dtype())?)
-        } else {
-            let (v, m) = ki::var_mean(std, correction, self.storage(), self.layout(), self.dtype(), &rd.red)?;
-            (self.shaped(v, &rd.out, self.dtype()), self.shaped(m, &rd.out, self.dtype()))
-        };
+        let op = if std { "std_mean" } else { "var_mean" };
+        let (v, m) = crate::dispatch::backend(op, &[self])?.var_mean(std, correction, self, &rd)?;
         if needs_grad(&[self]) {
             let name = if std { "StdBackward0" } else { "VarBackward0" };
             let saved = vec![SavedTensor::input(self), SavedTensor::output(&v)];
@@ -180,14 +174,7 @@ impl Tensor {
         let d = wrap_dim(dim, x.ndim())?;
         let cd = if matches!(x.dtype(), DType::F16 | DType::BF16) { DType::F32 } else { x.dtype() };
         let xc = x.detach().to_dtype(cd)?;
-        let out = if crate::gpu::on(&x) {
-            crate::gpu::softmax(&xc, d, log)?
-        } else if xc.meta_family(op)? {
-            meta_empty(x.shape(), x.dtype())?
-        } else {
-            let s = ember_cpu::softmax::softmax(log, xc.storage(), xc.layout(), cd, d)?;
-            Tensor::from_parts(s, Layout::contiguous(x.shape()), cd).to_dtype(x.dtype())?
-        };
+        let out = crate::dispatch::backend(op, &[&x])?.softmax(log, &xc, d)?.to_dtype(x.dtype())?;
         if needs_grad(&[&x]) {
             let dims = [d as i64];
             if log {
