@@ -79,3 +79,6 @@ for _m in (_linalg_legacy, _stft):
         if _n not in globals():
             globals()[_n] = getattr(_m, _n)
             __all__.append(_n)
+# Last: a non-tensor where a tensor belongs raises PyTorch's TypeError, not AttributeError (issue 19).
+from . import _argcheck  # noqa: E402
+_argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)
