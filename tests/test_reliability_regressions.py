@@ -407,3 +407,35 @@ def test_pow_of_two_python_numbers_is_a_type_error_not_a_big_int_pow():
     with pytest.raises(TypeError):
         ember.pow(2**31 - 1, 2**31 - 1)
     assert values(ember.pow(2, ember.tensor([3.0]))) == [8.0]
+
+
+def test_rnn_sizes_are_checked_before_building_layers_or_names():
+    # Each of these looped (or repeated a list) for minutes before the fuzzer's 10 s timeout.
+    r = run_child("""
+        import resource; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        import ember
+        def outcome(f):
+            try:
+                f()
+                return "returned"
+            except Exception as e:
+                return type(e).__name__
+        w = [ember.ones(2, 3), ember.ones(2, 2)]
+        print(outcome(lambda: ember.nn.GRU(1, 1, 2**31 - 1)))
+        print(outcome(lambda: ember.nn.LSTM(True, 4, 2**32)))
+        print(outcome(lambda: ember.rnn_tanh(ember.ones(1, 1, 3), ember.zeros(1, 1, 2), w, False, 2**63 - 1, 0.0,
+                                             False, False, False)))
+        print(outcome(lambda: ember.nn.RNNCellBase(5, 2**40, True, [2**40, 2])))
+        print(outcome(lambda: ember.nn.functional.adaptive_max_pool3d_with_indices(
+            ember.empty((0, 1, 1, 0), device="meta"), 2**31)))
+        print(outcome(lambda: ember.nn.functional.cosine_similarity([[1, 2], [3]], 2**40, dim=None)))
+    """, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["RuntimeError", "RuntimeError", "RuntimeError", "TypeError", "RuntimeError",
+                                "TypeError"], r.stdout
+    # and the ordinary sizes still work
+    out, h = ember.rnn_tanh(ember.ones(1, 1, 3), ember.zeros(1, 1, 2), [ember.ones(2, 3), ember.ones(2, 2)], False, 1,
+                            0.0, False, False, False)
+    assert out.shape == (1, 1, 2) and h.shape == (1, 1, 2)
+    assert ember.nn.GRU(3, 4, 2)(ember.randn(5, 2, 3))[0].shape == (5, 2, 4)
+    assert ember.nn.LSTM(True, 4, 2)(ember.randn(5, 2, 1))[0].shape == (5, 2, 4)

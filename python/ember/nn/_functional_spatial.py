@@ -278,8 +278,9 @@ def _adaptive3d(input, output_size, reduce, name):
     o = list(_tup(output_size, 3))
     o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(3)]
     from .._limits import check_alloc
-    # One Python-level window per output cell (a few KB of objects each): refuse before looping.
-    check_alloc(name, list(x.shape[:2]) + o, 4096)
+    # One Python-level window per output cell (a few KB of objects each): refuse before looping,
+    # counting the cells even when there are no channels (the loop still visits each one).
+    check_alloc(name, [max(x.shape[0] * x.shape[1], 1)] + o, 4096)
     planes = []
     for (a0, a1) in _adaptive_bounds(x.shape[2], o[0]):
         rows = []
@@ -310,7 +311,7 @@ def _adaptive_max_indices(input, output_size, nsp):
     o = list(_tup(output_size, nsp))
     o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(nsp)]
     from .._limits import check_alloc
-    check_alloc("adaptive_max_pool", list(x.shape[:2]) + o, 4096)
+    check_alloc("adaptive_max_pool", [max(x.shape[0] * x.shape[1], 1)] + o, 4096)
     sizes = list(x.shape[2:])
     import itertools
     bounds = [_adaptive_bounds(sizes[i], o[i]) for i in range(nsp)]
