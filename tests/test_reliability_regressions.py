@@ -439,3 +439,12 @@ def test_rnn_sizes_are_checked_before_building_layers_or_names():
     assert out.shape == (1, 1, 2) and h.shape == (1, 1, 2)
     assert ember.nn.GRU(3, 4, 2)(ember.randn(5, 2, 3))[0].shape == (5, 2, 4)
     assert ember.nn.LSTM(True, 4, 2)(ember.randn(5, 2, 1))[0].shape == (5, 2, 4)
+
+
+def test_rot90_with_a_tensor_k_is_a_type_error_and_leaves_k_unchanged():
+    k = ember.arange(4, dtype=ember.int16)[::2]
+    with pytest.raises(TypeError, match="argument 'k' must be int, not Tensor"):
+        ember.ones(2, 2).rot90(k=k)
+    assert values(k) == [0, 2]  # `k %= 4` used to rewrite it in place
+    x = ember.arange(4.0).reshape(2, 2)
+    assert values(x.rot90(-1)) == values(x.rot90(3)) == np.rot90(np.arange(4.0).reshape(2, 2), 3).tolist()

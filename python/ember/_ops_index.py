@@ -156,7 +156,10 @@ def rot90(self, k=1, dims=(0, 1)):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     d0, d1 = dims
-    k %= 4
+    # An int only: `k %= 4` on a tensor would rewrite the caller's tensor in place.
+    if isinstance(k, Tensor) or not hasattr(type(k), "__index__"):
+        raise TypeError(f"rot90(): argument 'k' must be int, not {type(k).__name__}")
+    k = k.__index__() % 4
     if k == 1:
         return self.flip(d1).transpose(d0, d1)
     if k == 2:
