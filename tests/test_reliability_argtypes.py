@@ -31,6 +31,8 @@ x = ember.ones(2, 2)
     # a layer names its class
     (lambda: ember.nn.ZeroPad2d(1)(5), r"^ZeroPad2d\.forward\(\): argument 'input' \(position 1\)"),
     (lambda: ember.nn.AvgPool1d(2)(5), r"must be Tensor, not int$"),
+    (lambda: ember.nn.LazyLinear(3)(5), r"^LazyLinear\.forward\(\): argument 'input' \(position 1\)"),  # size inference
+    (lambda: ember.nn.Sequential(ember.nn.ZeroPad2d(1))(5), r"^Sequential\.forward\(\): argument 'input'"),
     (lambda: ember.finfo(object()), r"^finfo\(\): argument 'type' \(position 1\) must be ember.dtype, not object$"),
     (lambda: ember.iinfo(3), r"^iinfo\(\): argument 'type' \(position 1\) must be ember.dtype, not int$"),
 ])
@@ -109,3 +111,13 @@ def test_no_public_function_lets_an_attribute_error_about_a_tensor_attribute_esc
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "ESCAPED []" in r.stdout, r.stdout[-3000:]
+
+
+def test_layers_defined_outside_ember_keep_their_own_exceptions():
+    class Mine(ember.nn.Module):
+        def forward(self, x):
+            return x.ndim
+
+    with pytest.raises(AttributeError):
+        Mine()(5)
+    assert Mine()(x) == 2

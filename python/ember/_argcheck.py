@@ -6,7 +6,7 @@ attribute 'ndim'``. PyTorch's argument parser raises ``TypeError: add(): argumen
 (position 1) must be Tensor, not str`` instead. Rather than an isinstance check in each of
 hundreds of functions, ``install`` wraps every public Python function (the ``ember``,
 ``ember.nn.functional``, ``linalg``, ``fft`` and ``special`` namespaces, Python-level
-``Tensor`` methods and the ``forward`` of ember's own layers) so that an AttributeError is
+``Tensor`` methods and the call of ember's own layers) so that an AttributeError is
 turned into that TypeError when, and only when:
 
 - the missing attribute is one a Tensor has (so ``ember.save(x, 5)`` keeps PyTorch's
@@ -69,35 +69,60 @@ def _which_argument(fn, args, kwargs, obj, method):
     return None
 
 
-def _wrap(fn, method=False, layer=False):
+def _bad_object(e):
+    """The argument-like object ``e`` is about: the object an AttributeError found lacking a
+    Tensor attribute, or the one an inner wrapper already reported; else ``_NOTHING``."""
+    if isinstance(e, AttributeError):
+        obj = getattr(e, "obj", None)
+        if e.name is None or isinstance(obj, Tensor) or not hasattr(Tensor, e.name):
+            return _NOTHING
+        return obj
+    return getattr(e, "_ember_bad_arg", _NOTHING)
+
+
+def _type_error(msg, obj):
+    err = TypeError(msg)
+    err._ember_bad_arg = obj
+    return err
+
+
+def _wrap(fn, method=False):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except TypeError as e:
-            # Raised by an inner wrapped function (``Tensor.lu_solve`` calling ``lu_unpack``):
-            # the function the user called names itself and its own parameter when it can.
-            obj = getattr(e, "_ember_bad_arg", _NOTHING)
-            if obj is _NOTHING:
-                raise
-            msg = _which_argument(fn, args, kwargs, obj, method)
+        except (TypeError, AttributeError) as e:
+            # (a TypeError from an inner wrapped function, ``Tensor.lu_solve`` calling
+            # ``lu_unpack``: the function the user called names itself and its own parameter)
+            obj = _bad_object(e)
+            msg = None if obj is _NOTHING else _which_argument(fn, args, kwargs, obj, method)
             if msg is None:
                 raise
-        except AttributeError as e:
-            obj = getattr(e, "obj", None)
-            if e.name is None or isinstance(obj, Tensor) or not hasattr(Tensor, e.name):
-                raise
-            msg = _which_argument(fn, args, kwargs, obj, method)
-            if msg is None:
-                raise
-        if layer:  # a layer's forward: name the layer class (ZeroPad2d.forward(), not _PadNd's)
-            msg = f"{type(args[0]).__name__}.{msg}"
-        err = TypeError(msg)
-        err._ember_bad_arg = obj
-        raise err from None
+        raise _type_error(msg, obj) from None
 
     setattr(wrapper, _MARK, True)
     return wrapper
+
+
+def _wrap_module_call(call):
+    """``Module.__call__`` for ember's own layers: the layer and its ``forward`` parameter are
+    named ("ZeroPad2d.forward(): argument 'input' (position 1) must be Tensor, not int"),
+    whether the error came from ``forward``, a functional op or a lazy layer's shape inference
+    hook. Layers defined outside ember keep their own exceptions."""
+    @functools.wraps(call)
+    def __call__(self, *args, **kwargs):
+        try:
+            return call(self, *args, **kwargs)
+        except (TypeError, AttributeError) as e:
+            obj = _bad_object(e)
+            if obj is _NOTHING or not type(self).__module__.startswith("ember."):
+                raise
+            msg = _which_argument(type(self).forward, (self,) + args, kwargs, obj, True)
+            if msg is None:
+                raise
+        raise _type_error(f"{type(self).__name__}.{msg}", obj) from None
+
+    return __call__
 
 
 def _eligible(v):
@@ -107,7 +132,7 @@ def _eligible(v):
 
 def install(namespaces, tensor_cls, module_base):
     """Wraps the public functions of ``namespaces`` (modules), the Python methods of
-    ``tensor_cls`` and the ``forward`` of every ember subclass of ``module_base``."""
+    ``tensor_cls`` and ``module_base.__call__``."""
     done = {}
     for ns in namespaces:
         for k, v in list(vars(ns).items()):
@@ -125,10 +150,19 @@ def install(namespaces, tensor_cls, module_base):
     for k, v in list(vars(tensor_cls).items()):
         if not k.startswith("_") and _eligible(v) and len(inspect.signature(v).parameters) > 1:
             setattr(tensor_cls, k, _wrap(v, method=True))
-    todo = [module_base]
+    # Module.__call__, and any ember mixin's own __call__ a layer runs first (lazy layers
+    # infer their sizes there).
+    seen, todo = set(), [module_base]
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        f = cls.__dict__.get("forward")
-        if cls.__module__.startswith("ember") and _eligible(f):
-            cls.forward = _wrap(f, method=True, layer=True)
+        for base in cls.__mro__:
+            call = base.__dict__.get("__call__")
+            if base in seen or not _eligible(call):
+                continue
+            seen.add(base)
+            wrapped = _wrap_module_call(call)
+            setattr(wrapped, _MARK, True)
+            base.__call__ = wrapped
+            if base.__dict__.get("_call_impl") is call:
+                base._call_impl = wrapped
