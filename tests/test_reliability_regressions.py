@@ -448,3 +448,28 @@ def test_rot90_with_a_tensor_k_is_a_type_error_and_leaves_k_unchanged():
     assert values(k) == [0, 2]  # `k %= 4` used to rewrite it in place
     x = ember.arange(4.0).reshape(2, 2)
     assert values(x.rot90(-1)) == values(x.rot90(3)) == np.rot90(np.arange(4.0).reshape(2, 2), 3).tolist()
+
+
+class _Big(ember.utils.data.Dataset):
+    def __len__(self):
+        return 100_000  # never finishes before the kill
+
+    def __getitem__(self, i):
+        return ember.ones(250_000)  # 1 MB a sample: the pipe is busy when the worker dies
+
+
+def test_dataloader_worker_killed_mid_transfer_is_reported_as_such():
+    # A worker killed from outside at a random moment, often in the middle of sending a batch
+    # or while the main process writes it a task: always the one "exited unexpectedly" error.
+    import random
+    import threading
+    rng = random.Random(0)
+    for _ in range(5):
+        it = iter(ember.utils.data.DataLoader(_Big(), batch_size=4, num_workers=2))
+        delay, victim = rng.uniform(0, 0.05), it._workers[rng.randrange(2)].pid
+        killer = threading.Timer(delay, lambda: os.kill(victim, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(RuntimeError, match=r"DataLoader worker \(pids?(\(s\))? [\d, ]+\) exited unexpectedly"):
+            for _ in it:
+                pass
+        killer.join()
