@@ -473,3 +473,11 @@ def test_dataloader_worker_killed_mid_transfer_is_reported_as_such():
             for _ in it:
                 pass
         killer.join()
+
+
+def test_linear_cross_entropy_loss_sizes_must_be_ints():
+    with pytest.raises(TypeError, match="num_classes"):
+        ember.nn.LinearCrossEntropyLoss(-1, (5, 0), out_features=[2**40, 2])  # was a 2**41-fold tuple
+    with pytest.raises(TypeError, match="out_features"):
+        ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2.0])
+    assert ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2]).linear.weight.shape == (8, 3)
