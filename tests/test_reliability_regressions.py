@@ -481,3 +481,13 @@ def test_linear_cross_entropy_loss_sizes_must_be_ints():
     with pytest.raises(TypeError, match="out_features"):
         ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2.0])
     assert ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2]).linear.weight.shape == (8, 3)
+
+
+def test_adaptive_pooling_output_size_is_checked_before_the_cell_loop():
+    x = ember.ones(3, 3, 2)
+    with pytest.raises(RuntimeError, match="output_size must have 3 elements"):
+        ember.nn.AdaptiveMaxPool3d((2, 2**62, -2, 4))(ember.ones(0, 3, 3, 2))  # was a MemoryError
+    with pytest.raises(RuntimeError, match="greater than or equal to 0"):
+        F.adaptive_avg_pool3d(x.unsqueeze(0), (2, -1, 2))
+    assert F.adaptive_max_pool3d(x.unsqueeze(0), (2, None, 2)).shape == (1, 2, 3, 2)
+    assert F.adaptive_max_pool3d(x.unsqueeze(0), (np.int64(1),) * 3).shape == (1, 1, 1, 1)
