@@ -407,3 +407,87 @@ def test_pow_of_two_python_numbers_is_a_type_error_not_a_big_int_pow():
     with pytest.raises(TypeError):
         ember.pow(2**31 - 1, 2**31 - 1)
     assert values(ember.pow(2, ember.tensor([3.0]))) == [8.0]
+
+
+def test_rnn_sizes_are_checked_before_building_layers_or_names():
+    # Each of these looped (or repeated a list) for minutes before the fuzzer's 10 s timeout.
+    r = run_child("""
+        import resource; resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        import ember
+        def outcome(f):
+            try:
+                f()
+                return "returned"
+            except Exception as e:
+                return type(e).__name__
+        w = [ember.ones(2, 3), ember.ones(2, 2)]
+        print(outcome(lambda: ember.nn.GRU(1, 1, 2**31 - 1)))
+        print(outcome(lambda: ember.nn.LSTM(True, 4, 2**32)))
+        print(outcome(lambda: ember.rnn_tanh(ember.ones(1, 1, 3), ember.zeros(1, 1, 2), w, False, 2**63 - 1, 0.0,
+                                             False, False, False)))
+        print(outcome(lambda: ember.nn.RNNCellBase(5, 2**40, True, [2**40, 2])))
+        print(outcome(lambda: ember.nn.functional.adaptive_max_pool3d_with_indices(
+            ember.empty((0, 1, 1, 0), device="meta"), 2**31)))
+        print(outcome(lambda: ember.nn.functional.cosine_similarity([[1, 2], [3]], 2**40, dim=None)))
+    """, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["RuntimeError", "RuntimeError", "RuntimeError", "TypeError", "RuntimeError",
+                                "TypeError"], r.stdout
+    # and the ordinary sizes still work
+    out, h = ember.rnn_tanh(ember.ones(1, 1, 3), ember.zeros(1, 1, 2), [ember.ones(2, 3), ember.ones(2, 2)], False, 1,
+                            0.0, False, False, False)
+    assert out.shape == (1, 1, 2) and h.shape == (1, 1, 2)
+    assert ember.nn.GRU(3, 4, 2)(ember.randn(5, 2, 3))[0].shape == (5, 2, 4)
+    assert ember.nn.LSTM(True, 4, 2)(ember.randn(5, 2, 1))[0].shape == (5, 2, 4)
+
+
+def test_rot90_with_a_tensor_k_is_a_type_error_and_leaves_k_unchanged():
+    k = ember.arange(4, dtype=ember.int16)[::2]
+    with pytest.raises(TypeError, match="argument 'k' must be int, not Tensor"):
+        ember.ones(2, 2).rot90(k=k)
+    assert values(k) == [0, 2]  # `k %= 4` used to rewrite it in place
+    x = ember.arange(4.0).reshape(2, 2)
+    assert values(x.rot90(-1)) == values(x.rot90(3)) == np.rot90(np.arange(4.0).reshape(2, 2), 3).tolist()
+
+
+class _Big(ember.utils.data.Dataset):
+    def __len__(self):
+        return 100_000  # never finishes before the kill
+
+    def __getitem__(self, i):
+        return ember.ones(250_000)  # 1 MB a sample: the pipe is busy when the worker dies
+
+
+def test_dataloader_worker_killed_mid_transfer_is_reported_as_such():
+    # A worker killed from outside at a random moment, often in the middle of sending a batch
+    # or while the main process writes it a task: always the one "exited unexpectedly" error.
+    import random
+    import threading
+    rng = random.Random(0)
+    for _ in range(5):
+        it = iter(ember.utils.data.DataLoader(_Big(), batch_size=4, num_workers=2))
+        delay, victim = rng.uniform(0, 0.05), it._workers[rng.randrange(2)].pid
+        killer = threading.Timer(delay, lambda: os.kill(victim, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(RuntimeError, match=r"DataLoader worker \(pids?(\(s\))? [\d, ]+\) exited unexpectedly"):
+            for _ in it:
+                pass
+        killer.join()
+
+
+def test_linear_cross_entropy_loss_sizes_must_be_ints():
+    with pytest.raises(TypeError, match="num_classes"):
+        ember.nn.LinearCrossEntropyLoss(-1, (5, 0), out_features=[2**40, 2])  # was a 2**41-fold tuple
+    with pytest.raises(TypeError, match="out_features"):
+        ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2.0])
+    assert ember.nn.LinearCrossEntropyLoss(3, 4, out_features=[2]).linear.weight.shape == (8, 3)
+
+
+def test_adaptive_pooling_output_size_is_checked_before_the_cell_loop():
+    x = ember.ones(3, 3, 2)
+    with pytest.raises(RuntimeError, match="output_size must have 3 elements"):
+        ember.nn.AdaptiveMaxPool3d((2, 2**62, -2, 4))(ember.ones(0, 3, 3, 2))  # was a MemoryError
+    with pytest.raises(RuntimeError, match="greater than or equal to 0"):
+        F.adaptive_avg_pool3d(x.unsqueeze(0), (2, -1, 2))
+    assert F.adaptive_max_pool3d(x.unsqueeze(0), (2, None, 2)).shape == (1, 2, 3, 2)
+    assert F.adaptive_max_pool3d(x.unsqueeze(0), (np.int64(1),) * 3).shape == (1, 1, 1, 1)

@@ -94,3 +94,6 @@ for _m in (_rng_state, _complex_on_real, _surface_misc, _sparse_products, _linal
 from . import _out_forms  # noqa: E402  (last: out= and size= for the functions defined above)
 _out_forms.install(globals())
 from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)
+# Last: a non-tensor where a tensor belongs raises PyTorch's TypeError, not AttributeError (issue 19).
+from . import _argcheck  # noqa: E402
+_argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)

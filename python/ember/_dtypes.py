@@ -34,7 +34,9 @@ class finfo:
     def __init__(self, type=None):
         from . import get_default_dtype
 
-        type = type or get_default_dtype()
+        type = get_default_dtype() if type is None else type
+        if not isinstance(type, dtype):
+            raise TypeError(f"finfo(): argument 'type' (position 1) must be ember.dtype, not {type.__class__.__name__}")
         if type.name not in _FINFO:
             raise TypeError(f"finfo() requires a floating point input type, got {type}")
         mant, _exp, tiny, mx, eps, prec, sub = _FINFO[type.name]
@@ -57,6 +59,8 @@ class iinfo:
     """Limits of an integer dtype (``ember.iinfo(ember.int8).max == 127``)."""
 
     def __init__(self, type):
+        if not isinstance(type, dtype):
+            raise TypeError(f"iinfo(): argument 'type' (position 1) must be ember.dtype, not {type.__class__.__name__}")
         if type.is_floating_point or type.name == "bool":
             raise TypeError(f"iinfo() requires an integer input type, got {type}")
         self.bits = type.itemsize * 8

@@ -3,6 +3,7 @@
 Most entries forward to the Tensor method of the same name, so there is one implementation.
 """
 from ._native import Tensor
+from ._argcheck import checked as _checked
 from ._size import Size
 
 __all__ = []
@@ -22,6 +23,7 @@ def _forward(name):
     fn.__name__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     globals()[name] = fn
+    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
     __all__.append(name)
 
 

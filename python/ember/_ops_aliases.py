@@ -3,6 +3,7 @@
 ``torch.<op>_(input, …)`` in-place forwarders, and the in-place Tensor methods ember still lacked
 (each computes out of place, then writes into self with one ``copy_``)."""
 from ._native import Tensor
+from ._argcheck import checked as _checked
 
 __all__ = []
 
@@ -202,6 +203,7 @@ def _method_fn(name):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     globals()[name] = fn
+    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
     __all__.append(name)
 
 

@@ -5,6 +5,7 @@ whose first argument may be a Python number (``pow``, ``where``…) handle that 
 """
 from . import _native
 from ._native import Tensor
+from ._argcheck import checked as _checked
 
 __all__ = []
 
@@ -40,6 +41,7 @@ def _forward(name):
     fn.__name__ = name
     fn.__qualname__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
+    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
     globals()[name] = fn
     __all__.append(name)
 

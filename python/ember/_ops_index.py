@@ -5,6 +5,7 @@ import collections
 
 from . import _native
 from ._native import Tensor
+from ._argcheck import checked as _checked
 
 __all__ = []
 
@@ -28,6 +29,7 @@ def _forward(name):
     fn.__name__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     globals()[name] = fn
+    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
     __all__.append(name)
 
 
@@ -156,7 +158,10 @@ def rot90(self, k=1, dims=(0, 1)):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     d0, d1 = dims
-    k %= 4
+    # An int only: `k %= 4` on a tensor would rewrite the caller's tensor in place.
+    if isinstance(k, Tensor) or not hasattr(type(k), "__index__"):
+        raise TypeError(f"rot90(): argument 'k' must be int, not {type(k).__name__}")
+    k = k.__index__() % 4
     if k == 1:
         return self.flip(d1).transpose(d0, d1)
     if k == 2:

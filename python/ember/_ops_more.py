@@ -182,6 +182,12 @@ def _functional_rnn(mode, input, hx, params, has_biases, num_layers, dropout, tr
     m.mode, m.input_size, m.hidden_size, m.num_layers = mode, w_ih0.shape[1], hidden, num_layers
     m.bias, m.batch_first, m.dropout, m.bidirectional, m.proj_size = has_biases, batch_first, dropout, bidirectional, proj
     m.training = train
+    dirs = 2 if bidirectional else 1
+    # The weight count is known before naming them one by one: a huge num_layers is refused
+    # here, not after a loop that long.
+    if not isinstance(num_layers, int) or num_layers * dirs * per != len(params):
+        raise RuntimeError(f"{mode}: expected {per} weights for each of {num_layers} layer(s) and {dirs} "
+                           f"direction(s), got {len(params)}")
     names = []
     for layer in builtins.range(num_layers):
         for d in builtins.range(2 if bidirectional else 1):

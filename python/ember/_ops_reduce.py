@@ -3,6 +3,7 @@
 import collections as _collections
 
 from ._native import Tensor
+from ._argcheck import checked as _checked
 
 __all__ = []
 
@@ -38,6 +39,7 @@ def _forward(name):
     fn.__name__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     globals()[name] = fn
+    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
     __all__.append(name)
 
 

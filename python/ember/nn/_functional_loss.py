@@ -186,7 +186,15 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
+def _tensors(name, **args):
+    # Arithmetic on a list would repeat it (``[1, 2] * 2**40``) long before an error.
+    for i, (k, v) in enumerate(args.items()):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{k}' (position {i + 1}) must be Tensor, not {type(v).__name__}")
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    _tensors("cosine_similarity", x1=x1, x2=x2)
     num = (x1 * x2).sum(dim)
     n1 = (x1 * x1).sum(dim).clamp(min=eps * eps).sqrt()
     n2 = (x2 * x2).sum(dim).clamp(min=eps * eps).sqrt()
@@ -194,6 +202,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    _tensors("pairwise_distance", x1=x1, x2=x2)
     d = (x1 - x2 + eps).abs()
     return (d ** p).sum(-1, keepdim=keepdim) ** (1.0 / p)
 

@@ -269,17 +269,31 @@ def _count_windows(padded_ones, k, s, p, outs):
     return x, outs
 
 
+def _adaptive_out(x, output_size, nsp, name):
+    """The checked output size of adaptive pooling ``x`` (None keeps an input size)."""
+    o = list(_tup(output_size, nsp))
+    if len(o) != nsp:
+        raise RuntimeError(f"{name}(): output_size must have {nsp} elements, got {len(o)}: {o}")
+    o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(nsp)]
+    if any(not hasattr(type(v), "__index__") for v in o):
+        raise TypeError(f"{name}(): output_size must be ints or None, got {o}")
+    o = [v.__index__() for v in o]
+    if any(v < 0 for v in o):
+        raise RuntimeError(f"{name}(): elements of output_size must be greater than or equal to 0 but received {o}")
+    from .._limits import check_alloc
+    # One Python-level window per output cell (a few KB of objects each): refuse before looping,
+    # counting the cells even when there are no channels (the loop still visits each one).
+    check_alloc(name, [max(x.shape[0] * x.shape[1], 1)] + o, 4096)
+    return o
+
+
 def _adaptive_bounds(size, out):
     return [(o * size // out, -(-((o + 1) * size) // out)) for o in range(out)]
 
 
 def _adaptive3d(input, output_size, reduce, name):
     x, unb = _batched(input, 3, name)
-    o = list(_tup(output_size, 3))
-    o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(3)]
-    from .._limits import check_alloc
-    # One Python-level window per output cell (a few KB of objects each): refuse before looping.
-    check_alloc(name, list(x.shape[:2]) + o, 4096)
+    o = _adaptive_out(x, output_size, 3, name)
     planes = []
     for (a0, a1) in _adaptive_bounds(x.shape[2], o[0]):
         rows = []
@@ -307,10 +321,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 def _adaptive_max_indices(input, output_size, nsp):
     """Flat spatial indices of the adaptive-max windows' maxima (as PyTorch returns them)."""
     x, unb = _batched(input, nsp, "adaptive_max_pool")
-    o = list(_tup(output_size, nsp))
-    o = [x.shape[2 + i] if o[i] is None else o[i] for i in range(nsp)]
-    from .._limits import check_alloc
-    check_alloc("adaptive_max_pool", list(x.shape[:2]) + o, 4096)
+    o = _adaptive_out(x, output_size, nsp, "adaptive_max_pool")
     sizes = list(x.shape[2:])
     import itertools
     bounds = [_adaptive_bounds(sizes[i], o[i]) for i in range(nsp)]

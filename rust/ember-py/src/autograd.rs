@@ -296,21 +296,67 @@ impl PyTensor {
     /// `hook(grad)` when this tensor's gradient is computed; may return a replacement.
     /// Returns a handle whose `remove()` is managed on the Python side.
     fn _register_hook(&self, hook: Py<PyAny>) -> PyResult<()> {
-        crate::guard::guard("_register_hook", || {
-            self.t
-                .register_hook(Arc::new(move |g: &Tensor| {
-                    Python::attach(|py| {
-                        let r = hook.call1(py, (wrap(py, g.clone())?,))?;
-                        if r.is_none(py) {
-                            Ok(None)
-                        } else {
-                            Ok(Some(tensor_of(r.bind(py))?))
-                        }
-                    })
-                    .map_err(py_err)
-                }))
-                .py()
+        crate::guard::guard("_register_hook", || self.t.register_hook(Arc::new(PyGradHook { f: hook })).py())
+    }
+    /// Shows Python's cycle collector the callables of the hooks this tensor alone keeps
+    /// alive, so a hook that captures its own tensor is collected (see `visit_owned_hooks`).
+    fn __traverse__(&self, visit: pyo3::pyclass::PyVisit<'_>) -> Result<(), pyo3::pyclass::PyTraverseError> {
+        if !initialised(self) {
+            return Ok(());
+        }
+        let mut res = Ok(());
+        self.t.visit_owned_hooks(&mut |h| {
+            if res.is_err() {
+                return;
+            }
+            if let Some(h) = h.as_any().downcast_ref::<PyGradHook>() {
+                res = visit.call(&h.f);
+            }
+        });
+        res
+    }
+    /// The collector found this tensor unreachable: drop the hooks it alone holds, breaking
+    /// the cycle (after `take_owned_hooks` has released its locks).
+    fn __clear__(&self) {
+        if initialised(self) {
+            drop(self.t.take_owned_hooks());
+        }
+    }
+}
+
+// A `Tensor` is one `Arc` pointer, never null once written.
+const _: () = assert!(std::mem::size_of::<Tensor>() == std::mem::size_of::<usize>());
+
+/// Whether PyO3 has moved the Rust value into this Python object yet. The collector can visit
+/// an instance before that: a Python subclass's `object_new` allocates the instance `__dict__`,
+/// which may start a collection, after the instance is tracked and zero-filled but before PyO3
+/// writes the `PyTensor` (a crash seen in the test suite: `nn.Parameter` construction).
+fn initialised(slf: &PyTensor) -> bool {
+    // SAFETY: `slf.t` is a field of a live, allocated Python object, so its first word is
+    // readable; it is read as a plain integer, so a zero-filled (not yet written) field is
+    // never used as an `Arc`. The assertion above makes that word the whole `Arc` pointer.
+    unsafe { std::ptr::read_volatile((&slf.t as *const Tensor).cast::<usize>()) != 0 }
+}
+
+/// A gradient hook written in Python: `f(grad)` returns None or a replacement.
+struct PyGradHook {
+    f: Py<PyAny>,
+}
+
+impl autograd::GradHook for PyGradHook {
+    fn call(&self, g: &Tensor) -> ember::Result<Option<Tensor>> {
+        Python::attach(|py| {
+            let r = self.f.call1(py, (wrap(py, g.clone())?,))?;
+            if r.is_none(py) {
+                Ok(None)
+            } else {
+                Ok(Some(tensor_of(r.bind(py))?))
+            }
         })
+        .map_err(py_err)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

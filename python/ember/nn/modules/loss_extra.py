@@ -92,6 +92,11 @@ class LinearCrossEntropyLoss(_Loss):
         from .linear import Linear
         import math
         self.in_features, self.num_classes, self.out_features = in_features, num_classes, tuple(out_features)
+        # Sizes must be ints: a tuple num_classes times the out_features product is a tuple
+        # repeated that many times, built before any size check.
+        for name, v in [("num_classes", num_classes)] + [("out_features", o) for o in self.out_features]:
+            if not isinstance(v, int):
+                raise TypeError(f"LinearCrossEntropyLoss: {name} must be ints, got {type(v).__name__}")
         self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
         self.register_buffer("weight", weight)
         self.linear = Linear(in_features, num_classes * math.prod(self.out_features), bias=bias, device=device,

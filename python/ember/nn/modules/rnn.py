@@ -15,10 +15,20 @@ from ..parameter import Parameter
 from .. import functional as F, init
 from ..utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from .module import Module
+from ..._limits import check_alloc
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _check_sizes(owner, **sizes):
+    """Each size is an int (a list or float would be repeated or rejected far from here)."""
+    for name, v in sizes.items():
+        if not isinstance(v, int):
+            raise TypeError(f"{owner}: {name} should be of type int, got: {type(v).__name__}")
+        if v < 0:
+            raise ValueError(f"{owner}: {name} must be non-negative, got {v}")
 
 
 def _rnn_cell(x_part, h, w_hh, b_hh, act):
@@ -80,6 +90,12 @@ class RNNBase(Module):
         gate = _GATES[mode] * hidden_size
         real_hidden = proj_size if proj_size > 0 else hidden_size
         dt = dtype or ember.get_default_dtype()
+        _check_sizes(type(self).__name__, input_size=input_size, num_layers=num_layers)
+        # Every weight is its own Parameter: refuse a stack whose weights (or whose Python
+        # objects, a few hundred bytes each) can't fit before creating them one by one.
+        per_dir = gate * (max(input_size, real_hidden * num_dir) + real_hidden + 2) + proj_size * hidden_size
+        check_alloc(type(self).__name__ + " weights", (num_layers * num_dir, per_dir), ember.empty(0, dtype=dt).element_size())
+        check_alloc(type(self).__name__ + " weights", (num_layers * num_dir, 5), 512)
         self._flat_weights_names = []
         for layer in range(num_layers):
             for d in range(num_dir):
@@ -314,6 +330,7 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
+        _check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size, num_chunks=num_chunks)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         dt = dtype or ember.get_default_dtype()
         self.weight_ih = Parameter(_device.empty([num_chunks * hidden_size, input_size], dt, device))

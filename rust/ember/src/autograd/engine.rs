@@ -131,7 +131,7 @@ pub fn run(
             let tensor_hooks: Vec<_> = node.tensor_pre_hooks.lock().unwrap().iter().map(|(nr, h, _)| (*nr, h.clone())).collect();
             for (nr, hook) in tensor_hooks {
                 if let Some(g) = &grads[nr] {
-                    if let Some(new) = hook(g)? {
+                    if let Some(new) = hook.call(g)? {
                         grads[nr] = Some(checked_hook_result(g, new)?);
                     }
                 }
@@ -233,7 +233,7 @@ impl Drop for ModeGuard {
 fn run_leaf_hooks(leaf: &Tensor, mut g: Tensor) -> Result<Tensor> {
     let hooks = leaf.meta().hooks.clone();
     for h in &hooks {
-        if let Some(new) = h(&g)? {
+        if let Some(new) = h.call(&g)? {
             g = checked_hook_result(&g, new)?;
         }
     }

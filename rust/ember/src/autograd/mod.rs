@@ -9,7 +9,7 @@ mod saved;
 
 pub use engine::{backward, grad};
 pub use inplace::{check_inplace, rebase_history};
-pub use node::{next_hook_id, BackwardFn, Edge, Node, NodeHook, NodeKind, NodePreHook, TensorHook};
+pub use node::{next_hook_id, BackwardFn, Edge, GradHook, Node, NodeHook, NodeKind, NodePreHook, TensorHook};
 pub use saved::SavedTensor;
 
 use crate::{Result, Tensor};
@@ -174,7 +174,7 @@ impl Tensor {
         let nr = self.output_nr();
         f.add_tensor_pre_hook(
             nr,
-            Arc::new(move |g: &Tensor| {
+            Arc::new(move |g: &Tensor| -> Result<Option<Tensor>> {
                 if let Some(t) = weak.upgrade() {
                     let t = Tensor(t);
                     let new = match t.grad() {
@@ -199,6 +199,43 @@ impl Tensor {
             None => self.meta().hooks.push(hook),
         }
         Ok(())
+    }
+    /// Visits the gradient hooks that only this handle keeps alive: a leaf's hooks, and the
+    /// tensor hooks of a grad_fn no one else holds. For a binding's cycle collector support:
+    /// a hook that captures its own tensor makes a cycle the collector must be able to see
+    /// (PyTorch's `THPVariable_traverse` does the same). Nothing is visited when another
+    /// handle (a graph edge, a view, a saved tensor) shares the tensor or its grad_fn: those
+    /// keep the hooks alive from outside the collector's sight, so reporting them would let it
+    /// free objects that are still reachable. A metadata lock held elsewhere (another thread
+    /// mid-op, or this thread dropping a graph under it) skips the visit: an unreported edge
+    /// only postpones a collection, while blocking here could deadlock.
+    pub fn visit_owned_hooks(&self, f: &mut dyn FnMut(&TensorHook)) {
+        if Arc::strong_count(&self.0) != 1 {
+            return;
+        }
+        let Ok(m) = self.0.meta.try_lock() else { return };
+        m.hooks.iter().for_each(&mut *f);
+        if let Some(node) = m.grad_fn.as_ref().filter(|n| Arc::strong_count(n) == 1) {
+            if let Ok(h) = node.tensor_pre_hooks.try_lock() {
+                h.iter().for_each(|(_, hook, _)| f(hook));
+            }
+        }
+    }
+    /// Takes out the hooks `visit_owned_hooks` visits (the collector found this tensor
+    /// unreachable and breaks its cycles). The caller drops them after the locks are released:
+    /// dropping a hook may free Python objects whose finalizers touch this tensor again.
+    pub fn take_owned_hooks(&self) -> Vec<TensorHook> {
+        if Arc::strong_count(&self.0) != 1 {
+            return vec![];
+        }
+        let Ok(mut m) = self.0.meta.try_lock() else { return vec![] };
+        let mut out = std::mem::take(&mut m.hooks);
+        if let Some(node) = m.grad_fn.as_ref().filter(|n| Arc::strong_count(n) == 1) {
+            if let Ok(mut h) = node.tensor_pre_hooks.try_lock() {
+                out.extend(h.drain(..).map(|(_, hook, _)| hook));
+            }
+        }
+        out
     }
     /// Makes this tensor a leaf again, dropping its history (`detach_`). A view with
     /// history can't be: its writes would still reach the base's graph.

@@ -19,7 +19,23 @@ impl<F: Fn(&[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> + Send + Sync> Back
 /// A hook on a gradient: may return a replacement.
 /// Hooks are `Arc`s so the engine can run a snapshot of them without holding a lock (a
 /// hook may register or remove hooks on the same node).
-pub type TensorHook = Arc<dyn Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync>;
+pub type TensorHook = Arc<dyn GradHook>;
+
+/// What a `TensorHook` is: any `Fn(&Tensor) -> Result<Option<Tensor>>`, or a binding's own
+/// type, which `as_any` lets the binding recognise again (the Python binding visits the
+/// callables its hooks hold for Python's cycle collector).
+pub trait GradHook: Send + Sync {
+    fn call(&self, grad: &Tensor) -> Result<Option<Tensor>>;
+    fn as_any(&self) -> &dyn Any;
+}
+impl<F: Fn(&Tensor) -> Result<Option<Tensor>> + Send + Sync + 'static> GradHook for F {
+    fn call(&self, grad: &Tensor) -> Result<Option<Tensor>> {
+        self(grad)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
 /// A node hook: (grad_inputs, grad_outputs) -> optional replacement grad_inputs.
 pub type NodeHook = Arc<dyn Fn(&[Option<Tensor>], &[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
 pub type NodePreHook = Arc<dyn Fn(&[Option<Tensor>]) -> Result<Option<Vec<Option<Tensor>>>> + Send + Sync>;
