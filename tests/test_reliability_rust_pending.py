@@ -21,9 +21,7 @@ from conftest import requires_wgpu
 
 # The Rust-side fixes that are still missing; every other reproducer here is a plain regression
 # test now (its fix landed: checked arithmetic, the panic guard, fallible allocation, …).
-STILL_PENDING = {
-    "zeta/polygamma: zeta()'s direct sum in rust/ember-linalg/src/special.rs stops once its terms underflow",
-}
+STILL_PENDING = set()
 
 
 def pending(what):

@@ -7,11 +7,7 @@ import re
 ANY = r"."
 # Emptied once the Rust fixes landed (checked arithmetic, the panic guard, fallible
 # allocation, geometry checks before kernels): every panic, abort or crash is now a failure.
-PENDING_RUST = [
-    (("hang",), r"polygamma|zeta", ANY,
-     "zeta() in rust/ember-linalg/src/special.rs: the direct sum never stops when its terms underflow "
-     "(test_reliability_rust_pending.py::test_polygamma_and_zeta_of_a_huge_order_return_promptly)"),
-]
+PENDING_RUST = []
 
 
 def pending_reason(call):

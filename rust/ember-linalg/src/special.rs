@@ -54,6 +54,11 @@ pub fn zeta(s: f64, q: f64) -> f64 {
         sum += pow(a);
         a += 1.0;
         let fa = pow(a);
+        // Past a = 1, a^−s only shrinks: once it underflows to 0 every later term does too
+        // (a huge order s would otherwise loop about s times with sum stuck at 0).
+        if a >= 1.0 && fa == 0.0 {
+            return sum;
+        }
         if a > 0.0 && fa * (a / (s - 1.0) + 1.0) < 1e-17 * sum.abs() {
             return sum;
         }
