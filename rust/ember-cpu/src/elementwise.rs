@@ -48,15 +48,14 @@ pub fn zip<const N: usize>(
     if numel == 0 {
         return;
     }
-    let (mut cs, mut cst) = coalesce(shape, strides);
-    unit_stride_innermost(&mut cs, &mut cst);
+    let (cs, cst) = coalesce(shape, strides);
     let base: [isize; N] = offsets.map(|o| o as isize);
     let nd = cs.len();
     let inner = cst[nd - 1];
     let ilen = cs[nd - 1];
-    // Tiles pay off when some operand walks its inner dim with a large stride but the
-    // outer dim with stride 1 (a transposed read or write): a TILE×TILE block fits in L1.
-    let transposed = nd >= 2 && (0..N).any(|k| inner[k].abs() > 1 && cst[nd - 2][k].abs() == 1);
+    // Tiles pay off when some input walks its inner dim with a large stride but the
+    // outer dim with stride 1 (a transposed read): a TILE×TILE block fits in L1.
+    let transposed = nd >= 2 && (1..N).any(|k| inner[k].abs() > 1 && cst[nd - 2][k].abs() == 1);
     let path = if nd == 1 && inner.iter().all(|&s| s == 1) {
         Path::Contiguous
     } else if transposed {
@@ -89,24 +88,6 @@ pub fn zip<const N: usize>(
             row(off, ilen, inner);
         }
     });
-}
-
-/// Chooses the iteration order from the strides, as NumPy does: the innermost loop runs over
-/// the dim where the most operands (output included) have unit stride, so `x.t() + y.t()`
-/// reads both inputs contiguously (and writes the output in tiles) instead of gathering both.
-/// Ties keep the output's own order. The other dims keep their order.
-fn unit_stride_innermost<const N: usize>(cs: &mut Vec<usize>, cst: &mut Vec<[isize; N]>) {
-    let nd = cs.len();
-    if nd < 2 {
-        return;
-    }
-    let units = |d: usize| cst[d].iter().filter(|s| s.abs() == 1).count();
-    let best = (0..nd).rev().max_by_key(|&d| units(d)).unwrap();
-    if units(best) > units(nd - 1) {
-        let (n, st) = (cs.remove(best), cst.remove(best));
-        cs.push(n);
-        cst.push(st);
-    }
 }
 
 /// Walks the last two coalesced dims in TILE×TILE blocks (outer dims row by row).
@@ -230,12 +211,6 @@ unsafe fn row2<A: Element, B: Element, D: Element>(
         for i in 0..n {
             o[i] = f(av, b[i]);
         }
-    } else if sa == 1 && sb == 1 {
-        // Inputs contiguous, output strided (a tile row of `x.t() + y.t()`): vector loads.
-        let (a, b) = (std::slice::from_raw_parts(a, n), std::slice::from_raw_parts(b, n));
-        for i in 0..n {
-            *o.offset(i as isize * so) = f(a[i], b[i]);
-        }
     } else {
         for i in 0..n as isize {
             *o.offset(i * so) = f(*a.offset(i * sa), *b.offset(i * sb));
@@ -273,16 +248,13 @@ pub fn binary_into<A: Element, B: Element, D: Element>(
 ) {
     // A transposed operand (`x.t() + y`) is cheaper to transpose once with the blocked copy
     // kernel and then stream than to gather element by element in the tiled walk.
-    // When both are transposed the same way, the tiled walk in their order is cheaper still.
-    let big = ld.numel() >= 1 << 16;
-    let (ta, tb) = (big && crate::copy::is_transpose(ld, la), big && crate::copy::is_transpose(ld, lb));
-    if ta != tb {
-        if ta {
+    if ld.numel() >= 1 << 16 {
+        if crate::copy::is_transpose(ld, la) {
             if let Ok(t) = crate::copy::contiguous(a, la, A::DTYPE, A::DTYPE) {
                 return binary_into(dst, ld, &t, &Layout::contiguous(&la.sizes), b, lb, f);
             }
         }
-        if tb {
+        if crate::copy::is_transpose(ld, lb) {
             if let Ok(t) = crate::copy::contiguous(b, lb, B::DTYPE, B::DTYPE) {
                 return binary_into(dst, ld, a, la, &t, &Layout::contiguous(&lb.sizes), f);
             }
