@@ -22,12 +22,30 @@ _FROM_TYPESTR = {"b1": _dtypes.bool, "u1": _dtypes.uint8, "i1": _dtypes.int8, "i
 _TO_TYPESTR = {d.name: ("|" if k[1] == "1" else _NATIVE) + k for k, d in _FROM_TYPESTR.items()}
 
 
+_np = None
+_from_array = getattr(_native, "_from_array", None)  # absent from builds that predate it
+
+
+def _numpy_module():
+    """numpy, imported on first use (ember imports without it)."""
+    global _np
+    if _np is None:
+        import numpy
+
+        _np = numpy
+    return _np
+
+
 def from_numpy(ndarray):
     """A tensor sharing memory with ``ndarray`` (writes show both ways; the array is kept alive)."""
-    import numpy as np
-
+    np = _np or _numpy_module()
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    # One native call reads the array through the buffer protocol; None leaves the
+    # read-only warning and the dtype/stride errors to the checks below.
+    t = _from_array(ndarray) if _from_array else None
+    if t is not None:
+        return t
     ai = ndarray.__array_interface__
     ts = ai["typestr"]
     dt = _FROM_TYPESTR.get(ts[1:]) if ts[0] in "|=" + _NATIVE else None
@@ -100,8 +118,15 @@ def _scalar_name(d):
 
 def _numpy(self, *, force=False):
     """A numpy array sharing this tensor's memory (a strided view when non-contiguous)."""
-    import numpy as np
-
+    np = _np or _numpy_module()
+    if not (force or self.requires_grad):
+        # A host tensor exports itself through the buffer protocol (the array's base holds
+        # the export, which holds the tensor). Meta, sparse, wgpu and bfloat16 tensors refuse
+        # the export; the checks below then say why or copy.
+        try:
+            return np.asarray(memoryview(self))
+        except BufferError:
+            pass
     if self.device.type == "meta":
         raise NotImplementedError(_device.NO_DATA)
     if self.is_sparse:

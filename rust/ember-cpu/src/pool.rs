@@ -46,44 +46,61 @@ pub struct PoolGeom {
     pub dilation: (usize, usize),
 }
 
-/// Max pool forward: (values, flat indices into each input plane). NaN propagates like PyTorch.
+/// Per output position along one axis: the first valid tap index and the tap range `[k0, k1)`
+/// that lands inside `0..size` (computed once per axis, not per output × tap).
+fn tap_ranges(out: usize, size: usize, k: usize, s: usize, p: usize, d: usize) -> Vec<(usize, usize, usize)> {
+    (0..out)
+        .map(|o| {
+            let start = (o * s) as isize - p as isize;
+            // tap t reads start + t·d ∈ [0, size)
+            let k0 = if start >= 0 { 0 } else { ((-start) as usize).div_ceil(d) };
+            let k1 = if size as isize - start <= 0 { 0 } else { ((size as isize - start) as usize).div_ceil(d) };
+            let (k0, k1) = (k0.min(k), k1.min(k).max(k0.min(k)));
+            ((start + (k0 * d) as isize).max(0) as usize, k0, k1)
+        })
+        .collect()
+}
+
+/// Max pool forward: (values, flat indices into each input plane). NaN propagates like PyTorch;
+/// among equal maxima the first in window order wins; a window entirely in padding gives
+/// (-inf, 0).
 pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<i64>) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
     let mut out = ember_core::filled_vec(T::zero(), g.planes * op);
     let mut idx = ember_core::filled_vec(0i64, g.planes * op);
+    let ry = tap_ranges(g.oh, g.h, g.k.0, g.stride.0, g.pad.0, g.dilation.0);
+    let rx = tap_ranges(g.ow, g.w, g.k.1, g.stride.1, g.pad.1, g.dilation.1);
+    let (dy, dx) = g.dilation;
     let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
     par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
         let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
         let plane = &x[p * ip..(p + 1) * ip];
-        for oy in 0..g.oh {
-            for ox in 0..g.ow {
-                let (mut best, mut bi) = (T::neg_infinity(), -1i64);
-                for ki in 0..g.k.0 {
-                    let iy = (oy * g.stride.0 + ki * g.dilation.0) as isize - g.pad.0 as isize;
-                    if iy < 0 || iy as usize >= g.h {
-                        continue;
-                    }
-                    for kj in 0..g.k.1 {
-                        let ix = (ox * g.stride.1 + kj * g.dilation.1) as isize - g.pad.1 as isize;
-                        if ix < 0 || ix as usize >= g.w {
-                            continue;
-                        }
-                        let at = iy as usize * g.w + ix as usize;
-                        let v = plane[at];
-                        if v > best || v.is_nan() || bi < 0 {
-                            best = v;
-                            bi = at as i64;
-                            if v.is_nan() {
-                                break;
-                            }
-                        }
-                    }
-                    if best.is_nan() {
-                        break;
+        for (oy, &(iy0, ky0, ky1)) in ry.iter().enumerate() {
+            let (orow, irow) = (&mut o[oy * g.ow..(oy + 1) * g.ow], &mut id[oy * g.ow..(oy + 1) * g.ow]);
+            for (ox, &(ix0, kx0, kx1)) in rx.iter().enumerate() {
+                if ky0 == ky1 || kx0 == kx1 {
+                    orow[ox] = T::neg_infinity();
+                    irow[ox] = 0;
+                    continue;
+                }
+                let mut bi = iy0 * g.w + ix0;
+                let mut best = plane[bi];
+                for t in 0..ky1 - ky0 {
+                    let base = (iy0 + t * dy) * g.w;
+                    let row = &plane[base..][..ix0 + (kx1 - kx0 - 1) * dx + 1];
+                    for u in 0..kx1 - kx0 {
+                        let at = ix0 + u * dx;
+                        let v = row[at];
+                        // A larger value, or the first NaN (which then stays): written as
+                        // selects, because on real data this compare is a coin flip and a
+                        // mispredicted branch per tap cost more than the whole window.
+                        let take = (v > best) | (v.is_nan() & !best.is_nan());
+                        best = if take { v } else { best };
+                        bi = if take { base + at } else { bi };
                     }
                 }
-                o[oy * g.ow + ox] = best;
-                id[oy * g.ow + ox] = bi.max(0);
+                orow[ox] = best;
+                irow[ox] = bi as i64;
             }
         }
     });
@@ -205,4 +222,62 @@ fn windows(out: usize, f: impl Fn(usize) -> Win) -> Vec<Win> {
     }
     v.extend((0..out).map(f));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: every in-bounds tap in window order, first maximum wins, NaN wins.
+    fn naive(x: &[f32], g: &PoolGeom) -> (Vec<f32>, Vec<i64>) {
+        let (mut out, mut idx) = (vec![], vec![]);
+        for p in 0..g.planes {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    let mut best: Option<(f32, usize)> = None;
+                    for ki in 0..g.k.0 {
+                        for kj in 0..g.k.1 {
+                            let iy = (oy * g.stride.0 + ki * g.dilation.0) as isize - g.pad.0 as isize;
+                            let ix = (ox * g.stride.1 + kj * g.dilation.1) as isize - g.pad.1 as isize;
+                            if iy < 0 || ix < 0 || iy as usize >= g.h || ix as usize >= g.w {
+                                continue;
+                            }
+                            let at = iy as usize * g.w + ix as usize;
+                            let v = x[p * g.h * g.w + at];
+                            best = match best {
+                                Some((b, _)) if b.is_nan() || !(v > b || v.is_nan()) => best,
+                                _ => Some((v, at)),
+                            };
+                        }
+                    }
+                    let (v, i) = best.unwrap_or((f32::NEG_INFINITY, 0));
+                    out.push(v);
+                    idx.push(i as i64);
+                }
+            }
+        }
+        (out, idx)
+    }
+
+    #[test]
+    fn max_pool_matches_definition() {
+        let mut s = 7u64;
+        let mut x: Vec<f32> = (0..3 * 9 * 11)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) % 7) as f32 - 3.0
+            })
+            .collect();
+        x[5] = f32::NAN;
+        x[120] = f32::NAN;
+        x[200] = f32::NEG_INFINITY;
+        for (k, st, pad, dil) in [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (1, 1)), ((3, 3), (2, 1), (1, 0), (2, 3)), ((1, 4), (3, 1), (0, 2), (1, 1))] {
+            let o = |size: usize, k: usize, s: usize, p: usize, d: usize| (size + 2 * p - d * (k - 1) - 1) / s + 1;
+            let g = PoolGeom { planes: 3, h: 9, w: 11, oh: o(9, k.0, st.0, pad.0, dil.0), ow: o(11, k.1, st.1, pad.1, dil.1), k, stride: st, pad, dilation: dil };
+            let (got, gi) = max_pool2d(&x, &g);
+            let (want, wi) = naive(&x, &g);
+            assert_eq!(gi, wi, "{g:?}");
+            assert!(got.iter().zip(&want).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())), "{g:?}");
+        }
+    }
 }

@@ -49,34 +49,10 @@ impl Canon {
 pub fn canon(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], inner_ok: bool, order_free: bool) -> Result<Canon> {
     let dims: Vec<(usize, isize, bool)> =
         (0..ls.ndim()).filter(|&i| ls.sizes[i] != 1).map(|i| (ls.sizes[i], ls.strides[i], reduce[i])).collect();
-    let numel = ls.numel();
-    if numel > 0 {
-        if order_free && dims.iter().all(|d| d.2) && dims.iter().all(|d| d.1 > 0) {
-            let mut st: Vec<(usize, isize)> = dims.iter().map(|d| (d.0, d.1)).collect();
-            st.sort_by_key(|d| d.1);
-            let mut expect = 1isize;
-            let dense = st.iter().all(|&(n, s)| {
-                let ok = s == expect;
-                expect *= n as isize;
-                ok
-            });
-            if dense {
-                return Ok(Canon { s: src.clone(), off: ls.offset, outer: 1, red: numel, inner: 1 });
-            }
-        }
-        if ls.is_contiguous() {
-            let first = dims.iter().position(|d| d.2);
-            let last = dims.iter().rposition(|d| d.2);
-            if let (Some(a), Some(b)) = (first, last) {
-                if dims[a..=b].iter().all(|d| d.2) {
-                    let p = |r: &[(usize, isize, bool)]| r.iter().map(|d| d.0).product::<usize>();
-                    let (outer, red, inner) = (p(&dims[..a]), p(&dims[a..=b]), p(&dims[b + 1..]));
-                    if inner == 1 || inner_ok {
-                        return Ok(Canon { s: src.clone(), off: ls.offset, outer, red, inner });
-                    }
-                }
-            } else {
-                return Ok(Canon { s: src.clone(), off: ls.offset, outer: numel, red: 1, inner: 1 });
+    if ls.numel() > 0 {
+        if let Some((outer, red, inner)) = in_memory_order(&dims, order_free) {
+            if inner == 1 || inner_ok {
+                return Ok(Canon { s: src.clone(), off: ls.offset, outer, red, inner });
             }
         }
     }
@@ -88,6 +64,45 @@ pub fn canon(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool], inner_ok: b
     let rn: usize = red.iter().map(|&d| ls.sizes[d]).product();
     let s = crate::copy::contiguous(src, &pl, dt, dt)?;
     Ok(Canon { s, off: 0, outer, red: rn, inner: 1 })
+}
+
+/// `outer × red × inner` read straight from memory, when the input is dense (a permutation of a
+/// contiguous block: `x`, `x.t()`, `x.permute(…)`) and, walked in memory order, its reduced
+/// dims form one run and its kept dims come in their logical order (so the outputs land
+/// row-major, as the caller expects). This is NumPy's rule of iterating in the strides' order:
+/// `x.t().sum(0)` becomes a row reduction and `x.t().sum(1)` a column reduction of `x`, with
+/// no copy. Without `order_free`, the reduced dims must also keep their logical order (the
+/// position within the reduced block is part of the result, e.g. argmax).
+/// `dims` are the non-unit dims as (size, stride, reduced).
+fn in_memory_order(dims: &[(usize, isize, bool)], order_free: bool) -> Option<(usize, usize, usize)> {
+    if dims.iter().any(|d| d.1 <= 0) {
+        return None;
+    }
+    let mut mem: Vec<usize> = (0..dims.len()).collect();
+    mem.sort_by_key(|&i| std::cmp::Reverse(dims[i].1));
+    let mut expect = 1isize;
+    for &i in mem.iter().rev() {
+        if dims[i].1 != expect {
+            return None;
+        }
+        expect *= dims[i].0 as isize;
+    }
+    let increasing = |idx: &mut dyn Iterator<Item = usize>| {
+        let v: Vec<usize> = idx.collect();
+        v.windows(2).all(|p| p[0] < p[1])
+    };
+    if !increasing(&mut mem.iter().copied().filter(|&i| !dims[i].2)) {
+        return None;
+    }
+    let Some(a) = mem.iter().position(|&i| dims[i].2) else {
+        return Some((dims.iter().map(|d| d.0).product(), 1, 1));
+    };
+    let b = mem.iter().rposition(|&i| dims[i].2).unwrap();
+    if !mem[a..=b].iter().all(|&i| dims[i].2) || (!order_free && !increasing(&mut mem[a..=b].iter().copied())) {
+        return None;
+    }
+    let p = |r: &[usize]| r.iter().map(|&i| dims[i].0).product::<usize>();
+    Some((p(&mem[..a]), p(&mem[a..=b]), p(&mem[b + 1..])))
 }
 
 /// Elements folded per block before blocks are combined pairwise.

@@ -69,6 +69,81 @@ fn _from_buffer(
     })
 }
 
+/// The dtype a buffer-protocol format code names, with the item size it must have; None for
+/// anything `from_numpy` doesn't take as is (non-native byte order, unsigned wider than a
+/// byte, complex, structured), which the Python path then reports.
+fn dtype_of_format(fmt: &[u8], item: usize) -> Option<DType> {
+    let code = match fmt {
+        [c] | [b'@' | b'=', c] => *c,
+        [b'<', c] if cfg!(target_endian = "little") => *c,
+        [b'>' | b'!', c] if cfg!(target_endian = "big") => *c,
+        _ => return None,
+    };
+    let d = match (code, item) {
+        (b'?', 1) => DType::Bool,
+        (b'B', 1) => DType::U8,
+        (b'b', 1) => DType::I8,
+        (b'h', 2) => DType::I16,
+        (b'i' | b'l', 4) => DType::I32,
+        (b'l' | b'q', 8) => DType::I64,
+        (b'e', 2) => DType::F16,
+        (b'f', 4) => DType::F32,
+        (b'd', 8) => DType::F64,
+        _ => return None,
+    };
+    Some(d)
+}
+
+/// `from_numpy`'s fast path: one writable strided buffer request reads the pointer, shape,
+/// strides and format (no `__array_interface__` dict, no Python-side list building); the
+/// array itself owns the memory, as in `_from_buffer`. Returns None when the array needs the
+/// Python path (read-only: a warning; negative or odd strides, unsupported dtype: an error).
+#[pyfunction]
+fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+    let mut view = std::mem::MaybeUninit::<ffi::Py_buffer>::uninit();
+    // SAFETY: on success the view is filled and released below before anything can fail.
+    if unsafe { ffi::PyObject_GetBuffer(array.as_ptr(), view.as_mut_ptr(), ffi::PyBUF_RECORDS) } != 0 {
+        drop(PyErr::take(py));
+        return Ok(None);
+    }
+    let mut view = unsafe { view.assume_init() };
+    let geometry = (|| {
+        let v = &view;
+        let item = usize::try_from(v.itemsize).ok()?;
+        let fmt = if v.format.is_null() { &b"B"[..] } else { unsafe { CStr::from_ptr(v.format) }.to_bytes() };
+        let d = dtype_of_format(fmt, item)?;
+        let nd = usize::try_from(v.ndim).ok()?;
+        let (shape, strides): (&[isize], &[isize]) = if nd == 0 {
+            (&[], &[])
+        } else {
+            // SAFETY: PyBUF_STRIDES asks for `ndim` sizes and byte strides.
+            unsafe { (std::slice::from_raw_parts(v.shape, nd), std::slice::from_raw_parts(v.strides, nd)) }
+        };
+        // NumPy's buffer export rewrites the strides of size-1 dims (and of empty arrays);
+        // those go through `__array_interface__`, which reports the array's own strides.
+        if shape.iter().any(|&n| n <= 1) {
+            return None;
+        }
+        let sizes: Vec<usize> = shape.iter().map(|&n| n as usize).collect();
+        let mut st = Vec::with_capacity(nd);
+        for &s in strides {
+            if s < 0 || s % item as isize != 0 {
+                return None;
+            }
+            st.push(s / item as isize);
+        }
+        Some((v.buf as usize, sizes, st, d))
+    })();
+    unsafe { ffi::PyBuffer_Release(&mut view) };
+    let Some((ptr, shape, strides, d)) = geometry else { return Ok(None) };
+    crate::guard::guard("from_numpy", || {
+        let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
+        let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(array.unbind())))) };
+        storage.set_origin("from_numpy".into());
+        wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d)).map(Some)
+    })
+}
+
 // ---- buffer protocol ----
 
 fn format_of(d: DType) -> Option<&'static CStr> {
@@ -516,6 +591,7 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_from_buffer, m)?)?;
+    m.add_function(wrap_pyfunction!(_from_array, m)?)?;
     m.add_function(wrap_pyfunction!(_from_dlpack, m)?)?;
     Ok(())
 }
