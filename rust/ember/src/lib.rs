@@ -4,6 +4,7 @@ pub mod autograd;
 pub mod creation;
 pub mod dispatch;
 pub mod gpu;
+mod inplace_geometry;
 pub mod ops;
 pub mod promote;
 pub mod random;
