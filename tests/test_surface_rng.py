@@ -82,3 +82,26 @@ def test_set_rng_state_rejects_bad_states_and_keeps_the_old_one(bad, exc):
 
 def test_thread_safe_generator_is_none_outside_thread_workers():
     assert ember.thread_safe_generator() is None
+
+
+def test_odd_counts_draw_no_extra_normals():
+    g = ember.Generator().manual_seed(11)
+    pair = ember.randn(2, generator=g)
+    g.manual_seed(11)
+    one, two = ember.randn(1, generator=g), ember.randn(1, generator=g)
+    assert ember.equal(ember.cat([one, two]), pair)
+
+
+def test_state_holds_the_kept_normal():
+    g = ember.Generator().manual_seed(3)
+    ember.randn(1, generator=g)  # leaves the second Box-Muller value kept
+    s = g.get_state()
+    assert s.numel() == 49 and s[40].item() == 1
+    a = ember.randn(3, generator=g)
+    g.set_state(s)
+    assert ember.equal(a, ember.randn(3, generator=g))
+    legacy = s[:40].clone()  # a 40-byte state from before: no kept normal
+    g.set_state(legacy)
+    assert g.get_state()[40].item() == 0
+    with pytest.raises(RuntimeError, match="49-byte"):
+        g.set_state(ember.zeros(41, dtype=ember.uint8))

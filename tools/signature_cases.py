@@ -186,6 +186,18 @@ CASES = [
     "torch.svd_lowrank(x, q=2)[1]", "torch.pca_lowrank(torch.arange(12.0).reshape(4, 3), q=2)[1]",
     "torch.indices_copy(m.to_sparse())", "torch.values_copy(m.to_sparse())", "x.is_sparse_csr",
     "isinstance(x.untyped_storage(), torch.StorageBase)",
+    # ---- in-place geometry, inference, grad_dtype, binding keyword names (issue 13) ----
+    "x.clone().t_()", "x.clone().transpose_(0, 1)", "x.clone().swapdims_(0, 1)", "x.clone().swapaxes_(1, 0)",
+    "bt.clone()[:1].squeeze_()", "bt.clone()[:1].squeeze_(0)", "x.clone().unsqueeze_(1)", "bt.clone().t_()",
+    "x.clone().as_strided_((2, 2), (1, 2), 1)", "torch.as_strided_(x.clone(), (3,), (2,))",
+    "x.clone().as_strided_((9,), (1,))", "x.clone().resize_(2, 2)", "x.clone().resize_(3)", "torch.empty(0).resize_(4).shape",
+    "torch.empty(0).resize_(-1)", "x.clone().resize_as_(m).shape", "torch.resize_as_(torch.empty(0), x).shape",
+    "x.clone().requires_grad_().resize_(2)", "x.clone().requires_grad_().t_()",
+    "x.clone().set_(y)", "x.clone().set_(i)", "x.clone().set_()", "x.clone().set_(y.untyped_storage(), 1, (2,), (2,))",
+    "torch.ones(2).set_(source=v)", "x.sum(axis=0)", "x.mean(axis=1)", "x.reshape(shape=(3, 2))",
+    "x.view(size=(6,))", "x.permute(dims=(1, 0))", "v.expand(size=(2, 3))", "x.flip(dims=(0,))",
+    "x.repeat(repeats=(1, 2))", "torch.reshape(input=x, shape=(6,))", "x.div(y, rounding_mode='bad')",
+    "torch.is_inference(x)", "x.is_inference()", "x.grad_dtype", "torch.add(x, y, out=torch.empty(0))",
 ]
 
 # Random draws: compared by shape and dtype only.

@@ -91,6 +91,9 @@ for _m in (_rng_state, _complex_on_real, _surface_misc, _sparse_products, _linal
             globals()[_n] = getattr(_m, _n)
         if _n not in __all__:
             __all__.append(_n)
+from . import _inplace_geometry  # noqa: E402  (t_, resize_, set_ … on the native geometry swap)
+from ._inplace_geometry import is_inference, as_strided_, resize_as_  # noqa: E402,F401
+__all__ += ["is_inference", "as_strided_", "resize_as_"]
 from . import _out_forms  # noqa: E402  (last: out= and size= for the functions defined above)
 _out_forms.install(globals())
 from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)

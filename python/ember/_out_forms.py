@@ -10,13 +10,14 @@ PyTorch's rules —
 - the result's dtype must cast to ``out``'s (``result type Float can't be cast to the desired
   output type Long``); a creation function (``zeros``, ``arange``, ``randn`` …) without
   ``dtype=`` makes its result in ``out``'s dtype;
-- ``out`` must have the result's shape. PyTorch resizes an ``out`` of another shape; ember's
-  tensors can't change their geometry in place yet, so that raises and says so;
+- an ``out`` of another shape is resized to the result's (``resize_``), with PyTorch's
+  deprecation warning when it had elements;
 - the call returns ``out`` itself.
 
 Creation functions also take ``size=`` as a keyword (``zeros(size=(2, 3))``).
 """
 import functools
+import warnings
 import inspect
 
 from . import _native
@@ -67,13 +68,17 @@ def _write(name, result, out):
         return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if tuple(out.shape) != tuple(result.shape):
-        raise RuntimeError(f"{name}(): out= tensor has shape {list(out.shape)} but the result has shape "
-                           f"{list(result.shape)}. PyTorch would resize it; ember can't change a tensor's shape in "
-                           "place yet, so pass an out tensor of the result's shape")
     if not _native.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {_tname(result.dtype)} can't be cast to the desired output type "
                            f"{_tname(out.dtype)}")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel() != 0:
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                          "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                          "elements with t.resize_(0).", UserWarning, stacklevel=4)
+        out.resize_(tuple(result.shape))
     out.copy_(result)
     return out
 

@@ -7,10 +7,8 @@ here once so that "no generator" means ``default_generator`` — the object whos
 ``get_state()``/``set_state()`` then describe every draw exactly, as ``torch.default_generator``
 does.
 
-Why normals are drawn in pairs: the native generator makes normals two at a time (Box-Muller)
-and keeps the second for the next draw, but its 40-byte state does not include that kept value.
-Drawing an even count per call (one extra normal thrown away when the count is odd) means no
-value is ever kept between calls, so a saved state reproduces the next draws exactly.
+The generator makes normals two at a time (Box-Muller) and keeps the second for the next draw;
+that kept value is part of its state, so a saved state replays exactly after any count of draws.
 """
 import builtins
 
@@ -35,12 +33,7 @@ def _wrap_native():
         return uniform(shape, dtype, low, high, _gen(generator))
 
     def _normal(shape, dtype, mean=0.0, std=1.0, generator=None):
-        n = 1
-        for s in shape:
-            n *= builtins.max(builtins.int(s), 0)
-        if n % 2 == 0:
-            return normal(shape, dtype, mean, std, _gen(generator))
-        return normal([n + 1], dtype, mean, std, _gen(generator))[:n].reshape(list(shape))
+        return normal(shape, dtype, mean, std, _gen(generator))
 
     def _randint(low, high, shape, dtype, generator=None):
         return randint(low, high, shape, dtype, _gen(generator))

@@ -2,8 +2,8 @@
 ``remainder(number, tensor)`` (PyTorch's Scalar-first overload), ``Tensor.split(split_size=)``,
 ``Tensor.new_zeros(size=)`` (and ``new_ones``/``new_empty``), ``randperm``'s error for n < 0, and
 in the functions ``ember.sum/mean(…, axis=)`` and ``ember.reshape(input, shape=)``. (The native
-methods' keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``, ``x.permute(dims=)`` … — need
-the binding's signatures changed; a Python wrapper would tax every call of these hot methods.)"""
+methods take their keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``, ``x.permute(dims=)`` …
+— in the binding itself, so these hot methods pay no Python wrapper.)"""
 from . import _ops_elementwise, _creation, _views
 from ._native import Tensor
 

@@ -104,8 +104,9 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like ``no_grad`` (ember has no separate inference tensors); ``inference_mode(False)``
-    leaves grad mode as it is."""
+    """Like ``no_grad``, and tensors made inside are inference tensors (``is_inference()``): they
+    can't be updated in place, require grad or be saved for backward outside the mode.
+    ``inference_mode(False)`` leaves grad mode as it is."""
 
     def __init__(self, mode=True):
         self.mode = bool(mode)

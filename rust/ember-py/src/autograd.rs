@@ -253,6 +253,7 @@ impl PyTensor {
                 _ => None,
             };
             if let Some(g) = &g {
+                self.t.check_grad_assign(g).py()?;
                 if g.shape() != self.t.shape() {
                     return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                         "assigned grad has data of a different size: grad shape {:?} but tensor shape {:?}",

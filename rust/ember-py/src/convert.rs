@@ -51,6 +51,18 @@ pub fn shape_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
     int_list(args.as_any())
 }
 
+/// `shape_args` for a method taking `*sizes` or the keyword `name=` instead (PyTorch's
+/// `x.view(size=…)`, `x.permute(dims=…)`).
+pub fn shape_args_or(op: &str, name: &str, args: &Bound<'_, PyTuple>, kw: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<i64>> {
+    match kw {
+        None => shape_args(args),
+        Some(_) if !args.is_empty() => {
+            Err(pyo3::exceptions::PyTypeError::new_err(format!("{op}() got multiple values for argument '{name}'")))
+        }
+        Some(k) => int_list(k),
+    }
+}
+
 /// A list of ints from a tuple/list/Size (or a single int).
 pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
     if let Ok(i) = o.extract::<i64>() {

@@ -44,7 +44,7 @@ impl PyGenerator {
             let b = state.get().t.to_vec::<u8>().py()?;
             if !self.g.lock().unwrap().set_state(&b) {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                    "Generator.set_state: expected a 40-byte uint8 state tensor from get_state()",
+                    "Generator.set_state: expected a 49-byte uint8 state tensor from get_state() (or a 40-byte one from an older ember)",
                 ));
             }
             Ok(())

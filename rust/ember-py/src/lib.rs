@@ -1,11 +1,14 @@
 //! `ember._native`: the binding translates, never computes. Each method converts its
 //! arguments, calls one function of the `ember` crate, and converts the result.
 mod autograd;
+mod autograd_flags;
+mod cell;
 mod convert;
 mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod geometry;
 mod guard;
 mod inspect;
 mod ops;

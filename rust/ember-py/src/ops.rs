@@ -394,7 +394,7 @@ fn div_op(mode: Option<&str>) -> PyResult<BinaryOp> {
         None => Ok(BinaryOp::Div),
         Some("trunc") => Ok(BinaryOp::DivTrunc),
         Some("floor") => Ok(BinaryOp::DivFloor),
-        Some(m) => Err(pyo3::exceptions::PyValueError::new_err(format!(
+        Some(m) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
             "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{m}'"
         ))),
     }

@@ -259,10 +259,10 @@ impl PyTensor {
     fn histc(&self, py: Python<'_>, bins: i64, min: f64, max: f64) -> PyResult<Py<PyAny>> {
         crate::guard::guard("histc", || wrap(py, self.t.histc(bins, min, max).py()?))
     }
-    #[pyo3(signature = (*dims))]
-    fn flip(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*args, dims=None))]
+    fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("flip", || {
-            let d = crate::convert::shape_args(dims)?;
+            let d = crate::convert::shape_args_or("flip", "dims", args, dims)?;
             let t = &self.t;
             wrap(py, run(py, t.numel(), || t.flip(&d))?)
         })
@@ -278,10 +278,10 @@ impl PyTensor {
             wrap(py, self.t.roll(&s, &d).py()?)
         })
     }
-    #[pyo3(signature = (*sizes))]
-    fn repeat(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*sizes, repeats=None))]
+    fn repeat(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>, repeats: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("repeat", || {
-            let r = crate::convert::shape_args(sizes)?;
+            let r = crate::convert::shape_args_or("repeat", "repeats", sizes, repeats)?;
             let t = &self.t;
             wrap(py, run(py, t.numel(), || t.repeat(&r))?)
         })

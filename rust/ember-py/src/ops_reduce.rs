@@ -89,11 +89,34 @@ fn norm_p(p: Option<&Bound<'_, PyAny>>) -> PyResult<f64> {
     }
 }
 
+/// NumPy's `axis=`, which PyTorch's reductions accept as an alias of `dim=`.
+fn axis_alias<'a, 'py>(
+    op: &str,
+    dim: Option<&'a Bound<'py, PyAny>>,
+    axis: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<&'a Bound<'py, PyAny>>> {
+    match (dim, axis) {
+        (Some(d), Some(_)) if !d.is_none() => {
+            Err(pyo3::exceptions::PyTypeError::new_err(format!("{op}() got multiple values for argument 'dim'")))
+        }
+        (_, Some(a)) => Ok(Some(a)),
+        (d, None) => Ok(d),
+    }
+}
+
 #[pymethods]
 impl PyTensor {
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None, axis=None))]
+    fn sum(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+        axis: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("sum", || {
+            let dim = axis_alias("sum", dim, axis)?;
             let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
             go(py, t, || t.sum_dims(&ds, keepdim, dt))
         })
@@ -111,9 +134,17 @@ impl PyTensor {
             go(py, t, || t.nansum_dims(&ds, keepdim, dt))
         })
     }
-    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None, axis=None))]
+    fn mean(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+        axis: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("mean", || {
+            let dim = axis_alias("mean", dim, axis)?;
             let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
             go(py, t, || t.mean_dims(&ds, keepdim, dt))
         })

@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 
 #[pyclass(name = "Tensor", module = "ember", subclass, frozen, weakref, dict)]
 pub struct PyTensor {
-    pub t: Tensor,
+    /// Replaceable by in-place geometry ops (see `cell.rs`); reads deref to `&Tensor`.
+    pub t: crate::cell::TensorCell,
 }
 
 impl Drop for PyTensor {
@@ -30,7 +31,7 @@ pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
         return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
     }
     let impl_ = t.0.clone();
-    let obj = Py::new(py, PyTensor { t })?;
+    let obj = Py::new(py, PyTensor { t: t.into() })?;
     if p == 0 {
         impl_.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
     }
@@ -252,15 +253,15 @@ impl PyTensor {
             if args.len() == 1 {
                 let a = args.get_item(0)?;
                 if let Ok(t) = a.cast::<PyTensor>() {
-                    return Ok(PyTensor { t: t.get().t.detach() });
+                    return Ok(PyTensor { t: t.get().t.detach().into() });
                 }
                 if a.cast::<pyo3::types::PySequence>().is_ok() {
                     let (vals, shape, _) = convert::nested(&a)?;
-                    return Ok(PyTensor { t: Tensor::from_scalars(&vals, &shape, dt).py()? });
+                    return Ok(PyTensor { t: Tensor::from_scalars(&vals, &shape, dt).py()?.into() });
                 }
             }
             let shape = convert::usizes(&shape_args(args)?, "Tensor")?;
-            Ok(PyTensor { t: Tensor::zeros(&shape, dt).py()? })
+            Ok(PyTensor { t: Tensor::zeros(&shape, dt).py()?.into() })
         })
     }
 
@@ -393,9 +394,12 @@ impl PyTensor {
     }
 
     // ---- views ----
-    #[pyo3(signature = (*shape))]
-    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*shape, size=None))]
+    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("view", || {
+            if size.is_some() {
+                return wrap(py, self.t.view(&convert::shape_args_or("view", "size", shape, size)?).py()?);
+            }
             if shape.len() == 1 {
                 if let Ok(d) = convert::dtype(Some(&shape.get_item(0)?)) {
                     if let Some(d) = d {
@@ -406,9 +410,9 @@ impl PyTensor {
             wrap(py, self.t.view(&shape_args(shape)?).py()?)
         })
     }
-    #[pyo3(signature = (*shape))]
-    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("reshape", || wrap(py, self.t.reshape(&shape_args(shape)?).py()?))
+    #[pyo3(signature = (*args, shape=None))]
+    fn reshape(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, shape: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("reshape", || wrap(py, self.t.reshape(&convert::shape_args_or("reshape", "shape", args, shape)?).py()?))
     }
     fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("view_as", || {
@@ -466,9 +470,9 @@ impl PyTensor {
             wrap(py, self.t.transpose(-2, -1).py()?)
         })
     }
-    #[pyo3(signature = (*dims))]
-    fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("permute", || wrap(py, self.t.permute(&shape_args(dims)?).py()?))
+    #[pyo3(signature = (*args, dims=None))]
+    fn permute(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("permute", || wrap(py, self.t.permute(&convert::shape_args_or("permute", "dims", args, dims)?).py()?))
     }
     fn movedim(&self, py: Python<'_>, source: &Bound<'_, PyAny>, destination: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("movedim", || wrap(py, self.t.movedim(&int_list(source)?, &int_list(destination)?).py()?))
@@ -503,9 +507,9 @@ impl PyTensor {
             wrap(py, self.t.unflatten(dim, &int_list(sizes)?).py()?)
         })
     }
-    #[pyo3(signature = (*sizes))]
-    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("expand", || wrap(py, self.t.expand(&shape_args(sizes)?).py()?))
+    #[pyo3(signature = (*sizes, size=None))]
+    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("expand", || wrap(py, self.t.expand(&convert::shape_args_or("expand", "size", sizes, size)?).py()?))
     }
     fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("expand_as", || {

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod creation;
 pub mod dispatch;
 pub mod gpu;
+mod inplace_geometry;
 pub mod ops;
 pub mod promote;
 pub mod random;

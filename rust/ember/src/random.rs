@@ -63,22 +63,32 @@ impl Generator {
             }
         }
     }
+    /// 49 bytes: the four xoshiro words and the seed (little-endian u64s), then a flag byte
+    /// and the f64 of the Box–Muller normal kept for the next draw, so a saved state replays
+    /// exactly even after an odd number of normals.
     pub fn state(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(40);
+        let mut out = Vec::with_capacity(49);
         for w in self.s.iter().chain([&self.seed]) {
             out.extend_from_slice(&w.to_le_bytes());
         }
+        out.push(self.spare.is_some() as u8);
+        out.extend_from_slice(&self.spare.unwrap_or(0.0).to_le_bytes());
         out
     }
+    /// Restores a `state()`; a 40-byte state (before the kept normal was part of it) means
+    /// none is kept. False for any other length or a flag byte other than 0/1.
     pub fn set_state(&mut self, b: &[u8]) -> bool {
-        if b.len() != 40 {
-            return false;
-        }
+        let spare = match b.len() {
+            40 => None,
+            49 if b[40] == 0 => None,
+            49 if b[40] == 1 => Some(f64::from_le_bytes(b[41..49].try_into().unwrap())),
+            _ => return false,
+        };
         for i in 0..4 {
             self.s[i] = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
         }
         self.seed = u64::from_le_bytes(b[32..40].try_into().unwrap());
-        self.spare = None;
+        self.spare = spare;
         true
     }
 }

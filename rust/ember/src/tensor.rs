@@ -19,6 +19,9 @@ pub struct TensorImpl {
     /// Opaque slot for the Python binding: the address of the live Python object wrapping
     /// this tensor (0 = none), so one tensor keeps one Python identity.
     pub pyobj: AtomicUsize,
+    /// Made under `inference_mode` (or a view of such a tensor): it may never enter autograd
+    /// history, and only inference mode may write it in place.
+    pub inference: bool,
 }
 
 #[derive(Clone)]
@@ -60,6 +63,7 @@ impl Tensor {
             tracked: AtomicBool::new(false),
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
+            inference: crate::grad_mode::is_inference(),
         }))
     }
 
@@ -77,6 +81,7 @@ impl Tensor {
             tracked: AtomicBool::new(false),
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
+            inference: self.0.inference,
         }))
     }
 
@@ -85,7 +90,17 @@ impl Tensor {
         if let Some(c) = self.coo() {
             return Tensor::sparse_from_parts(c.indices.clone(), c.values.detach(), self.shape(), c.is_coalesced());
         }
-        Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype)
+        let t = Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype);
+        if self.0.inference && !t.0.inference {
+            // detach() is a view: an inference tensor's detached alias stays one.
+            return Tensor(Arc::new(TensorImpl { inference: true, ..Arc::try_unwrap(t.0).unwrap_or_else(|_| unreachable!()) }));
+        }
+        t
+    }
+
+    /// Whether this tensor was made under `inference_mode` (`torch.is_inference`).
+    pub fn is_inference(&self) -> bool {
+        self.0.inference
     }
 
     pub fn storage(&self) -> &Storage {

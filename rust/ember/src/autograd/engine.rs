@@ -258,6 +258,11 @@ fn checked_hook_result(old: &Tensor, new: Tensor) -> Result<Tensor> {
 }
 
 fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
+    // AccumulateGrad casts to the leaf's grad_dtype (its own dtype unless set otherwise).
+    let g = match leaf.grad_dtype() {
+        Some(d) if d != g.dtype() && !g.is_sparse() => g.to_dtype(d)?,
+        _ => g,
+    };
     let g = if create_graph {
         g
     } else {

@@ -11,6 +11,11 @@ use std::sync::Arc;
 
 /// Errors PyTorch raises before an in-place op on `t`.
 pub fn check_inplace(t: &Tensor) -> Result<()> {
+    if t.is_inference() && !grad_mode::is_inference() {
+        return Err(Error::runtime(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.",
+        ));
+    }
     if !grad_mode::is_enabled() {
         return Ok(());
     }

@@ -30,6 +30,8 @@ pub struct AutogradMeta {
     pub name: Option<String>,
     /// For a view: the storage version when its grad_fn was set (see `refresh_view`).
     pub view_version: u64,
+    /// The dtype `.grad` must have: unset → the tensor's own; `Some(None)` → any dtype.
+    pub grad_dtype: Option<Option<crate::DType>>,
 }
 
 /// A view's grad_fn goes stale when its storage is written in place through the base or
@@ -119,6 +121,9 @@ impl Tensor {
         if flag && !self.dtype().is_float() {
             return Err(crate::Error::runtime("Only Tensors of floating point and complex dtype can require gradients"));
         }
+        if flag && self.is_inference() && !grad_mode::is_inference() {
+            return Err(crate::Error::runtime("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."));
+        }
         let mut m = self.meta();
         if m.grad_fn.is_some() {
             if !flag {
@@ -131,6 +136,38 @@ impl Tensor {
         m.requires_grad = flag;
         self.refresh_tracked(&m);
         Ok(())
+    }
+    /// `Tensor.grad_dtype`: the dtype gradients are accumulated in (None: any).
+    pub fn grad_dtype(&self) -> Option<crate::DType> {
+        self.meta().grad_dtype.unwrap_or(Some(self.dtype()))
+    }
+    pub fn set_grad_dtype(&self, d: Option<crate::DType>) -> Result<()> {
+        if !self.is_leaf() {
+            return Err(crate::Error::runtime("grad_dtype can only be set on leaf tensors."));
+        }
+        let mut m = self.meta();
+        if let (Some(g), Some(d)) = (&m.grad, d) {
+            if g.dtype() != d {
+                return Err(crate::Error::runtime(format!(
+                    "Cannot set grad_dtype to '{}' because there is already a gradient with dtype '{}'. Please clear the gradient (.grad = None) before changing grad_dtype, or ensure the new grad_dtype matches the existing gradient's dtype.",
+                    d.scalar_name(),
+                    g.dtype().scalar_name()
+                )));
+            }
+        }
+        m.grad_dtype = Some(d);
+        Ok(())
+    }
+    /// PyTorch's check before `t.grad = g`: g must have the tensor's grad_dtype.
+    pub fn check_grad_assign(&self, g: &Tensor) -> Result<()> {
+        match self.grad_dtype() {
+            Some(d) if g.dtype() != d => Err(crate::Error::runtime(format!(
+                "attempting to assign a gradient with dtype '{}' to a tensor with grad_dtype '{}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype.",
+                g.dtype().scalar_name(),
+                d.scalar_name()
+            ))),
+            _ => Ok(()),
+        }
     }
     pub fn grad(&self) -> Option<Tensor> {
         let g = self.meta().grad.clone();

@@ -65,6 +65,13 @@ impl SavedTensor {
                 "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
             ));
         };
+        if t.is_inference() {
+            // PyTorch refuses this when the op records; ember's record cannot fail, so the
+            // refusal comes when backward first reads the saved tensor.
+            return Err(Error::runtime(format!(
+                "Inference tensors cannot be saved for backward. To work around you can make a clone to get a normal tensor and use it in autograd. (It was saved by {op}.)"
+            )));
+        }
         let now = t.version();
         if now != i.version {
             // PyTorch's wording names the tensor's producer; ember adds which op saved it.

@@ -1,0 +1,68 @@
+//! `TensorCell`: the Python object's inner tensor, replaceable by in-place geometry ops
+//! (`t_`, `resize_`, `set_`, …) while the Python identity stays.
+//!
+//! Readers get `&Tensor` through `Deref`, without a lock, and may hold it for the whole call
+//! — including across a released GIL (`run`) or a call back into Python that could replace
+//! the tensor. So a replaced tensor is never freed while the cell lives: it moves to
+//! `retired`, and only `Drop` (which has `&mut self`, hence no outstanding borrows) frees
+//! it. The cost is one retired handle per in-place geometry op, for the life of the Python
+//! object (the old geometry, and a storage no longer used by anything else, stay allocated
+//! until then).
+use ember::Tensor;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Mutex;
+
+pub struct TensorCell {
+    current: AtomicPtr<Tensor>,
+    retired: Mutex<Vec<Box<Tensor>>>,
+}
+
+impl TensorCell {
+    pub fn new(t: Tensor) -> TensorCell {
+        TensorCell { current: AtomicPtr::new(Box::into_raw(Box::new(t))), retired: Mutex::new(Vec::new()) }
+    }
+
+    /// A new handle on the current tensor. Inherent, so that `cell.clone()` — and
+    /// `r.clone()` on a `r: &TensorCell`, which would otherwise clone the reference — gives
+    /// a `Tensor`, as it did when the field was one.
+    #[allow(clippy::should_implement_trait)]
+    pub fn clone(&self) -> Tensor {
+        Tensor::clone(self)
+    }
+
+    /// Puts `t` in place and returns the tensor it replaced.
+    pub fn replace(&self, t: Tensor) -> Tensor {
+        let old = self.current.swap(Box::into_raw(Box::new(t)), Ordering::AcqRel);
+        // SAFETY: every pointer stored in `current` came from `Box::into_raw` and is taken
+        // out exactly once (here or in Drop); the box moves to `retired` unchanged, so its
+        // heap address — which borrows handed out by `deref` point into — stays valid.
+        let old = unsafe { Box::from_raw(old) };
+        let prev = Tensor::clone(&old);
+        self.retired.lock().unwrap_or_else(|e| e.into_inner()).push(old);
+        prev
+    }
+}
+
+impl Deref for TensorCell {
+    type Target = Tensor;
+    fn deref(&self) -> &Tensor {
+        // SAFETY: the pointer is a live `Box<Tensor>` (see `replace`): boxes are freed only
+        // in Drop, which needs `&mut self`, so none is freed while this `&self` borrow lasts.
+        unsafe { &*self.current.load(Ordering::Acquire) }
+    }
+}
+
+impl Drop for TensorCell {
+    fn drop(&mut self) {
+        // SAFETY: `current` holds a pointer from `Box::into_raw` not yet reclaimed; `&mut
+        // self` guarantees no borrow from `deref` is alive. `retired` drops on its own.
+        unsafe { drop(Box::from_raw(*self.current.get_mut())) }
+    }
+}
+
+impl From<Tensor> for TensorCell {
+    fn from(t: Tensor) -> TensorCell {
+        TensorCell::new(t)
+    }
+}
