@@ -325,18 +325,12 @@ impl PyTensor {
     }
 }
 
-// A `Tensor` is one `Arc` pointer, never null once written.
-const _: () = assert!(std::mem::size_of::<Tensor>() == std::mem::size_of::<usize>());
-
 /// Whether PyO3 has moved the Rust value into this Python object yet. The collector can visit
 /// an instance before that: a Python subclass's `object_new` allocates the instance `__dict__`,
 /// which may start a collection, after the instance is tracked and zero-filled but before PyO3
 /// writes the `PyTensor` (a crash seen in the test suite: `nn.Parameter` construction).
 fn initialised(slf: &PyTensor) -> bool {
-    // SAFETY: `slf.t` is a field of a live, allocated Python object, so its first word is
-    // readable; it is read as a plain integer, so a zero-filled (not yet written) field is
-    // never used as an `Arc`. The assertion above makes that word the whole `Arc` pointer.
-    unsafe { std::ptr::read_volatile((&slf.t as *const Tensor).cast::<usize>()) != 0 }
+    slf.t.is_set()
 }
 
 /// A gradient hook written in Python: `f(grad)` returns None or a replacement.

@@ -31,6 +31,13 @@ impl TensorCell {
         Tensor::clone(self)
     }
 
+    /// Whether a tensor has been written. A Python object the collector visits before PyO3
+    /// has written its `PyTensor` is zero-filled (the allocator zeroes new objects): its
+    /// `current` reads as null, a valid `AtomicPtr`, and nothing else of the cell is touched.
+    pub fn is_set(&self) -> bool {
+        !self.current.load(Ordering::Acquire).is_null()
+    }
+
     /// Puts `t` in place and returns the tensor it replaced.
     pub fn replace(&self, t: Tensor) -> Tensor {
         let old = self.current.swap(Box::into_raw(Box::new(t)), Ordering::AcqRel);
