@@ -2,6 +2,7 @@
 //! with PyTorch's update formulas (same order of operations, step counts, bias corrections
 //! and eps placement), so `optimizer.step()` costs one native call instead of a dozen small
 //! tensor ops per parameter. No autograd history: optimizers run under no_grad.
+use crate::backend::cpu::floats;
 use crate::{DType, Error, Result, Tensor};
 use ember_cpu::threads::{chunks_for, parallel_for, split_range};
 use num_traits::Float;
@@ -78,22 +79,6 @@ fn bump(ts: &[&Tensor]) {
     }
 }
 
-/// Dispatches `body::<T>()` on f32/f64.
-macro_rules! float_dispatch {
-    ($dt:expr, $T:ident => $body:expr) => {
-        match $dt {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            _ => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
-
 fn c<T: Float>(x: f64) -> T {
     T::from(x).unwrap()
 }
@@ -129,7 +114,7 @@ pub fn sgd_step(
         let mut keep = vec![];
         let states: Vec<&Tensor> = buf.iter().collect();
         let f = operands(p, g, &states, &mut keep)?;
-        float_dispatch!(p.dtype(), T => {
+        floats!(p.dtype(), T => {
             let (lr, mu, damp, wd): (T, T, T, T) = (c(lr), c(momentum), c(1.0 - dampening), c(weight_decay));
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
@@ -196,7 +181,7 @@ pub fn adam_step(
         let bc1 = 1.0 - beta1.powf(step);
         let bc2_sqrt = (1.0 - beta2.powf(step)).sqrt();
         let step_size = lr / bc1;
-        float_dispatch!(p.dtype(), T => {
+        floats!(p.dtype(), T => {
             let (b1, b2, eps_t, wd): (T, T, T, T) = (c(1.0 - beta1), c(beta2), c(eps), c(weight_decay));
             let (one_b2, bc2s, ss, decay): (T, T, T, T) = (c(1.0 - beta2), c(bc2_sqrt), c(step_size), c(1.0 - lr * weight_decay));
             chunked(f[0].len, |lo, hi| unsafe {
@@ -270,7 +255,7 @@ pub fn rmsprop_step(
         let mut keep = vec![];
         let f = operands(p, g, &states, &mut keep)?;
         next_step(&steps[i])?;
-        float_dispatch!(p.dtype(), T => {
+        floats!(p.dtype(), T => {
             let (a, one_a, eps_t, wd, mu, lr_t): (T, T, T, T, T, T) = (c(alpha), c(1.0 - alpha), c(eps), c(weight_decay), c(momentum), c(lr));
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, sq) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
@@ -321,7 +306,7 @@ pub fn adagrad_step(
         let f = operands(p, g, &[&sums[i]], &mut keep)?;
         let step = next_step(&steps[i])?;
         let clr = lr / (1.0 + (step - 1.0) * lr_decay);
-        float_dispatch!(p.dtype(), T => {
+        floats!(p.dtype(), T => {
             let (clr, wd, eps_t): (T, T, T) = (c(clr), c(weight_decay), c(eps));
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, s) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
