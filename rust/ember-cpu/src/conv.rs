@@ -190,6 +190,8 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
         let (lo, hi) = split_range(g.n, chunks, c);
         let mut scratch = Vec::new();
         for n in lo..hi {
+            // SAFETY: `out` holds n·per_out elements; image n's block [n·per_out, (n+1)·per_out) is
+            // written by this chunk only (split_range gives disjoint image ranges).
             let o = unsafe { po.part(n * per_out, per_out) };
             if let Some(b) = bias {
                 for (co, row) in o.chunks_exact_mut(l).enumerate() {
@@ -201,6 +203,8 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
             }
             let cols = columns(x, g, n, &mut scratch);
             for gi in 0..g.groups {
+                // SAFETY: group gi's weights (cog×k), columns (k×l) and output rows (cog×l of this
+                // image's slice) lie inside w (c_out·k), cols (groups·k·l) and `o` (c_out·l).
                 unsafe {
                     let (a, b) = (w.as_ptr().add(gi * cog * k), cols.as_ptr().add(gi * k * l));
                     mm(cog, l, k, o.as_mut_ptr().add(gi * cog * l), l, bias.is_some(), a, k as isize, 1, b, l as isize, 1, par);
@@ -240,6 +244,8 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
             let (b0, b1) = split_range(blocks, bchunks, c);
             let mut scratch = Vec::new();
             for blk in b0..b1 {
+                // SAFETY: `parts` holds blocks·wsize elements; block blk's slice is written by this
+                // chunk only (disjoint block ranges).
                 let part = unsafe { pp.part(blk * wsize, wsize) };
                 for n in blk * DW_BLOCK..((blk + 1) * DW_BLOCK).min(g.n) {
                     if l == 0 || k == 0 {
@@ -247,6 +253,8 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
                     }
                     let cols = columns(x, g, n, &mut scratch);
                     for gi in 0..g.groups {
+                        // SAFETY: image n's output gradient rows of group gi (cog×l) lie inside gout
+                        // (n·per_out), the columns (k×l) inside cols, the cog×k result inside `part`.
                         unsafe {
                             let a = gout.as_ptr().add(n * per_out + gi * cog * l);
                             let b = cols.as_ptr().add(gi * k * l);
@@ -277,10 +285,14 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
             let (lo, hi) = split_range(g.n, chunks, c);
             let mut dcols = if g.is_pointwise() { Vec::new() } else { ember_core::filled_vec(T::zero(), g.groups * k * l) };
             for n in lo..hi {
+                // SAFETY: `dx` holds n·per_in elements; image n's slice is written by this chunk only
+                // (disjoint image ranges).
                 let img = unsafe { pd.part(n * per_in, per_in) };
                 // Pointwise kernels: dcols is the input gradient itself.
                 let dst: *mut T = if g.is_pointwise() { img.as_mut_ptr() } else { dcols.as_mut_ptr() };
                 for gi in 0..g.groups {
+                    // SAFETY: group gi's weights (cog×k) and image n's gradient rows (cog×l) lie inside
+                    // w and gout; dst holds groups·k·l (dcols, or the image's own slice when pointwise).
                     unsafe {
                         let a = w.as_ptr().add(gi * cog * k);
                         let b = gout.as_ptr().add(n * per_out + gi * cog * l);
@@ -333,9 +345,33 @@ mod tests {
         out
     }
 
-    fn geom(n: usize, c_in: usize, hw: (usize, usize), c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize), d: (usize, usize), groups: usize) -> ConvGeom {
+    fn geom(
+        n: usize,
+        c_in: usize,
+        hw: (usize, usize),
+        c_out: usize,
+        k: (usize, usize),
+        s: (usize, usize),
+        p: (usize, usize),
+        d: (usize, usize),
+        groups: usize,
+    ) -> ConvGeom {
         let o = |size: usize, k: usize, s: usize, p: usize, d: usize| (size + 2 * p - d * (k - 1) - 1) / s + 1;
-        ConvGeom { n, c_in, h: hw.0, w: hw.1, c_out, kh: k.0, kw: k.1, stride: s, pad: p, dilation: d, groups, oh: o(hw.0, k.0, s.0, p.0, d.0), ow: o(hw.1, k.1, s.1, p.1, d.1) }
+        ConvGeom {
+            n,
+            c_in,
+            h: hw.0,
+            w: hw.1,
+            c_out,
+            kh: k.0,
+            kw: k.1,
+            stride: s,
+            pad: p,
+            dilation: d,
+            groups,
+            oh: o(hw.0, k.0, s.0, p.0, d.0),
+            ow: o(hw.1, k.1, s.1, p.1, d.1),
+        }
     }
 
     fn data(len: usize, seed: u64) -> Vec<f64> {

@@ -271,9 +271,24 @@ mod tests {
         x[5] = f32::NAN;
         x[120] = f32::NAN;
         x[200] = f32::NEG_INFINITY;
-        for (k, st, pad, dil) in [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 2), (1, 2), (1, 1), (1, 1)), ((3, 3), (2, 1), (1, 0), (2, 3)), ((1, 4), (3, 1), (0, 2), (1, 1))] {
+        for (k, st, pad, dil) in [
+            ((2, 2), (2, 2), (0, 0), (1, 1)),
+            ((3, 2), (1, 2), (1, 1), (1, 1)),
+            ((3, 3), (2, 1), (1, 0), (2, 3)),
+            ((1, 4), (3, 1), (0, 2), (1, 1)),
+        ] {
             let o = |size: usize, k: usize, s: usize, p: usize, d: usize| (size + 2 * p - d * (k - 1) - 1) / s + 1;
-            let g = PoolGeom { planes: 3, h: 9, w: 11, oh: o(9, k.0, st.0, pad.0, dil.0), ow: o(11, k.1, st.1, pad.1, dil.1), k, stride: st, pad, dilation: dil };
+            let g = PoolGeom {
+                planes: 3,
+                h: 9,
+                w: 11,
+                oh: o(9, k.0, st.0, pad.0, dil.0),
+                ow: o(11, k.1, st.1, pad.1, dil.1),
+                k,
+                stride: st,
+                pad,
+                dilation: dil,
+            };
             let (got, gi) = max_pool2d(&x, &g);
             let (want, wi) = naive(&x, &g);
             assert_eq!(gi, wi, "{g:?}");

@@ -63,6 +63,9 @@ fn _from_buffer(
             return Err(PyValueError::new_err("_from_buffer: shape and strides differ in length"));
         }
         let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
+        // SAFETY: `owner` exports `nbytes` (the span of this shape/strides, checked above) readable
+        // bytes at `ptr` and is kept alive by the storage; from_parts re-checks the geometry against
+        // nbytes.
         let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(owner.unbind())))) };
         storage.set_origin("from_numpy".into());
         wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d))
@@ -106,10 +109,13 @@ fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<Py
         drop(PyErr::take(py));
         return Ok(None);
     }
+    // SAFETY: PyObject_GetBuffer returned 0, so it filled the view.
     let mut view = unsafe { view.assume_init() };
     let geometry = (|| {
         let v = &view;
         let item = usize::try_from(v.itemsize).ok()?;
+        // SAFETY: a non-null `format` of a filled view is a NUL-terminated string the exporter keeps
+        // alive until release.
         let fmt = if v.format.is_null() { &b"B"[..] } else { unsafe { CStr::from_ptr(v.format) }.to_bytes() };
         let d = dtype_of_format(fmt, item)?;
         let nd = usize::try_from(v.ndim).ok()?;
@@ -134,10 +140,14 @@ fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<Py
         }
         Some((v.buf as usize, sizes, st, d))
     })();
+    // SAFETY: the view was filled by PyObject_GetBuffer and is released exactly once; nothing borrowed
+    // from it outlives this line.
     unsafe { ffi::PyBuffer_Release(&mut view) };
     let Some((ptr, shape, strides, d)) = geometry else { return Ok(None) };
     crate::guard::guard("from_numpy", || {
         let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
+        // SAFETY: the array owns at least `nbytes` (the span of its shape/strides) at `ptr` and the
+        // storage keeps it alive; from_parts re-checks the geometry.
         let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(array.unbind())))) };
         storage.set_origin("from_numpy".into());
         wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d)).map(Some)
@@ -523,11 +533,16 @@ impl Drop for DlOwner {
 fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_from_dlpack", || {
         let cap = capsule.as_ptr();
+        // SAFETY (this block): `cap` is a live object borrowed for the call; PyCapsule_* accept any
+        // object and names are NUL-terminated C literals. A pointer is dereferenced only when non-null
+        // and taken from a capsule of the matching name, whose producer guarantees a
+        // DLManagedTensor(Versioned) alive until its deleter runs.
         let valid = |name: &CStr| unsafe { ffi::PyCapsule_IsValid(cap, name.as_ptr()) } == 1;
         let (owner, used_name) = if valid(CAPSULE) {
             (Managed::Legacy(unsafe { ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) } as *mut DLManagedTensor), USED_CAPSULE)
         } else if valid(VCAPSULE) {
             let m = unsafe { ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) } as *mut DLManagedTensorVersioned;
+            // SAFETY: non-null pointer from a 'dltensor_versioned' capsule: a live DLManagedTensorVersioned.
             if !m.is_null() && unsafe { (*m).version.major } != 1 {
                 return Err(PyRuntimeError::new_err(format!(
                     "from_dlpack: DLPack major version {} is not supported (ember reads 1.x and the unversioned 0.x capsules)",
@@ -546,6 +561,8 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
                 )
             }));
         };
+        // SAFETY: non-null pointers from capsules of their matching names (see above), alive until
+        // their deleter runs, which only the storage's DlOwner calls.
         let dl: &DLTensor = match owner {
             Managed::Legacy(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
             Managed::Versioned(m) if !m.is_null() => unsafe { &(*m).dl_tensor },
@@ -564,6 +581,7 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         ))
     })?;
         let n = dl.ndim.max(0) as usize;
+        // SAFETY: DLPack guarantees `shape` points to `ndim` int64 values for ndim > 0.
         let shape: Vec<i64> = if n == 0 { vec![] } else { unsafe { std::slice::from_raw_parts(dl.shape, n) }.to_vec() };
         if shape.iter().any(|&s| s < 0) {
             return Err(PyValueError::new_err("from_dlpack: negative size in the DLPack shape"));
@@ -572,6 +590,7 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
             ember::layout::contiguous_strides(&sizes)
         } else {
+            // SAFETY: non-null `strides` point to `ndim` int64 values (DLPack).
             unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()
         };
         if strides.iter().any(|&s| s < 0) {
@@ -580,9 +599,14 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         ));
         }
         let nbytes = span(&sizes, &strides)? * d.size();
+        // SAFETY: byte_offset lies inside the producer's allocation (DLPack); the span from there is
+        // `nbytes`, re-checked by from_parts.
         let data = unsafe { (dl.data as *mut u8).add(dl.byte_offset as usize) };
         // From here on we own the managed tensor: the renamed capsule no longer frees it.
+        // SAFETY: `cap` is a valid capsule (checked above) and the name a static C string.
         unsafe { ffi::PyCapsule_SetName(cap, used_name.as_ptr()) };
+        // SAFETY: the managed tensor owns the `nbytes` at `data` until DlOwner calls its deleter when
+        // the storage drops.
         let storage = unsafe { Storage::foreign(data, nbytes, Box::new(DlOwner(owner))) };
         storage.set_origin("from_dlpack".into());
         wrap(py, Tensor::from_parts(storage, Layout::new(sizes, strides, 0), d))

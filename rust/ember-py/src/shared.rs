@@ -155,6 +155,8 @@ fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir:
             .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
             .py()?;
         let seg = create(nbytes, dir.unwrap_or(&default_dir())).py()?;
+        // SAFETY: `seg` maps at least `nbytes` read-write bytes and is kept alive (unmapped on drop) by
+        // the storage.
         let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
         wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
     })
@@ -200,6 +202,8 @@ fn _from_shared_fd(
         if fd < 0 {
             return Err(Error::value(format!("invalid file descriptor {fd}"))).py();
         }
+        // SAFETY: the descriptor (non-negative, checked above) was handed over by the sender for this
+        // rebuild; we are its only owner and close it on drop.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let nbytes: usize = nbytes.extract()?;
         let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
@@ -210,6 +214,7 @@ fn _from_shared_fd(
         }
         let layout = Layout::new(sizes, strides, offset.extract()?);
         check_fits(&layout, d, nbytes).py()?;
+        // SAFETY: `stat` is plain data (all-zero is valid) and fstat writes it for an open descriptor.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 || (st.st_size as u64) < nbytes as u64 {
             return Err(Error::runtime(format!(
@@ -219,6 +224,8 @@ fn _from_shared_fd(
             .py();
         }
         let seg = map(fd, nbytes).py()?;
+        // SAFETY: fstat showed the segment holds at least `nbytes`; `seg` maps them and lives as long
+        // as the storage; check_fits verified the layout against nbytes.
         let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
         wrap(py, Tensor::from_parts(storage, layout, d))
     })
@@ -270,6 +277,8 @@ fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>
             )))
             .py();
         }
+        // SAFETY: the buffer is C-contiguous with exactly `need` bytes (checked above) and stays
+        // borrowed while we copy them.
         let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
         let storage = Storage::from_bytes(bytes).py()?;
         wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))

@@ -95,7 +95,14 @@ fn meta_backward_through_conv_gives_shapes() {
     w.set_requires_grad(true).unwrap();
     let y = ember::ops::conv::conv2d(&x, &w, None, (1, 1), [1; 4], (1, 1), 1).unwrap();
     let s = y.sum_dims(&[], false, None).unwrap();
-    let g = ember::autograd::grad(&[(s, Tensor::empty_on(&[], DType::F32, Device::Meta).unwrap())], &[x.clone(), w.clone()], false, false, false).unwrap();
+    let g = ember::autograd::grad(
+        &[(s, Tensor::empty_on(&[], DType::F32, Device::Meta).unwrap())],
+        &[x.clone(), w.clone()],
+        false,
+        false,
+        false,
+    )
+    .unwrap();
     assert_eq!(g[0].as_ref().unwrap().shape(), x.shape());
     assert_eq!(g[1].as_ref().unwrap().shape(), w.shape());
     assert_eq!(g[1].as_ref().unwrap().device(), Device::Meta);

@@ -1,13 +1,13 @@
 //! The host backend: `ember-cpu`'s strided kernels.
 use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
-use crate::ops::reduce::RedDims;
-use ember_cpu::reduce as k;
 use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::{kernel_into, BinaryOp};
 use crate::ops::compare::{self, BitOp, CmpOp};
+use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::{DType, Element, Layout, Result, Scalar, Tensor};
+use ember_cpu::reduce as k;
 use ember_cpu::{conv, pool};
 
 pub struct Cpu;
@@ -159,7 +159,14 @@ impl Backend for Cpu {
         Ok(Tensor::from_parts(s, Layout::contiguous(&rd.out), x.dtype()))
     }
 
-    fn arg_extreme(&self, want_max: bool, x: &Tensor, _dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+    fn arg_extreme(
+        &self,
+        want_max: bool,
+        x: &Tensor,
+        _dim: Option<usize>,
+        rd: &RedDims,
+        want_values: bool,
+    ) -> Result<(Option<Tensor>, Tensor)> {
         let (v, i) = ember_cpu::reduce_index::arg_extreme(want_max, x.storage(), x.layout(), x.dtype(), &rd.red)?;
         let v = want_values.then(|| Tensor::from_parts(v, Layout::contiguous(&rd.out), x.dtype()));
         Ok((v, Tensor::from_parts(i, Layout::contiguous(&rd.out), DType::I64)))

@@ -1,11 +1,11 @@
 //! The meta backend: outputs with the validated geometry and dtype, no data. Validation ran
 //! before the call, exactly as for the CPU, so meta raises what the CPU raises.
 use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
-use crate::ops::reduce::RedDims;
 use crate::dispatch::Family;
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::meta::empty;
+use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::{DType, Layout, Result, Scalar, Tensor};
@@ -55,7 +55,16 @@ impl Backend for Meta {
     fn fill_(&self, _x: &Tensor, _v: Scalar) -> Result<()> {
         Ok(())
     }
-    fn bmm(&self, a: &Tensor, la: &Layout, _b: &Tensor, lb: &Layout, _input: Option<&Tensor>, _beta: Scalar, _alpha: Scalar) -> Result<Tensor> {
+    fn bmm(
+        &self,
+        a: &Tensor,
+        la: &Layout,
+        _b: &Tensor,
+        lb: &Layout,
+        _input: Option<&Tensor>,
+        _beta: Scalar,
+        _alpha: Scalar,
+    ) -> Result<Tensor> {
         empty(&[la.sizes[0], la.sizes[1], lb.sizes[2]], a.dtype())
     }
     fn var_mean(&self, _std: bool, _correction: f64, x: &Tensor, rd: &RedDims) -> Result<(Tensor, Tensor)> {
@@ -79,7 +88,14 @@ impl Backend for Meta {
     fn reduce_extreme(&self, _want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
         empty(&rd.out, x.dtype())
     }
-    fn arg_extreme(&self, _want_max: bool, x: &Tensor, _dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+    fn arg_extreme(
+        &self,
+        _want_max: bool,
+        x: &Tensor,
+        _dim: Option<usize>,
+        rd: &RedDims,
+        want_values: bool,
+    ) -> Result<(Option<Tensor>, Tensor)> {
         Ok((want_values.then(|| empty(&rd.out, x.dtype())).transpose()?, empty(&rd.out, DType::I64)?))
     }
     fn reduce_norm(&self, _p: f64, x: &Tensor, rd: &RedDims) -> Result<Tensor> {

@@ -19,13 +19,13 @@ use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::reduce::RedDims;
-pub use ember_cpu::index::Reduce;
-pub use ember_cpu::reduce::{ArithOp, Logical};
 use crate::ops::unary::{op_name, Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::{DType, Layout, Result, Scalar, Tensor};
 pub use ember_cpu::conv::ConvGeom;
+pub use ember_cpu::index::Reduce;
 pub use ember_cpu::pool::{PoolGeom, Win};
+pub use ember_cpu::reduce::{ArithOp, Logical};
 
 pub(crate) mod cpu;
 mod meta;
@@ -118,7 +118,16 @@ pub trait Backend: Sync {
     /// `beta · input + alpha · a[b] @ b[b]` over the 3-d layouts `la` (B,M,K) and `lb`
     /// (B,K,N); `input` broadcasts to (B,M,N) and is not read when beta is 0.
     #[allow(clippy::too_many_arguments)]
-    fn bmm(&self, _a: &Tensor, _la: &Layout, _b: &Tensor, _lb: &Layout, _input: Option<&Tensor>, _beta: Scalar, _alpha: Scalar) -> Result<Tensor> {
+    fn bmm(
+        &self,
+        _a: &Tensor,
+        _la: &Layout,
+        _b: &Tensor,
+        _lb: &Layout,
+        _input: Option<&Tensor>,
+        _beta: Scalar,
+        _alpha: Scalar,
+    ) -> Result<Tensor> {
         Err(unsupported("bmm", self.family()))
     }
 
@@ -148,7 +157,14 @@ pub trait Backend: Sync {
     }
     /// Index (int64, first occurrence) of the max/min along `dim` (all elements, row-major, when
     /// None), with the values too when `want_values`.
-    fn arg_extreme(&self, want_max: bool, _x: &Tensor, _dim: Option<usize>, _rd: &RedDims, _want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+    fn arg_extreme(
+        &self,
+        want_max: bool,
+        _x: &Tensor,
+        _dim: Option<usize>,
+        _rd: &RedDims,
+        _want_values: bool,
+    ) -> Result<(Option<Tensor>, Tensor)> {
         Err(unsupported(if want_max { "argmax" } else { "argmin" }, self.family()))
     }
     /// (var or std, mean) over `rd` with Bessel's `correction`.

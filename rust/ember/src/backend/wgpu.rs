@@ -1,11 +1,11 @@
 //! The wgpu backend: `ember-wgpu`'s WGSL kernels (float32 for the nn kernels). Primitives
 //! without a kernel keep the trait's default: PyTorch's backend error.
 use super::{ArithOp, Backend, Conv2d, Logical, PoolGeom, Reduce};
-use crate::ops::reduce::RedDims;
 use crate::dispatch::Family;
 use crate::gpu;
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::{DType, Layout, Result, Scalar, Tensor};
@@ -85,7 +85,14 @@ impl Backend for Wgpu {
         let op = if want_max { gpu::ReduceOp::Max } else { gpu::ReduceOp::Min };
         gpu::reduce(op, x, &rd.red, keepdim(rd), x.dtype())
     }
-    fn arg_extreme(&self, want_max: bool, x: &Tensor, dim: Option<usize>, rd: &RedDims, want_values: bool) -> Result<(Option<Tensor>, Tensor)> {
+    fn arg_extreme(
+        &self,
+        want_max: bool,
+        x: &Tensor,
+        dim: Option<usize>,
+        rd: &RedDims,
+        want_values: bool,
+    ) -> Result<(Option<Tensor>, Tensor)> {
         gpu::argreduce(x, dim.filter(|_| x.ndim() > 0), keepdim(rd), want_max, want_values)
     }
     fn reduce_logical(&self, op: Logical, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {

@@ -78,7 +78,15 @@ fn raw_bmm(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tens
 }
 
 /// The host kernel of `raw_bmm`.
-pub(crate) fn bmm_kernel(a: &Tensor, la: &Layout, b: &Tensor, lb: &Layout, input: Option<&Tensor>, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+pub(crate) fn bmm_kernel(
+    a: &Tensor,
+    la: &Layout,
+    b: &Tensor,
+    lb: &Layout,
+    input: Option<&Tensor>,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
     let dt = a.dtype();
     let shape = [la.sizes[0], la.sizes[1], lb.sizes[2]];
     let out = Tensor::empty(&shape, dt)?;
@@ -217,10 +225,7 @@ impl Tensor {
             record_saving("MmBackward0", &[self, other], &[&out], saved, move |g: &[Option<Tensor>]| {
                 let [a, b] = <[Tensor; 2]>::try_from(unpack(&s2, "MmBackward0")?).unwrap();
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![
-                    if w[0] { Some(mm_like(g, &b.t()?, &a)?) } else { None },
-                    if w[1] { Some(mm_like(&a.t()?, g, &b)?) } else { None },
-                ])
+                Ok(vec![if w[0] { Some(mm_like(g, &b.t()?, &a)?) } else { None }, if w[1] { Some(mm_like(&a.t()?, g, &b)?) } else { None }])
             });
         }
         Ok(out)

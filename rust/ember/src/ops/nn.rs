@@ -1,12 +1,12 @@
 //! Embedding and the fused losses (cross entropy = log_softmax + nll in one pass; BCE with
 //! logits). Convolution and pooling live in `ops::conv` and `ops::pool`.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
-use crate::dispatch;
-use crate::ops::meta;
-use crate::{DType, Element, Error, Result, Tensor};
 use crate::backend::cpu::{floats, vals};
+use crate::dispatch;
 pub use crate::ops::conv::conv2d;
+use crate::ops::meta;
 pub use crate::ops::pool::{adaptive_avg_pool2d, avg_pool2d, max_pool2d};
+use crate::{DType, Element, Error, Result, Tensor};
 use num_traits::Float;
 
 pub(crate) fn float_check(t: &Tensor, op: &str) -> Result<()> {

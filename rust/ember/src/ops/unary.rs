@@ -4,10 +4,10 @@
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record_saving, SavedTensor};
 use crate::dispatch::Family;
 use crate::ops::compare::CmpOp;
+use crate::ops::unary_table::meta;
+pub use crate::ops::unary_table::{op_name, wgpu_kernel, TORCH_FUNCTIONS};
 use crate::promote::{default_dtype, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
-pub use crate::ops::unary_table::{op_name, wgpu_kernel, TORCH_FUNCTIONS};
-use crate::ops::unary_table::meta;
 pub use ember_cpu::unary::{Params, Pred, UOp};
 use std::f64::consts::{LN_10, LN_2, PI};
 
