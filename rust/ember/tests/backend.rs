@@ -1,7 +1,7 @@
 //! The backend interface without Python: one backend per family, the default error for a
 //! missing primitive, validation before any backend, and double backward through convolution
 //! and pooling (their backwards are differentiable ops).
-use ember::backend::{self, Backend};
+use ember::backend;
 use ember::dispatch::{self, Family};
 use ember::ops::unary::{Params, UOp};
 use ember::{DType, Device, Error, Tensor};

@@ -12,11 +12,6 @@ use crate::{DType, Layout, Result, Scalar, Tensor};
 
 pub struct Wgpu;
 
-/// Whether the reduction keeps its reduced dims (the kernels take it as a flag).
-fn keepdim(rd: &RedDims) -> bool {
-    rd.out.len() == rd.keep.len()
-}
-
 impl Backend for Wgpu {
     fn family(&self) -> Family {
         Family::Wgpu
@@ -61,7 +56,7 @@ impl Backend for Wgpu {
         gpu::bmm(a, la, b, lb, input, beta, alpha)
     }
     fn var_mean(&self, std: bool, correction: f64, x: &Tensor, rd: &RedDims) -> Result<(Tensor, Tensor)> {
-        gpu::var_mean(std, correction, x, &rd.red, keepdim(rd))
+        gpu::var_mean(std, correction, x, &rd.red, rd.keepdim)
     }
     fn softmax(&self, log: bool, x: &Tensor, dim: usize) -> Result<Tensor> {
         gpu::softmax(x, dim, log)
@@ -76,14 +71,14 @@ impl Backend for Wgpu {
         }
     }
     fn reduce_arith(&self, op: ArithOp, x: &Tensor, rd: &RedDims, out_dt: DType) -> Result<Tensor> {
-        gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, x, &rd.red, keepdim(rd), out_dt)
+        gpu::arith(op == ArithOp::Prod, op == ArithOp::NanSum, x, &rd.red, rd.keepdim, out_dt)
     }
     fn reduce_mean(&self, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
-        gpu::reduce(gpu::ReduceOp::Mean, x, &rd.red, keepdim(rd), dt)
+        gpu::reduce(gpu::ReduceOp::Mean, x, &rd.red, rd.keepdim, dt)
     }
     fn reduce_extreme(&self, want_max: bool, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
         let op = if want_max { gpu::ReduceOp::Max } else { gpu::ReduceOp::Min };
-        gpu::reduce(op, x, &rd.red, keepdim(rd), x.dtype())
+        gpu::reduce(op, x, &rd.red, rd.keepdim, x.dtype())
     }
     fn arg_extreme(
         &self,
@@ -93,10 +88,10 @@ impl Backend for Wgpu {
         rd: &RedDims,
         want_values: bool,
     ) -> Result<(Option<Tensor>, Tensor)> {
-        gpu::argreduce(x, dim.filter(|_| x.ndim() > 0), keepdim(rd), want_max, want_values)
+        gpu::argreduce(x, dim.filter(|_| x.ndim() > 0), rd.keepdim, want_max, want_values)
     }
     fn reduce_logical(&self, op: Logical, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
-        gpu::logical(op == Logical::All, op == Logical::CountNonzero, x, &rd.red, keepdim(rd), dt)
+        gpu::logical(op == Logical::All, op == Logical::CountNonzero, x, &rd.red, rd.keepdim, dt)
     }
     fn conv2d(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
         gpu::conv2d(x, w, b, c)

@@ -31,6 +31,8 @@ pub struct RedDims {
     pub n: usize,
     /// No dims were named (reduce everything).
     pub all: bool,
+    /// Whether `out` keeps the reduced dims as size 1.
+    pub keepdim: bool,
 }
 
 impl RedDims {
@@ -51,7 +53,7 @@ impl RedDims {
         let keep: Vec<usize> = (0..nd).map(|i| if red[i] { 1 } else { shape[i] }).collect();
         let out = if keepdim { keep.clone() } else { (0..nd).filter(|&i| !red[i]).map(|i| shape[i]).collect() };
         let n = (0..nd).filter(|&i| red[i]).map(|i| shape[i]).product();
-        Ok(RedDims { red, keep, out, n, all })
+        Ok(RedDims { red, keep, out, n, all, keepdim })
     }
     pub fn keep_i64(&self) -> Vec<i64> {
         self.keep.iter().map(|&s| s as i64).collect()
@@ -185,7 +187,7 @@ impl Tensor {
                     factor = factor.wrapping_mul(l.sizes[d] as i64);
                 }
                 let dims: Vec<i64> = (0..self.ndim()).filter(|&d| rd.red[d]).map(|d| d as i64).collect();
-                let rd1 = RedDims::new(x1.shape(), Some(&dims), rd.out.len() == rd.keep.len())?;
+                let rd1 = RedDims::new(x1.shape(), Some(&dims), rd.keepdim)?;
                 let once = x1.arith_raw(op, &rd1, out_dt)?;
                 let scaled = crate::ops::binary::binary(
                     crate::ops::BinaryOp::Mul,
