@@ -149,7 +149,23 @@ class CyclicLR(LRScheduler):
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn_custom")}
 
 
-class SequentialLR(LRScheduler):
+class _Composite:
+    """State of a scheduler made of schedulers: its own fields plus each inner state_dict."""
+
+    def state_dict(self):
+        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        d["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return d
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        inner = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for s, sd in zip(self._schedulers, inner):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Composite, LRScheduler):
     """Runs ``schedulers[i]`` between ``milestones[i-1]`` and ``milestones[i]``; each one starts
     from its epoch 0 at its milestone."""
 
@@ -191,25 +207,13 @@ class SequentialLR(LRScheduler):
             s.step()
         self._last_lr = s.get_last_lr()
 
-    def state_dict(self):
-        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        d["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return d
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        inner = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, inner):
-            s.load_state_dict(sd)
-
 
 def ReduceLROnPlateauType():
     from .lr_scheduler import ReduceLROnPlateau
     return ReduceLROnPlateau
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_Composite, LRScheduler):
     """Steps every scheduler each call; the lr is base · Π (lr_s / base_s) over the members."""
 
     def __init__(self, schedulers, optimizer=None):
@@ -241,15 +245,3 @@ class ChainedScheduler(LRScheduler):
         for s in self._schedulers:
             s.step()
         self._combine()
-
-    def state_dict(self):
-        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        d["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return d
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        inner = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for s, sd in zip(self._schedulers, inner):
-            s.load_state_dict(sd)
