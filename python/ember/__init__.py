@@ -10,7 +10,7 @@ from ._native import result_type, promote_types, can_cast
 from ._size import Size
 from ._layout import layout, strided, sparse_coo
 from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-                      half, float, double, short, int, long, finfo, iinfo)
+                      complex64, complex128, half, float, double, short, int, long, cfloat, cdouble, finfo, iinfo)
 from . import _tensor  # attaches Python-side Tensor methods
 from ._device import set_default_device, get_default_device
 from . import cuda  # noqa: F401
@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Generator", "dtype", "device", "Size", "layout", "strided", "sparse_coo", "sparse", "sparse_coo_tensor",
     "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
-    "half", "float", "double", "short", "int", "long", "finfo", "iinfo",
+    "complex64", "complex128", "cfloat", "cdouble", "half", "float", "double", "short", "int", "long", "finfo", "iinfo",
     "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",
     "tensor", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "arange", "linspace",
@@ -83,9 +83,9 @@ for _m in (_linalg_legacy, _stft):
 # functions as they run on real tensors, in-place special functions, legacy sparse products,
 # and linalg composites (each added only where ember has no such name yet, except the RNG
 # functions, which replace the versions that bypassed default_generator).
-from . import _rng_state, _complex_on_real, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _ldl  # noqa: E402,E501,F401
+from . import _rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _ldl  # noqa: E402,E501,F401
 from ._rng_state import manual_seed, seed, initial_seed  # noqa: E402,F401
-for _m in (_rng_state, _complex_on_real, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg):
+for _m in (_rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg):
     for _n in _m.__all__:
         if _n not in globals() or _m in (_rng_state, _signature_fixes):
             globals()[_n] = getattr(_m, _n)

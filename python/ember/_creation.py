@@ -105,6 +105,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
             dtype = _dtypes.bool
         elif isinstance(fill_value, builtins.int):
             dtype = _dtypes.int64
+        elif isinstance(fill_value, builtins.complex):
+            dtype = get_default_dtype().to_complex()
         else:
             dtype = get_default_dtype()
     return _finish(_device.full(_shape((size,)), fill_value, dtype, dev), requires_grad)
@@ -192,7 +194,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
 
 def _float_dtype(dtype, fn):
     d = _dt(dtype)
-    if not d.is_floating_point:
+    if not (d.is_floating_point or d.is_complex):
         raise RuntimeError(f'"{fn}" not implemented for \'{d.name.capitalize()}\'; use a floating dtype')
     return d
 
@@ -202,6 +204,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     dev, d = _check_device(device), _float_dtype(dtype, "check_uniform_bounds")
     if dev.type == "meta":
         return _finish(_device.empty(_shape(size), d, dev), requires_grad)
+    if d.is_complex:  # each part uniform in [0, 1)
+        pairs = _native._uniform(_shape(size) + [2], d.to_real(), 0.0, 1.0, generator)
+        return _finish(_native._view_as_complex(pairs), requires_grad, _move(dev))
     return _finish(_native._uniform(_shape(size), d, 0.0, 1.0, generator), requires_grad, _move(dev))
 
 
@@ -210,6 +215,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     dev, d = _check_device(device), _float_dtype(dtype, "normal_kernel_cpu")
     if dev.type == "meta":
         return _finish(_device.empty(_shape(size), d, dev), requires_grad)
+    if d.is_complex:  # E|z|² = 1: each part has variance 1/2, as in PyTorch
+        pairs = _native._normal(_shape(size) + [2], d.to_real(), 0.0, 0.5 ** 0.5, generator)
+        return _finish(_native._view_as_complex(pairs), requires_grad, _move(dev))
     return _finish(_native._normal(_shape(size), d, 0.0, 1.0, generator), requires_grad, _move(dev))
 
 

@@ -11,6 +11,8 @@ float16 = dtype("float16")
 bfloat16 = dtype("bfloat16")
 float32 = dtype("float32")
 float64 = dtype("float64")
+complex64 = dtype("complex64")
+complex128 = dtype("complex128")
 
 # PyTorch's aliases
 half = float16
@@ -19,6 +21,8 @@ double = float64
 short = int16
 int = int32
 long = int64
+cfloat = complex64
+cdouble = complex128
 
 _FINFO = {
     "float16": (10, 5, 6.103515625e-05, 65504.0, 0.0009765625, 3, 5.960464477539063e-08),

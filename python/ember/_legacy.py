@@ -17,7 +17,8 @@ UntypedStorage = type(_native._zeros([0], _dtypes.float32).untyped_storage())
 
 _NAMES = {"Float": _dtypes.float32, "Double": _dtypes.float64, "Half": _dtypes.float16, "BFloat16": _dtypes.bfloat16,
           "Long": _dtypes.int64, "Int": _dtypes.int32, "Short": _dtypes.int16, "Char": _dtypes.int8,
-          "Byte": _dtypes.uint8, "Bool": _dtypes.bool}
+          "Byte": _dtypes.uint8, "Bool": _dtypes.bool, "ComplexFloat": _dtypes.complex64,
+          "ComplexDouble": _dtypes.complex128}
 
 
 class _LegacyTensorType(type):

@@ -196,9 +196,9 @@ for _name in ("is_nonzero", "is_same_size", "is_complex", "is_conj", "is_neg", "
     globals()[_name] = _fn
     __all__.append(_name)
 
-Tensor.is_conj = lambda self: False  # ember has no complex dtypes: nothing is ever conjugated
+Tensor.is_conj = lambda self: False  # conj() computes at once: no tensor carries a conjugate bit
 Tensor.is_neg = lambda self: False
-Tensor.is_conj.__doc__ = "Always False: ember has no complex dtypes, so no lazy conjugation."
+Tensor.is_conj.__doc__ = "Always False: ember's conj() computes the conjugate, so no tensor has a conjugate bit."
 
 
 # ---- shape utilities ----

@@ -33,6 +33,8 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     """Accumulates d(self)/d(leaf) into each leaf's ``.grad``."""
     if gradient is None and self.numel() != 1:
         raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if gradient is None and self.dtype.is_complex:
+        raise RuntimeError("grad can be implicitly created only for real scalar outputs")
     if not self.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if inputs is not None and isinstance(inputs, Tensor):
@@ -106,7 +108,8 @@ def _dtype_method(name, dt):
 
 for _n, _d in [("float", _dtypes.float32), ("double", _dtypes.float64), ("half", _dtypes.float16),
                ("bfloat16", _dtypes.bfloat16), ("int", _dtypes.int32), ("long", _dtypes.int64),
-               ("short", _dtypes.int16), ("char", _dtypes.int8), ("byte", _dtypes.uint8), ("bool", _dtypes.bool)]:
+               ("short", _dtypes.int16), ("char", _dtypes.int8), ("byte", _dtypes.uint8), ("bool", _dtypes.bool),
+               ("cfloat", _dtypes.complex64), ("cdouble", _dtypes.complex128)]:
     _dtype_method(_n, _d)
 
 

@@ -121,6 +121,20 @@ class _Formatter:
         return (self.max_width - len(s)) * " " + s
 
 
+class _ComplexFormatter:
+    """PyTorch's complex form: the real parts and the imaginary parts each get a formatter of
+    their own; an element is ``real ± imag j`` (``1.0000+2.0000j``)."""
+
+    def __init__(self, values):
+        self.re = _Formatter([v.real for v in values], True)
+        self.im = _Formatter([v.imag for v in values], True)
+        self.max_width = self.re.max_width + self.im.max_width + 1
+
+    def format(self, v):
+        re, im = self.re.format(v.real), (self.im.format(v.imag) + "j").lstrip()
+        return re + im if im[0] in "+-" else re + "+" + im
+
+
 def _summarized_values(t, summarize):
     """The values the formatter sees: all of them, or only the edge items of every dim."""
     e = PRINT_OPTS.edgeitems
@@ -171,8 +185,8 @@ def _tensor_str(t, indent):
     if t.numel() == 0:
         return "[]"
     summarize = t.numel() > PRINT_OPTS.threshold
-    floating = t.dtype.is_floating_point
-    fmt = _Formatter(_summarized_values(t, summarize), floating)
+    values = _summarized_values(t, summarize)
+    fmt = _ComplexFormatter(values) if t.dtype.is_complex else _Formatter(values, t.dtype.is_floating_point)
     return _tensor_str_with(t, indent, summarize, fmt)
 
 
@@ -199,6 +213,8 @@ def _str(self, *, tensor_contents=None):
         suffixes.append(f"device='{t.device}'")
         t = t.cpu()
     default = get_default_dtype()
+    if t.dtype.is_complex:  # complex64 is the default complex dtype while float32 is the default float
+        default = default.to_complex()
     if t.device.type == "meta":
         # No values to print: PyTorch's form, the geometry only.
         suffixes += ["device='meta'", "size=" + str(tuple(t._shape))]

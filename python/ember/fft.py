@@ -1,14 +1,10 @@
 """ember.fft: discrete Fourier transforms on ``rustfft``/``realfft`` (through ember-linalg).
 
-ember has no complex dtype yet. The kernels therefore carry complex data as real (re, im)
-pairs in a trailing dim of size 2 — the ``view_as_real`` layout — and the public functions
-are the ones whose PyTorch result is real for real input: ``irfft``/``irfft2``/``irfftn``,
-``hfft``/``hfft2``/``hfftn``, ``fftfreq``/``rfftfreq``, ``fftshift``/``ifftshift``, and
-``stft(..., return_complex=False)`` (PyTorch's own real-pair layout). The transforms whose
-PyTorch result is complex (``fft``, ``ifft``, ``rfft``, ``ihfft``, their 2-d/n-d forms) raise
-``TypeError`` rather than return a different layout under PyTorch's name; the pair-layout
-versions are ``_fft_pairs``, ``_rfft_pairs`` and ``_irfft_pairs`` here, for complex dtypes to
-wrap later. Every transform is differentiable (each kernel's backward is its adjoint).
+The kernels work on complex data as real (re, im) pairs in a trailing dim of size 2 — the
+``view_as_real`` layout — so the public functions view complex tensors as pairs on the way in
+and pairs as complex tensors on the way out (``view_as_real``/``view_as_complex`` are
+differentiable views). Every transform is differentiable (each kernel's backward is its
+adjoint).
 """
 import math
 
@@ -20,21 +16,6 @@ __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rf
            "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 _NORMS = (None, "backward", "forward", "ortho")
-
-
-def _complex_unavailable(name):
-    def fn(input, *args, **kwargs):
-        raise TypeError(f"fft.{name}: the result is complex, and ember has no complex dtype yet. The real-valued transforms "
-                        f"(irfft, hfft and their 2-d/n-d forms), fftfreq, rfftfreq and fftshift are available; "
-                        f"ember.fft._fft_pairs/_rfft_pairs give complex results as real (re, im) pairs in a trailing dim.")
-
-    fn.__name__ = name
-    fn.__doc__ = f"Not available yet: PyTorch's ``fft.{name}`` returns a complex tensor."
-    return fn
-
-
-for _n in ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "rfft2", "rfftn", "ihfft", "ihfft2", "ihfftn"]:
-    globals()[_n] = _complex_unavailable(_n)
 
 
 # ------------------------------------------------------------------ differentiable kernels
@@ -134,6 +115,8 @@ def _float_input(x, name):
     import ember
     if not isinstance(x, Tensor):
         raise TypeError(f"fft.{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.dtype.is_complex:
+        return x
     if x.dtype.is_floating_point:
         return x if x.dtype in (ember.float32, ember.float64) else x.float()
     return x.to(ember.get_default_dtype())
@@ -177,7 +160,7 @@ def _c2r_nd(x, s, dims, norm, name, forward_norm):
         x = _resize(x, d, n)
         sizes.append(n)
     x = _resize(x, last, n_last // 2 + 1)
-    z = ember.stack([x, ember.zeros_like(x)], -1)  # (…, 2) pairs
+    z = _pairs(x)
     for d in dims[:-1]:
         z = _C2C.apply(z.movedim(d, -2), True).movedim(-2, d)
     z = z.movedim(last, -2)
@@ -207,23 +190,156 @@ def irfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
-    """The FFT of a Hermitian-symmetric signal given by its one-sided half (real input here,
-    so conj(input) = input): irfft with the forward transform's normalization."""
-    x = _float_input(input, "hfft")
+    """The FFT of a Hermitian-symmetric signal given by its one-sided half: irfft of its
+    conjugate with the forward transform's normalization."""
+    x = _conj(_float_input(input, "hfft"))
     d, _ = _dims_and_sizes(x, None, dim, "hfft", True)
     return _into(_c2r_nd(x, None if n is None else [n], d, norm, "hfft", True), out)
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    x = _float_input(input, "hfft2")
+    x = _conj(_float_input(input, "hfft2"))
     d, s = _dims_and_sizes(x, s, list(dim), "hfft2", True)
     return _into(_c2r_nd(x, s, d, norm, "hfft2", True), out)
 
 
 def hfftn(input, s=None, dim=None, norm=None, *, out=None):
-    x = _float_input(input, "hfftn")
+    x = _conj(_float_input(input, "hfftn"))
     d, s = _dims_and_sizes(x, s, dim, "hfftn", True)
     return _into(_c2r_nd(x, s, d, norm, "hfftn", True), out)
+
+
+def _pairs(x):
+    """x as (…, 2) real pairs: a view of a complex tensor, or (x, 0) for a real one."""
+    import ember
+    if x.dtype.is_complex:
+        return _native._view_as_real(x)
+    return ember.stack([x, ember.zeros_like(x)], -1)
+
+
+def _conj(x):
+    return x.conj() if x.dtype.is_complex else x
+
+
+def _c2c_nd(input, s, dims, norm, name, inverse):
+    """The complex (i)FFT along `dims` (PyTorch's fft/ifft/fftn/ifftn), a complex result."""
+    _check_norm(norm)
+    x = _float_input(input, name)
+    total = 1
+    z = _pairs(x)
+    for i, d in enumerate(dims):
+        n = s[i] if s is not None and s[i] != -1 else x.shape[d]
+        if n < 1:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified")
+        z = _resize(z, d, n)
+        z = _C2C.apply(z.movedim(d, -2), inverse).movedim(-2, d)
+        total *= n
+    return _native._view_as_complex(_scaled(z, _scale(norm, total, inverse)).contiguous())
+
+
+def _r2c_nd(input, s, dims, norm, name, inverse):
+    """rfftn (and, conjugated, ihfftn): the one-sided transform of real input along the last
+    of `dims`, then full transforms along the others."""
+    _check_norm(norm)
+    x = _float_input(input, name)
+    if x.dtype.is_complex:
+        raise RuntimeError(f"{name} expects a real input tensor, but got {str(x.dtype).replace('ember.', '').title()}")
+    if not dims:
+        raise RuntimeError(f"fft.{name}: at least one dim must be transformed")
+    sizes = [s[i] if s is not None and s[i] != -1 else x.shape[d] for i, d in enumerate(dims)]
+    for n in sizes:
+        if n < 1:
+            raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    last = dims[-1]
+    x = _resize(x, last, sizes[-1])
+    z = _R2C.apply(x.movedim(last, -1)).movedim(-2, last)
+    if inverse:  # ihfft: the conjugate of the one-sided forward transform
+        z = z * _sign(z)
+    for d, n in zip(dims[:-1], sizes[:-1]):
+        z = _resize(z, d, n)
+        z = _C2C.apply(z.movedim(d, -2), inverse).movedim(-2, d)
+    return _native._view_as_complex(_scaled(z, _scale(norm, math.prod(sizes), inverse)).contiguous())
+
+
+def _sign(z):
+    import ember
+    return ember.tensor([1.0, -1.0], dtype=z.dtype)
+
+
+def fft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The 1-d DFT along `dim` (input zero-padded or trimmed to n); a complex result."""
+    x = _float_input(input, "fft")
+    d, _ = _dims_and_sizes(x, None, dim, "fft", True)
+    return _into(_c2c_nd(x, None if n is None else [n], d, norm, "fft", False), out)
+
+
+def ifft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The 1-d inverse DFT along `dim`."""
+    x = _float_input(input, "ifft")
+    d, _ = _dims_and_sizes(x, None, dim, "ifft", True)
+    return _into(_c2c_nd(x, None if n is None else [n], d, norm, "ifft", True), out)
+
+
+def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    x = _float_input(input, "fft2")
+    d, s = _dims_and_sizes(x, s, list(dim), "fft2", True)
+    return _into(_c2c_nd(x, s, d, norm, "fft2", False), out)
+
+
+def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    x = _float_input(input, "ifft2")
+    d, s = _dims_and_sizes(x, s, list(dim), "ifft2", True)
+    return _into(_c2c_nd(x, s, d, norm, "ifft2", True), out)
+
+
+def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    x = _float_input(input, "fftn")
+    d, s = _dims_and_sizes(x, s, dim, "fftn", True)
+    return _into(_c2c_nd(x, s, d, norm, "fftn", False), out)
+
+
+def ifftn(input, s=None, dim=None, norm=None, *, out=None):
+    x = _float_input(input, "ifftn")
+    d, s = _dims_and_sizes(x, s, dim, "ifftn", True)
+    return _into(_c2c_nd(x, s, d, norm, "ifftn", True), out)
+
+
+def rfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The one-sided DFT of real input along `dim`: n//2 + 1 complex terms."""
+    x = _float_input(input, "rfft")
+    d, _ = _dims_and_sizes(x, None, dim, "rfft", True)
+    return _into(_r2c_nd(x, None if n is None else [n], d, norm, "rfft", False), out)
+
+
+def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    x = _float_input(input, "rfft2")
+    d, s = _dims_and_sizes(x, s, list(dim), "rfft2", True)
+    return _into(_r2c_nd(x, s, d, norm, "rfft2", False), out)
+
+
+def rfftn(input, s=None, dim=None, norm=None, *, out=None):
+    x = _float_input(input, "rfftn")
+    d, s = _dims_and_sizes(x, s, dim, "rfftn", True)
+    return _into(_r2c_nd(x, s, d, norm, "rfftn", False), out)
+
+
+def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """The inverse of hfft: the one-sided inverse DFT of real input."""
+    x = _float_input(input, "ihfft")
+    d, _ = _dims_and_sizes(x, None, dim, "ihfft", True)
+    return _into(_r2c_nd(x, None if n is None else [n], d, norm, "ihfft", True), out)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    x = _float_input(input, "ihfft2")
+    d, s = _dims_and_sizes(x, s, list(dim), "ihfft2", True)
+    return _into(_r2c_nd(x, s, d, norm, "ihfft2", True), out)
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    x = _float_input(input, "ihfftn")
+    d, s = _dims_and_sizes(x, s, dim, "ihfftn", True)
+    return _into(_r2c_nd(x, s, d, norm, "ihfftn", True), out)
 
 
 def _into(r, out):

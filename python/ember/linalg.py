@@ -53,11 +53,10 @@ __all__ += ["LinAlgError", "solve", "solve_ex", "inv", "inv_ex", "det", "slogdet
             "matrix_norm", "vector_norm", "norm"]
 __all__ = list(dict.fromkeys(n for n in __all__ if n != "cholesky_inverse_"))
 
-_COMPLEX_MSG = ("{fn}: the result is complex for real input, and ember has no complex dtype yet. "
-                "Use linalg.eigh/eigvalsh for symmetric matrices, or ember.linalg._eig_pairs (real (re, im) pairs).")
 
 
 from collections import namedtuple as _nt
+_eig_t = _nt("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 # PyTorch's named result tuples (torch.return_types.linalg_*): fields readable by name or position.
 _QR = _nt("linalg_qr", ["Q", "R"])
@@ -235,14 +234,23 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 def eig(A, *, out=None):
-    """Not available: PyTorch returns complex eigenpairs even for real A (see _eig_pairs)."""
+    """Eigenvalues and eigenvectors of a real square matrix (batched): complex, as in PyTorch,
+    even for real A. No gradient (PyTorch's is defined only for distinct eigenvalues)."""
+    import ember
     _check(A, "linalg.eig")
-    raise TypeError(_COMPLEX_MSG.format(fn="linalg.eig"))
+    if A.dtype.is_complex:
+        raise NotImplementedError("linalg.eig: complex input is not supported yet (the kernel takes real matrices)")
+    w, V = _eig_pairs(A)
+    return _ops_linalg._into(_eig_t(ember.view_as_complex(w.contiguous()), ember.view_as_complex(V.contiguous())), out)
 
 
 def eigvals(A, *, out=None):
+    """The eigenvalues of a real square matrix (complex, as in PyTorch)."""
+    import ember
     _check(A, "linalg.eigvals")
-    raise TypeError(_COMPLEX_MSG.format(fn="linalg.eigvals"))
+    if A.dtype.is_complex:
+        raise NotImplementedError("linalg.eigvals: complex input is not supported yet (the kernel takes real matrices)")
+    return _ops_linalg._into(ember.view_as_complex(_eig_pairs(A, eigenvectors=False).contiguous()), out)
 
 
 def _eig_pairs(A, eigenvectors=True):

@@ -6,6 +6,10 @@ Both Jacobians are built as NumPy arrays of shape (numel(input), numel(output)):
 - analytical: row per output element, from one ``autograd.grad`` call with a one-hot
   ``grad_output`` (a vector-Jacobian product gives one row of J^T).
 They are compared elementwise with ``|a - n| <= atol + rtol * |n|``.
+
+Complex inputs and outputs count as their (re, im) pairs (``view_as_real``), PyTorch's
+convention: the gradient of a real loss is ∂L/∂re + i·∂L/∂im, so the one-hot ``grad_output``
+1 selects an output's real part and 1j its imaginary part.
 """
 import numpy as np
 
@@ -25,13 +29,22 @@ def _as_tuple(x):
     return (x,)
 
 
+def _real_view(t):
+    """A complex tensor's (re, im) pairs as a real view; a real tensor as it is."""
+    return _native._view_as_real(t) if t.dtype.is_complex else t
+
+
 def _flat64(t):
-    """A tensor's values as a flat float64 NumPy array."""
-    return np.asarray(t.detach().reshape(-1).tolist(), dtype=np.float64)
+    """A tensor's values as a flat float64 NumPy array (complex: re, im interleaved)."""
+    return np.asarray(_real_view(t.detach()).reshape(-1).tolist(), dtype=np.float64)
+
+
+def _n_real(t):
+    return t.numel() * (2 if t.dtype.is_complex else 1)
 
 
 def _diff_outputs(out):
-    return [o for o in _as_tuple(out) if isinstance(o, Tensor) and o.dtype.is_floating_point]
+    return [o for o in _as_tuple(out) if isinstance(o, Tensor) and (o.dtype.is_floating_point or o.dtype.is_complex)]
 
 
 def _unravel(i, shape):
@@ -47,10 +60,10 @@ def _numerical(func, inputs, diff_idx, n_out, eps):
     jac = []
     for k in diff_idx:
         x = inputs[k]
-        data = x.detach()  # shares storage: perturbing it perturbs the input
-        shape = tuple(x.shape)
-        blocks = [np.zeros((x.numel(), n)) for n in n_out]
-        for i in range(x.numel()):
+        data = _real_view(x.detach())  # shares storage: perturbing it perturbs the input
+        shape = tuple(data.shape)
+        blocks = [np.zeros((data.numel(), n)) for n in n_out]
+        for i in range(data.numel()):
             idx = _unravel(i, shape)
             orig = data[idx].item()
             data[idx] = orig + eps
@@ -69,13 +82,14 @@ def _analytical(outputs, inputs, diff_idx):
     from . import grad
 
     diff_inputs = [inputs[k] for k in diff_idx]
-    jac = [[np.zeros((x.numel(), o.numel())) for o in outputs] for x in diff_inputs]
+    jac = [[np.zeros((_n_real(x), _n_real(o))) for o in outputs] for x in diff_inputs]
     for oi, o in enumerate(outputs):
-        n = o.numel()
+        n = _n_real(o)
         for j in range(n):
-            onehot = _native._zeros([n], o.dtype)
+            onehot = _native._zeros([n], o.dtype.to_real())
             onehot[j] = 1.0
-            gs = grad([o], diff_inputs, [onehot.reshape(tuple(o.shape))], retain_graph=True, allow_unused=True)
+            go = _native._view_as_complex(onehot.reshape(-1, 2)) if o.dtype.is_complex else onehot
+            gs = grad([o], diff_inputs, [go.reshape(tuple(o.shape))], retain_graph=True, allow_unused=True)
             for k, g in enumerate(gs):
                 if g is not None:
                     if tuple(g.shape) != tuple(diff_inputs[k].shape):
@@ -94,7 +108,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     inputs = _as_tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in diff_idx:
-        if inputs[i].dtype.name != "float64":
+        if inputs[i].dtype.name not in ("float64", "complex128"):
             import warnings
 
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. "
@@ -105,7 +119,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     outputs = _diff_outputs(func(*inputs))
     analytical = _analytical([o for o in outputs if o.requires_grad], inputs, diff_idx) if any(
         o.requires_grad for o in outputs) else None
-    numerical = _numerical(func, inputs, diff_idx, [o.numel() for o in outputs], eps)
+    numerical = _numerical(func, inputs, diff_idx, [_n_real(o) for o in outputs], eps)
     req = [oi for oi, o in enumerate(outputs) if o.requires_grad]
     for k, ii in enumerate(diff_idx):
         for oi in range(len(outputs)):

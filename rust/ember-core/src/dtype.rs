@@ -11,6 +11,10 @@ pub enum DType {
     BF16,
     F32,
     F64,
+    /// complex64: an (f32 re, f32 im) pair, laid out as NumPy and PyTorch lay it out.
+    C64,
+    /// complex128: an (f64 re, f64 im) pair.
+    C128,
 }
 
 /// Where a storage lives: host memory, nowhere (`meta`: shape, dtype and strides only), or a
@@ -57,22 +61,60 @@ pub enum Kind {
     Bool,
     Int,
     Float,
+    Complex,
 }
 
 impl DType {
-    pub const ALL: [DType; 10] =
-        [DType::Bool, DType::U8, DType::I8, DType::I16, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64];
+    pub const ALL: [DType; 12] = [
+        DType::Bool,
+        DType::U8,
+        DType::I8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::F16,
+        DType::BF16,
+        DType::F32,
+        DType::F64,
+        DType::C64,
+        DType::C128,
+    ];
 
     pub fn size(self) -> usize {
         match self {
             DType::Bool | DType::U8 | DType::I8 => 1,
             DType::I16 | DType::F16 | DType::BF16 => 2,
             DType::I32 | DType::F32 => 4,
-            DType::I64 | DType::F64 => 8,
+            DType::I64 | DType::F64 | DType::C64 => 8,
+            DType::C128 => 16,
         }
     }
     pub fn is_float(self) -> bool {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
+    }
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::C64 | DType::C128)
+    }
+    /// Floating or complex: the dtypes autograd can differentiate (PyTorch's
+    /// "Only Tensors of floating point and complex dtype can require gradients").
+    pub fn is_inexact(self) -> bool {
+        self.is_float() || self.is_complex()
+    }
+    /// The real dtype of a complex one's parts (complex64 → float32); others map to themselves.
+    pub fn to_real(self) -> DType {
+        match self {
+            DType::C64 => DType::F32,
+            DType::C128 => DType::F64,
+            d => d,
+        }
+    }
+    /// The complex dtype whose parts are `self` (float64 → complex128; float32 and the half
+    /// types → complex64, as ember has no complex32); complex dtypes map to themselves.
+    pub fn to_complex(self) -> DType {
+        match self {
+            DType::F64 | DType::C128 => DType::C128,
+            _ => DType::C64,
+        }
     }
     pub fn is_int(self) -> bool {
         matches!(self, DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64)
@@ -83,6 +125,8 @@ impl DType {
     pub fn kind(self) -> Kind {
         if self == DType::Bool {
             Kind::Bool
+        } else if self.is_complex() {
+            Kind::Complex
         } else if self.is_float() {
             Kind::Float
         } else {
@@ -102,6 +146,8 @@ impl DType {
             DType::BF16 => "bfloat16",
             DType::F32 => "float32",
             DType::F64 => "float64",
+            DType::C64 => "complex64",
+            DType::C128 => "complex128",
         }
     }
     /// The scalar-type name PyTorch uses in error messages ("Float", "Long").
@@ -117,6 +163,8 @@ impl DType {
             DType::BF16 => "BFloat16",
             DType::F32 => "Float",
             DType::F64 => "Double",
+            DType::C64 => "ComplexFloat",
+            DType::C128 => "ComplexDouble",
         }
     }
     pub fn from_name(s: &str) -> Option<DType> {
@@ -134,6 +182,10 @@ impl DType {
         match (a.kind(), b.kind()) {
             (Kind::Bool, _) => b,
             (_, Kind::Bool) => a,
+            // complex with a real dtype: complex parts wide enough for both (c64 + f64 → c128)
+            (Kind::Complex, _) | (_, Kind::Complex) => {
+                DType::promote(a.to_real(), b.to_real()).to_complex()
+            }
             (Kind::Float, Kind::Int) => a,
             (Kind::Int, Kind::Float) => b,
             (Kind::Float, Kind::Float) => {

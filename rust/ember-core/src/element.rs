@@ -9,11 +9,32 @@ pub trait Element: Copy + Send + Sync + 'static + PartialOrd + PartialEq + std::
     fn from_f64(v: f64) -> Self;
     fn to_i64(self) -> i64;
     fn from_i64(v: i64) -> Self;
+    /// (real, imag); real types have a zero imaginary part.
+    #[inline(always)]
+    fn to_c128(self) -> (f64, f64) {
+        (self.to_f64(), 0.0)
+    }
+    /// From (real, imag); real types keep the real part (PyTorch's complex → real cast).
+    #[inline(always)]
+    fn from_c128(re: f64, _im: f64) -> Self {
+        Self::from_f64(re)
+    }
+    /// Truthiness (complex: either part non-zero, which the real part alone misses).
+    #[inline(always)]
+    fn is_nonzero(self) -> bool {
+        self.to_f64() != 0.0
+    }
 
     /// Converts between any two element types with PyTorch's semantics.
     #[inline(always)]
     fn cast<D: Element>(self) -> D {
-        if Self::DTYPE.is_float() || D::DTYPE.is_float() {
+        if Self::DTYPE.is_complex() || D::DTYPE.is_complex() {
+            let (re, im) = self.to_c128();
+            if D::DTYPE == DType::Bool {
+                return D::from_f64((re != 0.0 || im != 0.0) as u8 as f64);
+            }
+            D::from_c128(re, im)
+        } else if Self::DTYPE.is_float() || D::DTYPE.is_float() {
             D::from_f64(self.to_f64())
         } else {
             D::from_i64(self.to_i64())

@@ -1,10 +1,12 @@
 //! DTypes and promotion, the Element trait, refcounted untyped Storage, Device, Error.
+mod complex;
 mod dtype;
 mod element;
 mod error;
 mod scalar;
 mod storage;
 
+pub use complex::{Complex, C128, C64};
 pub use dtype::{DType, Device};
 pub use element::Element;
 pub use ember_layout as layout;

@@ -7,6 +7,8 @@ pub enum Scalar {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// A Python `complex`: (real, imag).
+    Complex(f64, f64),
 }
 
 impl Scalar {
@@ -14,14 +16,14 @@ impl Scalar {
         match self {
             Scalar::Bool(b) => b as u8 as f64,
             Scalar::Int(i) => i as f64,
-            Scalar::Float(f) => f,
+            Scalar::Float(f) | Scalar::Complex(f, _) => f,
         }
     }
     pub fn to_i64(self) -> i64 {
         match self {
             Scalar::Bool(b) => b as i64,
             Scalar::Int(i) => i,
-            Scalar::Float(f) => f as i64,
+            Scalar::Float(f) | Scalar::Complex(f, _) => f as i64,
         }
     }
     /// The dtype a tensor made from this scalar alone gets.
@@ -30,6 +32,14 @@ impl Scalar {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) => DType::I64,
             Scalar::Float(_) => default_float,
+            Scalar::Complex(..) => default_float.to_complex(),
+        }
+    }
+    /// (real, imag); real scalars have a zero imaginary part.
+    pub fn to_c128(self) -> (f64, f64) {
+        match self {
+            Scalar::Complex(re, im) => (re, im),
+            s => (s.to_f64(), 0.0),
         }
     }
     pub fn kind(self) -> crate::dtype::Kind {
@@ -43,8 +53,27 @@ impl Scalar {
     /// infinite or NaN in float dtypes; a float stored into an int dtype truncates toward zero.
     pub fn check_fits(self, dtype: crate::DType) -> crate::Result<()> {
         use crate::DType::*;
+        if let (Scalar::Complex(re, im), false) = (self, dtype.is_complex()) {
+            // a zero imaginary part is dropped silently; any other is refused (but bool takes all)
+            if im == 0.0 || dtype == Bool {
+                return Scalar::Float(re).check_fits(dtype);
+            }
+            let cname = match dtype {
+                Bool => "bool",
+                F32 => "float",
+                F64 => "double",
+                U8 => "uint8_t",
+                I8 => "int8_t",
+                I16 => "int16_t",
+                I32 => "int32_t",
+                I64 => "int64_t",
+                F16 => "c10::Half",
+                _ => "c10::BFloat16",
+            };
+            return Err(crate::Error::runtime(format!("value cannot be converted to type {cname} without overflow")));
+        }
         let (lo, hi, cname): (f64, f64, &str) = match dtype {
-            Bool | F32 | F64 => return Ok(()),
+            Bool | F32 | F64 | C64 | C128 => return Ok(()),
             U8 => (0.0, 255.0, "uint8_t"),
             I8 => (-128.0, 127.0, "int8_t"),
             I16 => (-32768.0, 32767.0, "int16_t"),
@@ -55,6 +84,7 @@ impl Scalar {
         };
         let ok = match self {
             Scalar::Bool(_) => true,
+            Scalar::Complex(..) => true, // complex dtypes, checked above
             Scalar::Int(i) => dtype == I64 || ((i as f64) >= lo && (i as f64) <= hi),
             Scalar::Float(f) if dtype.is_float() => !f.is_finite() || (f >= lo && f <= hi),
             // float → int truncates toward zero; NaN/inf and out-of-range values overflow

@@ -49,6 +49,7 @@ pub fn fill_scalar(dst: &Storage, ld: &Layout, dt: DType, value: ember_core::Sca
         Scalar::Float(f) => T::from_f64(f),
         Scalar::Int(i) => T::from_i64(i),
         Scalar::Bool(b) => T::from_i64(b as i64),
+        Scalar::Complex(re, im) => T::from_c128(re, im),
     }))
 }
 

@@ -45,6 +45,14 @@ macro_rules! with_dtype {
                 type $T = f64;
                 $body
             }
+            $crate::DType::C64 => {
+                type $T = $crate::C64;
+                $body
+            }
+            $crate::DType::C128 => {
+                type $T = $crate::C128;
+                $body
+            }
         }
     };
 }

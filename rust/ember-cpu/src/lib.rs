@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod dispatch;
 pub mod arith;
+pub mod complex;
 pub mod conv;
 pub mod copy;
 pub mod elementwise;
@@ -18,5 +19,5 @@ pub mod threads;
 pub mod trace;
 pub mod unary;
 
-pub use ember_core::{layout, DType, Element, Error, Result, Scalar, Storage};
+pub use ember_core::{layout, Complex, DType, Element, Error, Result, Scalar, Storage, C128, C64};
 pub use layout::Layout;

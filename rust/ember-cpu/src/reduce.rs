@@ -375,7 +375,7 @@ sum_elem!(i64, i64, |x| x, |a| a, i64::wrapping_add, i64::wrapping_mul, 0, 1);
 /// The dtypes `sum`/`prod` kernels run in: floats as they are, everything else as int64
 /// (the caller converts first; int64 is also PyTorch's result dtype for integer sums).
 pub fn compute_dtype(d: DType) -> DType {
-    if d.is_float() {
+    if d.is_inexact() {
         d
     } else {
         DType::I64
@@ -403,6 +403,14 @@ macro_rules! with_sum_dtype {
             }
             DType::I64 => {
                 type $T = i64;
+                $body
+            }
+            DType::C64 => {
+                type $T = crate::C64;
+                $body
+            }
+            DType::C128 => {
+                type $T = crate::C128;
                 $body
             }
             d => return Err(crate::Error::runtime(format!("internal: sum kernel called on {}", d.name()))),

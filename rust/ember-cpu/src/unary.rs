@@ -285,8 +285,20 @@ pub fn eval_f<F: Flt>(op: UOp, x: F, p: (F, F, F)) -> F {
         Cosh => x.cosh(),
         Tanh => x.tanh(),
         Asinh => x.asinh(),
-        Acosh => x.acosh(),
-        Atanh => x.atanh(),
+        Acosh => {
+            // std's ln(x + √(x²−1)) loses most digits near 1; log1p of t = x−1 keeps them
+            let t = x - one;
+            if x > F::k(1e18) {
+                x.ln() + F::k(std::f64::consts::LN_2)
+            } else {
+                (t + t.sqrt() * (t + one + one).sqrt()).ln_1p()
+            }
+        }
+        Atanh => {
+            // std's form cancels for x near −1; odd symmetry keeps the log1p argument positive
+            let a = x.abs();
+            (half * ((a + a) / (one - a)).ln_1p()).copysign(x)
+        }
         Sigmoid => one / (one + (-x).fexp()),
         // log σ(x) = min(x,0) − log1p(e^{−|x|}), stable for both signs
         LogSigmoid => x.min(zero) - (-x.abs()).fexp().ln_1p(),
@@ -501,6 +513,7 @@ pub fn unary_op_into(op: UOp, p: Params, dt: DType, dst: &Storage, ld: &Layout, 
             }
             each_op!(op, m)
         }
+        DType::C64 | DType::C128 => return crate::complex::unary_op_into(op, dt, dst, ld, src, ls),
         DType::Bool => return Err(unsupported(op, dt, "integer and floating point dtypes")),
         _ if !op.keeps_int() => return Err(unsupported(op, dt, "floating point dtypes")),
         _ => with_int_dtype!(dt, T => {
@@ -604,6 +617,7 @@ pub fn predicate(pred: Pred, dt: DType, src: &Storage, ls: &Layout) -> Result<St
         DType::F32 => run!(f32, |x: f32| x),
         DType::F16 => run!(f16, |x: f16| x.to_f32()),
         DType::BF16 => run!(bf16, |x: bf16| x.to_f32()),
+        DType::C64 | DType::C128 => crate::complex::predicate(pred, dt, src, ls),
         _ => with_dtype!(dt, T => {
             // integers and bool: finite, never NaN/inf; signbit is "negative"
             let neg = pred == Pred::SignBit;

@@ -383,6 +383,9 @@ fn pairs(outputs: &Bound<'_, PyAny>, grads: &Bound<'_, PyAny>) -> PyResult<Vec<(
                 if o.numel() != 1 {
                     return Err(pyo3::exceptions::PyRuntimeError::new_err("grad can be implicitly created only for scalar outputs"));
                 }
+                if o.dtype().is_complex() {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err("grad can be implicitly created only for real scalar outputs"));
+                }
                 if !o.requires_grad() {
                     return Err(pyo3::exceptions::PyRuntimeError::new_err(
                         "element 0 of tensors does not require grad and does not have a grad_fn",

@@ -6,7 +6,7 @@ use ember::promote::{default_dtype, Arg};
 use ember::{DType, Scalar, Tensor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
+use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt, PyList, PySequence, PyTuple};
 
 /// A dtype from an `ember.dtype`, or Python's `float`/`int`/`bool` types.
 pub fn dtype(o: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
@@ -90,7 +90,7 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
         return match t.get().t.item().py()? {
             Scalar::Int(i) => Ok(i),
             Scalar::Bool(b) => Ok(b as i64),
-            Scalar::Float(_) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
+            Scalar::Float(_) | Scalar::Complex(..) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
         };
     }
     o.extract::<i64>().map_err(|e| {
@@ -143,6 +143,9 @@ pub fn scalar(o: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     if o.is_instance_of::<PyFloat>() {
         return Ok(Some(Scalar::Float(o.extract()?)));
     }
+    if let Ok(z) = o.cast::<PyComplex>() {
+        return Ok(Some(Scalar::Complex(z.real(), z.imag())));
+    }
     // numpy scalars
     let ty = o.get_type();
     let module = ty.getattr("__module__").ok().and_then(|m| m.extract::<String>().ok()).unwrap_or_default();
@@ -150,6 +153,10 @@ pub fn scalar(o: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
         let name: String = ty.name()?.extract()?;
         if name.starts_with("float") {
             return Ok(Some(Scalar::Float(o.extract()?)));
+        }
+        if name.starts_with("complex") {
+            let (re, im): (f64, f64) = (o.getattr("real")?.extract()?, o.getattr("imag")?.extract()?);
+            return Ok(Some(Scalar::Complex(re, im)));
         }
         if name.starts_with("int") || name.starts_with("uint") {
             return Ok(Some(Scalar::Int(o.call_method0("__int__")?.extract()?)));
@@ -204,6 +211,8 @@ pub fn nested(o: &Bound<'_, PyAny>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)
     let dt = if any {
         if kind == DType::F32 {
             default_dtype()
+        } else if kind == DType::C64 {
+            default_dtype().to_complex()
         } else {
             kind
         }
@@ -227,6 +236,7 @@ fn walk(
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) => DType::I64,
             Scalar::Float(_) => DType::F32,
+            Scalar::Complex(..) => DType::C64,
         };
         *kind = if *any { (*kind).max(k) } else { k };
         *any = true;
@@ -236,7 +246,9 @@ fn walk(
         let t = &t.get().t;
         if t.ndim() == 0 {
             let s = t.item().py()?;
-            let k = if t.dtype().is_float() {
+            let k = if t.dtype().is_complex() {
+                DType::C64
+            } else if t.dtype().is_float() {
                 DType::F32
             } else if t.dtype() == DType::Bool {
                 DType::Bool

@@ -35,7 +35,19 @@ impl PyDType {
     }
     #[getter]
     fn is_complex(&self) -> bool {
-        false
+        self.d.is_complex()
+    }
+    /// complex64 → float32, complex128 → float64; real dtypes map to themselves.
+    fn to_real(&self) -> PyDType {
+        PyDType { d: self.d.to_real() }
+    }
+    /// The complex dtype with `self`'s precision (float32 → complex64); refused for ints and bool.
+    fn to_complex(&self) -> PyResult<PyDType> {
+        if self.d.is_inexact() {
+            Ok(PyDType { d: self.d.to_complex() })
+        } else {
+            Err(pyo3::exceptions::PyRuntimeError::new_err(format!("Unsupported dtype {}", self.d.scalar_name())))
+        }
     }
     #[getter]
     fn name(&self) -> &'static str {

@@ -74,14 +74,25 @@ fn _from_buffer(
 
 /// The dtype a buffer-protocol format code names, with the item size it must have; None for
 /// anything `from_numpy` doesn't take as is (non-native byte order, unsigned wider than a
-/// byte, complex, structured), which the Python path then reports.
+/// byte, structured), which the Python path then reports.
 fn dtype_of_format(fmt: &[u8], item: usize) -> Option<DType> {
     let code = match fmt {
-        [c] | [b'@' | b'=', c] => *c,
-        [b'<', c] if cfg!(target_endian = "little") => *c,
-        [b'>' | b'!', c] if cfg!(target_endian = "big") => *c,
+        [b'@' | b'=', rest @ ..] => rest,
+        [b'<', rest @ ..] if cfg!(target_endian = "little") => rest,
+        [b'>' | b'!', rest @ ..] if cfg!(target_endian = "big") => rest,
+        [b'<' | b'>' | b'!', ..] => return None,
+        rest => rest,
+    };
+    let d = match (code, item) {
+        ([b'Z', b'f'], 8) => DType::C64,
+        ([b'Z', b'd'], 16) => DType::C128,
+        ([c], _) => return dtype_of_code(*c, item),
         _ => return None,
     };
+    Some(d)
+}
+
+fn dtype_of_code(code: u8, item: usize) -> Option<DType> {
     let d = match (code, item) {
         (b'?', 1) => DType::Bool,
         (b'B', 1) => DType::U8,
@@ -167,6 +178,8 @@ fn format_of(d: DType) -> Option<&'static CStr> {
         DType::F16 => c"e",
         DType::F32 => c"f",
         DType::F64 => c"d",
+        DType::C64 => c"Zf",
+        DType::C128 => c"Zd",
         DType::BF16 => return None,
     })
 }
@@ -316,6 +329,7 @@ const KDL_INT: u8 = 0;
 const KDL_UINT: u8 = 1;
 const KDL_FLOAT: u8 = 2;
 const KDL_BFLOAT: u8 = 4;
+const KDL_COMPLEX: u8 = 5;
 const KDL_BOOL: u8 = 6;
 const CAPSULE: &CStr = c"dltensor";
 const USED_CAPSULE: &CStr = c"used_dltensor";
@@ -344,6 +358,7 @@ fn dl_dtype(d: DType) -> DLDataType {
         DType::I8 | DType::I16 | DType::I32 | DType::I64 => KDL_INT,
         DType::F16 | DType::F32 | DType::F64 => KDL_FLOAT,
         DType::BF16 => KDL_BFLOAT,
+        DType::C64 | DType::C128 => KDL_COMPLEX,
     };
     DLDataType { code, bits: (d.size() * 8) as u8, lanes: 1 }
 }
@@ -363,6 +378,8 @@ fn from_dl_dtype(t: DLDataType) -> Option<DType> {
         (KDL_FLOAT, 32) => DType::F32,
         (KDL_FLOAT, 64) => DType::F64,
         (KDL_BFLOAT, 16) => DType::BF16,
+        (KDL_COMPLEX, 64) => DType::C64,
+        (KDL_COMPLEX, 128) => DType::C128,
         _ => return None,
     })
 }

@@ -3,6 +3,7 @@
 mod autograd;
 mod autograd_flags;
 mod cell;
+mod complex;
 mod convert;
 mod creation;
 mod dtype;
@@ -37,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     creation::register(m)?;
     autograd::register(m)?;
     ops::register(m)?;
+    complex::register(m)?;
     ops_unary::register(m)?;
     ops_reduce::register(m)?;
     ops_linalg::register(m)?;

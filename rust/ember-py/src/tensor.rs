@@ -194,18 +194,24 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
     Ok(cur)
 }
 
+/// A Scalar as the Python number PyTorch's `item()` gives (bool, int, float or complex).
+pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
+    Ok(match s {
+        Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
+        Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+        Scalar::Complex(re, im) => pyo3::types::PyComplex::from_doubles(py, re, im).into_any().unbind(),
+    })
+}
+
 fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
-    let to_py = |s: Scalar| -> PyResult<Py<PyAny>> {
-        Ok(match s {
-            Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
-            Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
-            Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
-        })
-    };
+    let to_py = |s: Scalar| scalar_to_py(py, s);
     if t.ndim() == 0 {
         return to_py(t.item().py()?);
     }
-    let vals: Vec<Scalar> = if t.dtype().is_float() {
+    let vals: Vec<Scalar> = if t.dtype().is_complex() {
+        t.to_vec::<ember::C128>().py()?.into_iter().map(|z| Scalar::Complex(z.re, z.im)).collect()
+    } else if t.dtype().is_float() {
         t.to_vec::<f64>().py()?.into_iter().map(Scalar::Float).collect()
     } else if t.dtype() == DType::Bool {
         t.to_vec::<bool>().py()?.into_iter().map(Scalar::Bool).collect()
@@ -364,19 +370,14 @@ impl PyTensor {
     // ---- values ----
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("item", || {
-            let s = self.t.item().py()?;
-            Ok(match s {
-                Scalar::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any().unbind(),
-                Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
-                Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
-            })
+            scalar_to_py(py, self.t.item().py()?)
         })
     }
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("tolist", || tolist(py, &self.t))
     }
     fn __bool__(&self) -> PyResult<bool> {
-        crate::guard::guard("__bool__", || Ok(one_element(&self.t, "bool")?.to_f64() != 0.0))
+        crate::guard::guard("__bool__", || Ok(one_element(&self.t, "bool")?.to_c128() != (0.0, 0.0)))
     }
     fn __float__(&self) -> PyResult<f64> {
         crate::guard::guard("__float__", || Ok(one_element(&self.t, "float")?.to_f64()))

@@ -70,6 +70,7 @@ impl Tensor {
                     Scalar::Float(f) => T::from_f64(*f),
                     Scalar::Int(i) => T::from_i64(*i),
                     Scalar::Bool(b) => T::from_i64(*b as i64),
+                    Scalar::Complex(re, im) => T::from_c128(*re, *im),
                 };
                 unsafe { *p.add(i) = x };
             }

@@ -99,6 +99,13 @@ pub fn mixed_devices(a: Device, b: Device) -> Error {
 /// The kernel family that runs `op` (named as in PyTorch, without "aten::") on `inputs`.
 #[inline]
 pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
+    if inputs.iter().any(|t| t.dtype().is_complex()) && NEEDS_ORDER.contains(&op) {
+        let d = inputs.iter().map(|t| t.dtype()).find(|d| d.is_complex()).unwrap_or(crate::DType::C64);
+        return Err(Error::NotImplemented(format!(
+            "\"{op}_cpu\" not implemented for '{}': complex numbers have no order. Compare .abs(), .real or .imag instead.",
+            d.scalar_name()
+        )));
+    }
     let mut f = Family::of(common_device(inputs)?);
     // A view of a sparse tensor has its data-free storage but no COO parts: refuse it too.
     if inputs.iter().any(|t| t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host())) {
@@ -107,6 +114,13 @@ pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
     note(op, f);
     Ok(f)
 }
+
+/// Ops that need an order on the values, which complex numbers lack (PyTorch refuses them).
+const NEEDS_ORDER: &[&str] = &[
+    "lt", "le", "gt", "ge", "max", "min", "amax", "amin", "argmax", "argmin", "sort", "topk", "kthvalue", "median",
+    "nanmedian", "mode", "cummax", "cummin", "clamp", "max_pool2d_with_indices", "avg_pool2d", "logsumexp",
+    "cross_entropy_loss", "nll_loss", "binary_cross_entropy_with_logits",
+];
 
 /// The backend that runs `op` on `inputs` (recorded for the trace, as `family`).
 #[inline]

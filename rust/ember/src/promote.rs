@@ -33,9 +33,11 @@ fn combine(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
         (None, l) => l,
         (h, None) => h,
         (Some(h), Some(l)) => {
-            if h.is_float() {
-                Some(h)
-            } else if h == DType::Bool || l.is_float() {
+            // a lower class only matters when it lifts the kind (bool < int < float < complex);
+            // a float tensor lifted to complex keeps its own precision (f32 + 0-dim c128 → c64)
+            if l.is_complex() && h.is_float() {
+                Some(h.to_complex())
+            } else if l.kind() > h.kind() {
                 Some(DType::promote(h, l))
             } else {
                 Some(h)

@@ -69,12 +69,18 @@ impl Tensor {
 
     /// A new tensor sharing this one's storage with another layout (autograd-free).
     pub fn with_layout(&self, layout: Layout) -> Tensor {
-        check_geometry(&self.0.storage, &layout, self.0.dtype);
+        self.with_layout_dtype(layout, self.0.dtype)
+    }
+
+    /// A view reading the same bytes as `dtype` elements (`view_as_real`, `.real`, `.imag`):
+    /// `layout` counts `dtype` elements.
+    pub fn with_layout_dtype(&self, layout: Layout, dtype: DType) -> Tensor {
+        check_geometry(&self.0.storage, &layout, dtype);
         let base = Some(self.0.base.clone().unwrap_or_else(|| self.clone()));
         Tensor(Arc::new(TensorImpl {
             storage: self.0.storage.clone(),
             layout,
-            dtype: self.0.dtype,
+            dtype,
             device: self.0.device,
             base,
             sparse: None,
@@ -214,6 +220,10 @@ impl Tensor {
             let v = unsafe { *(p as *const T).add(off) };
             match self.dtype() {
                 DType::Bool => Scalar::Bool(v.to_i64() != 0),
+                d if d.is_complex() => {
+                    let (re, im) = v.to_c128();
+                    Scalar::Complex(re, im)
+                }
                 d if d.is_float() => Scalar::Float(v.to_f64()),
                 _ => Scalar::Int(v.to_i64()),
             }

@@ -209,7 +209,14 @@ pub fn run(
         for (e, g) in node.next.iter().zip(outs) {
             let Some(e) = e else { continue };
             let ck = key(&e.node);
-            if let Some(g) = g {
+            if let Some(mut g) = g {
+                // A real input of a complex computation gets the real part of its gradient.
+                if g.dtype().is_complex() {
+                    let want = e.node.outputs.get(e.input_nr).map(|o| o.1).or(e.node.first_dtype);
+                    if let Some(d) = want.filter(|d| !d.is_complex()) {
+                        g = g.to_dtype(d)?;
+                    }
+                }
                 let buf = buffers.entry(ck).or_insert_with(|| vec![None; e.node.n_outputs.max(1)]);
                 add_into(&mut buf[e.input_nr], g)?;
             }

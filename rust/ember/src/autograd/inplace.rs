@@ -79,7 +79,7 @@ pub fn rebase_history(name: &'static str, t: &Tensor, others: &[&Tensor], f: imp
         out.extend(res.into_iter().skip(1));
         Ok(out)
     };
-    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], 1, vec![]);
+    let node = Node::new("CopySlices".into(), next, Box::new(copy_slices), vec![], 1, vec![], None);
     set_history(&base, node.clone(), 0);
     set_history(t, view_node(&base, t, super::Edge { node, input_nr: 0 }), 0);
     Ok(())
@@ -96,7 +96,7 @@ pub(super) fn view_node(base: &Tensor, t: &Tensor, edge: super::Edge) -> Arc<Nod
         gb.as_strided(&vl.sizes, &vl.strides, Some(vl.offset))?.copy_(g)?;
         Ok(vec![Some(gb)])
     };
-    Node::new("AsStridedBackward0".into(), vec![Some(edge)], Box::new(view_fn), vec![], 1, vec![])
+    Node::new("AsStridedBackward0".into(), vec![Some(edge)], Box::new(view_fn), vec![], 1, vec![], None)
 }
 
 fn set_history(t: &Tensor, node: Arc<Node>, nr: usize) {

@@ -98,12 +98,12 @@ pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tenso
         .filter(|s| s.is_output())
         .filter_map(|s| outputs.iter().position(|o| s.saved_from(o)).map(|nr| (s.clone(), nr)))
         .collect();
-    let node = Node::new(name, edges, f, saved, outputs.len(), meta);
+    let node = Node::new(name, edges, f, saved, outputs.len(), meta, outputs.first().map(|o| o.dtype()));
     for (s, nr) in links {
         s.link_output(&node, nr);
     }
     for (i, o) in outputs.iter().enumerate() {
-        if !o.dtype().is_float() {
+        if !o.dtype().is_inexact() {
             continue; // integer and bool results never require grad
         }
         let mut m = o.meta();
@@ -118,7 +118,7 @@ pub fn record_dyn(name: Cow<'static, str>, inputs: &[&Tensor], outputs: &[&Tenso
 
 impl Tensor {
     pub fn set_requires_grad(&self, flag: bool) -> Result<()> {
-        if flag && !self.dtype().is_float() {
+        if flag && !self.dtype().is_inexact() {
             return Err(crate::Error::runtime("Only Tensors of floating point and complex dtype can require gradients"));
         }
         if flag && self.is_inference() && !grad_mode::is_inference() {

@@ -62,6 +62,9 @@ pub struct Node {
     /// Shapes and dtypes of the outputs of a multi-output op, to materialise zero gradients
     /// for outputs that got none (empty for single-output ops: one allocation less per op).
     pub outputs: Vec<(Vec<usize>, DType)>,
+    /// The dtype of output 0 (None where unknown), so a complex gradient flowing into a real
+    /// output can be reduced to its real part.
+    pub first_dtype: Option<DType>,
     pub saved: Mutex<Vec<SavedTensor>>,
     pub seq: u64,
     /// (output_nr, hook, is_retain_grad)
@@ -92,6 +95,7 @@ impl Node {
         saved: Vec<SavedTensor>,
         n_outputs: usize,
         outputs: Vec<(Vec<usize>, DType)>,
+        first_dtype: Option<DType>,
     ) -> Arc<Node> {
         Arc::new(Node {
             name,
@@ -99,6 +103,7 @@ impl Node {
             kind: NodeKind::Function(Mutex::new(Some(f))),
             n_outputs,
             outputs,
+            first_dtype,
             saved: Mutex::new(saved),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
             tensor_pre_hooks: Default::default(),
@@ -116,6 +121,7 @@ impl Node {
             next: vec![],
             kind: NodeKind::AccumulateGrad(leaf.clone()),
             n_outputs: 1,
+            first_dtype: Some(leaf.dtype()),
             outputs: Vec::new(),
             saved: Default::default(),
             seq: u64::MAX,

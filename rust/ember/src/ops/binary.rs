@@ -14,7 +14,7 @@ pub use crate::ops::binary_table::{BinaryOp, TORCH_FUNCTIONS};
 impl BinaryOp {
     /// The dtype the kernel computes in, given the promoted dtype of the inputs.
     fn compute_dtype(self, promoted: DType) -> DType {
-        if self.float_only() && !promoted.is_float() {
+        if self.float_only() && !promoted.is_inexact() {
             crate::promote::default_dtype()
         } else {
             promoted
@@ -140,7 +140,14 @@ pub(crate) fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: 
 /// Errors PyTorch raises for an op/dtype pair before computing anything.
 fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     check_bool_sub(op, dt)?;
-    if op == BinaryOp::Pow && !dt.is_float() {
+    if dt.is_complex() && !matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow) {
+        return Err(Error::NotImplemented(format!(
+            "\"{}_cpu\" not implemented for '{}'. Complex numbers have no order or rounding; apply the op to .real/.imag or .abs() instead.",
+            op.name(),
+            dt.scalar_name()
+        )));
+    }
+    if op == BinaryOp::Pow && !dt.is_inexact() {
         if let Arg::S(s) = b {
             if s.to_f64() < 0.0 {
                 return Err(Error::runtime(
@@ -198,7 +205,7 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     }
     let out = crate::backend::of(f).binary(op, a, b, dt, &shape)?;
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
-    if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_float() {
+    if (ga.is_some() || gb.is_some()) && crate::grad_mode::is_enabled() && dt.is_inexact() {
         record_binary(op, a, b, &out);
     }
     Ok(out)
@@ -207,6 +214,16 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 /// Backward formulas (d/da, d/db) before the broadcast reduction (`sum_to`) in the caller.
 /// `a`/`b` are the saved operands (a scalar operand comes as a 0-dim tensor), `y` the output.
 fn grads_of(op: BinaryOp, g: &Tensor, a: &Tensor, b: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+    if g.dtype().is_complex() && matches!(op, BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow) {
+        // the holomorphic rule g·conj(∂f/∂a) is the real formula applied to conjugates
+        use crate::ops::complex::conj_physical as cj;
+        let y = y.map(cj).transpose()?;
+        return real_grads(op, g, &cj(a)?, &cj(b)?, y.as_ref());
+    }
+    real_grads(op, g, a, b, y)
+}
+
+fn real_grads(op: BinaryOp, g: &Tensor, a: &Tensor, b: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
     use crate::ops::compare::{compare, CmpOp};
     use crate::ops::unary::{unary, Params, UOp};
     use BinaryOp::*;
@@ -351,7 +368,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     }
     crate::backend::of(f).binary_(op, this, other, dt)?;
     this.storage().bump_version_by(op.name());
-    if track && this.dtype().is_float() {
+    if track && this.dtype().is_inexact() {
         let ob = other.clone();
         let sb = other.shape().to_vec();
         let ot = other.as_tensor().filter(|t| t.requires_grad()).cloned();

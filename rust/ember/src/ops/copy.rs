@@ -57,7 +57,7 @@ impl Tensor {
         }
         self.copy_from(src)?;
         self.storage().bump_version_by("copy_");
-        if track && self.dtype().is_float() {
+        if track && self.dtype().is_inexact() {
             let (sshape, sdt) = (src.shape().to_vec(), src.dtype());
             let others: Vec<&Tensor> = if src.requires_grad() { vec![src] } else { vec![] };
             let has = !others.is_empty();
@@ -137,7 +137,7 @@ impl Tensor {
                 return Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, self.shape(), c.is_coalesced()));
             }
         };
-        if needs_grad(&[self]) && dtype.is_float() {
+        if needs_grad(&[self]) && dtype.is_inexact() {
             let src = self.dtype();
             record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_dtype(src)?)]));
         }
@@ -181,7 +181,7 @@ impl Tensor {
             }
             (_, d) => return Err(dispatch::unsupported("_to_copy", Family::of(d))),
         };
-        if needs_grad(&[self]) && self.dtype().is_float() {
+        if needs_grad(&[self]) && self.dtype().is_inexact() {
             // The gradient goes back to where the input lives.
             let src = self.device();
             record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_device(src)?)]));

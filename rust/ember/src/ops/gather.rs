@@ -176,7 +176,7 @@ impl Tensor {
     ) -> Result<Tensor> {
         let (d, idx) = check_dim_index(self, dim, index, if value { None } else { Some(src.shape()) }, "scatter")?;
         let mode = reduce.map(reduce_of).transpose()?;
-        let track = needs_grad(&[self, src]) && self.dtype().is_float();
+        let track = needs_grad(&[self, src]) && self.dtype().is_inexact();
         if track && matches!(mode, Some((Reduce::Mul, _))) {
             return Err(Error::NotImplemented(format!(
                 "{name}: the backward of reduce='{}' is not implemented in ember; use reduce='sum', 'mean', 'amax' or 'amin', or run under no_grad()",
@@ -391,7 +391,7 @@ impl Tensor {
                 )));
             }
         }
-        let track = needs_grad(&[self, source]) && self.dtype().is_float();
+        let track = needs_grad(&[self, source]) && self.dtype().is_inexact();
         if inplace {
             if track {
                 check_inplace(self)?;
@@ -556,7 +556,7 @@ impl Tensor {
                 source.numel()
             )));
         }
-        let track = needs_grad(&[self, source]) && self.dtype().is_float();
+        let track = needs_grad(&[self, source]) && self.dtype().is_inexact();
         if inplace && track {
             check_inplace(self)?;
         }

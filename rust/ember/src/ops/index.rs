@@ -182,7 +182,7 @@ impl Tensor {
         let plan = Plan::new(self.shape(), indices)?;
         plan.put(self, values, accumulate)?;
         self.storage().bump_version_by("index_put_");
-        if track && self.dtype().is_float() {
+        if track && self.dtype().is_inexact() {
             let f = index_put_backward(indices, values, accumulate);
             let others: Vec<&Tensor> = if grad_needed(values) { vec![values] } else { vec![] };
             let has = !others.is_empty();

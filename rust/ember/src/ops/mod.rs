@@ -2,6 +2,7 @@
 pub mod binary;
 pub mod binary_table;
 pub mod compare;
+pub mod complex;
 pub mod conv;
 pub mod copy;
 pub mod einsum;

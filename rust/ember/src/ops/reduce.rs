@@ -11,7 +11,7 @@ use ember_cpu::with_float_dtype;
 
 /// The dtype `sum` accumulates and returns by default: ints and bool → int64.
 pub fn sum_dtype(d: DType) -> DType {
-    if d.is_float() {
+    if d.is_inexact() {
         d
     } else {
         DType::I64
@@ -210,7 +210,7 @@ impl Tensor {
         }
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let out = self.arith_raw(ArithOp::Sum, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
-        if needs_grad(&[self]) && out.dtype().is_float() {
+        if needs_grad(&[self]) && out.dtype().is_inexact() {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
             let name = if rd.all && !keepdim { "SumBackward0" } else { "SumBackward1" };
             record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
@@ -224,7 +224,7 @@ impl Tensor {
     pub fn nansum_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let out = self.arith_raw(ArithOp::NanSum, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
-        if needs_grad(&[self]) && out.dtype().is_float() {
+        if needs_grad(&[self]) && out.dtype().is_inexact() {
             let (in_shape, in_dt, x) = (self.shape().to_vec(), self.dtype(), SavedTensor::input(self));
             record_saving("NansumBackward0", &[self], &[&out], vec![x.clone()], move |g: &[Option<Tensor>]| {
                 let x = x.unpack("NansumBackward0")?;
@@ -237,7 +237,7 @@ impl Tensor {
 
     fn mean_dtype(&self, op: &str, dtype: Option<DType>) -> Result<DType> {
         let dt = dtype.unwrap_or(self.dtype());
-        if !dt.is_float() {
+        if !dt.is_inexact() {
             return Err(Error::runtime(format!(
                 "{op}(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {}. Convert the input with .float() or pass dtype=.",
                 dt.scalar_name()
@@ -275,7 +275,7 @@ impl Tensor {
     pub fn prod_dims(&self, dims: &[i64], keepdim: bool, dtype: Option<DType>) -> Result<Tensor> {
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let out = self.arith_raw(ArithOp::Prod, &rd, dtype.unwrap_or_else(|| sum_dtype(self.dtype())))?;
-        if needs_grad(&[self]) && out.dtype().is_float() {
+        if needs_grad(&[self]) && out.dtype().is_inexact() {
             let (in_shape, in_dt) = (self.shape().to_vec(), self.dtype());
             let name = if rd.all && !keepdim { "ProdBackward0" } else { "ProdBackward1" };
             let saved = vec![SavedTensor::input(self), SavedTensor::output(&out)];
@@ -293,7 +293,8 @@ impl Tensor {
                 .item()?;
                 if matches!(no_zeros, Scalar::Bool(true)) {
                     let yk = expand_back(&y.to_dtype(in_dt)?, &rd, &in_shape)?;
-                    return Ok(vec![Some(g.mul(&yk)?.div(&x)?)]);
+                    // complex: g · conj(y / x), the holomorphic rule
+                    return Ok(vec![Some(g.mul(&crate::ops::complex::conj_physical(&yk.div(&x)?)?)?)]);
                 }
                 let others = ember_cpu::reduce_index::prod_others(xd.storage(), xd.layout(), xd.dtype(), &rd.red)?;
                 let kept: Vec<usize> = (0..in_shape.len()).filter(|&i| !rd.red[i]).collect();
@@ -305,7 +306,7 @@ impl Tensor {
                     inv[d] = p as i64;
                 }
                 let others = Tensor::from_parts(others, Layout::contiguous(&pshape), in_dt).permute(&inv)?;
-                Ok(vec![Some(g.mul(&others)?)])
+                Ok(vec![Some(g.mul(&crate::ops::complex::conj_physical(&others)?)?)])
             });
         }
         Ok(out)
@@ -386,6 +387,10 @@ impl Tensor {
             Some(d) => self.to_dtype(d)?,
             None => self.clone(),
         };
+        if x.dtype().is_complex() {
+            // the norm of |z|: a real result whose gradient flows back through abs
+            return crate::ops::complex::abs(&x)?.norm_dims(p, dims, keepdim, None, name);
+        }
         if !x.dtype().is_float() {
             return Err(Error::runtime(format!(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got {}. Convert it with .float() first.",

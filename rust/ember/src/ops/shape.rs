@@ -71,7 +71,7 @@ impl Tensor {
             spans.push(Some((off, n)));
             off += n;
         }
-        if needs_grad(&refs) && dt.is_float() {
+        if needs_grad(&refs) && dt.is_inexact() {
             let metas: Vec<(Vec<usize>, DType)> = tensors.iter().map(|t| (t.shape().to_vec(), t.dtype())).collect();
             record("CatBackward0", &refs, &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
@@ -83,7 +83,7 @@ impl Tensor {
                             Some((o, n)) => g.narrow(d as i64, *o as i64, *n as i64)?,
                             None => Tensor::zeros_on(shape, g.dtype(), g.device())?,
                         };
-                        Ok(Some(if dt.is_float() { gi.to_dtype(*dt)? } else { gi }))
+                        Ok(Some(if dt.is_inexact() { gi.to_dtype(*dt)? } else { gi }))
                     })
                     .collect()
             });
@@ -108,7 +108,7 @@ impl Tensor {
         let parts: Vec<Tensor> = tensors.iter().map(|t| t.detach().unsqueeze(d as i64)).collect::<Result<_>>()?;
         let out = Tensor::cat(&parts, d as i64)?.detach();
         let refs: Vec<&Tensor> = tensors.iter().collect();
-        if needs_grad(&refs) && out.dtype().is_float() {
+        if needs_grad(&refs) && out.dtype().is_inexact() {
             let dts: Vec<DType> = tensors.iter().map(|t| t.dtype()).collect();
             record("StackBackward0", &refs, &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();

@@ -212,7 +212,7 @@ impl Tensor {
             let s = ember_cpu::scan::cumulative(prod, xc.storage(), xc.layout(), cd, d)?;
             Tensor::from_parts(s, Layout::contiguous(self.shape()), cd).to_dtype(out_dt)?
         };
-        if needs_grad(&[self]) && out_dt.is_float() {
+        if needs_grad(&[self]) && out_dt.is_inexact() {
             let in_dt = self.dtype();
             let dims = [d as i64];
             if !prod {

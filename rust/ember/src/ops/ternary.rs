@@ -49,7 +49,7 @@ fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Te
     };
     let gx = x.as_tensor().filter(|t| t.requires_grad()).cloned();
     let gy = y.as_tensor().filter(|t| t.requires_grad()).cloned();
-    if dt.is_float() && (gx.is_some() || gy.is_some()) && crate::grad_mode::is_enabled() {
+    if dt.is_inexact() && (gx.is_some() || gy.is_some()) && crate::grad_mode::is_enabled() {
         let inputs: Vec<&Tensor> = gx.iter().chain(gy.iter()).collect();
         let (hx, hy) = (gx.is_some(), gy.is_some());
         let (sx, sy) = (x.shape().to_vec(), y.shape().to_vec());
@@ -109,7 +109,7 @@ pub fn masked_fill_(x: &Tensor, mask: &Tensor, value: &Arg) -> Result<()> {
     let r = with_grad(false, || where_(&m, &v, &Arg::T(x.detach())))?;
     x.copy_from(&r)?;
     x.storage().bump_version_by("masked_fill_");
-    if track && x.dtype().is_float() {
+    if track && x.dtype().is_inexact() {
         let keep = logical_not(&m)?;
         rebase_history("MaskedFillBackward0", x, &[], move |g: &[Option<Tensor>]| {
             let g = g[0].as_ref().unwrap();
@@ -156,7 +156,7 @@ pub fn clamp(x: &Tensor, min: Option<&Arg>, max: Option<&Arg>) -> Result<Tensor>
     })?;
     let tl = min.and_then(|a| a.as_tensor()).filter(|t| t.requires_grad()).cloned();
     let th = max.and_then(|a| a.as_tensor()).filter(|t| t.requires_grad()).cloned();
-    if dt.is_float() && (needs_grad(&[x]) || tl.is_some() || th.is_some()) && crate::grad_mode::is_enabled() {
+    if dt.is_inexact() && (needs_grad(&[x]) || tl.is_some() || th.is_some()) && crate::grad_mode::is_enabled() {
         let lo = min.map(|a| a.tensor(dt)).transpose()?.map(|t| t.detach());
         let hi = max.map(|a| a.tensor(dt)).transpose()?.map(|t| t.detach());
         let xs = xin.detach();
@@ -192,7 +192,7 @@ pub fn clamp(x: &Tensor, min: Option<&Arg>, max: Option<&Arg>) -> Result<Tensor>
 /// Records `name` on `out` for a composite forward with per-input gradient formulas.
 fn record_composite(name: &'static str, ins: &[&Arg], out: &Tensor, f: impl Fn(&Tensor) -> Result<Vec<Tensor>> + Send + Sync + 'static) {
     let ts: Vec<Option<Tensor>> = ins.iter().map(|a| a.as_tensor().filter(|t| t.requires_grad()).cloned()).collect();
-    if !out.dtype().is_float() || ts.iter().all(|t| t.is_none()) || !crate::grad_mode::is_enabled() {
+    if !out.dtype().is_inexact() || ts.iter().all(|t| t.is_none()) || !crate::grad_mode::is_enabled() {
         return;
     }
     let shapes: Vec<Vec<usize>> = ins.iter().map(|a| a.shape().to_vec()).collect();

@@ -16,6 +16,9 @@ fn out_dtype(op: UOp, dt: DType) -> Result<DType> {
     if dt.is_float() {
         return Ok(dt);
     }
+    if dt.is_complex() {
+        return if ember_cpu::complex::supports(op) { Ok(dt) } else { Err(ember_cpu::complex::unsupported(op, dt)) };
+    }
     if op == UOp::Neg && dt == DType::Bool {
         return Err(Error::runtime(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
@@ -50,6 +53,13 @@ fn mask(x: &Tensor, op: CmpOp, s: f64) -> Result<Tensor> {
 
 /// d op(x)/dx · g. `x` is the saved input, `y` the saved output (each only when `meta` asks).
 fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
+    if g.dtype().is_complex() {
+        return crate::ops::complex::unary_grad(op, g, x, y, |ones| real_grad_of(op, p, ones, x, y));
+    }
+    real_grad_of(op, p, g, x, y)
+}
+
+fn real_grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
     use CmpOp::*;
     use UOp::*;
     let x = || x.ok_or_else(|| Error::runtime("internal: input not saved"));
@@ -176,6 +186,9 @@ fn is_rounding(op: UOp) -> bool {
 
 /// `op(x)` as a new tensor (integer input promoted to the default float for float-only ops).
 pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
+    if op == UOp::Abs && x.dtype().is_complex() {
+        return crate::ops::complex::abs(x); // the one complex → real op of the table
+    }
     let f = crate::dispatch::family(op_name(op), &[x])?;
     if f == Family::CpuSparse {
         return crate::sparse::unary(x, op, p);
@@ -188,8 +201,10 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
         check_kernel(op, p, dt)?;
     }
     let out = crate::backend::of(f).unary(op, p, x, dt)?;
-    if dt.is_float() && needs_grad(&[x]) {
+    if dt.is_inexact() && needs_grad(&[x]) {
         let (name, sx, sy) = meta(op);
+        // complex sgn's rule reads both; the real sign's gradient is zero
+        let (sx, sy) = if op == UOp::Sign && dt.is_complex() { (true, true) } else { (sx, sy) };
         let mut saved = vec![];
         if sx {
             saved.push(SavedTensor::input(x));
@@ -223,7 +238,7 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     if x.layout().has_internal_overlap() {
         return Err(Error::OverlapWrite);
     }
-    let track = needs_grad(&[x]) && dt.is_float();
+    let track = needs_grad(&[x]) && dt.is_inexact();
     if track {
         check_inplace(x)?;
     }

@@ -1,0 +1,443 @@
+//! Complex arithmetic and elementary functions for complex64/complex128 elements.
+//! Branch cuts follow C99 Annex G (and so NumPy and PyTorch): `log`/`sqrt` cut along the
+//! negative real axis, with the sign of a zero imaginary part choosing the side.
+use crate::arith::Arith;
+use crate::reduce::{Bounds, SumElem};
+use ember_core::Complex;
+use num_traits::Float;
+
+/// The float operations the complex formulas need, for f32 and f64 parts.
+pub trait Part: Float + Send + Sync + std::fmt::Debug + Default + 'static {}
+impl Part for f32 {}
+impl Part for f64 {}
+
+#[inline(always)]
+pub fn c<T>(re: T, im: T) -> Complex<T> {
+    Complex::new(re, im)
+}
+
+#[inline(always)]
+pub fn cadd<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
+    c(a.re + b.re, a.im + b.im)
+}
+#[inline(always)]
+pub fn csub<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
+    c(a.re - b.re, a.im - b.im)
+}
+#[inline(always)]
+pub fn cmul<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
+    c(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re)
+}
+/// Smith's algorithm: no overflow in |b|² for large denominators.
+#[inline(always)]
+pub fn cdiv<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
+    if b.re.abs() >= b.im.abs() {
+        if b.re == T::zero() && b.im == T::zero() {
+            return c(a.re / b.re.abs(), a.im / b.re.abs());
+        }
+        let r = b.im / b.re;
+        let d = b.re + b.im * r;
+        c((a.re + a.im * r) / d, (a.im - a.re * r) / d)
+    } else {
+        let r = b.re / b.im;
+        let d = b.re * r + b.im;
+        c((a.re * r + a.im) / d, (a.im * r - a.re) / d)
+    }
+}
+#[inline(always)]
+pub fn conj<T: Part>(a: Complex<T>) -> Complex<T> {
+    c(a.re, -a.im)
+}
+#[inline(always)]
+pub fn abs<T: Part>(a: Complex<T>) -> T {
+    a.re.hypot(a.im)
+}
+#[inline(always)]
+pub fn arg<T: Part>(a: Complex<T>) -> T {
+    a.im.atan2(a.re)
+}
+pub fn exp<T: Part>(a: Complex<T>) -> Complex<T> {
+    if a.im == T::zero() {
+        return c(a.re.exp(), a.im); // keeps a signed zero imaginary part exact
+    }
+    let e = a.re.exp();
+    let (s, co) = a.im.sin_cos();
+    c(e * co, e * s)
+}
+pub fn log<T: Part>(a: Complex<T>) -> Complex<T> {
+    c(abs(a).ln(), arg(a))
+}
+/// The principal root, by the cancellation-free formula of Kahan's "Branch cuts" paper.
+pub fn sqrt<T: Part>(a: Complex<T>) -> Complex<T> {
+    let zero = T::zero();
+    if a.re == zero && a.im == zero {
+        return c(zero, a.im);
+    }
+    if a.im.is_infinite() {
+        return c(T::infinity(), a.im);
+    }
+    let half = T::from(0.5).unwrap();
+    let t = ((a.re.abs() + abs(a)) * half).sqrt();
+    if a.re >= zero {
+        c(t, a.im / (t + t))
+    } else {
+        c(a.im.abs() / (t + t), t.copysign(a.im))
+    }
+}
+pub fn sin<T: Part>(a: Complex<T>) -> Complex<T> {
+    let (s, co) = a.re.sin_cos();
+    c(s * a.im.cosh(), co * a.im.sinh())
+}
+pub fn cos<T: Part>(a: Complex<T>) -> Complex<T> {
+    let (s, co) = a.re.sin_cos();
+    c(co * a.im.cosh(), -(s * a.im.sinh()))
+}
+pub fn sinh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let (s, co) = a.im.sin_cos();
+    c(a.re.sinh() * co, a.re.cosh() * s)
+}
+pub fn cosh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let (s, co) = a.im.sin_cos();
+    c(a.re.cosh() * co, a.re.sinh() * s)
+}
+/// tanh(x+iy) = (sinh 2x + i sin 2y) / (cosh 2x + cos 2y), switched to ±1 once cosh 2x would
+/// overflow.
+pub fn tanh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let two = T::from(2.0).unwrap();
+    if a.re.abs() > T::from(20.0).unwrap() {
+        return c(T::one().copysign(a.re), T::zero() * (two * a.im).sin());
+    }
+    let d = (two * a.re).cosh() + (two * a.im).cos();
+    c((two * a.re).sinh() / d, (two * a.im).sin() / d)
+}
+/// tan z = −i tanh(iz).
+pub fn tan<T: Part>(a: Complex<T>) -> Complex<T> {
+    let t = tanh(c(-a.im, a.re));
+    c(t.im, -t.re)
+}
+pub fn powc<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
+    let zero = T::zero();
+    if b.re == zero && b.im == zero {
+        return c(T::one(), zero);
+    }
+    if a.re == zero && a.im == zero {
+        return if b.re > zero { c(zero, zero) } else { c(T::nan(), T::nan()) };
+    }
+    if b.im == zero && b.re == T::from(2.0).unwrap() {
+        return cmul(a, a);
+    }
+    exp(cmul(b, log(a)))
+}
+pub fn reciprocal<T: Part>(a: Complex<T>) -> Complex<T> {
+    cdiv(c(T::one(), T::zero()), a)
+}
+/// z/|z| (0 at 0): PyTorch's `sgn`.
+pub fn sgn<T: Part>(a: Complex<T>) -> Complex<T> {
+    let m = abs(a);
+    if m == T::zero() {
+        c(T::zero(), T::zero())
+    } else {
+        c(a.re / m, a.im / m)
+    }
+}
+
+macro_rules! complex_arith {
+    ($t:ty) => {
+        impl Arith for Complex<$t> {
+            #[inline(always)]
+            fn add(self, o: Self) -> Self {
+                cadd(self, o)
+            }
+            #[inline(always)]
+            fn sub(self, o: Self) -> Self {
+                csub(self, o)
+            }
+            #[inline(always)]
+            fn mul(self, o: Self) -> Self {
+                cmul(self, o)
+            }
+            #[inline(always)]
+            fn div(self, o: Self) -> Self {
+                cdiv(self, o)
+            }
+            // Ops without a complex meaning: refused before any kernel runs (PyTorch's
+            // "not implemented for 'ComplexFloat'"); NaN keeps a bug visible.
+            fn rem(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn fmod(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn floor_div(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn power(self, o: Self) -> Self {
+                powc(self, o)
+            }
+            fn max_nan(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn min_nan(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn fmax(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            fn fmin(self, _o: Self) -> Self {
+                c(<$t>::NAN, <$t>::NAN)
+            }
+            #[inline(always)]
+            fn zero() -> Self {
+                c(0.0, 0.0)
+            }
+            #[inline(always)]
+            fn one() -> Self {
+                c(1.0, 0.0)
+            }
+        }
+        impl SumElem for Complex<$t> {
+            type A = Complex<f64>;
+            #[inline(always)]
+            fn up(self) -> Complex<f64> {
+                c(self.re as f64, self.im as f64)
+            }
+            #[inline(always)]
+            fn down(a: Complex<f64>) -> Self {
+                c(a.re as $t, a.im as $t)
+            }
+            #[inline(always)]
+            fn add(a: Complex<f64>, b: Complex<f64>) -> Complex<f64> {
+                cadd(a, b)
+            }
+            #[inline(always)]
+            fn mul(a: Complex<f64>, b: Complex<f64>) -> Complex<f64> {
+                cmul(a, b)
+            }
+            const ZERO: Complex<f64> = Complex::new(0.0, 0.0);
+            const ONE: Complex<f64> = Complex::new(1.0, 0.0);
+        }
+        impl Bounds for Complex<$t> {
+            const LOWEST: Self = Complex::new(<$t>::NEG_INFINITY, <$t>::NEG_INFINITY);
+            const HIGHEST: Self = Complex::new(<$t>::INFINITY, <$t>::INFINITY);
+        }
+    };
+}
+complex_arith!(f32);
+complex_arith!(f64);
+
+// ---- kernels ----
+
+use crate::elementwise::{unary, unary_into};
+use crate::unary::{Pred, UOp};
+use crate::{DType, Error, Layout, Result, Storage};
+
+/// The complex functions of the unary table, or None where PyTorch has no complex kernel.
+fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
+    use UOp::*;
+    Some(match op {
+        Neg => |z| c(-z.re, -z.im),
+        Exp => exp,
+        Expm1 => |z| {
+            // exp(z) − 1 with the real part through expm1: exact near 0 along the real axis
+            let (s, co) = z.im.sin_cos();
+            let em1 = z.re.exp_m1();
+            let half = T::from(0.5).unwrap();
+            let s2 = (z.im * half).sin();
+            c(em1 * co - (s2 * s2 + s2 * s2), (em1 + T::one()) * s)
+        },
+        Log => log,
+        Log2 => |z| {
+            let l = log(z);
+            let k = T::from(std::f64::consts::LOG2_E).unwrap();
+            c(l.re * k, l.im * k)
+        },
+        Log10 => |z| {
+            let l = log(z);
+            let k = T::from(std::f64::consts::LOG10_E).unwrap();
+            c(l.re * k, l.im * k)
+        },
+        Log1p => |z| log(c(z.re + T::one(), z.im)),
+        Sqrt => sqrt,
+        Rsqrt => |z| reciprocal(sqrt(z)),
+        Reciprocal => reciprocal,
+        Square => |z| cmul(z, z),
+        Sin => sin,
+        Cos => cos,
+        Tan => tan,
+        Sinh => sinh,
+        Cosh => cosh,
+        Tanh => tanh,
+        Sigmoid => |z| reciprocal(cadd(c(T::one(), T::zero()), exp(c(-z.re, -z.im)))),
+        Sign => sgn,
+        _ => return None,
+    })
+}
+
+/// PyTorch's error for an op without a complex kernel.
+pub fn unsupported(op: UOp, dt: DType) -> Error {
+    Error::NotImplemented(format!(
+        "\"{}\" not implemented for '{}'. This operation has no complex form; use .real, .imag or .abs() to get a real tensor first.",
+        format!("{op:?}").to_lowercase() + "_cpu",
+        dt.scalar_name()
+    ))
+}
+
+/// Whether `op` has a complex kernel.
+pub fn supports(op: UOp) -> bool {
+    formula::<f32>(op).is_some()
+}
+
+/// `dst = op(src)` for complex `dt` (both complex).
+pub fn unary_op_into(op: UOp, dt: DType, dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout) -> Result<()> {
+    match dt {
+        DType::C64 => unary_into::<Complex<f32>, Complex<f32>>(dst, ld, src, ls, formula::<f32>(op).ok_or_else(|| unsupported(op, dt))?),
+        DType::C128 => unary_into::<Complex<f64>, Complex<f64>>(dst, ld, src, ls, formula::<f64>(op).ok_or_else(|| unsupported(op, dt))?),
+        _ => return Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
+    }
+    Ok(())
+}
+
+/// Real-valued functions of a complex tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToReal {
+    Abs,
+    Angle,
+}
+
+/// `abs(z)` or `angle(z)` as a new storage of the real dtype (`dt.to_real()`).
+pub fn to_real(f: ToReal, dt: DType, src: &Storage, ls: &Layout) -> Result<Storage> {
+    match (dt, f) {
+        (DType::C64, ToReal::Abs) => unary::<Complex<f32>, f32>(src, ls, abs),
+        (DType::C64, ToReal::Angle) => unary::<Complex<f32>, f32>(src, ls, arg),
+        (DType::C128, ToReal::Abs) => unary::<Complex<f64>, f64>(src, ls, abs),
+        (DType::C128, ToReal::Angle) => unary::<Complex<f64>, f64>(src, ls, arg),
+        _ => Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
+    }
+}
+
+/// isnan/isinf/isfinite of a complex tensor (either part NaN or infinite); the one-sided
+/// predicates have no complex meaning.
+pub fn predicate(pred: Pred, dt: DType, src: &Storage, ls: &Layout) -> Result<Storage> {
+    macro_rules! run {
+        ($t:ty) => {
+            match pred {
+                Pred::IsNan => unary::<Complex<$t>, bool>(src, ls, |z| z.re.is_nan() || z.im.is_nan()),
+                Pred::IsInf => unary::<Complex<$t>, bool>(src, ls, |z| z.re.is_infinite() || z.im.is_infinite()),
+                Pred::IsFinite => unary::<Complex<$t>, bool>(src, ls, |z| z.re.is_finite() && z.im.is_finite()),
+                Pred::IsPosInf | Pred::IsNegInf => {
+                    Err(Error::runtime(format!("{:?} is not implemented for complex tensors.", pred).to_lowercase()))
+                }
+                Pred::SignBit => Err(Error::runtime("signbit is not implemented for complex tensors.")),
+            }
+        };
+    }
+    match dt {
+        DType::C64 => run!(f32),
+        DType::C128 => run!(f64),
+        _ => Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
+    }
+}
+
+/// `complex(re, im)` / `polar(abs, angle)`: two real operands (same dtype, same logical
+/// layout) into a new complex storage.
+pub fn from_parts(polar: bool, dt: DType, a: &Storage, la: &Layout, b: &Storage, lb: &Layout) -> Result<Storage> {
+    macro_rules! run {
+        ($t:ty) => {
+            if polar {
+                crate::elementwise::binary::<$t, $t, Complex<$t>>(a, la, b, lb, &la.sizes, |r, t| {
+                    let (s, co) = t.sin_cos();
+                    c(r * co, r * s)
+                })
+            } else {
+                crate::elementwise::binary::<$t, $t, Complex<$t>>(a, la, b, lb, &la.sizes, |re, im| c(re, im))
+            }
+        };
+    }
+    match dt {
+        DType::C64 => run!(f32),
+        DType::C128 => run!(f64),
+        _ => Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
+    }
+}
+
+/// Batched complex matmul `dst = alpha·a@b + beta·dst` on `[batch, rows, cols]` layouts:
+/// row-major copies of the operands, then rows of the output in parallel, accumulating in
+/// the element type (no fast complex GEMM here yet: correct first).
+#[allow(clippy::too_many_arguments)]
+pub fn bmm_into(
+    dt: DType,
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: crate::Scalar,
+    beta: crate::Scalar,
+) -> Result<()> {
+    match dt {
+        DType::C64 => bmm_t::<f32>(dt, dst, ld, a, la, b, lb, alpha, beta),
+        DType::C128 => bmm_t::<f64>(dt, dst, ld, a, la, b, lb, alpha, beta),
+        _ => Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bmm_t<T: Part>(
+    dt: DType,
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: crate::Scalar,
+    beta: crate::Scalar,
+) -> Result<()>
+where
+    Complex<T>: crate::Element,
+{
+    use rayon::prelude::*;
+    let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    let (sa, sb) = (crate::copy::contiguous(a, la, dt, dt)?, crate::copy::contiguous(b, lb, dt, dt)?);
+    // SAFETY: `contiguous` returned row-major storages of exactly bn·m·k and bn·k·n elements.
+    let ac = unsafe { std::slice::from_raw_parts(sa.ptr() as *const Complex<T>, bn * m * k) };
+    let bc = unsafe { std::slice::from_raw_parts(sb.ptr() as *const Complex<T>, bn * k * n) };
+    let (ar, ai) = alpha.to_c128();
+    let (br, bi) = beta.to_c128();
+    let alpha = c(T::from(ar).unwrap(), T::from(ai).unwrap());
+    let beta = c(T::from(br).unwrap(), T::from(bi).unwrap());
+    let zero = c(T::zero(), T::zero());
+    // Each row of the result computed on its own; written back through `ld` afterwards.
+    let rows: Vec<Vec<Complex<T>>> = (0..bn * m)
+        .into_par_iter()
+        .map(|r| {
+            let (bi_, i) = (r / m, r % m);
+            let mut acc = vec![zero; n];
+            for p in 0..k {
+                let x = ac[(bi_ * m + i) * k + p];
+                let brow = &bc[(bi_ * k + p) * n..(bi_ * k + p + 1) * n];
+                for (s, &y) in acc.iter_mut().zip(brow) {
+                    *s = cadd(*s, cmul(x, y));
+                }
+            }
+            acc
+        })
+        .collect();
+    let pd = dst.ptr() as *mut Complex<T>;
+    for (r, row) in rows.iter().enumerate() {
+        let (bi_, i) = (r / m, r % m);
+        for (j, &v) in row.iter().enumerate() {
+            // SAFETY: the caller checked `ld` against `dst` (every index of [bn, m, n] is in it).
+            let p = unsafe { pd.add(ld.offset_of(&[bi_, i, j])) };
+            let mut out = cmul(alpha, v);
+            if beta != zero {
+                // SAFETY: as above, `p` is an element of `dst`.
+                out = cadd(out, cmul(beta, unsafe { *p }));
+            }
+            // SAFETY: as above.
+            unsafe { *p = out };
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Bindings for complex tensors' own functions (`ember.ops::complex`): the part views,
+//! `conj_physical`, `angle`, `complex` and `polar`. Python (`ember._complex`) gives them
+//! PyTorch's names and the real-tensor cases.
+use crate::convert::tensor_of;
+use crate::error::IntoPy;
+use crate::tensor::wrap;
+use ember::ops::complex as c;
+use pyo3::prelude::*;
+
+macro_rules! one {
+    ($name:ident, $f:path) => {
+        #[pyfunction]
+        fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+            crate::guard::guard(stringify!($name), || wrap(py, $f(&tensor_of(x)?).py()?))
+        }
+    };
+}
+one!(_view_as_real, c::view_as_real);
+one!(_view_as_complex, c::view_as_complex);
+one!(_real, c::real);
+one!(_imag, c::imag);
+one!(_conj_physical, c::conj_physical);
+one!(_complex_abs, c::abs);
+one!(_angle, c::angle);
+
+#[pyfunction]
+fn _complex(py: Python<'_>, re: &Bound<'_, PyAny>, im: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    crate::guard::guard("complex", || wrap(py, c::complex(&tensor_of(re)?, &tensor_of(im)?).py()?))
+}
+
+#[pyfunction]
+fn _polar(py: Python<'_>, abs: &Bound<'_, PyAny>, angle: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    crate::guard::guard("polar", || wrap(py, c::polar(&tensor_of(abs)?, &tensor_of(angle)?).py()?))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_view_as_real, m)?)?;
+    m.add_function(wrap_pyfunction!(_view_as_complex, m)?)?;
+    m.add_function(wrap_pyfunction!(_real, m)?)?;
+    m.add_function(wrap_pyfunction!(_imag, m)?)?;
+    m.add_function(wrap_pyfunction!(_conj_physical, m)?)?;
+    m.add_function(wrap_pyfunction!(_complex_abs, m)?)?;
+    m.add_function(wrap_pyfunction!(_angle, m)?)?;
+    m.add_function(wrap_pyfunction!(_complex, m)?)?;
+    m.add_function(wrap_pyfunction!(_polar, m)?)?;
+    Ok(())
+}
