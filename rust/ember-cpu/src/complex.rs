@@ -115,6 +115,63 @@ pub fn tan<T: Part>(a: Complex<T>) -> Complex<T> {
     let t = tanh(c(-a.im, a.re));
     c(t.im, -t.re)
 }
+/// log(1 + w) without the cancellation of forming 1 + w for small w: the real part is
+/// ½·log1p(2x + x² + y²).
+pub fn log1p<T: Part>(w: Complex<T>) -> Complex<T> {
+    let big = T::from(1e4).unwrap();
+    if w.re.abs() > big || w.im.abs() > big {
+        return log(c(w.re + T::one(), w.im));
+    }
+    let half = T::from(0.5).unwrap();
+    let t = w.re * (w.re + T::from(2.0).unwrap()) + w.im * w.im;
+    c(half * t.ln_1p(), w.im.atan2(w.re + T::one()))
+}
+/// asinh z = log1p(z + z²/(1 + √(z² + 1))), on the right half-plane and mirrored (asinh is
+/// odd), so neither the sum nor the log cancels; log(2z) once z² would overflow.
+pub fn asinh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let flip = a.re < T::zero() || (a.re == T::zero() && a.re.is_sign_negative());
+    let z = if flip { c(-a.re, -a.im) } else { a };
+    let one = c(T::one(), T::zero());
+    let r = if abs(z) > T::one() / T::epsilon().sqrt() {
+        let l = log(z);
+        c(l.re + T::from(std::f64::consts::LN_2).unwrap(), l.im)
+    } else {
+        let z2 = cmul(z, z);
+        log1p(cadd(z, cdiv(z2, cadd(one, sqrt(cadd(z2, one))))))
+    };
+    if flip {
+        c(-r.re, -r.im)
+    } else {
+        r
+    }
+}
+/// asin z = −i asinh(iz).
+pub fn asin<T: Part>(a: Complex<T>) -> Complex<T> {
+    let r = asinh(c(-a.im, a.re));
+    c(r.im, -r.re)
+}
+/// acos z = π/2 − asin z.
+pub fn acos<T: Part>(a: Complex<T>) -> Complex<T> {
+    let r = asin(a);
+    c(T::from(std::f64::consts::FRAC_PI_2).unwrap() - r.re, -r.im)
+}
+/// acosh z = log(z + √(z + 1)·√(z − 1)) (the product of roots picks the principal branch).
+pub fn acosh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let one = c(T::one(), T::zero());
+    log(cadd(a, cmul(sqrt(cadd(a, one)), sqrt(csub(a, one)))))
+}
+/// atanh z = ½(log1p(z) − log1p(−z)).
+pub fn atanh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let d = csub(log1p(a), log1p(c(-a.re, -a.im)));
+    let half = T::from(0.5).unwrap();
+    c(d.re * half, d.im * half)
+}
+/// atan z = −i atanh(iz).
+pub fn atan<T: Part>(a: Complex<T>) -> Complex<T> {
+    let r = atanh(c(-a.im, a.re));
+    c(r.im, -r.re)
+}
+
 pub fn powc<T: Part>(a: Complex<T>, b: Complex<T>) -> Complex<T> {
     let zero = T::zero();
     if b.re == zero && b.im == zero {
@@ -256,7 +313,7 @@ fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
             let k = T::from(std::f64::consts::LOG10_E).unwrap();
             c(l.re * k, l.im * k)
         },
-        Log1p => |z| log(c(z.re + T::one(), z.im)),
+        Log1p => log1p,
         Sqrt => sqrt,
         Rsqrt => |z| reciprocal(sqrt(z)),
         Reciprocal => reciprocal,
@@ -267,6 +324,12 @@ fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
         Sinh => sinh,
         Cosh => cosh,
         Tanh => tanh,
+        Asin => asin,
+        Acos => acos,
+        Atan => atan,
+        Asinh => asinh,
+        Acosh => acosh,
+        Atanh => atanh,
         Sigmoid => |z| reciprocal(cadd(c(T::one(), T::zero()), exp(c(-z.re, -z.im)))),
         Sign => sgn,
         _ => return None,

@@ -219,6 +219,14 @@ pub fn unary_grad(
         let zero = |op| compare(op, &Arg::T(r.detach()), &Arg::S(crate::Scalar::Float(0.0)))?.to_dtype(r.dtype());
         return g.sub(&proj)?.div(&r.add(&zero(CmpOp::Eq)?)?)?.mul(&zero(CmpOp::Ne)?);
     }
-    let d = real_rule(&g.ones_like()?)?;
+    let d = if op == UOp::Acosh {
+        // 1/(√(z−1)·√(z+1)): the derivative of the branch the forward takes (the real rule's
+        // 1/√(z²−1) has the wrong sign on the left half-plane)
+        let x = x.ok_or_else(|| Error::runtime("internal: input not saved"))?;
+        let sq = |s: f64| crate::ops::unary::unary(&x.add_scalar(s)?, UOp::Sqrt, Params::default());
+        crate::ops::unary::unary(&sq(-1.0)?.mul(&sq(1.0)?)?, UOp::Reciprocal, Params::default())?
+    } else {
+        real_rule(&g.ones_like()?)?
+    };
     g.mul(&conj_physical(&d)?)
 }

@@ -129,8 +129,10 @@ fn wants(ts: &[&Tensor]) -> Vec<bool> {
     ts.iter().map(|t| t.requires_grad()).collect()
 }
 
+/// The saved operands of a product, conjugated when complex: every formula here multiplies
+/// the gradient by the other operand, and the complex rule is `g · conj(∂f/∂x)`.
 fn unpack(saved: &[SavedTensor], name: &str) -> Result<Vec<Tensor>> {
-    saved.iter().map(|s| s.unpack(name)).collect()
+    saved.iter().map(|s| s.unpack(name).and_then(|t| crate::ops::complex::conj_physical(&t))).collect()
 }
 
 fn check_matrix(t: &Tensor, what: &str) -> Result<()> {
