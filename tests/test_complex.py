@@ -290,3 +290,41 @@ def test_linalg_eig_is_complex(dtype):
     np.testing.assert_allclose(np.sort_complex(ember.linalg.eigvals(ember.from_numpy(a)).numpy()),
                                np.sort_complex(np.linalg.eigvals(a)), rtol=tol, atol=tol)
     assert ember.linalg.eig(ember.from_numpy(a)).eigenvalues.shape == (2, 4)
+
+
+def test_scans_statistics_and_closeness():
+    rng = np.random.default_rng(7)
+    a = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex128)
+    t = ember.from_numpy(a)
+    close(t.cumsum(1), np.cumsum(a, 1))
+    close(t.cumprod(0), np.cumprod(a, 0))
+    np.testing.assert_allclose(t.var().item(), np.var(a, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(t.std(1).numpy(), np.std(a, 1, ddof=1), rtol=1e-12)
+    assert t.var().dtype == ember.float64
+    assert not ember.isclose(t, t.conj()).any() and ember.isclose(t, t + 1e-12).all()
+    assert ember.allclose(t, t * (1 + 1e-9)) and not ember.allclose(t, t * 1j)
+    nan = ember.tensor([complex(float("nan"), 1)])
+    assert not ember.isclose(nan, nan).item() and ember.isclose(nan, nan, equal_nan=True).item()
+    z = c128(2, 3)
+    assert gradcheck(lambda v: v.cumsum(1) * v.cumprod(0), (z,))
+    assert gradcheck(lambda v: v.var(1) + v.std(), (z,))
+
+
+def test_complex_ranges():
+    close(ember.linspace(0, 1 + 1j, 3), np.linspace(0, 1 + 1j, 3).astype(np.complex64))
+    assert ember.linspace(0, 1, 3, dtype=ember.cfloat).dtype == ember.complex64
+    close(ember.logspace(0, 1j, 2), (10 ** np.linspace(0, 1j, 2)).astype(np.complex64))
+    r = ember.randn(20000, dtype=ember.cfloat)
+    assert r.dtype == ember.complex64 and abs(r.real.var().item() - 0.5) < 0.05 and abs(r.imag.var().item() - 0.5) < 0.05
+    u = ember.rand(1000, dtype=ember.cdouble)
+    assert 0 <= u.real.min().item() and u.imag.max().item() < 1
+
+
+def test_backward_of_complex_scalar_needs_a_gradient():
+    z = c128(3)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        z.sum().backward()
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        ember.autograd.grad(z.sum(), [z])
+    z.sum().backward(ember.tensor(1 + 0j, dtype=ember.complex128))
+    np.testing.assert_allclose(z.grad.numpy(), np.ones(3))

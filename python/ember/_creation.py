@@ -173,11 +173,23 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if not isinstance(steps, builtins.int) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     s, e = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if isinstance(s, builtins.complex) or isinstance(e, builtins.complex) or (dtype is not None and dtype.is_complex):
+        # complex endpoints: the real and imaginary parts run evenly, each in the part dtype
+        d = dtype or get_default_dtype().to_complex()
+        s, e = builtins.complex(s), builtins.complex(e)
+        re = _native._linspace(s.real, e.real, steps, d.to_real())
+        im = _native._linspace(s.imag, e.imag, steps, d.to_real())
+        return _finish(_on(_native._complex(re, im), dev), requires_grad)
     return _finish(_on(_native._linspace(builtins.float(s), builtins.float(e), steps, _dt(dtype)), dev), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     dev = _check_device(device)
+    if isinstance(start, builtins.complex) or isinstance(end, builtins.complex) or (dtype is not None and dtype.is_complex):
+        d = dtype or get_default_dtype().to_complex()
+        exps = linspace(builtins.complex(start), builtins.complex(end), steps, dtype=_dtypes.complex128)
+        vals = [base ** e for e in exps.tolist()]
+        return _finish(_on(_native._tensor(vals, d) if vals else zeros(0, dtype=d), dev), requires_grad)
     exps = _native._linspace(builtins.float(start), builtins.float(end), steps, _dtypes.float64)
     vals = [base ** e for e in exps.tolist()]
     return _finish(_on(_native._tensor(vals, _dt(dtype)) if vals else zeros(0, dtype=_dt(dtype)), dev), requires_grad)

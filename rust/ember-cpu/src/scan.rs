@@ -60,6 +60,8 @@ pub fn cumulative(prod: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize)
         DType::F16 => go!(half::f16),
         DType::BF16 => go!(half::bf16),
         DType::I64 => go!(i64),
+        DType::C64 => go!(crate::C64),
+        DType::C128 => go!(crate::C128),
         d => return Err(crate::Error::runtime(format!("internal: scan kernel called on {}", d.name()))),
     }
     Ok(out)

@@ -179,8 +179,22 @@ impl Tensor {
         if crate::ops::meta::is_meta("isclose", crate::dispatch::family("isclose", &[self, other])?)? {
             return crate::ops::meta::empty(&shape, DType::Bool);
         }
-        let exact = !self.dtype().is_float();
+        let exact = !self.dtype().is_inexact();
+        let cplx = self.dtype().is_complex();
         let s = with_dtype!(self.dtype(), T => binary::<T, T, bool>(self.storage(), self.layout(), other.storage(), other.layout(), &shape, move |a, b| {
+            if cplx {
+                // the distance in the plane; NaN in either part makes a value NaN
+                let ((xr, xi), (yr, yi)) = (a.to_c128(), b.to_c128());
+                let (xn, yn) = (xr.is_nan() || xi.is_nan(), yr.is_nan() || yi.is_nan());
+                return if (xr, xi) == (yr, yi) {
+                    true
+                } else if xn || yn {
+                    equal_nan && xn && yn
+                } else {
+                    let fin = xr.is_finite() && xi.is_finite() && yr.is_finite() && yi.is_finite();
+                    fin && (xr - yr).hypot(xi - yi) <= atol + rtol * yr.hypot(yi)
+                };
+            }
             let (x, y) = (a.to_f64(), b.to_f64());
             if x == y {
                 true

@@ -30,6 +30,13 @@ impl Tensor {
     /// (var or std, mean) over `dims` with `correction` (1 = unbiased, PyTorch's default).
     /// Backward: VarBackward0 = g·2(x − mean)/(N − c); StdBackward0 = g·(x − mean)/(std·(N − c)).
     pub fn var_mean_dims(&self, std: bool, dims: &[i64], correction: f64, keepdim: bool) -> Result<(Tensor, Tensor)> {
+        if self.dtype().is_complex() {
+            // E|z − mean|² = var(re) + var(im): a real result, differentiable through the views
+            use crate::ops::complex::{imag, real};
+            let part = |t: Tensor| t.var_mean_dims(false, dims, correction, keepdim).map(|r| r.0);
+            let v = part(real(self)?)?.add(&part(imag(self)?)?)?;
+            return Ok((if std { v.sqrt()? } else { v }, self.mean_dims(dims, keepdim, None)?));
+        }
         float_only(if std { "std" } else { "var" }, self)?;
         let rd = RedDims::new(self.shape(), Some(dims), keepdim)?;
         let op = if std { "std_mean" } else { "var_mean" };
@@ -227,6 +234,18 @@ impl Tensor {
                 record_saving("CumprodBackward0", &[self], &[&out], saved, move |g: &[Option<Tensor>]| {
                     let (x, y) = (sv[0].unpack("CumprodBackward0")?, sv[1].unpack("CumprodBackward0")?);
                     let g = g[0].as_ref().unwrap().to_dtype(in_dt)?;
+                    if in_dt.is_complex() {
+                        // the holomorphic rule: the real formula on conjugates
+                        use crate::ops::complex::{abs, conj_physical as cj};
+                        if abs(&x.detach())?.to_vec::<f64>()?.contains(&0.0) {
+                            return Err(Error::NotImplemented(
+                                "cumprod backward of a complex input that contains zeros is not implemented".into(),
+                            ));
+                        }
+                        let gy = g.mul(&cj(&y)?)?;
+                        let rev = gy.sum_dims(&dims, true, None)?.sub(&gy.cumulative(false, dims[0], None)?)?.add(&gy)?;
+                        return Ok(vec![Some(rev.div(&cj(&x)?)?)]);
+                    }
                     let has_zero = x.to_vec::<f64>()?.contains(&0.0);
                     if !has_zero {
                         let gy = g.mul(&y.to_dtype(in_dt)?)?;
