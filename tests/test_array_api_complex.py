@@ -219,3 +219,32 @@ def test_linalg(dtype):
     for name in ("det", "slogdet", "qr", "cholesky", "eigh", "svd"):
         with pytest.raises(NotImplementedError, match="complex"):
             getattr(xp.linalg, name)(eH)
+
+
+@settings(max_examples=20, deadline=None)
+@given(strided_pair(dtypes=COMPLEX, min_dims=1, max_dims=3, max_side=4), st.data())
+def test_cumulative_and_unique(pair, data):
+    t, a = pair
+    s = strict.asarray(np.array(a, copy=True))
+    axis = data.draw(st.integers(0, t.ndim - 1))
+    init = data.draw(st.booleans())
+    for name in ("cumulative_sum", "cumulative_prod"):
+        got = getattr(xp, name)(t, axis=axis, include_initial=init)
+        want = getattr(strict, name)(s, axis=axis, include_initial=init)
+        assert got.dtype == t.dtype
+        np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=1e-4, atol=1e-5)
+    # values repeat so that groups form; the order of complex values is unspecified
+    r = xp.concat([xp.reshape(t, (-1,)), xp.reshape(t, (-1,))])
+    got, want = xp.unique_counts(r), strict.unique_counts(to_strict(r))
+    g, w = to_numpy(got.values), to_numpy(want.values)
+    assert sorted(zip(g.tolist(), to_numpy(got.counts).tolist()), key=repr) == \
+        sorted(zip(w.tolist(), to_numpy(want.counts).tolist()), key=repr)
+    u = xp.unique_all(r)
+    assert_same(u.values[u.inverse_indices], r)
+    assert_same(r[u.indices], u.values)
+
+
+def test_matrix_power_negative():
+    a = np.array([[1 + 1j, 2], [0.5j, 1j]])
+    assert_same(xp.linalg.matrix_power(xp.asarray(a), -3),
+                strict.linalg.matrix_power(strict.asarray(a), -3), ulps=64)

@@ -37,8 +37,10 @@ class __array_namespace_info__:
         # the complex dtype whose parts have the default float's precision
         d["complex floating"] = _dtypes._WITH_PARTS[d["real floating"]]
         if _is_wgpu(device):
-            d.update({"real floating": ember.float32, "integral": ember.int32})
-            del d["complex floating"]  # the wgpu backend holds no complex dtype
+            # the standard requires every key; the wgpu backend holds no complex dtype (its
+            # dtypes() leaves complex out), so the pairing with float32 is named
+            d.update({"real floating": ember.float32, "complex floating": ember.complex64,
+                      "integral": ember.int32})
         return d
 
     def dtypes(self, *, device=None, kind=None):

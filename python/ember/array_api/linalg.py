@@ -106,6 +106,8 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 
 def matrix_power(x, n, /):
+    if _is_complex(x) and n < 0:
+        return _L.matrix_power(inv(x), -n)  # ember's own inverse step takes real input only
     return _L.matrix_power(x, n)
 
 
