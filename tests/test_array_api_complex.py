@@ -248,3 +248,11 @@ def test_matrix_power_negative():
     a = np.array([[1 + 1j, 2], [0.5j, 1j]])
     assert_same(xp.linalg.matrix_power(xp.asarray(a), -3),
                 strict.linalg.matrix_power(strict.asarray(a), -3), ulps=64)
+
+
+def test_astype_refuses_complex_to_real():
+    z = xp.asarray([1 + 2j])
+    with pytest.raises(TypeError, match="real"):
+        xp.astype(z, xp.float64)
+    assert_same(xp.astype(xp.asarray([1.5], dtype=xp.float32), xp.complex128), np.array([1.5 + 0j]))
+    assert_same(xp.astype(z, xp.complex128), np.array([1 + 2j]))

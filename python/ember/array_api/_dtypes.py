@@ -217,6 +217,10 @@ def iinfo(type, /):
 def astype(x, dtype, /, *, copy=True, device=None):
     from ._creation import _to_device
     _check_dtype(dtype)
+    if x.dtype in _COMPLEX and dtype not in _COMPLEX:
+        # the standard: dropping imaginary parts silently is not permitted
+        raise TypeError(f"astype(): a complex array cannot be cast to {_NAMES[dtype]}; "
+                        "take real(x), imag(x) or abs(x) first")
     if x.dtype == dtype:
         y = x.clone() if copy else x
     else:
