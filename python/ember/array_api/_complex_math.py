@@ -1,13 +1,13 @@
 """Complex elementary functions the standard needs and ember's core lacks or gets wrong at
 special values, composed from real ember ops on the (re, im) parts.
 
-The core has no complex asin/acos/atan/asinh/acosh/atanh, and its complex exp and the
+The core has no complex asin/acos/atan/asinh/acosh/atanh, and its complex exp, expm1 and the
 (hyperbolic) sine/cosine/tangent lose the C99 Annex G special cases the standard lists
 (exp(+inf + inf j) gives NaN + NaN j, sin(1e300j) gives NaN + inf j from 0 * cosh(1e300)).
 Everything here works on float64 parts (complex64 is computed in float64 and rounded once)
 and spells out each special case of the standard rather than relying on inf * 0.
 
-Formulas: exp/sinh/cosh from their real parts, tanh after Kahan ("Branch cuts for complex
+Formulas: exp/expm1/sinh/cosh from their real parts, tanh after Kahan ("Branch cuts for complex
 elementary functions", 1987) with an exp(-2|x|) tail for large |x|; asin and acosh are
 Kahan's sqrt-product formulas (branch cuts follow the sign of zero), atanh is the real-part
 formula with a 1/z tail for huge |z|; sin/cos/tan/asin/atan come from the hyperbolic ones
@@ -56,6 +56,18 @@ def _exp(x, y):
     return re, im
 
 
+def _expm1(x, y):
+    # Re = expm1(x) cos(y) + (cos(y) - 1) with cos(y) - 1 = -2 sin^2(y/2): no cancellation near 0
+    h = ember.sin(y / 2)
+    re = ember.expm1(x) * ember.cos(y) - 2 * h * h
+    im = _w(y == 0, y, ember.exp(x) * ember.sin(y))
+    bad_y = ~ember.isfinite(y)
+    neg_inf, pos_inf = ember.isneginf(x), ember.isposinf(x)
+    re = _w(neg_inf, _full(x, -1.0), _w(pos_inf & bad_y, x, re))
+    im = _w(neg_inf & bad_y, ember.zeros_like(x), _w(pos_inf & bad_y, _full(x, math.nan), im))
+    return re, im
+
+
 def _sinh(x, y):
     bad_y = ~ember.isfinite(y)
     re = _w((x == 0) & bad_y, x, ember.sinh(x) * ember.cos(y))
@@ -91,7 +103,8 @@ def _tanh(x, y):
     lost = bad_y & ember.isfinite(x)
     re = _w(lost, _w(x == 0, x, nan), re)
     im = _w(lost, nan, im)
-    im = _w(ember.isinf(x) & bad_y, _copysign(0.0, y), im)
+    # tanh(+-inf + iy) = +-1 + 0j, the zero taking y's sign (the standard's table)
+    im = _w(ember.isinf(x), _copysign(0.0, y), im)
     return re, im
 
 
@@ -178,6 +191,7 @@ def _unary(fn):
 
 
 exp = _unary(_exp)
+expm1 = _unary(_expm1)
 sinh = _unary(_sinh)
 cosh = _unary(_cosh)
 tanh = _unary(_tanh)
