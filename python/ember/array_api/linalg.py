@@ -5,14 +5,15 @@ factorization answers exactly go through the real embedding A = M + iN -> [[M, -
 (a *-algebra map: it turns products, inverses and pseudo-inverses of A into those of the
 embedding, each singular value and Hermitian eigenvalue of A into a pair, and A z = b into a
 real system twice the size): `solve`, `inv`, `pinv`, `svdvals`, `eigvalsh`, `matrix_rank` and
-the spectral norms. `cholesky`, `qr`, `svd`, `eigh`, `det` and `slogdet` need complex
-factorizations and raise NotImplementedError on complex input."""
+the spectral norms. `det`, `slogdet`, `cholesky` and `qr` of complex input use the batched
+Python factorizations of `_complex_linalg`; `svd` and `eigh` (whose vectors the embedding
+does not give back reliably) raise NotImplementedError on complex input."""
 from collections import namedtuple
 
 import ember
 import ember.linalg as _L
 
-from . import _dtypes
+from . import _complex_linalg, _dtypes
 from ._elementwise import _operands
 from ._linalg_core import matmul, matrix_transpose, tensordot, vecdot
 from ._statistical import _sum_dtype
@@ -54,8 +55,17 @@ def _pairs(v):
     return v[..., ::2].contiguous()
 
 
+def _square(x, name):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2] if x.ndim > 1 else 1} by {x.shape[-1] if x.ndim else 1} matrices")
+    return x
+
+
 def cholesky(x, /, *, upper=False):
-    return _L.cholesky(_float(x, "cholesky", complex_ok=False), upper=upper)
+    if _is_complex(_float(x, "cholesky")):
+        return _complex_linalg.cholesky(_square(x, "cholesky"), upper=upper)
+    return _L.cholesky(x, upper=upper)
 
 
 def cross(x1, x2, /, *, axis=-1):
@@ -69,7 +79,9 @@ def cross(x1, x2, /, *, axis=-1):
 
 
 def det(x, /):
-    return _L.det(_float(x, "det", complex_ok=False))
+    if _is_complex(_float(x, "det")):
+        return _complex_linalg.det(_square(x, "det"))
+    return _L.det(x)
 
 
 def diagonal(x, /, *, offset=0):
@@ -171,11 +183,17 @@ def pinv(x, /, *, rtol=None):
 def qr(x, /, *, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(f"linalg.qr(): mode must be 'reduced' or 'complete', got {mode!r}")
-    return QRResult(*_L.qr(_float(x, "qr", complex_ok=False), mode=mode))
+    if _is_complex(_float(x, "qr")):
+        if x.ndim < 2:
+            raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions.")
+        return QRResult(*_complex_linalg.qr(x, mode=mode))
+    return QRResult(*_L.qr(x, mode=mode))
 
 
 def slogdet(x, /):
-    return SlogdetResult(*_L.slogdet(_float(x, "slogdet", complex_ok=False)))
+    if _is_complex(_float(x, "slogdet")):
+        return SlogdetResult(*_complex_linalg.slogdet(_square(x, "slogdet")))
+    return SlogdetResult(*_L.slogdet(x))
 
 
 def solve(x1, x2, /):
