@@ -82,7 +82,9 @@ def qr(x, mode="reduced"):
         # v = col + phase * |col| e1: no cancellation in its first entry
         v = ember.cat([alpha + phase * norm, col[..., 1:]], dim=-1)
         vn = ember.linalg.vector_norm(ember.abs(v), dim=-1, keepdim=True).to(x.dtype)
-        v = ember.where(vn == 0, ember.zeros_like(v), v / ember.where(vn == 0, ember.ones_like(vn), vn))
+        # nothing below the diagonal: no reflection (H = I), as LAPACK does
+        done = (vn == 0) | ember.all(col[..., 1:] == 0, dim=-1, keepdim=True)
+        v = ember.where(done, ember.zeros_like(v), v / ember.where(vn == 0, ember.ones_like(vn), vn))
         # R <- H R and Q <- Q H with H = I - 2 v v^H
         sub = R[..., j:, :]
         w = (ember.conj(v).unsqueeze(-1) * sub).sum(dim=-2)
