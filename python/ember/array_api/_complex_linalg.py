@@ -1,6 +1,7 @@
 """Complex factorizations for the `linalg` extension, written over ember's batched ops until
 ember's core (faer, real input only) has complex ones: LU with partial pivoting (det,
-slogdet), Cholesky, and Householder QR. Each loops over the columns in Python (n steps of
+slogdet), Cholesky, Householder QR, and one-sided Jacobi SVD (in complex128, which converges
+to high relative accuracy; callers scale the matrix so no squared norm overflows). Each loops over the columns in Python (n steps of
 batched tensor ops), so it suits the small matrices array API code passes around; the real
 paths stay on ember.linalg."""
 import ember
@@ -96,3 +97,90 @@ def qr(x, mode="reduced"):
     if mode == "reduced":
         return Q[..., :, :k].contiguous(), R[..., :k, :].contiguous()
     return Q, R
+
+
+_JACOBI_SWEEPS = 40
+
+
+def _svd_tall(a):
+    """One-sided (Hestenes) Jacobi on the columns of a tall (m >= n) complex128 stack: returns
+    (U with the normalised columns, S, V) with a V = U diag(S), S unsorted."""
+    n = a.shape[-1]
+    batch = tuple(a.shape[:-2])
+    a = a.clone()
+    v = ember.broadcast_to(ember.eye(n, dtype=a.dtype), batch + (n, n)).clone()
+    tol = 4 * ember.finfo(ember.float64).eps
+    for _ in range(_JACOBI_SWEEPS):
+        rotated = False
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                ap, aq = a[..., :, p], a[..., :, q]
+                alpha = (ember.abs(ap) ** 2).sum(dim=-1)
+                beta = (ember.abs(aq) ** 2).sum(dim=-1)
+                gamma = (ember.conj(ap) * aq).sum(dim=-1)
+                g = ember.abs(gamma)
+                act = g > tol * ember.sqrt(alpha * beta)
+                if not bool(ember.any(act)):
+                    continue
+                rotated = True
+                # a_q e^{-i phi} makes the pair's Gram matrix real; then a real rotation
+                g1 = ember.where(act, g, ember.ones_like(g))
+                phase = ember.where(act, gamma / g1.to(a.dtype), ember.ones_like(gamma))
+                zeta = (beta - alpha) / (2 * g1)
+                t = ember.where(zeta >= 0, ember.ones_like(zeta), -ember.ones_like(zeta)) / (ember.abs(zeta) + ember.sqrt(1 + zeta * zeta))
+                c = 1 / ember.sqrt(1 + t * t)
+                s = c * t
+                c = ember.where(act, c, ember.ones_like(c)).to(a.dtype).unsqueeze(-1)
+                s = ember.where(act, s, ember.zeros_like(s)).to(a.dtype).unsqueeze(-1)
+                ph = ember.conj(phase).unsqueeze(-1)
+                for m_ in (a, v):
+                    cp, cq = m_[..., :, p].clone(), m_[..., :, q] * ph
+                    m_[..., :, p] = c * cp - s * cq
+                    m_[..., :, q] = s * cp + c * cq
+        if not rotated:
+            break
+    S = ember.linalg.vector_norm(ember.abs(a), dim=-2)
+    return a, S, v
+
+
+def _sorted_svd(a):
+    u, S, v = _svd_tall(a)
+    order = ember.argsort(S, dim=-1, descending=True)
+    S = ember.take_along_dim(S, order, dim=-1)
+    cols = order.unsqueeze(-2)
+    u = ember.take_along_dim(u, ember.broadcast_to(cols, u.shape), dim=-1)
+    v = ember.take_along_dim(v, ember.broadcast_to(cols, v.shape), dim=-1)
+    # a column whose singular value is at rounding level of the largest carries no reliable
+    # direction (its norm can underflow when squared): its U column comes from the completion
+    cut = max(a.shape[-2:]) * ember.finfo(ember.float64).eps * S[..., :1]
+    nz = ((S > cut) & (S > 0)).unsqueeze(-2)
+    u = u / ember.where(nz, S.unsqueeze(-2), ember.ones_like(S).unsqueeze(-2)).to(u.dtype)
+    return u, S, v, nz
+
+
+def _orthonormal(u, nz, complete):
+    """u's columns where the singular value is nonzero, completed to orthonormal (complete:
+    square unitary) with Householder QR; zero singular values sort last, so QR's columns
+    there are orthogonal to every kept column."""
+    Q, _ = qr(u, mode="complete")
+    k = u.shape[-1]
+    head = ember.where(ember.broadcast_to(nz, u.shape), u, Q[..., :, :k])
+    return ember.cat([head, Q[..., :, k:]], dim=-1) if complete else head
+
+
+def svd(x, full_matrices=True):
+    """U diag(S) Vh = x with S descending (complex x, one-sided Jacobi in complex128)."""
+    dtype = x.dtype
+    a = x.to(ember.complex128)
+    m, n = a.shape[-2:]
+    wide = m < n
+    if wide:
+        a = ember.conj(a.mT)
+    u, S, v, nz = _sorted_svd(a)
+    u = _orthonormal(u, nz, full_matrices)
+    if wide:  # x^H = u S v^H, so x = v S u^H
+        u, v = v, u
+    return u.to(dtype), S.to(_PARTS[dtype]), ember.conj(v.mT).contiguous().to(dtype)
+
+
+_PARTS = {ember.complex64: ember.float32, ember.complex128: ember.float64}

@@ -5,9 +5,9 @@ factorization answers exactly go through the real embedding A = M + iN -> [[M, -
 (a *-algebra map: it turns products, inverses and pseudo-inverses of A into those of the
 embedding, each singular value and Hermitian eigenvalue of A into a pair, and A z = b into a
 real system twice the size): `solve`, `inv`, `pinv`, `svdvals`, `eigvalsh`, `matrix_rank` and
-the spectral norms. `det`, `slogdet`, `cholesky` and `qr` of complex input use the batched
-Python factorizations of `_complex_linalg`; `svd` and `eigh` (whose vectors the embedding
-does not give back reliably) raise NotImplementedError on complex input."""
+the spectral norms. `det`, `slogdet`, `cholesky`, `qr` and `svd` of complex input use the
+batched Python factorizations of `_complex_linalg`; `eigh` (whose vectors the embedding does
+not give back reliably) raises NotImplementedError on complex input."""
 from collections import namedtuple
 
 import ember
@@ -221,8 +221,9 @@ def _solve(a, b):
 
 
 def svd(x, /, *, full_matrices=True):
-    y, s = _scaled(_float(x, "svd", complex_ok=False))
-    U, S, Vh = _L.svd(y, full_matrices=full_matrices)
+    y, s = _scaled(_float(x, "svd"))
+    svd_ = _complex_linalg.svd if _is_complex(y) else _L.svd
+    U, S, Vh = svd_(y, full_matrices=full_matrices)
     return SVDResult(U, S * s[..., 0], Vh)
 
 
