@@ -225,8 +225,16 @@ def test_linalg(dtype):
         w = to_numpy(want)
         assert str(got.dtype).split(".")[-1] == str(w.dtype)
         np.testing.assert_allclose(to_numpy(got), w, **tol)
-    with pytest.raises(NotImplementedError, match="complex"):
-        xp.linalg.eigh(eH)
+    w, V = xp.linalg.eigh(eH)
+    np.testing.assert_allclose(to_numpy(w), to_numpy(L.eigvalsh(sH)), **tol)
+    w, V = to_numpy(w), to_numpy(V)
+    np.testing.assert_allclose(H @ V, V * w[..., None, :], **tol)
+    vhv = np.conj(np.swapaxes(V, -1, -2)) @ V
+    np.testing.assert_allclose(vhv, np.broadcast_to(np.eye(3), vhv.shape), **tol)
+    # a repeated eigenvalue still gets orthonormal eigenvectors
+    w, V = xp.linalg.eigh(xp.asarray(np.diag([2.0, 2.0, -1.0]).astype(H.dtype)))
+    np.testing.assert_allclose(to_numpy(w), [-1, 2, 2], **tol)
+    np.testing.assert_allclose(np.conj(to_numpy(V).T) @ to_numpy(V), np.eye(3), **tol)
 
 
 @pytest.mark.parametrize("dtype", COMPLEX)

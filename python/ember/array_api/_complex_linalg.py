@@ -1,7 +1,8 @@
 """Complex factorizations for the `linalg` extension, written over ember's batched ops until
 ember's core (faer, real input only) has complex ones: LU with partial pivoting (det,
-slogdet), Cholesky, Householder QR, and one-sided Jacobi SVD (in complex128, which converges
-to high relative accuracy; callers scale the matrix so no squared norm overflows). Each loops over the columns in Python (n steps of
+slogdet), Cholesky, Householder QR, one-sided Jacobi SVD and cyclic Jacobi Hermitian
+eigendecomposition (both in complex128; callers scale the matrix so no squared norm
+overflows). Each loops over the columns in Python (n steps of
 batched tensor ops), so it suits the small matrices array API code passes around; the real
 paths stay on ember.linalg."""
 import ember
@@ -184,3 +185,53 @@ def svd(x, full_matrices=True):
 
 
 _PARTS = {ember.complex64: ember.float32, ember.complex128: ember.float64}
+
+
+def eigh(x):
+    """(eigenvalues ascending, unitary eigenvectors) of Hermitian x (its lower triangle is read),
+    by cyclic complex Jacobi rotations in complex128."""
+    dtype = x.dtype
+    a = x.to(ember.complex128)
+    n = a.shape[-1]
+    batch = tuple(a.shape[:-2])
+    low = ember.tril(a, -1)
+    a = low + ember.conj(low.mT) + ember.diag_embed(ember.diagonal(a, dim1=-2, dim2=-1).real.to(a.dtype))
+    v = ember.broadcast_to(ember.eye(n, dtype=a.dtype), batch + (n, n)).clone()
+    eps = ember.finfo(ember.float64).eps
+    for _ in range(_JACOBI_SWEEPS):
+        scale = ember.linalg.vector_norm(ember.abs(a), dim=(-2, -1))
+        rotated = False
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                apq = a[..., p, q]
+                g = ember.abs(apq)
+                act = g > eps * scale
+                if not bool(ember.any(act)):
+                    continue
+                rotated = True
+                g1 = ember.where(act, g, ember.ones_like(g))
+                # e^{-i phi} on index q makes a_pq real; then the real Jacobi rotation
+                phase = ember.where(act, apq / g1.to(a.dtype), ember.ones_like(apq))
+                app, aqq = a[..., p, p].real, a[..., q, q].real
+                zeta = (aqq - app) / (2 * g1)
+                t = ember.where(zeta >= 0, ember.ones_like(zeta), -ember.ones_like(zeta)) / (ember.abs(zeta) + ember.sqrt(1 + zeta * zeta))
+                c = 1 / ember.sqrt(1 + t * t)
+                s = c * t
+                c = ember.where(act, c, ember.ones_like(c)).to(a.dtype).unsqueeze(-1)
+                s = ember.where(act, s, ember.zeros_like(s)).to(a.dtype).unsqueeze(-1)
+                ph = ember.conj(phase).unsqueeze(-1)
+                for m_ in (a, v):  # M <- M G: columns
+                    cp, cq = m_[..., :, p].clone(), m_[..., :, q] * ph
+                    m_[..., :, p] = c * cp - s * cq
+                    m_[..., :, q] = s * cp + c * cq
+                # A <- G^H A: rows
+                rp, rq = a[..., p, :].clone(), a[..., q, :] * ember.conj(ph)
+                a[..., p, :] = c * rp - s * rq
+                a[..., q, :] = s * rp + c * rq
+        if not rotated:
+            break
+    w = ember.diagonal(a, dim1=-2, dim2=-1).real
+    order = ember.argsort(w, dim=-1)
+    w = ember.take_along_dim(w, order, dim=-1)
+    v = ember.take_along_dim(v, ember.broadcast_to(order.unsqueeze(-2), v.shape), dim=-1)
+    return w.to(_PARTS[dtype]), v.to(dtype)

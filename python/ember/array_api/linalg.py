@@ -5,9 +5,9 @@ factorization answers exactly go through the real embedding A = M + iN -> [[M, -
 (a *-algebra map: it turns products, inverses and pseudo-inverses of A into those of the
 embedding, each singular value and Hermitian eigenvalue of A into a pair, and A z = b into a
 real system twice the size): `solve`, `inv`, `pinv`, `svdvals`, `eigvalsh`, `matrix_rank` and
-the spectral norms. `det`, `slogdet`, `cholesky`, `qr` and `svd` of complex input use the
-batched Python factorizations of `_complex_linalg`; `eigh` (whose vectors the embedding does
-not give back reliably) raises NotImplementedError on complex input."""
+the spectral norms. `det`, `slogdet`, `cholesky`, `qr`, `svd` and `eigh` of complex input
+use the batched Python factorizations of `_complex_linalg` (the embedding gives their values
+but not reliable complex vectors where values repeat)."""
 from collections import namedtuple
 
 import ember
@@ -89,7 +89,12 @@ def diagonal(x, /, *, offset=0):
 
 
 def eigh(x, /):
-    return EighResult(*_L.eigh(_float(x, "eigh", complex_ok=False)))
+    if _is_complex(_float(x, "eigh")):
+        # eigenvalues scale linearly: the rotations run on the matrix scaled to magnitude 1
+        y, s = _scaled(_square(x, "eigh"))
+        w, v = _complex_linalg.eigh(y)
+        return EighResult(w * s[..., 0], v)
+    return EighResult(*_L.eigh(x))
 
 
 def eigvalsh(x, /):
