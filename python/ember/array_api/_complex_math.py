@@ -64,6 +64,8 @@ def _expm1(x, y):
     bad_y = ~ember.isfinite(y)
     neg_inf, pos_inf = ember.isneginf(x), ember.isposinf(x)
     re = _w(neg_inf, _full(x, -1.0), _w(pos_inf & bad_y, x, re))
+    # expm1(+-0 + 0j) is +0 + 0j in the standard's table (the real part is cos(0) - 1, not -0)
+    re = _w((x == 0) & (y == 0), ember.zeros_like(x), re)
     im = _w(neg_inf & bad_y, ember.zeros_like(x), _w(pos_inf & bad_y, _full(x, math.nan), im))
     return re, im
 
