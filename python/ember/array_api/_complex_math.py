@@ -1,13 +1,14 @@
 """Complex elementary functions the standard needs and ember's core lacks or gets wrong at
 special values, composed from real ember ops on the (re, im) parts.
 
-The core has no complex asin/acos/atan/asinh/acosh/atanh, and its complex exp, expm1 and the
+The core has no complex asin/acos/atan/asinh/acosh/atanh, its complex exp, expm1 and the
 (hyperbolic) sine/cosine/tangent lose the C99 Annex G special cases the standard lists
-(exp(+inf + inf j) gives NaN + NaN j, sin(1e300j) gives NaN + inf j from 0 * cosh(1e300)).
+(exp(+inf + inf j) gives NaN + NaN j, sin(1e300j) gives NaN + inf j from 0 * cosh(1e300)),
+and its complex log1p is log(1 + z) (log1p(1e-30) gives 0).
 Everything here works on float64 parts (complex64 is computed in float64 and rounded once)
 and spells out each special case of the standard rather than relying on inf * 0.
 
-Formulas: exp/expm1/sinh/cosh from their real parts, tanh after Kahan ("Branch cuts for complex
+Formulas: exp/expm1/log1p/sinh/cosh from their real parts, tanh after Kahan ("Branch cuts for complex
 elementary functions", 1987) with an exp(-2|x|) tail for large |x|; asin and acosh are
 Kahan's sqrt-product formulas (branch cuts follow the sign of zero), atanh is the real-part
 formula with a 1/z tail for huge |z|; sin/cos/tan/asin/atan come from the hyperbolic ones
@@ -67,6 +68,17 @@ def _expm1(x, y):
     # expm1(+-0 + 0j) is +0 + 0j in the standard's table (the real part is cos(0) - 1, not -0)
     re = _w((x == 0) & (y == 0), ember.zeros_like(x), re)
     im = _w(neg_inf & bad_y, ember.zeros_like(x), _w(pos_inf & bad_y, _full(x, math.nan), im))
+    return re, im
+
+
+def _log1p(x, y):
+    # Re = 0.5 log1p(x (2 + x) + y^2) keeps tiny z exact (log(1 + z) rounds 1 + 1e-30 to 1);
+    # near z = -1, 1 + x is exact and log|1 + z| loses nothing; far out it cannot overflow
+    h = ember.hypot(1 + x, y)
+    far = (h < 0.5) | (h > 1e10)
+    near = 0.5 * ember.log1p(_w(far, ember.zeros_like(x), x * (2 + x) + y * y))
+    re = _w(far, ember.log(h), near)
+    im = ember.atan2(y, 1 + x)
     return re, im
 
 
@@ -194,6 +206,7 @@ def _unary(fn):
 
 exp = _unary(_exp)
 expm1 = _unary(_expm1)
+log1p = _unary(_log1p)
 sinh = _unary(_sinh)
 cosh = _unary(_cosh)
 tanh = _unary(_tanh)

@@ -6,8 +6,8 @@ op. Where ember's op has PyTorch semantics that differ from the standard (intege
 zero raises, float floor division of infinities, rounding and ceil of integers), the difference
 is handled here and ember itself is left as it is. Complex arrays go to ember's complex
 kernels, except the functions `_complex_math` composes (the inverse trigonometric and
-hyperbolic ones, which the core lacks, and exp/expm1/sin/cos/tan/sinh/cosh/tanh, whose core kernels
-miss special cases the standard lists)."""
+hyperbolic ones, which the core lacks, and exp/expm1/log1p/sin/cos/tan/sinh/cosh/tanh, whose core kernels
+miss special cases the standard lists or lose accuracy)."""
 import builtins
 import math
 
@@ -89,7 +89,7 @@ cosh = _unary("cosh", _real_or_complex("cosh"), _FLOAT)
 exp = _unary("exp", _real_or_complex("exp"), _FLOAT)
 expm1 = _unary("expm1", _real_or_complex("expm1"), _FLOAT)
 log = _unary("log", ember.log, _FLOAT)
-log1p = _unary("log1p", ember.log1p, _FLOAT)
+log1p = _unary("log1p", _real_or_complex("log1p"), _FLOAT)
 log2 = _unary("log2", ember.log2, _FLOAT)
 log10 = _unary("log10", ember.log10, _FLOAT)
 sin = _unary("sin", _real_or_complex("sin"), _FLOAT)
