@@ -7,8 +7,9 @@ import numpy as np
 import ember
 import ember.array_api as xp
 
-NAMES = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
+NAMES = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"]
 FLOATS = ["float32", "float64"]
+COMPLEX = ["complex64", "complex128"]
 INTS = ["int8", "int16", "int32", "int64", "uint8"]
 
 
@@ -35,6 +36,9 @@ def assert_same(got, want, ulps=4, zero_sign=True):
     g = to_numpy(got)
     assert dtype_name(got.dtype) == str(w.dtype).replace("bool_", "bool"), (got.dtype, w.dtype)
     assert g.shape == w.shape, (g.shape, w.shape)
+    if w.dtype.kind == "c":
+        _assert_same_complex(g, w, ulps, zero_sign)
+        return
     if w.dtype.kind != "f":
         np.testing.assert_array_equal(g, w)
         return
@@ -45,4 +49,21 @@ def assert_same(got, want, ulps=4, zero_sign=True):
         f"zeros/infinities differ: {g} vs {w}"
     fin = np.isfinite(w) & (w != 0)
     tol = ulps * np.spacing(np.abs(w[fin]).astype(w.dtype))
+    assert np.all(np.abs(g[fin] - w[fin]) <= tol), f"values differ: {g[fin]} vs {w[fin]}"
+
+
+def _assert_same_complex(g, w, ulps, zero_sign):
+    """Complex values: NaN, infinite and zero parts as for floats, finite values within a few
+    ulps of their magnitude (a part far smaller than the other carries only that much)."""
+    for p, q in ((g.real, w.real), (g.imag, w.imag)):
+        assert np.array_equal(np.isnan(p), np.isnan(q)), f"NaN mismatch: {g} vs {w}"
+        inf = np.isinf(q)
+        assert np.array_equal(p[inf] == q[inf], np.ones(inf.sum(), bool)) if zero_sign else \
+            np.all(np.isinf(p[inf])), f"infinities differ: {g} vs {w}"
+        both_zero = (q == 0) & (p == 0)
+        assert not zero_sign or np.array_equal(np.signbit(p[both_zero]), np.signbit(q[both_zero])), \
+            f"signs of zeros differ: {g} vs {w}"
+    fin = np.isfinite(w.real) & np.isfinite(w.imag)
+    mag = np.abs(w[fin])
+    tol = ulps * np.spacing(mag.astype(w.real.dtype)) + np.finfo(w.real.dtype).tiny
     assert np.all(np.abs(g[fin] - w[fin]) <= tol), f"values differ: {g[fin]} vs {w[fin]}"

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 import array_api_strict as strict
 import ember
 import ember.array_api as xp
-from array_api_oracle import FLOATS, INTS, NAMES, assert_same, dtype_name, to_numpy, to_strict
+from array_api_oracle import COMPLEX, FLOATS, INTS, NAMES, assert_same, dtype_name, to_numpy, to_strict
 from strategies import strided_pair
 
 # the oracle (NumPy under array_api_strict) warns on the special values it is fed on purpose
@@ -93,7 +93,7 @@ def test_integer_division_and_remainder(dtype, data):
        st.sampled_from([(), (3,), (1, 3)]))
 def test_promotion_matches_the_standard(d1, d2, s1, s2):
     # no special case for 0-d arrays: int8 + a 0-d int64 array is int64 (PyTorch: int8)
-    kinds = {d: ("b" if d == "bool" else "f" if d in FLOATS else "i") for d in (d1, d2)}
+    kinds = {d: ("b" if d == "bool" else "f" if d in FLOATS + COMPLEX else "i") for d in (d1, d2)}
     if kinds[d1] != kinds[d2]:
         return  # mixed kinds are implementation-defined; the standard promises nothing
     fn = "logical_and" if kinds[d1] == "b" else "add"

@@ -6,7 +6,8 @@ this namespace. Where the standard and PyTorch disagree (0-d type promotion, `un
 `ember` itself keeps following PyTorch; docs/array-api.md has the table of differences.
 
 Arrays are plain `ember.Tensor`s, so their operators (`x + y`, `x[i]`) keep ember's semantics.
-Complex dtypes are absent until ember's core has them (issue #14)."""
+complex64/complex128 are ember's own; docs/array-api.md lists what the namespace composes for
+them where the core has no complex kernel."""
 import math as _math
 
 from ._dtypes import *  # noqa: F401,F403

@@ -22,7 +22,7 @@ def _opt_dtype(dtype):
 
 
 def _infer_dtype(obj):
-    """The dtype the standard gives a nested sequence of Python scalars (bool < int < float)."""
+    """The dtype the standard gives a nested sequence of Python scalars (bool < int < float < complex)."""
     rank = {"bool": 0, "int": 1, "float": 2, "complex": 3}
     best = None
     stack = [obj]
@@ -30,7 +30,7 @@ def _infer_dtype(obj):
         o = stack.pop()
         if isinstance(o, ember.Tensor):
             k = ("bool" if o.dtype == ember.bool else "int" if o.dtype in _dtypes._KINDS["integral"]
-                 else "float")
+                 else "complex" if o.dtype in _dtypes._COMPLEX else "float")
             d = o.dtype
         elif isinstance(o, (list, tuple)):
             stack.extend(o)
@@ -62,9 +62,12 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
         if inferred is None and not isinstance(obj, (list, tuple)):
             raise TypeError(f"asarray() cannot convert {type(obj).__name__}")
         target = dtype if dtype is not None else inferred
-        if target is not None and target in _dtypes._KINDS["integral"] and _has_float(obj):
+        if target is not None and target in _dtypes._KINDS["integral"] and _has(obj, (builtins.float, builtins.complex)):
             # the standard leaves float -> int conversion unspecified; refuse rather than truncate
             raise TypeError("asarray(): float data cannot be given an integer dtype")
+        if target is not None and target not in _dtypes._COMPLEX and _has(obj, builtins.complex):
+            # nor complex -> real: refuse rather than drop imaginary parts
+            raise TypeError(f"asarray(): complex data cannot be given the real dtype {_dtypes._NAMES[target]}")
         _check_int_range(obj, target)
         return _to_device(ember.tensor(obj, dtype=target), device)
     needs_cast = dtype is not None and dtype != x.dtype
@@ -78,10 +81,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     return _to_device(x, device)
 
 
-def _has_float(obj):
+def _has(obj, types):
     if isinstance(obj, (list, tuple)):
-        return builtins.any(_has_float(o) for o in obj)
-    return isinstance(obj, builtins.float)
+        return builtins.any(_has(o, types) for o in obj)
+    return isinstance(obj, types)
 
 
 def _check_int_range(obj, dtype):
@@ -165,11 +168,20 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
-    dtype = _opt_dtype(dtype) or ember.get_default_dtype()
-    if isinstance(start, builtins.complex) or isinstance(stop, builtins.complex):
-        raise TypeError("complex linspace needs complex dtypes, which ember does not have yet (issue #14)")
+    dtype = _opt_dtype(dtype)
+    is_complex = isinstance(start, builtins.complex) or isinstance(stop, builtins.complex)
+    if dtype is None:
+        dtype = _dtypes._default_for_scalar("complex" if is_complex else "float")
+    elif is_complex and dtype not in _dtypes._COMPLEX:
+        raise TypeError(f"linspace(): complex bounds need a complex dtype, got {_dtypes._NAMES[dtype]}")
     if num < 0:
         raise ValueError(f"linspace(): num must be non-negative, got {num}")
+    if dtype in _dtypes._COMPLEX:
+        # real and imaginary parts are two real grids (in float64, rounded once)
+        start, stop = builtins.complex(start), builtins.complex(stop)
+        parts = [linspace(a, b, num, dtype=ember.float64, endpoint=endpoint)
+                 for a, b in ((start.real, stop.real), (start.imag, stop.imag))]
+        return _to_device(ember.complex(*parts).to(dtype), device)
     if endpoint:
         return ember.linspace(start, stop, num, dtype=dtype, device=device)
     # num points of the num+1-point grid, computed in float64 then rounded once

@@ -1,13 +1,13 @@
 """Data types of the array API namespace, and the standard's type-promotion rules.
 
-Every dtype table lives here, so complex64/complex128 drop in by adding them to `_COMPLEX`
-(and to `_KINDS`/`_PROMOTION` below) once ember's core has them (issue #14). ember's float16
-and bfloat16 are not standard dtypes and are left out of the namespace.
+Every dtype table lives here. ember's float16, bfloat16 and the complex32 it lacks are not
+standard dtypes and are left out of the namespace.
 
-The standard promotes within a kind only (bool, signed/unsigned integers, floats), with no
+The standard promotes within a kind only (bool, signed/unsigned integers, floating), with no
 special rule for 0-d arrays: int8 + a 0-d int64 array is int64 here, int8 under PyTorch.
-Mixed-kind promotion is implementation-defined; we follow ember (the float or integer
-operand's kind wins)."""
+Real and complex floats form one lattice: a complex result has parts as wide as the widest
+operand (complex64 + float64 -> complex128). Mixed-kind promotion (bool/int with float) is
+implementation-defined; we follow ember (the float or integer operand's kind wins)."""
 import builtins
 
 import ember
@@ -16,14 +16,19 @@ bool = ember.bool
 int8, int16, int32, int64 = ember.int8, ember.int16, ember.int32, ember.int64
 uint8 = ember.uint8
 float32, float64 = ember.float32, ember.float64
+complex64, complex128 = ember.complex64, ember.complex128
 
 _SIGNED = (int8, int16, int32, int64)
 _UNSIGNED = (uint8,)
 _REAL_FLOAT = (float32, float64)
-_COMPLEX = ()  # complex64, complex128 once ember has them (issue #14)
+_COMPLEX = (complex64, complex128)
 _ALL = (bool,) + _SIGNED + _UNSIGNED + _REAL_FLOAT + _COMPLEX
 _NAMES = {d: str(d).split(".")[-1] for d in _ALL}
-_BITS = {bool: 8, int8: 8, int16: 16, int32: 32, int64: 64, uint8: 8, float32: 32, float64: 64}
+_BITS = {bool: 8, int8: 8, int16: 16, int32: 32, int64: 64, uint8: 8, float32: 32, float64: 64,
+         complex64: 64, complex128: 128}
+# the real dtype of each floating dtype's parts, and the complex dtype with parts of a real one
+_PART = {float32: float32, float64: float64, complex64: float32, complex128: float64}
+_WITH_PARTS = {float32: complex64, float64: complex128}
 
 _KINDS = {
     "bool": (bool,),
@@ -40,8 +45,10 @@ def _standard_pair(a, b):
     """The standard's promotion lattice for two dtypes of one kind; None across kinds."""
     if a == b:
         return a
-    if a in _REAL_FLOAT and b in _REAL_FLOAT:
-        return float64
+    floats = _REAL_FLOAT + _COMPLEX
+    if a in floats and b in floats:
+        part = float64 if float64 in (_PART[a], _PART[b]) else float32
+        return _WITH_PARTS[part] if a in _COMPLEX or b in _COMPLEX else part
     ints = _SIGNED + _UNSIGNED
     if a in ints and b in ints:
         if (a in _SIGNED) == (b in _SIGNED):
@@ -95,7 +102,7 @@ def _scalar_fits(kind, dtype):
 def _default_for_scalar(kind):
     from ._info import _DEFAULTS, _default_float
     if kind == "complex":
-        raise TypeError("complex scalars need complex dtypes, which ember does not have yet (issue #14)")
+        return _WITH_PARTS[_default_float()]
     return {"bool": bool, "int": _DEFAULTS["integral"], "float": _default_float()}[kind]
 
 
@@ -126,7 +133,9 @@ def result_type(*arrays_and_dtypes):
     for d in dtypes[1:]:
         r = _promote(r, d)
     for k in scalars:
-        if not _scalar_fits(k, r):
+        if k == "complex" and r in _REAL_FLOAT:
+            r = _WITH_PARTS[r]  # a complex scalar keeps a real float array's precision
+        elif not _scalar_fits(k, r):
             r = _promote(r, _default_for_scalar(k))
     return r
 
@@ -139,7 +148,7 @@ def can_cast(from_, to, /):
     _check_dtype(to)
     if from_ == to:
         return True
-    # the standard's lattice has no edges across kinds (bool, integer, float)
+    # the standard's lattice has no edges across kinds (bool, integer, floating)
     return _standard_pair(from_, to) == to
 
 
@@ -159,9 +168,11 @@ def isdtype(dtype, kind):
 
 
 class finfo_object:
-    """Machine limits of a floating dtype (bits, eps, max, min, smallest_normal, dtype)."""
+    """Machine limits of a floating dtype (bits, eps, max, min, smallest_normal, dtype); for a
+    complex dtype, those of its real parts (the standard's rule: `dtype` is then the real one)."""
 
     def __init__(self, dtype):
+        dtype = _PART[dtype]
         f = ember.finfo(dtype)
         self.bits, self.eps, self.max, self.min = f.bits, f.eps, f.max, f.min
         self.smallest_normal, self.dtype = f.smallest_normal, dtype
@@ -206,6 +217,10 @@ def iinfo(type, /):
 def astype(x, dtype, /, *, copy=True, device=None):
     from ._creation import _to_device
     _check_dtype(dtype)
+    if x.dtype in _COMPLEX and dtype not in _COMPLEX:
+        # the standard: dropping imaginary parts silently is not permitted
+        raise TypeError(f"astype(): a complex array cannot be cast to {_NAMES[dtype]}; "
+                        "take real(x), imag(x) or abs(x) first")
     if x.dtype == dtype:
         y = x.clone() if copy else x
     else:
@@ -213,5 +228,5 @@ def astype(x, dtype, /, *, copy=True, device=None):
     return _to_device(y, device)
 
 
-__all__ = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64",
+__all__ = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128",
            "result_type", "can_cast", "isdtype", "finfo", "iinfo", "astype"]

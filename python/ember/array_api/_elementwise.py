@@ -4,14 +4,17 @@ Binary functions promote by the standard's rules (`_dtypes.result_type`: no 0-d 
 scalars take the array's dtype), cast both operands to the result dtype, then call ember's own
 op. Where ember's op has PyTorch semantics that differ from the standard (integer division by
 zero raises, float floor division of infinities, rounding and ceil of integers), the difference
-is handled here and ember itself is left as it is."""
+is handled here and ember itself is left as it is. Complex arrays go to ember's complex
+kernels, except the functions `_complex_math` composes (the inverse trigonometric and
+hyperbolic ones, which the core lacks, and exp/expm1/log1p/sin/cos/tan/sinh/cosh/tanh, whose core kernels
+miss special cases the standard lists or lose accuracy)."""
 import builtins
 import math
 
 import ember
 
-from . import _dtypes
-from ._dtypes import _REAL_FLOAT, _KINDS
+from . import _complex_math, _dtypes
+from ._dtypes import _COMPLEX, _REAL_FLOAT, _KINDS
 
 _INTEGRAL = _KINDS["integral"]
 
@@ -69,26 +72,31 @@ def _binary(name, op, kinds):
     return f
 
 
+def _real_or_complex(name):
+    real_op, complex_op = getattr(ember, name), getattr(_complex_math, name)
+    return lambda x: complex_op(x) if x.dtype in _COMPLEX else real_op(x)
+
+
 abs = _unary("abs", ember.abs, _NUM)
-acos = _unary("acos", ember.acos, _FLOAT)
-acosh = _unary("acosh", ember.acosh, _FLOAT)
-asin = _unary("asin", ember.asin, _FLOAT)
-asinh = _unary("asinh", ember.asinh, _FLOAT)
-atan = _unary("atan", ember.atan, _FLOAT)
-atanh = _unary("atanh", ember.atanh, _FLOAT)
-cos = _unary("cos", ember.cos, _FLOAT)
-cosh = _unary("cosh", ember.cosh, _FLOAT)
-exp = _unary("exp", ember.exp, _FLOAT)
-expm1 = _unary("expm1", ember.expm1, _FLOAT)
+acos = _unary("acos", _real_or_complex("acos"), _FLOAT)
+acosh = _unary("acosh", _real_or_complex("acosh"), _FLOAT)
+asin = _unary("asin", _real_or_complex("asin"), _FLOAT)
+asinh = _unary("asinh", _real_or_complex("asinh"), _FLOAT)
+atan = _unary("atan", _real_or_complex("atan"), _FLOAT)
+atanh = _unary("atanh", _real_or_complex("atanh"), _FLOAT)
+cos = _unary("cos", _real_or_complex("cos"), _FLOAT)
+cosh = _unary("cosh", _real_or_complex("cosh"), _FLOAT)
+exp = _unary("exp", _real_or_complex("exp"), _FLOAT)
+expm1 = _unary("expm1", _real_or_complex("expm1"), _FLOAT)
 log = _unary("log", ember.log, _FLOAT)
-log1p = _unary("log1p", ember.log1p, _FLOAT)
+log1p = _unary("log1p", _real_or_complex("log1p"), _FLOAT)
 log2 = _unary("log2", ember.log2, _FLOAT)
 log10 = _unary("log10", ember.log10, _FLOAT)
-sin = _unary("sin", ember.sin, _FLOAT)
-sinh = _unary("sinh", ember.sinh, _FLOAT)
+sin = _unary("sin", _real_or_complex("sin"), _FLOAT)
+sinh = _unary("sinh", _real_or_complex("sinh"), _FLOAT)
 sqrt = _unary("sqrt", ember.sqrt, _FLOAT)
-tan = _unary("tan", ember.tan, _FLOAT)
-tanh = _unary("tanh", ember.tanh, _FLOAT)
+tan = _unary("tan", _real_or_complex("tan"), _FLOAT)
+tanh = _unary("tanh", _real_or_complex("tanh"), _FLOAT)
 isfinite = _unary("isfinite", ember.isfinite, _NUM)
 isinf = _unary("isinf", ember.isinf, _NUM)
 isnan = _unary("isnan", ember.isnan, _NUM)
@@ -118,19 +126,30 @@ def _int_identity(name, op):
 ceil = _int_identity("ceil", ember.ceil)
 floor = _int_identity("floor", ember.floor)
 trunc = _int_identity("trunc", ember.trunc)
-round = _int_identity("round", ember.round)  # half to even, as the standard asks
+_round_real = _int_identity("round", ember.round)  # half to even, as the standard asks
 
 
+def round(x, /):
+    if _check(x, "round", _NUM).dtype in _COMPLEX:
+        # each part rounded on its own, as the standard asks
+        return ember.complex(ember.round(x.real), ember.round(x.imag))
+    return _round_real(x)
+
+
+# a real array is its own real part and conjugate, with zero imaginary part (standard 2024.12)
 def real(x, /):
-    return _check(x, "real", _NUM).clone()
+    x = _check(x, "real", _NUM)
+    return (x.real if x.dtype in _COMPLEX else x).clone()
 
 
 def imag(x, /):
-    return ember.zeros_like(_check(x, "imag", _NUM))
+    x = _check(x, "imag", _NUM)
+    return x.imag.clone() if x.dtype in _COMPLEX else ember.zeros_like(x)
 
 
 def conj(x, /):
-    return _check(x, "conj", _NUM).clone()
+    x = _check(x, "conj", _NUM)
+    return ember.conj(x) if x.dtype in _COMPLEX else x.clone()
 
 
 add = _binary("add", ember.add, _NUM)

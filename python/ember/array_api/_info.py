@@ -6,7 +6,7 @@ from . import _dtypes
 _CPU = ember.device("cpu")
 # WGSL has no 64-bit or 8/16-bit signed types; ember's wgpu kernels cover these
 _WGPU_DTYPES = (ember.bool, ember.uint8, ember.int32, ember.float32)
-_DEFAULTS = {"real floating": ember.float32, "complex floating": None,
+_DEFAULTS = {"real floating": ember.float32, "complex floating": ember.complex64,
              "integral": ember.int64, "indexing": ember.int64}
 
 
@@ -34,10 +34,13 @@ class __array_namespace_info__:
         _check_device(device)
         d = dict(_DEFAULTS)
         d["real floating"] = _default_float()
+        # the complex dtype whose parts have the default float's precision
+        d["complex floating"] = _dtypes._WITH_PARTS[d["real floating"]]
         if _is_wgpu(device):
-            d.update({"real floating": ember.float32, "integral": ember.int32})
-        if not _dtypes._COMPLEX:
-            del d["complex floating"]
+            # the standard requires every key; the wgpu backend holds no complex dtype (its
+            # dtypes() leaves complex out), so the pairing with float32 is named
+            d.update({"real floating": ember.float32, "complex floating": ember.complex64,
+                      "integral": ember.int32})
         return d
 
     def dtypes(self, *, device=None, kind=None):

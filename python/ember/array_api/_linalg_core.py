@@ -35,6 +35,8 @@ def vecdot(x1, x2, /, *, axis=-1):
     if -ax > a.ndim or -ax > b.ndim or a.shape[ax] != b.shape[ax]:
         raise ValueError(f"vecdot(): the contracted axis {axis} differs in size or is missing")
     a, b = ember.broadcast_tensors(a, b)
+    if a.dtype in _dtypes._COMPLEX:
+        a = ember.conj(a)  # the standard's vecdot conjugates x1
     return (a * b).sum(dim=ax, dtype=a.dtype)
 
 

@@ -78,14 +78,19 @@ UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indi
 
 
 def _unique(x):
-    """Sorted unique values with first-occurrence indices, inverse indices and counts.
+    """Sorted unique values (complex: ordered by real, then imaginary part) with first-occurrence indices, inverse indices and counts.
 
     Algorithm: stable-sort the flattened array; a new group starts where an element differs
     from its predecessor. NaN != NaN, so every NaN starts its own group, as the standard asks
     (NaNs are distinct); -0.0 == +0.0 share one group."""
     flat = x.reshape(-1)
     n = flat.shape[0]
-    order = ember.argsort(flat, stable=True)
+    if flat.dtype in _dtypes._COMPLEX:
+        # complex has no order; equal values only need to be adjacent: sort by (real, imag)
+        by_imag = ember.argsort(flat.imag, stable=True)
+        order = by_imag[ember.argsort(flat.real[by_imag], stable=True)]
+    else:
+        order = ember.argsort(flat, stable=True)
     s = flat[order]
     new = ember.ones(n, dtype=ember.bool)
     if n > 1:

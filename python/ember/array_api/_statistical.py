@@ -99,7 +99,7 @@ def _cumulative(op, name, initial):
             raise ValueError(f"{name}() of a 0-d array is not defined")
         axis = _axis(axis, x.ndim, name)
         d = _sum_dtype(x, dtype)
-        out = op(x.to(d), dim=axis, dtype=d)
+        out = (op if d not in _dtypes._COMPLEX else _COMPLEX_SCAN[op])(x.to(d), dim=axis, dtype=d)
         if include_initial:
             shape = list(x.shape)
             shape[axis] = 1
@@ -108,6 +108,21 @@ def _cumulative(op, name, initial):
     f.__name__ = f.__qualname__ = name
     return f
 
+
+def _complex_cumsum(x, dim, dtype):
+    # ember's scan kernels take no complex input; the parts add up on their own
+    return ember.complex(ember.cumsum(x.real, dim=dim), ember.cumsum(x.imag, dim=dim))
+
+
+def _complex_cumprod(x, dim, dtype):
+    # no part-wise form: the running product, one step per index (the same rounding as a scan)
+    steps = list(ember.unbind(x, dim=dim))
+    for i in range(1, len(steps)):
+        steps[i] = steps[i - 1] * steps[i]
+    return ember.stack(steps, dim=dim) if steps else x.clone()
+
+
+_COMPLEX_SCAN = {ember.cumsum: _complex_cumsum, ember.cumprod: _complex_cumprod}
 
 cumulative_sum = _cumulative(ember.cumsum, "cumulative_sum", 0)
 cumulative_prod = _cumulative(ember.cumprod, "cumulative_prod", 1)

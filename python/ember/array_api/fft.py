@@ -1,8 +1,8 @@
 """The array API standard's `fft` extension, over ember.fft.
 
-Only the real-valued parts work until ember has complex dtypes (issue #14): fftfreq,
-rfftfreq, fftshift, ifftshift, and irfft/hfft given real input. The transforms whose result
-or input is complex go to ember.fft, which raises TypeError saying so; nothing is faked."""
+The transforms keep the precision of their input (complex64 <-> float32, complex128 <->
+float64). Real input to `fft`/`ifft`/`fftn`/`ifftn` (the standard asks for complex) is
+accepted and treated as complex with zero imaginary parts, as in ember.fft."""
 import ember
 import ember.fft as _F
 

@@ -1,10 +1,19 @@
-"""The array API standard's `linalg` extension, over ember.linalg (faer underneath)."""
+"""The array API standard's `linalg` extension, over ember.linalg (faer underneath).
+
+ember's factorizations take real input only. For complex input, the functions that a real
+factorization answers exactly go through the real embedding A = M + iN -> [[M, -N], [N, M]]
+(a *-algebra map: it turns products, inverses and pseudo-inverses of A into those of the
+embedding, each singular value and Hermitian eigenvalue of A into a pair, and A z = b into a
+real system twice the size): `solve`, `inv`, `pinv`, `svdvals`, `eigvalsh`, `matrix_rank` and
+the spectral norms. `det`, `slogdet`, `cholesky`, `qr`, `svd` and `eigh` of complex input
+use the batched Python factorizations of `_complex_linalg` (the embedding gives their values
+but not reliable complex vectors where values repeat)."""
 from collections import namedtuple
 
 import ember
 import ember.linalg as _L
 
-from . import _dtypes
+from . import _complex_linalg, _dtypes
 from ._elementwise import _operands
 from ._linalg_core import matmul, matrix_transpose, tensordot, vecdot
 from ._statistical import _sum_dtype
@@ -17,14 +26,46 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 _FLOAT = ("real floating", "complex floating")
 
 
-def _float(x, name):
+def _float(x, name, complex_ok=True):
     if not _dtypes.isdtype(x.dtype, _FLOAT):
         raise TypeError(f"linalg.{name}() needs a floating array, got {_dtypes._NAMES[x.dtype]}")
+    if not complex_ok and x.dtype in _dtypes._COMPLEX:
+        raise NotImplementedError(f"linalg.{name}() of a complex array needs a complex "
+                                  f"factorization, which ember does not have yet")
+    return x
+
+
+def _is_complex(x):
+    return x.dtype in _dtypes._COMPLEX
+
+
+def _embed(x):
+    """The real (2m, 2n) matrix [[M, -N], [N, M]] of each complex (m, n) matrix M + iN."""
+    m, n = x.real, x.imag
+    return ember.cat([ember.cat([m, -n], dim=-1), ember.cat([n, m], dim=-1)], dim=-2)
+
+
+def _unembed(r, rows, cols):
+    """The complex matrix whose embedding is r (its left column of blocks: M over N)."""
+    return ember.complex(r[..., :rows, :cols].contiguous(), r[..., rows:, :cols].contiguous())
+
+
+def _pairs(v):
+    """Every other value of a sorted list in which the embedding doubled each one."""
+    return v[..., ::2].contiguous()
+
+
+def _square(x, name):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{x.shape[-2] if x.ndim > 1 else 1} by {x.shape[-1] if x.ndim else 1} matrices")
     return x
 
 
 def cholesky(x, /, *, upper=False):
-    return _L.cholesky(_float(x, "cholesky"), upper=upper)
+    if _is_complex(_float(x, "cholesky")):
+        return _complex_linalg.cholesky(_square(x, "cholesky"), upper=upper)
+    return _L.cholesky(x, upper=upper)
 
 
 def cross(x1, x2, /, *, axis=-1):
@@ -38,7 +79,9 @@ def cross(x1, x2, /, *, axis=-1):
 
 
 def det(x, /):
-    return _L.det(_float(x, "det"))
+    if _is_complex(_float(x, "det")):
+        return _complex_linalg.det(_square(x, "det"))
+    return _L.det(x)
 
 
 def diagonal(x, /, *, offset=0):
@@ -46,30 +89,54 @@ def diagonal(x, /, *, offset=0):
 
 
 def eigh(x, /):
-    return EighResult(*_L.eigh(_float(x, "eigh")))
+    if _is_complex(_float(x, "eigh")):
+        # eigenvalues scale linearly: the rotations run on the matrix scaled to magnitude 1
+        y, s = _scaled(_square(x, "eigh"))
+        w, v = _complex_linalg.eigh(y)
+        return EighResult(w * s[..., 0], v)
+    return EighResult(*_L.eigh(x))
 
 
 def eigvalsh(x, /):
-    return _L.eigvalsh(_float(x, "eigvalsh"))
+    if _is_complex(_float(x, "eigvalsh")):
+        # the embedding of a Hermitian matrix is symmetric, with each eigenvalue twice
+        return _pairs(_L.eigvalsh(_embed(x)))
+    return _L.eigvalsh(x)
 
 
 def inv(x, /):
-    return _L.inv(_float(x, "inv"))
+    if _is_complex(_float(x, "inv")):
+        n = x.shape[-1]
+        return _unembed(_L.inv(_embed(x)), n, n)
+    return _L.inv(x)
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
-    return _L.matrix_norm(_float(x, "matrix_norm"), ord=ord, keepdim=keepdims)
+    if _is_complex(_float(x, "matrix_norm")):
+        if ord in (2, -2, "nuc"):
+            S = svdvals(x)
+            out = ember.amax(S, dim=-1) if ord == 2 else ember.amin(S, dim=-1) if ord == -2 else S.sum(dim=-1)
+            return out.unsqueeze(-1).unsqueeze(-1) if keepdims else out
+        # Frobenius and the max row/column sums depend on the magnitudes only
+        x = ember.abs(x)
+    return _L.matrix_norm(x, ord=ord, keepdim=keepdims)
 
 
 def matrix_power(x, n, /):
+    if _is_complex(x) and n < 0:
+        return _L.matrix_power(inv(x), -n)  # ember's own inverse step takes real input only
     return _L.matrix_power(x, n)
+
+
+def _default_rtol(x):
+    return max(x.shape[-2:]) * ember.finfo(_dtypes._PART[x.dtype]).eps
 
 
 def _cutoff(x, S, rtol):
     """The standard's singular-value cutoff: rtol (default max(M, N) * eps, or an array that
     broadcasts against the stack shape) times the largest singular value of each matrix."""
     if rtol is None:
-        rtol = max(x.shape[-2:]) * ember.finfo(x.dtype).eps
+        rtol = _default_rtol(x)
     if isinstance(rtol, ember.Tensor):
         rtol = rtol.to(S.dtype).unsqueeze(-1)
     return rtol * ember.amax(S, dim=-1, keepdim=True)
@@ -97,7 +164,7 @@ def _scaled(x):
     iteration never squares a value near the dtype's max (a 1e308 entry in float64 made
     ember's SVD fail to converge), and scale the results back with one multiply."""
     if x.numel() == 0:
-        return x, ember.ones(x.shape[:-2] + (1, 1), dtype=x.dtype)
+        return x, ember.ones(x.shape[:-2] + (1, 1), dtype=_dtypes._PART[x.dtype])
     s = ember.amax(ember.abs(x), dim=(-2, -1), keepdim=True)
     s = ember.where((s == 0) | ~ember.isfinite(s), ember.ones_like(s), s)
     return x / s, s
@@ -108,6 +175,10 @@ def pinv(x, /, *, rtol=None):
     M, N = x.shape[-2:]
     if M == 0 or N == 0:
         return ember.zeros(x.shape[:-2] + (N, M), dtype=x.dtype)
+    if _is_complex(x):
+        # the pseudo-inverse of the embedding embeds the pseudo-inverse; its singular values
+        # are x's, each twice, so the cutoff is the same
+        return _unembed(pinv(_embed(x), rtol=_default_rtol(x) if rtol is None else rtol), N, M)
     U, S, Vh = svd(x, full_matrices=False)
     keep = S > _cutoff(x, S, rtol)
     S_inv = ember.where(keep, 1 / ember.where(keep, S, ember.ones_like(S)), ember.zeros_like(S))
@@ -117,11 +188,17 @@ def pinv(x, /, *, rtol=None):
 def qr(x, /, *, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(f"linalg.qr(): mode must be 'reduced' or 'complete', got {mode!r}")
-    return QRResult(*_L.qr(_float(x, "qr"), mode=mode))
+    if _is_complex(_float(x, "qr")):
+        if x.ndim < 2:
+            raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions.")
+        return QRResult(*_complex_linalg.qr(x, mode=mode))
+    return QRResult(*_L.qr(x, mode=mode))
 
 
 def slogdet(x, /):
-    return SlogdetResult(*_L.slogdet(_float(x, "slogdet")))
+    if _is_complex(_float(x, "slogdet")):
+        return SlogdetResult(*_complex_linalg.slogdet(_square(x, "slogdet")))
+    return SlogdetResult(*_L.slogdet(x))
 
 
 def solve(x1, x2, /):
@@ -129,19 +206,37 @@ def solve(x1, x2, /):
     # the standard treats x2 as a stack of vectors only when it is 1-d (PyTorch: also when its
     # shape is x1's minus the last dim); make the standard's reading explicit
     if b.ndim == 1:
-        return _L.solve(a, b.unsqueeze(-1)).squeeze(-1) if a.ndim == 2 else \
-            _L.solve(a, ember.broadcast_to(b, a.shape[:-1]).unsqueeze(-1)).squeeze(-1)
-    return _L.solve(a, b)
+        return _solve(a, b.unsqueeze(-1)).squeeze(-1) if a.ndim == 2 else \
+            _solve(a, ember.broadcast_to(b, a.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+    return _solve(a, b)
+
+
+def _solve(a, b):
+    if not _is_complex(a):
+        return _L.solve(a, b)
+    # (M + iN)(u + iv) = p + iq is [[M, -N], [N, M]] [u; v] = [p; q]
+    n = a.shape[-1]
+    a_r, b_r = _embed(a), ember.cat([b.real, b.imag], dim=-2)
+    if a_r.ndim > 2 or b_r.ndim > 2:
+        batch = ember.broadcast_shapes(a_r.shape[:-2], b_r.shape[:-2])
+        a_r = ember.broadcast_to(a_r, batch + a_r.shape[-2:])
+        b_r = ember.broadcast_to(b_r, batch + b_r.shape[-2:])
+    r = _L.solve(a_r, b_r)
+    return ember.complex(r[..., :n, :].contiguous(), r[..., n:, :].contiguous())
 
 
 def svd(x, /, *, full_matrices=True):
     y, s = _scaled(_float(x, "svd"))
-    U, S, Vh = _L.svd(y, full_matrices=full_matrices)
+    svd_ = _complex_linalg.svd if _is_complex(y) else _L.svd
+    U, S, Vh = svd_(y, full_matrices=full_matrices)
     return SVDResult(U, S * s[..., 0], Vh)
 
 
 def svdvals(x, /):
     y, s = _scaled(_float(x, "svdvals"))
+    if _is_complex(y):
+        # the embedding has each singular value of y twice
+        return _pairs(_L.svdvals(_embed(y))) * s[..., 0]
     return _L.svdvals(y) * s[..., 0]
 
 
@@ -153,7 +248,8 @@ def trace(x, /, *, offset=0, dtype=None):
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
-    _float(x, "vector_norm")
+    if _is_complex(_float(x, "vector_norm")):
+        x = ember.abs(x)  # a norm depends on the magnitudes only
     if isinstance(axis, list):
         axis = tuple(axis)
     if axis == ():
