@@ -328,3 +328,28 @@ def test_backward_of_complex_scalar_needs_a_gradient():
         ember.autograd.grad(z.sum(), [z])
     z.sum().backward(ember.tensor(1 + 0j, dtype=ember.complex128))
     np.testing.assert_allclose(z.grad.numpy(), np.ones(3))
+
+
+SPECIAL = [complex(x, y) for x in (0.0, -0.0, 1.5, -2.0, float("inf"), -float("inf"), float("nan"))
+           for y in (0.0, -0.0, 0.5, -3.0, float("inf"), -float("inf"), float("nan"))]
+
+
+@pytest.mark.parametrize("name,ref", [("exp", np.exp), ("sinh", np.sinh), ("cosh", np.cosh), ("tanh", np.tanh),
+                                      ("sin", np.sin), ("cos", np.cos), ("tan", np.tan), ("log", np.log),
+                                      ("sqrt", np.sqrt), ("asinh", np.arcsinh), ("acosh", np.arccosh),
+                                      ("atanh", np.arctanh), ("asin", np.arcsin), ("acos", np.arccos),
+                                      ("atan", np.arctan)])
+def test_special_values_follow_c99(name, ref):
+    """Infinities, NaNs and signed zeros as C99 Annex G (and NumPy) give them: where NumPy's
+    result is finite, the values match; where it is infinite or NaN, so is ours, part by part."""
+    w = np.array(SPECIAL, dtype=np.complex128)
+    with np.errstate(all="ignore"):
+        want = ref(w)
+    got = getattr(ember, name)(ember.from_numpy(w.copy())).numpy()
+    for part in ("real", "imag"):
+        g, e = getattr(got, part), getattr(want, part)
+        fin = np.isfinite(e)
+        np.testing.assert_allclose(g[fin], e[fin], rtol=1e-12, atol=1e-300, err_msg=f"{name} {part} {w[fin]}")
+        assert np.array_equal(np.isnan(g), np.isnan(e)), (name, part, w[np.isnan(g) != np.isnan(e)])
+        inf = np.isinf(e)
+        assert np.array_equal(np.isinf(g), inf), (name, part, w[np.isinf(g) != inf])

@@ -41,6 +41,8 @@ class finfo:
         type = get_default_dtype() if type is None else type
         if not isinstance(type, dtype):
             raise TypeError(f"finfo(): argument 'type' (position 1) must be ember.dtype, not {type.__class__.__name__}")
+        if type.is_complex:  # a complex dtype's limits are those of its parts
+            type = type.to_real()
         if type.name not in _FINFO:
             raise TypeError(f"finfo() requires a floating point input type, got {type}")
         mant, _exp, tiny, mx, eps, prec, sub = _FINFO[type.name]

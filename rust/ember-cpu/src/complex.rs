@@ -56,9 +56,33 @@ pub fn abs<T: Part>(a: Complex<T>) -> T {
 pub fn arg<T: Part>(a: Complex<T>) -> T {
     a.im.atan2(a.re)
 }
+/// `a·b`, except that a zero `a` stays a zero (signed as the product) even when `b` is
+/// infinite or NaN: C99 Annex G's exact zeros (sinh(0 + i∞) = 0 + iNaN, not NaN + iNaN).
+#[inline(always)]
+fn zmul<T: Part>(a: T, b: T) -> T {
+    if a == T::zero() {
+        if b.is_nan() {
+            a
+        } else {
+            a * b.signum()
+        }
+    } else {
+        a * b
+    }
+}
+/// z + r for a real r: only the real part changes (adding (r, +0) would turn a −0 imaginary
+/// part into +0 and move a point across a branch cut).
+#[inline(always)]
+fn addr<T: Part>(z: Complex<T>, r: T) -> Complex<T> {
+    c(z.re + r, z.im)
+}
 pub fn exp<T: Part>(a: Complex<T>) -> Complex<T> {
     if a.im == T::zero() {
         return c(a.re.exp(), a.im); // keeps a signed zero imaginary part exact
+    }
+    if a.re.is_infinite() && !a.im.is_finite() {
+        // e^{+∞ + i∞} = ±∞ + iNaN; e^{−∞ + i∞} = ±0 ± i0
+        return if a.re > T::zero() { c(a.re, T::nan()) } else { c(T::zero(), T::zero()) };
     }
     let e = a.re.exp();
     let (s, co) = a.im.sin_cos();
@@ -84,28 +108,54 @@ pub fn sqrt<T: Part>(a: Complex<T>) -> Complex<T> {
         c(a.im.abs() / (t + t), t.copysign(a.im))
     }
 }
+/// sin z = −i·sinh(iz), so the special values follow sinh's.
 pub fn sin<T: Part>(a: Complex<T>) -> Complex<T> {
-    let (s, co) = a.re.sin_cos();
-    c(s * a.im.cosh(), co * a.im.sinh())
+    let r = sinh(c(-a.im, a.re));
+    c(r.im, -r.re)
 }
+/// cos z = cosh(iz).
 pub fn cos<T: Part>(a: Complex<T>) -> Complex<T> {
-    let (s, co) = a.re.sin_cos();
-    c(co * a.im.cosh(), -(s * a.im.sinh()))
+    cosh(c(-a.im, a.re))
 }
 pub fn sinh<T: Part>(a: Complex<T>) -> Complex<T> {
+    if a.im == T::zero() {
+        return c(a.re.sinh(), a.im);
+    }
+    if a.re == T::zero() {
+        return c(a.re, a.im.sin());
+    }
+    if a.re.is_infinite() && !a.im.is_finite() {
+        return c(a.re, T::nan());
+    }
     let (s, co) = a.im.sin_cos();
     c(a.re.sinh() * co, a.re.cosh() * s)
 }
 pub fn cosh<T: Part>(a: Complex<T>) -> Complex<T> {
+    if a.im == T::zero() {
+        return c(a.re.cosh(), zmul(a.im, a.re));
+    }
+    if a.re == T::zero() {
+        return c(a.im.cos(), zmul(a.re, a.im.sin()));
+    }
+    if a.re.is_infinite() && !a.im.is_finite() {
+        return c(T::infinity(), T::nan());
+    }
     let (s, co) = a.im.sin_cos();
     c(a.re.cosh() * co, a.re.sinh() * s)
 }
-/// tanh(x+iy) = (sinh 2x + i sin 2y) / (cosh 2x + cos 2y), switched to ±1 once cosh 2x would
-/// overflow.
+/// tanh(x+iy) = (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for |x| > 20, where cosh 2x would
+/// overflow, ±1 + i·2·sin 2y·e^{−2|x|} (the imaginary part's leading term, not 0).
 pub fn tanh<T: Part>(a: Complex<T>) -> Complex<T> {
     let two = T::from(2.0).unwrap();
+    if a.im == T::zero() {
+        return c(a.re.tanh(), a.im);
+    }
+    if a.re == T::zero() {
+        return c(a.re, a.im.tan());
+    }
     if a.re.abs() > T::from(20.0).unwrap() {
-        return c(T::one().copysign(a.re), T::zero() * (two * a.im).sin());
+        let im = if a.im.is_finite() { two * (two * a.im).sin() * (-two * a.re.abs()).exp() } else { T::zero().copysign(a.im) };
+        return c(T::one().copysign(a.re), im);
     }
     let d = (two * a.re).cosh() + (two * a.im).cos();
     c((two * a.re).sinh() / d, (two * a.im).sin() / d)
@@ -116,13 +166,13 @@ pub fn tan<T: Part>(a: Complex<T>) -> Complex<T> {
     c(t.im, -t.re)
 }
 /// log(1 + w) without the cancellation of forming 1 + w for small w: the real part is
-/// ½·log1p(2x + x² + y²).
+/// ½·log1p(2x + x² + y²). Away from 0 (|w| > ½), 1 + x is exact enough and log(1 + w) is used
+/// as is (near w = −1 the ½·log1p form would cancel instead).
 pub fn log1p<T: Part>(w: Complex<T>) -> Complex<T> {
-    let big = T::from(1e4).unwrap();
-    if w.re.abs() > big || w.im.abs() > big {
-        return log(c(w.re + T::one(), w.im));
-    }
     let half = T::from(0.5).unwrap();
+    if !(w.re.abs() <= half && w.im.abs() <= half) {
+        return log(addr(w, T::one()));
+    }
     let t = w.re * (w.re + T::from(2.0).unwrap()) + w.im * w.im;
     c(half * t.ln_1p(), w.im.atan2(w.re + T::one()))
 }
@@ -131,13 +181,12 @@ pub fn log1p<T: Part>(w: Complex<T>) -> Complex<T> {
 pub fn asinh<T: Part>(a: Complex<T>) -> Complex<T> {
     let flip = a.re < T::zero() || (a.re == T::zero() && a.re.is_sign_negative());
     let z = if flip { c(-a.re, -a.im) } else { a };
-    let one = c(T::one(), T::zero());
     let r = if abs(z) > T::one() / T::epsilon().sqrt() {
         let l = log(z);
         c(l.re + T::from(std::f64::consts::LN_2).unwrap(), l.im)
     } else {
         let z2 = cmul(z, z);
-        log1p(cadd(z, cdiv(z2, cadd(one, sqrt(cadd(z2, one))))))
+        log1p(cadd(z, cdiv(z2, addr(sqrt(addr(z2, T::one())), T::one()))))
     };
     if flip {
         c(-r.re, -r.im)
@@ -152,19 +201,30 @@ pub fn asin<T: Part>(a: Complex<T>) -> Complex<T> {
 }
 /// acos z = π/2 − asin z.
 pub fn acos<T: Part>(a: Complex<T>) -> Complex<T> {
+    if a.re == T::zero() && a.im.is_nan() {
+        return c(T::from(std::f64::consts::FRAC_PI_2).unwrap(), a.im);
+    }
     let r = asin(a);
     c(T::from(std::f64::consts::FRAC_PI_2).unwrap() - r.re, -r.im)
 }
 /// acosh z = log(z + √(z + 1)·√(z − 1)) (the product of roots picks the principal branch).
 pub fn acosh<T: Part>(a: Complex<T>) -> Complex<T> {
-    let one = c(T::one(), T::zero());
-    log(cadd(a, cmul(sqrt(cadd(a, one)), sqrt(csub(a, one)))))
+    if a.re.is_infinite() || a.im.is_infinite() {
+        return c(T::infinity(), arg(a)); // acosh(∞·e^{iθ}) = ∞ + iθ
+    }
+    log(cadd(a, cmul(sqrt(addr(a, T::one())), sqrt(addr(a, -T::one())))))
 }
 /// atanh z = ½(log1p(z) − log1p(−z)).
+/// Far from 0 (|z|² beyond 1/ε), atanh z = 1/z ± iπ/2 to working precision. The parts keep
+/// the signs of z's parts (atanh maps each quadrant to itself), zeros included.
 pub fn atanh<T: Part>(a: Complex<T>) -> Complex<T> {
+    let pi2 = T::from(std::f64::consts::FRAC_PI_2).unwrap();
+    if abs(a) > T::one() / T::epsilon().sqrt() {
+        return c(reciprocal(a).re, pi2.copysign(a.im));
+    }
     let d = csub(log1p(a), log1p(c(-a.re, -a.im)));
     let half = T::from(0.5).unwrap();
-    c(d.re * half, d.im * half)
+    c((d.re * half).abs().copysign(a.re), (d.im * half).abs().copysign(a.im))
 }
 /// atan z = −i atanh(iz).
 pub fn atan<T: Part>(a: Complex<T>) -> Complex<T> {
@@ -296,6 +356,12 @@ fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
         Exp => exp,
         Expm1 => |z| {
             // exp(z) − 1 with the real part through expm1: exact near 0 along the real axis
+            if z.im == T::zero() {
+                return c(z.re.exp_m1(), z.im);
+            }
+            if !(z.re.is_finite() && z.im.is_finite()) {
+                return addr(exp(z), -T::one());
+            }
             let (s, co) = z.im.sin_cos();
             let em1 = z.re.exp_m1();
             let half = T::from(0.5).unwrap();
@@ -330,7 +396,7 @@ fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
         Asinh => asinh,
         Acosh => acosh,
         Atanh => atanh,
-        Sigmoid => |z| reciprocal(cadd(c(T::one(), T::zero()), exp(c(-z.re, -z.im)))),
+        Sigmoid => |z| reciprocal(addr(exp(c(-z.re, -z.im)), T::one())),
         Sign => sgn,
         _ => return None,
     })

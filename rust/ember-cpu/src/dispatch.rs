@@ -57,6 +57,57 @@ macro_rules! with_dtype {
     };
 }
 
+/// The real dtypes (everything but complex); complex produces `$err`. For code instantiated
+/// per pair of dtypes (casts), where complex pairs go a cheaper way.
+#[macro_export]
+macro_rules! with_real_dtype {
+    ($dt:expr, $T:ident => $body:expr, $err:expr) => {
+        match $dt {
+            $crate::DType::Bool => {
+                type $T = bool;
+                $body
+            }
+            $crate::DType::U8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::DType::I8 => {
+                type $T = i8;
+                $body
+            }
+            $crate::DType::I16 => {
+                type $T = i16;
+                $body
+            }
+            $crate::DType::I32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::DType::F16 => {
+                type $T = half::f16;
+                $body
+            }
+            $crate::DType::BF16 => {
+                type $T = half::bf16;
+                $body
+            }
+            $crate::DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            _ => $err,
+        }
+    };
+}
+
 /// Floating dtypes only; others produce `$err`.
 #[macro_export]
 macro_rules! with_float_dtype {
