@@ -315,3 +315,68 @@ def test_eigvalsh_and_cholesky_gradient_is_hermitian():
     A = to_ember(h).requires_grad_()
     ember.linalg.cholesky(A).abs().pow(2).sum().backward()  # ‖L‖_F² = tr A: gradient I
     np.testing.assert_allclose(np_of(A.grad), np.eye(3), atol=1e-10)
+
+
+@SETTINGS
+@given(cmatrices(square=False), st.sampled_from(["reduced", "complete", "r"]))
+def test_qr_matches_numpy(case, mode):
+    t, a, dt = case
+    Q, R = ember.linalg.qr(t, mode)
+    if mode == "r":
+        close(R, np.linalg.qr(a.astype(np.complex128), "r").astype(dt), dt, 100)
+        return
+    nQ, nR = np.linalg.qr(a.astype(np.complex128), mode)  # LAPACK: the same reflectors, R's diagonal real
+    close(Q, nQ.astype(dt), dt, 100)
+    close(R, nR.astype(dt), dt, 100)
+    close(Q.matmul(R), a, dt, 100)
+    close(Q.mH.matmul(Q), np.broadcast_to(np.eye(Q.shape[-1]), tuple(Q.shape[:-2]) + (Q.shape[-1],) * 2).astype(dt), dt, 100)
+    q2, r2 = ember.qr(t, some=mode == "reduced")
+    close(q2, nQ.astype(dt), dt, 100)
+
+
+def test_geqrf_ormqr_complex():
+    rng = np.random.default_rng(11)
+    a = crandn(rng, (5, 3))
+    h, tau = scipy.linalg.lapack.zgeqrf(a)[:2]
+    eh, etau = ember.geqrf(to_ember(a))
+    np.testing.assert_allclose(np_of(eh), h, atol=1e-12)
+    np.testing.assert_allclose(np_of(etau), tau, atol=1e-12)
+    c = crandn(rng, (5, 2))
+    q = scipy.linalg.lapack.zungqr(np.concatenate([h, np.zeros((5, 2))], 1), tau)[0]
+    np.testing.assert_allclose(np_of(ember.ormqr(eh, etau, to_ember(c), transpose=True)), q.conj().T @ c, atol=1e-12)
+
+
+@SETTINGS
+@given(cmatrices(hpd=True), st.sampled_from(["L", "U"]))
+def test_eigh_matches_numpy(case, uplo):
+    t, a, dt = case
+    a = a - 2 * a.shape[-1] * np.eye(a.shape[-1], dtype=dt)  # indefinite too
+    t = to_ember(a)
+    w, V = ember.linalg.eigh(t, UPLO=uplo)
+    assert w.dtype.name == rdt(dt) and V.dtype.name == dt
+    scale = 10 * a.shape[-1] * max(1.0, float(np.abs(a).max()))
+    close(w, np.linalg.eigvalsh(a, UPLO=uplo).astype(rdt(dt)), dt, scale)
+    close((V * w.to(V.dtype)[..., None, :]).matmul(V.mH), a, dt, scale)
+    close(V.mH.matmul(V), np.broadcast_to(np.eye(a.shape[-1]), a.shape).astype(dt), dt, scale)
+
+
+def test_eigh_repeated_eigenvalues():
+    rng = np.random.default_rng(12)
+    u = np.linalg.qr(crandn(rng, (5, 5)))[0]
+    h = (u * np.array([1.0, 1.0, 1.0, 3.0, 3.0])) @ u.conj().T
+    w, V = ember.linalg.eigh(to_ember(h))
+    V = np_of(V)
+    np.testing.assert_allclose(np_of(w), [1, 1, 1, 3, 3], atol=1e-12)
+    np.testing.assert_allclose(V.conj().T @ V, np.eye(5), atol=1e-12)
+    np.testing.assert_allclose((V * np_of(w)) @ V.conj().T, h, atol=1e-12)
+
+
+def _eigh_invariants(x):
+    w, V = ember.linalg.eigh(herm(x))
+    return w, V.abs(), V[..., :1, :].conj() * V  # each eigenvector's phase cancels
+
+
+@pytest.mark.parametrize("fn,shape", [(lambda a: ember.linalg.qr(a), (4, 3)), (lambda a: ember.linalg.qr(a), (3, 3)),
+                                      (_eigh_invariants, (2, 3, 3))], ids=["qr_tall", "qr_square", "eigh"])
+def test_gradcheck_factorizations(fn, shape):
+    assert gradcheck(fn, (c128(np.random.default_rng(13), shape),), eps=1e-6, atol=1e-5)

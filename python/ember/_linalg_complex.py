@@ -158,3 +158,113 @@ def cholesky(A):
 
 def is_complex(*tensors):
     return any(isinstance(t, Tensor) and t.dtype.is_complex for t in tensors)
+
+
+def reflector(x):
+    """LAPACK larfg on the batch of vectors x (…, p): (v, tau, beta) with v[0] = 1, beta real
+    and (I − τ v vᴴ)ᴴ x = beta·e₁; tau = 0 (H = I) when x is already real-on-top and zero below."""
+    alpha = x[..., 0]
+    tail = x[..., 1:]
+    cplx = x.dtype.is_complex
+    xnorm = (tail.abs().pow(2).sum(-1)).sqrt() if tail.shape[-1] else ember.zeros_like(alpha.abs())
+    ar = alpha.real if cplx else alpha
+    trivial = (xnorm == 0) & (alpha.imag == 0) if cplx else xnorm == 0
+    beta = -ember.copysign((alpha.abs().pow(2) + xnorm.pow(2)).sqrt(), ar)
+    safe_beta = ember.where(trivial, ember.ones_like(beta), beta)
+    tau = ember.where(trivial, ember.zeros_like(alpha), (beta.to(x.dtype) - alpha) / safe_beta.to(x.dtype))
+    denom = ember.where(trivial, ember.ones_like(alpha), alpha - beta.to(x.dtype))
+    v = ember.cat([ember.ones_like(alpha)[..., None], tail / denom[..., None]], -1)
+    return v, tau, ember.where(trivial, ar, beta)
+
+
+def tridiagonalize(H):
+    """Hermitian H (…, n, n) → (Q, d, e): Qᴴ H Q is the real symmetric tridiagonal matrix with
+    diagonal d and off-diagonal e (Householder similarity, as LAPACK hetrd; the reflector's
+    real beta makes each off-diagonal entry real, the last one by a phase-only reflector)."""
+    n = H.shape[-1]
+    batch = tuple(H.shape[:-2])
+    Q = ember.eye(n, dtype=H.dtype).expand(*batch, n, n).clone()
+    es = []
+    for k in range(n - 1):
+        v, tau, beta = reflector(H[..., k + 1:, k])
+        es.append(beta)
+        v = ember.cat([ember.zeros(*batch, k + 1, dtype=H.dtype), v], -1)
+        G = ember.eye(n, dtype=H.dtype) - tau[..., None, None] * v[..., :, None] * v.conj()[..., None, :]
+        H = G.mH.matmul(H).matmul(G)
+        Q = Q.matmul(G)
+    d = H.diagonal(0, -2, -1).real
+    e = ember.stack(es, -1) if es else ember.zeros(*batch, 0, dtype=d.dtype)
+    return Q, d, e
+
+
+class QR(Function):
+    """Complex A = Q R by Householder reflectors (``geqrf`` + ``householder_product``, R's
+    diagonal real as LAPACK's). Backward for m ≥ n, with N = Qᴴ gQ − gR Rᴴ:
+    gA = [gQ + Q (−triu(N) − tril(Nᴴ, −1) + i·Im diag N)] R⁻ᴴ — the real formula plus the
+    imaginary diagonal term that the real-diagonal gauge of R adds."""
+
+    @staticmethod
+    def forward(ctx, A, mode):
+        from ._linalg_extra import geqrf
+        from .linalg import householder_product
+        m, n = A.shape[-2], A.shape[-1]
+        k = min(m, n)
+        a, tau = geqrf(A)
+        cols = m if mode == "complete" else k
+        if mode == "r":
+            Q = ember.empty(0, dtype=A.dtype)
+        elif cols <= n:
+            Q = householder_product(a[..., :, :cols], tau)
+        else:  # complete Q of a tall matrix: the reflectors' product on all m columns
+            Q = householder_product(ember.cat([a, ember.zeros(*a.shape[:-1], cols - n, dtype=a.dtype)], -1), tau)
+        R = a[..., :cols, :].triu() if mode != "r" else a[..., :k, :].triu()
+        ctx.mode = mode
+        ctx.save_for_backward(Q, R)
+        return Q, R
+
+    @staticmethod
+    def backward(ctx, gQ, gR):
+        from .linalg import solve_triangular
+        Q, R = ctx.saved_tensors
+        m, n = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+        if m < n or (ctx.mode == "complete" and m > n):
+            raise NotImplementedError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols, "
+                                      "nor when nrows < ncols (wide input); ember implements the tall/square case.")
+        N = Q.mH.matmul(gQ) - gR.matmul(R.mH)
+        Nd = N.diagonal(0, -2, -1)
+        inner = -N.triu() - N.mH.tril(-1) + ember.complex(ember.zeros_like(Nd.imag), Nd.imag).diag_embed()
+        B = gQ + Q.matmul(inner)
+        return solve_triangular(R, B.mH, upper=True).mH, None
+
+
+class Eigh(Function):
+    """Hermitian A = V diag(w) Vᴴ: tridiagonalized by Householder similarities (complex ops),
+    the real tridiagonal solved by the real kernel. Backward (Hermitian gradient):
+    gA = V (diag(gw) + F ∘ (M − Mᴴ)/2) Vᴴ, M = Vᴴ gV, F_ij = 1/(w_j − w_i)."""
+
+    @staticmethod
+    def forward(ctx, H):
+        from ._linalg_autograd import LinAlgError
+        Q, d, e = tridiagonalize(H)
+        T = d.diag_embed() + e.diag_embed(-1) + e.diag_embed(1)
+        w, W, ok = ember._native._linalg_eigh(T.contiguous(), False, True)
+        if not ok:
+            raise LinAlgError("linalg.eigh: The algorithm failed to converge because the input matrix is ill-conditioned "
+                              "or has too many repeated eigenvalues.")
+        V = Q.matmul(W.to(H.dtype))
+        ctx.save_for_backward(w, V)
+        return w, V
+
+    @staticmethod
+    def backward(ctx, gw, gV):
+        from ._linalg_autograd import _pair_gap, _used
+        w, V = ctx.saved_tensors
+        gV = _used(gV)
+        inner = gw.to(V.dtype).diag_embed() if gw is not None else ember.zeros_like(V)
+        if gV is not None:
+            M = V.mH.matmul(gV)
+            inner = inner + _pair_gap(w).to(V.dtype) * (M - M.mH) * 0.5
+        return V.matmul(inner).matmul(V.mH)

@@ -36,36 +36,31 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
 def geqrf(input, *, out=None):
     """QR in LAPACK's compact form: R on and above the diagonal of ``a``, the Householder vectors
     (unit head implied) below it, and their scalings ``tau``; ``linalg.householder_product(a, tau)``
-    rebuilds Q. Each column j: x = a[j:, j], β = −sign(x₀)‖x‖, τ = (β − x₀)/β, v = x[1:]/(x₀ − β),
-    then H = I − τ (1, v)(1, v)ᵀ is applied to the columns right of j (τ = 0 when x[1:] is zero)."""
+    rebuilds Q. Each column j: x = a[j:, j], β = −sign(Re x₀)‖x‖, τ = (β − x₀)/β, v = x[1:]/(x₀ − β),
+    then Hᴴ, H = I − τ (1, v)(1, v)ᴴ, is applied to the columns right of j (τ = 0 when x[1:] is
+    zero and x₀ real); R's diagonal is real, as LAPACK's for complex input."""
     if not isinstance(input, Tensor):
         raise TypeError(f"geqrf(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
         raise RuntimeError(f"torch.geqrf: input must have at least 2 dimensions.")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"\"geqrf_cpu\" not implemented for '{_linalg._TORCH_NAMES.get(input.dtype.name)}'")
     import ember
+    from ._linalg_complex import reflector
     m, n = input.shape[-2], input.shape[-1]
     k = min(m, n)
     a = input.detach().clone()
     taus = []
     for j in range(k):
         x = a[..., j:, j]
-        alpha = x[..., 0]
-        xnorm = x[..., 1:].pow(2).sum(-1).sqrt() if m - j > 1 else ember.zeros_like(alpha)
-        trivial = xnorm == 0
-        beta = -ember.copysign(ember.sqrt(alpha * alpha + xnorm * xnorm), alpha)
-        safe_beta = ember.where(trivial, ember.ones_like(beta), beta)
-        tau = ember.where(trivial, ember.zeros_like(alpha), (beta - alpha) / safe_beta)
-        denom = ember.where(trivial, ember.ones_like(alpha), alpha - beta)
-        v = ember.cat([ember.ones_like(alpha)[..., None], x[..., 1:] / denom[..., None]], -1)
-        if j + 1 < n:
+        v, tau, beta = reflector(x)
+        if j + 1 < n:  # Hᴴ applied to the columns right of j
             rest = a[..., j:, j + 1:]
-            w = (v[..., :, None] * rest).sum(-2, keepdim=True)
-            a[..., j:, j + 1:] = rest - tau[..., None, None] * v[..., :, None] * w
-        a[..., j, j] = ember.where(trivial, alpha, beta)
+            w = (v.conj()[..., :, None] * rest).sum(-2, keepdim=True)
+            a[..., j:, j + 1:] = rest - tau.conj()[..., None, None] * v[..., :, None] * w
+        a[..., j, j] = beta.to(a.dtype)
         if m - j > 1:
-            a[..., j + 1:, j] = ember.where(trivial[..., None], x[..., 1:], v[..., 1:])
+            a[..., j + 1:, j] = v[..., 1:]
         taus.append(tau)
     tau = ember.stack(taus, -1) if taus else ember.zeros(*input.shape[:-2], 0, dtype=input.dtype)
     return _into(_geqrf_t(a, tau), out)
@@ -90,8 +85,8 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
     if k < m:
         A = ember.cat([A, ember.zeros(*A.shape[:-1], m - k, dtype=A.dtype)], -1)
     Q = _linalg.householder_product(A, input2)
-    if transpose:
-        Q = Q.mT
+    if transpose:  # the conjugate transpose for complex input
+        Q = Q.mH
     return _into(Q.matmul(input3) if left else input3.matmul(Q), out)
 
 

@@ -234,8 +234,8 @@ def qr(A, mode="reduced", *, out=None):
     """(Q, R) with mode 'reduced' (default), 'complete', or 'r' (R only; Q is empty)."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
-    _check(A, "linalg.qr", square=False)
-    return _QR(*_la.QR.apply(A, mode))
+    _check(A, "linalg.qr", square=False, complex_ok=True)
+    return _QR(*(_cx.QR if A.dtype.is_complex else _la.QR).apply(A, mode))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
@@ -265,7 +265,9 @@ def _uplo(UPLO):
 
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric A, read from one triangle."""
-    _check(A, "linalg.eigh")
+    _check(A, "linalg.eigh", complex_ok=True)
+    if A.dtype.is_complex:
+        return _EIGH(*_cx.Eigh.apply(_cx.hermitian(A, _uplo(UPLO))))
     return _EIGH(*_la.Eigh.apply(A, _uplo(UPLO)))
 
 
