@@ -380,3 +380,52 @@ def _eigh_invariants(x):
                                       (_eigh_invariants, (2, 3, 3))], ids=["qr_tall", "qr_square", "eigh"])
 def test_gradcheck_factorizations(fn, shape):
     assert gradcheck(fn, (c128(np.random.default_rng(13), shape),), eps=1e-6, atol=1e-5)
+
+
+@SETTINGS
+@given(cmatrices(square=False), st.booleans())
+def test_svd_reconstructs(case, full):
+    t, a, dt = case
+    U, S, Vh = ember.linalg.svd(t, full_matrices=full)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    assert S.dtype.name == rdt(dt) and U.dtype.name == dt and Vh.dtype.name == dt
+    assert tuple(U.shape[-2:]) == ((m, m) if full else (m, k)) and tuple(Vh.shape[-2:]) == ((n, n) if full else (k, n))
+    scale = 100 * max(m, n)
+    close(S, np.linalg.svd(a.astype(np.complex128), compute_uv=False).astype(rdt(dt)), dt, scale)
+    Uk, Vk = U[..., :, :k], Vh[..., :k, :]
+    close((Uk * S.to(U.dtype)[..., None, :]).matmul(Vk), a, dt, scale)  # U diag(S) Vh == A
+    for Q in (U, Vh.mH):
+        close(Q.mH.matmul(Q), np.broadcast_to(np.eye(Q.shape[-1]), tuple(Q.shape[:-2]) + (Q.shape[-1],) * 2).astype(dt), dt, scale)
+    U2, S2, V2 = ember.svd(t)  # legacy: V, not Vh
+    close((U2 * S2.to(U2.dtype)[..., None, :]).matmul(V2.mH), a, dt, scale)
+
+
+def test_polar_sqrth_lowrank():
+    rng = np.random.default_rng(14)
+    a = crandn(rng, (2, 4, 3))
+    U, H = ember.linalg.polar(to_ember(a))
+    u, h = scipy.linalg.polar(a[0])
+    np.testing.assert_allclose(np_of(U)[0], u, atol=1e-12)
+    np.testing.assert_allclose(np_of(H)[0], h, atol=1e-12)
+    p = a[0].conj().T @ a[0]
+    np.testing.assert_allclose(np_of(ember.linalg.matrix_sqrth(to_ember(p))), scipy.linalg.sqrtm(p), atol=1e-10)
+    low = crandn(rng, (6, 2)) @ crandn(rng, (2, 5))
+    U, S, V = ember.svd_lowrank(to_ember(low), q=2)
+    np.testing.assert_allclose(np_of((U * S.to(U.dtype)).matmul(V.mH)), low, atol=1e-10)
+    np.testing.assert_allclose(np_of(ember.nuclear_norm(to_ember(low))), np.linalg.norm(low, "nuc"), rtol=1e-10)
+
+
+def _svd_invariants(x):
+    U, S, Vh = ember.linalg.svd(x, full_matrices=False)
+    # |U|, |V| and u_i·conj(v_i)-type products do not depend on each pair's common phase
+    return S, U.abs(), Vh.abs(), U[..., :1, :].conj() * U, U * Vh[..., :, :1].mT
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 4), (2, 3, 2)])
+def test_gradcheck_svd(shape):
+    assert gradcheck(_svd_invariants, (c128(np.random.default_rng(15), shape),), eps=1e-6, atol=1e-5)
+
+
+def test_gradcheck_polar():
+    assert gradcheck(lambda a: ember.linalg.polar(a), (c128(np.random.default_rng(16), (4, 3)),), eps=1e-6, atol=1e-5)

@@ -268,3 +268,94 @@ class Eigh(Function):
             M = V.mH.matmul(gV)
             inner = inner + _pair_gap(w).to(V.dtype) * (M - M.mH) * 0.5
         return V.matmul(inner).matmul(V.mH)
+
+
+def bidiagonalize(A):
+    """A (…, m, n), m ≥ n → (QL, d, e, QR) with QLᴴ A QR the real upper bidiagonal matrix with
+    diagonal d and superdiagonal e (Golub–Kahan with Householder reflectors from both sides,
+    as LAPACK gebrd; each reflector's real beta makes its entry real)."""
+    m, n = A.shape[-2], A.shape[-1]
+    batch = tuple(A.shape[:-2])
+    eye_m, eye_n = ember.eye(m, dtype=A.dtype), ember.eye(n, dtype=A.dtype)
+    QL, QR = eye_m.expand(*batch, m, m).clone(), eye_n.expand(*batch, n, n).clone()
+    ds, es = [], []
+    for k in range(n):
+        v, tau, beta = reflector(A[..., k:, k])
+        ds.append(beta)
+        v = ember.cat([ember.zeros(*batch, k, dtype=A.dtype), v], -1)
+        G = eye_m - tau[..., None, None] * v[..., :, None] * v.conj()[..., None, :]
+        A, QL = G.mH.matmul(A), QL.matmul(G)
+        if k + 1 < n:  # from the right: (I − τ w wᴴ)ᴴ conj(row) = beta e₁ makes row·G = beta e₁ᵀ
+            w, tau, beta = reflector(A[..., k, k + 1:].conj())
+            es.append(beta)
+            w = ember.cat([ember.zeros(*batch, k + 1, dtype=A.dtype), w], -1)
+            G = eye_n - tau[..., None, None] * w[..., :, None] * w.conj()[..., None, :]
+            A, QR = A.matmul(G), QR.matmul(G)
+    d = ember.stack(ds, -1)
+    e = ember.stack(es, -1) if es else ember.zeros(*batch, 0, dtype=d.dtype)
+    return QL, d, e, QR
+
+
+class SVD(Function):
+    """Complex A = U diag(S) Vh: bidiagonalized by complex Householder reflectors, the real
+    bidiagonal matrix decomposed by the real kernel. Backward as the real one with conjugate
+    transposes, plus the term the phase freedom of each (u_i, v_i) pair adds for complex input,
+    U (S⁻¹ ∘ i·Im diag(Uᴴ gU)) Vᴴ: with the phase of each pair fixed on V's side (a loss that
+    does not depend on it has Im diag(Uᴴ gU) = −Im diag(Vᴴ gV)), i·Im(Uᴴ dA V)_ii = s_i (Uᴴ dU)_ii."""
+
+    @staticmethod
+    def forward(ctx, A, full_matrices):
+        from ._linalg_autograd import LinAlgError
+        m, n = A.shape[-2], A.shape[-1]
+        wide = m < n
+        M = A.mH if wide else A
+        QL, d, e, QR = bidiagonalize(M)
+        rows = M.shape[-2]
+        B = d.diag_embed() + e.diag_embed(1)
+        if rows > B.shape[-1]:
+            B = ember.cat([B, ember.zeros(*B.shape[:-2], rows - B.shape[-1], B.shape[-1], dtype=B.dtype)], -2)
+        Ub, S, Vbh, ok = ember._native._linalg_svd(B.contiguous(), full_matrices, True)
+        if not ok:
+            raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix is ill-conditioned "
+                              "or has too many repeated singular values.")
+        U = QL.matmul(Ub.to(A.dtype))
+        Vh = Vbh.to(A.dtype).matmul(QR.mH)
+        if wide:
+            U, Vh = Vh.mH, U.mH
+        ctx.full = full_matrices
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx, gU, gS, gVh):
+        from ._linalg_autograd import _pair_gap, _used
+        U, S, Vh = ctx.saved_tensors
+        gU, gVh = _used(gU), _used(gVh)
+        m, n = U.shape[-2], Vh.shape[-1]
+        k = S.shape[-1]
+        if ctx.full and (gU is not None or gVh is not None) and m != n:
+            raise RuntimeError("linalg.svd: the derivative is not implemented when full_matrices=True and the input is not "
+                               "square; use full_matrices=False.")
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
+        gU = gU[..., :, :k] if gU is not None else None
+        gVh = gVh[..., :k, :] if gVh is not None else None
+        dt = U.dtype
+        V = Vh.mH
+        Sm = S.to(dt).diag_embed()
+        inner = gS.to(dt).diag_embed() if gS is not None else ember.zeros(*S.shape[:-1], k, k, dtype=dt)
+        F = _pair_gap(S * S).to(dt)
+        Sinv = (1 / S).to(dt).diag_embed()
+        if gU is not None:
+            UhgU = U.mH.matmul(gU)
+            J = F * UhgU
+            dg = UhgU.diagonal(0, -2, -1)
+            inner = inner + (J + J.mH).matmul(Sm) + (ember.complex(ember.zeros_like(dg.imag), dg.imag) / S.to(dt)).diag_embed()
+        if gVh is not None:
+            K = F * V.mH.matmul(gVh.mH)
+            inner = inner + Sm.matmul(K + K.mH)
+        gA = U.matmul(inner).matmul(Vh)
+        if gU is not None and m > k:
+            gA = gA + (gU - U.matmul(U.mH.matmul(gU))).matmul(Sinv).matmul(Vh)
+        if gVh is not None and n > k:
+            gA = gA + U.matmul(Sinv).matmul(gVh - gVh.matmul(V).matmul(Vh))
+        return gA, None

@@ -98,7 +98,7 @@ def _get_approximate_basis(A, q, niter, M=None):
     omega = ember.randn(*X.shape[:-2], X.shape[-1], q, dtype=X.dtype)
     Q = _linalg.qr(X.matmul(omega)).Q
     for _ in range(niter):
-        Q = _linalg.qr(X.mT.matmul(Q)).Q
+        Q = _linalg.qr(X.mH.matmul(Q)).Q
         Q = _linalg.qr(X.matmul(Q)).Q
     return Q
 
@@ -116,12 +116,12 @@ def svd_lowrank(A, q=6, niter=2, M=None):
         raise ValueError(f"niter(={niter}) must be non-negative integer")
     X = A if M is None else A - M.expand_as(A) if isinstance(M, Tensor) else A
     if m < n:  # work on the tall side
-        X = X.mT
+        X = X.mH
     Q = _get_approximate_basis(X, q, niter)
-    B = Q.mT.matmul(X)
+    B = Q.mH.matmul(X)
     U, S, Vh = _linalg.svd(B, full_matrices=False)
     U = Q.matmul(U)
-    V = Vh.mT
+    V = Vh.mH
     return (V, S, U) if m < n else (U, S, V)
 
 
@@ -142,22 +142,22 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 
 
 def polar(A, *, out=None):
-    """``A = U H`` with U (m×n) having orthonormal columns and H (n×n) symmetric positive
-    semi-definite, from the thin SVD A = W S Vᵀ: U = W Vᵀ, H = V S Vᵀ."""
-    _linalg._check(A, "linalg.polar", square=False)
+    """``A = U H`` with U (m×n) having orthonormal columns and H (n×n) Hermitian positive
+    semi-definite, from the thin SVD A = W S Vᴴ: U = W Vᴴ, H = V S Vᴴ."""
+    _linalg._check(A, "linalg.polar", square=False, complex_ok=True)
     if A.shape[-2] < A.shape[-1]:
         raise RuntimeError(f"linalg.polar: input must have at least as many rows as columns, but got "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     W, S, Vh = _linalg.svd(A, full_matrices=False)
-    return _into(_polar_t(W.matmul(Vh), (Vh.mT * S[..., None, :]).matmul(Vh)), out)
+    return _into(_polar_t(W.matmul(Vh), (Vh.mH * S.to(A.dtype)[..., None, :]).matmul(Vh)), out)
 
 
 def matrix_sqrth(A):
-    """The symmetric positive (semi-)definite X with X X = A, from ``eigh`` (A's lower triangle):
-    X = Q diag(√λ) Qᵀ, with negative eigenvalues (round-off) taken as 0."""
-    _linalg._check(A, "linalg.matrix_sqrth")
+    """The Hermitian positive (semi-)definite X with X X = A, from ``eigh`` (A's lower triangle):
+    X = Q diag(√λ) Qᴴ, with negative eigenvalues (round-off) taken as 0."""
+    _linalg._check(A, "linalg.matrix_sqrth", complex_ok=True)
     L, Q = _linalg.eigh(A)
-    return (Q * L.clamp(min=0).sqrt()[..., None, :]).matmul(Q.mT)
+    return (Q * L.clamp(min=0).sqrt().to(A.dtype)[..., None, :]).matmul(Q.mH)
 
 
 _linalg.polar, _linalg.matrix_sqrth = polar, matrix_sqrth

@@ -240,8 +240,8 @@ def qr(A, mode="reduced", *, out=None):
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with singular values descending."""
-    _check(A, "linalg.svd", square=False)
-    return _SVD(*_la.SVD.apply(A, full_matrices))
+    _check(A, "linalg.svd", square=False, complex_ok=True)
+    return _SVD(*(_cx.SVD if A.dtype.is_complex else _la.SVD).apply(A, full_matrices))
 
 
 def svdvals(A, *, driver=None, out=None):
