@@ -177,6 +177,16 @@ def reflector(x):
     return v, tau, ember.where(trivial, ar, beta)
 
 
+def _reflect_right(M, v, tau):
+    """M (I − τ v vᴴ) as a rank-one update (O(n²), not a matrix product)."""
+    return M - (M.matmul(v[..., :, None]) * tau[..., None, None]) * v.conj()[..., None, :]
+
+
+def _reflect_left(M, v, tau):
+    """(I − τ v vᴴ)ᴴ M as a rank-one update."""
+    return M - (tau.conj()[..., None, None] * v[..., :, None]) * v.conj()[..., None, :].matmul(M)
+
+
 def tridiagonalize(H):
     """Hermitian H (…, n, n) → (Q, d, e): Qᴴ H Q is the real symmetric tridiagonal matrix with
     diagonal d and off-diagonal e (Householder similarity, as LAPACK hetrd; the reflector's
@@ -189,9 +199,8 @@ def tridiagonalize(H):
         v, tau, beta = reflector(H[..., k + 1:, k])
         es.append(beta)
         v = ember.cat([ember.zeros(*batch, k + 1, dtype=H.dtype), v], -1)
-        G = ember.eye(n, dtype=H.dtype) - tau[..., None, None] * v[..., :, None] * v.conj()[..., None, :]
-        H = G.mH.matmul(H).matmul(G)
-        Q = Q.matmul(G)
+        H = _reflect_left(_reflect_right(H, v, tau), v, tau)
+        Q = _reflect_right(Q, v, tau)
     d = H.diagonal(0, -2, -1).real
     e = ember.stack(es, -1) if es else ember.zeros(*batch, 0, dtype=d.dtype)
     return Q, d, e
@@ -276,21 +285,19 @@ def bidiagonalize(A):
     as LAPACK gebrd; each reflector's real beta makes its entry real)."""
     m, n = A.shape[-2], A.shape[-1]
     batch = tuple(A.shape[:-2])
-    eye_m, eye_n = ember.eye(m, dtype=A.dtype), ember.eye(n, dtype=A.dtype)
-    QL, QR = eye_m.expand(*batch, m, m).clone(), eye_n.expand(*batch, n, n).clone()
+    QL = ember.eye(m, dtype=A.dtype).expand(*batch, m, m).clone()
+    QR = ember.eye(n, dtype=A.dtype).expand(*batch, n, n).clone()
     ds, es = [], []
     for k in range(n):
         v, tau, beta = reflector(A[..., k:, k])
         ds.append(beta)
         v = ember.cat([ember.zeros(*batch, k, dtype=A.dtype), v], -1)
-        G = eye_m - tau[..., None, None] * v[..., :, None] * v.conj()[..., None, :]
-        A, QL = G.mH.matmul(A), QL.matmul(G)
+        A, QL = _reflect_left(A, v, tau), _reflect_right(QL, v, tau)
         if k + 1 < n:  # from the right: (I − τ w wᴴ)ᴴ conj(row) = beta e₁ makes row·G = beta e₁ᵀ
             w, tau, beta = reflector(A[..., k, k + 1:].conj())
             es.append(beta)
             w = ember.cat([ember.zeros(*batch, k + 1, dtype=A.dtype), w], -1)
-            G = eye_n - tau[..., None, None] * w[..., :, None] * w.conj()[..., None, :]
-            A, QR = A.matmul(G), QR.matmul(G)
+            A, QR = _reflect_right(A, w, tau), _reflect_right(QR, w, tau)
     d = ember.stack(ds, -1)
     e = ember.stack(es, -1) if es else ember.zeros(*batch, 0, dtype=d.dtype)
     return QL, d, e, QR
