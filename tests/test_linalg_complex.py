@@ -429,3 +429,27 @@ def test_gradcheck_svd(shape):
 
 def test_gradcheck_polar():
     assert gradcheck(lambda a: ember.linalg.polar(a), (c128(np.random.default_rng(16), (4, 3)),), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3), (0, 3), (3, 0)])
+def test_empty_shapes(shape):
+    A = ember.zeros(*shape, dtype=ember.complex128)
+    for full in (True, False):
+        got = [tuple(x.shape) for x in ember.linalg.svd(A, full_matrices=full)]
+        assert got == [tuple(x.shape) for x in ember.linalg.svd(A.real, full_matrices=full)]
+    assert tuple(ember.linalg.qr(A).R.shape) == tuple(ember.linalg.qr(A.real).R.shape)
+    if shape[-1] == shape[-2]:
+        np.testing.assert_array_equal(np_of(ember.linalg.det(A)), np.ones(shape[:-2]))
+        assert tuple(ember.linalg.inv(A).shape) == shape
+        assert tuple(ember.linalg.eigh(A).eigenvectors.shape) == shape
+        assert tuple(ember.linalg.cholesky(A).shape) == shape
+
+
+def test_hermitian_rank_and_cond_orders():
+    rng = np.random.default_rng(17)
+    b = crandn(rng, (5, 2))
+    h = b @ b.conj().T
+    assert int(ember.linalg.matrix_rank(to_ember(h), hermitian=True)) == 2
+    a = crandn(rng, (3, 3)) + 3 * np.eye(3)
+    for p in ("fro", "nuc", 1, -1, np.inf, -np.inf, 2, -2, None):
+        np.testing.assert_allclose(np_of(ember.linalg.cond(to_ember(a), p)), np.linalg.cond(a, p), rtol=1e-10)

@@ -298,7 +298,7 @@ def bidiagonalize(A):
             es.append(beta)
             w = ember.cat([ember.zeros(*batch, k + 1, dtype=A.dtype), w], -1)
             A, QR = _reflect_right(A, w, tau), _reflect_right(QR, w, tau)
-    d = ember.stack(ds, -1)
+    d = ember.stack(ds, -1) if ds else ember.zeros(*batch, 0, dtype=real_dtype(A.dtype))
     e = ember.stack(es, -1) if es else ember.zeros(*batch, 0, dtype=d.dtype)
     return QL, d, e, QR
 
