@@ -290,6 +290,12 @@ GRAD_CASES = {
     "matrix_exp": (lambda A: ember.linalg.matrix_exp(A * 0.3), [(3, 3)]),
     "solve_triangular": (lambda A, B: ember.linalg.solve_triangular(A, B, upper=True), [(3, 3), (3, 2)]),
     "vecdot": (lambda x, y: ember.linalg.vecdot(x, y), [(2, 3), (2, 3)]),
+    "householder_product": (lambda A, tau: ember.linalg.householder_product(A, tau), [(4, 3), (3,)]),
+    "cholesky_solve": (lambda L, B: ember.cholesky_solve(B, L.tril()), [(3, 3), (3, 2)]),
+    "lu_solve": (lambda A, B: ember.linalg.lu_solve(*ember.linalg.lu_factor(A), B, adjoint=True), [(3, 3), (3, 2)]),
+    "tensorsolve": (lambda A, B: ember.linalg.tensorsolve(A, B), [(2, 3, 6), (2, 3)]),
+    "inv_ex": (lambda A: ember.linalg.inv_ex(A).inverse, [(3, 3)]),
+    "cond": (lambda A: ember.linalg.cond(A), [(3, 3)]),
 }
 
 
@@ -297,7 +303,9 @@ GRAD_CASES = {
 def test_gradcheck(name):
     fn, shapes = GRAD_CASES[name]
     rng = np.random.default_rng(9)
-    args = [c128(rng, s, shift=4.0 if i == 0 and s[-1] == s[-2] else 0.0) for i, s in enumerate(shapes)]
+    args = [c128(rng, s, shift=4.0 if i == 0 and len(s) > 1 and s[-1] == s[-2] else 0.0) for i, s in enumerate(shapes)]
+    if name == "tensorsolve":  # a well-conditioned (2, 3) × (6,) operator
+        args[0] = to_ember(np_of(args[0]).reshape(6, 6) + 4 * np.eye(6)).reshape(2, 3, 6).detach().requires_grad_()
     if name == "cholesky":  # positive-definite
         a = np_of(args[0]).astype(np.complex128)
         args[0] = to_ember(a @ a.conj().swapaxes(-1, -2) + np.eye(3)).requires_grad_()
