@@ -15,7 +15,7 @@ formulas:
 """
 import ember
 
-from ._native import Tensor
+from ._linalg_autograd import LinAlgError, _pair_gap, _used, perm_sign
 from .autograd.function import Function
 
 
@@ -113,14 +113,9 @@ def lu(A):
     return U, piv_t, info
 
 
-def _perm_sign(pivots, dtype):
-    swaps = (pivots.long() != ember.arange(1, pivots.shape[-1] + 1)).sum(-1)
-    return (1 - 2 * (swaps % 2)).to(dtype)
-
-
 def det(A):
     LU, piv, _ = lu(A)
-    return LU.diagonal(0, -2, -1).prod(-1) * _perm_sign(piv, A.dtype)
+    return LU.diagonal(0, -2, -1).prod(-1) * perm_sign(piv, A.dtype)
 
 
 def slogdet(A):
@@ -129,7 +124,7 @@ def slogdet(A):
     d = LU.diagonal(0, -2, -1)
     a = d.abs()
     unit = d / ember.where(a == 0, ember.ones_like(a), a).to(d.dtype)  # 0 where the pivot is 0
-    return unit.prod(-1) * _perm_sign(piv, A.dtype), a.log().sum(-1)
+    return unit.prod(-1) * perm_sign(piv, A.dtype), a.log().sum(-1)
 
 
 def cholesky(A):
@@ -154,10 +149,6 @@ def cholesky(A):
         flags = [[]] * ember.zeros(*batch).numel()
     info = [next((i + 1 for i, f in enumerate(row) if f), 0) for row in flags]
     return C, info
-
-
-def is_complex(*tensors):
-    return any(isinstance(t, Tensor) and t.dtype.is_complex for t in tensors)
 
 
 def reflector(x):
@@ -256,7 +247,6 @@ class Eigh(Function):
 
     @staticmethod
     def forward(ctx, H):
-        from ._linalg_autograd import LinAlgError
         Q, d, e = tridiagonalize(H)
         T = d.diag_embed() + e.diag_embed(-1) + e.diag_embed(1)
         w, W, ok = ember._native._linalg_eigh(T.contiguous(), False, True)
@@ -269,7 +259,6 @@ class Eigh(Function):
 
     @staticmethod
     def backward(ctx, gw, gV):
-        from ._linalg_autograd import _pair_gap, _used
         w, V = ctx.saved_tensors
         gV = _used(gV)
         inner = gw.to(V.dtype).diag_embed() if gw is not None else ember.zeros_like(V)
@@ -312,7 +301,6 @@ class SVD(Function):
 
     @staticmethod
     def forward(ctx, A, full_matrices):
-        from ._linalg_autograd import LinAlgError
         m, n = A.shape[-2], A.shape[-1]
         wide = m < n
         M = A.mH if wide else A
@@ -335,7 +323,6 @@ class SVD(Function):
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
-        from ._linalg_autograd import _pair_gap, _used
         U, S, Vh = ctx.saved_tensors
         gU, gVh = _used(gU), _used(gVh)
         m, n = U.shape[-2], Vh.shape[-1]
