@@ -130,6 +130,10 @@ class Slogdet(Function):
         return glog[..., None, None] * _T(Inv.apply(A))
 
 
+NOT_PD = ("The factorization could not be completed because the input is not positive-definite "
+          "(the leading minor of order {} is not positive-definite).")
+
+
 def _phi(X):
     """The lower triangle of X with its diagonal halved."""
     return X.tril(-1) + 0.5 * X.diagonal(0, -2, -1).diag_embed()
@@ -141,9 +145,7 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, A, fn):
         L, info = _native._linalg_cholesky(A.contiguous())
-        raise_info(fn, info, A.shape[:-2],
-                   lambda k: f"The factorization could not be completed because the input is not positive-definite "
-                             f"(the leading minor of order {k} is not positive-definite).")
+        raise_info(fn, info, A.shape[:-2], NOT_PD.format)
         ctx.save_for_backward(L)
         return L
 

@@ -200,16 +200,12 @@ def slogdet(A, *, out=None):
     return _SLOGDET(*_la.Slogdet.apply(A))
 
 
-_NOT_PD = ("The factorization could not be completed because the input is not positive-definite "
-           "(the leading minor of order {} is not positive-definite).")
-
-
 def cholesky(A, *, upper=False, out=None):
     fn = "linalg.cholesky"
     _check(A, fn, complex_ok=True)
     if A.dtype.is_complex:
         L, info = _cx.cholesky(_cx.hermitian(A))
-        _la.raise_info(fn, info, A.shape[:-2], _NOT_PD.format)
+        _la.raise_info(fn, info, A.shape[:-2], _la.NOT_PD.format)
     else:
         L = _la.Cholesky.apply(A, fn)
     return _ops_linalg._into(L.mH if upper else L, out)
