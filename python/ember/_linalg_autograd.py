@@ -130,6 +130,10 @@ class Slogdet(Function):
         return glog[..., None, None] * _T(Inv.apply(A))
 
 
+NOT_PD = ("The factorization could not be completed because the input is not positive-definite "
+          "(the leading minor of order {} is not positive-definite).")
+
+
 def _phi(X):
     """The lower triangle of X with its diagonal halved."""
     return X.tril(-1) + 0.5 * X.diagonal(0, -2, -1).diag_embed()
@@ -141,9 +145,7 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, A, fn):
         L, info = _native._linalg_cholesky(A.contiguous())
-        raise_info(fn, info, A.shape[:-2],
-                   lambda k: f"The factorization could not be completed because the input is not positive-definite "
-                             f"(the leading minor of order {k} is not positive-definite).")
+        raise_info(fn, info, A.shape[:-2], NOT_PD.format)
         ctx.save_for_backward(L)
         return L
 
@@ -189,6 +191,13 @@ class QR(Function):
         return _T(Solve.apply(R, _T(b), "linalg.qr")), None
 
 
+def _used(g):
+    """g, or None when it is absent or all zero: the engine hands unused outputs' gradients in
+    as zeros, and the eigenvector/singular-vector terms must then be skipped, not computed as
+    0 · ∞ for repeated values (svdvals/eigvalsh of a matrix with a repeated value)."""
+    return None if g is None or not bool(g.any()) else g
+
+
 def _pair_gap(w):
     """F_ij = 1/(w_j − w_i) off the diagonal, 0 on it."""
     import ember
@@ -213,6 +222,7 @@ class Eigh(Function):
     @staticmethod
     def backward(ctx, gw, gV):
         w, V = ctx.saved_tensors
+        gV = _used(gV)
         inner = gw.diag_embed() if gw is not None else 0
         if gV is not None:
             inner = inner + _pair_gap(w) * _T(V).matmul(gV)
@@ -238,6 +248,7 @@ class SVD(Function):
     def backward(ctx, gU, gS, gVh):
         import ember
         U, S, Vh = ctx.saved_tensors
+        gU, gVh = _used(gU), _used(gVh)
         m, n = U.shape[-2], Vh.shape[-1]
         k = S.shape[-1]
         if ctx.full and (gU is not None or gVh is not None) and m != n:
@@ -266,4 +277,25 @@ class SVD(Function):
             gA = gA + (gU - U.matmul(_T(U).matmul(gU))).matmul(Sinv).matmul(Vh)
         if gVh is not None and n > k:
             gA = gA + U.matmul(Sinv).matmul(gVh - gVh.matmul(V).matmul(Vh))
+        return gA, None
+
+
+class Pinv(Function):
+    """P = A⁺ computed by `compute` (SVD or eigh); the gradient at constant rank, written without
+    the factorization (so repeated singular values do not matter):
+    gA = −Pᴴ g Pᴴ + (I − A P)ᴴ… = −Pᴴ g Pᴴ + (I − A P) gᴴ P Pᴴ + Pᴴ P gᴴ (I − P A)."""
+
+    @staticmethod
+    def forward(ctx, A, compute):
+        P = compute(A)
+        ctx.save_for_backward(A, P)
+        return P
+
+    @staticmethod
+    def backward(ctx, g):
+        A, P = ctx.saved_tensors
+        Ph, gh = P.mH, g.mH
+        left = _eye_like(A, A.shape[-2]) - A.matmul(P)
+        right = _eye_like(A, A.shape[-1]) - P.matmul(A)
+        gA = -Ph.matmul(g).matmul(Ph) + left.matmul(gh).matmul(P).matmul(Ph) + Ph.matmul(P).matmul(gh).matmul(right)
         return gA, None

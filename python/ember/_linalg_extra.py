@@ -36,36 +36,31 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
 def geqrf(input, *, out=None):
     """QR in LAPACK's compact form: R on and above the diagonal of ``a``, the Householder vectors
     (unit head implied) below it, and their scalings ``tau``; ``linalg.householder_product(a, tau)``
-    rebuilds Q. Each column j: x = a[j:, j], β = −sign(x₀)‖x‖, τ = (β − x₀)/β, v = x[1:]/(x₀ − β),
-    then H = I − τ (1, v)(1, v)ᵀ is applied to the columns right of j (τ = 0 when x[1:] is zero)."""
+    rebuilds Q. Each column j: x = a[j:, j], β = −sign(Re x₀)‖x‖, τ = (β − x₀)/β, v = x[1:]/(x₀ − β),
+    then Hᴴ, H = I − τ (1, v)(1, v)ᴴ, is applied to the columns right of j (τ = 0 when x[1:] is
+    zero and x₀ real); R's diagonal is real, as LAPACK's for complex input."""
     if not isinstance(input, Tensor):
         raise TypeError(f"geqrf(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
         raise RuntimeError(f"torch.geqrf: input must have at least 2 dimensions.")
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"\"geqrf_cpu\" not implemented for '{_linalg._TORCH_NAMES.get(input.dtype.name)}'")
     import ember
+    from ._linalg_complex import reflector
     m, n = input.shape[-2], input.shape[-1]
     k = min(m, n)
     a = input.detach().clone()
     taus = []
     for j in range(k):
         x = a[..., j:, j]
-        alpha = x[..., 0]
-        xnorm = x[..., 1:].pow(2).sum(-1).sqrt() if m - j > 1 else ember.zeros_like(alpha)
-        trivial = xnorm == 0
-        beta = -ember.copysign(ember.sqrt(alpha * alpha + xnorm * xnorm), alpha)
-        safe_beta = ember.where(trivial, ember.ones_like(beta), beta)
-        tau = ember.where(trivial, ember.zeros_like(alpha), (beta - alpha) / safe_beta)
-        denom = ember.where(trivial, ember.ones_like(alpha), alpha - beta)
-        v = ember.cat([ember.ones_like(alpha)[..., None], x[..., 1:] / denom[..., None]], -1)
-        if j + 1 < n:
+        v, tau, beta = reflector(x)
+        if j + 1 < n:  # Hᴴ applied to the columns right of j
             rest = a[..., j:, j + 1:]
-            w = (v[..., :, None] * rest).sum(-2, keepdim=True)
-            a[..., j:, j + 1:] = rest - tau[..., None, None] * v[..., :, None] * w
-        a[..., j, j] = ember.where(trivial, alpha, beta)
+            w = (v.conj()[..., :, None] * rest).sum(-2, keepdim=True)
+            a[..., j:, j + 1:] = rest - tau.conj()[..., None, None] * v[..., :, None] * w
+        a[..., j, j] = beta.to(a.dtype)
         if m - j > 1:
-            a[..., j + 1:, j] = ember.where(trivial[..., None], x[..., 1:], v[..., 1:])
+            a[..., j + 1:, j] = v[..., 1:]
         taus.append(tau)
     tau = ember.stack(taus, -1) if taus else ember.zeros(*input.shape[:-2], 0, dtype=input.dtype)
     return _into(_geqrf_t(a, tau), out)
@@ -90,8 +85,8 @@ def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
     if k < m:
         A = ember.cat([A, ember.zeros(*A.shape[:-1], m - k, dtype=A.dtype)], -1)
     Q = _linalg.householder_product(A, input2)
-    if transpose:
-        Q = Q.mT
+    if transpose:  # the conjugate transpose for complex input
+        Q = Q.mH
     return _into(Q.matmul(input3) if left else input3.matmul(Q), out)
 
 
@@ -103,7 +98,7 @@ def _get_approximate_basis(A, q, niter, M=None):
     omega = ember.randn(*X.shape[:-2], X.shape[-1], q, dtype=X.dtype)
     Q = _linalg.qr(X.matmul(omega)).Q
     for _ in range(niter):
-        Q = _linalg.qr(X.mT.matmul(Q)).Q
+        Q = _linalg.qr(X.mH.matmul(Q)).Q
         Q = _linalg.qr(X.matmul(Q)).Q
     return Q
 
@@ -121,12 +116,12 @@ def svd_lowrank(A, q=6, niter=2, M=None):
         raise ValueError(f"niter(={niter}) must be non-negative integer")
     X = A if M is None else A - M.expand_as(A) if isinstance(M, Tensor) else A
     if m < n:  # work on the tall side
-        X = X.mT
+        X = X.mH
     Q = _get_approximate_basis(X, q, niter)
-    B = Q.mT.matmul(X)
+    B = Q.mH.matmul(X)
     U, S, Vh = _linalg.svd(B, full_matrices=False)
     U = Q.matmul(U)
-    V = Vh.mT
+    V = Vh.mH
     return (V, S, U) if m < n else (U, S, V)
 
 
@@ -147,22 +142,22 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 
 
 def polar(A, *, out=None):
-    """``A = U H`` with U (m×n) having orthonormal columns and H (n×n) symmetric positive
-    semi-definite, from the thin SVD A = W S Vᵀ: U = W Vᵀ, H = V S Vᵀ."""
-    _linalg._check(A, "linalg.polar", square=False)
+    """``A = U H`` with U (m×n) having orthonormal columns and H (n×n) Hermitian positive
+    semi-definite, from the thin SVD A = W S Vᴴ: U = W Vᴴ, H = V S Vᴴ."""
+    _linalg._check(A, "linalg.polar", square=False, complex_ok=True)
     if A.shape[-2] < A.shape[-1]:
         raise RuntimeError(f"linalg.polar: input must have at least as many rows as columns, but got "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     W, S, Vh = _linalg.svd(A, full_matrices=False)
-    return _into(_polar_t(W.matmul(Vh), (Vh.mT * S[..., None, :]).matmul(Vh)), out)
+    return _into(_polar_t(W.matmul(Vh), (Vh.mH * S.to(A.dtype)[..., None, :]).matmul(Vh)), out)
 
 
 def matrix_sqrth(A):
-    """The symmetric positive (semi-)definite X with X X = A, from ``eigh`` (A's lower triangle):
-    X = Q diag(√λ) Qᵀ, with negative eigenvalues (round-off) taken as 0."""
-    _linalg._check(A, "linalg.matrix_sqrth")
+    """The Hermitian positive (semi-)definite X with X X = A, from ``eigh`` (A's lower triangle):
+    X = Q diag(√λ) Qᴴ, with negative eigenvalues (round-off) taken as 0."""
+    _linalg._check(A, "linalg.matrix_sqrth", complex_ok=True)
     L, Q = _linalg.eigh(A)
-    return (Q * L.clamp(min=0).sqrt()[..., None, :]).matmul(Q.mT)
+    return (Q * L.clamp(min=0).sqrt().to(A.dtype)[..., None, :]).matmul(Q.mH)
 
 
 _linalg.polar, _linalg.matrix_sqrth = polar, matrix_sqrth

@@ -24,9 +24,12 @@ def det(input):
 
 
 def logdet(input):
-    """log det A: NaN for a negative determinant, −inf for a singular matrix."""
+    """log det A: NaN for a negative determinant, −inf for a singular matrix; for complex A the
+    principal log, logabsdet + i·angle(det)."""
     sign, logabs = _linalg.slogdet(input)
     import ember
+    if sign.dtype.is_complex:
+        return ember.complex(logabs, sign.angle())
     return ember.where(sign < 0, ember.full_like(logabs, float("nan")), logabs)
 
 
@@ -43,22 +46,22 @@ def cholesky(input, upper=False, *, out=None):
 
 
 def cholesky_solve(B, L, upper=False, *, out=None):
-    """X with (L Lᵀ) X = B given the Cholesky factor (Uᵀ U when `upper`)."""
+    """X with (L Lᴴ) X = B given the Cholesky factor (Uᴴ U when `upper`)."""
     if upper:
-        L = L.transpose(-1, -2)
+        L = L.mH
     Y = _linalg.solve_triangular(L, B, upper=False)
-    return _linalg.solve_triangular(L.transpose(-1, -2), Y, upper=True, out=out)
+    return _linalg.solve_triangular(L.mH, Y, upper=True, out=out)
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
-    """(L Lᵀ)⁻¹ from the factor L (or (Uᵀ U)⁻¹)."""
+    """(L Lᴴ)⁻¹ from the factor L (or (Uᴴ U)⁻¹)."""
     import ember
     eye = ember.eye(L.shape[-1], dtype=L.dtype).expand(*L.shape)
     return cholesky_solve(eye, L, upper, out=out)
 
 
 def svd(input, some=True, compute_uv=True, *, out=None):
-    """(U, S, V) with A = U diag(S) Vᵀ; compute_uv=False gives zero-filled U (m×m) and V (n×n)."""
+    """(U, S, V) with A = U diag(S) Vᴴ; compute_uv=False gives zero-filled U (m×m) and V (n×n)."""
     import ember
     if not compute_uv:
         m, n = input.shape[-2], input.shape[-1]
@@ -66,7 +69,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
         batch = tuple(input.shape[:-2])
         return _svd_t(ember.zeros(*batch, m, m, dtype=input.dtype), S, ember.zeros(*batch, n, n, dtype=input.dtype))
     U, S, Vh = _linalg.svd(input, full_matrices=not some)
-    return _svd_t(U, S, Vh.transpose(-1, -2))
+    return _svd_t(U, S, Vh.mH)
 
 
 def qr(input, some=True, *, out=None):

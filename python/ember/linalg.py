@@ -14,6 +14,8 @@ def vecdot(x, y, *, dim=-1, out=None):
     """The dot product of ``x`` and ``y`` along ``dim``, broadcasting the other dims."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError("linalg.vecdot(): arguments must be Tensors")
+    if x.dtype.is_complex:
+        x = x.conj()  # PyTorch's vecdot conjugates the first argument: Σ conj(x)·y
     return _ops_linalg._into((x * y).sum(dim), out)
 
 
@@ -44,6 +46,7 @@ if "norm" not in __all__ and "vector_norm" in __all__:
 import math as _math
 
 from . import _linalg_autograd as _la
+from . import _linalg_complex as _cx
 from ._linalg_autograd import LinAlgError
 
 __all__ += ["LinAlgError", "solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "cholesky", "cholesky_ex", "qr",
@@ -71,15 +74,21 @@ _INV_EX = _nt("linalg_inv_ex", ["inverse", "info"])
 _CHOLESKY_EX = _nt("linalg_cholesky_ex", ["L", "info"])
 
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-                "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+                "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
-def _check(A, fn, square=True, min_dims=2):
+def _check(A, fn, square=True, min_dims=2, complex_ok=False):
+    """Validates A; complex A passes only where the caller handles it (`complex_ok`), elsewhere
+    it raises NotImplementedError rather than reaching a real-only kernel."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{fn}(): argument 'A' must be Tensor, not {type(A).__name__}")
     if A.ndim < min_dims:
         raise RuntimeError(f"{fn}: The input tensor A must have at least {min_dims} dimensions.")
-    if not A.dtype.is_floating_point:
+    if A.dtype.is_complex:
+        if not complex_ok:
+            raise NotImplementedError(f"{fn}: complex input is not supported yet in ember (got {A.dtype})")
+    elif not A.dtype.is_floating_point:
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES.get(A.dtype.name, A.dtype.name)}")
     if A.dtype.itemsize < 4:
         raise RuntimeError(f"{fn}: Low precision dtypes not supported. Got {_TORCH_NAMES.get(A.dtype.name, A.dtype.name)}")
@@ -97,7 +106,7 @@ def _broadcast_batch(A, B):
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (left) or X A = B; B may be a vector (…, n) when it has one dim fewer than A."""
     fn = "linalg.solve"
-    _check(A, fn)
+    _check(A, fn, complex_ok=True)
     fn = "torch.linalg.solve"
     if not isinstance(B, Tensor):
         raise TypeError(f"{fn}(): argument 'B' must be Tensor, not {type(B).__name__}")
@@ -112,7 +121,10 @@ def solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
                            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
     A2, B2 = _broadcast_batch(A, B)
-    X = _la.Solve.apply(A2, B2, fn)
+    if A.dtype.is_complex:
+        X = _cx.unstack_parts(_la.Solve.apply(_cx.embed(A2), _cx.stack_parts(B2), fn))
+    else:
+        X = _la.Solve.apply(A2, B2, fn)
     if not left:
         X = X.transpose(-1, -2)
     if vector:
@@ -134,19 +146,34 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         if check_errors:
             raise
         import ember
-        _, _, info = _la.lu_factor_kernel(A.detach())
+        _, _, info = _lu_kernel(A.detach())
         return _SOLVE_EX(ember.full_like(B, float("nan")), _info_tensor(info, A.shape[:-2]))
+
+
+def _lu_kernel(A):
+    """(LU, pivots, info) of getrf: faer for real A, the complex column loop for complex A."""
+    return _cx.lu(A) if A.dtype.is_complex else _la.lu_factor_kernel(A)
 
 
 def inv(A, *, out=None):
     """A⁻¹; raises LinAlgError naming the zero pivot for a singular matrix."""
-    _check(A, "linalg.inv")
+    _check(A, "linalg.inv", complex_ok=True)
+    if A.dtype.is_complex:
+        try:
+            X = _cx.unembed(_la.Inv.apply(_cx.embed(A)), A.shape[-2], A.shape[-1])
+        except LinAlgError:
+            # name the zero pivot of A's own LU, as getrf on the complex matrix would
+            _, _, info = _cx.lu(A.detach())
+            _la.raise_info("linalg.inv", info, A.shape[:-2], lambda k: f"The diagonal element {k} is zero, the "
+                           "inversion could not be completed because the input matrix is singular.")
+            raise
+        return _ops_linalg._into(X, out)
     return _ops_linalg._into(_la.Inv.apply(A), out)
 
 
 def inv_ex(A, *, check_errors=False, out=None):
-    _check(A, "linalg.inv_ex")
-    _, _, info = _la.lu_factor_kernel(A.detach())
+    _check(A, "linalg.inv_ex", complex_ok=True)
+    _, _, info = _lu_kernel(A.detach())
     if any(info):
         if check_errors:
             inv(A)
@@ -156,32 +183,46 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 
 def det(A, *, out=None):
-    _check(A, "linalg.det")
+    """det A: faer's LU for real A; for complex A the complex LU loop (differentiable ops),
+    since the real embedding only gives |det A|²."""
+    _check(A, "linalg.det", complex_ok=True)
+    if A.dtype.is_complex:
+        return _ops_linalg._into(_cx.det(A), out)
     return _ops_linalg._into(_la.Det.apply(A), out)
 
 
 def slogdet(A, *, out=None):
-    """(sign, logabsdet); a singular matrix gives (0, -inf)."""
-    _check(A, "linalg.slogdet")
+    """(sign, logabsdet); a singular matrix gives (0, -inf). For complex A the sign is the
+    complex unit det/|det| and logabsdet is real."""
+    _check(A, "linalg.slogdet", complex_ok=True)
+    if A.dtype.is_complex:
+        return _SLOGDET(*_cx.slogdet(A))
     return _SLOGDET(*_la.Slogdet.apply(A))
 
 
 def cholesky(A, *, upper=False, out=None):
     fn = "linalg.cholesky"
-    _check(A, fn)
-    L = _la.Cholesky.apply(A, fn)
-    return _ops_linalg._into(L.transpose(-1, -2) if upper else L, out)
+    _check(A, fn, complex_ok=True)
+    if A.dtype.is_complex:
+        L, info = _cx.cholesky(_cx.hermitian(A))
+        _la.raise_info(fn, info, A.shape[:-2], _la.NOT_PD.format)
+    else:
+        L = _la.Cholesky.apply(A, fn)
+    return _ops_linalg._into(L.mH if upper else L, out)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
-    _check(A, "linalg.cholesky_ex")
+    _check(A, "linalg.cholesky_ex", complex_ok=True)
     try:
         return _CHOLESKY_EX(cholesky(A, upper=upper), _info_tensor([0] * _math.prod(A.shape[:-2]), A.shape[:-2]))
     except LinAlgError:
         if check_errors:
             raise
         import ember
-        _, info = ember._native._linalg_cholesky(A.detach().contiguous())
+        if A.dtype.is_complex:
+            _, info = _cx.cholesky(A.detach())
+        else:
+            _, info = ember._native._linalg_cholesky(A.detach().contiguous())
         return _CHOLESKY_EX(ember.zeros_like(A), _info_tensor(info, A.shape[:-2]))
 
 
@@ -189,18 +230,20 @@ def qr(A, mode="reduced", *, out=None):
     """(Q, R) with mode 'reduced' (default), 'complete', or 'r' (R only; Q is empty)."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
-    _check(A, "linalg.qr", square=False)
-    return _QR(*_la.QR.apply(A, mode))
+    _check(A, "linalg.qr", square=False, complex_ok=True)
+    return _QR(*(_cx.QR if A.dtype.is_complex else _la.QR).apply(A, mode))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with singular values descending."""
-    _check(A, "linalg.svd", square=False)
-    return _SVD(*_la.SVD.apply(A, full_matrices))
+    _check(A, "linalg.svd", square=False, complex_ok=True)
+    return _SVD(*(_cx.SVD if A.dtype.is_complex else _la.SVD).apply(A, full_matrices))
 
 
 def svdvals(A, *, driver=None, out=None):
-    _check(A, "linalg.svdvals", square=False)
+    _check(A, "linalg.svdvals", square=False, complex_ok=True)
+    if A.dtype.is_complex:  # each singular value of A appears twice among the embedding's
+        return _ops_linalg._into(_cx.pair_mean(svdvals(_cx.embed(A))), out)
     if A.requires_grad:
         return svd(A, full_matrices=False)[1]
     import ember
@@ -218,12 +261,17 @@ def _uplo(UPLO):
 
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors as columns) of symmetric A, read from one triangle."""
-    _check(A, "linalg.eigh")
+    _check(A, "linalg.eigh", complex_ok=True)
+    if A.dtype.is_complex:
+        return _EIGH(*_cx.Eigh.apply(_cx.hermitian(A, _uplo(UPLO))))
     return _EIGH(*_la.Eigh.apply(A, _uplo(UPLO)))
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
-    _check(A, "linalg.eigvalsh")
+    _check(A, "linalg.eigvalsh", complex_ok=True)
+    if A.dtype.is_complex:  # each eigenvalue of Hermitian A appears twice among the embedding's
+        E = _cx.embed(_cx.hermitian(A, _uplo(UPLO)))
+        return _ops_linalg._into(_cx.pair_mean(eigvalsh(E)), out)
     if A.requires_grad:
         return eigh(A, UPLO)[0]
     import ember
@@ -237,7 +285,7 @@ def eig(A, *, out=None):
     """Eigenvalues and eigenvectors of a real square matrix (batched): complex, as in PyTorch,
     even for real A. No gradient (PyTorch's is defined only for distinct eigenvalues)."""
     import ember
-    _check(A, "linalg.eig")
+    _check(A, "linalg.eig", complex_ok=True)
     if A.dtype.is_complex:
         raise NotImplementedError("linalg.eig: complex input is not supported yet (the kernel takes real matrices)")
     w, V = _eig_pairs(A)
@@ -247,7 +295,7 @@ def eig(A, *, out=None):
 def eigvals(A, *, out=None):
     """The eigenvalues of a real square matrix (complex, as in PyTorch)."""
     import ember
-    _check(A, "linalg.eigvals")
+    _check(A, "linalg.eigvals", complex_ok=True)
     if A.dtype.is_complex:
         raise NotImplementedError("linalg.eigvals: complex input is not supported yet (the kernel takes real matrices)")
     return _ops_linalg._into(ember.view_as_complex(_eig_pairs(A, eigenvectors=False).contiguous()), out)
@@ -276,10 +324,10 @@ def lu_factor(A, *, pivot=True, out=None):
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
-    _check(A, "linalg.lu_factor", square=False)
+    _check(A, "linalg.lu_factor", square=False, complex_ok=True)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented for the CPU.")
-    LU, piv, info = _la.lu_factor_kernel(A.detach())
+    LU, piv, info = _lu_kernel(A.detach())
     if A.requires_grad:
         if A.shape[-1] != A.shape[-2]:
             raise RuntimeError("linalg.lu_factor: the derivative is implemented for square matrices only in ember.")
@@ -323,8 +371,8 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 def lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U; differentiable through the identity L U = Pᵀ A (square A)."""
-    _check(A, "linalg.lu", square=False)
-    LU, piv, _ = _la.lu_factor_kernel(A.detach())
+    _check(A, "linalg.lu", square=False, complex_ok=True)
+    LU, piv, _ = _lu_kernel(A.detach())
     P, L, U = lu_unpack(LU, piv)
     if A.requires_grad:
         if A.shape[-1] != A.shape[-2]:
@@ -345,7 +393,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     P, L, U = lu_unpack(LU, pivots)
     A = P.matmul(L).matmul(U)
     if adjoint:
-        A = A.transpose(-1, -2)
+        A = A.mH
     return solve(A, B, left=left, out=out)
 
 
@@ -353,7 +401,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """X with A X = B for triangular A (only the `upper`/lower triangle of A is read)."""
     import ember
     fn = "linalg.solve_triangular"
-    _check(A, fn)
+    _check(A, fn, complex_ok=True)
     if B.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor B must have at least 2 dimensions.")
     T = A.triu() if upper else A.tril()
@@ -367,14 +415,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """Least squares (solution, residuals, rank, singular_values) through QR: full-rank A only."""
     import ember
     from collections import namedtuple
-    _check(A, "linalg.lstsq", square=False)
+    _check(A, "linalg.lstsq", square=False, complex_ok=True)
     if B.ndim == A.ndim - 1:
         B = B.unsqueeze(-1)
         squeeze = True
     else:
         squeeze = False
     m, n = A.shape[-2], A.shape[-1]
-    if m >= n:
+    if A.dtype.is_complex:  # min ‖Ax − b‖ over complex x is the real problem on the embedding
+        if B.dtype != A.dtype:
+            raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+                               f"input's dtype {A.dtype} and other's dtype {B.dtype}")
+        X = _cx.unstack_parts(lstsq(_cx.embed(A), _cx.stack_parts(B)).solution)
+    elif m >= n:
         Q, R = qr(A)
         X = solve_triangular(R, Q.transpose(-1, -2).matmul(B), upper=True)
     else:
@@ -399,20 +452,31 @@ def _tol(S, m, n, atol, rtol, hermitian=False):
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """Moore–Penrose inverse from the SVD (eigh when hermitian), dropping σ ≤ max(atol, rtol·σ_max)."""
-    _check(A, "linalg.pinv", square=False)
+    _check(A, "linalg.pinv", square=False, complex_ok=True)
+    if hermitian:
+        A = _cx.hermitian(A) if A.dtype.is_complex else A
+    return _ops_linalg._into(_la.Pinv.apply(A, lambda M: _pinv_values(M, atol, rtol, hermitian)), out)
+
+
+def _pinv_values(A, atol, rtol, hermitian):
+    """pinv's value (no graph): from the SVD (eigh when hermitian), dropping σ ≤ the tolerance.
+    Complex A goes through its real embedding, whose pinv is the embedding of A⁺ (A's singular
+    values twice each, so the same tolerance)."""
+    if A.dtype.is_complex:
+        return _cx.unembed(_pinv_values(_cx.embed(A), atol, rtol, hermitian), A.shape[-1], A.shape[-2])
     if hermitian:
         w, V = eigh(A)
         keep = w.abs() > _tol(w.abs(), A.shape[-2], A.shape[-1], atol, rtol)
         winv = (1 / w).masked_fill(~keep, 0.0)
-        return _ops_linalg._into((V * winv[..., None, :]).matmul(V.transpose(-1, -2)), out)
+        return (V * winv[..., None, :]).matmul(V.transpose(-1, -2))
     U, S, Vh = svd(A, full_matrices=False)
     keep = S > _tol(S, A.shape[-2], A.shape[-1], atol, rtol)
     Sinv = (1 / S).masked_fill(~keep, 0.0)
-    return _ops_linalg._into((Vh.transpose(-1, -2) * Sinv[..., None, :]).matmul(U.transpose(-1, -2)), out)
+    return (Vh.transpose(-1, -2) * Sinv[..., None, :]).matmul(U.transpose(-1, -2))
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
-    _check(A, "linalg.matrix_rank", square=False)
+    _check(A, "linalg.matrix_rank", square=False, complex_ok=True)
     S = eigvalsh(A).abs() if hermitian else svdvals(A.detach())
     return (S > _tol(S, A.shape[-2], A.shape[-1], atol, rtol)).sum(-1)
 
@@ -469,10 +533,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     d0, d1 = (d % A.ndim for d in dim)
     if ord == "fro":
-        r = (A * A).sum((d0, d1), keepdim=keepdim).sqrt()
+        r = _ops_reduce.vector_norm(A, 2, (d0, d1), keepdim) if A.dtype.is_complex else (A * A).sum((d0, d1), keepdim=keepdim).sqrt()
     elif ord in ("nuc", 2, -2):
         M = A.movedim((d0, d1), (-2, -1))
-        S = svd(M, full_matrices=False)[1] if A.requires_grad else svdvals(M)
+        S = svd(M, full_matrices=False)[1] if A.requires_grad and not A.dtype.is_complex else svdvals(M)
         r = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
         if keepdim:
             for d in sorted((d0, d1)):
@@ -516,10 +580,10 @@ vector_norm = _ops_reduce.vector_norm
 def cond(A, p=None, *, out=None):
     """κ(A): σ_max/σ_min for p in (None, 2), σ_min/σ_max for -2, else ‖A‖_p ‖A⁻¹‖_p."""
     if p in (None, 2, -2):
-        S = svd(A, full_matrices=False)[1] if A.requires_grad else svdvals(A)
+        S = svd(A, full_matrices=False)[1] if A.requires_grad and not A.dtype.is_complex else svdvals(A)
         r = S[..., 0] / S[..., -1] if p in (None, 2) else S[..., -1] / S[..., 0]
     else:
-        _check(A, "linalg.cond")
+        _check(A, "linalg.cond", complex_ok=True)
         r = matrix_norm(A, p) * matrix_norm(inv(A), p)
     return _ops_linalg._into(r, out)
 
@@ -582,5 +646,6 @@ def householder_product(A, tau, *, out=None):
         unit[i] = 1.0
         mask = ember.tensor([1.0 if r > i else 0.0 for r in range(m)], dtype=A.dtype)
         v = A[..., :, i] * mask + unit
-        Q = Q - tau[..., i, None, None] * v[..., :, None] * (v[..., None, :].matmul(Q))
+        vh = v.conj() if v.dtype.is_complex else v  # H_i = I − τ v vᴴ
+        Q = Q - tau[..., i, None, None] * v[..., :, None] * (vh[..., None, :].matmul(Q))
     return _ops_linalg._into(Q[..., :, :n], out)

@@ -107,7 +107,7 @@ class Function:
             if isinstance(o, Tensor) and id(o) in inputs_by_id and id(o) not in dirty:
                 outs[i] = o.detach()
         tensor_outs = [o for o in outs if isinstance(o, Tensor)]
-        diff_pos = [i for i, o in enumerate(tensor_outs) if o.dtype.is_floating_point and id(o) not in non_diff]
+        diff_pos = [i for i, o in enumerate(tensor_outs) if (o.dtype.is_floating_point or o.dtype.is_complex) and id(o) not in non_diff]
         diff = [tensor_outs[i] for i in diff_pos]
         # Only shapes and dtypes: holding the outputs here would be an output→node→output cycle.
         out_meta = [(list(o.shape), o.dtype) for o in tensor_outs]
