@@ -55,13 +55,18 @@ def _tname(d):
     return _TYPE_NAMES.get(d.name, d.name)
 
 
-def _requires_grad(args, kwargs):
-    for a in list(args) + list(kwargs.values()):
-        if isinstance(a, Tensor) and a.requires_grad:
-            return True
-        if isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in a):
+def _any_requires_grad(values):
+    for a in values:
+        if isinstance(a, Tensor):
+            if a.requires_grad:
+                return True
+        elif isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in a):
             return True
     return False
+
+
+def _requires_grad(args, kwargs):
+    return _any_requires_grad(args) or (bool(kwargs) and _any_requires_grad(kwargs.values()))
 
 
 def write(name, result, out):
@@ -75,9 +80,9 @@ def write(name, result, out):
         return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if not _native.can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {_tname(result.dtype)} can't be cast to the desired output type "
-                           f"{_tname(out.dtype)}")
+    rdt, odt = result.dtype, out.dtype
+    if rdt != odt and not _native.can_cast(rdt, odt):
+        raise RuntimeError(f"result type {_tname(rdt)} can't be cast to the desired output type {_tname(odt)}")
     if out._shape != result._shape:
         if out.numel() != 0:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
@@ -85,7 +90,7 @@ def write(name, result, out):
                           "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
                           "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
                           "elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out.resize_(tuple(result.shape))
+        out.resize_(result._shape)
     out.copy_(result)
     return out
 

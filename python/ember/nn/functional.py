@@ -185,14 +185,12 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # ---- linear, dropout, misc ----
-_native_linear = _native_or("linear")
-
-
 @_checked
 def linear(input, weight, bias=None):
     try:
-        if _native_linear is not None:
-            return _native_linear(input, weight, bias)
+        f = getattr(_native, "linear", None)  # looked up per call: ember.inspect.trace patches _native
+        if f is not None:
+            return f(input, weight, bias)
         out = input.matmul(weight.t())
         return out if bias is None else out + bias
     except (TypeError, AttributeError) as e:
