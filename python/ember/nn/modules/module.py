@@ -69,7 +69,10 @@ def _add_shortcut(cls, name):
     unless a class in its MRO already defines that name."""
     if name.startswith("__") or any(name in k.__dict__ for k in cls.__mro__):
         return
-    setattr(cls, name, _Registered(name))
+    try:
+        setattr(cls, name, _Registered(name))
+    except (TypeError, AttributeError):  # a class that refuses new attributes keeps the slow path
+        pass
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
