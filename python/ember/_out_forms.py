@@ -118,7 +118,8 @@ def _forwarder_with_out(name, fn):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if out is None:
             return getattr(input, method)(*args, **kwargs)
-        check_grad(name, (input,) + args, kwargs)
+        if _native.is_grad_enabled() and (input.requires_grad or _requires_grad(args, kwargs)):
+            check_grad(name, (input,) + args, kwargs)  # raises
         return write(name, getattr(input, method)(*args, **kwargs), out)
 
     return forward
