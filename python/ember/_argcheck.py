@@ -16,9 +16,12 @@ turned into that TypeError when, and only when:
   ``None`` counts only for a required parameter, so a bug that reads an attribute of an
   omitted optional argument stays an AttributeError with its traceback.
 
-The success path pays one extra Python call (about 0.1-0.3 us); functions that check their
-arguments themselves (the ``ember.add(input, ...)`` forwarders) are marked with ``checked``,
-and Tensor methods without a required argument are left unwrapped.
+The success path pays one extra Python call (about 0.1-0.3 us). Functions that check their
+arguments themselves are marked with ``checked`` and left as they are: the ``ember.add(input,
+...)`` forwarders, and the training hot paths (``Module.__call__``, ``F.linear``, ``F.relu``,
+``F.mse_loss`` …), which catch their own failure and call ``reraise``/``module_call_error`` from
+their ``except`` clause, so their success path has no wrapper frame. Tensor methods without a
+required argument are left unwrapped.
 """
 import functools
 import inspect
@@ -87,6 +90,41 @@ def _type_error(msg, obj):
     return err
 
 
+def _first_non_tensor(fn, args, kwargs, tensors):
+    """The first argument bound to one of the parameters named in ``tensors`` that is not a
+    Tensor (``None`` only where the parameter has no default), or ``_NOTHING``."""
+    try:
+        sig = inspect.signature(fn)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return _NOTHING
+    for name in tensors:
+        v = bound.arguments.get(name, _NOTHING)
+        if v is _NOTHING or isinstance(v, Tensor):
+            continue
+        if v is None and sig.parameters[name].default is not inspect.Parameter.empty:
+            continue
+        return v
+    return _NOTHING
+
+
+def reraise(fn, e, args, kwargs=None, tensors=(), method=False):
+    """Raises PyTorch's TypeError when ``e`` — a TypeError or AttributeError that
+    ``fn(*args, **kwargs)`` hit — is about a non-tensor argument; else returns, and the caller
+    re-raises ``e`` with a bare ``raise``. For functions marked ``checked`` that catch their own
+    failure (hot paths: no wrapper frame on the success path). ``tensors`` names the parameters a
+    native function rejected with its own TypeError ("expected a Tensor, but got int")."""
+    kwargs = {} if kwargs is None else kwargs
+    obj = _bad_object(e)
+    if obj is _NOTHING and tensors and isinstance(e, TypeError):
+        obj = _first_non_tensor(fn, args, kwargs, tensors)
+    if obj is _NOTHING:
+        return
+    msg = _which_argument(fn, args, kwargs, obj, method)
+    if msg is not None:
+        raise _type_error(msg, obj) from None
+
+
 def _wrap(fn, method=False):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -95,33 +133,39 @@ def _wrap(fn, method=False):
         except (TypeError, AttributeError) as e:
             # (a TypeError from an inner wrapped function, ``Tensor.lu_solve`` calling
             # ``lu_unpack``: the function the user called names itself and its own parameter)
-            obj = _bad_object(e)
-            msg = None if obj is _NOTHING else _which_argument(fn, args, kwargs, obj, method)
-            if msg is None:
-                raise
-        raise _type_error(msg, obj) from None
+            reraise(fn, e, args, kwargs, method=method)
+            raise
 
     setattr(wrapper, _MARK, True)
     return wrapper
 
 
+def module_call_error(module, args, kwargs, e):
+    """The TypeError ``module(*args, **kwargs)`` should raise for the TypeError/AttributeError
+    ``e`` it hit, or None when ``e`` is not about a non-tensor argument. The layer and its
+    ``forward`` parameter are named ("ZeroPad2d.forward(): argument 'input' (position 1) must be
+    Tensor, not int"), whether the error came from ``forward``, a functional op or a lazy layer's
+    shape inference hook. Layers defined outside ember keep their own exceptions.
+    ``Module.__call__`` calls this from its own ``except`` clause, so a layer call pays no wrapper."""
+    obj = _bad_object(e)
+    if obj is _NOTHING or not type(module).__module__.startswith("ember."):
+        return None
+    msg = _which_argument(type(module).forward, (module,) + args, kwargs, obj, True)
+    return None if msg is None else _type_error(f"{type(module).__name__}.{msg}", obj)
+
+
 def _wrap_module_call(call):
-    """``Module.__call__`` for ember's own layers: the layer and its ``forward`` parameter are
-    named ("ZeroPad2d.forward(): argument 'input' (position 1) must be Tensor, not int"),
-    whether the error came from ``forward``, a functional op or a lazy layer's shape inference
-    hook. Layers defined outside ember keep their own exceptions."""
+    """A ``__call__`` of an ember mixin that runs before ``Module.__call__`` (lazy layers infer
+    their sizes there), with ``module_call_error``'s translation."""
     @functools.wraps(call)
     def __call__(self, *args, **kwargs):
         try:
             return call(self, *args, **kwargs)
         except (TypeError, AttributeError) as e:
-            obj = _bad_object(e)
-            if obj is _NOTHING or not type(self).__module__.startswith("ember."):
+            err = module_call_error(self, args, kwargs, e)
+            if err is None:
                 raise
-            msg = _which_argument(type(self).forward, (self,) + args, kwargs, obj, True)
-            if msg is None:
-                raise
-        raise _type_error(f"{type(self).__name__}.{msg}", obj) from None
+        raise err from None
 
     return __call__
 

@@ -42,6 +42,7 @@ def _forward(name):
     fn.__qualname__ = name
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     _checked(fn)  # checks its input itself; the rest goes to a Tensor method
+    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
     globals()[name] = fn
     __all__.append(name)
 

@@ -40,6 +40,7 @@ def _forward(name):
     fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
     globals()[name] = fn
     _checked(fn)  # checks its input itself; the rest goes to a Tensor method
+    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
     __all__.append(name)
 
 

@@ -15,12 +15,18 @@ PyTorch's rules —
 - the call returns ``out`` itself.
 
 Creation functions also take ``size=`` as a keyword (``zeros(size=(2, 3))``).
+
+A call without ``out`` pays one Python frame at most: a plain forwarder (``ember.add(input,
+...)`` is ``input.add(...)``, marked ``_forwards_to``) is replaced by one function that forwards
+and handles ``out`` itself, and the other wrappers also translate a non-tensor argument into
+PyTorch's TypeError (``_argcheck.reraise``) on their failure path, so ``_argcheck`` does not wrap
+them a second time.
 """
 import functools
 import warnings
 import inspect
 
-from . import _native
+from . import _native, _argcheck
 from ._native import Tensor
 
 __all__ = []
@@ -49,36 +55,42 @@ def _tname(d):
     return _TYPE_NAMES.get(d.name, d.name)
 
 
-def _requires_grad(args, kwargs):
-    for a in list(args) + list(kwargs.values()):
-        if isinstance(a, Tensor) and a.requires_grad:
-            return True
-        if isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in a):
+def _any_requires_grad(values):
+    for a in values:
+        if isinstance(a, Tensor):
+            if a.requires_grad:
+                return True
+        elif isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) and t.requires_grad for t in a):
             return True
     return False
 
 
-def _write(name, result, out):
+def _requires_grad(args, kwargs):
+    return _any_requires_grad(args) or (bool(kwargs) and _any_requires_grad(kwargs.values()))
+
+
+def write(name, result, out):
+    """Writes ``result`` into ``out`` under PyTorch's rules (above) and returns ``out``."""
     if isinstance(result, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
             raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors, not "
                             f"{type(out).__name__}")
         for o, r in zip(out, result):
-            _write(name, r, o)
+            write(name, r, o)
         return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if not _native.can_cast(result.dtype, out.dtype):
-        raise RuntimeError(f"result type {_tname(result.dtype)} can't be cast to the desired output type "
-                           f"{_tname(out.dtype)}")
-    if tuple(out.shape) != tuple(result.shape):
+    rdt, odt = result.dtype, out.dtype
+    if rdt != odt and not _native.can_cast(rdt, odt):
+        raise RuntimeError(f"result type {_tname(rdt)} can't be cast to the desired output type {_tname(odt)}")
+    if out._shape != result._shape:
         if out.numel() != 0:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
                           f"which does not match the required output shape {list(result.shape)}. This behavior is "
                           "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
                           "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                          "elements with t.resize_(0).", UserWarning, stacklevel=4)
-        out.resize_(tuple(result.shape))
+                          "elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out.resize_(result._shape)
     out.copy_(result)
     return out
 
@@ -90,41 +102,77 @@ def _accepts(fn, param):
         return False
 
 
+def check_grad(name, args, kwargs):
+    if _native.is_grad_enabled() and _requires_grad(args, kwargs):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
+def _forwarder_with_out(name, fn):
+    """``ember.<name>(input, ...)`` as ``input.<method>(...)`` with ``out=``, in one frame."""
+    method = fn._forwards_to
+
+    @functools.wraps(fn)
+    def forward(input, *args, out=None, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if out is None:
+            return getattr(input, method)(*args, **kwargs)
+        if _native.is_grad_enabled() and (input.requires_grad or _requires_grad(args, kwargs)):
+            check_grad(name, (input,) + args, kwargs)  # raises
+        return write(name, getattr(input, method)(*args, **kwargs), out)
+
+    return forward
+
+
 def _compute_with_out(name, fn):
+    if getattr(fn, "_forwards_to", None) is not None:
+        return _forwarder_with_out(name, fn)
     takes_out = _accepts(fn, "out")
+    checks_itself = getattr(fn, _argcheck._MARK, False)
 
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
-        if out is None:
-            return fn(*args, **kwargs)
-        if _native.is_grad_enabled() and _requires_grad(args, kwargs):
-            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                               "differentiation, but one of the arguments requires grad.")
-        return _write(name, fn(*args, **kwargs) if not takes_out else fn(*args, out=None, **kwargs), out)
+        try:
+            if out is None:
+                return fn(*args, **kwargs)
+            check_grad(name, args, kwargs)
+            return write(name, fn(*args, **kwargs) if not takes_out else fn(*args, out=None, **kwargs), out)
+        except (TypeError, AttributeError) as e:
+            if not checks_itself:
+                _argcheck.reraise(fn, e, args, kwargs if out is None else dict(kwargs, out=out))
+            raise
 
-    return wrapper
+    return _argcheck.checked(wrapper)
 
 
 def _create_with_out(name, fn):
+    checks_itself = getattr(fn, _argcheck._MARK, False)
+
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
-        if "size" in kwargs and name in _SIZE_VARARGS:
-            if args:
-                raise TypeError(f"{name}() got multiple values for argument 'size'")
-            size = kwargs.pop("size")
-            args = (size,) if isinstance(size, int) else tuple(size)
-        if out is None:
-            return fn(*args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        if kwargs.get("requires_grad"):
-            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                               "differentiation, but one of the arguments requires grad.")
-        if kwargs.get("dtype") is None and name not in ("bernoulli", "normal"):
-            kwargs["dtype"] = out.dtype
-        return _write(name, fn(*args, **kwargs), out)
+        try:
+            if "size" in kwargs and name in _SIZE_VARARGS:
+                if args:
+                    raise TypeError(f"{name}() got multiple values for argument 'size'")
+                size = kwargs.pop("size")
+                args = (size,) if isinstance(size, int) else tuple(size)
+            if out is None:
+                return fn(*args, **kwargs)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+            if kwargs.get("requires_grad"):
+                raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                                   "differentiation, but one of the arguments requires grad.")
+            if kwargs.get("dtype") is None and name not in ("bernoulli", "normal"):
+                kwargs["dtype"] = out.dtype
+            return write(name, fn(*args, **kwargs), out)
+        except (TypeError, AttributeError) as e:
+            if not checks_itself:
+                _argcheck.reraise(fn, e, args, kwargs if out is None else dict(kwargs, out=out))
+            raise
 
-    return wrapper
+    return _argcheck.checked(wrapper)
 
 
 def install(namespace):

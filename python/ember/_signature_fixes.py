@@ -4,7 +4,7 @@
 in the functions ``ember.sum/mean(…, axis=)`` and ``ember.reshape(input, shape=)``. (The native
 methods take their keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``, ``x.permute(dims=)`` …
 — in the binding itself, so these hot methods pay no Python wrapper.)"""
-from . import _ops_elementwise, _creation, _views
+from . import _ops_elementwise, _creation, _views, _argcheck, _out_forms
 from ._native import Tensor
 
 __all__ = ["remainder", "randperm", "sum", "mean", "reshape"]
@@ -13,17 +13,23 @@ __all__ = ["remainder", "randperm", "sum", "mean", "reshape"]
 def _axis_alias(name):
     method = getattr(Tensor, name)
 
-    def fn(input, *args, **kwargs):
+    def fn(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if "axis" in kwargs:
             if "dim" in kwargs or args:
                 raise TypeError(f"{name}() got multiple values for argument 'dim'")
             kwargs["dim"] = kwargs.pop("axis")
-        return method(input, *args, **kwargs)
+        if out is None:
+            return method(input, *args, **kwargs)
+        _out_forms.check_grad(name, (input,) + args, kwargs)
+        return _out_forms.write(name, method(input, *args, **kwargs), out)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``ember.{name}(input, …)`` is ``input.{name}(…)``; ``axis=`` is an alias of ``dim=``."
+    # Checks its input and takes out= itself: neither _argcheck nor _out_forms wraps it.
+    _argcheck.checked(fn)
+    fn._out_form = True
     return fn
 
 

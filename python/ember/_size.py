@@ -5,7 +5,7 @@ class Size(tuple):
     """A tuple of ints describing a tensor's shape; ``numel()`` multiplies them."""
 
     def __new__(cls, sizes=()):
-        return super().__new__(cls, (int(s) for s in sizes))
+        return super().__new__(cls, map(int, sizes))
 
     def numel(self):
         n = 1

@@ -14,13 +14,16 @@ def _method(fn):
     return fn
 
 
-Tensor.shape = property(lambda self: Size(self._shape), doc="The tensor's sizes as an ember.Size.")
+# ``_shape`` is already a tuple of ints: ``tuple.__new__`` skips Size's per-element ``int()``
+# (``x.shape`` is read on every loss call and in user loops).
+_size_of = tuple.__new__
+Tensor.shape = property(lambda self: _size_of(Size, self._shape), doc="The tensor's sizes as an ember.Size.")
 
 
 @_method
 def size(self, dim=None):
     if dim is None:
-        return Size(self._shape)
+        return _size_of(Size, self._shape)
     n = self.ndim
     lo, hi = -max(n, 1), max(n, 1) - 1
     if not lo <= dim <= hi:

@@ -2,7 +2,8 @@
 logits are fused native kernels; the others compose tensor ops."""
 import warnings
 
-from .. import _native
+from .. import _native, _argcheck
+from .._argcheck import checked as _checked
 from .._native import Tensor
 
 
@@ -25,17 +26,22 @@ def _legacy(size_average, reduce, reduction):
 
 
 def _check_same_size(input, target, name):
-    if tuple(target.shape) != tuple(input.shape):
+    if target._shape != input._shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=3)
 
 
+@_checked  # a training hot path: catches a non-tensor argument itself (ember/_argcheck.py)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy(size_average, reduce, reduction)
-    _check_same_size(input, target, "mse_loss")
-    d = input - target
-    return _reduce(d * d, reduction)
+    try:
+        _check_same_size(input, target, "mse_loss")
+        d = input - target
+        return _reduce(d * d, reduction)
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(mse_loss, e, (input, target, size_average, reduce, reduction, weight))
+        raise
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -89,22 +95,28 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return out
 
 
+@_checked  # a training hot path: catches a non-tensor argument itself (ember/_argcheck.py)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     reduction = _legacy(size_average, reduce, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.is_floating_point():
-        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    if input.ndim == 1:  # unbatched: (C,) with a 0-dim target
-        out = _native._cross_entropy(input.unsqueeze(0), target.reshape(1), weight, reduction, ignore_index, label_smoothing)
-        return out.reshape(()) if reduction == "none" else out
-    if input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]}).")
-    out = _native._cross_entropy(_class_last(input), target.reshape(-1), weight, reduction, ignore_index, label_smoothing)
-    if reduction == "none" and input.ndim > 2:
-        out = out.reshape(tuple(target.shape))
-    return out
+    try:
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        if target.is_floating_point():
+            return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+        if input.ndim == 1:  # unbatched: (C,) with a 0-dim target
+            out = _native._cross_entropy(input.unsqueeze(0), target.reshape(1), weight, reduction, ignore_index, label_smoothing)
+            return out.reshape(()) if reduction == "none" else out
+        if input.shape[0] != target.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]}).")
+        out = _native._cross_entropy(_class_last(input), target.reshape(-1), weight, reduction, ignore_index, label_smoothing)
+        if reduction == "none" and input.ndim > 2:
+            out = out.reshape(tuple(target.shape))
+        return out
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(cross_entropy, e, (input, target, weight, size_average, ignore_index, reduce, reduction,
+                                             label_smoothing))
+        raise
 
 
 def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):

@@ -6,7 +6,8 @@ nn-specific kernels (convolution, pooling, normalisation, fused losses) are nati
 """
 import math
 
-from .. import _native
+from .. import _native, _argcheck
+from .._argcheck import checked as _checked
 from .._native import Tensor
 from ._functional_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,  # noqa: F401
                                kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss, soft_margin_loss,
@@ -32,10 +33,15 @@ def _native_or(name):
 
 
 # ---- activations ----
+# The training hot paths below catch a non-tensor argument on their failure path themselves
+# (``_argcheck.reraise``) instead of running inside _argcheck's generic wrapper.
+@_checked
 def relu(input, inplace=False):
-    if inplace:
-        return input.relu_()
-    return input.relu()
+    try:
+        return input.relu_() if inplace else input.relu()
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(relu, e, (input, inplace))
+        raise
 
 
 def relu_(input):
@@ -152,29 +158,44 @@ def _softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@_checked
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if dim is None:
-        dim = _softmax_dim(input.ndim)
-    return input.softmax(dim, dtype=dtype) if dtype is not None else input.softmax(dim)
+    try:
+        if dim is None:
+            dim = _softmax_dim(input.ndim)
+        return input.softmax(dim, dtype=dtype) if dtype is not None else input.softmax(dim)
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(softmax, e, (input, dim, _stacklevel, dtype))
+        raise
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, dtype=dtype)
 
 
+@_checked
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    if dim is None:
-        dim = _softmax_dim(input.ndim)
-    return input.log_softmax(dim, dtype=dtype) if dtype is not None else input.log_softmax(dim)
+    try:
+        if dim is None:
+            dim = _softmax_dim(input.ndim)
+        return input.log_softmax(dim, dtype=dtype) if dtype is not None else input.log_softmax(dim)
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(log_softmax, e, (input, dim, _stacklevel, dtype))
+        raise
 
 
 # ---- linear, dropout, misc ----
+@_checked
 def linear(input, weight, bias=None):
-    f = _native_or("linear")
-    if f is not None:
-        return f(input, weight, bias)
-    out = input.matmul(weight.t())
-    return out if bias is None else out + bias
+    try:
+        f = getattr(_native, "linear", None)  # looked up per call: ember.inspect.trace patches _native
+        if f is not None:
+            return f(input, weight, bias)
+        out = input.matmul(weight.t())
+        return out if bias is None else out + bias
+    except (TypeError, AttributeError) as e:
+        _argcheck.reraise(linear, e, (input, weight, bias), tensors=("input", "weight", "bias"))
+        raise
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -28,10 +28,12 @@ class SGD(Optimizer):
             if not params:
                 continue
             momentum = group["momentum"]
-            bufs = [state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
+            # One state lookup per parameter (each hashes the tensor in Python).
+            states = [state[p] for p in params] if momentum != 0 else None
+            bufs = [s.get("momentum_buffer") for s in states] if momentum != 0 else [None] * len(params)
             new = _native._sgd_step(params, grads, bufs, float(group["lr"]), float(momentum), float(group["dampening"]),
                                     float(group["weight_decay"]), bool(group["nesterov"]), bool(group["maximize"]))
             if momentum != 0:
-                for p, b in zip(params, new):
-                    state[p]["momentum_buffer"] = b
+                for s, b in zip(states, new):
+                    s["momentum_buffer"] = b
         return loss
