@@ -157,10 +157,16 @@ def reflector(x):
     alpha = x[..., 0]
     tail = x[..., 1:]
     cplx = x.dtype.is_complex
-    xnorm = (tail.abs().pow(2).sum(-1)).sqrt() if tail.shape[-1] else ember.zeros_like(alpha.abs())
+    if tail.shape[-1]:
+        # ‖tail‖ scaled by its largest magnitude, so tiny entries don't underflow to 0 when squared
+        m = tail.abs().amax(-1)
+        safe_m = ember.where(m == 0, ember.ones_like(m), m)
+        xnorm = m * (tail.abs() / safe_m[..., None]).pow(2).sum(-1).sqrt()
+    else:
+        xnorm = ember.zeros_like(alpha.abs())
     ar = alpha.real if cplx else alpha
     trivial = (xnorm == 0) & (alpha.imag == 0) if cplx else xnorm == 0
-    beta = -ember.copysign((alpha.abs().pow(2) + xnorm.pow(2)).sqrt(), ar)
+    beta = -ember.copysign(ember.hypot(alpha.abs(), xnorm), ar)
     safe_beta = ember.where(trivial, ember.ones_like(beta), beta)
     tau = ember.where(trivial, ember.zeros_like(alpha), (beta.to(x.dtype) - alpha) / safe_beta.to(x.dtype))
     denom = ember.where(trivial, ember.ones_like(alpha), alpha - beta.to(x.dtype))

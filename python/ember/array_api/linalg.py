@@ -1,19 +1,11 @@
-"""The array API standard's `linalg` extension, over ember.linalg (faer underneath).
-
-ember's factorizations take real input only. For complex input, the functions that a real
-factorization answers exactly go through the real embedding A = M + iN -> [[M, -N], [N, M]]
-(a *-algebra map: it turns products, inverses and pseudo-inverses of A into those of the
-embedding, each singular value and Hermitian eigenvalue of A into a pair, and A z = b into a
-real system twice the size): `solve`, `inv`, `pinv`, `svdvals`, `eigvalsh`, `matrix_rank` and
-the spectral norms. `det`, `slogdet`, `cholesky`, `qr`, `svd` and `eigh` of complex input
-use the batched Python factorizations of `_complex_linalg` (the embedding gives their values
-but not reliable complex vectors where values repeat)."""
+"""The array API standard's `linalg` extension, over ember.linalg (faer underneath; complex
+input goes to ember.linalg's complex paths, see docs/complex.md)."""
 from collections import namedtuple
 
 import ember
 import ember.linalg as _L
 
-from . import _complex_linalg, _dtypes
+from . import _dtypes
 from ._elementwise import _operands
 from ._linalg_core import matmul, matrix_transpose, tensordot, vecdot
 from ._statistical import _sum_dtype
@@ -39,22 +31,6 @@ def _is_complex(x):
     return x.dtype in _dtypes._COMPLEX
 
 
-def _embed(x):
-    """The real (2m, 2n) matrix [[M, -N], [N, M]] of each complex (m, n) matrix M + iN."""
-    m, n = x.real, x.imag
-    return ember.cat([ember.cat([m, -n], dim=-1), ember.cat([n, m], dim=-1)], dim=-2)
-
-
-def _unembed(r, rows, cols):
-    """The complex matrix whose embedding is r (its left column of blocks: M over N)."""
-    return ember.complex(r[..., :rows, :cols].contiguous(), r[..., rows:, :cols].contiguous())
-
-
-def _pairs(v):
-    """Every other value of a sorted list in which the embedding doubled each one."""
-    return v[..., ::2].contiguous()
-
-
 def _square(x, name):
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
@@ -63,8 +39,7 @@ def _square(x, name):
 
 
 def cholesky(x, /, *, upper=False):
-    if _is_complex(_float(x, "cholesky")):
-        return _complex_linalg.cholesky(_square(x, "cholesky"), upper=upper)
+    _float(x, "cholesky")
     return _L.cholesky(x, upper=upper)
 
 
@@ -79,8 +54,7 @@ def cross(x1, x2, /, *, axis=-1):
 
 
 def det(x, /):
-    if _is_complex(_float(x, "det")):
-        return _complex_linalg.det(_square(x, "det"))
+    _float(x, "det")
     return _L.det(x)
 
 
@@ -89,25 +63,17 @@ def diagonal(x, /, *, offset=0):
 
 
 def eigh(x, /):
-    if _is_complex(_float(x, "eigh")):
-        # eigenvalues scale linearly: the rotations run on the matrix scaled to magnitude 1
-        y, s = _scaled(_square(x, "eigh"))
-        w, v = _complex_linalg.eigh(y)
-        return EighResult(w * s[..., 0], v)
+    _float(x, "eigh")
     return EighResult(*_L.eigh(x))
 
 
 def eigvalsh(x, /):
-    if _is_complex(_float(x, "eigvalsh")):
-        # the embedding of a Hermitian matrix is symmetric, with each eigenvalue twice
-        return _pairs(_L.eigvalsh(_embed(x)))
+    _float(x, "eigvalsh")
     return _L.eigvalsh(x)
 
 
 def inv(x, /):
-    if _is_complex(_float(x, "inv")):
-        n = x.shape[-1]
-        return _unembed(_L.inv(_embed(x)), n, n)
+    _float(x, "inv")
     return _L.inv(x)
 
 
@@ -123,8 +89,6 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 
 def matrix_power(x, n, /):
-    if _is_complex(x) and n < 0:
-        return _L.matrix_power(inv(x), -n)  # ember's own inverse step takes real input only
     return _L.matrix_power(x, n)
 
 
@@ -175,29 +139,21 @@ def pinv(x, /, *, rtol=None):
     M, N = x.shape[-2:]
     if M == 0 or N == 0:
         return ember.zeros(x.shape[:-2] + (N, M), dtype=x.dtype)
-    if _is_complex(x):
-        # the pseudo-inverse of the embedding embeds the pseudo-inverse; its singular values
-        # are x's, each twice, so the cutoff is the same
-        return _unembed(pinv(_embed(x), rtol=_default_rtol(x) if rtol is None else rtol), N, M)
     U, S, Vh = svd(x, full_matrices=False)
     keep = S > _cutoff(x, S, rtol)
     S_inv = ember.where(keep, 1 / ember.where(keep, S, ember.ones_like(S)), ember.zeros_like(S))
-    return Vh.mT @ (S_inv.unsqueeze(-1) * U.mT)
+    return Vh.mH @ (S_inv.unsqueeze(-1) * U.mH)
 
 
 def qr(x, /, *, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(f"linalg.qr(): mode must be 'reduced' or 'complete', got {mode!r}")
-    if _is_complex(_float(x, "qr")):
-        if x.ndim < 2:
-            raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions.")
-        return QRResult(*_complex_linalg.qr(x, mode=mode))
+    _float(x, "qr")
     return QRResult(*_L.qr(x, mode=mode))
 
 
 def slogdet(x, /):
-    if _is_complex(_float(x, "slogdet")):
-        return SlogdetResult(*_complex_linalg.slogdet(_square(x, "slogdet")))
+    _float(x, "slogdet")
     return SlogdetResult(*_L.slogdet(x))
 
 
@@ -212,31 +168,17 @@ def solve(x1, x2, /):
 
 
 def _solve(a, b):
-    if not _is_complex(a):
-        return _L.solve(a, b)
-    # (M + iN)(u + iv) = p + iq is [[M, -N], [N, M]] [u; v] = [p; q]
-    n = a.shape[-1]
-    a_r, b_r = _embed(a), ember.cat([b.real, b.imag], dim=-2)
-    if a_r.ndim > 2 or b_r.ndim > 2:
-        batch = ember.broadcast_shapes(a_r.shape[:-2], b_r.shape[:-2])
-        a_r = ember.broadcast_to(a_r, batch + a_r.shape[-2:])
-        b_r = ember.broadcast_to(b_r, batch + b_r.shape[-2:])
-    r = _L.solve(a_r, b_r)
-    return ember.complex(r[..., :n, :].contiguous(), r[..., n:, :].contiguous())
+    return _L.solve(a, b)
 
 
 def svd(x, /, *, full_matrices=True):
     y, s = _scaled(_float(x, "svd"))
-    svd_ = _complex_linalg.svd if _is_complex(y) else _L.svd
-    U, S, Vh = svd_(y, full_matrices=full_matrices)
+    U, S, Vh = _L.svd(y, full_matrices=full_matrices)
     return SVDResult(U, S * s[..., 0], Vh)
 
 
 def svdvals(x, /):
     y, s = _scaled(_float(x, "svdvals"))
-    if _is_complex(y):
-        # the embedding has each singular value of y twice
-        return _pairs(_L.svdvals(_embed(y))) * s[..., 0]
     return _L.svdvals(y) * s[..., 0]
 
 

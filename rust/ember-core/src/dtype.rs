@@ -183,9 +183,7 @@ impl DType {
             (Kind::Bool, _) => b,
             (_, Kind::Bool) => a,
             // complex with a real dtype: complex parts wide enough for both (c64 + f64 → c128)
-            (Kind::Complex, _) | (_, Kind::Complex) => {
-                DType::promote(a.to_real(), b.to_real()).to_complex()
-            }
+            (Kind::Complex, _) | (_, Kind::Complex) => DType::promote(a.to_real(), b.to_real()).to_complex(),
             (Kind::Float, Kind::Int) => a,
             (Kind::Int, Kind::Float) => b,
             (Kind::Float, Kind::Float) => {

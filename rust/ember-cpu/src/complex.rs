@@ -88,8 +88,18 @@ pub fn exp<T: Part>(a: Complex<T>) -> Complex<T> {
     let (s, co) = a.im.sin_cos();
     c(e * co, e * s)
 }
+/// ln|z| + i·arg z; near the unit circle ln|z| = ½·log1p((m − 1)(m + 1) + n²) with m, n the
+/// larger and smaller magnitude, which keeps the digits ln(hypot) would cancel.
 pub fn log<T: Part>(a: Complex<T>) -> Complex<T> {
-    c(abs(a).ln(), arg(a))
+    let (x, y) = (a.re.abs(), a.im.abs());
+    let (m, n) = if x >= y { (x, y) } else { (y, x) };
+    let half = T::from(0.5).unwrap();
+    let re = if m > half && m < T::from(2.0).unwrap() && n < T::one() {
+        half * ((m - T::one()) * (m + T::one()) + n * n).ln_1p()
+    } else {
+        abs(a).ln()
+    };
+    c(re, arg(a))
 }
 /// The principal root, by the cancellation-free formula of Kahan's "Branch cuts" paper.
 pub fn sqrt<T: Part>(a: Complex<T>) -> Complex<T> {
@@ -122,7 +132,7 @@ pub fn sinh<T: Part>(a: Complex<T>) -> Complex<T> {
         return c(a.re.sinh(), a.im);
     }
     if a.re == T::zero() {
-        return c(a.re, a.im.sin());
+        return c(zmul(a.re, a.im.cos()), a.im.sin()); // sinh(±0 + iy) = ±0·cos y + i sin y
     }
     if a.re.is_infinite() && !a.im.is_finite() {
         return c(a.re, T::nan());
@@ -153,6 +163,9 @@ pub fn tanh<T: Part>(a: Complex<T>) -> Complex<T> {
     if a.re == T::zero() {
         return c(a.re, a.im.tan());
     }
+    if a.re.is_finite() && !a.im.is_finite() {
+        return c(T::nan(), T::nan()); // tanh(x + i∞) for finite x: NaN + iNaN (C99)
+    }
     if a.re.abs() > T::from(20.0).unwrap() {
         let im = if a.im.is_finite() { two * (two * a.im).sin() * (-two * a.re.abs()).exp() } else { T::zero().copysign(a.im) };
         return c(T::one().copysign(a.re), im);
@@ -179,6 +192,12 @@ pub fn log1p<T: Part>(w: Complex<T>) -> Complex<T> {
 /// asinh z = log1p(z + z²/(1 + √(z² + 1))), on the right half-plane and mirrored (asinh is
 /// odd), so neither the sum nor the log cancels; log(2z) once z² would overflow.
 pub fn asinh<T: Part>(a: Complex<T>) -> Complex<T> {
+    if a.im == T::zero() {
+        return c(a.re.asinh(), a.im); // the real function, NaN included: asinh(NaN ± i0) = NaN ± i0
+    }
+    if a.re == T::zero() && a.im.abs() <= T::one() {
+        return c(a.re, a.im.asin()); // asinh(iy) = i·asin y on the imaginary segment, exactly
+    }
     let flip = a.re < T::zero() || (a.re == T::zero() && a.re.is_sign_negative());
     let z = if flip { c(-a.re, -a.im) } else { a };
     let r = if abs(z) > T::one() / T::epsilon().sqrt() {
@@ -212,6 +231,9 @@ pub fn acosh<T: Part>(a: Complex<T>) -> Complex<T> {
     if a.re.is_infinite() || a.im.is_infinite() {
         return c(T::infinity(), arg(a)); // acosh(∞·e^{iθ}) = ∞ + iθ
     }
+    if a.re == T::zero() && a.im.is_nan() {
+        return c(a.im, T::from(std::f64::consts::FRAC_PI_2).unwrap());
+    }
     log(cadd(a, cmul(sqrt(addr(a, T::one())), sqrt(addr(a, -T::one())))))
 }
 /// atanh z = ½(log1p(z) − log1p(−z)).
@@ -219,8 +241,14 @@ pub fn acosh<T: Part>(a: Complex<T>) -> Complex<T> {
 /// the signs of z's parts (atanh maps each quadrant to itself), zeros included.
 pub fn atanh<T: Part>(a: Complex<T>) -> Complex<T> {
     let pi2 = T::from(std::f64::consts::FRAC_PI_2).unwrap();
+    if a.re == T::zero() && a.im.is_nan() {
+        return c(a.re, a.im);
+    }
     if abs(a) > T::one() / T::epsilon().sqrt() {
-        return c(reciprocal(a).re, pi2.copysign(a.im));
+        // Re 1/z, which is ±0 once a part is infinite; a NaN imaginary part stays NaN
+        // atanh z = atanh(1/z) ± iπ/2, and atanh(1/z) = 1/z to working precision here
+        let r = if a.re.is_infinite() || a.im.is_infinite() { c(T::zero().copysign(a.re), T::zero()) } else { reciprocal(a) };
+        return c(r.re, if a.im.is_nan() { a.im } else { pi2.copysign(a.im) + r.im });
     }
     let d = csub(log1p(a), log1p(c(-a.re, -a.im)));
     let half = T::from(0.5).unwrap();
@@ -366,7 +394,7 @@ fn formula<T: Part>(op: UOp) -> Option<fn(Complex<T>) -> Complex<T>> {
             let em1 = z.re.exp_m1();
             let half = T::from(0.5).unwrap();
             let s2 = (z.im * half).sin();
-            c(em1 * co - (s2 * s2 + s2 * s2), (em1 + T::one()) * s)
+            c(em1 * co - (s2 * s2 + s2 * s2), z.re.exp() * s)
         },
         Log => log,
         Log2 => |z| {

@@ -90,7 +90,9 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
         return match t.get().t.item().py()? {
             Scalar::Int(i) => Ok(i),
             Scalar::Bool(b) => Ok(b as i64),
-            Scalar::Float(_) | Scalar::Complex(..) => Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index")),
+            Scalar::Float(_) | Scalar::Complex(..) => {
+                Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"))
+            }
         };
     }
     o.extract::<i64>().map_err(|e| {

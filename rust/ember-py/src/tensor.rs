@@ -369,9 +369,7 @@ impl PyTensor {
 
     // ---- values ----
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("item", || {
-            scalar_to_py(py, self.t.item().py()?)
-        })
+        crate::guard::guard("item", || scalar_to_py(py, self.t.item().py()?))
     }
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("tolist", || tolist(py, &self.t))

@@ -117,9 +117,31 @@ pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
 
 /// Ops that need an order on the values, which complex numbers lack (PyTorch refuses them).
 const NEEDS_ORDER: &[&str] = &[
-    "lt", "le", "gt", "ge", "max", "min", "amax", "amin", "argmax", "argmin", "sort", "topk", "kthvalue", "median",
-    "nanmedian", "mode", "cummax", "cummin", "clamp", "max_pool2d_with_indices", "avg_pool2d", "logsumexp",
-    "cross_entropy_loss", "nll_loss", "binary_cross_entropy_with_logits",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "sort",
+    "topk",
+    "kthvalue",
+    "median",
+    "nanmedian",
+    "mode",
+    "cummax",
+    "cummin",
+    "clamp",
+    "max_pool2d_with_indices",
+    "avg_pool2d",
+    "logsumexp",
+    "cross_entropy_loss",
+    "nll_loss",
+    "binary_cross_entropy_with_logits",
 ];
 
 /// The backend that runs `op` on `inputs` (recorded for the trace, as `family`).

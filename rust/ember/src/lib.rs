@@ -14,7 +14,9 @@ mod tensor;
 pub mod view;
 
 pub use autograd::{grad_mode, Node};
-pub use ember_core::{alloc_counters, bf16, f16, layout, Complex, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage, C128, C64};
+pub use ember_core::{
+    alloc_counters, bf16, f16, layout, Complex, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage, C128, C64,
+};
 pub use ember_cpu as cpu;
 pub use ember_wgpu as wgpu;
 pub use layout::Layout;

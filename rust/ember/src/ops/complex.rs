@@ -12,7 +12,10 @@ fn need_complex(x: &Tensor, what: &str) -> Result<()> {
     if x.dtype().is_complex() {
         Ok(())
     } else {
-        Err(Error::runtime(format!("{what} is only supported for complex tensors, but got a tensor of scalar type: {}", x.dtype().scalar_name())))
+        Err(Error::runtime(format!(
+            "{what} is only supported for complex tensors, but got a tensor of scalar type: {}",
+            x.dtype().scalar_name()
+        )))
     }
 }
 
@@ -211,7 +214,8 @@ pub fn unary_grad(
 ) -> Result<Tensor> {
     if op == UOp::Sign {
         // sgn(z) = z/|z|: grad = (g − Re(conj(g)·s)·s) / |z|, 0 at z = 0
-        let (x, s) = (x.ok_or_else(|| Error::runtime("internal: input not saved"))?, y.ok_or_else(|| Error::runtime("internal: output not saved"))?);
+        let (x, s) =
+            (x.ok_or_else(|| Error::runtime("internal: input not saved"))?, y.ok_or_else(|| Error::runtime("internal: output not saved"))?);
         use crate::ops::compare::{compare, CmpOp};
         use crate::promote::Arg;
         let r = abs(x)?;
