@@ -353,3 +353,11 @@ def test_special_values_follow_c99(name, ref):
         assert np.array_equal(np.isnan(g), np.isnan(e)), (name, part, w[np.isnan(g) != np.isnan(e)])
         inf = np.isinf(e)
         assert np.array_equal(np.isinf(g), inf), (name, part, w[np.isinf(g) != inf])
+
+
+@pytest.mark.skipif(not ember.wgpu.is_available(), reason="no wgpu adapter (lavapipe) on this machine")
+def test_wgpu_refuses_complex_with_the_dtype_error():
+    with pytest.raises(TypeError, match="complex64 is not supported on the wgpu device"):
+        ember.ones(2, dtype=ember.complex64).to("wgpu")
+    with pytest.raises(TypeError, match="not supported on the wgpu device"):
+        ember.ones(2, device="wgpu") * 1j
