@@ -18,6 +18,8 @@ fn descr_dtype(descr: &str) -> Option<DType> {
         "<f2" => DType::F16,
         "<f4" => DType::F32,
         "<f8" => DType::F64,
+        "<c8" => DType::C64,
+        "<c16" => DType::C128,
         _ => return None,
     })
 }
@@ -33,6 +35,8 @@ fn dtype_descr(d: DType) -> Result<&'static str> {
         DType::F16 => "<f2",
         DType::F32 => "<f4",
         DType::F64 => "<f8",
+        DType::C64 => "<c8",
+        DType::C128 => "<c16",
         DType::BF16 => return err("bfloat16 has no .npy type; convert to float32 first"),
     })
 }
