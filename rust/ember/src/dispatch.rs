@@ -101,10 +101,13 @@ pub fn mixed_devices(a: Device, b: Device) -> Error {
 pub fn family(op: &'static str, inputs: &[&Tensor]) -> Result<Family> {
     if inputs.iter().any(|t| t.dtype().is_complex()) && NEEDS_ORDER.contains(&op) {
         let d = inputs.iter().map(|t| t.dtype()).find(|d| d.is_complex()).unwrap_or(crate::DType::C64);
-        return Err(Error::NotImplemented(format!(
+        let msg = format!(
             "\"{op}_cpu\" not implemented for '{}': complex numbers have no order. Compare .abs(), .real or .imag instead.",
             d.scalar_name()
-        )));
+        );
+        // PyTorch's own type: sort/argmax-style ops check the dtype up front (TypeError), the
+        // others fail in the kernel dispatch (NotImplementedError)
+        return Err(if matches!(op, "sort" | "topk" | "argmax" | "argmin") { Error::type_(msg) } else { Error::NotImplemented(msg) });
     }
     let mut f = Family::of(common_device(inputs)?);
     // A view of a sparse tensor has its data-free storage but no COO parts: refuse it too.

@@ -141,11 +141,14 @@ pub(crate) fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: 
 fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     check_bool_sub(op, dt)?;
     if dt.is_complex() && !matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow) {
-        return Err(Error::NotImplemented(format!(
+        let msg = format!(
             "\"{}_cpu\" not implemented for '{}'. Complex numbers have no order or rounding; apply the op to .real/.imag or .abs() instead.",
             op.name(),
             dt.scalar_name()
-        )));
+        );
+        // PyTorch raises TypeError for maximum/minimum/fmax/fmin, NotImplementedError for the rest
+        let order = matches!(op, BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Fmax | BinaryOp::Fmin);
+        return Err(if order { Error::type_(msg) } else { Error::NotImplemented(msg) });
     }
     if op == BinaryOp::Pow && !dt.is_inexact() {
         if let Arg::S(s) = b {
