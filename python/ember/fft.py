@@ -221,10 +221,10 @@ def _conj(x):
     return x.conj() if x.dtype.is_complex else x
 
 
-def _c2c_nd(input, s, dims, norm, name, inverse):
-    """The complex (i)FFT along `dims` (PyTorch's fft/ifft/fftn/ifftn), a complex result."""
+def _c2c_nd(x, s, dims, norm, name, inverse):
+    """The complex (i)FFT along `dims` of `_float_input` x (fft/ifft/fftn/ifftn), a complex
+    result."""
     _check_norm(norm)
-    x = _float_input(input, name)
     total = 1
     z = _pairs(x)
     for i, d in enumerate(dims):
@@ -237,11 +237,10 @@ def _c2c_nd(input, s, dims, norm, name, inverse):
     return _native._view_as_complex(_scaled(z, _scale(norm, total, inverse)).contiguous())
 
 
-def _r2c_nd(input, s, dims, norm, name, inverse):
-    """rfftn (and, conjugated, ihfftn): the one-sided transform of real input along the last
-    of `dims`, then full transforms along the others."""
+def _r2c_nd(x, s, dims, norm, name, inverse):
+    """rfftn (and, conjugated, ihfftn): the one-sided transform of real `_float_input` x along
+    the last of `dims`, then full transforms along the others."""
     _check_norm(norm)
-    x = _float_input(input, name)
     if x.dtype.is_complex:
         raise RuntimeError(f"{name} expects a real input tensor, but got {str(x.dtype).replace('ember.', '').title()}")
     if not dims:
@@ -266,80 +265,40 @@ def _sign(z):
     return ember.tensor([1.0, -1.0], dtype=z.dtype)
 
 
-def fft(input, n=None, dim=-1, norm=None, *, out=None):
-    """The 1-d DFT along `dim` (input zero-padded or trimmed to n); a complex result."""
-    x = _float_input(input, "fft")
-    d, _ = _dims_and_sizes(x, None, dim, "fft", True)
-    return _into(_c2c_nd(x, None if n is None else [n], d, norm, "fft", False), out)
+def _one_dim(name, run, inverse, doc):
+    """A 1-d transform `name(input, n, dim, norm)` over the n-d driver `run`."""
+    def f(input, n=None, dim=-1, norm=None, *, out=None):
+        x = _float_input(input, name)
+        d, _ = _dims_and_sizes(x, None, dim, name, True)
+        return _into(run(x, None if n is None else [n], d, norm, name, inverse), out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return f
 
 
-def ifft(input, n=None, dim=-1, norm=None, *, out=None):
-    """The 1-d inverse DFT along `dim`."""
-    x = _float_input(input, "ifft")
-    d, _ = _dims_and_sizes(x, None, dim, "ifft", True)
-    return _into(_c2c_nd(x, None if n is None else [n], d, norm, "ifft", True), out)
+def _multi_dim(name, run, inverse, default_dim, doc):
+    """A 2-d or n-d transform `name(input, s, dim, norm)` over the n-d driver `run`."""
+    def f(input, s=None, dim=default_dim, norm=None, *, out=None):
+        x = _float_input(input, name)
+        d, s = _dims_and_sizes(x, s, dim, name, True)
+        return _into(run(x, s, d, norm, name, inverse), out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return f
 
 
-def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    x = _float_input(input, "fft2")
-    d, s = _dims_and_sizes(x, s, list(dim), "fft2", True)
-    return _into(_c2c_nd(x, s, d, norm, "fft2", False), out)
-
-
-def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    x = _float_input(input, "ifft2")
-    d, s = _dims_and_sizes(x, s, list(dim), "ifft2", True)
-    return _into(_c2c_nd(x, s, d, norm, "ifft2", True), out)
-
-
-def fftn(input, s=None, dim=None, norm=None, *, out=None):
-    x = _float_input(input, "fftn")
-    d, s = _dims_and_sizes(x, s, dim, "fftn", True)
-    return _into(_c2c_nd(x, s, d, norm, "fftn", False), out)
-
-
-def ifftn(input, s=None, dim=None, norm=None, *, out=None):
-    x = _float_input(input, "ifftn")
-    d, s = _dims_and_sizes(x, s, dim, "ifftn", True)
-    return _into(_c2c_nd(x, s, d, norm, "ifftn", True), out)
-
-
-def rfft(input, n=None, dim=-1, norm=None, *, out=None):
-    """The one-sided DFT of real input along `dim`: n//2 + 1 complex terms."""
-    x = _float_input(input, "rfft")
-    d, _ = _dims_and_sizes(x, None, dim, "rfft", True)
-    return _into(_r2c_nd(x, None if n is None else [n], d, norm, "rfft", False), out)
-
-
-def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    x = _float_input(input, "rfft2")
-    d, s = _dims_and_sizes(x, s, list(dim), "rfft2", True)
-    return _into(_r2c_nd(x, s, d, norm, "rfft2", False), out)
-
-
-def rfftn(input, s=None, dim=None, norm=None, *, out=None):
-    x = _float_input(input, "rfftn")
-    d, s = _dims_and_sizes(x, s, dim, "rfftn", True)
-    return _into(_r2c_nd(x, s, d, norm, "rfftn", False), out)
-
-
-def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
-    """The inverse of hfft: the one-sided inverse DFT of real input."""
-    x = _float_input(input, "ihfft")
-    d, _ = _dims_and_sizes(x, None, dim, "ihfft", True)
-    return _into(_r2c_nd(x, None if n is None else [n], d, norm, "ihfft", True), out)
-
-
-def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
-    x = _float_input(input, "ihfft2")
-    d, s = _dims_and_sizes(x, s, list(dim), "ihfft2", True)
-    return _into(_r2c_nd(x, s, d, norm, "ihfft2", True), out)
-
-
-def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
-    x = _float_input(input, "ihfftn")
-    d, s = _dims_and_sizes(x, s, dim, "ihfftn", True)
-    return _into(_r2c_nd(x, s, d, norm, "ihfftn", True), out)
+fft = _one_dim("fft", _c2c_nd, False, "The 1-d DFT along `dim` (input zero-padded or trimmed to n); a complex result.")
+ifft = _one_dim("ifft", _c2c_nd, True, "The 1-d inverse DFT along `dim`.")
+fft2 = _multi_dim("fft2", _c2c_nd, False, (-2, -1), "The 2-d DFT over `dim`.")
+ifft2 = _multi_dim("ifft2", _c2c_nd, True, (-2, -1), "The 2-d inverse DFT over `dim`.")
+fftn = _multi_dim("fftn", _c2c_nd, False, None, "The n-d DFT over `dim` (all dims by default).")
+ifftn = _multi_dim("ifftn", _c2c_nd, True, None, "The n-d inverse DFT over `dim`.")
+rfft = _one_dim("rfft", _r2c_nd, False, "The one-sided DFT of real input along `dim`: n//2 + 1 complex terms.")
+rfft2 = _multi_dim("rfft2", _r2c_nd, False, (-2, -1), "The one-sided 2-d DFT of real input.")
+rfftn = _multi_dim("rfftn", _r2c_nd, False, None, "The one-sided n-d DFT of real input.")
+ihfft = _one_dim("ihfft", _r2c_nd, True, "The inverse of hfft: the one-sided inverse DFT of real input.")
+ihfft2 = _multi_dim("ihfft2", _r2c_nd, True, (-2, -1), "The one-sided 2-d inverse DFT of real input.")
+ihfftn = _multi_dim("ihfftn", _r2c_nd, True, None, "The one-sided n-d inverse DFT of real input.")
 
 
 def _into(r, out):

@@ -521,27 +521,7 @@ pub fn from_parts(polar: bool, dt: DType, a: &Storage, la: &Layout, b: &Storage,
 /// row-major copies of the operands, then rows of the output in parallel, accumulating in
 /// the element type (no fast complex GEMM here yet: correct first).
 #[allow(clippy::too_many_arguments)]
-pub fn bmm_into(
-    dt: DType,
-    dst: &Storage,
-    ld: &Layout,
-    a: &Storage,
-    la: &Layout,
-    b: &Storage,
-    lb: &Layout,
-    alpha: crate::Scalar,
-    beta: crate::Scalar,
-) -> Result<()> {
-    match dt {
-        DType::C64 => bmm_t::<f32>(dt, dst, ld, a, la, b, lb, alpha, beta),
-        DType::C128 => bmm_t::<f64>(dt, dst, ld, a, la, b, lb, alpha, beta),
-        _ => Err(Error::runtime(format!("internal: complex kernel called on {}", dt.name()))),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn bmm_t<T: Part>(
-    dt: DType,
+pub fn bmm_into<T: Part>(
     dst: &Storage,
     ld: &Layout,
     a: &Storage,
@@ -556,6 +536,7 @@ where
 {
     use rayon::prelude::*;
     let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    let dt = <Complex<T> as crate::Element>::DTYPE;
     let (sa, sb) = (crate::copy::contiguous(a, la, dt, dt)?, crate::copy::contiguous(b, lb, dt, dt)?);
     // SAFETY: `contiguous` returned row-major storages of exactly bn·m·k and bn·k·n elements.
     let ac = unsafe { std::slice::from_raw_parts(sa.ptr() as *const Complex<T>, bn * m * k) };

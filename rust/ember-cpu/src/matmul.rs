@@ -75,7 +75,8 @@ pub fn bmm_into(
             copy_into(dst, ld, dt, &d32, &lc, DType::F32);
             Ok(())
         }
-        DType::C64 | DType::C128 => crate::complex::bmm_into(dt, dst, ld, a, la, b, lb, alpha, beta),
+        DType::C64 => crate::complex::bmm_into::<f32>(dst, ld, a, la, b, lb, alpha, beta),
+        DType::C128 => crate::complex::bmm_into::<f64>(dst, ld, a, la, b, lb, alpha, beta),
         DType::Bool => Err(Error::runtime(
             "\"addmm_impl_cpu_\" not implemented for 'Bool'. Matrix products are defined for integer and floating dtypes; convert with .int() or .float() first.",
         )),
