@@ -16,7 +16,7 @@ TOL = {"complex64": dict(rtol=2e-5, atol=2e-5), "complex128": dict(rtol=1e-12, a
 
 def close(t, a, dtype=None):
     dtype = dtype or str(a.dtype)
-    got = t.numpy() if isinstance(t, ember.Tensor) else np.asarray(t)
+    got = t.resolve_conj().numpy() if isinstance(t, ember.Tensor) else np.asarray(t)
     assert got.dtype == a.dtype, (got.dtype, a.dtype)
     np.testing.assert_allclose(got, a, equal_nan=True, **TOL.get(dtype, dict(rtol=2e-5, atol=2e-5)))
 

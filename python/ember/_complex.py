@@ -2,9 +2,11 @@
 ``rust/ember/src/ops/complex.rs``) and for real ones, where they reduce to identities:
 ``real`` of a real tensor is itself, ``angle`` is 0 or π, ``isreal`` is all True.
 
-``conj()`` computes the conjugate at once (ember keeps no lazy conjugate bit, so ``is_conj()``
-is always False and ``resolve_conj`` has nothing to do); ``.real``/``.imag`` and
-``view_as_real``/``view_as_complex`` are views sharing storage, as in PyTorch.
+``conj()`` is lazy, as in PyTorch: a view of the same memory with the conjugate bit set
+(``is_conj()``), materialized by ``resolve_conj()`` or by any op that reads it (see
+``rust/ember/src/conj.rs``). ``.real``/``.imag`` and ``view_as_real``/``view_as_complex`` are
+views sharing storage, except ``.imag`` of a conjugate view, which is materialized (ember has
+no negative bit) and refuses writes.
 """
 import math
 
@@ -12,7 +14,7 @@ from . import _native, _dtypes
 from ._native import Tensor
 from .autograd.function import Function
 
-__all__ = ["real", "imag", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "angle",
+__all__ = ["real", "imag", "conj", "conj_physical", "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "angle",
            "isreal", "adjoint", "view_as_real", "view_as_complex", "view_as_real_copy", "view_as_complex_copy",
            "complex", "polar"]
 
@@ -44,6 +46,9 @@ def _set_real(self, value):
 
 
 def _set_imag(self, value):
+    if self.is_conj():  # its memory holds −imag: write the negated parts there
+        imag(self.conj()).copy_(-value)
+        return
     imag(self).copy_(value)
 
 
@@ -65,7 +70,7 @@ def view_as_complex(input):
 
 
 def view_as_real_copy(input, *, out=None):
-    r = view_as_real(input).clone()
+    r = view_as_real(input.resolve_conj()).clone()
     return r if out is None else out.copy_(r)
 
 
@@ -96,16 +101,24 @@ def polar(abs, angle, *, out=None):
 
 @_both
 def conj(input):
-    """The conjugate (computed now: ember keeps no conjugate bit); a real tensor is its own."""
+    """The conjugate as a lazy view: same memory, the conjugate bit flipped (``is_conj()``);
+    a real tensor is its own conjugate and is returned as is."""
     _check(input, "conj")
-    return _native._conj_physical(input) if input.dtype.is_complex else input
+    return _native._conj(input)
 
 
 @_both
 def resolve_conj(input):
-    """Materialises a conjugate bit: a real tensor never has one, so it is returned as is."""
+    """The tensor itself without a conjugate bit, else its values in new memory (no alias)."""
     _check(input, "resolve_conj")
-    return input
+    return _native._resolve_conj(input)
+
+
+@_both
+def is_conj(input):
+    """Whether ``input`` is a lazy conjugate view (its memory holds the conjugates)."""
+    _check(input, "is_conj")
+    return _native._is_conj(input)
 
 
 @_both
@@ -125,7 +138,10 @@ def conj_physical(input, *, out=None):
 def conj_physical_(input):
     _check(input, "conj_physical_")
     if input.dtype.is_complex:
-        imag(input).neg_()
+        if input.is_conj():  # its imaginary parts are not a view: write the values whole
+            input.copy_(_native._conj_physical(input))
+        else:
+            imag(input).neg_()
     return input
 
 

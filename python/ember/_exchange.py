@@ -103,6 +103,9 @@ def _interface(t):
         raise TypeError(_SPARSE_TO_NUMPY)
     if t.dtype.name not in _TO_TYPESTR:
         raise TypeError(f"Got unsupported ScalarType {_scalar_name(t.dtype)}")
+    if t.is_conj():
+        raise RuntimeError("Can't export a Tensor that has conjugate bit set: its memory holds the conjugates. "
+                           "Use tensor.resolve_conj() first.")
     item = t.itemsize
     return {"shape": tuple(t._shape), "typestr": _TO_TYPESTR[t.dtype.name], "data": (t.data_ptr(), False),
             "strides": tuple(s * item for s in t.stride()), "version": 3}
@@ -131,6 +134,11 @@ def _numpy(self, *, force=False):
         raise NotImplementedError(_device.NO_DATA)
     if self.is_sparse:
         raise TypeError(_SPARSE_TO_NUMPY)
+    if self.is_conj():  # its memory holds the conjugates: only a resolved copy can be shared
+        if not force:
+            raise RuntimeError("Can't call numpy() on Tensor that has conjugate bit set. "
+                               "Use tensor.resolve_conj().numpy() instead.")
+        return _numpy(self.detach().resolve_conj(), force=True)
     t = self
     if t.device.type == "wgpu":  # a copy to the host (PyTorch asks for .cpu() first; ember copies)
         if t.requires_grad and not force:

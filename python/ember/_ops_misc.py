@@ -189,16 +189,15 @@ def is_set_to(self, tensor):
             and self.stride() == tensor.stride() and self.dtype == tensor.dtype)
 
 
-for _name in ("is_nonzero", "is_same_size", "is_complex", "is_conj", "is_neg", "is_signed"):
+for _name in ("is_nonzero", "is_same_size", "is_complex", "is_neg", "is_signed"):
     def _fn(input, *args, _n=_name):
         return getattr(input, _n)(*args)
     _fn.__name__ = _name
     globals()[_name] = _fn
     __all__.append(_name)
 
-Tensor.is_conj = lambda self: False  # conj() computes at once: no tensor carries a conjugate bit
-Tensor.is_neg = lambda self: False
-Tensor.is_conj.__doc__ = "Always False: ember's conj() computes the conjugate, so no tensor has a conjugate bit."
+Tensor._is_view = lambda self: self._base is not None
+Tensor.is_neg = lambda self: False  # ember has no negative bit: .imag of a conjugate view is materialized
 
 
 # ---- shape utilities ----

@@ -213,7 +213,7 @@ def _pairs(x):
     """x as (…, 2) real pairs: a view of a complex tensor, or (x, 0) for a real one."""
     import ember
     if x.dtype.is_complex:
-        return _native._view_as_real(x)
+        return _native._view_as_real(x.resolve_conj())
     return ember.stack([x, ember.zeros_like(x)], -1)
 
 

@@ -149,7 +149,9 @@ def imag(x, /):
 
 def conj(x, /):
     x = _check(x, "conj", _NUM)
-    return ember.conj(x) if x.dtype in _COMPLEX else x.clone()
+    # conj_physical: the standard's conj is a new array, not ember's lazy conjugate view
+    # (which refuses the buffer-protocol export that array consumers use).
+    return ember.conj_physical(x) if x.dtype in _COMPLEX else x.clone()
 
 
 add = _binary("add", ember.add, _NUM)

@@ -106,6 +106,10 @@ class Function:
             # a dirty (modified in place) input keeps its identity and has its history rebased.
             if isinstance(o, Tensor) and id(o) in inputs_by_id and id(o) not in dirty:
                 outs[i] = o.detach()
+            elif isinstance(o, Tensor) and o.is_conj():
+                # The new history goes on the output object itself; a conjugate view would
+                # hand the recorder its materialized copy instead (ember.conj).
+                outs[i] = o.resolve_conj()
         tensor_outs = [o for o in outs if isinstance(o, Tensor)]
         diff_pos = [i for i, o in enumerate(tensor_outs) if (o.dtype.is_floating_point or o.dtype.is_complex) and id(o) not in non_diff]
         diff = [tensor_outs[i] for i in diff_pos]

@@ -31,7 +31,7 @@ def _as_tuple(x):
 
 def _real_view(t):
     """A complex tensor's (re, im) pairs as a real view; a real tensor as it is."""
-    return _native._view_as_real(t) if t.dtype.is_complex else t
+    return _native._view_as_real(t.resolve_conj()) if t.dtype.is_complex else t
 
 
 def _flat64(t):

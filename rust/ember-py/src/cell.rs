@@ -73,3 +73,44 @@ impl From<Tensor> for TensorCell {
         TensorCell::new(t)
     }
 }
+
+/// The tensor an op reads from a `PyTensor`: the tensor itself, or — for a conjugate view —
+/// its values materialized (`ember::conj`), so that no kernel ever reads a conjugate view's
+/// storage as if it held the values.
+pub enum Operand<'a> {
+    Same(&'a Tensor),
+    Resolved(Tensor),
+}
+
+impl Deref for Operand<'_> {
+    type Target = Tensor;
+    fn deref(&self) -> &Tensor {
+        match self {
+            Operand::Same(t) => t,
+            Operand::Resolved(t) => t,
+        }
+    }
+}
+
+impl Operand<'_> {
+    /// A handle on the operand tensor (as `TensorCell::clone` does for the cell).
+    #[allow(clippy::should_implement_trait)]
+    pub fn clone(&self) -> Tensor {
+        Tensor::clone(self)
+    }
+}
+
+impl TensorCell {
+    /// This tensor as an op's operand (see `Operand`). Only metadata, views and the
+    /// conjugate-bit functions read the cell itself.
+    #[inline]
+    pub fn operand(&self) -> Operand<'_> {
+        let t: &Tensor = self;
+        if !t.is_conj() {
+            return Operand::Same(t);
+        }
+        // Materializing allocates; only an allocation failure can make it fail, and an
+        // operand accessor has no error path, so that surfaces as the guard's RuntimeError.
+        Operand::Resolved(t.resolve_for_read().unwrap_or_else(|e| panic!("could not materialize a conjugate view: {e:?}")))
+    }
+}

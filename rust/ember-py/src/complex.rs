@@ -15,13 +15,42 @@ macro_rules! one {
         }
     };
 }
-one!(_view_as_real, c::view_as_real);
 one!(_view_as_complex, c::view_as_complex);
-one!(_real, c::real);
+#[pyfunction]
+fn _real(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    // `.real` of a conjugate view is a view of its stored real parts (conjugation keeps them).
+    crate::guard::guard("_real", || wrap(py, c::real(&stored(x)?).py()?))
+}
 one!(_imag, c::imag);
 one!(_conj_physical, c::conj_physical);
 one!(_complex_abs, c::abs);
 one!(_angle, c::angle);
+
+/// The tensor itself, conjugate bit and all (`tensor_of` would materialize a conjugate view).
+fn stored(x: &Bound<'_, PyAny>) -> PyResult<ember::Tensor> {
+    Ok(x.cast::<crate::tensor::PyTensor>()?.get().t.clone())
+}
+
+#[pyfunction]
+fn _view_as_real(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    // The stored tensor: a conjugate view is refused (its memory holds the conjugates).
+    crate::guard::guard("view_as_real", || wrap(py, c::view_as_real(&stored(x)?).py()?))
+}
+
+#[pyfunction]
+fn _conj(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    crate::guard::guard("conj", || wrap(py, stored(x)?.conj().py()?))
+}
+
+#[pyfunction]
+fn _resolve_conj(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    crate::guard::guard("resolve_conj", || wrap(py, stored(x)?.resolve_conj().py()?))
+}
+
+#[pyfunction]
+fn _is_conj(x: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(stored(x)?.is_conj())
+}
 
 #[pyfunction]
 fn _complex(py: Python<'_>, re: &Bound<'_, PyAny>, im: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -42,6 +71,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_complex_abs, m)?)?;
     m.add_function(wrap_pyfunction!(_angle, m)?)?;
     m.add_function(wrap_pyfunction!(_complex, m)?)?;
+    m.add_function(wrap_pyfunction!(_conj, m)?)?;
+    m.add_function(wrap_pyfunction!(_resolve_conj, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_conj, m)?)?;
     m.add_function(wrap_pyfunction!(_polar, m)?)?;
     Ok(())
 }

@@ -87,7 +87,7 @@ pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
 /// An int from a Python int, a one-element integer tensor, or anything with `__index__`.
 pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
     if let Ok(t) = o.cast::<PyTensor>() {
-        return match t.get().t.item().py()? {
+        return match t.get().operand().item().py()? {
             Scalar::Int(i) => Ok(i),
             Scalar::Bool(b) => Ok(b as i64),
             Scalar::Float(_) | Scalar::Complex(..) => {
@@ -173,7 +173,7 @@ pub fn scalar(o: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
 /// A tensor or a Python number.
 pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if let Ok(t) = o.cast::<PyTensor>() {
-        return Ok(Arg::T(t.get().t.clone()));
+        return Ok(Arg::T(t.get().operand().clone()));
     }
     if let Some(s) = scalar(o)? {
         return Ok(Arg::S(s));
@@ -181,7 +181,7 @@ pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if is_ndarray(o) {
         // As PyTorch does: a numpy array operand becomes a tensor (sharing its memory).
         let t = o.py().import("ember._exchange")?.call_method1("from_numpy", (o,))?;
-        return Ok(Arg::T(t.cast::<PyTensor>()?.get().t.clone()));
+        return Ok(Arg::T(t.cast::<PyTensor>()?.get().operand().clone()));
     }
     Err(PyTypeError::new_err(format!("expected a Tensor or a number, but got {}", o.get_type().name()?)))
 }
@@ -198,7 +198,7 @@ pub fn try_arg(o: &Bound<'_, PyAny>) -> Option<Arg> {
 
 pub fn tensor_of(o: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     if let Ok(t) = o.cast::<PyTensor>() {
-        return Ok(t.get().t.clone());
+        return Ok(t.get().operand().clone());
     }
     Err(PyTypeError::new_err(format!("expected a Tensor, but got {}", o.get_type().name()?)))
 }
@@ -245,7 +245,7 @@ fn walk(
         return leaf(cur, shape, vals, s);
     }
     if let Ok(t) = o.cast::<PyTensor>() {
-        let t = &t.get().t;
+        let t = &t.get().operand();
         if t.ndim() == 0 {
             let s = t.item().py()?;
             let k = if t.dtype().is_complex() {

@@ -41,7 +41,7 @@ impl PyGenerator {
     }
     fn set_state(&self, state: &Bound<'_, PyTensor>) -> PyResult<()> {
         crate::guard::guard("set_state", || {
-            let b = state.get().t.to_vec::<u8>().py()?;
+            let b = state.get().operand().to_vec::<u8>().py()?;
             if !self.g.lock().unwrap().set_state(&b) {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(
                     "Generator.set_state: expected a 49-byte uint8 state tensor from get_state() (or a 40-byte one from an older ember)",
@@ -79,7 +79,7 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
     crate::guard::guard("_tensor", || {
         let want = convert::dtype(dtype)?;
         if let Ok(t) = data.cast::<PyTensor>() {
-            let t = &t.get().t;
+            let t = &t.get().operand();
             return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
         }
         let (vals, shape, inferred) = convert::nested(data)?;
@@ -233,7 +233,7 @@ fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Opti
 #[pyo3(signature = (p, generator=None))]
 fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_bernoulli", || {
-        let pt = &p.get().t;
+        let pt = &p.get().operand();
         let probs = pt.to_vec::<f64>().py()?;
         if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
             return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));

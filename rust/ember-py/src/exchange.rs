@@ -200,6 +200,10 @@ impl PyTensor {
         if !t.device().is_host() || t.is_sparse() {
             return Err(PyBufferError::new_err(no_host_data(t)));
         }
+        if t.is_conj() {
+            // The memory holds the conjugates of the values: exporting it would mislead.
+            return Err(PyBufferError::new_err("the tensor has the conjugate bit set (x.conj()); export tensor.resolve_conj() instead"));
+        }
         let format = format_of(t.dtype())
             .ok_or_else(|| PyBufferError::new_err("bfloat16 has no buffer-protocol format; convert with .float() before exporting"))?;
         let strided = (flags & ffi::PyBUF_STRIDES) == ffi::PyBUF_STRIDES;
@@ -251,8 +255,8 @@ impl PyTensor {
         crate::guard::guard("__dlpack__", || {
             // A consumer that understands DLPack 1.x gets the versioned capsule, whose flags say the
             // memory is writable; others get the legacy one (which numpy treats as read-only).
-            if !self.t.device().is_host() || self.t.is_sparse() {
-                return Err(pyo3::exceptions::PyNotImplementedError::new_err(no_host_data(&self.t)));
+            if !self.operand().device().is_host() || self.operand().is_sparse() {
+                return Err(pyo3::exceptions::PyNotImplementedError::new_err(no_host_data(&self.operand())));
             }
             let versioned = match max_version {
                 Some(v) if !v.is_none() => v.get_item(0)?.extract::<u32>()? >= 1,
@@ -270,12 +274,12 @@ impl PyTensor {
                     )));
                 }
             }
-            if self.t.requires_grad() {
+            if self.operand().requires_grad() {
                 return Err(PyRuntimeError::new_err(
                 "Can't export tensors that require gradient, use tensor.detach(). DLPack has no autograd, so detach first (the result shares memory).",
             ));
             }
-            let t = if copy == Some(true) { self.t.contiguous_copy().py()? } else { self.t.detach() };
+            let t = if copy == Some(true) { self.operand().contiguous_copy().py()? } else { self.operand().detach() };
             if versioned {
                 export_versioned(py, t)
             } else {

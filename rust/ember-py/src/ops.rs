@@ -19,7 +19,7 @@ fn bin(py: Python<'_>, op: BinaryOp, a: &Arg, b: &Arg) -> PyResult<Py<PyAny>> {
 fn dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BinaryOp, reflected: bool) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let Some(o) = try_arg(other) else { return Ok(py.NotImplemented()) };
-    let s = Arg::T(slf.get().t.clone());
+    let s = Arg::T(slf.get().operand().clone());
     if reflected {
         bin(py, op, &o, &s)
     } else {
@@ -29,7 +29,7 @@ fn dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BinaryOp, ref
 
 fn inplace(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BinaryOp) -> PyResult<Py<PyAny>> {
     let o = arg(other)?;
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     run(slf.py(), t.numel(), || binary_(op, t, &o))?;
     Ok(slf.clone().into_any().unbind())
 }
@@ -86,35 +86,35 @@ impl PyTensor {
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("__neg__", || {
-            let t = &self.t;
+            let t = &self.operand();
             wrap(py, run(py, t.numel(), || t.neg())?)
         })
     }
     fn __hash__(&self) -> isize {
-        std::sync::Arc::as_ptr(&self.t.0) as isize
+        std::sync::Arc::as_ptr(&self.operand().0) as isize
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("add", || {
             let o = scaled(slf.py(), other, alpha)?;
-            bin(slf.py(), BinaryOp::Add, &Arg::T(slf.get().t.clone()), &o)
+            bin(slf.py(), BinaryOp::Add, &Arg::T(slf.get().operand().clone()), &o)
         })
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn sub(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("sub", || {
             let o = scaled(slf.py(), other, alpha)?;
-            bin(slf.py(), BinaryOp::Sub, &Arg::T(slf.get().t.clone()), &o)
+            bin(slf.py(), BinaryOp::Sub, &Arg::T(slf.get().operand().clone()), &o)
         })
     }
     fn mul(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("mul", || bin(slf.py(), BinaryOp::Mul, &Arg::T(slf.get().t.clone()), &arg(other)?))
+        crate::guard::guard("mul", || bin(slf.py(), BinaryOp::Mul, &Arg::T(slf.get().operand().clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
     fn add_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("add_", || {
             let o = scaled(slf.py(), other, alpha)?;
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             run(slf.py(), t.numel(), || binary_(BinaryOp::Add, t, &o))?;
             Ok(slf.clone().into_any().unbind())
         })
@@ -123,7 +123,7 @@ impl PyTensor {
     fn sub_(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("sub_", || {
             let o = scaled(slf.py(), other, alpha)?;
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             run(slf.py(), t.numel(), || binary_(BinaryOp::Sub, t, &o))?;
             Ok(slf.clone().into_any().unbind())
         })
@@ -154,8 +154,8 @@ impl PyTensor {
             }
             for c in &cands {
                 if let Ok(t) = c.cast::<PyTensor>() {
-                    want = Some(t.get().t.dtype());
-                    device = Some(t.get().t.device());
+                    want = Some(t.get().operand().dtype());
+                    device = Some(t.get().operand().device());
                 } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
                     want = Some(d);
                 } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
@@ -167,7 +167,7 @@ impl PyTensor {
                     )));
                 }
             }
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             // .to("wgpu", float32) of float64 host data converts on the host first (the GPU has no f64).
             let pre = match (want, device) {
                 (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => Some(t.to_dtype(d).py()?),
@@ -193,21 +193,21 @@ impl PyTensor {
 fn cmp_dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: CmpOp) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let Some(o) = try_arg(other) else { return Ok(py.NotImplemented()) };
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     wrap(py, run(py, t.numel(), || compare(op, &Arg::T(t.clone()), &o))?)
 }
 
 fn bit_dunder(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BitOp, reflected: bool) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let Some(o) = try_arg(other) else { return Ok(py.NotImplemented()) };
-    let s = Arg::T(slf.get().t.clone());
+    let s = Arg::T(slf.get().operand().clone());
     let (a, b) = if reflected { (&o, &s) } else { (&s, &o) };
-    wrap(py, run(py, slf.get().t.numel(), || bitwise(op, a, b))?)
+    wrap(py, run(py, slf.get().operand().numel(), || bitwise(op, a, b))?)
 }
 
 fn bit_inplace(slf: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>, op: BitOp) -> PyResult<Py<PyAny>> {
     let o = arg(other)?;
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     run(slf.py(), t.numel(), || bitwise_(op, t, &o))?;
     Ok(slf.clone().into_any().unbind())
 }
@@ -263,7 +263,7 @@ macro_rules! bin_methods {
         impl PyTensor {
             $($(
                 fn $f(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                    bin(slf.py(), BinaryOp::$v, &Arg::T(slf.get().t.clone()), &arg(other)?)
+                    bin(slf.py(), BinaryOp::$v, &Arg::T(slf.get().operand().clone()), &arg(other)?)
                 }
                 fn $i(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     inplace(slf, other, BinaryOp::$v)
@@ -287,12 +287,12 @@ macro_rules! cmp_methods {
             $(
                 fn $f(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     let o = arg(other)?;
-                    let t = &slf.get().t;
+                    let t = &slf.get().operand();
                     wrap(slf.py(), run(slf.py(), t.numel(), || compare(CmpOp::$op, &Arg::T(t.clone()), &o))?)
                 }
                 fn $i(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     let o = arg(other)?;
-                    let t = &slf.get().t;
+                    let t = &slf.get().operand();
                     run(slf.py(), t.numel(), || compare_(CmpOp::$op, t, &o))?;
                     Ok(slf.clone().into_any().unbind())
                 }
@@ -323,7 +323,7 @@ macro_rules! bit_methods {
                 }
                 fn $m(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     let o = arg(other)?;
-                    wrap(slf.py(), bitwise(BitOp::$op, &Arg::T(slf.get().t.clone()), &o).py()?)
+                    wrap(slf.py(), bitwise(BitOp::$op, &Arg::T(slf.get().operand().clone()), &o).py()?)
                 }
                 fn $mi(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     bit_inplace(slf, other, BitOp::$op)
@@ -362,7 +362,7 @@ impl PyTensor {
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn div(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("div", || bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().t.clone()), &arg(other)?))
+        crate::guard::guard("div", || bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().operand().clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
     fn divide(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
@@ -379,7 +379,7 @@ impl PyTensor {
     fn float_power(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("float_power", || {
             let py = slf.py();
-            let t = slf.get().t.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
+            let t = slf.get().operand().to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
             let e = match arg(exponent)? {
                 Arg::T(x) => Arg::T(x.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?),
                 s => s,

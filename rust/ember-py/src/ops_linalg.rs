@@ -32,7 +32,7 @@ fn ternary(
 ) -> PyResult<Py<PyAny>> {
     let (x, y) = (tensor_of(x)?, tensor_of(y)?);
     let (b, a) = (num(beta, "beta")?, num(alpha, "alpha")?);
-    let t = &slf.t;
+    let t = &slf.operand();
     wrap(py, run(py, work(&x, &y), || f(t, &x, &y, b, a))?)
 }
 
@@ -43,7 +43,7 @@ fn binop(
     f: fn(&Tensor, &Tensor) -> ember::Result<Tensor>,
 ) -> PyResult<Py<PyAny>> {
     let o = tensor_of(other)?;
-    let t = &slf.t;
+    let t = &slf.operand();
     wrap(py, run(py, work(t, &o), || f(t, &o))?)
 }
 
@@ -60,7 +60,7 @@ impl PyTensor {
     fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("__rmatmul__", || {
             let Ok(o) = other.cast::<PyTensor>() else { return Ok(py.NotImplemented()) };
-            let (o, t) = (o.get().t.clone(), &self.t);
+            let (o, t) = (o.get().operand().clone(), &self.operand());
             wrap(py, run(py, work(&o, t), || o.matmul(t))?)
         })
     }

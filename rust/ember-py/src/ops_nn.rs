@@ -7,11 +7,11 @@ use pyo3::prelude::*;
 type T<'py> = Bound<'py, PyTensor>;
 
 fn ts(v: &[T<'_>]) -> Vec<Tensor> {
-    v.iter().map(|t| t.get().t.clone()).collect()
+    v.iter().map(|t| t.get().operand().clone()).collect()
 }
 
 fn opt(t: &Option<T<'_>>) -> Option<Tensor> {
-    t.as_ref().map(|t| t.get().t.clone())
+    t.as_ref().map(|t| t.get().operand().clone())
 }
 
 #[pyfunction]
@@ -27,7 +27,7 @@ fn _conv2d(
     groups: usize,
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_conv2d", || {
-        let (x, w, b) = (x.get().t.clone(), w.get().t.clone(), opt(&b));
+        let (x, w, b) = (x.get().operand().clone(), w.get().operand().clone(), opt(&b));
         let work = x.numel() * w.numel();
         wrap(py, run(py, work, || nn::conv2d(&x, &w, b.as_ref(), stride, pad, dilation, groups))?)
     })
@@ -44,7 +44,7 @@ fn _max_pool2d(
     out: (usize, usize),
 ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     crate::guard::guard("_max_pool2d", || {
-        let x = x.get().t.clone();
+        let x = x.get().operand().clone();
         let (o, i) = run(py, x.numel() * k.0 * k.1, || nn::max_pool2d(&x, k, stride, pad, dilation, out))?;
         Ok((wrap(py, o)?, wrap(py, i)?))
     })
@@ -64,7 +64,7 @@ fn _avg_pool2d(
     divisor: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_avg_pool2d", || {
-        let x = x.get().t.clone();
+        let x = x.get().operand().clone();
         wrap(py, run(py, x.numel() * k.0 * k.1, || nn::avg_pool2d(&x, k, stride, pad, out, count_include_pad, divisor))?)
     })
 }
@@ -72,7 +72,7 @@ fn _avg_pool2d(
 #[pyfunction]
 fn _adaptive_avg_pool2d(py: Python<'_>, x: T<'_>, out: (usize, usize)) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_adaptive_avg_pool2d", || {
-        let x = x.get().t.clone();
+        let x = x.get().operand().clone();
         wrap(py, run(py, x.numel(), || nn::adaptive_avg_pool2d(&x, out))?)
     })
 }
@@ -81,7 +81,7 @@ fn _adaptive_avg_pool2d(py: Python<'_>, x: T<'_>, out: (usize, usize)) -> PyResu
 #[pyo3(signature = (weight, indices, padding_idx=None))]
 fn _embedding(py: Python<'_>, weight: T<'_>, indices: T<'_>, padding_idx: Option<i64>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_embedding", || {
-        let (w, i) = (weight.get().t.clone(), indices.get().t.clone());
+        let (w, i) = (weight.get().operand().clone(), indices.get().operand().clone());
         wrap(py, run(py, i.numel() * w.shape().get(1).copied().unwrap_or(1), || nn::embedding(&w, &i, padding_idx))?)
     })
 }
@@ -99,7 +99,7 @@ fn _cross_entropy(
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_cross_entropy", || {
         let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-        let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
+        let (x, t, w) = (x.get().operand().clone(), target.get().operand().clone(), opt(&weight));
         wrap(py, run(py, x.numel(), || nn::cross_entropy(&x, &t, w.as_ref(), red, ignore_index, label_smoothing))?)
     })
 }
@@ -109,7 +109,7 @@ fn _cross_entropy(
 fn _nll_loss(py: Python<'_>, x: T<'_>, target: T<'_>, weight: Option<T<'_>>, reduction: &str, ignore_index: i64) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_nll_loss", || {
         let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-        let (x, t, w) = (x.get().t.clone(), target.get().t.clone(), opt(&weight));
+        let (x, t, w) = (x.get().operand().clone(), target.get().operand().clone(), opt(&weight));
         wrap(py, run(py, x.numel(), || nn::nll_loss(&x, &t, w.as_ref(), red, ignore_index))?)
     })
 }
@@ -126,7 +126,7 @@ fn _bce_with_logits(
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_bce_with_logits", || {
         let red = crate::error::IntoPy::py(nn::reduction_code(reduction))?;
-        let (x, y, w, p) = (x.get().t.clone(), y.get().t.clone(), opt(&weight), opt(&pos_weight));
+        let (x, y, w, p) = (x.get().operand().clone(), y.get().operand().clone(), opt(&weight), opt(&pos_weight));
         wrap(py, run(py, x.numel(), || nn::bce_with_logits(&x, &y, w.as_ref(), p.as_ref(), red))?)
     })
 }

@@ -42,7 +42,7 @@ fn go2(py: Python<'_>, name: &str, t: &Tensor, f: impl FnOnce() -> Result<(Tenso
 /// max/min: no dim → value; dim → (values, indices); a tensor → elementwise maximum/minimum.
 fn extreme(slf: &Bound<'_, PyTensor>, want_max: bool, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
     let py = slf.py();
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     if let Some(o) = dim.filter(|d| d.cast::<PyTensor>().is_ok()) {
         let f = py.import("ember")?.getattr(if want_max { "maximum" } else { "minimum" })?;
         return Ok(f.call1((slf, o))?.unbind());
@@ -117,7 +117,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("sum", || {
             let dim = axis_alias("sum", dim, axis)?;
-            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.sum_dims(&ds, keepdim, dt))
         })
     }
@@ -130,7 +130,7 @@ impl PyTensor {
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nansum", || {
-            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.nansum_dims(&ds, keepdim, dt))
         })
     }
@@ -145,7 +145,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("mean", || {
             let dim = axis_alias("mean", dim, axis)?;
-            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.mean_dims(&ds, keepdim, dt))
         })
     }
@@ -158,14 +158,14 @@ impl PyTensor {
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nanmean", || {
-            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.nanmean_dims(&ds, keepdim, dt))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false, *, dtype=None))]
     fn prod(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("prod", || {
-            let (ds, dt, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.prod_dims(&ds, keepdim, dt))
         })
     }
@@ -180,35 +180,35 @@ impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("amax", || {
-            let (ds, t) = (dims(dim)?, &self.t);
+            let (ds, t) = (dims(dim)?, &self.operand());
             go(py, t, || t.amax_dims(true, &ds, keepdim))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("amin", || {
-            let (ds, t) = (dims(dim)?, &self.t);
+            let (ds, t) = (dims(dim)?, &self.operand());
             go(py, t, || t.amax_dims(false, &ds, keepdim))
         })
     }
     #[pyo3(signature = (*, dim=None, keepdim=false))]
     fn aminmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("aminmax", || {
-            let (ds, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), &self.t);
+            let (ds, t) = (one_dim(dim)?.into_iter().collect::<Vec<_>>(), &self.operand());
             go2(py, "aminmax", t, || Ok((t.amax_dims(false, &ds, keepdim)?, t.amax_dims(true, &ds, keepdim)?)))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("argmax", || {
-            let (d, t) = (one_dim(dim)?, &self.t);
+            let (d, t) = (one_dim(dim)?, &self.operand());
             go(py, t, || t.argmax_dim(true, d, keepdim))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("argmin", || {
-            let (d, t) = (one_dim(dim)?, &self.t);
+            let (d, t) = (one_dim(dim)?, &self.operand());
             go(py, t, || t.argmax_dim(false, d, keepdim))
         })
     }
@@ -222,7 +222,7 @@ impl PyTensor {
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("var", || {
-            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.operand());
             go(py, t, || Ok(t.var_mean_dims(false, &ds, c, keepdim)?.0))
         })
     }
@@ -236,7 +236,7 @@ impl PyTensor {
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("std", || {
-            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.operand());
             go(py, t, || Ok(t.var_mean_dims(true, &ds, c, keepdim)?.0))
         })
     }
@@ -252,7 +252,7 @@ impl PyTensor {
         correction: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("_var_mean", || {
-            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.t);
+            let ((ds, c), t) = (var_args(dim, unbiased, correction)?, &self.operand());
             let (v, m) = run(py, t.numel(), || t.var_mean_dims(std, &ds, c, keepdim))?;
             crate::tensor::wrap_all(py, vec![v, m])
         })
@@ -267,7 +267,7 @@ impl PyTensor {
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("norm", || {
-            let (p, ds, dt, t) = (norm_p(p)?, dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (p, ds, dt, t) = (norm_p(p)?, dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.norm_dims(p, &ds, keepdim, dt, "NormBackward1"))
         })
     }
@@ -281,82 +281,82 @@ impl PyTensor {
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("_vector_norm", || {
-            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.t);
+            let (ds, dt, t) = (dims(dim)?, crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.norm_dims(ord, &ds, keepdim, dt, "LinalgVectorNormBackward0"))
         })
     }
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("logsumexp", || {
-            let (ds, t) = (int_list(dim)?, &self.t);
+            let (ds, t) = (int_list(dim)?, &self.operand());
             go(py, t, || t.logsumexp_dims(&ds, keepdim))
         })
     }
     #[pyo3(signature = (dim, dtype=None))]
     fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("softmax", || {
-            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.softmax_dim(dim, false, dt))
         })
     }
     #[pyo3(signature = (dim, dtype=None))]
     fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("log_softmax", || {
-            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.softmax_dim(dim, true, dt))
         })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumsum(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("cumsum", || {
-            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.cumulative(false, dim, dt))
         })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
     fn cumprod(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("cumprod", || {
-            let (dt, t) = (crate::convert::dtype(dtype)?, &self.t);
+            let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.cumulative(true, dim, dt))
         })
     }
     fn cummax(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
         crate::guard::guard("cummax", || {
-            let t = &self.t;
+            let t = &self.operand();
             go2(py, "cummax", t, || t.cum_extreme(true, dim))
         })
     }
     fn cummin(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
         crate::guard::guard("cummin", || {
-            let t = &self.t;
+            let t = &self.operand();
             go2(py, "cummin", t, || t.cum_extreme(false, dim))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn all(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("all", || {
-            let (ds, t) = (dims(dim)?, &self.t);
+            let (ds, t) = (dims(dim)?, &self.operand());
             go(py, t, || t.logical_dims(Logical::All, &ds, keepdim))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn any(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("any", || {
-            let (ds, t) = (dims(dim)?, &self.t);
+            let (ds, t) = (dims(dim)?, &self.operand());
             go(py, t, || t.logical_dims(Logical::Any, &ds, keepdim))
         })
     }
     #[pyo3(signature = (dim=None))]
     fn count_nonzero(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("count_nonzero", || {
-            let (ds, t) = (dims(dim)?, &self.t);
+            let (ds, t) = (dims(dim)?, &self.operand());
             go(py, t, || t.logical_dims(Logical::CountNonzero, &ds, false))
         })
     }
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn median(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("median", || {
-            let t = &self.t;
+            let t = &self.operand();
             match one_dim(dim)? {
                 None => go(py, t, || t.median_all(false)),
                 Some(d) => go2(py, "median", t, || t.median_dim(false, d, keepdim)),
@@ -366,7 +366,7 @@ impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn nanmedian(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nanmedian", || {
-            let t = &self.t;
+            let t = &self.operand();
             match one_dim(dim)? {
                 None => go(py, t, || t.median_all(true)),
                 Some(d) => go2(py, "nanmedian", t, || t.median_dim(true, d, keepdim)),
@@ -376,7 +376,7 @@ impl PyTensor {
     #[pyo3(signature = (dim=-1, keepdim=false))]
     fn mode(&self, py: Python<'_>, dim: i64, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("mode", || {
-            let t = &self.t;
+            let t = &self.operand();
             go2(py, "mode", t, || t.mode_dim(dim, keepdim))
         })
     }

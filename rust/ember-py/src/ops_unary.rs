@@ -16,7 +16,7 @@ fn un(py: Python<'_>, t: &Tensor, op: UOp, p: Params) -> PyResult<Py<PyAny>> {
 }
 
 fn un_(slf: &Bound<'_, PyTensor>, op: UOp, p: Params) -> PyResult<Py<PyAny>> {
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     run(slf.py(), t.numel(), || unary_(t, op, p))?;
     Ok(slf.clone().into_any().unbind())
 }
@@ -47,7 +47,7 @@ macro_rules! unary_methods {
         impl PyTensor {
             $($(
                 fn $name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                    un(py, &self.t, UOp::$v, Params::default())
+                    un(py, &self.operand(), UOp::$v, Params::default())
                 }
                 fn $name_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
                     un_(slf, UOp::$v, Params::default())
@@ -80,7 +80,7 @@ fn clamp_impl(py: Python<'_>, t: &Tensor, min: Option<&Bound<'_, PyAny>>, max: O
 
 fn write_back(slf: &Bound<'_, PyTensor>, r: Tensor, op: UOp, p: Params) -> PyResult<Py<PyAny>> {
     // Scalar clamp in place goes through the kernel (keeps history right); tensor bounds copy.
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     if r.dtype() != t.dtype() {
         return Err(crate::error::to_py(ember::Error::Cast { from: r.dtype(), to: t.dtype() }));
     }
@@ -101,22 +101,22 @@ fn scalar_bound(o: Option<&Bound<'_, PyAny>>, dflt: f64) -> PyResult<Option<f64>
 impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     fn clamp(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("clamp", || wrap(py, clamp_impl(py, &self.t, min, max)?))
+        crate::guard::guard("clamp", || wrap(py, clamp_impl(py, &self.operand(), min, max)?))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, py: Python<'_>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("clip", || wrap(py, clamp_impl(py, &self.t, min, max)?))
+        crate::guard::guard("clip", || wrap(py, clamp_impl(py, &self.operand(), min, max)?))
     }
     fn clamp_min(&self, py: Python<'_>, min: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("clamp_min", || wrap(py, clamp_impl(py, &self.t, Some(min), None)?))
+        crate::guard::guard("clamp_min", || wrap(py, clamp_impl(py, &self.operand(), Some(min), None)?))
     }
     fn clamp_max(&self, py: Python<'_>, max: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("clamp_max", || wrap(py, clamp_impl(py, &self.t, None, Some(max))?))
+        crate::guard::guard("clamp_max", || wrap(py, clamp_impl(py, &self.operand(), None, Some(max))?))
     }
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_(slf: &Bound<'_, Self>, min: Option<&Bound<'_, PyAny>>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("clamp_", || {
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             if min.is_none_or(|m| m.is_none()) && max.is_none_or(|m| m.is_none()) {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err("torch.clamp: At least one of 'min' or 'max' must not be None"));
             }
@@ -137,7 +137,7 @@ impl PyTensor {
     #[pyo3(signature = (decimals=0))]
     fn round(&self, py: Python<'_>, decimals: i64) -> PyResult<Py<PyAny>> {
         crate::guard::guard("round", || {
-            let t = &self.t;
+            let t = &self.operand();
             wrap(py, run(py, t.numel(), || round_decimals(t, decimals))?)
         })
     }
@@ -147,13 +147,13 @@ impl PyTensor {
             if decimals == 0 {
                 return un_(slf, UOp::Round, Params::default());
             }
-            let r = round_decimals(&slf.get().t, decimals).py()?;
+            let r = round_decimals(&slf.get().operand(), decimals).py()?;
             write_back(slf, r, UOp::Round, Params::default())
         })
     }
     #[pyo3(signature = (eps=None))]
     fn logit(&self, py: Python<'_>, eps: Option<f64>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("logit", || un(py, &self.t, UOp::Logit, p1(eps.unwrap_or(-1.0))))
+        crate::guard::guard("logit", || un(py, &self.operand(), UOp::Logit, p1(eps.unwrap_or(-1.0))))
     }
     #[pyo3(signature = (eps=None))]
     fn logit_(slf: &Bound<'_, Self>, eps: Option<f64>) -> PyResult<Py<PyAny>> {
@@ -161,12 +161,12 @@ impl PyTensor {
     }
     #[pyo3(signature = (*, approximate="none"))]
     fn gelu(&self, py: Python<'_>, approximate: &str) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("gelu", || un(py, &self.t, gelu_op(approximate)?, Params::default()))
+        crate::guard::guard("gelu", || un(py, &self.operand(), gelu_op(approximate)?, Params::default()))
     }
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num(&self, py: Python<'_>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nan_to_num", || {
-            let t = &self.t;
+            let t = &self.operand();
             if !t.dtype().is_float() {
                 return wrap(py, t.contiguous_copy().py()?);
             }
@@ -177,7 +177,7 @@ impl PyTensor {
     #[pyo3(signature = (nan=0.0, posinf=None, neginf=None))]
     fn nan_to_num_(slf: &Bound<'_, Self>, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nan_to_num_", || {
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             if !t.dtype().is_float() {
                 return Ok(slf.clone().into_any().unbind());
             }
@@ -186,34 +186,34 @@ impl PyTensor {
         })
     }
     fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isnan", || wrap(py, predicate(&self.t, Pred::IsNan).py()?))
+        crate::guard::guard("isnan", || wrap(py, predicate(&self.operand(), Pred::IsNan).py()?))
     }
     fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isinf", || wrap(py, predicate(&self.t, Pred::IsInf).py()?))
+        crate::guard::guard("isinf", || wrap(py, predicate(&self.operand(), Pred::IsInf).py()?))
     }
     fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isfinite", || wrap(py, predicate(&self.t, Pred::IsFinite).py()?))
+        crate::guard::guard("isfinite", || wrap(py, predicate(&self.operand(), Pred::IsFinite).py()?))
     }
     fn isposinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isposinf", || wrap(py, predicate(&self.t, Pred::IsPosInf).py()?))
+        crate::guard::guard("isposinf", || wrap(py, predicate(&self.operand(), Pred::IsPosInf).py()?))
     }
     fn isneginf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isneginf", || wrap(py, predicate(&self.t, Pred::IsNegInf).py()?))
+        crate::guard::guard("isneginf", || wrap(py, predicate(&self.operand(), Pred::IsNegInf).py()?))
     }
     fn signbit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("signbit", || wrap(py, predicate(&self.t, Pred::SignBit).py()?))
+        crate::guard::guard("signbit", || wrap(py, predicate(&self.operand(), Pred::SignBit).py()?))
     }
     fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("logical_not", || wrap(py, logical_not(&self.t).py()?))
+        crate::guard::guard("logical_not", || wrap(py, logical_not(&self.operand()).py()?))
     }
     fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("bitwise_not", || wrap(py, bitwise_not(&self.t).py()?))
+        crate::guard::guard("bitwise_not", || wrap(py, bitwise_not(&self.operand()).py()?))
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("__invert__", || wrap(py, bitwise_not(&self.t).py()?))
+        crate::guard::guard("__invert__", || wrap(py, bitwise_not(&self.operand()).py()?))
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("__abs__", || un(py, &self.t, UOp::Abs, Params::default()))
+        crate::guard::guard("__abs__", || un(py, &self.operand(), UOp::Abs, Params::default()))
     }
     fn __pos__(slf: &Bound<'_, Self>) -> Py<PyAny> {
         slf.clone().into_any().unbind()
@@ -224,14 +224,14 @@ impl PyTensor {
     fn masked_fill(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("masked_fill", || {
             let v = arg(value)?;
-            let (t, m) = (&self.t, &mask.get().t);
+            let (t, m) = (&self.operand(), &mask.get().operand());
             wrap(py, run(py, t.numel(), || ternary::masked_fill(t, m, &v))?)
         })
     }
     fn masked_fill_(slf: &Bound<'_, Self>, mask: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("masked_fill_", || {
             let v = arg(value)?;
-            let (t, m) = (&slf.get().t, &mask.get().t);
+            let (t, m) = (&slf.get().operand(), &mask.get().operand());
             run(slf.py(), t.numel(), || ternary::masked_fill_(t, m, &v))?;
             Ok(slf.clone().into_any().unbind())
         })
@@ -240,21 +240,21 @@ impl PyTensor {
     fn where_m(&self, py: Python<'_>, condition: &Bound<'_, PyTensor>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("where_m", || {
             let o = arg(other)?;
-            let (t, c) = (&self.t, &condition.get().t);
+            let (t, c) = (&self.operand(), &condition.get().operand());
             wrap(py, run(py, t.numel(), || ternary::where_(c, &Arg::T(t.clone()), &o))?)
         })
     }
     fn lerp(&self, py: Python<'_>, end: &Bound<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("lerp", || {
             let w = arg(weight)?;
-            let (t, e) = (&self.t, &end.get().t);
+            let (t, e) = (&self.operand(), &end.get().operand());
             wrap(py, run(py, t.numel(), || ternary::lerp(t, e, &w))?)
         })
     }
     fn lerp_(slf: &Bound<'_, Self>, end: &Bound<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("lerp_", || {
             let w = arg(weight)?;
-            let r = ternary::lerp(&slf.get().t, &end.get().t, &w).py()?;
+            let r = ternary::lerp(&slf.get().operand(), &end.get().operand(), &w).py()?;
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }
@@ -268,7 +268,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcmul", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            wrap(py, ternary::addc(false, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+            wrap(py, ternary::addc(false, &self.operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?)
         })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -281,7 +281,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcdiv", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            wrap(py, ternary::addc(true, &self.t, &tensor1.get().t, &tensor2.get().t, v).py()?)
+            wrap(py, ternary::addc(true, &self.operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?)
         })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -293,7 +293,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcmul_", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            let r = ternary::addc(false, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
+            let r = ternary::addc(false, &slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?;
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }
@@ -306,7 +306,7 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcdiv_", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            let r = ternary::addc(true, &slf.get().t, &tensor1.get().t, &tensor2.get().t, v).py()?;
+            let r = ternary::addc(true, &slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?;
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }
@@ -327,7 +327,7 @@ fn act(x: &Bound<'_, PyTensor>, op: UOp, p: Params, inplace: bool) -> PyResult<P
     if inplace {
         un_(x, op, p)
     } else {
-        un(x.py(), &x.get().t, op, p)
+        un(x.py(), &x.get().operand(), op, p)
     }
 }
 
@@ -407,7 +407,7 @@ fn logsigmoid(x: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
 fn where_f(py: Python<'_>, condition: &Bound<'_, PyTensor>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("where_f", || {
         let (x, y) = (arg(input)?, arg(other)?);
-        let c = &condition.get().t;
+        let c = &condition.get().operand();
         wrap(py, run(py, c.numel(), || ternary::where_(c, &x, &y))?)
     })
 }

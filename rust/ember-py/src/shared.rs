@@ -235,7 +235,7 @@ fn _from_shared_fd(
 #[pyfunction]
 fn _to_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResult<Bound<'py, PyBytes>> {
     crate::guard::guard("_to_bytes", || {
-        let t = &t.get().t;
+        let t = &t.get().operand();
         // Only host memory can be read here: meta has no data, a sparse tensor has no strided
         // buffer and a wgpu buffer must be downloaded first (its host pointer is null).
         if t.is_sparse() {

@@ -8,7 +8,7 @@ use ember::{Scalar, Tensor};
 use pyo3::prelude::*;
 
 fn t(o: &Bound<'_, PyTensor>) -> Tensor {
-    o.get().t.clone()
+    o.get().operand().clone()
 }
 
 #[pyfunction]

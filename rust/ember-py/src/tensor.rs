@@ -13,6 +13,15 @@ pub struct PyTensor {
     pub t: crate::cell::TensorCell,
 }
 
+impl PyTensor {
+    /// The tensor as an op reads it (a conjugate view materialized; see `cell::Operand`).
+    /// Metadata, views and the conjugate-bit methods use the field `t` itself.
+    #[inline]
+    pub fn operand(&self) -> crate::cell::Operand<'_> {
+        self.t.operand()
+    }
+}
+
 impl Drop for PyTensor {
     fn drop(&mut self) {
         // The Python object is going away: forget it, so `wrap` makes a new one.
@@ -23,6 +32,11 @@ impl Drop for PyTensor {
 /// The Python object for `t`: the existing one when it is alive (keeping identity and
 /// subclass, e.g. a Parameter), else a new `ember.Tensor`.
 pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
+    if let Some(ember::conj::Resolved::WriteBack(view)) = &t.0.resolved {
+        // An op handed back its operand as it was: that operand stands for a conjugate view
+        // (`cell::Operand`), which is what the caller gave and gets back (PyTorch returns self).
+        return wrap(py, view.clone());
+    }
     let p = t.0.pyobj.load(Ordering::Relaxed);
     // A refcount of 0 means the object is mid-deallocation (a weakref callback or __del__
     // running code that reaches this tensor): never resurrect it; hand out a fresh object
@@ -140,7 +154,7 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
         } else if it.is_instance_of::<pyo3::types::PyBool>() {
             return Ok(None);
         } else if let Ok(t) = it.cast::<PyTensor>() {
-            let t = &t.get().t;
+            let t = &t.get().operand();
             if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
                 out.push(Idx::Int(index_value(&it)?));
             } else {
@@ -259,7 +273,7 @@ impl PyTensor {
             if args.len() == 1 {
                 let a = args.get_item(0)?;
                 if let Ok(t) = a.cast::<PyTensor>() {
-                    return Ok(PyTensor { t: t.get().t.detach().into() });
+                    return Ok(PyTensor { t: t.get().operand().detach().into() });
                 }
                 if a.cast::<pyo3::types::PySequence>().is_ok() {
                     let (vals, shape, _) = convert::nested(&a)?;
@@ -274,12 +288,12 @@ impl PyTensor {
     // ---- geometry ----
     #[getter]
     fn _shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        crate::guard::guard("_shape", || PyTuple::new(py, self.t.shape()))
+        crate::guard::guard("_shape", || PyTuple::new(py, self.operand().shape()))
     }
     #[pyo3(signature = (dim=None))]
     fn stride<'py>(&self, py: Python<'py>, dim: Option<Int>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("stride", || {
-            if self.t.is_sparse() {
+            if self.operand().is_sparse() {
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(
                     "Sparse tensors do not have strides: a sparse COO tensor is indices + values; see ._indices() and ._values()",
                 ));
@@ -287,10 +301,10 @@ impl PyTensor {
             let dim = dim.map(|d| d.0);
             match dim {
                 Some(d) => {
-                    let d = ember::layout::wrap_dim(d, self.t.ndim()).map_err(ember::Error::from).py()?;
-                    Ok(self.t.strides().get(d).copied().unwrap_or(1).into_pyobject(py)?.into_any().unbind())
+                    let d = ember::layout::wrap_dim(d, self.operand().ndim()).map_err(ember::Error::from).py()?;
+                    Ok(self.operand().strides().get(d).copied().unwrap_or(1).into_pyobject(py)?.into_any().unbind())
                 }
-                None => Ok(PyTuple::new(py, self.t.strides())?.into_any().unbind()),
+                None => Ok(PyTuple::new(py, self.operand().strides())?.into_any().unbind()),
             }
         })
     }
@@ -369,26 +383,26 @@ impl PyTensor {
 
     // ---- values ----
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("item", || scalar_to_py(py, self.t.item().py()?))
+        crate::guard::guard("item", || scalar_to_py(py, self.operand().item().py()?))
     }
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("tolist", || tolist(py, &self.t))
+        crate::guard::guard("tolist", || tolist(py, &self.operand()))
     }
     fn __bool__(&self) -> PyResult<bool> {
-        crate::guard::guard("__bool__", || Ok(one_element(&self.t, "bool")?.to_c128() != (0.0, 0.0)))
+        crate::guard::guard("__bool__", || Ok(one_element(&self.operand(), "bool")?.to_c128() != (0.0, 0.0)))
     }
     fn __float__(&self) -> PyResult<f64> {
-        crate::guard::guard("__float__", || Ok(one_element(&self.t, "float")?.to_f64()))
+        crate::guard::guard("__float__", || Ok(one_element(&self.operand(), "float")?.to_f64()))
     }
     fn __int__(&self) -> PyResult<i64> {
-        crate::guard::guard("__int__", || Ok(one_element(&self.t, "int")?.to_i64()))
+        crate::guard::guard("__int__", || Ok(one_element(&self.operand(), "int")?.to_i64()))
     }
     fn __index__(&self) -> PyResult<i64> {
         crate::guard::guard("__index__", || {
-            if self.t.dtype().is_float() || self.t.numel() != 1 {
+            if self.operand().dtype().is_float() || self.operand().numel() != 1 {
                 return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
             }
-            Ok(one_element(&self.t, "int")?.to_i64())
+            Ok(one_element(&self.operand(), "int")?.to_i64())
         })
     }
 
@@ -594,7 +608,7 @@ impl PyTensor {
     fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("clone", || {
             let _ = memory_format;
-            let t = &self.t;
+            let t = &self.operand();
             let out = run(py, t.numel(), || t.clone_tensor())?;
             wrap(py, out)
         })
@@ -613,7 +627,7 @@ impl PyTensor {
         crate::guard::guard("copy_", || {
             let _ = non_blocking;
             let src = convert::tensor_of(src)?;
-            let t = &slf.get().t;
+            let t = &slf.get().operand();
             run(slf.py(), t.numel(), || t.copy_(&src))?;
             Ok(slf.clone().into_any().unbind())
         })
@@ -621,13 +635,13 @@ impl PyTensor {
     fn fill_(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("fill_", || {
             let v = scalar_value(value)?;
-            slf.get().t.fill_(v).py()?;
+            slf.get().operand().fill_(v).py()?;
             Ok(slf.clone().into_any().unbind())
         })
     }
     fn zero_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("zero_", || {
-            slf.get().t.fill_(Scalar::Int(0)).py()?;
+            slf.get().operand().fill_(Scalar::Int(0)).py()?;
             Ok(slf.clone().into_any().unbind())
         })
     }
@@ -652,7 +666,7 @@ impl PyTensor {
                         return view.fill_(s).py();
                     }
                     let src = match value.cast::<PyTensor>() {
-                        Ok(t) => t.get().t.clone(),
+                        Ok(t) => t.get().operand().clone(),
                         Err(_) => {
                             let (vals, shape, _) = convert::nested(value)?;
                             Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
@@ -688,7 +702,7 @@ pub fn scalar_value(v: &Bound<'_, PyAny>) -> PyResult<Scalar> {
         return Ok(s);
     }
     if let Ok(t) = v.cast::<PyTensor>() {
-        return t.get().t.item().py();
+        return t.get().operand().item().py();
     }
     Err(PyTypeError::new_err(format!("expected a number, got {}", v.get_type().name()?)))
 }

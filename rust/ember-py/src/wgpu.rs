@@ -25,7 +25,7 @@ pub fn device_of(d: &PyDevice) -> PyResult<Device> {
 /// Moves `t` to the device `spec` names (the same object when already there).
 pub fn move_to(slf: &Bound<'_, PyTensor>, spec: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let dev = device_of(&PyDevice::new_checked(spec)?)?;
-    let t = &slf.get().t;
+    let t = &slf.get().operand();
     if t.device() == dev {
         return Ok(slf.clone().into_any().unbind());
     }

@@ -74,6 +74,8 @@ impl Tensor {
             meta: Mutex::new(m),
             pyobj: AtomicUsize::new(0),
             inference: self.is_inference(),
+            conj: self.is_conj(),
+            resolved: None,
         }))
     }
 

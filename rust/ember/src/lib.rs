@@ -2,6 +2,7 @@
 //! ops with their backward formulas beside them, and the autograd engine.
 pub mod autograd;
 pub mod backend;
+pub mod conj;
 pub mod creation;
 pub mod dispatch;
 pub mod gpu;

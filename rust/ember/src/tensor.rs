@@ -22,6 +22,12 @@ pub struct TensorImpl {
     /// Made under `inference_mode` (or a view of such a tensor): it may never enter autograd
     /// history, and only inference mode may write it in place.
     pub inference: bool,
+    /// The conjugate bit (`conj()`'s lazy view): the values are the complex conjugates of
+    /// the stored ones. Only complex tensors carry it; see `conj.rs`.
+    pub conj: bool,
+    /// Set on a tensor materialized from a conjugate view for an op to read (`conj.rs`):
+    /// where a write to it goes.
+    pub resolved: Option<crate::conj::Resolved>,
 }
 
 #[derive(Clone)]
@@ -64,6 +70,8 @@ impl Tensor {
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
             inference: crate::grad_mode::is_inference(),
+            conj: false,
+            resolved: None,
         }))
     }
 
@@ -88,6 +96,11 @@ impl Tensor {
             meta: Mutex::new(AutogradMeta::default()),
             pyobj: AtomicUsize::new(0),
             inference: self.0.inference,
+            // A view keeps the conjugate bit while it reads complex elements (`.real` of a
+            // conjugate view is the real part, unchanged); a view of a materialized
+            // conjugate view cannot carry its write-back (its layout is another one).
+            conj: self.0.conj && dtype.is_complex(),
+            resolved: self.0.resolved.as_ref().map(|_| crate::conj::Resolved::ReadOnly),
         }))
     }
 
@@ -97,9 +110,15 @@ impl Tensor {
             return Tensor::sparse_from_parts(c.indices.clone(), c.values.detach(), self.shape(), c.is_coalesced());
         }
         let t = Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype);
-        if self.0.inference && !t.0.inference {
-            // detach() is a view: an inference tensor's detached alias stays one.
-            return Tensor(Arc::new(TensorImpl { inference: true, ..Arc::try_unwrap(t.0).unwrap_or_else(|_| unreachable!()) }));
+        if self.0.inference != t.0.inference || self.0.conj || self.0.resolved.is_some() {
+            // detach() is a view: an inference tensor's detached alias stays one, a conjugate
+            // view stays one, and a materialized one keeps where its writes go.
+            return Tensor(Arc::new(TensorImpl {
+                inference: self.0.inference || t.0.inference,
+                conj: self.0.conj,
+                resolved: self.0.resolved.clone(),
+                ..Arc::try_unwrap(t.0).unwrap_or_else(|_| unreachable!())
+            }));
         }
         t
     }
@@ -144,6 +163,10 @@ impl Tensor {
     }
     pub fn coo(&self) -> Option<&crate::sparse::Coo> {
         self.0.sparse.as_deref()
+    }
+    /// The conjugate bit (`is_conj()`).
+    pub fn is_conj(&self) -> bool {
+        self.0.conj
     }
     pub fn is_view(&self) -> bool {
         self.0.base.is_some()
@@ -232,6 +255,9 @@ impl Tensor {
 
     /// Row-major copy in `dtype` unless already so (then the same storage is shared).
     pub fn to_dtype_contiguous(&self, dtype: DType) -> Result<Tensor> {
+        if self.is_conj() {
+            return self.materialize_conj()?.to_dtype_contiguous(dtype);
+        }
         if dtype == self.dtype() && self.is_contiguous() {
             return Ok(self.clone());
         }

@@ -302,6 +302,9 @@ impl Tensor {
 
     /// A fresh row-major copy, without history.
     pub fn contiguous_copy(&self) -> Result<Tensor> {
+        if self.is_conj() {
+            return self.materialize_conj();
+        }
         crate::dispatch::backend("clone", &[self])?.contiguous(self)
     }
 

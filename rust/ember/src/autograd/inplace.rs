@@ -19,6 +19,7 @@ pub fn check_inplace(t: &Tensor) -> Result<()> {
     if !grad_mode::is_enabled() {
         return Ok(());
     }
+    t.check_inplace_conj()?;
     let leaf_rg = |x: &Tensor| x.requires_grad() && x.grad_fn().is_none();
     if leaf_rg(t) {
         return Err(Error::runtime("a leaf Variable that requires grad is being used in an in-place operation."));

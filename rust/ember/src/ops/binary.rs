@@ -356,9 +356,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     if shape != this.shape() {
         return Err(Error::OutShape { out: this.shape().to_vec(), broadcast: shape });
     }
-    if this.layout().has_internal_overlap() {
-        return Err(Error::OverlapWrite);
-    }
+    this.check_writable()?;
     let track = needs_grad(&[this]) || other.as_tensor().is_some_and(|t| needs_grad(&[t]));
     if track {
         check_inplace(this)?;
@@ -370,7 +368,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         meta_check_kernel(op, dt)?;
     }
     crate::backend::of(f).binary_(op, this, other, dt)?;
-    this.storage().bump_version_by(op.name());
+    this.bump_version(op.name())?;
     if track && this.dtype().is_inexact() {
         let ob = other.clone();
         let sb = other.shape().to_vec();

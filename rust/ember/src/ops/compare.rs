@@ -73,12 +73,10 @@ pub fn compare_(op: CmpOp, x: &Tensor, b: &Arg) -> Result<()> {
     if r.shape() != x.shape() {
         return Err(Error::OutShape { out: x.shape().to_vec(), broadcast: r.shape().to_vec() });
     }
-    if x.layout().has_internal_overlap() {
-        return Err(Error::OverlapWrite);
-    }
+    x.check_writable()?;
     check_inplace(x)?;
     x.copy_from(&r)?;
-    x.storage().bump_version_by(op.name());
+    x.bump_version(op.name())?;
     Ok(())
 }
 
@@ -193,11 +191,9 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     if shape != a.shape() {
         return Err(Error::OutShape { out: a.shape().to_vec(), broadcast: shape });
     }
-    if a.layout().has_internal_overlap() {
-        return Err(Error::OverlapWrite);
-    }
+    a.check_writable()?;
     crate::backend::of(f).bitwise_(op, a, b)?;
-    a.storage().bump_version_by(op.name());
+    a.bump_version(op.name())?;
     Ok(())
 }
 

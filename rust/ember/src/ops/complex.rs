@@ -22,6 +22,14 @@ fn need_complex(x: &Tensor, what: &str) -> Result<()> {
 /// The (re, im) pairs of a complex tensor as a real view with a trailing dim of 2.
 pub fn view_as_real(x: &Tensor) -> Result<Tensor> {
     need_complex(x, "view_as_real")?;
+    if x.is_conj() {
+        return Err(Error::runtime("view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate tensor so you can view it as real, use self.resolve_conj(); however, be warned that the resulting tensor will NOT alias the original."));
+    }
+    as_real(x)
+}
+
+/// The (re, im) pairs as stored, whatever the conjugate bit says.
+fn as_real(x: &Tensor) -> Result<Tensor> {
     let l = x.layout();
     let mut sizes = l.sizes.clone();
     let mut strides: Vec<isize> = l.strides.iter().map(|&s| s * 2).collect();
@@ -74,13 +82,18 @@ pub fn real(x: &Tensor) -> Result<Tensor> {
     if !x.dtype().is_complex() {
         return Ok(x.clone());
     }
-    view_as_real(x)?.select(-1, 0)
+    // Conjugation leaves the real parts as stored: a conjugate view's are a plain view too.
+    as_real(x)?.select(-1, 0)
 }
 
 /// `x.imag`: a view of the imaginary parts.
 pub fn imag(x: &Tensor) -> Result<Tensor> {
     if !x.dtype().is_complex() {
         return Err(Error::type_("imag is not implemented for tensors with non-complex dtypes."));
+    }
+    if x.is_conj() {
+        // The stored parts are the negated ones: read them from the materialized values.
+        return imag(&x.resolve_conj()?);
     }
     view_as_real(x)?.select(-1, 1)
 }

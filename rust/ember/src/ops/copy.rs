@@ -9,6 +9,9 @@ use ember_cpu::copy::copy_into;
 impl Tensor {
     /// Raw `self[...] = src` (broadcast, converted), no autograd, no version bump.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
+        if src.is_conj() || self.is_conj() {
+            return crate::conj::copy_conj(self, src);
+        }
         let shape = broadcast_shapes(self.shape(), src.shape())?;
         if shape != self.shape() {
             return Err(Error::runtime(format!(
@@ -52,11 +55,9 @@ impl Tensor {
         if track {
             check_inplace(self)?;
         }
-        if self.layout().has_internal_overlap() {
-            return Err(Error::OverlapWrite);
-        }
+        self.check_writable()?;
         self.copy_from(src)?;
-        self.storage().bump_version_by("copy_");
+        self.bump_version("copy_")?;
         if track && self.dtype().is_inexact() {
             let (sshape, sdt) = (src.shape().to_vec(), src.dtype());
             let others: Vec<&Tensor> = if src.requires_grad() { vec![src] } else { vec![] };
@@ -79,11 +80,14 @@ impl Tensor {
         if needs_grad(&[self]) {
             check_inplace(self)?;
         }
-        if self.layout().has_internal_overlap() {
-            return Err(Error::OverlapWrite);
-        }
+        self.check_writable()?;
+        // A conjugate view stores the conjugate of what it shows.
+        let value = match value {
+            Scalar::Complex(re, im) if self.is_conj() => Scalar::Complex(re, -im),
+            v => v,
+        };
         dispatch::backend("fill_", &[self])?.fill_(self, value)?;
-        self.storage().bump_version_by("fill_");
+        self.bump_version("fill_")?;
         if needs_grad(&[self]) {
             rebase_history("FillBackward0", self, &[], |_g: &[Option<Tensor>]| Ok(vec![None]))?;
         }

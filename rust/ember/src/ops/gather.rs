@@ -187,9 +187,7 @@ impl Tensor {
             if track {
                 check_inplace(self)?;
             }
-            if self.layout().has_internal_overlap() {
-                return Err(Error::OverlapWrite);
-            }
+            self.check_writable()?;
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let (op, mean) = mode.unwrap_or((Reduce::Assign, false));
@@ -217,7 +215,7 @@ impl Tensor {
             count = Some(counts);
         }
         if inplace {
-            self.storage().bump_version_by("scatter_");
+            self.bump_version("scatter_")?;
         }
         // amax/amin: the gradient is shared evenly by every element equal to the result
         // (weights: self's share, src's 0/1 mask, and the tie count per output).
@@ -396,9 +394,7 @@ impl Tensor {
             if track {
                 check_inplace(self)?;
             }
-            if self.layout().has_internal_overlap() {
-                return Err(Error::OverlapWrite);
-            }
+            self.check_writable()?;
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let dst = if out.ndim() == 0 { out.detach().reshape(&[1])? } else { out.detach() };
@@ -408,13 +404,13 @@ impl Tensor {
             false => plan.put(&dst, values, accumulate)?,
         }
         if inplace {
-            self.storage().bump_version_by(if accumulate {
+            self.bump_version(if accumulate {
                 "index_add_"
             } else if is_value {
                 "index_fill_"
             } else {
                 "index_copy_"
-            });
+            })?;
         }
         if track {
             let index = index.clone();
@@ -560,15 +556,15 @@ impl Tensor {
         if inplace && track {
             check_inplace(self)?;
         }
-        if inplace && self.layout().has_internal_overlap() {
-            return Err(Error::OverlapWrite);
+        if inplace {
+            self.check_writable()?;
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let vals = source.detach().reshape(&[-1])?.narrow(0, 0, n as i64)?;
         let dst = out.detach().reshape(&shape_i64(&pshape))?;
         Plan::from_parts(&pshape, (0..pshape.len()).collect(), cols.clone(), vec![n]).put(&dst, &vals, false)?;
         if inplace {
-            self.storage().bump_version_by("masked_scatter_");
+            self.bump_version("masked_scatter_")?;
         }
         if track {
             let ix = coord_tensors(&cols, n)?;

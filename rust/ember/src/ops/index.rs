@@ -176,12 +176,10 @@ impl Tensor {
         if track {
             check_inplace(self)?;
         }
-        if self.layout().has_internal_overlap() {
-            return Err(Error::OverlapWrite);
-        }
+        self.check_writable()?;
         let plan = Plan::new(self.shape(), indices)?;
         plan.put(self, values, accumulate)?;
-        self.storage().bump_version_by("index_put_");
+        self.bump_version("index_put_")?;
         if track && self.dtype().is_inexact() {
             let f = index_put_backward(indices, values, accumulate);
             let others: Vec<&Tensor> = if grad_needed(values) { vec![values] } else { vec![] };

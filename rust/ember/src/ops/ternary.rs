@@ -99,16 +99,14 @@ pub fn masked_fill_(x: &Tensor, mask: &Tensor, value: &Arg) -> Result<()> {
     if shape != x.shape() {
         return Err(Error::OutShape { out: x.shape().to_vec(), broadcast: shape });
     }
-    if x.layout().has_internal_overlap() {
-        return Err(Error::OverlapWrite);
-    }
+    x.check_writable()?;
     let track = needs_grad(&[x]);
     if track {
         check_inplace(x)?;
     }
     let r = with_grad(false, || where_(&m, &v, &Arg::T(x.detach())))?;
     x.copy_from(&r)?;
-    x.storage().bump_version_by("masked_fill_");
+    x.bump_version("masked_fill_")?;
     if track && x.dtype().is_inexact() {
         let keep = logical_not(&m)?;
         rebase_history("MaskedFillBackward0", x, &[], move |g: &[Option<Tensor>]| {

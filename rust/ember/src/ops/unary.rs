@@ -235,9 +235,7 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     if dt != x.dtype() {
         return Err(Error::Cast { from: dt, to: x.dtype() });
     }
-    if x.layout().has_internal_overlap() {
-        return Err(Error::OverlapWrite);
-    }
+    x.check_writable()?;
     let track = needs_grad(&[x]) && dt.is_inexact();
     if track {
         check_inplace(x)?;
@@ -248,7 +246,7 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
         check_kernel(op, p, dt)?;
     }
     crate::backend::of(fam).unary_(op, p, x)?;
-    x.storage().bump_version_by(name.strip_suffix("Backward0").unwrap_or(name));
+    x.bump_version(name.strip_suffix("Backward0").unwrap_or(name))?;
     if track {
         let after = if sy { Some(x.detach().contiguous_copy()?) } else { None };
         rebase_history(name, x, &[], move |g: &[Option<Tensor>]| {

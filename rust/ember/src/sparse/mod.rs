@@ -47,6 +47,8 @@ impl Tensor {
             meta: Mutex::new(Default::default()),
             pyobj: AtomicUsize::new(0),
             inference: crate::grad_mode::is_inference(),
+            conj: false,
+            resolved: None,
         }));
         // Ops read `values` directly, so gradients reach it through the ordinary tape; this
         // node only makes the sparse tensor itself report requires_grad / grad_fn as PyTorch's
