@@ -71,6 +71,14 @@ class Array(Tensor):
             return self
         return _adopt(self.to(device), _FRESH)
 
+    def __dlpack_device__(self):
+        # only host memory is exported (`__dlpack__` raises for a wgpu array); say so here too
+        # rather than name a device whose data the capsule could not carry
+        if self.device.type != "cpu":
+            raise BufferError(f"an array on {self.device} cannot be exchanged over DLPack "
+                              "(ember exports host memory only); use x.to_device('cpu') first")
+        return Tensor.__dlpack_device__(self)
+
     def __getitem__(self, key):
         return _adopt(_indexing.getitem(self, key), _FRESH)
 
@@ -152,7 +160,13 @@ def exported(f):
     def g(*args, **kwargs):
         if kwargs:
             kwargs = {k: _plain(v) for k, v in kwargs.items()}
-        return _wrap(f(*[_plain(a) for a in args], **kwargs))
+        plain = [_plain(a) for a in args]
+        r = f(*plain, **kwargs)
+        if type(r) is Tensor:
+            for p, a in zip(plain, args):
+                if r is p and p is not a:
+                    return a  # f returned its argument (asarray(x), astype(x, copy=False), ...)
+        return _wrap(r)
     g.__name__, g.__qualname__, g.__doc__, g.__module__ = f.__name__, f.__qualname__, f.__doc__, "ember.array_api"
     g.__wrapped__ = f
     return g
@@ -233,12 +247,13 @@ def _count(t, fresh):
 
 
 def _measure():
+    """Runs the paths above on new tensors, with _adopt reporting the count instead."""
     global _adopt
     adopt, _adopt = _adopt, _count
     try:
         direct = (lambda: _count(Tensor.__new__(Tensor, _probe), None))()
-        wrapped = _wrap(Tensor.__new__(Tensor, _probe))
-        item = _wrap((Tensor.__new__(Tensor, _probe),))[0]
+        wrapped = exported(lambda: Tensor.__new__(Tensor, _probe))()
+        item = exported(lambda: (Tensor.__new__(Tensor, _probe),))()[0]
     finally:
         _adopt = adopt
     return direct, wrapped, item
