@@ -76,9 +76,24 @@ def _forward(key, x):
     return tuple(pre), tuple(post), flips
 
 
+def _pytorch_key(keys):
+    """Whether ember.Tensor's own indexing already gives the standard's answer for `keys`."""
+    for k in keys:
+        t = type(k)
+        if t is slice:
+            if k.step is not None and operator.index(k.step) < 0:
+                return False
+        elif t is not int and k is not None and k is not Ellipsis:
+            if isinstance(k, Tensor) and k.dtype == ember.bool and 0 in k.shape:
+                return False
+    return True
+
+
 def getitem(x, key):
     """x[key] under the standard's indexing rules (see the module docstring)."""
-    keys = key if isinstance(key, tuple) else (key,)
+    keys = key if type(key) is tuple else (key,)
+    if _pytorch_key(keys):
+        return _get(x, key)
     if len(keys) == 1 and _zero_length_mask(keys[0], x):
         return ember.empty((0,) + tuple(x.shape[keys[0].ndim:]), dtype=x.dtype, device=x.device)
     if not any(_reversed_slice(k) for k in keys):
@@ -92,7 +107,10 @@ def getitem(x, key):
 
 def setitem(x, key, value):
     """x[key] = value under the standard's indexing rules (see the module docstring)."""
-    keys = key if isinstance(key, tuple) else (key,)
+    keys = key if type(key) is tuple else (key,)
+    if _pytorch_key(keys):
+        _set(x, key, value)
+        return
     if len(keys) == 1 and _zero_length_mask(keys[0], x):
         return  # nothing is selected
     if not any(_reversed_slice(k) for k in keys):
