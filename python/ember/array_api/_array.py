@@ -150,8 +150,8 @@ def _plain(a):
     namespace's implementations and ember's own functions see PyTorch-semantics operators."""
     if type(a) is Array:
         return _view_as(a, a)
-    if type(a) in (list, tuple) and a and type(a[0]) is Array:
-        return type(a)(_plain(e) for e in a)
+    if (type(a) is list or type(a) is tuple) and builtins.any(type(e) is Array for e in a):
+        return type(a)(_plain(e) for e in a)  # concat, stack, ... take sequences of arrays
     return a
 
 

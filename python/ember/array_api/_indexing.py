@@ -122,6 +122,8 @@ def setitem(x, key, value):
     if not isinstance(value, Tensor):
         value = ember.tensor(value, dtype=x.dtype, device=x.device)
     value = ember.broadcast_to(value, target.shape)
+    if target.numel() == 0:
+        return  # nothing is selected (the value still had to broadcast)
     out_dims = _result_dims(view, post, flips)
     if out_dims:
         value = ember.flip(value, out_dims)
