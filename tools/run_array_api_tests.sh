@@ -7,7 +7,9 @@
 #
 # Environment: ARRAY_API_TESTS_DIR (the suite checkout, default /work/array-api-tests, with its
 # array-api submodule checked out), PYTHON (an interpreter with pytest, hypothesis, ndindex and
-# array-api-strict; default python3). --xfails applies tools/array_api_xfails.txt (one test id
+# array-api-strict; default python3), ARRAY_API_TESTS_VERSION (the revision whose tests run;
+# default: the module's __array_api_version__, 2025.12 for ember.array_api). --xfails applies
+# tools/array_api_xfails.txt (one test id
 # a line, each followed by "  # reason"). The checkout must be unmodified (earlier versions of
 # this script patched it for a namespace without complex dtypes: `git -C $SUITE checkout -- .`).
 set -euo pipefail
