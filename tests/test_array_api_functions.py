@@ -21,7 +21,7 @@ def test_namespace_and_version():
     x = ember.ones(2)
     assert x.__array_namespace__() is xp
     assert x.__array_namespace__(api_version="2023.12") is xp
-    assert xp.__array_api_version__ == "2024.12"
+    assert xp.__array_api_version__ == "2025.12"
     with pytest.raises(ValueError):
         x.__array_namespace__(api_version="2099.01")
     missing = [n for n in strict.__all__ if not hasattr(xp, n)]

@@ -7,9 +7,11 @@
 #
 # Environment: ARRAY_API_TESTS_DIR (the suite checkout, default /work/array-api-tests, with its
 # array-api submodule checked out), PYTHON (an interpreter with pytest, hypothesis, ndindex and
-# array-api-strict; default python3). --xfails applies tools/array_api_xfails.txt (one test id
-# a line, each followed by "  # reason"). The checkout must be unmodified (earlier versions of
-# this script patched it for a namespace without complex dtypes: `git -C $SUITE checkout -- .`).
+# array-api-strict; default python3), ARRAY_API_TESTS_VERSION (the revision whose tests run;
+# default: the module's __array_api_version__, 2025.12 for ember.array_api). --xfails applies
+# tools/array_api_xfails.txt (one test id a line, each followed by "  # reason"). The checkout
+# must be unmodified (earlier versions of this script patched it for a namespace without complex
+# dtypes: `git -C $SUITE checkout -- .`).
 set -euo pipefail
 PIN=55fcc60179efa2680ddd6cd926ddf17b83530e2b
 SPEC_PIN=5f847a3858875c682ae901aa22b0413bf24be9da

@@ -309,10 +309,8 @@ def __reduce_ex__(self, proto):
 @_method
 def __array_namespace__(self, api_version=None):
     """The Python array API standard's namespace for this tensor: ``ember.array_api``."""
-    if api_version is not None and api_version not in ("2021.12", "2022.12", "2023.12", "2024.12"):
-        raise ValueError(f"ember.array_api supports array API revisions up to 2024.12, not {api_version!r}")
     from . import array_api
-    return array_api
+    return array_api._check_api_version(api_version)
 
 
 @_method

@@ -193,7 +193,8 @@ def meshgrid(*arrays, indexing="xy"):
         raise ValueError(f"meshgrid(): indexing must be 'xy' or 'ij', got {indexing!r}")
     if len({a.dtype for a in arrays}) > 1:
         raise ValueError("meshgrid(): all arrays must have the same dtype")
-    return list(ember.meshgrid(*arrays, indexing=indexing)) if arrays else []
+    # a tuple since revision 2025.12 (a list before)
+    return tuple(ember.meshgrid(*arrays, indexing=indexing)) if arrays else ()
 
 
 def tril(x, /, *, k=0):

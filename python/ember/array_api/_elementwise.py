@@ -22,16 +22,31 @@ _INTEGRAL = _KINDS["integral"]
 def _as_array(x, dtype):
     if isinstance(x, ember.Tensor):
         return x if x.dtype == dtype else x.to(dtype)
-    return ember.tensor(x, dtype=dtype)
+    return ember.scalar_tensor(x, dtype=dtype)
+
+
+_KIND_SETS = {}
+
+
+def _of_kinds(dtype, kinds):
+    """isdtype(dtype, kinds) through a cached set (this runs on every elementwise call)."""
+    s = _KIND_SETS.get(kinds)
+    if s is None:
+        s = _KIND_SETS[kinds] = frozenset(d for d in _dtypes._ALL if _dtypes.isdtype(d, kinds))
+    return dtype in s
 
 
 def _operands(x1, x2, name, kinds=None, dtype=None):
     """(x1, x2) cast to the standard's result dtype; `kinds` lists what the function accepts."""
     if dtype is None:
-        if not isinstance(x1, ember.Tensor) and not isinstance(x2, ember.Tensor):
+        t1, t2 = isinstance(x1, ember.Tensor), isinstance(x2, ember.Tensor)
+        if t1 and t2 and x1.dtype == x2.dtype:
+            dtype = _dtypes._check_dtype(x1.dtype)  # the common case: nothing to promote
+        elif not t1 and not t2:
             raise TypeError(f"{name}(): at least one argument must be an array")
-        dtype = _dtypes.result_type(x1, x2)
-    if kinds is not None and not _dtypes.isdtype(dtype, kinds):
+        else:
+            dtype = _dtypes.result_type(x1, x2)
+    if kinds is not None and not _of_kinds(dtype, kinds):
         raise TypeError(f"{name}() is not defined for {_dtypes._NAMES[dtype]} arrays")
     for s in (x1, x2):
         if isinstance(s, builtins.int) and not isinstance(s, builtins.bool) and dtype in _INTEGRAL:
@@ -45,7 +60,7 @@ def _check(x, name, kinds):
     if not isinstance(x, ember.Tensor):
         raise TypeError(f"{name}() expects an array, got {type(x).__name__}")
     _dtypes._check_dtype(x.dtype)
-    if kinds is not None and not _dtypes.isdtype(x.dtype, kinds):
+    if kinds is not None and not _of_kinds(x.dtype, kinds):
         raise TypeError(f"{name}() is not defined for {_dtypes._NAMES[x.dtype]} arrays")
     return x
 

@@ -16,7 +16,7 @@ def _default_float():
 
 
 class __array_namespace_info__:
-    """Inspection API of ember.array_api (standard revision 2024.12)."""
+    """Inspection API of ember.array_api (standard revision 2025.12)."""
 
     def capabilities(self):
         return {"boolean indexing": True, "data-dependent shapes": True, "max dimensions": 64}
@@ -25,10 +25,10 @@ class __array_namespace_info__:
         return _CPU
 
     def devices(self):
-        out = [_CPU]
+        # a tuple since revision 2025.12 (a list before)
         if ember.wgpu.is_available():
-            out.append(ember.device("wgpu:0"))  # the index tensors report
-        return out
+            return (_CPU, ember.device("wgpu:0"))  # the index tensors report
+        return (_CPU,)
 
     def default_dtypes(self, *, device=None):
         _check_device(device)

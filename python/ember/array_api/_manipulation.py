@@ -27,7 +27,7 @@ def _axes(axis, ndim, name):
 
 
 def broadcast_arrays(*arrays):
-    return list(ember.broadcast_tensors(*arrays))
+    return tuple(ember.broadcast_tensors(*arrays))  # a tuple since revision 2025.12 (a list before)
 
 
 def broadcast_to(x, /, shape):
@@ -50,7 +50,17 @@ def concat(arrays, /, *, axis=0):
 
 
 def expand_dims(x, /, axis):
-    return ember.unsqueeze(x, _axis(axis, x.ndim, "expand_dims", extra=1))
+    if isinstance(axis, builtins.int):
+        return ember.unsqueeze(x, _axis(axis, x.ndim, "expand_dims", extra=1))
+    # a tuple (revision 2025.12): positions in the result, of x.ndim + len(axis) dims
+    axes = tuple(axis)
+    n = x.ndim + len(axes)
+    out = sorted(_axis(a, n - 1, "expand_dims", extra=1) for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"expand_dims(): axis {axis} repeats a position")
+    for a in out:
+        x = ember.unsqueeze(x, a)
+    return x
 
 
 def flip(x, /, *, axis=None):
@@ -117,7 +127,10 @@ __all__ = ["broadcast_arrays", "broadcast_to", "concat", "expand_dims", "flip", 
 
 def broadcast_shapes(*shapes):
     """The shape that broadcasting `shapes` together gives (added in revision 2025.12)."""
-    return tuple(ember.broadcast_shapes(*shapes))
+    try:
+        return tuple(ember.broadcast_shapes(*shapes))
+    except RuntimeError as e:  # ember raises PyTorch's RuntimeError; the standard asks ValueError
+        raise ValueError(str(e)) from None
 
 
 __all__ += ["broadcast_shapes"]

@@ -44,7 +44,9 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
     dtype = _dtypes.result_type(x1, x2)
     if sorter is not None:
         x1 = x1[sorter]
-    return ember.searchsorted(x1.to(dtype), x2.to(dtype), side=side)
+    # x2 may be a Python scalar (revision 2025.12): a 0-d array of the promoted dtype
+    x2 = x2.to(dtype) if isinstance(x2, ember.Tensor) else ember.tensor(x2, dtype=dtype)
+    return ember.searchsorted(x1.to(dtype), x2, side=side)
 
 
 def where(condition, x1, x2, /):
