@@ -20,7 +20,7 @@ test: build test-rust test-python
 
 test-rust:
 	cargo build --release -p ember-run -q
-	cargo test --release --workspace --exclude ember-py -q
+	cargo test --profile release --workspace --exclude ember-py --exclude ember-bench -q
 
 test-python: build
 	cargo build --release -p ember-run -q
@@ -31,7 +31,7 @@ demo: build
 	$(PY) demo/main.py
 
 bench: build
-	cargo bench -p ember-cpu
+	cargo bench -p ember-bench
 	$(PY) benches/compare.py
 
 clean:

@@ -34,14 +34,16 @@ pub struct ConvGeom {
 }
 
 impl ConvGeom {
-    fn l(&self) -> usize {
+    /// Output positions per image: `oh · ow`.
+    pub fn l(&self) -> usize {
         self.oh * self.ow
     }
     /// Rows of the im2col matrix per group: `Cin/groups · kh · kw`.
-    fn k(&self) -> usize {
+    pub fn k(&self) -> usize {
         self.c_in / self.groups * self.kh * self.kw
     }
-    fn plane_in(&self) -> usize {
+    /// Elements of one input image: `Cin · h · w`.
+    pub fn plane_in(&self) -> usize {
         self.c_in * self.h * self.w
     }
     /// A 1×1, stride-1, unpadded kernel reads the image itself as its column matrix.
@@ -307,134 +309,4 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
         dx
     });
     (gx, gw, gb)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Direct definition of the convolution (NCHW, OIHW), the oracle for the GEMM kernels.
-    fn naive(x: &[f64], w: &[f64], b: Option<&[f64]>, g: &ConvGeom) -> Vec<f64> {
-        let (cig, cog) = (g.c_in / g.groups, g.c_out / g.groups);
-        let mut out = vec![0.0; g.n * g.c_out * g.l()];
-        for n in 0..g.n {
-            for co in 0..g.c_out {
-                let gi = co / cog;
-                for oy in 0..g.oh {
-                    for ox in 0..g.ow {
-                        let mut s = b.map_or(0.0, |b| b[co]);
-                        for c in 0..cig {
-                            for ki in 0..g.kh {
-                                for kj in 0..g.kw {
-                                    let iy = (oy * g.stride.0 + ki * g.dilation.0) as isize - g.pad.0 as isize;
-                                    let ix = (ox * g.stride.1 + kj * g.dilation.1) as isize - g.pad.1 as isize;
-                                    if iy < 0 || ix < 0 || iy as usize >= g.h || ix as usize >= g.w {
-                                        continue;
-                                    }
-                                    let ci = gi * cig + c;
-                                    s += x[((n * g.c_in + ci) * g.h + iy as usize) * g.w + ix as usize]
-                                        * w[((co * cig + c) * g.kh + ki) * g.kw + kj];
-                                }
-                            }
-                        }
-                        out[((n * g.c_out + co) * g.oh + oy) * g.ow + ox] = s;
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    fn geom(
-        n: usize,
-        c_in: usize,
-        hw: (usize, usize),
-        c_out: usize,
-        k: (usize, usize),
-        s: (usize, usize),
-        p: (usize, usize),
-        d: (usize, usize),
-        groups: usize,
-    ) -> ConvGeom {
-        let o = |size: usize, k: usize, s: usize, p: usize, d: usize| (size + 2 * p - d * (k - 1) - 1) / s + 1;
-        ConvGeom {
-            n,
-            c_in,
-            h: hw.0,
-            w: hw.1,
-            c_out,
-            kh: k.0,
-            kw: k.1,
-            stride: s,
-            pad: p,
-            dilation: d,
-            groups,
-            oh: o(hw.0, k.0, s.0, p.0, d.0),
-            ow: o(hw.1, k.1, s.1, p.1, d.1),
-        }
-    }
-
-    fn data(len: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 33) % 1000) as f64 / 500.0 - 1.0
-            })
-            .collect()
-    }
-
-    fn cases() -> Vec<ConvGeom> {
-        vec![
-            geom(3, 1, (9, 8), 4, (3, 3), (1, 1), (0, 0), (1, 1), 1),
-            geom(2, 4, (7, 9), 6, (3, 2), (2, 1), (1, 1), (1, 2), 2),
-            geom(2, 3, (5, 5), 2, (1, 1), (1, 1), (0, 0), (1, 1), 1),
-            geom(17, 2, (6, 5), 3, (2, 3), (3, 2), (1, 1), (2, 1), 1),
-        ]
-    }
-
-    #[test]
-    fn forward_matches_definition() {
-        for g in cases() {
-            let x = data(g.n * g.plane_in(), 1);
-            let w = data(g.c_out * g.k(), 2);
-            let b = data(g.c_out, 3);
-            for bias in [None, Some(&b[..])] {
-                let got = conv2d_forward(&x, &w, bias, &g);
-                let want = naive(&x, &w, bias, &g);
-                assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-9), "{g:?}");
-            }
-        }
-    }
-
-    /// Backward is the adjoint of forward: ⟨gout, conv(x, w)⟩ differentiated by finite
-    /// differences is exact for a bilinear map, so compare against the definition directly.
-    #[test]
-    fn backward_is_adjoint_of_forward() {
-        for g in cases() {
-            let x = data(g.n * g.plane_in(), 4);
-            let w = data(g.c_out * g.k(), 5);
-            let go = data(g.n * g.c_out * g.l(), 6);
-            let (gx, gw, gb) = conv2d_backward(&x, &w, &go, &g, (true, true, true));
-            let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
-            // f(x) = ⟨go, conv(x, w)⟩ is linear in x: ∂f/∂x_i = f(e_i).
-            let gx = gx.unwrap();
-            for i in (0..x.len()).step_by(7) {
-                let mut e = vec![0.0; x.len()];
-                e[i] = 1.0;
-                assert!((dot(&go, &naive(&e, &w, None, &g)) - gx[i]).abs() < 1e-9, "gx {g:?}");
-            }
-            let gw = gw.unwrap();
-            for i in 0..w.len() {
-                let mut e = vec![0.0; w.len()];
-                e[i] = 1.0;
-                assert!((dot(&go, &naive(&x, &e, None, &g)) - gw[i]).abs() < 1e-9, "gw {g:?}");
-            }
-            let gb = gb.unwrap();
-            for co in 0..g.c_out {
-                let want: f64 = (0..g.n).flat_map(|n| go[(n * g.c_out + co) * g.l()..][..g.l()].iter()).sum();
-                assert!((want - gb[co]).abs() < 1e-9);
-            }
-        }
-    }
 }

@@ -17,7 +17,7 @@
 //! otherwise each product runs gemm with `Parallelism::Rayon(n)` inside ember's pool.
 use crate::copy::{contiguous, copy_into};
 use crate::threads::{self, get_num_threads, parallel_for, split_range};
-use crate::{DType, Element, Error, Layout, Result, Scalar, Storage};
+use crate::{Complex, DType, Element, Error, Layout, Result, Scalar, Storage};
 use gemm::Parallelism;
 use std::cell::Cell;
 
@@ -75,8 +75,8 @@ pub fn bmm_into(
             copy_into(dst, ld, dt, &d32, &lc, DType::F32);
             Ok(())
         }
-        DType::C64 => crate::complex::bmm_into::<f32>(dst, ld, a, la, b, lb, alpha, beta),
-        DType::C128 => crate::complex::bmm_into::<f64>(dst, ld, a, la, b, lb, alpha, beta),
+        DType::C64 => float_bmm::<Complex<f32>>(dst, ld, a, la, b, lb, alpha, beta, "gemm-c32"),
+        DType::C128 => float_bmm::<Complex<f64>>(dst, ld, a, la, b, lb, alpha, beta, "gemm-c64"),
         DType::Bool => Err(Error::runtime(
             "\"addmm_impl_cpu_\" not implemented for 'Bool'. Matrix products are defined for integer and floating dtypes; convert with .int() or .float() first.",
         )),
@@ -96,23 +96,55 @@ impl<T> SendPtr<T> {
     }
 }
 
-/// One dtype `gemm` handles natively.
+/// One dtype `gemm` handles natively. `G` is gemm's own type for it, of the same memory
+/// layout (ember's `Complex<T>` and num-complex's are both `#[repr(C)] { re, im }`); gemm
+/// picks its kernel from `G`'s TypeId.
 trait GemmFloat: Element {
-    fn from_scalar(s: Scalar) -> Self;
+    type G: Copy + Send + Sync + 'static;
+    fn from_scalar(s: Scalar) -> Self::G;
+    /// `x · y` (the empty product's `beta · dst`).
+    fn scale(x: Self, y: Self) -> Self {
+        Self::from_f64(x.to_f64() * y.to_f64())
+    }
 }
 impl GemmFloat for f32 {
-    fn from_scalar(s: Scalar) -> Self {
+    type G = f32;
+    fn from_scalar(s: Scalar) -> f32 {
         s.to_f64() as f32
     }
 }
 impl GemmFloat for f64 {
-    fn from_scalar(s: Scalar) -> Self {
+    type G = f64;
+    fn from_scalar(s: Scalar) -> f64 {
         s.to_f64()
     }
 }
 impl GemmFloat for half::f16 {
-    fn from_scalar(s: Scalar) -> Self {
+    type G = half::f16;
+    fn from_scalar(s: Scalar) -> half::f16 {
         half::f16::from_f64(s.to_f64())
+    }
+}
+impl GemmFloat for Complex<f32> {
+    type G = gemm::c32;
+    fn from_scalar(s: Scalar) -> gemm::c32 {
+        let (re, im) = s.to_c128();
+        gemm::c32::new(re as f32, im as f32)
+    }
+    fn scale(x: Self, y: Self) -> Self {
+        let ((a, b), (c, d)) = (x.to_c128(), y.to_c128());
+        Self::from_c128(a * c - b * d, a * d + b * c)
+    }
+}
+impl GemmFloat for Complex<f64> {
+    type G = gemm::c64;
+    fn from_scalar(s: Scalar) -> gemm::c64 {
+        let (re, im) = s.to_c128();
+        gemm::c64::new(re, im)
+    }
+    fn scale(x: Self, y: Self) -> Self {
+        let ((a, b), (c, d)) = (x.to_c128(), y.to_c128());
+        Self::from_c128(a * c - b * d, a * d + b * c)
     }
 }
 
@@ -129,7 +161,7 @@ fn float_bmm<T: GemmFloat>(
     name: &'static str,
 ) -> Result<()> {
     let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
-    let (pd, pa, pb) = (SendPtr(dst.ptr() as *mut T), SendPtr(a.ptr() as *mut T), SendPtr(b.ptr() as *mut T));
+    let (pd, pa, pb) = (SendPtr(dst.ptr() as *mut T::G), SendPtr(a.ptr() as *mut T::G), SendPtr(b.ptr() as *mut T::G));
     // gemm computes dst = ga * dst + gb * (a @ b): its alpha scales dst, its beta the product.
     let (ga, gb) = (T::from_scalar(beta), T::from_scalar(alpha));
     let read_dst = beta.to_f64() != 0.0;
@@ -138,8 +170,9 @@ fn float_bmm<T: GemmFloat>(
         let lc = Layout::contiguous(&[]);
         let z = Storage::zeros(8)?;
         if read_dst {
-            let bs = Storage::from_bytes(unsafe { std::slice::from_raw_parts(&ga as *const T as *const u8, std::mem::size_of::<T>()) })?;
-            crate::elementwise::binary_into::<T, T, T>(dst, ld, dst, ld, &bs, &lc, |x, y| T::from_f64(x.to_f64() * y.to_f64()));
+            // SAFETY: `ga` is a live `T::G`, which has `T`'s size and layout (see GemmFloat).
+            let bs = Storage::from_bytes(unsafe { std::slice::from_raw_parts(&ga as *const T::G as *const u8, std::mem::size_of::<T>()) })?;
+            crate::elementwise::binary_into::<T, T, T>(dst, ld, dst, ld, &bs, &lc, T::scale);
         } else {
             copy_into(dst, ld, T::DTYPE, &z, &lc, T::DTYPE);
         }
@@ -151,7 +184,7 @@ fn float_bmm<T: GemmFloat>(
         let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0]);
         let y = pb.get().offset(lb.offset as isize + i as isize * lb.strides[0]);
         #[rustfmt::skip]
-        gemm::gemm::<T>(m, n, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2], la.strides[1],
+        gemm::gemm::<T::G>(m, n, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2], la.strides[1],
                         y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
     };
     let threads = get_num_threads();
@@ -231,65 +264,4 @@ fn int_bmm<T: Element>(
     });
     set_last("int-i64-accumulate", chunks.min(get_num_threads()));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store<T: Element>(v: &[T]) -> Storage {
-        Storage::from_bytes(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }).unwrap()
-    }
-    fn read<T: Element>(s: &Storage, n: usize) -> Vec<T> {
-        unsafe { std::slice::from_raw_parts(s.ptr() as *const T, n) }.to_vec()
-    }
-    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
-        (0..m * n).map(|ij| (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum()).collect()
-    }
-
-    #[test]
-    fn f64_transposed_operand_as_strides() {
-        let (m, k, n) = (5, 7, 3);
-        let a: Vec<f64> = (0..m * k).map(|x| x as f64 * 0.5 - 3.0).collect();
-        let bt: Vec<f64> = (0..n * k).map(|x| (x % 5) as f64 - 1.0).collect(); // b stored transposed
-        let b: Vec<f64> = (0..k * n).map(|i| bt[(i % n) * k + i / n]).collect();
-        let (sa, sb) = (store(&a), store(&bt));
-        let la = Layout::contiguous(&[1, m, k]);
-        let lb = Layout::new(vec![1, k, n], vec![0, 1, k as isize], 0);
-        let d = Storage::zeros_n(m * n, 8).unwrap();
-        bmm_into(DType::F64, &d, &Layout::contiguous(&[1, m, n]), &sa, &la, &sb, &lb, Scalar::Int(1), Scalar::Int(0)).unwrap();
-        assert_eq!(read::<f64>(&d, m * n), naive(&a, &b, m, k, n));
-    }
-
-    #[test]
-    fn int8_wraps_like_same_width_arithmetic() {
-        let a: Vec<i8> = vec![100, 100, -128, 7];
-        let b: Vec<i8> = vec![2, 3, 1, 127];
-        let (sa, sb) = (store(&a), store(&b));
-        let l = Layout::contiguous(&[1, 2, 2]);
-        let d = Storage::zeros(4).unwrap();
-        bmm_into(DType::I8, &d, &l, &sa, &l, &sb, &l, Scalar::Int(1), Scalar::Int(0)).unwrap();
-        let want: Vec<i8> = vec![
-            100i8.wrapping_mul(2).wrapping_add(100i8.wrapping_mul(1)),
-            100i8.wrapping_mul(3).wrapping_add(100i8.wrapping_mul(127)),
-            (-128i8).wrapping_mul(2).wrapping_add(7i8.wrapping_mul(1)),
-            (-128i8).wrapping_mul(3).wrapping_add(7i8.wrapping_mul(127)),
-        ];
-        assert_eq!(read::<i8>(&d, 4), want);
-    }
-
-    #[test]
-    fn beta_zero_ignores_nan_and_k_zero_gives_beta_dst() {
-        let nan = store(&[f32::NAN; 4]);
-        let l = Layout::contiguous(&[1, 2, 2]);
-        let a = store(&[1f32, 2., 3., 4.]);
-        bmm_into(DType::F32, &nan, &l, &a, &l, &a, &l, Scalar::Int(1), Scalar::Int(0)).unwrap();
-        assert_eq!(read::<f32>(&nan, 4), vec![7., 10., 15., 22.]);
-        let e = Storage::zeros(8).unwrap();
-        let le = Layout::contiguous(&[1, 2, 0]);
-        let lf = Layout::contiguous(&[1, 0, 2]);
-        let d = store(&[1f32, 2., 3., 4.]);
-        bmm_into(DType::F32, &d, &l, &e, &le, &e, &lf, Scalar::Int(1), Scalar::Float(2.0)).unwrap();
-        assert_eq!(read::<f32>(&d, 4), vec![2., 4., 6., 8.]);
-    }
 }

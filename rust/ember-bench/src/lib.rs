@@ -1,0 +1,1 @@
+//! Nothing but a home for `benches/`: the criterion benches of `ember-cpu`'s kernels.
