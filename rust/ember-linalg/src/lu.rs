@@ -11,8 +11,8 @@ use faer::linalg::lu::partial_pivoting::factor::{lu_in_place, lu_in_place_scratc
 use faer::linalg::lu::partial_pivoting::solve::{
     solve_in_place, solve_in_place_scratch, solve_transpose_in_place, solve_transpose_in_place_scratch,
 };
-use faer::traits::ComplexField;
 use faer::prelude::{Reborrow, ReborrowMut};
+use faer::traits::ComplexField;
 use faer::{c32, c64, MatMut, Par};
 use rayon::prelude::*;
 use std::ops::{Div, Mul, Sub};
@@ -250,11 +250,7 @@ pub fn gesv<T: Field>(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize) ->
     if k == 0 {
         return a.par_chunks(nn).with_min_len(min_len(nn)).map(|a| gesv_one(a, &mut [], n, 0, par)).collect();
     }
-    a.par_chunks(nn)
-        .zip(b.par_chunks_mut(n * k))
-        .with_min_len(min_len(nn))
-        .map(|(a, b)| gesv_one(a, b, n, k, par))
-        .collect()
+    a.par_chunks(nn).zip(b.par_chunks_mut(n * k)).with_min_len(min_len(nn)).map(|(a, b)| gesv_one(a, b, n, k, par)).collect()
 }
 
 #[cfg(test)]
