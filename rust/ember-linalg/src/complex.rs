@@ -30,14 +30,14 @@ macro_rules! complex_for {
             }
 
             /// `getrf` on `batch` complex m×n matrices: (LU pairs, ipiv, info).
-            pub fn lu_factor(a: &[R], batch: usize, m: usize, n: usize) -> (Vec<R>, Vec<i32>, Vec<i32>) {
-                let (f, piv, info) = lu::getrf(cplx(a), batch, m, n);
+            pub fn lu_factor(a: &[R], batch: usize, m: usize, n: usize, threads: usize) -> (Vec<R>, Vec<i32>, Vec<i32>) {
+                let (f, piv, info) = lu::getrf(cplx(a), batch, m, n, threads);
                 (pairs(f), piv, info)
             }
 
             /// A X = B in place for `batch` complex pairs (A n×n, B n×k becomes X).
-            pub fn solve_in_place(a: &[R], b: &mut [R], batch: usize, n: usize, k: usize) -> Vec<i32> {
-                lu::gesv(cplx(a), cplx_mut(b), batch, n, k)
+            pub fn solve_in_place(a: &[R], b: &mut [R], batch: usize, n: usize, k: usize, threads: usize) -> Vec<i32> {
+                lu::gesv(cplx(a), cplx_mut(b), batch, n, k, threads)
             }
 
             /// Eigenvalues (n pairs) and, with `want_v`, right eigenvectors as columns (n×n
@@ -97,7 +97,7 @@ mod tests {
         // A = [[1+i, 0], [0, 2]]: x = A⁻¹ [2, 4] = [1−i, 2]; eigenvalues 1+i and 2
         let a = vec![1.0f64, 1.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0];
         let mut b = vec![2.0f64, 0.0, 4.0, 0.0];
-        assert_eq!(super::c64s::solve_in_place(&a, &mut b, 1, 2, 1), vec![0]);
+        assert_eq!(super::c64s::solve_in_place(&a, &mut b, 1, 2, 1, 1), vec![0]);
         let want = [1.0, -1.0, 2.0, 0.0];
         assert!(b.iter().zip(want).all(|(x, w)| (x - w).abs() < 1e-12), "{b:?}");
         let (w, v, ok) = super::c64s::eig(&a, 1, 2, true);

@@ -29,14 +29,14 @@ macro_rules! dense_for {
             }
 
             /// Packed LU with partial pivoting (`getrf`): returns (LU m×n, ipiv min(m,n), info).
-            pub fn lu_factor(a: &[T], batch: usize, m: usize, n: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
-                crate::lu::getrf(a, batch, m, n)
+            pub fn lu_factor(a: &[T], batch: usize, m: usize, n: usize, threads: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
+                crate::lu::getrf(a, batch, m, n, threads)
             }
 
             /// X with A X = B for `batch` pairs (A n×n, B n×k), in place: `b` becomes X.
             /// Returns LAPACK's info per matrix (see `lu::gesv`).
-            pub fn solve_in_place(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize) -> Vec<i32> {
-                crate::lu::gesv(a, b, batch, n, k)
+            pub fn solve_in_place(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize, threads: usize) -> Vec<i32> {
+                crate::lu::gesv(a, b, batch, n, k, threads)
             }
 
             /// Lower Cholesky factor L (A = L Lᵀ, read from A's lower triangle): (L, info) where

@@ -52,15 +52,14 @@ impl Field for c64 {
     }
 }
 
-/// faer's parallelism inside one factorization: the current pool's threads for a single
-/// matrix; sequential when the pool has one thread (faer's rayon path then only adds task
-/// overhead) or when the batch is what gets split across threads.
-fn inner_par(batch: usize) -> Par {
-    let t = rayon::current_num_threads();
-    if t <= 1 || batch > 1 {
+/// faer's parallelism inside one factorization: the pool's `threads` for a single matrix;
+/// sequential at one thread (faer's rayon path then only adds task overhead) or when the
+/// batch is what gets split across threads.
+fn inner_par(batch: usize, threads: usize) -> Par {
+    if threads <= 1 || batch > 1 {
         Par::Seq
     } else {
-        Par::rayon(t)
+        Par::rayon(threads)
     }
 }
 
@@ -155,33 +154,34 @@ fn getf2<T: Field>(f: &mut [T], m: usize, n: usize) -> (Vec<i32>, i32) {
 }
 
 /// Packed LU of `batch` row-major m×n matrices (`getrf`): returns (LU row-major, ipiv
-/// min(m,n) per matrix, info per matrix).
-pub fn getrf<T: Field>(a: &[T], batch: usize, m: usize, n: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
+/// min(m,n) per matrix, info per matrix). `threads` is the current rayon pool's size; at 1
+/// everything runs on the calling thread (no pool hand-off, which costs more than a small LU).
+pub fn getrf<T: Field>(a: &[T], batch: usize, m: usize, n: usize, threads: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
     let (mn, k) = (m * n, m.min(n));
     let mut lu = vec![T::default(); batch * mn];
     if mn == 0 {
         return (lu, Vec::new(), vec![0; batch]);
     }
-    let par = inner_par(batch);
-    let res: Vec<(Vec<i32>, i32)> = a
-        .par_chunks(mn)
-        .zip(lu.par_chunks_mut(mn))
-        .with_min_len(min_len(mn))
-        .map(|(src, out)| {
-            let mut f = vec![T::default(); mn];
-            transpose(src, m, n, &mut f);
-            let p = factor_in_place(&mut f, m, n, par);
-            let (piv, info) = match first_zero_pivot(&f, m, n) {
-                0 => (swaps_from_perm(&p, k), 0),
-                _ => {
-                    transpose(src, m, n, &mut f);
-                    getf2(&mut f, m, n)
-                }
-            };
-            transpose(&f, n, m, out);
-            (piv, info)
-        })
-        .collect();
+    let par = inner_par(batch, threads);
+    let one = |(src, out): (&[T], &mut [T])| {
+        let mut f = vec![T::default(); mn];
+        transpose(src, m, n, &mut f);
+        let p = factor_in_place(&mut f, m, n, par);
+        let (piv, info) = match first_zero_pivot(&f, m, n) {
+            0 => (swaps_from_perm(&p, k), 0),
+            _ => {
+                transpose(src, m, n, &mut f);
+                getf2(&mut f, m, n)
+            }
+        };
+        transpose(&f, n, m, out);
+        (piv, info)
+    };
+    let res: Vec<(Vec<i32>, i32)> = if threads <= 1 {
+        a.chunks(mn).zip(lu.chunks_mut(mn)).map(one).collect()
+    } else {
+        a.par_chunks(mn).zip(lu.par_chunks_mut(mn)).with_min_len(min_len(mn)).map(one).collect()
+    };
     let mut piv = Vec::with_capacity(batch * k);
     let mut info = Vec::with_capacity(batch);
     for (p, i) in res {
@@ -240,17 +240,21 @@ fn gesv_one<T: Field>(a: &[T], b: &mut [T], n: usize, k: usize, par: Par) -> i32
 
 /// X with A X = B for `batch` pairs: `a` (n×n each, row-major) is read, `b` (n×k each,
 /// row-major) becomes X. Returns LAPACK's info per matrix (k > 0: U[k-1, k-1] of A's LU is
-/// exactly zero, so A is singular and that B is left as it was).
-pub fn gesv<T: Field>(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize) -> Vec<i32> {
+/// exactly zero, so A is singular and that B is left as it was). `threads` as in `getrf`.
+pub fn gesv<T: Field>(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize, threads: usize) -> Vec<i32> {
     if n == 0 {
         return vec![0; batch];
     }
-    let par = inner_par(batch);
-    let nn = n * n;
+    let (par, nn) = (inner_par(batch, threads), n * n);
     if k == 0 {
-        return a.par_chunks(nn).with_min_len(min_len(nn)).map(|a| gesv_one(a, &mut [], n, 0, par)).collect();
+        return a.chunks(nn).map(|a| gesv_one(a, &mut [], n, 0, par)).collect();
     }
-    a.par_chunks(nn).zip(b.par_chunks_mut(n * k)).with_min_len(min_len(nn)).map(|(a, b)| gesv_one(a, b, n, k, par)).collect()
+    let one = |(a, b): (&[T], &mut [T])| gesv_one(a, b, n, k, par);
+    if threads <= 1 {
+        a.chunks(nn).zip(b.chunks_mut(n * k)).map(one).collect()
+    } else {
+        a.par_chunks(nn).zip(b.par_chunks_mut(n * k)).with_min_len(min_len(nn)).map(one).collect()
+    }
 }
 
 #[cfg(test)]
@@ -262,7 +266,7 @@ mod tests {
         // A = [[2, 1], [1, 3]] (row-major), B = [[3, 1], [5, 2]]: X = A⁻¹B
         let a = vec![2.0f64, 1.0, 1.0, 3.0];
         let mut b = vec![3.0f64, 1.0, 5.0, 2.0];
-        let info = gesv(&a, &mut b, 1, 2, 2);
+        let info = gesv(&a, &mut b, 1, 2, 2, 1);
         assert_eq!(info, vec![0]);
         let want = [0.8, 0.2, 1.4, 0.6];
         for (x, w) in b.iter().zip(want) {
@@ -273,7 +277,7 @@ mod tests {
     #[test]
     fn getrf_swaps_reconstruct() {
         let a = [0.0f64, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 10.0];
-        let (lu, piv, info) = getrf(&a, 1, 3, 3);
+        let (lu, piv, info) = getrf(&a, 1, 3, 3, 2);
         assert_eq!(info, vec![0]);
         assert_eq!(piv[0], 3);
         assert!(lu[0] == 7.0);
@@ -283,7 +287,7 @@ mod tests {
     fn singular_lu_continues_past_the_zero_pivot_like_lapack() {
         // column 1 is zero: getrf reports info 2 and leaves finite factors
         let a = [2.0f64, 0.0, 1.0, 4.0, 0.0, 3.0, 6.0, 0.0, 5.0];
-        let (lu, piv, info) = getrf(&a, 1, 3, 3);
+        let (lu, piv, info) = getrf(&a, 1, 3, 3, 1);
         assert_eq!(info, vec![2]);
         assert_eq!(piv, vec![3, 2, 3]);
         assert!(lu.iter().all(|x| x.is_finite()), "{lu:?}");
@@ -294,9 +298,9 @@ mod tests {
         // A's LU meets an exact zero at step 3 (LAPACK's info 3); Aᵀ's LU only a rounding-size pivot
         let a = vec![1.0f64, 2.0, 3.0, 2.0, 4.0, 6.0, 1.0, 0.0, 1.0];
         let mut b = vec![1.0f64; 3];
-        assert_eq!(gesv(&a, &mut b, 1, 3, 1), vec![3]);
+        assert_eq!(gesv(&a, &mut b, 1, 3, 1, 2), vec![3]);
         assert_eq!(b, vec![1.0; 3]);
         let mut b = vec![1.0f32, 1.0];
-        assert_eq!(gesv(&[1.0f32, 2.0, 2.0, 4.0], &mut b, 1, 2, 1), vec![2]);
+        assert_eq!(gesv(&[1.0f32, 2.0, 2.0, 4.0], &mut b, 1, 2, 1, 1), vec![2]);
     }
 }

@@ -57,9 +57,14 @@ fn cost(t: &Tensor) -> usize {
     t.numel().saturating_mul(s.last().copied().unwrap_or(1))
 }
 
-/// Runs a kernel in ember's thread pool, so faer and rayon use `set_num_threads`'s count.
-fn pooled<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    ember::cpu::threads::install(f)
+/// Runs `f(threads)` with ember's thread count: in ember's pool, so faer and rayon use
+/// `set_num_threads`'s count, or on the calling thread at one thread (handing a small solve
+/// to a pool worker costs ~20 µs, several times the solve).
+fn pooled<R: Send>(f: impl FnOnce(usize) -> R + Send) -> R {
+    match ember::cpu::threads::get_num_threads() {
+        1 => f(1),
+        t => ember::cpu::threads::install(|| f(t)),
+    }
 }
 
 #[pyfunction]
@@ -70,7 +75,7 @@ fn _linalg_lu_factor(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<(Py<PyAny
     let (lu, piv, info) = run(py, cost(&a), || {
         float_kernel!(a, "lu_factor", T, K => {
             let v = a.to_vec::<T>()?;
-            let (lu, piv, info) = pooled(|| K::lu_factor(&v, batch, m, n));
+            let (lu, piv, info) = pooled(|t| K::lu_factor(&v, batch, m, n, t));
             Ok((Tensor::from_vec(lu, a.shape())?, Tensor::from_vec(piv, &with_tail(&lead, &[m.min(n)]))?, info))
         })
     })?;
@@ -91,7 +96,7 @@ fn _linalg_solve(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> 
     let (x, info) = run(py, cost(&a), || {
         float_kernel!(a, "solve", T, K => {
             let (a, mut x) = (a.to_vec::<T>()?, b.to_vec::<T>()?);
-            let info = pooled(|| K::solve_in_place(&a, &mut x, batch, n, k));
+            let info = pooled(|t| K::solve_in_place(&a, &mut x, batch, n, k, t));
             Ok((Tensor::from_vec(x, b.shape())?, info))
         })
     })?;
@@ -137,7 +142,7 @@ fn _linalg_lu_factor_pairs(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<(Py
     let (lu, piv, info) = run(py, cost(&a) * 4, || {
         pair_kernel!(a, "lu_factor", R, K => {
             let v = a.to_vec::<R>()?;
-            let (lu, piv, info) = pooled(|| K::lu_factor(&v, batch, m, n));
+            let (lu, piv, info) = pooled(|t| K::lu_factor(&v, batch, m, n, t));
             Ok((Tensor::from_vec(lu, a.shape())?, Tensor::from_vec(piv, &with_tail(&lead, &[m.min(n)]))?, info))
         })
     })?;
@@ -156,7 +161,7 @@ fn _linalg_solve_pairs(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny
     let (x, info) = run(py, cost(&a) * 4, || {
         pair_kernel!(a, "solve", R, K => {
             let (a, mut x) = (a.to_vec::<R>()?, b.to_vec::<R>()?);
-            let info = pooled(|| K::solve_in_place(&a, &mut x, batch, n, k));
+            let info = pooled(|t| K::solve_in_place(&a, &mut x, batch, n, k, t));
             Ok((Tensor::from_vec(x, b.shape())?, info))
         })
     })?;
@@ -172,7 +177,7 @@ fn _linalg_eig_complex_pairs(py: Python<'_>, a: &Bound<'_, PyAny>, compute_v: bo
     let (w, v, ok) = run(py, cost(&a) * 4, || {
         pair_kernel!(a, "eig", R, K => {
             let x = a.to_vec::<R>()?;
-            let (w, v, ok) = pooled(|| K::eig(&x, batch, n, compute_v));
+            let (w, v, ok) = pooled(|_| K::eig(&x, batch, n, compute_v));
             if !ok {
                 let e = Tensor::from_vec(Vec::<R>::new(), &[0])?;
                 return Ok((e.clone(), e, false));
