@@ -1,8 +1,8 @@
 """ember.linalg / ember.fft vs NumPy/SciPy in one process, on the same data, at 1 thread.
 
 Rows: linalg.solve and svd of 512² and 1024² (float32, float64), rfft of 2²⁰ float32 (a complex64
-result, as scipy.fft.rfft gives), batched cholesky of
-1024 × 64². Prints ember time, reference time and the ratio ember/reference (< 1: ember faster).
+result, as scipy.fft.rfft gives), batched cholesky of 1024 × 64², and complex128 solve/det/eig of
+256² (faer's complex kernels). Prints ember time, reference time and the ratio ember/reference (< 1: ember faster).
 Run: `OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 RAYON_NUM_THREADS=1 python benches/numerics.py [--quick]`.
 """
 import argparse
@@ -52,6 +52,12 @@ def rows(quick):
     spd = (m @ m.transpose(0, 2, 1) + 64 * np.eye(64)).astype("float32")
     es = E(spd)
     yield "linalg.cholesky 1024×64² float32", lambda: ember.linalg.cholesky(es), lambda: np.linalg.cholesky(spd)
+    c = (rng.standard_normal((256, 256)) + 1j * rng.standard_normal((256, 256))).astype("complex128")
+    cb = (rng.standard_normal((256, 1)) + 1j * rng.standard_normal((256, 1))).astype("complex128")
+    ec, ecb = E(c), E(cb)
+    yield "linalg.solve 256² complex128", lambda: ember.linalg.solve(ec, ecb), lambda: scipy.linalg.solve(c, cb)
+    yield "linalg.det 256² complex128", lambda: ember.linalg.det(ec), lambda: np.linalg.det(c)
+    yield "linalg.eig 256² complex128", lambda: ember.linalg.eig(ec), lambda: np.linalg.eig(c)
 
 
 def main():

@@ -252,11 +252,48 @@ def test_errors_match_the_real_ones():
         ember.linalg.inv(to_ember(np.ones((2, 3), dtype=complex)))
 
 
-def test_unsupported_complex_raises_clearly():
-    A = to_ember(np.eye(3, dtype=complex))
-    for f in (ember.linalg.eig, ember.linalg.eigvals):
-        with pytest.raises(NotImplementedError, match="complex"):
-            f(A)
+def _same_multiset(got, want, tol):
+    """Every eigenvalue of one list lies within tol of one of the other's (both ways)."""
+    d = np.abs(got[..., :, None] - want[..., None, :])
+    assert d.min(-1).max() <= tol and d.min(-2).max() <= tol, (got, want)
+
+
+@SETTINGS
+@given(cmatrices(max_side=6))
+def test_eig_matches_numpy(case):
+    t, a, dtype = case
+    w, V = ember.linalg.eig(t)
+    assert w.dtype == t.dtype and V.dtype == t.dtype
+    assert tuple(V.shape) == a.shape and tuple(w.shape) == a.shape[:-1]
+    wn, Vn = np_of(w).astype(np.complex128), np_of(V).astype(np.complex128)
+    scale = max(1.0, np.abs(a).max()) * a.shape[-1]
+    _same_multiset(wn, np.linalg.eigvals(a.astype(np.complex128)), TOL[dtype] * scale)
+    # A V = V diag(w); columns of unit norm whose largest-modulus entry is real (LAPACK geev)
+    np.testing.assert_allclose(a @ Vn, Vn * wn[..., None, :], atol=TOL[dtype] * scale * 4)
+    np.testing.assert_allclose(np.linalg.norm(Vn, axis=-2), 1.0, atol=TOL[dtype] * 10)
+    big = np.take_along_axis(Vn, np.abs(Vn).argmax(-2)[..., None, :], -2)
+    np.testing.assert_allclose(big.imag, 0.0, atol=TOL[dtype] * 10)
+    assert (big.real > 0).all()
+    vals = ember.linalg.eigvals(t)
+    assert vals.dtype == t.dtype
+    np.testing.assert_allclose(np_of(vals), np_of(w), rtol=TOL[dtype], atol=TOL[dtype] * scale)
+
+
+def test_eig_complex_known_values():
+    a = np.array([[1 + 1j, 2], [0, 3 - 2j]], dtype=np.complex128)
+    w = np.sort_complex(np_of(ember.linalg.eigvals(to_ember(a))))
+    np.testing.assert_allclose(w, np.sort_complex(np.array([1 + 1j, 3 - 2j])), atol=1e-12)
+    with pytest.raises(RuntimeError, match="square"):
+        ember.linalg.eig(to_ember(np.ones((2, 3), dtype=complex)))
+
+
+def test_sign_refuses_complex_like_pytorch():
+    z = to_ember(np.array([1 + 1j, -2j, 0]))
+    for f in (ember.sign, lambda x: x.sign(), lambda x: x.sign_(), lambda x: ember.sign(x, out=ember.empty_like(x))):
+        with pytest.raises(NotImplementedError, match="torch.sgn"):
+            f(z)
+    np.testing.assert_allclose(np_of(z), [1 + 1j, -2j, 0])  # sign_ raised before writing
+    np.testing.assert_allclose(np_of(ember.sgn(z)), [(1 + 1j) / np.sqrt(2), -1j, 0])
 
 
 def c128(rng, shape, shift=0.0):
@@ -451,6 +488,13 @@ def test_empty_shapes(shape):
         assert tuple(ember.linalg.inv(A).shape) == shape
         assert tuple(ember.linalg.eigh(A).eigenvectors.shape) == shape
         assert tuple(ember.linalg.cholesky(A).shape) == shape
+        for M in (A, A.real):
+            w, V = ember.linalg.eig(M)
+            assert (tuple(w.shape), tuple(V.shape), V.dtype) == (shape[:-1], shape, ember.complex128)
+            assert tuple(ember.linalg.eigvals(M).shape) == shape[:-1]
+        assert tuple(ember.linalg.solve(A, A).shape) == shape
+        sign, logabs = ember.linalg.slogdet(A)
+        assert tuple(sign.shape) == shape[:-2] and logabs.dtype == ember.float64
 
 
 def test_hermitian_rank_and_cond_orders():

@@ -70,6 +70,51 @@ def test_solve_vector_broadcast_and_left():
     np.testing.assert_allclose(np_of(x) @ a[0], bm, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("n,k,batch", [(17, 1, ()), (33, 5, (2,)), (70, 2, ()), (40, 40, (1, 2))])
+def test_solve_and_lu_past_the_blocking_sizes(dtype, n, k, batch):
+    """Sizes past faer's recursion threshold (16) and the copy tiles (32), on general
+    matrices (pivoting on every step), transposed A and a stepped B, several right-hand sides."""
+    rng = np.random.default_rng(n + k)
+    a = rng.standard_normal(batch + (n, n))
+    b = rng.standard_normal(batch + (n, k))
+    if dtype.startswith("complex"):
+        a = a + 1j * rng.standard_normal(a.shape)
+        b = b + 1j * rng.standard_normal(b.shape)
+    a, b = a.astype(dtype), b.astype(dtype)
+    ta = to_ember(np.ascontiguousarray(a.swapaxes(-1, -2))).transpose(-1, -2)
+    big = np.zeros(batch + (n, 2 * k), dtype=dtype)
+    big[..., ::2] = b
+    tb = to_ember(big)[..., ::2]
+    x = np_of(ember.linalg.solve(ta, tb)).astype(np.complex128)
+    tol = 1e-3 if dtype in ("float32", "complex64") else 1e-10
+    want = np.linalg.solve(a.astype(np.complex128), b.astype(np.complex128))
+    np.testing.assert_allclose(x, want, rtol=tol * 10, atol=tol * 10 * np.abs(want).max())
+    inv = np_of(ember.linalg.inv(ta)).astype(np.complex128)
+    np.testing.assert_allclose(a @ inv, np.broadcast_to(np.eye(n), a.shape), atol=tol * n)
+    LU, piv = ember.linalg.lu_factor(ta)
+    flat_lu, flat_piv = np_of(LU).reshape(-1, n, n), np_of(piv).reshape(-1, n)
+    for i, m in enumerate(a.reshape(-1, n, n)):
+        lu_ref, piv_ref = scipy.linalg.lu_factor(m.astype(np.complex128))
+        np.testing.assert_array_equal(flat_piv[i], piv_ref + 1)
+        np.testing.assert_allclose(flat_lu[i], lu_ref, atol=tol * 100)
+    sign, logabs = ember.linalg.slogdet(ta)  # det itself overflows float32 at n = 70
+    ns, nl = np.linalg.slogdet(a.astype(np.complex128))
+    np.testing.assert_allclose(np_of(sign), ns, atol=tol * 100)
+    np.testing.assert_allclose(np_of(logabs), nl, rtol=tol * 10)
+
+
+def test_singular_solve_and_inv_errors_name_the_pivot():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    for dt in ("float64", "complex128"):
+        with pytest.raises(ember.linalg.LinAlgError, match="singular"):
+            ember.linalg.solve(to_ember(a.astype(dt)), to_ember(np.ones((3, 1), dtype=dt)))
+        _, _, info = scipy.linalg.lapack.dgetrf(a)
+        with pytest.raises(ember.linalg.LinAlgError, match=f"diagonal element {info} is zero"):
+            ember.linalg.inv(to_ember(a.astype(dt)))
+        assert int(ember.linalg.solve_ex(to_ember(a.astype(dt)), to_ember(np.ones((3, 1), dtype=dt))).info) == info
+
+
 @SETTINGS
 @given(matrices(spd=True))
 def test_cholesky(case):

@@ -32,13 +32,30 @@ def raise_info(fn, info, batch_shape, message):
             raise LinAlgError(f"{fn}: {where}{message(k)}")
 
 
+def _H(x):
+    """The conjugate transpose (the transpose for real x): complex backward formulas are the
+    real ones with ᵀ read as ᴴ, under PyTorch's conjugate-Wirtinger convention."""
+    return x.mH if x.dtype.is_complex else _T(x)
+
+
+def _pairs(x):
+    """A complex tensor as contiguous (re, im) pairs in a trailing dim: the kernels' layout."""
+    import ember
+    return ember.view_as_real(x.resolve_conj()).contiguous()
+
+
 def solve_kernel(A, B):
-    """(X, info) for A X = B with A (..., n, n) and B (..., n, k) of one batch shape."""
+    """(X, info) for A X = B with A (..., n, n) and B (..., n, k) of one batch shape; info is
+    nonzero for a singular A (its pivot is of Aᵀ's LU; `lu_factor_kernel` names A's own)."""
+    if A.dtype.is_complex:
+        import ember
+        X, info = _native._linalg_solve_pairs(_pairs(A), _pairs(B))
+        return ember.view_as_complex(X), info
     return _native._linalg_solve(A.contiguous(), B.contiguous())
 
 
 class Solve(Function):
-    """X = A⁻¹B.  gB = A⁻ᵀ gX,  gA = −gB Xᵀ."""
+    """X = A⁻¹B.  gB = A⁻ᴴ gX,  gA = −gB Xᴴ."""
 
     @staticmethod
     def forward(ctx, A, B, fn):
@@ -50,17 +67,19 @@ class Solve(Function):
     @staticmethod
     def backward(ctx, gX):
         A, X = ctx.saved_tensors
-        gB = Solve.apply(_T(A), gX, "linalg.solve")
-        return -gB.matmul(_T(X)), gB, None
+        gB = Solve.apply(_H(A), gX, "linalg.solve")
+        return -gB.matmul(_H(X)), gB, None
 
 
 class Inv(Function):
-    """X = A⁻¹.  gA = −Xᵀ gX Xᵀ."""
+    """X = A⁻¹.  gA = −Xᴴ gX Xᴴ."""
 
     @staticmethod
     def forward(ctx, A):
         I = _eye_like(A).expand(*A.shape)
         X, info = solve_kernel(A, I)
+        if any(info):  # name the zero pivot of A's own LU, as getrf would
+            info = lu_factor_kernel(A)[2]
         raise_info("linalg.inv", info, A.shape[:-2],
                    lambda k: f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix is singular.")
         ctx.save_for_backward(X)
@@ -69,11 +88,15 @@ class Inv(Function):
     @staticmethod
     def backward(ctx, gX):
         (X,) = ctx.saved_tensors
-        return -_T(X).matmul(gX).matmul(_T(X))
+        return -_H(X).matmul(gX).matmul(_H(X))
 
 
 def lu_factor_kernel(A):
     """(LU, pivots int32, info) — LAPACK getrf's packed factors and 1-based row swaps."""
+    if A.dtype.is_complex:
+        import ember
+        LU, piv, info = _native._linalg_lu_factor_pairs(_pairs(A))
+        return ember.view_as_complex(LU), piv, info
     return _native._linalg_lu_factor(A.contiguous())
 
 
@@ -90,7 +113,7 @@ def det_from_lu(LU, pivots):
 
 
 class Det(Function):
-    """d = det A.  gA = g · d · A⁻ᵀ (well-conditioned A)."""
+    """d = det A.  gA = g · conj(d) · A⁻ᴴ (well-conditioned A; ∂d/∂A = d·A⁻ᵀ is holomorphic)."""
 
     @staticmethod
     def forward(ctx, A):
@@ -105,29 +128,44 @@ class Det(Function):
     @staticmethod
     def backward(ctx, g):
         A, d = ctx.saved_tensors
-        return (g * d)[..., None, None] * _T(Inv.apply(A))
+        gd = g * d.conj() if d.dtype.is_complex else g * d
+        return gd[..., None, None] * _H(Inv.apply(A))
 
 
 class Slogdet(Function):
-    """(sign, log|det A|).  g_logabsdet · A⁻ᵀ; sign has no gradient."""
+    """(sign, log|det A|), sign = det/|det| (0 for singular A).  With t = tr(A⁻¹ dA):
+    d log|det| = Re t and d sign = i·sign·Im t, so gA = (g_logabsdet − i·Im(conj(g_sign)·sign))·A⁻ᴴ;
+    a real sign is piecewise constant and has no gradient."""
 
     @staticmethod
     def forward(ctx, A):
         import ember
         if A.shape[-1] == 0:
-            return ember.ones(A.shape[:-2], dtype=A.dtype), ember.zeros(A.shape[:-2], dtype=A.dtype)
+            return ember.ones(A.shape[:-2], dtype=A.dtype), ember.zeros(A.shape[:-2], dtype=A.dtype.to_real())
         LU, piv, _ = lu_factor_kernel(A)
         diag = LU.diagonal(0, -2, -1)
-        sign = diag.sign().prod(-1) * perm_sign(piv, A.dtype)  # no overflow/underflow, unlike det
-        logabs = diag.abs().log().sum(-1)
-        ctx.mark_non_differentiable(sign)
-        ctx.save_for_backward(A)
+        a = diag.abs()
+        if A.dtype.is_complex:  # the unit phase of each pivot, 0 where the pivot is 0
+            unit = diag / ember.where(a == 0, ember.ones_like(a), a).to(diag.dtype)
+        else:
+            unit = diag.sign()
+        sign = unit.prod(-1) * perm_sign(piv, A.dtype)  # no overflow/underflow, unlike det
+        logabs = a.log().sum(-1)
+        if not A.dtype.is_complex:
+            ctx.mark_non_differentiable(sign)
+        ctx.save_for_backward(A, sign)
         return sign, logabs
 
     @staticmethod
     def backward(ctx, gsign, glog):
-        (A,) = ctx.saved_tensors
-        return glog[..., None, None] * _T(Inv.apply(A))
+        import ember
+        A, sign = ctx.saved_tensors
+        g = glog if glog is not None else ember.zeros(sign.shape, dtype=A.dtype.to_real())
+        if A.dtype.is_complex:
+            g = g.to(A.dtype)
+            if gsign is not None:
+                g = g - 1j * (gsign.conj() * sign).imag.to(A.dtype)
+        return g[..., None, None] * _H(Inv.apply(A))
 
 
 NOT_PD = ("The factorization could not be completed because the input is not positive-definite "

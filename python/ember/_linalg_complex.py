@@ -1,4 +1,5 @@
-"""Complex input for ``ember.linalg`` without complex kernels (the faer kernels take f32/f64).
+"""Complex input for the ``ember.linalg`` functions that have no complex faer kernel yet (LU,
+solve, inv, det, slogdet and eig run on faer's complex kernels in ``_linalg_autograd``).
 
 Two exact techniques, both written with differentiable ember ops so autograd needs no new
 formulas:
@@ -6,16 +7,15 @@ formulas:
 * The real embedding: A = X + iY acts on [re; im] like the real matrix [[X, −Y], [Y, X]]
   (``embed``). It is a *-homomorphism (products, inverses, transposes and Moore–Penrose
   inverses map to the embedding of the complex result), its singular values are A's, each
-  twice, and for Hermitian A its eigenvalues are A's, each twice. Solves, inverses, least
-  squares and pinv run the real kernels on it and read the complex answer back.
-* Column loops of complex ops for what the embedding cannot give: the LU with partial
-  pivoting (LAPACK's getrf: pivot on max |re|+|im|, packed factors, 1-based pivots, the first
-  zero pivot as info), which gives det/slogdet with their phase, and the Cholesky factor.
-  Each loop step works on the whole batch, so the cost is n Python steps of batched ops.
+  twice, and for Hermitian A its eigenvalues are A's, each twice. Least squares and pinv
+  run the real kernels on it and read the complex answer back.
+* Column loops of complex ops for what the embedding cannot give: the Cholesky factor, the
+  Householder QR and the Hermitian eigendecomposition. Each loop step works on the whole
+  batch, so the cost is n Python steps of batched ops.
 """
 import ember
 
-from ._linalg_autograd import LinAlgError, _pair_gap, _used, perm_sign
+from ._linalg_autograd import LinAlgError, _pair_gap, _used
 from .autograd.function import Function
 
 
@@ -74,57 +74,6 @@ class _HermitianPart(Function):
 
 def hermitian(A, upper=False):
     return _HermitianPart.apply(A, upper)
-
-
-def _cabs1(x):
-    return x.real.abs() + x.imag.abs()
-
-
-def lu(A):
-    """(LU, pivots, info): A = P L U with LAPACK getrf's conventions, as differentiable ember
-    ops. A zero pivot column is skipped (its multipliers are 0), as getrf does."""
-    m, n = A.shape[-2], A.shape[-1]
-    batch = tuple(A.shape[:-2])
-    k = min(m, n)
-    rows = ember.arange(m)
-    U = A
-    pivots, zero = [], []
-    for j in range(k):
-        p = _cabs1(U[..., j:, j].detach()).argmax(-1) + j  # first maximum, as izamax
-        pivots.append(p)
-        # swap rows j and p of every matrix in the batch with one gather
-        order = ember.where(rows == j, p[..., None], ember.where(rows == p[..., None], ember.full_like(p[..., None], j), rows))
-        U = U.gather(-2, order[..., :, None].expand(*batch, m, n))
-        piv = U[..., j, j]
-        is_zero = piv == 0
-        zero.append(is_zero)
-        if j + 1 < m:
-            safe = ember.where(is_zero, ember.ones_like(piv), piv)
-            l = ember.where(is_zero[..., None], ember.zeros_like(U[..., j + 1:, j]), U[..., j + 1:, j] / safe[..., None])
-            rest = U[..., j + 1:, j + 1:] - l[..., :, None] * U[..., j, None, j + 1:]
-            U = ember.cat([U[..., :j + 1, :], ember.cat([U[..., j + 1:, :j], l[..., :, None], rest], -1)], -2)
-    if k:
-        piv_t = (ember.stack(pivots, -1) + 1).to(ember.int32)
-        z = ember.stack(zero, -1).reshape(-1, k).tolist()
-    else:
-        piv_t = ember.zeros(*batch, 0, dtype=ember.int32)
-        z = [[]] * (ember.zeros(*batch).numel())
-    info = [next((i + 1 for i, f in enumerate(row) if f), 0) for row in z]
-    return U, piv_t, info
-
-
-def det(A):
-    LU, piv, _ = lu(A)
-    return LU.diagonal(0, -2, -1).prod(-1) * perm_sign(piv, A.dtype)
-
-
-def slogdet(A):
-    """(sign, logabsdet): sign = det/|det| (complex, 0 for a singular matrix), logabsdet real."""
-    LU, piv, _ = lu(A)
-    d = LU.diagonal(0, -2, -1)
-    a = d.abs()
-    unit = d / ember.where(a == 0, ember.ones_like(a), a).to(d.dtype)  # 0 where the pivot is 0
-    return unit.prod(-1) * perm_sign(piv, A.dtype), a.log().sum(-1)
 
 
 def cholesky(A):

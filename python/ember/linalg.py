@@ -121,10 +121,7 @@ def solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"{fn}: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
                            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
     A2, B2 = _broadcast_batch(A, B)
-    if A.dtype.is_complex:
-        X = _cx.unstack_parts(_la.Solve.apply(_cx.embed(A2), _cx.stack_parts(B2), fn))
-    else:
-        X = _la.Solve.apply(A2, B2, fn)
+    X = _la.Solve.apply(A2, B2, fn)
     if not left:
         X = X.transpose(-1, -2)
     if vector:
@@ -151,23 +148,13 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 
 
 def _lu_kernel(A):
-    """(LU, pivots, info) of getrf: faer for real A, the complex column loop for complex A."""
-    return _cx.lu(A) if A.dtype.is_complex else _la.lu_factor_kernel(A)
+    """(LU, pivots, info) of getrf, on faer's real or complex LU."""
+    return _la.lu_factor_kernel(A)
 
 
 def inv(A, *, out=None):
     """A⁻¹; raises LinAlgError naming the zero pivot for a singular matrix."""
     _check(A, "linalg.inv", complex_ok=True)
-    if A.dtype.is_complex:
-        try:
-            X = _cx.unembed(_la.Inv.apply(_cx.embed(A)), A.shape[-2], A.shape[-1])
-        except LinAlgError:
-            # name the zero pivot of A's own LU, as getrf on the complex matrix would
-            _, _, info = _cx.lu(A.detach())
-            _la.raise_info("linalg.inv", info, A.shape[:-2], lambda k: f"The diagonal element {k} is zero, the "
-                           "inversion could not be completed because the input matrix is singular.")
-            raise
-        return _ops_linalg._into(X, out)
     return _ops_linalg._into(_la.Inv.apply(A), out)
 
 
@@ -183,11 +170,8 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 
 def det(A, *, out=None):
-    """det A: faer's LU for real A; for complex A the complex LU loop (differentiable ops),
-    since the real embedding only gives |det A|²."""
+    """det A from faer's (real or complex) LU."""
     _check(A, "linalg.det", complex_ok=True)
-    if A.dtype.is_complex:
-        return _ops_linalg._into(_cx.det(A), out)
     return _ops_linalg._into(_la.Det.apply(A), out)
 
 
@@ -195,8 +179,6 @@ def slogdet(A, *, out=None):
     """(sign, logabsdet); a singular matrix gives (0, -inf). For complex A the sign is the
     complex unit det/|det| and logabsdet is real."""
     _check(A, "linalg.slogdet", complex_ok=True)
-    if A.dtype.is_complex:
-        return _SLOGDET(*_cx.slogdet(A))
     return _SLOGDET(*_la.Slogdet.apply(A))
 
 
@@ -282,31 +264,35 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 def eig(A, *, out=None):
-    """Eigenvalues and eigenvectors of a real square matrix (batched): complex, as in PyTorch,
-    even for real A. No gradient (PyTorch's is defined only for distinct eigenvalues)."""
+    """Eigenvalues and eigenvectors of a square matrix (batched): complex, as in PyTorch, even
+    for real A; each eigenvector has unit norm. No gradient (PyTorch's is defined only for
+    distinct eigenvalues)."""
     import ember
     _check(A, "linalg.eig", complex_ok=True)
-    if A.dtype.is_complex:
-        raise NotImplementedError("linalg.eig: complex input is not supported yet (the kernel takes real matrices)")
     w, V = _eig_pairs(A)
     return _ops_linalg._into(_eig_t(ember.view_as_complex(w.contiguous()), ember.view_as_complex(V.contiguous())), out)
 
 
 def eigvals(A, *, out=None):
-    """The eigenvalues of a real square matrix (complex, as in PyTorch)."""
+    """The eigenvalues of a square matrix (complex, as in PyTorch)."""
     import ember
     _check(A, "linalg.eigvals", complex_ok=True)
-    if A.dtype.is_complex:
-        raise NotImplementedError("linalg.eigvals: complex input is not supported yet (the kernel takes real matrices)")
     return _ops_linalg._into(ember.view_as_complex(_eig_pairs(A, eigenvectors=False).contiguous()), out)
 
 
 def _eig_pairs(A, eigenvectors=True):
-    """Internal: eig of real A with complex results as real (re, im) pairs in a trailing dim of
-    size 2 — eigenvalues (…, n, 2), eigenvectors (…, n, n, 2) — for complex dtypes to wrap later."""
+    """Internal: eig of real or complex A with complex results as real (re, im) pairs in a
+    trailing dim of size 2 — eigenvalues (…, n, 2), eigenvectors (…, n, n, 2)."""
     import ember
-    _check(A, "linalg.eig")
-    w, V, ok = ember._native._linalg_eig_pairs(A.detach().contiguous(), eigenvectors)
+    _check(A, "linalg.eig", complex_ok=True)
+    if A.numel() == 0:
+        lead, n, rd = tuple(A.shape[:-1]), A.shape[-1], A.dtype.to_real()
+        w = ember.zeros(*lead, 2, dtype=rd)
+        return (w, ember.zeros(*lead, n, 2, dtype=rd)) if eigenvectors else w
+    if A.dtype.is_complex:
+        w, V, ok = ember._native._linalg_eig_complex_pairs(_la._pairs(A.detach()), eigenvectors)
+    else:
+        w, V, ok = ember._native._linalg_eig_pairs(A.detach().contiguous(), eigenvectors)
     if not ok:
         raise LinAlgError("linalg.eig: The algorithm failed to converge.")
     return (w, V) if eigenvectors else w

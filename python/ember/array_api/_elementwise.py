@@ -120,8 +120,9 @@ bitwise_invert = _unary("bitwise_invert", ember.bitwise_not, _INT_BOOL)
 negative = _unary("negative", ember.negative, _NUM)
 signbit = _unary("signbit", ember.signbit, "real floating")
 square = _unary("square", lambda x: x * x, _NUM)
-# the standard's sign of -0.0 is +0 (ember's, like PyTorch's, is -0)
-sign = _unary("sign", lambda x: ember.where(x == 0, ember.zeros_like(x), ember.sign(x)), _NUM)
+# the standard's sign of -0.0 is +0 (ember's, like PyTorch's, is -0); its complex sign is
+# x/|x|, which PyTorch (and ember) call sgn
+sign = _unary("sign", lambda x: ember.where(x == 0, ember.zeros_like(x), (ember.sgn if x.dtype.is_complex else ember.sign)(x)), _NUM)
 reciprocal = _unary("reciprocal", ember.reciprocal, _FLOAT)
 
 

@@ -2,10 +2,7 @@
 //! laid end to end and returns row-major outputs laid the same way. A numerical failure of one
 //! matrix (singular, not positive-definite) is reported in an `info` vector, LAPACK style
 //! (0 = fine, k > 0 = the k-th pivot/minor failed), so the caller can name the batch element.
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::lu::partial_pivoting::factor::{lu_in_place, lu_in_place_scratch};
-use faer::prelude::*;
-use faer::{get_global_parallelism, Mat, MatRef, Side};
+use faer::{MatRef, Side};
 use rayon::prelude::*;
 
 fn to_row_major<T: Copy>(m: MatRef<'_, T>, out: &mut [T]) {
@@ -15,24 +12,6 @@ fn to_row_major<T: Copy>(m: MatRef<'_, T>, out: &mut [T]) {
             out[i * c + j] = m[(i, j)];
         }
     }
-}
-
-/// LAPACK's 1-based row-interchange sequence (`getrf`'s ipiv) from faer's forward row
-/// permutation: at step i, the original row `perm[i]` is swapped into position i.
-fn swaps_from_perm(perm: &[usize], k: usize) -> Vec<i32> {
-    let m = perm.len();
-    let mut cur: Vec<usize> = (0..m).collect();
-    let mut pos: Vec<usize> = (0..m).collect();
-    let mut ipiv = Vec::with_capacity(k);
-    for i in 0..k {
-        let j = pos[perm[i]];
-        let (ri, rj) = (cur[i], cur[j]);
-        cur.swap(i, j);
-        pos[ri] = j;
-        pos[rj] = i;
-        ipiv.push(j as i32 + 1);
-    }
-    ipiv
 }
 
 macro_rules! dense_for {
@@ -50,52 +29,14 @@ macro_rules! dense_for {
             }
 
             /// Packed LU with partial pivoting (`getrf`): returns (LU m×n, ipiv min(m,n), info).
-            pub fn lu_factor(a: &[T], batch: usize, m: usize, n: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
-                let k = m.min(n);
-                let res: Vec<(Vec<T>, Vec<i32>, i32)> = mats(a, batch, m, n)
-                    .map(|x| {
-                        let mut lu = Mat::<T>::from_fn(m, n, |i, j| x[(i, j)]);
-                        let par = get_global_parallelism();
-                        let (mut p, mut pi) = (vec![0usize; m], vec![0usize; m]);
-                        let mut buf = MemBuffer::new(lu_in_place_scratch::<usize, T>(m, n, par, Default::default()));
-                        lu_in_place(lu.as_mut(), &mut p, &mut pi, par, MemStack::new(&mut buf), Default::default());
-                        let info = (0..k).find(|&i| lu[(i, i)] == 0.0).map_or(0, |i| i as i32 + 1);
-                        let mut out = vec![0.0; m * n];
-                        to_row_major(lu.as_ref(), &mut out);
-                        (out, swaps_from_perm(&p, k), info)
-                    })
-                    .collect();
-                let mut lu = Vec::with_capacity(batch * m * n);
-                let (mut piv, mut info) = (Vec::with_capacity(batch * k), Vec::with_capacity(batch));
-                for (l, p, i) in res {
-                    lu.extend(l);
-                    piv.extend(p);
-                    info.push(i);
-                }
-                (lu, piv, info)
+            pub fn lu_factor(a: &[T], batch: usize, m: usize, n: usize, threads: usize) -> (Vec<T>, Vec<i32>, Vec<i32>) {
+                crate::lu::getrf(a, batch, m, n, threads)
             }
 
-            /// X with A X = B for `batch` pairs (A n×n, B n×k): returns (X, info).
-            pub fn solve(a: &[T], b: &[T], batch: usize, n: usize, k: usize) -> (Vec<T>, Vec<i32>) {
-                let res: Vec<(Vec<T>, i32)> = mats(a, batch, n, n)
-                    .enumerate()
-                    .map(|(bi, x)| {
-                        let lu = x.partial_piv_lu();
-                        let info = (0..n).find(|&i| lu.U()[(i, i)] == 0.0).map_or(0, |i| i as i32 + 1);
-                        let rhs = MatRef::from_row_major_slice(&b[bi * n * k..(bi + 1) * n * k], n, k);
-                        let sol = lu.solve(rhs);
-                        let mut out = vec![0.0; n * k];
-                        to_row_major(sol.as_ref(), &mut out);
-                        (out, info)
-                    })
-                    .collect();
-                let mut x = Vec::with_capacity(batch * n * k);
-                let mut info = Vec::with_capacity(batch);
-                for (o, i) in res {
-                    x.extend(o);
-                    info.push(i);
-                }
-                (x, info)
+            /// X with A X = B for `batch` pairs (A n×n, B n×k), in place: `b` becomes X.
+            /// Returns LAPACK's info per matrix (see `lu::gesv`).
+            pub fn solve_in_place(a: &[T], b: &mut [T], batch: usize, n: usize, k: usize, threads: usize) -> Vec<i32> {
+                crate::lu::gesv(a, b, batch, n, k, threads)
             }
 
             /// Lower Cholesky factor L (A = L Lᵀ, read from A's lower triangle): (L, info) where
@@ -263,15 +204,3 @@ macro_rules! dense_for {
 
 dense_for!(f32, f32s);
 dense_for!(f64, f64s);
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn lu_swaps_reconstruct() {
-        let a = [0.0f64, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 10.0];
-        let (lu, piv, info) = super::f64s::lu_factor(&a, 1, 3, 3);
-        assert_eq!(info, vec![0]);
-        assert_eq!(piv[0], 3);
-        assert!(lu[0] == 7.0);
-    }
-}

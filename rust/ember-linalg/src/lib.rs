@@ -7,7 +7,9 @@
 //! (digamma/polygamma through the Hurwitz zeta, the scaled Bessel tails) are written here.
 //!
 //! Complex numbers travel as interleaved `(re, im)` pairs in a trailing dimension of size 2
-//! (the `view_as_real` layout), so complex dtypes can wrap these kernels later unchanged.
+//! (the `view_as_real` layout); `complex` runs them on faer's complex types.
+pub mod complex;
 pub mod dense;
 pub mod fft;
+pub mod lu;
 pub mod special;

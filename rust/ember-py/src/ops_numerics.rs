@@ -6,7 +6,7 @@
 use crate::convert::tensor_of;
 use crate::tensor::{run, wrap};
 use ember::{DType, Error, Tensor};
-use ember_linalg::{dense, fft, special};
+use ember_linalg::{complex, dense, fft, special};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -57,6 +57,16 @@ fn cost(t: &Tensor) -> usize {
     t.numel().saturating_mul(s.last().copied().unwrap_or(1))
 }
 
+/// Runs `f(threads)` with ember's thread count: in ember's pool, so faer and rayon use
+/// `set_num_threads`'s count, or on the calling thread at one thread (handing a small solve
+/// to a pool worker costs ~20 µs, several times the solve).
+fn pooled<R: Send>(f: impl FnOnce(usize) -> R + Send) -> R {
+    match ember::cpu::threads::get_num_threads() {
+        1 => f(1),
+        t => ember::cpu::threads::install(|| f(t)),
+    }
+}
+
 #[pyfunction]
 fn _linalg_lu_factor(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<(Py<PyAny>, Py<PyAny>, Vec<i32>)> {
     let a = tensor_of(a)?;
@@ -64,7 +74,8 @@ fn _linalg_lu_factor(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<(Py<PyAny
     let (batch, m, n, lead) = mat_dims(&a);
     let (lu, piv, info) = run(py, cost(&a), || {
         float_kernel!(a, "lu_factor", T, K => {
-            let (lu, piv, info) = K::lu_factor(&a.to_vec::<T>()?, batch, m, n);
+            let v = a.to_vec::<T>()?;
+            let (lu, piv, info) = pooled(|t| K::lu_factor(&v, batch, m, n, t));
             Ok((Tensor::from_vec(lu, a.shape())?, Tensor::from_vec(piv, &with_tail(&lead, &[m.min(n)]))?, info))
         })
     })?;
@@ -84,11 +95,98 @@ fn _linalg_solve(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> 
     }
     let (x, info) = run(py, cost(&a), || {
         float_kernel!(a, "solve", T, K => {
-            let (x, info) = K::solve(&a.to_vec::<T>()?, &b.to_vec::<T>()?, batch, n, k);
+            let (a, mut x) = (a.to_vec::<T>()?, b.to_vec::<T>()?);
+            let info = pooled(|t| K::solve_in_place(&a, &mut x, batch, n, k, t));
             Ok((Tensor::from_vec(x, b.shape())?, info))
         })
     })?;
     Ok((wrap(py, x)?, info))
+}
+
+/// Runs `$body` with `$R` the real part type of (re, im) pair tensors and `$m` the matching
+/// complex kernel module.
+macro_rules! pair_kernel {
+    ($t:expr, $what:expr, $R:ident, $m:ident => $body:expr) => {
+        match $t.dtype() {
+            DType::F32 => {
+                type $R = f32;
+                use complex::c32s as $m;
+                $body
+            }
+            DType::F64 => {
+                type $R = f64;
+                use complex::c64s as $m;
+                $body
+            }
+            d => return Err(Error::type_(format!("{}: expected float32 or float64 (re, im) pairs, got {:?}", $what, d))),
+        }
+    };
+}
+
+/// (batch, rows, cols, leading dims) of a stack of complex matrices stored as (..., m, n, 2).
+fn pair_dims(t: &Tensor, what: &str) -> PyResult<(usize, usize, usize, Vec<usize>)> {
+    let s = t.shape();
+    if s.len() < 3 || s[s.len() - 1] != 2 {
+        return Err(PyValueError::new_err(format!("{what}: expected (..., m, n, 2) (re, im) pairs")));
+    }
+    let (m, n) = (s[s.len() - 3], s[s.len() - 2]);
+    let lead = s[..s.len() - 3].to_vec();
+    Ok((lead.iter().product(), m, n, lead))
+}
+
+/// `getrf` of complex matrices given as (..., m, n, 2) pairs: (LU pairs, pivots, info).
+#[pyfunction]
+fn _linalg_lu_factor_pairs(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<(Py<PyAny>, Py<PyAny>, Vec<i32>)> {
+    let a = tensor_of(a)?;
+    let (batch, m, n, lead) = pair_dims(&a, "lu_factor")?;
+    let (lu, piv, info) = run(py, cost(&a) * 4, || {
+        pair_kernel!(a, "lu_factor", R, K => {
+            let v = a.to_vec::<R>()?;
+            let (lu, piv, info) = pooled(|t| K::lu_factor(&v, batch, m, n, t));
+            Ok((Tensor::from_vec(lu, a.shape())?, Tensor::from_vec(piv, &with_tail(&lead, &[m.min(n)]))?, info))
+        })
+    })?;
+    Ok((wrap(py, lu)?, wrap(py, piv)?, info))
+}
+
+/// Complex A X = B with A (..., n, n, 2) and B (..., n, k, 2) pairs of one batch and dtype.
+#[pyfunction]
+fn _linalg_solve_pairs(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<(Py<PyAny>, Vec<i32>)> {
+    let (a, b) = (tensor_of(a)?, tensor_of(b)?);
+    let (batch, n, _, _) = pair_dims(&a, "solve")?;
+    let (_, _, k, _) = pair_dims(&b, "solve")?;
+    if b.numel() != batch * n * k * 2 || b.dtype() != a.dtype() {
+        return Err(PyValueError::new_err("_linalg_solve_pairs: B must be (..., n, k, 2) with A's leading dims and dtype"));
+    }
+    let (x, info) = run(py, cost(&a) * 4, || {
+        pair_kernel!(a, "solve", R, K => {
+            let (a, mut x) = (a.to_vec::<R>()?, b.to_vec::<R>()?);
+            let info = pooled(|t| K::solve_in_place(&a, &mut x, batch, n, k, t));
+            Ok((Tensor::from_vec(x, b.shape())?, info))
+        })
+    })?;
+    Ok((wrap(py, x)?, info))
+}
+
+/// Eigendecomposition of complex matrices given as (..., n, n, 2) pairs: w (..., n, 2),
+/// V (..., n, n, 2) (empty without `compute_v`), converged.
+#[pyfunction]
+fn _linalg_eig_complex_pairs(py: Python<'_>, a: &Bound<'_, PyAny>, compute_v: bool) -> PyResult<(Py<PyAny>, Py<PyAny>, bool)> {
+    let a = tensor_of(a)?;
+    let (batch, n, _, lead) = pair_dims(&a, "eig")?;
+    let (w, v, ok) = run(py, cost(&a) * 4, || {
+        pair_kernel!(a, "eig", R, K => {
+            let x = a.to_vec::<R>()?;
+            let (w, v, ok) = pooled(|_| K::eig(&x, batch, n, compute_v));
+            if !ok {
+                let e = Tensor::from_vec(Vec::<R>::new(), &[0])?;
+                return Ok((e.clone(), e, false));
+            }
+            let vs = if compute_v { a.shape().to_vec() } else { vec![0] };
+            Ok((Tensor::from_vec(w, &with_tail(&lead, &[n, 2]))?, Tensor::from_vec(v, &vs)?, true))
+        })
+    })?;
+    Ok((wrap(py, w)?, wrap(py, v)?, ok))
 }
 
 #[pyfunction]
@@ -284,6 +382,9 @@ fn _special_binary(py: Python<'_>, name: &str, a: &Bound<'_, PyAny>, b: &Bound<'
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_linalg_lu_factor, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_solve, m)?)?;
+    m.add_function(wrap_pyfunction!(_linalg_lu_factor_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(_linalg_solve_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(_linalg_eig_complex_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_cholesky, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_qr, m)?)?;
     m.add_function(wrap_pyfunction!(_linalg_svd, m)?)?;

@@ -8,7 +8,7 @@ use ember::ops::ternary;
 use ember::ops::unary::{predicate, round_decimals, unary, unary_, Params, Pred, UOp};
 use ember::promote::Arg;
 use ember::{Scalar, Tensor};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyNotImplementedError, PyValueError};
 use pyo3::prelude::*;
 
 fn un(py: Python<'_>, t: &Tensor, op: UOp, p: Params) -> PyResult<Py<PyAny>> {
@@ -39,6 +39,16 @@ fn gelu_op(approximate: &str) -> PyResult<UOp> {
     }
 }
 
+/// PyTorch keeps `sign` real-only and points complex callers at `sgn` (one kernel here).
+fn refuse_complex_sign(name: &str, t: &Tensor) -> PyResult<()> {
+    if name.trim_end_matches('_') == "sign" && t.dtype().is_complex() {
+        return Err(PyNotImplementedError::new_err(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+        ));
+    }
+    Ok(())
+}
+
 /// The unary op table's methods with no arguments, and their in-place forms (`name_`).
 macro_rules! unary_methods {
     ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, wgpu: [$($w:ident)?],
@@ -47,9 +57,11 @@ macro_rules! unary_methods {
         impl PyTensor {
             $($(
                 fn $name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                    refuse_complex_sign(stringify!($name), &self.t)?;
                     un(py, &self.operand(), UOp::$v, Params::default())
                 }
                 fn $name_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+                    refuse_complex_sign(stringify!($name_), &slf.get().t)?;
                     un_(slf, UOp::$v, Params::default())
                 }
             )*)*
