@@ -98,6 +98,7 @@ def rows(quick):
         (f"softmax(1) {sq}x1024", lambda: eS.softmax(1), lambda: np_softmax(S), T and (lambda: tS.softmax(1)),
          2 * 4 * sq * 1024 / 1e9, "GB/s"),
     ]
+    r += optimizer_rows(rng)
     for n in ([256, 512] if quick else [256, 512, 1024, 2048]):
         A = rng.standard_normal((n, n), dtype=np.float32)
         B = rng.standard_normal((n, n), dtype=np.float32)
@@ -105,6 +106,52 @@ def rows(quick):
         r.append((f"matmul {n}² f32", (lambda eA=eA, eB=eB: eA @ eB), (lambda A=A, B=B: A @ B),
                   T and (lambda tA=tA, tB=tB: tA @ tB), 2 * n**3 / 1e9, "GFLOP/s"))
     return r
+
+
+def optimizer_rows(rng):
+    """In-place updates of one parameter the size of the lecture model's first weight (78 400)
+    and of the wide MLP's (1024²): the optimizer-step path of training at small batches.
+    Every library gets its own copies (the updates write to them)."""
+    n = 784 * 100
+
+    def arr(*shape, scale=1.0):
+        return rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
+
+    def inplace(lib):
+        p, g = arr(n), arr(n)
+        if lib is np:
+            return (lambda: np.add(p, g, out=p)), (lambda: np.multiply(p, 1.0001, out=p))
+        p, g = lib.from_numpy(p), lib.from_numpy(g)
+        return (lambda: p.add_(g)), (lambda: p.mul_(1.0001))
+
+    def param(lib, shape, scale):
+        w = lib.nn.Parameter(lib.from_numpy(arr(*shape)))
+        w.grad = lib.from_numpy(arr(*shape, scale=scale))
+        return w
+
+    def sgd(lib):
+        if lib is np:  # the same update written with in-place NumPy ops
+            p, g, b, t = arr(n), arr(n, scale=1e-6), arr(n), np.empty(n, np.float32)
+
+            def step():
+                np.multiply(b, 0.9, out=b)
+                np.add(b, g, out=b)
+                np.multiply(b, 0.01, out=t)
+                np.subtract(p, t, out=p)
+            return step
+        return lib.optim.SGD([param(lib, (100, 784), 1e-6)], lr=0.01, momentum=0.9).step
+
+    def adam(lib):
+        return lib.optim.Adam([param(lib, (1024, 1024), 1e-3)], lr=1e-6).step
+
+    T = torch is not None
+    em, nps, pt = inplace(ember), inplace(np), T and inplace(torch)
+    return [
+        ("add_ 78400 f32 (in place)", em[0], nps[0], T and pt[0], 3 * 4 * n / 1e9, "GB/s"),
+        ("mul_(scalar) 78400 f32", em[1], nps[1], T and pt[1], 2 * 4 * n / 1e9, "GB/s"),
+        ("SGD(momentum) step, 78400", sgd(ember), sgd(np), T and sgd(torch), 5 * 4 * n / 1e9, "GB/s"),
+        ("Adam step, 1024² param", adam(ember), None, T and adam(torch), 7 * 4 * (1 << 20) / 1e9, "GB/s"),
+    ]
 
 
 def tiny_rows():

@@ -161,21 +161,44 @@ unsafe fn map2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *c
     }
 }
 
+/// `out[i] = f(out[i])`: an in-place row. Reading through the output pointer itself tells the
+/// vectorizer the dependence distance is 0; with two pointers that happen to be equal its
+/// runtime overlap check fails and every in-place op (`relu_`, `neg_`) ran the scalar loop.
+#[inline(always)]
+unsafe fn map1_same<A: Element, D: Element>(o: *mut D, n: usize, f: &impl Fn(A) -> D) {
+    let a = o as *const A;
+    for i in 0..n {
+        *o.add(i) = f(*a.add(i));
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn map2_avx2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *const B, n: usize, f: &impl Fn(A, B) -> D) {
-    map2(o, a, b, n, f)
+unsafe fn map1_same_avx2<A: Element, D: Element>(o: *mut D, n: usize, f: &impl Fn(A) -> D) {
+    map1_same(o, n, f)
+}
+
+/// Whether a stride-1 input starts where the stride-1 output does, with the same element size
+/// (an in-place op): the row then runs one of the `*_same` loops.
+#[inline(always)]
+fn same<X, D>(o: *mut D, x: *const X) -> bool {
+    o as usize == x as usize && std::mem::size_of::<X>() == std::mem::size_of::<D>()
 }
 
 /// `out[i] = f(a[i])` over a row; the `1,1` case is a plain slice loop that vectorizes.
 #[inline(always)]
 unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isize, sa: isize, f: &impl Fn(A) -> D) {
     if so == 1 && sa == 1 {
+        let inplace = same(o, a);
         #[cfg(target_arch = "x86_64")]
         if wide() {
-            return map1_avx2(o, a, n, f);
+            return if inplace { map1_same_avx2(o, n, f) } else { map1_avx2(o, a, n, f) };
         }
-        map1(o, a, n, f)
+        if inplace {
+            map1_same(o, n, f)
+        } else {
+            map1(o, a, n, f)
+        }
     } else if so == 1 && sa == 0 {
         let v = f(*a);
         std::slice::from_raw_parts_mut(o, n).fill(v);
@@ -184,6 +207,91 @@ unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isi
             *o.offset(i * so) = f(*a.offset(i * sa));
         }
     }
+}
+
+/// A contiguous-output row of a binary op whose inputs are each stride 1 or broadcast
+/// (stride 0, `A_STEP`/`B_STEP` false), with in-place outputs read through the output pointer
+/// (see `map1_same`). The broadcast value is read once, before anything is written.
+#[inline(always)]
+unsafe fn map2_rows<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
+    o: *mut D,
+    a: *const A,
+    b: *const B,
+    n: usize,
+    f: &impl Fn(A, B) -> D,
+) {
+    match (A_STEP, B_STEP) {
+        (true, true) if same(o, a) => {
+            let a = o as *const A;
+            for i in 0..n {
+                *o.add(i) = f(*a.add(i), *b.add(i));
+            }
+        }
+        (true, true) if same(o, b) => {
+            let b = o as *const B;
+            for i in 0..n {
+                *o.add(i) = f(*a.add(i), *b.add(i));
+            }
+        }
+        (true, true) => map2(o, a, b, n, f),
+        (true, false) => {
+            let bv = *b;
+            if same(o, a) {
+                let a = o as *const A;
+                for i in 0..n {
+                    *o.add(i) = f(*a.add(i), bv);
+                }
+            } else {
+                let (o, a) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n));
+                for i in 0..n {
+                    o[i] = f(a[i], bv);
+                }
+            }
+        }
+        (false, true) => {
+            let av = *a;
+            if same(o, b) {
+                let b = o as *const B;
+                for i in 0..n {
+                    *o.add(i) = f(av, *b.add(i));
+                }
+            } else {
+                let (o, b) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(b, n));
+                for i in 0..n {
+                    o[i] = f(av, b[i]);
+                }
+            }
+        }
+        (false, false) => std::slice::from_raw_parts_mut(o, n).fill(f(*a, *b)),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn map2_rows_avx2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
+    o: *mut D,
+    a: *const A,
+    b: *const B,
+    n: usize,
+    f: &impl Fn(A, B) -> D,
+) {
+    map2_rows::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f)
+}
+
+/// Runs `map2_rows` compiled for AVX2+FMA where the CPU has them.
+#[inline(always)]
+unsafe fn rows2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
+    o: *mut D,
+    a: *const A,
+    b: *const B,
+    n: usize,
+    f: &impl Fn(A, B) -> D,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        return map2_rows_avx2::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f);
+    }
+    map2_rows::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f)
 }
 
 #[inline(always)]
@@ -195,25 +303,14 @@ unsafe fn row2<A: Element, B: Element, D: Element>(
     [so, sa, sb]: [isize; 3],
     f: &impl Fn(A, B) -> D,
 ) {
-    if so == 1 && sa == 1 && sb == 1 {
-        #[cfg(target_arch = "x86_64")]
-        if wide() {
-            return map2_avx2(o, a, b, n, f);
-        }
-        map2(o, a, b, n, f)
-    } else if so == 1 && sa == 1 && sb == 0 {
-        let (o, a, bv) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n), *b);
-        for i in 0..n {
-            o[i] = f(a[i], bv);
-        }
-    } else if so == 1 && sa == 0 && sb == 1 {
-        let (o, av, b) = (std::slice::from_raw_parts_mut(o, n), *a, std::slice::from_raw_parts(b, n));
-        for i in 0..n {
-            o[i] = f(av, b[i]);
-        }
-    } else {
-        for i in 0..n as isize {
-            *o.offset(i * so) = f(*a.offset(i * sa), *b.offset(i * sb));
+    match (so, sa, sb) {
+        (1, 1, 1) => rows2::<A, B, D, true, true>(o, a, b, n, f),
+        (1, 1, 0) => rows2::<A, B, D, true, false>(o, a, b, n, f),
+        (1, 0, 1) => rows2::<A, B, D, false, true>(o, a, b, n, f),
+        _ => {
+            for i in 0..n as isize {
+                *o.offset(i * so) = f(*a.offset(i * sa), *b.offset(i * sb));
+            }
         }
     }
 }

@@ -83,6 +83,118 @@ fn c<T: Float>(x: f64) -> T {
     T::from(x).unwrap()
 }
 
+/// Calls a kernel's AVX2+FMA copy (`$wide`) where the CPU has those features, else the
+/// baseline build (`$narrow`). Rust never contracts `a * b + c` into an FMA, so both copies
+/// compute the same bits; the wide one processes 8 (or 4) elements per instruction.
+macro_rules! simd {
+    ($narrow:ident, $wide:ident $(::<$($g:tt),*>)? ($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            $wide $(::<$($g),*>)? ($($arg),*)
+        } else {
+            $narrow $(::<$($g),*>)? ($($arg),*)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        $narrow $(::<$($g),*>)? ($($arg),*)
+    }};
+}
+
+/// Defines `$wide`, a copy of the kernel `$narrow<T: Float, const FLAGS: bool...>` compiled
+/// with AVX2+FMA enabled.
+macro_rules! wide_copy {
+    ($wide:ident = $narrow:ident [$($c:ident),*] ($($a:ident : $t:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $wide<T: Float $(, const $c: bool)*>($($a: $t),*) {
+            $narrow::<T $(, $c)*>($($a),*)
+        }
+    };
+}
+
+wide_copy!(sgd_plain_avx2 = sgd_plain [](p: &mut [T], g: &[T], k: SgdK<T>));
+wide_copy!(sgd_momentum_avx2 = sgd_momentum [FRESH](p: &mut [T], g: &[T], b: &mut [T], k: SgdK<T>));
+wide_copy!(adam_avx2 = adam_kernel [AMSGRAD](p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: &mut [T], k: AdamK<T>));
+
+/// SGD's per-call constants, passed by value: the loops then see loop-invariant flags they can
+/// unswitch and slices that cannot alias them (the former closure read them through references
+/// that every store might have changed, so it reloaded them per element and never vectorised).
+#[derive(Clone, Copy)]
+struct SgdK<T> {
+    lr: T,
+    mu: T,
+    damp: T,
+    wd: T,
+    sign: T,
+    decay: bool,
+    nesterov: bool,
+}
+
+#[inline(always)]
+fn sgd_plain<T: Float>(p: &mut [T], g: &[T], k: SgdK<T>) {
+    for (p, &g) in p.iter_mut().zip(g) {
+        let d = if k.decay { k.sign * g + k.wd * *p } else { k.sign * g };
+        *p = *p - k.lr * d;
+    }
+}
+
+/// A fresh buffer (`FRESH`) starts as the first update direction (PyTorch's clone of it).
+#[inline(always)]
+fn sgd_momentum<T: Float, const FRESH: bool>(p: &mut [T], g: &[T], b: &mut [T], k: SgdK<T>) {
+    let n = p.len();
+    let (g, b) = (&g[..n], &mut b[..n]);
+    for i in 0..n {
+        let d = if k.decay { k.sign * g[i] + k.wd * p[i] } else { k.sign * g[i] };
+        let nb = if FRESH { d } else { k.mu * b[i] + k.damp * d };
+        b[i] = nb;
+        let step = if k.nesterov { d + k.mu * nb } else { nb };
+        p[i] = p[i] - k.lr * step;
+    }
+}
+
+/// Adam's per-call constants (see `SgdK`). `coupled`: L2 decay added to the gradient (Adam);
+/// `decoupled`: the parameter shrinks first (AdamW).
+#[derive(Clone, Copy)]
+struct AdamK<T> {
+    b1: T,
+    b2: T,
+    one_b2: T,
+    eps: T,
+    wd: T,
+    decay: T,
+    bc2s: T,
+    ss: T,
+    maximize: bool,
+    coupled: bool,
+    decoupled: bool,
+}
+
+#[inline(always)]
+fn adam_kernel<T: Float, const AMSGRAD: bool>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: &mut [T], k: AdamK<T>) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    let vmax = if AMSGRAD { &mut vmax[..n] } else { vmax };
+    for i in 0..n {
+        let mut d = if k.maximize { -g[i] } else { g[i] };
+        if k.decoupled {
+            p[i] = p[i] * k.decay;
+        }
+        if k.coupled {
+            d = d + k.wd * p[i];
+        }
+        m[i] = m[i] + k.b1 * (d - m[i]);
+        v[i] = v[i] * k.b2 + k.one_b2 * d * d;
+        let vhat = if AMSGRAD {
+            let vm = if vmax[i] > v[i] { vmax[i] } else { v[i] };
+            vmax[i] = vm;
+            vm
+        } else {
+            v[i]
+        };
+        let denom = vhat.sqrt() / k.bc2s + k.eps;
+        p[i] = p[i] - k.ss * (m[i] / denom);
+    }
+}
+
 /// SGD: `g = ±grad + wd·p; buf = μ·buf + (1−τ)·g (buf = g on the first step);
 /// g = nesterov ? g + μ·buf : buf; p −= lr·g`. Returns the momentum buffers (new ones for
 /// parameters whose buffer was `None`).
@@ -115,27 +227,23 @@ pub fn sgd_step(
         let states: Vec<&Tensor> = buf.iter().collect();
         let f = operands(p, g, &states, &mut keep)?;
         floats!(p.dtype(), T => {
-            let (lr, mu, damp, wd): (T, T, T, T) = (c(lr), c(momentum), c(1.0 - dampening), c(weight_decay));
+            let k = SgdK::<T> {
+                lr: c(lr),
+                mu: c(momentum),
+                damp: c(1.0 - dampening),
+                wd: c(weight_decay),
+                sign: c(if maximize { -1.0 } else { 1.0 }),
+                decay: weight_decay != 0.0,
+                nesterov,
+            };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
-                let sign: T = c(if maximize { -1.0 } else { 1.0 });
-                // Loop-invariant branches only (the compiler unswitches them), so the loops vectorise.
                 if momentum == 0.0 {
-                    for (p, &g) in p.iter_mut().zip(g.iter()) {
-                        let d = if weight_decay != 0.0 { sign * g + wd * *p } else { sign * g };
-                        *p = *p - lr * d;
-                    }
+                    simd!(sgd_plain, sgd_plain_avx2(p, g, k));
+                } else if fresh {
+                    simd!(sgd_momentum, sgd_momentum_avx2::<T, true>(p, g, f[2].slice::<T>(lo, hi), k));
                 } else {
-                    let b = f[2].slice::<T>(lo, hi);
-                    let (keep, take): (T, T) = if fresh { (c(0.0), c(1.0)) } else { (mu, damp) };
-                    for ((p, &g), b) in p.iter_mut().zip(g.iter()).zip(b.iter_mut()) {
-                        let d = if weight_decay != 0.0 { sign * g + wd * *p } else { sign * g };
-                        // A fresh buffer starts as d (PyTorch's clone of the first gradient).
-                        let nb = if fresh { d } else { keep * *b + take * d };
-                        *b = nb;
-                        let step = if nesterov { d + mu * nb } else { nb };
-                        *p = *p - lr * step;
-                    }
+                    simd!(sgd_momentum, sgd_momentum_avx2::<T, false>(p, g, f[2].slice::<T>(lo, hi), k));
                 }
             });
         });
@@ -184,28 +292,13 @@ pub fn adam_step(
         floats!(p.dtype(), T => {
             let (b1, b2, eps_t, wd): (T, T, T, T) = (c(1.0 - beta1), c(beta2), c(eps), c(weight_decay));
             let (one_b2, bc2s, ss, decay): (T, T, T, T) = (c(1.0 - beta2), c(bc2_sqrt), c(step_size), c(1.0 - lr * weight_decay));
+            let k = AdamK::<T> { b1, b2, one_b2, eps: eps_t, wd, decay, bc2s, ss, maximize, coupled: weight_decay != 0.0 && !decoupled, decoupled: weight_decay != 0.0 && decoupled };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, m, v) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi), f[3].slice::<T>(lo, hi));
-                for k in 0..p.len() {
-                    let mut d = if maximize { -g[k] } else { g[k] };
-                    if weight_decay != 0.0 {
-                        if decoupled {
-                            p[k] = p[k] * decay;
-                        } else {
-                            d = d + wd * p[k];
-                        }
-                    }
-                    m[k] = m[k] + b1 * (d - m[k]);
-                    v[k] = v[k] * b2 + one_b2 * d * d;
-                    let vhat = if amsgrad {
-                        let vm = &mut f[4].slice::<T>(lo, hi)[k];
-                        *vm = if *vm > v[k] { *vm } else { v[k] };
-                        *vm
-                    } else {
-                        v[k]
-                    };
-                    let denom = vhat.sqrt() / bc2s + eps_t;
-                    p[k] = p[k] - ss * (m[k] / denom);
+                if amsgrad {
+                    simd!(adam_kernel, adam_avx2::<T, true>(p, g, m, v, f[4].slice::<T>(lo, hi), k));
+                } else {
+                    simd!(adam_kernel, adam_avx2::<T, false>(p, g, m, v, &mut [], k));
                 }
             });
         });
@@ -213,6 +306,81 @@ pub fn adam_step(
     }
     Ok(())
 }
+
+/// RMSprop's per-call constants (see `SgdK`).
+#[derive(Clone, Copy)]
+struct RmsK<T> {
+    a: T,
+    one_a: T,
+    eps: T,
+    wd: T,
+    mu: T,
+    lr: T,
+    maximize: bool,
+    decay: bool,
+}
+
+/// `ga` (the gradient average) is used only when `CENTERED`, `mb` (momentum) only when `MOMENTUM`.
+#[inline(always)]
+fn rmsprop_kernel<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
+    p: &mut [T],
+    g: &[T],
+    sq: &mut [T],
+    ga: &mut [T],
+    mb: &mut [T],
+    k: RmsK<T>,
+) {
+    let n = p.len();
+    let (g, sq) = (&g[..n], &mut sq[..n]);
+    let ga = if CENTERED { &mut ga[..n] } else { ga };
+    let mb = if MOMENTUM { &mut mb[..n] } else { mb };
+    for i in 0..n {
+        let mut d = if k.maximize { -g[i] } else { g[i] };
+        if k.decay {
+            d = d + k.wd * p[i];
+        }
+        sq[i] = sq[i] * k.a + k.one_a * d * d;
+        let avg = if CENTERED {
+            ga[i] = ga[i] + k.one_a * (d - ga[i]);
+            (sq[i] - ga[i] * ga[i]).sqrt()
+        } else {
+            sq[i].sqrt()
+        } + k.eps;
+        if MOMENTUM {
+            mb[i] = mb[i] * k.mu + d / avg;
+            p[i] = p[i] - k.lr * mb[i];
+        } else {
+            p[i] = p[i] - k.lr * (d / avg);
+        }
+    }
+}
+
+/// Adagrad's per-call constants (see `SgdK`).
+#[derive(Clone, Copy)]
+struct AdagradK<T> {
+    clr: T,
+    wd: T,
+    eps: T,
+    maximize: bool,
+    decay: bool,
+}
+
+#[inline(always)]
+fn adagrad_kernel<T: Float>(p: &mut [T], g: &[T], s: &mut [T], k: AdagradK<T>) {
+    let n = p.len();
+    let (g, s) = (&g[..n], &mut s[..n]);
+    for i in 0..n {
+        let mut d = if k.maximize { -g[i] } else { g[i] };
+        if k.decay {
+            d = d + k.wd * p[i];
+        }
+        s[i] = s[i] + d * d;
+        p[i] = p[i] - k.clr * (d / (s[i].sqrt() + k.eps));
+    }
+}
+
+wide_copy!(rmsprop_avx2 = rmsprop_kernel [CENTERED, MOMENTUM](p: &mut [T], g: &[T], sq: &mut [T], ga: &mut [T], mb: &mut [T], k: RmsK<T>));
+wide_copy!(adagrad_avx2 = adagrad_kernel [](p: &mut [T], g: &[T], s: &mut [T], k: AdagradK<T>));
 
 /// Increments a 0-dim step counter in place and returns the new count.
 fn next_step(s: &Tensor) -> Result<f64> {
@@ -256,29 +424,16 @@ pub fn rmsprop_step(
         let f = operands(p, g, &states, &mut keep)?;
         next_step(&steps[i])?;
         floats!(p.dtype(), T => {
-            let (a, one_a, eps_t, wd, mu, lr_t): (T, T, T, T, T, T) = (c(alpha), c(1.0 - alpha), c(eps), c(weight_decay), c(momentum), c(lr));
+            let k = RmsK::<T> { a: c(alpha), one_a: c(1.0 - alpha), eps: c(eps), wd: c(weight_decay), mu: c(momentum), lr: c(lr), maximize, decay: weight_decay != 0.0 };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, sq) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
-                for k in 0..p.len() {
-                    let mut d = if maximize { -g[k] } else { g[k] };
-                    if weight_decay != 0.0 {
-                        d = d + wd * p[k];
-                    }
-                    sq[k] = sq[k] * a + one_a * d * d;
-                    let avg = if centered {
-                        let ga = &mut f[gi].slice::<T>(lo, hi)[k];
-                        *ga = *ga + one_a * (d - *ga);
-                        (sq[k] - *ga * *ga).sqrt()
-                    } else {
-                        sq[k].sqrt()
-                    } + eps_t;
-                    if momentum > 0.0 {
-                        let b = &mut f[bi].slice::<T>(lo, hi)[k];
-                        *b = *b * mu + d / avg;
-                        p[k] = p[k] - lr_t * *b;
-                    } else {
-                        p[k] = p[k] - lr_t * (d / avg);
-                    }
+                let ga = if centered { f[gi].slice::<T>(lo, hi) } else { &mut [] };
+                let mb = if momentum > 0.0 { f[bi].slice::<T>(lo, hi) } else { &mut [] };
+                match (centered, momentum > 0.0) {
+                    (false, false) => simd!(rmsprop_kernel, rmsprop_avx2::<T, false, false>(p, g, sq, ga, mb, k)),
+                    (true, false) => simd!(rmsprop_kernel, rmsprop_avx2::<T, true, false>(p, g, sq, ga, mb, k)),
+                    (false, true) => simd!(rmsprop_kernel, rmsprop_avx2::<T, false, true>(p, g, sq, ga, mb, k)),
+                    (true, true) => simd!(rmsprop_kernel, rmsprop_avx2::<T, true, true>(p, g, sq, ga, mb, k)),
                 }
             });
         });
@@ -307,17 +462,10 @@ pub fn adagrad_step(
         let step = next_step(&steps[i])?;
         let clr = lr / (1.0 + (step - 1.0) * lr_decay);
         floats!(p.dtype(), T => {
-            let (clr, wd, eps_t): (T, T, T) = (c(clr), c(weight_decay), c(eps));
+            let k = AdagradK::<T> { clr: c(clr), wd: c(weight_decay), eps: c(eps), maximize, decay: weight_decay != 0.0 };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, s) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
-                for k in 0..p.len() {
-                    let mut d = if maximize { -g[k] } else { g[k] };
-                    if weight_decay != 0.0 {
-                        d = d + wd * p[k];
-                    }
-                    s[k] = s[k] + d * d;
-                    p[k] = p[k] - clr * (d / (s[k].sqrt() + eps_t));
-                }
+                simd!(adagrad_kernel, adagrad_avx2(p, g, s, k));
             });
         });
         bump(&[p, &sums[i]]);
