@@ -7,10 +7,11 @@ import numpy as np
 import ember
 import ember.array_api as xp
 
-NAMES = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128"]
+NAMES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+         "complex64", "complex128"]
 FLOATS = ["float32", "float64"]
 COMPLEX = ["complex64", "complex128"]
-INTS = ["int8", "int16", "int32", "int64", "uint8"]
+INTS = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 
 
 def to_numpy(a):

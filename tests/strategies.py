@@ -13,11 +13,13 @@ NP_DTYPES = {
     "bool": np.bool_, "uint8": np.uint8, "int8": np.int8, "int16": np.int16, "int32": np.int32,
     "int64": np.int64, "float16": np.float16, "float32": np.float32, "float64": np.float64,
     "complex64": np.complex64, "complex128": np.complex128,
+    "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
 }
 FLOAT = ["float32", "float64"]
 INT = ["uint8", "int8", "int16", "int32", "int64"]
 ALL = ["bool"] + INT + ["float16"] + FLOAT
 COMPLEX = ["complex64", "complex128"]
+UINT = ["uint16", "uint32", "uint64"]  # PyTorch's limited-support unsigned dtypes
 
 
 def edtype(name):
@@ -36,6 +38,11 @@ def values(shape, dtype, rng):
         info = np.iinfo(NP_DTYPES[dtype])
         lo, hi = max(info.min, -50), min(info.max, 50)
         return rng.integers(lo, hi + 1, n).astype(NP_DTYPES[dtype]).reshape(shape)
+    if dtype in UINT:
+        # the whole range (wraparound and uint64's upper half), with small values mixed in
+        top = np.iinfo(NP_DTYPES[dtype]).max
+        big = rng.integers(0, top, n, dtype=NP_DTYPES[dtype], endpoint=True)
+        return np.where(rng.random(n) < 0.5, big, big % 8).reshape(shape)
     if dtype in COMPLEX:
         return (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(NP_DTYPES[dtype]).reshape(shape)
     return rng.standard_normal(n).astype(NP_DTYPES[dtype]).reshape(shape)

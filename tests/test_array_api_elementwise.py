@@ -99,7 +99,12 @@ def test_promotion_matches_the_standard(d1, d2, s1, s2):
     fn = "logical_and" if kinds[d1] == "b" else "add"
     a = xp.ones(s1, dtype=getattr(xp, d1))
     b = xp.ones(s2, dtype=getattr(xp, d2))
-    want = getattr(strict, fn)(strict.ones(s1, dtype=getattr(strict, d1)), strict.ones(s2, dtype=getattr(strict, d2)))
+    try:
+        want = getattr(strict, fn)(strict.ones(s1, dtype=getattr(strict, d1)), strict.ones(s2, dtype=getattr(strict, d2)))
+    except TypeError:  # uint64 with a signed type: no dtype holds both, both refuse
+        with pytest.raises(TypeError):
+            getattr(xp, fn)(a, b)
+        return
     assert_same(getattr(xp, fn)(a, b), want)
     assert xp.result_type(a, b) == getattr(xp, dtype_name(want.dtype))
 
@@ -129,8 +134,8 @@ def test_integer_unary(pair, name):
 
 @given(st.sampled_from(INTS), st.lists(st.integers(0, 70), min_size=1, max_size=5))
 def test_shifts(dtype, counts):
-    x = xp.asarray([-5, 3, 1, -1, 7][:len(counts)], dtype=getattr(xp, dtype)) if dtype != "uint8" else \
-        xp.asarray([5, 3, 1, 255, 7][:len(counts)], dtype=xp.uint8)
+    x = xp.asarray([-5, 3, 1, -1, 7][:len(counts)], dtype=getattr(xp, dtype)) if not dtype.startswith("uint") else \
+        xp.asarray([5, 3, 1, int(np.iinfo(dtype).max), 7][:len(counts)], dtype=getattr(xp, dtype))
     c = xp.asarray(counts, dtype=x.dtype) if dtype != "int8" else xp.asarray([min(v, 127) for v in counts], dtype=x.dtype)
     for name in ("bitwise_left_shift", "bitwise_right_shift"):
         assert_same(getattr(xp, name)(x, c), getattr(strict, name)(to_strict(x), to_strict(c)))

@@ -9,7 +9,8 @@ from ._native import get_num_threads, set_num_threads, initial_seed, is_grad_ena
 from ._native import result_type, promote_types, can_cast
 from ._size import Size
 from ._layout import layout, strided, sparse_coo
-from ._dtypes import (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+from ._dtypes import (bool, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
+                      float16, bfloat16, float32, float64,
                       complex64, complex128, half, float, double, short, int, long, cfloat, cdouble, finfo, iinfo)
 from . import _tensor  # attaches Python-side Tensor methods
 from ._device import set_default_device, get_default_device
@@ -43,7 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Generator", "dtype", "device", "Size", "layout", "strided", "sparse_coo", "sparse", "sparse_coo_tensor",
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
+    "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
     "complex64", "complex128", "cfloat", "cdouble", "half", "float", "double", "short", "int", "long", "finfo", "iinfo",
     "get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads",
     "tensor", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",

@@ -7,6 +7,10 @@ int8 = dtype("int8")
 int16 = dtype("int16")
 int32 = dtype("int32")
 int64 = dtype("int64")
+# PyTorch's "limited support" unsigned dtypes: they promote only with themselves and floats
+uint16 = dtype("uint16")
+uint32 = dtype("uint32")
+uint64 = dtype("uint64")
 float16 = dtype("float16")
 bfloat16 = dtype("bfloat16")
 float32 = dtype("float32")
@@ -71,8 +75,8 @@ class iinfo:
             raise TypeError(f"iinfo() requires an integer input type, got {type}")
         self.bits = type.itemsize * 8
         self.dtype = type.name
-        if type.name == "uint8":
-            self.min, self.max = 0, 255
+        if not type.is_signed:
+            self.min, self.max = 0, 2 ** self.bits - 1
         else:
             self.min, self.max = -(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1
 

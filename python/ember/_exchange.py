@@ -13,12 +13,14 @@ from . import _device
 
 __all__ = ["from_numpy", "from_dlpack"]
 
-_SUPPORTED = "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool"
+_SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+              "uint8, and bool")
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 # numpy typestr (kind + itemsize) -> ember dtype
 _FROM_TYPESTR = {"b1": _dtypes.bool, "u1": _dtypes.uint8, "i1": _dtypes.int8, "i2": _dtypes.int16,
                  "i4": _dtypes.int32, "i8": _dtypes.int64, "f2": _dtypes.float16, "f4": _dtypes.float32,
-                 "f8": _dtypes.float64, "c8": _dtypes.complex64, "c16": _dtypes.complex128}
+                 "f8": _dtypes.float64, "c8": _dtypes.complex64, "c16": _dtypes.complex128,
+                 "u2": _dtypes.uint16, "u4": _dtypes.uint32, "u8": _dtypes.uint64}
 _TO_TYPESTR = {d.name: ("|" if k[1:] == "1" else _NATIVE) + k for k, d in _FROM_TYPESTR.items()}
 
 

@@ -21,7 +21,8 @@ __all__ = ["is_inference", "as_strided_", "resize_as_"]
 
 _TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
                "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-               "uint8": "unsigned char", "bool": "bool"}
+               "uint8": "unsigned char", "bool": "bool", "uint16": "unsigned short", "uint32": "unsigned int",
+               "uint64": "unsigned long"}
 
 
 def t_(self):

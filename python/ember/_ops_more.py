@@ -386,7 +386,8 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
         raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must not "
                          f"be greater than actual buffer length ({view.nbytes} bytes)")
     np_dtype = {"float32": np.float32, "float64": np.float64, "float16": np.float16, "int64": np.int64,
-                "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_}[dtype.name]
+                "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
+                "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}[dtype.name]
     arr = np.frombuffer(buffer, dtype=np_dtype, count=count, offset=offset)
     t = from_numpy(arr)
     if requires_grad:

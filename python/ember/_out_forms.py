@@ -48,7 +48,8 @@ _CREATE = "zeros ones empty full arange range linspace logspace eye rand randn r
 _SIZE_VARARGS = {"zeros", "ones", "empty", "rand", "randn"}
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def _tname(d):

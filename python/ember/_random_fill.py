@@ -100,7 +100,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 _INT_RANGE = {"uint8": (0, 2 ** 8), "int8": (0, 2 ** 7), "int16": (0, 2 ** 15), "int32": (0, 2 ** 31),
               "int64": (0, 2 ** 63 - 1), "bool": (0, 2), "float16": (0, 2 ** 11 + 1), "bfloat16": (0, 2 ** 8 + 1),
-              "float32": (0, 2 ** 24 + 1), "float64": (0, 2 ** 53 + 1)}
+              "float32": (0, 2 ** 24 + 1), "float64": (0, 2 ** 53 + 1), "uint16": (0, 2 ** 16), "uint32": (0, 2 ** 32)}
 
 
 @_method
@@ -110,6 +110,8 @@ def random_(self, from_=None, to=None, *, generator=None):
     if from_ is not None and to is None:
         lo, hi = 0, int(from_)
     elif from_ is None:
+        if self.dtype.name not in _INT_RANGE:  # uint64's range is beyond the int64 draws
+            raise NotImplementedError(f"random_(): no default range for {self.dtype.name}; pass from and to")
         lo, hi = _INT_RANGE[self.dtype.name]
     else:
         lo, hi = int(from_), int(to)

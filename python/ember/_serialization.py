@@ -10,7 +10,7 @@ File layout (the safetensors format)::
                 "__metadata__": {"format": "pt", "ember": "<JSON of the structure>"}}
     the rest   every tensor's elements, row-major, little-endian; offsets count from here
 
-dtype codes: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL, C64 (complex64, as recent safetensors
+dtype codes: F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL, C64 (complex64, as recent safetensors
 versions name it) and C128 (complex128, which the format has no code for yet). Tensors are laid out largest element
 size first, so each one's data is aligned to its element size.
 
@@ -46,9 +46,11 @@ from ._native import Tensor
 __all__ = ["save", "load"]
 
 _CODES = {"float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "int32": "I32",
-          "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL", "complex64": "C64", "complex128": "C128"}
+          "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
+          "uint16": "U16", "uint32": "U32", "uint64": "U64", "complex64": "C64", "complex128": "C128"}
 _NAMES = {v: k for k, v in _CODES.items()}
 _SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+          "U16": 2, "U32": 4, "U64": 8,
           "C64": 8, "C128": 16}
 _FORMAT_VERSION = 1
 

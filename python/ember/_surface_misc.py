@@ -15,7 +15,8 @@ from .autograd.function import Function as _Function
 __all__ = ["i0_", "slice_inverse", "from_file", "indices_copy", "values_copy", "StorageBase"]
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def _type_name(d):

@@ -124,7 +124,8 @@ def type_as(self, other):
 @_method
 def type(self, dtype=None, non_blocking=False):
     names = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+             "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
     if dtype is None:
         return f"ember.{names[self.dtype.name]}Tensor"
     if isinstance(dtype, str):

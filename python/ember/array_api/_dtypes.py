@@ -14,18 +14,18 @@ import ember
 
 bool = ember.bool
 int8, int16, int32, int64 = ember.int8, ember.int16, ember.int32, ember.int64
-uint8 = ember.uint8
+uint8, uint16, uint32, uint64 = ember.uint8, ember.uint16, ember.uint32, ember.uint64
 float32, float64 = ember.float32, ember.float64
 complex64, complex128 = ember.complex64, ember.complex128
 
 _SIGNED = (int8, int16, int32, int64)
-_UNSIGNED = (uint8,)
+_UNSIGNED = (uint8, uint16, uint32, uint64)
 _REAL_FLOAT = (float32, float64)
 _COMPLEX = (complex64, complex128)
 _ALL = (bool,) + _SIGNED + _UNSIGNED + _REAL_FLOAT + _COMPLEX
 _NAMES = {d: str(d).split(".")[-1] for d in _ALL}
-_BITS = {bool: 8, int8: 8, int16: 16, int32: 32, int64: 64, uint8: 8, float32: 32, float64: 64,
-         complex64: 64, complex128: 128}
+_BITS = {bool: 8, int8: 8, int16: 16, int32: 32, int64: 64, uint8: 8, uint16: 16, uint32: 32, uint64: 64,
+         float32: 32, float64: 64, complex64: 64, complex128: 128}
 # the real dtype of each floating dtype's parts, and the complex dtype with parts of a real one
 _PART = {float32: float32, float64: float64, complex64: float32, complex128: float64}
 _WITH_PARTS = {float32: complex64, float64: complex128}
@@ -66,6 +66,11 @@ def _standard_pair(a, b):
 
 def _promote(a, b):
     r = _standard_pair(a, b)
+    if r is None and (a in _UNSIGNED[1:] or b in _UNSIGNED[1:]):
+        # ember (as PyTorch) refuses uint16/32/64 with bool or complex; across kinds the
+        # higher kind wins here, as ember's rule gives for every other pair of kinds
+        order = [(bool,), _SIGNED + _UNSIGNED, _REAL_FLOAT, _COMPLEX]
+        return builtins.max((a, b), key=lambda d: [d in k for k in order].index(True))
     return r if r is not None else ember.promote_types(a, b)
 
 
@@ -149,7 +154,10 @@ def can_cast(from_, to, /):
     if from_ == to:
         return True
     # the standard's lattice has no edges across kinds (bool, integer, floating)
-    return _standard_pair(from_, to) == to
+    try:
+        return _standard_pair(from_, to) == to
+    except TypeError:  # uint64 with a signed type: no dtype holds both
+        return False
 
 
 def isdtype(dtype, kind):
@@ -228,5 +236,6 @@ def astype(x, dtype, /, *, copy=True, device=None):
     return _to_device(y, device)
 
 
-__all__ = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128",
+__all__ = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float32", "float64", "complex64", "complex128",
            "result_type", "can_cast", "isdtype", "finfo", "iinfo", "astype"]

@@ -14,9 +14,11 @@ from ._manipulation import _axes, _axis
 def _sum_dtype(x, dtype):
     if dtype is not None:
         return _dtypes._check_dtype(dtype)
+    if x.dtype in _dtypes._UNSIGNED:
+        # the standard: the unsigned type as wide as the default integer dtype
+        return ember.uint64
     if x.dtype in _dtypes._KINDS["integral"] or x.dtype == ember.bool:
-        # the default integer dtype (int64; ember has no uint64 for unsigned input yet)
-        return ember.int64
+        return ember.int64  # the default integer dtype
     return x.dtype
 
 

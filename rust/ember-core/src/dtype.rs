@@ -7,6 +7,11 @@ pub enum DType {
     I16,
     I32,
     I64,
+    /// uint16/uint32/uint64: PyTorch's "limited support" unsigned dtypes (no promotion with
+    /// another dtype except a floating one).
+    U16,
+    U32,
+    U64,
     F16,
     BF16,
     F32,
@@ -65,7 +70,8 @@ pub enum Kind {
 }
 
 impl DType {
-    pub const ALL: [DType; 12] = [
+    /// Every dtype; the new unsigned ones go last so indices into this list stay put.
+    pub const ALL: [DType; 15] = [
         DType::Bool,
         DType::U8,
         DType::I8,
@@ -78,14 +84,17 @@ impl DType {
         DType::F64,
         DType::C64,
         DType::C128,
+        DType::U16,
+        DType::U32,
+        DType::U64,
     ];
 
     pub fn size(self) -> usize {
         match self {
             DType::Bool | DType::U8 | DType::I8 => 1,
-            DType::I16 | DType::F16 | DType::BF16 => 2,
-            DType::I32 | DType::F32 => 4,
-            DType::I64 | DType::F64 | DType::C64 => 8,
+            DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 2,
+            DType::I32 | DType::U32 | DType::F32 => 4,
+            DType::I64 | DType::U64 | DType::F64 | DType::C64 => 8,
             DType::C128 => 16,
         }
     }
@@ -117,10 +126,14 @@ impl DType {
         }
     }
     pub fn is_int(self) -> bool {
-        matches!(self, DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64)
+        matches!(self, DType::U8 | DType::I8 | DType::I16 | DType::I32 | DType::I64) || self.is_limited_unsigned()
     }
     pub fn is_signed(self) -> bool {
-        !matches!(self, DType::Bool | DType::U8)
+        !matches!(self, DType::Bool | DType::U8) && !self.is_limited_unsigned()
+    }
+    /// uint16/uint32/uint64, which PyTorch promotes only with themselves and floating dtypes.
+    pub fn is_limited_unsigned(self) -> bool {
+        matches!(self, DType::U16 | DType::U32 | DType::U64)
     }
     pub fn kind(self) -> Kind {
         if self == DType::Bool {
@@ -142,6 +155,9 @@ impl DType {
             DType::I16 => "int16",
             DType::I32 => "int32",
             DType::I64 => "int64",
+            DType::U16 => "uint16",
+            DType::U32 => "uint32",
+            DType::U64 => "uint64",
             DType::F16 => "float16",
             DType::BF16 => "bfloat16",
             DType::F32 => "float32",
@@ -159,6 +175,9 @@ impl DType {
             DType::I16 => "Short",
             DType::I32 => "Int",
             DType::I64 => "Long",
+            DType::U16 => "UInt16",
+            DType::U32 => "UInt32",
+            DType::U64 => "UInt64",
             DType::F16 => "Half",
             DType::BF16 => "BFloat16",
             DType::F32 => "Float",
@@ -173,17 +192,25 @@ impl DType {
 
     /// PyTorch's promotion of two tensor dtypes of the same priority.
     /// Rules: bool < ints < floats; uint8 with a signed int → the next signed int that holds
-    /// both (uint8+int8 → int16); f16 with bf16 → f32.
-    pub fn promote(a: DType, b: DType) -> DType {
+    /// both (uint8+int8 → int16); f16 with bf16 → f32. uint16/uint32/uint64 promote only with
+    /// themselves and with floating dtypes (the float wins); anything else is PyTorch's error.
+    pub fn promote(a: DType, b: DType) -> crate::Result<DType> {
         use DType::*;
         if a == b {
-            return a;
+            return Ok(a);
         }
-        match (a.kind(), b.kind()) {
+        if (a.is_limited_unsigned() || b.is_limited_unsigned()) && !(a.is_float() || b.is_float()) {
+            return Err(crate::Error::runtime(format!(
+                "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote {} and {}",
+                a.scalar_name(),
+                b.scalar_name()
+            )));
+        }
+        Ok(match (a.kind(), b.kind()) {
             (Kind::Bool, _) => b,
             (_, Kind::Bool) => a,
             // complex with a real dtype: complex parts wide enough for both (c64 + f64 → c128)
-            (Kind::Complex, _) | (_, Kind::Complex) => DType::promote(a.to_real(), b.to_real()).to_complex(),
+            (Kind::Complex, _) | (_, Kind::Complex) => DType::promote(a.to_real(), b.to_real())?.to_complex(),
             (Kind::Float, Kind::Int) => a,
             (Kind::Int, Kind::Float) => b,
             (Kind::Float, Kind::Float) => {
@@ -205,7 +232,7 @@ impl DType {
                     a.max(b)
                 }
             }
-        }
+        })
     }
 
     /// Whether a value of `self` may be written into `dst` by an in-place op

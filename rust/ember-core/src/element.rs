@@ -44,6 +44,9 @@ pub trait Element: Copy + Send + Sync + 'static + PartialOrd + PartialEq + std::
 
 macro_rules! int_element {
     ($t:ty, $d:ident) => {
+        int_element!($t, $d, |v: f64| v as i64 as $t);
+    };
+    ($t:ty, $d:ident, $from_f64:expr) => {
         impl Element for $t {
             const DTYPE: DType = DType::$d;
             #[inline(always)]
@@ -52,7 +55,7 @@ macro_rules! int_element {
             }
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
-                v as i64 as $t
+                $from_f64(v)
             }
             #[inline(always)]
             fn to_i64(self) -> i64 {
@@ -70,6 +73,11 @@ int_element!(i8, I8);
 int_element!(i16, I16);
 int_element!(i32, I32);
 int_element!(i64, I64);
+int_element!(u16, U16);
+int_element!(u32, U32);
+// Through i64 wraps a negative float as C does (-1.0 → 2**64 - 1), but would saturate the
+// upper half of uint64's range; those values convert directly.
+int_element!(u64, U64, |v: f64| if v >= 9.223372036854775808e18 { v as u64 } else { v as i64 as u64 });
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;

@@ -67,6 +67,9 @@ impl Scalar {
                 I16 => "int16_t",
                 I32 => "int32_t",
                 I64 => "int64_t",
+                U16 => "uint16_t",
+                U32 => "uint32_t",
+                U64 => "uint64_t",
                 F16 => "c10::Half",
                 _ => "c10::BFloat16",
             };
@@ -79,6 +82,27 @@ impl Scalar {
             I16 => (-32768.0, 32767.0, "int16_t"),
             I32 => (-2147483648.0, 2147483647.0, "int32_t"),
             I64 => (-9.223372036854776e18, 9.223372036854776e18, "int64_t"),
+            // PyTorch takes an int that fits the signed or the unsigned type of the width
+            // (-1 → 65535), but a float only in the unsigned range (-5.0 overflows)
+            U16 | U32 | U64 => {
+                let bits = dtype.size() as i32 * 8;
+                let top = 2f64.powi(bits);
+                let ok = match self {
+                    Scalar::Int(i) => dtype == U64 || ((i as f64) >= -top / 2.0 && (i as f64) < top),
+                    Scalar::Float(f) => f.is_finite() && f.trunc() >= 0.0 && f.trunc() < top,
+                    _ => true,
+                };
+                let cname = match dtype {
+                    U16 => "uint16_t",
+                    U32 => "uint32_t",
+                    _ => "uint64_t",
+                };
+                return if ok {
+                    Ok(())
+                } else {
+                    Err(crate::Error::runtime(format!("value cannot be converted to type {cname} without overflow")))
+                };
+            }
             F16 => (-65504.0, 65504.0, "c10::Half"),
             BF16 => (-3.3895313892515355e38, 3.3895313892515355e38, "c10::BFloat16"),
         };

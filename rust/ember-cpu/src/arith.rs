@@ -66,7 +66,7 @@ macro_rules! int_arith {
         }
     )*};
 }
-int_arith!(u8, i8, i16, i32, i64);
+int_arith!(u8, i8, i16, i32, i64, u16, u32, u64);
 
 macro_rules! float_arith {
     ($($t:ty),*) => {$(
@@ -208,7 +208,7 @@ macro_rules! int_bits {
         }
     )*};
 }
-int_bits!(u8, i8, i16, i32, i64);
+int_bits!(u8, i8, i16, i32, i64, u16, u32, u64);
 
 impl Bits for bool {
     #[inline(always)]

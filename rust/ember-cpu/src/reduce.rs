@@ -461,7 +461,7 @@ macro_rules! bounds {
     ($($t:ty: $lo:expr, $hi:expr);*) => { $(impl Bounds for $t { const LOWEST: $t = $lo; const HIGHEST: $t = $hi; })* };
 }
 bounds!(bool: false, true; u8: u8::MIN, u8::MAX; i8: i8::MIN, i8::MAX; i16: i16::MIN, i16::MAX; i32: i32::MIN, i32::MAX;
-        i64: i64::MIN, i64::MAX; f16: f16::NEG_INFINITY, f16::INFINITY; bf16: bf16::NEG_INFINITY, bf16::INFINITY;
+        i64: i64::MIN, i64::MAX; u16: u16::MIN, u16::MAX; u32: u32::MIN, u32::MAX; u64: u64::MIN, u64::MAX; f16: f16::NEG_INFINITY, f16::INFINITY; bf16: bf16::NEG_INFINITY, bf16::INFINITY;
         f32: f32::NEG_INFINITY, f32::INFINITY; f64: f64::NEG_INFINITY, f64::INFINITY);
 
 /// NaN test that is `false` (and free) for integer types.

@@ -384,7 +384,7 @@ macro_rules! int_ops {
         }
     )*};
 }
-int_ops!(u8, i8, i16, i32, i64);
+int_ops!(u8, i8, i16, i32, i64, u16, u32, u64);
 
 #[inline(always)]
 pub fn eval_i<T: IntOps>(op: UOp, x: T, lo: T, hi: T) -> T {
@@ -535,8 +535,23 @@ pub fn unary_op_into(op: UOp, p: Params, dt: DType, dst: &Storage, ld: &Layout, 
 
 /// A clamp bound as an integer of `T`, saturated to `T`'s range; NaN (absent) doesn't clamp.
 fn int_bound<T: Element>(v: f64, lower: bool) -> T {
+    if T::DTYPE == DType::U64 {
+        // the upper half of uint64 is beyond i64; from_f64 saturates there
+        let c = if lower { v.ceil() } else { v.floor() };
+        return T::from_f64(if v.is_nan() {
+            if lower {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            c.max(0.0)
+        });
+    }
     let (min_v, max_v): (i64, i64) = match T::DTYPE {
         DType::U8 => (0, 255),
+        DType::U16 => (0, u16::MAX as i64),
+        DType::U32 => (0, u32::MAX as i64),
         DType::I8 => (-128, 127),
         DType::I16 => (-32768, 32767),
         DType::I32 => (i32::MIN as i64, i32::MAX as i64),

@@ -170,6 +170,18 @@ pub fn scalar(o: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     Ok(None)
 }
 
+/// `scalar`, for a value headed into a `dtype` tensor: a Python int in uint64's upper half
+/// (beyond i64) travels as the i64 with the same bits, which the uint64 cast restores exactly.
+pub fn scalar_for(o: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Option<Scalar>> {
+    if dtype == Some(DType::U64) && o.is_instance_of::<PyInt>() && !o.is_instance_of::<PyBool>() && o.extract::<i64>().is_err() {
+        return match o.extract::<u64>() {
+            Ok(u) => Ok(Some(Scalar::Int(u as i64))),
+            Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err("value cannot be converted to type uint64_t without overflow")),
+        };
+    }
+    scalar(o)
+}
+
 /// A tensor or a Python number.
 pub fn arg(o: &Bound<'_, PyAny>) -> PyResult<Arg> {
     if let Ok(t) = o.cast::<PyTensor>() {
@@ -205,11 +217,17 @@ pub fn tensor_of(o: &Bound<'_, PyAny>) -> PyResult<Tensor> {
 
 /// Nested Python data (lists/tuples of numbers or tensors) → (values, shape, inferred dtype).
 pub fn nested(o: &Bound<'_, PyAny>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)> {
+    nested_for(o, None)
+}
+
+/// `nested` for data headed into a `want` tensor (Python ints are read as `scalar_for` reads them).
+pub fn nested_for(o: &Bound<'_, PyAny>, want: Option<DType>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)> {
     let mut vals = Vec::new();
     let mut shape: Option<Vec<usize>> = None;
     let mut kind = DType::Bool;
     let mut any = false;
-    walk(o, 0, &mut vec![], &mut shape, &mut vals, &mut kind, &mut any)?;
+    let mut w = Walk { want, vals: &mut vals, kind: &mut kind, any: &mut any };
+    walk(o, 0, &mut vec![], &mut shape, &mut w)?;
     let dt = if any {
         if kind == DType::F32 {
             default_dtype()
@@ -224,25 +242,24 @@ pub fn nested(o: &Bound<'_, PyAny>) -> PyResult<(Vec<Scalar>, Vec<usize>, DType)
     Ok((vals, shape.unwrap_or_default(), dt))
 }
 
-fn walk(
-    o: &Bound<'_, PyAny>,
-    depth: usize,
-    cur: &mut Vec<usize>,
-    shape: &mut Option<Vec<usize>>,
-    vals: &mut Vec<Scalar>,
-    kind: &mut DType,
-    any: &mut bool,
-) -> PyResult<()> {
-    if let Some(s) = scalar(o)? {
+struct Walk<'a> {
+    want: Option<DType>,
+    vals: &'a mut Vec<Scalar>,
+    kind: &'a mut DType,
+    any: &'a mut bool,
+}
+
+fn walk(o: &Bound<'_, PyAny>, depth: usize, cur: &mut Vec<usize>, shape: &mut Option<Vec<usize>>, w: &mut Walk<'_>) -> PyResult<()> {
+    if let Some(s) = scalar_for(o, w.want)? {
         let k = match s {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) => DType::I64,
             Scalar::Float(_) => DType::F32,
             Scalar::Complex(..) => DType::C64,
         };
-        *kind = if *any { (*kind).max(k) } else { k };
-        *any = true;
-        return leaf(cur, shape, vals, s);
+        *w.kind = if *w.any { (*w.kind).max(k) } else { k };
+        *w.any = true;
+        return leaf(cur, shape, w.vals, s);
     }
     if let Ok(t) = o.cast::<PyTensor>() {
         let t = &t.get().operand();
@@ -257,16 +274,16 @@ fn walk(
             } else {
                 DType::I64
             };
-            *kind = if *any { (*kind).max(k) } else { k };
-            *any = true;
-            return leaf(cur, shape, vals, s);
+            *w.kind = if *w.any { (*w.kind).max(k) } else { k };
+            *w.any = true;
+            return leaf(cur, shape, w.vals, s);
         }
         let list = o.call_method0("tolist")?;
-        return walk(&list, depth, cur, shape, vals, kind, any);
+        return walk(&list, depth, cur, shape, w);
     }
     if o.hasattr("__array_interface__")? && !o.is_instance_of::<PyList>() && !o.is_instance_of::<PyTuple>() {
         let list = o.call_method0("tolist")?;
-        return walk(&list, depth, cur, shape, vals, kind, any);
+        return walk(&list, depth, cur, shape, w);
     }
     if o.is_instance_of::<pyo3::types::PyString>() || o.is_instance_of::<pyo3::types::PyBytes>() {
         // A str is a sequence of strs: without this check the walk would never end.
@@ -293,7 +310,7 @@ fn walk(
         *shape = Some(cur.clone());
     }
     for item in seq.try_iter()? {
-        walk(&item?, depth + 1, cur, shape, vals, kind, any)?;
+        walk(&item?, depth + 1, cur, shape, w)?;
     }
     cur.pop();
     Ok(())

@@ -82,8 +82,15 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
             let t = &t.get().operand();
             return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
         }
-        let (vals, shape, inferred) = convert::nested(data)?;
-        wrap(py, Tensor::from_scalars(&vals, &shape, want.unwrap_or(inferred)).py()?)
+        let (vals, shape, inferred) = convert::nested_for(data, want)?;
+        let dt = want.unwrap_or(inferred);
+        if dt.is_limited_unsigned() {
+            // PyTorch refuses ints beyond the width here (2**32 as uint32); uint8 keeps wrapping
+            for v in vals.iter().filter(|v| matches!(v, ember::Scalar::Int(_))) {
+                v.check_fits(dt).py()?;
+            }
+        }
+        wrap(py, Tensor::from_scalars(&vals, &shape, dt).py()?)
     })
 }
 
@@ -91,8 +98,11 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
 fn _full(py: Python<'_>, shape: Vec<i64>, value: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_full", || {
         let s = usizes(&shape, "full")?;
-        let v = crate::tensor::scalar_value(value)?;
         let d = convert::dtype(Some(dtype))?.unwrap();
+        let v = match convert::scalar_for(value, Some(d))? {
+            Some(s) => s,
+            None => crate::tensor::scalar_value(value)?,
+        };
         wrap(py, run(py, s.iter().product(), || Tensor::full(&s, v, d))?)
     })
 }

@@ -100,6 +100,9 @@ fn dtype_of_code(code: u8, item: usize) -> Option<DType> {
         (b'h', 2) => DType::I16,
         (b'i' | b'l', 4) => DType::I32,
         (b'l' | b'q', 8) => DType::I64,
+        (b'H', 2) => DType::U16,
+        (b'I' | b'L', 4) => DType::U32,
+        (b'L' | b'Q', 8) => DType::U64,
         (b'e', 2) => DType::F16,
         (b'f', 4) => DType::F32,
         (b'd', 8) => DType::F64,
@@ -175,6 +178,9 @@ fn format_of(d: DType) -> Option<&'static CStr> {
         DType::I16 => c"h",
         DType::I32 => c"i",
         DType::I64 => c"q",
+        DType::U16 => c"H",
+        DType::U32 => c"I",
+        DType::U64 => c"Q",
         DType::F16 => c"e",
         DType::F32 => c"f",
         DType::F64 => c"d",
@@ -358,7 +364,7 @@ struct DLManagedTensorVersioned {
 fn dl_dtype(d: DType) -> DLDataType {
     let code = match d {
         DType::Bool => KDL_BOOL,
-        DType::U8 => KDL_UINT,
+        DType::U8 | DType::U16 | DType::U32 | DType::U64 => KDL_UINT,
         DType::I8 | DType::I16 | DType::I32 | DType::I64 => KDL_INT,
         DType::F16 | DType::F32 | DType::F64 => KDL_FLOAT,
         DType::BF16 => KDL_BFLOAT,
@@ -374,6 +380,9 @@ fn from_dl_dtype(t: DLDataType) -> Option<DType> {
     Some(match (t.code, t.bits) {
         (KDL_BOOL, 8) => DType::Bool,
         (KDL_UINT, 8) => DType::U8,
+        (KDL_UINT, 16) => DType::U16,
+        (KDL_UINT, 32) => DType::U32,
+        (KDL_UINT, 64) => DType::U64,
         (KDL_INT, 8) => DType::I8,
         (KDL_INT, 16) => DType::I16,
         (KDL_INT, 32) => DType::I32,
@@ -597,7 +606,7 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         }
         let d = from_dl_dtype(dl.dtype).ok_or_else(|| {
         PyTypeError::new_err(format!(
-            "from_dlpack: unsupported DLPack dtype (code {}, bits {}, lanes {}); ember supports bool, uint8, int8/16/32/64, float16/32/64 and bfloat16",
+            "from_dlpack: unsupported DLPack dtype (code {}, bits {}, lanes {}); ember supports bool, uint8/16/32/64, int8/16/32/64, float16/32/64, bfloat16 and complex64/128",
             dl.dtype.code, dl.dtype.bits, dl.dtype.lanes
         ))
     })?;

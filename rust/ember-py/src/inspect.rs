@@ -2,6 +2,7 @@
 //! `ember.promote_types`, `ember.can_cast`.
 use crate::convert::{arg, dtype, py_dtype};
 use crate::dtype::PyDType;
+use crate::error::IntoPy;
 use pyo3::prelude::*;
 
 /// (kernel family, fast path, threads) of the last kernel run on this thread, or None; for a
@@ -17,7 +18,7 @@ fn _last_kernel() -> Option<(&'static str, &'static str, usize)> {
 fn result_type(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
     crate::guard::guard("result_type", || {
         let (a, b) = (arg(a)?, arg(b)?);
-        Ok(py_dtype(ember::promote::result_type(&[&a, &b])))
+        Ok(py_dtype(ember::promote::result_type(&[&a, &b]).py()?))
     })
 }
 
@@ -33,7 +34,7 @@ fn dtype_arg(o: &Bound<'_, PyAny>, f: &str, name: &str, pos: usize) -> PyResult<
 fn promote_types(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<PyDType> {
     crate::guard::guard("promote_types", || {
         let (a, b) = (dtype_arg(a, "promote_types", "type1", 1)?, dtype_arg(b, "promote_types", "type2", 2)?);
-        Ok(py_dtype(ember::DType::promote(a, b)))
+        Ok(py_dtype(ember::DType::promote(a, b).py()?))
     })
 }
 

@@ -218,8 +218,18 @@ pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// `scalar_to_py` for an element of a `dt` tensor: uint64 elements travel as the i64 with
+/// the same bits (Scalar has no unsigned case) and come out as the Python int they hold.
+pub fn element_to_py(py: Python<'_>, s: Scalar, dt: DType) -> PyResult<Py<PyAny>> {
+    match (s, dt) {
+        (Scalar::Int(i), DType::U64) => Ok((i as u64).into_pyobject(py)?.into_any().unbind()),
+        _ => scalar_to_py(py, s),
+    }
+}
+
 fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
-    let to_py = |s: Scalar| scalar_to_py(py, s);
+    let dt = t.dtype();
+    let to_py = |s: Scalar| element_to_py(py, s, dt);
     if t.ndim() == 0 {
         return to_py(t.item().py()?);
     }
@@ -383,7 +393,7 @@ impl PyTensor {
 
     // ---- values ----
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("item", || scalar_to_py(py, self.operand().item().py()?))
+        crate::guard::guard("item", || element_to_py(py, self.operand().item().py()?, self.t.dtype()))
     }
     fn tolist(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("tolist", || tolist(py, &self.operand()))
@@ -394,15 +404,15 @@ impl PyTensor {
     fn __float__(&self) -> PyResult<f64> {
         crate::guard::guard("__float__", || Ok(one_element(&self.operand(), "float")?.to_f64()))
     }
-    fn __int__(&self) -> PyResult<i64> {
-        crate::guard::guard("__int__", || Ok(one_element(&self.operand(), "int")?.to_i64()))
+    fn __int__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("__int__", || element_to_py(py, Scalar::Int(one_element(&self.operand(), "int")?.to_i64()), self.t.dtype()))
     }
-    fn __index__(&self) -> PyResult<i64> {
+    fn __index__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("__index__", || {
             if self.operand().dtype().is_float() || self.operand().numel() != 1 {
                 return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
             }
-            Ok(one_element(&self.operand(), "int")?.to_i64())
+            element_to_py(py, Scalar::Int(one_element(&self.operand(), "int")?.to_i64()), self.t.dtype())
         })
     }
 

@@ -28,8 +28,8 @@ pub fn set_default_dtype(d: DType) -> ember_core::Result<()> {
     Ok(())
 }
 
-fn combine(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
-    match (higher, lower) {
+fn combine(higher: Option<DType>, lower: Option<DType>) -> ember_core::Result<Option<DType>> {
+    Ok(match (higher, lower) {
         (None, l) => l,
         (h, None) => h,
         (Some(h), Some(l)) => {
@@ -38,28 +38,32 @@ fn combine(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
             if l.is_complex() && h.is_float() {
                 Some(h.to_complex())
             } else if l.kind() > h.kind() {
-                Some(DType::promote(h, l))
+                Some(DType::promote(h, l)?)
             } else {
                 Some(h)
             }
         }
-    }
+    })
 }
 
-fn fold(acc: Option<DType>, d: DType) -> Option<DType> {
-    Some(acc.map_or(d, |a| DType::promote(a, d)))
+fn fold(acc: Option<DType>, d: DType) -> ember_core::Result<Option<DType>> {
+    Ok(Some(match acc {
+        Some(a) => DType::promote(a, d)?,
+        None => d,
+    }))
 }
 
-pub fn result_type(args: &[&Arg]) -> DType {
+/// The dtype PyTorch computes `args` in; an error where promotion is refused (uint32 with int64).
+pub fn result_type(args: &[&Arg]) -> ember_core::Result<DType> {
     let (mut dim, mut zero, mut wrapped) = (None, None, None);
     for a in args {
         match a {
-            Arg::T(t) if t.ndim() > 0 => dim = fold(dim, t.dtype()),
-            Arg::T(t) => zero = fold(zero, t.dtype()),
-            Arg::S(s) => wrapped = fold(wrapped, s.dtype(default_dtype())),
+            Arg::T(t) if t.ndim() > 0 => dim = fold(dim, t.dtype())?,
+            Arg::T(t) => zero = fold(zero, t.dtype())?,
+            Arg::S(s) => wrapped = fold(wrapped, s.dtype(default_dtype()))?,
         }
     }
-    combine(dim, combine(zero, wrapped)).unwrap_or(DType::F32)
+    Ok(combine(dim, combine(zero, wrapped)?)?.unwrap_or(DType::F32))
 }
 
 impl Arg {

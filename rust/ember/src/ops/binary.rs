@@ -197,7 +197,7 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 /// `a op b` as a new tensor.
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
-    let dt = op.compute_dtype(result_type(&[a, b]));
+    let dt = op.compute_dtype(result_type(&[a, b])?);
     check_args(op, dt, b)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     if f == Family::CpuSparse {
@@ -347,7 +347,7 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
 pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let a = Arg::T(this.clone());
     let f = meta::family_of_args(op.name(), &[&a, other])?;
-    let dt = op.compute_dtype(result_type(&[&a, other]));
+    let dt = op.compute_dtype(result_type(&[&a, other])?);
     check_args(op, dt, other)?;
     if !dt.can_cast_to(this.dtype()) {
         return Err(Error::Cast { from: dt, to: this.dtype() });

@@ -41,7 +41,7 @@ impl CmpOp {
 /// `a cmp b` → bool, compared in the promoted dtype (so `int_tensor < 2.5` compares as floats).
 pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
-    let dt = result_type(&[a, b]);
+    let dt = result_type(&[a, b])?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     crate::backend::of(f).compare(op, a, b, dt, &shape)
 }
@@ -117,7 +117,7 @@ impl BitOp {
 
 fn not_integral(name: &str, dt: DType) -> Error {
     Error::runtime(format!(
-        "\"{name}_cpu\" not implemented for '{}'. Bitwise ops and shifts support integer and bool dtypes only (uint8, int8, int16, int32, int64, bool).",
+        "\"{name}_cpu\" not implemented for '{}'. Bitwise ops and shifts support integer and bool dtypes only (uint8, uint16, uint32, uint64, int8, int16, int32, int64, bool).",
         dt.scalar_name()
     ))
 }
@@ -149,6 +149,18 @@ macro_rules! with_bits_dtype {
                 type $T = i64;
                 $body
             }
+            DType::U16 => {
+                type $T = u16;
+                $body
+            }
+            DType::U32 => {
+                type $T = u32;
+                $body
+            }
+            DType::U64 => {
+                type $T = u64;
+                $body
+            }
             _ => $err,
         }
     };
@@ -169,7 +181,7 @@ pub(crate) fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Ten
 /// `a & b`, `a | b`, `a ^ b`, `a << b`, `a >> b` on integers and bool.
 pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
-    let dt = result_type(&[a, b]);
+    let dt = result_type(&[a, b])?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     if !dt.is_int() && dt != DType::Bool {
         return Err(not_integral(op.name(), dt));
@@ -180,7 +192,7 @@ pub fn bitwise(op: BitOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 /// `a &= b` etc., writing through views.
 pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     let f = meta::family_of_args(op.name(), &[&Arg::T(a.clone()), b])?;
-    let dt = result_type(&[&Arg::T(a.clone()), b]);
+    let dt = result_type(&[&Arg::T(a.clone()), b])?;
     if !a.dtype().is_int() && a.dtype() != DType::Bool {
         return Err(not_integral(op.name(), a.dtype()));
     }

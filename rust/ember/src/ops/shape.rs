@@ -25,7 +25,7 @@ impl Tensor {
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let fam = dispatch::family("cat", &refs)?;
         let on_meta = fam != dispatch::Family::Wgpu && meta::is_meta("cat", fam)?;
-        let dt = tensors.iter().skip(1).fold(tensors[0].dtype(), |a, t| DType::promote(a, t.dtype()));
+        let dt = tensors.iter().skip(1).try_fold(tensors[0].dtype(), |a, t| DType::promote(a, t.dtype()))?;
         let skip = |t: &Tensor| t.ndim() == 1 && t.numel() == 0;
         let Some(r) = tensors.iter().position(|t| !skip(t)) else {
             return Tensor::empty_on(&[0], dt, tensors[0].device());

@@ -90,7 +90,7 @@ impl Tensor {
         if self.ndim() == 0 {
             return Err(Error::runtime("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, but we got a 0-dim boundaries tensor"));
         }
-        let dt = DType::promote(self.dtype(), values.dtype());
+        let dt = DType::promote(self.dtype(), values.dtype())?;
         let n = self.shape()[self.ndim() - 1];
         let m = values.shape().last().copied().unwrap_or(1);
         let pos = with_dtype!(dt, T => {
@@ -218,7 +218,7 @@ impl Tensor {
         if self.shape() != other.shape() {
             return Ok(false);
         }
-        let dt = DType::promote(self.dtype(), other.dtype());
+        let dt = DType::promote(self.dtype(), other.dtype())?;
         let (a, b) = (self.detach().to_dtype(dt)?, other.detach().to_dtype(dt)?);
         Ok(with_dtype!(dt, T => a.to_vec::<T>()? == b.to_vec::<T>()?))
     }

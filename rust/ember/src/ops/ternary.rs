@@ -32,7 +32,7 @@ pub fn where_(cond: &Tensor, x: &Arg, y: &Arg) -> Result<Tensor> {
 fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Tensor> {
     let f = crate::ops::meta::family_of_args("where", &[&Arg::T(cond.clone()), x, y])?;
     let c = check_cond(cond, "where")?;
-    let dt = result_type(&[x, y]);
+    let dt = result_type(&[x, y])?;
     let shape = broadcast_shapes(c.shape(), &broadcast_shapes(x.shape(), y.shape())?)?;
     let out = match f {
         Family::CpuStrided => {
@@ -131,7 +131,7 @@ pub fn clamp(x: &Tensor, min: Option<&Arg>, max: Option<&Arg>) -> Result<Tensor>
     let mut args = vec![&xa];
     args.extend(min.iter().copied());
     args.extend(max.iter().copied());
-    let dt = result_type(&args);
+    let dt = result_type(&args)?;
     let scalar = |a: Option<&Arg>, d: f64| match a {
         None => Some(d),
         Some(Arg::S(s)) => Some(s.to_f64()),
@@ -215,7 +215,7 @@ fn detached(a: &Arg, dt: DType) -> Result<Tensor> {
 /// `lerp(start, end, weight)` = start + weight·(end − start).
 pub fn lerp(start: &Tensor, end: &Tensor, weight: &Arg) -> Result<Tensor> {
     let (s, e) = (Arg::T(start.clone()), Arg::T(end.clone()));
-    let dt = result_type(&[&s, &e]);
+    let dt = result_type(&[&s, &e])?;
     if !dt.is_float() {
         return Err(Error::runtime(format!(
             "\"lerp_kernel\" not implemented for '{}'. lerp needs floating point tensors.",
@@ -235,7 +235,7 @@ pub fn lerp(start: &Tensor, end: &Tensor, weight: &Arg) -> Result<Tensor> {
 /// `addcmul(input, t1, t2, value)` = input + value·t1·t2; `addcdiv` = input + value·t1/t2.
 pub fn addc(div: bool, input: &Tensor, t1: &Tensor, t2: &Tensor, value: Scalar) -> Result<Tensor> {
     let (a, b, c) = (Arg::T(input.clone()), Arg::T(t1.clone()), Arg::T(t2.clone()));
-    let dt = result_type(&[&a, &b, &c]);
+    let dt = result_type(&[&a, &b, &c])?;
     if div && !dt.is_float() {
         return Err(Error::runtime(
             "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a true division of tensor1 and tensor2. Convert the tensors to floating point first.",

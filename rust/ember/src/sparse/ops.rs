@@ -112,7 +112,7 @@ impl Tensor {
                     )));
                 }
                 let vb = scaled(&b.values)?;
-                let dt = DType::promote(a.values.dtype(), vb.dtype());
+                let dt = DType::promote(a.values.dtype(), vb.dtype())?;
                 let values = Tensor::cat(&[a.values.to_dtype(dt)?, vb.to_dtype(dt)?], 0)?;
                 let indices = Tensor::cat(&[a.indices.clone(), b.indices.clone()], 1)?;
                 let s = Tensor::sparse_from_parts(indices, values, self.shape(), false);
@@ -177,7 +177,7 @@ impl Tensor {
         let nb = lb.shape()[0];
         let rows: Vec<usize> = [0].into_iter().chain(ca.values.shape()[1..].iter().copied()).collect();
         if la.shape()[0] == 0 || nb == 0 {
-            let dt = DType::promote(ca.values.dtype(), cb.values.dtype());
+            let dt = DType::promote(ca.values.dtype(), cb.values.dtype())?;
             return Ok(Tensor::sparse_from_parts(Tensor::zeros(&[sd, 0], DType::I64)?, Tensor::zeros(&rows, dt)?, a.shape(), true));
         }
         // Both are sorted: each of a's positions is found in b by binary search.
@@ -284,7 +284,7 @@ impl Tensor {
                 dense.shape()[1]
             )));
         }
-        let dt = DType::promote(self.dtype(), dense.dtype());
+        let dt = DType::promote(self.dtype(), dense.dtype())?;
         let out = Tensor::zeros(&[n, dense.shape()[1]], dt)?;
         if c.values.shape()[0] == 0 {
             return Ok(out);
