@@ -365,3 +365,16 @@ def test_wgpu_refuses_complex_with_the_dtype_error():
         ember.ones(2, dtype=ember.complex64).to("wgpu")
     with pytest.raises(TypeError, match="not supported on the wgpu device"):
         ember.ones(2, device="wgpu") * 1j
+
+
+@pytest.mark.parametrize("dtype", [ember.complex64, ember.complex128])
+def test_matmul_empty_inner_dim_gives_zeros(dtype):
+    # k = 0: an empty sum, so zeros (or beta·input); the zero read must be a whole complex element
+    for _ in range(20):
+        out = ember.ones(2, 3, 0, dtype=dtype) @ ember.ones(2, 0, 4, dtype=dtype)
+        assert out.tolist() == [[[0j] * 4] * 3] * 2
+    c = ember.full((3, 4), 1 + 2j, dtype=dtype)
+    got = ember.addmm(c, ember.ones(3, 0, dtype=dtype), ember.ones(0, 4, dtype=dtype), beta=2j)
+    assert got.tolist() == [[(1 + 2j) * 2j] * 4] * 3
+    got = ember.addmm(c, ember.ones(3, 1, dtype=dtype), ember.ones(1, 4, dtype=dtype), beta=2j, alpha=1j)
+    assert got.tolist() == [[(1 + 2j) * 2j + 1j] * 4] * 3  # complex beta/alpha with zero real part

@@ -84,9 +84,9 @@ for _m in (_linalg_legacy, _stft):
 # functions as they run on real tensors, in-place special functions, legacy sparse products,
 # and linalg composites (each added only where ember has no such name yet, except the RNG
 # functions, which replace the versions that bypassed default_generator).
-from . import _rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _ldl  # noqa: E402,E501,F401
+from . import _rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _ldl, _hash_tensor  # noqa: E402,E501,F401
 from ._rng_state import manual_seed, seed, initial_seed  # noqa: E402,F401
-for _m in (_rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg):
+for _m in (_rng_state, _complex, _surface_misc, _sparse_products, _linalg_extra, _signature_fixes, _lobpcg, _hash_tensor):
     for _n in _m.__all__:
         if _n not in globals() or _m in (_rng_state, _signature_fixes):
             globals()[_n] = getattr(_m, _n)

@@ -164,11 +164,11 @@ fn float_bmm<T: GemmFloat>(
     let (pd, pa, pb) = (SendPtr(dst.ptr() as *mut T::G), SendPtr(a.ptr() as *mut T::G), SendPtr(b.ptr() as *mut T::G));
     // gemm computes dst = ga * dst + gb * (a @ b): its alpha scales dst, its beta the product.
     let (ga, gb) = (T::from_scalar(beta), T::from_scalar(alpha));
-    let read_dst = beta.to_f64() != 0.0;
+    let read_dst = beta.to_c128() != (0.0, 0.0); // a complex beta may have a zero real part
     if k == 0 {
         // An empty sum: the product is 0, so dst becomes beta * dst (or zeros).
         let lc = Layout::contiguous(&[]);
-        let z = Storage::zeros(8)?;
+        let z = Storage::zeros(std::mem::size_of::<T>())?; // one zero element of T
         if read_dst {
             // SAFETY: `ga` is a live `T::G`, which has `T`'s size and layout (see GemmFloat).
             let bs = Storage::from_bytes(unsafe { std::slice::from_raw_parts(&ga as *const T::G as *const u8, std::mem::size_of::<T>()) })?;

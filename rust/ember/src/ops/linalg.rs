@@ -96,7 +96,7 @@ pub(crate) fn bmm_kernel(
     let shape = [la.sizes[0], la.sizes[1], lb.sizes[2]];
     let out = Tensor::empty(&shape, dt)?;
     let beta = match input {
-        Some(inp) if beta.to_f64() != 0.0 => {
+        Some(inp) if beta.to_c128() != (0.0, 0.0) => {
             let l = inp.layout().expand(&shape.iter().map(|&s| s as i64).collect::<Vec<_>>())?;
             ember_cpu::copy::copy_into(out.storage(), out.layout(), dt, inp.storage(), &l, inp.dtype());
             beta
@@ -121,7 +121,7 @@ fn mm_like(x: &Tensor, y: &Tensor, like: &Tensor) -> Result<Tensor> {
 
 /// `t * s`, or `t` itself when `s == 1` (keeps backward graphs small).
 fn scaled(t: Tensor, s: Scalar) -> Result<Tensor> {
-    if s.to_f64() == 1.0 {
+    if s.to_c128() == (1.0, 0.0) {
         return Ok(t);
     }
     t.mul_scalar(s.to_f64())
