@@ -312,3 +312,11 @@ def test_signatures_match_the_standard(ns):
         if w != g:
             bad.append((n, g, w))
     assert not bad, bad
+
+
+def test_isin_python_scalar_takes_the_array_dtype():
+    import ember.array_api as xp
+    for dt in (xp.uint16, xp.uint64, xp.int8, xp.float32):
+        x = xp.asarray([1, 0, 2], dtype=dt)
+        assert xp.isin(x, 0).tolist() == [False, True, False]
+        assert xp.isin(x, 0, invert=True).tolist() == [True, False, True]

@@ -143,8 +143,10 @@ __all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "wher
 def isin(x1, x2, /, *, invert=False):
     """Whether each element of x1 is in x2 (added in revision 2025.12)."""
     dtype = _dtypes.result_type(x1, x2)
-    a = x1 if not isinstance(x1, ember.Tensor) else x1.to(dtype)
-    b = x2 if not isinstance(x2, ember.Tensor) else x2.to(dtype)
+    # A Python scalar takes the array's dtype here (ember.isin would promote it the PyTorch
+    # way, which refuses int64 beside uint16/32/64).
+    a = x1.to(dtype) if isinstance(x1, ember.Tensor) else ember.tensor(x1, dtype=dtype)
+    b = x2.to(dtype) if isinstance(x2, ember.Tensor) else ember.tensor(x2, dtype=dtype)
     return ember.isin(a, b, invert=invert)
 
 
