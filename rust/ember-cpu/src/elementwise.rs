@@ -164,6 +164,9 @@ unsafe fn map2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *c
 /// `out[i] = f(out[i])`: an in-place row. Reading through the output pointer itself tells the
 /// vectorizer the dependence distance is 0; with two pointers that happen to be equal its
 /// runtime overlap check fails and every in-place op (`relu_`, `neg_`) ran the scalar loop.
+/// # Safety
+/// `o` points to `n` initialized elements of `D` that nothing else accesses during the call,
+/// and `A == D` in layout (the caller runs this only for an in-place op on its own dtype).
 #[inline(always)]
 unsafe fn map1_same<A: Element, D: Element>(o: *mut D, n: usize, f: &impl Fn(A) -> D) {
     let a = o as *const A;
@@ -174,6 +177,8 @@ unsafe fn map1_same<A: Element, D: Element>(o: *mut D, n: usize, f: &impl Fn(A) 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// # Safety
+/// As `map1_same`, and the CPU has AVX2 and FMA (checked by the caller at run time).
 unsafe fn map1_same_avx2<A: Element, D: Element>(o: *mut D, n: usize, f: &impl Fn(A) -> D) {
     map1_same(o, n, f)
 }
@@ -212,6 +217,9 @@ unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isi
 /// A contiguous-output row of a binary op whose inputs are each stride 1 or broadcast
 /// (stride 0, `A_STEP`/`B_STEP` false), with in-place outputs read through the output pointer
 /// (see `map1_same`). The broadcast value is read once, before anything is written.
+/// # Safety
+/// Each pointer addresses the row it is read or written as (`n` elements, or one for a
+/// broadcast operand), checked against its storage by the caller's geometry checks.
 #[inline(always)]
 unsafe fn map2_rows<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
     o: *mut D,
@@ -268,6 +276,8 @@ unsafe fn map2_rows<A: Element, B: Element, D: Element, const A_STEP: bool, cons
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// # Safety
+/// As `map2_rows`, and the CPU has AVX2 and FMA (checked by the caller at run time).
 unsafe fn map2_rows_avx2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
     o: *mut D,
     a: *const A,
@@ -279,6 +289,8 @@ unsafe fn map2_rows_avx2<A: Element, B: Element, D: Element, const A_STEP: bool,
 }
 
 /// Runs `map2_rows` compiled for AVX2+FMA where the CPU has them.
+/// # Safety
+/// As `map2_rows`.
 #[inline(always)]
 unsafe fn rows2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_STEP: bool>(
     o: *mut D,
@@ -294,6 +306,8 @@ unsafe fn rows2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_
     map2_rows::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f)
 }
 
+/// # Safety
+/// As `map2_rows`.
 #[inline(always)]
 unsafe fn row2<A: Element, B: Element, D: Element>(
     o: *mut D,

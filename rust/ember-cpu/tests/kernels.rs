@@ -229,9 +229,11 @@ mod matmul {
     use ember_cpu::{DType, Element, Layout, Scalar, Storage};
 
     fn store<T: Element>(v: &[T]) -> Storage {
+        // SAFETY: the bytes of a live slice of plain-data elements, read for its exact length.
         Storage::from_bytes(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }).unwrap()
     }
     fn read<T: Element>(s: &Storage, n: usize) -> Vec<T> {
+        // SAFETY: callers pass storages they made holding at least n elements of T.
         unsafe { std::slice::from_raw_parts(s.ptr() as *const T, n) }.to_vec()
     }
     fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
