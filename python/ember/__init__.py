@@ -97,6 +97,15 @@ from ._inplace_geometry import is_inference, as_strided_, resize_as_  # noqa: E4
 __all__ += ["is_inference", "as_strided_", "resize_as_"]
 from . import _out_forms  # noqa: E402  (last: out= and size= for the functions defined above)
 _out_forms.install(globals())
+# The compressed sparse layouts and nested tensors (issue 13): layouts, constructors, products.
+from . import _sparse_compressed, _sparse_compressed_ops, _sparse_small  # noqa: E402
+from ._layout import sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged  # noqa: E402,F401
+_sparse_compressed_ops.install_functions(globals())
+for _n in _sparse_small.__all__ + ["sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged"]:
+    globals()[_n] = getattr(_sparse_small, _n, None) or globals()[_n]
+    __all__.append(_n)
+from . import nested  # noqa: E402,F401
+__all__.append("nested")
 from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)
 # Last: a non-tensor where a tensor belongs raises PyTorch's TypeError, not AttributeError (issue 19).
 from . import _argcheck  # noqa: E402

@@ -7,7 +7,7 @@ PyTorch's "Could not run 'aten::…' with arguments from the 'SparseCPU' backend
 """
 from . import _native
 from ._native import Tensor
-from ._layout import sparse_coo, strided
+from ._layout import sparse_coo, strided, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc
 
 __all__ = ["mm", "sum", "addmm"]
 
@@ -93,8 +93,15 @@ def to_dense(self, dtype=None, *, masked_grad=None):
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
-    if layout not in (None, sparse_coo):
-        raise NotImplementedError(f"to_sparse: ember supports layout=ember.sparse_coo only, got {layout}")
+    if layout is not None and layout is not sparse_coo:
+        from ._sparse_compressed import convert, COMPRESSED
+        if layout not in COMPRESSED:
+            raise RuntimeError(f"to_sparse: unsupported layout {layout}")
+        if sparse_dim is not None:
+            raise RuntimeError(f"to_sparse: sparse_dim argument must be None for layout {layout}")
+        return convert(self, layout, blocksize, dense_dim)
+    if blocksize is not None:
+        raise RuntimeError("to_sparse: blocksize is only accepted with layout=sparse_bsr or sparse_bsc")
     if dense_dim is not None:
         sparse_dim = self.ndim - dense_dim
     return _native._to_sparse(self, sparse_dim)
@@ -120,6 +127,9 @@ def mm(mat1, mat2, reduce="sum"):
     """``sparse @ dense`` (a dense result); gradients reach the dense operand and the values."""
     if reduce != "sum":
         raise NotImplementedError(f"ember.sparse.mm: reduce='{reduce}' is not supported; only 'sum'")
+    if isinstance(mat1, _Compressed) or isinstance(mat2, _Compressed):
+        from ._sparse_compressed_ops import matmul
+        return matmul(mat1, mat2)
     if not mat1.is_sparse:
         return mat1.mm(mat2)
     return _native._sparse_mm(mat1, mat2)
@@ -127,6 +137,9 @@ def mm(mat1, mat2, reduce="sum"):
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """``beta * mat + alpha * (mat1 @ mat2)`` with a sparse ``mat1``."""
+    if isinstance(mat1, _Compressed) or isinstance(mat2, _Compressed):
+        from ._sparse_compressed_ops import addmm as caddmm
+        return caddmm(mat, mat1, mat2, beta=beta, alpha=alpha)
     return mat * beta + mm(mat1, mat2) * alpha
 
 
@@ -173,3 +186,39 @@ def _wrap_repr(orig):
 
 Tensor.__repr__ = _wrap_repr(Tensor.__repr__)
 Tensor.__str__ = _wrap_repr(Tensor.__str__)
+
+
+# ---- the compressed layouts (CSR/CSC/BSR/BSC): ember._sparse_compressed ----
+from ._sparse_compressed import SparseCompressedTensor as _Compressed, convert as _convert  # noqa: E402
+from . import _sparse_compressed_ops  # noqa: E402,F401  (the compressed ops and errors)
+
+
+def to_sparse_csr(self, dense_dim=None):
+    return _convert(self, sparse_csr, None, dense_dim)
+
+
+def to_sparse_csc(self, dense_dim=None):
+    return _convert(self, sparse_csc, None, dense_dim)
+
+
+def to_sparse_bsr(self, blocksize, dense_dim=None):
+    return _convert(self, sparse_bsr, blocksize, dense_dim)
+
+
+def to_sparse_bsc(self, blocksize, dense_dim=None):
+    return _convert(self, sparse_bsc, blocksize, dense_dim)
+
+
+def _not_compressed(name, want):
+    def fn(self):
+        got = "Sparse" if self.is_sparse else "Strided"
+        raise RuntimeError(f"{name} expected {want} tensor layout but got {got}")
+    fn.__name__ = name
+    return fn
+
+
+for _f in (to_sparse_csr, to_sparse_csc, to_sparse_bsr, to_sparse_bsc,
+           _not_compressed("crow_indices", "sparse row compressed"), _not_compressed("col_indices", "sparse row compressed"),
+           _not_compressed("ccol_indices", "sparse column compressed"),
+           _not_compressed("row_indices", "sparse column compressed")):
+    setattr(Tensor, _f.__name__, _f)
