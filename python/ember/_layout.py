@@ -9,7 +9,7 @@ class layout:
         return f"ember.{self.name}"
 
     def __reduce__(self):
-        return (getattr, (__import__("ember"), self.name))
+        return self.name  # pickled by reference: the module-level object of that name
 
 
 strided = layout("strided")

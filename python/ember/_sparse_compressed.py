@@ -297,12 +297,17 @@ class SparseCompressedTensor(Tensor):
         return _make(self._layout, self._ci, self._pi, fn(self._vals), self.shape)
 
     def _coo(self, attached=False):
-        """The COO tensor of this one's elements; ``attached`` records autograd through the values."""
-        if not attached or not self._vals.requires_grad:
+        """The COO tensor of this one's elements; ``attached`` records autograd through the values.
+        The native twin serves unless an in-place op replaced the parts (``_stale``)."""
+        stale = self.__dict__.get("_stale", False)
+        if not stale and (not attached or not self._vals.requires_grad):
             return Tensor.__new__(Tensor, self)
-        idx = _native._sparse_parts(self)[0]
-        vals = self._vals.reshape((-1,) + tuple(self._vals.shape[self._vals.ndim - self.dense_dim():]))
-        return _native._sparse_coo_tensor(idx, vals, tuple(self.shape), _native._sparse_parts(self)[2], False)
+        if stale:
+            idx, flat = _element_coo(self._layout, self._ci, self._pi, self._vals, self._size)
+        else:
+            idx = _native._sparse_parts(self)[0]
+            flat = self._vals.reshape((-1,) + tuple(self._vals.shape[self._vals.ndim - self.dense_dim():]))
+        return _native._sparse_coo_tensor(idx, flat if attached else flat.detach(), self._size, False, False)
 
 
 def _same_structure(like, g, what):

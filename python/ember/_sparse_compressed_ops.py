@@ -149,7 +149,7 @@ def _entries_of(s, d):
     shaped like s's values."""
     e = _e()
     d = d.expand(tuple(s.shape)) if tuple(d.shape) != tuple(s.shape) else d
-    idx = _native._sparse_parts(s)[0]
+    idx = _native._sparse_parts(s._coo())[0]
     picked = d[tuple(idx[i] for i in range(idx.shape[0]))]
     return picked.reshape(tuple(s._vals.shape))
 
@@ -261,7 +261,8 @@ def _zero_(self):
 def _swap_parts(self, new):
     """``self`` takes ``new``'s parts. Its native COO twin keeps the old entries (it can't be
     replaced in place), so from here ``self`` runs its Python rules only on the new parts."""
-    self.__dict__.update(_layout=new._layout, _ci=new._ci, _pi=new._pi, _vals=new._vals, _size=new._size)
+    self.__dict__.update(_layout=new._layout, _ci=new._ci, _pi=new._pi, _vals=new._vals, _size=new._size,
+                         _stale=True)
 
 
 def _copy_(self, src, non_blocking=False):
@@ -348,6 +349,18 @@ _IMPLEMENTED = {
 _IMPLEMENTED.update({"mul_": _inplace(_mul), "__imul__": _inplace(_mul), "add_": _inplace(_add),
                      "__iadd__": _inplace(_add), "sub_": _inplace(_sub), "__isub__": _inplace(_sub),
                      "div_": _inplace(_div), "__itruediv__": _inplace(_div)})
+def _dtype_method(dt_name):
+    def fn(self, memory_format=None):
+        return self.to(getattr(_e(), dt_name))
+    fn.__name__ = dt_name
+    return fn
+
+
+for _m, _dt in (("float", "float32"), ("double", "float64"), ("half", "float16"), ("bfloat16", "bfloat16"),
+                ("int", "int32"), ("long", "int64"), ("short", "int16"), ("char", "int8"), ("byte", "uint8"),
+                ("bool", "bool"), ("cfloat", "complex64"), ("cdouble", "complex128")):
+    _IMPLEMENTED[_m] = _dtype_method(_dt)
+_IMPLEMENTED["type_as"] = lambda self, other: self.to(other.dtype)
 for _n in _UNARY:
     _f, _f_ = _unary(_n)
     _IMPLEMENTED[_n] = _f

@@ -71,7 +71,7 @@ def _resize_compressed(self, size, clear):
         else:
             ci = e.cat([ci, ci[..., -1:].expand(tuple(ci.shape[:-1]) + (ncomp - old_ncomp,))], -1)
     new = _make(self._layout, ci.contiguous(), pi, vals, size)
-    self.__dict__.update(_ci=new._ci, _pi=new._pi, _vals=new._vals, _size=new._size)
+    self.__dict__.update(_ci=new._ci, _pi=new._pi, _vals=new._vals, _size=new._size, _stale=True)
     return self
 
 
