@@ -435,10 +435,10 @@ def install_functions(ns):
         return checked(fn)
 
     def wrap_addmm(orig):
-        def addmm_(input, mat1, mat2, *args, beta=1, alpha=1, out=None):
+        def addmm_(input, mat1, mat2, *args, **kwargs):
             if (type(mat1) is SC or type(mat2) is SC or type(input) is SC) and not args:
-                return addmm(input, mat1, mat2, beta=beta, alpha=alpha, out=out)
-            return orig(input, mat1, mat2, *args, beta=beta, alpha=alpha, out=out)
+                return addmm(input, mat1, mat2, **kwargs)
+            return orig(input, mat1, mat2, *args, **kwargs)
         addmm_.__name__, addmm_.__doc__, addmm_.__wrapped__ = "addmm", orig.__doc__, orig
         return checked(addmm_)
 
