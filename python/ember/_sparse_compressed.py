@@ -98,6 +98,9 @@ class SparseCompressedTensor(Tensor):
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not (self._vals.dtype.is_floating_point or self._vals.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if requires_grad and not self._vals.requires_grad:
+            # a leaf of its own (sharing storage): the values tensor the caller passed in stays as it was
+            self.__dict__["_vals"] = self._vals.detach()
         self._vals.requires_grad_(requires_grad)
         return self
 
@@ -565,10 +568,11 @@ def _assemble(layout, b, comp, plain, vals, nb, ncomp, batch, size):
 def _from_coo(x, layout, blocksize, dense_dim):
     e = _e()
     sd = x.sparse_dim()
-    if layout in _BLOCKED or sd < 2 or dense_dim not in (None, x.dense_dim()):
-        if sd != 2 and layout in _ROW_MAJOR and layout is sparse_csr:
-            raise RuntimeError("coo_to_sparse_csr: conversion from Sparse to SparseCsr for input tensors with "
-                               "sparse_dim()!=2 is not supported")
+    if sd < 2:
+        name = _layout_name(layout)
+        raise RuntimeError(f"coo_to_{name[:6].lower()}_{name[6:].lower()}: conversion from Sparse to {name} for input "
+                           f"tensors with sparse_dim() < 2 is not supported (got {sd})")
+    if layout in _BLOCKED or dense_dim not in (None, x.dense_dim()):
         return _from_dense(x.to_dense(), layout, blocksize, dense_dim)
     nbatch = sd - 2
     batch = tuple(x.shape[:nbatch])
