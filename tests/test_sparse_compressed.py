@@ -394,3 +394,25 @@ def test_coo_resize_family_rules():
         ember.ones(2).sparse_resize_((3, 3), 2, 0)
     with pytest.raises(RuntimeError, match="sparse"):
         ember.ones(2).resize_as_sparse_(s)
+
+
+def test_check_sparse_tensor_invariants_switch():
+    assert not ember.sparse.check_sparse_tensor_invariants.is_enabled()
+    with ember.sparse.check_sparse_tensor_invariants():
+        with pytest.raises(RuntimeError, match="sorted and distinct"):
+            ember.sparse_csr_tensor([0, 2, 3], [2, 0, 2], [1., 2, 3], (2, 3))
+        ember.sparse_csr_tensor([0, 2, 3], [2, 0, 2], [1., 2, 3], (2, 3), check_invariants=False)
+    assert not ember.sparse.check_sparse_tensor_invariants.is_enabled()
+
+
+def test_sparse_mask_with_compressed_mask():
+    m = ember.tensor([[1., 0], [0, 1]]).to_sparse_csc()
+    r = ember.tensor([[5., 6], [7, 8]]).sparse_mask(m)
+    assert r.layout is ember.sparse_csc
+    assert_close(r.to_dense(), np.array([[5., 0], [0, 8]]), check_dtype=False)
+
+
+@pytest.mark.parametrize("name", ["diff", "kthvalue", "quantile", "cov", "ravel", "normal_", "logaddexp", "nan_to_num"])
+def test_late_attached_python_methods_raise_too(name):
+    with pytest.raises(NotImplementedError, match="SparseCsrCPU"):
+        getattr(ember.ones(2, 2).to_sparse_csr(), name)()

@@ -426,7 +426,7 @@ def _check(layout, ci, pi, vals, size, full):
         flat = pi.reshape(-1)
         if builtins.bool((same & (flat[1:] <= flat[:-1])).any()):
             raise RuntimeError(f"`{pname}[..., {cname}[..., i - 1]:{cname}[..., i]] for all i = 1, ..., n"
-                               f"{what[:3] if what == 'rows' else 'cols'} are sorted and distinct along the last "
+                               f"{'rows' if layout in _ROW_MAJOR else 'cols'} are sorted and distinct along the last "
                                "dimension values` is not satisfied.")
 
 
@@ -442,6 +442,50 @@ def _infer_size(layout, ci, pi, vals):
     n, m = (ncomp * r, nplain * c) if layout in _ROW_MAJOR else (nplain * r, ncomp * c)
     dense = tuple(vals.shape[nbatch + 1 + (2 if blocked else 0):])
     return tuple(ci.shape[:-1]) + (n, m) + dense
+
+
+class check_sparse_tensor_invariants:
+    """Turns on the full invariant checks of the compressed constructors (sorted, distinct plain
+    indices) where ``check_invariants=`` is not given: as a context manager, a decorator, or with
+    the static ``enable()``/``disable()``/``is_enabled()``. Off by default, as in PyTorch."""
+
+    _enabled = False
+
+    @staticmethod
+    def is_enabled():
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable():
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable():
+        check_sparse_tensor_invariants._enabled = False
+
+    def __init__(self, enable=True):
+        self.state = enable
+        self.saved_state = None
+
+    def __enter__(self):
+        if self.saved_state is not None:
+            raise RuntimeError("This context manager instance is already activated. Use a different context manager "
+                               "instance for context nesting.")
+        self.saved_state = check_sparse_tensor_invariants._enabled
+        check_sparse_tensor_invariants._enabled = self.state
+
+    def __exit__(self, *exc):
+        check_sparse_tensor_invariants._enabled = self.saved_state
+        self.saved_state = None
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with check_sparse_tensor_invariants(self.state):
+                return fn(*args, **kwargs)
+        return run
 
 
 def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None, layout=None,
@@ -464,6 +508,8 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
     if size is None:
         size = _infer_size(layout, ci, pi, vals)
     size = tuple(int(s) for s in size)
+    if check_invariants is None:
+        check_invariants = check_sparse_tensor_invariants.is_enabled()
     _check(layout, ci, pi, vals, size, builtins.bool(check_invariants))
     if requires_grad:
         if not (vals.dtype.is_floating_point or vals.dtype.is_complex):

@@ -420,11 +420,32 @@ def install():
 install()
 
 
+def _install_sparse_mask():
+    """``dense.sparse_mask(mask)`` with a compressed mask: mask's pattern and layout, self's values."""
+    orig = Tensor.sparse_mask
+
+    def sparse_mask(self, mask):
+        if not isinstance(mask, SC):
+            return orig(self, mask)
+        if tuple(self.shape) != tuple(mask.shape):
+            raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {list(self.shape)} "
+                               f"but mask has size {list(mask.shape)}")
+        if isinstance(self, SC) or self.is_sparse:
+            self = self.to_dense()
+        return _make(mask._layout, mask._ci, mask._pi, _entries_of(mask, self), mask.shape)
+    sparse_mask.__doc__ = orig.__doc__
+    Tensor.sparse_mask = sparse_mask
+    SC.sparse_mask = sparse_mask
+
+
 def install_functions(ns):
-    """Wraps the namespace products ``mm``/``matmul``/``addmm``/``mv`` so that a dense first
+    """Run last in ``ember/__init__``: gives the Tensor methods attached after this module's
+    first ``install()`` their SparseCsrCPU error too, and wraps the namespace products ``mm``/``matmul``/``addmm``/``mv`` so that a dense first
     operand with a compressed second one (``ember.mm(dense, csr)``, ``ember.addmm(bias, csr,
     dense)``) runs the compressed product; dense calls pay one type check."""
     from ._argcheck import checked
+    _install_sparse_mask()
+    install()
 
     def wrap2(orig):
         def fn(input, other, *args, **kwargs):

@@ -151,9 +151,8 @@ indices_copy = _sparse_copy("indices_copy")
 values_copy = _sparse_copy("values_copy")
 
 
-# ember's layouts are strided and sparse COO (``Tensor.layout``); no tensor ember makes is CSR.
-Tensor.is_sparse_csr = property(lambda self: False, doc="True for a sparse CSR tensor: ember's layouts are strided "
-                                                        "and sparse_coo, so never.")
+# A strided or COO tensor is never CSR; the compressed layouts (ember._sparse_compressed) override this.
+Tensor.is_sparse_csr = property(lambda self: False, doc="True for a tensor in the sparse CSR layout (ember.sparse_csr).")
 
 # PyTorch's StorageBase is the native base class of UntypedStorage (an untyped storage is an
 # instance, a legacy TypedStorage is not); ember's native UntypedStorage is that class itself.

@@ -9,7 +9,7 @@ from . import _native
 from ._native import Tensor
 from ._layout import sparse_coo, strided, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc
 
-__all__ = ["mm", "sum", "addmm"]
+__all__ = ["mm", "sum", "addmm", "check_sparse_tensor_invariants"]
 
 
 def _as_tensor(x, dtype=None):
@@ -190,6 +190,7 @@ Tensor.__str__ = _wrap_repr(Tensor.__str__)
 
 # ---- the compressed layouts (CSR/CSC/BSR/BSC): ember._sparse_compressed ----
 from ._sparse_compressed import SparseCompressedTensor as _Compressed, convert as _convert  # noqa: E402
+from ._sparse_compressed import check_sparse_tensor_invariants  # noqa: E402,F401
 from . import _sparse_compressed_ops  # noqa: E402,F401  (the compressed ops and errors)
 
 
