@@ -133,3 +133,13 @@ def test_bmm_and_narrow_and_repr():
     assert_close(n.unbind()[1], np.array([6., 7, 8]), check_dtype=False)
     s = repr(ember.nested.nested_tensor([ember.tensor([1., 2]), ember.tensor([3.])]))
     assert s == "nested_tensor([\n  tensor([1., 2.]),\n  tensor([3.])\n])"
+
+
+def test_masked_select_rows_become_components():
+    x = ember.arange(6.).reshape(2, 3)
+    m = ember.tensor([[True, False, True], [False, False, True]])
+    nt = ember.nested.masked_select(x, m)
+    assert nt.layout is ember.jagged
+    assert [t.tolist() for t in nt.unbind()] == [[0.0, 2.0], [5.0]]
+    with pytest.raises(RuntimeError, match="bool mask"):
+        ember.nested.masked_select(x, ember.ones(2, 3))

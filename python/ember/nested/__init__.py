@@ -23,7 +23,8 @@ from .. import _native
 from .._native import Tensor
 from .._layout import strided, jagged
 
-__all__ = ["nested_tensor", "as_nested_tensor", "to_padded_tensor", "nested_tensor_from_jagged", "narrow"]
+__all__ = ["nested_tensor", "as_nested_tensor", "to_padded_tensor", "nested_tensor_from_jagged", "narrow",
+           "masked_select"]
 
 
 def _e():
@@ -326,7 +327,24 @@ def narrow(tensor, dim, start, length, layout=strided):
     return as_nested_tensor([tensor[i].narrow(0, st[i], ln[i]) for i in range(B)], layout=layout)
 
 
-def to_padded_tensor(input, padding, output_size=None, *, out=None):
+def masked_select(tensor, mask):
+    """A jagged nested tensor whose component ``i`` holds the elements of ``tensor[i]`` where
+    ``mask[i]`` is True (``mask`` broadcasts to ``tensor``'s shape)."""
+    e = _e()
+    if not isinstance(tensor, Tensor) or isinstance(tensor, NestedTensor) or tensor.is_sparse:
+        raise RuntimeError("torch.nested.masked_select requires a strided tensor")
+    if not isinstance(mask, Tensor) or mask.dtype != e.bool:
+        raise RuntimeError("torch.nested.masked_select requires a bool mask tensor")
+    if tensor.ndim < 1:
+        raise RuntimeError("torch.nested.masked_select requires a tensor with at least one dim")
+    mask = mask.broadcast_to(tuple(tensor.shape))
+    values = tensor.masked_select(mask)
+    counts = mask.reshape(tensor.shape[0], -1).sum(1)
+    offsets = e.cat([e.zeros(1, dtype=e.int64), counts.cumsum(0)])
+    return nested_tensor_from_jagged(values, offsets)
+
+
+def to_padded_tensor(input, padding, output_size=None, out=None):
     """The components of nested ``input`` in one dense tensor, padded with ``padding`` to their
     largest size per dim (or to ``output_size``, which may not be smaller)."""
     e = _e()
