@@ -416,3 +416,20 @@ def test_sparse_mask_with_compressed_mask():
 def test_late_attached_python_methods_raise_too(name):
     with pytest.raises(NotImplementedError, match="SparseCsrCPU"):
         getattr(ember.ones(2, 2).to_sparse_csr(), name)()
+
+
+def test_values_gradients_through_elementwise_ops():
+    v = ember.tensor([1., 2, 3], dtype=ember.float64, requires_grad=True)
+    d = ember.randn(2, 3, dtype=ember.float64)
+
+    def f(v):
+        c = ember.sparse_csr_tensor([0, 2, 3], [0, 2, 2], v, (2, 3))
+        return ((c * 3 + c * d).sin() * 2).to_dense()
+    assert ember.autograd.gradcheck(f, (v,))
+
+
+def test_sparse_sum_after_inplace_pattern_change():
+    c = ember.tensor([[1., 0], [0, 2]]).to_sparse_csr()
+    assert float(ember.sparse.sum(c)) == 3.0
+    c.zero_()
+    assert float(ember.sparse.sum(c)) == 0.0 and float(c.sum()) == 0.0

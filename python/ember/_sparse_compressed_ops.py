@@ -285,8 +285,7 @@ def _sum(self, dim=None, keepdim=False, *, dtype=None):
     e = _e()
     vals = self._vals if dtype is None else self._vals.to(dtype)
     if dim is None:
-        r = vals.sum()
-        return r if dtype is not None else r
+        return vals.sum()
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if not keepdim:
         raise RuntimeError("reduction operations on CSR tensors with keepdim=False is unsupported")

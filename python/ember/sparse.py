@@ -148,6 +148,8 @@ def sum(input, dim=None, dtype=None):
     dense when every sparse dim is summed, else sparse."""
     if isinstance(dim, int):
         dim = (dim,)
+    if isinstance(input, _Compressed):  # its element-level COO form (PyTorch refuses CSR here)
+        input = input._coo(attached=True)
     return _native._sparse_sum(input, None if dim is None else list(dim), dtype)
 
 
