@@ -121,15 +121,11 @@ def _mv(self, vec):
     return _sparse_dense(self, vec, "mv")
 
 
-def _addmm_method(self, mat1, mat2, *, beta=1, alpha=1):
-    raise unsupported("addmm")
-
-
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * (mat1 @ mat2)`` where mat1 or mat2 is compressed."""
+    """``beta * input + alpha * (mat1 @ mat2)`` where mat1 or mat2 is compressed (a dense result)."""
+    if isinstance(input, SC) or not (isinstance(mat1, SC) or isinstance(mat2, SC)):
+        raise unsupported("addmm")  # a compressed input (PyTorch's sparse-result form) is not supported
     prod = matmul(mat1, mat2)
-    if isinstance(input, SC):
-        input = input.to_dense()
     r = prod * alpha if alpha != 1 else prod
     if beta != 0:  # beta == 0 ignores input (its nan/inf too), as in PyTorch
         r = r + (input * beta if beta != 1 else input)
@@ -337,7 +333,6 @@ def _item(self):
 
 _IMPLEMENTED = {
     "mm": _mm, "mv": _mv, "matmul": lambda self, other: matmul(self, other), "bmm": _bmm,
-    "addmm": _addmm_method,
     "mul": _mul, "multiply": _mul, "__mul__": _mul, "__rmul__": _mul, "div": _div, "divide": _div,
     "__truediv__": _div, "true_divide": _div,
     "add": _add, "__add__": _add, "__radd__": _radd, "sub": _sub, "subtract": _sub, "__sub__": _sub,
