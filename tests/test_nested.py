@@ -143,3 +143,8 @@ def test_masked_select_rows_become_components():
     assert [t.tolist() for t in nt.unbind()] == [[0.0, 2.0], [5.0]]
     with pytest.raises(RuntimeError, match="bool mask"):
         ember.nested.masked_select(x, ember.ones(2, 3))
+
+
+def test_other_devices_raise_instead_of_being_ignored():
+    with pytest.raises(NotImplementedError, match="NestedTensorMeta"):
+        ember.nested.nested_tensor([ember.ones(2)], device="meta")

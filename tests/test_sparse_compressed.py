@@ -433,3 +433,12 @@ def test_sparse_sum_after_inplace_pattern_change():
     assert float(ember.sparse.sum(c)) == 3.0
     c.zero_()
     assert float(ember.sparse.sum(c)) == 0.0 and float(c.sum()) == 0.0
+
+
+def test_other_devices_raise_instead_of_being_ignored():
+    c = ember.ones(2, 2).to_sparse_csr()
+    assert c.to("cpu") is c
+    with pytest.raises(NotImplementedError, match="SparseCsrMeta"):
+        c.to("meta")
+    with pytest.raises(NotImplementedError, match="live on the CPU"):
+        ember.sparse_csr_tensor([0, 1], [0], [1.], (1, 1), device="meta")

@@ -52,6 +52,15 @@ def unsupported(op):
         "support only the ops listed in docs/sparse.md; convert with .to_dense() first.")
 
 
+def _host_only(device, what):
+    """The compressed layouts live on the CPU: another device raises rather than being ignored."""
+    from ._creation import _check_device
+    dev = _check_device(device)
+    if dev.type != "cpu":
+        raise NotImplementedError(f"Could not run '{what}' with arguments from the 'SparseCsr{dev.type.capitalize()}' "
+                                  f"backend: ember's sparse compressed tensors live on the CPU (got device {dev})")
+
+
 def _as_index(x, name):
     e = _e()
     if not isinstance(x, Tensor):
@@ -234,7 +243,6 @@ class SparseCompressedTensor(Tensor):
         return convert(self, sparse_bsc, blocksize, dense_dim)
 
     def to(self, *args, **kwargs):
-        from ._creation import _check_device
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
@@ -254,7 +262,7 @@ class SparseCompressedTensor(Tensor):
             else:
                 raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__}")
         if device is not None:
-            _check_device(device)
+            _host_only(device, "aten::_to_copy")
         if (dtype is None or dtype == self.dtype) and not copy:
             return self
         vals = self._vals.to(dtype) if dtype is not None else self._vals.clone()
@@ -491,12 +499,11 @@ class check_sparse_tensor_invariants:
 def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None, layout=None,
                              device=None, pin_memory=False, requires_grad=False, check_invariants=None):
     """A compressed tensor of ``layout`` (sparse_csr, sparse_csc, sparse_bsr or sparse_bsc)."""
-    from ._creation import _check_device
     e = _e()
     if layout not in COMPRESSED:
         raise RuntimeError(f"sparse_compressed_tensor expected sparse compressed tensor layout but got "
                            f"{_layout_name(layout)}")
-    _check_device(device)
+    _host_only(device, "aten::sparse_compressed_tensor")
     cname, pname = _INDEX_NAMES[layout]
     ci = _as_index(compressed_indices, cname)
     pi = _as_index(plain_indices, pname)
@@ -642,6 +649,7 @@ def convert(x, layout, blocksize=None, dense_dim=None):
     if layout not in COMPRESSED:
         raise RuntimeError(f"to_sparse: unsupported layout {layout}")
     what = f"to_sparse_{_layout_name(layout)[6:].lower()}"
+    _host_only(x.device, f"aten::{what}")
     blocksize = _blocksize(layout, blocksize, what)
     if isinstance(x, SparseCompressedTensor):
         if dense_dim is not None and dense_dim != x.dense_dim():

@@ -243,6 +243,16 @@ def _check_layout(layout, sizes):
     return strided if layout is None else layout
 
 
+def _host_only(device, what):
+    """Nested tensors live on the CPU: another device raises rather than being ignored."""
+    from .._creation import _check_device
+    dev = _check_device(device)
+    if dev.type != "cpu":
+        raise NotImplementedError(f"Could not run 'aten::{what}' with arguments from the 'NestedTensor"
+                                  f"{dev.type.capitalize()}' backend: ember's nested tensors live on the CPU (got "
+                                  f"device {dev})")
+
+
 def _components(tensor_list, dtype, what):
     e = _e()
     if isinstance(tensor_list, Tensor) and not isinstance(tensor_list, NestedTensor):
@@ -258,6 +268,7 @@ def _components(tensor_list, dtype, what):
                                f"{t.ndim} for Tensor at index {i} and dimension {parts[0].ndim} for Tensor at index 0.")
         if t.is_sparse or getattr(t, "is_nested", False):
             raise RuntimeError(f"{what}: the components must be strided tensors")
+        _host_only(t.device, what)
     if dtype is None and parts:
         dtype = parts[0].dtype
     return parts, dtype
@@ -266,9 +277,8 @@ def _components(tensor_list, dtype, what):
 def nested_tensor(tensor_list, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A nested tensor holding copies of the tensors in ``tensor_list`` (a new leaf: no
     autograd history; ``requires_grad`` makes it require grad)."""
-    from .._creation import _check_device
     e = _e()
-    _check_device(device)
+    _host_only(device, "nested_tensor")
     parts, dtype = _components(tensor_list, dtype, "nested_tensor")
     sizes = [tuple(t.shape) for t in parts]
     layout = _check_layout(layout, sizes)
@@ -283,9 +293,8 @@ def nested_tensor(tensor_list, *, dtype=None, layout=None, device=None, requires
 def as_nested_tensor(ts, dtype=None, device=None, layout=None):
     """A nested tensor from a list of tensors (or a tensor, split along dim 0) that keeps
     autograd history: gradients flow back to the given tensors."""
-    from .._creation import _check_device
     e = _e()
-    _check_device(device)
+    _host_only(device, "as_nested_tensor")
     if isinstance(ts, NestedTensor):
         if layout not in (None, ts._layout):
             return nested_tensor(list(ts.unbind()), dtype=dtype, layout=layout)
