@@ -442,3 +442,20 @@ def test_other_devices_raise_instead_of_being_ignored():
         c.to("meta")
     with pytest.raises(NotImplementedError, match="live on the CPU"):
         ember.sparse_csr_tensor([0, 1], [0], [1.], (1, 1), device="meta")
+
+
+@pytest.mark.parametrize("name", ["csr", "csc", "bsr", "bsc"])
+def test_select_and_iteration(name):
+    a = np.array([[1., 0, 2, 0], [0, 0, 3, 4]])
+    s = to_layout(ember.tensor(a), name, (1, 2))
+    for i in range(2):
+        r = s[i]
+        assert r.layout is ember.sparse_coo
+        assert_close(r.to_dense(), a[i], check_dtype=False)
+    for j in range(4):
+        assert_close(s.select(1, j).to_dense(), a[:, j], check_dtype=False)
+    assert [r.to_dense().tolist() for r in s] == a.tolist()
+    with pytest.raises(IndexError):
+        s[2]
+    b = ember.ones(2, 2, 3).to_sparse_csr()
+    assert b[1].layout is ember.sparse_csr and b[1].shape == (2, 3)

@@ -325,6 +325,44 @@ def _t(self):
     return _transpose(self, 0, 1)
 
 
+def _select(self, dim, index):
+    """A batch dim: the compressed tensor of that batch entry. A sparse dim: a COO tensor of the
+    entries in that row/column (as PyTorch returns)."""
+    e = _e()
+    nd = self.ndim
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})")
+    dim %= nd
+    size = self.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(self.shape)} at dimension "
+                         f"{dim}")
+    index %= size
+    nbatch = self._batch_dim()
+    if dim < nbatch:
+        shape = tuple(self.shape[:dim]) + tuple(self.shape[dim + 1:])
+        return _make(self._layout, self._ci.select(dim, index), self._pi.select(dim, index),
+                     self._vals.select(dim, index), shape)
+    if dim >= nbatch + 2:
+        raise unsupported("select.int")
+    c = self._coo(attached=True)
+    idx, vals = _native._sparse_parts(c)[:2]
+    keep = (idx[dim] == index).nonzero()[:, 0]
+    rest = [k for k in range(idx.shape[0]) if k != dim]
+    shape = tuple(self.shape[:dim]) + tuple(self.shape[dim + 1:])
+    return _native._sparse_coo_tensor(idx[rest][:, keep], vals.index_select(0, keep), shape, False, False)
+
+
+def _getitem(self, key):
+    if isinstance(key, int) and not isinstance(key, builtins.bool):
+        return _select(self, 0, key)
+    raise unsupported("index.Tensor")
+
+
+def _iter(self):
+    return (_select(self, 0, i) for i in range(self.shape[0]))
+
+
 def _item(self):
     if self.numel() != 1:
         raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
@@ -337,7 +375,7 @@ _IMPLEMENTED = {
     "__truediv__": _div, "true_divide": _div,
     "add": _add, "__add__": _add, "__radd__": _radd, "sub": _sub, "subtract": _sub, "__sub__": _sub,
     "sum": _sum, "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "t": _t,
-    "item": _item,
+    "item": _item, "select": _select, "__getitem__": _getitem, "__iter__": _iter,
     "zero_": _zero_, "copy_": _copy_, "fill_": _fill_,
 }
 _IMPLEMENTED.update({"mul_": _inplace(_mul), "__imul__": _inplace(_mul), "add_": _inplace(_add),
