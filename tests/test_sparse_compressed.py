@@ -459,3 +459,11 @@ def test_select_and_iteration(name):
         s[2]
     b = ember.ones(2, 2, 3).to_sparse_csr()
     assert b[1].layout is ember.sparse_csr and b[1].shape == (2, 3)
+
+
+def test_to_sparse_coo_is_coalesced():
+    c = ember.sparse_csr_tensor([0, 2, 3], [2, 0, 2], [1., 2, 3], (2, 3))  # unsorted columns, unchecked
+    r = c.to_sparse()
+    assert r.is_coalesced()
+    np.testing.assert_array_equal(r.indices().numpy(), [[0, 0, 1], [0, 2, 2]])
+    np.testing.assert_array_equal(r.values().numpy(), [2., 1., 3.])

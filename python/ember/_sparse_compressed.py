@@ -227,8 +227,7 @@ class SparseCompressedTensor(Tensor):
         return convert(self, layout, blocksize, dense_dim)
 
     def to_sparse_coo(self):
-        c = self._coo(attached=True)
-        return c if self._layout is sparse_csr else c.coalesce()
+        return self._coo(attached=True).coalesce()  # PyTorch's result is coalesced for every layout
 
     def to_sparse_csr(self, dense_dim=None):
         return convert(self, sparse_csr, None, dense_dim)
