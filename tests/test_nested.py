@@ -148,3 +148,12 @@ def test_masked_select_rows_become_components():
 def test_other_devices_raise_instead_of_being_ignored():
     with pytest.raises(NotImplementedError, match="NestedTensorMeta"):
         ember.nested.nested_tensor([ember.ones(2)], device="meta")
+
+
+def test_pickle_and_deepcopy():
+    import copy
+    import pickle
+    nt = ember.nested.nested_tensor([ember.ones(2, 3), ember.arange(3.).reshape(1, 3)], layout=ember.jagged)
+    for r in (pickle.loads(pickle.dumps(nt)), copy.deepcopy(nt)):
+        assert r.is_nested and r.layout is ember.jagged
+        assert_close(r.to_padded_tensor(0.0), nt.to_padded_tensor(0.0).numpy())

@@ -192,6 +192,16 @@ class NestedTensor(Tensor):
     def __bool__(self):
         raise RuntimeError("Boolean value of a nested tensor is ambiguous")
 
+    def __reduce_ex__(self, proto):
+        return (_from_buffer, (self._buf.detach(), self._sizes, self._layout))
+
+    def __deepcopy__(self, memo):
+        r = self.detach().clone()
+        if self.requires_grad:
+            r.requires_grad_()
+        memo[id(self)] = r
+        return r
+
     __hash__ = object.__hash__
 
 
