@@ -100,10 +100,9 @@ _out_forms.install(globals())
 # The compressed sparse layouts and nested tensors (issue 13): layouts, constructors, products.
 from . import _sparse_compressed, _sparse_compressed_ops, _sparse_small  # noqa: E402
 from ._layout import sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged  # noqa: E402,F401
+from ._sparse_small import *  # noqa: E402,F401,F403
 _sparse_compressed_ops.install_functions(globals())
-for _n in _sparse_small.__all__ + ["sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged"]:
-    globals()[_n] = getattr(_sparse_small, _n, None) or globals()[_n]
-    __all__.append(_n)
+__all__ += _sparse_small.__all__ + ["sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "jagged"]
 from . import nested  # noqa: E402,F401
 __all__.append("nested")
 from . import array_api  # noqa: E402,F401  (the Python array API standard namespace; docs/array-api.md)

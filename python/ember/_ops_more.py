@@ -436,7 +436,7 @@ Tensor.const_data_ptr = lambda self: self.data_ptr()
 if not hasattr(Tensor, "is_complex"):
     Tensor.is_complex = lambda self: builtins.bool(getattr(self.dtype, "is_complex", False))
 Tensor.is_distributed = lambda self: False
-Tensor.is_nested = property(lambda self: False, doc="False: ember has no nested (jagged) tensors.")
+Tensor.is_nested = property(lambda self: False, doc="True for a nested tensor (ember.nested); False here.")
 
 
 def _volatile(self):

@@ -533,7 +533,7 @@ def _layout_ctor(layout):
         return sparse_compressed_tensor(compressed_indices, plain_indices, values, size, dtype=dtype, layout=layout,
                                         device=device, pin_memory=pin_memory, requires_grad=requires_grad,
                                         check_invariants=check_invariants)
-    ctor.__name__ = f"sparse_{_layout_name(layout)[6:].lower()}_tensor"
+    ctor.__name__ = ctor.__qualname__ = f"sparse_{_layout_name(layout)[6:].lower()}_tensor"
     ctor.__doc__ = (f"A {_layout_name(layout)[6:].upper()} tensor from ``{cname}``, ``{pname}`` and ``values`` "
                     "(see ember.sparse_compressed_tensor).")
     return ctor
