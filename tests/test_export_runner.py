@@ -20,7 +20,7 @@ def ember_run():
     if not os.path.exists(BIN):
         if shutil.which("cargo") is None:
             pytest.fail("target/release/ember-run is missing and cargo is not on PATH; run `make test`")
-        subprocess.run(["cargo", "build", "--release", "-p", "ember-run", "-q"], cwd=ROOT, check=True, timeout=3600)
+        subprocess.run(["cargo", "build", "--release", "--workspace", "--exclude", "ember-bench", "-q"], cwd=ROOT, check=True, timeout=3600)
     return BIN
 
 

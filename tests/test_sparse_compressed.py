@@ -467,3 +467,17 @@ def test_to_sparse_coo_is_coalesced():
     assert r.is_coalesced()
     np.testing.assert_array_equal(r.indices().numpy(), [[0, 0, 1], [0, 2, 2]])
     np.testing.assert_array_equal(r.values().numpy(), [2., 1., 3.])
+
+
+def test_coo_resize_in_place_keeps_identity_and_entries():
+    s = ember.tensor([[1.0, 0.0], [0.0, 2.0]]).to_sparse()
+    assert s.sparse_resize_((3, 4), 2, 0) is s
+    assert s.shape == (3, 4) and s.to_dense().tolist() == [[1, 0, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0]]
+    e = ember.zeros(2, 2).to_sparse()
+    e.sparse_resize_((3, 4, 5), 1, 2)  # an empty tensor may change its dim counts
+    assert (e.shape, e.sparse_dim(), e.dense_dim(), tuple(e._values().shape)) == ((3, 4, 5), 1, 2, (0, 4, 5))
+    assert s.sparse_resize_and_clear_((5, 5), 2, 0) is s
+    assert (s.shape, s._nnz(), s.is_coalesced()) == ((5, 5), 0, True)
+    t = ember.tensor([[1.0, 0.0], [0.0, 2.0]]).to_sparse()
+    ember.resize_as_sparse_(t, ember.zeros(4, 4).to_sparse())
+    assert t.shape == (4, 4) and t.to_dense()[:2, :2].tolist() == [[1, 0], [0, 2]]

@@ -75,10 +75,18 @@ def _resize_compressed(self, size, clear):
     return self
 
 
-def _coo_resize_refused(op):
-    return NotImplementedError(
-        f"{op}: resizing a sparse COO tensor in place needs a native swap of its parts that ember's binding does "
-        "not expose; build the resized tensor with ember.sparse_coo_tensor(indices, values, size) instead")
+def _empty_parts(self, size, sparse_dim):
+    """Indices and values of a COO tensor of ``size`` with no entries."""
+    indices = self._indices().new_zeros((sparse_dim, 0))
+    values = self._values().new_zeros((0,) + tuple(int(s) for s in size[sparse_dim:]))
+    return indices, values
+
+
+def _swap_coo(self, indices, values, size, coalesced):
+    """``self`` becomes the COO tensor (indices, values, size), keeping its Python identity."""
+    from .sparse import sparse_coo_tensor
+    new = sparse_coo_tensor(indices, values, tuple(int(s) for s in size), is_coalesced=coalesced)
+    return self._swap_sparse_(new)
 
 
 def resize_as_sparse_(input, the_template):
@@ -103,7 +111,11 @@ def sparse_resize_(self, size, sparse_dim, dense_dim):
     _check_coo_resize(self, size, sparse_dim, dense_dim, keep=True)
     if tuple(size) == tuple(self.shape):
         return self
-    raise _coo_resize_refused("sparse_resize_")
+    if self._nnz():
+        indices, values = self._indices(), self._values()
+    else:  # an empty tensor may change its sparse/dense dim counts
+        indices, values = _empty_parts(self, size, sparse_dim)
+    return _swap_coo(self, indices, values, size, self.is_coalesced())
 
 
 def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
@@ -111,7 +123,7 @@ def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
     _check_coo_resize(self, size, sparse_dim, dense_dim, keep=False)
     if tuple(size) == tuple(self.shape) and self._nnz() == 0:
         return self
-    raise _coo_resize_refused("sparse_resize_and_clear_")
+    return _swap_coo(self, *_empty_parts(self, size, sparse_dim), size, True)
 
 
 def _check_coo_resize(self, size, sparse_dim, dense_dim, keep):

@@ -7,7 +7,8 @@
 //! - f32 / f64 / f16 go to the `gemm` crate (it packs blocks from any strides itself). It won
 //!   against `matrixmultiply` on this machine (see `benches/matmul.rs` and the report in
 //!   `benches/compare.py --filter matmul`), chiefly because it has AVX-512 micro-kernels.
-//! - bf16 is widened to f32, multiplied there, and rounded back once per element.
+//! - bf16 runs on AVX-512 BF16 (`matmul_bf16`, f32 accumulation) where the CPU has it; elsewhere
+//!   it is widened to f32, multiplied there, and rounded back once per element.
 //! - integer dtypes accumulate in i64 with wrapping arithmetic, then wrap to the output
 //!   dtype: identical to PyTorch's same-width wrapping, since reduction mod 2^bits commutes
 //!   with + and ×.
@@ -64,8 +65,14 @@ pub fn bmm_into(
         DType::F32 => float_bmm::<f32>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f32"),
         DType::F64 => float_bmm::<f64>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f64"),
         DType::F16 => float_bmm::<half::f16>(dst, ld, a, la, b, lb, alpha, beta, "gemm-f16"),
+        #[cfg(target_arch = "x86_64")]
+        DType::BF16 if crate::matmul_bf16::available() => {
+            crate::matmul_bf16::bmm(dst, ld, a, la, b, lb, alpha.to_f64() as f32, beta.to_f64() as f32)?;
+            set_last("bf16-dpbf16", if bn * m * n * k >= PAR_WORK { get_num_threads() } else { 1 });
+            Ok(())
+        }
         DType::BF16 => {
-            // Widen to f32 once, multiply there, round back to bf16 once.
+            // Without AVX-512 BF16: widen to f32 once, multiply there, round back to bf16 once.
             let a32 = contiguous(a, la, dt, DType::F32)?;
             let b32 = contiguous(b, lb, dt, DType::F32)?;
             let lc = Layout::contiguous(&ld.sizes);
@@ -86,12 +93,12 @@ pub fn bmm_into(
 
 /// A raw pointer that may cross into worker threads: each worker writes disjoint elements.
 #[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 impl<T> SendPtr<T> {
     // A method (not `.0`) so closures capture the whole Send wrapper, not the raw field.
-    fn get(self) -> *mut T {
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }

@@ -285,4 +285,50 @@ mod matmul {
         bmm_into(DType::F32, &d, &l, &e, &le, &e, &lf, Scalar::Int(1), Scalar::Float(2.0)).unwrap();
         assert_eq!(read::<f32>(&d, 4), vec![2., 4., 6., 8.]);
     }
+
+    /// bf16 products (the AVX-512 BF16 kernel where the CPU has it, the widened path
+    /// elsewhere) against an f64 reference rounded once to bf16. Entries are small multiples
+    /// of 1/4, so every partial sum is exact in f32 and both roundings see the same value.
+    #[test]
+    fn bf16_matches_rounded_reference_for_every_operand_layout() {
+        use half::bf16;
+        let val = |i: usize, seed: usize| ((i * 7 + seed * 13) % 9) as f64 * 0.25 - 1.0;
+        for &(bn, m, k, n) in &[(1, 1, 1, 1), (1, 5, 7, 3), (2, 9, 67, 33), (3, 17, 261, 70), (1, 40, 300, 130)] {
+            // (transpose a, transpose b, b's column step, dst with beta)
+            for &(ta, tb, step, with_beta) in &[(false, false, 1, false), (true, true, 1, true), (false, true, 1, false), (true, false, 2, true)] {
+                let a: Vec<f64> = (0..bn * m * k).map(|i| val(i, 1)).collect();
+                let b: Vec<f64> = (0..k * n * step).map(|i| val(i, 2)).collect(); // one b, broadcast over the batch
+                let d0: Vec<f64> = (0..bn * m * n).map(|i| val(i, 3)).collect();
+                // a stored as [bn, m, k] (or [bn, k, m] and read transposed)
+                let a_st: Vec<bf16> = if ta {
+                    (0..bn * k * m).map(|i| { let (bi, r) = (i / (k * m), i % (k * m)); bf16::from_f64(a[bi * m * k + (r % m) * k + r / m]) }).collect()
+                } else {
+                    a.iter().map(|&x| bf16::from_f64(x)).collect()
+                };
+                let la = if ta { Layout::new(vec![bn, m, k], vec![(k * m) as isize, 1, m as isize], 0) } else { Layout::contiguous(&[bn, m, k]) };
+                // b's logical (p, j) element is b[p * n * step + j * step]
+                let (b_st, lb): (Vec<bf16>, Layout) = if tb {
+                    ((0..n * k).map(|i| bf16::from_f64(b[(i % k) * n * step + (i / k) * step])).collect(), Layout::new(vec![bn, k, n], vec![0, 1, k as isize], 0))
+                } else {
+                    (b.iter().map(|&x| bf16::from_f64(x)).collect(), Layout::new(vec![bn, k, n], vec![0, (n * step) as isize, step as isize], 0))
+                };
+                let (alpha, beta) = if with_beta { (2.0, 0.5) } else { (1.0, 0.0) };
+                let d_st: Vec<bf16> = d0.iter().map(|&x| if with_beta { bf16::from_f64(x) } else { bf16::NAN }).collect();
+                let (sa, sb, sd) = (store(&a_st), store(&b_st), store(&d_st));
+                let ld = Layout::contiguous(&[bn, m, n]);
+                bmm_into(DType::BF16, &sd, &ld, &sa, &la, &sb, &lb, Scalar::Float(alpha), Scalar::Float(beta)).unwrap();
+                let got = read::<bf16>(&sd, bn * m * n);
+                for bi in 0..bn {
+                    for i in 0..m {
+                        for j in 0..n {
+                            let dot: f64 = (0..k).map(|p| a[bi * m * k + i * k + p] * b[p * n * step + j * step]).sum();
+                            let o = bi * m * n + i * n + j;
+                            let want = bf16::from_f64(alpha * dot + if with_beta { beta * d0[o] } else { 0.0 });
+                            assert_eq!(got[o], want, "case {:?} at {:?}", (bn, m, k, n, ta, tb, step, with_beta), (bi, i, j));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

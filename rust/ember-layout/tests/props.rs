@@ -1,8 +1,32 @@
 use ember_layout::*;
-use proptest::prelude::*;
 
-fn shape() -> impl Strategy<Value = Vec<usize>> {
-    prop::collection::vec(1usize..5, 0..5)
+/// A seeded xorshift generator: the property tests below draw their random cases from it, so
+/// they need no dev-dependency (one would change the feature set cargo resolves for the test
+/// build, and `make test` would recompile every crate `make build` had just compiled).
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+    /// An integer in lo..hi.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo) as usize) as i64
+    }
+    /// 0 to 4 dims of sizes 1 to 4.
+    fn shape(&mut self) -> Vec<usize> {
+        (0..self.below(5)).map(|_| 1 + self.below(4)).collect()
+    }
+}
+
+/// Runs `case` on 256 seeded random cases.
+fn cases(seed: u64, mut case: impl FnMut(&mut Rng)) {
+    let mut rng = Rng(seed);
+    for _ in 0..256 {
+        case(&mut rng);
+    }
 }
 
 /// All storage offsets of a layout in logical row-major order, the slow obvious way.
@@ -50,69 +74,87 @@ fn overlap() {
     assert!(w.has_internal_overlap());
 }
 
-proptest! {
-    #[test]
-    fn transpose_then_contiguous_view_matches_offsets(s in shape(), a in 0usize..5, b in 0usize..5) {
+#[test]
+fn transpose_then_contiguous_view_matches_offsets() {
+    cases(1, |r| {
+        let s = r.shape();
+        let (a, b) = (r.below(s.len().max(1)), r.below(s.len().max(1)));
         let l = Layout::contiguous(&s);
-        prop_assume!(a < s.len().max(1) && b < s.len().max(1));
         let t = l.transpose(a as i64, b as i64).unwrap();
         let mut o = offsets(&t);
         o.sort();
-        prop_assert_eq!(o, (0..l.numel()).collect::<Vec<_>>());
-    }
+        assert_eq!(o, (0..l.numel()).collect::<Vec<_>>(), "{s:?} {a} {b}");
+    });
+}
 
-    #[test]
-    fn view_preserves_element_order(s in shape(), perm_seed in any::<u64>(), split in 0usize..4) {
-        // Permute, then any view that succeeds must read the same offsets in the same order.
+#[test]
+fn view_preserves_element_order() {
+    // Permute, then any view that succeeds must read the same offsets in the same order.
+    cases(2, |r| {
+        let s = r.shape();
         let l = Layout::contiguous(&s);
         let mut dims: Vec<i64> = (0..s.len() as i64).collect();
-        let mut seed = perm_seed;
-        for i in (1..dims.len()).rev() { let j = (seed % (i as u64 + 1)) as usize; seed /= 7; dims.swap(i, j); }
+        for i in (1..dims.len()).rev() {
+            let j = r.below(i + 1);
+            dims.swap(i, j);
+        }
         let p = l.permute(&dims).unwrap();
         let n = p.numel() as i64;
-        let target: Vec<i64> = if split == 0 || n == 0 { vec![n] } else { vec![-1, 1] };
+        let target: Vec<i64> = if r.below(4) == 0 || n == 0 { vec![n] } else { vec![-1, 1] };
         if let Ok(v) = p.view(&target) {
-            prop_assert_eq!(offsets(&v), offsets(&p));
+            assert_eq!(offsets(&v), offsets(&p), "{s:?} {dims:?}");
         } else {
-            prop_assert!(!p.is_contiguous());
+            assert!(!p.is_contiguous(), "{s:?} {dims:?}");
         }
         let flat = p.view(&[-1]);
-        prop_assert_eq!(flat.is_ok() || p.numel() <= 1, p.is_contiguous() || flat.is_ok());
-    }
+        assert_eq!(flat.is_ok() || p.numel() <= 1, p.is_contiguous() || flat.is_ok(), "{s:?} {dims:?}");
+    });
+}
 
-    #[test]
-    fn coalesce_and_iter_visit_same_offsets(s in shape(), a in 0usize..5, b in 0usize..5, start in 0usize..3) {
-        prop_assume!(a < s.len().max(1) && b < s.len().max(1));
+#[test]
+fn coalesce_and_iter_visit_same_offsets() {
+    cases(3, |r| {
+        let s = r.shape();
+        let (a, b) = (r.below(s.len().max(1)), r.below(s.len().max(1)));
         let base = Layout::contiguous(&s).transpose(a as i64, b as i64).unwrap();
         let l = if base.ndim() == 0 { base } else { base.slice(0, 0, i64::MAX, 1) };
         let (cs, cst) = coalesce(&l.sizes, [&l.strides]);
         let inner = *cs.last().unwrap();
         let rows = cs.iter().product::<usize>() / inner.max(1);
-        let start = start.min(rows);
+        let start = r.below(3).min(rows);
         let mut got = vec![];
         for [o] in StridedIter::new(&cs, &cst, [l.offset as isize], start, rows - start) {
-            for i in 0..inner { got.push((o + i as isize * cst.last().unwrap()[0]) as usize); }
+            for i in 0..inner {
+                got.push((o + i as isize * cst.last().unwrap()[0]) as usize);
+            }
         }
         let want = offsets(&l);
-        prop_assert_eq!(&got[..], &want[start * inner..]);
-    }
+        assert_eq!(&got[..], &want[start * inner..], "{s:?} {a} {b} {start}");
+    });
+}
 
-    #[test]
-    fn broadcast_is_symmetric(a in shape(), b in shape()) {
-        prop_assert_eq!(broadcast_shapes(&a, &b).is_ok(), broadcast_shapes(&b, &a).is_ok());
+#[test]
+fn broadcast_is_symmetric() {
+    cases(4, |r| {
+        let (a, b) = (r.shape(), r.shape());
+        assert_eq!(broadcast_shapes(&a, &b).is_ok(), broadcast_shapes(&b, &a).is_ok(), "{a:?} {b:?}");
         if let Ok(s) = broadcast_shapes(&a, &b) {
-            prop_assert_eq!(s.clone(), broadcast_shapes(&b, &a).unwrap());
-            prop_assert_eq!(broadcast_strides(&a, &contiguous_strides(&a), &s).len(), s.len());
+            assert_eq!(s.clone(), broadcast_shapes(&b, &a).unwrap());
+            assert_eq!(broadcast_strides(&a, &contiguous_strides(&a), &s).len(), s.len());
         }
-    }
+    });
+}
 
-    #[test]
-    fn slice_within_span(s in prop::collection::vec(1usize..6, 1..4), st in -6i64..6, en in -6i64..8, step in 1usize..4) {
+#[test]
+fn slice_within_span() {
+    cases(5, |r| {
+        let s: Vec<usize> = (0..1 + r.below(3)).map(|_| 1 + r.below(5)).collect();
+        let (st, en, step) = (r.range(-6, 6), r.range(-6, 8), 1 + r.below(3));
         let l = Layout::contiguous(&s).slice(0, st, en, step);
         if let Some((lo, hi)) = l.storage_span() {
-            prop_assert!(hi <= Layout::contiguous(&s).numel() && lo <= hi);
+            assert!(hi <= Layout::contiguous(&s).numel() && lo <= hi, "{s:?} {st} {en} {step}");
         }
-    }
+    });
 }
 
 #[test]

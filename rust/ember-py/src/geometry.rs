@@ -74,4 +74,16 @@ impl PyTensor {
             Ok(swap_in(slf, t))
         })
     }
+
+    /// Puts the sparse COO tensor `other` (just built out of place by `sparse_resize_` and
+    /// friends) behind `self`, which must be sparse COO too.
+    fn _swap_sparse_(slf: &Bound<'_, Self>, other: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("_swap_sparse_", || {
+            let t = other.get().t.clone();
+            if !slf.get().t.is_sparse() || !t.is_sparse() {
+                return Err(PyRuntimeError::new_err("_swap_sparse_: both tensors must be sparse COO tensors"));
+            }
+            Ok(swap_in(slf, t))
+        })
+    }
 }

@@ -1,0 +1,294 @@
+//! bf16 matrix products on AVX-512 BF16 (`vdpbf16ps`), accumulated in f32.
+//!
+//! `vdpbf16ps` multiplies 32 bf16 pairs and adds each pair's two products into one of 16 f32
+//! lanes, so one instruction does twice the multiply-adds of an f32 FMA. Both operands are
+//! packed so that each 32-bit lane holds a pair of consecutive k: A as broadcast pairs
+//! (row i, k = 2p and 2p + 1), B as 32 columns of pairs per k-pair. A micro-kernel keeps an
+//! 8 x 32 f32 tile in 16 registers; the f32 tile is rounded to bf16 once, at the end, as the
+//! f32-widened path did, so the result differs from it only by the order of f32 additions.
+//!
+//! Packing reads the operands through their strides (transposed weights, as in `x @ w.T`, are
+//! the common case and pack as whole 32-bit pairs).
+#![cfg(target_arch = "x86_64")]
+use crate::matmul::SendPtr;
+use crate::threads::{get_num_threads, parallel_for, split_range};
+use crate::{Layout, Result, Storage};
+use std::arch::x86_64::*;
+use std::sync::OnceLock;
+
+/// Rows of one micro-tile.
+const MR: usize = 8;
+/// Columns of one micro-tile: two registers of 16 f32.
+const NR: usize = 32;
+/// k-pairs per block: a B micro-panel (KC x NR pairs, 16 KiB) stays in L1 while every A
+/// micro-panel of the block streams past it.
+const KC: usize = 128;
+/// Multiply-adds below which one product runs on one thread.
+const PAR_WORK: usize = 1 << 21;
+
+/// True when this CPU has the instructions (checked once).
+pub fn available() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16"))
+}
+
+/// bf16 bits of `x`, rounded to nearest even (NaN stays a quiet NaN): the rounding of
+/// `half::bf16::from_f32`, written without branches so the output loop vectorises.
+#[inline(always)]
+fn to_bf16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    let rounded = (b.wrapping_add(0x7FFF + ((b >> 16) & 1)) >> 16) as u16;
+    if x.is_nan() {
+        ((b >> 16) | 0x40) as u16
+    } else {
+        rounded
+    }
+}
+
+#[inline(always)]
+fn from_bf16_bits(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}
+
+/// A bf16 matrix seen through its strides (elements), as raw 16-bit patterns.
+#[derive(Clone, Copy)]
+struct Mat {
+    p: SendPtr<u16>,
+    rs: isize,
+    cs: isize,
+}
+impl Mat {
+    /// SAFETY: `(r, c)` must be inside the matrix the layout was checked for.
+    #[inline(always)]
+    unsafe fn at(self, r: usize, c: usize) -> u16 {
+        *self.p.get().offset(r as isize * self.rs + c as isize * self.cs)
+    }
+}
+
+/// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for bf16 `[B, M, K] @ [B, K, N]`; the caller
+/// checked the shapes, that the geometry fits the storages and that `available()` holds.
+/// `beta == 0` means `dst` is not read.
+#[allow(clippy::too_many_arguments)]
+pub fn bmm(dst: &Storage, ld: &Layout, a: &Storage, la: &Layout, b: &Storage, lb: &Layout, alpha: f32, beta: f32) -> Result<()> {
+    let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
+    let threads = get_num_threads();
+    let per = m * n * k;
+    let mat = |s: &Storage, l: &Layout, i: usize| Mat {
+        // SAFETY: the offset of batch i's first element lies inside the checked geometry.
+        p: SendPtr(unsafe { (s.ptr() as *mut u16).offset(l.offset as isize + i as isize * l.strides[0]) }),
+        rs: l.strides[1],
+        cs: l.strides[2],
+    };
+    let one = |i: usize, t: usize| -> Result<()> { product(mat(dst, ld, i), mat(a, la, i), mat(b, lb, i), m, k, n, alpha, beta, t) };
+    if threads > 1 && bn > 1 && per < PAR_WORK {
+        // Many small products: one thread each.
+        let chunks = bn.min(threads * 4);
+        let err = std::sync::Mutex::new(Ok(()));
+        parallel_for(chunks, |c| {
+            let (s, e) = split_range(bn, chunks, c);
+            for i in s..e {
+                if let Err(x) = one(i, 1) {
+                    *err.lock().unwrap() = Err(x);
+                }
+            }
+        });
+        err.into_inner().unwrap()
+    } else {
+        let t = if per >= PAR_WORK { threads } else { 1 };
+        (0..bn).try_for_each(|i| one(i, t))
+    }
+}
+
+/// Fallible zeroed buffer (a huge product raises instead of aborting).
+fn buffer<T: Default + Clone>(n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        crate::Error::runtime(format!(
+            "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.",
+            n.saturating_mul(std::mem::size_of::<T>())
+        ))
+    })?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usize, alpha: f32, beta: f32, threads: usize) -> Result<()> {
+    let kp = k.div_ceil(2);
+    let (mt, nt) = (m.div_ceil(MR), n.div_ceil(NR));
+    let mut ap = buffer::<u32>(mt * kp * MR)?;
+    let mut bp = buffer::<u32>(nt * kp * NR)?;
+    let ldc = nt * NR;
+    let mut c = buffer::<f32>(mt * MR * ldc)?;
+    // SAFETY (both packs): every (row, k) read is inside the operand's checked geometry.
+    unsafe {
+        pack_a(&mut ap, a, m, k, kp);
+        pack_b(&mut bp, b, k, n, kp);
+    }
+    let (pa, pb, pc) = (SendPtr(ap.as_mut_ptr()), SendPtr(bp.as_mut_ptr()), SendPtr(c.as_mut_ptr()));
+    // Split the tile grid along its longer side; every chunk owns disjoint tiles of `c`.
+    let by_cols = nt >= mt;
+    let lanes = if by_cols { nt } else { mt };
+    let chunks = if threads > 1 { lanes.min(threads) } else { 1 };
+    parallel_for(chunks, |ch| {
+        let (s, e) = split_range(lanes, chunks, ch);
+        let (cols, rows) = if by_cols { (s..e, 0..mt) } else { (0..nt, s..e) };
+        let mut p0 = 0;
+        while p0 < kp {
+            let kc = KC.min(kp - p0);
+            for j in cols.clone() {
+                for t in rows.clone() {
+                    // SAFETY: tile (t, j) and k-pairs p0..p0+kc lie inside the packed buffers
+                    // and `c` (sized from mt, nt, kp above); chunks write disjoint tiles.
+                    unsafe {
+                        kernel(
+                            kc,
+                            pa.get().add((t * kp + p0) * MR),
+                            pb.get().add((j * kp + p0) * NR),
+                            pc.get().add(t * MR * ldc + j * NR),
+                            ldc,
+                            p0 == 0,
+                        );
+                    }
+                }
+            }
+            p0 += kc;
+        }
+    });
+    // SAFETY: rows < m and columns < n of `d` are inside the destination's checked geometry.
+    unsafe { store(d, &c, ldc, m, n, alpha, beta) };
+    Ok(())
+}
+
+/// A as broadcast pairs: `ap[(t * kp + p) * MR + r] = (a[tMR + r, 2p], a[tMR + r, 2p + 1])`,
+/// zero past the matrix.
+unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
+    let full = k / 2;
+    if a.rs == 1 && a.cs != 1 {
+        // Transposed (a gradient read as g.T): walk two stored rows (k = 2p, 2p + 1) at once,
+        // both contiguous over i.
+        for p in 0..kp {
+            let lo = std::slice::from_raw_parts(a.p.get().offset((2 * p) as isize * a.cs), m);
+            let hi = (2 * p + 1 < k).then(|| std::slice::from_raw_parts(a.p.get().offset((2 * p + 1) as isize * a.cs), m));
+            for t in 0..m.div_ceil(MR) {
+                let rows = MR.min(m - t * MR);
+                let out = &mut ap[(t * kp + p) * MR..(t * kp + p) * MR + rows];
+                let l = &lo[t * MR..t * MR + rows];
+                match hi {
+                    Some(h) => out.iter_mut().zip(l).zip(&h[t * MR..t * MR + rows]).for_each(|((o, &x), &y)| *o = x as u32 | (y as u32) << 16),
+                    None => out.iter_mut().zip(l).for_each(|(o, &x)| *o = x as u32),
+                }
+            }
+        }
+        return;
+    }
+    for i in 0..m {
+        let (t, r) = (i / MR, i % MR);
+        let out = &mut ap[t * kp * MR..(t + 1) * kp * MR];
+        if a.cs == 1 {
+            // Row-major rows: each pair is one unaligned 32-bit read.
+            let row = a.p.get().offset(i as isize * a.rs);
+            for p in 0..full {
+                out[p * MR + r] = (row.add(2 * p) as *const u32).read_unaligned().to_le();
+            }
+        } else {
+            for p in 0..full {
+                out[p * MR + r] = a.at(i, 2 * p) as u32 | (a.at(i, 2 * p + 1) as u32) << 16;
+            }
+        }
+        if k % 2 == 1 {
+            out[full * MR + r] = a.at(i, k - 1) as u32;
+        }
+    }
+}
+
+/// B as column pairs: `bp[(j * kp + p) * NR + c] = (b[2p, jNR + c], b[2p + 1, jNR + c])`,
+/// zero past the matrix.
+unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
+    let full = k / 2;
+    if b.rs == 1 {
+        // Transposed (a weight read as w.T): column c's pairs are consecutive in memory.
+        for col in 0..n {
+            let (j, cc) = (col / NR, col % NR);
+            let src = b.p.get().offset(col as isize * b.cs);
+            let out = &mut bp[j * kp * NR..(j + 1) * kp * NR];
+            for p in 0..full {
+                out[p * NR + cc] = (src.add(2 * p) as *const u32).read_unaligned().to_le();
+            }
+            if k % 2 == 1 {
+                out[full * NR + cc] = b.at(k - 1, col) as u32;
+            }
+        }
+        return;
+    }
+    for j in 0..n.div_ceil(NR) {
+        let w = NR.min(n - j * NR);
+        for p in 0..kp {
+            let out = &mut bp[(j * kp + p) * NR..(j * kp + p) * NR + w];
+            let r1 = (2 * p + 1 < k).then_some(2 * p + 1);
+            if b.cs == 1 {
+                let lo = std::slice::from_raw_parts(b.p.get().offset((2 * p) as isize * b.rs).add(j * NR), w);
+                match r1 {
+                    Some(r) => {
+                        let hi = std::slice::from_raw_parts(b.p.get().offset(r as isize * b.rs).add(j * NR), w);
+                        for ((o, &l), &h) in out.iter_mut().zip(lo).zip(hi) {
+                            *o = l as u32 | (h as u32) << 16;
+                        }
+                    }
+                    None => out.iter_mut().zip(lo).for_each(|(o, &l)| *o = l as u32),
+                }
+            } else {
+                for (cc, o) in out.iter_mut().enumerate() {
+                    let col = j * NR + cc;
+                    let hi = r1.map_or(0, |r| b.at(r, col) as u32);
+                    *o = b.at(2 * p, col) as u32 | hi << 16;
+                }
+            }
+        }
+    }
+}
+
+/// `c[0..MR, 0..NR] (+)= a-panel @ b-panel` over `kc` k-pairs (`first`: overwrite `c`).
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn kernel(kc: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usize, first: bool) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    if !first {
+        for (r, row) in acc.iter_mut().enumerate() {
+            row[0] = _mm512_loadu_ps(c.add(r * ldc));
+            row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+        }
+    }
+    for p in 0..kc {
+        let b0: __m512bh = std::mem::transmute(_mm512_loadu_ps(b.add(p * NR) as *const f32));
+        let b1: __m512bh = std::mem::transmute(_mm512_loadu_ps(b.add(p * NR + 16) as *const f32));
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(p * MR + r) as i32));
+            row[0] = _mm512_dpbf16_ps(row[0], av, b0);
+            row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        _mm512_storeu_ps(c.add(r * ldc), row[0]);
+        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+    }
+}
+
+/// `d = bf16(alpha * c + beta * d)` over the m x n result (`d` unread when beta is 0).
+unsafe fn store(d: Mat, c: &[f32], ldc: usize, m: usize, n: usize, alpha: f32, beta: f32) {
+    for i in 0..m {
+        let src = &c[i * ldc..i * ldc + n];
+        if d.cs == 1 {
+            let out = std::slice::from_raw_parts_mut(d.p.get().offset(i as isize * d.rs), n);
+            if beta == 0.0 {
+                out.iter_mut().zip(src).for_each(|(o, &v)| *o = to_bf16_bits(alpha * v));
+            } else {
+                out.iter_mut().zip(src).for_each(|(o, &v)| *o = to_bf16_bits(alpha * v + beta * from_bf16_bits(*o)));
+            }
+        } else {
+            for (j, &v) in src.iter().enumerate() {
+                let p = d.p.get().offset(i as isize * d.rs + j as isize * d.cs);
+                *p = to_bf16_bits(if beta == 0.0 { alpha * v } else { alpha * v + beta * from_bf16_bits(*p) });
+            }
+        }
+    }
+}
