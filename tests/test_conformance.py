@@ -130,3 +130,140 @@ def test_reduction_and_structural_conformance(op, dtype, backend):
         return
     got, err = _run(lambda: REDUCTIONS[op](xd))
     _check(backend, ref, ref_err, got, err, f"{op}({dtype})")
+
+
+# ---------------------------------------------------------------- indexing, masks, complex parts
+# Ops whose kernels are Backend primitives (index plans, masks, host reads, complex parts,
+# embedding): the same comparison against the CPU. Index tensors are built on the device.
+def _ix(vals, device):
+    return ember.tensor(vals, dtype=ember.int64).to(device)
+
+
+INDEXING = {
+    "index_select": lambda x, d: x.index_select(1, _ix([4, 0, 4], d)),
+    "index_select_dim0": lambda x, d: x.index_select(0, _ix([2], d)),
+    "index_add": lambda x, d: x.index_add(0, _ix([2, 0], d), x[:2]),
+    "index_copy": lambda x, d: x.index_copy(0, _ix([2, 0], d), x[:2]),
+    "index_fill": lambda x, d: x.index_fill(1, _ix([0, 3], d), 1),
+    "gather": lambda x, d: x.gather(1, _ix([[0, 4], [1, 1], [3, 2]], d)),
+    "take": lambda x, d: x.take(_ix([0, 14, 7], d)),
+    "advanced_index": lambda x, d: x[_ix([2, 0], d), _ix([1, 3], d)],
+    "masked_select": lambda x, d: x.masked_select(x != 1),
+    "masked_scatter": lambda x, d: x.masked_scatter(x != 1, x.flip(0)),
+    "abs_complex": lambda x, d: ember.complex(x, x.flip(1)).abs(),
+    "angle_complex": lambda x, d: ember.complex(x, x.flip(1)).angle(),
+    "polar": lambda x, d: ember.polar(x, x.flip(1)),
+    "conj_physical": lambda x, d: ember.view_as_real(ember.complex(x, x.flip(1)).conj_physical()),
+    "norm1": lambda x, d: x.norm(p=1, dim=0),
+    "embedding": lambda x, d: ember.nn.functional.embedding(_ix([[2, 0], [1, 2]], d), x),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", sorted(INDEXING))
+def test_indexing_conformance(op, dtype, backend):
+    x = _strided(dtype, 4)
+    ref, ref_err = _run(lambda: INDEXING[op](x, "cpu"))
+    xd = _run(lambda: x.to(backend))[0]
+    if xd is None:
+        return
+    got, err = _run(lambda: INDEXING[op](xd, backend))
+    _check(backend, ref, ref_err, got, err, f"{op}({dtype})")
+
+
+# Gradients through the backward formulas those ops record (once, for every backend).
+GRADS = {
+    "amax_ties": lambda x, d: ember.cat([x, x], 1).amax(1),
+    "max_dim": lambda x, d: x.max(1).values,
+    "median_dim": lambda x, d: x.median(0).values,
+    "prod_no_zeros": lambda x, d: x.prod(1),
+    "prod_with_zero": lambda x, d: (x * (x > 0)).prod(0),
+    "norm2": lambda x, d: x.norm(dim=1),
+    "norm1": lambda x, d: x.norm(p=1, dim=0),
+    "index_select": lambda x, d: x.index_select(1, _ix([4, 0, 4], d)),
+    "take": lambda x, d: x.take(_ix([0, 14, 0], d)),
+    "masked_select": lambda x, d: x.masked_select(x > 0),
+    "embedding": lambda x, d: ember.nn.functional.embedding(_ix([[2, 0], [2, 2]], d), x),
+    "embedding_padding": lambda x, d: ember.nn.functional.embedding(_ix([[2, 0], [2, 1]], d), x, padding_idx=2),
+    "abs_complex": lambda x, d: ember.complex(x, x.flip(1)).abs(),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op", sorted(GRADS))
+def test_gradient_conformance(op, backend):
+    x = _strided("float32", 5)
+    xc = x.detach().clone().requires_grad_()
+    ref, ref_err = _run(lambda: GRADS[op](xc, "cpu"))
+    assert ref_err is None, f"{op}: {ref_err}"
+    ref.backward(ember.ones_like(ref))
+    xd = x.detach().to(backend).requires_grad_()
+    out, err = _run(lambda: GRADS[op](xd, backend))
+    if err is None:
+        _, err = _run(lambda: out.backward(ember.ones_like(out)))
+    _check(backend, xc.grad, None, xd.grad if err is None else None, err, f"grad {op}")
+
+
+# Bad input raises the CPU's exception type on every backend (checked before any kernel).
+BAD = {
+    "index_select_out_of_range": lambda x, d: x.index_select(1, _ix([5], d)),
+    "index_select_float_index": lambda x, d: x.index_select(1, ember.tensor([0.0]).to(d)),
+    "index_add_out_of_range": lambda x, d: x.index_add(0, _ix([3, 0], d), x[:2]),
+    "index_add_bad_source": lambda x, d: x.index_add(0, _ix([1, 0], d), x[:1]),
+    "take_out_of_range": lambda x, d: x.take(_ix([15], d)),
+    "masked_select_int_mask": lambda x, d: x.masked_select(_ix([1, 0, 1, 0, 1], d)),
+    "masked_scatter_bad_shape": lambda x, d: x.masked_scatter((x > 0)[:, :2], x),
+    "embedding_out_of_range": lambda x, d: ember.nn.functional.embedding(_ix([3], d), x),
+    "embedding_float_indices": lambda x, d: ember.nn.functional.embedding(ember.tensor([0.0]).to(d), x),
+    "complex_int_parts": lambda x, d: ember.complex(x.long(), x.long()),
+    "item_many": lambda x, d: x.item(),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op", sorted(BAD))
+def test_bad_input_raises_the_same_type_everywhere(op, backend):
+    x = _strided("float32", 6)
+    _, ref_err = _run(lambda: BAD[op](x, "cpu"))
+    assert ref_err is not None, op
+    if backend == "meta" and op in ("index_select_out_of_range", "index_add_out_of_range", "take_out_of_range",
+                                     "embedding_out_of_range"):
+        pytest.skip("range checks need the values; meta skips them, as PyTorch's meta kernels do")
+    xd = x.to(backend)
+    _, err = _run(lambda: BAD[op](xd, backend))
+    assert err is not None, f"{op}: CPU raised {type(ref_err).__name__}, {backend} returned"
+    assert isinstance(err, type(ref_err)), f"{op}: CPU raised {type(ref_err).__name__}, {backend} {type(err).__name__}: {err}"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_item_and_tolist_read_through_the_backend(backend):
+    x = _strided("float32", 7)
+    xd = x.to(backend)
+    if backend == "meta":
+        for read in (lambda: xd[1, 2].item(), lambda: xd.tolist()):
+            with pytest.raises(NotImplementedError, match="meta"):
+                read()
+        return
+    assert xd[1, 2].item() == x[1, 2].item()
+    assert xd.tolist() == x.tolist()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_optimizer_step_conformance(opt, backend):
+    kw = {"lr": 0.1, "momentum": 0.9} if opt in ("SGD", "RMSprop") else {"lr": 0.1}
+    w = _strided("float32", 8).contiguous()
+    g = _strided("float32", 9).contiguous()
+
+    def step(device):
+        p = w.detach().clone().to(device).requires_grad_()
+        p.grad = g.to(device)
+        o = getattr(ember.optim, opt)([p], **kw)
+        o.step()
+        o.step()
+        return p.detach()
+
+    ref = step("cpu")
+    got, err = _run(lambda: step(backend))
+    _check(backend, ref, None, got, err, opt)

@@ -71,7 +71,8 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 st = self.state[p]
                 st["step"] = self._step_tensor()
-                st["sum"] = _native._full(list(p.shape), float(group["initial_accumulator_value"]), p.dtype)
+                s = _native._full(list(p.shape), float(group["initial_accumulator_value"]), p.dtype)
+                st["sum"] = s if p.device.type == "cpu" else s.to(p.device)  # state lives beside its parameter
 
     def step(self, closure=None):
         loss = self._closure(closure)

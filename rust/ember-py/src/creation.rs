@@ -2,8 +2,9 @@
 use crate::convert::{self, usizes};
 use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
+use ember::ops::random::{self, Dist};
 use ember::random::{with_default, Generator};
-use ember::{DType, Element, Scalar, Tensor};
+use ember::Tensor;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 
@@ -58,19 +59,6 @@ fn with_gen<R>(g: Option<&Bound<'_, PyGenerator>>, f: impl FnOnce(&mut Generator
         Some(g) => f(&mut g.get().g.lock().unwrap()),
         None => with_default(f),
     }
-}
-
-fn fill_with(shape: &[usize], dtype: DType, mut next: impl FnMut() -> f64) -> ember::Result<Tensor> {
-    let t = Tensor::empty(shape, dtype)?;
-    ember::cpu::with_dtype!(dtype, T => {
-        let p = t.storage().ptr() as *mut T;
-        for i in 0..t.numel() {
-            // SAFETY: `t` was just allocated on the host, row-major with offset 0, holding
-            // exactly numel() elements of T (its geometry passed `Layout::fits_in`); i < numel.
-            unsafe { *p.add(i) = T::from_f64(next()) };
-        }
-    });
-    Ok(t)
 }
 
 #[pyfunction]
@@ -162,7 +150,7 @@ fn _uniform(
     crate::guard::guard("_uniform", || {
         let s = usizes(&shape, "rand")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
-        let t = with_gen(generator, |g| fill_with(&s, d, || low + (high - low) * g.uniform())).py()?;
+        let t = with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Uniform { low, high }, g)).py()?;
         wrap(py, t)
     })
 }
@@ -180,7 +168,7 @@ fn _normal(
     crate::guard::guard("_normal", || {
         let s = usizes(&shape, "randn")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
-        let t = with_gen(generator, |g| fill_with(&s, d, || mean + std * g.normal())).py()?;
+        let t = with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Normal { mean, std }, g)).py()?;
         wrap(py, t)
     })
 }
@@ -203,17 +191,8 @@ fn _randint(
         }
         let s = usizes(&shape, "randint")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
-        let t = Tensor::empty(&s, d).py()?;
-        with_gen(generator, |g| {
-            ember::cpu::with_dtype!(d, T => {
-                let p = t.storage().ptr() as *mut T;
-                for i in 0..t.numel() {
-                    // SAFETY: fresh host tensor, row-major from offset 0 with numel() elements of T.
-                    unsafe { *p.add(i) = T::from_i64(low + g.below((high - low) as u64) as i64) };
-                }
-            })
-        });
-        wrap(py, t)
+        let dist = Dist::Below { low, n: (high - low) as u64 };
+        wrap(py, with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, dist, g)).py()?)
     })
 }
 
@@ -244,14 +223,7 @@ fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Opti
 fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_bernoulli", || {
         let pt = &p.get().operand();
-        let probs = pt.to_vec::<f64>().py()?;
-        if probs.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("Expected p_in >= 0 && p_in <= 1 to be true, but got false."));
-        }
-        let vals: Vec<Scalar> =
-            with_gen(generator, |g| probs.iter().map(|&q| Scalar::Float(if g.uniform() < q { 1.0 } else { 0.0 })).collect());
-        let d = if pt.dtype().is_float() { pt.dtype() } else { ember::promote::default_dtype() };
-        wrap(py, Tensor::from_scalars(&vals, pt.shape(), d).py()?)
+        wrap(py, with_gen(generator, |g| random::bernoulli(pt, g)).py()?)
     })
 }
 

@@ -212,14 +212,8 @@ impl Tensor {
 
     /// Reads every element as `T`, in logical row-major order.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        if let Device::Wgpu(_) = self.device() {
-            return crate::gpu::to_vec(self);
-        }
-        if self.device() == Device::Meta {
-            return Err(crate::ops::copy::no_data());
-        }
-        crate::dispatch::host_only("_local_scalar_dense", &[self])?;
-        let c = self.to_dtype_contiguous(T::DTYPE)?;
+        let h = crate::dispatch::backend("_local_scalar_dense", &[self])?.to_host(self)?;
+        let c = h.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
         let p = unsafe { (c.storage().ptr() as *const T).add(c.offset()) };
         Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
@@ -230,18 +224,12 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::runtime(format!("a Tensor with {} elements cannot be converted to Scalar", self.numel())));
         }
-        if let Device::Wgpu(_) = self.device() {
-            return crate::gpu::item(self);
-        }
-        if self.device() == Device::Meta {
-            return Err(crate::ops::copy::no_data());
-        }
-        crate::dispatch::host_only("_local_scalar_dense", &[self])?;
-        let off = self.offset();
-        let p = self.storage().ptr();
-        Ok(with_dtype!(self.dtype(), T => {
+        let h = crate::dispatch::backend("_local_scalar_dense", &[self])?.to_host(self)?;
+        let off = h.offset();
+        let p = h.storage().ptr();
+        Ok(with_dtype!(h.dtype(), T => {
             let v = unsafe { *(p as *const T).add(off) };
-            match self.dtype() {
+            match h.dtype() {
                 DType::Bool => Scalar::Bool(v.to_i64() != 0),
                 d if d.is_complex() => {
                     let (re, im) = v.to_c128();

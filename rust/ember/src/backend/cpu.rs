@@ -1,8 +1,11 @@
 //! The host backend: `ember-cpu`'s strided kernels.
-use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use super::{cpu_host, cpu_optim, ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce, ToReal};
 use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::{kernel_into, BinaryOp};
 use crate::ops::compare::{self, BitOp, CmpOp};
+use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
+use crate::ops::random::Dist;
+use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
@@ -51,6 +54,63 @@ fn rounding(op: UOp) -> bool {
 impl Backend for Cpu {
     fn family(&self) -> Family {
         Family::CpuStrided
+    }
+    fn index_gather(&self, _op: &'static str, src: &Tensor, ls: &Layout, idx: &[Vec<usize>], out_shape: &[usize]) -> Result<Tensor> {
+        cpu_host::index_gather(src, ls, idx, out_shape)
+    }
+    fn index_put_(&self, _op: &'static str, dst: &Tensor, ld: &Layout, idx: &[Vec<usize>], v: &Tensor, accumulate: bool) -> Result<()> {
+        cpu_host::index_put_(dst, ld, idx, v, accumulate)
+    }
+    fn index_select(&self, src: &Tensor, d: usize, index: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
+        crate::ops::index::Plan::along(src.shape(), d, index)?.gather_on(&Cpu, "index_select", src)
+    }
+    fn index_put_dim_(&self, op: &'static str, dst: &Tensor, d: usize, index: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+        crate::ops::index::Plan::along(dst.shape(), d, index)?.put_on(&Cpu, op, dst, values, accumulate)
+    }
+    fn masked_select(&self, src: &Tensor, mask: &Tensor) -> Result<(Tensor, Vec<i64>)> {
+        cpu_host::masked_select(src, mask)
+    }
+    fn mask_coords(&self, _op: &'static str, mask: &Tensor) -> Result<(usize, Vec<Vec<usize>>)> {
+        cpu_host::mask_coords(mask)
+    }
+    fn dim_indices(&self, index: &Tensor, size: usize, d: usize) -> Result<Vec<usize>> {
+        Ok(ember_cpu::index::normalize(&index.to_vec::<i64>()?, size, d, true)?)
+    }
+    fn sgd_step(&self, params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {
+        cpu_optim::sgd_step(params, grads, bufs, h)
+    }
+    fn adam_step(&self, params: &[Tensor], grads: &[Tensor], m: &[Tensor], v: &[Tensor], vmax: &[Tensor], steps: &[Tensor], h: &Adam) -> Result<()> {
+        cpu_optim::adam_step(params, grads, m, v, vmax, steps, h)
+    }
+    fn rmsprop_step(&self, params: &[Tensor], grads: &[Tensor], sq: &[Tensor], ga: &[Tensor], mb: &[Tensor], steps: &[Tensor], h: &RmsProp) -> Result<()> {
+        cpu_optim::rmsprop_step(params, grads, sq, ga, mb, steps, h)
+    }
+    fn adagrad_step(&self, params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], h: &Adagrad) -> Result<()> {
+        cpu_optim::adagrad_step(params, grads, sums, steps, h)
+    }
+    fn embedding(&self, weight: &Tensor, indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
+        cpu_host::embedding(weight, indices, out_shape)
+    }
+    fn embedding_backward(&self, go: &Tensor, indices: &Tensor, num: usize, padding_idx: Option<i64>) -> Result<Tensor> {
+        cpu_host::embedding_backward(go, indices, num, padding_idx)
+    }
+    fn random(&self, shape: &[usize], dtype: DType, _device: crate::Device, dist: Dist, g: &mut Generator) -> Result<Tensor> {
+        cpu_host::random(shape, dtype, dist, g)
+    }
+    fn bernoulli(&self, p: &Tensor, dt: DType, g: &mut Generator) -> Result<Tensor> {
+        cpu_host::bernoulli(p, dt, g)
+    }
+    fn to_host(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.clone())
+    }
+    fn complex_to_real(&self, f: ToReal, x: &Tensor) -> Result<Tensor> {
+        cpu_host::complex_to_real(f, x)
+    }
+    fn complex_from_parts(&self, polar: bool, a: &Tensor, b: &Tensor, dt: DType) -> Result<Tensor> {
+        cpu_host::complex_from_parts(polar, a, b, dt)
+    }
+    fn prod_others(&self, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        cpu_host::prod_others(x, rd)
     }
 
     fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {

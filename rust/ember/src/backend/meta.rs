@@ -1,10 +1,12 @@
 //! The meta backend: outputs with the validated geometry and dtype, no data. Validation ran
 //! before the call, exactly as for the CPU, so meta raises what the CPU raises.
-use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce, ToReal};
 use crate::dispatch::Family;
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::meta::empty;
+use crate::ops::random::Dist;
+use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
@@ -15,6 +17,33 @@ pub struct Meta;
 impl Backend for Meta {
     fn family(&self) -> Family {
         Family::Meta
+    }
+    fn index_select(&self, src: &Tensor, _d: usize, _index: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
+        empty(out_shape, src.dtype())
+    }
+    fn index_put_dim_(&self, _op: &'static str, _dst: &Tensor, _d: usize, _index: &Tensor, _values: &Tensor, _accumulate: bool) -> Result<()> {
+        Ok(())
+    }
+    fn embedding(&self, weight: &Tensor, _indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
+        empty(out_shape, weight.dtype()) // range checks need the values: skipped, as PyTorch's meta kernel does
+    }
+    fn embedding_backward(&self, go: &Tensor, _indices: &Tensor, num: usize, _padding_idx: Option<i64>) -> Result<Tensor> {
+        empty(&[num, go.shape().last().copied().unwrap_or(0)], go.dtype())
+    }
+    fn random(&self, shape: &[usize], dtype: DType, _device: crate::Device, _dist: Dist, _g: &mut Generator) -> Result<Tensor> {
+        empty(shape, dtype) // no values, so no draws: the generator's state is unchanged
+    }
+    fn bernoulli(&self, p: &Tensor, dt: DType, _g: &mut Generator) -> Result<Tensor> {
+        empty(p.shape(), dt)
+    }
+    fn to_host(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(crate::ops::copy::no_data())
+    }
+    fn complex_to_real(&self, _f: ToReal, x: &Tensor) -> Result<Tensor> {
+        empty(x.shape(), x.dtype().to_real())
+    }
+    fn complex_from_parts(&self, _polar: bool, a: &Tensor, _b: &Tensor, dt: DType) -> Result<Tensor> {
+        empty(a.shape(), dt)
     }
     fn unary(&self, _op: UOp, _p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
         empty(x.shape(), dt)

@@ -18,16 +18,22 @@
 use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
+use crate::ops::random::Dist;
+use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{op_name, Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::{DType, Layout, Result, Scalar, Tensor};
 pub use ember_cpu::conv::ConvGeom;
+pub use ember_cpu::complex::ToReal;
 pub use ember_cpu::index::Reduce;
 pub use ember_cpu::pool::{PoolGeom, Win};
 pub use ember_cpu::reduce::{ArithOp, Logical};
 
 pub(crate) mod cpu;
+mod cpu_host;
+mod cpu_optim;
 mod meta;
 mod wgpu;
 
@@ -132,6 +138,14 @@ pub trait Backend: Sync {
     }
 
     // ------------------------------------------------------------ indexing
+    /// The int64 `index` of a gather/scatter along dim `d` of size `size`, range-checked and
+    /// wrapped on the host (PyTorch's IndexError otherwise); empty where the backend reads the
+    /// index itself (meta has no values to check, as in PyTorch; wgpu kernels read it on the
+    /// device, where the driver clamps out-of-range reads — checking would cost a host round
+    /// trip per call).
+    fn dim_indices(&self, _index: &Tensor, _size: usize, _d: usize) -> Result<Vec<usize>> {
+        Ok(Vec::new())
+    }
     /// `x.gather(d, index)`; `idx` holds the validated host indices (empty where the backend
     /// checks them on the device).
     fn gather(&self, _x: &Tensor, _d: usize, _idx: &[usize], _index: &Tensor) -> Result<Tensor> {
@@ -140,6 +154,76 @@ pub trait Backend: Sync {
     /// `dst.scatter_(d, index, src, reduce=op)` (no history); `idx` as for `gather`.
     fn scatter_(&self, _dst: &Tensor, _d: usize, _idx: &[usize], _index: &Tensor, _src: &Tensor, _op: Reduce) -> Result<()> {
         Err(unsupported("scatter", self.family()))
+    }
+
+    /// `src[idx]` for the advanced-index plan: `ls` is `src`'s layout with the indexed dims
+    /// first, `idx` their (valid, broadcast) host indices; the result is (B…, rest…) of
+    /// `out_shape`. `op` names the calling op in the error of a backend without the kernel.
+    fn index_gather(&self, op: &'static str, _src: &Tensor, _ls: &Layout, _idx: &[Vec<usize>], _out_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported(op, self.family()))
+    }
+    /// `dst[idx] = v` (or `+=` when `accumulate`), `ld` and `idx` as for `index_gather`; `v`
+    /// is contiguous in the result order, of `dst`'s dtype, and does not alias `dst`.
+    fn index_put_(&self, op: &'static str, _dst: &Tensor, _ld: &Layout, _idx: &[Vec<usize>], _v: &Tensor, _accumulate: bool) -> Result<()> {
+        Err(unsupported(op, self.family()))
+    }
+    /// `src.index_select(d, index)` for a 1-D int64/int32 `index` (range-checked by the
+    /// backend: the values are read where they live); the output has `out_shape`.
+    fn index_select(&self, _src: &Tensor, _d: usize, _index: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("index_select", self.family()))
+    }
+    /// `dst.index_add_/index_copy_(d, index, values)` (`accumulate` adds) or `index_fill_`
+    /// (`values` a 0-dim tensor), `dst` at least 1-d; `op` names the caller in the error.
+    fn index_put_dim_(&self, op: &'static str, _dst: &Tensor, _d: usize, _index: &Tensor, _values: &Tensor, _accumulate: bool) -> Result<()> {
+        Err(unsupported(op, self.family()))
+    }
+    /// `embedding`: the rows of `weight` (num, dim) picked by the integer `indices`, of
+    /// `out_shape` = indices.shape + [dim] (PyTorch's IndexError for a row out of range where
+    /// the backend reads the indices).
+    fn embedding(&self, _weight: &Tensor, _indices: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("embedding", self.family()))
+    }
+    /// `embedding`'s weight gradient (num, dim) in `go`'s dtype: the rows of `go` summed per
+    /// index, the `padding_idx` row left at zero.
+    fn embedding_backward(&self, _go: &Tensor, _indices: &Tensor, _num: usize, _padding_idx: Option<i64>) -> Result<Tensor> {
+        Err(unsupported("embedding_dense_backward", self.family()))
+    }
+    /// The elements of `src` where `mask` (bool, same shape) is true, in row-major order, and
+    /// their row-major positions (for the backward). The output length depends on the values.
+    fn masked_select(&self, _src: &Tensor, _mask: &Tensor) -> Result<(Tensor, Vec<i64>)> {
+        Err(unsupported("masked_select", self.family()))
+    }
+    /// The coordinates (one column per dim) of the true elements of the bool `mask`, and
+    /// their count. The count depends on the values.
+    fn mask_coords(&self, op: &'static str, _mask: &Tensor) -> Result<(usize, Vec<Vec<usize>>)> {
+        Err(unsupported(op, self.family()))
+    }
+
+    // ------------------------------------------------------------ random draws
+    /// A new `shape` tensor of `dtype` on `device` filled with draws of `dist`, the generator
+    /// consumed in row-major order (the same values on every backend for a seed).
+    fn random(&self, _shape: &[usize], _dtype: DType, _device: crate::Device, _dist: Dist, _g: &mut Generator) -> Result<Tensor> {
+        Err(unsupported("random_", self.family()))
+    }
+    /// 0/1 draws (in `dt`) with probabilities `p`, validated to lie in [0, 1] where the values
+    /// are read.
+    fn bernoulli(&self, _p: &Tensor, _dt: DType, _g: &mut Generator) -> Result<Tensor> {
+        Err(unsupported("bernoulli", self.family()))
+    }
+
+    // ------------------------------------------------------------ host reads and complex parts
+    /// `x`'s values as a host strided tensor: `x` itself on the CPU, a download from a device.
+    /// The one way `item()`, `tolist()` and host-side index plans read values.
+    fn to_host(&self, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported("_local_scalar_dense", self.family()))
+    }
+    /// |z| or arg z of a complex tensor, as a new tensor of the real dtype.
+    fn complex_to_real(&self, f: ToReal, _x: &Tensor) -> Result<Tensor> {
+        Err(unsupported(if f == ToReal::Abs { "abs" } else { "angle" }, self.family()))
+    }
+    /// `complex(a, b)` or `polar(a, b)` of two float tensors of one shape, in complex `dt`.
+    fn complex_from_parts(&self, polar: bool, _a: &Tensor, _b: &Tensor, _dt: DType) -> Result<Tensor> {
+        Err(unsupported(if polar { "polar" } else { "complex" }, self.family()))
     }
 
     // ------------------------------------------------------------ reductions (no history)
@@ -175,6 +259,11 @@ pub trait Backend: Sync {
     fn softmax(&self, log: bool, _x: &Tensor, _dim: usize) -> Result<Tensor> {
         Err(unsupported(if log { "_log_softmax" } else { "_softmax" }, self.family()))
     }
+    /// For prod's backward with zeros: each element's product of the other elements of its
+    /// reduced row (exclusive prefix × suffix products), in `x`'s dtype and shape.
+    fn prod_others(&self, _x: &Tensor, _rd: &RedDims) -> Result<Tensor> {
+        Err(unsupported("prod_backward", self.family()))
+    }
     /// The vector p-norm over `rd`.
     fn reduce_norm(&self, _p: f64, _x: &Tensor, _rd: &RedDims) -> Result<Tensor> {
         Err(unsupported("linalg_vector_norm", self.family()))
@@ -182,6 +271,44 @@ pub trait Backend: Sync {
     /// all / any / count_nonzero over `rd`, returned in `dt`.
     fn reduce_logical(&self, _op: Logical, _x: &Tensor, _rd: &RedDims, _dt: DType) -> Result<Tensor> {
         Err(unsupported("all", self.family()))
+    }
+
+    // ------------------------------------------------------------ fused optimizer steps (in place, no history)
+    /// SGD over a param group; returns the momentum buffers (new ones where `bufs[i]` is None).
+    fn sgd_step(&self, _params: &[Tensor], _grads: &[Tensor], _bufs: &[Option<Tensor>], _h: &Sgd) -> Result<Vec<Option<Tensor>>> {
+        Err(unsupported("_fused_sgd_", self.family()))
+    }
+    /// Adam / AdamW over a param group; `steps` (0-dim counters) are incremented.
+    #[allow(clippy::too_many_arguments)]
+    fn adam_step(
+        &self,
+        _params: &[Tensor],
+        _grads: &[Tensor],
+        _exp_avgs: &[Tensor],
+        _exp_avg_sqs: &[Tensor],
+        _max_exp_avg_sqs: &[Tensor],
+        _steps: &[Tensor],
+        h: &Adam,
+    ) -> Result<()> {
+        Err(unsupported(if h.decoupled { "_fused_adamw_" } else { "_fused_adam_" }, self.family()))
+    }
+    /// RMSprop over a param group; `steps` are incremented.
+    #[allow(clippy::too_many_arguments)]
+    fn rmsprop_step(
+        &self,
+        _params: &[Tensor],
+        _grads: &[Tensor],
+        _square_avgs: &[Tensor],
+        _grad_avgs: &[Tensor],
+        _momentum_bufs: &[Tensor],
+        _steps: &[Tensor],
+        _h: &RmsProp,
+    ) -> Result<()> {
+        Err(unsupported("_fused_rmsprop_", self.family()))
+    }
+    /// Adagrad over a param group; `steps` are incremented.
+    fn adagrad_step(&self, _params: &[Tensor], _grads: &[Tensor], _sums: &[Tensor], _steps: &[Tensor], _h: &Adagrad) -> Result<()> {
+        Err(unsupported("_fused_adagrad_", self.family()))
     }
 
     // ------------------------------------------------------------ convolution and pooling

@@ -5,6 +5,9 @@ use crate::dispatch::Family;
 use crate::gpu;
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
+use crate::ops::optim::{Adam, Sgd};
+use crate::ops::random::Dist;
+use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
@@ -15,6 +18,56 @@ pub struct Wgpu;
 impl Backend for Wgpu {
     fn family(&self) -> Family {
         Family::Wgpu
+    }
+    fn index_select(&self, src: &Tensor, d: usize, index: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
+        // the range check reads the index on the host, as the CPU's does (PyTorch's IndexError)
+        ember_cpu::index::normalize(&index.to_vec::<i64>()?, src.shape()[d], d, false)?;
+        gpu::index_select(src, d, index)
+    }
+    fn index_put_dim_(&self, op: &'static str, dst: &Tensor, d: usize, index: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+        if !accumulate {
+            return Err(crate::dispatch::unsupported(op, Family::Wgpu));
+        }
+        ember_cpu::index::normalize(&index.to_vec::<i64>()?, dst.shape()[d], d, false)?;
+        gpu::index_add_(dst, d, index, values, 1.0)
+    }
+    fn sgd_step(&self, params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {
+        gpu::sgd_step(params, grads, bufs, h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov, h.maximize)
+    }
+    fn adam_step(&self, params: &[Tensor], grads: &[Tensor], m: &[Tensor], v: &[Tensor], vmax: &[Tensor], steps: &[Tensor], h: &Adam) -> Result<()> {
+        gpu::adam_step(params, grads, m, v, vmax, steps, h.lr, h.beta1, h.beta2, h.eps, h.weight_decay, h.amsgrad, h.maximize, h.decoupled)
+    }
+    fn embedding(&self, weight: &Tensor, indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
+        // the range check reads the indices on the host, as the CPU's does (PyTorch's IndexError)
+        let num = weight.shape()[0];
+        if let Some(i) = indices.to_vec::<i64>()?.into_iter().find(|&i| i < 0 || i as usize >= num) {
+            return Err(crate::Error::index(format!("index out of range in self (index {i}, embedding table has {num} rows)")));
+        }
+        let shape: Vec<i64> = out_shape.iter().map(|&s| s as i64).collect();
+        gpu::index_select(weight, 0, &indices.reshape(&[-1])?)?.reshape(&shape)
+    }
+    fn embedding_backward(&self, go: &Tensor, indices: &Tensor, num: usize, padding_idx: Option<i64>) -> Result<Tensor> {
+        let dim = go.shape().last().copied().unwrap_or(0);
+        let flat = indices.reshape(&[-1])?.detach();
+        let mut g = go.detach().reshape(&[-1, dim as i64])?;
+        if let Some(p) = padding_idx {
+            let keep = crate::ops::compare::compare(CmpOp::Ne, &Arg::T(flat.clone()), &Arg::S(Scalar::Int(p)))?;
+            g = g.mul(&keep.reshape(&[-1, 1])?.to_dtype(g.dtype())?)?.detach();
+        }
+        let out = Tensor::zeros_on(&[num, dim], go.dtype(), go.device())?;
+        gpu::index_add_(&out, 0, &flat, &g, 1.0)?;
+        Ok(out)
+    }
+    // No WGSL generator: the host draws (the same sequence as the CPU's) and the values are
+    // uploaded, here and nowhere else.
+    fn random(&self, shape: &[usize], dtype: DType, device: crate::Device, dist: Dist, g: &mut Generator) -> Result<Tensor> {
+        gpu::to_device(&super::Cpu.random(shape, dtype, crate::Device::Cpu, dist, g)?, device)
+    }
+    fn bernoulli(&self, p: &Tensor, dt: DType, g: &mut Generator) -> Result<Tensor> {
+        gpu::to_device(&super::Cpu.bernoulli(&gpu::host_copy(p)?, dt, g)?, p.device())
+    }
+    fn to_host(&self, x: &Tensor) -> Result<Tensor> {
+        gpu::host_copy(x)
     }
     fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
         gpu::unary_op(op, p, &x.detach(), dt)
@@ -89,6 +142,18 @@ impl Backend for Wgpu {
         want_values: bool,
     ) -> Result<(Option<Tensor>, Tensor)> {
         gpu::argreduce(x, dim.filter(|_| x.ndim() > 0), rd.keepdim, want_max, want_values)
+    }
+    fn reduce_norm(&self, p: f64, x: &Tensor, rd: &RedDims) -> Result<Tensor> {
+        // composed from the wgpu kernels (no history: the op records the norm's backward)
+        let x = x.detach();
+        let dims: Vec<i64> = (0..x.ndim() as i64).filter(|&i| rd.red[i as usize]).collect();
+        if p == 2.0 {
+            x.mul(&x)?.sum_dims(&dims, rd.keepdim, None)?.sqrt()
+        } else if p == 1.0 {
+            x.abs()?.sum_dims(&dims, rd.keepdim, None)
+        } else {
+            Err(crate::dispatch::unsupported("linalg_vector_norm", Family::Wgpu))
+        }
     }
     fn reduce_logical(&self, op: Logical, x: &Tensor, rd: &RedDims, dt: DType) -> Result<Tensor> {
         gpu::logical(op == Logical::All, op == Logical::CountNonzero, x, &rd.red, rd.keepdim, dt)

@@ -72,26 +72,3 @@ pub fn bce_with_logits(x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&T
     }
     reduce(loss, None, red)
 }
-
-/// `linalg.vector_norm` for p = 1 and 2 (differentiable compositions); other orders have no
-/// WGSL kernel yet.
-pub fn norm(x: &Tensor, p: f64, dims: &[i64], keepdim: bool) -> Result<Tensor> {
-    if p == 2.0 {
-        x.mul(x)?.sum_dims(dims, keepdim, None)?.sqrt()
-    } else if p == 1.0 {
-        x.abs()?.sum_dims(dims, keepdim, None)
-    } else {
-        Err(crate::dispatch::unsupported("linalg_vector_norm", crate::dispatch::Family::Wgpu))
-    }
-}
-
-/// `embedding(weight, indices)` as a differentiable row gather (`padding_idx` unsupported).
-pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) -> Result<Tensor> {
-    crate::dispatch::common_device(&[weight, indices])?;
-    if padding_idx.is_some() {
-        return Err(crate::dispatch::unsupported("embedding (padding_idx)", crate::dispatch::Family::Wgpu));
-    }
-    let mut shape: Vec<i64> = indices.shape().iter().map(|&s| s as i64).collect();
-    shape.push(weight.shape()[1] as i64);
-    weight.index_select(0, &indices.reshape(&[-1])?)?.reshape(&shape)
-}

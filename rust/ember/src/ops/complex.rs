@@ -3,7 +3,7 @@
 //! follows. Gradients use PyTorch's convention: for a real loss L of z = x + iy the gradient
 //! is ∂L/∂x + i·∂L/∂y, so a holomorphic f passes back `g · conj(f'(z))`.
 use crate::autograd::{needs_grad, record, record_saving, SavedTensor};
-use crate::dispatch::host_only;
+use crate::dispatch;
 use crate::ops::unary::{Params, UOp};
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_cpu::complex::ToReal;
@@ -103,7 +103,8 @@ pub fn conj_physical(x: &Tensor) -> Result<Tensor> {
     if !x.dtype().is_complex() {
         return Ok(x.clone());
     }
-    host_only("conj_physical", &[x])?;
+    // a copy with the imaginary parts negated: two dispatched ops, so every backend with a
+    // complex copy and negation runs it
     let out = x.detach().contiguous_copy()?;
     crate::ops::unary::unary_(&imag(&out)?, UOp::Neg, Params::default())?;
     if needs_grad(&[x]) {
@@ -113,9 +114,7 @@ pub fn conj_physical(x: &Tensor) -> Result<Tensor> {
 }
 
 fn to_real(x: &Tensor, f: ToReal) -> Result<Tensor> {
-    host_only(if f == ToReal::Abs { "abs" } else { "angle" }, &[x])?;
-    let s = ember_cpu::complex::to_real(f, x.dtype(), x.storage(), x.layout())?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype().to_real()))
+    dispatch::backend(if f == ToReal::Abs { "abs" } else { "angle" }, &[x])?.complex_to_real(f, &x.detach())
 }
 
 /// |z| (a real tensor).
@@ -175,11 +174,10 @@ fn check_parts(re: &Tensor, im: &Tensor) -> Result<DType> {
 
 fn from_parts(a: &Tensor, b: &Tensor, polar: bool) -> Result<Tensor> {
     let dt = check_parts(a, b)?;
-    host_only(if polar { "polar" } else { "complex" }, &[a, b])?;
+    let be = dispatch::backend(if polar { "polar" } else { "complex" }, &[a, b])?;
     let shape = ember_core::layout::broadcast_shapes(a.shape(), b.shape())?;
     let (a2, b2) = (a.detach().broadcast_to(&shape)?, b.detach().broadcast_to(&shape)?);
-    let s = ember_cpu::complex::from_parts(polar, dt.to_complex(), a2.storage(), a2.layout(), b2.storage(), b2.layout())?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(&shape), dt.to_complex()))
+    be.complex_from_parts(polar, &a2, &b2, dt.to_complex())
 }
 
 /// `complex(real, imag)`.

@@ -32,7 +32,7 @@ fn pad_to(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
 }
 
 /// Shared checks of gather/scatter: returns (dim, normalized index values).
-fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]>, op: &str) -> Result<(usize, Vec<usize>)> {
+fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]>, op: &'static str) -> Result<(usize, Vec<usize>)> {
     if index.dtype() != DType::I64 {
         return Err(Error::runtime(format!(
             "{op}(): Expected dtype int64 for index (got {}); convert it with .long()",
@@ -71,16 +71,8 @@ fn check_dim_index(this: &Tensor, dim: i64, index: &Tensor, src: Option<&[usize]
             )));
         }
     }
-    if this.device() == crate::Device::Meta {
-        return Ok((d, Vec::new())); // index range checks need the values (skipped on meta, as in PyTorch)
-    }
     let size = if this.ndim() == 0 { 1 } else { ss[d] };
-    // wgpu kernels read the index on the device (out-of-range reads are clamped by the
-    // driver's bounds checks): validating here would cost a host round trip per call.
-    if crate::gpu::on(index) {
-        return Ok((d, Vec::new()));
-    }
-    let idx = k::normalize(&index.to_vec::<i64>()?, size, d, true)?;
+    let idx = crate::dispatch::backend(op, &[this, index])?.dim_indices(index, size, d)?;
     Ok((d, idx))
 }
 
@@ -326,8 +318,9 @@ impl Tensor {
         Tensor::from_vec(v, self.shape())
     }
 
-    /// The plan for "index `dim` by the 1-D `index`".
-    fn dim_plan(&self, dim: i64, index: &Tensor, op: &str) -> Result<(usize, Plan)> {
+    /// Validates "index `dim` by the 1-D `index`" (no values read): the wrapped dim and the
+    /// shape of the indexed slice (self's shape, 0-dim as [1], with `dim` resized to the count).
+    fn dim_check(&self, dim: i64, index: &Tensor, op: &str) -> Result<(usize, Vec<usize>)> {
         if !matches!(index.dtype(), DType::I64 | DType::I32) {
             return Err(Error::runtime(format!("{op}(): Expected dtype int32 or int64 for index (got {})", index.dtype().name())));
         }
@@ -335,22 +328,16 @@ impl Tensor {
             return Err(Error::index(format!("{op}(): Index is supposed to be a vector (got {} dims)", index.ndim())));
         }
         let d = wrap_dim(dim, self.ndim().max(1))?;
-        let shape = if self.ndim() == 0 { vec![1] } else { self.shape().to_vec() };
-        let flat = index.reshape(&[-1])?.detach();
-        let mut ix: Vec<Option<Tensor>> = vec![None; d];
-        ix.push(Some(flat));
-        Ok((d, Plan::new(&shape, &ix)?))
+        let mut shape = if self.ndim() == 0 { vec![1] } else { self.shape().to_vec() };
+        shape[d] = index.numel();
+        Ok((d, shape))
     }
 
     pub fn index_select(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        if crate::gpu::on(self) {
-            crate::dispatch::family("index_select", &[self, index])?;
-        } else if crate::ops::meta::is_meta("index_select", crate::dispatch::family("index_select", &[self, index])?)? {
-            return self.index_select_meta(dim, index);
-        }
-        let (d, plan) = self.dim_plan(dim, index, "index_select")?;
+        let be = crate::dispatch::backend("index_select", &[self, index])?;
+        let (d, out_shape) = self.dim_check(dim, index, "index_select")?;
         let src = if self.ndim() == 0 { self.detach().reshape(&[1])? } else { self.clone() };
-        let mut out = if crate::gpu::on(self) { crate::gpu::index_select(&src, d, &index.reshape(&[-1])?)? } else { plan.gather(&src)? };
+        let mut out = be.index_select(&src, d, &index.reshape(&[-1])?.detach(), &out_shape)?;
         if self.ndim() == 0 {
             out = out.reshape(&[])?;
         }
@@ -378,13 +365,20 @@ impl Tensor {
         name: &'static str,
         f: BwdFn,
     ) -> Result<Tensor> {
-        let (d, plan) = self.dim_plan(dim, index, name)?;
+        let op = if accumulate {
+            "index_add"
+        } else if is_value {
+            "index_fill"
+        } else {
+            "index_copy"
+        };
+        let be = crate::dispatch::backend(op, &[self, index, source])?;
+        let (d, want) = self.dim_check(dim, index, op)?;
         if !is_value {
-            let want = plan.result_shape();
             let have = if source.ndim() == 0 { vec![1] } else { source.shape().to_vec() };
             if want != have && !(self.ndim() == 0 && source.numel() == 1) {
                 return Err(Error::runtime(format!(
-                    "{name}: source of shape {have:?} doesn't match the indexed slice shape {want:?} (self's shape with dim {d} replaced by the {} indices)",
+                    "{op}(): source of shape {have:?} doesn't match the indexed slice shape {want:?} (self's shape with dim {d} replaced by the {} indices)",
                     index.numel()
                 )));
             }
@@ -398,11 +392,7 @@ impl Tensor {
         }
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let dst = if out.ndim() == 0 { out.detach().reshape(&[1])? } else { out.detach() };
-        match crate::gpu::on(&dst) {
-            true if accumulate => crate::gpu::index_add_(&dst, d, &index.reshape(&[-1])?, values, 1.0)?,
-            true => return Err(crate::dispatch::unsupported(name, crate::dispatch::Family::Wgpu)),
-            false => plan.put(&dst, values, accumulate)?,
-        }
+        be.index_put_dim_(op, &dst, d, &index.reshape(&[-1])?.detach(), values, accumulate)?;
         if inplace {
             self.bump_version(if accumulate {
                 "index_add_"
@@ -468,14 +458,14 @@ impl Tensor {
 
     /// `take(index)`: indexes the flattened tensor.
     pub fn take(&self, index: &Tensor) -> Result<Tensor> {
-        crate::dispatch::host_only("take", &[self, index])?;
+        crate::dispatch::common_device(&[self, index])?;
         let flat = self.detach().reshape(&[-1])?;
         let n = self.numel() as i64;
         if let Some(bad) = index_values(index)?.into_iter().find(|&i| i >= n || i < -n) {
             return Err(Error::index(format!("out of range: tried to access index {bad} on a tensor of {n} elements.")));
         }
         let plan = Plan::new(flat.shape(), &[Some(index.clone())])?;
-        let out = plan.gather(&flat)?;
+        let out = plan.gather_as("take", &flat)?;
         if needs_grad(&[self]) {
             let (shape, index) = (self.shape().to_vec(), index.clone());
             record("TakeBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
@@ -488,33 +478,28 @@ impl Tensor {
         Ok(out)
     }
 
-    /// Coordinates of the true elements of a bool mask broadcast to `shape`.
-    fn mask_coords(mask: &Tensor, shape: &[usize], op: &str) -> Result<(usize, Vec<Vec<usize>>)> {
+    /// Coordinates of the true elements of a bool mask broadcast to `shape` (read where the
+    /// mask lives; `op` names the caller in a backend's error).
+    fn mask_coords(mask: &Tensor, shape: &[usize], op: &'static str) -> Result<(usize, Vec<Vec<usize>>)> {
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime(format!("{op}: expected BoolTensor for mask (got {})", mask.dtype().name())));
         }
-        let m = mask.detach().broadcast_to(shape)?.to_vec::<bool>()?;
-        let (n, flat) = k::nonzero(&m, shape);
-        let nd = shape.len();
-        let cols = (0..nd).map(|c| (0..n).map(|i| flat[i * nd + c] as usize).collect()).collect();
-        Ok((n, cols))
+        let m = mask.detach().broadcast_to(shape)?;
+        crate::dispatch::backend(op, &[&m])?.mask_coords(op, &m)
     }
 
     pub fn masked_select(&self, mask: &Tensor) -> Result<Tensor> {
-        crate::dispatch::host_only("masked_select", &[self, mask])?;
+        let be = crate::dispatch::backend("masked_select", &[self, mask])?;
         if mask.dtype() != DType::Bool {
             return Err(Error::runtime(format!("masked_select: expected BoolTensor for mask (got {})", mask.dtype().name())));
         }
         let shape = broadcast_shapes(self.shape(), mask.shape())?;
-        let m = mask.detach().broadcast_to(&shape)?.to_vec::<bool>()?;
-        let n = m.iter().filter(|&&b| b).count();
-        let src = self.detach().broadcast_to(&shape)?;
-        let out = Tensor::empty(&[n], self.dtype())?;
-        k::masked_gather(src.storage(), src.layout(), self.dtype(), &m, out.storage());
+        let (m, src) = (mask.detach().broadcast_to(&shape)?, self.detach().broadcast_to(&shape)?);
+        let (out, lin) = be.masked_select(&src, &m)?;
         if needs_grad(&[self]) {
             let ishape = self.shape().to_vec();
-            let lin: Vec<i64> = m.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i as i64).collect();
-            let lin = Tensor::from_vec(lin, &[n])?;
+            let n = lin.len();
+            let lin = Tensor::from_vec(lin, &[n])?.to_device(self.device())?;
             record("MaskedSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
                 let total = shape.iter().product::<usize>();
@@ -528,7 +513,7 @@ impl Tensor {
     /// `masked_scatter(mask, source)`: the true positions of `mask`, in row-major order,
     /// take consecutive elements of `source`.
     pub fn masked_scatter(&self, mask: &Tensor, source: &Tensor, inplace: bool) -> Result<Tensor> {
-        crate::dispatch::host_only("masked_scatter", &[self, mask, source])?;
+        crate::dispatch::common_device(&[self, mask, source])?;
         let shape = self.shape().to_vec();
         if broadcast_shapes(&shape, mask.shape())? != shape {
             return Err(Error::runtime(format!(
@@ -562,7 +547,7 @@ impl Tensor {
         let out = if inplace { self.clone() } else { self.contiguous_copy()? };
         let vals = source.detach().reshape(&[-1])?.narrow(0, 0, n as i64)?;
         let dst = out.detach().reshape(&shape_i64(&pshape))?;
-        Plan::from_parts(&pshape, (0..pshape.len()).collect(), cols.clone(), vec![n]).put(&dst, &vals, false)?;
+        Plan::from_parts(&pshape, (0..pshape.len()).collect(), cols.clone(), vec![n]).put_as("masked_scatter", &dst, &vals, false)?;
         if inplace {
             self.bump_version("masked_scatter_")?;
         }
@@ -609,30 +594,3 @@ fn coord_tensors(cols: &[Vec<usize>], n: usize) -> Result<Vec<Option<Tensor>>> {
     cols.iter().map(|c| Ok(Some(Tensor::from_vec(c.iter().map(|&x| x as i64).collect::<Vec<i64>>(), &[n])?))).collect()
 }
 
-impl Tensor {
-    /// index_select's meta arm: the shape with `dim` resized to the number of indices.
-    fn index_select_meta(&self, dim: i64, index: &Tensor) -> Result<Tensor> {
-        if index.dtype().is_float() || index.dtype() == DType::Bool {
-            return Err(Error::runtime(format!(
-                "index_select(): Expected dtype int32 or int64 for index (got {}); convert it with .long()",
-                index.dtype().name()
-            )));
-        }
-        if index.ndim() > 1 {
-            return Err(Error::index("index_select(): Index is supposed to be a vector"));
-        }
-        let d = wrap_dim(dim, self.ndim().max(1))?;
-        let mut shape = self.shape().to_vec();
-        if !shape.is_empty() {
-            shape[d] = index.numel();
-        }
-        let out = crate::ops::meta::empty(&shape, self.dtype())?;
-        if needs_grad(&[self]) {
-            let in_shape = self.shape().to_vec();
-            record("IndexSelectBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| {
-                Ok(vec![Some(crate::ops::meta::empty(&in_shape, g[0].as_ref().unwrap().dtype())?)])
-            });
-        }
-        Ok(out)
-    }
-}

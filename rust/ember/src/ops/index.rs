@@ -74,6 +74,13 @@ impl Plan {
         Plan { idx, bshape, perm, rest, at }
     }
 
+    /// The plan for "index dim `d` of `shape` by the 1-D `index`" (reads and range-checks it).
+    pub(crate) fn along(shape: &[usize], d: usize, index: &Tensor) -> Result<Plan> {
+        let mut ix: Vec<Option<Tensor>> = vec![None; d];
+        ix.push(Some(index.clone()));
+        Plan::new(shape, &ix)
+    }
+
     pub(crate) fn result_shape(&self) -> Vec<usize> {
         let mut s = self.rest[..self.at].to_vec();
         s.extend(&self.bshape);
@@ -93,12 +100,20 @@ impl Plan {
 
     /// `src[plan]` as a new contiguous tensor, no history.
     pub(crate) fn gather(&self, src: &Tensor) -> Result<Tensor> {
-        crate::dispatch::host_only("index", &[src])?;
+        self.gather_as("index", src)
+    }
+
+    /// `gather` for the op `op` (named in the error of a backend without the kernel).
+    pub(crate) fn gather_as(&self, op: &'static str, src: &Tensor) -> Result<Tensor> {
+        self.gather_on(crate::dispatch::backend(op, &[src])?, op, src)
+    }
+
+    /// `gather` on the backend `be`.
+    pub(crate) fn gather_on(&self, be: &dyn crate::backend::Backend, op: &'static str, src: &Tensor) -> Result<Tensor> {
         let ls = src.layout().permute(&self.perm)?;
         let mut flat = self.bshape.clone();
         flat.extend(&self.rest);
-        let out = Tensor::empty(&flat, src.dtype())?;
-        k::index_gather(src.storage(), &ls, src.dtype(), &self.idx, out.storage());
+        let out = be.index_gather(op, src, &ls, &self.idx, &flat)?;
         if self.at == 0 || self.bshape.is_empty() {
             return Ok(out);
         }
@@ -107,7 +122,16 @@ impl Plan {
 
     /// `dst[plan] = values` (or `+=`), values broadcast to the result shape; no history.
     pub(crate) fn put(&self, dst: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
-        crate::dispatch::host_only("index_put_", &[dst, values])?;
+        self.put_as("index_put_", dst, values, accumulate)
+    }
+
+    /// `put` for the op `op` (named in the error of a backend without the kernel).
+    pub(crate) fn put_as(&self, op: &'static str, dst: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+        self.put_on(crate::dispatch::backend(op, &[dst, values])?, op, dst, values, accumulate)
+    }
+
+    /// `put` on the backend `be`.
+    pub(crate) fn put_on(&self, be: &dyn crate::backend::Backend, op: &'static str, dst: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
         let rs = self.result_shape();
         let mut v = values.detach();
         // Leading size-1 dims beyond the result's rank are dropped, as PyTorch does.
@@ -125,8 +149,7 @@ impl Plan {
         let v = v.to_dtype(dst.dtype())?.detach();
         let v = if v.is_contiguous() && !v.storage().same(dst.storage()) { v } else { v.contiguous_copy()? };
         let ld = dst.layout().permute(&self.perm)?;
-        k::index_put(dst.storage(), &ld, dst.dtype(), &self.idx, v.storage(), accumulate);
-        Ok(())
+        be.index_put_(op, dst, &ld, &self.idx, &v, accumulate)
     }
 }
 

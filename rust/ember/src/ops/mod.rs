@@ -13,6 +13,7 @@ pub mod meta;
 pub mod nn;
 pub mod optim;
 pub mod pool;
+pub mod random;
 pub mod reduce;
 pub mod shape;
 pub mod sort;

@@ -26,11 +26,6 @@ fn cst<T: Float>(x: f64) -> T {
     <T as num_traits::NumCast>::from(x).unwrap()
 }
 
-/// Shape-only gradients for the inputs whose flag is set (the meta arm of a backward).
-fn meta_grads(want: &[(bool, &[usize], DType)]) -> Result<Vec<Option<Tensor>>> {
-    want.iter().map(|&(w, s, dt)| if w { meta::empty(s, dt).map(Some) } else { Ok(None) }).collect()
-}
-
 // ---------------------------------------------------------------- embedding
 /// Rows of `weight (num, dim)` picked by integer `indices`; the backward sums gradients per
 /// row and leaves `padding_idx`'s row at zero.
@@ -45,58 +40,16 @@ pub fn embedding(weight: &Tensor, indices: &Tensor, padding_idx: Option<i64>) ->
         return Err(Error::runtime("'weight' must be 2-D"));
     }
     let (num, dim) = (weight.shape()[0], weight.shape()[1]);
-    if crate::gpu::on(weight) {
-        return crate::gpu::loss::embedding(weight, indices, padding_idx);
-    }
-    if meta::is_meta("embedding", dispatch::family("embedding", &[weight, indices])?)? {
-        // Index range checks need the values: skipped, as PyTorch's meta kernel does.
-        let mut shape = indices.shape().to_vec();
-        shape.push(dim);
-        let out = meta::empty(&shape, weight.dtype())?;
-        if needs_grad(&[weight]) {
-            let dt = weight.dtype();
-            record("EmbeddingBackward0", &[weight], &[&out], move |_: &[Option<Tensor>]| meta_grads(&[(true, &[num, dim], dt)]));
-        }
-        return Ok(out);
-    }
-    let (_i, idx) = vals::<i64>(indices)?;
-    for &i in idx {
-        if i < 0 || i as usize >= num {
-            return Err(Error::index(format!("index out of range in self (index {i}, embedding table has {num} rows)")));
-        }
-    }
+    let be = dispatch::backend("embedding", &[weight, indices])?;
     let mut shape = indices.shape().to_vec();
     shape.push(dim);
-    let out = ember_cpu::with_dtype!(weight.dtype(), T => {
-        let (_w, ws) = vals::<T>(weight)?;
-        let mut o = Vec::with_capacity(idx.len() * dim);
-        for &i in idx {
-            o.extend_from_slice(&ws[i as usize * dim..(i as usize + 1) * dim]);
-        }
-        Tensor::from_vec(o, &shape)?
-    });
+    let out = be.embedding(weight, &indices.detach(), &shape)?;
     if needs_grad(&[weight]) {
-        let ind = indices.to_dtype_contiguous(DType::I64)?;
-        let dt = weight.dtype();
+        let ind = indices.detach();
         record("EmbeddingBackward0", &[weight], &[&out], move |gr: &[Option<Tensor>]| {
             let go = gr[0].as_ref().unwrap();
-            let (_i, idx) = vals::<i64>(&ind)?;
-            floats!(dt, T => {
-                let (_g, gs) = vals::<T>(go)?;
-                let mut gw = ember_core::filled_vec(zero::<T>(), num * dim);
-                for (r, &i) in idx.iter().enumerate() {
-                    if Some(i) == padding_idx {
-                        continue;
-                    }
-                    let row = &mut gw[i as usize * dim..(i as usize + 1) * dim];
-                    for (a, &b) in row.iter_mut().zip(&gs[r * dim..(r + 1) * dim]) {
-                        *a = *a + b;
-                    }
-                }
-                // Accumulated in f32/f64 (`floats!` widens half types); the gradient has the
-                // weight's dtype, as in PyTorch.
-                Ok(vec![Some(Tensor::from_vec(gw, &[num, dim])?.to_dtype(dt)?)])
-            })
+            let be = dispatch::backend("embedding_dense_backward", &[go, &ind])?;
+            Ok(vec![Some(be.embedding_backward(go, &ind, num, padding_idx)?)])
         });
     }
     Ok(out)

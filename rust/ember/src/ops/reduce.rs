@@ -6,7 +6,7 @@ use crate::dispatch;
 use crate::ops::meta;
 use crate::{DType, Element, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::wrap_dim;
-use ember_cpu::reduce::{self as k, ArithOp, Logical};
+use ember_cpu::reduce::{ArithOp, Logical};
 use ember_cpu::with_float_dtype;
 
 /// The dtype `sum` accumulates and returns by default: ints and bool → int64.
@@ -113,15 +113,13 @@ pub fn zip_f64(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync + Send
 /// evenly among the elements equal to the result (NaN counts as equal to NaN).
 pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> Result<Tensor> {
     let o = out.reshape(&rd.keep_i64())?;
-    let mask = if crate::gpu::on(x) {
-        let (xd, od) = (crate::promote::Arg::T(x.detach()), crate::promote::Arg::T(o.detach()));
-        let eq = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &xd, &od)?;
-        let nan = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &xd, &xd)?;
-        crate::ops::compare::compare(crate::ops::compare::CmpOp::LogicalOr, &crate::promote::Arg::T(eq), &crate::promote::Arg::T(nan))?
-            .to_dtype(g.dtype())?
-    } else {
-        zip_f64(&x.detach(), &o.detach(), |a, b| if a == b || (a.is_nan() && b.is_nan()) { 1.0 } else { 0.0 })?.to_dtype(g.dtype())?
-    };
+    // (x == out) | (isnan(x) & isnan(out)): dispatched compares, so it runs on x's device
+    use crate::ops::compare::{compare, CmpOp};
+    use crate::promote::Arg;
+    let (xd, od) = (Arg::T(x.detach()), Arg::T(o.detach()));
+    let eq = compare(CmpOp::Eq, &xd, &od)?;
+    let both_nan = compare(CmpOp::LogicalAnd, &Arg::T(compare(CmpOp::Ne, &xd, &xd)?), &Arg::T(compare(CmpOp::Ne, &od, &od)?))?;
+    let mask = compare(CmpOp::LogicalOr, &Arg::T(eq), &Arg::T(both_nan))?.to_dtype(g.dtype())?;
     let dims: Vec<i64> = (0..x.ndim() as i64).filter(|&i| rd.red[i as usize]).collect();
     let count = mask.sum_dims(&dims, true, None)?;
     expand_back(g, rd, x.shape())?.mul(&mask)?.div(&count)
@@ -130,11 +128,9 @@ pub fn evenly_distribute(g: &Tensor, x: &Tensor, out: &Tensor, rd: &RedDims) -> 
 /// A one-hot mask (dtype `dt`, shape `in_shape`): 1 where the position along `dim` equals
 /// `idx` (int64, shape with `dim` kept as 1). Used by index-based backward formulas.
 pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> Result<Tensor> {
-    if meta::is_meta("one_hot", dispatch::family("one_hot", &[idx_keep])?)? {
-        return meta::empty(in_shape, dt);
-    }
     let n = in_shape.get(dim).copied().unwrap_or(1);
-    let ar = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?;
+    // arange(n) laid along `dim` (stride 0 elsewhere), compared on idx_keep's device
+    let ar = Tensor::arange(Scalar::Int(0), Scalar::Int(n as i64), Scalar::Int(1), DType::I64)?.to_device(idx_keep.device())?;
     let nd = in_shape.len();
     let mut sizes = vec![1usize; nd];
     let mut strides = vec![0isize; nd];
@@ -142,19 +138,10 @@ pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> R
         sizes[dim] = n;
         strides[dim] = 1;
     }
-    let la = Layout::new(sizes, strides, 0);
-    if crate::gpu::on(idx_keep) {
-        let ar = crate::gpu::to_device(&ar, idx_keep.device())?.with_layout(la).detach();
-        let m = crate::ops::compare::compare(
-            crate::ops::compare::CmpOp::Eq,
-            &crate::promote::Arg::T(ar),
-            &crate::promote::Arg::T(idx_keep.clone()),
-        )?;
-        return m.to_dtype(dt);
-    }
-    let s = with_float_dtype!(dt, T => ember_cpu::elementwise::binary::<i64, i64, T>(ar.storage(), &la, idx_keep.storage(), idx_keep.layout(), in_shape,
-        |a, b| if a == b { T::from_f64(1.0) } else { T::from_f64(0.0) })?, return Err(Error::runtime("internal: onehot of a non-float dtype")));
-    Ok(Tensor::from_parts(s, Layout::contiguous(in_shape), dt))
+    let ar = ar.with_layout(Layout::new(sizes, strides, 0)).detach();
+    let m = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &crate::promote::Arg::T(ar), &crate::promote::Arg::T(idx_keep.detach()))?;
+    let m = if m.shape() == in_shape { m } else { m.broadcast_to(in_shape)? };
+    m.to_dtype(dt)
 }
 
 /// The backward of max(dim)/min(dim)/median(dim)/mode: the gradient goes to the selected index.
@@ -284,28 +271,16 @@ impl Tensor {
                 let (x, y) = (sv[0].unpack(name)?, sv[1].unpack(name)?);
                 let g = expand_back(g[0].as_ref().unwrap(), &rd, &in_shape)?.to_dtype(in_dt)?;
                 let xd = x.detach();
-                dispatch::host_only("prod_backward", &[&xd])?; // which formula applies depends on the values
-                let no_zeros = Tensor::from_parts(
-                    k::logical(Logical::All, xd.storage(), xd.layout(), xd.dtype(), &vec![true; xd.ndim()])?,
-                    Layout::contiguous(&[]),
-                    DType::Bool,
-                )
-                .item()?;
+                // which formula applies depends on the values: one host read of all(x != 0)
+                let be = dispatch::backend("prod_backward", &[&xd])?;
+                let all_dims = RedDims::new(xd.shape(), None, false)?;
+                let no_zeros = be.reduce_logical(Logical::All, &xd, &all_dims, DType::Bool)?.item()?;
                 if matches!(no_zeros, Scalar::Bool(true)) {
                     let yk = expand_back(&y.to_dtype(in_dt)?, &rd, &in_shape)?;
                     // complex: g · conj(y / x), the holomorphic rule
                     return Ok(vec![Some(g.mul(&crate::ops::complex::conj_physical(&yk.div(&x)?)?)?)]);
                 }
-                let others = ember_cpu::reduce_index::prod_others(xd.storage(), xd.layout(), xd.dtype(), &rd.red)?;
-                let kept: Vec<usize> = (0..in_shape.len()).filter(|&i| !rd.red[i]).collect();
-                let redd: Vec<usize> = (0..in_shape.len()).filter(|&i| rd.red[i]).collect();
-                let order: Vec<usize> = kept.iter().chain(&redd).copied().collect();
-                let pshape: Vec<usize> = order.iter().map(|&d| in_shape[d]).collect();
-                let mut inv = vec![0i64; order.len()];
-                for (p, &d) in order.iter().enumerate() {
-                    inv[d] = p as i64;
-                }
-                let others = Tensor::from_parts(others, Layout::contiguous(&pshape), in_dt).permute(&inv)?;
+                let others = be.prod_others(&xd, &rd)?;
                 Ok(vec![Some(g.mul(&crate::ops::complex::conj_physical(&others)?)?)])
             });
         }
@@ -397,9 +372,6 @@ impl Tensor {
                 x.dtype().scalar_name()
             )));
         }
-        if crate::gpu::on(&x) {
-            return crate::gpu::loss::norm(&x, p, dims, keepdim);
-        }
         let rd = RedDims::new(x.shape(), Some(dims), keepdim)?;
         if p < 0.0 || p.is_infinite() {
             rd.check_nonempty("linalg.vector_norm", x.shape(), x.numel())?;
@@ -414,7 +386,8 @@ impl Tensor {
                 let yk = y.reshape(&rd.keep_i64())?;
                 if p == 2.0 {
                     // x / norm, with norm 0 (then x is 0 too) giving 0 instead of 0/0.
-                    let safe = yk.add(&map_f64(&yk.detach(), |v| if v == 0.0 { 1.0 } else { 0.0 })?)?;
+                    let zero = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &crate::promote::Arg::T(yk.detach()), &crate::promote::Arg::S(Scalar::Float(0.0)))?;
+                    let safe = yk.add(&zero.to_dtype(yk.dtype())?)?;
                     return Ok(vec![Some(g.mul(&x)?.div(&safe)?)]);
                 }
                 let coef = if p.is_infinite() {
@@ -423,9 +396,9 @@ impl Tensor {
                     let count = map_f64(&mask, |v| v.abs())?.sum_dims(&redims, true, None)?;
                     mask.div(&count)?
                 } else if p == 0.0 {
-                    map_f64(&x.detach(), |_| 0.0)?
+                    Tensor::zeros_on(x.shape(), x.dtype(), x.device())?
                 } else if p == 1.0 {
-                    map_f64(&x.detach(), |v| if v == 0.0 { 0.0 } else { v.signum() })?
+                    crate::ops::unary::unary(&x.detach(), crate::ops::unary::UOp::Sign, crate::ops::unary::Params::default())?
                 } else {
                     zip_f64(&x.detach(), &yk.detach(), |a, n| if n == 0.0 { 0.0 } else { a.signum() * (a.abs() / n).powf(p - 1.0) })?
                 };
