@@ -69,7 +69,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction)
 
 
+def _tensors(fn, **named):
+    """PyTorch's TypeError for a non-tensor where its native loss takes a Tensor (these bodies
+    compute on the arguments first, so the AttributeError would name an intermediate value)."""
+    for pos, (arg, v) in enumerate(named.items(), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _tensors("soft_margin_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     return _reduce(((-target * input).exp() + 1).log(), reduction)
 
@@ -225,6 +234,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    _tensors("hinge_embedding_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     zero = input * 0.0
     loss = _native.where(target == 1, input, zero) + _native.where(target == -1, (-input + margin).clamp(min=0), zero)
