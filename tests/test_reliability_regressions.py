@@ -553,6 +553,15 @@ def test_safetensors_entry_whose_strides_overflow_is_a_clear_error():
     (lambda: ember.tensor(-2.0).cov(fweights=-10), TypeError, "argument 'fweights' must be Tensor"),
     (lambda: ember.ones(3, 4).diff(n=True), TypeError, "argument 'n' must be int, not bool"),
     (lambda: ember.ones(3, 4).diff(prepend=1), TypeError, "argument 'prepend' must be Tensor"),
+    (lambda: ember.grid_sampler(2**31 - 1, 2**31 - 1, 0, 0, False), TypeError, "argument 'input' .* must be Tensor"),
+    (lambda: ember.grid_sampler_2d(ember.ones(1, 1, 2, 2), 2, 4, 0, False), TypeError, "argument 'grid'"),
+    (lambda: ember.grid_sampler(ember.ones(1, 1, 2, 2), ember.zeros(1, 1, 1, 2), 7, 0, False), RuntimeError,
+     "interpolation_mode"),
+    (lambda: ember.poisson_nll_loss(2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1), TypeError,
+     "argument 'input'"),
+    (lambda: ember.margin_ranking_loss(2**31 - 1, 2**31 - 1, 2**31 - 1), TypeError, "argument 'input1'"),
+    (lambda: ember.column_stack("same"), TypeError, "must be tuple of Tensors, not str"),
+    (lambda: ember.hstack([[1, 2], [3]]), TypeError, "expected Tensor as element 0 in argument 0, but got list"),
 ])
 def test_fuzzer_suspects_raise_what_pytorch_raises(call, exc, match):
     # Each raised ZeroDivisionError, OverflowError or AttributeError (ember's own code tripping).

@@ -190,6 +190,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    _tensors("poisson_nll_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
@@ -229,6 +230,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    _tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
