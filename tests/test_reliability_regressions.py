@@ -567,3 +567,18 @@ def test_fuzzer_suspects_raise_what_pytorch_raises(call, exc, match):
     # Each raised ZeroDivisionError, OverflowError or AttributeError (ember's own code tripping).
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("wgpu", marks=requires_wgpu)])
+def test_one_hot_checks_and_works_on_every_device(device):
+    # On wgpu the bounds check used to fail (no int64 min there) and the comparison mixed devices.
+    x = ember.tensor([0, 2, 1]).to(device)
+    out = F.one_hot(x)
+    assert out.device.type == device and values(out) == np.eye(3, dtype=np.int64)[[0, 2, 1]].tolist()
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(ember.tensor([5]).to(device), 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(ember.tensor([-1]).to(device), 3)
+    with pytest.raises(RuntimeError, match="empty tensor"):
+        F.one_hot(ember.tensor([], dtype=ember.int64).to(device))
+    assert tuple(F.one_hot(ember.empty(3, dtype=ember.int64, device="meta"), 4).shape) == (3, 4)
