@@ -221,6 +221,9 @@ impl Tensor {
         crate::dispatch::host_only("_local_scalar_dense", &[self])?;
         let c = self.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
+        // SAFETY: `c` is a contiguous host tensor of T (meta, wgpu and sparse returned above), so its
+        // n elements start at `offset` and lie inside its storage (`Layout::fits_in`, checked when
+        // the geometry was made); `c` keeps the storage alive while we copy.
         let p = unsafe { (c.storage().ptr() as *const T).add(c.offset()) };
         Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
     }
@@ -240,6 +243,8 @@ impl Tensor {
         let off = self.offset();
         let p = self.storage().ptr();
         Ok(with_dtype!(self.dtype(), T => {
+            // SAFETY: a host tensor with exactly one element: its offset addresses that element
+            // inside the storage (geometry checked against the storage when it was made).
             let v = unsafe { *(p as *const T).add(off) };
             match self.dtype() {
                 DType::Bool => Scalar::Bool(v.to_i64() != 0),
