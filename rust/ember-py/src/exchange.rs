@@ -9,7 +9,6 @@
 //! - `from_dlpack(capsule)`: the capsule is renamed "used_dltensor" and the storage owns the
 //!   producer's `DLManagedTensor`, calling its deleter when the storage dies.
 use crate::convert;
-use crate::error::IntoPy;
 use crate::tensor::{wrap, PyTensor};
 use ember::{DType, Layout, Storage, Tensor};
 use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyValueError};

@@ -1,6 +1,5 @@
 //! Arithmetic operators and their in-place forms.
 use crate::convert::{arg, try_arg};
-use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::binary::{binary, binary_};
 use ember::ops::compare::{bitwise, bitwise_, compare, compare_, BitOp, CmpOp};

@@ -1,7 +1,6 @@
 //! Unary ops and activations: Tensor methods, their in-place forms, and `ember._native`
 //! functions for `ember.nn.functional`.
 use crate::convert::{arg, scalar};
-use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::compare::{bitwise_not, logical_not};
 use ember::ops::ternary;
