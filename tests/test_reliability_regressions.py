@@ -491,3 +491,94 @@ def test_adaptive_pooling_output_size_is_checked_before_the_cell_loop():
         F.adaptive_avg_pool3d(x.unsqueeze(0), (2, -1, 2))
     assert F.adaptive_max_pool3d(x.unsqueeze(0), (2, None, 2)).shape == (1, 2, 3, 2)
     assert F.adaptive_max_pool3d(x.unsqueeze(0), (np.int64(1),) * 3).shape == (1, 1, 1, 1)
+
+
+# ---- found by the long fuzz run (seeds 101-105): out= checked before it is resized ----
+
+@pytest.mark.parametrize("make", [
+    lambda: (ember.empty((3, 0, 4, 5), device="meta"), ember.zeros((2, 4), dtype=ember.bfloat16)),
+    lambda: (ember.ones(5, 1, 2, 1, dtype=ember.float64), ember.empty((3, 5), dtype=ember.float16, device="meta")),
+    lambda: (ember.empty((1,), dtype=ember.int32, device="meta"), ember.tensor(1.5, dtype=ember.float16)),
+    lambda: (ember.arange(9.0).reshape(3, 3).to_sparse(), ember.ones(2, 3)[:, ::2]),
+])
+def test_out_on_another_device_or_layout_is_refused_before_any_resize(make):
+    x, out = make()
+    before = (tuple(out.shape), out.stride(), out.device.type)
+    data = None if out.device.type == "meta" else values(out)
+    with pytest.raises(RuntimeError, match="cross-device copies are not allowed|is_sparse"):
+        ember.tan(x, out=out)
+    assert (tuple(out.shape), out.stride(), out.device.type) == before
+    if data is not None:
+        assert values(out) == data
+
+
+def test_tuple_out_is_checked_whole_before_any_part_is_written():
+    x = ember.tensor([3.0, 1.0, 2.0])
+    vals, idx = ember.zeros(1), ember.empty(1, dtype=ember.int64, device="meta")
+    with pytest.raises(RuntimeError, match="cross-device"):
+        ember.sort(x, out=(vals, idx))
+    assert tuple(vals.shape) == (1,) and values(vals) == [0.0]
+    vals, idx = ember.zeros(0), ember.zeros(0, dtype=ember.int64)
+    ember.sort(x, out=(vals, idx))
+    assert values(vals) == [1.0, 2.0, 3.0] and values(idx) == [1, 2, 0]
+
+
+def test_full_of_a_negative_int_into_uint8_wraps_as_pytorch():
+    # c10's overflow check: an int whose magnitude fits the unsigned type is taken (wrapping)
+    assert ember.full((2,), -1, dtype=ember.uint8).tolist() == [255, 255]
+    assert ember.full((1,), -255, dtype=ember.uint8).tolist() == [1]
+    assert ember.zeros(2, dtype=ember.uint8).fill_(-1).tolist() == [255, 255]
+    assert ember.full((1,), -65535, dtype=ember.uint16).tolist() == [1]
+    for bad, dt in [(-256, ember.uint8), (256, ember.uint8), (-65536, ember.uint16), (-1.0, ember.uint8)]:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            ember.full((1,), bad, dtype=dt)
+
+
+def test_safetensors_entry_whose_strides_overflow_is_a_clear_error():
+    # (0, 2**62, 2**62) holds no bytes, but summing over dim 0 would give a 2**124-element tensor
+    with pytest.raises(RuntimeError, match="not a valid safetensors file.*strides overflow"):
+        ember.load(_file(json.dumps({"a": {"dtype": "F32", "shape": [0, 2**62, 2**62],
+                                           "data_offsets": [0, 0]}}).encode()))
+    ok = ember.load(_file(json.dumps({"a": {"dtype": "F32", "shape": [0, 3], "data_offsets": [0, 0]}}).encode()))
+    assert tuple(ok["a"].shape) == (0, 3)
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: F.adaptive_avg_pool1d(ember.ones(1, 2, 4), (-8,)), RuntimeError, "greater than or equal to 0"),
+    (lambda: F.adaptive_avg_pool2d(ember.ones(1, 2, 4, 4), (-2, -2)), RuntimeError, "greater than or equal to 0"),
+    (lambda: F.avg_pool3d(ember.ones(1, 1, 4, 4, 4), 2, 0), RuntimeError, "stride should not be zero"),
+    (lambda: F.max_pool3d(ember.ones(1, 1, 4, 4, 4), 2, 0), RuntimeError, "stride should not be zero"),
+    (lambda: F.soft_margin_loss(2**31 - 1, 2**31 - 1), TypeError, r"argument 'input' \(position 1\) must be Tensor"),
+    (lambda: F.hinge_embedding_loss(-0.0, ember.tensor(2)), TypeError, "must be Tensor, not float"),
+    (lambda: ember.tensor(-2.0).cov(fweights=-10), TypeError, "argument 'fweights' must be Tensor"),
+    (lambda: ember.ones(3, 4).diff(n=True), TypeError, "argument 'n' must be int, not bool"),
+    (lambda: ember.ones(3, 4).diff(prepend=1), TypeError, "argument 'prepend' must be Tensor"),
+    (lambda: ember.grid_sampler(2**31 - 1, 2**31 - 1, 0, 0, False), TypeError, "argument 'input' .* must be Tensor"),
+    (lambda: ember.grid_sampler_2d(ember.ones(1, 1, 2, 2), 2, 4, 0, False), TypeError, "argument 'grid'"),
+    (lambda: ember.grid_sampler(ember.ones(1, 1, 2, 2), ember.zeros(1, 1, 1, 2), 7, 0, False), RuntimeError,
+     "interpolation_mode"),
+    (lambda: ember.poisson_nll_loss(2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1), TypeError,
+     "argument 'input'"),
+    (lambda: ember.margin_ranking_loss(2**31 - 1, 2**31 - 1, 2**31 - 1), TypeError, "argument 'input1'"),
+    (lambda: ember.column_stack("same"), TypeError, "must be tuple of Tensors, not str"),
+    (lambda: ember.hstack([[1, 2], [3]]), TypeError, "expected Tensor as element 0 in argument 0, but got list"),
+])
+def test_fuzzer_suspects_raise_what_pytorch_raises(call, exc, match):
+    # Each raised ZeroDivisionError, OverflowError or AttributeError (ember's own code tripping).
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("wgpu", marks=requires_wgpu)])
+def test_one_hot_checks_and_works_on_every_device(device):
+    # On wgpu the bounds check used to fail (no int64 min there) and the comparison mixed devices.
+    x = ember.tensor([0, 2, 1]).to(device)
+    out = F.one_hot(x)
+    assert out.device.type == device and values(out) == np.eye(3, dtype=np.int64)[[0, 2, 1]].tolist()
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(ember.tensor([5]).to(device), 3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(ember.tensor([-1]).to(device), 3)
+    with pytest.raises(RuntimeError, match="empty tensor"):
+        F.one_hot(ember.tensor([], dtype=ember.int64).to(device))
+    assert tuple(F.one_hot(ember.empty(3, dtype=ember.int64, device="meta"), 4).shape) == (3, 4)

@@ -16,7 +16,7 @@ def _F():
 
 
 def _red(r):
-    return _REDUCTION[r] if isinstance(r, int) else r
+    return _REDUCTION.get(r, r) if isinstance(r, int) else r  # an unknown code is refused by the loss itself
 
 
 def _export(fn):

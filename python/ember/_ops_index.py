@@ -196,8 +196,13 @@ for _name in ["gather", "scatter", "scatter_add", "scatter_reduce", "index_selec
 
 
 def _tensors(tensors, fn):
-    if isinstance(tensors, Tensor):
-        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    if not isinstance(tensors, (list, tuple)):
+        # (a str or a Tensor iterates, but PyTorch's parser takes only a sequence of Tensors)
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     return list(tensors)
 
 

@@ -228,6 +228,11 @@ for _n in ["logaddexp", "heaviside", "gcd", "lcm", "ldexp", "nextafter", "sinc",
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The n-th forward difference along ``dim`` (bool: logical xor)."""
     _check_tensor(input, "diff")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"diff(): argument 'n' must be int, not {type(n).__name__}")
+    for arg, v in (("prepend", prepend), ("append", append)):
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"diff(): argument '{arg}' must be Tensor, not {type(v).__name__}")
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -364,6 +369,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     x = _float_of(x)
     n = x.shape[1]
     w = None
+    for arg, v in (("fweights", fweights), ("aweights", aweights)):
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"cov(): argument '{arg}' must be Tensor, not {type(v).__name__}")
     if fweights is not None:
         if fweights.dtype.is_floating_point:
             raise RuntimeError("cov(): expected fweights to have integral dtype")

@@ -327,11 +327,27 @@ _GRID_PADDING = {0: "zeros", 1: "border", 2: "reflection"}
 @_export
 def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     """``F.grid_sample`` with ATen's int codes (mode: 0 bilinear, 1 nearest; padding: 0 zeros, 1 border)."""
+    _ints_and_tensors("grid_sampler", input=input, grid=grid, interpolation_mode=interpolation_mode,
+                      padding_mode=padding_mode)
+    if interpolation_mode not in _GRID_MODES or padding_mode not in _GRID_PADDING:
+        raise RuntimeError(f"grid_sampler(): interpolation_mode must be 0, 1 or 2 and padding_mode 0, 1 or 2, got "
+                           f"{interpolation_mode} and {padding_mode}")
     return _F().grid_sample(input, grid, _GRID_MODES[interpolation_mode], _GRID_PADDING[padding_mode], align_corners)
+
+
+def _ints_and_tensors(fn, input, grid, interpolation_mode, padding_mode):
+    """PyTorch's parser: tensors first, then the int codes (TypeError naming the argument)."""
+    for pos, (name, v) in enumerate((("input", input), ("grid", grid)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(v).__name__}")
+    for pos, (name, v) in enumerate((("interpolation_mode", interpolation_mode), ("padding_mode", padding_mode)), 3):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be int, not {type(v).__name__}")
 
 
 @_export
 def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    _ints_and_tensors("grid_sampler_2d", input, grid, interpolation_mode, padding_mode)
     if input.ndim != 4:
         raise RuntimeError(f"grid_sampler_2d(): expected 4D input, but got input with sizes {list(input.shape)}")
     return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
@@ -339,6 +355,7 @@ def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners
 
 @_export
 def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    _ints_and_tensors("grid_sampler_3d", input, grid, interpolation_mode, padding_mode)
     if input.ndim != 5:
         raise RuntimeError(f"grid_sampler_3d(): expected 5D input, but got input with sizes {list(input.shape)}")
     return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)

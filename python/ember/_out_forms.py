@@ -70,20 +70,33 @@ def _requires_grad(args, kwargs):
     return _any_requires_grad(args) or (bool(kwargs) and _any_requires_grad(kwargs.values()))
 
 
+def _check(name, result, out):
+    """Raises what writing ``result`` into ``out`` would, before anything of ``out`` changes."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    rdt, odt = result.dtype, out.dtype
+    if rdt != odt and not _native.can_cast(rdt, odt):
+        raise RuntimeError(f"result type {_tname(rdt)} can't be cast to the desired output type {_tname(odt)}")
+    if result.is_sparse != out.is_sparse:
+        raise RuntimeError(f"{name}(): a sparse result can't be written into a strided out= tensor, nor a strided "
+                           "result into a sparse one (expected self.is_sparse() && result.is_sparse())")
+    if result.device != out.device and "meta" in (result.device.type, out.device.type):
+        raise RuntimeError(f"Attempting to copy from device {result.device.type} to device {out.device.type}, but "
+                           "cross-device copies are not allowed!")
+
+
 def write(name, result, out):
     """Writes ``result`` into ``out`` under PyTorch's rules (above) and returns ``out``."""
     if isinstance(result, tuple):
         if not isinstance(out, (tuple, list)) or len(out) != len(result):
             raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors, not "
                             f"{type(out).__name__}")
+        for o, r in zip(out, result):  # every out checked before any is written
+            _check(name, r, o)
         for o, r in zip(out, result):
             write(name, r, o)
         return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    rdt, odt = result.dtype, out.dtype
-    if rdt != odt and not _native.can_cast(rdt, odt):
-        raise RuntimeError(f"result type {_tname(rdt)} can't be cast to the desired output type {_tname(odt)}")
+    _check(name, result, out)
     if out._shape != result._shape:
         if out.numel() != 0:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "

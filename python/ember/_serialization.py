@@ -49,6 +49,7 @@ _CODES = {"float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF1
           "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
           "uint16": "U16", "uint32": "U32", "uint64": "U64", "complex64": "C64", "complex128": "C128"}
 _NAMES = {v: k for k, v in _CODES.items()}
+_INT64_MAX = 2**63 - 1
 _SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
           "U16": 2, "U32": 4, "U64": 8,
           "C64": 8, "C128": 16}
@@ -233,6 +234,11 @@ def _parse(data, src):
             raise _corrupt(src, f"tensor {name!r} has shape {shape!r}; expected a list of non-negative ints")
         if not (isinstance(offs, list) and len(offs) == 2 and all(type(o) is int for o in offs) and 0 <= offs[0] <= offs[1]):
             raise _corrupt(src, f"tensor {name!r} has data_offsets {offs!r}; expected [begin, end] with 0 <= begin <= end")
+        if math.prod(max(s, 1) for s in shape) > _INT64_MAX:
+            # ember's size check (empty dims count as 1, so a reduction of it fits too): a
+            # (0, 2**62, 2**62) entry holds no bytes, but its strides would overflow
+            raise _corrupt(src, f"tensor {name!r} has shape {shape}, whose strides overflow int64 "
+                                "(Stride calculation overflowed)")
         need = math.prod(shape) * _SIZES[code]
         if offs[1] - offs[0] != need:
             raise _corrupt(src, f"tensor {name!r} of dtype {code} and shape {shape} needs {need} bytes, but its "

@@ -156,6 +156,9 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = _pair(output_size)
     oh = x.shape[2] if oh is None else oh
     ow = x.shape[3] if ow is None else ow
+    if isinstance(oh, int) and isinstance(ow, int) and (oh < 0 or ow < 0):
+        raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but "
+                           f"received {{{oh}, {ow}}}")
     out = _native._adaptive_avg_pool2d(x, (oh, ow))
     return out.squeeze(0) if unb else out
 

@@ -69,7 +69,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction)
 
 
+def _tensors(fn, **named):
+    """PyTorch's TypeError for a non-tensor where its native loss takes a Tensor (these bodies
+    compute on the arguments first, so the AttributeError would name an intermediate value)."""
+    for pos, (arg, v) in enumerate(named.items(), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _tensors("soft_margin_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     return _reduce(((-target * input).exp() + 1).log(), reduction)
 
@@ -181,6 +190,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    _tensors("poisson_nll_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
@@ -220,11 +230,13 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    _tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    _tensors("hinge_embedding_loss", input=input, target=target)
     reduction = _legacy(size_average, reduce, reduction)
     zero = input * 0.0
     loss = _native.where(target == 1, input, zero) + _native.where(target == -1, (-input + margin).clamp(min=0), zero)

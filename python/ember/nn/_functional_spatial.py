@@ -171,6 +171,8 @@ def conv_tbc(input, weight, bias, pad=0):
 # ---- pooling over unfolded windows ----
 def _windows(x, nsp, k, s, p, d, ceil_mode, fill, name):
     """Every pooling window of the last ``nsp`` dims as trailing dims: (…, o_1..o_n, k_1..k_n)."""
+    if any(isinstance(v, int) and v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
     for i in range(nsp):
         if p[i] > k[i] // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "

@@ -263,14 +263,25 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 def one_hot(tensor, num_classes=-1):
     if tensor.is_floating_point():
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
-    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
-        raise RuntimeError("Class values must be smaller than num_classes." if tensor.numel() and int(tensor.min().item()) >= 0
-                           else "Class values must be non-negative.")
     from .._creation import arange
-    classes = arange(num_classes)
-    return (tensor.unsqueeze(-1) == classes).long()
+    if tensor.device.type == "meta":  # no values to check or infer from
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from meta tensor.")
+        return (tensor.unsqueeze(-1) == arange(num_classes, device="meta")).long()
+    # The bounds are read on the host (one round trip for a device tensor, as PyTorch's CUDA
+    # one_hot synchronises for its check); the comparison runs there too.
+    host = tensor if tensor.device.type == "cpu" else tensor.cpu()
+    if num_classes == -1:
+        if host.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(host.max().item()) + 1
+    if host.numel():
+        if int(host.min().item()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(host.max().item()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (host.unsqueeze(-1) == arange(num_classes)).long()
+    return out if host is tensor else out.to(tensor.device)
 
 
 

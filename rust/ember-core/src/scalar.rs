@@ -77,22 +77,23 @@ impl Scalar {
         }
         let (lo, hi, cname): (f64, f64, &str) = match dtype {
             Bool | F32 | F64 | C64 | C128 => return Ok(()),
-            U8 => (0.0, 255.0, "uint8_t"),
             I8 => (-128.0, 127.0, "int8_t"),
             I16 => (-32768.0, 32767.0, "int16_t"),
             I32 => (-2147483648.0, 2147483647.0, "int32_t"),
             I64 => (-9.223372036854776e18, 9.223372036854776e18, "int64_t"),
-            // PyTorch takes an int that fits the signed or the unsigned type of the width
-            // (-1 → 65535), but a float only in the unsigned range (-5.0 overflows)
-            U16 | U32 | U64 => {
+            // PyTorch takes an int whose magnitude fits the unsigned type (c10::overflows:
+            // -1 → 255 or 65535, -255 → 1 for uint8, -256 overflows), but a float only in the
+            // unsigned range (-5.0 overflows)
+            U8 | U16 | U32 | U64 => {
                 let bits = dtype.size() as i32 * 8;
                 let top = 2f64.powi(bits);
                 let ok = match self {
-                    Scalar::Int(i) => dtype == U64 || ((i as f64) >= -top / 2.0 && (i as f64) < top),
+                    Scalar::Int(i) => dtype == U64 || (i as f64).abs() < top,
                     Scalar::Float(f) => f.is_finite() && f.trunc() >= 0.0 && f.trunc() < top,
                     _ => true,
                 };
                 let cname = match dtype {
+                    U8 => "uint8_t",
                     U16 => "uint16_t",
                     U32 => "uint32_t",
                     _ => "uint64_t",

@@ -34,8 +34,9 @@ struct Inner {
     last_op: std::sync::Mutex<&'static str>,
 }
 
-// The buffer is plain bytes; concurrent writes through views are the user's business,
-// exactly as in PyTorch.
+// SAFETY: the buffer is plain bytes whose pointer is swapped only atomically (`move_to`) and freed
+// only in Drop; the other fields are Mutex/atomics. Concurrent writes through views are the
+// user's business, exactly as in PyTorch.
 unsafe impl Send for Inner {}
 unsafe impl Sync for Inner {}
 
@@ -45,6 +46,8 @@ impl Drop for Inner {
             counters::free(self.nbytes);
             let p = *self.ptr.get_mut();
             if l.size() > 0 && !cache::put(p, l) {
+                // SAFETY: an Owned storage's pointer came from `alloc`/`alloc_zeroed` (or the cache,
+                // which holds such pointers) with layout `l`; this is the last handle (Drop).
                 unsafe { dealloc(p, l) }
             }
         }
@@ -93,6 +96,7 @@ mod cache {
     const MAX_ENTRIES: usize = 32;
 
     struct Entry(*mut u8, Layout);
+    // SAFETY: an entry is an unused heap block owned by the cache alone (behind FREE's lock).
     unsafe impl Send for Entry {}
 
     static FREE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
@@ -118,6 +122,7 @@ mod cache {
         // Evict the oldest until within limits.
         while f.len() > MAX_ENTRIES || f.iter().map(|e| e.1.size()).sum::<usize>() > MAX_BYTES {
             let e = f.remove(0);
+            // SAFETY: a cached block was allocated with layout `e.1` and nothing refers to it.
             unsafe { dealloc(e.0, e.1) };
         }
         true
@@ -143,6 +148,7 @@ impl Storage {
         if !zeroed || nbytes <= 64 << 20 {
             if let Some((ptr, layout)) = cache::take(nbytes, align) {
                 if zeroed {
+                    // SAFETY: `take` returned a block of at least `nbytes` bytes that no one else holds.
                     unsafe { std::ptr::write_bytes(ptr, 0, nbytes) };
                 }
                 return Ok(Self::owned(ptr, nbytes, layout));
@@ -151,6 +157,8 @@ impl Storage {
         let ptr = if nbytes == 0 {
             align as *mut u8
         } else {
+            // SAFETY: `layout` has non-zero size (nbytes > 0 here) and a power-of-two alignment;
+            // a null result is checked below.
             let p = unsafe {
                 if zeroed {
                     alloc_zeroed(layout)
@@ -162,6 +170,7 @@ impl Storage {
                 return Err(Error::runtime(format!("DefaultCPUAllocator: not enough memory: you tried to allocate {nbytes} bytes.")));
             }
             if nbytes >= HUGE {
+                // SAFETY: an advisory call on the `nbytes` just allocated at `p` (2 MiB aligned).
                 unsafe { libc::madvise(p as *mut libc::c_void, nbytes, libc::MADV_HUGEPAGE) };
             }
             p
@@ -203,6 +212,7 @@ impl Storage {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Storage> {
         let s = Self::uninit(bytes.len())?;
+        // SAFETY: `s` is a fresh allocation of exactly bytes.len() bytes, so no overlap.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), s.ptr(), bytes.len()) };
         Ok(s)
     }
@@ -365,6 +375,8 @@ mod move_to_tests {
         s.bump_version();
         let mut dest = vec![0u8; 4].into_boxed_slice();
         let p = dest.as_mut_ptr();
+        // SAFETY: `dest` holds 4 bytes, as many as `s`, and is owned by the storage from now on;
+        // the reads below stay inside those 4 bytes.
         unsafe { s.move_to(p, Box::new(dest)) };
         assert_eq!(view.ptr(), p);
         assert_eq!(unsafe { std::slice::from_raw_parts(view.ptr(), 4) }, &[1, 2, 3, 4]);
@@ -374,6 +386,7 @@ mod move_to_tests {
         // Moving again drops the previous foreign owner and keeps the bytes.
         let mut again = vec![0u8; 4].into_boxed_slice();
         let q = again.as_mut_ptr();
+        // SAFETY: as above: 4 fresh bytes, handed to the storage.
         unsafe { view.move_to(q, Box::new(again)) };
         assert_eq!(unsafe { std::slice::from_raw_parts(s.ptr(), 4) }, &[1, 2, 3, 4]);
     }
@@ -384,6 +397,7 @@ mod move_to_tests {
         assert!(s.with_owner(|o| o.is_none()));
         let mut dest: Box<[u8]> = Box::new([]);
         let p = dest.as_mut_ptr();
+        // SAFETY: an empty destination for an empty storage; nothing is read or written.
         unsafe { s.move_to(p, Box::new(dest)) };
         assert_eq!(s.nbytes(), 0);
     }

@@ -28,6 +28,9 @@ pub fn wrap_node(py: Python<'_>, n: Arc<Node>) -> PyResult<Py<PyAny>> {
     let p = n.pyobj.load(Ordering::Relaxed);
     // A refcount of 0 means the object is being deallocated (e.g. a weakref callback runs
     // during its dealloc): don't resurrect it, hand out a fresh, uncached object.
+    // SAFETY: `p` is non-zero only while the Python object is allocated: its Drop (run from the
+    // object's dealloc, under the GIL we hold) zeroes the slot before the memory is freed. So the
+    // refcount read is of a live object, and a positive count makes the borrowed reference valid.
     if p != 0 && unsafe { pyo3::ffi::Py_REFCNT(p as *mut pyo3::ffi::PyObject) } > 0 {
         return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
     }

@@ -3,28 +3,32 @@
 //! PyTorch's names and the real-tensor cases.
 use crate::convert::tensor_of;
 use crate::error::IntoPy;
-use crate::tensor::wrap;
+use crate::tensor::{run, wrap};
 use ember::ops::complex as c;
 use pyo3::prelude::*;
 
+/// `$view`: an O(1) view, no kernel (the GIL stays held); otherwise one elementwise pass.
 macro_rules! one {
-    ($name:ident, $f:path) => {
+    ($name:ident, $f:path, $view:expr) => {
         #[pyfunction]
         fn $name(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-            crate::guard::guard(stringify!($name), || wrap(py, $f(&tensor_of(x)?).py()?))
+            crate::guard::guard(stringify!($name), || {
+                let t = tensor_of(x)?;
+                wrap(py, run(py, if $view { 0 } else { t.numel() }, || $f(&t))?)
+            })
         }
     };
 }
-one!(_view_as_complex, c::view_as_complex);
+one!(_view_as_complex, c::view_as_complex, true);
 #[pyfunction]
 fn _real(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     // `.real` of a conjugate view is a view of its stored real parts (conjugation keeps them).
     crate::guard::guard("_real", || wrap(py, c::real(&stored(x)?).py()?))
 }
-one!(_imag, c::imag);
-one!(_conj_physical, c::conj_physical);
-one!(_complex_abs, c::abs);
-one!(_angle, c::angle);
+one!(_imag, c::imag, false);
+one!(_conj_physical, c::conj_physical, false);
+one!(_complex_abs, c::abs, false);
+one!(_angle, c::angle, false);
 
 /// The tensor itself, conjugate bit and all (`tensor_of` would materialize a conjugate view).
 fn stored(x: &Bound<'_, PyAny>) -> PyResult<ember::Tensor> {
@@ -44,7 +48,10 @@ fn _conj(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
 
 #[pyfunction]
 fn _resolve_conj(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("resolve_conj", || wrap(py, stored(x)?.resolve_conj().py()?))
+    crate::guard::guard("resolve_conj", || {
+        let t = stored(x)?;
+        wrap(py, run(py, t.numel(), || t.resolve_conj())?)
+    })
 }
 
 #[pyfunction]
@@ -54,12 +61,18 @@ fn _is_conj(x: &Bound<'_, PyAny>) -> PyResult<bool> {
 
 #[pyfunction]
 fn _complex(py: Python<'_>, re: &Bound<'_, PyAny>, im: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("complex", || wrap(py, c::complex(&tensor_of(re)?, &tensor_of(im)?).py()?))
+    crate::guard::guard("complex", || {
+        let (re, im) = (tensor_of(re)?, tensor_of(im)?);
+        wrap(py, run(py, re.numel().max(im.numel()), || c::complex(&re, &im))?)
+    })
 }
 
 #[pyfunction]
 fn _polar(py: Python<'_>, abs: &Bound<'_, PyAny>, angle: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("polar", || wrap(py, c::polar(&tensor_of(abs)?, &tensor_of(angle)?).py()?))
+    crate::guard::guard("polar", || {
+        let (a, t) = (tensor_of(abs)?, tensor_of(angle)?);
+        wrap(py, run(py, a.numel().max(t.numel()), || c::polar(&a, &t))?)
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,7 +1,7 @@
 //! Creation primitives; `ember/_creation.py` parses PyTorch's signatures around them.
 use crate::convert::{self, usizes};
 use crate::error::IntoPy;
-use crate::tensor::{run, wrap, PyTensor};
+use crate::tensor::{numel_of, run, wrap, PyTensor};
 use ember::ops::random::{self, Dist};
 use ember::random::{with_default, Generator};
 use ember::Tensor;
@@ -54,9 +54,9 @@ impl PyGenerator {
 }
 
 /// Runs `f` with the given generator, or the default one.
-fn with_gen<R>(g: Option<&Bound<'_, PyGenerator>>, f: impl FnOnce(&mut Generator) -> R) -> R {
+fn with_gen<R>(g: Option<&PyGenerator>, f: impl FnOnce(&mut Generator) -> R) -> R {
     match g {
-        Some(g) => f(&mut g.get().g.lock().unwrap()),
+        Some(g) => f(&mut g.g.lock().unwrap()),
         None => with_default(f),
     }
 }
@@ -68,7 +68,7 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
         let want = convert::dtype(dtype)?;
         if let Ok(t) = data.cast::<PyTensor>() {
             let t = &t.get().operand();
-            return wrap(py, t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype())).py()?.contiguous_copy().py()?);
+            return wrap(py, run(py, t.numel(), || t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype()))?.contiguous_copy())?);
         }
         let (vals, shape, inferred) = convert::nested_for(data, want)?;
         let dt = want.unwrap_or(inferred);
@@ -78,7 +78,7 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
                 v.check_fits(dt).py()?;
             }
         }
-        wrap(py, Tensor::from_scalars(&vals, &shape, dt).py()?)
+        wrap(py, run(py, vals.len(), || Tensor::from_scalars(&vals, &shape, dt))?)
     })
 }
 
@@ -91,7 +91,7 @@ fn _full(py: Python<'_>, shape: Vec<i64>, value: &Bound<'_, PyAny>, dtype: &Boun
             Some(s) => s,
             None => crate::tensor::scalar_value(value)?,
         };
-        wrap(py, run(py, s.iter().product(), || Tensor::full(&s, v, d))?)
+        wrap(py, run(py, numel_of(&s), || Tensor::full(&s, v, d))?)
     })
 }
 
@@ -99,7 +99,8 @@ fn _full(py: Python<'_>, shape: Vec<i64>, value: &Bound<'_, PyAny>, dtype: &Boun
 fn _zeros(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_zeros", || {
         let s = usizes(&shape, "zeros")?;
-        wrap(py, Tensor::zeros(&s, convert::dtype(Some(dtype))?.unwrap()).py()?)
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, run(py, numel_of(&s), || Tensor::zeros(&s, d))?)
     })
 }
 
@@ -122,18 +123,26 @@ fn _arange(
     crate::guard::guard("_arange", || {
         let v = |o: &Bound<'_, PyAny>| crate::tensor::scalar_value(o);
         let d = convert::dtype(Some(dtype))?.unwrap();
-        wrap(py, Tensor::arange(v(start)?, v(end)?, v(step)?, d).py()?)
+        let (a, b, st) = (v(start)?, v(end)?, v(step)?);
+        // the length is known only inside arange (its checks come first): released always
+        wrap(py, run(py, usize::MAX, || Tensor::arange(a, b, st, d))?)
     })
 }
 
 #[pyfunction]
 fn _linspace(py: Python<'_>, start: f64, end: f64, steps: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("_linspace", || wrap(py, Tensor::linspace(start, end, steps, convert::dtype(Some(dtype))?.unwrap()).py()?))
+    crate::guard::guard("_linspace", || {
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, run(py, steps, || Tensor::linspace(start, end, steps, d))?)
+    })
 }
 
 #[pyfunction]
 fn _eye(py: Python<'_>, n: usize, m: usize, dtype: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("_eye", || wrap(py, Tensor::eye(n, m, convert::dtype(Some(dtype))?.unwrap()).py()?))
+    crate::guard::guard("_eye", || {
+        let d = convert::dtype(Some(dtype))?.unwrap();
+        wrap(py, run(py, n.saturating_mul(m), || Tensor::eye(n, m, d))?)
+    })
 }
 
 /// Uniform [low, high) floats.
@@ -150,7 +159,8 @@ fn _uniform(
     crate::guard::guard("_uniform", || {
         let s = usizes(&shape, "rand")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
-        let t = with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Uniform { low, high }, g)).py()?;
+        let g = generator.map(|g| g.get());
+        let t = run(py, numel_of(&s), || with_gen(g, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Uniform { low, high }, g)))?;
         wrap(py, t)
     })
 }
@@ -168,7 +178,8 @@ fn _normal(
     crate::guard::guard("_normal", || {
         let s = usizes(&shape, "randn")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
-        let t = with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Normal { mean, std }, g)).py()?;
+        let g = generator.map(|g| g.get());
+        let t = run(py, numel_of(&s), || with_gen(g, |g| random::sample(&s, d, ember::Device::Cpu, Dist::Normal { mean, std }, g)))?;
         wrap(py, t)
     })
 }
@@ -192,7 +203,8 @@ fn _randint(
         let s = usizes(&shape, "randint")?;
         let d = convert::dtype(Some(dtype))?.unwrap();
         let dist = Dist::Below { low, n: (high - low) as u64 };
-        wrap(py, with_gen(generator, |g| random::sample(&s, d, ember::Device::Cpu, dist, g)).py()?)
+        let g = generator.map(|g| g.get());
+        wrap(py, run(py, numel_of(&s), || with_gen(g, |g| random::sample(&s, d, ember::Device::Cpu, dist, g)))?)
     })
 }
 
@@ -202,18 +214,22 @@ fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Opti
     crate::guard::guard("_randperm", || {
         // The buffer first (a fallible allocation: randperm(2**62) raises), then shuffle it.
         let t = Tensor::empty(&[n], ember::DType::I64).py()?;
-        // SAFETY: `t` is a fresh host int64 tensor of exactly n elements at offset 0, aligned by
-        // the allocator, and nothing else refers to its storage yet (no aliasing).
-        let v = unsafe { std::slice::from_raw_parts_mut(t.storage().ptr() as *mut i64, n) };
-        v.iter_mut().enumerate().for_each(|(i, x)| *x = i as i64);
-        with_gen(generator, |g| {
-            for i in (1..n).rev() {
-                let j = g.below(i as u64 + 1) as usize;
-                v.swap(i, j);
-            }
-        });
         let d = convert::dtype(Some(dtype))?.unwrap();
-        wrap(py, t.to_dtype(d).py()?)
+        let g = generator.map(|g| g.get());
+        let out = run(py, n, || {
+            // SAFETY: `t` is a fresh host int64 tensor of exactly n elements at offset 0, aligned by
+            // the allocator, and nothing else refers to its storage yet (no aliasing).
+            let v = unsafe { std::slice::from_raw_parts_mut(t.storage().ptr() as *mut i64, n) };
+            v.iter_mut().enumerate().for_each(|(i, x)| *x = i as i64);
+            with_gen(g, |g| {
+                for i in (1..n).rev() {
+                    let j = g.below(i as u64 + 1) as usize;
+                    v.swap(i, j);
+                }
+            });
+            t.to_dtype(d)
+        })?;
+        wrap(py, out)
     })
 }
 
@@ -223,7 +239,8 @@ fn _randperm(py: Python<'_>, n: usize, dtype: &Bound<'_, PyAny>, generator: Opti
 fn _bernoulli(py: Python<'_>, p: &Bound<'_, PyTensor>, generator: Option<&Bound<'_, PyGenerator>>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_bernoulli", || {
         let pt = &p.get().operand();
-        wrap(py, with_gen(generator, |g| random::bernoulli(pt, g)).py()?)
+        let g = generator.map(|g| g.get());
+        wrap(py, run(py, pt.numel(), || with_gen(g, |g| random::bernoulli(pt, g)))?)
     })
 }
 

@@ -9,7 +9,6 @@
 //! - `from_dlpack(capsule)`: the capsule is renamed "used_dltensor" and the storage owns the
 //!   producer's `DLManagedTensor`, calling its deleter when the storage dies.
 use crate::convert;
-use crate::error::IntoPy;
 use crate::tensor::{wrap, PyTensor};
 use ember::{DType, Layout, Storage, Tensor};
 use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyTypeError, PyValueError};
@@ -198,6 +197,9 @@ struct BufferGeometry {
 
 #[pymethods]
 impl PyTensor {
+    /// # Safety
+    /// Called by CPython's buffer protocol with `view` null or pointing to a writable
+    /// `Py_buffer` the consumer owns (checked for null below).
     unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut ffi::Py_buffer, flags: c_int) -> PyResult<()> {
         if view.is_null() {
             return Err(PyBufferError::new_err("View is null"));
@@ -223,6 +225,12 @@ impl PyTensor {
             shape: t.shape().iter().map(|&s| s as isize).collect(),
             strides: t.strides().iter().map(|&s| s * item).collect(),
         });
+        // SAFETY: `view` is non-null (checked above) and CPython hands us a writable Py_buffer. The
+        // pointers stored in it stay valid until __releasebuffer__: `buf` points into the storage,
+        // kept alive by the reference to `slf` stored in `obj`; shape/strides live in `geo`, boxed
+        // and owned through `internal` (freed in __releasebuffer__); `format` is a 'static string.
+        // `len` = numel × itemsize: only host, non-sparse tensors get here, and their geometry was
+        // checked against the storage when it was made (`Tensor::from_parts`).
         unsafe {
             (*view).buf = t.data_ptr() as *mut c_void;
             (*view).len = (t.numel() as isize) * item;
@@ -239,7 +247,11 @@ impl PyTensor {
         Ok(())
     }
 
+    /// # Safety
+    /// Called by CPython once per successful __getbuffer__, with the same `view`.
     unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
+        // SAFETY: `view` is the Py_buffer our __getbuffer__ filled; `internal` is null or the
+        // `Box<BufferGeometry>` it leaked, freed here exactly once (then nulled).
         unsafe {
             if !(*view).internal.is_null() {
                 drop(Box::from_raw((*view).internal as *mut BufferGeometry));
@@ -285,7 +297,12 @@ impl PyTensor {
                 "Can't export tensors that require gradient, use tensor.detach(). DLPack has no autograd, so detach first (the result shares memory).",
             ));
             }
-            let t = if copy == Some(true) { self.operand().contiguous_copy().py()? } else { self.operand().detach() };
+            let t = if copy == Some(true) {
+                let o = &self.operand();
+                crate::tensor::run(py, o.numel(), || o.contiguous_copy())?
+            } else {
+                self.operand().detach()
+            };
             if versioned {
                 export_versioned(py, t)
             } else {
@@ -407,14 +424,23 @@ struct Exported {
     _tensor: Tensor,
 }
 
+/// # Safety
+/// `m` is null or the `managed` field of an `Exported` made by `export_dlpack`, not yet freed.
 unsafe extern "C" fn exported_deleter(m: *mut DLManagedTensor) {
     if !m.is_null() {
+        // SAFETY: `manager_ctx` is the `Box<Exported>` leaked by export_dlpack (the deleter
+        // contract: called once, by the consumer or by our capsule destructor).
         drop(unsafe { Box::from_raw((*m).manager_ctx as *mut Exported) });
     }
 }
 
 /// Capsule destructor: frees the export unless a consumer renamed (took) it.
+/// # Safety
+/// Called by CPython with the capsule being destroyed.
 unsafe extern "C" fn capsule_destructor(cap: *mut ffi::PyObject) {
+    // SAFETY: a capsule still named "dltensor" was never consumed, so its pointer is our
+    // `DLManagedTensor` and nobody else will call its deleter; a consumed one is renamed and
+    // skipped (the consumer owns it).
     unsafe {
         if ffi::PyCapsule_IsValid(cap, CAPSULE.as_ptr()) == 1 {
             let m = ffi::PyCapsule_GetPointer(cap, CAPSULE.as_ptr()) as *mut DLManagedTensor;
@@ -434,13 +460,19 @@ struct ExportedV {
     _tensor: Tensor,
 }
 
+/// # Safety
+/// `m` is null or the `managed` field of an `ExportedV` made by `export_versioned`, not yet freed.
 unsafe extern "C" fn exported_v_deleter(m: *mut DLManagedTensorVersioned) {
     if !m.is_null() {
+        // SAFETY: `manager_ctx` is the `Box<ExportedV>` leaked by export_versioned, freed once.
         drop(unsafe { Box::from_raw((*m).manager_ctx as *mut ExportedV) });
     }
 }
 
+/// # Safety
+/// Called by CPython with the capsule being destroyed.
 unsafe extern "C" fn capsule_v_destructor(cap: *mut ffi::PyObject) {
+    // SAFETY: as `capsule_destructor`, for the versioned capsule name.
     unsafe {
         if ffi::PyCapsule_IsValid(cap, VCAPSULE.as_ptr()) == 1 {
             let m = ffi::PyCapsule_GetPointer(cap, VCAPSULE.as_ptr()) as *mut DLManagedTensorVersioned;
@@ -479,6 +511,9 @@ fn export_versioned(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
     ex.managed.dl_tensor.shape = ex.shape.as_mut_ptr();
     ex.managed.dl_tensor.strides = ex.strides.as_mut_ptr();
     let raw = Box::into_raw(ex);
+    // SAFETY: `raw` is the box just leaked (valid, uniquely ours); on capsule failure it is
+    // reclaimed once, else the capsule owns it (freed by its destructor or the consumer's deleter).
+    // The shape/stride pointers point into the box's own Vecs, which move with it unchanged.
     unsafe {
         (*raw).managed.manager_ctx = raw as *mut c_void;
         let p = &mut (*raw).managed as *mut DLManagedTensorVersioned as *mut c_void;
@@ -513,6 +548,7 @@ fn export_dlpack(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
     ex.managed.dl_tensor.shape = ex.shape.as_mut_ptr();
     ex.managed.dl_tensor.strides = ex.strides.as_mut_ptr();
     let raw = Box::into_raw(ex);
+    // SAFETY: as in `export_versioned`: `raw` is ours until the capsule takes it.
     unsafe {
         (*raw).managed.manager_ctx = raw as *mut c_void;
         let cap =
@@ -535,12 +571,15 @@ enum Managed {
 /// Owns a consumed producer's managed tensor; calls its deleter when the storage dies.
 /// Made only once the capsule is renamed, so early errors leave freeing to the capsule.
 struct DlOwner(Managed);
-// The deleter may be called from any thread (DLPack requires deleters to be thread-safe).
+// SAFETY: the deleter may be called from any thread (DLPack requires deleters to be
+// thread-safe), and the pointer is used only by that one deleter call in Drop.
 unsafe impl Send for DlOwner {}
 unsafe impl Sync for DlOwner {}
 
 impl Drop for DlOwner {
     fn drop(&mut self) {
+        // SAFETY: the managed tensor came from a capsule we renamed (consumed), so we own it and
+        // this is the one call of its deleter; the storage that borrowed its data is gone.
         unsafe {
             match self.0 {
                 Managed::Legacy(m) => {

@@ -1,6 +1,5 @@
 //! Arithmetic operators and their in-place forms.
 use crate::convert::{arg, try_arg};
-use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::binary::{binary, binary_};
 use ember::ops::compare::{bitwise, bitwise_, compare, compare_, BitOp, CmpOp};
@@ -41,7 +40,8 @@ fn scaled(py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyA
         None => Ok(o),
         Some(a) => {
             let a = arg(a)?;
-            Ok(Arg::T(run(py, 0, || binary(BinaryOp::Mul, &o, &a))?))
+            let work = o.shape().iter().product();
+            Ok(Arg::T(run(py, work, || binary(BinaryOp::Mul, &o, &a))?))
         }
     }
 }
@@ -170,12 +170,14 @@ impl PyTensor {
             let t = &slf.get().operand();
             // .to("wgpu", float32) of float64 host data converts on the host first (the GPU has no f64).
             let pre = match (want, device) {
-                (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => Some(t.to_dtype(d).py()?),
+                (Some(d), Some(ember::Device::Wgpu(_))) if t.device().is_host() && d != t.dtype() => {
+                    Some(run(slf.py(), t.numel(), || t.to_dtype(d))?)
+                }
                 _ => None,
             };
             let t = pre.as_ref().unwrap_or(t);
             let moved = match device {
-                Some(dev) if dev != t.device() => Some(t.to_device(dev).py()?),
+                Some(dev) if dev != t.device() => Some(run(slf.py(), t.numel(), || t.to_device(dev))?),
                 _ => None,
             };
             let src = moved.as_ref().unwrap_or(t);
@@ -323,7 +325,9 @@ macro_rules! bit_methods {
                 }
                 fn $m(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     let o = arg(other)?;
-                    wrap(slf.py(), bitwise(BitOp::$op, &Arg::T(slf.get().operand().clone()), &o).py()?)
+                    let s = Arg::T(slf.get().operand().clone());
+                    let work = s.shape().iter().product::<usize>().max(o.shape().iter().product());
+                    wrap(slf.py(), run(slf.py(), work, || bitwise(BitOp::$op, &s, &o))?)
                 }
                 fn $mi(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                     bit_inplace(slf, other, BitOp::$op)
@@ -379,9 +383,10 @@ impl PyTensor {
     fn float_power(slf: &Bound<'_, Self>, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("float_power", || {
             let py = slf.py();
-            let t = slf.get().operand().to_dtype(ember::DType::F64).map_err(crate::error::to_py)?;
+            let s = &slf.get().operand();
+            let t = run(py, s.numel(), || s.to_dtype(ember::DType::F64))?;
             let e = match arg(exponent)? {
-                Arg::T(x) => Arg::T(x.to_dtype(ember::DType::F64).map_err(crate::error::to_py)?),
+                Arg::T(x) => Arg::T(run(py, x.numel(), || x.to_dtype(ember::DType::F64))?),
                 s => s,
             };
             bin(py, BinaryOp::Pow, &Arg::T(t), &e)

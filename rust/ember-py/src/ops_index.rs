@@ -54,15 +54,17 @@ impl PyTensor {
     fn index_put(&self, py: Python<'_>, indices_: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, accumulate: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_put", || {
             let ix = indices(indices_)?;
-            let v = value_tensor(values, self.operand().dtype())?;
-            wrap(py, self.operand().index_put(&ix, &v, accumulate).py()?)
+            let t = &self.operand();
+            let v = value_tensor(values, t.dtype())?;
+            wrap(py, run(py, t.numel(), || t.index_put(&ix, &v, accumulate))?)
         })
     }
     #[pyo3(signature = (dim, index, *, sparse_grad=false))]
     fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("gather", || {
             let _ = sparse_grad;
-            wrap(py, self.operand().gather(dim, &index.get().operand()).py()?)
+            let (t, i) = (&self.operand(), &index.get().operand());
+            wrap(py, run(py, i.numel(), || t.gather(dim, i))?)
         })
     }
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
@@ -75,7 +77,7 @@ impl PyTensor {
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("scatter", || wrap(py, scatter_any(&self.operand(), dim, &index.get().operand(), src, value, reduce, false)?))
+        crate::guard::guard("scatter", || wrap(py, scatter_any(py, &self.operand(), dim, &index.get().operand(), src, value, reduce, false)?))
     }
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
     fn scatter_(
@@ -87,16 +89,20 @@ impl PyTensor {
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("scatter_", || {
-            scatter_any(&slf.get().operand(), dim, &index.get().operand(), src, value, reduce, true)?;
+            scatter_any(slf.py(), &slf.get().operand(), dim, &index.get().operand(), src, value, reduce, true)?;
             Ok(this(slf))
         })
     }
     fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("scatter_add", || wrap(py, self.operand().scatter_add(dim, &index.get().operand(), &src.get().operand()).py()?))
+        crate::guard::guard("scatter_add", || {
+            let (t, i, s) = (&self.operand(), &index.get().operand(), &src.get().operand());
+            wrap(py, run(py, t.numel() + i.numel(), || t.scatter_add(dim, i, s))?)
+        })
     }
     fn scatter_add_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("scatter_add_", || {
-            slf.get().operand().scatter_add_(dim, &index.get().operand(), &src.get().operand()).py()?;
+            let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &src.get().operand());
+            run(slf.py(), i.numel(), || t.scatter_add_(dim, i, s))?;
             Ok(this(slf))
         })
     }
@@ -111,7 +117,8 @@ impl PyTensor {
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("scatter_reduce", || {
-            wrap(py, self.operand().scatter_reduce(dim, &index.get().operand(), &src.get().operand(), reduce, include_self, false).py()?)
+            let (t, i, s) = (&self.operand(), &index.get().operand(), &src.get().operand());
+            wrap(py, run(py, t.numel() + i.numel(), || t.scatter_reduce(dim, i, s, reduce, include_self, false))?)
         })
     }
     #[pyo3(signature = (dim, index, src, reduce, *, include_self=true))]
@@ -124,7 +131,8 @@ impl PyTensor {
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("scatter_reduce_", || {
-            slf.get().operand().scatter_reduce(dim, &index.get().operand(), &src.get().operand(), reduce, include_self, true).py()?;
+            let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &src.get().operand());
+            run(slf.py(), i.numel(), || t.scatter_reduce(dim, i, s, reduce, include_self, true))?;
             Ok(this(slf))
         })
     }
@@ -146,7 +154,8 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_add", || {
             let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
-            wrap(py, self.operand().index_add(dim, &index.get().operand(), &source.get().operand(), a, false).py()?)
+            let (t, i, s) = (&self.operand(), &index.get().operand(), &source.get().operand());
+            wrap(py, run(py, t.numel() + s.numel(), || t.index_add(dim, i, s, a, false))?)
         })
     }
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
@@ -159,67 +168,84 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_add_", || {
             let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
-            slf.get().operand().index_add(dim, &index.get().operand(), &source.get().operand(), a, true).py()?;
+            let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &source.get().operand());
+            run(slf.py(), s.numel(), || t.index_add(dim, i, s, a, true))?;
             Ok(this(slf))
         })
     }
     fn index_copy(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_copy", || {
-            wrap(py, self.operand().index_copy(dim, &index.get().operand(), &source.get().operand(), false).py()?)
+            let (t, i, s) = (&self.operand(), &index.get().operand(), &source.get().operand());
+            wrap(py, run(py, t.numel() + s.numel(), || t.index_copy(dim, i, s, false))?)
         })
     }
     fn index_copy_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_copy_", || {
-            slf.get().operand().index_copy(dim, &index.get().operand(), &source.get().operand(), true).py()?;
+            let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &source.get().operand());
+            run(slf.py(), s.numel(), || t.index_copy(dim, i, s, true))?;
             Ok(this(slf))
         })
     }
     fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_fill", || {
-            let v = value_tensor(value, self.operand().dtype())?;
-            wrap(py, self.operand().index_fill(dim, &index.get().operand(), &v, false).py()?)
+            let (t, i) = (&self.operand(), &index.get().operand());
+            let v = value_tensor(value, t.dtype())?;
+            wrap(py, run(py, t.numel(), || t.index_fill(dim, i, &v, false))?)
         })
     }
     fn index_fill_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("index_fill_", || {
             let t = &slf.get().operand();
             let v = value_tensor(value, t.dtype())?;
-            t.index_fill(dim, &index.get().operand(), &v, true).py()?;
+            let i = &index.get().operand();
+            run(slf.py(), t.numel(), || t.index_fill(dim, i, &v, true))?;
             Ok(this(slf))
         })
     }
     fn take(&self, py: Python<'_>, index: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("take", || wrap(py, self.operand().take(&index.get().operand()).py()?))
+        crate::guard::guard("take", || {
+            let (t, i) = (&self.operand(), &index.get().operand());
+            wrap(py, run(py, i.numel(), || t.take(i))?)
+        })
     }
     fn masked_select(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("masked_select", || wrap(py, self.operand().masked_select(&mask.get().operand()).py()?))
+        crate::guard::guard("masked_select", || {
+            let (t, m) = (&self.operand(), &mask.get().operand());
+            wrap(py, run(py, t.numel().max(m.numel()), || t.masked_select(m))?)
+        })
     }
     fn masked_scatter(&self, py: Python<'_>, mask: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("masked_scatter", || {
-            wrap(py, self.operand().masked_scatter(&mask.get().operand(), &source.get().operand(), false).py()?)
+            let (t, m, s) = (&self.operand(), &mask.get().operand(), &source.get().operand());
+            wrap(py, run(py, t.numel(), || t.masked_scatter(m, s, false))?)
         })
     }
     fn masked_scatter_(slf: &Bound<'_, Self>, mask: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("masked_scatter_", || {
-            slf.get().operand().masked_scatter(&mask.get().operand(), &source.get().operand(), true).py()?;
+            let (t, m, s) = (&slf.get().operand(), &mask.get().operand(), &source.get().operand());
+            run(slf.py(), t.numel(), || t.masked_scatter(m, s, true))?;
             Ok(this(slf))
         })
     }
     #[pyo3(signature = (*, as_tuple=false))]
     fn nonzero(&self, py: Python<'_>, as_tuple: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("nonzero", || {
-            let nz = self.operand().nonzero().py()?;
+            let t = &self.operand();
+            let nz = run(py, t.numel(), || t.nonzero())?;
             if !as_tuple {
                 return wrap(py, nz);
             }
             let n = self.operand().ndim().max(1);
             let nz = if self.operand().ndim() == 0 { self.operand().reshape(&[1]).py()?.nonzero().py()? } else { nz };
-            let cols = (0..n).map(|i| nz.select(1, i as i64).and_then(|c| c.contiguous_copy())).collect::<ember::Result<Vec<_>>>().py()?;
+            let cols = run(py, nz.numel(), || (0..n).map(|i| nz.select(1, i as i64).and_then(|c| c.contiguous_copy())).collect())?;
             wrap_all(py, cols)
         })
     }
     fn argwhere(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("argwhere", || wrap(py, self.operand().nonzero().py()?))
+        crate::guard::guard("argwhere", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.nonzero())?)
+        })
     }
     fn _sort(&self, py: Python<'_>, dim: i64, descending: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("_sort", || {
@@ -245,23 +271,31 @@ impl PyTensor {
     }
     fn _unique(&self, py: Python<'_>, consecutive: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("_unique", || {
-            let (v, i, c) = self.operand().unique(consecutive).py()?;
+            let t = &self.operand();
+            let (v, i, c) = run(py, t.numel(), || t.unique(consecutive))?;
             wrap_all(py, vec![v, i, c])
         })
     }
     fn _searchsorted(&self, py: Python<'_>, values: &Bound<'_, PyTensor>, right: bool, out_int32: bool) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("_searchsorted", || wrap(py, self.operand().searchsorted(&values.get().operand(), right, out_int32).py()?))
+        crate::guard::guard("_searchsorted", || {
+            let (t, v) = (&self.operand(), &values.get().operand());
+            wrap(py, run(py, v.numel(), || t.searchsorted(v, right, out_int32))?)
+        })
     }
     #[pyo3(signature = (weights=None, minlength=0))]
     fn bincount(&self, py: Python<'_>, weights: Option<&Bound<'_, PyTensor>>, minlength: i64) -> PyResult<Py<PyAny>> {
         crate::guard::guard("bincount", || {
             let w = weights.map(|w| w.get().operand().clone());
-            wrap(py, self.operand().bincount(w.as_ref(), minlength).py()?)
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.bincount(w.as_ref(), minlength))?)
         })
     }
     #[pyo3(signature = (bins=100, min=0.0, max=0.0))]
     fn histc(&self, py: Python<'_>, bins: i64, min: f64, max: f64) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("histc", || wrap(py, self.operand().histc(bins, min, max).py()?))
+        crate::guard::guard("histc", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.histc(bins, min, max))?)
+        })
     }
     #[pyo3(signature = (*args, dims=None))]
     fn flip(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, dims: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -279,7 +313,8 @@ impl PyTensor {
                 Some(d) if !d.is_none() => int_list(d)?,
                 _ => vec![],
             };
-            wrap(py, self.operand().roll(&s, &d).py()?)
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.roll(&s, &d))?)
         })
     }
     #[pyo3(signature = (*sizes, repeats=None))]
@@ -292,43 +327,65 @@ impl PyTensor {
     }
     #[pyo3(signature = (diagonal=0))]
     fn tril(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("tril", || wrap(py, self.operand().tril(diagonal).py()?))
+        crate::guard::guard("tril", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.tril(diagonal))?)
+        })
     }
     #[pyo3(signature = (diagonal=0))]
     fn triu(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("triu", || wrap(py, self.operand().triu(diagonal).py()?))
+        crate::guard::guard("triu", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.triu(diagonal))?)
+        })
     }
     #[pyo3(signature = (diagonal=0))]
     fn diag(&self, py: Python<'_>, diagonal: i64) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("diag", || wrap(py, self.operand().diag(diagonal).py()?))
+        crate::guard::guard("diag", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel().saturating_mul(if t.ndim() == 1 { t.numel() } else { 1 }), || t.diag(diagonal))?)
+        })
     }
     #[pyo3(signature = (offset=0, dim1=-2, dim2=-1))]
     fn diag_embed(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("diag_embed", || wrap(py, self.operand().diag_embed(offset, dim1, dim2).py()?))
+        crate::guard::guard("diag_embed", || {
+            let t = &self.operand();
+            let n = t.shape().last().copied().unwrap_or(1);
+            wrap(py, run(py, t.numel().saturating_mul(n), || t.diag_embed(offset, dim1, dim2))?)
+        })
     }
     fn trace(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("trace", || wrap(py, self.operand().trace().py()?))
+        crate::guard::guard("trace", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || t.trace())?)
+        })
     }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
     fn isclose(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("isclose", || {
-            let o = value_tensor(other, self.operand().dtype())?;
-            wrap(py, self.operand().isclose(&o, rtol, atol, equal_nan).py()?)
+            let t = &self.operand();
+            let o = value_tensor(other, t.dtype())?;
+            wrap(py, run(py, t.numel().max(o.numel()), || t.isclose(&o, rtol, atol, equal_nan))?)
         })
     }
     #[pyo3(signature = (other, rtol=1e-05, atol=1e-08, equal_nan=false))]
-    fn allclose(&self, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<bool> {
+    fn allclose(&self, py: Python<'_>, other: &Bound<'_, PyAny>, rtol: f64, atol: f64, equal_nan: bool) -> PyResult<bool> {
         crate::guard::guard("allclose", || {
-            let o = value_tensor(other, self.operand().dtype())?;
-            self.operand().allclose(&o, rtol, atol, equal_nan).py()
+            let t = &self.operand();
+            let o = value_tensor(other, t.dtype())?;
+            run(py, t.numel().max(o.numel()), || t.allclose(&o, rtol, atol, equal_nan))
         })
     }
-    fn equal(&self, other: &Bound<'_, PyTensor>) -> PyResult<bool> {
-        crate::guard::guard("equal", || self.operand().equal(&other.get().operand()).py())
+    fn equal(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<bool> {
+        crate::guard::guard("equal", || {
+            let (t, o) = (&self.operand(), &other.get().operand());
+            run(py, t.numel(), || t.equal(o))
+        })
     }
 }
 
 fn scatter_any(
+    py: Python<'_>,
     t: &Tensor,
     dim: i64,
     index: &Tensor,
@@ -340,10 +397,11 @@ fn scatter_any(
     let src =
         src.or(value).ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("scatter() missing required argument 'src' or 'value'"))?;
     if let Ok(s) = src.cast::<PyTensor>() {
-        return t.scatter(dim, index, &s.get().operand(), reduce, inplace).py();
+        let s = &s.get().operand();
+        return run(py, index.numel(), || t.scatter(dim, index, s, reduce, inplace));
     }
     let v = scalar(src)?.ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("scatter(): src must be a Tensor or a number"))?;
-    t.scatter_value(dim, index, v, reduce, inplace).py()
+    run(py, index.numel(), || t.scatter_value(dim, index, v, reduce, inplace))
 }
 
 #[pyfunction]

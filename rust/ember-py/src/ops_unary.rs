@@ -1,7 +1,6 @@
 //! Unary ops and activations: Tensor methods, their in-place forms, and `ember._native`
 //! functions for `ember.nn.functional`.
 use crate::convert::{arg, scalar};
-use crate::error::IntoPy;
 use crate::tensor::{run, wrap, PyTensor};
 use ember::ops::compare::{bitwise_not, logical_not};
 use ember::ops::ternary;
@@ -97,7 +96,7 @@ fn write_back(slf: &Bound<'_, PyTensor>, r: Tensor, op: UOp, p: Params) -> PyRes
         return Err(crate::error::to_py(ember::Error::Cast { from: r.dtype(), to: t.dtype() }));
     }
     let _ = (op, p);
-    t.copy_(&r).py()?;
+    run(slf.py(), t.numel(), || t.copy_(&r))?;
     Ok(slf.clone().into_any().unbind())
 }
 
@@ -159,7 +158,8 @@ impl PyTensor {
             if decimals == 0 {
                 return un_(slf, UOp::Round, Params::default());
             }
-            let r = round_decimals(&slf.get().operand(), decimals).py()?;
+            let t = &slf.get().operand();
+            let r = run(slf.py(), t.numel(), || round_decimals(t, decimals))?;
             write_back(slf, r, UOp::Round, Params::default())
         })
     }
@@ -180,7 +180,7 @@ impl PyTensor {
         crate::guard::guard("nan_to_num", || {
             let t = &self.operand();
             if !t.dtype().is_float() {
-                return wrap(py, t.contiguous_copy().py()?);
+                return wrap(py, run(py, t.numel(), || t.contiguous_copy())?);
             }
             let (hi, lo) = finite_limits(t.dtype());
             un(py, t, UOp::NanToNum, Params { a: nan, b: posinf.unwrap_or(hi), c: neginf.unwrap_or(lo) })
@@ -198,31 +198,58 @@ impl PyTensor {
         })
     }
     fn isnan(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isnan", || wrap(py, predicate(&self.operand(), Pred::IsNan).py()?))
+        crate::guard::guard("isnan", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::IsNan))?)
+        })
     }
     fn isinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isinf", || wrap(py, predicate(&self.operand(), Pred::IsInf).py()?))
+        crate::guard::guard("isinf", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::IsInf))?)
+        })
     }
     fn isfinite(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isfinite", || wrap(py, predicate(&self.operand(), Pred::IsFinite).py()?))
+        crate::guard::guard("isfinite", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::IsFinite))?)
+        })
     }
     fn isposinf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isposinf", || wrap(py, predicate(&self.operand(), Pred::IsPosInf).py()?))
+        crate::guard::guard("isposinf", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::IsPosInf))?)
+        })
     }
     fn isneginf(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("isneginf", || wrap(py, predicate(&self.operand(), Pred::IsNegInf).py()?))
+        crate::guard::guard("isneginf", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::IsNegInf))?)
+        })
     }
     fn signbit(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("signbit", || wrap(py, predicate(&self.operand(), Pred::SignBit).py()?))
+        crate::guard::guard("signbit", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || predicate(t, Pred::SignBit))?)
+        })
     }
     fn logical_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("logical_not", || wrap(py, logical_not(&self.operand()).py()?))
+        crate::guard::guard("logical_not", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || logical_not(t))?)
+        })
     }
     fn bitwise_not(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("bitwise_not", || wrap(py, bitwise_not(&self.operand()).py()?))
+        crate::guard::guard("bitwise_not", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || bitwise_not(t))?)
+        })
     }
     fn __invert__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("__invert__", || wrap(py, bitwise_not(&self.operand()).py()?))
+        crate::guard::guard("__invert__", || {
+            let t = &self.operand();
+            wrap(py, run(py, t.numel(), || bitwise_not(t))?)
+        })
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("__abs__", || un(py, &self.operand(), UOp::Abs, Params::default()))
@@ -266,7 +293,8 @@ impl PyTensor {
     fn lerp_(slf: &Bound<'_, Self>, end: &Bound<'_, PyTensor>, weight: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("lerp_", || {
             let w = arg(weight)?;
-            let r = ternary::lerp(&slf.get().operand(), &end.get().operand(), &w).py()?;
+            let (t, e) = (&slf.get().operand(), &end.get().operand());
+            let r = run(slf.py(), t.numel(), || ternary::lerp(t, e, &w))?;
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }
@@ -280,7 +308,10 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcmul", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            wrap(py, ternary::addc(false, &self.operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?)
+            wrap(py, {
+                let (t, a, b) = (&self.operand(), &tensor1.get().operand(), &tensor2.get().operand());
+                run(py, t.numel().max(a.numel()).max(b.numel()), || ternary::addc(false, t, a, b, v))?
+            })
         })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -293,7 +324,10 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcdiv", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            wrap(py, ternary::addc(true, &self.operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?)
+            wrap(py, {
+                let (t, a, b) = (&self.operand(), &tensor1.get().operand(), &tensor2.get().operand());
+                run(py, t.numel().max(a.numel()).max(b.numel()), || ternary::addc(true, t, a, b, v))?
+            })
         })
     }
     #[pyo3(signature = (tensor1, tensor2, *, value=None))]
@@ -305,7 +339,10 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcmul_", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            let r = ternary::addc(false, &slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?;
+            let r = {
+                let (t, a, b) = (&slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand());
+                run(slf.py(), t.numel().max(a.numel()).max(b.numel()), || ternary::addc(false, t, a, b, v))?
+            };
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }
@@ -318,7 +355,10 @@ impl PyTensor {
     ) -> PyResult<Py<PyAny>> {
         crate::guard::guard("addcdiv_", || {
             let v = value.map(scalar).transpose()?.flatten().unwrap_or(Scalar::Int(1));
-            let r = ternary::addc(true, &slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand(), v).py()?;
+            let r = {
+                let (t, a, b) = (&slf.get().operand(), &tensor1.get().operand(), &tensor2.get().operand());
+                run(slf.py(), t.numel().max(a.numel()).max(b.numel()), || ternary::addc(true, t, a, b, v))?
+            };
             write_back(slf, r, UOp::Neg, Params::default())
         })
     }

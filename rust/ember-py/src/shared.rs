@@ -9,7 +9,7 @@
 //! mapping, so a full `/dev/shm` is an error here, never a SIGBUS on first touch later.
 use crate::convert::{self, int_list, usizes};
 use crate::error::IntoPy;
-use crate::tensor::{wrap, PyStorage, PyTensor};
+use crate::tensor::{copy_work, run, wrap, PyStorage, PyTensor};
 use ember::{DType, Device, Error, Layout, Storage, Tensor};
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::prelude::*;
@@ -23,13 +23,16 @@ pub struct ShmSegment {
     len: usize,
 }
 
-// Plain bytes behind a mapping that lives as long as the segment.
+// SAFETY: plain bytes behind a mapping that lives as long as the segment; the raw pointer is
+// never freed except by Drop (munmap), so moving or sharing the handle across threads is sound.
 unsafe impl Send for ShmSegment {}
 unsafe impl Sync for ShmSegment {}
 
 impl Drop for ShmSegment {
     fn drop(&mut self) {
         if self.len > 0 {
+            // SAFETY: `ptr`/`len` are the mapping `map` made (len > 0 means a real mapping), and
+            // the storage that used it is being dropped, so nothing reads it afterwards.
             unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
         }
         // `fd` closes itself after this.
@@ -42,6 +45,8 @@ fn last_os_error() -> std::io::Error {
 
 /// Bytes still free on the filesystem holding `dir` (None when it can't be asked).
 fn free_bytes(dir: &CString) -> Option<u64> {
+    // SAFETY: statvfs is plain data (all-zero is a valid value); statvfs(2) fills it from a
+    // NUL-terminated path (`CString`) and we read it only on success.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     (unsafe { libc::statvfs(dir.as_ptr(), &mut st) } == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }
@@ -61,6 +66,8 @@ fn map(fd: OwnedFd, len: usize) -> ember::Result<ShmSegment> {
         // mmap rejects length 0; an empty storage needs an aligned, never-dereferenced address.
         return Ok(ShmSegment { fd, ptr: 64 as *mut u8, len });
     }
+    // SAFETY: mmap with a null hint creates a fresh mapping (aliasing nothing of ours) of `len` > 0
+    // bytes of an open descriptor; MAP_FAILED is checked below.
     let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
     if p == libc::MAP_FAILED {
         return Err(Error::runtime(format!("unable to map {len} bytes of shared memory: {}", last_os_error())));
@@ -71,6 +78,7 @@ fn map(fd: OwnedFd, len: usize) -> ember::Result<ShmSegment> {
 /// A new zero-filled segment of `nbytes` in the tmpfs directory `dir`.
 fn create(nbytes: usize, dir: &str) -> ember::Result<ShmSegment> {
     let cdir = CString::new(dir).map_err(|_| Error::value(format!("shared-memory directory {dir:?} contains a NUL byte")))?;
+    // SAFETY: open(2) with a NUL-terminated path (`CString`); the result is checked below.
     let raw = unsafe { libc::open(cdir.as_ptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600) };
     if raw < 0 {
         return Err(Error::runtime(format!(
@@ -79,13 +87,16 @@ fn create(nbytes: usize, dir: &str) -> ember::Result<ShmSegment> {
             last_os_error()
         )));
     }
+    // SAFETY: `raw` is a descriptor open(2) just returned (>= 0, checked); nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ftruncate on our open descriptor; the result is checked.
     if unsafe { libc::ftruncate(fd.as_raw_fd(), nbytes as libc::off_t) } != 0 {
         return Err(full_error(dir, nbytes, free_bytes(&cdir), last_os_error()));
     }
     if nbytes > 0 {
         // Reserve every page now: tmpfs would otherwise fail only when a page is first
         // touched, and that failure is a SIGBUS in whichever process touches it.
+        // SAFETY: posix_fallocate on our open descriptor; the result is checked.
         let r = unsafe { libc::posix_fallocate(fd.as_raw_fd(), 0, nbytes as libc::off_t) };
         if r != 0 {
             return Err(full_error(dir, nbytes, free_bytes(&cdir), std::io::Error::from_raw_os_error(r)));
@@ -112,8 +123,9 @@ fn share_storage(s: &Storage, dir: Option<&str>) -> ember::Result<()> {
     }
     let seg = create(s.nbytes(), dir.unwrap_or(&default_dir()))?;
     let p = seg.ptr;
-    // The segment is fresh (no overlap); concurrent kernels on this storage are the caller's
-    // contract, as documented on `Tensor.share_memory_`.
+    // SAFETY: the segment is fresh (no overlap) and maps at least `s.nbytes()` bytes, kept alive by
+    // the box handed over with it; concurrent kernels on this storage are the caller's contract,
+    // as documented on `Tensor.share_memory_`.
     unsafe { s.move_to(p, Box::new(seg)) };
     Ok(())
 }
@@ -149,16 +161,17 @@ fn _empty_shared(py: Python<'_>, shape: Vec<i64>, dtype: &Bound<'_, PyAny>, dir:
     crate::guard::guard("_empty_shared", || {
         let sizes = usizes(&shape, "empty_shared")?;
         let d = convert::dtype(Some(dtype))?.unwrap_or_else(ember::promote::default_dtype);
-        let numel = sizes.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
-        let nbytes = numel
-            .and_then(|n| n.checked_mul(d.size()))
+        let layout = Layout::try_contiguous(&sizes).map_err(ember::Error::from).py()?;
+        let nbytes = layout
+            .numel()
+            .checked_mul(d.size())
             .ok_or_else(|| Error::runtime(format!("empty_shared: a tensor of shape {sizes:?} is too large to allocate")))
             .py()?;
         let seg = create(nbytes, dir.unwrap_or(&default_dir())).py()?;
         // SAFETY: `seg` maps at least `nbytes` read-write bytes and is kept alive (unmapped on drop) by
         // the storage.
         let storage = unsafe { Storage::foreign(seg.ptr, nbytes, Box::new(seg)) };
-        wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+        wrap(py, Tensor::from_parts(storage, layout, d))
     })
 }
 
@@ -241,11 +254,11 @@ fn _to_bytes<'py>(py: Python<'py>, t: &Bound<'py, PyTensor>) -> PyResult<Bound<'
         if t.is_sparse() {
             return Err(Error::runtime("_to_bytes: a sparse tensor has no strided buffer; call .to_dense() first")).py();
         }
-        let host = if t.device().is_host() { t.clone() } else { t.detach().to_device(ember::Device::Cpu).py()? };
+        let host = if t.device().is_host() { t.clone() } else { run(py, t.numel(), || t.detach().to_device(ember::Device::Cpu))? };
         if host.device() != ember::Device::Cpu {
             return Err(ember::ops::copy::no_data()).py();
         }
-        let c = host.to_dtype_contiguous(t.dtype()).py()?;
+        let c = run(py, copy_work(&host), || host.to_dtype_contiguous(t.dtype()))?;
         let n = c.numel() * c.dtype().size();
         // SAFETY: `c` is a contiguous host tensor (meta, sparse and wgpu were refused or
         // downloaded above), so its numel() elements start at `offset` and lie inside the
@@ -268,7 +281,9 @@ fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>
         if !buf.is_c_contiguous() {
             return Err(Error::value("from_bytes: the buffer must be C-contiguous")).py();
         }
-        let need = sizes.iter().product::<usize>() * d.size();
+        // The shape is untrusted (a file's header): checked before any product is taken.
+        let layout = Layout::try_contiguous(&sizes).map_err(ember::Error::from).py()?;
+        let need = layout.numel() * d.size();
         if buf.len_bytes() != need {
             return Err(Error::value(format!(
                 "from_bytes: {} bytes can't hold a {} tensor of shape {sizes:?} ({need} bytes)",
@@ -280,8 +295,8 @@ fn _from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: &Bound<'_, PyAny>
         // SAFETY: the buffer is C-contiguous with exactly `need` bytes (checked above) and stays
         // borrowed while we copy them.
         let bytes = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, need) };
-        let storage = Storage::from_bytes(bytes).py()?;
-        wrap(py, Tensor::from_parts(storage, Layout::contiguous(&sizes), d))
+        let storage = run(py, layout.numel(), || Storage::from_bytes(bytes))?;
+        wrap(py, Tensor::from_parts(storage, layout, d))
     })
 }
 

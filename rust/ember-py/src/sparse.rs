@@ -2,7 +2,7 @@
 //! sparse arithmetic) and for reading the last dispatch decision (ember.inspect.trace).
 use crate::convert::{dtype, scalar, tensor_of};
 use crate::error::IntoPy;
-use crate::tensor::{wrap, PyTensor};
+use crate::tensor::{run, wrap, PyTensor};
 use ember::promote::Arg;
 use ember::{Scalar, Tensor};
 use pyo3::prelude::*;
@@ -22,7 +22,8 @@ fn _sparse_coo_tensor(
     requires_grad: bool,
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_sparse_coo_tensor", || {
-        wrap(py, Tensor::sparse_coo(&t(indices), &t(values), size.as_deref(), is_coalesced, requires_grad).py()?)
+        let (i, v) = (t(indices), t(values));
+        wrap(py, run(py, i.numel() + v.numel(), || Tensor::sparse_coo(&i, &v, size.as_deref(), is_coalesced, requires_grad))?)
     })
 }
 
@@ -101,7 +102,8 @@ fn _sparse_mul(py: Python<'_>, a: &Bound<'_, PyTensor>, b: &Bound<'_, PyAny>) ->
             Some(s) => Arg::S(s),
             None => Arg::T(tensor_of(b)?),
         };
-        wrap(py, t(a).sparse_mul(&other).py()?)
+        let a = t(a);
+        wrap(py, run(py, usize::MAX, || a.sparse_mul(&other))?)
     })
 }
 
@@ -110,13 +112,17 @@ fn _sparse_mul(py: Python<'_>, a: &Bound<'_, PyTensor>, b: &Bound<'_, PyAny>) ->
 fn _sparse_sum(py: Python<'_>, x: &Bound<'_, PyTensor>, dims: Option<Vec<i64>>, dtype_: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_sparse_sum", || {
         let dt = dtype(dtype_)?;
-        wrap(py, t(x).sparse_sum(dims.as_deref(), dt).py()?)
+        let x = t(x);
+        wrap(py, run(py, usize::MAX, || x.sparse_sum(dims.as_deref(), dt))?)
     })
 }
 
 #[pyfunction]
 fn _sparse_transpose(py: Python<'_>, x: &Bound<'_, PyTensor>, d0: i64, d1: i64) -> PyResult<Py<PyAny>> {
-    crate::guard::guard("_sparse_transpose", || wrap(py, t(x).sparse_transpose(d0, d1).py()?))
+    crate::guard::guard("_sparse_transpose", || {
+        let x = t(x);
+        wrap(py, run(py, usize::MAX, || x.sparse_transpose(d0, d1))?)
+    })
 }
 
 #[pyfunction]

@@ -57,12 +57,17 @@ impl Tensor {
         if n != data.len() {
             return Err(Error::value(format!("from_vec: {} values for shape {:?}", data.len(), shape)));
         }
+        // SAFETY: `data` holds n initialised `T`s (checked above), read as their n·size_of::<T>()
+        // bytes while `data` is borrowed; `Element` types are plain data without padding.
         let bytes = unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, n * std::mem::size_of::<T>()) };
         Ok(Tensor::from_parts(Storage::from_bytes(bytes)?, Layout::contiguous(shape), T::DTYPE))
     }
     /// Values given as f64 (floats/bools) or i64 (ints), converted to `dtype`.
     pub fn from_scalars(values: &[Scalar], shape: &[usize], dtype: DType) -> Result<Tensor> {
         let t = Tensor::empty(shape, dtype)?;
+        if values.len() != t.numel() {
+            return Err(Error::value(format!("from_scalars: {} values for shape {:?}", values.len(), shape)));
+        }
         ember_cpu::with_dtype!(dtype, T => {
             let p = t.storage().ptr() as *mut T;
             for (i, v) in values.iter().enumerate() {
@@ -72,6 +77,8 @@ impl Tensor {
                     Scalar::Bool(b) => T::from_i64(*b as i64),
                     Scalar::Complex(re, im) => T::from_c128(*re, *im),
                 };
+                // SAFETY: `t` is a fresh contiguous host tensor of numel() == values.len() elements
+                // of T (checked above), so i < numel stays inside its storage.
                 unsafe { *p.add(i) = x };
             }
         });
@@ -101,6 +108,7 @@ impl Tensor {
                 } else {
                     T::from_f64(s + i as f64 * st)
                 };
+                // SAFETY: `t` is a fresh contiguous host tensor of n elements of T; i < n.
                 unsafe { *p.add(i) = v };
             }
         });
@@ -118,6 +126,7 @@ impl Tensor {
             let p = t.storage().ptr() as *mut T;
             for i in 0..steps {
                 let v = if i < half { start + step * i as f64 } else { end - step * (steps - 1 - i) as f64 };
+                // SAFETY: `t` is a fresh contiguous host tensor of `steps` elements of T; i < steps.
                 unsafe { *p.add(i) = T::from_f64(v) };
             }
         });

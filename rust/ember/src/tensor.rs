@@ -215,6 +215,9 @@ impl Tensor {
         let h = crate::dispatch::backend("_local_scalar_dense", &[self])?.to_host(self)?;
         let c = h.to_dtype_contiguous(T::DTYPE)?;
         let n = c.numel();
+        // SAFETY: `c` is a contiguous host tensor of T (`to_host` refused meta and sparse), so its
+        // n elements start at `offset` and lie inside its storage (`Layout::fits_in`, checked when
+        // the geometry was made); `c` keeps the storage alive while we copy.
         let p = unsafe { (c.storage().ptr() as *const T).add(c.offset()) };
         Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
     }
@@ -228,6 +231,8 @@ impl Tensor {
         let off = h.offset();
         let p = h.storage().ptr();
         Ok(with_dtype!(h.dtype(), T => {
+            // SAFETY: a host tensor with exactly one element: its offset addresses that element
+            // inside the storage (geometry checked against the storage when it was made).
             let v = unsafe { *(p as *const T).add(off) };
             match h.dtype() {
                 DType::Bool => Scalar::Bool(v.to_i64() != 0),

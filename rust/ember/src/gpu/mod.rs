@@ -85,6 +85,8 @@ fn upload(t: &Tensor) -> Result<Tensor> {
     ember_wgpu::gpu_elem_size(dt)?;
     let c = t.to_dtype_contiguous(dt)?;
     let n = c.numel() * dt.size();
+    // SAFETY: `c` is a contiguous host tensor, so its n bytes from `offset` lie inside its storage
+    // (geometry checked against the storage when it was made); `c` outlives the borrow.
     let host = if n == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(c.storage().ptr().add(c.offset() * dt.size()), n) } };
     let bytes = ember_wgpu::to_gpu_bytes(dt, host)?;
     let buf = if bytes.is_empty() { GpuBuffer::new(0)? } else { GpuBuffer::upload(&bytes)? };
