@@ -122,7 +122,7 @@ def main():
             else:
                 ref, label = None, ""
             ratio = f"{ours / ref:6.2f}x" if ref else "      -"
-            reft = f"{ref:8.0f} {label:>5}" if ref else "             -"
+            reft = f"{ref:8.1f} {label:>5}" if ref else "             -"
             print(f"{case:7} {threads:7d} {ours:14.1f} {reft:>14} {ratio:>7} {TARGET[case]:6.1f}x")
             sys.stdout.flush()
     ember.set_num_threads(default_threads)
