@@ -97,16 +97,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--filter", default="", help="run only cases whose name contains this (a1, a64, a1024, b, c)")
+    ap.add_argument("--exact", action="store_true", help="--filter names one case exactly (a1 without a1024)")
+    ap.add_argument("--threads", default="", help="comma-separated thread counts (default: 1 and the default count)")
     args = ap.parse_args()
     try:
         import torch
     except ImportError:
         torch = None
-    cases = [c for c in ["a1", "a64", "a1024", "b", "c"] if args.filter in c]
+    cases = [c for c in ["a1", "a64", "a1024", "b", "c"] if (args.filter == c if args.exact else args.filter in c)]
     default_threads = ember.get_num_threads()
     print(f"ember training-step benchmark ({os.cpu_count()} CPUs visible, default threads {default_threads})")
     print(f"{'case':7} {'threads':>7} {'ember steps/s':>14} {'PyTorch':>14} {'ratio':>7} {'target':>7}")
-    for threads in sorted({1, default_threads}):
+    thread_counts = sorted({int(t) for t in args.threads.split(",")} if args.threads else {1, default_threads})
+    for threads in thread_counts:
         ember.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(threads)
@@ -119,7 +122,7 @@ def main():
             else:
                 ref, label = None, ""
             ratio = f"{ours / ref:6.2f}x" if ref else "      -"
-            reft = f"{ref:8.0f} {label:>5}" if ref else "             -"
+            reft = f"{ref:8.1f} {label:>5}" if ref else "             -"
             print(f"{case:7} {threads:7d} {ours:14.1f} {reft:>14} {ratio:>7} {TARGET[case]:6.1f}x")
             sys.stdout.flush()
     ember.set_num_threads(default_threads)

@@ -89,6 +89,7 @@ impl DType {
         DType::U64,
     ];
 
+    #[inline]
     pub fn size(self) -> usize {
         match self {
             DType::Bool | DType::U8 | DType::I8 => 1,
@@ -98,14 +99,17 @@ impl DType {
             DType::C128 => 16,
         }
     }
+    #[inline]
     pub fn is_float(self) -> bool {
         matches!(self, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
     }
+    #[inline]
     pub fn is_complex(self) -> bool {
         matches!(self, DType::C64 | DType::C128)
     }
     /// Floating or complex: the dtypes autograd can differentiate (PyTorch's
     /// "Only Tensors of floating point and complex dtype can require gradients").
+    #[inline]
     pub fn is_inexact(self) -> bool {
         self.is_float() || self.is_complex()
     }

@@ -81,15 +81,19 @@ int_element!(u64, U64, |v: f64| if v >= 9.223372036854775808e18 { v as u64 } els
 
 impl Element for bool {
     const DTYPE: DType = DType::Bool;
+    #[inline(always)]
     fn to_f64(self) -> f64 {
         self as u8 as f64
     }
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v != 0.0
     }
+    #[inline(always)]
     fn to_i64(self) -> i64 {
         self as i64
     }
+    #[inline(always)]
     fn from_i64(v: i64) -> Self {
         v != 0
     }

@@ -180,11 +180,19 @@ fn columns<'a, T: Float>(x: &'a [T], g: &ConvGeom, n: usize, scratch: &'a mut Ve
 
 /// Forward: `x (N,Cin,H,W)`, `w (Cout,Cin/groups,kh,kw)`, optional bias → `(N,Cout,oh,ow)`.
 pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
+    let mut out = ember_core::filled_vec(T::zero(), g.n * g.c_out * g.l());
+    conv2d_forward_into(x, w, bias, g, &mut out);
+    out
+}
+
+/// `conv2d_forward` into a caller's zero-filled `out` of `N·Cout·oh·ow` elements (a storage
+/// the result then lives in, with no copy).
+pub fn conv2d_forward_into<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom, out: &mut [T]) {
     let (l, k, cog) = (g.l(), g.k(), g.c_out / g.groups);
     let per_out = g.c_out * l;
-    let mut out = ember_core::filled_vec(T::zero(), g.n * per_out);
+    assert_eq!(out.len(), g.n * per_out, "conv2d_forward_into: output size");
     if out.is_empty() {
-        return out;
+        return;
     }
     let (chunks, par) = plan(g);
     let po = Ptr(out.as_mut_ptr());
@@ -214,7 +222,6 @@ pub fn conv2d_forward<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], bias: 
             }
         }
     });
-    out
 }
 
 /// Images per block of the weight-gradient sum (fixed, so results are thread-independent).
@@ -228,85 +235,102 @@ pub fn conv2d_backward<T: 'static + Float + Send + Sync>(
     g: &ConvGeom,
     need: (bool, bool, bool),
 ) -> (Option<Vec<T>>, Option<Vec<T>>, Option<Vec<T>>) {
-    let (l, k, cog) = (g.l(), g.k(), g.c_out / g.groups);
-    let per_out = g.c_out * l;
-    let (chunks, par) = plan(g);
+    let (l, per_out) = (g.l(), g.c_out * g.l());
     let gb = need.2.then(|| {
         (0..g.c_out)
             .map(|co| (0..g.n).fold(T::zero(), |a, n| a + gout[n * per_out + co * l..][..l].iter().fold(T::zero(), |s, &v| s + v)))
             .collect()
     });
     let gw = need.1.then(|| {
-        let wsize = g.c_out * k;
-        let blocks = g.n.div_ceil(DW_BLOCK).max(1);
-        let mut parts = ember_core::filled_vec(T::zero(), blocks * wsize);
-        let pp = Ptr(parts.as_mut_ptr());
-        let bchunks = chunks.min(blocks);
-        parallel_for(bchunks, |c| {
-            let (b0, b1) = split_range(blocks, bchunks, c);
-            let mut scratch = Vec::new();
-            for blk in b0..b1 {
-                // SAFETY: `parts` holds blocks·wsize elements; block blk's slice is written by this
-                // chunk only (disjoint block ranges).
-                let part = unsafe { pp.part(blk * wsize, wsize) };
-                for n in blk * DW_BLOCK..((blk + 1) * DW_BLOCK).min(g.n) {
-                    if l == 0 || k == 0 {
-                        continue;
-                    }
-                    let cols = columns(x, g, n, &mut scratch);
-                    for gi in 0..g.groups {
-                        // SAFETY: image n's output gradient rows of group gi (cog×l) lie inside gout
-                        // (n·per_out), the columns (k×l) inside cols, the cog×k result inside `part`.
-                        unsafe {
-                            let a = gout.as_ptr().add(n * per_out + gi * cog * l);
-                            let b = cols.as_ptr().add(gi * k * l);
-                            let acc = n > blk * DW_BLOCK;
-                            mm(cog, k, l, part.as_mut_ptr().add(gi * cog * k), k, acc, a, l as isize, 1, b, 1, l as isize, par);
-                        }
-                    }
-                }
-            }
-        });
-        let (first, rest) = parts.split_at_mut(wsize.min(blocks * wsize));
-        for p in rest.chunks_exact(wsize.max(1)) {
-            for (a, &b) in first.iter_mut().zip(p) {
-                *a = *a + b;
-            }
-        }
-        parts.truncate(wsize);
-        parts
+        let mut dw = ember_core::filled_vec(T::zero(), g.c_out * g.k());
+        conv2d_weight_grad_into(x, gout, g, &mut dw);
+        dw
     });
     let gx = need.0.then(|| {
-        let per_in = g.plane_in();
-        let mut dx = ember_core::filled_vec(T::zero(), g.n * per_in);
-        if k == 0 || l == 0 {
-            return dx;
-        }
-        let pd = Ptr(dx.as_mut_ptr());
-        parallel_for(chunks, |c| {
-            let (lo, hi) = split_range(g.n, chunks, c);
-            let mut dcols = if g.is_pointwise() { Vec::new() } else { ember_core::filled_vec(T::zero(), g.groups * k * l) };
-            for n in lo..hi {
-                // SAFETY: `dx` holds n·per_in elements; image n's slice is written by this chunk only
-                // (disjoint image ranges).
-                let img = unsafe { pd.part(n * per_in, per_in) };
-                // Pointwise kernels: dcols is the input gradient itself.
-                let dst: *mut T = if g.is_pointwise() { img.as_mut_ptr() } else { dcols.as_mut_ptr() };
-                for gi in 0..g.groups {
-                    // SAFETY: group gi's weights (cog×k) and image n's gradient rows (cog×l) lie inside
-                    // w and gout; dst holds groups·k·l (dcols, or the image's own slice when pointwise).
-                    unsafe {
-                        let a = w.as_ptr().add(gi * cog * k);
-                        let b = gout.as_ptr().add(n * per_out + gi * cog * l);
-                        mm(k, l, cog, dst.add(gi * k * l), l, false, a, 1, k as isize, b, l as isize, 1, par);
-                    }
-                }
-                if !g.is_pointwise() {
-                    col2im_image(&dcols, g, img);
-                }
-            }
-        });
+        let mut dx = ember_core::filled_vec(T::zero(), g.n * g.plane_in());
+        conv2d_input_grad_into(w, gout, g, &mut dx);
         dx
     });
     (gx, gw, gb)
+}
+
+/// The weight gradient `(Cout, Cin/groups, kh, kw)` into `dw` (every element written).
+pub fn conv2d_weight_grad_into<T: 'static + Float + Send + Sync>(x: &[T], gout: &[T], g: &ConvGeom, dw: &mut [T]) {
+    let (l, k, cog) = (g.l(), g.k(), g.c_out / g.groups);
+    let per_out = g.c_out * l;
+    let (chunks, par) = plan(g);
+    assert_eq!(dw.len(), g.c_out * k, "conv2d_weight_grad_into: output size");
+    let wsize = g.c_out * k;
+    let blocks = g.n.div_ceil(DW_BLOCK).max(1);
+    let mut parts = ember_core::filled_vec(T::zero(), blocks * wsize);
+    let pp = Ptr(parts.as_mut_ptr());
+    let bchunks = chunks.min(blocks);
+    parallel_for(bchunks, |c| {
+        let (b0, b1) = split_range(blocks, bchunks, c);
+        let mut scratch = Vec::new();
+        for blk in b0..b1 {
+            // SAFETY: `parts` holds blocks·wsize elements; block blk's slice is written by this
+            // chunk only (disjoint block ranges).
+            let part = unsafe { pp.part(blk * wsize, wsize) };
+            for n in blk * DW_BLOCK..((blk + 1) * DW_BLOCK).min(g.n) {
+                if l == 0 || k == 0 {
+                    continue;
+                }
+                let cols = columns(x, g, n, &mut scratch);
+                for gi in 0..g.groups {
+                    // SAFETY: image n's output gradient rows of group gi (cog×l) lie inside gout
+                    // (n·per_out), the columns (k×l) inside cols, the cog×k result inside `part`.
+                    unsafe {
+                        let a = gout.as_ptr().add(n * per_out + gi * cog * l);
+                        let b = cols.as_ptr().add(gi * k * l);
+                        let acc = n > blk * DW_BLOCK;
+                        mm(cog, k, l, part.as_mut_ptr().add(gi * cog * k), k, acc, a, l as isize, 1, b, 1, l as isize, par);
+                    }
+                }
+            }
+        }
+    });
+    let (first, rest) = parts.split_at_mut(wsize.min(blocks * wsize));
+    for p in rest.chunks_exact(wsize.max(1)) {
+        for (a, &b) in first.iter_mut().zip(p) {
+            *a = *a + b;
+        }
+    }
+    dw.copy_from_slice(&parts[..wsize]);
+}
+
+/// The input gradient `(N, Cin, H, W)` into a zero-filled `dx`.
+pub fn conv2d_input_grad_into<T: 'static + Float + Send + Sync>(w: &[T], gout: &[T], g: &ConvGeom, dx: &mut [T]) {
+    let (l, k, cog) = (g.l(), g.k(), g.c_out / g.groups);
+    let per_out = g.c_out * l;
+    let (chunks, par) = plan(g);
+    let per_in = g.plane_in();
+    assert_eq!(dx.len(), g.n * per_in, "conv2d_input_grad_into: output size");
+    if k == 0 || l == 0 {
+        return;
+    }
+    let pd = Ptr(dx.as_mut_ptr());
+    parallel_for(chunks, |c| {
+        let (lo, hi) = split_range(g.n, chunks, c);
+        let mut dcols = if g.is_pointwise() { Vec::new() } else { ember_core::filled_vec(T::zero(), g.groups * k * l) };
+        for n in lo..hi {
+            // SAFETY: `dx` holds n·per_in elements; image n's slice is written by this chunk only
+            // (disjoint image ranges).
+            let img = unsafe { pd.part(n * per_in, per_in) };
+            // Pointwise kernels: dcols is the input gradient itself.
+            let dst: *mut T = if g.is_pointwise() { img.as_mut_ptr() } else { dcols.as_mut_ptr() };
+            for gi in 0..g.groups {
+                // SAFETY: group gi's weights (cog×k) and image n's gradient rows (cog×l) lie inside
+                // w and gout; dst holds groups·k·l (dcols, or the image's own slice when pointwise).
+                unsafe {
+                    let a = w.as_ptr().add(gi * cog * k);
+                    let b = gout.as_ptr().add(n * per_out + gi * cog * l);
+                    mm(k, l, cog, dst.add(gi * k * l), l, false, a, 1, k as isize, b, l as isize, 1, par);
+                }
+            }
+            if !g.is_pointwise() {
+                col2im_image(&dcols, g, img);
+            }
+        }
+    });
 }

@@ -2,6 +2,7 @@
 //! (or writes into a destination view). Dtype dispatch is written once, in `dispatch.rs`.
 #[macro_use]
 pub mod dispatch;
+pub mod activation_grad;
 pub mod arith;
 pub mod complex;
 pub mod conv;

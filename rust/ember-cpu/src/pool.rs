@@ -65,9 +65,21 @@ fn tap_ranges(out: usize, size: usize, k: usize, s: usize, p: usize, d: usize) -
 /// among equal maxima the first in window order wins; a window entirely in padding gives
 /// (-inf, 0).
 pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<i64>) {
-    let (ip, op) = (g.h * g.w, g.oh * g.ow);
+    let op = g.oh * g.ow;
     let mut out = ember_core::filled_vec(T::zero(), g.planes * op);
     let mut idx = ember_core::filled_vec(0i64, g.planes * op);
+    max_pool2d_into(x, g, &mut out, &mut idx);
+    (out, idx)
+}
+
+/// `max_pool2d` into the caller's `out` and `idx` (`planes·oh·ow` each, every element written).
+pub fn max_pool2d_into<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
+    let (ip, op) = (g.h * g.w, g.oh * g.ow);
+    assert!(out.len() == g.planes * op && idx.len() == g.planes * op, "max_pool2d_into: output size");
+    if inside(g) {
+        max_pool2d_inside(x, g, out, idx);
+        return;
+    }
     let ry = tap_ranges(g.oh, g.h, g.k.0, g.stride.0, g.pad.0, g.dilation.0);
     let rx = tap_ranges(g.ow, g.w, g.k.1, g.stride.1, g.pad.1, g.dilation.1);
     let (dy, dx) = g.dilation;
@@ -104,13 +116,125 @@ pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec
             }
         }
     });
-    (out, idx)
+}
+
+/// Every window lies inside the plane (no padding, no ceil_mode overhang): the common case
+/// (`MaxPool2d(2)`), which the separable kernel below handles.
+fn inside(g: &PoolGeom) -> bool {
+    let last = |o: usize, s: usize, k: usize, d: usize| (o - 1) * s + (k - 1) * d;
+    g.pad == (0, 0) && g.w <= u32::MAX as usize && g.oh > 0 && g.ow > 0 && last(g.oh, g.stride.0, g.k.0, g.dilation.0) < g.h && last(g.ow, g.stride.1, g.k.1, g.dilation.1) < g.w
+}
+
+/// Whether `v` replaces `best` in window order: larger, or the first NaN (which then stays).
+#[inline(always)]
+fn takes<T: Float>(v: T, best: T) -> bool {
+    // Non-short-circuit `|`/`&` keep this a select the vectorizer can use.
+    (v > best) | ((v != v) & (best == best))
+}
+
+/// Max pool over windows that lie inside the plane, one output row at a time and separably:
+/// each of the window's rows is reduced across its `kw` taps for all output columns at once
+/// (a loop over `ox` with selects, which vectorizes; the per-window loop with a select per tap
+/// compiled to branches that mispredict on real data), then the rows are combined in order.
+/// Taking a later row's value only when strictly larger (or the first NaN) keeps "first in
+/// window order wins".
+fn max_pool2d_inside<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
+    let (ip, op) = (g.h * g.w, g.oh * g.ow);
+    let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
+    par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
+        // SAFETY: plane p's outputs [p·op, (p+1)·op) are written by this task only.
+        let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
+        let plane = &x[p * ip..(p + 1) * ip];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above); the body is safe code.
+                unsafe { inside_plane_avx2(plane, g, o, id) };
+                return;
+            }
+        }
+        inside_plane(plane, g, o, id)
+    });
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+/// # Safety
+/// The CPU has AVX2.
+unsafe fn inside_plane_avx2<T: Float>(plane: &[T], g: &PoolGeom, o: &mut [T], id: &mut [i64]) {
+    inside_plane(plane, g, o, id)
+}
+
+#[inline(always)]
+fn inside_plane<T: Float>(plane: &[T], g: &PoolGeom, o: &mut [T], id: &mut [i64]) {
+    let ow = g.ow;
+    // One window row's best per output column: value and input column.
+    let (mut rv, mut ri) = (vec![T::zero(); ow], vec![0u32; ow]);
+    for oy in 0..g.oh {
+        let (orow, irow) = (&mut o[oy * ow..(oy + 1) * ow], &mut id[oy * ow..(oy + 1) * ow]);
+        for t in 0..g.k.0 {
+            let iy = oy * g.stride.0 + t * g.dilation.0;
+            let row = &plane[iy * g.w..(iy + 1) * g.w];
+            match g.stride.1 {
+                1 => row_best::<T, 1>(row, g, &mut rv, &mut ri),
+                2 => row_best::<T, 2>(row, g, &mut rv, &mut ri),
+                _ => row_best::<T, 0>(row, g, &mut rv, &mut ri),
+            }
+            let base = (iy * g.w) as i64;
+            if t == 0 {
+                orow.copy_from_slice(&rv);
+                for (d, &c) in irow.iter_mut().zip(&ri) {
+                    *d = base + c as i64;
+                }
+                continue;
+            }
+            for ((b, bi), (&v, &c)) in orow.iter_mut().zip(irow.iter_mut()).zip(rv.iter().zip(&ri)) {
+                let take = takes(v, *b);
+                *b = if take { v } else { *b };
+                *bi = if take { base + c as i64 } else { *bi };
+            }
+        }
+    }
+}
+
+/// `(rv[ox], ri[ox])`: the first maximum of `row` over output column ox's taps
+/// `ox·sx + u·dx` (u < kw), and its column. `SX` is the column stride when it is 1 or 2 (a
+/// constant stride lets the loads vectorize), 0 for any other stride (read from `g`).
+#[inline(always)]
+fn row_best<T: Float, const SX: usize>(row: &[T], g: &PoolGeom, rv: &mut [T], ri: &mut [u32]) {
+    let sx = if SX == 0 { g.stride.1 } else { SX };
+    let (ow, dx) = (rv.len(), g.dilation.1);
+    for u in 0..g.k.1 {
+        let off = u * dx;
+        // The last tap read is (ow-1)·sx + off < w (`inside`); the slice bounds the loop.
+        let r = &row[off..off + (ow - 1) * sx + 1];
+        if u == 0 {
+            for ox in 0..ow {
+                rv[ox] = r[ox * sx];
+                ri[ox] = (ox * sx) as u32;
+            }
+            continue;
+        }
+        for ox in 0..ow {
+            let v = r[ox * sx];
+            let take = takes(v, rv[ox]);
+            rv[ox] = if take { v } else { rv[ox] };
+            ri[ox] = if take { (ox * sx + off) as u32 } else { ri[ox] };
+        }
+    }
 }
 
 /// Max pool backward: `dx[p, idx[p, o]] += gout[p, o]`.
 pub fn max_pool2d_backward<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &PoolGeom) -> Vec<T> {
+    let mut dx = ember_core::filled_vec(T::zero(), g.planes * g.h * g.w);
+    max_pool2d_backward_into(gout, idx, g, &mut dx);
+    dx
+}
+
+/// `max_pool2d_backward` added into the caller's zero-filled `dx` (`planes·H·W`).
+pub fn max_pool2d_backward_into<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &PoolGeom, dx: &mut [T]) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
-    let mut dx = ember_core::filled_vec(T::zero(), g.planes * ip);
+    assert_eq!(dx.len(), g.planes * ip, "max_pool2d_backward_into: output size");
     let pd = Ptr(dx.as_mut_ptr());
     par_items(g.planes, g.planes * (ip + op), |p| {
         let d = unsafe { pd.part(p * ip, ip) };
@@ -119,7 +243,6 @@ pub fn max_pool2d_backward<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &
             d[i] = d[i] + gout[p * op + o];
         }
     });
-    dx
 }
 
 /// One output position's window along one axis: input range `[lo, hi)` and divisor share.

@@ -202,6 +202,13 @@ mod pool {
             ((3, 2), (1, 2), (1, 1), (1, 1)),
             ((3, 3), (2, 1), (1, 0), (2, 3)),
             ((1, 4), (3, 1), (0, 2), (1, 1)),
+            // Unpadded windows inside the plane: the separable kernel, column stride 1, 2
+            // and other (3), with dilation.
+            ((2, 2), (1, 1), (0, 0), (1, 1)),
+            ((3, 3), (2, 2), (0, 0), (1, 1)),
+            ((2, 3), (3, 2), (0, 0), (2, 2)),
+            ((3, 2), (2, 3), (0, 0), (1, 3)),
+            ((1, 1), (1, 1), (0, 0), (1, 1)),
         ] {
             let o = |size: usize, k: usize, s: usize, p: usize, d: usize| (size + 2 * p - d * (k - 1) - 1) / s + 1;
             let g = PoolGeom {
@@ -219,6 +226,38 @@ mod pool {
             let (want, wi) = naive(&x, &g);
             assert_eq!(gi, wi, "{g:?}");
             assert!(got.iter().zip(&want).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())), "{g:?}");
+            // float64 takes the same path and picks the same positions.
+            let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+            assert_eq!(max_pool2d(&x64, &g).1, wi, "{g:?} f64");
+            // The backward adds each output gradient at its recorded position.
+            let go: Vec<f32> = (0..gi.len()).map(|i| (i % 5) as f32 + 0.5).collect();
+            let mut want_dx = vec![0.0f32; 3 * 9 * 11];
+            for (o, &i) in gi.iter().enumerate() {
+                want_dx[o / (g.oh * g.ow) * 99 + i as usize] += go[o];
+            }
+            assert_eq!(max_pool2d_backward(&go, &gi, &g), want_dx, "{g:?}");
+        }
+    }
+}
+
+mod activation_grad {
+    use std::mem::MaybeUninit;
+
+    #[test]
+    fn relu_backward_is_threshold_backward() {
+        let n = 1000 + 13; // a vector body and a tail
+        let y: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.5).collect();
+        let mut y = y;
+        y[3] = f32::NAN;
+        y[4] = -0.0;
+        let g: Vec<f32> = (0..n).map(|i| if i == 7 { f32::INFINITY } else { i as f32 - 400.0 }).collect();
+        let mut out = vec![MaybeUninit::new(f32::NAN); n];
+        ember_cpu::activation_grad::relu_backward(&g, &y, &mut out);
+        for i in 0..n {
+            // SAFETY: relu_backward writes every element.
+            let got = unsafe { out[i].assume_init() };
+            let want = if y[i] <= 0.0 { 0.0 } else { g[i] };
+            assert_eq!(got.to_bits(), want.to_bits(), "element {i}: y {} g {}", y[i], g[i]);
         }
     }
 }

@@ -47,6 +47,33 @@ macro_rules! floats {
 }
 pub(crate) use floats;
 
+/// A zero-filled host tensor of `shape` that `fill` writes its result into. The buffer comes
+/// from the storage cache (warm, no page faults) and needs no copy afterwards, where a kernel
+/// returning a `Vec` cost a fresh allocation (page faults) plus a copy into a storage.
+fn fresh<T: Element>(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Result<Tensor> {
+    let n = ember_core::layout::checked_numel(shape)?;
+    let s = ember_core::Storage::zeros_n(n, std::mem::size_of::<T>())?;
+    // SAFETY: `s` holds n zeroed (valid) elements of T, 64-byte aligned, and nothing else refers
+    // to it until the tensor is built below.
+    fill(unsafe { std::slice::from_raw_parts_mut(s.ptr() as *mut T, n) });
+    Ok(Tensor::from_parts(s, Layout::contiguous(shape), T::DTYPE))
+}
+
+/// ReLU's input gradient from its output `y` (same shape, float32/float64), in one pass.
+pub(crate) fn relu_backward(g: &Tensor, y: &Tensor) -> Result<Tensor> {
+    floats!(g.dtype(), T => {
+        let (_gc, gs) = vals::<T>(g)?;
+        let (_yc, ys) = vals::<T>(y)?;
+        let s = ember_core::Storage::uninit_n(gs.len(), std::mem::size_of::<T>())?;
+        // SAFETY: `s` is a fresh buffer of gs.len() elements of T, owned here; the kernel writes
+        // every element before the tensor is built.
+        let out = unsafe { std::slice::from_raw_parts_mut(s.ptr() as *mut std::mem::MaybeUninit<T>, gs.len()) };
+        ember_cpu::activation_grad::relu_backward(gs, ys, out);
+        Ok(Tensor::from_parts(s, Layout::contiguous(g.shape()), g.dtype()))
+    })
+}
+
+
 fn rounding(op: UOp) -> bool {
     matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals)
 }
@@ -247,7 +274,7 @@ impl Backend for Cpu {
             let (_xc, xs) = vals::<T>(x)?;
             let (_wc, ws) = vals::<T>(w)?;
             let bc = b.map(vals::<T>).transpose()?;
-            Tensor::from_vec(conv::conv2d_forward(xs, ws, bc.as_ref().map(|b| b.1), g), &[g.n, g.c_out, g.oh, g.ow])
+            fresh::<T>(&[g.n, g.c_out, g.oh, g.ow], |o| conv::conv2d_forward_into(xs, ws, bc.as_ref().map(|b| b.1), g, o))
         })
     }
 
@@ -257,8 +284,7 @@ impl Backend for Cpu {
             let (_wc, ws) = vals::<T>(w)?;
             let (_gc, gs) = vals::<T>(go)?;
             // The input gradient reads only the weight and the output gradient.
-            let (gx, _, _) = conv::conv2d_backward(&[], ws, gs, g, (true, false, false));
-            Tensor::from_vec(gx.unwrap_or_default(), &[g.n, g.c_in, g.h, g.w])
+            fresh::<T>(&[g.n, g.c_in, g.h, g.w], |o| conv::conv2d_input_grad_into(ws, gs, g, o))
         })
     }
 
@@ -268,16 +294,18 @@ impl Backend for Cpu {
             let (_xc, xs) = vals::<T>(x)?;
             let (_gc, gs) = vals::<T>(go)?;
             // The weight gradient reads only the input and the output gradient.
-            let (_, gw, _) = conv::conv2d_backward(xs, &[], gs, g, (false, true, false));
-            Tensor::from_vec(gw.unwrap_or_default(), &[g.c_out, g.c_in / g.groups, g.kh, g.kw])
+            fresh::<T>(&[g.c_out, g.c_in / g.groups, g.kh, g.kw], |o| conv::conv2d_weight_grad_into(xs, gs, g, o))
         })
     }
 
     fn max_pool2d(&self, x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
         floats!(x.dtype(), T => {
             let (_c, xs) = vals::<T>(x)?;
-            let (o, i) = pool::max_pool2d(xs, g);
-            Ok((Tensor::from_vec(o, out_shape)?, Tensor::from_vec(i, out_shape)?))
+            let mut vals_out = None;
+            let idx = fresh::<i64>(out_shape, |i| {
+                vals_out = Some(fresh::<T>(out_shape, |o| pool::max_pool2d_into(xs, g, o, i)));
+            })?;
+            Ok((vals_out.expect("filled by the closure")?, idx))
         })
     }
 
@@ -285,7 +313,7 @@ impl Backend for Cpu {
         let (_i, is) = vals::<i64>(idx)?;
         floats!(go.dtype(), T => {
             let (_g, gs) = vals::<T>(go)?;
-            Tensor::from_vec(pool::max_pool2d_backward(gs, is, g), x_shape)
+            fresh::<T>(x_shape, |d| pool::max_pool2d_backward_into(gs, is, g, d))
         })
     }
 

@@ -51,6 +51,21 @@ fn mask(x: &Tensor, op: CmpOp, s: f64) -> Result<Tensor> {
     crate::ops::compare::compare(op, &Arg::T(x.detach()), &Arg::S(Scalar::Float(s)))?.to_dtype(x.dtype())
 }
 
+/// ReLU's input gradient. A first-order backward on the CPU (`g` without history) runs one
+/// fused pass (PyTorch's threshold_backward); otherwise the differentiable formula, so double
+/// backward still works.
+fn relu_grad(g: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let fused = !needs_grad(&[g])
+        && g.shape() == y.shape()
+        && g.dtype() == y.dtype()
+        && matches!(g.dtype(), DType::F32 | DType::F64)
+        && crate::dispatch::family("threshold_backward", &[g, y])? == Family::CpuStrided;
+    if fused {
+        return crate::backend::cpu::relu_backward(g, y);
+    }
+    g.mul(&mask(y, CmpOp::Gt, 0.0)?)
+}
+
 /// d op(x)/dx · g. `x` is the saved input, `y` the saved output (each only when `meta` asks).
 fn grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
     if g.dtype().is_complex() {
@@ -69,7 +84,7 @@ fn real_grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&T
         Abs => g.mul(&un(x()?, Sign)?.detach())?,
         Sign | Floor | Ceil | Round | RoundDecimals | Trunc => ms(g, 0.0)?,
         Square => g.mul(&ms(x()?, 2.0)?)?,
-        Relu => g.mul(&mask(y()?, Gt, 0.0)?)?,
+        Relu => relu_grad(g, y()?)?,
         Relu6 | Hardtanh => {
             let (lo, hi) = if op == Relu6 { (0.0, 6.0) } else { (p.a, p.b) };
             g.mul(&mask(x()?, Gt, lo)?.mul(&mask(x()?, Lt, hi)?)?)?
