@@ -28,6 +28,7 @@ from ._exchange import *  # noqa: F401,F403
 from ._views import *  # noqa: F401,F403
 from ._ops_elementwise import *  # noqa: F401,F403
 from ._ops_reduce import *  # noqa: F401,F403
+from ._ops_reduce import return_types  # noqa: F401  (torch.return_types)
 from ._ops_linalg import *  # noqa: F401,F403
 from ._ops_index import *  # noqa: F401,F403
 from ._serialization import *  # noqa: F401,F403
