@@ -120,3 +120,67 @@ def test_bad_padding_mode_raises_value_error():
         nn.Conv2d(1, 1, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="zeros"):
         nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")
+
+
+# ---- nn.Bilinear / F.bilinear: one output row per batch row ----
+@pytest.mark.parametrize("batch", [(5,), (2, 3)])
+def test_bilinear_matches_numpy(batch):
+    m = nn.Bilinear(2, 3, 4, dtype=ember.float64)
+    x1 = ember.randn(*batch, 2, dtype=ember.float64)
+    x2 = ember.randn(*batch, 6, dtype=ember.float64)[..., ::2]  # strided
+    got = m(x1, x2).detach().numpy()
+    want = np.einsum("...i,oij,...j->...o", x1.numpy(), m.weight.detach().numpy(), x2.numpy()) + m.bias.detach().numpy()
+    assert got.shape == (*batch, 4)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_bilinear_gradcheck():
+    w = ember.randn(2, 3, 2, dtype=ember.float64, requires_grad=True)
+    a = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(4, 2, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, b, w: F.bilinear(a, b, w), (a, b, w))
+
+
+# ---- ember.backends: the start-up switches scripts set ----
+def test_backends_switches():
+    import ember.backends.cudnn as cudnn
+    cudnn.benchmark = True
+    try:
+        assert ember.backends.cudnn.benchmark is True
+    finally:
+        cudnn.benchmark = False
+    assert ember.backends.mps.is_available() is False and ember.backends.cudnn.is_available() is False
+    assert ember.backends.cuda.matmul.allow_tf32 is False and ember.backends.cpu.is_available()
+
+
+# ---- ember.testing.assert_close ----
+def test_assert_close_passes_within_default_tolerance():
+    ember.testing.assert_close(ember.ones(3), ember.ones(3) + 1e-7)
+    ember.testing.assert_close([ember.ones(1)], (ember.ones(1),))
+    ember.testing.assert_close(ember.tensor([float("nan")]), ember.tensor([float("nan")]), equal_nan=True)
+    ember.testing.assert_close(ember.ones(2), ember.ones(2, dtype=ember.float64), check_dtype=False)
+    ember.testing.assert_close(ember.ones(2, 3)[:, ::2], ember.ones(2, 2))
+
+
+@pytest.mark.parametrize("a, b, text", [
+    (ember.ones(2), ember.ones(3), "attribute 'shape'"),
+    (ember.ones(2), ember.ones(2, dtype=ember.float64), "attribute 'dtype'"),
+    (ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.1]), "Mismatched elements: 1 / 2"),
+    (ember.tensor([1, 2]), ember.tensor([1, 3]), "not equal"),
+    (ember.tensor([float("nan")]), ember.tensor([float("nan")]), "not close"),
+])
+def test_assert_close_raises_assertion_error(a, b, text):
+    with pytest.raises(AssertionError, match=text):
+        ember.testing.assert_close(a, b)
+
+
+def test_assert_close_needs_both_tolerances():
+    with pytest.raises(ValueError, match="atol"):
+        ember.testing.assert_close(ember.ones(1), ember.ones(1), rtol=1e-3)
+
+
+def test_make_tensor_range_and_layout():
+    t = ember.testing.make_tensor((2, 3), dtype=ember.float32, device="cpu", low=0, high=1, noncontiguous=True)
+    assert t.shape == (2, 3) and not t.is_contiguous()
+    assert bool((t >= 0).all()) and bool((t < 1).all())
+    assert ember.testing.make_tensor(3, 2, dtype=ember.int64, device="cpu").dtype == ember.int64

@@ -110,3 +110,5 @@ from . import array_api  # noqa: E402,F401  (the Python array API standard names
 # Last: a non-tensor where a tensor belongs raises PyTorch's TypeError, not AttributeError (issue 19).
 from . import _argcheck  # noqa: E402
 _argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)
+from . import backends  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True etc.)
+from . import testing  # noqa: E402,F401  (torch.testing.assert_close)

@@ -222,7 +222,7 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     # y_k = x1^T W_k x2 + b_k, as a batched product over the output features.
-    y = (input1.unsqueeze(-2).unsqueeze(-2) @ weight @ input2.unsqueeze(-2).unsqueeze(-1).unsqueeze(-3))
+    y = input1.unsqueeze(-2).unsqueeze(-2) @ weight @ input2.unsqueeze(-2).unsqueeze(-1)
     y = y.squeeze(-1).squeeze(-1)
     return y if bias is None else y + bias
 
