@@ -28,6 +28,7 @@ from ._exchange import *  # noqa: F401,F403
 from ._views import *  # noqa: F401,F403
 from ._ops_elementwise import *  # noqa: F401,F403
 from ._ops_reduce import *  # noqa: F401,F403
+from ._ops_reduce import return_types  # noqa: F401  (torch.return_types)
 from ._ops_linalg import *  # noqa: F401,F403
 from ._ops_index import *  # noqa: F401,F403
 from ._serialization import *  # noqa: F401,F403
@@ -109,3 +110,5 @@ from . import array_api  # noqa: E402,F401  (the Python array API standard names
 # Last: a non-tensor where a tensor belongs raises PyTorch's TypeError, not AttributeError (issue 19).
 from . import _argcheck  # noqa: E402
 _argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)
+from . import backends  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True etc.)
+from . import testing  # noqa: E402,F401  (torch.testing.assert_close)

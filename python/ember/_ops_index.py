@@ -1,7 +1,7 @@
 """Indexing, gathering, sorting and shape-building ops: ``ember.cat``, ``ember.gather``,
 ``ember.sort``, … and the Python-side Tensor methods of this family (composites of the
 native ones: ``sort``/``topk`` named tuples, ``unique``, ``tile``, ``repeat_interleave`` …)."""
-import collections
+from ._ops_reduce import return_types
 
 from . import _native
 from ._native import Tensor
@@ -35,8 +35,8 @@ def _forward(name):
 
 
 # The named tuples PyTorch returns (torch.return_types.sort etc.).
-sort_result = collections.namedtuple("sort", ["values", "indices"])
-topk_result = collections.namedtuple("topk", ["values", "indices"])
+sort_result = return_types.sort
+topk_result = return_types.topk
 
 
 @_method

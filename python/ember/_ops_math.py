@@ -5,7 +5,7 @@ free: ``logaddexp``, ``heaviside``, ``gcd``/``lcm``, ``frexp``/``ldexp``/``nexta
 PyTorch has one, the Tensor method of that name.
 """
 import builtins
-import collections
+from ._ops_reduce import return_types
 import math
 
 from . import _native, _dtypes
@@ -13,9 +13,9 @@ from ._native import Tensor
 
 __all__ = []
 
-kthvalue_result = collections.namedtuple("kthvalue", ["values", "indices"])
-frexp_result = collections.namedtuple("frexp", ["mantissa", "exponent"])
-histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
+kthvalue_result = return_types.kthvalue
+frexp_result = return_types.frexp
+histogram_result = return_types.histogram
 
 
 # The functions whose ``ember.<name>`` form takes ``out=`` in PyTorch.

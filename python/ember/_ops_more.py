@@ -4,7 +4,7 @@ points (which also return the saved statistics), ``convolution``, ``constant_pad
 ``grid_sampler``, ``nonzero_static``, ``frombuffer``, ``binomial``, build flags, and the small
 Tensor methods PyTorch keeps for old code (``new``, ``volatile``, ``module_load`` …)."""
 import builtins
-import collections
+from ._ops_reduce import return_types
 import math
 
 from . import _native, _dtypes
@@ -12,7 +12,7 @@ from ._native import Tensor
 
 __all__ = []
 
-histogramdd_result = collections.namedtuple("histogramdd", ["hist", "bin_edges"])
+histogramdd_result = return_types.histogramdd
 
 
 def _export(fn):

@@ -28,6 +28,12 @@ def _named(name, fields):
 for _n in ["max", "min", "median", "nanmedian", "mode", "cummax", "cummin"]:
     _named(_n, ["values", "indices"])
 _named("aminmax", ["min", "max"])
+# Defined here so every op module shares one class per name (and its PyTorch-style repr).
+for _n in ["sort", "topk", "kthvalue"]:
+    _named(_n, ["values", "indices"])
+_named("frexp", ["mantissa", "exponent"])
+_named("histogram", ["hist", "bin_edges"])
+_named("histogramdd", ["hist", "bin_edges"])
 
 
 def _forward(name):

@@ -9,6 +9,7 @@ import math
 from .. import _native, _argcheck
 from .._argcheck import checked as _checked
 from .._native import Tensor
+from ..autograd.grad_mode import no_grad as _no_grad
 from ._functional_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss,  # noqa: F401
                                kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss, soft_margin_loss,
                                cosine_similarity, pairwise_distance, triplet_margin_loss, margin_ranking_loss,
@@ -52,7 +53,18 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def _needs_graph(x):
+    return x.requires_grad and _native.is_grad_enabled()
+
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace and _needs_graph(input):
+        # An in-place op on a graph input must not overwrite what its backward saved (as
+        # PyTorch's leaky_relu_ saves its result): scale by a constant factor instead.
+        with _no_grad():
+            factor = _native.where(input > 0, _native._full([], 1.0, input.dtype),
+                                   _native._full([], negative_slope, input.dtype))
+        return input.mul_(factor)
     f = _native_or("leaky_relu")
     y = f(input, negative_slope) if f else _native.where(input > 0, input, input * negative_slope)
     return _inplace(input, y, inplace)
@@ -105,6 +117,12 @@ def tanh(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace and _needs_graph(input):
+        # Masked fills keep the saved input intact; the gradient is zero at and beyond each
+        # bound, as PyTorch's hardtanh_ backward.
+        with _no_grad():
+            low, high = input <= min_val, input >= max_val
+        return input.masked_fill_(low, min_val).masked_fill_(high, max_val)
     f = _native_or("hardtanh")
     y = f(input, min_val, max_val) if f else input.clamp(min_val, max_val)
     return _inplace(input, y, inplace)
@@ -139,6 +157,10 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
+    if inplace and _needs_graph(input):
+        with _no_grad():
+            below = input <= threshold
+        return input.masked_fill_(below, value)
     return _inplace(input, _native.where(input > threshold, input, _native._full([], value, input.dtype)), inplace)
 
 
@@ -200,7 +222,7 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     # y_k = x1^T W_k x2 + b_k, as a batched product over the output features.
-    y = (input1.unsqueeze(-2).unsqueeze(-2) @ weight @ input2.unsqueeze(-2).unsqueeze(-1).unsqueeze(-3))
+    y = input1.unsqueeze(-2).unsqueeze(-2) @ weight @ input2.unsqueeze(-2).unsqueeze(-1)
     y = y.squeeze(-1).squeeze(-1)
     return y if bias is None else y + bias
 

@@ -1,0 +1,27 @@
+import ember as torch
+import ember.nn as nn
+
+torch.manual_seed(0)
+G = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2), nn.Linear(16, 2))
+D = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2, inplace=True), nn.Linear(16, 1), nn.Sigmoid())
+criterion = nn.BCELoss()
+optG = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+optD = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+real = torch.randn(32, 2) * 0.5 + torch.tensor([2.0, -1.0])
+for step in range(20):
+    z = torch.randn(32, 4)
+    fake = G(z)
+    real_label = torch.ones(32, 1)
+    fake_label = torch.zeros(32, 1)
+    optD.zero_grad()
+    lossD = criterion(D(real), real_label) + criterion(D(fake.detach()), fake_label)
+    lossD.backward()
+    optD.step()
+    optG.zero_grad()
+    lossG = criterion(D(fake), real_label)
+    lossG.backward()
+    optG.step()
+print("finite", torch.isfinite(lossD).item(), torch.isfinite(lossG).item())
+print(fake.shape, fake.grad_fn is not None, fake.detach().requires_grad)
+print(torch.full((2, 1), 0.9).tolist(), torch.full_like(real_label[:2], 0.1).tolist())
+print(criterion(torch.tensor([0.9, 0.2]), torch.tensor([1.0, 0.0])).item() < 0.2)

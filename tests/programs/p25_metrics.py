@@ -1,0 +1,27 @@
+import ember as torch
+import ember.nn.functional as F
+
+logits = torch.tensor([[0.1, 2.0, 0.3, 0.5], [1.5, 0.2, 0.1, 0.0], [0.0, 0.1, 0.2, 3.0], [0.3, 0.2, 0.9, 0.8]])
+target = torch.tensor([1, 0, 2, 2])
+values, idx = torch.topk(logits, k=2, dim=1)
+print(values.tolist(), idx.tolist())
+top1 = logits.argmax(dim=1)
+print("top1 acc", (top1 == target).float().mean().item())
+top2 = (idx == target.view(-1, 1)).any(dim=1).float().mean().item()
+print("top2 acc", top2)
+print(torch.argsort(logits[0], descending=True).tolist(), logits[0].sort(descending=True).indices.tolist())
+s, i = torch.sort(torch.tensor([3, 1, 2]), stable=True)
+print(s.tolist(), i.tolist())
+n = 4
+cm = torch.bincount(target * n + top1, minlength=n * n).reshape(n, n)
+print(cm)
+print(cm.diag().sum().item() / cm.sum().item())
+print(torch.bincount(torch.tensor([0, 1, 1, 3]), weights=torch.tensor([0.5, 1.0, 1.0, 2.0])).tolist())
+probs = F.softmax(logits, dim=1)
+print(probs.max(dim=1).values.round(decimals=3).tolist(), probs.max(1)[1].tolist())
+print(torch.max(logits).item(), torch.max(logits, 1, keepdim=True)[0].shape)
+v, ix = logits.topk(1, largest=False)
+print(v.flatten().tolist(), ix.flatten().tolist())
+print(torch.unique(target, return_counts=True))
+print(torch.unique(torch.tensor([3, 1, 3, 2]), sorted=True, return_inverse=True))
+print(torch.kthvalue(torch.tensor([3., 1., 2.]), 2))

@@ -1,0 +1,22 @@
+import ember as torch
+import ember.nn.functional as F
+
+x = torch.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+print(torch.where(x > 0, x, torch.zeros_like(x)))
+print(torch.where(x > 0, x, 0.0))
+print(torch.where(x > 0))
+print(x.masked_fill(x < 0, 0))
+print(x.masked_fill_(torch.tensor([True, False, True]), -1.0))
+print(torch.cumsum(torch.arange(5), dim=0).tolist(), torch.arange(5.).cumsum(0).dtype)
+print(torch.cumprod(torch.tensor([1, 2, 3]), 0).tolist())
+print(torch.diff(torch.tensor([1, 4, 9, 16])).tolist(), torch.tensor([[1, 2], [4, 8]]).diff(dim=0).tolist())
+print(torch.diff(torch.tensor([1., 2.]), prepend=torch.tensor([0.])).tolist())
+oh = F.one_hot(torch.tensor([0, 2, 1]), num_classes=4)
+print(oh, oh.dtype)
+print(F.one_hot(torch.arange(3) % 2).shape)
+print(torch.cummax(torch.tensor([1, 3, 2, 5]), dim=0))
+print(torch.logcumsumexp(torch.zeros(3), dim=0).round(decimals=4).tolist())
+print(torch.clamp(x, min=-1).tolist(), x.clip(-2, 2).tolist())
+print(torch.nonzero(x > 0).tolist(), torch.nonzero(x > 0, as_tuple=True)[1].tolist())
+print(torch.count_nonzero(x > 0).item(), (x > 0).sum(dim=1).tolist())
+print(torch.any(x > 4).item(), torch.all(x < 10).item(), x.isnan().any().item())

@@ -1,0 +1,26 @@
+import ember as torch
+from ember.utils.data import (DataLoader, TensorDataset, WeightedRandomSampler, SubsetRandomSampler,
+                              SequentialSampler, RandomSampler, BatchSampler, Subset, ConcatDataset)
+
+torch.manual_seed(0)
+ds = TensorDataset(torch.arange(10).float(), torch.tensor([0] * 8 + [1] * 2))
+labels = ds.tensors[1]
+class_count = torch.bincount(labels)
+weights = 1.0 / class_count[labels].float()
+sampler = WeightedRandomSampler(weights, num_samples=20, replacement=True)
+idx = list(sampler)
+print(len(idx), all(0 <= i < 10 for i in idx), type(idx[0]).__name__)
+sub = SubsetRandomSampler([1, 3, 5])
+print(sorted(sub), len(sub))
+loader = DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(range(4)))
+print(sum(b[0].numel() for b in loader))
+print(list(SequentialSampler(range(4))), len(RandomSampler(range(5))))
+print(list(BatchSampler(SequentialSampler(range(7)), batch_size=3, drop_last=False)))
+print(list(BatchSampler(range(7), 3, True)))
+s = Subset(ds, [0, 9])
+print(len(s), s[1][0].item(), s[1][1].item())
+cat = ConcatDataset([ds, s])
+print(len(cat), cat[11][0].item())
+bl = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 4, False))
+print([b[0].shape[0] for b in bl])
+print(sorted(RandomSampler(range(5), replacement=False)) == list(range(5)))
