@@ -175,7 +175,9 @@ unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
                 let out = &mut ap[(t * kp + p) * MR..(t * kp + p) * MR + rows];
                 let l = &lo[t * MR..t * MR + rows];
                 match hi {
-                    Some(h) => out.iter_mut().zip(l).zip(&h[t * MR..t * MR + rows]).for_each(|((o, &x), &y)| *o = x as u32 | (y as u32) << 16),
+                    Some(h) => {
+                        out.iter_mut().zip(l).zip(&h[t * MR..t * MR + rows]).for_each(|((o, &x), &y)| *o = x as u32 | (y as u32) << 16)
+                    }
                     None => out.iter_mut().zip(l).for_each(|(o, &x)| *o = x as u32),
                 }
             }

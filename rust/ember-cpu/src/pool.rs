@@ -122,7 +122,12 @@ pub fn max_pool2d_into<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut 
 /// (`MaxPool2d(2)`), which the separable kernel below handles.
 fn inside(g: &PoolGeom) -> bool {
     let last = |o: usize, s: usize, k: usize, d: usize| (o - 1) * s + (k - 1) * d;
-    g.pad == (0, 0) && g.w <= u32::MAX as usize && g.oh > 0 && g.ow > 0 && last(g.oh, g.stride.0, g.k.0, g.dilation.0) < g.h && last(g.ow, g.stride.1, g.k.1, g.dilation.1) < g.w
+    g.pad == (0, 0)
+        && g.w <= u32::MAX as usize
+        && g.oh > 0
+        && g.ow > 0
+        && last(g.oh, g.stride.0, g.k.0, g.dilation.0) < g.h
+        && last(g.ow, g.stride.1, g.k.1, g.dilation.1) < g.w
 }
 
 /// Whether `v` replaces `best` in window order: larger, or the first NaN (which then stays).

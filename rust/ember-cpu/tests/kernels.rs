@@ -334,22 +334,39 @@ mod matmul {
         let val = |i: usize, seed: usize| ((i * 7 + seed * 13) % 9) as f64 * 0.25 - 1.0;
         for &(bn, m, k, n) in &[(1, 1, 1, 1), (1, 5, 7, 3), (2, 9, 67, 33), (3, 17, 261, 70), (1, 40, 300, 130)] {
             // (transpose a, transpose b, b's column step, dst with beta)
-            for &(ta, tb, step, with_beta) in &[(false, false, 1, false), (true, true, 1, true), (false, true, 1, false), (true, false, 2, true)] {
+            for &(ta, tb, step, with_beta) in
+                &[(false, false, 1, false), (true, true, 1, true), (false, true, 1, false), (true, false, 2, true)]
+            {
                 let a: Vec<f64> = (0..bn * m * k).map(|i| val(i, 1)).collect();
                 let b: Vec<f64> = (0..k * n * step).map(|i| val(i, 2)).collect(); // one b, broadcast over the batch
                 let d0: Vec<f64> = (0..bn * m * n).map(|i| val(i, 3)).collect();
                 // a stored as [bn, m, k] (or [bn, k, m] and read transposed)
                 let a_st: Vec<bf16> = if ta {
-                    (0..bn * k * m).map(|i| { let (bi, r) = (i / (k * m), i % (k * m)); bf16::from_f64(a[bi * m * k + (r % m) * k + r / m]) }).collect()
+                    (0..bn * k * m)
+                        .map(|i| {
+                            let (bi, r) = (i / (k * m), i % (k * m));
+                            bf16::from_f64(a[bi * m * k + (r % m) * k + r / m])
+                        })
+                        .collect()
                 } else {
                     a.iter().map(|&x| bf16::from_f64(x)).collect()
                 };
-                let la = if ta { Layout::new(vec![bn, m, k], vec![(k * m) as isize, 1, m as isize], 0) } else { Layout::contiguous(&[bn, m, k]) };
+                let la = if ta {
+                    Layout::new(vec![bn, m, k], vec![(k * m) as isize, 1, m as isize], 0)
+                } else {
+                    Layout::contiguous(&[bn, m, k])
+                };
                 // b's logical (p, j) element is b[p * n * step + j * step]
                 let (b_st, lb): (Vec<bf16>, Layout) = if tb {
-                    ((0..n * k).map(|i| bf16::from_f64(b[(i % k) * n * step + (i / k) * step])).collect(), Layout::new(vec![bn, k, n], vec![0, 1, k as isize], 0))
+                    (
+                        (0..n * k).map(|i| bf16::from_f64(b[(i % k) * n * step + (i / k) * step])).collect(),
+                        Layout::new(vec![bn, k, n], vec![0, 1, k as isize], 0),
+                    )
                 } else {
-                    (b.iter().map(|&x| bf16::from_f64(x)).collect(), Layout::new(vec![bn, k, n], vec![0, (n * step) as isize, step as isize], 0))
+                    (
+                        b.iter().map(|&x| bf16::from_f64(x)).collect(),
+                        Layout::new(vec![bn, k, n], vec![0, (n * step) as isize, step as isize], 0),
+                    )
                 };
                 let (alpha, beta) = if with_beta { (2.0, 0.5) } else { (1.0, 0.0) };
                 let d_st: Vec<bf16> = d0.iter().map(|&x| if with_beta { bf16::from_f64(x) } else { bf16::NAN }).collect();

@@ -77,7 +77,9 @@ impl PyTensor {
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        crate::guard::guard("scatter", || wrap(py, scatter_any(py, &self.operand(), dim, &index.get().operand(), src, value, reduce, false)?))
+        crate::guard::guard("scatter", || {
+            wrap(py, scatter_any(py, &self.operand(), dim, &index.get().operand(), src, value, reduce, false)?)
+        })
     }
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
     fn scatter_(

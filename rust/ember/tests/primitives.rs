@@ -60,7 +60,9 @@ fn an_optimizer_step_without_a_kernel_is_the_backend_error() {
     let h = Sgd { lr: 0.1, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false };
     let err = backend::of(Family::Meta).sgd_step(&[p.clone()], &[p], &[None], &h).unwrap_err();
     match err {
-        Error::NotImplemented(m) => assert!(m.starts_with("Could not run 'aten::_fused_sgd_' with arguments from the 'Meta' backend"), "{m}"),
+        Error::NotImplemented(m) => {
+            assert!(m.starts_with("Could not run 'aten::_fused_sgd_' with arguments from the 'Meta' backend"), "{m}")
+        }
         e => panic!("expected NotImplemented, got {e:?}"),
     }
 }

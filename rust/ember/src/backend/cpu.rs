@@ -5,10 +5,10 @@ use crate::ops::binary::{kernel_into, BinaryOp};
 use crate::ops::compare::{self, BitOp, CmpOp};
 use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
 use crate::ops::random::Dist;
-use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
+use crate::random::Generator;
 use crate::{DType, Element, Layout, Result, Scalar, Tensor};
 use ember_cpu::reduce as k;
 use ember_cpu::{conv, pool};
@@ -73,7 +73,6 @@ pub(crate) fn relu_backward(g: &Tensor, y: &Tensor) -> Result<Tensor> {
     })
 }
 
-
 fn rounding(op: UOp) -> bool {
     matches!(op, UOp::Floor | UOp::Ceil | UOp::Round | UOp::Trunc | UOp::RoundDecimals)
 }
@@ -106,10 +105,28 @@ impl Backend for Cpu {
     fn sgd_step(&self, params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {
         cpu_optim::sgd_step(params, grads, bufs, h)
     }
-    fn adam_step(&self, params: &[Tensor], grads: &[Tensor], m: &[Tensor], v: &[Tensor], vmax: &[Tensor], steps: &[Tensor], h: &Adam) -> Result<()> {
+    fn adam_step(
+        &self,
+        params: &[Tensor],
+        grads: &[Tensor],
+        m: &[Tensor],
+        v: &[Tensor],
+        vmax: &[Tensor],
+        steps: &[Tensor],
+        h: &Adam,
+    ) -> Result<()> {
         cpu_optim::adam_step(params, grads, m, v, vmax, steps, h)
     }
-    fn rmsprop_step(&self, params: &[Tensor], grads: &[Tensor], sq: &[Tensor], ga: &[Tensor], mb: &[Tensor], steps: &[Tensor], h: &RmsProp) -> Result<()> {
+    fn rmsprop_step(
+        &self,
+        params: &[Tensor],
+        grads: &[Tensor],
+        sq: &[Tensor],
+        ga: &[Tensor],
+        mb: &[Tensor],
+        steps: &[Tensor],
+        h: &RmsProp,
+    ) -> Result<()> {
         cpu_optim::rmsprop_step(params, grads, sq, ga, mb, steps, h)
     }
     fn adagrad_step(&self, params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], h: &Adagrad) -> Result<()> {

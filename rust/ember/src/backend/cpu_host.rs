@@ -1,7 +1,7 @@
 //! The CPU backend's index-plan, mask, host-read and complex-part primitives (the bodies of
 //! the `Cpu` methods of the same names; kept apart from the elementwise/nn methods).
-use super::ToReal;
 use super::cpu::{floats, vals};
+use super::ToReal;
 use crate::ops::random::Dist;
 use crate::ops::reduce::RedDims;
 use crate::random::Generator;

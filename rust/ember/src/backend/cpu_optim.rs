@@ -199,12 +199,7 @@ fn adam_kernel<T: Float, const AMSGRAD: bool>(p: &mut [T], g: &[T], m: &mut [T],
 /// g = nesterov ? g + μ·buf : buf; p −= lr·g`. Returns the momentum buffers (new ones for
 /// parameters whose buffer was `None`).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sgd_step(
-    params: &[Tensor],
-    grads: &[Tensor],
-    bufs: &[Option<Tensor>],
-    h: &Sgd,
-) -> Result<Vec<Option<Tensor>>> {
+pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {
     let Sgd { lr, momentum, dampening, weight_decay, nesterov, maximize } = *h;
     let mut out = Vec::with_capacity(params.len());
     for (i, (p, g)) in params.iter().zip(grads).enumerate() {
@@ -423,13 +418,7 @@ pub(super) fn rmsprop_step(
 
 /// Adagrad: `clr = lr / (1 + (t−1)·lr_decay); sum += g²; p −= clr · g / (sqrt(sum) + eps)`.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn adagrad_step(
-    params: &[Tensor],
-    grads: &[Tensor],
-    sums: &[Tensor],
-    steps: &[Tensor],
-    h: &Adagrad,
-) -> Result<()> {
+pub(super) fn adagrad_step(params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], h: &Adagrad) -> Result<()> {
     let Adagrad { lr, lr_decay, weight_decay, eps, maximize } = *h;
     for (i, (p, g)) in params.iter().zip(grads).enumerate() {
         let mut keep = vec![];

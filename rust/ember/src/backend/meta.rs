@@ -6,10 +6,10 @@ use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::meta::empty;
 use crate::ops::random::Dist;
-use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
+use crate::random::Generator;
 use crate::{DType, Layout, Result, Scalar, Tensor};
 
 pub struct Meta;
@@ -21,7 +21,15 @@ impl Backend for Meta {
     fn index_select(&self, src: &Tensor, _d: usize, _index: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         empty(out_shape, src.dtype())
     }
-    fn index_put_dim_(&self, _op: &'static str, _dst: &Tensor, _d: usize, _index: &Tensor, _values: &Tensor, _accumulate: bool) -> Result<()> {
+    fn index_put_dim_(
+        &self,
+        _op: &'static str,
+        _dst: &Tensor,
+        _d: usize,
+        _index: &Tensor,
+        _values: &Tensor,
+        _accumulate: bool,
+    ) -> Result<()> {
         Ok(())
     }
     fn embedding(&self, weight: &Tensor, _indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {

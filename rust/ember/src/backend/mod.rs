@@ -20,13 +20,13 @@ use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
 use crate::ops::random::Dist;
-use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{op_name, Params, Pred, UOp};
 use crate::promote::Arg;
+use crate::random::Generator;
 use crate::{DType, Layout, Result, Scalar, Tensor};
-pub use ember_cpu::conv::ConvGeom;
 pub use ember_cpu::complex::ToReal;
+pub use ember_cpu::conv::ConvGeom;
 pub use ember_cpu::index::Reduce;
 pub use ember_cpu::pool::{PoolGeom, Win};
 pub use ember_cpu::reduce::{ArithOp, Logical};
@@ -174,7 +174,15 @@ pub trait Backend: Sync {
     }
     /// `dst.index_add_/index_copy_(d, index, values)` (`accumulate` adds) or `index_fill_`
     /// (`values` a 0-dim tensor), `dst` at least 1-d; `op` names the caller in the error.
-    fn index_put_dim_(&self, op: &'static str, _dst: &Tensor, _d: usize, _index: &Tensor, _values: &Tensor, _accumulate: bool) -> Result<()> {
+    fn index_put_dim_(
+        &self,
+        op: &'static str,
+        _dst: &Tensor,
+        _d: usize,
+        _index: &Tensor,
+        _values: &Tensor,
+        _accumulate: bool,
+    ) -> Result<()> {
         Err(unsupported(op, self.family()))
     }
     /// `embedding`: the rows of `weight` (num, dim) picked by the integer `indices`, of

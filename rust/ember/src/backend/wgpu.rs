@@ -7,10 +7,10 @@ use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
 use crate::ops::optim::{Adam, Sgd};
 use crate::ops::random::Dist;
-use crate::random::Generator;
 use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
+use crate::random::Generator;
 use crate::{DType, Layout, Result, Scalar, Tensor};
 
 pub struct Wgpu;
@@ -34,7 +34,16 @@ impl Backend for Wgpu {
     fn sgd_step(&self, params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {
         gpu::sgd_step(params, grads, bufs, h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov, h.maximize)
     }
-    fn adam_step(&self, params: &[Tensor], grads: &[Tensor], m: &[Tensor], v: &[Tensor], vmax: &[Tensor], steps: &[Tensor], h: &Adam) -> Result<()> {
+    fn adam_step(
+        &self,
+        params: &[Tensor],
+        grads: &[Tensor],
+        m: &[Tensor],
+        v: &[Tensor],
+        vmax: &[Tensor],
+        steps: &[Tensor],
+        h: &Adam,
+    ) -> Result<()> {
         gpu::adam_step(params, grads, m, v, vmax, steps, h.lr, h.beta1, h.beta2, h.eps, h.weight_decay, h.amsgrad, h.maximize, h.decoupled)
     }
     fn embedding(&self, weight: &Tensor, indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {

@@ -593,4 +593,3 @@ type BwdFn = Box<dyn Fn(&Tensor, i64, &Tensor) -> Result<Vec<Option<Tensor>>> + 
 fn coord_tensors(cols: &[Vec<usize>], n: usize) -> Result<Vec<Option<Tensor>>> {
     cols.iter().map(|c| Ok(Some(Tensor::from_vec(c.iter().map(|&x| x as i64).collect::<Vec<i64>>(), &[n])?))).collect()
 }
-

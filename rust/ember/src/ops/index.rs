@@ -131,7 +131,14 @@ impl Plan {
     }
 
     /// `put` on the backend `be`.
-    pub(crate) fn put_on(&self, be: &dyn crate::backend::Backend, op: &'static str, dst: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
+    pub(crate) fn put_on(
+        &self,
+        be: &dyn crate::backend::Backend,
+        op: &'static str,
+        dst: &Tensor,
+        values: &Tensor,
+        accumulate: bool,
+    ) -> Result<()> {
         let rs = self.result_shape();
         let mut v = values.detach();
         // Leading size-1 dims beyond the result's rank are dropped, as PyTorch does.

@@ -102,7 +102,15 @@ pub fn adam_step(
 ) -> Result<()> {
     let h = Adam { lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled };
     let op = if decoupled { "_fused_adamw_" } else { "_fused_adam_" };
-    backend(op, &[params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs])?.adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, &h)
+    backend(op, &[params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs])?.adam_step(
+        params,
+        grads,
+        exp_avgs,
+        exp_avg_sqs,
+        max_exp_avg_sqs,
+        steps,
+        &h,
+    )
 }
 
 /// RMSprop: `sq = α·sq + (1−α)·g²; avg = sqrt(sq − ḡ²) (centered, ḡ = lerp(ḡ, g, 1−α)) or sqrt(sq);
@@ -124,7 +132,15 @@ pub fn rmsprop_step(
     maximize: bool,
 ) -> Result<()> {
     let h = RmsProp { lr, alpha, eps, weight_decay, momentum, centered, maximize };
-    backend("_fused_rmsprop_", &[params, grads, square_avgs, grad_avgs, momentum_bufs])?.rmsprop_step(params, grads, square_avgs, grad_avgs, momentum_bufs, steps, &h)
+    backend("_fused_rmsprop_", &[params, grads, square_avgs, grad_avgs, momentum_bufs])?.rmsprop_step(
+        params,
+        grads,
+        square_avgs,
+        grad_avgs,
+        momentum_bufs,
+        steps,
+        &h,
+    )
 }
 
 /// Adagrad: `clr = lr / (1 + (t−1)·lr_decay); sum += g²; p −= clr · g / (sqrt(sum) + eps)`.

@@ -139,7 +139,11 @@ pub fn onehot(idx_keep: &Tensor, in_shape: &[usize], dim: usize, dt: DType) -> R
         strides[dim] = 1;
     }
     let ar = ar.with_layout(Layout::new(sizes, strides, 0)).detach();
-    let m = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &crate::promote::Arg::T(ar), &crate::promote::Arg::T(idx_keep.detach()))?;
+    let m = crate::ops::compare::compare(
+        crate::ops::compare::CmpOp::Eq,
+        &crate::promote::Arg::T(ar),
+        &crate::promote::Arg::T(idx_keep.detach()),
+    )?;
     let m = if m.shape() == in_shape { m } else { m.broadcast_to(in_shape)? };
     m.to_dtype(dt)
 }
@@ -386,7 +390,11 @@ impl Tensor {
                 let yk = y.reshape(&rd.keep_i64())?;
                 if p == 2.0 {
                     // x / norm, with norm 0 (then x is 0 too) giving 0 instead of 0/0.
-                    let zero = crate::ops::compare::compare(crate::ops::compare::CmpOp::Eq, &crate::promote::Arg::T(yk.detach()), &crate::promote::Arg::S(Scalar::Float(0.0)))?;
+                    let zero = crate::ops::compare::compare(
+                        crate::ops::compare::CmpOp::Eq,
+                        &crate::promote::Arg::T(yk.detach()),
+                        &crate::promote::Arg::S(Scalar::Float(0.0)),
+                    )?;
                     let safe = yk.add(&zero.to_dtype(yk.dtype())?)?;
                     return Ok(vec![Some(g.mul(&x)?.div(&safe)?)]);
                 }
