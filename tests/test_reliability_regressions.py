@@ -582,3 +582,11 @@ def test_one_hot_checks_and_works_on_every_device(device):
     with pytest.raises(RuntimeError, match="empty tensor"):
         F.one_hot(ember.tensor([], dtype=ember.int64).to(device))
     assert tuple(F.one_hot(ember.empty(3, dtype=ember.int64, device="meta"), 4).shape) == (3, 4)
+
+
+def test_cat_of_an_empty_list_raises_value_error_as_pytorch():
+    for seq in ([], ()):
+        with pytest.raises(ValueError, match="expected a non-empty list of Tensors"):
+            ember.cat(seq)
+    with pytest.raises(RuntimeError):  # stack's empty-list error stays a RuntimeError in PyTorch
+        ember.stack([])

@@ -209,7 +209,10 @@ def _tensors(tensors, fn):
 @_export
 def cat(tensors, dim=0, *, out=None):
     """Concatenates along ``dim``; dtypes promote, 1-D empty tensors are skipped."""
-    r = _native.cat(_tensors(tensors, "cat"), dim)
+    ts = _tensors(tensors, "cat")
+    if not ts:  # PyTorch's argument parser raises ValueError here, before the kernel
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    r = _native.cat(ts, dim)
     return r if out is None else out.copy_(r)
 
 
