@@ -26,16 +26,16 @@ def _scalar_batch(*args):
 class Uniform(Distribution):
     """Uniform on the half-open interval [low, high)."""
 
-    arg_constraints = {"low": constraints.dependent(is_discrete=False, event_dim=0),
-                       "high": constraints.dependent(is_discrete=False, event_dim=0)}
     has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         batch_shape = ember.Size() if _scalar_batch(low, high) else self.low.size()
         super().__init__(batch_shape, validate_args=validate_args)
-        if self._validate_args and not bool(ember.lt(self.low, self.high).all()):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Uniform, _instance)
@@ -233,9 +233,11 @@ class Dirichlet(ExponentialFamily):
     def mode(self):
         cm1 = (self.concentration - 1).clamp(min=0.0)
         mode = cm1 / cm1.sum(-1, keepdim=True)
+        # all concentrations below 1: the density peaks at a corner; PyTorch takes the argmax of the
+        # (all-NaN) interior formula, i.e. the first corner
         mask = (self.concentration < 1).all(-1)
         k = self.concentration.shape[-1]
-        onehot = ember.nn.functional.one_hot(self.concentration.argmax(-1), k).to(mode.dtype)
+        onehot = ember.nn.functional.one_hot(mode.argmax(-1), k).to(mode.dtype)
         return ember.where(mask.unsqueeze(-1), onehot, mode)
 
     @property

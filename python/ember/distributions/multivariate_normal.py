@@ -44,10 +44,11 @@ class MultivariateNormal(Distribution):
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
             raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
-        matrix = next(m for m in (scale_tril, covariance_matrix, precision_matrix) if m is not None)
+        name, matrix = next((n, m) for n, m in (("scale_tril matrix", scale_tril),
+                                                 ("covariance_matrix", covariance_matrix),
+                                                 ("precision_matrix", precision_matrix)) if m is not None)
         if matrix.dim() < 2:
-            raise ValueError("scale_tril, covariance_matrix or precision_matrix must be at least "
-                             "two-dimensional, with optional leading batch dimensions")
+            raise ValueError(f"{name} must be at least two-dimensional, with optional leading batch dimensions")
         batch_shape = ember.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1]))
         event = tuple(matrix.shape[-2:])
         if scale_tril is not None:
