@@ -47,6 +47,10 @@ UNIVARIATE = {
     "Gamma": (D.Gamma, lambda a, r: ss.gamma(a, scale=1 / r), (pos, pos), pos, False),
     "Beta": (D.Beta, lambda a, b: ss.beta(a, b), (pos, pos), lambda r, n: r.uniform(0.05, 0.95, n), False),
     "Uniform": (lambda lo, w: D.Uniform(lo, lo + w), lambda lo, w: ss.uniform(lo, w), (real, pos), None, True),
+    "Chi2": (D.Chi2, lambda k: ss.chi2(k), (pos,), pos, False),
+    "Pareto": (lambda s, a: D.Pareto(s, a + 2), lambda s, a: ss.pareto(a + 2, scale=s), (pos, pos), None, True),
+    "HalfCauchy": (D.HalfCauchy, lambda s: ss.halfcauchy(scale=s), (pos,), pos, True),
+    "Weibull": (D.Weibull, lambda s, k: ss.weibull_min(k, scale=s), (pos, pos), pos, False),
     "StudentT": (D.StudentT, lambda df, m, s: ss.t(df, m, s), (lambda r, n: r.uniform(2.5, 8, n), real, pos), real,
                  False),
 }
@@ -63,11 +67,11 @@ def test_univariate_matches_scipy(name, seed):
     x = support(rng, 4) if support else params[0] + rng.uniform(0.05, 0.95, 4) * params[1]
     close(dist.log_prob(strided(x)), frozen.logpdf(x))
     close(dist.entropy(), frozen.entropy())
-    if name != "Cauchy":
+    if name not in ("Cauchy", "HalfCauchy"):
         close(dist.mean, frozen.mean())
         close(dist.variance, frozen.var())
         close(dist.stddev, frozen.std())
-    if name not in ("StudentT", "Beta"):
+    if name not in ("StudentT", "Beta", "Chi2", "Weibull"):
         close(dist.cdf(strided(x)), frozen.cdf(x))
     if has_icdf:
         q = rng.uniform(0.05, 0.95, 4)
@@ -86,6 +90,8 @@ DISCRETE = {
     "Geometric": (lambda p: D.Geometric(probs=p), lambda p: ss.geom(p, loc=-1), lambda r, n: r.uniform(0.1, 0.9, n),
                   lambda r, p: r.integers(0, 10, p.size)),
     "Poisson": (D.Poisson, ss.poisson, lambda r, n: r.uniform(0.2, 9, n), lambda r, p: r.integers(0, 12, p.size)),
+    "NegativeBinomial": (lambda p: D.NegativeBinomial(3.5, probs=p), lambda p: ss.nbinom(3.5, 1 - p),
+                         lambda r, n: r.uniform(0.05, 0.9, n), lambda r, p: r.integers(0, 15, p.size)),
     "Binomial": (lambda p: D.Binomial(7, probs=p), lambda p: ss.binom(7, p), lambda r, n: r.uniform(0.05, 0.95, n),
                  lambda r, p: r.integers(0, 8, p.size)),
 }
@@ -103,7 +109,7 @@ def test_discrete_matches_scipy(name, seed):
     close(dist.log_prob(strided(k)), frozen.logpmf(k))
     close(dist.mean, frozen.mean())
     close(dist.variance, frozen.var())
-    if name != "Poisson":  # PyTorch defines no Poisson entropy
+    if name not in ("Poisson", "NegativeBinomial"):  # PyTorch defines no entropy for these
         close(dist.entropy(), frozen.entropy(), rtol=1e-5)
 
 
@@ -182,7 +188,10 @@ MOMENT_CASES = [
     ("OneHotCategorical", lambda: D.OneHotCategorical(ember.tensor([0.2, 0.3, 0.5]))),
     ("MultivariateNormal", lambda: D.MultivariateNormal(ember.tensor([1.0, -1.0]),
                                                          ember.tensor([[2.0, 0.6], [0.6, 1.0]]))),
-    ("RelaxedBernoulli", None),
+    ("Chi2", lambda: D.Chi2(3.0)), ("Pareto", lambda: D.Pareto(1.0, 5.0)), ("Weibull", lambda: D.Weibull(1.5, 2.0)),
+    ("NegativeBinomial", lambda: D.NegativeBinomial(4.0, ember.tensor(0.3))),
+    ("MixtureSameFamily", lambda: D.MixtureSameFamily(D.Categorical(ember.tensor([0.2, 0.5, 0.3])),
+                                                      D.Normal(ember.tensor([-2.0, 0.0, 3.0]), ember.tensor([0.5, 1.0, 0.7])))),
 ]
 
 
@@ -494,3 +503,49 @@ def test_transforms_and_transformed_distribution():
     close(neg.cdf(strided(y)), 1 - ss.norm(0.3, 0.8).cdf(-y))
     with pytest.raises(ValueError, match="support"):
         td.log_prob(ember.tensor([2.5], dtype=ember.float64))
+
+
+def test_mixture_same_family_matches_numpy():
+    w, mu, sd = np.array([0.2, 0.5, 0.3]), np.array([-2.0, 0.0, 3.0]), np.array([0.5, 1.0, 0.7])
+    mix = D.MixtureSameFamily(D.Categorical(strided(w)), D.Normal(strided(mu), strided(sd)))
+    x = np.array([-2.5, 0.1, 4.0])
+    close(mix.log_prob(strided(x)), np.log((w * ss.norm(mu, sd).pdf(x[:, None])).sum(-1)))
+    close(mix.cdf(strided(x)), (w * ss.norm(mu, sd).cdf(x[:, None])).sum(-1))
+    assert mix.batch_shape == () and mix.sample((6,)).shape == (6,)
+    mv = D.MixtureSameFamily(D.Categorical(ember.ones(2, 3)), D.Independent(D.Normal(ember.zeros(2, 3, 4), 1.0), 1))
+    assert mv.batch_shape == (2,) and mv.event_shape == (4,) and mv.sample((5,)).shape == (5, 2, 4)
+    close(mv.log_prob(ember.zeros(2, 4)), 4 * ss.norm.logpdf(0))
+    with pytest.raises(ValueError):
+        D.MixtureSameFamily(D.Categorical(ember.ones(2)), D.Normal(ember.zeros(3), 1.0))
+
+
+def test_relaxed_one_hot_categorical():
+    ember.manual_seed(2)
+    logits = ember.tensor([[0.1, 1.0, -0.5]], dtype=ember.float64, requires_grad=True)
+    d = D.RelaxedOneHotCategorical(ember.tensor(0.1, dtype=ember.float64), logits=logits)
+    s = d.rsample((20000,))
+    assert s.shape == (20000, 1, 3) and d.event_shape == (3,)
+    close(s.sum(-1), 1.0)
+    p = np.exp([0.1, 1.0, -0.5]) / np.exp([0.1, 1.0, -0.5]).sum()
+    np.testing.assert_allclose(np.bincount(npy(s).argmax(-1).ravel(), minlength=3) / 20000, p, atol=0.015)
+    s[:, 0, 1].mean().backward()
+    assert np.isfinite(npy(logits.grad)).all() and float(logits.grad[0, 1]) > 0
+    # the Concrete density of a 2-category relaxation equals RelaxedBernoulli's on the first coordinate
+    t = ember.tensor(0.6, dtype=ember.float64)
+    two = D.RelaxedOneHotCategorical(t, logits=ember.tensor([0.7, 0.0], dtype=ember.float64))
+    one = D.RelaxedBernoulli(t, logits=ember.tensor(0.7, dtype=ember.float64))
+    y = ember.tensor([0.3, 0.7], dtype=ember.float64)
+    # p(y1, y2) on the simplex vs p(y1) on (0, 1): same density up to the simplex parameterisation (log of 1)
+    close(two.log_prob(y), float(one.log_prob(y[0])), rtol=1e-8)
+
+
+def test_submodule_import_paths():
+    from ember.distributions.normal import Normal
+    from ember.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    from ember.distributions.constraints import positive
+    from ember.distributions.transforms import ExpTransform
+    from ember.distributions.utils import broadcast_all, logits_to_probs
+    assert Normal is D.Normal and LogitRelaxedBernoulli is not None and positive is D.constraints.positive
+    assert ExpTransform is D.ExpTransform and ember.distributions is D
+    a, b = broadcast_all(ember.zeros(2, 1), 1.0)
+    assert a.shape == b.shape == (2, 1) and callable(logits_to_probs)

@@ -14,11 +14,20 @@ from .independent import Independent
 from .transformed_distribution import LogitRelaxedBernoulli, LogNormal, RelaxedBernoulli, TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          TanhTransform, Transform)
+from .heavy_tailed import Chi2, HalfCauchy, NegativeBinomial, Pareto, Weibull
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from .mixture_same_family import MixtureSameFamily
+from .transforms import AbsTransform, SoftmaxTransform, SoftplusTransform
 from .kl import kl_divergence, register_kl
+from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
-           "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
+           "AbsTransform", "Chi2", "ExpRelaxedCategorical", "HalfCauchy", "MixtureSameFamily",
+           "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",
+           "Weibull", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
+           "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal",
            "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "PowerTransform",
            "RelaxedBernoulli", "SigmoidTransform", "StudentT", "TanhTransform", "Transform",
            "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl", "transforms"]
+
+_install_aliases(__name__)
