@@ -549,3 +549,60 @@ def test_submodule_import_paths():
     assert ExpTransform is D.ExpTransform and ember.distributions is D
     a, b = broadcast_all(ember.zeros(2, 1), 1.0)
     assert a.shape == b.shape == (2, 1) and callable(logits_to_probs)
+
+
+def _numeric_log_det(fn, x, drop_last=False):
+    """log|det J| of fn at x by central differences (fn maps R^n → R^n, or R^n → R^{n+1} dropping the last)."""
+    n, h = x.size, 1e-6
+    J = np.zeros((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        d = (fn(x + e) - fn(x - e)) / (2 * h)
+        J[:, i] = d[:n] if drop_last else d
+    return np.linalg.slogdet(J)[1]
+
+
+def test_vector_transforms():
+    x = np.array([0.3, -1.0, 2.0])
+    sb = D.StickBreakingTransform()
+    run = lambda v: npy(sb(ember.tensor(v.tolist(), dtype=ember.float64)))  # noqa: E731
+    y = sb(strided(x))
+    assert y.shape == (4,) and D.constraints.simplex.check(y).item()
+    close(sb.inv(y), x, rtol=1e-9)
+    close(sb.log_abs_det_jacobian(strided(x), y), _numeric_log_det(run, x, drop_last=True), rtol=1e-6)
+    assert sb.forward_shape((2, 3)) == (2, 4) and sb.inverse_shape((2, 4)) == (2, 3)
+    sm = D.SoftmaxTransform()(strided(x))
+    close(sm, np.exp(x) / np.exp(x).sum())
+    m = np.array([[0.5, 9.0], [-0.3, -1.2]])
+    L = D.LowerCholeskyTransform()(strided(m))
+    close(L, [[np.exp(0.5), 0.0], [-0.3, np.exp(-1.2)]])
+    close(D.LowerCholeskyTransform().inv(L), np.tril(m))
+    r = D.ReshapeTransform((2, 3), (6,))
+    v = ember.arange(12, dtype=ember.float64).reshape(2, 2, 3)
+    assert r(v).shape == (2, 6) and r.inv(r(v)).shape == (2, 2, 3) and r.log_abs_det_jacobian(v, r(v)).shape == (2,)
+    with pytest.raises(ValueError):
+        D.ReshapeTransform((2, 3), (5,))
+    it = D.IndependentTransform(D.ExpTransform(), 1)
+    close(it.log_abs_det_jacobian(strided(x), it(strided(x))), x.sum())
+    sp = D.SoftplusTransform()
+    close(sp.inv(sp(strided(x))), x, rtol=1e-9)
+    close(sp.log_abs_det_jacobian(strided(x), sp(strided(x))), np.log(ss.logistic.cdf(x)))
+
+
+@pytest.mark.parametrize("constraint", [
+    D.constraints.real, D.constraints.positive, D.constraints.nonnegative, D.constraints.greater_than(1.5),
+    D.constraints.less_than(-2.0), D.constraints.interval(-1.0, 3.0), D.constraints.unit_interval,
+    D.constraints.simplex, D.constraints.independent(D.constraints.positive, 1), D.constraints.lower_cholesky,
+])
+def test_biject_to_and_transform_to_reach_the_constraint(constraint):
+    x = ember.tensor([[0.4, -2.0], [1.3, 0.2]], dtype=ember.float64)
+    for registry in (D.biject_to, D.transform_to):
+        t = registry(constraint)
+        y = t(x)
+        assert bool(constraint.check(y).all())
+        if registry is D.biject_to and constraint is not D.constraints.lower_cholesky:
+            assert t.bijective
+            close(t(t.inv(y)), npy(y), rtol=1e-9)
+    with pytest.raises(NotImplementedError):
+        D.biject_to(D.constraints.boolean)

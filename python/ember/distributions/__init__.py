@@ -17,12 +17,15 @@ from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerT
 from .heavy_tailed import Chi2, HalfCauchy, NegativeBinomial, Pareto, Weibull
 from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .mixture_same_family import MixtureSameFamily
-from .transforms import AbsTransform, SoftmaxTransform, SoftplusTransform
+from .transforms import (AbsTransform, IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
+                         SoftmaxTransform, SoftplusTransform, StickBreakingTransform)
+from .constraint_registry import biject_to, transform_to
 from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "Chi2", "ExpRelaxedCategorical", "HalfCauchy", "MixtureSameFamily",
+           "AbsTransform", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
+           "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
            "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",
            "Weibull", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
            "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal",
