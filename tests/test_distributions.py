@@ -51,6 +51,8 @@ UNIVARIATE = {
     "Pareto": (lambda s, a: D.Pareto(s, a + 2), lambda s, a: ss.pareto(a + 2, scale=s), (pos, pos), None, True),
     "HalfCauchy": (D.HalfCauchy, lambda s: ss.halfcauchy(scale=s), (pos,), pos, True),
     "Weibull": (D.Weibull, lambda s, k: ss.weibull_min(k, scale=s), (pos, pos), pos, False),
+    "FisherSnedecor": (lambda a, b: D.FisherSnedecor(a, b + 4.5), lambda a, b: ss.f(a, b + 4.5), (pos, pos), pos,
+                       False),
     "StudentT": (D.StudentT, lambda df, m, s: ss.t(df, m, s), (lambda r, n: r.uniform(2.5, 8, n), real, pos), real,
                  False),
 }
@@ -66,12 +68,13 @@ def test_univariate_matches_scipy(name, seed):
     dist, frozen = make(*map(strided, params)), ref(*params)
     x = support(rng, 4) if support else params[0] + rng.uniform(0.05, 0.95, 4) * params[1]
     close(dist.log_prob(strided(x)), frozen.logpdf(x))
-    close(dist.entropy(), frozen.entropy())
+    if name != "FisherSnedecor":  # PyTorch defines no entropy for it
+        close(dist.entropy(), frozen.entropy())
     if name not in ("Cauchy", "HalfCauchy"):
         close(dist.mean, frozen.mean())
         close(dist.variance, frozen.var())
         close(dist.stddev, frozen.std())
-    if name not in ("StudentT", "Beta", "Chi2", "Weibull"):
+    if name not in ("StudentT", "Beta", "Chi2", "Weibull", "FisherSnedecor"):
         close(dist.cdf(strided(x)), frozen.cdf(x))
     if has_icdf:
         q = rng.uniform(0.05, 0.95, 4)
@@ -170,6 +173,15 @@ def test_multivariate_matches_scipy(seed):
         close(mvn.covariance_matrix, cov, rtol=1e-6)
         close(mvn.precision_matrix, np.linalg.inv(cov), rtol=1e-6)
         close(mvn.variance, np.diag(cov), rtol=1e-6)
+    W, dg = rng.normal(size=(3, 2)), rng.uniform(0.5, 2.0, 3)
+    lr_cov = W @ W.T + np.diag(dg)
+    lr = D.LowRankMultivariateNormal(strided(loc), strided(W), strided(dg))
+    ref = ss.multivariate_normal(loc, lr_cov)
+    close(lr.log_prob(strided(y)), ref.logpdf(y), rtol=1e-8)
+    close(lr.entropy(), ref.entropy())
+    close(lr.covariance_matrix, lr_cov)
+    close(lr.precision_matrix, np.linalg.inv(lr_cov), rtol=1e-6, atol=1e-9)
+    close(lr.variance, np.diag(lr_cov))
 
 
 # ---- sample moments (large n, seeded, loose tolerance) -------------------------------------
@@ -188,6 +200,9 @@ MOMENT_CASES = [
     ("OneHotCategorical", lambda: D.OneHotCategorical(ember.tensor([0.2, 0.3, 0.5]))),
     ("MultivariateNormal", lambda: D.MultivariateNormal(ember.tensor([1.0, -1.0]),
                                                          ember.tensor([[2.0, 0.6], [0.6, 1.0]]))),
+    ("LowRankMultivariateNormal", lambda: D.LowRankMultivariateNormal(
+        ember.tensor([1.0, -1.0, 0.0]), ember.tensor([[1.0], [0.5], [-0.3]]), ember.tensor([0.5, 1.0, 2.0]))),
+    ("FisherSnedecor", lambda: D.FisherSnedecor(6.0, 12.0)),
     ("Chi2", lambda: D.Chi2(3.0)), ("Pareto", lambda: D.Pareto(1.0, 5.0)), ("Weibull", lambda: D.Weibull(1.5, 2.0)),
     ("NegativeBinomial", lambda: D.NegativeBinomial(4.0, ember.tensor(0.3))),
     ("MixtureSameFamily", lambda: D.MixtureSameFamily(D.Categorical(ember.tensor([0.2, 0.5, 0.3])),

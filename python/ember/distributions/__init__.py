@@ -14,7 +14,8 @@ from .independent import Independent
 from .transformed_distribution import LogitRelaxedBernoulli, LogNormal, RelaxedBernoulli, TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          TanhTransform, Transform)
-from .heavy_tailed import Chi2, HalfCauchy, NegativeBinomial, Pareto, Weibull
+from .heavy_tailed import Chi2, FisherSnedecor, HalfCauchy, NegativeBinomial, Pareto, Weibull
+from .low_rank_mvn import LowRankMultivariateNormal
 from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .mixture_same_family import MixtureSameFamily
 from .transforms import (AbsTransform, IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
@@ -24,7 +25,7 @@ from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
+           "AbsTransform", "FisherSnedecor", "LowRankMultivariateNormal", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
            "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
            "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",
            "Weibull", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",

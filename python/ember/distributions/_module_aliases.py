@@ -8,9 +8,9 @@ import types
 
 _ALIASES = {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
-    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
+    "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"], "fishersnedecor": ["FisherSnedecor"],
     "gamma": ["Gamma"], "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
-    "half_normal": ["HalfNormal"], "laplace": ["Laplace"], "log_normal": ["LogNormal"],
+    "half_normal": ["HalfNormal"], "laplace": ["Laplace"], "log_normal": ["LogNormal"], "lowrank_multivariate_normal": ["LowRankMultivariateNormal"],
     "mixture_same_family": ["MixtureSameFamily"], "multinomial": ["Multinomial"],
     "multivariate_normal": ["MultivariateNormal"], "negative_binomial": ["NegativeBinomial"], "normal": ["Normal"],
     "one_hot_categorical": ["OneHotCategorical"], "pareto": ["Pareto"], "poisson": ["Poisson"],

@@ -232,3 +232,60 @@ class NegativeBinomial(Distribution):
         log_normalization = ember.where(self.total_count + value == 0.0, ember.zeros_like(log_normalization),
                                         log_normalization)
         return log_unnormalized_prob - log_normalization
+
+
+class FisherSnedecor(Distribution):
+    """F-distribution with ``df1`` and ``df2`` degrees of freedom: (X1/df1) / (X2/df2), Xi ~ Chi²(dfi)."""
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        batch_shape = ember.Size() if isinstance(df1, numbers.Number) and isinstance(df2, numbers.Number) \
+            else self.df1.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(FisherSnedecor, _instance)
+        batch_shape = ember.Size(tuple(batch_shape))
+        new.df1, new.df2 = self.df1.expand(batch_shape), self.df2.expand(batch_shape)
+        return _finish_expand(new, self, batch_shape)
+
+    @property
+    def mean(self):
+        df2 = self.df2.clone()
+        return ember.where(df2 > 2, df2 / (df2 - 2), ember.full_like(df2, math.nan))
+
+    @property
+    def mode(self):
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        return ember.where(self.df1 > 2, mode, ember.full_like(mode, math.nan))
+
+    @property
+    def variance(self):
+        df2 = self.df2
+        var = 2 * df2.pow(2) * (self.df1 + df2 - 2) / (self.df1 * (df2 - 2).pow(2) * (df2 - 4))
+        return ember.where(df2 > 4, var, ember.full_like(var, math.nan))
+
+    def rsample(self, sample_shape=ember.Size()):
+        shape = self._extended_shape(sample_shape)
+        x1 = standard_gamma(0.5 * self.df1.expand(shape)) / self.df1
+        x2 = standard_gamma(0.5 * self.df2.expand(shape)) / self.df2
+        tiny = ember.finfo(x1.dtype).tiny
+        return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
+        t2 = ct1 * ct3.log() + (ct1 - 1) * ember.log(value)
+        t3 = (ct1 + ct2) * ember.log1p(ct3 * value)
+        return t1 + t2 - t3
+
+
+__all__ += ["FisherSnedecor"]
