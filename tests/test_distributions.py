@@ -53,6 +53,7 @@ UNIVARIATE = {
     "Weibull": (D.Weibull, lambda s, k: ss.weibull_min(k, scale=s), (pos, pos), pos, False),
     "FisherSnedecor": (lambda a, b: D.FisherSnedecor(a, b + 4.5), lambda a, b: ss.f(a, b + 4.5), (pos, pos), pos,
                        False),
+    "InverseGamma": (D.InverseGamma, lambda a, b: ss.invgamma(a, scale=b), (pos, pos), pos, False),
     "StudentT": (D.StudentT, lambda df, m, s: ss.t(df, m, s), (lambda r, n: r.uniform(2.5, 8, n), real, pos), real,
                  False),
 }
@@ -70,11 +71,11 @@ def test_univariate_matches_scipy(name, seed):
     close(dist.log_prob(strided(x)), frozen.logpdf(x))
     if name != "FisherSnedecor":  # PyTorch defines no entropy for it
         close(dist.entropy(), frozen.entropy())
-    if name not in ("Cauchy", "HalfCauchy"):
+    if name not in ("Cauchy", "HalfCauchy", "InverseGamma"):
         close(dist.mean, frozen.mean())
         close(dist.variance, frozen.var())
         close(dist.stddev, frozen.std())
-    if name not in ("StudentT", "Beta", "Chi2", "Weibull", "FisherSnedecor"):
+    if name not in ("StudentT", "Beta", "Chi2", "Weibull", "FisherSnedecor", "InverseGamma"):
         close(dist.cdf(strided(x)), frozen.cdf(x))
     if has_icdf:
         q = rng.uniform(0.05, 0.95, 4)
@@ -621,3 +622,59 @@ def test_biject_to_and_transform_to_reach_the_constraint(constraint):
             close(t(t.inv(y)), npy(y), rtol=1e-9)
     with pytest.raises(NotImplementedError):
         D.biject_to(D.constraints.boolean)
+
+
+def test_inverse_gamma_moments_where_defined():
+    d = D.InverseGamma(strided([3.5]), strided([0.7]))
+    close(d.mean, ss.invgamma(3.5, scale=0.7).mean())
+    close(d.variance, ss.invgamma(3.5, scale=0.7).var())
+    assert np.isinf(npy(D.InverseGamma(strided([0.5]), strided([1.0])).mean)).all()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1))
+def test_kumaraswamy_closed_forms(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(0.5, 4, 3), rng.uniform(0.5, 4, 3)
+    x = rng.uniform(0.05, 0.95, 3)
+    d = D.Kumaraswamy(strided(a), strided(b))
+    close(d.log_prob(strided(x)), np.log(a * b * x ** (a - 1) * (1 - x ** a) ** (b - 1)), rtol=1e-8)
+    m1 = b * scipy.special.beta(1 + 1 / a, b)
+    m2 = b * scipy.special.beta(1 + 2 / a, b)
+    close(d.mean, m1)
+    close(d.variance, m2 - m1 ** 2, rtol=1e-6)
+    for i in range(3):  # entropy = -∫ p log p
+        pdf = lambda v: a[i] * b[i] * v ** (a[i] - 1) * (1 - v ** a[i]) ** (b[i] - 1)  # noqa: E731
+        h = scipy.integrate.quad(lambda v: -pdf(v) * np.log(pdf(v)) if pdf(v) > 0 else 0.0, 0, 1, limit=200)[0]
+        np.testing.assert_allclose(float(d.entropy()[i]), h, rtol=1e-4, atol=1e-6)
+
+
+def test_logistic_normal_is_a_density_on_the_simplex():
+    d = D.LogisticNormal(ember.tensor([0.4], dtype=ember.float64), ember.tensor([0.8], dtype=ember.float64))
+    assert d.batch_shape == () and d.event_shape == (2,)
+    f = lambda v: math.exp(float(d.log_prob(ember.tensor([v, 1 - v], dtype=ember.float64))))  # noqa: E731
+    assert abs(scipy.integrate.quad(f, 1e-12, 1 - 1e-12)[0] - 1) < 1e-6
+    ember.manual_seed(4)
+    s = d.sample((20000,))
+    assert s.shape == (20000, 2) and bool(D.constraints.simplex.check(s).all())
+    # first coordinate is sigmoid(Normal(loc - log 1, scale))
+    np.testing.assert_allclose(np.median(npy(s)[:, 0]), 1 / (1 + np.exp(-0.4)), atol=0.01)
+
+
+def test_cumulative_distribution_transform():
+    t = D.CumulativeDistributionTransform(D.Normal(ember.tensor(0.5, dtype=ember.float64), 2.0))
+    x = strided([-1.0, 0.3, 2.0])
+    close(t(x), ss.norm(0.5, 2).cdf(npy(x)))
+    close(t.inv(t(x)), npy(x), rtol=1e-9)
+    close(t.log_abs_det_jacobian(x, t(x)), ss.norm(0.5, 2).logpdf(npy(x)))
+
+
+def test_one_hot_straight_through_gradient():
+    logits = ember.tensor([0.1, 0.5, -0.3], dtype=ember.float64, requires_grad=True)
+    ember.manual_seed(0)
+    s = D.OneHotCategoricalStraightThrough(logits=logits).rsample()
+    assert float(s.sum()) == 1.0 and set(npy(s).tolist()) <= {0.0, 1.0}
+    c = np.array([1.0, 2.0, 3.0])
+    (s * ember.tensor(c.tolist(), dtype=ember.float64)).sum().backward()
+    p = np.exp([0.1, 0.5, -0.3]) / np.exp([0.1, 0.5, -0.3]).sum()
+    close(logits.grad, p * (c - p @ c))  # d(p·c)/dlogits through the softmax

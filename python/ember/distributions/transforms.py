@@ -217,6 +217,16 @@ class ComposeTransform(Transform):
             result = result + term
         return result
 
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return shape
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return shape
+
     def __repr__(self):
         return self.__class__.__name__ + "(\n    " + ",\n    ".join(repr(p) for p in self.parts) + "\n)"
 
@@ -602,3 +612,36 @@ class ReshapeTransform(Transform):
 
 
 __all__ += ["StickBreakingTransform", "LowerCholeskyTransform", "IndependentTransform", "ReshapeTransform"]
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = distribution.cdf(x): maps a univariate distribution's support onto the unit interval."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+
+__all__ += ["CumulativeDistributionTransform"]
