@@ -335,6 +335,21 @@ KL_CASES = [
     (lambda: (D.Gumbel(0.1, 1.0), D.Gumbel(1.0, 2.0)), lambda: (ss.gumbel_r(0.1, 1), ss.gumbel_r(1, 2)), -np.inf, np.inf),
     (lambda: (D.Cauchy(0.1, 1.0), D.Cauchy(1.0, 2.0)), lambda: (ss.cauchy(0.1, 1), ss.cauchy(1, 2)), -np.inf, np.inf),
     (lambda: (D.Normal(0.1, 1.0), D.Laplace(1.0, 2.0)), lambda: (ss.norm(0.1, 1), ss.laplace(1, 2)), -np.inf, np.inf),
+    (lambda: (D.Uniform(0.2, 1.5), D.Normal(0.3, 0.8)), lambda: (ss.uniform(0.2, 1.3), ss.norm(0.3, 0.8)), 0.2, 1.5),
+    (lambda: (D.Exponential(1.5), D.Normal(0.3, 0.8)), lambda: (ss.expon(scale=1 / 1.5), ss.norm(0.3, 0.8)), 0, np.inf),
+    (lambda: (D.Gamma(2.5, 1.5), D.Normal(0.3, 0.8)), lambda: (ss.gamma(2.5, scale=1 / 1.5), ss.norm(0.3, 0.8)), 0,
+     np.inf),
+    (lambda: (D.Beta(2.5, 1.5), D.Normal(0.3, 0.8)), lambda: (ss.beta(2.5, 1.5), ss.norm(0.3, 0.8)), 0, 1),
+    (lambda: (D.Laplace(0.5, 1.5), D.Normal(0.3, 0.8)), lambda: (ss.laplace(0.5, 1.5), ss.norm(0.3, 0.8)),
+     -np.inf, np.inf),
+    (lambda: (D.Gumbel(0.5, 1.5), D.Normal(0.3, 0.8)), lambda: (ss.gumbel_r(0.5, 1.5), ss.norm(0.3, 0.8)),
+     -np.inf, np.inf),
+    (lambda: (D.Uniform(0.2, 1.5), D.Exponential(0.8)), lambda: (ss.uniform(0.2, 1.3), ss.expon(scale=1 / 0.8)), 0.2,
+     1.5),
+    (lambda: (D.Uniform(0.2, 1.5), D.Gamma(2.0, 0.8)), lambda: (ss.uniform(0.2, 1.3), ss.gamma(2.0, scale=1 / 0.8)),
+     0.2, 1.5),
+    (lambda: (D.Uniform(0.2, 1.5), D.Gumbel(0.1, 0.8)), lambda: (ss.uniform(0.2, 1.3), ss.gumbel_r(0.1, 0.8)), 0.2, 1.5),
+    (lambda: (D.Beta(2.0, 3.0), D.Uniform(-1.0, 2.0)), lambda: (ss.beta(2, 3), ss.uniform(-1, 3)), 0, 1),
     (lambda: (D.Exponential(2.0), D.Gamma(1.5, 0.5)), lambda: (ss.expon(scale=0.5), ss.gamma(1.5, scale=2)), 0, np.inf),
 ]
 
@@ -370,6 +385,12 @@ def test_kl_discrete_and_multivariate():
                           D.Independent(D.Normal(ember.ones(2, 3), 2.0), 1))
     assert ind.shape == (2,)
     close(ind, 3 * (np.log(2) + (1 + 1) / 8 - 0.5), rtol=1e-5)
+
+
+def test_kl_infinite_when_support_escapes():
+    assert math.isinf(float(D.kl_divergence(D.Uniform(-1.0, 1.0), D.Exponential(1.0))))
+    assert math.isinf(float(D.kl_divergence(D.Beta(2.0, 2.0), D.Uniform(0.5, 2.0))))
+    assert math.isinf(float(D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.5, 1.0))))
 
 
 def test_kl_registry_dispatch_and_missing_pair():

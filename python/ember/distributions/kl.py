@@ -267,3 +267,48 @@ def _kl_exponential_gamma(p, q):
     ratio = q.rate / p.rate
     t1 = -q.concentration * ember.log(ratio)
     return t1 + ratio + q.concentration.lgamma() + q.concentration * 0.57721566490153286060 - (1 + 0.57721566490153286060)
+
+
+# Cross-family pairs with a Gaussian q: KL = -H(p) + log(σ√(2π)) + (Var_p + (E_p - μ)²) / (2σ²),
+# which needs only p's entropy and first two moments.
+def _kl_to_normal(p, q):
+    var_normal = q.scale.pow(2)
+    return (-p.entropy() + ember.log(q.scale) + 0.5 * math.log(2 * math.pi)
+            + (p.variance + (p.mean - q.loc).pow(2)) / (2 * var_normal))
+
+
+for _p in (Uniform, Exponential, Gamma, Beta, Laplace, Gumbel):
+    register_kl(_p, Normal)(_kl_to_normal)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    return ember.where(p.low < 0, _infinite_like(result), result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    common_term = p.high - p.low
+    t1 = common_term.log()
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * (_x_log_x(p.high) - _x_log_x(p.low) - common_term) / common_term
+    t4 = q.rate * (p.high + p.low) / 2
+    result = -t1 + t2 + t3 + t4
+    return ember.where(p.low < 0, _infinite_like(result), result)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    common_term = q.scale / (p.high - p.low)
+    high_loc_diff = (p.high - q.loc) / q.scale
+    low_loc_diff = (p.low - q.loc) / q.scale
+    t1 = common_term.log() + 0.5 * (high_loc_diff + low_loc_diff)
+    t2 = common_term * (ember.exp(-high_loc_diff) - ember.exp(-low_loc_diff))
+    return t1 - t2
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    return ember.where((q.low > 0) | (q.high < 1), _infinite_like(result), result)
