@@ -699,3 +699,19 @@ def test_one_hot_straight_through_gradient():
     (s * ember.tensor(c.tolist(), dtype=ember.float64)).sum().backward()
     p = np.exp([0.1, 0.5, -0.3]) / np.exp([0.1, 0.5, -0.3]).sum()
     close(logits.grad, p * (c - p @ c))  # d(p·c)/dlogits through the softmax
+
+
+def test_von_mises():
+    loc, k = np.array([0.3, -2.5, 1.0]), np.array([2.0, 0.3, 40.0])
+    d = D.VonMises(strided(loc), strided(k))
+    x = np.array([1.0, 3.0, 1.1])
+    close(d.log_prob(strided(x)), ss.vonmises(k, loc=loc).logpdf(x))
+    close(d.variance, 1 - scipy.special.i1(k) / scipy.special.i0(k))
+    ember.manual_seed(9)
+    s = npy(d.sample((20000,)))
+    assert s.shape == (20000, 3) and (s >= -math.pi).all() and (s < math.pi).all()
+    for i in range(3):  # circular mean and mean resultant length I1(κ)/I0(κ)
+        z = np.exp(1j * s[:, i]).mean()
+        assert abs(np.angle(z * np.exp(-1j * loc[i]))) < 0.05
+        np.testing.assert_allclose(abs(z), scipy.special.i1(k[i]) / scipy.special.i0(k[i]), atol=0.015)
+    assert not d.has_rsample

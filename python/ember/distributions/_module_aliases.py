@@ -17,7 +17,7 @@ _ALIASES = {
     "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"], "pareto": ["Pareto"], "poisson": ["Poisson"],
     "relaxed_bernoulli": ["RelaxedBernoulli", "LogitRelaxedBernoulli"],
     "relaxed_categorical": ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"], "studentT": ["StudentT"],
-    "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "weibull": ["Weibull"],
+    "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"], "von_mises": ["VonMises"], "weibull": ["Weibull"],
 }
 
 
