@@ -204,6 +204,7 @@ MOMENT_CASES = [
     ("LowRankMultivariateNormal", lambda: D.LowRankMultivariateNormal(
         ember.tensor([1.0, -1.0, 0.0]), ember.tensor([[1.0], [0.5], [-0.3]]), ember.tensor([0.5, 1.0, 2.0]))),
     ("FisherSnedecor", lambda: D.FisherSnedecor(6.0, 12.0)),
+    ("ContinuousBernoulli", lambda: D.ContinuousBernoulli(ember.tensor([0.2, 0.5, 0.9]))),
     ("Chi2", lambda: D.Chi2(3.0)), ("Pareto", lambda: D.Pareto(1.0, 5.0)), ("Weibull", lambda: D.Weibull(1.5, 2.0)),
     ("NegativeBinomial", lambda: D.NegativeBinomial(4.0, ember.tensor(0.3))),
     ("MixtureSameFamily", lambda: D.MixtureSameFamily(D.Categorical(ember.tensor([0.2, 0.5, 0.3])),
@@ -715,3 +716,21 @@ def test_von_mises():
         assert abs(np.angle(z * np.exp(-1j * loc[i]))) < 0.05
         np.testing.assert_allclose(abs(z), scipy.special.i1(k[i]) / scipy.special.i0(k[i]), atol=0.015)
     assert not d.has_rsample
+
+
+@pytest.mark.parametrize("lam", [0.05, 0.3, 0.4995, 0.5, 0.7, 0.97])
+def test_continuous_bernoulli_against_quadrature(lam):
+    d = D.ContinuousBernoulli(probs=ember.tensor(lam, dtype=ember.float64))
+    pdf = lambda v: math.exp(float(d.log_prob(ember.tensor(v, dtype=ember.float64))))  # noqa: E731
+    assert abs(scipy.integrate.quad(pdf, 0, 1)[0] - 1) < 1e-6
+    m = scipy.integrate.quad(lambda v: v * pdf(v), 0, 1)[0]
+    v2 = scipy.integrate.quad(lambda v: (v - m) ** 2 * pdf(v), 0, 1)[0]
+    h = scipy.integrate.quad(lambda v: -pdf(v) * math.log(pdf(v)), 0, 1)[0]
+    np.testing.assert_allclose([float(d.mean), float(d.variance), float(d.entropy())], [m, v2, h], rtol=1e-5, atol=1e-8)
+    c = scipy.integrate.quad(pdf, 0, 0.3)[0]
+    tol = 1e-3 if 0.499 < lam < 0.501 else 1e-6  # PyTorch's cdf/icdf are the uniform ones near λ = 1/2
+    np.testing.assert_allclose(float(d.cdf(ember.tensor(0.3, dtype=ember.float64))), c, rtol=tol)
+    np.testing.assert_allclose(float(d.icdf(ember.tensor(c, dtype=ember.float64))), 0.3, rtol=tol)
+    logit = D.ContinuousBernoulli(logits=ember.tensor(math.log(lam / (1 - lam)), dtype=ember.float64))
+    close(logit.log_prob(ember.tensor([0.2, 0.9], dtype=ember.float64)),
+          npy(d.log_prob(ember.tensor([0.2, 0.9], dtype=ember.float64))), rtol=1e-8)

@@ -17,6 +17,7 @@ from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerT
 from .heavy_tailed import Chi2, FisherSnedecor, HalfCauchy, NegativeBinomial, Pareto, Weibull
 from .low_rank_mvn import LowRankMultivariateNormal
 from .von_mises import VonMises
+from .continuous_bernoulli import ContinuousBernoulli
 from .derived import InverseGamma, Kumaraswamy, LogisticNormal, OneHotCategoricalStraightThrough
 from .transforms import CumulativeDistributionTransform, identity_transform
 from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
@@ -28,7 +29,7 @@ from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "VonMises", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
+           "AbsTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
            "OneHotCategoricalStraightThrough", "identity_transform", "FisherSnedecor", "LowRankMultivariateNormal", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
            "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
            "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",
