@@ -13,7 +13,8 @@ _MAX_ROUNDS = 200
 
 
 def _draw(alpha):
-    a = alpha.detach().to(ember.float64)
+    # drawn on the CPU in float64 (accelerator backends may lack float64), then moved back
+    a = alpha.detach().to(device="cpu", dtype=ember.float64)
     boost = a < 1
     a1 = ember.where(boost, a + 1, a)
     d = a1 - 1.0 / 3.0
@@ -32,12 +33,12 @@ def _draw(alpha):
             break
     u = ember.rand(a1.shape, dtype=ember.float64)
     out = ember.where(boost, out * u ** (1.0 / a), out)
-    return out.clamp(min=ember.finfo(alpha.dtype).tiny).to(alpha.dtype)
+    return out.clamp(min=ember.finfo(alpha.dtype).tiny).to(device=alpha.device, dtype=alpha.dtype)
 
 
 def _dsample_dalpha(x, alpha):
-    x = x.to(ember.float64)
-    a = alpha.to(ember.float64)
+    x = x.to(device="cpu", dtype=ember.float64)
+    a = alpha.to(device="cpu", dtype=ember.float64)
     h = 1e-5 * ember.clamp(a, min=1.0)
     dF = (ember.special.gammainc(a + h, x) - ember.special.gammainc(a - h, x)) / (2 * h)
     log_pdf = (a - 1) * ember.log(x) - x - ember.lgamma(a)
@@ -54,7 +55,7 @@ class _StandardGamma(ember.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         x, alpha = ctx.saved_tensors
-        return grad * _dsample_dalpha(x.detach(), alpha.detach()).to(grad.dtype)
+        return grad * _dsample_dalpha(x.detach(), alpha.detach()).to(device=grad.device, dtype=grad.dtype)
 
 
 def standard_gamma(alpha):

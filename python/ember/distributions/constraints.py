@@ -267,7 +267,7 @@ class _Square(Constraint):
 
     def check(self, value):
         n, m = value.shape[-2], value.shape[-1]
-        return ember.full(tuple(value.shape[:-2]), n == m, dtype=ember.bool)
+        return ember.full(tuple(value.shape[:-2]), n == m, dtype=ember.bool, device=value.device)
 
 
 class _Symmetric(_Square):

@@ -94,7 +94,7 @@ class ContinuousBernoulli(ExponentialFamily):
         return ember.where(self._outside_unstable_region(), variances, taylor)
 
     def rsample(self, sample_shape=ember.Size()):
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.probs.dtype)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.probs.dtype, device=self.probs.device)
         return self.icdf(u)
 
     def sample(self, sample_shape=ember.Size()):

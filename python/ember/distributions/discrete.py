@@ -107,7 +107,7 @@ class Bernoulli(_Binary, ExponentialFamily):
         return _bce_with_logits(self.logits, self.probs)
 
     def enumerate_support(self, expand=True):
-        values = ember.arange(2, dtype=self._param.dtype).view((-1,) + (1,) * len(self._batch_shape))
+        values = ember.arange(2, dtype=self._param.dtype, device=self._param.device).view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
@@ -142,7 +142,7 @@ class Geometric(_Binary):
         shape = self._extended_shape(sample_shape)
         tiny = ember.finfo(self.probs.dtype).tiny
         with ember.no_grad():
-            u = ember.rand(shape, dtype=self.probs.dtype).clamp(min=tiny)
+            u = ember.rand(shape, dtype=self.probs.dtype, device=self.probs.device).clamp(min=tiny)
             return (ember.log(u) / ember.log1p(-self.probs)).floor()
 
     def log_prob(self, value):
@@ -234,7 +234,7 @@ class Binomial(Distribution):
         total_count = int(self.total_count.max())
         if not bool((self.total_count.min() == total_count)):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
-        values = ember.arange(1 + total_count, dtype=self._param.dtype)
+        values = ember.arange(1 + total_count, dtype=self._param.dtype, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
@@ -332,7 +332,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device)
 
     @property
     def mode(self):
@@ -340,7 +340,7 @@ class Categorical(Distribution):
 
     @property
     def variance(self):
-        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype, device=self.probs.device)
 
     def sample(self, sample_shape=ember.Size()):
         sample_shape = ember.Size(tuple(sample_shape))
@@ -364,7 +364,7 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = ember.arange(self._num_events, dtype=ember.long)
+        values = ember.arange(self._num_events, dtype=ember.long, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
@@ -435,7 +435,7 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand=True):
         n = self.event_shape[0]
-        values = ember.eye(n, dtype=self._param.dtype)
+        values = ember.eye(n, dtype=self._param.dtype, device=self._param.device)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
         if expand:
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
@@ -497,7 +497,7 @@ class Multinomial(Distribution):
         return counts.to(self.probs.dtype)
 
     def entropy(self):
-        n = ember.tensor(float(self.total_count), dtype=self.probs.dtype)
+        n = ember.tensor(float(self.total_count), dtype=self.probs.dtype, device=self.probs.device)
         cat_entropy = self._categorical.entropy()
         term1 = n * cat_entropy - ember.lgamma(n + 1)
         support = self._binomial.enumerate_support(expand=False)[1:]

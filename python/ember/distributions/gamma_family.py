@@ -64,7 +64,7 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def rsample(self, sample_shape=ember.Size()):
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.low.dtype, device=self.low.device)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
@@ -121,7 +121,7 @@ class Exponential(ExponentialFamily):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=ember.Size()):
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.rate.dtype)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.rate.dtype, device=self.rate.device)
         return -ember.log1p(-u) / self.rate
 
     def log_prob(self, value):

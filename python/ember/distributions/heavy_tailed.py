@@ -97,7 +97,7 @@ class HalfCauchy(TransformedDistribution):
 
     @property
     def mean(self):
-        return ember.full(self._extended_shape(), math.inf, dtype=self.scale.dtype)
+        return ember.full(self._extended_shape(), math.inf, dtype=self.scale.dtype, device=self.scale.device)
 
     @property
     def mode(self):

@@ -41,7 +41,7 @@ class _LocScale(Distribution):
 
     def _standard(self, sample_shape, draw):
         shape = self._extended_shape(sample_shape)
-        return draw(shape, dtype=self.loc.dtype)
+        return draw(shape, dtype=self.loc.dtype, device=self.loc.device)
 
 
 class Normal(_LocScale, ExponentialFamily):
@@ -110,7 +110,7 @@ class Laplace(_LocScale):
     def rsample(self, sample_shape=ember.Size()):
         shape = self._extended_shape(sample_shape)
         eps = ember.finfo(self.loc.dtype).eps
-        u = ember.rand(shape, dtype=self.loc.dtype) * (2 - 2 * eps) - (1 - eps)  # in (-1, 1)
+        u = ember.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - 2 * eps) - (1 - eps)  # in (-1, 1)
         return self.loc - self.scale * u.sign() * ember.log1p(-u.abs())
 
     def log_prob(self, value):
@@ -135,7 +135,7 @@ class Cauchy(_LocScale):
 
     @property
     def mean(self):
-        return ember.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+        return ember.full(self._extended_shape(), math.nan, dtype=self.loc.dtype, device=self.loc.device)
 
     @property
     def mode(self):
@@ -143,10 +143,10 @@ class Cauchy(_LocScale):
 
     @property
     def variance(self):
-        return ember.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+        return ember.full(self._extended_shape(), math.inf, dtype=self.loc.dtype, device=self.loc.device)
 
     def rsample(self, sample_shape=ember.Size()):
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + self.scale * ember.tan(math.pi * (u - 0.5))
 
     def log_prob(self, value):
@@ -188,7 +188,7 @@ class Gumbel(_LocScale):
 
     def rsample(self, sample_shape=ember.Size()):
         tiny = ember.finfo(self.loc.dtype).tiny
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype).clamp(min=tiny, max=1 - 1e-7)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device).clamp(min=tiny, max=1 - 1e-7)
         return self.loc - self.scale * ember.log(-ember.log(u))
 
     def log_prob(self, value):
@@ -298,7 +298,7 @@ class StudentT(Distribution):
     def rsample(self, sample_shape=ember.Size()):
         # t = Z / sqrt(V / df) with V ~ Chi²(df) = 2·Gamma(df/2)
         shape = self._extended_shape(sample_shape)
-        z = ember.randn(shape, dtype=self.df.dtype)
+        z = ember.randn(shape, dtype=self.df.dtype, device=self.df.device)
         chi2 = 2 * standard_gamma(0.5 * self.df.expand(shape))
         return self.loc + self.scale * z * ember.rsqrt(chi2 / self.df)
 

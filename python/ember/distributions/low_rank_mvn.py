@@ -15,7 +15,7 @@ def _capacitance_tril(W, D):
     # K = I + Wᵀ D⁻¹ W (rank × rank); its Cholesky factor gives log det and Woodbury solves
     Wt_Dinv = W.mT / D.unsqueeze(-2)
     K = ember.matmul(Wt_Dinv, W).contiguous()
-    eye = ember.eye(K.shape[-1], dtype=K.dtype)
+    eye = ember.eye(K.shape[-1], dtype=K.dtype, device=K.device)
     return ember.linalg.cholesky(K + eye)
 
 
@@ -102,8 +102,8 @@ class LowRankMultivariateNormal(Distribution):
     def rsample(self, sample_shape=ember.Size()):
         shape = self._extended_shape(sample_shape)
         rank = self._unbroadcasted_cov_factor.shape[-1]
-        eps_W = ember.randn(tuple(shape[:-1]) + (rank,), dtype=self.loc.dtype)
-        eps_D = ember.randn(shape, dtype=self.loc.dtype)
+        eps_W = ember.randn(tuple(shape[:-1]) + (rank,), dtype=self.loc.dtype, device=self.loc.device)
+        eps_D = ember.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_cov_factor, eps_W) + self._unbroadcasted_cov_diag.sqrt() * eps_D
 
     def _log_det(self):

@@ -27,7 +27,7 @@ def _precision_to_scale_tril(P):
     # L with L L^T = P^{-1}, via the Cholesky factor of the flipped precision matrix
     Lf = ember.linalg.cholesky(ember.flip(P, (-2, -1)))
     L_inv = ember.transpose(ember.flip(Lf, (-2, -1)), -2, -1)
-    eye = ember.eye(P.shape[-1], dtype=P.dtype).expand(L_inv.shape)
+    eye = ember.eye(P.shape[-1], dtype=P.dtype, device=P.device).expand(L_inv.shape)
     return ember.linalg.solve_triangular(L_inv, eye, upper=False)
 
 
@@ -108,7 +108,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=ember.Size()):
         shape = self._extended_shape(sample_shape)
-        eps = ember.randn(shape, dtype=self.loc.dtype)
+        eps = ember.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def log_prob(self, value):

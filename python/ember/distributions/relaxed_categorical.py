@@ -47,7 +47,7 @@ class ExpRelaxedCategorical(Distribution):
 
     def rsample(self, sample_shape=ember.Size()):
         shape = self._extended_shape(sample_shape)
-        uniforms = clamp_probs(ember.rand(shape, dtype=self.logits.dtype))
+        uniforms = clamp_probs(ember.rand(shape, dtype=self.logits.dtype, device=self.logits.device))
         gumbels = -((-(uniforms.log())).log())
         scores = (self.logits + gumbels) / self.temperature
         return scores - scores.logsumexp(dim=-1, keepdim=True)
@@ -57,7 +57,7 @@ class ExpRelaxedCategorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         temperature = ember.as_tensor(self.temperature, dtype=self.logits.dtype)
-        log_scale = ember.lgamma(ember.tensor(float(K), dtype=self.logits.dtype)) - temperature.log().mul(-(K - 1))
+        log_scale = ember.lgamma(ember.tensor(float(K), dtype=self.logits.dtype, device=self.logits.device)) - temperature.log().mul(-(K - 1))
         score = self.logits - value.mul(temperature)
         score = (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1)
         return score + log_scale

@@ -464,21 +464,21 @@ class StickBreakingTransform(Transform):
         return isinstance(other, StickBreakingTransform)
 
     def _call(self, x):
-        offset = x.shape[-1] + 1 - ember.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+        offset = x.shape[-1] + 1 - ember.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
         z = ember.sigmoid(x - offset.log())
         z_cumprod = (1 - z).cumprod(-1)
         return F.pad(z, [0, 1], value=1) * F.pad(z_cumprod, [1, 0], value=1)
 
     def _inverse(self, y):
         y_crop = y[..., :-1]
-        offset = y.shape[-1] - ember.arange(1, y.shape[-1], dtype=y.dtype)
+        offset = y.shape[-1] - ember.arange(1, y.shape[-1], dtype=y.dtype, device=y.device)
         sf = 1 - y_crop.cumsum(-1)
         finfo = ember.finfo(y.dtype)
         sf = ember.clamp(sf, min=finfo.tiny)
         return y_crop.log() - sf.log() + offset.log()
 
     def log_abs_det_jacobian(self, x, y):
-        offset = x.shape[-1] + 1 - ember.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+        offset = x.shape[-1] + 1 - ember.arange(1, x.shape[-1] + 1, dtype=x.dtype, device=x.device)
         x = x - offset.log()
         return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
 
@@ -596,7 +596,7 @@ class ReshapeTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         batch_shape = tuple(x.shape[:x.dim() - len(self.in_shape)])
-        return ember.zeros(batch_shape, dtype=x.dtype)
+        return ember.zeros(batch_shape, dtype=x.dtype, device=x.device)
 
     def forward_shape(self, shape):
         cut = len(shape) - len(self.in_shape)

@@ -12,7 +12,8 @@ def broadcast_all(*values):
         raise ValueError("Input arguments must all be instances of numbers.Number or ember.Tensor.")
     tensors = [v for v in values if isinstance(v, ember.Tensor)]
     dtype = tensors[0].dtype if tensors else ember.get_default_dtype()
-    values = [v if isinstance(v, ember.Tensor) else ember.tensor(float(v), dtype=dtype) for v in values]
+    device = tensors[0].device if tensors else None
+    values = [v if isinstance(v, ember.Tensor) else ember.tensor(float(v), dtype=dtype, device=device) for v in values]
     return ember.broadcast_tensors(*values)
 
 

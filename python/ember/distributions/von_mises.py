@@ -14,7 +14,7 @@ _MAX_ROUNDS = 200
 
 def _rejection_sample(loc, concentration, shape):
     """Best & Fisher (1979) wrapped-Cauchy envelope, vectorised: redraw only rejected entries."""
-    k = concentration.detach().to(ember.float64).expand(shape)
+    k = concentration.detach().to(device="cpu", dtype=ember.float64).expand(shape)
     tau = 1 + ember.sqrt(1 + 4 * k * k)
     rho = (tau - ember.sqrt(2 * tau)) / (2 * k)
     # for tiny κ the expression above cancels; ρ ≈ κ/2 there
@@ -33,8 +33,8 @@ def _rejection_sample(loc, concentration, shape):
         done = done | accept
         if bool(done.all()):
             break
-    wrapped = ember.remainder(out + loc.detach().to(ember.float64) + math.pi, 2 * math.pi) - math.pi
-    return wrapped.to(loc.dtype)
+    wrapped = ember.remainder(out + loc.detach().to(device="cpu", dtype=ember.float64) + math.pi, 2 * math.pi) - math.pi
+    return wrapped.to(device=loc.device, dtype=loc.dtype)
 
 
 class VonMises(Distribution):
