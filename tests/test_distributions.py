@@ -734,3 +734,26 @@ def test_continuous_bernoulli_against_quadrature(lam):
     logit = D.ContinuousBernoulli(logits=ember.tensor(math.log(lam / (1 - lam)), dtype=ember.float64))
     close(logit.log_prob(ember.tensor([0.2, 0.9], dtype=ember.float64)),
           npy(d.log_prob(ember.tensor([0.2, 0.9], dtype=ember.float64))), rtol=1e-8)
+
+
+def test_cat_stack_and_positive_definite_transforms():
+    x = np.array([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]])
+    cat = D.CatTransform([D.ExpTransform(), D.AffineTransform(1.0, 3.0)], dim=1, lengths=[1, 2])
+    y = cat(strided(x))
+    close(y, np.concatenate([np.exp(x[:, :1]), 1 + 3 * x[:, 1:]], 1))
+    close(cat.inv(y), x, rtol=1e-10)
+    close(cat.log_abs_det_jacobian(strided(x), y), np.concatenate([x[:, :1], np.full((2, 2), np.log(3))], 1))
+    assert bool(cat.codomain.check(y).all())
+    stack = D.StackTransform([D.ExpTransform(), D.SigmoidTransform()], dim=0)
+    ys = stack(strided(x[:, :2].T))
+    close(ys, np.stack([np.exp(x[:, 0]), ss.logistic.cdf(x[:, 1])]))
+    close(stack.inv(ys), x[:, :2].T, rtol=1e-8)
+    with pytest.raises(ValueError):
+        cat(strided(x[:, :2]))
+    pd = D.PositiveDefiniteTransform()
+    m = np.array([[0.3, 5.0], [-1.2, 0.4]])
+    P = pd(strided(m))
+    L = np.array([[np.exp(0.3), 0], [-1.2, np.exp(0.4)]])
+    close(P, L @ L.T)
+    close(pd.inv(P), np.tril(m), rtol=1e-9)
+    assert bool(D.constraints.positive_definite.check(P))

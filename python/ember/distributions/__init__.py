@@ -19,7 +19,8 @@ from .low_rank_mvn import LowRankMultivariateNormal
 from .von_mises import VonMises
 from .continuous_bernoulli import ContinuousBernoulli
 from .derived import InverseGamma, Kumaraswamy, LogisticNormal, OneHotCategoricalStraightThrough
-from .transforms import CumulativeDistributionTransform, identity_transform
+from .transforms import (CatTransform, CumulativeDistributionTransform, PositiveDefiniteTransform, StackTransform,
+                         identity_transform)
 from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .mixture_same_family import MixtureSameFamily
 from .transforms import (AbsTransform, IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
@@ -29,7 +30,7 @@ from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
+           "AbsTransform", "CatTransform", "PositiveDefiniteTransform", "StackTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
            "OneHotCategoricalStraightThrough", "identity_transform", "FisherSnedecor", "LowRankMultivariateNormal", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
            "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
            "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",

@@ -645,3 +645,143 @@ class CumulativeDistributionTransform(Transform):
 
 
 __all__ += ["CumulativeDistributionTransform"]
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices → positive-definite ones, L Lᵀ with L from LowerCholeskyTransform."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    def _call(self, x):
+        L = LowerCholeskyTransform()(x)
+        return L @ L.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(ember.linalg.cholesky(y))
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th slice (of ``lengths[i]`` along ``dim``) and concatenates."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise TypeError("tseq must be a sequence of Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
+        if len(self.lengths) != len(self.transforms):
+            raise ValueError("lengths must have one entry per transform")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, x):
+        if not -x.dim() <= self.dim < x.dim():
+            raise ValueError(f"dim {self.dim} out of range for a tensor of {x.dim()} dims")
+        if x.size(self.dim) != self.length:
+            raise ValueError(f"expected size {self.length} along dim {self.dim}, got {x.size(self.dim)}")
+        start = 0
+        for length in self.lengths:
+            yield x.narrow(self.dim, start, length)
+            start += length
+
+    def _call(self, x):
+        return ember.cat([t(s) for t, s in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        return ember.cat([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        parts = []
+        for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y)):
+            ladj = t.log_abs_det_jacobian(xs, ys)
+            if t.event_dim < self.event_dim:
+                ladj = _sum_rightmost(ladj, self.event_dim - t.event_dim)
+            parts.append(ladj)
+        dim = self.dim
+        if dim >= 0:
+            dim = dim - x.dim()
+        dim = dim + self.event_dim
+        if dim < 0:
+            return ember.cat(parts, dim=dim)
+        result = parts[0]
+        for p in parts[1:]:
+            result = result + p
+        return result
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[i]`` to ``x.select(dim, i)`` and stacks the results along ``dim``."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise TypeError("tseq must be a sequence of Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, x):
+        if x.size(self.dim) != len(self.transforms):
+            raise ValueError(f"expected {len(self.transforms)} slices along dim {self.dim}, got {x.size(self.dim)}")
+        return [x.select(self.dim, i) for i in range(x.size(self.dim))]
+
+    def _call(self, x):
+        return ember.stack([t(s) for t, s in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        return ember.stack([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        return ember.stack([t.log_abs_det_jacobian(xs, ys)
+                            for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y))], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+__all__ += ["PositiveDefiniteTransform", "CatTransform", "StackTransform"]
