@@ -14,7 +14,7 @@ from .independent import Independent
 from .transformed_distribution import LogitRelaxedBernoulli, LogNormal, RelaxedBernoulli, TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          TanhTransform, Transform)
-from .heavy_tailed import Chi2, FisherSnedecor, HalfCauchy, NegativeBinomial, Pareto, Weibull
+from .heavy_tailed import Chi2, FisherSnedecor, GeneralizedPareto, HalfCauchy, NegativeBinomial, Pareto, Weibull
 from .low_rank_mvn import LowRankMultivariateNormal
 from .von_mises import VonMises
 from .continuous_bernoulli import ContinuousBernoulli
@@ -30,7 +30,7 @@ from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "CatTransform", "PositiveDefiniteTransform", "StackTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
+           "AbsTransform", "GeneralizedPareto", "CatTransform", "PositiveDefiniteTransform", "StackTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
            "OneHotCategoricalStraightThrough", "identity_transform", "FisherSnedecor", "LowRankMultivariateNormal", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
            "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
            "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",

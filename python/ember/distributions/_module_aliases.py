@@ -9,7 +9,7 @@ import types
 _ALIASES = {
     "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
     "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"], "fishersnedecor": ["FisherSnedecor"],
-    "gamma": ["Gamma"], "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
+    "gamma": ["Gamma"], "generalized_pareto": ["GeneralizedPareto"], "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
     "logistic_normal": ["LogisticNormal"], "geometric": ["Geometric"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
     "half_normal": ["HalfNormal"], "laplace": ["Laplace"], "log_normal": ["LogNormal"], "lowrank_multivariate_normal": ["LowRankMultivariateNormal"],
     "mixture_same_family": ["MixtureSameFamily"], "multinomial": ["Multinomial"],

@@ -289,3 +289,87 @@ class FisherSnedecor(Distribution):
 
 
 __all__ += ["FisherSnedecor"]
+
+
+class GeneralizedPareto(Distribution):
+    """Generalized Pareto with ``loc``, ``scale`` and shape ``concentration`` (ξ); ξ = 0 is the exponential tail
+    and ξ < 0 bounds the support at loc - scale / ξ."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        batch_shape = ember.Size() if all(isinstance(v, numbers.Number) for v in (loc, scale, concentration)) \
+            else self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(GeneralizedPareto, _instance)
+        batch_shape = ember.Size(tuple(batch_shape))
+        new.loc, new.scale, new.concentration = (t.expand(batch_shape) for t in
+                                                 (self.loc, self.scale, self.concentration))
+        return _finish_expand(new, self, batch_shape)
+
+    def _xi_safe(self):
+        # ξ replaced by 1 where it is 0, so the ξ ≠ 0 branches stay finite before ember.where picks
+        return ember.where(self.concentration == 0, ember.ones_like(self.concentration), self.concentration)
+
+    def rsample(self, sample_shape=ember.Size()):
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        return self.icdf(u)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        xi = self._xi_safe()
+        general = -(1 / xi + 1) * ember.log1p(xi * z)
+        body = ember.where(self.concentration == 0, -z, general)
+        out = body - self.scale.log()
+        inside = (z >= 0) & ((self.concentration >= 0) | (z <= -1 / xi))
+        return ember.where(inside, out, ember.full_like(out, -math.inf))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = ((value - self.loc) / self.scale).clamp(min=0)
+        xi = self._xi_safe()
+        general = -ember.log1p(xi * z) / xi
+        log_survival = ember.where(self.concentration == 0, -z, general)
+        out = -ember.expm1(log_survival)
+        return ember.where(self.concentration < 0, ember.where(z >= -1 / xi, ember.ones_like(out), out), out)
+
+    def icdf(self, value):
+        xi = self._xi_safe()
+        log_survival = ember.log1p(-value)
+        general = ember.expm1(-xi * log_survival) / xi
+        z = ember.where(self.concentration == 0, -log_survival, general)
+        return self.loc + self.scale * z
+
+    @property
+    def mean(self):
+        m = self.loc + self.scale / (1 - self.concentration)
+        return ember.where(self.concentration < 1, m, ember.full_like(m, math.nan))
+
+    @property
+    def variance(self):
+        xi = self.concentration
+        v = self.scale.pow(2) / ((1 - xi).pow(2) * (1 - 2 * xi))
+        return ember.where(xi < 0.5, v, ember.full_like(v, math.nan))
+
+    @property
+    def mode(self):
+        return self.loc
+
+    def entropy(self):
+        return self.scale.log() + self.concentration + 1
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        upper = ember.where(self.concentration < 0, self.loc - self.scale / self._xi_safe(),
+                            ember.full_like(self.loc, math.inf))
+        return constraints.interval(self.loc, upper)
+
+
+__all__ += ["GeneralizedPareto"]
