@@ -10,34 +10,41 @@ from .location_scale import Cauchy, Gumbel, HalfNormal, Laplace, Normal, Student
 from .gamma_family import Beta, Dirichlet, Exponential, Gamma, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, Multinomial, OneHotCategorical, Poisson
 from .multivariate_normal import MultivariateNormal
+from .low_rank_mvn import LowRankMultivariateNormal
 from .independent import Independent
 from .transformed_distribution import LogitRelaxedBernoulli, LogNormal, RelaxedBernoulli, TransformedDistribution
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
-                         TanhTransform, Transform)
 from .heavy_tailed import Chi2, FisherSnedecor, GeneralizedPareto, HalfCauchy, NegativeBinomial, Pareto, Weibull
-from .low_rank_mvn import LowRankMultivariateNormal
-from .von_mises import VonMises
-from .continuous_bernoulli import ContinuousBernoulli
 from .derived import InverseGamma, Kumaraswamy, LogisticNormal, OneHotCategoricalStraightThrough
-from .transforms import (CatTransform, CumulativeDistributionTransform, PositiveDefiniteTransform, StackTransform,
-                         identity_transform)
 from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .mixture_same_family import MixtureSameFamily
-from .transforms import (AbsTransform, IndependentTransform, LowerCholeskyTransform, ReshapeTransform,
-                         SoftmaxTransform, SoftplusTransform, StickBreakingTransform)
+from .von_mises import VonMises
+from .continuous_bernoulli import ContinuousBernoulli
+from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform,
+                         CumulativeDistributionTransform, ExpTransform, IndependentTransform,
+                         LowerCholeskyTransform, PositiveDefiniteTransform, PowerTransform, ReshapeTransform,
+                         SigmoidTransform, SoftmaxTransform, SoftplusTransform, StackTransform,
+                         StickBreakingTransform, TanhTransform, Transform, identity_transform)
 from .constraint_registry import biject_to, transform_to
 from .kl import kl_divergence, register_kl
 from ._module_aliases import install as _install_aliases
 
-__all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "ComposeTransform",
-           "AbsTransform", "GeneralizedPareto", "CatTransform", "PositiveDefiniteTransform", "StackTransform", "VonMises", "ContinuousBernoulli", "CumulativeDistributionTransform", "InverseGamma", "Kumaraswamy", "LogisticNormal",
-           "OneHotCategoricalStraightThrough", "identity_transform", "FisherSnedecor", "LowRankMultivariateNormal", "IndependentTransform", "LowerCholeskyTransform", "ReshapeTransform",
-           "StickBreakingTransform", "biject_to", "transform_to", "Chi2", "HalfCauchy", "MixtureSameFamily",
-           "NegativeBinomial", "Pareto", "RelaxedOneHotCategorical", "SoftmaxTransform", "SoftplusTransform",
-           "Weibull", "Dirichlet", "Distribution", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma", "Geometric",
-           "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal",
-           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "PowerTransform",
-           "RelaxedBernoulli", "SigmoidTransform", "StudentT", "TanhTransform", "Transform",
-           "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl", "transforms"]
+__all__ = [
+    # distributions
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli", "Dirichlet",
+    "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma", "GeneralizedPareto",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy", "Laplace",
+    "LogNormal", "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
+    "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+    "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+    "Uniform", "VonMises", "Weibull",
+    # transforms and the constraint registry
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CumulativeDistributionTransform",
+    "ExpTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+    "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+    "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform", "biject_to", "identity_transform",
+    "transform_to",
+    # KL and submodules
+    "kl_divergence", "register_kl", "constraints", "transforms",
+]
 
 _install_aliases(__name__)

@@ -5,8 +5,6 @@ only the rejected entries; α < 1 uses Gamma(α+1)·U^(1/α).
 Gradient: x = F⁻¹(u; α) with u fixed gives dx/dα = -(∂F/∂α)(x; α) / f(x; α); ∂F/∂α comes from a
 central difference of the regularised incomplete gamma function in float64.
 """
-import math
-
 import ember
 
 _MAX_ROUNDS = 200

@@ -6,7 +6,7 @@ import ember
 
 from . import constraints
 from ._gamma_sampler import standard_gamma
-from .discrete import _bce_with_logits, _clamp_by_zero, _expand_params, _finish_expand, _one_of
+from .discrete import _expand_params, _finish_expand, _one_of
 from .distribution import Distribution
 from .gamma_family import Exponential, Gamma
 from .location_scale import Cauchy

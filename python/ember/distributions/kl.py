@@ -266,7 +266,8 @@ def _kl_normal_laplace(p, q):
 def _kl_exponential_gamma(p, q):
     ratio = q.rate / p.rate
     t1 = -q.concentration * ember.log(ratio)
-    return t1 + ratio + q.concentration.lgamma() + q.concentration * 0.57721566490153286060 - (1 + 0.57721566490153286060)
+    euler = 0.57721566490153286060
+    return t1 + ratio + q.concentration.lgamma() + q.concentration * euler - (1 + euler)
 
 
 # Cross-family pairs with a Gaussian q: KL = -H(p) + log(σ√(2π)) + (Var_p + (E_p - μ)²) / (2σ²),

@@ -188,7 +188,8 @@ class Gumbel(_LocScale):
 
     def rsample(self, sample_shape=ember.Size()):
         tiny = ember.finfo(self.loc.dtype).tiny
-        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device).clamp(min=tiny, max=1 - 1e-7)
+        u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
+        u = u.clamp(min=tiny, max=1 - 1e-7)
         return self.loc - self.scale * ember.log(-ember.log(u))
 
     def log_prob(self, value):

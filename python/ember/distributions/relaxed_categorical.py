@@ -1,6 +1,4 @@
 """Gumbel-softmax (Concrete) relaxation of a one-hot Categorical: ExpRelaxedCategorical, RelaxedOneHotCategorical."""
-import math
-
 import ember
 
 from . import constraints
@@ -57,7 +55,8 @@ class ExpRelaxedCategorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         temperature = ember.as_tensor(self.temperature, dtype=self.logits.dtype)
-        log_scale = ember.lgamma(ember.tensor(float(K), dtype=self.logits.dtype, device=self.logits.device)) - temperature.log().mul(-(K - 1))
+        log_scale = (ember.lgamma(ember.tensor(float(K), dtype=self.logits.dtype, device=self.logits.device))
+                     - temperature.log().mul(-(K - 1)))
         score = self.logits - value.mul(temperature)
         score = (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1)
         return score + log_scale
