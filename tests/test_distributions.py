@@ -778,3 +778,22 @@ def test_generalized_pareto_matches_scipy(seed):
     ember.manual_seed(seed % 1000)
     s = d.sample((500,))
     assert bool(d.support.check(s).all())
+
+
+@pytest.mark.parametrize("eta", [0.7, 1.0, 2.5])
+def test_lkj_cholesky(eta):
+    d2 = D.LKJCholesky(2, ember.tensor(eta, dtype=ember.float64))
+    L = lambda r: ember.tensor([[1.0, 0.0], [r, math.sqrt(1 - r * r)]], dtype=ember.float64)  # noqa: E731
+    total = scipy.integrate.quad(lambda r: math.exp(float(d2.log_prob(L(r)))), -1 + 1e-12, 1 - 1e-12)[0]
+    assert abs(total - 1) < 1e-8  # a density over the one free entry
+    # in dimension d every correlation is marginally 2·Beta(η - 1 + d/2, same) - 1: variance 1/(2η + d - 1)
+    ember.manual_seed(8)
+    d4 = D.LKJCholesky(4, ember.tensor(eta, dtype=ember.float64))
+    s = d4.sample((20000,))
+    assert s.shape == (20000, 4, 4) and bool(D.constraints.corr_cholesky.check(s).all())
+    corr = npy(s @ s.mT)
+    np.testing.assert_allclose(np.diagonal(corr, axis1=1, axis2=2), 1.0, atol=1e-9)
+    off = corr[:, np.tril_indices(4, -1)[0], np.tril_indices(4, -1)[1]]
+    np.testing.assert_allclose(off.var(0), 1 / (2 * eta + 3), rtol=0.06)
+    with pytest.raises(ValueError):
+        D.LKJCholesky(1)
