@@ -632,9 +632,12 @@ def test_vector_transforms():
     D.constraints.real, D.constraints.positive, D.constraints.nonnegative, D.constraints.greater_than(1.5),
     D.constraints.less_than(-2.0), D.constraints.interval(-1.0, 3.0), D.constraints.unit_interval,
     D.constraints.simplex, D.constraints.independent(D.constraints.positive, 1), D.constraints.lower_cholesky,
+    D.constraints.corr_cholesky,
 ])
 def test_biject_to_and_transform_to_reach_the_constraint(constraint):
     x = ember.tensor([[0.4, -2.0], [1.3, 0.2]], dtype=ember.float64)
+    if constraint is D.constraints.corr_cholesky:
+        x = ember.tensor([[0.4, -2.0, 1.3], [1.3, 0.2, -0.5]], dtype=ember.float64)
     for registry in (D.biject_to, D.transform_to):
         t = registry(constraint)
         y = t(x)
@@ -833,3 +836,16 @@ def test_wishart_sampling_and_errors():
     df = ember.tensor(5.0, dtype=ember.float64, requires_grad=True)
     D.Wishart(df, covariance_matrix=S).rsample((2000,)).mean(0)[0, 0].backward()
     assert abs(float(df.grad) - 2.0) < 0.2  # d/d(df) of E[X00] = Σ00
+
+
+def test_corr_cholesky_transform():
+    x = np.array([0.3, -1.2, 0.5, 2.0, -0.1, 0.7])
+    t = D.CorrCholeskyTransform()
+    y = t(strided(x))
+    assert y.shape == (4, 4) and bool(D.constraints.corr_cholesky.check(y))
+    close(t.inv(y), x, rtol=1e-8)
+    rows, cols = np.tril_indices(4, -1)
+    run = lambda v: npy(t(ember.tensor(v.tolist(), dtype=ember.float64)))[rows, cols]  # noqa: E731
+    close(t.log_abs_det_jacobian(strided(x), y), _numeric_log_det(run, x), rtol=1e-6)
+    with pytest.raises(ValueError):
+        t(ember.zeros(4, dtype=ember.float64))

@@ -785,3 +785,76 @@ class StackTransform(Transform):
 
 
 __all__ += ["PositiveDefiniteTransform", "CatTransform", "StackTransform"]
+
+
+def _tril_selector(n, dtype, device):
+    """(n·n, n(n-1)/2) 0/1 matrix that places a row-major vector into the strictly lower triangle."""
+    rows, cols = ember.tril_indices(n, n, -1).tolist()
+    sel = ember.zeros((n * n, len(rows)), dtype=dtype, device=device)
+    for k, (i, j) in enumerate(zip(rows, cols)):
+        sel[i * n + j, k] = 1.0
+    return sel
+
+
+class CorrCholeskyTransform(Transform):
+    """R^{d(d-1)/2} → Cholesky factors of d × d correlation matrices: tanh to (-1, 1), fill the strict lower
+    triangle row by row, then stick-breaking makes every row unit-length."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    @staticmethod
+    def _dim(k):
+        n = int(round((1 + math.sqrt(1 + 8 * k)) / 2))
+        if n * (n - 1) // 2 != k:
+            raise ValueError("The last dimension of the input must be n(n-1)/2 for some n")
+        return n
+
+    def _call(self, x):
+        k = x.shape[-1]
+        n = self._dim(k)
+        z = ember.tanh(x)
+        z = (z @ _tril_selector(n, x.dtype, x.device).mT).reshape(tuple(x.shape[:-1]) + (n, n))
+        eps = ember.finfo(x.dtype).eps
+        z = z.clamp(min=-1 + eps, max=1 - eps)
+        remaining = ember.sqrt(1 - z.pow(2)).cumprod(-1)
+        shifted = F.pad(remaining[..., :-1], [1, 0], value=1.0)
+        return (z + ember.eye(n, dtype=x.dtype, device=x.device)) * shifted
+
+    def _inverse(self, y):
+        n = y.shape[-1]
+        left = 1 - (y * y).cumsum(-1)
+        shifted = F.pad(left[..., :-1], [1, 0], value=1.0)
+        t = (y / shifted.clamp(min=ember.finfo(y.dtype).tiny).sqrt()).tril(-1)
+        vec = t.reshape(tuple(y.shape[:-2]) + (n * n,)) @ _tril_selector(n, y.dtype, y.device)
+        return ember.atanh(vec.clamp(min=-1 + ember.finfo(y.dtype).eps, max=1 - ember.finfo(y.dtype).eps))
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        n = y.shape[-1]
+        left = 1 - (y * y).cumsum(-1)
+        shifted = F.pad(left[..., :-1], [1, 0], value=1.0)
+        log_shift = 0.5 * shifted.clamp(min=ember.finfo(y.dtype).tiny).log()
+        stick = (log_shift.reshape(tuple(y.shape[:-2]) + (n * n,)) @ _tril_selector(n, y.dtype, y.device)).sum(-1)
+        tanh_term = (2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))).sum(-1)
+        return stick + tanh_term
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = self._dim(shape[-1])
+        return tuple(shape[:-1]) + (n, n)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("A matrix that isn't square can't be a Cholesky factor of a correlation matrix")
+        n = shape[-1]
+        return tuple(shape[:-2]) + (n * (n - 1) // 2,)
+
+
+__all__ += ["CorrCholeskyTransform"]
