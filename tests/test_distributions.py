@@ -351,6 +351,16 @@ KL_CASES = [
      0.2, 1.5),
     (lambda: (D.Uniform(0.2, 1.5), D.Gumbel(0.1, 0.8)), lambda: (ss.uniform(0.2, 1.3), ss.gumbel_r(0.1, 0.8)), 0.2, 1.5),
     (lambda: (D.Beta(2.0, 3.0), D.Uniform(-1.0, 2.0)), lambda: (ss.beta(2, 3), ss.uniform(-1, 3)), 0, 1),
+    (lambda: (D.Gamma(2.5, 1.5), D.Exponential(0.8)), lambda: (ss.gamma(2.5, scale=1 / 1.5), ss.expon(scale=1 / 0.8)),
+     0, np.inf),
+    (lambda: (D.Beta(2.5, 1.5), D.Exponential(0.8)), lambda: (ss.beta(2.5, 1.5), ss.expon(scale=1 / 0.8)), 0, 1),
+    (lambda: (D.Beta(2.5, 1.5), D.Gamma(1.7, 0.8)), lambda: (ss.beta(2.5, 1.5), ss.gamma(1.7, scale=1 / 0.8)), 0, 1),
+    (lambda: (D.Normal(0.4, 0.9), D.Gumbel(0.1, 1.3)), lambda: (ss.norm(0.4, 0.9), ss.gumbel_r(0.1, 1.3)), -np.inf,
+     np.inf),
+    (lambda: (D.Exponential(1.5), D.Gumbel(0.1, 1.3)), lambda: (ss.expon(scale=1 / 1.5), ss.gumbel_r(0.1, 1.3)), 0,
+     np.inf),
+    (lambda: (D.Gamma(2.5, 1.5), D.Gumbel(0.1, 1.3)), lambda: (ss.gamma(2.5, scale=1 / 1.5), ss.gumbel_r(0.1, 1.3)),
+     0, np.inf),
     (lambda: (D.Exponential(2.0), D.Gamma(1.5, 0.5)), lambda: (ss.expon(scale=0.5), ss.gamma(1.5, scale=2)), 0, np.inf),
 ]
 
@@ -392,6 +402,11 @@ def test_kl_infinite_when_support_escapes():
     assert math.isinf(float(D.kl_divergence(D.Uniform(-1.0, 1.0), D.Exponential(1.0))))
     assert math.isinf(float(D.kl_divergence(D.Beta(2.0, 2.0), D.Uniform(0.5, 2.0))))
     assert math.isinf(float(D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.5, 1.0))))
+    for p in (D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0), D.Gamma(2.0, 1.0), D.Exponential(ember.ones(3))):
+        for q in (D.Beta(2.0, 2.0), D.Uniform(0.0, 5.0)):
+            kl = D.kl_divergence(p, q)
+            assert kl.shape == p.batch_shape and np.isinf(npy(kl)).all()
+    assert math.isinf(float(D.kl_divergence(D.Normal(0.0, 1.0), D.Gamma(2.0, 1.0))))
 
 
 def test_kl_registry_dispatch_and_missing_pair():

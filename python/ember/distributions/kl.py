@@ -313,3 +313,56 @@ def _kl_uniform_gumbel(p, q):
 def _kl_beta_uniform(p, q):
     result = -p.entropy() + (q.high - q.low).log()
     return ember.where((q.low > 0) | (q.high < 1), _infinite_like(result), result)
+
+
+# KL = -H(p) - E_p[log q]; the q families below need only E_p[x], E_p[log x] or E_p[exp(-x/β)].
+def _mean_log(p):
+    if isinstance(p, Beta):
+        return ember.digamma(p.concentration1) - ember.digamma(p.concentration1 + p.concentration0)
+    if isinstance(p, Gamma):
+        return ember.digamma(p.concentration) - p.rate.log()
+    return -0.57721566490153286060 - p.rate.log()  # Exponential
+
+
+def _mgf(p, t):
+    if isinstance(p, Normal):
+        return ember.exp(p.loc * t + 0.5 * (p.scale * t).pow(2))
+    if isinstance(p, Gamma):
+        return (p.rate / (p.rate - t)).pow(p.concentration)
+    return p.rate / (p.rate - t)  # Exponential
+
+
+def _kl_to_exponential(p, q):
+    return -p.entropy() - (q.rate.log() - q.rate * p.mean)
+
+
+def _kl_to_gamma(p, q):
+    k, r = q.concentration, q.rate
+    return -p.entropy() - (k * r.log() - ember.lgamma(k) + (k - 1) * _mean_log(p) - r * p.mean)
+
+
+def _kl_to_gumbel(p, q):
+    expected_z = (p.mean - q.loc) / q.scale
+    expected_exp = ember.exp(q.loc / q.scale) * _mgf(p, -1.0 / q.scale)
+    return -p.entropy() + q.scale.log() + expected_z + expected_exp
+
+
+for _p in (Gamma, Beta):
+    register_kl(_p, Exponential)(_kl_to_exponential)
+register_kl(Beta, Gamma)(_kl_to_gamma)
+for _p in (Normal, Exponential, Gamma):
+    register_kl(_p, Gumbel)(_kl_to_gumbel)
+
+
+def _kl_infinite(p, q):
+    """p puts mass where q has none."""
+    return _infinite_like(p.entropy())
+
+
+# real-line p against a q on a half-line or an interval; half-line p against an interval q
+for _p in (Normal, Laplace, Gumbel, Cauchy):
+    for _q in (Beta, Exponential, Gamma, Uniform):
+        register_kl(_p, _q)(_kl_infinite)
+for _p in (Exponential, Gamma):
+    for _q in (Beta, Uniform):
+        register_kl(_p, _q)(_kl_infinite)
