@@ -112,3 +112,4 @@ from . import _argcheck  # noqa: E402
 _argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)
 from . import backends  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True etc.)
 from . import testing  # noqa: E402,F401  (torch.testing.assert_close)
+from . import distributions  # noqa: E402,F401  (torch.distributions: Normal, Categorical, kl_divergence, …)
