@@ -112,3 +112,7 @@ from . import _argcheck  # noqa: E402
 _argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, special], Tensor, nn.Module)
 from . import backends  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True etc.)
 from . import testing  # noqa: E402,F401  (torch.testing.assert_close)
+# torch.compile's surface, run eagerly (ember has no graph compiler; docstring of ember._compile).
+from ._compile import compile  # noqa: E402,F401
+from . import compiler  # noqa: E402,F401
+__all__ += ["compile", "compiler"]
