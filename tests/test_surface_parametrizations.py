@@ -54,6 +54,17 @@ def test_weight_norm_names_shapes_and_gradients():
     np.testing.assert_allclose(_np(m.weight), _np(w), rtol=1e-5, atol=1e-6)
 
 
+def test_weight_norm_loads_a_state_dict_of_the_hook_based_weight_norm():
+    ember.manual_seed(5)
+    old = nn.utils.weight_norm(nn.Linear(3, 2))
+    sd = old.state_dict()
+    assert {"weight_g", "weight_v"} <= set(sd)
+    new = P.weight_norm(nn.Linear(3, 2))
+    new.load_state_dict(sd)
+    np.testing.assert_allclose(_np(new.weight), _np(old.weight_v) * _np(old.weight_g) /
+                               np.linalg.norm(_np(old.weight_v), axis=1, keepdims=True), rtol=1e-5)
+
+
 def test_weight_norm_errors_and_leave_parametrized_false():
     with pytest.raises(ValueError, match="no parameter or buffer with name 'foo'"):
         P.weight_norm(nn.Linear(2, 2), name="foo")

@@ -40,6 +40,15 @@ def weight_norm(module, name="weight", dim=0):
     """Reparametrizes ``module.<name>`` as g * v / ||v||; g is ``original0``, v is ``original1``."""
     _require_tensor(module, name)
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def load_old_keys(mod, state_dict, prefix, *rest):
+        # A state_dict saved under the hook-based weight_norm (``weight_g``/``weight_v``) still loads.
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+
+    module.register_load_state_dict_pre_hook(load_old_keys)
     return module
 
 
