@@ -260,8 +260,8 @@ def test_jit_trace_save_load(tmp_path):
     for b in (1, 5):
         y = ember.randn(b, 1, 28, 28)
         assert _same(loaded(y), model(y))
-    with pytest.raises(RuntimeError, match="trace"):
-        ember.jit.script(model)
+    # script runs eagerly (PyTorch's behaviour with PYTORCH_JIT=0): the very object comes back.
+    assert ember.jit.script(model) is model
 
 
 def test_jit_trace_function_and_other_batch():

@@ -113,3 +113,7 @@ _argcheck.install([_argcheck.sys.modules[__name__], nn.functional, linalg, fft, 
 from . import backends  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True etc.)
 from . import testing  # noqa: E402,F401  (torch.testing.assert_close)
 from . import distributions  # noqa: E402,F401  (torch.distributions: Normal, Categorical, kl_divergence, …)
+# torch.compile's surface, run eagerly (ember has no graph compiler; docstring of ember._compile).
+from ._compile import compile  # noqa: E402,F401
+from . import compiler  # noqa: E402,F401
+__all__ += ["compile", "compiler"]

@@ -12,7 +12,8 @@ from .nn.modules.module import Module
 from . import export as _export
 from .export._program import ExportedModule
 
-__all__ = ["trace", "load", "script", "TracedModule", "ScriptModule"]
+__all__ = ["trace", "load", "script", "TracedModule", "ScriptModule", "ignore", "unused", "export", "is_scripting",
+           "is_tracing"]
 
 
 class TracedModule(ExportedModule):
@@ -98,7 +99,43 @@ def load(f, map_location=None, _extra_files=None):
     return TracedModule(_export.load(f))
 
 
-def script(obj=None, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
-    raise RuntimeError("ember.jit.script is not supported: ember has no TorchScript compiler. Capture the model with "
-                       "ember.jit.trace(model, example_inputs) or ember.export.export(model, args) instead; both refuse "
-                       "data-dependent control flow rather than baking one branch in.")
+_script_warned = False
+
+
+def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
+    """Returns ``obj`` itself, as PyTorch's ``script`` does with the JIT disabled (``PYTORCH_JIT=0``).
+
+    ember has no TorchScript compiler: the function or module keeps running eagerly in Python,
+    with the same results and autograd as before (a one-time warning says so). It gains no
+    ``.graph``, ``.code`` or ``.save``; for a saved, Python-free program use
+    ``ember.jit.trace(model, example_inputs)`` or ``ember.export.export(model, args)``.
+    """
+    global _script_warned
+    if not _script_warned:
+        _script_warned = True
+        warnings.warn("ember.jit.script returns its argument unchanged: ember has no TorchScript compiler, so the "
+                      "code runs eagerly in Python (as PyTorch does with PYTORCH_JIT=0). To save a program that runs "
+                      "without Python, use ember.jit.trace or ember.export.export.", UserWarning, stacklevel=2)
+    return obj
+
+
+def _passthrough_decorator(fn=None, **kwargs):
+    # @ignore, @ignore(drop=True), @unused, @export: markers for the TorchScript compiler, which
+    # ember does not have; eager code is unaffected by them.
+    return (lambda f: f) if fn is None else fn
+
+
+ignore = _passthrough_decorator
+unused = _passthrough_decorator
+export = _passthrough_decorator
+
+
+def is_scripting():
+    """False: ember never compiles code with TorchScript."""
+    return False
+
+
+def is_tracing():
+    """True while ``ember.jit.trace`` (or ``ember.export.export``) is capturing a forward."""
+    from .export import _capture
+    return _capture._active is not None

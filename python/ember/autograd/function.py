@@ -117,7 +117,9 @@ class Function:
         out_meta = [(list(o.shape), o.dtype) for o in tensor_outs]
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         n_args = len(args)
-        name = cls.__name__ + "Backward"
+        # A built-in op written as a Function names its node as PyTorch does (_node_name,
+        # e.g. "EmbeddingBagBackward0"); a user Function gets "<ClassName>Backward".
+        name = cls.__dict__.get("_node_name") or cls.__name__ + "Backward"
 
         def run_backward(*grads):
             full = [None] * len(out_meta)

@@ -325,26 +325,64 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if offs and offs[0] != 0:
         raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                            f"position 0. However, got {offs[0]}")
-    F = _F()
-    emb = F.embedding(flat, weight, None, max_norm, norm_type)
-    if psw is not None:
-        emb = emb * psw.unsqueeze(1)
+    if max_norm is not None:
+        with ember.no_grad():
+            _F().embedding(flat, weight, None, max_norm, norm_type)  # renormalises the looked-up rows in place
     keep = ember.ones(n, dtype=ember.bool) if padding_idx is None else flat != (padding_idx % weight.shape[0])
     bag = (ember.searchsorted(ember.tensor(offs, dtype=ember.int64), ember.arange(n), right=True) - 1) if nb else \
         ember.zeros(0, dtype=ember.int64)
-    d = weight.shape[1]
-    emb = emb * keep.unsqueeze(1).to(emb.dtype)
-    out = ember.zeros(nb, d, dtype=weight.dtype)
-    if mode in ("sum", "mean"):
-        out = out.index_add(0, bag, emb)
-        if mode == "mean":
-            counts = ember.zeros(nb, dtype=weight.dtype).index_add(0, bag, keep.to(weight.dtype))
-            out = out / counts.clamp(min=1).unsqueeze(1)
-        return out
-    big = emb.where(keep.unsqueeze(1), ember.full((), float("-inf"), dtype=emb.dtype))
-    out = ember.full((nb, d), float("-inf"), dtype=weight.dtype)
-    out = out.scatter_reduce(0, bag.unsqueeze(1).expand(n, d), big, "amax", include_self=True)
-    return out.where(out != float("-inf"), out.new_zeros(()))
+    return _EmbeddingBag.apply(weight, psw, (flat, bag, keep, nb, mode))
+
+
+class _EmbeddingBag(ember.autograd.Function):
+    """One node for the whole bag reduction (``EmbeddingBagBackward0``, as PyTorch), over the
+    flattened indices ``flat``, each one's bag number ``bag`` and the mask ``keep`` of
+    non-padding entries; gradients are written with differentiable ops (double backward works)."""
+    _node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, psw, index):
+        flat, bag, keep, nb, mode = index
+        n, d = flat.shape[0], weight.shape[1]
+        emb = weight.index_select(0, flat) * keep.unsqueeze(1).to(weight.dtype)
+        ctx.index = index
+        if mode in ("sum", "mean"):
+            # Each entry's weight in its bag: 1 (sum), 1/count (mean), times per_sample_weights;
+            # the constant part is kept apart so that backward multiplies psw in differentiably.
+            ctx.base_scale = keep.to(weight.dtype)
+            if mode == "mean":
+                counts = ember.zeros(nb, dtype=weight.dtype).index_add(0, bag, keep.to(weight.dtype)).clamp(min=1)
+                ctx.base_scale = ctx.base_scale / counts.index_select(0, bag)
+            scale = ctx.base_scale if psw is None else ctx.base_scale * psw
+            ctx.save_for_backward(weight, psw)
+            return ember.zeros(nb, d, dtype=weight.dtype).index_add(0, bag, emb * scale.unsqueeze(1))
+        big = emb.where(keep.unsqueeze(1), ember.full((), float("-inf"), dtype=emb.dtype))
+        out = ember.full((nb, d), float("-inf"), dtype=weight.dtype)
+        out = out.scatter_reduce(0, bag.unsqueeze(1).expand(n, d), big, "amax", include_self=True)
+        # The gradient of a max goes to the first entry of the bag that attains it.
+        pos = ember.arange(n).unsqueeze(1).expand(n, d)
+        hit = (big == out.index_select(0, bag)) & keep.unsqueeze(1)
+        cand = pos.where(hit, ember.full((), n, dtype=pos.dtype))
+        first = ember.full((nb, d), n, dtype=pos.dtype).scatter_reduce(0, bag.unsqueeze(1).expand(n, d), cand, "amin")
+        ctx.winner = first.index_select(0, bag) == pos if nb else hit
+        ctx.save_for_backward(weight, psw)
+        return out.where(out != float("-inf"), out.new_zeros(()))
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, psw = ctx.saved_tensors
+        flat, bag, keep, nb, mode = ctx.index
+        g = grad.index_select(0, bag)  # each entry's bag's output gradient, (n, d)
+        if mode == "max":
+            contrib = g * ctx.winner.to(g.dtype)
+        else:
+            scale = ctx.base_scale if psw is None else ctx.base_scale * psw
+            contrib = g * scale.unsqueeze(1)
+        grad_weight = ember.zeros_like(weight).index_add(0, flat, contrib) if ctx.needs_input_grad[0] else None
+        grad_psw = None
+        if psw is not None and ctx.needs_input_grad[1]:
+            grad_psw = (g * weight.index_select(0, flat)).sum(1) * keep.to(g.dtype)
+        return grad_weight, grad_psw, None
 
 
 # ---- spatial transformers ----

@@ -52,6 +52,12 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _scaled(base, factor):
+    """base * factor, but ``base`` itself while the factor is exactly 1: PyTorch leaves the group's
+    lr untouched on those steps, so an int lr is still reported as that int."""
+    return base if factor == 1 else base * factor
+
+
 class LambdaLR(LRScheduler):
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
@@ -83,7 +89,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+        return [_scaled(base, self.gamma ** (self.last_epoch // self.step_size)) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -93,7 +99,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * self.gamma ** bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+        return [_scaled(base, self.gamma ** bisect_right(self.milestones, self.last_epoch)) for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -102,7 +108,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+        return [_scaled(base, self.gamma ** self.last_epoch) for base in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
@@ -137,6 +143,8 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        if self.last_epoch == 0:
+            return list(self.base_lrs)  # step 0 leaves the lr as given (an int stays an int), as PyTorch
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base in self.base_lrs]
 

@@ -8,7 +8,7 @@ factors ``lr_s / base_s`` of its members: the same sequence for every multiplica
 import math
 from bisect import bisect_right
 
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, _scaled
 from .optimizer import Optimizer
 
 __all__ = ["PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR", "SequentialLR", "ChainedScheduler"]
@@ -23,7 +23,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self):
         f = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
-        return [base * f for base in self.base_lrs]
+        return [_scaled(base, f) for base in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):

@@ -7,3 +7,4 @@ from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval
 from .init import skip_init  # noqa: F401
 from . import parametrize  # noqa: F401
 from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: F401
+from . import parametrizations  # noqa: F401

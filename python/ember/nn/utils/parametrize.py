@@ -45,15 +45,22 @@ class ParametrizationList(ModuleList):
         with ember.no_grad():
             for m in reversed(list(self)):
                 if hasattr(m, "right_inverse"):
-                    new = m.right_inverse(new)
-        if not isinstance(new, ember.Tensor):
-            raise ValueError(f"'right_inverse' must return a Tensor. Got {type(new).__name__}.")
-        if isinstance(original, Parameter):
-            # Without a right_inverse the module's own Parameter object becomes ``original`` (so an
-            # optimizer that already holds it keeps working), as in PyTorch.
-            self.original = original if new is original else Parameter(new.detach().clone(), original.requires_grad)
+                    try:
+                        new = m.right_inverse(new)
+                    except NotImplementedError:
+                        pass  # as PyTorch: a right_inverse that cannot run at registration is skipped
+        # A right_inverse may split the tensor into several (weight_norm: g and v); they are kept as
+        # original0, original1, ... and passed to the first parametrization in that order.
+        self.is_tensor = isinstance(new, ember.Tensor)
+        if not self.is_tensor and not (isinstance(new, (tuple, list)) and all(isinstance(t, ember.Tensor) for t in new)):
+            raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                             f"Got {type(new).__name__}")
+        self.ntensors = 1 if self.is_tensor else len(new)
+        if self.is_tensor:
+            self._set_original("original", original, new)
         else:
-            self.register_buffer("original", new if new is original else new.detach().clone())
+            for i, t in enumerate(new):
+                self._set_original(f"original{i}", original, t, always_copy=True)
         if not unsafe:
             z = self()
             if not isinstance(z, ember.Tensor):
@@ -67,6 +74,18 @@ class ParametrizationList(ModuleList):
                                  f"`unsafe` flag is enabled.\nunparametrized shape: {tuple(original.shape)}\n"
                                  f"parametrized shape: {tuple(z.shape)}")
 
+    def _set_original(self, name, original, new, always_copy=False):
+        if isinstance(original, Parameter):
+            # Without a right_inverse the module's own Parameter object becomes ``original`` (so an
+            # optimizer that already holds it keeps working), as in PyTorch.
+            keep = new is original and not always_copy
+            setattr(self, name, original if keep else Parameter(new.detach().clone(), original.requires_grad))
+        else:
+            self.register_buffer(name, new if new is original and not always_copy else new.detach().clone())
+
+    def _originals(self):
+        return [self.original] if self.is_tensor else [getattr(self, f"original{i}") for i in range(self.ntensors)]
+
     def right_inverse(self, value):
         """Sets ``original`` so that the chain evaluates to ``value``."""
         with ember.no_grad():
@@ -74,12 +93,19 @@ class ParametrizationList(ModuleList):
                 if not hasattr(m, "right_inverse"):
                     raise RuntimeError(f"parametrization {type(m).__name__} does not implement right_inverse.")
                 value = m.right_inverse(value)
-            if not isinstance(value, ember.Tensor):
-                raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
-            self.original.copy_(value)
+            if self.is_tensor:
+                if not isinstance(value, ember.Tensor):
+                    raise ValueError(f"`right_inverse` should return a tensor. Got {type(value).__name__}")
+                self.original.copy_(value)
+            else:
+                if not isinstance(value, (tuple, list)) or len(value) != self.ntensors:
+                    raise ValueError(f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. "
+                                     f"Got {type(value).__name__}")
+                for orig, v in zip(self._originals(), value):
+                    orig.copy_(v)
 
     def forward(self):
-        x = self[0](self.original)
+        x = self[0](*self._originals())
         for m in list(self)[1:]:
             x = m(x)
         return x
@@ -159,7 +185,10 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
     plist = module.parametrizations[tensor_name]
-    original = plist.original
+    if not plist.is_tensor and not leave_parametrized:
+        raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is parametrized in "
+                         "terms of a sequence of tensors.")
+    original = plist._originals()[0]
     with ember.no_grad():
         value = plist() if leave_parametrized else original
     is_param = isinstance(original, Parameter)

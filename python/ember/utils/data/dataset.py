@@ -5,12 +5,16 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, Iterable, TypeVar
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset", "Subset",
            "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: ``dataset[i]`` is sample ``i``. Subclasses implement
     ``__getitem__`` and usually ``__len__`` (the default samplers need it). A subclass may
     also implement ``__getitems__(indices)`` to fetch a whole batch at once."""
@@ -22,15 +26,14 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
-    """A dataset that is a stream: subclasses implement ``__iter__``.
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
+    """A dataset that is a stream: subclasses implement ``__iter__`` (abstract, as PyTorch's:
+    the class is an ``Iterable`` with metaclass ``ABCMeta``, so a subclass without ``__iter__``
+    cannot be instantiated).
 
     With ``num_workers > 0`` every worker runs its own copy of the iterator, so without care
     each sample comes once per worker; shard with ``ember.utils.data.get_worker_info()``
     (``id``, ``num_workers``) inside ``__iter__`` or in ``worker_init_fn``."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
         return ChainDataset([self, other])
