@@ -107,7 +107,19 @@ def test_unary_on_strided_inputs(pair, name):
            "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "asinh": np.arcsinh, "acosh": np.arccosh,
            "atanh": np.arctanh}.get(name, getattr(np, name, None))
     with np.errstate(all="ignore"):
-        close(getattr(ember, name)(t), ref(a).astype(a.dtype))
+        want = ref(a.astype(np.complex128))
+        # Near a pole or branch point the function amplifies the input's rounding: a
+        # backward-stable kernel is then off by about cond(z) * eps, so the tolerance scales
+        # with the condition number |z f'(z) / f(z)| (estimated in complex128).
+        h = 1e-7
+        cond = np.abs((ref(a.astype(np.complex128) * (1 + h)) - want) / (h * want))
+        cond = np.where(np.isfinite(cond), np.maximum(cond, 1.0), 1.0)
+    got = getattr(ember, name)(t).resolve_conj().numpy()
+    assert got.dtype == a.dtype, (got.dtype, a.dtype)
+    tol = TOL[str(a.dtype)]["rtol"]
+    want = want.astype(a.dtype)
+    bad = ~((np.abs(got - want) <= tol + tol * cond * np.abs(want)) | (np.isnan(got) & np.isnan(want)) | (got == want))
+    assert not bad.any(), (name, a[bad], got[bad], want[bad], cond[bad])
 
 
 @settings(max_examples=30, deadline=None)
