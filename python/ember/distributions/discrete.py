@@ -17,6 +17,24 @@ def _one_of(probs, logits):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
+def _init_count(self, total_count, probs, logits):
+    """Binomial-style parameters: a total count broadcast with probs or logits (one of them)."""
+    _one_of(probs, logits)
+    name, param = ("probs", probs) if probs is not None else ("logits", logits)
+    count, param = broadcast_all(total_count, param)
+    self.total_count = count.type_as(param)
+    setattr(self, name, param)
+    self._param = param
+
+
+def _expand_count(self, cls, batch_shape, _instance):
+    new = self._get_checked_instance(cls, _instance)
+    batch_shape = ember.Size(tuple(batch_shape))
+    new.total_count = self.total_count.expand(batch_shape)
+    _expand_params(new, self, batch_shape)
+    return _finish_expand(new, self, batch_shape)
+
+
 def _bce_with_logits(logits, value):
     # -log p(value) for a Bernoulli with these logits, stable for large |logits|
     return ember.clamp(logits, min=0) - logits * value + ember.log1p(ember.exp(-logits.abs()))
@@ -166,23 +184,11 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._param = self.logits
+        _init_count(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = ember.Size(tuple(batch_shape))
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_params(new, self, batch_shape)
-        return _finish_expand(new, self, batch_shape)
+        return _expand_count(self, Binomial, batch_shape, _instance)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

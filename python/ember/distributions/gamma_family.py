@@ -6,17 +6,12 @@ import ember
 
 from . import constraints
 from ._gamma_sampler import standard_gamma
+from .discrete import _finish_expand
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Uniform", "Exponential", "Gamma", "Beta", "Dirichlet"]
-
-
-def _finish_expand(new, old, batch_shape, event_shape=()):
-    Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
-    new._validate_args = old._validate_args
-    return new
 
 
 def _scalar_batch(*args):

@@ -6,7 +6,7 @@ import ember
 
 from . import constraints
 from ._gamma_sampler import standard_gamma
-from .discrete import _expand_params, _finish_expand, _one_of
+from .discrete import _expand_count, _finish_expand, _init_count
 from .distribution import Distribution
 from .gamma_family import Exponential, Gamma
 from .location_scale import Cauchy
@@ -177,23 +177,11 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-            self._param = self.probs
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-            self._param = self.logits
+        _init_count(self, total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = ember.Size(tuple(batch_shape))
-        new.total_count = self.total_count.expand(batch_shape)
-        _expand_params(new, self, batch_shape)
-        return _finish_expand(new, self, batch_shape)
+        return _expand_count(self, NegativeBinomial, batch_shape, _instance)
 
     @lazy_property
     def logits(self):
