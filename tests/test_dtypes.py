@@ -111,3 +111,31 @@ def test_new_methods_inherit_dtype():
     assert x.new_empty(4).shape == (4,) and x.new_empty(4).dtype == ember.int32
     assert x.new_tensor([1.7, 2]).dtype == ember.int32
     assert x.new_zeros(2, dtype=ember.float64).dtype == ember.float64
+
+
+def _bf16_rne(x32):
+    """bf16 bit patterns of float32 values, rounded to nearest even (PyTorch's c10 rounding)."""
+    u = x32.view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def test_bfloat16_casts_round_to_nearest_even_like_pytorch():
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(20000) * rng.choice([1e-30, 1e-3, 1.0, 1e3, 1e30], 20000)).astype(np.float32)
+    # values just above a halfway point must round up (0x3d5e8007 -> 0x3d5f)
+    x[:4] = np.array([0x3D5E8007, 0xBFF08005, 0x3F808000, 0x3F818000], dtype=np.uint32).view(np.float32)
+    bits = lambda t: t.view(ember.int16).numpy().view(np.uint16)
+    want = _bf16_rne(x)
+    assert np.array_equal(bits(ember.from_numpy(x).to(ember.bfloat16)), want)
+    # strided source (the engine's row loop) and back to float32 exactly
+    got = ember.from_numpy(x)[::2].bfloat16()
+    assert np.array_equal(bits(got), want[::2])
+    assert np.array_equal(got.float().numpy().view(np.uint32), want[::2].astype(np.uint32) << 16)
+    # from float64, PyTorch rounds to float32 first, then to bfloat16
+    xd = rng.standard_normal(20000)
+    xd[:3] = np.array([0xBFFE1000A5797E83, 0x400050009A278F04, 0xBFA5AFFFF36664E1], dtype=np.uint64).view(np.float64)
+    assert np.array_equal(bits(ember.from_numpy(xd).to(ember.bfloat16)), _bf16_rne(xd.astype(np.float32)))
+    # NaN stays NaN, overflow rounds to inf
+    special = np.array([np.nan, np.inf, -np.inf, 3.4e38], dtype=np.float32)
+    out = ember.from_numpy(special).bfloat16().float().numpy()
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == -np.inf and out[3] == np.inf

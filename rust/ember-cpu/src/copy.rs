@@ -2,6 +2,7 @@
 //! elementwise engine, so a transpose reads and writes whole cache lines.
 use crate::elementwise::unary_into;
 use crate::{DType, Element, Layout, Result, Storage};
+use half::bf16;
 
 /// `dst[ld] = src[ls]` (broadcast), converting dtypes with PyTorch's casts.
 pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layout, st: DType) {
@@ -33,7 +34,32 @@ pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layo
         with_dtype!(st, S => unary_into::<S, crate::C128>(&tmp, &lt, src, ls, |x| x.cast::<crate::C128>()));
         return with_dtype!(dt, D => unary_into::<crate::C128, D>(dst, ld, &tmp, &lt, |x| x.cast::<D>()));
     }
-    with_real_dtype!(st, S => with_real_dtype!(dt, D => unary_into::<S, D>(dst, ld, src, ls, |x| x.cast::<D>()), ()), ())
+    // autocast's casts (weights to bf16 every forward, gradients back to f32): the generic cast
+    // goes through f64 and `half`'s branchy rounding, which doesn't vectorise.
+    match (st, dt) {
+        (DType::F32, DType::BF16) => unary_into::<f32, bf16>(dst, ld, src, ls, |x| bf16::from_bits(f32_to_bf16_bits(x))),
+        (DType::BF16, DType::F32) => unary_into::<bf16, f32>(dst, ld, src, ls, |x| bf16_bits_to_f32(x.to_bits())),
+        _ => with_real_dtype!(st, S => with_real_dtype!(dt, D => unary_into::<S, D>(dst, ld, src, ls, |x| x.cast::<D>()), ()), ()),
+    }
+}
+
+/// bf16 bits of `x` rounded to nearest even, NaN kept a quiet NaN: `half::bf16::from_f32`'s
+/// result, written as a select so loops over it vectorise.
+#[inline(always)]
+pub fn f32_to_bf16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    let rounded = (b.wrapping_add(0x7FFF + ((b >> 16) & 1)) >> 16) as u16;
+    if x.is_nan() {
+        ((b >> 16) | 0x40) as u16
+    } else {
+        rounded
+    }
+}
+
+/// The f32 a bf16 bit pattern stands for (exact: bf16 is f32's upper half).
+#[inline(always)]
+pub fn bf16_bits_to_f32(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
 }
 
 /// A new row-major storage with the elements of `src[ls]` converted to `dt`.
