@@ -334,7 +334,9 @@ mod matmul {
         let val = |i: usize, seed: usize| ((i * 7 + seed * 13) % 9) as f64 * 0.25 - 1.0;
         // small after large on purpose: the packing buffers are reused per thread, so the
         // padding of a ragged last tile must not show an earlier product's values; k = 0 is zero
-        for &(bn, m, k, n) in &[(1, 1, 1, 1), (1, 5, 7, 3), (2, 9, 67, 33), (3, 17, 261, 70), (1, 40, 300, 130), (2, 9, 67, 33), (1, 3, 0, 5), (1, 1, 1, 1)] {
+        for &(bn, m, k, n) in
+            &[(1, 1, 1, 1), (1, 5, 7, 3), (2, 9, 67, 33), (3, 17, 261, 70), (1, 40, 300, 130), (2, 9, 67, 33), (1, 3, 0, 5), (1, 1, 1, 1)]
+        {
             // (transpose a, transpose b, b's column step, dst with beta)
             for &(ta, tb, step, with_beta) in
                 &[(false, false, 1, false), (true, true, 1, true), (false, true, 1, false), (true, false, 2, true)]
@@ -396,8 +398,24 @@ mod matmul {
     fn f32_bf16_casts_match_half() {
         use ember_cpu::copy::copy_into;
         use half::bf16;
-        let mut vals: Vec<f32> = vec![0.0, -0.0, 1.0, -1.5, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MAX, f32::MIN,
-            f32::MIN_POSITIVE, 1e-40, -3e-39, 1.0 + 1.0 / 256.0, 1.0 + 3.0 / 256.0, 1.0 + 1.0 / 512.0, 3.4e38];
+        let mut vals: Vec<f32> = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-40,
+            -3e-39,
+            1.0 + 1.0 / 256.0,
+            1.0 + 3.0 / 256.0,
+            1.0 + 1.0 / 512.0,
+            3.4e38,
+        ];
         let mut x = 0x9E37_79B9u32;
         for _ in 0..2000 {
             x ^= x << 13;
