@@ -234,16 +234,23 @@ unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
         }
     }
     if b.rs == 1 {
-        // Transposed (a weight read as w.T): column c's pairs are consecutive in memory.
-        for col in 0..n {
-            let (j, cc) = (col / NR, col % NR);
-            let src = b.p.get().offset(col as isize * b.cs);
+        // Transposed (a weight read as w.T): column c's pairs are consecutive in memory. The
+        // output is written in order, reading the tile's NR columns side by side: their NR
+        // cache lines (2 KiB) serve 16 k-pairs each from L1, where writing one column at a time
+        // strode through the whole packed panel (kp x 128 B, larger than L1) once per column.
+        for j in 0..n.div_ceil(NR) {
+            let w = NR.min(n - j * NR);
             let out = &mut bp[j * kp * NR..(j + 1) * kp * NR];
+            let src = b.p.get().offset((j * NR) as isize * b.cs);
             for p in 0..full {
-                out[p * NR + cc] = (src.add(2 * p) as *const u32).read_unaligned().to_le();
+                for (cc, o) in out[p * NR..p * NR + w].iter_mut().enumerate() {
+                    *o = (src.offset(cc as isize * b.cs).add(2 * p) as *const u32).read_unaligned().to_le();
+                }
             }
             if k % 2 == 1 {
-                out[full * NR + cc] = b.at(k - 1, col) as u32;
+                for (cc, o) in out[full * NR..full * NR + w].iter_mut().enumerate() {
+                    *o = b.at(k - 1, j * NR + cc) as u32;
+                }
             }
         }
         return;
