@@ -173,7 +173,9 @@ def conv_tbc(input, weight, bias, pad=0):
 def _windows(x, nsp, k, s, p, d, ceil_mode, fill, name):
     """Every pooling window of the last ``nsp`` dims as trailing dims: (…, o_1..o_n, k_1..k_n)."""
     # Rust validates the arguments and computes the output sizes (one rule for every pooling)
-    outs = _native._pool_output_sizes(list(x.shape[x.ndim - nsp - 1:]), list(k), list(s), list(p), list(d), bool(ceil_mode))
+    spatial = list(x.shape[x.ndim - nsp:])
+    planes = x.shape[x.ndim - nsp - 1] if x.ndim > nsp else 1
+    outs = _native._pool_output_sizes([planes] + spatial, list(k), list(s), list(p), list(d), bool(ceil_mode))
     flat = []
     for i in reversed(range(nsp)):
         size = x.shape[x.ndim - nsp + i]
