@@ -75,38 +75,28 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 # ---- pooling ----
-def _pool_out(size, k, s, p, d, ceil_mode):
-    eff = d * (k - 1) + 1
-    num = size + 2 * p - eff
-    out = (-(-num // s) if ceil_mode else num // s) + 1
-    # The last window must start inside the input or its left padding.
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    if out < 1:
-        raise RuntimeError(f"Given input size: ({size}). Calculated output size: ({out}). Output size is too small")
-    return out
-
-
-def _pool_args(kernel_size, stride, padding, dilation, name="max_pool2d"):
+def _pool_args(kernel_size, stride, padding, dilation):
+    """PyTorch's pooling arguments as pairs (stride defaults to the kernel). Rust validates them
+    and computes the output geometry; only signs are checked here, since the native side takes
+    unsigned sizes."""
     k = _pair(kernel_size)
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _pair(stride)
     p, d = _pair(padding), _pair(dilation)
-    for what, v in (("kernel_size", k), ("stride", s), ("dilation", d)):
-        if any(x <= 0 for x in v):
-            raise RuntimeError(f"{name}: {what} must be greater than zero, but got {v}")
-    for i in range(2):
-        if p[i] > k[i] // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
-                               f"kernel_size={k[i]} and dilation={d[i]}")
+    if any(v < 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if any(v < 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if any(v < 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} dilationW: {d[1]}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(p)}")
     return k, s, p, d
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True):
     x, unb = _batched(input, 2, "max_pool2d")
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation)
-    oh = _pool_out(x.shape[2], k[0], s[0], p[0], d[0], ceil_mode)
-    ow = _pool_out(x.shape[3], k[1], s[1], p[1], d[1], ceil_mode)
-    out, idx = _native._max_pool2d(x, k, s, p, d, (oh, ow))
+    out, idx = _native._max_pool2d(x, k, s, p, d, bool(ceil_mode))
     if unb:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return out, idx
@@ -134,11 +124,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     x, unb = _batched(input, 2, "avg_pool2d")
     k, s, p, _ = _pool_args(kernel_size, stride, padding, 1)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    oh = _pool_out(x.shape[2], k[0], s[0], p[0], 1, ceil_mode)
-    ow = _pool_out(x.shape[3], k[1], s[1], p[1], 1, ceil_mode)
-    out = _native._avg_pool2d(x, k, s, p, (oh, ow), count_include_pad,
+    out = _native._avg_pool2d(x, k, s, p, bool(ceil_mode), count_include_pad,
                               None if divisor_override is None else float(divisor_override))
     return out.squeeze(0) if unb else out
 

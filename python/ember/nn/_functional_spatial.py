@@ -14,7 +14,8 @@ import math
 
 import ember
 
-from ._functional_conv import _pool_out, conv2d
+from .. import _native
+from ._functional_conv import conv2d
 
 
 def _tup(v, n):
@@ -171,13 +172,10 @@ def conv_tbc(input, weight, bias, pad=0):
 # ---- pooling over unfolded windows ----
 def _windows(x, nsp, k, s, p, d, ceil_mode, fill, name):
     """Every pooling window of the last ``nsp`` dims as trailing dims: (…, o_1..o_n, k_1..k_n)."""
-    if any(isinstance(v, int) and v == 0 for v in s):
-        raise RuntimeError("stride should not be zero")
-    for i in range(nsp):
-        if p[i] > k[i] // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
-                               f"kernel_size={k[i]} and dilation={d[i]}")
-    outs = [_pool_out(x.shape[x.ndim - nsp + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nsp)]
+    # Rust validates the arguments and computes the output sizes (one rule for every pooling)
+    spatial = list(x.shape[x.ndim - nsp:])
+    planes = x.shape[x.ndim - nsp - 1] if x.ndim > nsp else 1
+    outs = _native._pool_output_sizes([planes] + spatial, list(k), list(s), list(p), list(d), bool(ceil_mode))
     flat = []
     for i in reversed(range(nsp)):
         size = x.shape[x.ndim - nsp + i]

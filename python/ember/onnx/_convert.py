@@ -67,17 +67,6 @@ def _pads(ph, pw):
     return [ph, pw, ph, pw]
 
 
-def _ceil(ctx, x, k, s, p, d, out):
-    """1 when the recorded output size needs ceil_mode (ONNX recomputes it from the attributes)."""
-    for i in range(2):
-        size = ctx.shape(x)[2 + i]
-        if isinstance(size, int) and isinstance(out[i], int):
-            floor = (size + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
-            if out[i] != floor:
-                return 1
-    return 0
-
-
 def linear(ctx, out, x, w, b):
     if len(ctx.shape(x)) == 2 and len(ctx.shape(w)) == 2:
         ins = [ctx.name(x), ctx.name(w)] + ([ctx.name(b)] if b is not None else [])
@@ -94,18 +83,18 @@ def conv2d(ctx, out, x, w, b, s, p, d, g):
     return ctx.op("Conv", ins, out, strides=s, pads=[p[0], p[2], p[1], p[3]], dilations=d, group=g, kernel_shape=ks)
 
 
-def max_pool(ctx, out, x, k, s, p, d, o):
+def max_pool(ctx, out, x, k, s, p, d, ceil):
     if ctx.node.outputs[1] in ctx.used:
         raise _Refuse("max_pool2d's indices are used, and ONNX MaxPool numbers them differently")
     return ctx.op("MaxPool", [ctx.name(x)], out[:1], kernel_shape=k, strides=s, pads=_pads(*p), dilations=d,
-                  ceil_mode=_ceil(ctx, x, k, s, p, d, o))
+                  ceil_mode=int(bool(ceil)))
 
 
-def avg_pool(ctx, out, x, k, s, p, o, cip, div):
+def avg_pool(ctx, out, x, k, s, p, ceil, cip, div):
     if div is not None:
         raise _Refuse("avg_pool2d with divisor_override has no ONNX equivalent")
     return ctx.op("AveragePool", [ctx.name(x)], out, kernel_shape=k, strides=s, pads=_pads(*p), count_include_pad=int(cip),
-                  ceil_mode=_ceil(ctx, x, k, s, p, (1, 1), o))
+                  ceil_mode=int(bool(ceil)))
 
 
 def adaptive_avg(ctx, out, x, o):

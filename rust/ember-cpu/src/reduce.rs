@@ -382,42 +382,6 @@ pub fn compute_dtype(d: DType) -> DType {
     }
 }
 
-macro_rules! with_sum_dtype {
-    ($dt:expr, $T:ident => $body:expr) => {
-        match $dt {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            DType::F16 => {
-                type $T = half::f16;
-                $body
-            }
-            DType::BF16 => {
-                type $T = half::bf16;
-                $body
-            }
-            DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            DType::C64 => {
-                type $T = crate::C64;
-                $body
-            }
-            DType::C128 => {
-                type $T = crate::C128;
-                $body
-            }
-            d => return Err(crate::Error::runtime(format!("internal: sum kernel called on {}", d.name()))),
-        }
-    };
-}
-
 /// Which arithmetic fold `arith` runs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ArithOp {
@@ -431,12 +395,12 @@ pub enum ArithOp {
 /// dims, as a contiguous storage of the same dtype with the kept dims in order.
 pub fn arith(op: ArithOp, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
     let c = canon(src, ls, dt, reduce, true, true)?;
-    with_sum_dtype!(dt, T => match op {
+    crate::with_sum_dtype!(dt, T => match op {
         ArithOp::Sum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, T::up, T::add, T::down),
         ArithOp::Prod => reduce_canon::<T, _, T>(&c, <T as SumElem>::ONE, T::up, T::mul, T::down),
         #[allow(clippy::eq_op)]
         ArithOp::NanSum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, |v: T| { let a = v.up(); if a != a { <T as SumElem>::ZERO } else { a } }, T::add, T::down),
-    })
+    }, return Err(crate::Error::runtime(format!("internal: sum kernel called on {}", dt.name()))))
 }
 
 /// Back-compat entry used by broadcasting backward: sum into dtype `out`.

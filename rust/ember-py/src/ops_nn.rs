@@ -41,32 +41,39 @@ fn _max_pool2d(
     stride: (usize, usize),
     pad: (usize, usize),
     dilation: (usize, usize),
-    out: (usize, usize),
+    ceil_mode: bool,
 ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     crate::guard::guard("_max_pool2d", || {
         let x = x.get().operand().clone();
-        let (o, i) = run(py, x.numel() * k.0 * k.1, || nn::max_pool2d(&x, k, stride, pad, dilation, out))?;
+        let (o, i) = run(py, x.numel() * k.0 * k.1, || nn::max_pool2d(&x, k, stride, pad, dilation, ceil_mode))?;
         Ok((wrap(py, o)?, wrap(py, i)?))
     })
 }
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (x, k, stride, pad, out, count_include_pad, divisor=None))]
+#[pyo3(signature = (x, k, stride, pad, ceil_mode, count_include_pad, divisor=None))]
 fn _avg_pool2d(
     py: Python<'_>,
     x: T<'_>,
     k: (usize, usize),
     stride: (usize, usize),
     pad: (usize, usize),
-    out: (usize, usize),
+    ceil_mode: bool,
     count_include_pad: bool,
     divisor: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_avg_pool2d", || {
         let x = x.get().operand().clone();
-        wrap(py, run(py, x.numel() * k.0 * k.1, || nn::avg_pool2d(&x, k, stride, pad, out, count_include_pad, divisor))?)
+        wrap(py, run(py, x.numel() * k.0 * k.1, || nn::avg_pool2d(&x, k, stride, pad, ceil_mode, count_include_pad, divisor))?)
     })
+}
+
+/// Output sizes of a pooling over the trailing dims of `shape` (Rust's one geometry rule).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn _pool_output_sizes(shape: Vec<usize>, k: Vec<usize>, s: Vec<usize>, p: Vec<usize>, d: Vec<usize>, ceil_mode: bool) -> PyResult<Vec<usize>> {
+    crate::guard::guard("_pool_output_sizes", || ember::ops::pool::pool_output_sizes(&shape, &k, &s, &p, &d, ceil_mode).map_err(crate::error::to_py))
 }
 
 #[pyfunction]
@@ -242,6 +249,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_max_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(_avg_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(_adaptive_avg_pool2d, m)?)?;
+    m.add_function(wrap_pyfunction!(_pool_output_sizes, m)?)?;
     m.add_function(wrap_pyfunction!(_embedding, m)?)?;
     m.add_function(wrap_pyfunction!(_cross_entropy, m)?)?;
     m.add_function(wrap_pyfunction!(_nll_loss, m)?)?;

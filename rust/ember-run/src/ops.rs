@@ -208,12 +208,12 @@ pub(crate) fn run(target: &str, args: &[Value], env: &HashMap<String, Tensor>, s
             one(nn::conv2d(&a.t(0)?, &a.t(1)?, a.opt_t(2)?.as_ref(), a.pair(3)?, pad, a.pair(5)?, a.int(6)? as usize)?)
         }
         "aten.max_pool2d_with_indices.default" => {
-            let (o, i) = nn::max_pool2d(&a.t(0)?, a.pair(1)?, a.pair(2)?, a.pair(3)?, a.pair(4)?, a.pair(5)?)?;
+            let (o, i) = nn::max_pool2d(&a.t(0)?, a.pair(1)?, a.pair(2)?, a.pair(3)?, a.pair(4)?, a.boolean(5)?)?;
             Ok(vec![o, i])
         }
         "aten.avg_pool2d.default" => {
             let div = if a.get(6).is_null() { None } else { Some(a.float(6)?) };
-            one(nn::avg_pool2d(&a.t(0)?, a.pair(1)?, a.pair(2)?, a.pair(3)?, a.pair(4)?, a.boolean(5)?, div)?)
+            one(nn::avg_pool2d(&a.t(0)?, a.pair(1)?, a.pair(2)?, a.pair(3)?, a.boolean(4)?, a.boolean(5)?, div)?)
         }
         "aten.adaptive_avg_pool2d.default" => one(nn::adaptive_avg_pool2d(&a.t(0)?, a.pair(1)?)?),
         "aten.batch_norm.default" => batch_norm(&a),

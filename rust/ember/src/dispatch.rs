@@ -153,6 +153,18 @@ pub fn backend(op: &'static str, inputs: &[&Tensor]) -> Result<&'static dyn crat
     Ok(crate::backend::of(family(op, inputs)?))
 }
 
+/// The backend of `dst.copy_(src)`, which may cross devices (as in PyTorch): the device
+/// side's when exactly one operand is on a device, else the one `family` picks.
+#[inline]
+pub fn copy_backend(dst: &Tensor, src: &Tensor) -> Result<&'static dyn crate::backend::Backend> {
+    let (fd, fs) = (Family::of(dst.device()), Family::of(src.device()));
+    if fd != fs && (fd == Family::Wgpu || fs == Family::Wgpu) {
+        note("copy_", Family::Wgpu);
+        return Ok(crate::backend::of(Family::Wgpu));
+    }
+    backend("copy_", &[dst, src])
+}
+
 /// PyTorch's error for an op that has no kernel in `family`.
 pub fn unsupported(op: &str, family: Family) -> Error {
     let why = match family {

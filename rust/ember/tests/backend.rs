@@ -62,8 +62,8 @@ fn double_backward_through_conv_and_pool_matches_finite_differences() {
     x.set_requires_grad(true).unwrap();
     let penalty = |w: &Tensor| -> Tensor {
         let y = ember::ops::conv::conv2d(&x, w, None, (1, 1), [1, 1, 1, 1], (1, 1), 1).unwrap().tanh().unwrap();
-        let (p, _) = ember::ops::pool::max_pool2d(&y, (2, 2), (2, 2), (0, 0), (1, 1), (2, 2)).unwrap();
-        let a = ember::ops::pool::avg_pool2d(&y, (2, 2), (1, 1), (0, 0), (4, 4), true, None).unwrap();
+        let (p, _) = ember::ops::pool::max_pool2d(&y, (2, 2), (2, 2), (0, 0), (1, 1), false).unwrap();
+        let a = ember::ops::pool::avg_pool2d(&y, (2, 2), (1, 1), (0, 0), false, true, None).unwrap();
         let s = p.sum_dims(&[], false, None).unwrap().add(&a.mul(&a).unwrap().sum_dims(&[], false, None).unwrap()).unwrap();
         let gx = ember::autograd::grad(&[(s, one())], &[x.clone()], true, true, false).unwrap().remove(0).unwrap();
         gx.mul(&gx).unwrap().sum_dims(&[], false, None).unwrap()

@@ -1,5 +1,5 @@
 //! The host backend: `ember-cpu`'s strided kernels.
-use super::{cpu_host, cpu_optim, ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce, ToReal};
+use super::{cpu_host, cpu_loss, cpu_optim, ArithOp, AvgWindows, Backend, BceLoss, ClassLoss, Conv2d, Logical, PoolGeom, Reduce, ToReal};
 use crate::dispatch::{unsupported, Family};
 use crate::ops::binary::{kernel_into, BinaryOp};
 use crate::ops::compare::{self, BitOp, CmpOp};
@@ -29,23 +29,6 @@ pub(crate) fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
     Ok((c, s))
 }
 
-/// Runs `$body` with `$T` bound to the float type of `$dt` (float32 or float64; callers have
-/// refused the other dtypes).
-macro_rules! floats {
-    ($dt:expr, $T:ident => $body:expr) => {
-        match $dt {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            _ => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use floats;
 
 /// A zero-filled host tensor of `shape` that `fill` writes its result into. The buffer comes
 /// from the storage cache (warm, no page faults) and needs no copy afterwards, where a kernel
@@ -61,7 +44,7 @@ fn fresh<T: Element>(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Result<Ten
 
 /// ReLU's input gradient from its output `y` (same shape, float32/float64), in one pass.
 pub(crate) fn relu_backward(g: &Tensor, y: &Tensor) -> Result<Tensor> {
-    floats!(g.dtype(), T => {
+    ember_cpu::with_f32_f64_dtype!(g.dtype(), T => {
         let (_gc, gs) = vals::<T>(g)?;
         let (_yc, ys) = vals::<T>(y)?;
         let s = ember_core::Storage::uninit_n(gs.len(), std::mem::size_of::<T>())?;
@@ -70,7 +53,7 @@ pub(crate) fn relu_backward(g: &Tensor, y: &Tensor) -> Result<Tensor> {
         let out = unsafe { std::slice::from_raw_parts_mut(s.ptr() as *mut std::mem::MaybeUninit<T>, gs.len()) };
         ember_cpu::activation_grad::relu_backward(gs, ys, out);
         Ok(Tensor::from_parts(s, Layout::contiguous(g.shape()), g.dtype()))
-    })
+    }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", g.dtype())))
 }
 
 fn rounding(op: UOp) -> bool {
@@ -131,6 +114,19 @@ impl Backend for Cpu {
     }
     fn adagrad_step(&self, params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], h: &Adagrad) -> Result<()> {
         cpu_optim::adagrad_step(params, grads, sums, steps, h)
+    }
+    fn class_loss(&self, log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+        cpu_loss::class_loss(log_softmax, x, target, weight, ignore, eps)
+    }
+    fn bce_with_logits(&self, x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&Tensor>) -> Result<BceLoss> {
+        cpu_loss::bce_with_logits(x, y, w, pw)
+    }
+    fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
+        ember_cpu::copy::copy_into(dst.storage(), dst.layout(), dst.dtype(), src.storage(), src.layout(), src.dtype());
+        Ok(())
+    }
+    fn to_sparse(&self, x: &Tensor, sparse_dim: usize) -> Result<(Tensor, Tensor)> {
+        crate::sparse::coo_parts(x, sparse_dim)
     }
     fn embedding(&self, weight: &Tensor, indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         cpu_host::embedding(weight, indices, out_shape)
@@ -287,64 +283,64 @@ impl Backend for Cpu {
 
     fn conv2d(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Result<Tensor> {
         let g = &c.g;
-        floats!(x.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(x.dtype(), T => {
             let (_xc, xs) = vals::<T>(x)?;
             let (_wc, ws) = vals::<T>(w)?;
             let bc = b.map(vals::<T>).transpose()?;
             fresh::<T>(&[g.n, g.c_out, g.oh, g.ow], |o| conv::conv2d_forward_into(xs, ws, bc.as_ref().map(|b| b.1), g, o))
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", x.dtype())))
     }
 
     fn conv2d_input_grad(&self, go: &Tensor, w: &Tensor, c: &Conv2d) -> Result<Tensor> {
         let g = &c.g;
-        floats!(go.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(go.dtype(), T => {
             let (_wc, ws) = vals::<T>(w)?;
             let (_gc, gs) = vals::<T>(go)?;
             // The input gradient reads only the weight and the output gradient.
             fresh::<T>(&[g.n, g.c_in, g.h, g.w], |o| conv::conv2d_input_grad_into(ws, gs, g, o))
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", go.dtype())))
     }
 
     fn conv2d_weight_grad(&self, x: &Tensor, go: &Tensor, c: &Conv2d) -> Result<Tensor> {
         let g = &c.g;
-        floats!(go.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(go.dtype(), T => {
             let (_xc, xs) = vals::<T>(x)?;
             let (_gc, gs) = vals::<T>(go)?;
             // The weight gradient reads only the input and the output gradient.
             fresh::<T>(&[g.c_out, g.c_in / g.groups, g.kh, g.kw], |o| conv::conv2d_weight_grad_into(xs, gs, g, o))
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", go.dtype())))
     }
 
     fn max_pool2d(&self, x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, Tensor)> {
-        floats!(x.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(x.dtype(), T => {
             let (_c, xs) = vals::<T>(x)?;
             let mut vals_out = None;
             let idx = fresh::<i64>(out_shape, |i| {
                 vals_out = Some(fresh::<T>(out_shape, |o| pool::max_pool2d_into(xs, g, o, i)));
             })?;
             Ok((vals_out.expect("filled by the closure")?, idx))
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", x.dtype())))
     }
 
     fn max_pool2d_backward(&self, go: &Tensor, idx: &Tensor, g: &PoolGeom, x_shape: &[usize]) -> Result<Tensor> {
         let (_i, is) = vals::<i64>(idx)?;
-        floats!(go.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(go.dtype(), T => {
             let (_g, gs) = vals::<T>(go)?;
             fresh::<T>(x_shape, |d| pool::max_pool2d_backward_into(gs, is, g, d))
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", go.dtype())))
     }
 
     fn avg_pool2d(&self, x: &Tensor, win: &AvgWindows, out_shape: &[usize]) -> Result<Tensor> {
-        floats!(x.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(x.dtype(), T => {
             let (_c, xs) = vals::<T>(x)?;
             Tensor::from_vec(pool::avg_pool2d(xs, win.planes, win.h, win.w, &win.rows, &win.cols, win.divisor), out_shape)
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", x.dtype())))
     }
 
     fn avg_pool2d_backward(&self, go: &Tensor, win: &AvgWindows, x_shape: &[usize]) -> Result<Tensor> {
-        floats!(go.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(go.dtype(), T => {
             let (_g, gs) = vals::<T>(go)?;
             Tensor::from_vec(pool::avg_pool2d_backward(gs, win.planes, win.h, win.w, &win.rows, &win.cols, win.divisor), x_shape)
-        })
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("nn kernel", go.dtype())))
     }
 }

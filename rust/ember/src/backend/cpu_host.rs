@@ -1,6 +1,6 @@
 //! The CPU backend's index-plan, mask, host-read and complex-part primitives (the bodies of
 //! the `Cpu` methods of the same names; kept apart from the elementwise/nn methods).
-use super::cpu::{floats, vals};
+use super::cpu::vals;
 use super::ToReal;
 use crate::ops::random::Dist;
 use crate::ops::reduce::RedDims;
@@ -78,7 +78,7 @@ pub(super) fn embedding_backward(go: &Tensor, indices: &Tensor, num: usize, padd
     let dt = go.dtype();
     let dim = go.shape().last().copied().unwrap_or(0);
     let (_i, idx) = vals::<i64>(indices)?;
-    floats!(dt, T => {
+    ember_cpu::with_wide_float_dtype!(dt, T => {
         let (_g, gs) = vals::<T>(go)?;
         let mut gw = ember_core::filled_vec(0.0 as T, num * dim);
         for (r, &i) in idx.iter().enumerate() {
@@ -90,10 +90,10 @@ pub(super) fn embedding_backward(go: &Tensor, indices: &Tensor, num: usize, padd
                 *a = *a + b;
             }
         }
-        // accumulated in float32/float64 (`floats!` widens the half types); the gradient
+        // accumulated in float32/float64 (the half types widen to f64); the gradient
         // has go's dtype, as in PyTorch
         Tensor::from_vec(gw, &[num, dim])?.to_dtype(dt)
-    })
+    }, return Err(ember_cpu::dispatch::unsupported_dtype("embedding_dense_backward", dt)))
 }
 
 /// A fresh row-major `shape` tensor of `dtype` with element i = `next(i)`.

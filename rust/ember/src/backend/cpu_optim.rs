@@ -2,7 +2,6 @@
 //! every parameter of a param group in place, with PyTorch's update formulas (same order of
 //! operations, step counts, bias corrections and eps placement). The dispatch checked that
 //! every operand is a host strided tensor.
-use crate::backend::cpu::floats;
 use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
 use crate::{DType, Error, Result, Tensor};
 use ember_cpu::threads::{chunks_for, parallel_for, split_range};
@@ -214,7 +213,7 @@ pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tenso
         let mut keep = vec![];
         let states: Vec<&Tensor> = buf.iter().collect();
         let f = operands(p, g, &states, &mut keep)?;
-        floats!(p.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let k = SgdK::<T> {
                 lr: c(lr),
                 mu: c(momentum),
@@ -234,7 +233,7 @@ pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tenso
                     simd!(sgd_momentum, sgd_momentum_avx2::<T, false>(p, g, f[2].slice::<T>(lo, hi), k));
                 }
             });
-        });
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
         bump(&[p]);
         out.push(buf);
     }
@@ -267,7 +266,7 @@ pub(super) fn adam_step(
         let bc1 = 1.0 - beta1.powf(step);
         let bc2_sqrt = (1.0 - beta2.powf(step)).sqrt();
         let step_size = lr / bc1;
-        floats!(p.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let (b1, b2, eps_t, wd): (T, T, T, T) = (c(1.0 - beta1), c(beta2), c(eps), c(weight_decay));
             let (one_b2, bc2s, ss, decay): (T, T, T, T) = (c(1.0 - beta2), c(bc2_sqrt), c(step_size), c(1.0 - lr * weight_decay));
             let k = AdamK::<T> { b1, b2, one_b2, eps: eps_t, wd, decay, bc2s, ss, maximize, coupled: weight_decay != 0.0 && !decoupled, decoupled: weight_decay != 0.0 && decoupled };
@@ -279,7 +278,7 @@ pub(super) fn adam_step(
                     simd!(adam_kernel, adam_avx2::<T, false>(p, g, m, v, &mut [], k));
                 }
             });
-        });
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
         bump(&[p, m, v]);
     }
     Ok(())
@@ -396,7 +395,7 @@ pub(super) fn rmsprop_step(
         let mut keep = vec![];
         let f = operands(p, g, &states, &mut keep)?;
         next_step(&steps[i])?;
-        floats!(p.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let k = RmsK::<T> { a: c(alpha), one_a: c(1.0 - alpha), eps: c(eps), wd: c(weight_decay), mu: c(momentum), lr: c(lr), maximize, decay: weight_decay != 0.0 };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, sq) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
@@ -409,7 +408,7 @@ pub(super) fn rmsprop_step(
                     (true, true) => simd!(rmsprop_kernel, rmsprop_avx2::<T, true, true>(p, g, sq, ga, mb, k)),
                 }
             });
-        });
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
         bump(&states);
         bump(&[p]);
     }
@@ -425,13 +424,13 @@ pub(super) fn adagrad_step(params: &[Tensor], grads: &[Tensor], sums: &[Tensor],
         let f = operands(p, g, &[&sums[i]], &mut keep)?;
         let step = next_step(&steps[i])?;
         let clr = lr / (1.0 + (step - 1.0) * lr_decay);
-        floats!(p.dtype(), T => {
+        ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let k = AdagradK::<T> { clr: c(clr), wd: c(weight_decay), eps: c(eps), maximize, decay: weight_decay != 0.0 };
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, s) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
                 simd!(adagrad_kernel, adagrad_avx2(p, g, s, k));
             });
-        });
+        }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
         bump(&[p, &sums[i]]);
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The meta backend: outputs with the validated geometry and dtype, no data. Validation ran
 //! before the call, exactly as for the CPU, so meta raises what the CPU raises.
-use super::{ArithOp, AvgWindows, Backend, Conv2d, Logical, PoolGeom, Reduce, ToReal};
+use super::{ArithOp, AvgWindows, Backend, BceLoss, ClassLoss, Conv2d, Logical, PoolGeom, Reduce, ToReal};
 use crate::dispatch::Family;
 use crate::ops::binary::BinaryOp;
 use crate::ops::compare::{BitOp, CmpOp};
@@ -31,6 +31,21 @@ impl Backend for Meta {
         _accumulate: bool,
     ) -> Result<()> {
         Ok(())
+    }
+    fn class_loss(&self, _log_softmax: bool, x: &Tensor, _target: &Tensor, _weight: Option<&Tensor>, _ignore: i64, _eps: f64) -> Result<ClassLoss> {
+        // target range checks need the values: skipped, as PyTorch's meta kernels do
+        let (n, dt) = (x.shape()[0], x.dtype());
+        Ok(ClassLoss { loss: empty(&[n], dt)?, row_w: empty(&[n], dt)?, coef: empty(x.shape(), dt)? })
+    }
+    fn bce_with_logits(&self, x: &Tensor, _y: &Tensor, _w: Option<&Tensor>, _pw: Option<&Tensor>) -> Result<BceLoss> {
+        let e = || empty(x.shape(), x.dtype());
+        Ok(BceLoss { loss: e()?, kl: e()?, kc: e()? })
+    }
+    fn copy_(&self, dst: &Tensor, _src: &Tensor) -> Result<()> {
+        if dst.device() == crate::Device::Meta {
+            return Ok(());
+        }
+        Err(crate::ops::copy::no_data())
     }
     fn embedding(&self, weight: &Tensor, _indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         empty(out_shape, weight.dtype()) // range checks need the values: skipped, as PyTorch's meta kernel does

@@ -33,6 +33,7 @@ pub use ember_cpu::reduce::{ArithOp, Logical};
 
 pub(crate) mod cpu;
 mod cpu_host;
+mod cpu_loss;
 mod cpu_optim;
 mod meta;
 mod wgpu;
@@ -51,6 +52,26 @@ pub struct AvgWindows {
     pub rows: Vec<Win>,
     pub cols: Vec<Win>,
     pub divisor: Option<f64>,
+}
+
+/// What `Backend::class_loss` returns, every tensor on the input's device in `x`'s dtype:
+/// per-row `loss` (N,), per-row class weight `row_w` (N,) (w_t, 0 for ignored rows; the mean
+/// divides by its sum) and the coefficients `coef` (N, C) with
+/// loss_i = −Σ_j coef_ij·lp_ij, which make the backward one formula on every backend.
+#[derive(Debug, Clone)]
+pub struct ClassLoss {
+    pub loss: Tensor,
+    pub row_w: Tensor,
+    pub coef: Tensor,
+}
+
+/// What `Backend::bce_with_logits` returns, all of `x`'s shape: the elementwise `loss` and
+/// the backward's constants w·L (`kl`) and w·pw·y (`kc`), L = 1 + (pw − 1)·y.
+#[derive(Debug, Clone)]
+pub struct BceLoss {
+    pub loss: Tensor,
+    pub kl: Tensor,
+    pub kc: Tensor,
 }
 
 /// Convolution geometry plus the four paddings (top, bottom, left, right) it was built from.
@@ -317,6 +338,40 @@ pub trait Backend: Sync {
     /// Adagrad over a param group; `steps` are incremented.
     fn adagrad_step(&self, _params: &[Tensor], _grads: &[Tensor], _sums: &[Tensor], _steps: &[Tensor], _h: &Adagrad) -> Result<()> {
         Err(unsupported("_fused_adagrad_", self.family()))
+    }
+
+    // ------------------------------------------------------------ fused losses (no history)
+    /// The rows of `nll_loss` on scores `x` (N, C) — of `log_softmax(x)` when `log_softmax`
+    /// (cross entropy, with label smoothing `eps`) — against class indices `target` (N,), range
+    /// checked where the backend reads them (PyTorch's IndexError). See [`ClassLoss`].
+    #[allow(clippy::too_many_arguments)]
+    fn class_loss(
+        &self,
+        log_softmax: bool,
+        _x: &Tensor,
+        _target: &Tensor,
+        _weight: Option<&Tensor>,
+        _ignore: i64,
+        _eps: f64,
+    ) -> Result<ClassLoss> {
+        Err(unsupported(if log_softmax { "cross_entropy_loss" } else { "nll_loss" }, self.family()))
+    }
+    /// Elementwise `binary_cross_entropy_with_logits` of `x` against `y`, with the optional
+    /// weight and pos_weight (all of `x`'s shape and dtype). See [`BceLoss`].
+    fn bce_with_logits(&self, _x: &Tensor, _y: &Tensor, _w: Option<&Tensor>, _pw: Option<&Tensor>) -> Result<BceLoss> {
+        Err(unsupported("binary_cross_entropy_with_logits", self.family()))
+    }
+
+    // ------------------------------------------------------------ layouts and devices
+    /// `dst = src` (same shape, converted to `dst`'s dtype, `src` not overlapping `dst`); the
+    /// backend is the one holding the non-host side, so a copy may cross devices.
+    fn copy_(&self, _dst: &Tensor, _src: &Tensor) -> Result<()> {
+        Err(unsupported("copy_", self.family()))
+    }
+    /// The COO parts (indices (sparse_dim, nnz) int64, values (nnz, dense dims…)) of the
+    /// non-zero entries of the strided `x`, row-major (coalesced).
+    fn to_sparse(&self, _x: &Tensor, _sparse_dim: usize) -> Result<(Tensor, Tensor)> {
+        Err(unsupported("to_sparse", self.family()))
     }
 
     // ------------------------------------------------------------ convolution and pooling

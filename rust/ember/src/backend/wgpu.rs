@@ -1,6 +1,6 @@
 //! The wgpu backend: `ember-wgpu`'s WGSL kernels (float32 for the nn kernels). Primitives
 //! without a kernel keep the trait's default: PyTorch's backend error.
-use super::{ArithOp, Backend, Conv2d, Logical, PoolGeom, Reduce};
+use super::{ArithOp, Backend, BceLoss, ClassLoss, Conv2d, Logical, PoolGeom, Reduce};
 use crate::dispatch::Family;
 use crate::gpu;
 use crate::ops::binary::BinaryOp;
@@ -74,6 +74,62 @@ impl Backend for Wgpu {
     }
     fn bernoulli(&self, p: &Tensor, dt: DType, g: &mut Generator) -> Result<Tensor> {
         gpu::to_device(&super::Cpu.bernoulli(&gpu::host_copy(p)?, dt, g)?, p.device())
+    }
+    // The fused losses composed from kernels that exist on wgpu (detached: the op records
+    // the one backward formula for every backend).
+    fn class_loss(&self, log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+        let (c, dt) = (x.shape()[1], x.dtype());
+        // the range check reads the targets on the host, as the CPU's does (PyTorch's IndexError)
+        crate::ops::nn::check_targets(&target.to_vec::<i64>()?, c, ignore)?;
+        let (x, t) = (x.detach(), target.detach());
+        let lp = if log_softmax { x.softmax_dim(1, true, None)? } else { x };
+        let keep = crate::ops::compare::compare(CmpOp::Ne, &Arg::T(t.clone()), &Arg::S(Scalar::Int(ignore)))?;
+        let safe = crate::ops::ternary::where_(&keep, &Arg::T(t), &Arg::S(Scalar::Int(0)))?;
+        let keepf = keep.to_dtype(dt)?;
+        let weight = weight.map(|w| w.detach().to_dtype(dt)).transpose()?;
+        let row_w = match &weight {
+            Some(w) => w.index_select(0, &safe)?.mul(&keepf)?,
+            None => keepf.clone(),
+        };
+        let classes = gpu::to_device(&Tensor::from_vec((0..c as i64).collect::<Vec<_>>(), &[1, c])?, lp.device())?;
+        let onehot = crate::ops::compare::compare(CmpOp::Eq, &Arg::T(safe.unsqueeze(1)?), &Arg::T(classes))?.to_dtype(dt)?;
+        let mut coef = onehot.mul(&row_w.unsqueeze(1)?)?.mul_scalar(1.0 - eps)?;
+        let picked = lp.gather(1, &safe.unsqueeze(1)?)?.squeeze(Some(&[1]))?;
+        let mut loss = picked.mul(&row_w)?.mul_scalar(eps - 1.0)?;
+        if eps > 0.0 {
+            let ec = eps / c as f64;
+            let (wlp, wk) = match &weight {
+                Some(w) => (lp.mul(w)?, keepf.unsqueeze(1)?.mul(w)?),
+                None => (lp.clone(), keepf.unsqueeze(1)?),
+            };
+            loss = loss.sub(&wlp.sum_dims(&[1], false, None)?.mul(&keepf)?.mul_scalar(ec)?)?;
+            coef = coef.add(&wk.mul_scalar(ec)?)?;
+        }
+        Ok(ClassLoss { loss, row_w, coef })
+    }
+    fn bce_with_logits(&self, x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&Tensor>) -> Result<BceLoss> {
+        let (p0, dt) = (Params::default(), x.dtype());
+        let (x, y) = (x.detach(), y.detach().to_dtype(dt)?);
+        let unary = crate::ops::unary::unary;
+        let sp = unary(&unary(&x.abs()?.neg()?, UOp::Exp, p0)?, UOp::Log1p, p0)?.add(&x.neg()?.relu()?)?;
+        let (mut kl, mut kc) = match pw {
+            Some(pw) => {
+                let pw = pw.detach().to_dtype(dt)?;
+                (pw.add_scalar(-1.0)?.mul(&y)?.add_scalar(1.0)?, pw.mul(&y)?)
+            }
+            None => (y.mul_scalar(0.0)?.add_scalar(1.0)?, y.clone()),
+        };
+        let mut loss = y.neg()?.add_scalar(1.0)?.mul(&x)?.add(&kl.mul(&sp)?)?;
+        if let Some(w) = w {
+            let w = w.detach().to_dtype(dt)?;
+            loss = loss.mul(&w)?;
+            kl = kl.mul(&w)?;
+            kc = kc.mul(&w)?;
+        }
+        Ok(BceLoss { loss, kl, kc })
+    }
+    fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
+        gpu::copy_across(dst, src)
     }
     fn to_host(&self, x: &Tensor) -> Result<Tensor> {
         gpu::host_copy(x)

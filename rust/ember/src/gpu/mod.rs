@@ -12,7 +12,6 @@ use ember_core::layout::{broadcast_shapes, broadcast_strides};
 pub use ember_wgpu::{BinaryOp, ReduceOp, UnaryOp};
 use ember_wgpu::{GView, GpuBuffer, Operand};
 
-pub mod loss;
 mod nn;
 mod ops;
 pub use ops::*;

@@ -122,53 +122,9 @@ fn not_integral(name: &str, dt: DType) -> Error {
     ))
 }
 
-macro_rules! with_bits_dtype {
-    ($dt:expr, $T:ident => $body:expr, $err:expr) => {
-        match $dt {
-            DType::Bool => {
-                type $T = bool;
-                $body
-            }
-            DType::U8 => {
-                type $T = u8;
-                $body
-            }
-            DType::I8 => {
-                type $T = i8;
-                $body
-            }
-            DType::I16 => {
-                type $T = i16;
-                $body
-            }
-            DType::I32 => {
-                type $T = i32;
-                $body
-            }
-            DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            DType::U16 => {
-                type $T = u16;
-                $body
-            }
-            DType::U32 => {
-                type $T = u32;
-                $body
-            }
-            DType::U64 => {
-                type $T = u64;
-                $body
-            }
-            _ => $err,
-        }
-    };
-}
-
 pub(crate) fn bit_kernel(op: BitOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
     let (o, lo, sa, la, sb, lb) = (out.storage(), out.layout(), a.storage(), a.layout(), b.storage(), b.layout());
-    with_bits_dtype!(dt, T => match op {
+    ember_cpu::with_bits_dtype!(dt, T => match op {
         BitOp::And => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.and(y)),
         BitOp::Or => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.or(y)),
         BitOp::Xor => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.xor(y)),
@@ -220,7 +176,7 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
 
 /// The host kernel of `bitwise_not`.
 pub(crate) fn bitwise_not_kernel(x: &Tensor) -> Result<Tensor> {
-    let s = with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
+    let s = ember_cpu::with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
         return Err(not_integral("bitwise_not", x.dtype())));
     Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
 }

@@ -4,7 +4,6 @@ use crate::dispatch::{self, Family};
 use crate::ops::meta;
 use crate::{DType, Device, Error, Layout, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
-use ember_cpu::copy::copy_into;
 
 impl Tensor {
     /// Raw `self[...] = src` (broadcast, converted), no autograd, no version bump.
@@ -31,22 +30,10 @@ impl Tensor {
         if src.device() == Device::Meta && self.device() != Device::Meta {
             return Err(no_data());
         }
-        // copy_ may cross devices (as in PyTorch): the host side moves first.
-        if crate::gpu::on(self) || crate::gpu::on(src) {
-            dispatch::note("copy_", Family::Wgpu);
-            let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
-            return crate::gpu::copy_across(self, &src);
-        }
-        match dispatch::family("copy_", &[self, src])? {
-            Family::CpuStrided => {}
-            Family::Meta if self.device() == Device::Meta => return Ok(()),
-            Family::Meta => return Err(no_data()),
-            f => return Err(dispatch::unsupported("copy_", f)),
-        }
+        let be = dispatch::copy_backend(self, src)?;
         // A source overlapping the destination in memory is read completely first.
         let src = if src.storage().same(self.storage()) && !src.same(self) { src.contiguous_copy()? } else { src.clone() };
-        copy_into(self.storage(), self.layout(), self.dtype(), src.storage(), src.layout(), src.dtype());
-        Ok(())
+        be.copy_(self, &src)
     }
 
     /// `copy_(src)`: in-place, with history (CopyBackwards) and a version bump.

@@ -18,67 +18,97 @@ fn planes(x: &Tensor, op: &str) -> Result<(usize, usize, usize, Vec<usize>)> {
     Ok((x.numel() / (h * w).max(1), h, w, x.shape()[..nd - 2].to_vec()))
 }
 
-/// PyTorch's pooling output size along one axis, for `ceil_mode` off and on.
-fn pool_out(size: usize, k: usize, s: usize, p: usize, d: usize, ceil: bool) -> Option<usize> {
-    let eff = d.checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
-    let num = size.checked_add(p.checked_mul(2)?)?.checked_sub(eff)?;
-    let mut out = if ceil { num.div_ceil(s) } else { num / s } + 1;
-    if ceil && (out - 1) * s >= size + p {
+/// PyTorch's pooling output size along one axis: ⌊(size + 2p − d·(k−1) − 1) / s⌋ + 1, the
+/// division rounded up with `ceil_mode` (toward −∞ otherwise, so a window larger than the
+/// padded input gives 0 or less), and with `ceil_mode` the last window must still start
+/// inside the input or its left padding.
+pub fn pool_output_size(size: usize, k: usize, s: usize, p: usize, d: usize, ceil_mode: bool) -> i64 {
+    let (size, k, s, p, d) = (size as i128, k as i128, s as i128, p as i128, d as i128);
+    let num = size + 2 * p - d * (k - 1) - 1 + if ceil_mode { s - 1 } else { 0 };
+    let mut out = num.div_euclid(s) + 1;
+    if ceil_mode && (out - 1) * s >= size + p {
         out -= 1;
     }
-    Some(out)
+    out.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
-/// Checks pooling arguments and that the output size Python computed is one PyTorch's rule
-/// gives (with or without `ceil_mode`): the kernels index the input with this geometry.
-fn check_pool(
-    op: &str,
+/// Checks pooling arguments as PyTorch does (same order, same texts) and returns the output
+/// height and width; every backend indexes the input with this geometry.
+fn pool_geometry(
     x: &Tensor,
     k: (usize, usize),
     stride: (usize, usize),
     pad: (usize, usize),
     dil: (usize, usize),
-    out_hw: (usize, usize),
-) -> Result<()> {
+    ceil_mode: bool,
+) -> Result<(usize, usize)> {
     let nd = x.ndim();
     if nd < 3 {
-        return Err(Error::runtime(format!("{op}: expected 3D or 4D input, got shape {:?}", x.shape())));
+        return Err(Error::runtime(format!("Expected 3D or 4D (batch mode) tensor for input, but got: {:?}", x.shape())));
     }
-    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
-    for (i, (&kk, &ss, &pp, &dd, &size, &o)) in
-        [(&k.0, &stride.0, &pad.0, &dil.0, &h, &out_hw.0), (&k.1, &stride.1, &pad.1, &dil.1, &w, &out_hw.1)].into_iter().enumerate()
-    {
-        if kk == 0 || ss == 0 || dd == 0 {
-            return Err(Error::runtime(format!(
-                "{op}: kernel_size, stride and dilation must be greater than zero, but got kernel_size={kk}, stride={ss}, dilation={dd} (dim {i})"
-            )));
-        }
+    if stride.0 == 0 || stride.1 == 0 {
+        return Err(Error::runtime("stride should not be zero"));
+    }
+    if k.0 == 0 || k.1 == 0 {
+        return Err(Error::runtime(format!("kernel size should be greater than zero, but got kH: {} kW: {}", k.0, k.1)));
+    }
+    if dil.0 == 0 || dil.1 == 0 {
+        return Err(Error::runtime(format!("dilation should be greater than zero, but got dilationH: {} dilationW: {}", dil.0, dil.1)));
+    }
+    for (kk, pp, dd) in [(k.0, pad.0, dil.0), (k.1, pad.1, dil.1)] {
         if pp > kk / 2 {
             return Err(Error::runtime(format!(
                 "pad should be at most half of effective kernel size, but got pad={pp}, kernel_size={kk} and dilation={dd}"
             )));
         }
-        let valid = [false, true].iter().any(|&c| pool_out(size, kk, ss, pp, dd, c) == Some(o));
-        if !valid || o == 0 {
-            return Err(Error::runtime(format!(
-                "Given input size: ({size}). Calculated output size: ({o}). Output size is too small or does not match kernel_size={kk}, stride={ss}, padding={pp}, dilation={dd}"
-            )));
-        }
     }
-    Ok(())
+    let o = pool_output_sizes(&x.shape()[nd - 3..], &[k.0, k.1], &[stride.0, stride.1], &[pad.0, pad.1], &[dil.0, dil.1], ceil_mode)?;
+    Ok((o[0], o[1]))
 }
 
-/// `max_pool2d` with indices (flat `iy·W + ix` per input plane). The output size comes from
-/// Python and is checked against PyTorch's rule (with or without ceil_mode).
+/// The output sizes of a pooling over the trailing `k.len()` dims of `shape` (channels
+/// first), or PyTorch's "Output size is too small" error naming the input and output sizes.
+pub fn pool_output_sizes(shape: &[usize], k: &[usize], s: &[usize], p: &[usize], d: &[usize], ceil_mode: bool) -> Result<Vec<usize>> {
+    let n = k.len();
+    if shape.len() <= n || [s.len(), p.len(), d.len()].iter().any(|&l| l != n) {
+        return Err(Error::runtime(format!("pooling: expected {n} kernel sizes, strides, paddings and dilations over a {}-d input", shape.len())));
+    }
+    if s.contains(&0) {
+        return Err(Error::runtime("stride should not be zero"));
+    }
+    if k.contains(&0) || d.contains(&0) {
+        return Err(Error::runtime(format!("kernel size and dilation should be greater than zero, but got kernel_size={k:?} and dilation={d:?}")));
+    }
+    if let Some(i) = (0..n).find(|&i| p[i] > k[i] / 2) {
+        return Err(Error::runtime(format!(
+            "pad should be at most half of effective kernel size, but got pad={}, kernel_size={} and dilation={}",
+            p[i], k[i], d[i]
+        )));
+    }
+    let sp = &shape[shape.len() - n..];
+    let outs: Vec<i64> = (0..n).map(|i| pool_output_size(sp[i], k[i], s[i], p[i], d[i], ceil_mode)).collect();
+    if outs.iter().any(|&o| o < 1) {
+        let c = shape[shape.len() - n - 1];
+        let fmt = |v: Vec<String>| std::iter::once(c.to_string()).chain(v).collect::<Vec<_>>().join("x");
+        return Err(Error::runtime(format!(
+            "Given input size: ({}). Calculated output size: ({}). Output size is too small",
+            fmt(sp.iter().map(|v| v.to_string()).collect()),
+            fmt(outs.iter().map(|v| v.to_string()).collect())
+        )));
+    }
+    Ok(outs.into_iter().map(|o| o as usize).collect())
+}
+
+/// `max_pool2d` with indices (flat `iy·W + ix` per input plane), PyTorch's arguments.
 pub fn max_pool2d(
     x: &Tensor,
     k: (usize, usize),
     stride: (usize, usize),
     pad: (usize, usize),
     dilation: (usize, usize),
-    out_hw: (usize, usize),
+    ceil_mode: bool,
 ) -> Result<(Tensor, Tensor)> {
-    check_pool("max_pool2d", x, k, stride, pad, dilation, out_hw)?;
+    let out_hw = pool_geometry(x, k, stride, pad, dilation, ceil_mode)?;
     let (np, h, w, mut shape) = planes(x, "max_pool2d")?;
     shape.extend([out_hw.0, out_hw.1]);
     let g = PoolGeom { planes: np, h, w, oh: out_hw.0, ow: out_hw.1, k, stride, pad, dilation };
@@ -142,11 +172,14 @@ pub fn avg_pool2d(
     k: (usize, usize),
     stride: (usize, usize),
     pad: (usize, usize),
-    out_hw: (usize, usize),
+    ceil_mode: bool,
     count_include_pad: bool,
     divisor: Option<f64>,
 ) -> Result<Tensor> {
-    check_pool("avg_pool2d", x, k, stride, pad, (1, 1), out_hw)?;
+    let out_hw = pool_geometry(x, k, stride, pad, (1, 1), ceil_mode)?;
+    if divisor == Some(0.0) {
+        return Err(Error::runtime("divisor must be not zero"));
+    }
     let (planes, h, w, _) = planes(x, "avg_pool2d")?;
     let rows = pool::fixed_windows(h, out_hw.0, k.0, stride.0, pad.0, count_include_pad);
     let cols = pool::fixed_windows(w, out_hw.1, k.1, stride.1, pad.1, count_include_pad);

@@ -24,6 +24,7 @@ impl Coo {
 }
 
 mod ops;
+pub(crate) use ops::coo_parts;
 pub use ops::{sparse_binary as binary, sparse_unary as unary};
 
 use crate::autograd::{needs_grad, record};

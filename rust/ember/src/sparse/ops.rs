@@ -44,20 +44,14 @@ impl Tensor {
             }
             return Ok(self.clone());
         }
-        crate::dispatch::host_only("to_sparse", &[self])?;
-        let _note = SparseNote("to_sparse");
         let n = self.ndim();
         let sd = sparse_dim.unwrap_or(n);
         if sd > n {
             return Err(Error::runtime(format!("sparse_dim must be in [0, {n}] for a {n}-d tensor, but got {sd}")));
         }
-        let flat = self.reshape(&flat_shape(self.shape(), sd))?;
-        let nz = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &Arg::T(flat.detach()), &Arg::S(Scalar::Int(0)))?;
-        let mask =
-            if n > sd { nz.logical_dims(ember_cpu::reduce::Logical::Any, &(1..=(n - sd) as i64).collect::<Vec<_>>(), false)? } else { nz };
-        let lin = mask.nonzero()?.select(1, 0)?.contiguous()?;
-        let values = flat.index_select(0, &lin)?;
-        let indices = unravel(&lin, self.shape(), sd)?;
+        let be = crate::dispatch::backend("to_sparse", &[self])?;
+        let _note = SparseNote("to_sparse");
+        let (indices, values) = be.to_sparse(self, sd)?;
         Ok(Tensor::sparse_from_parts(indices, values, self.shape(), true))
     }
 
@@ -367,4 +361,16 @@ pub fn sparse_unary(x: &Tensor, op: crate::ops::unary::UOp, p: crate::ops::unary
     };
     let v = crate::ops::unary::unary(&c.values, op, p)?;
     Ok(Tensor::sparse_from_parts(c.indices.clone(), v, x.shape(), c.is_coalesced()))
+}
+
+/// The COO parts of a strided host tensor's non-zero entries (`Backend::to_sparse` on the
+/// CPU): rows over the first `sd` dims with any non-zero over the dense dims, row-major.
+pub(crate) fn coo_parts(x: &Tensor, sd: usize) -> Result<(Tensor, Tensor)> {
+    let n = x.ndim();
+    let flat = x.reshape(&flat_shape(x.shape(), sd))?;
+    let nz = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &Arg::T(flat.detach()), &Arg::S(Scalar::Int(0)))?;
+    let mask = if n > sd { nz.logical_dims(ember_cpu::reduce::Logical::Any, &(1..=(n - sd) as i64).collect::<Vec<_>>(), false)? } else { nz };
+    let lin = mask.nonzero()?.select(1, 0)?.contiguous()?;
+    let values = flat.index_select(0, &lin)?;
+    Ok((unravel(&lin, x.shape(), sd)?, values))
 }
