@@ -1,8 +1,10 @@
 """bfloat16 autocast training of the wide MLP against float32 (issue 18's bf16 row).
 
 MLP 784-1024-1024-10, CrossEntropyLoss, Adam(lr=1e-3), batch 256, 200 steps from the same
-initial weights on a fixed learnable task (20 batches cycled; labels = argmax of a fixed random projection
-plus noise). Prints
+initial weights on a fixed learnable task (labels = argmax of a fixed random projection plus
+noise), a fresh batch every step by default: with 20 batches cycled (`--batches 20`, the first
+version of this benchmark) the 1.8M-parameter model memorises them, the loss falls to ~1e-3 and
+the relative gap between two such curves measures rounding noise, not accuracy. Prints
 steps/s for float32 and for ``autocast("cpu", dtype=bfloat16)`` (the speed-up is bf16 ÷ f32),
 and the relative gap between the two loss curves after 200 steps (mean of the last 10 losses).
 When `import torch` works, PyTorch runs the same comparison in the same process.
@@ -17,9 +19,9 @@ import numpy as np
 import ember
 
 
-def data(batches=20):
-    """A learnable task that 200 steps do not memorise: 20 batches of 256, labels the argmax
-    of a fixed random projection plus noise."""
+def data(batches):
+    """`batches` batches of 256 of a learnable task: labels the argmax of a fixed random
+    projection plus noise (a model that does not memorise reaches a loss near 1)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batches, 256, 784)).astype(np.float32)
     logits = x @ rng.standard_normal((784, 10)).astype(np.float32) / 28
@@ -27,7 +29,7 @@ def data(batches=20):
     return x, y
 
 
-def run(lib, bf16, steps, init):
+def run(lib, bf16, steps, init, batches):
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
     with lib.no_grad():
@@ -35,7 +37,7 @@ def run(lib, bf16, steps, init):
             p.copy_(lib.from_numpy(w))
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    xn, yn = data()
+    xn, yn = data(batches)
     batches = [(lib.from_numpy(xn[i]), lib.from_numpy(yn[i])) for i in range(len(xn))]
     losses, times = [], []
     for step in range(steps):
@@ -55,9 +57,9 @@ def run(lib, bf16, steps, init):
     return 1.0 / float(np.median(times[5:])), losses
 
 
-def compare(lib, name, steps, init):
-    f32, lf = run(lib, False, steps, init)
-    b16, lb = run(lib, True, steps, init)
+def compare(lib, name, steps, init, batches):
+    f32, lf = run(lib, False, steps, init, batches)
+    b16, lb = run(lib, True, steps, init, batches)
     end_f, end_b = np.mean(lf[-10:]), np.mean(lb[-10:])
     gap = abs(end_b - end_f) / end_f
     print(f"{name:8} float32 {f32:7.1f} steps/s   bf16 autocast {b16:7.1f} steps/s   speed-up {b16 / f32:5.2f}x   "
@@ -69,21 +71,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batches", type=int, default=0, help="distinct batches, cycled (default: one per step)")
     args = ap.parse_args()
+    batches = args.batches or args.steps
     rng = np.random.default_rng(1)
     init = []
     for i, o in [(784, 1024), (1024, 1024), (1024, 10)]:
         bound = 1 / np.sqrt(i)
         init += [rng.uniform(-bound, bound, (o, i)).astype(np.float32), rng.uniform(-bound, bound, o).astype(np.float32)]
     ember.set_num_threads(args.threads)
-    print(f"wide MLP, batch 256, Adam, {args.threads} thread(s)")
-    ours = compare(ember, "ember", args.steps, init)
+    print(f"wide MLP, batch 256, Adam, {args.threads} thread(s), {batches} distinct batches")
+    ours = compare(ember, "ember", args.steps, init, batches)
     try:
         import torch
     except ImportError:
         return
     torch.set_num_threads(args.threads)
-    theirs = compare(torch, "PyTorch", args.steps, init)
+    theirs = compare(torch, "PyTorch", args.steps, init, batches)
     print(f"ember vs PyTorch: float32 {ours[1] / theirs[1]:.2f}x, bf16 autocast {ours[0] / theirs[0]:.2f}x")
 
 
