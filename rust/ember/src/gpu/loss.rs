@@ -21,7 +21,8 @@ fn reduce(loss: Tensor, denom: Option<Tensor>, red: u8) -> Result<Tensor> {
 pub fn nll_loss(lp: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, ignore: i64) -> Result<Tensor> {
     let keep = compare(CmpOp::Ne, &Arg::T(target.clone()), &Arg::S(Scalar::Int(ignore)))?;
     let safe = where_(&keep, &Arg::T(target.clone()), &Arg::S(Scalar::Int(0)))?;
-    let picked = lp.gather(1, &safe.unsqueeze(1)?)?.squeeze(Some(&[1]))?;
+    // a bad class index raises the CPU's "Target i is out of bounds." at the next read
+    let picked = ember_wgpu::index::as_targets(|| lp.gather(1, &safe.unsqueeze(1)?))?.squeeze(Some(&[1]))?;
     let w = match weight {
         Some(w) => w.index_select(0, &safe)?.mul(&keep.to_dtype(lp.dtype())?)?,
         None => keep.to_dtype(lp.dtype())?,
