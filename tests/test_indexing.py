@@ -191,7 +191,12 @@ def test_index_select_add_copy_fill_take(pair, data):
         return
     d = data.draw(st.integers(0, a.ndim - 1))
     n = data.draw(st.integers(0, 5))
-    idx = idx_array(data.draw, a.shape[d], (n,))
+    drawn = idx_array(data.draw, a.shape[d], (n,))
+    if (drawn < 0).any():
+        # index_select/index_add take no negative index (PyTorch's IndexError); index_fill and take wrap
+        with pytest.raises(IndexError, match="index out of range in self"):
+            t.index_select(d, ember.tensor(drawn.tolist(), dtype=ember.int64))
+    idx = drawn % a.shape[d]
     ti = ember.tensor(idx.tolist(), dtype=ember.int64)
     assert_close(t.index_select(d, ti), np.take(a, idx, axis=d))
     assert_close(ember.index_select(t, d, ti.int()), np.take(a, idx, axis=d))
@@ -206,7 +211,7 @@ def test_index_select_add_copy_fill_take(pair, data):
             src_d[d] = k
             want[tuple(sl_d)] = want[tuple(sl_d)] + 2 * src[tuple(src_d)]
         assert_close(t.index_add(d, ti, to_ember(np.ascontiguousarray(src)), alpha=2), want)
-    uniq = np.unique(idx % a.shape[d])
+    uniq = np.unique(idx)
     tu = ember.tensor(uniq.tolist(), dtype=ember.int64)
     want = a.copy()
     sl = [slice(None)] * a.ndim
@@ -215,6 +220,9 @@ def test_index_select_add_copy_fill_take(pair, data):
     assert_close(t.index_copy(d, tu, t.index_select(d, tu)), want)
     want[tuple(sl)] = 1
     assert_close(t.index_fill(d, tu, 1), want)
+    assert_close(t.index_fill(d, ember.tensor(drawn.tolist(), dtype=ember.int64), 1), np.where(
+        np.isin(np.arange(a.shape[d]), drawn % a.shape[d]).reshape([-1 if k == d else 1 for k in range(a.ndim)]),
+        np.ones_like(a), a))
     flat = idx_array(data.draw, a.size, (data.draw(st.integers(0, 4)),))
     assert_close(t.take(ember.tensor(flat.tolist(), dtype=ember.int64)), a.reshape(-1)[flat])
 

@@ -19,7 +19,12 @@ def _shape(size):
     for i, s in enumerate(size):
         if isinstance(s, (builtins.float, builtins.bool, str)) or not hasattr(s, "__index__"):
             raise TypeError(f"size must be tuple of ints, but found element of type {type(s).__name__} at pos {i}")
-        out.append(s.__index__())
+        v = s.__index__()
+        if not -(1 << 63) <= v < (1 << 63):
+            # PyTorch's parser: a size element beyond int64 is a TypeError, not OverflowError
+            raise TypeError(f"size must be a tuple of ints: the element {v} at pos {i + 1} failed to unpack "
+                            f"(Overflow when unpacking long long: it does not fit in 64 bits)")
+        out.append(v)
     for s in out:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")

@@ -84,7 +84,11 @@ def _size_args(name, sizes):
         if isinstance(s, bool) or not hasattr(s, "__index__"):
             raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element of type "
                             f"{type(s).__name__}")
-        out.append(s.__index__())
+        v = s.__index__()
+        if not -(1 << 63) <= v < (1 << 63):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {len(out) + 1} with error "
+                            f"\"Overflow when unpacking long long\": {v} does not fit in 64 bits")
+        out.append(v)
     return out
 
 

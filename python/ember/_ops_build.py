@@ -273,6 +273,11 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An uninitialised tensor with the given sizes and strides (over the smallest storage)."""
     size, stride = list(size), list(stride)
+    for what, seq in (("size", size), ("stride", stride)):
+        for i, v in enumerate(seq):
+            if isinstance(v, builtins.int) and not -(1 << 63) <= v < (1 << 63):
+                raise TypeError(f"empty_strided(): argument '{what}' failed to unpack the object at pos {i + 1} "
+                                f"with error \"Overflow when unpacking long long\": {v} does not fit in 64 bits")
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} sizes, {len(stride)} strides")
     dt = _native.get_default_dtype() if dtype is None else dtype

@@ -91,6 +91,9 @@ def take_along_dim(self, indices, dim=None):
     shape = list(broadcast_shapes(a, b))
     s1, s2 = list(shape), list(shape)
     s1[d], s2[d] = self.shape[d], indices.shape[d]
+    # Along a dim, PyTorch's take_along_dim counts negative indices from the end (gather doesn't).
+    if isinstance(indices, Tensor) and not indices.dtype.is_floating_point and indices.device.type != "meta":
+        indices = indices.where(indices >= 0, indices + self.shape[d])
     return self.expand(*s1).gather(d, indices.expand(*s2))
 
 

@@ -128,7 +128,11 @@ def take(x, indices, /, *, axis=None):
         if x.ndim != 1:
             raise ValueError("take(): axis is required for arrays of more than one dim")
         axis = 0
-    return ember.index_select(x, _axis(axis, x.ndim, "take"), indices)
+    axis = _axis(axis, x.ndim, "take")
+    if isinstance(indices, ember.Tensor) and indices.device.type != "meta":
+        # negative indices count from the end here (as NumPy's take); index_select refuses them
+        indices = indices.where(indices >= 0, indices + x.shape[axis])
+    return ember.index_select(x, axis, indices)
 
 
 def take_along_axis(x, indices, /, *, axis=-1):

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 fn filled(n: usize) -> Storage {
     let v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+    // SAFETY: views the n f32s of the live Vec `v` as its 4·n bytes (u8 has no alignment or validity
+    // requirement).
     Storage::from_bytes(unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, n * 4) }).unwrap()
 }
 
@@ -28,6 +30,8 @@ fn bench(c: &mut Criterion) {
             bch.iter(|| bmm_into(DType::F32, &d, &l, &a, &l, &b, &lt, one, zero).unwrap())
         });
         g.bench_with_input(BenchmarkId::new("matrixmultiply", n), &n, |bch, _| {
+            // SAFETY: sgemm reads n×n matrices from `a`/`b` and writes one into `d`, each a storage of n·n
+            // f32s with the row/column strides given.
             bch.iter(|| unsafe {
                 let s = n as isize;
                 matrixmultiply::sgemm(

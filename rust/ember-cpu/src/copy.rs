@@ -11,6 +11,8 @@ pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layo
         // identity map (the generic cast goes through f64 and doesn't vectorise).
         if ld.is_contiguous() && ls.is_contiguous() && ld.sizes == ls.sizes {
             let n = ld.numel() * dt.size();
+            // SAFETY: both layouts are contiguous with the same sizes and fit their storages (checked when
+            // their tensors were made), so n bytes from each offset are in bounds; `ptr::copy` allows overlap.
             unsafe {
                 let (d, s) = (dst.ptr().add(ld.offset * dt.size()), src.ptr().add(ls.offset * dt.size()));
                 if d != s {
@@ -21,6 +23,8 @@ pub fn copy_into(dst: &Storage, ld: &Layout, dt: DType, src: &Storage, ls: &Layo
             return;
         }
         if let Some(t) = Transpose::detect(ld, ls) {
+            // SAFETY: `detect` matched a 2-D transpose of two layouts that fit their storages; `run` touches
+            // only elements of those layouts, and T is the storage dtype `st` (= dt).
             return with_dtype!(st, T => unsafe { t.run::<T>(dst, src) });
         }
         return with_dtype!(st, T => unary_into::<T, T>(dst, ld, src, ls, |x| x));
@@ -72,6 +76,7 @@ pub fn contiguous(src: &Storage, ls: &Layout, st: DType, dt: DType) -> Result<St
 /// Writes `value` into every element of `dst[ld]`.
 pub fn fill<T: Element>(dst: &Storage, ld: &Layout, value: T) {
     let one = Layout::contiguous(&[]);
+    // SAFETY: reads the bytes of the local `value`, alive for the call, exactly size_of::<T>() of them.
     let tmp = Storage::from_bytes(unsafe { std::slice::from_raw_parts(&value as *const T as *const u8, std::mem::size_of::<T>()) })
         .expect("8-byte allocation");
     unary_into::<T, T>(dst, ld, &tmp, &one, |x| x);

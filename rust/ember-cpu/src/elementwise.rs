@@ -127,6 +127,8 @@ fn zip_tiled<const N: usize>(
 /// A raw pointer that may cross threads: each chunk writes disjoint elements.
 #[derive(Clone, Copy)]
 pub struct SendPtr<T>(pub *mut T);
+// SAFETY: SendPtr only carries the pointer across threads; `zip` gives every task disjoint output rows, and the
+// storages outlive it.
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
@@ -139,6 +141,8 @@ fn wide() -> bool {
 }
 
 #[inline(always)]
+/// # Safety: `o` and `a` point to `n` valid elements each; `o`'s are written by no one else during the call and
+/// don't overlap `a`'s (in-place rows use `map1_same`).
 unsafe fn map1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, f: &impl Fn(A) -> D) {
     let (o, a) = (std::slice::from_raw_parts_mut(o, n), std::slice::from_raw_parts(a, n));
     for (x, &y) in o.iter_mut().zip(a) {
@@ -148,11 +152,13 @@ unsafe fn map1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, f: &imp
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// # Safety: as `map1`, and the CPU has AVX2 and FMA (checked by `wide()`).
 unsafe fn map1_avx2<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, f: &impl Fn(A) -> D) {
     map1(o, a, n, f)
 }
 
 #[inline(always)]
+/// # Safety: `o`, `a`, `b` point to `n` valid elements each; `o`'s are written by no one else during the call.
 unsafe fn map2<A: Element, B: Element, D: Element>(o: *mut D, a: *const A, b: *const B, n: usize, f: &impl Fn(A, B) -> D) {
     let o = std::slice::from_raw_parts_mut(o, n);
     let (a, b) = (std::slice::from_raw_parts(a, n), std::slice::from_raw_parts(b, n));
@@ -192,6 +198,8 @@ fn same<X, D>(o: *mut D, x: *const X) -> bool {
 
 /// `out[i] = f(a[i])` over a row; the `1,1` case is a plain slice loop that vectorizes.
 #[inline(always)]
+/// # Safety: `o + i·so` and `a + i·sa` are valid elements for every i < n (a row of layouts that fit their
+/// storages), and the row of `o` is written by this task alone.
 unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isize, sa: isize, f: &impl Fn(A) -> D) {
     if so == 1 && sa == 1 {
         let inplace = same(o, a);
@@ -334,6 +342,9 @@ unsafe fn row2<A: Element, B: Element, D: Element>(
 pub fn unary_into<A: Element, D: Element>(dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout, f: impl Fn(A) -> D + Sync + Send) {
     let sa = broadcast_strides(&ls.sizes, &ls.strides, &ld.sizes);
     let (o, a) = (SendPtr(dst.ptr() as *mut D), SendPtr(src.ptr() as *mut A));
+    // SAFETY: `zip` walks ld's elements (ld fits dst's storage) and src broadcast to ld.sizes (ls fits src's
+    // storage; broadcast strides are 0 on expanded dims), so every row offset+stride·i stays inside both; tasks
+    // write disjoint rows of dst.
     zip(&ld.sizes, [&ld.strides, &sa], [ld.offset, ls.offset], |off, n, st| unsafe {
         let (o, a) = (o, a);
         row1(o.0.offset(off[0]), a.0.offset(off[1]), n, st[0], st[1], &f)
@@ -374,6 +385,8 @@ pub fn binary_into<A: Element, B: Element, D: Element>(
     let sa = broadcast_strides(&la.sizes, &la.strides, &ld.sizes);
     let sb = broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes);
     let (o, pa, pb) = (SendPtr(dst.ptr() as *mut D), SendPtr(a.ptr() as *mut A), SendPtr(b.ptr() as *mut B));
+    // SAFETY: as in `unary_into`: every operand's layout fits its storage and is read broadcast to ld.sizes;
+    // tasks write disjoint rows of dst.
     zip(&ld.sizes, [&ld.strides, &sa, &sb], [ld.offset, la.offset, lb.offset], |off, n, st| unsafe {
         let (o, pa, pb) = (o, pa, pb);
         row2(o.0.offset(off[0]), pa.0.offset(off[1]), pb.0.offset(off[2]), n, st, &f)
@@ -409,6 +422,7 @@ pub fn ternary_into<A: Element, B: Element, C: Element, D: Element>(
     let (sa, sb, sc) = (s(a.1), s(b.1), s(c.1));
     let o = SendPtr(dst.ptr() as *mut D);
     let (pa, pb, pc) = (SendPtr(a.0.ptr() as *mut A), SendPtr(b.0.ptr() as *mut B), SendPtr(c.0.ptr() as *mut C));
+    // SAFETY: as in `unary_into`, for three operands read broadcast to ld.sizes.
     zip(&ld.sizes, [&ld.strides, &sa, &sb, &sc], [ld.offset, a.1.offset, b.1.offset, c.1.offset], |off, n, st| unsafe {
         let (o, pa, pb, pc) = (o, pa, pb, pc);
         for i in 0..n as isize {

@@ -94,6 +94,8 @@ pub fn bmm_into(
 /// A raw pointer that may cross into worker threads: each worker writes disjoint elements.
 #[derive(Clone, Copy)]
 pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+// SAFETY: SendPtr only carries the pointer across threads; workers write disjoint output elements and the
+// storages outlive the parallel region.
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 impl<T> SendPtr<T> {
@@ -186,6 +188,9 @@ fn float_bmm<T: GemmFloat>(
         set_last(name, 1);
         return Ok(());
     }
+    // SAFETY: i < bn and the batch dim's stride keeps each operand's batch i inside its storage (layouts
+    // checked against storages by the caller, `bmm_into`'s shape checks); gemm writes only dst's batch i, so
+    // concurrent batches don't overlap.
     let one = |i: usize, par: Parallelism| unsafe {
         let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0]);
         let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0]);
@@ -245,8 +250,10 @@ fn int_bmm<T: Element>(
         let (rows, w) = (IR.min(m - i0), JC.min(n - j0));
         let mut acc = [[0i64; JC]; IR];
         for kk in 0..k {
+            // SAFETY: b64 is a dense (bn, k, n) copy, bi < bn, kk < k and j0 + w <= n.
             let brow = unsafe { std::slice::from_raw_parts(pb.get().add((bi * k + kk) * n + j0), w) };
             for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                // SAFETY: a64 is a dense (bn, m, k) copy, bi < bn, i0 + r < m and kk < k.
                 let x = unsafe { *pa.get().add((bi * m + i0 + r) * k + kk) };
                 for (s, &y) in acc_r[..w].iter_mut().zip(brow) {
                     *s = s.wrapping_add(x.wrapping_mul(y));
@@ -256,11 +263,15 @@ fn int_bmm<T: Element>(
         for (r, acc_r) in acc.iter().enumerate().take(rows) {
             for (j, &v) in acc_r[..w].iter().enumerate() {
                 let idx = [bi, i0 + r, j0 + j];
+                // SAFETY: [bi, i0+r, j0+j] is inside dst's (bn, m, n) layout, which fits dst's storage; each
+                // tile owns its elements.
                 let p = unsafe { pd.get().add(ld.offset_of(&idx)) };
                 let mut out = alpha.wrapping_mul(v);
                 if beta != 0 {
+                    // SAFETY: `p` points at an element of dst (above) that only this tile touches.
                     out = out.wrapping_add(beta.wrapping_mul(unsafe { *p }.to_i64()));
                 }
+                // SAFETY: as above: `p` is this tile's own element of dst.
                 unsafe { *p = T::from_i64(out) };
             }
         }

@@ -22,6 +22,8 @@ pub(crate) fn par_items(count: usize, work: usize, f: impl Fn(usize) + Sync + Se
 /// A raw pointer shipped into parallel closures that write disjoint parts of one buffer.
 #[derive(Clone, Copy)]
 pub(crate) struct Ptr<T>(pub *mut T);
+// SAFETY: Ptr only carries the pointer across threads; tasks write disjoint planes through `part`, and the
+// buffer outlives par_items.
 unsafe impl<T> Send for Ptr<T> {}
 unsafe impl<T> Sync for Ptr<T> {}
 
@@ -85,6 +87,8 @@ pub fn max_pool2d_into<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut 
     let (dy, dx) = g.dilation;
     let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
     par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
+        // SAFETY: out/idx hold planes·op elements (asserted above) and p < planes, so [p·op, (p+1)·op) is in
+        // bounds and owned by plane p's task alone.
         let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
         let plane = &x[p * ip..(p + 1) * ip];
         for (oy, &(iy0, ky0, ky1)) in ry.iter().enumerate() {
@@ -242,6 +246,7 @@ pub fn max_pool2d_backward_into<T: Float + Send + Sync>(gout: &[T], idx: &[i64],
     assert_eq!(dx.len(), g.planes * ip, "max_pool2d_backward_into: output size");
     let pd = Ptr(dx.as_mut_ptr());
     par_items(g.planes, g.planes * (ip + op), |p| {
+        // SAFETY: dx holds planes·ip elements (asserted above), p < planes; each plane's task owns its slice.
         let d = unsafe { pd.part(p * ip, ip) };
         for o in 0..op {
             let i = idx[p * op + o] as usize;
@@ -273,6 +278,7 @@ pub fn avg_pool2d<T: Float + Send + Sync>(
     let mut out = ember_core::filled_vec(T::zero(), planes * op);
     let po = Ptr(out.as_mut_ptr());
     par_items(planes, planes * ip.max(op), |p| {
+        // SAFETY: out has planes·op elements (allocated above), p < planes; each plane's task owns its slice.
         let o = unsafe { po.part(p * op, op) };
         let plane = &x[p * ip..(p + 1) * ip];
         for (oy, a) in hw.iter().enumerate() {
@@ -305,6 +311,7 @@ pub fn avg_pool2d_backward<T: Float + Send + Sync>(
     let mut dx = ember_core::filled_vec(T::zero(), planes * ip);
     let pd = Ptr(dx.as_mut_ptr());
     par_items(planes, planes * ip.max(op), |p| {
+        // SAFETY: dx has planes·ip elements (allocated above), p < planes; each plane's task owns its slice.
         let d = unsafe { pd.part(p * ip, ip) };
         for (oy, a) in hw.iter().enumerate() {
             for (ox, b) in ww.iter().enumerate() {

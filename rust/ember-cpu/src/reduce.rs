@@ -19,6 +19,8 @@ use half::{bf16, f16};
 
 #[derive(Clone, Copy)]
 pub(crate) struct SendPtr<T>(pub *mut T);
+// SAFETY: SendPtr only carries the pointer across threads; every user writes a disjoint index range (see each
+// parallel_for), and the buffer outlives the parallel region.
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
@@ -38,6 +40,12 @@ impl Canon {
         if n == 0 {
             return &[];
         }
+        // `canon` builds Canon from a tensor's checked geometry; this O(1) check keeps a Canon
+        // made any other way (its fields are public) from reading outside the storage.
+        let end = self.off.checked_add(n).and_then(|e| e.checked_mul(std::mem::size_of::<T>()));
+        assert!(end.is_some_and(|b| b <= self.s.nbytes()), "reduction input outside its {}-byte storage", self.s.nbytes());
+        // SAFETY: the n elements of T from `off` lie inside the storage (asserted just above), and `T`
+        // is the storage's dtype (the caller's with_dtype!), so the slice reads initialised elements.
         unsafe { std::slice::from_raw_parts((self.s.ptr() as *const T).add(self.off), n) }
     }
 }
@@ -140,12 +148,14 @@ fn fold_body<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn fold_avx2<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
     fold_body(x, init, up, f)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn fold_avx512<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
     fold_body(x, init, up, f)
 }
@@ -176,6 +186,8 @@ pub(crate) fn isa() -> Isa {
 pub fn fold_row<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
     #[cfg(target_arch = "x86_64")]
     match isa() {
+        // SAFETY: `isa()` detected AVX-512 (resp. AVX2+FMA) at run time, the only requirement of the
+        // target_feature functions; they take safe slices.
         Isa::Avx512 => return unsafe { fold_avx512(x, init, up, f) },
         Isa::Avx2 => return unsafe { fold_avx2(x, init, up, f) },
         Isa::Base => {}
@@ -192,12 +204,14 @@ fn cols_body<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn cols_avx2<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
     cols_body(acc, x, up, f)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn cols_avx512<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
     cols_body(acc, x, up, f)
 }
@@ -207,6 +221,7 @@ unsafe fn cols_avx512<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) 
 pub fn fold_cols<T: Copy, A: Copy>(acc: &mut [A], x: &[T], up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) {
     #[cfg(target_arch = "x86_64")]
     match isa() {
+        // SAFETY: as in `fold_row`: the CPU features were detected at run time; the arguments are safe slices.
         Isa::Avx512 => return unsafe { cols_avx512(acc, x, up, f) },
         Isa::Avx2 => return unsafe { cols_avx2(acc, x, up, f) },
         Isa::Base => {}
@@ -242,6 +257,8 @@ fn fold_row_par<T: Copy + Sync, A: Copy + Send + Sync>(
     parallel_for(ranges.len(), |i| {
         let pp = pp;
         let (a, b) = ranges[i];
+        // SAFETY: `parts` has ranges.len() elements and each task i < ranges.len() writes only parts[i];
+        // `parts` outlives parallel_for.
         unsafe { *pp.0.add(i) = fold_row(&x[a..b], init, up, f) };
     });
     // `pieces` splits each range into exactly two until depth or BLOCK; rebuild that tree.
@@ -275,6 +292,7 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
     }
     if red == 0 {
         for i in 0..nout {
+            // SAFETY: `out` was allocated for nout elements of O and i < nout.
             unsafe { *op.0.add(i) = fin(init) };
         }
         return Ok(out);
@@ -282,6 +300,7 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
     if inner == 1 {
         if c.outer == 1 {
             let v = fold_row_par(x, init, &up, &f);
+            // SAFETY: nout = 1 here (outer = inner = 1), and `out` holds nout elements of O.
             unsafe { *op.0 = fin(v) };
             return Ok(out);
         }
@@ -291,6 +310,7 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
             let (a, b) = split_range(c.outer, n, k);
             for o in a..b {
                 let v = fold_row(&x[o * red..(o + 1) * red], init, &up, &f);
+                // SAFETY: o < c.outer = nout (inner = 1); tasks own disjoint ranges a..b of outputs.
                 unsafe { *op.0.add(o) = fin(v) };
             }
         });
@@ -322,6 +342,8 @@ pub fn reduce_canon<T: Element, A: Copy + Send + Sync, O: Element>(
                     fold_cols(&mut acc[..w], row, &up, &f);
                 }
                 for (i, &a) in acc[..w].iter().enumerate() {
+                    // SAFETY: o < outer and t + i < ce <= inner, so the index is < outer·inner = nout; each
+                    // task owns a disjoint (o, column range).
                     unsafe { *op.0.add(o * inner + t + i) = fin(a) };
                 }
                 t += w;

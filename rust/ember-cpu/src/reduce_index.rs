@@ -59,6 +59,8 @@ pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce
                     } else {
                         fold_row(row, row[0], &|v| v, &|p, q| pick(false, p, q))
                     };
+                    // SAFETY: `vals`/`idx` hold nout = outer·inner elements; here inner = 1 so o < nout, and
+                    // rows_par gives each task a disjoint o range.
                     unsafe {
                         *vp.0.add(o) = v;
                         *ip.0.add(o) = find(row, v) as i64;
@@ -79,6 +81,8 @@ pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce
                         }
                     }
                 }
+                // SAFETY: o < outer so o·inner + inner <= nout elements of `vals`/`idx`; `cur`/`at` are fresh
+                // Vecs of `inner` elements (no overlap); tasks own disjoint o ranges.
                 unsafe {
                     std::ptr::copy_nonoverlapping(cur.as_ptr(), vp.0.add(o * inner), inner);
                     std::ptr::copy_nonoverlapping(at.as_ptr(), ip.0.add(o * inner), inner);
@@ -101,6 +105,7 @@ fn per_row<T: Element>(c: &Canon, f: impl Fn(&[T]) -> (T, i64) + Sync + Send) ->
         let (vp, ip) = (vp, ip);
         for o in a..b {
             let (v, i) = f(&x[o * red..(o + 1) * red]);
+            // SAFETY: `vals`/`idx` hold c.outer elements and o < c.outer; tasks own disjoint o ranges.
             unsafe {
                 *vp.0.add(o) = v;
                 *ip.0.add(o) = i;
@@ -172,6 +177,7 @@ pub fn var_mean(sqrt: bool, correction: f64, src: &Storage, ls: &Layout, dt: DTy
                 let m = fold_row(row, 0.0f64, &|v: T| v.to_f64(), &|p, q| p + q) / n;
                 let m2 = fold_row(row, 0.0f64, &|v: T| { let d = v.to_f64() - m; d * d }, &|p, q| p + q);
                 let v = m2 / (n - correction).max(0.0);
+                // SAFETY: `var`/`mean` hold c.outer elements and o < c.outer; tasks own disjoint o ranges.
                 unsafe {
                     *vp.0.add(o) = T::from_f64(if sqrt { v.sqrt() } else { v });
                     *mp.0.add(o) = T::from_f64(m);
@@ -198,6 +204,7 @@ pub fn logsumexp(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Resu
                 let m = fold_row(row, f64::NEG_INFINITY, &|v: T| v.to_f64(), &|p, q| pick(true, p, q));
                 let m = if m.is_infinite() { 0.0 } else { m };
                 let s = fold_row(row, 0.0f64, &|v: T| (v.to_f64() - m).exp(), &|p, q| p + q);
+                // SAFETY: `out` holds c.outer elements and o < c.outer; tasks own disjoint o ranges.
                 unsafe { *op.0.add(o) = T::from_f64(s.ln() + m) };
             }
         });
@@ -219,6 +226,8 @@ pub fn prod_others(src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Re
             let op = op;
             for o in a..b {
                 let row = &x[o * red..(o + 1) * red];
+                // SAFETY: `out` holds outer·red elements and o < outer, so [o·red, (o+1)·red) is inside it and
+                // owned by this task alone.
                 let dst = unsafe { std::slice::from_raw_parts_mut(op.0.add(o * red), red) };
                 let mut acc = 1.0f64;
                 for i in 0..red {

@@ -22,6 +22,8 @@ fn blocks<T: Element, O: Element>(x: &[T], out: *mut O, outer: usize, len: usize
         let op = op;
         let (a, b) = split_range(outer, k, c);
         for o in a..b {
+            // SAFETY: `out` holds outer·len elements (the callers allocate numel = outer·len) and o < outer;
+            // tasks own disjoint o ranges, so the slices never alias.
             let ob = unsafe { std::slice::from_raw_parts_mut(op.0.add(o * len), len) };
             f(&x[o * len..(o + 1) * len], ob);
         }
@@ -40,6 +42,8 @@ pub fn cumulative(prod: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize)
     macro_rules! go {
         ($T:ty) => {{
             type T = $T;
+            // SAFETY: `contiguous_input` returns a dense storage holding `numel` elements of T from `off` (the
+            // tensor's own, checked against its storage, or a fresh copy).
             let x = unsafe { std::slice::from_raw_parts((s.ptr() as *const T).add(off), numel) };
             let f = |a: <T as SumElem>::A, b| if prod { T::mul(a, b) } else { T::add(a, b) };
             let init = if prod { <T as SumElem>::ONE } else { <T as SumElem>::ZERO };
@@ -80,11 +84,14 @@ pub fn cum_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, dim: u
     }
     let ip = SendPtr(idx.ptr() as *mut i64);
     with_dtype!(dt, T => {
+        // SAFETY: as in `cumulative`: `s` is dense with `numel` elements of T from `off`.
         let x = unsafe { std::slice::from_raw_parts((s.ptr() as *const T).add(off), numel) };
         let len = n * inner;
         blocks::<T, T>(x, vals.ptr() as *mut T, outer, len, |xb, ob| {
             let ip = ip;
             let base = (xb.as_ptr() as usize - x.as_ptr() as usize) / std::mem::size_of::<T>();
+            // SAFETY: `xb` is a block of `x` at element `base`, and `idx` has numel elements like `x`, so
+            // [base, base+len) is in `idx`; blocks are disjoint per task.
             let ib = unsafe { std::slice::from_raw_parts_mut(ip.0.add(base), len) };
             let mut cur: Vec<T> = xb[..inner].to_vec();
             let mut at = vec![0i64; inner];

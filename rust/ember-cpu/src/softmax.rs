@@ -131,6 +131,7 @@ unsafe fn rows_avx512<T: SoftElem>(log: bool, x: &[T], out: &mut [T], n: usize) 
 fn rows<T: SoftElem>(log: bool, x: &[T], out: &mut [T], n: usize) {
     #[cfg(target_arch = "x86_64")]
     match isa() {
+        // SAFETY: `isa()` detected the CPU features at run time; the arguments are safe slices.
         Isa::Avx512 => return unsafe { rows_avx512(log, x, out, n) },
         Isa::Avx2 => return unsafe { rows_avx2(log, x, out, n) },
         Isa::Base => {}
@@ -189,6 +190,8 @@ pub fn softmax(log: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize) -> 
     }
     macro_rules! go {
         ($T:ty) => {{
+            // SAFETY: `s` is dense with `numel` elements of the dtype from `off` (contiguous layout that fits
+            // its storage, or a fresh copy).
             let x = unsafe { std::slice::from_raw_parts((s.ptr() as *const $T).add(off), numel) };
             let op = SendPtr(out.ptr() as *mut $T);
             let k = chunks_for(numel).min(outer);
@@ -196,6 +199,8 @@ pub fn softmax(log: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize) -> 
                 let op = op;
                 let (a, b) = split_range(outer, k, c);
                 let len = n * inner;
+                // SAFETY: `out` holds numel = outer·len elements and a..b ⊂ 0..outer; tasks own disjoint
+                // ranges.
                 let o = unsafe { std::slice::from_raw_parts_mut(op.0.add(a * len), (b - a) * len) };
                 let xs = &x[a * len..b * len];
                 if inner == 1 {

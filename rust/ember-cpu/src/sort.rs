@@ -24,15 +24,24 @@ struct Ptr(usize);
 /// Sorts each of `rows` contiguous rows of length `n` of `src` (dtype `dt`), stably.
 /// Returns (values, int64 indices), both contiguous with the same shape.
 pub fn sort_rows(src: &Storage, offset: usize, dt: DType, rows: usize, n: usize, descending: bool) -> Result<(Storage, Storage)> {
+    let end = rows.checked_mul(n).and_then(|e| e.checked_add(offset)).and_then(|e| e.checked_mul(dt.size()));
+    if !end.is_some_and(|b| b <= src.nbytes()) {
+        return Err(crate::Error::runtime(format!(
+            "sort: {rows} rows of {n} from element {offset} exceed a {}-byte storage",
+            src.nbytes()
+        )));
+    }
     let vals = Storage::uninit_n(rows * n, dt.size())?;
     let idxs = Storage::uninit_n(rows * n, 8)?;
     let (sp, vp, ip) = (Ptr(src.ptr() as usize), Ptr(vals.ptr() as usize), Ptr(idxs.ptr() as usize));
     let chunks = chunks_for(rows * n).min(rows.max(1));
     with_dtype!(dt, T => parallel_for(chunks, |c| {
         let (lo, hi) = split_range(rows, chunks, c);
+        // SAFETY: rows·n elements from `offset` lie inside `src` (checked at the top), so `offset` is in bounds.
         let (s, v, ix) = (unsafe { (sp.0 as *const T).add(offset) }, vp.0 as *mut T, ip.0 as *mut i64);
         let mut order: Vec<usize> = Vec::with_capacity(n);
         for r in lo..hi {
+            // SAFETY: r < rows, so the row [r·n, (r+1)·n) lies in the rows·n elements from `offset`.
             let row = unsafe { std::slice::from_raw_parts(s.add(r * n), n) };
             order.clear();
             order.extend(0..n);
@@ -42,6 +51,8 @@ pub fn sort_rows(src: &Storage, offset: usize, dt: DType, rows: usize, n: usize,
                 order.sort_by(|&a, &b| cmp_nan_last(row[a], row[b]));
             }
             for (k, &o) in order.iter().enumerate() {
+                // SAFETY: `vals`/`idxs` hold rows·n elements, r < rows and k < n; tasks own disjoint row
+                // ranges.
                 unsafe {
                     *v.add(r * n + k) = row[o];
                     *ix.add(r * n + k) = o as i64;

@@ -139,6 +139,8 @@ pub fn exp_f32(x: f32) -> f32 {
     let r2 = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5.000_000_1e-1;
     let e = p * r2 + r + 1.0;
+    // SAFETY: x was clamped to [-104, 88.8], so n = round(x·log2 e) is finite and within [-151, 129], which i32
+    // represents.
     let ni = unsafe { n.to_int_unchecked::<i32>() };
     let n1 = ni >> 1;
     let n2 = ni - n1;

@@ -70,6 +70,9 @@ pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
             return Ok(vec![i]);
         }
     }
+    if o.is_instance_of::<PyInt>() {
+        return Err(overflow_in_list(o, 1));
+    }
     if let Ok(seq) = o.cast::<PySequence>() {
         let mut out = Vec::with_capacity(seq.len()?);
         for item in seq.try_iter()? {
@@ -77,11 +80,23 @@ pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
             if item.is_instance_of::<PyFloat>() {
                 return Err(PyTypeError::new_err(format!("expected a sequence of integers but got a float ({})", item.repr()?)));
             }
+            if item.is_instance_of::<PyInt>() && item.extract::<i64>().is_err() {
+                return Err(overflow_in_list(&item, out.len() + 1));
+            }
             out.push(index_value(&item)?);
         }
         return Ok(out);
     }
     Err(PyTypeError::new_err(format!("expected a tuple of ints, got {}", o.get_type().name()?)))
+}
+
+/// PyTorch's TypeError for an element of an int list (a size, dims, repeats) that doesn't fit
+/// in 64 bits; `pos` counts from 1 as PyTorch's does.
+fn overflow_in_list(o: &Bound<'_, PyAny>, pos: usize) -> PyErr {
+    let r = o.repr().map(|r| r.to_string()).unwrap_or_default();
+    PyTypeError::new_err(format!(
+        "argument failed to unpack the object at pos {pos} with error \"Overflow when unpacking long long\": {r} doesn't fit in 64 bits"
+    ))
 }
 
 /// An int from a Python int, a one-element integer tensor, or anything with `__index__`.

@@ -191,7 +191,7 @@ impl GpuBuffer {
         // An index kernel ran since the last read: its out-of-range flag rides along in the
         // same copy (no extra round trip) and is cleared for the next batch.
         let armed = ctx.flag_armed.swap(false, std::sync::atomic::Ordering::AcqRel);
-        let extra = if armed { 4 } else { 0 };
+        let extra = if armed { crate::context::FLAG_BYTES } else { 0 };
         let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("ember download"),
             size: hi - lo + extra,
@@ -201,19 +201,17 @@ impl GpuBuffer {
         ctx.encode(|e| {
             e.copy_buffer_to_buffer(self.raw(), lo, &staging, 0, Some(hi - lo));
             if armed {
-                e.copy_buffer_to_buffer(&ctx.index_flag, 0, &staging, hi - lo, Some(4));
+                e.copy_buffer_to_buffer(&ctx.index_flag, 0, &staging, hi - lo, Some(crate::context::FLAG_BYTES));
                 e.clear_buffer(&ctx.index_flag, 0, None);
             }
         });
         ctx.flush();
         let all = map_read(ctx, &staging, 0, (hi - lo + extra) as usize)?;
-        if armed && all[all.len() - 4..] != [0, 0, 0, 0] {
-            return Err(Error::runtime(
-                "index out of bounds in a wgpu kernel (gather / index_select / scatter_add / index_add, or a loss's \
-                 targets): an index was outside [-size, size) of the indexed dim. GPU kernels can't raise, so this \
-                 surfaces at the next read from the device, like CUDA's device-side asserts; check the index values \
-                 with .cpu() or run the op on the CPU to see which one.",
-            ));
+        if armed {
+            let words: Vec<u32> = all[(hi - lo) as usize..].chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            if let Some(e) = crate::index::flag_error(&words) {
+                return Err(e);
+            }
         }
         let skip = (offset as u64 - lo) as usize;
         Ok(all[skip..skip + nbytes].to_vec())

@@ -49,6 +49,10 @@ struct Pending {
     dispatches: usize,
 }
 
+/// Bytes of the index-bounds flag the kernels write: an `OnBadIndex` code, the first bad
+/// index (two words), its dim's size and the dim (`index::flag_error` reads them).
+pub const FLAG_BYTES: u64 = 20;
+
 pub struct Context {
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
@@ -115,7 +119,7 @@ fn create() -> std::result::Result<Context, String> {
     });
     let index_flag = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ember index-bounds flag"),
-        size: 16,
+        size: FLAG_BYTES,
         usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });

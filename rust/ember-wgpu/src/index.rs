@@ -4,13 +4,85 @@
 //!
 //! The walk runs over the index's shape. The indexed operand gets stride 0 along `dim` in
 //! that walk and the index value times its real `dim` stride is added, so dims merge freely.
-//! Indices outside `[0, size)` are not checked on the device (that would need a read-back):
-//! gather writes 0 there and scatter skips them; callers validate when they must.
+//! An index outside `[0, size)` (read as all 64 bits) makes gather write 0 and scatter skip
+//! it, and records in the context's flag buffer which error the op raises (`OnBadIndex`),
+//! with the first bad index, its dim and size; the next read from the device raises it.
 use crate::context::{context, Bind};
 use crate::dtype::{accessors, check, compute_ty, convert, scalar_param, scalar_words, tag, CONVERT_FNS};
 use crate::plan::{binding_of, bindings, coalesce, grid, info_for, rw_flags, rw_tag, GView, Op, GID, OFFSETS, PARAM, WG};
 use ember_core::{DType, Error, Result};
 use ember_layout::Layout;
+
+/// Which error an out-of-range index raises at the next read: the CPU's for the same op.
+/// The code is the flag's word 0 (0 = no error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnBadIndex {
+    /// RuntimeError "index i is out of bounds for dimension d with size s" (gather, scatter*).
+    Gather = 1,
+    /// IndexError "index out of range in self" (index_select, index_add_, embedding).
+    Select = 2,
+    /// IndexError "Target i is out of bounds." (a loss's class targets).
+    Target = 3,
+}
+
+thread_local! {
+    static TARGETS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every index kernel it dispatches on this thread reporting a bad index as a
+/// loss's bad target (`OnBadIndex::Target`): losses are composed of gather/index_select.
+pub fn as_targets<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TARGETS.with(|t| t.set(self.0));
+        }
+    }
+    let _reset = Reset(TARGETS.with(|t| t.replace(true)));
+    f()
+}
+
+fn code(on: OnBadIndex) -> u32 {
+    if TARGETS.with(|t| t.get()) {
+        OnBadIndex::Target as u32
+    } else {
+        on as u32
+    }
+}
+
+/// WGSL: records the bad index `iv` (an int64 as two words) along `dim` of `size` under
+/// `code`, unless an earlier one is recorded (the first to claim word 0 writes the rest).
+const FLAG_FN: &str = r#"fn flag_bad(code: u32, iv: vec2<u32>, size: u32, dim: u32) {
+    loop {
+        let r = atomicCompareExchangeWeak(&flag[0], 0u, code);
+        if (r.exchanged) {
+            atomicStore(&flag[1], iv.x);
+            atomicStore(&flag[2], iv.y);
+            atomicStore(&flag[3], size);
+            atomicStore(&flag[4], dim);
+            break;
+        }
+        if (r.old_value != 0u) { break; }
+    }
+}
+"#;
+
+/// The error recorded in the flag words (word 0 its `OnBadIndex` code), or None when clear.
+pub fn flag_error(words: &[u32]) -> Option<Error> {
+    let (&code, rest) = words.split_first()?;
+    if code == 0 {
+        return None;
+    }
+    let i = (u64::from(rest[1]) << 32 | u64::from(rest[0])) as i64;
+    let (size, dim) = (rest[2], rest[3]);
+    let tail = "found by a wgpu kernel: GPU kernels can't raise, so this surfaces at the next read from the device, \
+                like CUDA's device-side asserts; run the op on the CPU to see where";
+    Some(match code {
+        1 => Error::runtime(format!("index {i} is out of bounds for dimension {dim} with size {size} ({tail})")),
+        3 => Error::index(format!("Target {i} is out of bounds. ({tail})")),
+        _ => Error::index(format!("index out of range in self (index {i}, dim {dim} with size {size}; {tail})")),
+    })
+}
 
 /// The indexed view seen over the index's shape: its strides, 0 along `dim`.
 fn walked(v: &GView, sizes: &[usize], dim: usize) -> Layout {
@@ -56,7 +128,9 @@ fn launch(
     let flag_binding = ops.len() + 1;
     rw.push(true);
     let k = ctx.kernel(&format!("{key}.{}", rw_tag(&rw)), name, &rw, || {
-        src(&dts, &rw[..dts.len()]) + &format!("@group(0) @binding({flag_binding}) var<storage, read_write> flag: array<atomic<u32>>;\n")
+        src(&dts, &rw[..dts.len()])
+            + &format!("@group(0) @binding({flag_binding}) var<storage, read_write> flag: array<atomic<u32>>;\n")
+            + FLAG_FN
     })?;
     let mut binds = vec![];
     for (o, v) in ops.iter_mut().zip(real) {
@@ -67,7 +141,7 @@ fn launch(
         o.layout.offset -= base;
         binds.push(Bind { buf: o.buf.raw(), offset: start, size });
     }
-    binds.push(Bind { buf: &ctx.index_flag, offset: 0, size: 4 });
+    binds.push(Bind { buf: &ctx.index_flag, offset: 0, size: crate::context::FLAG_BYTES });
     ctx.flag_armed.store(true, std::sync::atomic::Ordering::Release);
     let mut info = info_for(&ops, 0);
     info[PARAM..PARAM + params.len()].copy_from_slice(params);
@@ -76,6 +150,10 @@ fn launch(
 
 /// `out[i] = src[i with dim replaced by index[i]]`; out and index share a shape.
 pub fn gather(src: &GView, dim: usize, index: &GView, out: &GView) -> Result<()> {
+    gather_as(src, dim, index, out, OnBadIndex::Gather)
+}
+
+fn gather_as(src: &GView, dim: usize, index: &GView, out: &GView, on: OnBadIndex) -> Result<()> {
     check_ranks("gather", index, &[src, out], dim)?;
     check(src.dtype)?;
     if out.layout.sizes != index.layout.sizes {
@@ -88,7 +166,12 @@ pub fn gather(src: &GView, dim: usize, index: &GView, out: &GView) -> Result<()>
         Op { buf: src.buf, layout: walked(src, sizes, dim), dtype: src.dtype, write: false },
     ];
     let (sd, od) = (src.dtype, out.dtype);
-    let params = [src.layout.strides.get(dim).copied().unwrap_or(0) as u32, src.layout.sizes.get(dim).copied().unwrap_or(1) as u32];
+    let params = [
+        src.layout.strides.get(dim).copied().unwrap_or(0) as u32,
+        src.layout.sizes.get(dim).copied().unwrap_or(1) as u32,
+        code(on),
+        dim as u32,
+    ];
     let zero = convert(DType::I32, od, "0");
     launch(&format!("gather.{}.{}", tag(sd), tag(od)), &format!("gather_{}", tag(sd)), ops, &[*out, *index, *src], &params, |dts, rw| {
         let mut s = bindings(dts, rw);
@@ -104,13 +187,13 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
     let i = gid(w, nw, l, {WG}u);
     if (i >= info[0]) {{ return; }}
     let o = offsets(i);
-    var j = bitcast<i32>(ld1(o.y).x);
-    if (j < 0) {{ j = j + i32(info[49]); }}
-    if (j < 0 || u32(j) >= info[49]) {{ atomicMax(&flag[0], 1u); st0(o.x, {zero}); return; }}
+    let iv = ld1(o.y);
+    if (iv.y != 0u || iv.x >= info[49]) {{ flag_bad(info[50], iv, info[49], info[51]); st0(o.x, {zero}); return; }}
+    let j = iv.x;
     st0(o.x, {});
 }}
 "#,
-            convert(sd, od, "ld2(o.z + u32(j) * info[48])")
+            convert(sd, od, "ld2(o.z + j * info[48])")
         );
         s
     })
@@ -119,7 +202,7 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
 /// `out = src.index_select(dim, index)` with a 1-d int64 index.
 pub fn index_select(src: &GView, dim: usize, index: &GView, out: &GView) -> Result<()> {
     let idx = expand_index(index, &out.layout.sizes, dim)?;
-    gather(src, dim, &GView::new(index.buf, &idx, index.dtype), out)
+    gather_as(src, dim, &GView::new(index.buf, &idx, index.dtype), out, OnBadIndex::Select)
 }
 
 /// A 1-d index viewed over `sizes`, varying only along `dim`.
@@ -134,6 +217,10 @@ fn expand_index(index: &GView, sizes: &[usize], dim: usize) -> Result<Layout> {
 /// `dst[i with dim replaced by index[i]] += alpha · src[i]` over the index's shape
 /// (float32 or int32 `dst`; `src` converted to `dst`'s dtype).
 pub fn scatter_add(dst: &GView, dim: usize, index: &GView, src: &GView, alpha: f64) -> Result<()> {
+    scatter_add_as(dst, dim, index, src, alpha, OnBadIndex::Gather)
+}
+
+fn scatter_add_as(dst: &GView, dim: usize, index: &GView, src: &GView, alpha: f64, on: OnBadIndex) -> Result<()> {
     check_ranks("scatter_add", index, &[src, dst], dim)?;
     let dd = dst.dtype;
     if !matches!(dd, DType::F32 | DType::I32) {
@@ -153,6 +240,7 @@ pub fn scatter_add(dst: &GView, dim: usize, index: &GView, src: &GView, alpha: f
     let sd = src.dtype;
     let mut params = vec![dst.layout.strides.get(dim).copied().unwrap_or(0) as u32, dst.layout.sizes.get(dim).copied().unwrap_or(1) as u32];
     params.extend_from_slice(&scalar_words(dd, alpha)[..1]);
+    params.extend_from_slice(&[code(on), dim as u32]);
     let ct = compute_ty(dd);
     let v = format!("{} * {}", convert(sd, dd, "ld2(o.z)"), scalar_param(dd, PARAM + 2));
     let add = if dd == DType::F32 {
@@ -181,10 +269,9 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
     let i = gid(w, nw, l, {WG}u);
     if (i >= info[0]) {{ return; }}
     let o = offsets(i);
-    var j = bitcast<i32>(ld1(o.y).x);
-    if (j < 0) {{ j = j + i32(info[49]); }}
-    if (j < 0 || u32(j) >= info[49]) {{ atomicMax(&flag[0], 1u); return; }}
-    let k = o.x + u32(j) * info[48];
+    let iv = ld1(o.y);
+    if (iv.y != 0u || iv.x >= info[49]) {{ flag_bad(info[51], iv, info[49], info[52]); return; }}
+    let k = o.x + iv.x * info[48];
     let v: {ct} = {v};
     {add}
 }}
@@ -198,5 +285,5 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(num_workgroups) nw: vec3<u
 /// `dst.index_add_(dim, index, src, alpha)` with a 1-d int64 index.
 pub fn index_add(dst: &GView, dim: usize, index: &GView, src: &GView, alpha: f64) -> Result<()> {
     let idx = expand_index(index, &src.layout.sizes, dim)?;
-    scatter_add(dst, dim, &GView::new(index.buf, &idx, index.dtype), src, alpha)
+    scatter_add_as(dst, dim, &GView::new(index.buf, &idx, index.dtype), src, alpha, OnBadIndex::Select)
 }

@@ -11,6 +11,7 @@ const SHAPES: &[&[usize]] = &[&[1], &[7], &[65], &[257], &[3, 5], &[2, 3, 7], &[
 fn f(b: &GpuBuffer, l: &Layout) -> GView<'static> {
     // tests keep buffers and layouts alive for the call; leak the layout for brevity
     let l: &'static Layout = Box::leak(Box::new(l.clone()));
+    // SAFETY: callers use the returned view only while `b` is alive (each test drops it before the buffer).
     let b: &'static GpuBuffer = unsafe { &*(b as *const GpuBuffer) };
     GView::new(b, l, DType::F32)
 }

@@ -6,8 +6,16 @@ use ember_core::DType;
 use ember_layout::Layout;
 use ember_wgpu::*;
 
+/// The out-of-range flag is process-wide and raised by whichever read comes next, so the tests
+/// of this binary (one of which sets it on purpose) run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn gather_and_index_select() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
@@ -53,6 +61,7 @@ fn gather_and_index_select() {
 
 #[test]
 fn scatter_add_and_index_add_sum_duplicates() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
@@ -132,6 +141,7 @@ fn conv_ref(x: &[f32], xs: [usize; 4], wt: &[f32], co: usize, win: &Window) -> (
 
 #[test]
 fn conv2d_via_im2col_and_col2im_adjoint() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
@@ -174,6 +184,7 @@ fn conv2d_via_im2col_and_col2im_adjoint() {
 
 #[test]
 fn max_pool2d_forward_backward() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
@@ -240,12 +251,15 @@ fn max_pool2d_forward_backward() {
 
 #[test]
 fn sgd_and_adam_match_cpu_formulas() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
     let mut r = Rng::new(34);
     let n = 1000;
     let l = Layout::contiguous(&[n]);
+    // SAFETY: the views made by `v` are used only inside this test, while `l` and the buffers passed to it are
+    // alive.
     let v = |b: &GpuBuffer| GView::new(unsafe { &*(b as *const GpuBuffer) }, unsafe { &*(&l as *const Layout) }, DType::F32);
     for (momentum, nesterov, maximize, wd) in [(0.0, false, false, 0.0), (0.9, false, false, 0.01), (0.9, true, true, 0.0)] {
         let (mut p, g) = (r.vf(n, -1.0, 1.0), r.vf(n, -1.0, 1.0));
@@ -310,11 +324,13 @@ fn sgd_and_adam_match_cpu_formulas() {
 
 #[test]
 fn index_kernels_other_dtypes_and_strided_destinations() {
+    let _serial = serial();
     if !gpu() {
         return;
     }
-    // gather bool values; an out-of-range index reads 0 instead of faulting and raises at the
-    // next read from the device (the index flag); -1 wraps as on the CPU
+    // gather bool values; an out-of-range index (7, and -1: gather takes no negative index, as
+    // on the CPU) reads 0 instead of faulting and raises the CPU's error at the next read from
+    // the device (the index flag)
     let src = up_u8(DType::Bool, &[1, 0, 1, 1]);
     let sl = Layout::contiguous(&[4]);
     let idx = up_i64(&[3, 1, 7, -1, 0]);
@@ -322,8 +338,28 @@ fn index_kernels_other_dtypes_and_strided_destinations() {
     let out = GpuBuffer::new(20).unwrap();
     ember_wgpu::gather(&GView::new(&src, &sl, DType::Bool), 0, &GView::new(&idx, &il, DType::I64), &GView::new(&out, &il, DType::Bool))
         .unwrap();
-    assert!(out.download(0, 20).is_err(), "index 7 of a 4-element dim must be reported");
-    assert_eq!(down_u8(DType::Bool, &out, 5), vec![1, 0, 0, 1, 1]);
+    let e = out.download(0, 20).expect_err("index 7 of a 4-element dim must be reported");
+    assert!(
+        matches!(&e, ember_core::Error::Runtime(m) if m.contains("is out of bounds for dimension 0 with size 4")),
+        "gather raises the CPU's RuntimeError: {e:?}"
+    );
+    assert_eq!(down_u8(DType::Bool, &out, 5), vec![1, 0, 0, 0, 1]);
+    // index_select reports the CPU's IndexError
+    let out = GpuBuffer::new(4).unwrap();
+    let one_bad = up_i64(&[4]);
+    let l1 = Layout::contiguous(&[1]);
+    ember_wgpu::index_select(
+        &GView::new(&src, &sl, DType::Bool),
+        0,
+        &GView::new(&one_bad, &l1, DType::I64),
+        &GView::new(&out, &l1, DType::Bool),
+    )
+    .unwrap();
+    let e = out.download(0, 1).expect_err("index 4 of a 4-element dim must be reported");
+    assert!(
+        matches!(&e, ember_core::Error::Index(m) if m.contains("index out of range in self (index 4, dim 0 with size 4")),
+        "index_select raises the CPU's IndexError: {e:?}"
+    );
     // scatter_add into a column of a row-major matrix (strided destination), int32 source into float32
     let dst = GpuBuffer::zeros(4 * 3 * 4).unwrap();
     let col = Layout::new(vec![4], vec![3], 1);
@@ -342,6 +378,7 @@ fn index_kernels_other_dtypes_and_strided_destinations() {
 
 #[test]
 fn max_pool2d_nan_wins() {
+    let _serial = serial();
     if !gpu() {
         return;
     }

@@ -71,10 +71,10 @@ impl Backend for Cpu {
         cpu_host::index_put_(dst, ld, idx, v, accumulate)
     }
     fn index_select(&self, src: &Tensor, d: usize, index: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
-        crate::ops::index::Plan::along(src.shape(), d, index)?.gather_on(&Cpu, "index_select", src)
+        crate::ops::index::Plan::along(src.shape(), d, index, "index_select")?.gather_on(&Cpu, "index_select", src)
     }
     fn index_put_dim_(&self, op: &'static str, dst: &Tensor, d: usize, index: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
-        crate::ops::index::Plan::along(dst.shape(), d, index)?.put_on(&Cpu, op, dst, values, accumulate)
+        crate::ops::index::Plan::along(dst.shape(), d, index, op)?.put_on(&Cpu, op, dst, values, accumulate)
     }
     fn masked_select(&self, src: &Tensor, mask: &Tensor) -> Result<(Tensor, Vec<i64>)> {
         cpu_host::masked_select(src, mask)

@@ -46,12 +46,25 @@ fn operands(p: &Tensor, g: &Tensor, states: &[&Tensor], keep: &mut Vec<Tensor>) 
         )));
     }
     let g = g.to_dtype_contiguous(p.dtype())?;
-    let mut v = vec![Flat::of(p, "parameter")?, Flat::of(&g, "gradient")?];
+    // The kernels hold one `&mut` slice per operand, so no two may overlap: a gradient sharing
+    // the parameter's memory (`p.grad = p.detach()`) is read from a copy; a state overlapping
+    // another operand is refused.
+    let size = p.dtype().size();
+    let overlaps = |a: &Flat, b: &Flat| a.len > 0 && b.len > 0 && a.ptr < b.ptr + b.len * size && b.ptr < a.ptr + a.len * size;
+    let pf = Flat::of(p, "parameter")?;
+    let g = if overlaps(&pf, &Flat::of(&g, "gradient")?) { g.contiguous_copy()? } else { g };
+    let mut v = vec![pf, Flat::of(&g, "gradient")?];
     keep.push(g);
     for s in states {
         if s.shape() != p.shape() || s.dtype() != p.dtype() {
             return Err(Error::runtime(
                 "optimizer step: a state tensor doesn't match its parameter's shape and dtype (was the state loaded for another model?)",
+            ));
+        }
+        let sf = Flat::of(s, "state")?;
+        if v.iter().any(|o| overlaps(o, &sf)) {
+            return Err(Error::runtime(
+                "optimizer step: a state tensor shares memory with its parameter, gradient or another state; give each state its own tensor (e.g. .clone())",
             ));
         }
         v.push(Flat::of(s, "state")?);
@@ -223,6 +236,10 @@ pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tenso
                 decay: weight_decay != 0.0,
                 nesterov,
             };
+            // SAFETY: every Flat is a contiguous tensor of `len` elements of T (checked in `operands`), alive
+            // in `keep`/the arguments for the call; lo..hi ⊂ 0..len and chunks are disjoint. No two operands
+            // overlap (`operands` copies an aliasing gradient and refuses an aliasing state), so the `&mut`
+            // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
                 if momentum == 0.0 {
@@ -270,6 +287,10 @@ pub(super) fn adam_step(
             let (b1, b2, eps_t, wd): (T, T, T, T) = (c(1.0 - beta1), c(beta2), c(eps), c(weight_decay));
             let (one_b2, bc2s, ss, decay): (T, T, T, T) = (c(1.0 - beta2), c(bc2_sqrt), c(step_size), c(1.0 - lr * weight_decay));
             let k = AdamK::<T> { b1, b2, one_b2, eps: eps_t, wd, decay, bc2s, ss, maximize, coupled: weight_decay != 0.0 && !decoupled, decoupled: weight_decay != 0.0 && decoupled };
+            // SAFETY: every Flat is a contiguous tensor of `len` elements of T (checked in `operands`), alive
+            // in `keep`/the arguments for the call; lo..hi ⊂ 0..len and chunks are disjoint. No two operands
+            // overlap (`operands` copies an aliasing gradient and refuses an aliasing state), so the `&mut`
+            // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, m, v) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi), f[3].slice::<T>(lo, hi));
                 if amsgrad {
@@ -397,6 +418,10 @@ pub(super) fn rmsprop_step(
         next_step(&steps[i])?;
         ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let k = RmsK::<T> { a: c(alpha), one_a: c(1.0 - alpha), eps: c(eps), wd: c(weight_decay), mu: c(momentum), lr: c(lr), maximize, decay: weight_decay != 0.0 };
+            // SAFETY: every Flat is a contiguous tensor of `len` elements of T (checked in `operands`), alive
+            // in `keep`/the arguments for the call; lo..hi ⊂ 0..len and chunks are disjoint. No two operands
+            // overlap (`operands` copies an aliasing gradient and refuses an aliasing state), so the `&mut`
+            // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, sq) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
                 let ga = if centered { f[gi].slice::<T>(lo, hi) } else { &mut [] };
@@ -426,6 +451,10 @@ pub(super) fn adagrad_step(params: &[Tensor], grads: &[Tensor], sums: &[Tensor],
         let clr = lr / (1.0 + (step - 1.0) * lr_decay);
         ember_cpu::with_f32_f64_dtype!(p.dtype(), T => {
             let k = AdagradK::<T> { clr: c(clr), wd: c(weight_decay), eps: c(eps), maximize, decay: weight_decay != 0.0 };
+            // SAFETY: every Flat is a contiguous tensor of `len` elements of T (checked in `operands`), alive
+            // in `keep`/the arguments for the call; lo..hi ⊂ 0..len and chunks are disjoint. No two operands
+            // overlap (`operands` copies an aliasing gradient and refuses an aliasing state), so the `&mut`
+            // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, s) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi));
                 simd!(adagrad_kernel, adagrad_avx2(p, g, s, k));

@@ -21,14 +21,14 @@ impl Backend for Wgpu {
     }
     fn index_select(&self, src: &Tensor, d: usize, index: &Tensor, _out_shape: &[usize]) -> Result<Tensor> {
         // the range check reads the index on the host, as the CPU's does (PyTorch's IndexError)
-        ember_cpu::index::normalize(&index.to_vec::<i64>()?, src.shape()[d], d, false)?;
+        ember_cpu::index::check(&index.to_vec::<i64>()?, src.shape()[d], d, ember_cpu::index::Bounds::Select)?;
         gpu::index_select(src, d, index)
     }
     fn index_put_dim_(&self, op: &'static str, dst: &Tensor, d: usize, index: &Tensor, values: &Tensor, accumulate: bool) -> Result<()> {
         if !accumulate {
             return Err(crate::dispatch::unsupported(op, Family::Wgpu));
         }
-        ember_cpu::index::normalize(&index.to_vec::<i64>()?, dst.shape()[d], d, false)?;
+        ember_cpu::index::check(&index.to_vec::<i64>()?, dst.shape()[d], d, ember_cpu::index::Bounds::of(op))?;
         gpu::index_add_(dst, d, index, values, 1.0)
     }
     fn sgd_step(&self, params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tensor>], h: &Sgd) -> Result<Vec<Option<Tensor>>> {

@@ -96,6 +96,8 @@ impl Tensor {
         let l = self.layout();
         ember_cpu::with_dtype!(self.dtype(), T => {
             use ember_cpu::arith::Arith;
+            // SAFETY: `src` is a contiguous copy of self's dtype with n elements from its offset; self's layout
+            // fits self's storage so every offset_of(idx) is in bounds; one thread.
             let (d, s) = (self.storage().ptr() as *mut T, unsafe { (src.storage().ptr() as *const T).add(src.offset()) });
             let mut idx = vec![0usize; l.ndim()];
             for i in 0..n {

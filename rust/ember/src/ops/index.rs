@@ -33,6 +33,11 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn new(shape: &[usize], indices: &[Option<Tensor>]) -> Result<Plan> {
+        Plan::checked(shape, indices, k::Bounds::Wrap)
+    }
+
+    /// `new` with the index range (and error) of `bounds`.
+    fn checked(shape: &[usize], indices: &[Option<Tensor>], bounds: k::Bounds) -> Result<Plan> {
         if indices.len() > shape.len() {
             return Err(Error::index(format!("too many indices for tensor of dimension {}", shape.len())));
         }
@@ -57,7 +62,7 @@ impl Plan {
         for (d, t) in indices.iter().enumerate() {
             if let Some(t) = t {
                 let v = index_values(&t.broadcast_to(&bshape)?.detach())?;
-                idx.push(k::normalize(&v, shape[d], d, false)?);
+                idx.push(k::check(&v, shape[d], d, bounds)?);
                 dims.push(d);
             }
         }
@@ -74,11 +79,12 @@ impl Plan {
         Plan { idx, bshape, perm, rest, at }
     }
 
-    /// The plan for "index dim `d` of `shape` by the 1-D `index`" (reads and range-checks it).
-    pub(crate) fn along(shape: &[usize], d: usize, index: &Tensor) -> Result<Plan> {
+    /// The plan for "index dim `d` of `shape` by the 1-D `index`" (reads it and checks its
+    /// range as the op `op` does: `k::Bounds::of`).
+    pub(crate) fn along(shape: &[usize], d: usize, index: &Tensor, op: &str) -> Result<Plan> {
         let mut ix: Vec<Option<Tensor>> = vec![None; d];
         ix.push(Some(index.clone()));
-        Plan::new(shape, &ix)
+        Plan::checked(shape, &ix, k::Bounds::of(op))
     }
 
     pub(crate) fn result_shape(&self) -> Vec<usize> {
