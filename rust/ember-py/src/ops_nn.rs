@@ -72,8 +72,17 @@ fn _avg_pool2d(
 /// Output sizes of a pooling over the trailing dims of `shape` (Rust's one geometry rule).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn _pool_output_sizes(shape: Vec<usize>, k: Vec<usize>, s: Vec<usize>, p: Vec<usize>, d: Vec<usize>, ceil_mode: bool) -> PyResult<Vec<usize>> {
-    crate::guard::guard("_pool_output_sizes", || ember::ops::pool::pool_output_sizes(&shape, &k, &s, &p, &d, ceil_mode).map_err(crate::error::to_py))
+fn _pool_output_sizes(
+    shape: Vec<usize>,
+    k: Vec<usize>,
+    s: Vec<usize>,
+    p: Vec<usize>,
+    d: Vec<usize>,
+    ceil_mode: bool,
+) -> PyResult<Vec<usize>> {
+    crate::guard::guard("_pool_output_sizes", || {
+        ember::ops::pool::pool_output_sizes(&shape, &k, &s, &p, &d, ceil_mode).map_err(crate::error::to_py)
+    })
 }
 
 #[pyfunction]

@@ -21,33 +21,10 @@ pub enum OnBadIndex {
     Gather = 1,
     /// IndexError "index out of range in self" (index_select, index_add_, embedding).
     Select = 2,
-    /// IndexError "Target i is out of bounds." (a loss's class targets).
-    Target = 3,
-}
-
-thread_local! {
-    static TARGETS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f` with every index kernel it dispatches on this thread reporting a bad index as a
-/// loss's bad target (`OnBadIndex::Target`): losses are composed of gather/index_select.
-pub fn as_targets<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            TARGETS.with(|t| t.set(self.0));
-        }
-    }
-    let _reset = Reset(TARGETS.with(|t| t.replace(true)));
-    f()
 }
 
 fn code(on: OnBadIndex) -> u32 {
-    if TARGETS.with(|t| t.get()) {
-        OnBadIndex::Target as u32
-    } else {
-        on as u32
-    }
+    on as u32
 }
 
 /// WGSL: records the bad index `iv` (an int64 as two words) along `dim` of `size` under
@@ -79,7 +56,6 @@ pub fn flag_error(words: &[u32]) -> Option<Error> {
                 like CUDA's device-side asserts; run the op on the CPU to see where";
     Some(match code {
         1 => Error::runtime(format!("index {i} is out of bounds for dimension {dim} with size {size} ({tail})")),
-        3 => Error::index(format!("Target {i} is out of bounds. ({tail})")),
         _ => Error::index(format!("index out of range in self (index {i}, dim {dim} with size {size}; {tail})")),
     })
 }

@@ -40,10 +40,16 @@ fn meta_losses_have_the_cpu_geometry_and_backward() {
     assert_eq!((none.device(), none.shape()), (Device::Meta, &[4][..]));
     let mean = nn::cross_entropy(&x, &tgt, None, 1, -100, 0.1).unwrap();
     assert_eq!((mean.device(), mean.shape()), (Device::Meta, &[][..]));
-    let g = ember::autograd::grad(&[(mean, Tensor::full_on(&[], ember::Scalar::Float(1.0), DType::F32, Device::Meta).unwrap())], &[x.clone()], false, false, false)
-        .unwrap()
-        .remove(0)
-        .unwrap();
+    let g = ember::autograd::grad(
+        &[(mean, Tensor::full_on(&[], ember::Scalar::Float(1.0), DType::F32, Device::Meta).unwrap())],
+        &[x.clone()],
+        false,
+        false,
+        false,
+    )
+    .unwrap()
+    .remove(0)
+    .unwrap();
     assert_eq!((g.device(), g.shape(), g.dtype()), (Device::Meta, &[4, 3][..], DType::F32));
 }
 

@@ -29,7 +29,6 @@ pub(crate) fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
     Ok((c, s))
 }
 
-
 /// A zero-filled host tensor of `shape` that `fill` writes its result into. The buffer comes
 /// from the storage cache (warm, no page faults) and needs no copy afterwards, where a kernel
 /// returning a `Vec` cost a fresh allocation (page faults) plus a copy into a storage.
@@ -115,7 +114,15 @@ impl Backend for Cpu {
     fn adagrad_step(&self, params: &[Tensor], grads: &[Tensor], sums: &[Tensor], steps: &[Tensor], h: &Adagrad) -> Result<()> {
         cpu_optim::adagrad_step(params, grads, sums, steps, h)
     }
-    fn class_loss(&self, log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+    fn class_loss(
+        &self,
+        log_softmax: bool,
+        x: &Tensor,
+        target: &Tensor,
+        weight: Option<&Tensor>,
+        ignore: i64,
+        eps: f64,
+    ) -> Result<ClassLoss> {
         cpu_loss::class_loss(log_softmax, x, target, weight, ignore, eps)
     }
     fn bce_with_logits(&self, x: &Tensor, y: &Tensor, w: Option<&Tensor>, pw: Option<&Tensor>) -> Result<BceLoss> {

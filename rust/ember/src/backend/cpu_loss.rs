@@ -9,7 +9,14 @@ fn cst<T: Float>(x: f64) -> T {
     <T as num_traits::NumCast>::from(x).unwrap()
 }
 
-pub(super) fn class_loss(log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+pub(super) fn class_loss(
+    log_softmax: bool,
+    x: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    ignore: i64,
+    eps: f64,
+) -> Result<ClassLoss> {
     let c = x.shape()[1];
     let tc = target.to_dtype_contiguous(DType::I64)?;
     let (_t, ts) = vals::<i64>(&tc)?;
@@ -25,7 +32,15 @@ pub(super) fn class_loss(log_softmax: bool, x: &Tensor, target: &Tensor, weight:
 /// loss_i = (1−ε)·(−w_t·lp_it) + ε/C·(−Σ_j w_j·lp_ij) with lp = x − logsumexp(x) (max
 /// subtracted, stable) for cross entropy, lp = x for nll; the coefficients are
 /// a_ij = (1−ε)·w_t·[j=t] + ε/C·w_j (0 for ignored rows), so loss_i = −Σ_j a_ij·lp_ij.
-fn class_rows<T: Float + Element>(log_softmax: bool, x: &[T], c: usize, t: &[i64], w: Option<&[T]>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+fn class_rows<T: Float + Element>(
+    log_softmax: bool,
+    x: &[T],
+    c: usize,
+    t: &[i64],
+    w: Option<&[T]>,
+    ignore: i64,
+    eps: f64,
+) -> Result<ClassLoss> {
     let n = t.len();
     let zero = T::zero();
     let mut loss = ember_core::filled_vec(zero, n);

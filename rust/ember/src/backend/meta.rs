@@ -32,7 +32,15 @@ impl Backend for Meta {
     ) -> Result<()> {
         Ok(())
     }
-    fn class_loss(&self, _log_softmax: bool, x: &Tensor, _target: &Tensor, _weight: Option<&Tensor>, _ignore: i64, _eps: f64) -> Result<ClassLoss> {
+    fn class_loss(
+        &self,
+        _log_softmax: bool,
+        x: &Tensor,
+        _target: &Tensor,
+        _weight: Option<&Tensor>,
+        _ignore: i64,
+        _eps: f64,
+    ) -> Result<ClassLoss> {
         // target range checks need the values: skipped, as PyTorch's meta kernels do
         let (n, dt) = (x.shape()[0], x.dtype());
         Ok(ClassLoss { loss: empty(&[n], dt)?, row_w: empty(&[n], dt)?, coef: empty(x.shape(), dt)? })

@@ -77,7 +77,15 @@ impl Backend for Wgpu {
     }
     // The fused losses composed from kernels that exist on wgpu (detached: the op records
     // the one backward formula for every backend).
-    fn class_loss(&self, log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, ignore: i64, eps: f64) -> Result<ClassLoss> {
+    fn class_loss(
+        &self,
+        log_softmax: bool,
+        x: &Tensor,
+        target: &Tensor,
+        weight: Option<&Tensor>,
+        ignore: i64,
+        eps: f64,
+    ) -> Result<ClassLoss> {
         let (c, dt) = (x.shape()[1], x.dtype());
         // the range check reads the targets on the host, as the CPU's does (PyTorch's IndexError)
         crate::ops::nn::check_targets(&target.to_vec::<i64>()?, c, ignore)?;

@@ -85,7 +85,16 @@ fn check_class_loss(op: &str, x: &Tensor, target: &Tensor, weight: Option<&Tenso
 
 /// One path for `cross_entropy` (`log_softmax`) and `nll_loss`: validate, pick the backend,
 /// run its `class_loss` primitive, reduce, record the backward once.
-fn class_loss(op: &'static str, log_softmax: bool, x: &Tensor, target: &Tensor, weight: Option<&Tensor>, red: u8, ignore: i64, eps: f64) -> Result<Tensor> {
+fn class_loss(
+    op: &'static str,
+    log_softmax: bool,
+    x: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    red: u8,
+    ignore: i64,
+    eps: f64,
+) -> Result<Tensor> {
     check_class_loss(if log_softmax { "cross_entropy" } else { op }, x, target, weight)?;
     let ins: Vec<&Tensor> = [Some(x), Some(target), weight].into_iter().flatten().collect();
     let be = dispatch::backend(op, &ins)?;

@@ -71,13 +71,18 @@ fn pool_geometry(
 pub fn pool_output_sizes(shape: &[usize], k: &[usize], s: &[usize], p: &[usize], d: &[usize], ceil_mode: bool) -> Result<Vec<usize>> {
     let n = k.len();
     if shape.len() <= n || [s.len(), p.len(), d.len()].iter().any(|&l| l != n) {
-        return Err(Error::runtime(format!("pooling: expected {n} kernel sizes, strides, paddings and dilations over a {}-d input", shape.len())));
+        return Err(Error::runtime(format!(
+            "pooling: expected {n} kernel sizes, strides, paddings and dilations over a {}-d input",
+            shape.len()
+        )));
     }
     if s.contains(&0) {
         return Err(Error::runtime("stride should not be zero"));
     }
     if k.contains(&0) || d.contains(&0) {
-        return Err(Error::runtime(format!("kernel size and dilation should be greater than zero, but got kernel_size={k:?} and dilation={d:?}")));
+        return Err(Error::runtime(format!(
+            "kernel size and dilation should be greater than zero, but got kernel_size={k:?} and dilation={d:?}"
+        )));
     }
     if let Some(i) = (0..n).find(|&i| p[i] > k[i] / 2) {
         return Err(Error::runtime(format!(

@@ -369,7 +369,8 @@ pub(crate) fn coo_parts(x: &Tensor, sd: usize) -> Result<(Tensor, Tensor)> {
     let n = x.ndim();
     let flat = x.reshape(&flat_shape(x.shape(), sd))?;
     let nz = crate::ops::compare::compare(crate::ops::compare::CmpOp::Ne, &Arg::T(flat.detach()), &Arg::S(Scalar::Int(0)))?;
-    let mask = if n > sd { nz.logical_dims(ember_cpu::reduce::Logical::Any, &(1..=(n - sd) as i64).collect::<Vec<_>>(), false)? } else { nz };
+    let mask =
+        if n > sd { nz.logical_dims(ember_cpu::reduce::Logical::Any, &(1..=(n - sd) as i64).collect::<Vec<_>>(), false)? } else { nz };
     let lin = mask.nonzero()?.select(1, 0)?.contiguous()?;
     let values = flat.index_select(0, &lin)?;
     Ok((unravel(&lin, x.shape(), sd)?, values))
