@@ -98,6 +98,10 @@ def test_casts_clone_and_like_preserve_format():
     for t in (a.clone(), ember.empty_like(a), a.to(ember.float64), a.exp()):
         assert t.stride() == (1, 3)
     assert ember.zeros_like(xt, memory_format=ember.contiguous_format).stride() == (4, 1)
+    # dense with a free size-1 stride: kept exactly, as PyTorch's empty_like keeps it
+    odd = ember.randn(8).as_strided((1, 4), (8, 1))
+    assert ember.empty_like(odd).stride() == (8, 1) and odd.clone().stride() == (8, 1)
+    assert ember.zeros_like(ember.randn(2, 3, 4, 5), memory_format=ember.channels_last).stride() == (60, 1, 15, 3)
     assert xt.contiguous().stride() == (4, 1)
 
 

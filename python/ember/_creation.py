@@ -120,7 +120,7 @@ def _like_strides(t, memory_format):
     if memory_format is contiguous_format:
         return None
     if memory_format is None or memory_format is preserve_format:
-        if getattr(t, "is_sparse", False) or t.is_contiguous():
+        if getattr(t, "is_sparse", False):
             return None
         return t._preserve_strides()
     if memory_format not in _ORDER:

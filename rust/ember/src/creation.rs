@@ -17,6 +17,10 @@ fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
 /// The layout PyTorch gives a new elementwise output of `shape` over `operands` (in argument
 /// order; a Python scalar takes part as a 0-dim operand).
 pub fn elementwise_layout(shape: &[usize], operands: &[&Arg]) -> Layout {
+    // The common case without the operand list: every operand a row-major tensor of this shape.
+    if operands.iter().all(|a| a.as_tensor().is_some_and(|t| t.shape() == shape && t.is_contiguous())) {
+        return Layout::contiguous(shape);
+    }
     let ops: Vec<ember_core::layout::Operand> = operands
         .iter()
         .map(|a| match a.as_tensor() {
