@@ -158,6 +158,12 @@ impl Backend for Cpu {
     }
 
     fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
+        // A row-major input gives a row-major output: no layout choice (tiny-op overhead).
+        if x.is_contiguous() {
+            let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype_contiguous(dt)? };
+            let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+            return Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dt));
+        }
         let out = crate::creation::elementwise_layout(x.shape(), &[&Arg::T(x.clone())]);
         x.map_in_layout(&out, |x| {
             let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype_contiguous(dt)? };
