@@ -117,41 +117,61 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     return _finish(_device.full(_shape((size,)), fill_value, dtype, dev), requires_grad)
 
 
-def _like(fn, t, dtype, requires_grad, device=None, **kw):
+def _like_strides(t, memory_format):
+    """The strides of a ``*_like`` result (None: row-major). ``preserve_format`` (the default)
+    keeps ``t``'s memory order as PyTorch does: its strides when dense, else dense in its
+    order (``empty_like(x.t())`` is transposed)."""
+    from ._memory_format import _ORDER, _check_rank, _strides_for, contiguous_format, preserve_format
+    if memory_format is contiguous_format:
+        return None
+    if memory_format is None or memory_format is preserve_format:
+        if getattr(t, "is_sparse", False):
+            return None
+        return t._preserve_strides()
+    if memory_format not in _ORDER:
+        raise RuntimeError(f"unsupported memory format {memory_format}")
+    _check_rank(t, memory_format)
+    return _strides_for(list(t.shape), _ORDER[memory_format][1])
+
+
+def _like(fn, t, dtype, requires_grad, device=None, memory_format=None, **kw):
     dev = t.device if device is None else device
-    return _finish(fn(list(t.shape), dtype=t.dtype if dtype is None else dtype, device=dev, **kw), requires_grad)
+    out = fn(list(t.shape), dtype=t.dtype if dtype is None else dtype, device=dev, **kw)
+    strides = _like_strides(t, memory_format)
+    if strides is not None and out.device.type != "wgpu" and tuple(strides) != out.stride():
+        # the same fresh storage (values are all alike or i.i.d.), walked in t's order
+        out = out._resize_geometry_(list(t.shape), list(strides))
+    return _finish(out, requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    return _like(zeros, input, dtype, requires_grad, device)
+    return _like(zeros, input, dtype, requires_grad, device, memory_format)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    return _like(ones, input, dtype, requires_grad, device)
+    return _like(ones, input, dtype, requires_grad, device, memory_format)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    return _like(empty, input, dtype, requires_grad, device)
+    return _like(empty, input, dtype, requires_grad, device, memory_format)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    dev = input.device if device is None else device
-    return _finish(full(list(input.shape), fill_value, dtype=input.dtype if dtype is None else dtype, device=dev), requires_grad)
+    return _like(lambda shape, **kw: full(shape, fill_value, **kw), input, dtype, requires_grad, device, memory_format)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    return _like(rand, input, dtype, requires_grad, device)
+    return _like(rand, input, dtype, requires_grad, device, memory_format)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
-    return _like(randn, input, dtype, requires_grad, device)
+    return _like(randn, input, dtype, requires_grad, device, memory_format)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
     if high is None:
         low, high = 0, low
-    dev = input.device if device is None else device
-    return _finish(randint(low, high, list(input.shape), dtype=input.dtype if dtype is None else dtype, device=dev), requires_grad)
+    return _like(lambda shape, **kw: randint(low, high, shape, **kw), input, dtype, requires_grad, device, memory_format)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):

@@ -325,10 +325,17 @@ for _safe in ("chunk", "split", "split_with_sizes"):
 
 
 # ---- *_copy: the view op, then a copy that owns its memory ----
+def _owned(t):
+    """A row-major copy with history (PyTorch's ``*_copy`` results are contiguous, where
+    ``clone()`` would keep a transposed view's order)."""
+    c = t.contiguous()
+    return t.clone() if c is t else c
+
+
 def _copy_variant(name, op):
     def fn(input, *args, out=None, **kwargs):
         r = op(input, *args, **kwargs)
-        r = tuple(t.clone() for t in r) if isinstance(r, (tuple, list)) else r.clone()
+        r = tuple(_owned(t) for t in r) if isinstance(r, (tuple, list)) else _owned(r)
         if out is not None:
             out.copy_(r)
             return out
@@ -346,4 +353,4 @@ for _name in ("as_strided", "detach", "diagonal", "permute", "select", "squeeze"
 _copy_variant("alias_copy", lambda input: input.view_as(input))
 _copy_variant("slice_copy", lambda input, dim=0, start=None, end=None, step=1: input[
     (slice(None),) * (dim % builtins.max(input.ndim, 1)) + (slice(start, end, step),)])
-Tensor.narrow_copy = lambda self, dim, start, length: self.narrow(dim, start, length).clone()
+Tensor.narrow_copy = lambda self, dim, start, length: _owned(self.narrow(dim, start, length))

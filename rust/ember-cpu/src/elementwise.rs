@@ -1,13 +1,15 @@
 //! The elementwise engine: N operands (operand 0 is the output) viewed at one shape.
 //!
-//! 1. coalesce dims shared by every operand (`ember_layout::coalesce`);
+//! 1. walk the dims in the output's memory order (largest output stride outermost), so an
+//!    output laid out like its inputs (`x.t() + y.t()`) is written front to back, then
+//!    coalesce dims shared by every operand (`ember_layout::coalesce`);
 //! 2. pick a fast path *as data* (`Path`): one contiguous run, an inner dim where some input
 //!    is broadcast (stride 0), 2-D tiles when an input is transposed, or a strided walk;
 //! 3. split rows (or tiles) across threads above the grain size;
 //! 4. hand each row to a typed inner loop that the compiler vectorizes when strides are 1.
 use crate::threads::{chunks_for, parallel_for, split_range};
 use crate::{DType, Element, Layout, Result, Storage};
-use ember_core::layout::{broadcast_strides, coalesce, StridedIter};
+use ember_core::layout::{broadcast_strides, coalesce, memory_order, StridedIter};
 
 /// The fast path an elementwise kernel takes, as data (noted for `ember.inspect` tracing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,11 @@ pub fn zip<const N: usize>(
     let numel: usize = shape.iter().product();
     if numel == 0 {
         return;
+    }
+    if let Some(p) = memory_order(strides[0]) {
+        let ps: Vec<usize> = p.iter().map(|&d| shape[d]).collect();
+        let pst: [Vec<isize>; N] = std::array::from_fn(|k| p.iter().map(|&d| strides[k][d]).collect());
+        return zip(&ps, std::array::from_fn(|k| pst[k].as_slice()), offsets, row);
     }
     let (cs, cst) = coalesce(shape, strides);
     let base: [isize; N] = offsets.map(|o| o as isize);
@@ -368,6 +375,15 @@ pub fn binary_into<A: Element, B: Element, D: Element>(
     lb: &Layout,
     f: impl Fn(A, B) -> D + Sync + Send,
 ) {
+    // Seen in the output's memory order, a dense output is row-major (see `zip`).
+    if let Some(p) = memory_order(&ld.strides) {
+        let sizes: Vec<usize> = p.iter().map(|&d| ld.sizes[d]).collect();
+        let pick = |s: &[isize]| p.iter().map(|&d| s[d]).collect::<Vec<isize>>();
+        let (sa, sb) = (broadcast_strides(&la.sizes, &la.strides, &ld.sizes), broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes));
+        let ldp = Layout::new(sizes.clone(), pick(&ld.strides), ld.offset);
+        let (lap, lbp) = (Layout::new(sizes.clone(), pick(&sa), la.offset), Layout::new(sizes, pick(&sb), lb.offset));
+        return binary_into(dst, &ldp, a, &lap, b, &lbp, f);
+    }
     // A transposed operand (`x.t() + y`) is cheaper to transpose once with the blocked copy
     // kernel and then stream than to gather element by element in the tiled walk.
     if ld.numel() >= 1 << 16 {

@@ -43,6 +43,12 @@ impl PyTensor {
         })
     }
 
+    /// The strides PyTorch's `preserve_format` gives a new tensor like this one (`empty_like`,
+    /// `zeros_like`, …): its own when dense, else dense in the order its strides give.
+    fn _preserve_strides(&self) -> Vec<isize> {
+        ember::layout::preserve_format(self.t.layout()).strides
+    }
+
     /// `resize_(sizes)` with optional explicit strides (a memory format's).
     #[pyo3(signature = (sizes, strides=None))]
     fn _resize_geometry_(slf: &Bound<'_, Self>, sizes: Vec<i64>, strides: Option<Vec<isize>>) -> PyResult<Py<PyAny>> {

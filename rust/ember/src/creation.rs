@@ -1,4 +1,5 @@
 //! Tensors from nothing: zeros, ones, full, arange, linspace, eye, from data.
+use crate::promote::Arg;
 use crate::{DType, Device, Element, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_cpu::copy::fill_scalar;
 
@@ -11,6 +12,23 @@ fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
             "Storage size calculation overflowed with sizes={shape:?}; the tensor would need more bytes than memory can address"
         ))
     })
+}
+
+/// The layout PyTorch gives a new elementwise output of `shape` over `operands` (in argument
+/// order; a Python scalar takes part as a 0-dim operand).
+pub fn elementwise_layout(shape: &[usize], operands: &[&Arg]) -> Layout {
+    // The common case without the operand list: every operand a row-major tensor of this shape.
+    if operands.iter().all(|a| a.as_tensor().is_some_and(|t| t.shape() == shape && t.is_contiguous())) {
+        return Layout::contiguous(shape);
+    }
+    let ops: Vec<ember_core::layout::Operand> = operands
+        .iter()
+        .map(|a| match a.as_tensor() {
+            Some(t) => (t.shape(), t.strides()),
+            None => (&[][..], &[][..]),
+        })
+        .collect();
+    ember_core::layout::elementwise_output(shape, &ops)
 }
 
 impl Tensor {
@@ -26,6 +44,23 @@ impl Tensor {
             }
         };
         Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+    }
+    /// Uninitialised storage under the dense layout `l` (offset 0, a permutation of row-major,
+    /// as `ember_layout::elementwise_output` builds) on `device`. wgpu kernels write row-major,
+    /// so a wgpu output stays row-major.
+    pub fn empty_dense_on(l: Layout, dtype: DType, device: Device) -> Result<Tensor> {
+        let n = nbytes(&l.sizes, dtype)?;
+        let storage = match device {
+            Device::Cpu => Storage::uninit(n)?,
+            Device::Meta => Storage::meta(n),
+            Device::Wgpu(_) => return Tensor::empty_on(&l.sizes, dtype, device),
+        };
+        Ok(Tensor::from_parts(storage, l, dtype))
+    }
+    /// A new elementwise output of `shape` laid out in its operands' memory order (PyTorch's
+    /// TensorIterator rule, `ember_layout::elementwise_output`): `x.t() + y.t()` is transposed.
+    pub fn empty_elementwise(shape: &[usize], dtype: DType, device: Device, operands: &[&Arg]) -> Result<Tensor> {
+        Tensor::empty_dense_on(elementwise_layout(shape, operands), dtype, device)
     }
     pub fn empty(shape: &[usize], dtype: DType) -> Result<Tensor> {
         Ok(Tensor::from_parts(Storage::uninit(nbytes(shape, dtype)?)?, Layout::contiguous(shape), dtype))

@@ -246,6 +246,29 @@ impl Tensor {
         }))
     }
 
+    /// Runs `kernel`, which returns a fresh row-major result of its input's shape, so that the
+    /// result lands in the dense layout `out` (an elementwise output layout, offset 0): the
+    /// kernel reads `self` viewed in `out`'s memory order, where that result is row-major, and
+    /// the result is then viewed back in the logical order. `x.t().exp()` thus runs as a
+    /// contiguous kernel and returns strides (1, n).
+    pub(crate) fn map_in_layout(&self, out: &Layout, kernel: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
+        if matches!(self.device(), Device::Wgpu(_)) {
+            return kernel(self); // wgpu kernels write row-major
+        }
+        let r = match ember_core::layout::memory_order(&out.strides) {
+            None => kernel(self)?,
+            Some(p) => {
+                let l = self.layout();
+                let lp = Layout::new(p.iter().map(|&d| l.sizes[d]).collect(), p.iter().map(|&d| l.strides[d]).collect(), l.offset);
+                kernel(&self.with_layout(lp))?
+            }
+        };
+        if r.strides() == &out.strides[..] {
+            return Ok(r);
+        }
+        Ok(Tensor::from_parts(r.storage().clone(), Layout::new(out.sizes.clone(), out.strides.clone(), r.offset()), r.dtype()))
+    }
+
     /// Row-major copy in `dtype` unless already so (then the same storage is shared).
     pub fn to_dtype_contiguous(&self, dtype: DType) -> Result<Tensor> {
         if self.is_conj() {

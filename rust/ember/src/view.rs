@@ -285,15 +285,25 @@ impl Tensor {
         if self.is_contiguous() {
             return Ok(self.clone());
         }
-        self.clone_tensor()
+        self.clone_in(false)
     }
 
-    /// `clone()`: a row-major copy with history.
+    /// `clone()`: a copy with history, laid out as PyTorch's `preserve_format` lays it out
+    /// (`ember_layout::preserve_format`: a dense input keeps its strides).
     pub fn clone_tensor(&self) -> Result<Tensor> {
+        self.clone_in(true)
+    }
+
+    /// A copy with history: in `preserve_format` when `preserve`, else row-major.
+    fn clone_in(&self, preserve: bool) -> Result<Tensor> {
         if let Some(c) = self.coo() {
             return Ok(Tensor::sparse_from_parts(c.indices.clone_tensor()?, c.values.clone_tensor()?, self.shape(), c.is_coalesced()));
         }
-        let out = self.contiguous_copy()?;
+        let out = if preserve {
+            self.map_in_layout(&ember_core::layout::preserve_format(self.layout()), |x| x.contiguous_copy())?
+        } else {
+            self.contiguous_copy()?
+        };
         if needs_grad(&[self]) {
             record("CloneBackward0", &[self], &[&out], |g: &[Option<Tensor>]| Ok(vec![g[0].clone()]));
         }

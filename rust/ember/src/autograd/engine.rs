@@ -281,16 +281,45 @@ fn accumulate_grad(leaf: &Tensor, g: Tensor, create_graph: bool) -> Result<()> {
         None => {
             // Steal the buffer when nobody else holds it; otherwise copy, so that an
             // in-place change to one leaf's .grad can't show up in another's.
-            if Arc::strong_count(&g.0) == 1 && g.storage().handle_count() == 1 && g.is_contiguous() && g.shape() == leaf.shape() {
+            if Arc::strong_count(&g.0) == 1 && g.storage().handle_count() == 1 && obeys_layout_contract(leaf, &g) {
                 g
             } else {
-                g.contiguous_copy()?
+                grad_in_leaf_layout(leaf, &g)?
             }
         }
         Some(old) => old.add(&g)?,
     };
     leaf.set_grad(Some(new));
     Ok(())
+}
+
+/// PyTorch's layout contract for a leaf's `.grad`: the leaf's own strides when it is dense and
+/// non-overlapping (a transposed parameter gets a transposed gradient), else row-major. Strides
+/// of size-1 dims don't count.
+fn obeys_layout_contract(leaf: &Tensor, g: &Tensor) -> bool {
+    if g.shape() != leaf.shape() {
+        return false;
+    }
+    if g.is_sparse() {
+        return g.is_contiguous();
+    }
+    if !ember_core::layout::is_non_overlapping_and_dense(leaf.shape(), leaf.strides()) {
+        return g.is_contiguous();
+    }
+    leaf.shape().iter().zip(leaf.strides().iter().zip(g.strides())).all(|(&n, (a, b))| n == 1 || a == b)
+}
+
+/// A fresh copy of `g` laid out by the layout contract above.
+fn grad_in_leaf_layout(leaf: &Tensor, g: &Tensor) -> Result<Tensor> {
+    let l = leaf.layout();
+    if g.shape() != leaf.shape()
+        || g.is_sparse()
+        || l.is_contiguous()
+        || !ember_core::layout::is_non_overlapping_and_dense(&l.sizes, &l.strides)
+    {
+        return g.contiguous_copy();
+    }
+    g.map_in_layout(&ember_core::layout::preserve_format(l), |x| x.contiguous_copy())
 }
 
 fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {

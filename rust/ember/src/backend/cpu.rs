@@ -161,9 +161,18 @@ impl Backend for Cpu {
     }
 
     fn unary(&self, op: UOp, p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
-        let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype(dt)? };
-        let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
-        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dt))
+        // A row-major input gives a row-major output: no layout choice (tiny-op overhead).
+        if x.is_contiguous() {
+            let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype_contiguous(dt)? };
+            let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+            return Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dt));
+        }
+        let out = crate::creation::elementwise_layout(x.shape(), &[&Arg::T(x.clone())]);
+        x.map_in_layout(&out, |x| {
+            let xin = if x.dtype() == dt { x.clone() } else { x.detach().to_dtype_contiguous(dt)? };
+            let s = ember_cpu::unary::unary_op(op, p, dt, xin.storage(), xin.layout())?;
+            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dt))
+        })
     }
 
     fn unary_(&self, op: UOp, p: Params, x: &Tensor) -> Result<()> {
@@ -175,13 +184,16 @@ impl Backend for Cpu {
     }
 
     fn predicate(&self, pred: Pred, x: &Tensor) -> Result<Tensor> {
-        let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
-        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+        let out = crate::creation::elementwise_layout(x.shape(), &[&Arg::T(x.clone())]);
+        x.map_in_layout(&out, |x| {
+            let s = ember_cpu::unary::predicate(pred, x.dtype(), x.storage(), x.layout())?;
+            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+        })
     }
 
     fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty(shape, dt)?;
+        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
         kernel_into(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }
@@ -207,7 +219,7 @@ impl Backend for Cpu {
     }
     fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty(shape, dt)?;
+        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
         compare::bit_kernel(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }

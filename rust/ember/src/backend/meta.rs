@@ -10,9 +10,14 @@ use crate::ops::reduce::RedDims;
 use crate::ops::unary::{Params, Pred, UOp};
 use crate::promote::Arg;
 use crate::random::Generator;
-use crate::{DType, Layout, Result, Scalar, Tensor};
+use crate::{DType, Device, Layout, Result, Scalar, Tensor};
 
 pub struct Meta;
+
+/// The output of a one-input elementwise op on `x`, laid out as the CPU lays it out.
+fn like(x: &Tensor, dt: DType) -> Result<Tensor> {
+    Tensor::empty_elementwise(x.shape(), dt, Device::Meta, &[&Arg::T(x.clone())])
+}
 
 impl Backend for Meta {
     fn family(&self) -> Family {
@@ -77,37 +82,37 @@ impl Backend for Meta {
         empty(a.shape(), dt)
     }
     fn unary(&self, _op: UOp, _p: Params, x: &Tensor, dt: DType) -> Result<Tensor> {
-        empty(x.shape(), dt)
+        like(x, dt)
     }
     fn unary_(&self, _op: UOp, _p: Params, _x: &Tensor) -> Result<()> {
         Ok(())
     }
     fn predicate(&self, _pred: Pred, x: &Tensor) -> Result<Tensor> {
-        empty(x.shape(), DType::Bool)
+        like(x, DType::Bool)
     }
-    fn binary(&self, _op: BinaryOp, _a: &Arg, _b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
-        empty(shape, dt)
+    fn binary(&self, _op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        Tensor::empty_elementwise(shape, dt, Device::Meta, &[a, b])
     }
     fn binary_(&self, _op: BinaryOp, _this: &Tensor, _other: &Arg, _dt: DType) -> Result<()> {
         Ok(())
     }
-    fn compare(&self, _op: CmpOp, _a: &Arg, _b: &Arg, _dt: DType, shape: &[usize]) -> Result<Tensor> {
-        empty(shape, DType::Bool)
+    fn compare(&self, _op: CmpOp, a: &Arg, b: &Arg, _dt: DType, shape: &[usize]) -> Result<Tensor> {
+        Tensor::empty_elementwise(shape, DType::Bool, Device::Meta, &[a, b])
     }
     fn logical_not(&self, x: &Tensor) -> Result<Tensor> {
-        empty(x.shape(), DType::Bool)
+        like(x, DType::Bool)
     }
     fn nonzero_mask(&self, x: &Tensor) -> Result<Tensor> {
-        empty(x.shape(), DType::Bool)
+        like(x, DType::Bool)
     }
-    fn bitwise(&self, _op: BitOp, _a: &Arg, _b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
-        empty(shape, dt)
+    fn bitwise(&self, _op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        Tensor::empty_elementwise(shape, dt, Device::Meta, &[a, b])
     }
     fn bitwise_(&self, _op: BitOp, _a: &Tensor, _b: &Arg) -> Result<()> {
         Ok(())
     }
     fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
-        empty(x.shape(), x.dtype())
+        like(x, x.dtype())
     }
     fn contiguous(&self, x: &Tensor) -> Result<Tensor> {
         empty(x.shape(), x.dtype())

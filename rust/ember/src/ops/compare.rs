@@ -6,7 +6,7 @@ use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::broadcast_shapes;
 use ember_cpu::arith::Bits;
-use ember_cpu::elementwise::{binary, binary_into, unary};
+use ember_cpu::elementwise::{binary_into, unary};
 use ember_cpu::with_dtype;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,21 +50,23 @@ pub fn compare(op: CmpOp, a: &Arg, b: &Arg) -> Result<Tensor> {
 pub(crate) fn compare_kernel(op: CmpOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
     let (ta, tb) = (a.tensor(dt)?.detach(), b.tensor(dt)?.detach());
     let (sa, la, sb, lb) = (ta.storage(), ta.layout(), tb.storage(), tb.layout());
-    let s = with_dtype!(dt, T => {
+    let out = Tensor::empty_elementwise(shape, DType::Bool, crate::Device::Cpu, &[a, b])?;
+    let (so, lo) = (out.storage(), out.layout());
+    with_dtype!(dt, T => {
         let z = T::default();
         match op {
-            CmpOp::Eq => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x == y),
-            CmpOp::Ne => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x != y),
-            CmpOp::Lt => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x < y),
-            CmpOp::Le => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x <= y),
-            CmpOp::Gt => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x > y),
-            CmpOp::Ge => binary::<T, T, bool>(sa, la, sb, lb, shape, |x, y| x >= y),
-            CmpOp::LogicalAnd => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| x != z && y != z),
-            CmpOp::LogicalOr => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| x != z || y != z),
-            CmpOp::LogicalXor => binary::<T, T, bool>(sa, la, sb, lb, shape, move |x, y| (x != z) != (y != z)),
+            CmpOp::Eq => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x == y),
+            CmpOp::Ne => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x != y),
+            CmpOp::Lt => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x < y),
+            CmpOp::Le => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x <= y),
+            CmpOp::Gt => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x > y),
+            CmpOp::Ge => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, |x, y| x >= y),
+            CmpOp::LogicalAnd => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, move |x, y| x != z && y != z),
+            CmpOp::LogicalOr => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, move |x, y| x != z || y != z),
+            CmpOp::LogicalXor => binary_into::<T, T, bool>(so, lo, sa, la, sb, lb, move |x, y| (x != z) != (y != z)),
         }
-    })?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(shape), DType::Bool))
+    });
+    Ok(out)
 }
 
 /// `x.eq_(other)` and friends: the bool result converted into `x`'s dtype, in place.
@@ -87,11 +89,14 @@ pub fn logical_not(x: &Tensor) -> Result<Tensor> {
 
 /// The host kernels of `logical_not` (`want_zero`) and of the nonzero mask.
 pub(crate) fn zero_test_kernel(x: &Tensor, want_zero: bool) -> Result<Tensor> {
-    let s = with_dtype!(x.dtype(), T => {
-        let z = T::default();
-        unary::<T, bool>(x.storage(), x.layout(), move |v| (v == z) == want_zero)
-    })?;
-    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+    let out = crate::creation::elementwise_layout(x.shape(), &[&Arg::T(x.clone())]);
+    x.map_in_layout(&out, |x| {
+        let s = with_dtype!(x.dtype(), T => {
+            let z = T::default();
+            unary::<T, bool>(x.storage(), x.layout(), move |v| (v == z) == want_zero)
+        })?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), DType::Bool))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,9 +181,12 @@ pub fn bitwise_not(x: &Tensor) -> Result<Tensor> {
 
 /// The host kernel of `bitwise_not`.
 pub(crate) fn bitwise_not_kernel(x: &Tensor) -> Result<Tensor> {
-    let s = ember_cpu::with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
-        return Err(not_integral("bitwise_not", x.dtype())));
-    Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    let out = crate::creation::elementwise_layout(x.shape(), &[&Arg::T(x.clone())]);
+    x.map_in_layout(&out, |x| {
+        let s = ember_cpu::with_bits_dtype!(x.dtype(), T => unary::<T, T>(x.storage(), x.layout(), |v| v.not())?,
+            return Err(not_integral("bitwise_not", x.dtype())));
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    })
 }
 
 /// Used by masks elsewhere: true where `x` is nonzero.

@@ -119,11 +119,12 @@ impl Tensor {
             return Ok(self.clone());
         }
         let out = match dispatch::family("_to_copy", &[self])? {
-            Family::CpuStrided => {
-                let s = ember_cpu::copy::contiguous(self.storage(), self.layout(), self.dtype(), dtype)?;
-                Tensor::from_parts(s, Layout::contiguous(self.shape()), dtype)
-            }
-            Family::Meta => meta::empty(self.shape(), dtype)?,
+            // preserve_format, as PyTorch's `to`: `x.t().float()` is transposed too
+            Family::CpuStrided => self.map_in_layout(&ember_core::layout::preserve_format(self.layout()), |x| {
+                let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), dtype)?;
+                Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dtype))
+            })?,
+            Family::Meta => Tensor::empty_dense_on(ember_core::layout::preserve_format(self.layout()), dtype, Device::Meta)?,
             Family::Wgpu => crate::gpu::to_dtype(self, dtype)?,
             Family::CpuSparse => {
                 let c = self.coo_or_err("to")?;

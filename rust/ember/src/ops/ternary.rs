@@ -37,13 +37,13 @@ fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Te
     let out = match f {
         Family::CpuStrided => {
             let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
-            let out = Tensor::empty(&shape, dt)?;
+            let out = Tensor::empty_elementwise(&shape, dt, crate::Device::Cpu, &[&Arg::T(c.clone()), x, y])?;
             let (o, lo) = (out.storage(), out.layout());
             with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
                 (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
             out
         }
-        Family::Meta => crate::ops::meta::empty(&shape, dt)?,
+        Family::Meta => Tensor::empty_elementwise(&shape, dt, crate::Device::Meta, &[&Arg::T(c.clone()), x, y])?,
         Family::Wgpu => crate::gpu::where_(&c, &crate::gpu::arg_on_gpu(x)?, &crate::gpu::arg_on_gpu(y)?, dt)?,
         f => return Err(dispatch::unsupported("where", f)),
     };
