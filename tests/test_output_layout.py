@@ -184,3 +184,15 @@ def test_values_and_dense_outputs_on_strided_inputs(pair, seed):
     order_out = sorted(keep, key=lambda d: y.stride()[d])
     if len({t.stride()[d] for d in keep}) == len(keep):
         assert order_in == order_out
+
+
+def test_empty_output_with_zero_strides_accepts_writes():
+    # PyTorch gives t.abs() + 0.5 strides (0, 0, 1, 0) here, and writing into such an empty
+    # tensor is allowed: no element can share a location when there are none
+    t = ember.empty(0, 2, 0, 1)
+    x = t.abs() + 0.5
+    assert x.stride() == (0, 0, 1, 0)
+    assert x.clone().copy_(x).shape == (0, 2, 0, 1)
+    assert x.clone().igamma_(x + 1).shape == (0, 2, 0, 1)
+    e = ember.empty_strided((0, 2, 3), (0, 0, 1))
+    assert e.copy_(ember.empty(0, 2, 3)).shape == (0, 2, 3)

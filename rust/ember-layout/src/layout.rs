@@ -138,6 +138,10 @@ impl Layout {
     /// True when two different logical indices may map to one storage element.
     /// Exact for stride 0 and for non-overlapping sorted strides; conservative otherwise.
     pub fn has_internal_overlap(&self) -> bool {
+        // no elements, nothing shared (PyTorch writes into an empty (0, 0, 1)-strided output)
+        if self.sizes.contains(&0) {
+            return false;
+        }
         let mut dims: Vec<(usize, usize)> =
             self.sizes.iter().zip(&self.strides).filter(|(&n, _)| n > 1).map(|(&n, &s)| (n, s.unsigned_abs())).collect();
         if dims.iter().any(|&(_, s)| s == 0) {
