@@ -30,6 +30,7 @@ def data(batches):
 
 
 def run(lib, bf16, steps, init, batches):
+    """Yields (seconds, loss) per training step."""
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
     with lib.no_grad():
@@ -38,10 +39,9 @@ def run(lib, bf16, steps, init, batches):
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     xn, yn = data(batches)
-    batches = [(lib.from_numpy(xn[i]), lib.from_numpy(yn[i])) for i in range(len(xn))]
-    losses, times = [], []
+    pairs = [(lib.from_numpy(xn[i]), lib.from_numpy(yn[i])) for i in range(len(xn))]
     for step in range(steps):
-        x, y = batches[step % len(batches)]
+        x, y = pairs[step % len(pairs)]
         t0 = time.perf_counter()
         opt.zero_grad()
         if bf16:
@@ -51,15 +51,16 @@ def run(lib, bf16, steps, init, batches):
             loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
-        times.append(time.perf_counter() - t0)
-        losses.append(loss.item())
-    # steps/s from the median step after the first few (allocation and cache warm-up)
-    return 1.0 / float(np.median(times[5:])), losses
+        yield time.perf_counter() - t0, loss.item()
 
 
 def compare(lib, name, steps, init, batches):
-    f32, lf = run(lib, False, steps, init, batches)
-    b16, lb = run(lib, True, steps, init, batches)
+    # float32 and bf16 steps alternate, so a change in machine load hits both alike
+    tf, lf, tb, lb = [], [], [], []
+    for (a, la), (b, lbb) in zip(run(lib, False, steps, init, batches), run(lib, True, steps, init, batches)):
+        tf.append(a), lf.append(la), tb.append(b), lb.append(lbb)
+    # steps/s from the median step after the first few (allocation and cache warm-up)
+    f32, b16 = 1.0 / float(np.median(tf[5:])), 1.0 / float(np.median(tb[5:]))
     end_f, end_b = np.mean(lf[-10:]), np.mean(lb[-10:])
     gap = abs(end_b - end_f) / end_f
     print(f"{name:8} float32 {f32:7.1f} steps/s   bf16 autocast {b16:7.1f} steps/s   speed-up {b16 / f32:5.2f}x   "
