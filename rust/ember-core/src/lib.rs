@@ -13,4 +13,4 @@ pub use ember_layout as layout;
 pub use error::{Error, Result};
 pub use half::{bf16, f16};
 pub use scalar::Scalar;
-pub use storage::{counters as alloc_counters, filled_vec, nbytes_for, Storage, WeakStorage};
+pub use storage::{counters as alloc_counters, filled_vec, nbytes_for, out_of_memory, Storage, WeakStorage};

@@ -167,7 +167,7 @@ impl Storage {
                 }
             };
             if p.is_null() {
-                return Err(Error::runtime(format!("DefaultCPUAllocator: not enough memory: you tried to allocate {nbytes} bytes.")));
+                return Err(Error::runtime(out_of_memory(nbytes)));
             }
             if nbytes >= HUGE {
                 // SAFETY: an advisory call on the `nbytes` just allocated at `p` (2 MiB aligned).
@@ -417,11 +417,17 @@ pub fn nbytes_for(n: usize, itemsize: usize) -> Result<usize> {
 /// letting Rust abort the process. The refusal is a panic carrying PyTorch's allocator
 /// message, which the binding's guard raises as that RuntimeError (kernels that return
 /// plain `Vec`s have no error channel of their own).
+/// PyTorch's allocation-failure message (raised as a RuntimeError), for every fallible
+/// allocation: returned as `Err` or, where a kernel can't return one, panicked into the guard.
+pub fn out_of_memory(nbytes: usize) -> String {
+    format!("DefaultCPUAllocator: not enough memory: you tried to allocate {nbytes} bytes.")
+}
+
 pub fn filled_vec<T: Clone>(value: T, n: usize) -> Vec<T> {
     let bytes = n.saturating_mul(std::mem::size_of::<T>());
     let mut v = Vec::new();
     if bytes > isize::MAX as usize || v.try_reserve_exact(n).is_err() {
-        panic!("DefaultCPUAllocator: not enough memory: you tried to allocate {bytes} bytes.");
+        panic!("{}", out_of_memory(bytes));
     }
     v.resize(n, value);
     v

@@ -94,12 +94,8 @@ thread_local! {
 /// Old contents stay: callers overwrite or zero what they read.
 fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) -> Result<()> {
     if v.len() < n {
-        v.try_reserve_exact(n - v.len()).map_err(|_| {
-            crate::Error::runtime(format!(
-                "DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.",
-                n.saturating_mul(std::mem::size_of::<T>())
-            ))
-        })?;
+        v.try_reserve_exact(n - v.len())
+            .map_err(|_| crate::Error::runtime(ember_core::out_of_memory(n.saturating_mul(std::mem::size_of::<T>()))))?;
         v.resize(n, T::default());
     }
     Ok(())

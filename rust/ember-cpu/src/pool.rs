@@ -353,7 +353,7 @@ pub fn adaptive_windows(size: usize, out: usize) -> Vec<Win> {
 fn windows(out: usize, f: impl Fn(usize) -> Win) -> Vec<Win> {
     let mut v: Vec<Win> = Vec::new();
     if v.try_reserve_exact(out).is_err() {
-        panic!("DefaultCPUAllocator: not enough memory: you tried to allocate {} bytes.", out.saturating_mul(std::mem::size_of::<Win>()));
+        panic!("{}", ember_core::out_of_memory(out.saturating_mul(std::mem::size_of::<Win>())));
     }
     v.extend((0..out).map(f));
     v
