@@ -144,7 +144,11 @@ def test_another_thread_progresses_while_a_kernel_runs(name):
             time.sleep(0)  # gives the GIL up; the worker gets it back between kernels
 
     def work():
-        for _ in range(3):
+        # A released GIL lets the spinner run only once the OS schedules it; on a loaded machine
+        # that can take longer than one millisecond kernel, so try until it moved (bounded).
+        # With the GIL held the counter can never move, however many tries.
+        deadline = time.monotonic() + 10.0
+        while not any(moved) and (len(moved) < 3 or time.monotonic() < deadline):
             before = counter[0]
             op()
             moved.append(counter[0] != before)
@@ -162,7 +166,7 @@ def test_another_thread_progresses_while_a_kernel_runs(name):
         stop.set()
         spinner.join(timeout=10)
         sys.setswitchinterval(interval)
-    assert len(moved) == 3
+    assert len(moved) >= 1
     assert any(moved), f"{name}: the spinning thread never ran while the kernel did (GIL held)"
 
 
