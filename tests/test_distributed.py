@@ -118,7 +118,7 @@ def test_launcher_ends_the_job_when_a_rank_calls_sys_exit():
            os.path.join(SCRIPTS, "exit_code.py")]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env())
-    assert time.perf_counter() - t0 < 10, p.stdout + p.stderr
+    assert time.perf_counter() - t0 < 30, p.stdout + p.stderr
     assert p.returncode == 3 and "[rank 1/2] exited with sys.exit(3)" in p.stderr, p.stdout + p.stderr
 
 

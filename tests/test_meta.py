@@ -250,7 +250,7 @@ def test_huge_model_instantiates_without_memory():
     with track_allocations() as rec:
         model = nn.Sequential(nn.Linear(50000, 50000, device="meta"), nn.Linear(50000, 50000, device="meta"))
         out = model(ember.empty(4, 50000, device="meta"))
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # allocating 20 GB of weights would take far longer (or fail)
     assert out.shape == (4, 50000) and out.is_meta
     assert sum(p.numel() for p in model.parameters()) * 4 > 10 * 2**30  # 20 GB of float32 weights
     assert rec.peak_bytes < 2**20
