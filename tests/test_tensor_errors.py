@@ -171,14 +171,24 @@ def test_absurd_piece_counts_are_refused():
             f()
 
 
-def test_ints_beyond_64_bits_are_runtime_errors():
+def test_ints_beyond_64_bits_raise_pytorchs_errors():
     x = ember.ones(2, 3)
-    # a size list element is PyTorch's TypeError (its argument parser); single ints stay RuntimeError
+    # a size list element is PyTorch's TypeError (its argument parser); a single int is its ValueError
     with pytest.raises(TypeError, match="Overflow when unpacking long long"):
         x.view(2 ** 64)
     for f in [lambda: x.transpose(2 ** 64, 0), lambda: x.narrow(0, 0, 2 ** 70),
               lambda: x.diagonal(2 ** 65), lambda: x.as_strided((1,), (1,), 2 ** 64), lambda: x.unsqueeze(-(2 ** 70))]:
-        with pytest.raises(RuntimeError, match="Overflow when unpacking long"):
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            f()
+    # dims: one int is the ValueError, an element of a dims tuple the TypeError (PyTorch 2.15)
+    big = 2 ** 64
+    for f in [lambda: x.sum(big), lambda: x.mean(big), lambda: x.softmax(big), lambda: x.cumsum(big),
+              lambda: ember.cat([x], big), lambda: x.squeeze(big), lambda: x.max(big), lambda: x.size(big),
+              lambda: x.gather(big, x.long()), lambda: x.argsort(big), lambda: x.mode(big), lambda: x.select(big, 0)]:
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            f()
+    for f in [lambda: x.sum((0, big)), lambda: x.permute(0, big), lambda: x.squeeze((big,)), lambda: x.reshape(big)]:
+        with pytest.raises(TypeError, match="Overflow when unpacking long long"):
             f()
     with pytest.raises(TypeError):
         x.transpose(0.0, 1)

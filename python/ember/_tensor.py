@@ -27,6 +27,8 @@ def size(self, dim=None):
     n = self.ndim
     lo, hi = -max(n, 1), max(n, 1) - 1
     if not lo <= dim <= hi:
+        if isinstance(dim, int) and not -2**63 <= dim < 2**63:
+            raise ValueError(f"Overflow when unpacking long long: {dim} doesn't fit in 64 bits")
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
     return self._shape[dim] if n else 1
 

@@ -63,6 +63,16 @@ pub fn shape_args_or(op: &str, name: &str, args: &Bound<'_, PyTuple>, kw: Option
     }
 }
 
+/// Dims given as one int or a list (`sum(dim=…)`, `squeeze(dim)`, `roll(dims=…)`): a single
+/// int beyond 64 bits is PyTorch's ValueError, as for any int argument; inside a list it is
+/// the list's TypeError.
+pub fn dim_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
+    if o.is_instance_of::<PyInt>() {
+        return Ok(vec![index_value(o)?]);
+    }
+    int_list(o)
+}
+
 /// A list of ints from a tuple/list/Size (or a single int).
 pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
     if let Ok(i) = o.extract::<i64>() {
@@ -112,8 +122,8 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
     }
     o.extract::<i64>().map_err(|e| {
         if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(o.py()) {
-            pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "Overflow when unpacking long: {} doesn't fit in 64 bits",
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "Overflow when unpacking long long: {} doesn't fit in 64 bits",
                 o.repr().map(|r| r.to_string()).unwrap_or_default()
             ))
         } else {
@@ -122,8 +132,8 @@ pub fn index_value(o: &Bound<'_, PyAny>) -> PyResult<i64> {
     })
 }
 
-/// An int argument (dims, sizes, offsets): ints beyond 64 bits raise PyTorch's RuntimeError
-/// ("Overflow when unpacking long") rather than OverflowError; 0-dim integer tensors work too.
+/// An int argument (dims, sizes, offsets): ints beyond 64 bits raise PyTorch's ValueError
+/// ("Overflow when unpacking long long") rather than OverflowError; 0-dim integer tensors work too.
 pub struct Int(pub i64);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Int {

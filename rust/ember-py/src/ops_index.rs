@@ -1,5 +1,5 @@
 //! Binding for indexing, gather/scatter, sorting and shape-building ops.
-use crate::convert::{int_list, scalar, tensor_of};
+use crate::convert::{dim_list, int_list, scalar, tensor_of, Int};
 use crate::error::IntoPy;
 use crate::tensor::{run, scalar_value, wrap, wrap_all, PyTensor};
 use ember::{Scalar, Tensor};
@@ -60,7 +60,8 @@ impl PyTensor {
         })
     }
     #[pyo3(signature = (dim, index, *, sparse_grad=false))]
-    fn gather(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
+    fn gather(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyTensor>, sparse_grad: bool) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("gather", || {
             let _ = sparse_grad;
             let (t, i) = (&self.operand(), &index.get().operand());
@@ -71,12 +72,13 @@ impl PyTensor {
     fn scatter(
         &self,
         py: Python<'_>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         src: Option<&Bound<'_, PyAny>>,
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter", || {
             wrap(py, scatter_any(py, &self.operand(), dim, &index.get().operand(), src, value, reduce, false)?)
         })
@@ -84,24 +86,27 @@ impl PyTensor {
     #[pyo3(signature = (dim, index, src=None, value=None, *, reduce=None))]
     fn scatter_(
         slf: &Bound<'_, Self>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         src: Option<&Bound<'_, PyAny>>,
         value: Option<&Bound<'_, PyAny>>,
         reduce: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter_", || {
             scatter_any(slf.py(), &slf.get().operand(), dim, &index.get().operand(), src, value, reduce, true)?;
             Ok(this(slf))
         })
     }
-    fn scatter_add(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    fn scatter_add(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter_add", || {
             let (t, i, s) = (&self.operand(), &index.get().operand(), &src.get().operand());
             wrap(py, run(py, t.numel() + i.numel(), || t.scatter_add(dim, i, s))?)
         })
     }
-    fn scatter_add_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    fn scatter_add_(slf: &Bound<'_, Self>, dim: Int, index: &Bound<'_, PyTensor>, src: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter_add_", || {
             let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &src.get().operand());
             run(slf.py(), i.numel(), || t.scatter_add_(dim, i, s))?;
@@ -112,12 +117,13 @@ impl PyTensor {
     fn scatter_reduce(
         &self,
         py: Python<'_>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         src: &Bound<'_, PyTensor>,
         reduce: &str,
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter_reduce", || {
             let (t, i, s) = (&self.operand(), &index.get().operand(), &src.get().operand());
             wrap(py, run(py, t.numel() + i.numel(), || t.scatter_reduce(dim, i, s, reduce, include_self, false))?)
@@ -126,19 +132,21 @@ impl PyTensor {
     #[pyo3(signature = (dim, index, src, reduce, *, include_self=true))]
     fn scatter_reduce_(
         slf: &Bound<'_, Self>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         src: &Bound<'_, PyTensor>,
         reduce: &str,
         include_self: bool,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("scatter_reduce_", || {
             let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &src.get().operand());
             run(slf.py(), i.numel(), || t.scatter_reduce(dim, i, s, reduce, include_self, true))?;
             Ok(this(slf))
         })
     }
-    fn index_select(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    fn index_select(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_select", || {
             let t = &self.operand();
             let i = &index.get().operand();
@@ -149,11 +157,12 @@ impl PyTensor {
     fn index_add(
         &self,
         py: Python<'_>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         source: &Bound<'_, PyTensor>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_add", || {
             let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
             let (t, i, s) = (&self.operand(), &index.get().operand(), &source.get().operand());
@@ -163,11 +172,12 @@ impl PyTensor {
     #[pyo3(signature = (dim, index, source, *, alpha=None))]
     fn index_add_(
         slf: &Bound<'_, Self>,
-        dim: i64,
+        dim: Int,
         index: &Bound<'_, PyTensor>,
         source: &Bound<'_, PyTensor>,
         alpha: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_add_", || {
             let a = alpha.map(scalar_value).transpose()?.unwrap_or(Scalar::Int(1));
             let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &source.get().operand());
@@ -175,27 +185,31 @@ impl PyTensor {
             Ok(this(slf))
         })
     }
-    fn index_copy(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    fn index_copy(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_copy", || {
             let (t, i, s) = (&self.operand(), &index.get().operand(), &source.get().operand());
             wrap(py, run(py, t.numel() + s.numel(), || t.index_copy(dim, i, s, false))?)
         })
     }
-    fn index_copy_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+    fn index_copy_(slf: &Bound<'_, Self>, dim: Int, index: &Bound<'_, PyTensor>, source: &Bound<'_, PyTensor>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_copy_", || {
             let (t, i, s) = (&slf.get().operand(), &index.get().operand(), &source.get().operand());
             run(slf.py(), s.numel(), || t.index_copy(dim, i, s, true))?;
             Ok(this(slf))
         })
     }
-    fn index_fill(&self, py: Python<'_>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn index_fill(&self, py: Python<'_>, dim: Int, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_fill", || {
             let (t, i) = (&self.operand(), &index.get().operand());
             let v = value_tensor(value, t.dtype())?;
             wrap(py, run(py, t.numel(), || t.index_fill(dim, i, &v, false))?)
         })
     }
-    fn index_fill_(slf: &Bound<'_, Self>, dim: i64, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn index_fill_(slf: &Bound<'_, Self>, dim: Int, index: &Bound<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("index_fill_", || {
             let t = &slf.get().operand();
             let v = value_tensor(value, t.dtype())?;
@@ -249,22 +263,25 @@ impl PyTensor {
             wrap(py, run(py, t.numel(), || t.nonzero())?)
         })
     }
-    fn _sort(&self, py: Python<'_>, dim: i64, descending: bool) -> PyResult<Py<PyAny>> {
+    fn _sort(&self, py: Python<'_>, dim: Int, descending: bool) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("_sort", || {
             let t = &self.operand();
             let (v, i) = run(py, t.numel(), || t.sort(dim, descending))?;
             wrap_all(py, vec![v, i])
         })
     }
-    #[pyo3(signature = (dim=-1, descending=false, stable=false))]
-    fn argsort(&self, py: Python<'_>, dim: i64, descending: bool, stable: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=Int(-1), descending=false, stable=false))]
+    fn argsort(&self, py: Python<'_>, dim: Int, descending: bool, stable: bool) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("argsort", || {
             let _ = stable; // always stable
             let t = &self.operand();
             wrap(py, run(py, t.numel(), || t.argsort(dim, descending))?)
         })
     }
-    fn _topk(&self, py: Python<'_>, k: i64, dim: i64, largest: bool) -> PyResult<Py<PyAny>> {
+    fn _topk(&self, py: Python<'_>, k: i64, dim: Int, largest: bool) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("_topk", || {
             let t = &self.operand();
             let (v, i) = run(py, t.numel(), || t.topk(k, dim, largest))?;
@@ -312,7 +329,7 @@ impl PyTensor {
         crate::guard::guard("roll", || {
             let s = int_list(shifts)?;
             let d = match dims {
-                Some(d) if !d.is_none() => int_list(d)?,
+                Some(d) if !d.is_none() => dim_list(d)?,
                 _ => vec![],
             };
             let t = &self.operand();
@@ -407,8 +424,9 @@ fn scatter_any(
 }
 
 #[pyfunction]
-#[pyo3(signature = (tensors, dim=0))]
-fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (tensors, dim=Int(0)))]
+fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: Int) -> PyResult<Py<PyAny>> {
+    let dim = dim.0;
     crate::guard::guard("cat", || {
         let ts = self::tensors(tensors)?;
         let work = ts.iter().map(|t| t.numel()).sum();
@@ -417,8 +435,9 @@ fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAn
 }
 
 #[pyfunction]
-#[pyo3(signature = (tensors, dim=0))]
-fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (tensors, dim=Int(0)))]
+fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: Int) -> PyResult<Py<PyAny>> {
+    let dim = dim.0;
     crate::guard::guard("stack", || {
         let ts = self::tensors(tensors)?;
         let work = ts.iter().map(|t| t.numel()).sum();

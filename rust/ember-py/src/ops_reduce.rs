@@ -1,7 +1,7 @@
 //! Binding for reductions, scans and softmax: Tensor methods (module functions are the
 //! Python forwarders in `_ops_reduce.py`). Results with indices come back as the named
 //! tuples `ember.return_types.*` defined in Python.
-use crate::convert::{dtype, int_list};
+use crate::convert::{dim_list, dtype, Int};
 use crate::tensor::{run, wrap, PyTensor};
 use ember::cpu::reduce::Logical;
 use ember::{Result, Tensor};
@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 /// `dim=None` / int / tuple → dims (empty = all).
 fn dims(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<i64>> {
     match dim {
-        Some(d) if !d.is_none() => int_list(d),
+        Some(d) if !d.is_none() => dim_list(d),
         _ => Ok(vec![]),
     }
 }
@@ -288,45 +288,51 @@ impl PyTensor {
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Py<PyAny>> {
         crate::guard::guard("logsumexp", || {
-            let (ds, t) = (int_list(dim)?, &self.operand());
+            let (ds, t) = (dim_list(dim)?, &self.operand());
             go(py, t, || t.logsumexp_dims(&ds, keepdim))
         })
     }
     #[pyo3(signature = (dim, dtype=None))]
-    fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn softmax(&self, py: Python<'_>, dim: Int, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("softmax", || {
             let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.softmax_dim(dim, false, dt))
         })
     }
     #[pyo3(signature = (dim, dtype=None))]
-    fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn log_softmax(&self, py: Python<'_>, dim: Int, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("log_softmax", || {
             let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.softmax_dim(dim, true, dt))
         })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumsum(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn cumsum(&self, py: Python<'_>, dim: Int, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("cumsum", || {
             let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.cumulative(false, dim, dt))
         })
     }
     #[pyo3(signature = (dim, *, dtype=None))]
-    fn cumprod(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn cumprod(&self, py: Python<'_>, dim: Int, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("cumprod", || {
             let (dt, t) = (crate::convert::dtype(dtype)?, &self.operand());
             go(py, t, || t.cumulative(true, dim, dt))
         })
     }
-    fn cummax(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+    fn cummax(&self, py: Python<'_>, dim: Int) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("cummax", || {
             let t = &self.operand();
             go2(py, "cummax", t, || t.cum_extreme(true, dim))
         })
     }
-    fn cummin(&self, py: Python<'_>, dim: i64) -> PyResult<Py<PyAny>> {
+    fn cummin(&self, py: Python<'_>, dim: Int) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("cummin", || {
             let t = &self.operand();
             go2(py, "cummin", t, || t.cum_extreme(false, dim))
@@ -373,8 +379,9 @@ impl PyTensor {
             }
         })
     }
-    #[pyo3(signature = (dim=-1, keepdim=false))]
-    fn mode(&self, py: Python<'_>, dim: i64, keepdim: bool) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (dim=Int(-1), keepdim=false))]
+    fn mode(&self, py: Python<'_>, dim: Int, keepdim: bool) -> PyResult<Py<PyAny>> {
+        let dim = dim.0;
         crate::guard::guard("mode", || {
             let t = &self.operand();
             go2(py, "mode", t, || t.mode_dim(dim, keepdim))

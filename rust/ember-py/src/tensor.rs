@@ -553,7 +553,7 @@ impl PyTensor {
     #[pyo3(signature = (dim=None))]
     fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("squeeze", || {
-            let dims = dim.map(int_list).transpose()?;
+            let dims = dim.map(crate::convert::dim_list).transpose()?;
             wrap(py, self.t.squeeze(dims.as_deref()).py()?)
         })
     }
