@@ -10,6 +10,7 @@
 use crate::threads::{chunks_for, parallel_for, split_range};
 use crate::{DType, Element, Layout, Result, Storage};
 use ember_core::layout::{broadcast_strides, coalesce, memory_order, StridedIter};
+use std::borrow::Cow;
 
 /// The fast path an elementwise kernel takes, as data (noted for `ember.inspect` tracing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,28 +39,30 @@ pub fn set_last_path(p: Path, threads: usize) {
 
 const TILE: usize = 64;
 
-/// Drives `row(base_offsets, len, inner_strides)` over every inner row of the operands.
-/// `strides[k]` are operand k's strides at `shape` (0 where broadcast); offsets in elements.
-pub fn zip<const N: usize>(
-    shape: &[usize],
-    strides: [&[isize]; N],
-    offsets: [usize; N],
-    row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send,
-) {
-    let numel: usize = shape.iter().product();
-    if numel == 0 {
-        return;
+/// How `zip` walks its operands, decided before any element is touched. Generic over the
+/// operand count only: planning inside `zip` itself was compiled again for every kernel
+/// closure (hundreds of copies of the permute/coalesce/path code).
+struct ZipPlan<const N: usize> {
+    cs: Vec<usize>,
+    cst: Vec<[isize; N]>,
+    base: [isize; N],
+    path: Path,
+}
+
+#[inline(never)]
+fn zip_plan<const N: usize>(shape: &[usize], strides: [&[isize]; N], offsets: [usize; N]) -> Option<ZipPlan<N>> {
+    if shape.iter().product::<usize>() == 0 {
+        return None;
     }
     if let Some(p) = memory_order(strides[0]) {
         let ps: Vec<usize> = p.iter().map(|&d| shape[d]).collect();
         let pst: [Vec<isize>; N] = std::array::from_fn(|k| p.iter().map(|&d| strides[k][d]).collect());
-        return zip(&ps, std::array::from_fn(|k| pst[k].as_slice()), offsets, row);
+        return zip_plan(&ps, std::array::from_fn(|k| pst[k].as_slice()), offsets);
     }
     let (cs, cst) = coalesce(shape, strides);
     let base: [isize; N] = offsets.map(|o| o as isize);
     let nd = cs.len();
     let inner = cst[nd - 1];
-    let ilen = cs[nd - 1];
     // Tiles pay off when some input walks its inner dim with a large stride but the
     // outer dim with stride 1 (a transposed read): a TILE×TILE block fits in L1.
     let transposed = nd >= 2 && (1..N).any(|k| inner[k].abs() > 1 && cst[nd - 2][k].abs() == 1);
@@ -72,9 +75,26 @@ pub fn zip<const N: usize>(
     } else {
         Path::Strided
     };
+    Some(ZipPlan { cs, cst, base, path })
+}
+
+/// Drives `row(base_offsets, len, inner_strides)` over every inner row of the operands.
+/// `strides[k]` are operand k's strides at `shape` (0 where broadcast); offsets in elements.
+pub fn zip<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    offsets: [usize; N],
+    row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send,
+) {
+    let Some(ZipPlan { cs, cst, base, path }) = zip_plan(shape, strides, offsets) else {
+        return;
+    };
     if path == Path::Tiled {
-        return zip_tiled(&cs, &cst, base, row);
+        return zip_tiled(&TilePlan::new(&cs, &cst, base), row);
     }
+    let nd = cs.len();
+    let (inner, ilen) = (cst[nd - 1], cs[nd - 1]);
+    let numel: usize = cs.iter().product();
     let rows = numel / ilen;
     if rows == 1 {
         // One long row: split it into pieces.
@@ -97,28 +117,59 @@ pub fn zip<const N: usize>(
     });
 }
 
-/// Walks the last two coalesced dims in TILE×TILE blocks (outer dims row by row).
-fn zip_tiled<const N: usize>(
-    cs: &[usize],
-    cst: &[[isize; N]],
+/// The geometry of a tiled walk (see `zip_plan`: generic over the operand count only).
+struct TilePlan<const N: usize> {
+    r: usize,
+    c: usize,
+    rs: [isize; N],
+    inner: [isize; N],
+    tiles_r: usize,
+    jobs: usize,
+    n: usize,
     base: [isize; N],
-    row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send,
-) {
-    let nd = cs.len();
-    let (r, c) = (cs[nd - 2], cs[nd - 1]);
-    let (rs, inner) = (cst[nd - 2], cst[nd - 1]);
-    let planes: usize = cs[..nd - 2].iter().product();
-    let tiles_r = r.div_ceil(TILE);
-    let jobs = planes * tiles_r;
-    let n = chunks_for(planes * r * c).min(jobs);
-    set_last_path(Path::Tiled, n);
-    let outer_shape: Vec<usize> = cs[..nd - 2].iter().copied().chain([1]).collect();
-    let outer_strides: Vec<[isize; N]> = cst[..nd - 2].iter().copied().chain([[0; N]]).collect();
-    parallel_for(n, |chunk| {
-        let (s, e) = split_range(jobs, n, chunk);
+    outer_shape: Vec<usize>,
+    outer_strides: Vec<[isize; N]>,
+}
+
+impl<const N: usize> TilePlan<N> {
+    #[inline(never)]
+    fn new(cs: &[usize], cst: &[[isize; N]], base: [isize; N]) -> Self {
+        let nd = cs.len();
+        let (r, c) = (cs[nd - 2], cs[nd - 1]);
+        let planes: usize = cs[..nd - 2].iter().product();
+        let tiles_r = r.div_ceil(TILE);
+        let jobs = planes * tiles_r;
+        let n = chunks_for(planes * r * c).min(jobs);
+        set_last_path(Path::Tiled, n);
+        TilePlan {
+            r,
+            c,
+            rs: cst[nd - 2],
+            inner: cst[nd - 1],
+            tiles_r,
+            jobs,
+            n,
+            base,
+            outer_shape: cs[..nd - 2].iter().copied().chain([1]).collect(),
+            outer_strides: cst[..nd - 2].iter().copied().chain([[0; N]]).collect(),
+        }
+    }
+
+    /// The base offsets of outer plane `plane`.
+    #[inline(never)]
+    fn plane_base(&self, plane: usize) -> [isize; N] {
+        StridedIter::new(&self.outer_shape, &self.outer_strides, self.base, plane, 1).next().unwrap()
+    }
+}
+
+/// Walks the last two coalesced dims in TILE×TILE blocks (outer dims row by row).
+fn zip_tiled<const N: usize>(t: &TilePlan<N>, row: impl Fn([isize; N], usize, [isize; N]) + Sync + Send) {
+    let (r, c, rs, inner, tiles_r) = (t.r, t.c, t.rs, t.inner, t.tiles_r);
+    parallel_for(t.n, |chunk| {
+        let (s, e) = split_range(t.jobs, t.n, chunk);
         for job in s..e {
             let (plane, tr) = (job / tiles_r, job % tiles_r);
-            let pbase = StridedIter::new(&outer_shape, &outer_strides, base, plane, 1).next().unwrap();
+            let pbase = t.plane_base(plane);
             let (r0, r1) = (tr * TILE, ((tr + 1) * TILE).min(r));
             for c0 in (0..c).step_by(TILE) {
                 let w = TILE.min(c - c0);
@@ -365,6 +416,62 @@ pub fn unary<A: Element, D: Element>(src: &Storage, ls: &Layout, f: impl Fn(A) -
     Ok(out)
 }
 
+/// A binary kernel's operands as it will walk them (see `binary_operands`).
+struct BinaryOperands<'l> {
+    ld: Cow<'l, Layout>,
+    la: Cow<'l, Layout>,
+    lb: Cow<'l, Layout>,
+    /// A contiguous copy of a transposed operand, read instead of it.
+    a: Option<Storage>,
+    b: Option<Storage>,
+}
+
+/// Seen in the output's memory order, a dense output is row-major (see `zip`); and a
+/// transposed operand (`x.t() + y`) is cheaper to transpose once with the blocked copy kernel
+/// and then stream than to gather element by element in the tiled walk. Not generic over the
+/// kernel, so this is compiled once rather than once per binary op and dtype.
+#[inline(never)]
+fn binary_operands<'l>(
+    ld: &'l Layout,
+    a: &Storage,
+    la: &'l Layout,
+    da: DType,
+    b: &Storage,
+    lb: &'l Layout,
+    db: DType,
+) -> BinaryOperands<'l> {
+    let mut ops = match memory_order(&ld.strides) {
+        Some(p) => {
+            let sizes: Vec<usize> = p.iter().map(|&d| ld.sizes[d]).collect();
+            let pick = |s: &[isize]| p.iter().map(|&d| s[d]).collect::<Vec<isize>>();
+            let (sa, sb) = (broadcast_strides(&la.sizes, &la.strides, &ld.sizes), broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes));
+            BinaryOperands {
+                ld: Cow::Owned(Layout::new(sizes.clone(), pick(&ld.strides), ld.offset)),
+                la: Cow::Owned(Layout::new(sizes.clone(), pick(&sa), la.offset)),
+                lb: Cow::Owned(Layout::new(sizes, pick(&sb), lb.offset)),
+                a: None,
+                b: None,
+            }
+        }
+        None => BinaryOperands { ld: Cow::Borrowed(ld), la: Cow::Borrowed(la), lb: Cow::Borrowed(lb), a: None, b: None },
+    };
+    if ops.ld.numel() >= 1 << 16 {
+        if crate::copy::is_transpose(&ops.ld, &ops.la) {
+            if let Ok(t) = crate::copy::contiguous(a, &ops.la, da, da) {
+                ops.la = Cow::Owned(Layout::contiguous(&ops.la.sizes));
+                ops.a = Some(t);
+            }
+        }
+        if crate::copy::is_transpose(&ops.ld, &ops.lb) {
+            if let Ok(t) = crate::copy::contiguous(b, &ops.lb, db, db) {
+                ops.lb = Cow::Owned(Layout::contiguous(&ops.lb.sizes));
+                ops.b = Some(t);
+            }
+        }
+    }
+    ops
+}
+
 /// `dst = f(a, b)` with `a` and `b` broadcast to `ld.sizes`.
 pub fn binary_into<A: Element, B: Element, D: Element>(
     dst: &Storage,
@@ -375,29 +482,9 @@ pub fn binary_into<A: Element, B: Element, D: Element>(
     lb: &Layout,
     f: impl Fn(A, B) -> D + Sync + Send,
 ) {
-    // Seen in the output's memory order, a dense output is row-major (see `zip`).
-    if let Some(p) = memory_order(&ld.strides) {
-        let sizes: Vec<usize> = p.iter().map(|&d| ld.sizes[d]).collect();
-        let pick = |s: &[isize]| p.iter().map(|&d| s[d]).collect::<Vec<isize>>();
-        let (sa, sb) = (broadcast_strides(&la.sizes, &la.strides, &ld.sizes), broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes));
-        let ldp = Layout::new(sizes.clone(), pick(&ld.strides), ld.offset);
-        let (lap, lbp) = (Layout::new(sizes.clone(), pick(&sa), la.offset), Layout::new(sizes, pick(&sb), lb.offset));
-        return binary_into(dst, &ldp, a, &lap, b, &lbp, f);
-    }
-    // A transposed operand (`x.t() + y`) is cheaper to transpose once with the blocked copy
-    // kernel and then stream than to gather element by element in the tiled walk.
-    if ld.numel() >= 1 << 16 {
-        if crate::copy::is_transpose(ld, la) {
-            if let Ok(t) = crate::copy::contiguous(a, la, A::DTYPE, A::DTYPE) {
-                return binary_into(dst, ld, &t, &Layout::contiguous(&la.sizes), b, lb, f);
-            }
-        }
-        if crate::copy::is_transpose(ld, lb) {
-            if let Ok(t) = crate::copy::contiguous(b, lb, B::DTYPE, B::DTYPE) {
-                return binary_into(dst, ld, a, la, &t, &Layout::contiguous(&lb.sizes), f);
-            }
-        }
-    }
+    let ops = binary_operands(ld, a, la, A::DTYPE, b, lb, B::DTYPE);
+    let (a, b) = (ops.a.as_ref().unwrap_or(a), ops.b.as_ref().unwrap_or(b));
+    let (ld, la, lb): (&Layout, &Layout, &Layout) = (&ops.ld, &ops.la, &ops.lb);
     let sa = broadcast_strides(&la.sizes, &la.strides, &ld.sizes);
     let sb = broadcast_strides(&lb.sizes, &lb.strides, &ld.sizes);
     let (o, pa, pb) = (SendPtr(dst.ptr() as *mut D), SendPtr(a.ptr() as *mut A), SendPtr(b.ptr() as *mut B));
