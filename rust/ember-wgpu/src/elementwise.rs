@@ -96,11 +96,11 @@ macro_rules! wgpu_unary {
         }
 
         impl UnaryOp {
-            /// A name unique per op (the kernel cache key), also used in errors.
-            pub fn name(self) -> &'static str {
+            /// A name unique per op (the kernel's name in traces and its cache key).
+            pub fn name(self) -> String {
                 match self {
-                    $(UnaryOp::$v => stringify!($v),)*
-                    UnaryOp::LogicalNot => "logical_not",
+                    $(UnaryOp::$v => snake_case(stringify!($v)),)*
+                    UnaryOp::LogicalNot => "logical_not".into(),
                 }
             }
 
@@ -128,6 +128,22 @@ macro_rules! wgpu_unary {
 }
 
 ember_core::unary_ops!(wgpu_unary);
+
+/// `GeluTanh` → `gelu_tanh`: a table variant's kernel name.
+fn snake_case(camel: &str) -> String {
+    let mut s = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                s.push('_');
+            }
+            s.push(c.to_ascii_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
 
 impl UnaryOp {
     /// (WGSL expression of `x`, result dtype) for input dtype `dt`, or None if unsupported.
@@ -176,11 +192,11 @@ macro_rules! wgpu_binary {
         }
 
         impl BinaryOp {
-            /// A name unique per op (the kernel cache key), also used in errors.
-            pub fn name(self) -> &'static str {
+            /// A name unique per op (the kernel's name in traces and its cache key).
+            pub fn name(self) -> String {
                 use BinaryOp::*;
-                match self {
-                    $(BinaryOp::$v => stringify!($v),)*
+                let n = match self {
+                    $(BinaryOp::$v => return snake_case(stringify!($v)),)*
                     Eq => "eq",
                     Ne => "ne",
                     Lt => "lt",
@@ -195,7 +211,8 @@ macro_rules! wgpu_binary {
                     GeluBackward => "gelu_backward",
                     GeluTanhBackward => "gelu_tanh_backward",
                     SiluBackward => "silu_backward",
-                }
+                };
+                n.into()
             }
 
             /// The table's WGSL expression of `a`, `b`, `p` for compute dtype `dt`.
