@@ -21,6 +21,7 @@ FLOAT_BIN = [
     ("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("div", np.divide), ("atan2", np.arctan2),
     ("maximum", np.maximum), ("minimum", np.minimum), ("fmax", np.fmax), ("fmin", np.fmin), ("hypot", np.hypot),
     ("copysign", np.copysign), ("remainder", np.remainder), ("fmod", np.fmod), ("floor_divide", np.floor_divide),
+    ("logaddexp", np.logaddexp), ("logaddexp2", np.logaddexp2),
 ]
 
 
@@ -107,7 +108,8 @@ def test_empty_and_zero_dim():
     assert (ember.tensor(2.0) * ember.tensor(3.0)).item() == 6.0
 
 
-GRAD = ["add", "sub", "mul", "div", "atan2", "maximum", "minimum", "hypot", "remainder", "fmod", "pow", "xlogy", "copysign", "fmax", "fmin"]
+GRAD = ["add", "sub", "mul", "div", "atan2", "maximum", "minimum", "hypot", "remainder", "fmod", "pow", "xlogy", "copysign", "fmax", "fmin",
+        "logaddexp", "logaddexp2"]
 
 
 @pytest.mark.parametrize("name", GRAD)
@@ -143,3 +145,34 @@ def test_large_transposed_operands_take_the_transpose_path():
     want = sq.tolist()
     sq.add_(sq.t())
     np.testing.assert_allclose(np.array(sq.tolist()), np.array(want) + np.array(want).T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,ref", [("logaddexp", np.logaddexp), ("logaddexp2", np.logaddexp2)])
+def test_logaddexp_rows(name, ref):
+    inf, nan = float("inf"), float("nan")
+    a = np.array([inf, -inf, -inf, inf, -1000.0, 1000.0, nan, 0.0, 30.0])
+    b = np.array([inf, -inf, inf, -inf, -1000.0, 1.0, 0.0, nan, -30.0])
+    for dt in (np.float32, np.float64):
+        got = getattr(ember, name)(ember.tensor(a.astype(dt)), ember.tensor(b.astype(dt)))
+        with np.errstate(invalid="ignore"):
+            expect = ref(a, b).astype(dt)
+        np.testing.assert_allclose(got.numpy(), expect, rtol=1e-6)
+    half = getattr(ember.tensor([1.0, 2.0], dtype=ember.bfloat16), name)(ember.tensor([0.5, 2.0], dtype=ember.bfloat16))
+    assert half.dtype == ember.bfloat16 and np.allclose(half.float().numpy(), ref([1.0, 2.0], [0.5, 2.0]), rtol=1e-2)
+    # PyTorch has no integer kernel and doesn't promote
+    with pytest.raises(NotImplementedError, match=f'"{name}_cpu" not implemented for \'Long\''):
+        getattr(ember, name)(ember.tensor([1, 2]), ember.tensor([1, 2]))
+    with pytest.raises(NotImplementedError, match="'Bool'"):
+        getattr(ember, name)(ember.tensor([True]), ember.tensor([False]))
+    # a float operand promotes the pair: computed in float
+    assert getattr(ember, name)(ember.tensor([1, 2]), ember.tensor([0.5])).dtype == ember.float32
+    x = ember.tensor([0.3, -2.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([1.0, 0.5], dtype=ember.float64, requires_grad=True)
+    assert getattr(x, name)(y).grad_fn.name() == {"logaddexp": "LogaddexpBackward0", "logaddexp2": "Logaddexp2Backward0"}[name]
+    assert ember.autograd.gradgradcheck(lambda p, q: getattr(p, name)(q), (x, y))
+    # in place, through a strided view, with a broadcast operand
+    base = ember.tensor([[1.0, 9.0], [2.0, 9.0]])
+    col = base[:, 0]
+    getattr(col, name + "_")(ember.tensor(0.5))
+    np.testing.assert_allclose(base.numpy()[:, 0], ref([1.0, 2.0], 0.5), rtol=1e-6)
+    assert base.numpy()[0, 1] == 9.0

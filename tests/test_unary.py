@@ -25,7 +25,7 @@ FLOAT_OPS = [
     ("silu", lambda a: a * sig(a), None), ("frac", lambda a: a - np.trunc(a), None),
     ("floor", np.floor, None), ("ceil", np.ceil, None), ("trunc", np.trunc, None), ("round", np.round, lambda a: a * 4),
     ("neg", np.negative, None), ("abs", np.abs, None), ("sign", np.sign, None), ("square", np.square, None),
-    ("relu", lambda a: np.maximum(a, 0), None),
+    ("relu", lambda a: np.maximum(a, 0), None), ("deg2rad", np.deg2rad, None), ("rad2deg", np.rad2deg, None),
 ]
 
 
@@ -162,7 +162,7 @@ def test_empty_and_zero_dim():
 
 
 GRAD_OPS = ["exp", "exp2", "expm1", "sin", "cos", "tan", "atan", "sinh", "cosh", "tanh", "asinh", "sigmoid", "erf",
-            "erfc", "silu", "mish", "neg", "abs", "square", "relu", "frac", "sign", "floor"]
+            "erfc", "silu", "mish", "neg", "abs", "square", "relu", "frac", "sign", "floor", "deg2rad", "rad2deg"]
 POS_OPS = ["log", "log2", "log10", "log1p", "sqrt", "rsqrt", "reciprocal", "acosh"]
 UNIT_OPS = ["asin", "acos", "atanh", "erfinv", "logit"]
 
@@ -218,3 +218,23 @@ def test_grad_fn_names():
         assert getattr(x, m)().grad_fn.name() == n
     assert x.clamp(0, 1).grad_fn.name() == "ClampBackward1"
     assert ember._native.gelu(x).grad_fn.name() == "GeluBackward0"
+
+
+def test_table_row_ops_deg2rad_rad2deg():
+    # rows of the native table: PyTorch's grad_fn names, integer input promoted, in place on views
+    x = ember.tensor([180.0, -90.0, 0.0], dtype=ember.float64, requires_grad=True)
+    assert x.deg2rad().grad_fn.name() == "Deg2RadBackward0" and x.rad2deg().grad_fn.name() == "Rad2DegBackward0"
+    r = ember.deg2rad(ember.tensor([180, 90], dtype=ember.int32))
+    assert r.dtype == ember.float32 and np.allclose(r.numpy(), [math.pi, math.pi / 2])
+    assert ember.rad2deg(ember.tensor([math.pi], dtype=ember.float16)).dtype == ember.float16
+    base = ember.tensor([[90.0, 1.0], [180.0, 2.0]])
+    col = base[:, 0]
+    col.deg2rad_()
+    np.testing.assert_allclose(base.numpy(), [[math.pi / 2, 1.0], [math.pi, 2.0]], rtol=1e-6)
+    out = ember.empty(2)
+    assert ember.rad2deg(ember.tensor([math.pi, 1.0]), out=out) is out
+    np.testing.assert_allclose(out.numpy(), [180.0, 180.0 / math.pi], rtol=1e-6)
+    y = x.deg2rad().rad2deg()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0])
+    assert ember.autograd.gradgradcheck(lambda t: t.deg2rad() * t, (x,))

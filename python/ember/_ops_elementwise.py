@@ -9,12 +9,12 @@ from ._argcheck import checked as _checked
 
 __all__ = []
 
-# The unary op table (rust/ember/src/ops/unary_table.rs) lists its own functions; the rest take
+# The unary op table (rust/ember-core/src/elementwise_table.rs) lists its own functions; the rest take
 # arguments or aren't table ops.
 _UNARY = list(_native._unary_functions()) + """isnan isinf isfinite isposinf isneginf signbit logical_not
 bitwise_not positive round logit nan_to_num clamp clip clamp_min clamp_max masked_fill lerp addcmul addcdiv""".split()
 
-# The binary op table (rust/ember/src/ops/binary_table.rs) lists its own; comparisons, logical and
+# The binary op table (rust/ember-core/src/elementwise_table.rs) lists its own; comparisons, logical and
 # bitwise ops and the div aliases aren't table rows.
 _BINARY = list(_native._binary_functions()) + """div divide eq ne not_equal lt less le less_equal gt greater ge
 greater_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor bitwise_left_shift

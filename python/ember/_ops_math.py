@@ -1,5 +1,5 @@
 """Elementwise and statistical ops composed from ember's native ones, so autograd comes for
-free: ``logaddexp``, ``heaviside``, ``gcd``/``lcm``, ``frexp``/``ldexp``/``nextafter``,
+free: ``heaviside``, ``gcd``/``lcm``, ``frexp``/``ldexp``/``nextafter``,
 ``diff``, ``kthvalue``, ``quantile``, ``cross``, ``cov``/``corrcoef``, ``dist``, ``renorm``,
 ``trapezoid``, ``logcumsumexp``, ``histogram`` … Each is both ``ember.<name>`` and, where
 PyTorch has one, the Tensor method of that name.
@@ -80,27 +80,6 @@ def _float_of(x):
 
 
 # ---- elementwise ----
-@_both
-def logaddexp(input, other):
-    """log(exp(a) + exp(b)) without overflow: max + log1p(exp(-|a - b|))."""
-    a, b = _float_of(input), _float_of(_t(other, input))
-    m = a.maximum(b)
-    # Where both are the same infinity, a - b is NaN; the answer is that infinity.
-    d = (a - b).abs()
-    d = d.where(d == d, d.new_full((), math.inf))
-    return m + (-d).exp().log1p()
-
-
-@_both
-def logaddexp2(input, other):
-    """log2(2^a + 2^b) = max + log2(1 + 2^-|a - b|)."""
-    a, b = _float_of(input), _float_of(_t(other, input))
-    m = a.maximum(b)
-    d = (a - b).abs()
-    d = d.where(d == d, d.new_full((), math.inf))
-    return m + ((-d).exp2().log1p() / math.log(2.0))
-
-
 @_both
 def heaviside(input, values):
     """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (dtypes must match)."""
@@ -209,17 +188,8 @@ def sinc(input):
     return (safe.sin() / safe).where(x != 0, x.new_ones(()))
 
 
-@_both
-def deg2rad(input):
-    return _float_of(input) * (math.pi / 180.0)
-
-
-@_both
-def rad2deg(input):
-    return _float_of(input) * (180.0 / math.pi)
-
-
-for _n in ["logaddexp", "heaviside", "gcd", "lcm", "ldexp", "nextafter", "sinc", "deg2rad", "rad2deg"]:
+# logaddexp, logaddexp2, deg2rad and rad2deg are rows of the native op tables (rust/ember-core).
+for _n in ["heaviside", "gcd", "lcm", "ldexp", "nextafter", "sinc"]:
     _inplace_of(_n)
 
 

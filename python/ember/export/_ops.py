@@ -127,6 +127,15 @@ def _ints(v):
     return [v]
 
 
+def _conv_pad(a):
+    """The four paddings of a captured ``_native._conv2d`` call (a "same"/"valid" string
+    resolved by the native geometry, so the program records ints)."""
+    if isinstance(a[4], str):
+        w = a[1]
+        return [v for pair in _native._conv_padding(a[4], list(w.shape[2:]), _ints(a[5]), _ints(a[3])) for v in pair]
+    return _ints(a[4])
+
+
 def _shape(args):
     """``view(2, 3)`` and ``view((2, 3))`` alike."""
     if len(args) == 1 and not isinstance(args[0], int):
@@ -184,7 +193,7 @@ def _cat(a, k):
 
 CAPTURE = {
     "_native.linear": lambda a, k: ("aten.linear.default", _bind(a, k, ["input", "weight", "bias"], {"bias": None})),
-    "_native._conv2d": lambda a, k: ("aten.conv2d.default", [a[0], a[1], a[2], _ints(a[3]), _ints(a[4]), _ints(a[5]), a[6]]),
+    "_native._conv2d": lambda a, k: ("aten.conv2d.default", [a[0], a[1], a[2], _ints(a[3]), _conv_pad(a), _ints(a[5]), a[6]]),
     "_native._max_pool2d": lambda a, k: ("aten.max_pool2d_with_indices.default",
                                          [a[0]] + [_ints(v) for v in a[1:5]] + [bool(a[5])]),
     "_native._avg_pool2d": lambda a, k: ("aten.avg_pool2d.default",

@@ -44,16 +44,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                            f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
     if isinstance(padding, str):
-        if padding == "valid":
-            pad = [0, 0, 0, 0]
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            # Extra padding for even kernels goes on the bottom/right, as PyTorch does.
-            th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
-            pad = [th // 2, th - th // 2, tw // 2, tw - tw // 2]
-        else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        pad = padding  # "valid"/"same": Rust computes it with the rest of the geometry
     else:
         ph, pw = _pair(padding)
         pad = [ph, ph, pw, pw]

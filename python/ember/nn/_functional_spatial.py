@@ -34,11 +34,6 @@ def _batched(input, nsp, name):
 
 
 # ---- conv3d ----
-def _same_pad(k, d):
-    total = d * (k - 1)
-    return total // 2, total - total // 2
-
-
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unb = _batched(input, 3, "conv3d")
     s, d = _tup(stride, 3), _tup(dilation, 3)
@@ -50,14 +45,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
                            f"have {weight.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
     if isinstance(padding, str):
-        if padding == "valid":
-            pads = [(0, 0)] * 3
-        elif padding == "same":
-            if any(v != 1 for v in s):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            pads = [_same_pad(k[i], d[i]) for i in range(3)]
-        else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        pads = ember._native._conv_padding(padding, list(k), list(d), list(s))  # "valid"/"same", computed in Rust
     else:
         pads = [(p, p) for p in _tup(padding, 3)]
     F = ember.nn.functional

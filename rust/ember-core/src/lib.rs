@@ -2,6 +2,7 @@
 mod complex;
 mod dtype;
 mod element;
+mod elementwise_table;
 mod error;
 mod scalar;
 mod storage;

@@ -4,6 +4,7 @@
 pub mod dispatch;
 pub mod activation_grad;
 pub mod arith;
+pub mod binary;
 pub mod complex;
 pub mod conv;
 pub mod copy;

@@ -1,77 +1,193 @@
-//! Unary kernels: one op enum, the per-element formulas written once as a table
-//! (`eval_f` for floats, `eval_i` for the ops that keep integer dtypes), and a dispatcher
-//! that matches on the op *outside* the loop so each inner loop is a tight, vectorisable one.
+//! Unary kernels, generated from the one table (`ember_core::unary_ops!`): the op enum, the
+//! per-element formulas (`eval_f` for floats, `eval_i` for the ops that keep integer dtypes),
+//! and a dispatcher that matches on the op *outside* the loop so each inner loop is a tight,
+//! vectorisable one (one instance per op × dtype).
 //!
 //! f16/bf16 are computed in f32 and rounded once, as PyTorch does.
 use crate::elementwise::{unary, unary_into};
 use crate::{DType, Element, Error, Layout, Result, Storage};
 use half::{bf16, f16};
-use num_traits::Float;
+use num_traits::{Float, One, Zero};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UOp {
-    // keep the input dtype (ints too)
-    Neg,
-    Abs,
-    Sign,
-    Square,
-    Relu,
-    Relu6,
-    Hardtanh,
-    Clamp,
-    Floor,
-    Ceil,
-    Round,
-    Trunc,
-    // floats only (integer input is promoted by the caller)
-    Frac,
-    RoundDecimals,
-    Exp,
-    Exp2,
-    Expm1,
-    Log,
-    Log2,
-    Log10,
-    Log1p,
-    Sqrt,
-    Rsqrt,
-    Reciprocal,
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Acosh,
-    Atanh,
-    Sigmoid,
-    LogSigmoid,
-    Logit,
-    Erf,
-    Erfc,
-    Erfinv,
-    Gelu,
-    GeluTanh,
-    Silu,
-    Mish,
-    Softplus,
-    Elu,
-    LeakyRelu,
-    Hardsigmoid,
-    Hardswish,
-    NanToNum,
+/// What an integer (or bool) input does; the table's `int:` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntRule {
+    /// The value is its own result (floor, ceil, round, trunc of an integer).
+    Same,
+    /// Keeps the dtype, with the op's integer formula.
+    Keep,
+    /// Promoted to the default float dtype by the caller.
+    Float,
+    /// Not implemented for integers.
+    Refuse,
 }
 
-impl UOp {
-    /// Ops whose result keeps an integer input's dtype.
-    pub fn keeps_int(self) -> bool {
-        use UOp::*;
-        matches!(self, Neg | Abs | Sign | Square | Relu | Relu6 | Hardtanh | Clamp | Floor | Ceil | Round | Trunc)
-    }
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __int_rule {
+    (same) => {
+        $crate::unary::IntRule::Same
+    };
+    (keep $($f:tt)*) => {
+        $crate::unary::IntRule::Keep
+    };
+    (like $($f:tt)*) => {
+        $crate::unary::IntRule::Keep
+    };
+    (float) => {
+        $crate::unary::IntRule::Float
+    };
+    (refuse) => {
+        $crate::unary::IntRule::Refuse
+    };
+}
+
+/// The integer kernel an op runs: its own (`keep`), another row's (`like(Op)`), or none.
+macro_rules! int_kernel_of {
+    ($v:ident, like ($o:ident)) => {
+        UOp::$o
+    };
+    ($v:ident, $($rest:tt)*) => {
+        UOp::$v
+    };
+}
+
+/// `x`'s integer result for an op whose row says `keep(|x, lo, hi| …)`; other rows never run.
+macro_rules! int_eval {
+    (keep ($f:expr), $x:expr, $lo:expr, $hi:expr) => {
+        call_i($f, $x, $lo, $hi)
+    };
+    ($($rest:tt)*) => {
+        unreachable!("no integer kernel")
+    };
+}
+
+/// One integer loop for an op whose row has its own formula.
+macro_rules! int_loop {
+    (keep ($f:expr), $T:ty, $run:ident) => {
+        $run!($f)
+    };
+    ($($rest:tt)*) => {
+        unreachable!("no integer kernel")
+    };
+}
+
+macro_rules! unary_enum {
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, int: $ik:ident $(($($ia:tt)*))?,
+       f: $f:expr, wgsl: {$($wd:ident: $we:literal),*}, py: [$($py:ident $py_:ident),*], torch: $torch:literal;)*) => {
+        /// The unary ops, one per row of `ember_core::unary_ops!`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum UOp {
+            $($v,)*
+        }
+
+        impl UOp {
+            /// What an integer input does.
+            pub fn int_rule(self) -> IntRule {
+                match self {
+                    $(UOp::$v => $crate::__int_rule!($ik $(($($ia)*))?),)*
+                }
+            }
+            /// Ops whose result keeps an integer input's dtype.
+            pub fn keeps_int(self) -> bool {
+                matches!(self.int_rule(), IntRule::Same | IntRule::Keep)
+            }
+            /// The op whose integer loop runs this one (itself unless its row says `like(Op)`).
+            fn int_kernel(self) -> UOp {
+                match self {
+                    $(UOp::$v => int_kernel_of!($v, $ik $(($($ia)*))?),)*
+                }
+            }
+        }
+
+        /// The per-element formulas for floats (the forward half of the table; backward
+        /// formulas live beside the op in `ember::ops::unary`).
+        #[inline(always)]
+        pub fn eval_f<F: Flt>(op: UOp, x: F, p: (F, F, F)) -> F {
+            match op {
+                $(UOp::$v => call_f::<F>($f, x, p),)*
+            }
+        }
+
+        /// The integer formulas of the ops that keep integer dtypes (`lo`/`hi`: clamp bounds).
+        #[inline(always)]
+        pub fn eval_i<T: IntOps>(op: UOp, x: T, lo: T, hi: T) -> T {
+            if op.int_rule() == IntRule::Same {
+                return x;
+            }
+            match op.int_kernel() {
+                $(UOp::$v => int_eval!($ik $(($($ia)*))?, x, lo, hi),)*
+            }
+        }
+
+        /// `dst[ld] = op(src[ls])`; `dt` is both dtypes (callers convert first).
+        pub fn unary_op_into(op: UOp, p: Params, dt: DType, dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout) -> Result<()> {
+            match dt {
+                // `F` names the type the rows' formulas compute in.
+                DType::F32 => {
+                    type F = f32;
+                    let pp = (p.a as f32, p.b as f32, p.c as f32);
+                    match op {
+                        $(UOp::$v => unary_into::<f32, f32>(dst, ld, src, ls, move |x| call_f::<f32>($f, x, pp)),)*
+                    }
+                }
+                DType::F64 => {
+                    type F = f64;
+                    let pp = (p.a, p.b, p.c);
+                    match op {
+                        $(UOp::$v => unary_into::<f64, f64>(dst, ld, src, ls, move |x| call_f::<f64>($f, x, pp)),)*
+                    }
+                }
+                DType::F16 => {
+                    type F = f32;
+                    let pp = (p.a as f32, p.b as f32, p.c as f32);
+                    match op {
+                        $(UOp::$v => unary_into::<f16, f16>(dst, ld, src, ls, move |x| f16::from_f32(call_f::<f32>($f, x.to_f32(), pp))),)*
+                    }
+                }
+                DType::BF16 => {
+                    type F = f32;
+                    let pp = (p.a as f32, p.b as f32, p.c as f32);
+                    match op {
+                        $(UOp::$v => unary_into::<bf16, bf16>(dst, ld, src, ls, move |x| bf16::from_f32(call_f::<f32>($f, x.to_f32(), pp))),)*
+                    }
+                }
+                DType::C64 | DType::C128 => return crate::complex::unary_op_into(op, dt, dst, ld, src, ls),
+                DType::Bool => return Err(unsupported(op, dt, "integer and floating point dtypes")),
+                _ if !op.keeps_int() => return Err(unsupported(op, dt, "floating point dtypes")),
+                _ => with_int_dtype!(dt, T => {
+                    let (lo, hi) = (int_bound::<T>(p.a, true), int_bound::<T>(p.b, false));
+                    if op.int_rule() == IntRule::Same {
+                        unary_into::<T, T>(dst, ld, src, ls, |x| x)
+                    } else {
+                        macro_rules! run {
+                            ($g:expr) => {
+                                unary_into::<T, T>(dst, ld, src, ls, move |x| call_i::<T>($g, x, lo, hi))
+                            };
+                        }
+                        match op.int_kernel() {
+                            $(UOp::$v => int_loop!($ik $(($($ia)*))?, T, run),)*
+                        }
+                    }
+                }, unreachable!()),
+            }
+            Ok(())
+        }
+    };
+}
+
+ember_core::unary_ops!(unary_enum);
+
+/// Applies a row's float formula (a closure whose argument types come from this bound).
+#[inline(always)]
+fn call_f<F: Flt>(f: impl Fn(F, (F, F, F)) -> F, x: F, p: (F, F, F)) -> F {
+    f(x, p)
+}
+
+/// Applies a row's integer formula.
+#[inline(always)]
+fn call_i<T: IntOps>(f: impl Fn(T, T, T) -> T, x: T, lo: T, hi: T) -> T {
+    f(x, lo, hi)
 }
 
 /// Op parameters (alpha, beta, threshold, bounds…), given as f64 and converted once.
@@ -208,147 +324,99 @@ pub fn erfinv_f64(x: f64) -> f64 {
     y
 }
 
-/// The per-element formulas for floats (the forward half of the table; backward formulas
-/// live beside the op in `ember::ops::unary`).
 #[inline(always)]
-pub fn eval_f<F: Flt>(op: UOp, x: F, p: (F, F, F)) -> F {
-    use UOp::*;
-    let (zero, one, half) = (F::zero(), F::one(), F::k(0.5));
-    match op {
-        Neg => -x,
-        Abs => x.abs(),
-        Sign => {
-            if x > zero {
-                one
-            } else if x < zero {
-                -one
-            } else {
-                x * zero // keeps ±0 and NaN
-            }
-        }
-        Square => x * x,
-        Relu => {
-            if x > zero || x != x {
-                x
-            } else {
-                zero
-            }
-        }
-        Relu6 => {
-            if x != x {
-                x
-            } else {
-                x.max(zero).min(F::k(6.0))
-            }
-        }
-        Hardtanh | Clamp => {
-            // PyTorch's clamp: NaN propagates, min applied first then max.
-            if x != x {
-                x
-            } else {
-                let y = if p.0 != p.0 || x < p.0 { p.0 } else { x };
-                if p.1 != p.1 || y > p.1 {
-                    p.1
-                } else {
-                    y
-                }
-            }
-        }
-        Floor => x.floor(),
-        Ceil => x.ceil(),
-        Round => round_half_even(x),
-        Trunc => x.trunc(),
-        Frac => x - x.trunc(),
-        RoundDecimals => {
-            // p.0 = 10^decimals; negative decimals use the reciprocal like PyTorch.
-            if p.1 > zero {
-                round_half_even(x / p.0) * p.0
-            } else {
-                round_half_even(x * p.0) / p.0
-            }
-        }
-        Exp => x.fexp(),
-        Exp2 => x.exp2(),
-        Expm1 => x.exp_m1(),
-        Log => x.ln(),
-        Log2 => x.log2(),
-        Log10 => x.log10(),
-        Log1p => x.ln_1p(),
-        Sqrt => x.sqrt(),
-        Rsqrt => one / x.sqrt(),
-        Reciprocal => one / x,
-        Sin => x.sin(),
-        Cos => x.cos(),
-        Tan => x.tan(),
-        Asin => x.asin(),
-        Acos => x.acos(),
-        Atan => x.atan(),
-        Sinh => x.sinh(),
-        Cosh => x.cosh(),
-        Tanh => x.tanh(),
-        Asinh => x.asinh(),
-        Acosh => {
-            // std's ln(x + √(x²−1)) loses most digits near 1; log1p of t = x−1 keeps them
-            let t = x - one;
-            if x > F::k(1e18) {
-                x.ln() + F::k(std::f64::consts::LN_2)
-            } else {
-                (t + t.sqrt() * (t + one + one).sqrt()).ln_1p()
-            }
-        }
-        Atanh => {
-            // std's form cancels for x near −1; odd symmetry keeps the log1p argument positive
-            let a = x.abs();
-            (half * ((a + a) / (one - a)).ln_1p()).copysign(x)
-        }
-        Sigmoid => one / (one + (-x).fexp()),
-        // log σ(x) = min(x,0) − log1p(e^{−|x|}), stable for both signs
-        LogSigmoid => x.min(zero) - (-x.abs()).fexp().ln_1p(),
-        Logit => {
-            // p.0 < 0 means "no eps"
-            let z = if p.0 >= zero { x.max(p.0).min(one - p.0) } else { x };
-            (z / (one - z)).ln()
-        }
-        Erf => x.erf(),
-        Erfc => x.erfc(),
-        Erfinv => F::k(erfinv_f64(<F as Element>::to_f64(x))),
-        Gelu => x * half * (one + (x * F::k(std::f64::consts::FRAC_1_SQRT_2)).erf()),
-        GeluTanh => {
-            let inner = F::k(0.797_884_560_802_865_4) * (x + F::k(0.044715) * x * x * x);
-            half * x * (one + inner.tanh())
-        }
-        Silu => x / (one + (-x).fexp()),
-        Mish => x * softplus(x, one, F::k(20.0)).tanh(),
-        Softplus => softplus(x, p.0, p.1),
-        // p = (alpha, scale, input_scale): elu, selu and celu are all this formula
-        Elu => {
-            if x > zero {
-                p.1 * x
-            } else {
-                p.1 * p.0 * ((x * p.2).exp_m1())
-            }
-        }
-        LeakyRelu => {
-            if x > zero {
-                x
-            } else {
-                x * p.0
-            }
-        }
-        Hardsigmoid => (x / F::k(6.0) + half).max(zero).min(one),
-        Hardswish => x * (x + F::k(3.0)).max(zero).min(F::k(6.0)) / F::k(6.0),
-        NanToNum => {
-            if x != x {
-                p.0
-            } else if x == F::infinity() {
-                p.1
-            } else if x == F::neg_infinity() {
-                p.2
-            } else {
-                x
-            }
-        }
+fn sign_f<F: Flt>(x: F) -> F {
+    if x > F::zero() {
+        F::one()
+    } else if x < F::zero() {
+        -F::one()
+    } else {
+        x * F::zero() // keeps ±0 and NaN
     }
+}
+
+#[inline(always)]
+fn relu_f<F: Flt>(x: F) -> F {
+    if x > F::zero() || x != x {
+        x
+    } else {
+        F::zero()
+    }
+}
+
+/// PyTorch's clamp: NaN propagates, min applied first then max (a NaN bound wins).
+#[inline(always)]
+fn clamp_f<F: Flt>(x: F, lo: F, hi: F) -> F {
+    if x != x {
+        return x;
+    }
+    let y = if lo != lo || x < lo { lo } else { x };
+    if hi != hi || y > hi {
+        hi
+    } else {
+        y
+    }
+}
+
+/// `m` = 10^|decimals|, `neg` > 0 when decimals < 0 (PyTorch then divides by the reciprocal).
+#[inline(always)]
+fn round_decimals<F: Flt>(x: F, m: F, neg: F) -> F {
+    if neg > F::zero() {
+        round_half_even(x / m) * m
+    } else {
+        round_half_even(x * m) / m
+    }
+}
+
+/// std's ln(x + √(x²−1)) loses most digits near 1; log1p of t = x−1 keeps them.
+#[inline(always)]
+fn acosh_f<F: Flt>(x: F) -> F {
+    let t = x - F::one();
+    if x > F::k(1e18) {
+        x.ln() + F::k(std::f64::consts::LN_2)
+    } else {
+        (t + t.sqrt() * (t + F::k(2.0)).sqrt()).ln_1p()
+    }
+}
+
+/// std's form cancels for x near −1; odd symmetry keeps the log1p argument positive.
+#[inline(always)]
+fn atanh_f<F: Flt>(x: F) -> F {
+    let a = x.abs();
+    (F::k(0.5) * ((a + a) / (F::one() - a)).ln_1p()).copysign(x)
+}
+
+/// `eps` < 0 means "no eps".
+#[inline(always)]
+fn logit_f<F: Flt>(x: F, eps: F) -> F {
+    let z = if eps >= F::zero() { x.max(eps).min(F::one() - eps) } else { x };
+    (z / (F::one() - z)).ln()
+}
+
+#[inline(always)]
+fn gelu_tanh_f<F: Flt>(x: F) -> F {
+    let inner = F::k(0.797_884_560_802_865_4) * (x + F::k(0.044715) * x * x * x);
+    F::k(0.5) * x * (F::one() + inner.tanh())
+}
+
+/// p = (nan, posinf, neginf) replacements.
+#[inline(always)]
+fn nan_to_num_f<F: Flt>(x: F, p: (F, F, F)) -> F {
+    if x != x {
+        p.0
+    } else if x == F::infinity() {
+        p.1
+    } else if x == F::neg_infinity() {
+        p.2
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn sign_i<T: IntOps>(x: T) -> T {
+    let zero = T::default();
+    T::from_i64((x > zero) as i64 - (x < zero) as i64)
 }
 
 #[inline(always)]
@@ -388,151 +456,8 @@ macro_rules! int_ops {
 }
 int_ops!(u8, i8, i16, i32, i64, u16, u32, u64);
 
-#[inline(always)]
-pub fn eval_i<T: IntOps>(op: UOp, x: T, lo: T, hi: T) -> T {
-    use UOp::*;
-    let zero = T::default();
-    match op {
-        Neg => x.neg_w(),
-        Abs => x.abs_w(),
-        Sign => T::from_i64((x > zero) as i64 - (x < zero) as i64),
-        Square => x.mul_w(x),
-        Relu => x.max(zero),
-        Relu6 => x.max(zero).min(T::from_i64(6)),
-        Hardtanh | Clamp => x.max(lo).min(hi),
-        _ => x, // floor, ceil, round, trunc of an integer
-    }
-}
-
 fn unsupported(op: UOp, dt: DType, supported: &str) -> Error {
     Error::DType { op: format!("{op:?}").to_lowercase(), dtype: dt, supported: supported.into() }
-}
-
-macro_rules! each_op {
-    ($op:expr, $m:ident) => {{
-        use UOp::*;
-        match $op {
-            Neg => $m!(Neg),
-            Abs => $m!(Abs),
-            Sign => $m!(Sign),
-            Square => $m!(Square),
-            Relu => $m!(Relu),
-            Relu6 => $m!(Relu6),
-            Hardtanh => $m!(Hardtanh),
-            Clamp => $m!(Clamp),
-            Floor => $m!(Floor),
-            Ceil => $m!(Ceil),
-            Round => $m!(Round),
-            Trunc => $m!(Trunc),
-            Frac => $m!(Frac),
-            RoundDecimals => $m!(RoundDecimals),
-            Exp => $m!(Exp),
-            Exp2 => $m!(Exp2),
-            Expm1 => $m!(Expm1),
-            Log => $m!(Log),
-            Log2 => $m!(Log2),
-            Log10 => $m!(Log10),
-            Log1p => $m!(Log1p),
-            Sqrt => $m!(Sqrt),
-            Rsqrt => $m!(Rsqrt),
-            Reciprocal => $m!(Reciprocal),
-            Sin => $m!(Sin),
-            Cos => $m!(Cos),
-            Tan => $m!(Tan),
-            Asin => $m!(Asin),
-            Acos => $m!(Acos),
-            Atan => $m!(Atan),
-            Sinh => $m!(Sinh),
-            Cosh => $m!(Cosh),
-            Tanh => $m!(Tanh),
-            Asinh => $m!(Asinh),
-            Acosh => $m!(Acosh),
-            Atanh => $m!(Atanh),
-            Sigmoid => $m!(Sigmoid),
-            LogSigmoid => $m!(LogSigmoid),
-            Logit => $m!(Logit),
-            Erf => $m!(Erf),
-            Erfc => $m!(Erfc),
-            Erfinv => $m!(Erfinv),
-            Gelu => $m!(Gelu),
-            GeluTanh => $m!(GeluTanh),
-            Silu => $m!(Silu),
-            Mish => $m!(Mish),
-            Softplus => $m!(Softplus),
-            Elu => $m!(Elu),
-            LeakyRelu => $m!(LeakyRelu),
-            Hardsigmoid => $m!(Hardsigmoid),
-            Hardswish => $m!(Hardswish),
-            NanToNum => $m!(NanToNum),
-        }
-    }};
-}
-
-/// `dst[ld] = op(src[ls])`; `dt` is both dtypes (callers convert first).
-pub fn unary_op_into(op: UOp, p: Params, dt: DType, dst: &Storage, ld: &Layout, src: &Storage, ls: &Layout) -> Result<()> {
-    macro_rules! float_run {
-        ($T:ty, $v:ident) => {{
-            let pp = (<$T>::k(p.a), <$T>::k(p.b), <$T>::k(p.c));
-            unary_into::<$T, $T>(dst, ld, src, ls, move |x| eval_f::<$T>($v, x, pp))
-        }};
-    }
-    macro_rules! half_run {
-        ($H:ty, $v:ident) => {{
-            let pp = (p.a as f32, p.b as f32, p.c as f32);
-            unary_into::<$H, $H>(dst, ld, src, ls, move |x| <$H>::from_f32(eval_f::<f32>($v, x.to_f32(), pp)))
-        }};
-    }
-    match dt {
-        DType::F32 => {
-            macro_rules! m {
-                ($v:ident) => {
-                    float_run!(f32, $v)
-                };
-            }
-            each_op!(op, m)
-        }
-        DType::F64 => {
-            macro_rules! m {
-                ($v:ident) => {
-                    float_run!(f64, $v)
-                };
-            }
-            each_op!(op, m)
-        }
-        DType::F16 => {
-            macro_rules! m {
-                ($v:ident) => {
-                    half_run!(f16, $v)
-                };
-            }
-            each_op!(op, m)
-        }
-        DType::BF16 => {
-            macro_rules! m {
-                ($v:ident) => {
-                    half_run!(bf16, $v)
-                };
-            }
-            each_op!(op, m)
-        }
-        DType::C64 | DType::C128 => return crate::complex::unary_op_into(op, dt, dst, ld, src, ls),
-        DType::Bool => return Err(unsupported(op, dt, "integer and floating point dtypes")),
-        _ if !op.keeps_int() => return Err(unsupported(op, dt, "floating point dtypes")),
-        _ => with_int_dtype!(dt, T => {
-            let (lo, hi) = (int_bound::<T>(p.a, true), int_bound::<T>(p.b, false));
-            match op {
-                UOp::Neg => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Neg, x, lo, hi)),
-                UOp::Abs => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Abs, x, lo, hi)),
-                UOp::Sign => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Sign, x, lo, hi)),
-                UOp::Square => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Square, x, lo, hi)),
-                UOp::Relu => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Relu, x, lo, hi)),
-                UOp::Relu6 => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Relu6, x, lo, hi)),
-                UOp::Hardtanh | UOp::Clamp => unary_into::<T, T>(dst, ld, src, ls, move |x| eval_i(UOp::Clamp, x, lo, hi)),
-                _ => unary_into::<T, T>(dst, ld, src, ls, |x| x),
-            }
-        }, unreachable!()),
-    }
-    Ok(())
 }
 
 /// A clamp bound as an integer of `T`, saturated to `T`'s range; NaN (absent) doesn't clamp.

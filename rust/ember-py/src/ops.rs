@@ -259,7 +259,8 @@ impl PyTensor {
 
 /// The binary op table's named methods and their in-place forms.
 macro_rules! bin_methods {
-    ($($v:ident => $aten:literal, $grad:literal, float: $float:literal, wgpu: $w:ident,
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, int: $ik:ident,
+       exact: [$($ex:expr)?], complex: $cx:tt, f: $fm:expr, wgsl: {$($wd:ident: $we:literal),*},
        py: [$($f:ident $i:ident),*], torch: $torch:literal;)*) => {
         #[pymethods]
         impl PyTensor {
@@ -274,7 +275,7 @@ macro_rules! bin_methods {
         }
     };
 }
-ember::binary_table!(bin_methods);
+ember::binary_ops!(bin_methods);
 
 /// The binary table's names that are also `ember.*` functions (Python forwards them).
 #[pyfunction]

@@ -22,14 +22,32 @@ fn _conv2d(
     w: T<'_>,
     b: Option<T<'_>>,
     stride: (usize, usize),
-    pad: [usize; 4],
+    pad: &Bound<'_, PyAny>,
     dilation: (usize, usize),
     groups: usize,
 ) -> PyResult<Py<PyAny>> {
     crate::guard::guard("_conv2d", || {
         let (x, w, b) = (x.get().operand().clone(), w.get().operand().clone(), opt(&b));
+        // PyTorch's padding argument: (top, bottom, left, right) or "valid"/"same"
+        let pad: [usize; 4] = match pad.extract::<String>() {
+            Ok(mode) => {
+                let k = if w.ndim() == 4 { [w.shape()[2], w.shape()[3]] } else { [1, 1] };
+                let p = ember::ops::conv::string_padding(&mode, &k, &[dilation.0, dilation.1], &[stride.0, stride.1])
+                    .map_err(crate::error::to_py)?;
+                [p[0].0, p[0].1, p[1].0, p[1].1]
+            }
+            Err(_) => pad.extract()?,
+        };
         let work = x.numel() * w.numel();
         wrap(py, run(py, work, || nn::conv2d(&x, &w, b.as_ref(), stride, pad, dilation, groups))?)
+    })
+}
+
+/// (before, after) padding per spatial dim for a string padding ("valid"/"same"); conv3d's.
+#[pyfunction]
+fn _conv_padding(mode: &str, kernel: Vec<usize>, dilation: Vec<usize>, stride: Vec<usize>) -> PyResult<Vec<(usize, usize)>> {
+    crate::guard::guard("_conv_padding", || {
+        ember::ops::conv::string_padding(mode, &kernel, &dilation, &stride).map_err(crate::error::to_py)
     })
 }
 
@@ -255,6 +273,7 @@ fn check_lens(p: &[Tensor], others: &[&Vec<Tensor>]) -> PyResult<()> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_conv2d, m)?)?;
+    m.add_function(wrap_pyfunction!(_conv_padding, m)?)?;
     m.add_function(wrap_pyfunction!(_max_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(_avg_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(_adaptive_avg_pool2d, m)?)?;

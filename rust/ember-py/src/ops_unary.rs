@@ -50,8 +50,8 @@ fn refuse_complex_sign(name: &str, t: &Tensor) -> PyResult<()> {
 
 /// The unary op table's methods with no arguments, and their in-place forms (`name_`).
 macro_rules! unary_methods {
-    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, wgpu: [$($w:ident)?],
-       py: [$($name:ident $name_:ident),*], torch: $torch:literal;)*) => {
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, int: $ik:ident $(($($ia:tt)*))?,
+       f: $f:expr, wgsl: {$($wd:ident: $we:literal),*}, py: [$($name:ident $name_:ident),*], torch: $torch:literal;)*) => {
         #[pymethods]
         impl PyTensor {
             $($(
@@ -68,7 +68,7 @@ macro_rules! unary_methods {
     };
 }
 
-ember::unary_table!(unary_methods);
+ember::unary_ops!(unary_methods);
 
 /// The unary table's names that are also `ember.*` functions (Python forwards them).
 #[pyfunction]

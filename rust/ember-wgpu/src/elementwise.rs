@@ -83,68 +83,72 @@ const RSQRT2PI: f32 = 0.3989422804014327;
 const SQRT2OPI: f32 = 0.7978845608028654;
 "#;
 
-/// Unary ops. `ThresholdBackward` etc. live in `BinaryOp`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum UnaryOp {
-    Neg,
-    Abs,
-    Exp,
-    Log,
-    Sqrt,
-    Rsqrt,
-    Sin,
-    Cos,
-    Tanh,
-    Sigmoid,
-    Relu,
-    Gelu,
-    GeluTanh,
-    Silu,
-    Square,
-    Reciprocal,
-    Sign,
-    Floor,
-    Ceil,
-    Round,
-    Log1p,
-    Expm1,
-    LogicalNot,
+/// The unary ops of the table (`ember_core::unary_ops!`, same variants as ember's `UOp`) and
+/// `LogicalNot`; a row's `wgsl:` column is its expression per input dtype.
+macro_rules! wgpu_unary {
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, int: $ik:ident $(($($ia:tt)*))?,
+       f: $f:expr, wgsl: {$($wd:ident: $we:literal),*}, py: [$($py:ident $py_:ident),*], torch: $torch:literal;)*) => {
+        /// Unary ops. `ThresholdBackward` etc. live in `BinaryOp`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum UnaryOp {
+            $($v,)*
+            LogicalNot,
+        }
+
+        impl UnaryOp {
+            /// A name unique per op (the kernel's name in traces and its cache key).
+            pub fn name(self) -> String {
+                match self {
+                    $(UnaryOp::$v => snake_case(stringify!($v)),)*
+                    UnaryOp::LogicalNot => "logical_not".into(),
+                }
+            }
+
+            /// Whether the op has a WGSL expression for some dtype.
+            pub fn has_kernel(self) -> bool {
+                match self {
+                    $(UnaryOp::$v => {
+                        let dts: &[DType] = &[$(DType::$wd),*];
+                        !dts.is_empty()
+                    })*
+                    UnaryOp::LogicalNot => true,
+                }
+            }
+
+            /// The table's WGSL expression of `x` for input dtype `dt`.
+            fn table_expr(self, dt: DType) -> Option<&'static str> {
+                #[allow(unreachable_patterns)]
+                match (self, dt) {
+                    $($((UnaryOp::$v, DType::$wd) => Some($we),)*)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+ember_core::unary_ops!(wgpu_unary);
+
+/// `GeluTanh` → `gelu_tanh`: a table variant's kernel name.
+fn snake_case(camel: &str) -> String {
+    let mut s = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                s.push('_');
+            }
+            s.push(c.to_ascii_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    s
 }
 
 impl UnaryOp {
-    pub fn name(self) -> &'static str {
-        use UnaryOp::*;
-        match self {
-            Neg => "neg",
-            Abs => "abs",
-            Exp => "exp",
-            Log => "log",
-            Sqrt => "sqrt",
-            Rsqrt => "rsqrt",
-            Sin => "sin",
-            Cos => "cos",
-            Tanh => "tanh",
-            Sigmoid => "sigmoid",
-            Relu => "relu",
-            Gelu => "gelu",
-            GeluTanh => "gelu_tanh",
-            Silu => "silu",
-            Square => "square",
-            Reciprocal => "reciprocal",
-            Sign => "sign",
-            Floor => "floor",
-            Ceil => "ceil",
-            Round => "round",
-            Log1p => "log1p",
-            Expm1 => "expm1",
-            LogicalNot => "logical_not",
-        }
-    }
-
     /// (WGSL expression of `x`, result dtype) for input dtype `dt`, or None if unsupported.
     fn expr(self, dt: DType) -> Option<(&'static str, DType)> {
-        use UnaryOp::*;
-        if self == LogicalNot {
+        if self == UnaryOp::LogicalNot {
             return Some(match dt {
                 DType::F32 => ("u32(x == 0.0)", DType::Bool),
                 DType::I32 => ("u32(x == 0)", DType::Bool),
@@ -152,141 +156,80 @@ impl UnaryOp {
                 _ => ("u32(x == 0u)", DType::Bool),
             });
         }
-        let e = match dt {
-            DType::F32 => match self {
-                Neg => "-x",
-                Abs => "abs(x)",
-                Exp => "exp(x)",
-                Log => "log(x)",
-                Sqrt => "sqrt(x)",
-                Rsqrt => "inverseSqrt(x)",
-                Sin => "sin(x)",
-                Cos => "cos(x)",
-                Tanh => "tanh_(x)",
-                Sigmoid => "sigmoid_(x)",
-                Relu => "select(x, 0.0, x < 0.0)",
-                Gelu => "0.5 * x * (1.0 + erf_(x * RSQRT2))",
-                GeluTanh => "0.5 * x * (1.0 + tanh_(SQRT2OPI * (x + 0.044715 * x * x * x)))",
-                Silu => "x / (1.0 + exp(-x))",
-                Square => "x * x",
-                Reciprocal => "1.0 / x",
-                Sign => "select(sign(x), x, isnan_(x))",
-                Floor => "floor(x)",
-                Ceil => "ceil(x)",
-                Round => "round(x)",
-                Log1p => "log1p_(x)",
-                Expm1 => "expm1_(x)",
-                LogicalNot => unreachable!(),
-            },
-            DType::I32 => match self {
-                Neg => "-x",
-                Abs => "abs(x)",
-                Relu => "max(x, 0)",
-                Square => "x * x",
-                Sign => "sign(x)",
-                Floor | Ceil | Round => "x",
-                _ => return None,
-            },
-            DType::U8 => match self {
-                Neg => "((0u - x) & 255u)",
-                Abs | Relu | Floor | Ceil | Round => "x",
-                Square => "((x * x) & 255u)",
-                Sign => "min(x, 1u)",
-                _ => return None,
-            },
-            DType::Bool => match self {
-                Abs | Relu | Sign | Square | Floor | Ceil | Round => "x",
-                _ => return None,
-            },
-            _ => return None,
-        };
-        Some((e, dt))
+        self.table_expr(dt).map(|e| (e, dt))
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BinaryOp {
-    /// `a + alpha * b`
-    Add,
-    /// `a - alpha * b`
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Maximum,
-    Minimum,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    LogicalAnd,
-    LogicalOr,
-    /// relu' etc.: `b <= alpha ? 0 : a` with a = grad, b = input, alpha = threshold.
-    ThresholdBackward,
-    /// `a * b * (1 - b)` with b = sigmoid output.
-    SigmoidBackward,
-    /// `a * (1 - b²)` with b = tanh output.
-    TanhBackward,
-    /// gelu'(b) · a, erf form.
-    GeluBackward,
-    /// gelu'(b) · a, tanh form.
-    GeluTanhBackward,
-    /// silu'(b) · a.
-    SiluBackward,
-    Atan2,
-    /// NaN-ignoring maximum / minimum.
-    Fmax,
-    Fmin,
-    Hypot,
-    /// `remainder`: the result takes the divisor's sign.
-    Remainder,
-    Fmod,
-    Copysign,
-    DivTrunc,
-    DivFloor,
-    Xlogy,
+/// The binary ops of the table (`ember_core::binary_ops!`, same variants as ember's
+/// `BinaryOp`), then the comparisons and the fused backward kernels, which aren't table rows.
+macro_rules! wgpu_binary {
+    ($($v:ident => $aten:literal, $grad:literal, x: $sx:literal, y: $sy:literal, int: $ik:ident,
+       exact: [$($ex:expr)?], complex: $cx:tt, f: $f:expr, wgsl: {$($wd:ident: $we:literal),*},
+       py: [$($py:ident $py_:ident),*], torch: $torch:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum BinaryOp {
+            $($v,)*
+            Eq,
+            Ne,
+            Lt,
+            Le,
+            Gt,
+            Ge,
+            LogicalAnd,
+            LogicalOr,
+            /// relu' etc.: `b <= alpha ? 0 : a` with a = grad, b = input, alpha = threshold.
+            ThresholdBackward,
+            /// `a * b * (1 - b)` with b = sigmoid output.
+            SigmoidBackward,
+            /// `a * (1 - b²)` with b = tanh output.
+            TanhBackward,
+            /// gelu'(b) · a, erf form.
+            GeluBackward,
+            /// gelu'(b) · a, tanh form.
+            GeluTanhBackward,
+            /// silu'(b) · a.
+            SiluBackward,
+        }
+
+        impl BinaryOp {
+            /// A name unique per op (the kernel's name in traces and its cache key).
+            pub fn name(self) -> String {
+                use BinaryOp::*;
+                let n = match self {
+                    $(BinaryOp::$v => return snake_case(stringify!($v)),)*
+                    Eq => "eq",
+                    Ne => "ne",
+                    Lt => "lt",
+                    Le => "le",
+                    Gt => "gt",
+                    Ge => "ge",
+                    LogicalAnd => "logical_and",
+                    LogicalOr => "logical_or",
+                    ThresholdBackward => "threshold_backward",
+                    SigmoidBackward => "sigmoid_backward",
+                    TanhBackward => "tanh_backward",
+                    GeluBackward => "gelu_backward",
+                    GeluTanhBackward => "gelu_tanh_backward",
+                    SiluBackward => "silu_backward",
+                };
+                n.into()
+            }
+
+            /// The table's WGSL expression of `a`, `b`, `p` for compute dtype `dt`.
+            fn table_expr(self, dt: DType) -> Option<&'static str> {
+                #[allow(unreachable_patterns)]
+                match (self, dt) {
+                    $($((BinaryOp::$v, DType::$wd) => Some($we),)*)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
+
+ember_core::binary_ops!(wgpu_binary);
 
 impl BinaryOp {
-    pub fn name(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "add",
-            Sub => "sub",
-            Mul => "mul",
-            Div => "div",
-            Pow => "pow",
-            Maximum => "maximum",
-            Minimum => "minimum",
-            Eq => "eq",
-            Ne => "ne",
-            Lt => "lt",
-            Le => "le",
-            Gt => "gt",
-            Ge => "ge",
-            LogicalAnd => "logical_and",
-            LogicalOr => "logical_or",
-            ThresholdBackward => "threshold_backward",
-            SigmoidBackward => "sigmoid_backward",
-            TanhBackward => "tanh_backward",
-            GeluBackward => "gelu_backward",
-            GeluTanhBackward => "gelu_tanh_backward",
-            SiluBackward => "silu_backward",
-            Atan2 => "atan2",
-            Fmax => "fmax",
-            Fmin => "fmin",
-            Hypot => "hypot",
-            Remainder => "remainder",
-            Fmod => "fmod",
-            Copysign => "copysign",
-            DivTrunc => "div_trunc",
-            DivFloor => "floor_divide",
-            Xlogy => "xlogy",
-        }
-    }
-
     /// (WGSL expression of `a`, `b`, `p` (alpha / threshold, compute dtype), result dtype).
     fn expr(self, dt: DType) -> Option<(String, DType)> {
         use BinaryOp::*;
@@ -333,45 +276,16 @@ impl BinaryOp {
             LogicalAnd => (format!("u32({} && {})", truth("a"), truth("b")), b),
             LogicalOr => (format!("u32({} || {})", truth("a"), truth("b")), b),
             _ => {
-                let e: String = match (dt, self) {
-                    (DType::F32 | DType::I32, Add) => "a + b * p".into(),
-                    (DType::F32 | DType::I32, Sub) => "a - b * p".into(),
-                    (DType::F32 | DType::I32, Mul) => "a * b".into(),
-                    (DType::F32, Div) => "a / b".into(),
-                    (DType::F32, Pow) => "fpow_(a, b)".into(),
-                    (DType::I32, Pow) => "ipow_(a, b)".into(),
-                    (DType::F32, Maximum) => "fmax_(a, b)".into(),
-                    (DType::F32, Minimum) => "fmin_(a, b)".into(),
-                    (DType::I32 | DType::U8 | DType::Bool, Maximum) => "max(a, b)".into(),
-                    (DType::I32 | DType::U8 | DType::Bool, Minimum) => "min(a, b)".into(),
-                    (DType::U8, Add) => "((a + b * p) & 255u)".into(),
-                    (DType::U8, Sub) => "((a - b * p) & 255u)".into(),
-                    (DType::U8, Mul) => "((a * b) & 255u)".into(),
-                    (DType::Bool, Add) => "(a | b)".into(),
-                    (DType::Bool, Mul) => "(a & b)".into(),
-                    (DType::F32, ThresholdBackward) => "select(a, 0.0, b <= p)".into(),
-                    (DType::F32, SigmoidBackward) => "a * (1.0 - b) * b".into(),
-                    (DType::F32, TanhBackward) => "a * (1.0 - b * b)".into(),
-                    (DType::F32, GeluBackward) => "a * (0.5 * (1.0 + erf_(b * RSQRT2)) + b * RSQRT2PI * exp(-0.5 * b * b))".into(),
-                    (DType::F32, GeluTanhBackward) => "a * gelu_tanh_grad_(b)".into(),
-                    (DType::F32, SiluBackward) => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))".into(),
-                    (DType::F32, Atan2) => "atan2_(a, b)".into(),
-                    (DType::F32, Fmax) => "fmaxnum_(a, b)".into(),
-                    (DType::F32, Fmin) => "fminnum_(a, b)".into(),
-                    (DType::I32 | DType::U8 | DType::Bool, Fmax) => "max(a, b)".into(),
-                    (DType::I32 | DType::U8 | DType::Bool, Fmin) => "min(a, b)".into(),
-                    (DType::F32, Hypot) => "select(length(vec2<f32>(a, b)), nan_(), (isnan_(a) || isnan_(b)) && abs(a) != bitcast<f32>(0x7f800000u) && abs(b) != bitcast<f32>(0x7f800000u))".into(),
-                    (DType::F32, Remainder) => "a - b * floor(a / b)".into(),
-                    (DType::I32, Remainder) => "irem_(a, b)".into(),
-                    (DType::F32, Fmod) => "a - b * trunc(a / b)".into(),
-                    (DType::I32, Fmod) => "select(a % b, 0, b == 0)".into(),
-                    (DType::F32, Copysign) => "select(abs(a), -abs(a), (bitcast<u32>(b) >> 31u) == 1u)".into(),
-                    (DType::F32, DivTrunc) => "trunc(a / b)".into(),
-                    (DType::F32, DivFloor) => "floor(a / b)".into(),
-                    (DType::F32, Xlogy) => "select(a * log(b), 0.0, a == 0.0 && !isnan_(b))".into(),
-                    _ => return None,
+                let e: &str = match (dt, self) {
+                    (DType::F32, ThresholdBackward) => "select(a, 0.0, b <= p)",
+                    (DType::F32, SigmoidBackward) => "a * (1.0 - b) * b",
+                    (DType::F32, TanhBackward) => "a * (1.0 - b * b)",
+                    (DType::F32, GeluBackward) => "a * (0.5 * (1.0 + erf_(b * RSQRT2)) + b * RSQRT2PI * exp(-0.5 * b * b))",
+                    (DType::F32, GeluTanhBackward) => "a * gelu_tanh_grad_(b)",
+                    (DType::F32, SiluBackward) => "a * sigmoid_(b) * (1.0 + b * (1.0 - sigmoid_(b)))",
+                    _ => self.table_expr(dt)?,
                 };
-                (e, dt)
+                (e.into(), dt)
             }
         })
     }

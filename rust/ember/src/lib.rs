@@ -18,6 +18,8 @@ pub use autograd::{grad_mode, Node};
 pub use ember_core::{
     alloc_counters, bf16, f16, layout, Complex, DType, Device, Element, Error, Result, Scalar, Storage, WeakStorage, C128, C64,
 };
+/// The elementwise op tables (one row per op, every column), for the binding to generate from.
+pub use ember_core::{binary_ops, unary_ops};
 pub use ember_cpu as cpu;
 pub use ember_wgpu as wgpu;
 pub use layout::Layout;

@@ -252,8 +252,8 @@ impl Tensor {
     /// the result is then viewed back in the logical order. `x.t().exp()` thus runs as a
     /// contiguous kernel and returns strides (1, n).
     pub(crate) fn map_in_layout(&self, out: &Layout, kernel: impl FnOnce(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
-        if matches!(self.device(), Device::Wgpu(_)) {
-            return kernel(self); // wgpu kernels write row-major
+        if !crate::backend::of(crate::dispatch::Family::of(self.device())).writes_in_input_order() {
+            return kernel(self); // the output is row-major
         }
         let r = match ember_core::layout::memory_order(&out.strides) {
             None => kernel(self)?,

@@ -63,6 +63,9 @@ impl Backend for Cpu {
     fn family(&self) -> Family {
         Family::CpuStrided
     }
+    fn writes_in_input_order(&self) -> bool {
+        true
+    }
     fn index_gather(&self, _op: &'static str, src: &Tensor, ls: &Layout, idx: &[Vec<usize>], out_shape: &[usize]) -> Result<Tensor> {
         cpu_host::index_gather(src, ls, idx, out_shape)
     }

@@ -23,6 +23,9 @@ impl Backend for Meta {
     fn family(&self) -> Family {
         Family::Meta
     }
+    fn writes_in_input_order(&self) -> bool {
+        true
+    }
     fn index_select(&self, src: &Tensor, _d: usize, _index: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         empty(out_shape, src.dtype())
     }

@@ -84,6 +84,13 @@ pub struct Conv2d {
 pub trait Backend: Sync {
     fn family(&self) -> Family;
 
+    /// Whether the elementwise kernels write their output in the memory order of their
+    /// (permuted) input, so `Tensor::map_in_layout` can hand them a permuted view and keep the
+    /// input's layout as PyTorch does. Kernels that write row-major (WGSL) keep the default.
+    fn writes_in_input_order(&self) -> bool {
+        false
+    }
+
     // ------------------------------------------------------------ elementwise
     /// `op(x)` as a new row-major tensor of `dt` (the op's result dtype).
     fn unary(&self, op: UOp, _p: Params, _x: &Tensor, _dt: DType) -> Result<Tensor> {

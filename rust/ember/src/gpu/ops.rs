@@ -21,7 +21,7 @@ pub fn arg_on_gpu(a: &Arg) -> Result<Arg> {
 /// `a op b` (broadcast) computed and returned in `dt`.
 /// int64 arithmetic computes in 32 bits (WGSL has no 64-bit integers) and stores int64.
 pub fn binary_op(op: B, a: &Arg, b: &Arg, dt: DType) -> Result<Tensor> {
-    binary(op.wgpu_kernel(), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), dt, 1.0)
+    binary(crate::ops::binary::wgpu_kernel(op), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), dt, 1.0)
 }
 
 fn compute(dt: DType) -> DType {
@@ -34,7 +34,7 @@ fn compute(dt: DType) -> DType {
 
 /// `out = a op b` computed in `dt` (out may be a strided view of another dtype).
 pub fn binary_op_into(op: B, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
-    binary_into(op.wgpu_kernel(), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), 1.0, out)
+    binary_into(crate::ops::binary::wgpu_kernel(op), &arg_on_gpu(a)?, &arg_on_gpu(b)?, compute(dt), 1.0, out)
 }
 
 /// `a cmp b` → bool, compared in the promoted dtype.

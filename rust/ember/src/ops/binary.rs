@@ -5,142 +5,39 @@ use crate::ops::meta;
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
-use ember_cpu::arith::Arith;
-use ember_cpu::elementwise::binary_into;
-use ember_cpu::with_dtype;
 
-pub use crate::ops::binary_table::{BinaryOp, TORCH_FUNCTIONS};
+pub use crate::ops::binary_table::{wgpu_kernel, BinaryOp, TORCH_FUNCTIONS};
 
-impl BinaryOp {
-    /// The dtype the kernel computes in, given the promoted dtype of the inputs.
-    fn compute_dtype(self, promoted: DType) -> DType {
-        if self.float_only() && !promoted.is_inexact() {
-            crate::promote::default_dtype()
-        } else {
-            promoted
-        }
-    }
-    fn grad_name(self, a_scalar: bool, b_scalar: bool) -> &'static str {
-        match self {
-            BinaryOp::Pow if b_scalar => "PowBackward0",
-            BinaryOp::Pow if a_scalar => "PowBackward2",
-            op => op.tensor_grad_name(),
-        }
+/// The dtype the kernel computes in, given the promoted dtype of the inputs.
+fn compute_dtype(op: BinaryOp, promoted: DType) -> DType {
+    if op.float_only() && !promoted.is_inexact() {
+        crate::promote::default_dtype()
+    } else {
+        promoted
     }
 }
 
-/// Floats-only formulas (f16/bf16 go through f32).
-trait FBin: ember_cpu::unary::Flt {
-    #[inline(always)]
-    fn fbin(op: BinaryOp, x: Self, y: Self) -> Self {
-        match op {
-            BinaryOp::Atan2 => x.atan2(y),
-            BinaryOp::Hypot => x.hypot(y),
-            BinaryOp::Copysign => x.copysign(y),
-            BinaryOp::DivTrunc => (x / y).trunc(),
-            _ => {
-                // xlogy: 0 where x == 0 (unless y is NaN)
-                if y != y {
-                    y
-                } else if x == Self::zero() {
-                    x
-                } else {
-                    x * y.ln()
-                }
-            }
-        }
+fn grad_name(op: BinaryOp, a_scalar: bool, b_scalar: bool) -> &'static str {
+    match op {
+        BinaryOp::Pow if b_scalar => "PowBackward0",
+        BinaryOp::Pow if a_scalar => "PowBackward2",
+        op => op.tensor_grad_name(),
     }
 }
-impl FBin for f32 {}
-impl FBin for f64 {}
 
-/// Runs `op` on already converted, broadcastable operands into `out[lo]`.
+/// Runs `op` on already converted, broadcastable operands into `out[lo]` (the host kernels
+/// generated from the table in `ember_cpu::binary`).
 pub(crate) fn kernel_into(op: BinaryOp, dt: DType, out: &Tensor, a: &Tensor, b: &Tensor) -> Result<()> {
-    use half::{bf16, f16};
-    use BinaryOp::*;
-    let (o, lo) = (out.storage(), out.layout());
-    let (sa, la, sb, lb) = (a.storage(), a.layout(), b.storage(), b.layout());
-    if matches!(op, Atan2 | Hypot | Copysign | Xlogy) || (op == DivTrunc && dt.is_float()) {
-        macro_rules! fl {
-            ($T:ty, $v:ident) => {
-                binary_into::<$T, $T, $T>(o, lo, sa, la, sb, lb, |x, y| <$T>::fbin($v, x, y))
-            };
-        }
-        macro_rules! hf {
-            ($H:ty, $v:ident) => {
-                binary_into::<$H, $H, $H>(o, lo, sa, la, sb, lb, |x, y| <$H>::from_f32(f32::fbin($v, x.to_f32(), y.to_f32())))
-            };
-        }
-        macro_rules! each {
-            ($m:ident) => {
-                match op {
-                    Atan2 => $m!(Atan2),
-                    Hypot => $m!(Hypot),
-                    Copysign => $m!(Copysign),
-                    DivTrunc => $m!(DivTrunc),
-                    _ => $m!(Xlogy),
-                }
-            };
-        }
-        match dt {
-            DType::F32 => {
-                macro_rules! m {
-                    ($v:ident) => {
-                        fl!(f32, $v)
-                    };
-                }
-                each!(m)
-            }
-            DType::F64 => {
-                macro_rules! m {
-                    ($v:ident) => {
-                        fl!(f64, $v)
-                    };
-                }
-                each!(m)
-            }
-            DType::F16 => {
-                macro_rules! m {
-                    ($v:ident) => {
-                        hf!(f16, $v)
-                    };
-                }
-                each!(m)
-            }
-            DType::BF16 => {
-                macro_rules! m {
-                    ($v:ident) => {
-                        hf!(bf16, $v)
-                    };
-                }
-                each!(m)
-            }
-            _ => return Err(Error::DType { op: op.name().into(), dtype: dt, supported: "floating point dtypes".into() }),
-        }
-        return Ok(());
-    }
-    with_dtype!(dt, T => match op {
-        Add => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.add(y)),
-        Sub => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.sub(y)),
-        Mul => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.mul(y)),
-        Div | DivTrunc => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.div(y)),
-        DivFloor => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.floor_div(y)),
-        Rem => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.rem(y)),
-        Fmod => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmod(y)),
-        Pow => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.power(y)),
-        Maximum => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.max_nan(y)),
-        Minimum => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.min_nan(y)),
-        Fmax => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmax(y)),
-        Fmin => binary_into::<T, T, T>(o, lo, sa, la, sb, lb, |x, y| x.fmin(y)),
-        Atan2 | Hypot | Copysign | Xlogy => unreachable!(),
-    });
-    Ok(())
+    ember_cpu::binary::binary_op_into(op, dt, out.storage(), out.layout(), a.storage(), a.layout(), b.storage(), b.layout())
 }
 
 /// Errors PyTorch raises for an op/dtype pair before computing anything.
 fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
     check_bool_sub(op, dt)?;
-    if dt.is_complex() && !matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow) {
+    if !dt.is_inexact() && op.int_rule() == ember_cpu::unary::IntRule::Refuse {
+        return Err(ember_cpu::binary::refused(op, dt));
+    }
+    if dt.is_complex() && !op.takes_complex() {
         let msg = format!(
             "\"{}_cpu\" not implemented for '{}'. Complex numbers have no order or rounding; apply the op to .real/.imag or .abs() instead.",
             op.name(),
@@ -197,7 +94,7 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 /// `a op b` as a new tensor.
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
-    let dt = op.compute_dtype(result_type(&[a, b])?);
+    let dt = compute_dtype(op, result_type(&[a, b])?);
     check_args(op, dt, b)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     if f == Family::CpuSparse {
@@ -280,11 +177,17 @@ fn real_grads(op: BinaryOp, g: &Tensor, a: &Tensor, b: &Tensor, y: Option<&Tenso
             let nz = m(a, CmpOp::Ne, &a.mul_scalar(0.0)?)?;
             (g.mul(&un(b, UOp::Log)?)?.mul(&nz)?, g.mul(a)?.div(b)?)
         }
+        Logaddexp | Logaddexp2 => {
+            // d/da = e^(a − y) (2^(a − y) for base 2): each operand's share of the sum
+            let y = y.ok_or_else(|| Error::runtime("internal: logaddexp output not saved"))?;
+            let pw = if op == Logaddexp { UOp::Exp } else { UOp::Exp2 };
+            (g.mul(&un(&a.sub(y)?, pw)?)?, g.mul(&un(&b.sub(y)?, pw)?)?)
+        }
     })
 }
 
 fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
-    let name = op.grad_name(a.as_tensor().is_none(), b.as_tensor().is_none());
+    let name = grad_name(op, a.as_tensor().is_none(), b.as_tensor().is_none());
     // Shapes to reduce broadcast gradients back to; None (no allocation) when unbroadcast.
     let reduce_to = |s: &[usize]| (s != out.shape()).then(|| s.to_vec());
     let (sa, sb) = (reduce_to(a.shape()), reduce_to(b.shape()));
@@ -303,9 +206,8 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
         (None, None) => return,
     };
     let (a_is_t, b_is_t) = (ta.is_some(), tb.is_some());
-    // Save only what the formula reads: add/sub read nothing.
-    let keep = !matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::DivTrunc | BinaryOp::DivFloor);
-    let keep_out = matches!(op, BinaryOp::Pow | BinaryOp::Hypot);
+    // Save only what the formula reads (the table's x/y columns): add/sub read nothing.
+    let (keep, keep_out) = op.saves();
     let mut saved = vec![];
     if keep {
         saved.extend(ta.iter().chain(tb.iter()).map(crate::autograd::SavedTensor::input));
@@ -347,7 +249,7 @@ fn record_binary(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) {
 pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     let a = Arg::T(this.clone());
     let f = meta::family_of_args(op.name(), &[&a, other])?;
-    let dt = op.compute_dtype(result_type(&[&a, other])?);
+    let dt = compute_dtype(op, result_type(&[&a, other])?);
     check_args(op, dt, other)?;
     if !dt.can_cast_to(this.dtype()) {
         return Err(Error::Cast { from: dt, to: this.dtype() });
@@ -363,7 +265,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     }
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
-    let before = if track && !matches!(op, BinaryOp::Add | BinaryOp::Sub) { Some(this.clone_tensor()?) } else { None };
+    let before = if track && op.saves().0 { Some(this.clone_tensor()?) } else { None };
     if f != Family::CpuStrided {
         meta_check_kernel(op, dt)?;
     }
@@ -375,8 +277,8 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
         let ot = other.as_tensor().filter(|t| t.requires_grad()).cloned();
         let others: Vec<&Tensor> = ot.iter().collect();
         let has_other = ot.is_some();
-        let name = op.grad_name(false, other.as_tensor().is_none());
-        let after = if matches!(op, BinaryOp::Pow | BinaryOp::Hypot) { Some(this.detach().contiguous_copy()?) } else { None };
+        let name = grad_name(op, false, other.as_tensor().is_none());
+        let after = if op.saves().1 { Some(this.detach().contiguous_copy()?) } else { None };
         rebase_history(name, this, &others, move |g: &[Option<Tensor>]| {
             let g = g[0].as_ref().unwrap();
             let bt = ob.tensor(g.dtype())?;

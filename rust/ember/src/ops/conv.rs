@@ -73,6 +73,29 @@ fn conv_geometry(
     Ok(Conv2d { g, pad })
 }
 
+/// The padding of each spatial dim as (before, after) for PyTorch's string paddings:
+/// `"valid"` (none) or `"same"` (the output keeps the input's size: `dilation·(k−1)` split in
+/// two, the odd element after, as PyTorch does; stride 1 only).
+pub fn string_padding(mode: &str, kernel: &[usize], dilation: &[usize], stride: &[usize]) -> Result<Vec<(usize, usize)>> {
+    match mode {
+        "valid" => Ok(vec![(0, 0); kernel.len()]),
+        "same" => {
+            if stride.iter().any(|&s| s != 1) {
+                return Err(Error::runtime("padding='same' is not supported for strided convolutions"));
+            }
+            Ok(kernel
+                .iter()
+                .zip(dilation)
+                .map(|(&k, &d)| {
+                    let total = d.saturating_mul(k.saturating_sub(1));
+                    (total / 2, total - total / 2)
+                })
+                .collect())
+        }
+        _ => Err(Error::Value(format!("Invalid padding string '{mode}', should be one of {{'valid', 'same'}}"))),
+    }
+}
+
 /// `conv2d(x (N,Cin,H,W), w (Cout,Cin/g,kh,kw), b)`; `pad` = (top, bottom, left, right).
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d(

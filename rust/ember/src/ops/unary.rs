@@ -27,9 +27,10 @@ fn out_dtype(op: UOp, dt: DType) -> Result<DType> {
     if op.keeps_int() {
         return Ok(dt);
     }
-    if op == UOp::Frac {
+    if op.int_rule() == ember_cpu::unary::IntRule::Refuse {
+        let name = op_name(op);
         return Err(Error::runtime(format!(
-            "\"frac_cpu\" not implemented for '{}'. frac() needs a floating point tensor; convert with .float() first.",
+            "\"{name}_cpu\" not implemented for '{}'. {name}() needs a floating point tensor; convert with .float() first.",
             dt.scalar_name()
         )));
     }
@@ -185,6 +186,8 @@ fn real_grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&T
             let fin = crate::ops::unary::predicate(&x()?.detach(), Pred::IsFinite)?.to_dtype(g.dtype())?;
             g.mul(&fin)?
         }
+        Deg2rad => ms(g, PI / 180.0)?,
+        Rad2deg => ms(g, 180.0 / PI)?,
     })
 }
 
