@@ -271,6 +271,7 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
     }
     let mut cur = t.clone();
     let mut dim: i64 = 0;
+    let mut skipped = None; // the first whole-dim slice left out
     for i in idx {
         match i {
             Idx::Int(k) => {
@@ -281,7 +282,14 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
                 cur = cur.select(dim, k).py()?;
             }
             Idx::Slice(s, e, st) => {
-                cur = cur.slice(dim, s, e, st).py()?;
+                // A slice keeping its whole dim is no view of its own (PyTorch skips it too:
+                // `x[:, 1]` is one SelectBackward0 view, not a slice then a select); when
+                // nothing else makes a view, one slice view is made below.
+                if s == 0 && st == 1 && cur.shape().get(dim as usize).is_some_and(|&n| e >= n as i64) {
+                    skipped.get_or_insert(dim);
+                } else {
+                    cur = cur.slice(dim, s, e, st).py()?;
+                }
                 dim += 1;
             }
             Idx::None => {
@@ -290,6 +298,9 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
             }
             Idx::Ellipsis => dim += (t.ndim() - consumed) as i64,
         }
+    }
+    if let Some(d) = skipped.filter(|_| std::sync::Arc::ptr_eq(&cur.0, &t.0)) {
+        cur = cur.slice(d, 0, i64::MAX, 1).py()?;
     }
     Ok(cur)
 }
