@@ -177,6 +177,7 @@ def tiny_rows():
         (".numpy(), 100 MB", lambda: ebig.numpy(), None, T and (lambda: tbig.numpy())),
         ("x[1:3], 10 elements", lambda: x[1:3], lambda: nx[1:3], T and (lambda: tx[1:3])),
         ("x.view(2, 5), 10 elements", lambda: x.view(2, 5), lambda: nx.reshape(2, 5), T and (lambda: tx.view(2, 5))),
+        ("a.shape", lambda: x.shape, lambda: nx.shape, T and (lambda: tx.shape)),
         ("a + b, 10 elements", lambda: x + y, lambda: nx + ny, T and (lambda: tx + ty)),
         ("a + b, 10 elements, requires_grad", lambda: xg + y, lambda: nx + ny, T and (lambda: txg + ty)),
         ("add(a, b, out=c), 10 elements", lambda: ember.add(x, y, out=z), lambda: np.add(nx, ny, out=nz),

@@ -1,12 +1,11 @@
 """Tensor methods written in Python, attached to the native ``ember.Tensor`` class.
 
-Only methods that are not per-op hot paths live here (shape as ``ember.Size``, hooks with
+Only methods that are not per-op hot paths live here (``size()``, hooks with
 handles, ``backward``'s argument handling, ``new_*``, dtype shortcuts); arithmetic and views
 are native.
 """
 from . import _native, _dtypes
 from ._native import Tensor
-from ._size import Size
 
 
 def _method(fn):
@@ -14,16 +13,10 @@ def _method(fn):
     return fn
 
 
-# ``_shape`` is already a tuple of ints: ``tuple.__new__`` skips Size's per-element ``int()``
-# (``x.shape`` is read on every loss call and in user loops).
-_size_of = tuple.__new__
-Tensor.shape = property(lambda self: _size_of(Size, self._shape), doc="The tensor's sizes as an ember.Size.")
-
-
 @_method
 def size(self, dim=None):
     if dim is None:
-        return _size_of(Size, self._shape)
+        return self.shape
     n = self.ndim
     lo, hi = -max(n, 1), max(n, 1) - 1
     if not lo <= dim <= hi:

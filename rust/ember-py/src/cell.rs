@@ -14,13 +14,22 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 pub struct TensorCell {
+    /// The tensor the object was made with, current while `current` is `FIRST`: most
+    /// tensors are never replaced, and boxing each one cost every op's result a heap
+    /// allocation and free. It stays in place after a replacement, until Drop.
+    first: Tensor,
+    /// `FIRST`, or a replacement from `Box::into_raw`.
     current: AtomicPtr<Tensor>,
     retired: Mutex<Vec<Box<Tensor>>>,
 }
 
+/// The tag in `current` for "the tensor is `first`": never a `Box` address (no allocation
+/// lives in the first page) and never null (null marks a zero-filled, unwritten cell).
+const FIRST: *mut Tensor = std::ptr::dangling_mut();
+
 impl TensorCell {
     pub fn new(t: Tensor) -> TensorCell {
-        TensorCell { current: AtomicPtr::new(Box::into_raw(Box::new(t))), retired: Mutex::new(Vec::new()) }
+        TensorCell { first: t, current: AtomicPtr::new(FIRST), retired: Mutex::new(Vec::new()) }
     }
 
     /// A new handle on the current tensor. Inherent, so that `cell.clone()` — and
@@ -41,9 +50,12 @@ impl TensorCell {
     /// Puts `t` in place and returns the tensor it replaced.
     pub fn replace(&self, t: Tensor) -> Tensor {
         let old = self.current.swap(Box::into_raw(Box::new(t)), Ordering::AcqRel);
-        // SAFETY: every pointer stored in `current` came from `Box::into_raw` and is taken
-        // out exactly once (here or in Drop); the box moves to `retired` unchanged, so its
-        // heap address — which borrows handed out by `deref` point into — stays valid.
+        if old == FIRST {
+            return Tensor::clone(&self.first); // `first` itself stays put until Drop
+        }
+        // SAFETY: every other pointer stored in `current` came from `Box::into_raw` and is
+        // taken out exactly once (here or in Drop); the box moves to `retired` unchanged, so
+        // its heap address — which borrows handed out by `deref` point into — stays valid.
         let old = unsafe { Box::from_raw(old) };
         let prev = Tensor::clone(&old);
         self.retired.lock().unwrap_or_else(|e| e.into_inner()).push(old);
@@ -54,17 +66,25 @@ impl TensorCell {
 impl Deref for TensorCell {
     type Target = Tensor;
     fn deref(&self) -> &Tensor {
-        // SAFETY: the pointer is a live `Box<Tensor>` (see `replace`): boxes are freed only
-        // in Drop, which needs `&mut self`, so none is freed while this `&self` borrow lasts.
-        unsafe { &*self.current.load(Ordering::Acquire) }
+        let p = self.current.load(Ordering::Acquire);
+        if p == FIRST {
+            return &self.first;
+        }
+        // SAFETY: any other pointer is a live `Box<Tensor>` (see `replace`): boxes are freed
+        // only in Drop, which needs `&mut self`, so none is freed while this borrow lasts.
+        unsafe { &*p }
     }
 }
 
 impl Drop for TensorCell {
     fn drop(&mut self) {
-        // SAFETY: `current` holds a pointer from `Box::into_raw` not yet reclaimed; `&mut
-        // self` guarantees no borrow from `deref` is alive. `retired` drops on its own.
-        unsafe { drop(Box::from_raw(*self.current.get_mut())) }
+        let p = *self.current.get_mut();
+        if p != FIRST {
+            // SAFETY: `current` holds a pointer from `Box::into_raw` not yet reclaimed; `&mut
+            // self` guarantees no borrow from `deref` is alive. `first` and `retired` drop on
+            // their own.
+            unsafe { drop(Box::from_raw(p)) }
+        }
     }
 }
 

@@ -159,6 +159,58 @@ enum Idx {
     Ellipsis,
 }
 
+/// An `ember.Size` of `sizes`, filled as `tuple.__new__(Size, sizes)` fills it (Size's own
+/// `__new__` would convert each item with `int()` again).
+pub fn size_object<'py>(py: Python<'py>, sizes: &[usize]) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::ffi;
+    static SIZE: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+    let ty = SIZE.import(py, "ember._size", "Size")?;
+    // SAFETY: Size is a tuple subclass, so its tp_alloc makes a tuple of `len` empty slots;
+    // `PyTuple_SetItem` steals each new int into the fresh (refcount 1) object, as CPython's
+    // `tuple_subtype_new` does with its own items.
+    unsafe {
+        let obj = ffi::PyType_GenericAlloc(ty.as_ptr() as *mut ffi::PyTypeObject, sizes.len() as ffi::Py_ssize_t);
+        let obj = Bound::from_owned_ptr_or_err(py, obj)?;
+        for (i, &n) in sizes.iter().enumerate() {
+            let v = n.into_pyobject(py)?.into_ptr();
+            if ffi::PyTuple_SetItem(obj.as_ptr(), i as ffi::Py_ssize_t, v) != 0 {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        Ok(obj)
+    }
+}
+
+/// The dim order (outermost first) an `ember.memory_format` lays an `ndim` tensor out in;
+/// None for `preserve_format`. PyTorch's errors: a TypeError for a non-format, a
+/// RuntimeError for a channels-last format on a tensor of another rank.
+fn memory_order_of(op: &str, f: &Bound<'_, PyAny>, ndim: usize) -> PyResult<Option<Vec<usize>>> {
+    static FORMAT: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+    let py = f.py();
+    if f.is_none() {
+        return Ok(None);
+    }
+    if !f.is_instance(FORMAT.import(py, "ember._memory_format", "memory_format")?)? {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{op}(): argument 'memory_format' must be torch.memory_format, not {}",
+            f.get_type().name()?
+        )));
+    }
+    let name: String = f.getattr(pyo3::intern!(py, "_name"))?.extract()?;
+    let rank = match name.as_str() {
+        "preserve_format" => return Ok(None),
+        "contiguous_format" => return Ok(Some((0..ndim).collect())),
+        "channels_last" => 4,
+        "channels_last_3d" => 5,
+        _ => return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("{op}(): unsupported memory format {name}"))),
+    };
+    if ndim != rank {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!("required rank {rank} tensor to use {name} format")));
+    }
+    // N, then the spatial dims, then C innermost (NHWC / NDHWC)
+    Ok(Some(std::iter::once(0).chain(2..rank).chain(std::iter::once(1)).collect()))
+}
+
 /// Parses a basic index (ints, slices, None, Ellipsis); `None` when it holds an advanced
 /// part (tensors, lists, bools), which Python-side indexing handles.
 fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
@@ -173,22 +225,18 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
         } else if it.is_instance_of::<PyEllipsis>() {
             out.push(Idx::Ellipsis);
         } else if let Ok(s) = it.cast::<PySlice>() {
-            let get = |name: &str, dflt: i64| -> PyResult<i64> {
-                let v = s.getattr(name)?;
-                if v.is_none() {
-                    Ok(dflt)
-                } else if v.is_instance_of::<pyo3::types::PyInt>() && v.extract::<i64>().is_err() {
-                    // Python ints beyond i64 clamp, as slicing a list does.
-                    Ok(if v.gt(0)? { i64::MAX } else { i64::MIN })
-                } else {
-                    index_value(&v)
-                }
-            };
-            let step = get("step", 1)?;
-            if step <= 0 {
-                return Err(PyValueError::new_err(if step == 0 { "slice step cannot be zero" } else { "step must be greater than zero" }));
+            // CPython's own reading of a slice: None → defaults, ints beyond 64 bits clamp (as
+            // slicing a list does), other objects through `__index__`, a zero step and
+            // non-integer bounds raise Python's (and PyTorch's) ValueError / TypeError.
+            let (mut start, mut stop, mut step): (pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t) = (0, 0, 0);
+            // SAFETY: `s` is a live slice object and the out-pointers are valid locals.
+            if unsafe { pyo3::ffi::PySlice_Unpack(s.as_ptr(), &mut start, &mut stop, &mut step) } < 0 {
+                return Err(PyErr::fetch(idx.py()));
             }
-            out.push(Idx::Slice(get("start", 0)?, get("stop", i64::MAX)?, step));
+            if step < 0 {
+                return Err(PyValueError::new_err("step must be greater than zero"));
+            }
+            out.push(Idx::Slice(start as i64, stop as i64, step as i64));
         } else if it.is_instance_of::<pyo3::types::PyBool>() {
             return Ok(None);
         } else if let Ok(t) = it.cast::<PyTensor>() {
@@ -223,6 +271,7 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
     }
     let mut cur = t.clone();
     let mut dim: i64 = 0;
+    let mut skipped = None; // the first whole-dim slice left out
     for i in idx {
         match i {
             Idx::Int(k) => {
@@ -233,7 +282,14 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
                 cur = cur.select(dim, k).py()?;
             }
             Idx::Slice(s, e, st) => {
-                cur = cur.slice(dim, s, e, st).py()?;
+                // A slice keeping its whole dim is no view of its own (PyTorch skips it too:
+                // `x[:, 1]` is one SelectBackward0 view, not a slice then a select); when
+                // nothing else makes a view, one slice view is made below.
+                if s == 0 && st == 1 && cur.shape().get(dim as usize).is_some_and(|&n| e >= n as i64) {
+                    skipped.get_or_insert(dim);
+                } else {
+                    cur = cur.slice(dim, s, e, st).py()?;
+                }
                 dim += 1;
             }
             Idx::None => {
@@ -242,6 +298,9 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
             }
             Idx::Ellipsis => dim += (t.ndim() - consumed) as i64,
         }
+    }
+    if let Some(d) = skipped.filter(|_| std::sync::Arc::ptr_eq(&cur.0, &t.0)) {
+        cur = cur.slice(d, 0, i64::MAX, 1).py()?;
     }
     Ok(cur)
 }
@@ -335,6 +394,21 @@ impl PyTensor {
     }
 
     // ---- geometry ----
+    /// The sizes as an `ember.Size`, built here rather than by a Python property: read on
+    /// every loss call and in user loops, it cost ~0.25 µs through `tuple.__new__`. A Python
+    /// subclass may define its sizes by overriding `_shape` (nested and compressed sparse
+    /// tensors do), so for subclasses the Size is made of whatever `_shape` gives.
+    #[getter]
+    fn shape<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::guard::guard("shape", || {
+            let py = slf.py();
+            if slf.get_type().is(py.get_type::<PyTensor>()) {
+                return size_object(py, slf.get().t.shape());
+            }
+            let sizes: Vec<usize> = slf.getattr(pyo3::intern!(py, "_shape"))?.extract()?;
+            size_object(py, &sizes)
+        })
+    }
     #[getter]
     fn _shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         crate::guard::guard("_shape", || PyTuple::new(py, self.operand().shape()))
@@ -665,9 +739,15 @@ impl PyTensor {
     #[pyo3(signature = (memory_format=None))]
     fn clone(&self, py: Python<'_>, memory_format: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("clone", || {
-            let _ = memory_format;
+            let order = match memory_format {
+                None => None,
+                Some(f) => memory_order_of("clone", f, self.t.ndim())?,
+            };
             let t = &self.operand();
-            let out = run(py, t.numel(), || t.clone_tensor())?;
+            let out = match order {
+                None => run(py, t.numel(), || t.clone_tensor())?,
+                Some(o) => run(py, t.numel(), || t.clone_in_order(&o))?,
+            };
             wrap(py, out)
         })
     }

@@ -294,6 +294,34 @@ impl Tensor {
         self.clone_in(true)
     }
 
+    /// `clone(memory_format=…)` for an explicit format: a copy with history whose dims are laid
+    /// out in `order`, outermost first (`0..ndim`: row-major; `[0, 2, 3, 1]`: channels-last).
+    /// Strides are PyTorch's for that format: each the product of the sizes laid out inside it.
+    pub fn clone_in_order(&self, order: &[usize]) -> Result<Tensor> {
+        let n = self.ndim();
+        let mut seen = vec![false; n];
+        if order.len() != n || !order.iter().all(|&d| d < n && !std::mem::replace(&mut seen[d], true)) {
+            return Err(Error::runtime(format!("clone(): memory order {order:?} is not a permutation of the {n} dims")));
+        }
+        if self.coo().is_some() {
+            return self.clone_in(true);
+        }
+        let target = if order.iter().enumerate().all(|(i, &d)| i == d) {
+            Layout::contiguous(self.shape())
+        } else {
+            let mut strides = vec![0isize; n];
+            let mut acc = 1usize;
+            for &d in order.iter().rev() {
+                strides[d] = acc as isize;
+                acc = acc.saturating_mul(self.shape()[d]);
+            }
+            Layout::new(self.shape().to_vec(), strides, 0)
+        };
+        let out = self.map_in_layout(&target, |x| x.contiguous_copy())?;
+        self.record_clone(&out);
+        Ok(out)
+    }
+
     /// A copy with history: in `preserve_format` when `preserve`, else row-major.
     fn clone_in(&self, preserve: bool) -> Result<Tensor> {
         if let Some(c) = self.coo() {
@@ -304,10 +332,14 @@ impl Tensor {
         } else {
             self.contiguous_copy()?
         };
-        if needs_grad(&[self]) {
-            record("CloneBackward0", &[self], &[&out], |g: &[Option<Tensor>]| Ok(vec![g[0].clone()]));
-        }
+        self.record_clone(&out);
         Ok(out)
+    }
+
+    fn record_clone(&self, out: &Tensor) {
+        if needs_grad(&[self]) {
+            record("CloneBackward0", &[self], &[out], |g: &[Option<Tensor>]| Ok(vec![g[0].clone()]));
+        }
     }
 
     /// A fresh row-major copy, without history.
