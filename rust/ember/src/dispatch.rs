@@ -153,6 +153,14 @@ pub fn backend(op: &'static str, inputs: &[&Tensor]) -> Result<&'static dyn crat
     Ok(crate::backend::of(family(op, inputs)?))
 }
 
+/// The backend that creates a tensor of `op` on `device` (recorded for the trace).
+#[inline]
+pub fn backend_on(op: &'static str, device: Device) -> &'static dyn crate::backend::Backend {
+    let f = Family::of(device);
+    note(op, f);
+    crate::backend::of(f)
+}
+
 /// The backend of `dst.copy_(src)`, which may cross devices (as in PyTorch): the device
 /// side's when exactly one operand is on a device, else the one `family` picks.
 #[inline]

@@ -135,6 +135,51 @@ impl Backend for Cpu {
         ember_cpu::copy::copy_into(dst.storage(), dst.layout(), dst.dtype(), src.storage(), src.layout(), src.dtype());
         Ok(())
     }
+    fn empty(&self, l: Layout, dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        let n = crate::creation::nbytes(&l.sizes, dtype)?;
+        Ok(Tensor::from_parts(ember_core::Storage::uninit(n)?, l, dtype))
+    }
+    fn full(&self, shape: &[usize], v: Scalar, dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Tensor::full_wrapping(shape, v, dtype)
+    }
+    fn zeros(&self, shape: &[usize], dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Tensor::zeros(shape, dtype)
+    }
+    fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        // preserve_format, as PyTorch's `to`: `x.t().float()` is transposed too
+        x.map_in_layout(&ember_core::layout::preserve_format(x.layout()), |x| {
+            let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), dtype)?;
+            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dtype))
+        })
+    }
+    fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        use ember_cpu::elementwise::ternary_into;
+        let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
+        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[&Arg::T(cond.clone()), x, y])?;
+        let (o, lo) = (out.storage(), out.layout());
+        ember_cpu::with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (cond.storage(), cond.layout()), (tx.storage(), tx.layout()),
+            (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
+        Ok(out)
+    }
+    fn cat(&self, parts: &[&Tensor], d: usize, shape: &[usize], dt: DType, device: crate::Device) -> Result<Tensor> {
+        let out = self.empty(Layout::contiguous(shape), dt, device)?;
+        let mut off = 0;
+        for p in parts {
+            let n = p.shape()[d];
+            let slot = out.detach().narrow(d as i64, off as i64, n as i64)?;
+            if p.is_conj() {
+                slot.copy_from(p)?; // resolves the conjugation bit on the way
+            } else {
+                self.copy_(&slot, p)?;
+            }
+            off += n;
+        }
+        Ok(out)
+    }
+    fn flip(&self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let s = ember_cpu::copy::contiguous(x.storage(), l, x.dtype(), x.dtype())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    }
     fn to_sparse(&self, x: &Tensor, sparse_dim: usize) -> Result<(Tensor, Tensor)> {
         crate::sparse::coo_parts(x, sparse_dim)
     }

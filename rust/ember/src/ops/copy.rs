@@ -2,7 +2,7 @@
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
 use crate::dispatch::{self, Family};
 use crate::ops::meta;
-use crate::{DType, Device, Error, Layout, Result, Scalar, Tensor};
+use crate::{DType, Device, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
 
 impl Tensor {
@@ -118,19 +118,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let out = match dispatch::family("_to_copy", &[self])? {
-            // preserve_format, as PyTorch's `to`: `x.t().float()` is transposed too
-            Family::CpuStrided => self.map_in_layout(&ember_core::layout::preserve_format(self.layout()), |x| {
-                let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), dtype)?;
-                Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dtype))
-            })?,
-            Family::Meta => Tensor::empty_dense_on(ember_core::layout::preserve_format(self.layout()), dtype, Device::Meta)?,
-            Family::Wgpu => crate::gpu::to_dtype(self, dtype)?,
-            Family::CpuSparse => {
-                let c = self.coo_or_err("to")?;
-                return Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, self.shape(), c.is_coalesced()));
-            }
-        };
+        let out = dispatch::backend("_to_copy", &[self])?.cast(self, dtype)?;
         if needs_grad(&[self]) && dtype.is_inexact() {
             let src = self.dtype();
             record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_dtype(src)?)]));
