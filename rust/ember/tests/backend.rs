@@ -148,3 +148,19 @@ fn dtype_rule_is_the_same_on_cpu_and_meta() {
     let m = Tensor::empty_on(&[2], DType::I32, Device::Meta).unwrap();
     assert_eq!(ember::ops::unary::unary(&m, UOp::Exp, Params::default()).unwrap().dtype(), DType::F32);
 }
+
+/// Moving to meta keeps the geometry (and is recorded as meta's `_to_copy`); moving out of
+/// meta is PyTorch's no-data error; tril runs on meta as a shape op.
+#[test]
+fn transfers_and_band_through_the_backend() {
+    let x = ramp(&[2, 3], 1.0).t().unwrap();
+    dispatch::take_last();
+    let m = x.to_device(Device::Meta).unwrap();
+    assert_eq!(dispatch::take_last(), Some(("_to_copy", Family::Meta)));
+    assert_eq!((m.device(), m.shape(), m.strides()), (Device::Meta, x.shape(), x.strides()));
+    let err = m.to_device(Device::Cpu).unwrap_err();
+    assert!(format!("{err:?}").contains("Cannot copy out of meta tensor"), "{err:?}");
+    let l = m.tril(0).unwrap();
+    assert_eq!((l.device(), l.shape()), (Device::Meta, x.shape()));
+    assert_eq!(x.tril(-1).unwrap().to_vec::<f64>().unwrap(), vec![0.0, 0.0, 2.0, 0.0, -2.0, -3.0]);
+}

@@ -82,6 +82,18 @@ impl Backend for Meta {
     fn flip(&self, x: &Tensor, _l: &Layout) -> Result<Tensor> {
         empty(x.shape(), x.dtype())
     }
+    fn band_zero_(&self, _lower: bool, _x: &Tensor, _k: i64) -> Result<()> {
+        Ok(())
+    }
+    fn add_overlapping_(&self, _dst: &Tensor, _src: &Tensor) -> Result<()> {
+        Ok(())
+    }
+    fn to_device(&self, x: &Tensor, _device: Device) -> Result<Tensor> {
+        if x.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data()); // nothing to move out of meta
+        }
+        crate::ops::meta::empty_preserving(x.layout(), x.dtype())
+    }
     fn embedding(&self, weight: &Tensor, _indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         empty(out_shape, weight.dtype()) // range checks need the values: skipped, as PyTorch's meta kernel does
     }

@@ -182,6 +182,21 @@ pub trait Backend: Sync {
     fn flip(&self, _x: &Tensor, _l: &Layout) -> Result<Tensor> {
         Err(unsupported("flip", self.family()))
     }
+    /// Zeros, in every trailing (r, c) matrix of the row-major `x`, the elements outside the
+    /// band of diagonal `k` (above it for `tril`, `lower`; below it for `triu`).
+    fn band_zero_(&self, lower: bool, _x: &Tensor, _k: i64) -> Result<()> {
+        Err(unsupported(if lower { "tril" } else { "triu" }, self.family()))
+    }
+    /// `dst += src` (`src` of `dst`'s shape) where `dst`'s elements may share memory: an
+    /// element addressed n times accumulates n times (the backward of an expanding view).
+    fn add_overlapping_(&self, _dst: &Tensor, _src: &Tensor) -> Result<()> {
+        Err(unsupported("add_", self.family()))
+    }
+    /// `x` moved to `device` as a new tensor without history; the backend is the one on the
+    /// non-host side of the move (`dispatch::transfer_backend`).
+    fn to_device(&self, _x: &Tensor, _device: crate::Device) -> Result<Tensor> {
+        Err(unsupported("_to_copy", self.family()))
+    }
 
     // ------------------------------------------------------------ products
     /// `beta · input + alpha · a[b] @ b[b]` over the 3-d layouts `la` (B,M,K) and `lb`

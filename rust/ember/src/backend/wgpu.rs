@@ -154,6 +154,9 @@ impl Backend for Wgpu {
     fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
         gpu::to_dtype(x, dtype)
     }
+    fn to_device(&self, x: &Tensor, device: crate::Device) -> Result<Tensor> {
+        gpu::to_device(x, device)
+    }
     fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
         gpu::where_(cond, &gpu::arg_on_gpu(x)?, &gpu::arg_on_gpu(y)?, dt)
     }

@@ -2,7 +2,6 @@
 //! diag_embed, trace. Each forward runs on detached data, then records its backward.
 use crate::autograd::{needs_grad, record};
 use crate::dispatch;
-use crate::ops::meta;
 use crate::view::ViewFn;
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::wrap_dim;
@@ -213,10 +212,7 @@ impl Tensor {
             return Err(Error::runtime(format!("{name}: input tensor must have at least 2 dimensions (got {})", self.ndim())));
         }
         let out = self.contiguous_copy()?;
-        let (r, c) = (self.shape()[self.ndim() - 2], self.shape()[self.ndim() - 1]);
-        if !meta::is_meta(name, dispatch::family(name, &[self])?)? {
-            ember_cpu::index::band_zero(out.storage(), out.dtype(), r, c, k, lower);
-        }
+        dispatch::backend(name, &[self])?.band_zero_(lower, &out, k)?;
         self.record1(if lower { "TrilBackward0" } else { "TriuBackward0" }, &out, move |g| g.band(k, lower));
         Ok(out)
     }
