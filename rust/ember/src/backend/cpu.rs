@@ -15,6 +15,13 @@ use ember_cpu::{conv, pool};
 
 pub struct Cpu;
 
+/// A new host elementwise output of `shape` in its operands' memory order, allocated by this
+/// backend directly (no backend lookup on the tiny-op path).
+#[inline]
+fn host_output(shape: &[usize], dt: DType, operands: &[&Arg]) -> Result<Tensor> {
+    Cpu.empty(crate::creation::elementwise_layout(shape, operands), dt, crate::Device::Cpu)
+}
+
 /// The elements of a contiguous copy of `t` in dtype `T` (shared when already so).
 pub(crate) fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
     // The one place the slice-based kernels read data: refuse anything without host values.
@@ -155,7 +162,7 @@ impl Backend for Cpu {
     fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         use ember_cpu::elementwise::ternary_into;
         let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
-        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[&Arg::T(cond.clone()), x, y])?;
+        let out = host_output(shape, dt, &[&Arg::T(cond.clone()), x, y])?;
         let (o, lo) = (out.storage(), out.layout());
         ember_cpu::with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (cond.storage(), cond.layout()), (tx.storage(), tx.layout()),
             (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
@@ -268,7 +275,7 @@ impl Backend for Cpu {
 
     fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
+        let out = host_output(shape, dt, &[a, b])?;
         kernel_into(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }
@@ -294,7 +301,7 @@ impl Backend for Cpu {
     }
     fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
+        let out = host_output(shape, dt, &[a, b])?;
         compare::bit_kernel(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }

@@ -78,10 +78,17 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
 
 /// The dtype rule of `op`'s table row (its `int:` and `complex:` columns) for operands
 /// computed in `dt`: PyTorch's error where the row refuses `dt`, before any backend runs.
+#[inline]
 fn check_dtype(op: BinaryOp, dt: DType) -> Result<()> {
     if dt.is_float() {
         return Ok(());
     }
+    check_exact_dtype(op, dt)
+}
+
+/// `check_dtype` for integer, bool and complex operands (kept out of the float path).
+#[inline(never)]
+fn check_exact_dtype(op: BinaryOp, dt: DType) -> Result<()> {
     let refuse = |supported: &str| Err(Error::DType { op: op.name().into(), dtype: dt, supported: supported.into() });
     match op.int_rule() {
         _ if dt.is_complex() && op.takes_complex() => Ok(()),

@@ -194,10 +194,17 @@ fn real_grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&T
 /// The dtype rule of `op`'s table row (its `int:` column and whether it has a complex form)
 /// for a result computed in `dt`: PyTorch's error where the row refuses `dt`. Validation, so
 /// it runs once before the backend call, the same on every backend.
+#[inline]
 pub(crate) fn check_dtype(op: UOp, dt: DType) -> Result<()> {
     if dt.is_float() {
         return Ok(());
     }
+    check_exact_dtype(op, dt)
+}
+
+/// `check_dtype` for integer, bool and complex results (kept out of the float path).
+#[inline(never)]
+fn check_exact_dtype(op: UOp, dt: DType) -> Result<()> {
     let refuse = |supported: &str| Err(Error::DType { op: format!("{op:?}").to_lowercase(), dtype: dt, supported: supported.into() });
     match dt {
         DType::C64 | DType::C128 if ember_cpu::complex::supports(op) => Ok(()),
