@@ -1,11 +1,12 @@
 //! Tensors from nothing: zeros, ones, full, arange, linspace, eye, from data.
+use crate::dispatch::Family;
 use crate::promote::Arg;
 use crate::{DType, Device, Element, Error, Layout, Result, Scalar, Storage, Tensor};
 use ember_cpu::copy::fill_scalar;
 
 /// Bytes for a row-major `shape` of `dtype`, refusing shapes whose sizes, strides or byte
 /// count overflow (`checked_numel`, then the byte multiplication).
-fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
+pub(crate) fn nbytes(shape: &[usize], dtype: DType) -> Result<usize> {
     let n = ember_core::layout::checked_numel(shape)?;
     n.checked_mul(dtype.size()).filter(|&b| b <= isize::MAX as usize).ok_or_else(|| {
         Error::runtime(format!(
@@ -34,28 +35,14 @@ pub fn elementwise_layout(shape: &[usize], operands: &[&Arg]) -> Layout {
 impl Tensor {
     /// Uninitialised row-major `shape` on `device` (a data-free storage on `meta`).
     pub fn empty_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        let n = nbytes(shape, dtype)?;
-        let storage = match device {
-            Device::Cpu => Storage::uninit(n)?,
-            Device::Meta => Storage::meta(n),
-            Device::Wgpu(_) => {
-                crate::gpu::check_index(device)?;
-                return crate::gpu::empty(shape, dtype);
-            }
-        };
-        Ok(Tensor::from_parts(storage, Layout::contiguous(shape), dtype))
+        Tensor::empty_dense_on(Layout::contiguous(shape), dtype, device)
     }
     /// Uninitialised storage under the dense layout `l` (offset 0, a permutation of row-major,
     /// as `ember_layout::elementwise_output` builds) on `device`. wgpu kernels write row-major,
     /// so a wgpu output stays row-major.
     pub fn empty_dense_on(l: Layout, dtype: DType, device: Device) -> Result<Tensor> {
-        let n = nbytes(&l.sizes, dtype)?;
-        let storage = match device {
-            Device::Cpu => Storage::uninit(n)?,
-            Device::Meta => Storage::meta(n),
-            Device::Wgpu(_) => return Tensor::empty_on(&l.sizes, dtype, device),
-        };
-        Ok(Tensor::from_parts(storage, l, dtype))
+        // an allocation inside an op: not a dispatch of its own for the trace
+        crate::backend::of(Family::of(device)).empty(l, dtype, device)
     }
     /// A new elementwise output of `shape` laid out in its operands' memory order (PyTorch's
     /// TensorIterator rule, `ember_layout::elementwise_output`): `x.t() + y.t()` is transposed.
@@ -175,19 +162,11 @@ impl Tensor {
     }
     /// `full` on `device`: on `meta` only the geometry (nothing is written or allocated).
     pub fn full_on(shape: &[usize], value: Scalar, dtype: DType, device: Device) -> Result<Tensor> {
-        crate::dispatch::note("full", crate::dispatch::Family::of(device));
-        match device {
-            Device::Cpu => Tensor::full(shape, value, dtype),
-            Device::Wgpu(_) => crate::gpu::full(shape, value, dtype),
-            _ => Tensor::empty_on(shape, dtype, device),
-        }
+        value.check_fits(dtype)?;
+        crate::dispatch::backend_on("full", device).full(shape, value, dtype, device)
     }
     pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        match device {
-            Device::Cpu => Tensor::zeros(shape, dtype),
-            Device::Wgpu(_) => crate::gpu::zeros(shape, dtype),
-            _ => Tensor::full_on(shape, Scalar::Int(0), dtype, device),
-        }
+        crate::dispatch::backend_on("zeros", device).zeros(shape, dtype, device)
     }
     pub fn zeros_like(&self) -> Result<Tensor> {
         Tensor::zeros_on(self.shape(), self.dtype(), self.device())

@@ -153,6 +153,31 @@ pub fn backend(op: &'static str, inputs: &[&Tensor]) -> Result<&'static dyn crat
     Ok(crate::backend::of(family(op, inputs)?))
 }
 
+/// The backend that creates a tensor of `op` on `device` (recorded for the trace).
+#[inline]
+pub fn backend_on(op: &'static str, device: Device) -> &'static dyn crate::backend::Backend {
+    let f = Family::of(device);
+    note(op, f);
+    crate::backend::of(f)
+}
+
+/// The backend of `x.to(device)` from `from` to `to` (≠ `from`), recorded for the trace as
+/// `_to_copy`: meta when either side is meta (moving to meta keeps the geometry from any
+/// device; moving out of it has no data), else the side that is not host memory.
+#[inline]
+pub fn transfer_backend(from: Device, to: Device) -> &'static dyn crate::backend::Backend {
+    let (a, b) = (Family::of(from), Family::of(to));
+    let f = if a == Family::Meta || b == Family::Meta {
+        Family::Meta
+    } else if a == Family::Wgpu || b == Family::Wgpu {
+        Family::Wgpu
+    } else {
+        a
+    };
+    note("_to_copy", f);
+    crate::backend::of(f)
+}
+
 /// The backend of `dst.copy_(src)`, which may cross devices (as in PyTorch): the device
 /// side's when exactly one operand is on a device, else the one `family` picks.
 #[inline]

@@ -107,3 +107,60 @@ fn meta_backward_through_conv_gives_shapes() {
     assert_eq!(g[1].as_ref().unwrap().shape(), w.shape());
     assert_eq!(g[1].as_ref().unwrap().device(), Device::Meta);
 }
+
+/// `where` is one primitive per backend: the CPU computes it, meta returns the same geometry
+/// (and the dispatch record names the op on both), the sparse backend raises its error.
+#[test]
+fn where_primitive_on_cpu_and_meta() {
+    use ember::promote::Arg;
+    let cond = Tensor::from_vec(vec![true, false, true], &[3, 1]).unwrap();
+    let x = t(&[1.0, 2.0], &[1, 2]);
+    let y = Arg::S(ember::Scalar::Float(-1.0));
+    dispatch::take_last();
+    let out = ember::ops::ternary::where_(&cond, &Arg::T(x.clone()), &y).unwrap();
+    assert_eq!(dispatch::take_last(), Some(("where", Family::CpuStrided)));
+    assert_eq!(out.shape(), &[3, 2]);
+    assert_eq!(out.to_vec::<f64>().unwrap(), vec![1.0, 2.0, -1.0, -1.0, 1.0, 2.0]);
+
+    let mc = Tensor::empty_on(&[3, 1], DType::Bool, Device::Meta).unwrap();
+    let mx = Tensor::empty_on(&[1, 2], DType::F64, Device::Meta).unwrap();
+    let m = ember::ops::ternary::where_(&mc, &Arg::T(mx.clone()), &y).unwrap();
+    assert_eq!(dispatch::take_last(), Some(("where", Family::Meta)));
+    assert_eq!((m.device(), m.shape(), m.dtype(), m.strides()), (Device::Meta, out.shape(), out.dtype(), out.strides()));
+
+    let direct = backend::of(Family::Meta).where_(&mc, &Arg::T(mx), &y, DType::F64, &[3, 2]).unwrap();
+    assert_eq!(direct.shape(), &[3, 2]);
+    let err = backend::of(Family::CpuSparse).where_(&cond, &Arg::T(x), &y, DType::F64, &[3, 2]).unwrap_err();
+    assert!(format!("{err:?}").contains("Could not run 'aten::where' with arguments from the 'SparseCPU' backend"), "{err:?}");
+}
+
+/// The elementwise dtype rule is validation read from the table: meta refuses what the CPU
+/// refuses, with the same error, though no kernel runs on meta.
+#[test]
+fn dtype_rule_is_the_same_on_cpu_and_meta() {
+    let msg = |dev: Device| {
+        let x = Tensor::empty_on(&[2], DType::I32, dev).unwrap();
+        format!("{:?}", ember::ops::unary::unary(&x, UOp::Frac, Params::default()).unwrap_err())
+    };
+    assert_eq!(msg(Device::Cpu), msg(Device::Meta));
+    assert!(msg(Device::Meta).contains("frac"), "{}", msg(Device::Meta));
+    // an integer input of a float-only op is promoted, not refused
+    let m = Tensor::empty_on(&[2], DType::I32, Device::Meta).unwrap();
+    assert_eq!(ember::ops::unary::unary(&m, UOp::Exp, Params::default()).unwrap().dtype(), DType::F32);
+}
+
+/// Moving to meta keeps the geometry (and is recorded as meta's `_to_copy`); moving out of
+/// meta is PyTorch's no-data error; tril runs on meta as a shape op.
+#[test]
+fn transfers_and_band_through_the_backend() {
+    let x = ramp(&[2, 3], 1.0).t().unwrap();
+    dispatch::take_last();
+    let m = x.to_device(Device::Meta).unwrap();
+    assert_eq!(dispatch::take_last(), Some(("_to_copy", Family::Meta)));
+    assert_eq!((m.device(), m.shape(), m.strides()), (Device::Meta, x.shape(), x.strides()));
+    let err = m.to_device(Device::Cpu).unwrap_err();
+    assert!(format!("{err:?}").contains("Cannot copy out of meta tensor"), "{err:?}");
+    let l = m.tril(0).unwrap();
+    assert_eq!((l.device(), l.shape()), (Device::Meta, x.shape()));
+    assert_eq!(x.tril(-1).unwrap().to_vec::<f64>().unwrap(), vec![0.0, 0.0, 2.0, 0.0, -2.0, -3.0]);
+}

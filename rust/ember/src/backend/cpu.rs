@@ -15,6 +15,13 @@ use ember_cpu::{conv, pool};
 
 pub struct Cpu;
 
+/// A new host elementwise output of `shape` in its operands' memory order, allocated by this
+/// backend directly (no backend lookup on the tiny-op path).
+#[inline]
+fn host_output(shape: &[usize], dt: DType, operands: &[&Arg]) -> Result<Tensor> {
+    Cpu.empty(crate::creation::elementwise_layout(shape, operands), dt, crate::Device::Cpu)
+}
+
 /// The elements of a contiguous copy of `t` in dtype `T` (shared when already so).
 pub(crate) fn vals<T: Element>(t: &Tensor) -> Result<(Tensor, &'static [T])> {
     // The one place the slice-based kernels read data: refuse anything without host values.
@@ -135,6 +142,78 @@ impl Backend for Cpu {
         ember_cpu::copy::copy_into(dst.storage(), dst.layout(), dst.dtype(), src.storage(), src.layout(), src.dtype());
         Ok(())
     }
+    fn empty(&self, l: Layout, dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        let n = crate::creation::nbytes(&l.sizes, dtype)?;
+        Ok(Tensor::from_parts(ember_core::Storage::uninit(n)?, l, dtype))
+    }
+    fn full(&self, shape: &[usize], v: Scalar, dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Tensor::full_wrapping(shape, v, dtype)
+    }
+    fn zeros(&self, shape: &[usize], dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Tensor::zeros(shape, dtype)
+    }
+    fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        // preserve_format, as PyTorch's `to`: `x.t().float()` is transposed too
+        x.map_in_layout(&ember_core::layout::preserve_format(x.layout()), |x| {
+            let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), dtype)?;
+            Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dtype))
+        })
+    }
+    fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        use ember_cpu::elementwise::ternary_into;
+        let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
+        let out = host_output(shape, dt, &[&Arg::T(cond.clone()), x, y])?;
+        let (o, lo) = (out.storage(), out.layout());
+        ember_cpu::with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (cond.storage(), cond.layout()), (tx.storage(), tx.layout()),
+            (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
+        Ok(out)
+    }
+    fn cat(&self, parts: &[&Tensor], d: usize, shape: &[usize], dt: DType, device: crate::Device) -> Result<Tensor> {
+        let out = self.empty(Layout::contiguous(shape), dt, device)?;
+        let mut off = 0;
+        for p in parts {
+            let n = p.shape()[d];
+            let slot = out.detach().narrow(d as i64, off as i64, n as i64)?;
+            if p.is_conj() {
+                slot.copy_from(p)?; // resolves the conjugation bit on the way
+            } else {
+                self.copy_(&slot, p)?;
+            }
+            off += n;
+        }
+        Ok(out)
+    }
+    fn flip(&self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let s = ember_cpu::copy::contiguous(x.storage(), l, x.dtype(), x.dtype())?;
+        Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), x.dtype()))
+    }
+    fn band_zero_(&self, lower: bool, x: &Tensor, k: i64) -> Result<()> {
+        let (r, c) = (x.shape()[x.ndim() - 2], x.shape()[x.ndim() - 1]);
+        ember_cpu::index::band_zero(x.storage(), x.dtype(), r, c, k, lower);
+        Ok(())
+    }
+    fn add_overlapping_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
+        let src = src.to_dtype_contiguous(dst.dtype())?;
+        let n = dst.numel();
+        let l = dst.layout();
+        ember_cpu::with_dtype!(dst.dtype(), T => {
+            use ember_cpu::arith::Arith;
+            // SAFETY: `src` is a contiguous copy of dst's dtype with n elements from its offset; dst's layout
+            // fits dst's storage so every offset_of(idx) is in bounds; one thread.
+            let (d, s) = (dst.storage().ptr() as *mut T, unsafe { (src.storage().ptr() as *const T).add(src.offset()) });
+            let mut idx = vec![0usize; l.ndim()];
+            for i in 0..n {
+                let off = l.offset_of(&idx);
+                unsafe { *d.add(off) = (*d.add(off)).add(*s.add(i)) };
+                for k in (0..idx.len()).rev() {
+                    idx[k] += 1;
+                    if idx[k] < l.sizes[k] { break; }
+                    idx[k] = 0;
+                }
+            }
+        });
+        Ok(())
+    }
     fn to_sparse(&self, x: &Tensor, sparse_dim: usize) -> Result<(Tensor, Tensor)> {
         crate::sparse::coo_parts(x, sparse_dim)
     }
@@ -196,7 +275,7 @@ impl Backend for Cpu {
 
     fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
+        let out = host_output(shape, dt, &[a, b])?;
         kernel_into(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }
@@ -222,7 +301,7 @@ impl Backend for Cpu {
     }
     fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
-        let out = Tensor::empty_elementwise(shape, dt, crate::Device::Cpu, &[a, b])?;
+        let out = host_output(shape, dt, &[a, b])?;
         compare::bit_kernel(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }

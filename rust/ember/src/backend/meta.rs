@@ -63,6 +63,37 @@ impl Backend for Meta {
         }
         Err(crate::ops::copy::no_data())
     }
+    fn empty(&self, l: Layout, dtype: DType, _device: Device) -> Result<Tensor> {
+        let n = crate::creation::nbytes(&l.sizes, dtype)?;
+        Ok(Tensor::from_parts(ember_core::Storage::meta(n), l, dtype))
+    }
+    fn full(&self, shape: &[usize], _v: Scalar, dtype: DType, _device: Device) -> Result<Tensor> {
+        empty(shape, dtype)
+    }
+    fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        self.empty(ember_core::layout::preserve_format(x.layout()), dtype, Device::Meta)
+    }
+    fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
+        Tensor::empty_elementwise(shape, dt, Device::Meta, &[&Arg::T(cond.clone()), x, y])
+    }
+    fn cat(&self, _parts: &[&Tensor], _d: usize, shape: &[usize], dt: DType, _device: Device) -> Result<Tensor> {
+        empty(shape, dt)
+    }
+    fn flip(&self, x: &Tensor, _l: &Layout) -> Result<Tensor> {
+        empty(x.shape(), x.dtype())
+    }
+    fn band_zero_(&self, _lower: bool, _x: &Tensor, _k: i64) -> Result<()> {
+        Ok(())
+    }
+    fn add_overlapping_(&self, _dst: &Tensor, _src: &Tensor) -> Result<()> {
+        Ok(())
+    }
+    fn to_device(&self, x: &Tensor, _device: Device) -> Result<Tensor> {
+        if x.device() == Device::Meta {
+            return Err(crate::ops::copy::no_data()); // nothing to move out of meta
+        }
+        crate::ops::meta::empty_preserving(x.layout(), x.dtype())
+    }
     fn embedding(&self, weight: &Tensor, _indices: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
         empty(out_shape, weight.dtype()) // range checks need the values: skipped, as PyTorch's meta kernel does
     }

@@ -148,6 +148,56 @@ pub trait Backend: Sync {
         Err(unsupported("fill_", self.family()))
     }
 
+    /// Uninitialised storage of `dtype` on `device` under the dense layout `l` (offset 0, a
+    /// permutation of row-major); a backend whose kernels write row-major returns row-major.
+    fn empty(&self, _l: Layout, _dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Err(unsupported("empty", self.family()))
+    }
+    /// A new row-major `shape` tensor of `dtype` on `device`, every element `v` (validated to
+    /// fit `dtype`).
+    fn full(&self, _shape: &[usize], _v: Scalar, _dtype: DType, _device: crate::Device) -> Result<Tensor> {
+        Err(unsupported("full", self.family()))
+    }
+    /// `full` of zero; a backend with a cheaper zeroed allocation overrides it.
+    fn zeros(&self, shape: &[usize], dtype: DType, device: crate::Device) -> Result<Tensor> {
+        self.full(shape, Scalar::Int(0), dtype, device)
+    }
+    /// `x` converted to `dtype` (≠ `x`'s), in `x`'s memory order where the backend keeps
+    /// layouts (PyTorch's `preserve_format`).
+    fn cast(&self, _x: &Tensor, _dtype: DType) -> Result<Tensor> {
+        Err(unsupported("_to_copy", self.family()))
+    }
+    /// `where(cond, x, y)`: `cond` a validated bool tensor, the values taken in `dt`,
+    /// broadcast to `shape`.
+    fn where_(&self, _cond: &Tensor, _x: &Arg, _y: &Arg, _dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        Err(unsupported("where", self.family()))
+    }
+    /// `cat` along `d` of the validated `parts` (legacy empty 1-D parts already left out) into
+    /// a new row-major `shape` tensor of `dt` on `device`.
+    fn cat(&self, _parts: &[&Tensor], _d: usize, _shape: &[usize], _dt: DType, _device: crate::Device) -> Result<Tensor> {
+        Err(unsupported("cat", self.family()))
+    }
+    /// A row-major copy of `x`'s elements read through `l` (`x`'s layout with the flipped
+    /// dims' strides negated).
+    fn flip(&self, _x: &Tensor, _l: &Layout) -> Result<Tensor> {
+        Err(unsupported("flip", self.family()))
+    }
+    /// Zeros, in every trailing (r, c) matrix of the row-major `x`, the elements outside the
+    /// band of diagonal `k` (above it for `tril`, `lower`; below it for `triu`).
+    fn band_zero_(&self, lower: bool, _x: &Tensor, _k: i64) -> Result<()> {
+        Err(unsupported(if lower { "tril" } else { "triu" }, self.family()))
+    }
+    /// `dst += src` (`src` of `dst`'s shape) where `dst`'s elements may share memory: an
+    /// element addressed n times accumulates n times (the backward of an expanding view).
+    fn add_overlapping_(&self, _dst: &Tensor, _src: &Tensor) -> Result<()> {
+        Err(unsupported("add_", self.family()))
+    }
+    /// `x` moved to `device` as a new tensor without history; the backend is the one on the
+    /// non-host side of the move (`dispatch::transfer_backend`).
+    fn to_device(&self, _x: &Tensor, _device: crate::Device) -> Result<Tensor> {
+        Err(unsupported("_to_copy", self.family()))
+    }
+
     // ------------------------------------------------------------ products
     /// `beta · input + alpha · a[b] @ b[b]` over the 3-d layouts `la` (B,M,K) and `lb`
     /// (B,K,N); `input` broadcasts to (B,M,N) and is not read when beta is 0.
@@ -427,6 +477,11 @@ pub struct SparseCoo;
 impl Backend for SparseCoo {
     fn family(&self) -> Family {
         Family::CpuSparse
+    }
+    // the one sparse rule reached through this trait: values converted, indices kept
+    fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        let c = x.coo_or_err("to")?;
+        Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, x.shape(), c.is_coalesced()))
     }
 }
 

@@ -139,6 +139,31 @@ impl Backend for Wgpu {
     fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
         gpu::copy_across(dst, src)
     }
+    fn empty(&self, l: Layout, dtype: DType, device: crate::Device) -> Result<Tensor> {
+        gpu::check_index(device)?;
+        gpu::empty(&l.sizes, dtype) // the WGSL kernels write row-major
+    }
+    fn full(&self, shape: &[usize], v: Scalar, dtype: DType, device: crate::Device) -> Result<Tensor> {
+        gpu::check_index(device)?;
+        gpu::full(shape, v, dtype)
+    }
+    fn zeros(&self, shape: &[usize], dtype: DType, device: crate::Device) -> Result<Tensor> {
+        gpu::check_index(device)?;
+        gpu::zeros(shape, dtype)
+    }
+    fn cast(&self, x: &Tensor, dtype: DType) -> Result<Tensor> {
+        gpu::to_dtype(x, dtype)
+    }
+    fn to_device(&self, x: &Tensor, device: crate::Device) -> Result<Tensor> {
+        gpu::to_device(x, device)
+    }
+    fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
+        gpu::where_(cond, &gpu::arg_on_gpu(x)?, &gpu::arg_on_gpu(y)?, dt)
+    }
+    fn cat(&self, parts: &[&Tensor], d: usize, shape: &[usize], dt: DType, _device: crate::Device) -> Result<Tensor> {
+        let parts: Vec<Tensor> = parts.iter().map(|&t| t.clone()).collect();
+        gpu::cat(&parts, d, shape, dt)
+    }
     fn to_host(&self, x: &Tensor) -> Result<Tensor> {
         gpu::host_copy(x)
     }

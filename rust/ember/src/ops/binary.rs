@@ -73,13 +73,30 @@ fn check_args(op: BinaryOp, dt: DType, b: &Arg) -> Result<()> {
             op.name()
         )));
     }
-    Ok(())
+    check_dtype(op, dt)
 }
 
-/// The errors `kernel_into` raises for `dt`, from a run over zero elements (reads nothing).
-fn meta_check_kernel(op: BinaryOp, dt: DType) -> Result<()> {
-    let none = Tensor::empty(&[0], dt)?;
-    kernel_into(op, dt, &none, &none, &none)
+/// The dtype rule of `op`'s table row (its `int:` and `complex:` columns) for operands
+/// computed in `dt`: PyTorch's error where the row refuses `dt`, before any backend runs.
+#[inline]
+fn check_dtype(op: BinaryOp, dt: DType) -> Result<()> {
+    if dt.is_float() {
+        return Ok(());
+    }
+    check_exact_dtype(op, dt)
+}
+
+/// `check_dtype` for integer, bool and complex operands (kept out of the float path).
+#[inline(never)]
+fn check_exact_dtype(op: BinaryOp, dt: DType) -> Result<()> {
+    let refuse = |supported: &str| Err(Error::DType { op: op.name().into(), dtype: dt, supported: supported.into() });
+    match op.int_rule() {
+        _ if dt.is_complex() && op.takes_complex() => Ok(()),
+        _ if dt.is_complex() => refuse("real dtypes"),
+        ember_cpu::unary::IntRule::Refuse => Err(ember_cpu::binary::refused(op, dt)),
+        ember_cpu::unary::IntRule::Float => refuse("floating point dtypes"),
+        _ => Ok(()),
+    }
 }
 
 fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
@@ -99,9 +116,6 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     if f == Family::CpuSparse {
         return crate::sparse::binary(op, a, b);
-    }
-    if f != Family::CpuStrided {
-        meta_check_kernel(op, dt)?; // the CPU's dtype rules, on every backend
     }
     let out = crate::backend::of(f).binary(op, a, b, dt, &shape)?;
     let (ga, gb) = (a.as_tensor().filter(|t| t.requires_grad()), b.as_tensor().filter(|t| t.requires_grad()));
@@ -266,9 +280,6 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     // The value before the write, when the backward needs it (mul/div by a tensor).
     // A differentiable copy (CloneBackward0), so double backward reaches the old history.
     let before = if track && op.saves().0 { Some(this.clone_tensor()?) } else { None };
-    if f != Family::CpuStrided {
-        meta_check_kernel(op, dt)?;
-    }
     crate::backend::of(f).binary_(op, this, other, dt)?;
     this.bump_version(op.name())?;
     if track && this.dtype().is_inexact() {

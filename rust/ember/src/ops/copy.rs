@@ -1,8 +1,7 @@
 //! Copies and conversions: `copy_`, `to(dtype)`, fills.
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
 use crate::dispatch::{self, Family};
-use crate::ops::meta;
-use crate::{DType, Device, Error, Layout, Result, Scalar, Tensor};
+use crate::{DType, Device, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
 
 impl Tensor {
@@ -88,29 +87,7 @@ impl Tensor {
     /// `self[i] += src[i]` one element at a time, correct even when `self`'s layout
     /// maps several indices to one element (as_strided's adjoint).
     pub fn add_into_overlapping(&self, src: &Tensor) -> Result<()> {
-        if meta::is_meta("add_", dispatch::family("add_", &[self, src])?)? {
-            return Ok(());
-        }
-        let src = src.to_dtype_contiguous(self.dtype())?;
-        let n = self.numel();
-        let l = self.layout();
-        ember_cpu::with_dtype!(self.dtype(), T => {
-            use ember_cpu::arith::Arith;
-            // SAFETY: `src` is a contiguous copy of self's dtype with n elements from its offset; self's layout
-            // fits self's storage so every offset_of(idx) is in bounds; one thread.
-            let (d, s) = (self.storage().ptr() as *mut T, unsafe { (src.storage().ptr() as *const T).add(src.offset()) });
-            let mut idx = vec![0usize; l.ndim()];
-            for i in 0..n {
-                let off = l.offset_of(&idx);
-                unsafe { *d.add(off) = (*d.add(off)).add(*s.add(i)) };
-                for k in (0..idx.len()).rev() {
-                    idx[k] += 1;
-                    if idx[k] < l.sizes[k] { break; }
-                    idx[k] = 0;
-                }
-            }
-        });
-        Ok(())
+        dispatch::backend("add_", &[self, src])?.add_overlapping_(self, src)
     }
 
     /// `to(dtype)`: the same tensor when the dtype already matches.
@@ -118,19 +95,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        let out = match dispatch::family("_to_copy", &[self])? {
-            // preserve_format, as PyTorch's `to`: `x.t().float()` is transposed too
-            Family::CpuStrided => self.map_in_layout(&ember_core::layout::preserve_format(self.layout()), |x| {
-                let s = ember_cpu::copy::contiguous(x.storage(), x.layout(), x.dtype(), dtype)?;
-                Ok(Tensor::from_parts(s, Layout::contiguous(x.shape()), dtype))
-            })?,
-            Family::Meta => Tensor::empty_dense_on(ember_core::layout::preserve_format(self.layout()), dtype, Device::Meta)?,
-            Family::Wgpu => crate::gpu::to_dtype(self, dtype)?,
-            Family::CpuSparse => {
-                let c = self.coo_or_err("to")?;
-                return Ok(Tensor::sparse_from_parts(c.indices.clone(), c.values.to_dtype(dtype)?, self.shape(), c.is_coalesced()));
-            }
-        };
+        let out = dispatch::backend("_to_copy", &[self])?.cast(self, dtype)?;
         if needs_grad(&[self]) && dtype.is_inexact() {
             let src = self.dtype();
             record("ToCopyBackward0", &[self], &[&out], move |g: &[Option<Tensor>]| Ok(vec![Some(g[0].as_ref().unwrap().to_dtype(src)?)]));
@@ -163,18 +128,7 @@ impl Tensor {
         if device == self.device() {
             return Ok(self.clone());
         }
-        let out = match (self.device(), device) {
-            (Device::Wgpu(_), _) | (_, Device::Wgpu(_)) => {
-                dispatch::note("_to_copy", Family::Wgpu);
-                crate::gpu::to_device(self, device)?
-            }
-            (Device::Meta, _) => return Err(no_data()),
-            (Device::Cpu, Device::Meta) => {
-                dispatch::note("_to_copy", Family::Meta);
-                meta::empty_preserving(self.layout(), self.dtype())?
-            }
-            (_, d) => return Err(dispatch::unsupported("_to_copy", Family::of(d))),
-        };
+        let out = dispatch::transfer_backend(self.device(), device).to_device(self, device)?;
         if needs_grad(&[self]) && self.dtype().is_inexact() {
             // The gradient goes back to where the input lives.
             let src = self.device();

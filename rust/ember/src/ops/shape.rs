@@ -1,8 +1,7 @@
 //! Shape-building ops that copy: cat, stack, flip, roll, repeat, tril/triu, diag,
 //! diag_embed, trace. Each forward runs on detached data, then records its backward.
 use crate::autograd::{needs_grad, record};
-use crate::dispatch::{self, Family};
-use crate::ops::meta;
+use crate::dispatch;
 use crate::view::ViewFn;
 use crate::{DType, Error, Layout, Result, Tensor};
 use ember_core::layout::wrap_dim;
@@ -23,8 +22,7 @@ impl Tensor {
             return Err(Error::runtime("torch.cat(): expected a non-empty list of Tensors"));
         }
         let refs: Vec<&Tensor> = tensors.iter().collect();
-        let fam = dispatch::family("cat", &refs)?;
-        let on_meta = fam != dispatch::Family::Wgpu && meta::is_meta("cat", fam)?;
+        let be = dispatch::backend("cat", &refs)?;
         let dt = tensors.iter().skip(1).try_fold(tensors[0].dtype(), |a, t| DType::promote(a, t.dtype()))?;
         let skip = |t: &Tensor| t.ndim() == 1 && t.numel() == 0;
         let Some(r) = tensors.iter().position(|t| !skip(t)) else {
@@ -56,7 +54,8 @@ impl Tensor {
         }
         let mut shape = refr.shape().to_vec();
         shape[d] = total;
-        let out = if on_meta { meta::empty(&shape, dt)? } else { Tensor::empty_on(&shape, dt, refr.device())? };
+        let parts: Vec<&Tensor> = tensors.iter().filter(|t| !skip(t)).collect();
+        let out = be.cat(&parts, d, &shape, dt, refr.device())?;
         let mut spans = vec![];
         let mut off = 0;
         for t in tensors {
@@ -65,9 +64,6 @@ impl Tensor {
                 continue;
             }
             let n = t.shape()[d];
-            if !on_meta {
-                out.detach().narrow(d as i64, off as i64, n as i64)?.copy_from(t)?;
-            }
             spans.push(Some((off, n)));
             off += n;
         }
@@ -146,14 +142,7 @@ impl Tensor {
             l.offset = (l.offset as isize + (l.sizes[w] as isize - 1) * l.strides[w]) as usize;
             l.strides[w] = -l.strides[w];
         }
-        let out = match dispatch::family("flip", &[self])? {
-            Family::CpuStrided => {
-                let s = ember_cpu::copy::contiguous(self.storage(), &l, self.dtype(), self.dtype())?;
-                Tensor::from_parts(s, Layout::contiguous(self.shape()), self.dtype())
-            }
-            Family::Meta => meta::empty(self.shape(), self.dtype())?,
-            f => return Err(dispatch::unsupported("flip", f)),
-        };
+        let out = dispatch::backend("flip", &[self])?.flip(self, &l)?;
         let dims = dims.to_vec();
         self.record1("FlipBackward0", &out, move |g| g.flip(&dims));
         Ok(out)
@@ -223,10 +212,7 @@ impl Tensor {
             return Err(Error::runtime(format!("{name}: input tensor must have at least 2 dimensions (got {})", self.ndim())));
         }
         let out = self.contiguous_copy()?;
-        let (r, c) = (self.shape()[self.ndim() - 2], self.shape()[self.ndim() - 1]);
-        if !meta::is_meta(name, dispatch::family(name, &[self])?)? {
-            ember_cpu::index::band_zero(out.storage(), out.dtype(), r, c, k, lower);
-        }
+        dispatch::backend(name, &[self])?.band_zero_(lower, &out, k)?;
         self.record1(if lower { "TrilBackward0" } else { "TriuBackward0" }, &out, move |g| g.band(k, lower));
         Ok(out)
     }

@@ -2,7 +2,6 @@
 //! lerp, addcmul, addcdiv. Composite forwards run without history and record one node
 //! with the op's own backward, named as PyTorch names it.
 use crate::autograd::{check_inplace, needs_grad, rebase_history, record};
-use crate::dispatch::{self, Family};
 use crate::grad_mode::with_grad;
 use crate::ops::binary::{binary, BinaryOp};
 use crate::ops::compare::{compare, logical_not, CmpOp};
@@ -10,8 +9,6 @@ use crate::ops::unary::{unary, Params, UOp};
 use crate::promote::{result_type, Arg};
 use crate::{DType, Error, Result, Scalar, Tensor};
 use ember_core::layout::broadcast_shapes;
-use ember_cpu::elementwise::ternary_into;
-use ember_cpu::with_dtype;
 
 fn check_cond(cond: &Tensor, what: &str) -> Result<Tensor> {
     match cond.dtype() {
@@ -34,19 +31,7 @@ fn where_named(name: &'static str, cond: &Tensor, x: &Arg, y: &Arg) -> Result<Te
     let c = check_cond(cond, "where")?;
     let dt = result_type(&[x, y])?;
     let shape = broadcast_shapes(c.shape(), &broadcast_shapes(x.shape(), y.shape())?)?;
-    let out = match f {
-        Family::CpuStrided => {
-            let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
-            let out = Tensor::empty_elementwise(&shape, dt, crate::Device::Cpu, &[&Arg::T(c.clone()), x, y])?;
-            let (o, lo) = (out.storage(), out.layout());
-            with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (c.storage(), c.layout()), (tx.storage(), tx.layout()),
-                (ty.storage(), ty.layout()), |k, a, b| if k { a } else { b }));
-            out
-        }
-        Family::Meta => Tensor::empty_elementwise(&shape, dt, crate::Device::Meta, &[&Arg::T(c.clone()), x, y])?,
-        Family::Wgpu => crate::gpu::where_(&c, &crate::gpu::arg_on_gpu(x)?, &crate::gpu::arg_on_gpu(y)?, dt)?,
-        f => return Err(dispatch::unsupported("where", f)),
-    };
+    let out = crate::backend::of(f).where_(&c, x, y, dt, &shape)?;
     let gx = x.as_tensor().filter(|t| t.requires_grad()).cloned();
     let gy = y.as_tensor().filter(|t| t.requires_grad()).cloned();
     if dt.is_inexact() && (gx.is_some() || gy.is_some()) && crate::grad_mode::is_enabled() {

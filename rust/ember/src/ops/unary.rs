@@ -191,11 +191,38 @@ fn real_grad_of(op: UOp, p: Params, g: &Tensor, x: Option<&Tensor>, y: Option<&T
     })
 }
 
-/// The errors the host kernel raises for `op` in `dt`, from a run over zero elements (it reads
-/// nothing): every backend refuses exactly what the CPU refuses.
-fn check_kernel(op: UOp, p: Params, dt: DType) -> Result<()> {
-    let none = Tensor::empty(&[0], dt)?;
-    ember_cpu::unary::unary_op(op, p, dt, none.storage(), none.layout()).map(|_| ())
+/// The dtype rule of `op`'s table row (its `int:` column and whether it has a complex form)
+/// for a result computed in `dt`: PyTorch's error where the row refuses `dt`. Validation, so
+/// it runs once before the backend call, the same on every backend.
+#[inline]
+pub(crate) fn check_dtype(op: UOp, dt: DType) -> Result<()> {
+    if dt.is_float() {
+        return Ok(());
+    }
+    check_exact_dtype(op, dt)
+}
+
+/// `check_dtype` for integer, bool and complex results (kept out of the float path).
+#[inline(never)]
+fn check_exact_dtype(op: UOp, dt: DType) -> Result<()> {
+    let refuse = |supported: &str| Err(Error::DType { op: format!("{op:?}").to_lowercase(), dtype: dt, supported: supported.into() });
+    match dt {
+        DType::C64 | DType::C128 if ember_cpu::complex::supports(op) => Ok(()),
+        DType::C64 | DType::C128 => Err(ember_cpu::complex::unsupported(op, dt)),
+        DType::Bool => refuse("integer and floating point dtypes"),
+        _ if !op.keeps_int() => refuse("floating point dtypes"),
+        _ => Ok(()),
+    }
+}
+
+/// The dtype rule of the predicates: the one-sided ones have no complex meaning.
+fn check_predicate(pred: Pred, dt: DType) -> Result<()> {
+    match pred {
+        Pred::IsPosInf | Pred::IsNegInf | Pred::SignBit if dt.is_complex() => {
+            Err(Error::runtime(format!("{pred:?} is not implemented for complex tensors.").to_lowercase()))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn is_rounding(op: UOp) -> bool {
@@ -215,9 +242,7 @@ pub fn unary(x: &Tensor, op: UOp, p: Params) -> Result<Tensor> {
     if !dt.is_float() && is_rounding(op) {
         return x.contiguous_copy();
     }
-    if f != Family::CpuStrided {
-        check_kernel(op, p, dt)?;
-    }
+    check_dtype(op, dt)?;
     let out = crate::backend::of(f).unary(op, p, x, dt)?;
     if dt.is_inexact() && needs_grad(&[x]) {
         let (name, sx, sy) = meta(op);
@@ -253,6 +278,9 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     if dt != x.dtype() {
         return Err(Error::Cast { from: dt, to: x.dtype() });
     }
+    if dt.is_float() || !is_rounding(op) {
+        check_dtype(op, dt)?; // (a rounding op leaves an integer as it is)
+    }
     x.check_writable()?;
     let track = needs_grad(&[x]) && dt.is_inexact();
     if track {
@@ -260,9 +288,6 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
     }
     let (name, sx, sy) = meta(op);
     let before = if track && sx { Some(x.detach().contiguous_copy()?) } else { None };
-    if fam != Family::CpuStrided {
-        check_kernel(op, p, dt)?;
-    }
     crate::backend::of(fam).unary_(op, p, x)?;
     x.bump_version(name.strip_suffix("Backward0").unwrap_or(name))?;
     if track {
@@ -278,10 +303,7 @@ pub fn unary_(x: &Tensor, op: UOp, p: Params) -> Result<()> {
 /// isnan / isinf / isfinite / isposinf / isneginf / signbit: a bool tensor, never history.
 pub fn predicate(x: &Tensor, pred: Pred) -> Result<Tensor> {
     let f = crate::dispatch::family("isnan", &[x])?;
-    if f != Family::CpuStrided {
-        let none = Tensor::empty(&[0], x.dtype())?;
-        ember_cpu::unary::predicate(pred, x.dtype(), none.storage(), none.layout())?;
-    }
+    check_predicate(pred, x.dtype())?;
     crate::backend::of(f).predicate(pred, x)
 }
 
