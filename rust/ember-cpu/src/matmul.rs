@@ -34,9 +34,13 @@ fn set_last(name: &'static str, threads: usize) {
     LAST.with(|c| c.set((name, threads)));
 }
 
-/// Below this many multiply-adds per product (about 128³), a single product is not worth splitting
+/// Below this many multiply-adds per product (about 160³), a single product is not worth splitting
 /// across threads; batches of such products are split across the batch instead.
-const PAR_WORK: usize = 1 << 21;
+const PAR_WORK: usize = 1 << 22;
+
+/// Below this many multiply-adds (about 320³) a parallel product is split into row or column
+/// blocks by ember rather than by gemm's parallel driver (see `float_bmm`).
+const OWN_SPLIT_WORK: usize = 1 << 25;
 
 /// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for each batch index `i`.
 ///
@@ -189,15 +193,17 @@ fn float_bmm<T: GemmFloat>(
         return Ok(());
     }
     // SAFETY: i < bn and the batch dim's stride keeps each operand's batch i inside its storage (layouts
-    // checked against storages by the caller, `bmm_into`'s shape checks); gemm writes only dst's batch i, so
-    // concurrent batches don't overlap.
-    let one = |i: usize, par: Parallelism| unsafe {
-        let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0]);
-        let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0]);
-        let y = pb.get().offset(lb.offset as isize + i as isize * lb.strides[0]);
+    // checked against storages by the caller, `bmm_into`'s shape checks); `rows` ⊆ 0..m and `cols` ⊆ 0..n, so
+    // the sub-block of dst (and the rows of a, the columns of b it reads) lie inside batch i; gemm writes only
+    // that sub-block, so concurrent calls on disjoint batches or blocks don't overlap.
+    let one = |i: usize, rows: (usize, usize), cols: (usize, usize), par: Parallelism| unsafe {
+        let (r0, c0) = (rows.0 as isize, cols.0 as isize);
+        let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0] + r0 * ld.strides[1] + c0 * ld.strides[2]);
+        let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0] + r0 * la.strides[1]);
+        let y = pb.get().offset(lb.offset as isize + i as isize * lb.strides[0] + c0 * lb.strides[2]);
         #[rustfmt::skip]
-        gemm::gemm::<T::G>(m, n, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2], la.strides[1],
-                        y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
+        gemm::gemm::<T::G>(rows.1 - rows.0, cols.1 - cols.0, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2],
+                        la.strides[1], y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
     };
     let threads = get_num_threads();
     let per = m * n * k;
@@ -206,14 +212,33 @@ fn float_bmm<T: GemmFloat>(
         let chunks = bn.min(threads * 4);
         parallel_for(chunks, |c| {
             let (s, e) = split_range(bn, chunks, c);
-            (s..e).for_each(|i| one(i, Parallelism::None));
+            (s..e).for_each(|i| one(i, (0, m), (0, n), Parallelism::None));
         });
         set_last(name, threads.min(chunks));
+    } else if threads > 1 && per >= PAR_WORK && (per < OWN_SPLIT_WORK || k > m.max(n)) {
+        // A mid-size product, or a long inner dim with a small output (64x784 @ 784x100: a
+        // batch-64 Linear layer): gemm's own split ran up to 1.5x SLOWER at 2 threads than at
+        // 1 there, erratically from run to run on this 2-vCPU machine; one single-threaded gemm
+        // per block of rows (or columns) was at or below the 1-thread time every run. Large
+        // products keep gemm's split (the same speed, and it blocks for the caches).
+        let (dim, by_rows) = if m >= n { (m, true) } else { (n, false) };
+        let parts = threads.min(dim / 16).max(1);
+        for i in 0..bn {
+            parallel_for(parts, |c| {
+                let r = split_range(dim, parts, c);
+                if by_rows {
+                    one(i, r, (0, n), Parallelism::None)
+                } else {
+                    one(i, (0, m), r, Parallelism::None)
+                }
+            });
+        }
+        set_last(name, parts);
     } else if threads > 1 && per >= PAR_WORK {
-        threads::install(|| (0..bn).for_each(|i| one(i, Parallelism::Rayon(threads))));
+        threads::install(|| (0..bn).for_each(|i| one(i, (0, m), (0, n), Parallelism::Rayon(threads))));
         set_last(name, threads);
     } else {
-        (0..bn).for_each(|i| one(i, Parallelism::None));
+        (0..bn).for_each(|i| one(i, (0, m), (0, n), Parallelism::None));
         set_last(name, 1);
     }
     Ok(())
