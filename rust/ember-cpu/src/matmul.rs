@@ -34,9 +34,9 @@ fn set_last(name: &'static str, threads: usize) {
     LAST.with(|c| c.set((name, threads)));
 }
 
-/// Below this many multiply-adds per product (about 160³), a single product is not worth splitting
+/// Below this many multiply-adds per product (about 256³), a single product is not worth splitting
 /// across threads; batches of such products are split across the batch instead.
-const PAR_WORK: usize = 1 << 22;
+const PAR_WORK: usize = 1 << 24;
 
 /// Below this many multiply-adds (about 320³) a parallel product is split into row or column
 /// blocks by ember rather than by gemm's parallel driver (see `float_bmm`).
