@@ -304,6 +304,30 @@ pub fn nonzero(mask: &[bool], shape: &[usize]) -> (usize, Vec<i64>) {
     (n, out)
 }
 
+/// `dst[idx] += src[i]` for the i-th index of `ld` in row-major order, one element at a time, so
+/// an element that `ld` addresses several times (as_strided's adjoint) accumulates every time.
+/// `src` holds `ld.numel()` contiguous elements of `dt` from `src_offset`.
+pub fn add_overlapping(dst: &Storage, ld: &Layout, src: &Storage, src_offset: usize, dt: DType) {
+    with_dtype!(dt, T => {
+        let (d, s) = (dst.ptr() as *mut T, src.ptr() as *const T);
+        let mut idx = vec![0usize; ld.ndim()];
+        for i in 0..ld.numel() {
+            let off = ld.offset_of(&idx);
+            // SAFETY: `ld` fits `dst`'s storage, so `off` (an element it addresses) is in bounds;
+            // `src` holds numel elements from `src_offset` (the caller's contiguous copy), so
+            // `src_offset + i` is too; one thread, raw-pointer reads and writes only.
+            unsafe { *d.add(off) = (*d.add(off)).add(*s.add(src_offset + i)) };
+            for k in (0..idx.len()).rev() {
+                idx[k] += 1;
+                if idx[k] < ld.sizes[k] {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
+    });
+}
+
 /// Sets elements of a contiguous (…, rows, cols) buffer outside the band to zero:
 /// `lower` keeps `j - i <= k` (tril), else keeps `j - i >= k` (triu).
 pub fn band_zero(buf: &Storage, dt: DType, rows: usize, cols: usize, k: i64, lower: bool) {

@@ -194,24 +194,7 @@ impl Backend for Cpu {
     }
     fn add_overlapping_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
         let src = src.to_dtype_contiguous(dst.dtype())?;
-        let n = dst.numel();
-        let l = dst.layout();
-        ember_cpu::with_dtype!(dst.dtype(), T => {
-            use ember_cpu::arith::Arith;
-            // SAFETY: `src` is a contiguous copy of dst's dtype with n elements from its offset; dst's layout
-            // fits dst's storage so every offset_of(idx) is in bounds; one thread.
-            let (d, s) = (dst.storage().ptr() as *mut T, unsafe { (src.storage().ptr() as *const T).add(src.offset()) });
-            let mut idx = vec![0usize; l.ndim()];
-            for i in 0..n {
-                let off = l.offset_of(&idx);
-                unsafe { *d.add(off) = (*d.add(off)).add(*s.add(i)) };
-                for k in (0..idx.len()).rev() {
-                    idx[k] += 1;
-                    if idx[k] < l.sizes[k] { break; }
-                    idx[k] = 0;
-                }
-            }
-        });
+        ember_cpu::index::add_overlapping(dst.storage(), dst.layout(), src.storage(), src.offset(), dst.dtype());
         Ok(())
     }
     fn to_sparse(&self, x: &Tensor, sparse_dim: usize) -> Result<(Tensor, Tensor)> {
