@@ -2,6 +2,7 @@
 //! every parameter of a param group in place, with PyTorch's update formulas (same order of
 //! operations, step counts, bias corrections and eps placement). The dispatch checked that
 //! every operand is a host strided tensor.
+use super::cpu_optim_subnormal::sgd_momentum_f32;
 use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
 use crate::{DType, Error, Result, Tensor};
 use ember_cpu::threads::{chunks_for, parallel_for, split_range};
@@ -91,6 +92,19 @@ fn bump(ts: &[&Tensor]) {
     }
 }
 
+/// `k` itself when `T` is f32 (the float32 kernels that handle subnormal state).
+fn as_f32<T: Float + 'static>(k: &SgdK<T>) -> Option<SgdK<f32>> {
+    (std::any::Any::type_id(&k.lr) == std::any::TypeId::of::<f32>()).then(|| SgdK {
+        lr: k.lr.to_f32().unwrap_or(0.0),
+        mu: k.mu.to_f32().unwrap_or(0.0),
+        damp: k.damp.to_f32().unwrap_or(0.0),
+        wd: k.wd.to_f32().unwrap_or(0.0),
+        sign: k.sign.to_f32().unwrap_or(0.0),
+        decay: k.decay,
+        nesterov: k.nesterov,
+    })
+}
+
 fn c<T: Float>(x: f64) -> T {
     T::from(x).unwrap()
 }
@@ -131,14 +145,14 @@ wide_copy!(adam_avx2 = adam_kernel [AMSGRAD](p: &mut [T], g: &[T], m: &mut [T], 
 /// unswitch and slices that cannot alias them (the former closure read them through references
 /// that every store might have changed, so it reloaded them per element and never vectorised).
 #[derive(Clone, Copy)]
-struct SgdK<T> {
-    lr: T,
-    mu: T,
-    damp: T,
-    wd: T,
-    sign: T,
-    decay: bool,
-    nesterov: bool,
+pub(super) struct SgdK<T> {
+    pub(super) lr: T,
+    pub(super) mu: T,
+    pub(super) damp: T,
+    pub(super) wd: T,
+    pub(super) sign: T,
+    pub(super) decay: bool,
+    pub(super) nesterov: bool,
 }
 
 #[inline(always)]
@@ -244,6 +258,17 @@ pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tenso
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
                 if momentum == 0.0 {
                     simd!(sgd_plain, sgd_plain_avx2(p, g, k));
+                } else if let Some(k32) = as_f32(&k) {
+                    // float32 buffers decay into subnormals; this kernel keeps those blocks fast.
+                    let (p, g, b) = (f[0].slice::<f32>(lo, hi), f[1].slice::<f32>(lo, hi), f[2].slice::<f32>(lo, hi));
+                    let done = if fresh { sgd_momentum_f32::<true>(p, g, b, k32) } else { sgd_momentum_f32::<false>(p, g, b, k32) };
+                    if done.is_none() {
+                        if fresh {
+                            simd!(sgd_momentum, sgd_momentum_avx2::<f32, true>(p, g, b, k32));
+                        } else {
+                            simd!(sgd_momentum, sgd_momentum_avx2::<f32, false>(p, g, b, k32));
+                        }
+                    }
                 } else if fresh {
                     simd!(sgd_momentum, sgd_momentum_avx2::<T, true>(p, g, f[2].slice::<T>(lo, hi), k));
                 } else {

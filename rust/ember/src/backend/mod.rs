@@ -35,6 +35,7 @@ pub(crate) mod cpu;
 mod cpu_host;
 mod cpu_loss;
 mod cpu_optim;
+mod cpu_optim_subnormal;
 mod meta;
 mod wgpu;
 
