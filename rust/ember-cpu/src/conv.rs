@@ -209,6 +209,9 @@ pub fn conv2d_forward_into<T: 'static + Float + Send + Sync>(x: &[T], w: &[T], b
                 }
             }
             if k == 0 {
+                if bias.is_none() {
+                    o.fill(T::zero());
+                }
                 continue;
             }
             let cols = columns(x, g, n, &mut scratch);

@@ -14,6 +14,7 @@ pub mod matmul;
 #[cfg(target_arch = "x86_64")]
 pub mod matmul_bf16;
 pub mod pool;
+mod pool_2x2;
 pub mod reduce;
 pub mod reduce_index;
 pub mod scan;

@@ -66,7 +66,7 @@ fn tap_ranges(out: usize, size: usize, k: usize, s: usize, p: usize, d: usize) -
 /// Max pool forward: (values, flat indices into each input plane). NaN propagates like PyTorch;
 /// among equal maxima the first in window order wins; a window entirely in padding gives
 /// (-inf, 0).
-pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<i64>) {
+pub fn max_pool2d<T: Float + Send + Sync + 'static>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<i64>) {
     let op = g.oh * g.ow;
     let mut out = ember_core::filled_vec(T::zero(), g.planes * op);
     let mut idx = ember_core::filled_vec(0i64, g.planes * op);
@@ -75,7 +75,7 @@ pub fn max_pool2d<T: Float + Send + Sync>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec
 }
 
 /// `max_pool2d` into the caller's `out` and `idx` (`planes·oh·ow` each, every element written).
-pub fn max_pool2d_into<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
+pub fn max_pool2d_into<T: Float + Send + Sync + 'static>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
     assert!(out.len() == g.planes * op && idx.len() == g.planes * op, "max_pool2d_into: output size");
     if inside(g) {
@@ -147,8 +147,24 @@ fn takes<T: Float>(v: T, best: T) -> bool {
 /// compiled to branches that mispredict on real data), then the rows are combined in order.
 /// Taking a later row's value only when strictly larger (or the first NaN) keeps "first in
 /// window order wins".
-fn max_pool2d_inside<T: Float + Send + Sync>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
+fn max_pool2d_inside<T: Float + Send + Sync + 'static>(x: &[T], g: &PoolGeom, out: &mut [T], idx: &mut [i64]) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::pool_2x2::applies(g) {
+        // SAFETY: T is f32 (same TypeId), so the slices are reinterpreted as their own type.
+        let (x, out) = unsafe {
+            (
+                std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len()),
+                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()),
+            )
+        };
+        let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
+        par_items(g.planes, g.planes * op * 4, |p| {
+            // SAFETY: plane p's outputs [p·op, (p+1)·op) are written by this task only.
+            let (o, id) = unsafe { (po.part(p * op, op), pi.part(p * op, op)) };
+            crate::pool_2x2::pool_plane(&x[p * ip..(p + 1) * ip], g, o, id);
+        });
+        return;
+    }
     let (po, pi) = (Ptr(out.as_mut_ptr()), Ptr(idx.as_mut_ptr()));
     par_items(g.planes, g.planes * op * g.k.0 * g.k.1, |p| {
         // SAFETY: plane p's outputs [p·op, (p+1)·op) are written by this task only.
@@ -240,7 +256,8 @@ pub fn max_pool2d_backward<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &
     dx
 }
 
-/// `max_pool2d_backward` added into the caller's zero-filled `dx` (`planes·H·W`).
+/// `max_pool2d_backward` into the caller's `dx` (`planes·H·W`), every element written: each
+/// plane is zeroed by its own task (while it is in cache) before the gradients are added.
 pub fn max_pool2d_backward_into<T: Float + Send + Sync>(gout: &[T], idx: &[i64], g: &PoolGeom, dx: &mut [T]) {
     let (ip, op) = (g.h * g.w, g.oh * g.ow);
     assert_eq!(dx.len(), g.planes * ip, "max_pool2d_backward_into: output size");
@@ -248,6 +265,7 @@ pub fn max_pool2d_backward_into<T: Float + Send + Sync>(gout: &[T], idx: &[i64],
     par_items(g.planes, g.planes * (ip + op), |p| {
         // SAFETY: dx holds planes·ip elements (asserted above), p < planes; each plane's task owns its slice.
         let d = unsafe { pd.part(p * ip, ip) };
+        d.fill(T::zero());
         for o in 0..op {
             let i = idx[p * op + o] as usize;
             d[i] = d[i] + gout[p * op + o];
