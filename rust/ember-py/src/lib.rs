@@ -19,6 +19,7 @@ mod ops_nn;
 mod ops_numerics;
 mod ops_reduce;
 mod ops_unary;
+mod out;
 mod shared;
 mod sparse;
 mod tensor;
@@ -50,5 +51,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shared::register(m)?;
     sparse::register(m)?;
     wgpu::register(m)?;
+    out::register(m)?;
     Ok(())
 }
