@@ -1,5 +1,6 @@
 //! `ember._native`: the binding translates, never computes. Each method converts its
 //! arguments, calls one function of the `ember` crate, and converts the result.
+mod alloc;
 mod autograd;
 mod autograd_flags;
 mod cell;
