@@ -8,6 +8,13 @@ import weakref
 import ember
 
 
+def test_op_results_carry_no_dict_until_one_is_used():
+    y = ember.arange(3, dtype=ember.float32) + 1
+    assert not any(isinstance(r, dict) for r in gc.get_referents(y))
+    y.foo = 1
+    assert {"foo": 1} in gc.get_referents(y)
+
+
 def test_attributes_on_op_results_are_stored_and_read_back():
     x = ember.arange(4, dtype=ember.float32)
     for y in (x + 1, x[1:3], x.view(2, 2), x.exp()):
