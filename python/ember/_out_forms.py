@@ -14,6 +14,11 @@ PyTorch's rules —
   deprecation warning when it had elements;
 - the call returns ``out`` itself.
 
+The common case (grad off or nothing requiring grad; a plain ``ember.Tensor`` result written
+into a plain ``out`` of its dtype, shape and device) is checked and copied natively
+(``_native._out_needs_grad``, ``_native._out_copy``, in ``rust/ember-py/src/out.rs``); every
+other case takes the Python rules.
+
 Creation functions also take ``size=`` as a keyword (``zeros(size=(2, 3))``).
 
 A call without ``out`` pays one Python frame at most: a plain forwarder (``ember.add(input,
@@ -27,7 +32,7 @@ import warnings
 import inspect
 
 from . import _native, _argcheck
-from ._native import Tensor
+from ._native import Tensor, _out_copy, _out_needs_grad  # the common case of the rules below, natively
 
 __all__ = []
 
@@ -132,9 +137,10 @@ def _forwarder_with_out(name, fn):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         if out is None:
             return getattr(input, method)(*args, **kwargs)
-        if _native.is_grad_enabled() and (input.requires_grad or _requires_grad(args, kwargs)):
+        if _out_needs_grad(input, args, kwargs):
             check_grad(name, (input,) + args, kwargs)  # raises
-        return write(name, getattr(input, method)(*args, **kwargs), out)
+        result = getattr(input, method)(*args, **kwargs)
+        return out if _out_copy(result, out) else write(name, result, out)
 
     return forward
 
@@ -150,8 +156,10 @@ def _compute_with_out(name, fn):
         try:
             if out is None:
                 return fn(*args, **kwargs)
-            check_grad(name, args, kwargs)
-            return write(name, fn(*args, **kwargs) if not takes_out else fn(*args, out=None, **kwargs), out)
+            if not args or _out_needs_grad(args[0], args[1:], kwargs):
+                check_grad(name, args, kwargs)  # raises when an argument requires grad
+            result = fn(*args, **kwargs) if not takes_out else fn(*args, out=None, **kwargs)
+            return out if _out_copy(result, out) else write(name, result, out)
         except (TypeError, AttributeError) as e:
             if not checks_itself:
                 _argcheck.reraise(fn, e, args, kwargs if out is None else dict(kwargs, out=out))

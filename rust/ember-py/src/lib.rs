@@ -1,5 +1,6 @@
 //! `ember._native`: the binding translates, never computes. Each method converts its
 //! arguments, calls one function of the `ember` crate, and converts the result.
+mod alloc;
 mod autograd;
 mod autograd_flags;
 mod cell;
@@ -19,6 +20,7 @@ mod ops_nn;
 mod ops_numerics;
 mod ops_reduce;
 mod ops_unary;
+mod out;
 mod shared;
 mod sparse;
 mod tensor;
@@ -50,5 +52,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shared::register(m)?;
     sparse::register(m)?;
     wgpu::register(m)?;
+    out::register(m)?;
     Ok(())
 }

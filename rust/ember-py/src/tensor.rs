@@ -48,7 +48,7 @@ pub fn wrap(py: Python<'_>, t: Tensor) -> PyResult<Py<PyAny>> {
         return Ok(unsafe { Bound::from_borrowed_ptr(py, p as *mut pyo3::ffi::PyObject) }.unbind());
     }
     let impl_ = t.0.clone();
-    let obj = Py::new(py, PyTensor { t: t.into() })?;
+    let obj = crate::alloc::new_tensor(py, PyTensor { t: t.into() })?;
     if p == 0 {
         impl_.pyobj.store(obj.as_ptr() as usize, Ordering::Relaxed);
     }
