@@ -2,7 +2,7 @@
 //! every parameter of a param group in place, with PyTorch's update formulas (same order of
 //! operations, step counts, bias corrections and eps placement). The dispatch checked that
 //! every operand is a host strided tensor.
-use super::cpu_optim_subnormal::sgd_momentum_f32;
+use super::cpu_optim_subnormal::{adam_f32, sgd_momentum_f32};
 use crate::ops::optim::{Adagrad, Adam, RmsProp, Sgd};
 use crate::{DType, Error, Result, Tensor};
 use ember_cpu::threads::{chunks_for, parallel_for, split_range};
@@ -105,6 +105,24 @@ fn as_f32<T: Float + 'static>(k: &SgdK<T>) -> Option<SgdK<f32>> {
     })
 }
 
+/// `k` itself when `T` is f32 (see `as_f32`).
+fn as_f32_adam<T: Float + 'static>(k: &AdamK<T>) -> Option<AdamK<f32>> {
+    let f = |x: T| x.to_f32().unwrap_or(0.0);
+    (std::any::Any::type_id(&k.b1) == std::any::TypeId::of::<f32>()).then(|| AdamK {
+        b1: f(k.b1),
+        b2: f(k.b2),
+        one_b2: f(k.one_b2),
+        eps: f(k.eps),
+        wd: f(k.wd),
+        decay: f(k.decay),
+        bc2s: f(k.bc2s),
+        ss: f(k.ss),
+        maximize: k.maximize,
+        coupled: k.coupled,
+        decoupled: k.decoupled,
+    })
+}
+
 fn c<T: Float>(x: f64) -> T {
     T::from(x).unwrap()
 }
@@ -165,7 +183,7 @@ fn sgd_plain<T: Float>(p: &mut [T], g: &[T], k: SgdK<T>) {
 
 /// A fresh buffer (`FRESH`) starts as the first update direction (PyTorch's clone of it).
 #[inline(always)]
-fn sgd_momentum<T: Float, const FRESH: bool>(p: &mut [T], g: &[T], b: &mut [T], k: SgdK<T>) {
+pub(super) fn sgd_momentum<T: Float, const FRESH: bool>(p: &mut [T], g: &[T], b: &mut [T], k: SgdK<T>) {
     let n = p.len();
     let (g, b) = (&g[..n], &mut b[..n]);
     for i in 0..n {
@@ -180,22 +198,22 @@ fn sgd_momentum<T: Float, const FRESH: bool>(p: &mut [T], g: &[T], b: &mut [T], 
 /// Adam's per-call constants (see `SgdK`). `coupled`: L2 decay added to the gradient (Adam);
 /// `decoupled`: the parameter shrinks first (AdamW).
 #[derive(Clone, Copy)]
-struct AdamK<T> {
-    b1: T,
-    b2: T,
-    one_b2: T,
-    eps: T,
-    wd: T,
-    decay: T,
-    bc2s: T,
-    ss: T,
-    maximize: bool,
-    coupled: bool,
-    decoupled: bool,
+pub(super) struct AdamK<T> {
+    pub(super) b1: T,
+    pub(super) b2: T,
+    pub(super) one_b2: T,
+    pub(super) eps: T,
+    pub(super) wd: T,
+    pub(super) decay: T,
+    pub(super) bc2s: T,
+    pub(super) ss: T,
+    pub(super) maximize: bool,
+    pub(super) coupled: bool,
+    pub(super) decoupled: bool,
 }
 
 #[inline(always)]
-fn adam_kernel<T: Float, const AMSGRAD: bool>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: &mut [T], k: AdamK<T>) {
+pub(super) fn adam_kernel<T: Float, const AMSGRAD: bool>(p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], vmax: &mut [T], k: AdamK<T>) {
     let n = p.len();
     let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
     let vmax = if AMSGRAD { &mut vmax[..n] } else { vmax };
@@ -318,7 +336,19 @@ pub(super) fn adam_step(
             // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, m, v) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi), f[3].slice::<T>(lo, hi));
-                if amsgrad {
+                if let Some(k32) = as_f32_adam(&k) {
+                    // float32 moments decay into subnormals; this kernel keeps those blocks fast.
+                    let (p, g, m, v) = (f[0].slice::<f32>(lo, hi), f[1].slice::<f32>(lo, hi), f[2].slice::<f32>(lo, hi), f[3].slice::<f32>(lo, hi));
+                    let vmax: &mut [f32] = if amsgrad { f[4].slice::<f32>(lo, hi) } else { &mut [] };
+                    let done = if amsgrad { adam_f32::<true>(p, g, m, v, vmax, k32) } else { adam_f32::<false>(p, g, m, v, vmax, k32) };
+                    if done.is_none() {
+                        if amsgrad {
+                            simd!(adam_kernel, adam_avx2::<f32, true>(p, g, m, v, vmax, k32));
+                        } else {
+                            simd!(adam_kernel, adam_avx2::<f32, false>(p, g, m, v, vmax, k32));
+                        }
+                    }
+                } else if amsgrad {
                     simd!(adam_kernel, adam_avx2::<T, true>(p, g, m, v, f[4].slice::<T>(lo, hi), k));
                 } else {
                     simd!(adam_kernel, adam_avx2::<T, false>(p, g, m, v, &mut [], k));
