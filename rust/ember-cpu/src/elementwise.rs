@@ -264,7 +264,7 @@ unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isi
         #[cfg(target_arch = "x86_64")]
         if wide() {
             // Align the input (and the output, when in place): see `head_len`.
-            let h = head_len(a, n);
+            let h = head_len(a, n); // < n: both pieces lie inside the row
             return if inplace {
                 map1_same_avx2(o, h, f);
                 map1_same_avx2(o.add(h), n - h, f)
@@ -377,6 +377,7 @@ unsafe fn rows2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_
     if wide() {
         // Align the first stepping operand (the output itself for an in-place op, and its
         // partner too when both came from one allocator), see `head_len`.
+        // h < n (see `head_len`), so both pieces lie inside the row the caller vouched for.
         let h = if A_STEP { head_len(a, n) } else { head_len(o, n) };
         let (sa, sb) = (if A_STEP { h } else { 0 }, if B_STEP { h } else { 0 });
         map2_rows_avx2::<A, B, D, A_STEP, B_STEP>(o, a, b, h, f);
