@@ -263,7 +263,15 @@ unsafe fn row1<A: Element, D: Element>(o: *mut D, a: *const A, n: usize, so: isi
         let inplace = same(o, a);
         #[cfg(target_arch = "x86_64")]
         if wide() {
-            return if inplace { map1_same_avx2(o, n, f) } else { map1_avx2(o, a, n, f) };
+            // Align the input (and the output, when in place): see `head_len`.
+            let h = head_len(a, n); // < n: both pieces lie inside the row
+            return if inplace {
+                map1_same_avx2(o, h, f);
+                map1_same_avx2(o.add(h), n - h, f)
+            } else {
+                map1_avx2(o, a, h, f);
+                map1_avx2(o.add(h), a.add(h), n - h, f)
+            };
         }
         if inplace {
             map1_same(o, n, f)
@@ -367,9 +375,28 @@ unsafe fn rows2<A: Element, B: Element, D: Element, const A_STEP: bool, const B_
 ) {
     #[cfg(target_arch = "x86_64")]
     if wide() {
-        return map2_rows_avx2::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f);
+        // Align the first stepping operand (the output itself for an in-place op, and its
+        // partner too when both came from one allocator), see `head_len`.
+        // h < n (see `head_len`), so both pieces lie inside the row the caller vouched for.
+        let h = if A_STEP { head_len(a, n) } else { head_len(o, n) };
+        let (sa, sb) = (if A_STEP { h } else { 0 }, if B_STEP { h } else { 0 });
+        map2_rows_avx2::<A, B, D, A_STEP, B_STEP>(o, a, b, h, f);
+        return map2_rows_avx2::<A, B, D, A_STEP, B_STEP>(o.add(h), a.add(sa), b.add(sb), n - h, f);
     }
     map2_rows::<A, B, D, A_STEP, B_STEP>(o, a, b, n, f)
+}
+
+/// How many leading elements of a long stride-1 row to run apart so that `p` is 32-byte
+/// aligned for the rest. NumPy's buffers start 16 bytes past a cache line, and then every
+/// other 32-byte load or store of the vector loop splits a line: an in-place `p.add_(g)` on
+/// 78 400 floats (L2-resident) ran 7.5 µs instead of 5.9 µs aligned. Always less than `n`.
+#[inline(always)]
+fn head_len<T>(p: *const T, n: usize) -> usize {
+    let (size, mis) = (std::mem::size_of::<T>(), p as usize % 32);
+    if n < 256 || mis == 0 || size == 0 || mis % size != 0 {
+        return 0;
+    }
+    (32 - mis) / size
 }
 
 /// # Safety

@@ -117,15 +117,10 @@ fn in_memory_order(dims: &[(usize, isize, bool)], order_free: bool) -> Option<(u
 const BLOCK: usize = 512;
 const LANES: usize = 32;
 
-/// Folds one contiguous row: `f` over `up(x)` starting from `init` in each of 32 lanes,
-/// blocks combined pairwise (see the module comment).
+/// Folds one block of at most `BLOCK` elements: `f` over `up(x)` starting from `init` in each
+/// of 32 lanes, lanes combined pairwise.
 #[inline(always)]
-fn fold_body<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
-    if x.len() > BLOCK {
-        let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
-        let (l, r) = x.split_at(half);
-        return f(fold_body(l, init, up, f), fold_body(r, init, up, f));
-    }
+fn fold_block<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
     let mut acc = [init; LANES];
     let mut chunks = x.chunks_exact(LANES);
     for c in &mut chunks {
@@ -146,19 +141,39 @@ fn fold_body<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl 
     acc[0]
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
-unsafe fn fold_avx2<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
-    fold_body(x, init, up, f)
+/// Folds one contiguous row: blocks of `BLOCK` combined pairwise (see the module comment).
+/// The recursion is written out in each ISA's copy below (a macro, not a shared recursive
+/// function): a recursive call cannot be inlined, so a shared `fold_body` made every row longer
+/// than one block run its blocks in the baseline SSE2 copy whatever the CPU had.
+macro_rules! fold_tree {
+    ($(#[$attr:meta])* [$($qual:tt)*] $name:ident) => {
+        $(#[$attr])*
+        $($qual)* fn $name<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+            if x.len() > BLOCK {
+                let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
+                let (l, r) = x.split_at(half);
+                // SAFETY: a call to this same function, whose caller already holds the CPU-feature
+                // guarantee the target_feature copies require.
+                #[allow(unused_unsafe)]
+                return unsafe { f($name(l, init, up, f), $name(r, init, up, f)) };
+            }
+            fold_block(x, init, up, f)
+        }
+    };
 }
-
+fold_tree!([] fold_body);
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
-/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
-unsafe fn fold_avx512<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
-    fold_body(x, init, up, f)
-}
+fold_tree!(
+    #[target_feature(enable = "avx2,fma")]
+    /// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
+    [unsafe] fold_avx2
+);
+#[cfg(target_arch = "x86_64")]
+fold_tree!(
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+    /// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
+    [unsafe] fold_avx512
+);
 
 /// The widest vector ISA this CPU has (checked once by std, then cached).
 #[derive(Clone, Copy, PartialEq, Eq)]

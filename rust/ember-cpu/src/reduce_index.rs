@@ -3,7 +3,7 @@
 //!
 //! Conventions (PyTorch's): ties go to the first occurrence; a NaN wins max and min, and its
 //! index is the first NaN's. Indices are int64 positions along the (flattened) reduced dims.
-use crate::reduce::{canon, fold_row, is_nan, pick, Canon, SendPtr};
+use crate::reduce::{canon, fold_row, is_nan, isa, pick, Canon, Isa, SendPtr};
 use crate::threads::{chunks_for, parallel_for, split_range};
 use crate::{DType, Element, Layout, Result, Storage};
 
@@ -23,6 +23,117 @@ fn find<T: PartialEq + Copy>(x: &[T], v: T) -> usize {
         scan(x, |e| is_nan(e))
     } else {
         scan(x, |e| e == v)
+    }
+}
+
+/// Elements per step of the one-pass max/min-with-index scan: 64 f32 are four 16-wide
+/// AVX-512 compare-and-blend chains running side by side.
+const ARG_LANES: usize = 64;
+
+/// A per-lane step counter as wide as the element type, so the index blend vectorises in
+/// the same registers as the value blend (f64 with u64, f32 with u32, ...).
+trait Step: Copy {
+    const MAX: usize;
+    fn of(k: usize) -> Self;
+    fn get(self) -> usize;
+}
+macro_rules! step {
+    ($($t:ty),*) => {$(
+        impl Step for $t {
+            const MAX: usize = <$t>::MAX as usize;
+            #[inline(always)]
+            fn of(k: usize) -> Self { k as $t }
+            #[inline(always)]
+            fn get(self) -> usize { self as usize }
+        }
+    )*};
+}
+step!(u8, u16, u32, u64);
+
+/// The first extreme of `row` (non-empty) in one pass, as (value, index).
+///
+/// Lane j of `cur` holds the best of elements j, j+L, j+2L, …, and `at[j]` the step where it was
+/// taken; a strictly better element replaces it, so each lane keeps its first best. The lanes
+/// (and the tail) are then combined preferring the smaller index among equal values, which
+/// is the first occurrence in the row. A NaN always replaces, so a lane ends on NaN exactly
+/// when it saw one — but on its *last* NaN: a NaN result is then located by a scan for the
+/// first NaN (rows with NaN are rare, and the scan stops there).
+#[inline(always)]
+fn arg_row_body<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
+    const L: usize = ARG_LANES;
+    let better = |v: T, c: T| if MAX { v > c } else { v < c };
+    let mut best = (row[0], 0usize);
+    let mut offer = |v: T, i: usize| {
+        let (bv, bi) = best;
+        let take = if is_nan(bv) { false } else { is_nan(v) || better(v, bv) || (v == bv && i < bi) };
+        if take {
+            best = (v, i);
+        }
+    };
+    let steps = row.len() / L;
+    if steps > 0 && steps <= S::MAX {
+        let mut cur: [T; L] = std::array::from_fn(|j| row[j]);
+        let mut at = [S::of(0); L];
+        for k in 1..steps {
+            let c = &row[k * L..(k + 1) * L];
+            let ks = S::of(k);
+            for j in 0..L {
+                let (v, cj) = (c[j], cur[j]);
+                let take = better(v, cj) || is_nan(v);
+                cur[j] = if take { v } else { cj };
+                at[j] = if take { ks } else { at[j] };
+            }
+        }
+        for j in 0..L {
+            offer(cur[j], at[j].get() * L + j);
+        }
+    }
+    let tail = if steps <= S::MAX { steps * L } else { 1 };
+    for (i, &v) in row.iter().enumerate().skip(tail) {
+        offer(v, i);
+    }
+    if is_nan(best.0) {
+        best.1 = find(row, best.0);
+    }
+    best
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
+unsafe fn arg_row_avx2<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
+    arg_row_body::<T, S, MAX>(row)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
+/// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
+unsafe fn arg_row_avx512<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
+    arg_row_body::<T, S, MAX>(row)
+}
+
+/// `arg_row_body` compiled for the widest ISA this CPU has, with a step counter as wide as `T`.
+#[inline]
+fn arg_row_isa<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
+    #[cfg(target_arch = "x86_64")]
+    match isa() {
+        // SAFETY: `isa()` detected AVX-512 (resp. AVX2+FMA) at run time, the only requirement of the
+        // target_feature functions; they take a safe slice.
+        Isa::Avx512 => return unsafe { arg_row_avx512::<T, S, MAX>(row) },
+        Isa::Avx2 => return unsafe { arg_row_avx2::<T, S, MAX>(row) },
+        Isa::Base => {}
+    }
+    arg_row_body::<T, S, MAX>(row)
+}
+
+/// (value, index) of the first max (`MAX`) or min of a non-empty contiguous row.
+#[inline]
+fn arg_row<T: PartialOrd + Copy, const MAX: bool>(row: &[T]) -> (T, usize) {
+    match std::mem::size_of::<T>() {
+        1 => arg_row_isa::<T, u8, MAX>(row),
+        2 => arg_row_isa::<T, u16, MAX>(row),
+        4 => arg_row_isa::<T, u32, MAX>(row),
+        _ => arg_row_isa::<T, u64, MAX>(row),
     }
 }
 
@@ -53,17 +164,13 @@ pub fn arg_extreme(want_max: bool, src: &Storage, ls: &Layout, dt: DType, reduce
             for o in a..b {
                 if inner == 1 {
                     let row = &x[o * red..(o + 1) * red];
-                    // The max/min choice is fixed per call so the fold vectorises.
-                    let v = if want_max {
-                        fold_row(row, row[0], &|v| v, &|p, q| pick(true, p, q))
-                    } else {
-                        fold_row(row, row[0], &|v| v, &|p, q| pick(false, p, q))
-                    };
+                    // The max/min choice is a constant so each loop compiles to one compare.
+                    let (v, i) = if want_max { arg_row::<T, true>(row) } else { arg_row::<T, false>(row) };
                     // SAFETY: `vals`/`idx` hold nout = outer·inner elements; here inner = 1 so o < nout, and
                     // rows_par gives each task a disjoint o range.
                     unsafe {
                         *vp.0.add(o) = v;
-                        *ip.0.add(o) = find(row, v) as i64;
+                        *ip.0.add(o) = i as i64;
                     }
                     continue;
                 }
