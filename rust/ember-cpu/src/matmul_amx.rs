@@ -14,8 +14,8 @@
 //! Numerics: products of bf16 values are exact in f32 and are added in f32 with
 //! round-to-nearest-even, like the `vdpbf16ps` path; only the order of the f32 additions
 //! differs. AMX treats subnormal bf16 inputs as zero and flushes subnormal results (DAZ/FTZ,
-//! whatever MXCSR says); PyTorch on oneDNN's AMX kernels does the same. The f32 result grid is
-//! rounded to bf16 once, at the end, by `matmul_bf16::store`.
+//! whatever MXCSR says); PyTorch on oneDNN's AMX kernels does the same. Each 32 x 32 f32 block
+//! is rounded to bf16 once, after its whole k sum, by `matmul_bf16::store`.
 //!
 //! The tile configuration is per thread: every chunk of work loads its own (`ldtilecfg`) on the
 //! thread that runs it and releases the tile state afterwards (`tilerelease`), so a worker
@@ -172,24 +172,27 @@ pub(crate) unsafe fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usiz
     let kb = k.div_ceil(2 * T);
     let kpp = kb * T;
     let (mb, nb) = (m.div_ceil(BLK), n.div_ceil(BLK));
-    let ldc = nb * BLK;
-    let (mut ap, mut bp, mut c) = SCRATCH.with(|s| s.take());
+    let (mut ap, mut bp, c) = SCRATCH.with(|s| s.take());
     grow(&mut ap, mb * BLK * kpp)?;
     grow(&mut bp, nb * kpp * NR)?;
-    // every block of `c` is written once by its block() call; k = 0 runs none
-    grow(&mut c, mb * BLK * ldc)?;
-    if kb == 0 {
-        c[..mb * BLK * ldc].fill(0.0);
-    }
     // SAFETY (both packs): every (row, k) read is inside the operand's checked geometry, and
     // the buffers hold mb·32·kpp and nb·kpp·32 elements (grown above).
     unsafe {
         pack_a(&mut ap[..mb * BLK * kpp], a, m, k, kb);
         pack_b(&mut bp, b, k, n, kpp);
     }
-    let (pa, pb, pc) = (SendPtr(ap.as_mut_ptr()), SendPtr(bp.as_mut_ptr()), SendPtr(c.as_mut_ptr()));
-    if kb > 0 {
-        // Split the block grid along its longer side; every chunk owns disjoint blocks of `c`.
+    let (pa, pb) = (SendPtr(ap.as_mut_ptr()), SendPtr(bp.as_mut_ptr()));
+    if kb == 0 {
+        if m > 0 && n > 0 {
+            // An empty sum: every row of the product is n zeros (m >= 1, so `d` already holds
+            // n elements and this buffer is no larger than it).
+            let zeros = vec![0f32; n];
+            // SAFETY: rows < m and columns < n of `d` are inside the destination's checked
+            // geometry; AVX-512F is present (`available()`).
+            unsafe { store(d, &zeros, 0, m, n, alpha, beta) };
+        }
+    } else {
+        // Split the block grid along its longer side; every chunk owns disjoint blocks of `d`.
         let by_cols = nb >= mb;
         let lanes = if by_cols { nb } else { mb };
         let chunks = if threads > 1 { lanes.min(threads) } else { 1 };
@@ -197,22 +200,30 @@ pub(crate) unsafe fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usiz
             let (s, e) = split_range(lanes, chunks, ch);
             let (cols, rows) = if by_cols { (s..e, 0..mb) } else { (0..nb, s..e) };
             let work = || {
+                // Each 32 x 32 f32 block is rounded into `d` as soon as it is done: it stays in
+                // L1, where a whole f32 result grid (4 MiB for 1024 x 1024) went through memory.
+                let mut c = [0f32; BLK * BLK];
                 for j in cols.clone() {
                     for t in rows.clone() {
                         // SAFETY: run inside `with_tiles` below; block (t, j)'s two A row tiles
                         // (2t, 2t + 1) each hold kb tiles, panel j holds kpp = 16·kb rows, and
-                        // the 32 x 32 block of `c` at (32t, 32j) is inside mb·32 x ldc; chunks
-                        // write disjoint blocks.
+                        // `c` holds 32 rows of 32 floats.
                         unsafe {
                             block(
                                 pa.get().add(2 * t * kb * T * T),
                                 pa.get().add((2 * t + 1) * kb * T * T),
                                 pb.get().add(j * kpp * NR),
                                 kb,
-                                pc.get().add(t * BLK * ldc + j * BLK),
-                                ldc,
+                                c.as_mut_ptr(),
+                                BLK,
                             );
                         }
+                        let (i0, j0) = (t * BLK, j * BLK);
+                        let sub = Mat { p: SendPtr(d.p.get().wrapping_offset(i0 as isize * d.rs + j0 as isize * d.cs)), ..d };
+                        // SAFETY: rows i0.. < m and columns j0.. < n of `d` are inside the
+                        // destination's checked geometry (so is `sub`'s origin); chunks own
+                        // disjoint blocks of `d`; AVX-512F is present (`available()`).
+                        unsafe { store(sub, &c, BLK, BLK.min(m - i0), BLK.min(n - j0), alpha, beta) };
                     }
                 }
             };
@@ -220,8 +231,6 @@ pub(crate) unsafe fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usiz
             unsafe { with_tiles(work) };
         });
     }
-    // SAFETY: rows < m and columns < n of `d` are inside the destination's checked geometry.
-    unsafe { store(d, &c, ldc, m, n, alpha, beta) };
     let bytes = 4 * (ap.len() + bp.len() + c.len());
     if bytes <= KEEP_BYTES {
         SCRATCH.with(|s| s.set((ap, bp, c)));

@@ -299,7 +299,28 @@ pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usiz
             let w = NR.min(n - j * NR);
             let out = &mut bp[j * ks * NR..(j * ks + kp) * NR];
             let src = b.p.get().offset((j * NR) as isize * b.cs);
-            for p in 0..full {
+            // Whole panels, 16 pairs at a time: 32 columns x 64 bytes loaded, transposed in
+            // registers (one 16 x 16 u32 transpose per half) and written as 16 rows of 128 bytes.
+            let mut p0 = 0;
+            if w == NR {
+                while p0 + 16 <= full {
+                    let mut r = [_mm512_setzero_si512(); NR];
+                    for (cc, v) in r.iter_mut().enumerate() {
+                        // SAFETY: elements 2·p0 .. 2·p0 + 32 <= 2·full <= k of column j·NR + cc
+                        // (< n: the panel is whole) are inside the checked geometry.
+                        *v = _mm512_loadu_si512(src.offset(cc as isize * b.cs).add(2 * p0) as *const _);
+                    }
+                    let (lo, hi) = (transpose16(&r[..16]), transpose16(&r[16..]));
+                    for q in 0..16 {
+                        let o = out[(p0 + q) * NR..(p0 + q + 1) * NR].as_mut_ptr();
+                        // SAFETY: o points at NR = 32 writable u32 (the slice above).
+                        _mm512_storeu_si512(o as *mut _, lo[q]);
+                        _mm512_storeu_si512(o.add(16) as *mut _, hi[q]);
+                    }
+                    p0 += 16;
+                }
+            }
+            for p in p0..full {
                 for (cc, o) in out[p * NR..p * NR + w].iter_mut().enumerate() {
                     *o = (src.offset(cc as isize * b.cs).add(2 * p) as *const u32).read_unaligned().to_le();
                 }
@@ -337,6 +358,40 @@ pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usiz
             }
         }
     }
+}
+
+/// The 16 x 16 transpose of 16 rows of 16 u32 (`r.len() == 16`).
+#[target_feature(enable = "avx512f")]
+fn transpose16(r: &[__m512i]) -> [__m512i; 16] {
+    // within each 128-bit lane L: t[2g] = rows (2g, 2g + 1) at columns 4L, 4L + 1 interleaved,
+    // t[2g + 1] the same at 4L + 2, 4L + 3
+    let mut t = [_mm512_setzero_si512(); 16];
+    for g in 0..8 {
+        t[2 * g] = _mm512_unpacklo_epi32(r[2 * g], r[2 * g + 1]);
+        t[2 * g + 1] = _mm512_unpackhi_epi32(r[2 * g], r[2 * g + 1]);
+    }
+    // s[4g + c], lane L: column 4L + c of rows 4g .. 4g + 4
+    let mut s = [_mm512_setzero_si512(); 16];
+    for g in 0..4 {
+        let (a0, a1, b0, b1) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+        s[4 * g] = _mm512_unpacklo_epi64(a0, b0);
+        s[4 * g + 1] = _mm512_unpackhi_epi64(a0, b0);
+        s[4 * g + 2] = _mm512_unpacklo_epi64(a1, b1);
+        s[4 * g + 3] = _mm512_unpackhi_epi64(a1, b1);
+    }
+    // column 4L + c gathers lane L of s[c], s[4 + c], s[8 + c], s[12 + c]
+    let mut o = [_mm512_setzero_si512(); 16];
+    for c in 0..4 {
+        let x = _mm512_shuffle_i32x4::<0x44>(s[c], s[4 + c]);
+        let y = _mm512_shuffle_i32x4::<0x44>(s[8 + c], s[12 + c]);
+        let x2 = _mm512_shuffle_i32x4::<0xEE>(s[c], s[4 + c]);
+        let y2 = _mm512_shuffle_i32x4::<0xEE>(s[8 + c], s[12 + c]);
+        o[c] = _mm512_shuffle_i32x4::<0x88>(x, y);
+        o[4 + c] = _mm512_shuffle_i32x4::<0xDD>(x, y);
+        o[8 + c] = _mm512_shuffle_i32x4::<0x88>(x2, y2);
+        o[12 + c] = _mm512_shuffle_i32x4::<0xDD>(x2, y2);
+    }
+    o
 }
 
 /// `c[0..MR, 0..NR] (+)= a-panel @ b-panel` over `kc` k-pairs (`first`: overwrite `c`).
