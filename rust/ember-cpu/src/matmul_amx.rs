@@ -252,7 +252,7 @@ fn at(i: usize, p: usize, kb: usize) -> usize {
 unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kb: usize) {
     let (kp, full) = (k.div_ceil(2), k / 2);
     // padding (the buffer is reused, so it holds an earlier product's data)
-    if m % BLK != 0 || kp != kb * T {
+    if !m.is_multiple_of(BLK) || kp != kb * T {
         ap.fill(0);
     }
     if a.rs == 1 && a.cs != 1 {
