@@ -12,6 +12,8 @@ pub mod elementwise;
 pub mod index;
 pub mod matmul;
 #[cfg(target_arch = "x86_64")]
+pub mod matmul_amx;
+#[cfg(target_arch = "x86_64")]
 pub mod matmul_bf16;
 pub mod pool;
 mod pool_2x2;

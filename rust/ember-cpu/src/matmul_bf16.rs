@@ -1,4 +1,6 @@
-//! bf16 matrix products on AVX-512 BF16 (`vdpbf16ps`), accumulated in f32.
+//! bf16 matrix products on AVX-512 BF16 (`vdpbf16ps`), accumulated in f32, and the choice
+//! between this kernel and the AMX one (`matmul_amx`, which reuses the B packing and the final
+//! rounding here).
 //!
 //! `vdpbf16ps` multiplies 32 bf16 pairs and adds each pair's two products into one of 16 f32
 //! lanes, so one instruction does twice the multiply-adds of an f32 FMA. Both operands are
@@ -19,41 +21,85 @@ use std::sync::OnceLock;
 /// Rows of one micro-tile.
 const MR: usize = 8;
 /// Columns of one micro-tile: two registers of 16 f32.
-const NR: usize = 32;
+pub(crate) const NR: usize = 32;
 /// k-pairs per block: a B micro-panel (KC x NR pairs, 16 KiB) stays in L1 while every A
 /// micro-panel of the block streams past it.
 const KC: usize = 128;
 /// Multiply-adds below which one product runs on one thread.
 const PAR_WORK: usize = 1 << 21;
 
-/// True when this CPU has the instructions (checked once).
+/// The bf16 product kernels, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// AMX tiles (`tdpbf16ps`, `matmul_amx`): Sapphire Rapids and later Intel Xeons.
+    Amx,
+    /// AVX-512 BF16 (`vdpbf16ps`): also Cooper Lake and AMD Zen 4, which have no AMX.
+    Dpbf16,
+}
+
+impl Kernel {
+    /// Whether this CPU (and OS) can run the kernel (checked once).
+    pub fn runs_here(self) -> bool {
+        static DP: OnceLock<bool> = OnceLock::new();
+        match self {
+            Kernel::Amx => crate::matmul_amx::available(),
+            Kernel::Dpbf16 => *DP.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16")),
+        }
+    }
+}
+
+/// The fastest kernel this CPU runs, if any (the caller widens to f32 otherwise).
+pub fn best() -> Option<Kernel> {
+    [Kernel::Amx, Kernel::Dpbf16].into_iter().find(|k| k.runs_here())
+}
+
+/// True when this CPU has one of the kernels.
 pub fn available() -> bool {
-    static OK: OnceLock<bool> = OnceLock::new();
-    *OK.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bf16"))
+    best().is_some()
 }
 
 use crate::copy::{bf16_bits_to_f32 as from_bf16_bits, f32_to_bf16_bits as to_bf16_bits};
 
 /// A bf16 matrix seen through its strides (elements), as raw 16-bit patterns.
 #[derive(Clone, Copy)]
-struct Mat {
-    p: SendPtr<u16>,
-    rs: isize,
-    cs: isize,
+pub(crate) struct Mat {
+    pub(crate) p: SendPtr<u16>,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
 }
 impl Mat {
     /// SAFETY: `(r, c)` must be inside the matrix the layout was checked for.
     #[inline(always)]
-    unsafe fn at(self, r: usize, c: usize) -> u16 {
+    pub(crate) unsafe fn at(self, r: usize, c: usize) -> u16 {
         *self.p.get().offset(r as isize * self.rs + c as isize * self.cs)
     }
 }
 
 /// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for bf16 `[B, M, K] @ [B, K, N]`; the caller
-/// checked the shapes, that the geometry fits the storages and that `available()` holds.
-/// `beta == 0` means `dst` is not read.
+/// checked the shapes and that the geometry fits the storages. `beta == 0` means `dst` is not
+/// read. Runs `best()`; an error when the CPU has no bf16 kernel.
 #[allow(clippy::too_many_arguments)]
 pub fn bmm(dst: &Storage, ld: &Layout, a: &Storage, la: &Layout, b: &Storage, lb: &Layout, alpha: f32, beta: f32) -> Result<()> {
+    let kernel = best().ok_or_else(|| crate::Error::runtime("no bf16 matmul kernel on this CPU".to_string()))?;
+    bmm_with(kernel, dst, ld, a, la, b, lb, alpha, beta)
+}
+
+/// `bmm` on a chosen kernel (tests compare the kernels); an error when it does not run here.
+#[allow(clippy::too_many_arguments)]
+pub fn bmm_with(
+    kernel: Kernel,
+    dst: &Storage,
+    ld: &Layout,
+    a: &Storage,
+    la: &Layout,
+    b: &Storage,
+    lb: &Layout,
+    alpha: f32,
+    beta: f32,
+) -> Result<()> {
+    if !kernel.runs_here() {
+        return Err(crate::Error::runtime(format!("the bf16 matmul kernel {kernel:?} does not run on this CPU")));
+    }
     let (bn, m, k, n) = (la.sizes[0], la.sizes[1], la.sizes[2], lb.sizes[2]);
     let threads = get_num_threads();
     let per = m * n * k;
@@ -63,7 +109,14 @@ pub fn bmm(dst: &Storage, ld: &Layout, a: &Storage, la: &Layout, b: &Storage, lb
         rs: l.strides[1],
         cs: l.strides[2],
     };
-    let one = |i: usize, t: usize| -> Result<()> { product(mat(dst, ld, i), mat(a, la, i), mat(b, lb, i), m, k, n, alpha, beta, t) };
+    let one = |i: usize, t: usize| -> Result<()> {
+        let (d, a, b) = (mat(dst, ld, i), mat(a, la, i), mat(b, lb, i));
+        match kernel {
+            // SAFETY: `runs_here` held above; the caller checked the geometry.
+            Kernel::Amx => unsafe { crate::matmul_amx::product(d, a, b, m, k, n, alpha, beta, t) },
+            Kernel::Dpbf16 => product(d, a, b, m, k, n, alpha, beta, t),
+        }
+    };
     if threads > 1 && bn > 1 && per < PAR_WORK {
         // Many small products: one thread each.
         let chunks = bn.min(threads * 4);
@@ -87,12 +140,12 @@ thread_local! {
     /// Packed A, packed B and the f32 result tile grid of the last product on this thread,
     /// kept for the next one: fresh multi-megabyte buffers cost page faults and zeroing on
     /// every call (9 % of a bf16 training step).
-    static SCRATCH: std::cell::Cell<(Vec<u32>, Vec<u32>, Vec<f32>)> = const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+    pub(crate) static SCRATCH: std::cell::Cell<(Vec<u32>, Vec<u32>, Vec<f32>)> = const { std::cell::Cell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 /// Grows `v` to at least `n` elements (fallibly: a huge product raises instead of aborting).
 /// Old contents stay: callers overwrite or zero what they read.
-fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) -> Result<()> {
+pub(crate) fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) -> Result<()> {
     if v.len() < n {
         v.try_reserve_exact(n - v.len())
             .map_err(|_| crate::Error::runtime(ember_core::out_of_memory(n.saturating_mul(std::mem::size_of::<T>()))))?;
@@ -102,7 +155,7 @@ fn grow<T: Default + Clone>(v: &mut Vec<T>, n: usize) -> Result<()> {
 }
 
 /// Buffers above this many bytes are freed after the product instead of kept per thread.
-const KEEP_BYTES: usize = 64 << 20;
+pub(crate) const KEEP_BYTES: usize = 64 << 20;
 
 #[allow(clippy::too_many_arguments)]
 fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usize, alpha: f32, beta: f32, threads: usize) -> Result<()> {
@@ -217,16 +270,24 @@ unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
     }
 }
 
-/// B as column pairs: `bp[(j * kp + p) * NR + c] = (b[2p, jNR + c], b[2p + 1, jNR + c])`,
-/// zero past the matrix.
+/// B as column pairs: `bp[(j * ks + p) * NR + c] = (b[2p, jNR + c], b[2p + 1, jNR + c])`,
+/// zero past the matrix: columns up to a multiple of NR, pairs from k/2 up to `ks` (the AMX
+/// path pads k to whole tiles; the `vdpbf16ps` path passes ks = ceil(k / 2)).
 #[target_feature(enable = "avx512f")]
-unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
-    let full = k / 2;
-    // columns past n in the last tile (stale data from an earlier product otherwise)
+pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usize) {
+    let (kp, full) = (k.div_ceil(2), k / 2);
+    debug_assert!(ks >= kp);
+    // columns past n in the last tile and pairs past k (stale data from an earlier product
+    // otherwise)
     if n % NR != 0 {
         let j = n / NR;
         for p in 0..kp {
-            bp[(j * kp + p) * NR + n % NR..(j * kp + p + 1) * NR].fill(0);
+            bp[(j * ks + p) * NR + n % NR..(j * ks + p + 1) * NR].fill(0);
+        }
+    }
+    if ks > kp {
+        for j in 0..n.div_ceil(NR) {
+            bp[(j * ks + kp) * NR..(j + 1) * ks * NR].fill(0);
         }
     }
     if b.rs == 1 {
@@ -236,9 +297,30 @@ unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
         // strode through the whole packed panel (kp x 128 B, larger than L1) once per column.
         for j in 0..n.div_ceil(NR) {
             let w = NR.min(n - j * NR);
-            let out = &mut bp[j * kp * NR..(j + 1) * kp * NR];
+            let out = &mut bp[j * ks * NR..(j * ks + kp) * NR];
             let src = b.p.get().offset((j * NR) as isize * b.cs);
-            for p in 0..full {
+            // Whole panels, 16 pairs at a time: 32 columns x 64 bytes loaded, transposed in
+            // registers (one 16 x 16 u32 transpose per half) and written as 16 rows of 128 bytes.
+            let mut p0 = 0;
+            if w == NR {
+                while p0 + 16 <= full {
+                    let mut r = [_mm512_setzero_si512(); NR];
+                    for (cc, v) in r.iter_mut().enumerate() {
+                        // SAFETY: elements 2·p0 .. 2·p0 + 32 <= 2·full <= k of column j·NR + cc
+                        // (< n: the panel is whole) are inside the checked geometry.
+                        *v = _mm512_loadu_si512(src.offset(cc as isize * b.cs).add(2 * p0) as *const _);
+                    }
+                    let (lo, hi) = (transpose16(&r[..16]), transpose16(&r[16..]));
+                    for q in 0..16 {
+                        let o = out[(p0 + q) * NR..(p0 + q + 1) * NR].as_mut_ptr();
+                        // SAFETY: o points at NR = 32 writable u32 (the slice above).
+                        _mm512_storeu_si512(o as *mut _, lo[q]);
+                        _mm512_storeu_si512(o.add(16) as *mut _, hi[q]);
+                    }
+                    p0 += 16;
+                }
+            }
+            for p in p0..full {
                 for (cc, o) in out[p * NR..p * NR + w].iter_mut().enumerate() {
                     *o = (src.offset(cc as isize * b.cs).add(2 * p) as *const u32).read_unaligned().to_le();
                 }
@@ -254,7 +336,7 @@ unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
     for j in 0..n.div_ceil(NR) {
         let w = NR.min(n - j * NR);
         for p in 0..kp {
-            let out = &mut bp[(j * kp + p) * NR..(j * kp + p) * NR + w];
+            let out = &mut bp[(j * ks + p) * NR..(j * ks + p) * NR + w];
             let r1 = (2 * p + 1 < k).then_some(2 * p + 1);
             if b.cs == 1 {
                 let lo = std::slice::from_raw_parts(b.p.get().offset((2 * p) as isize * b.rs).add(j * NR), w);
@@ -276,6 +358,40 @@ unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, kp: usize) {
             }
         }
     }
+}
+
+/// The 16 x 16 transpose of 16 rows of 16 u32 (`r.len() == 16`).
+#[target_feature(enable = "avx512f")]
+fn transpose16(r: &[__m512i]) -> [__m512i; 16] {
+    // within each 128-bit lane L: t[2g] = rows (2g, 2g + 1) at columns 4L, 4L + 1 interleaved,
+    // t[2g + 1] the same at 4L + 2, 4L + 3
+    let mut t = [_mm512_setzero_si512(); 16];
+    for g in 0..8 {
+        t[2 * g] = _mm512_unpacklo_epi32(r[2 * g], r[2 * g + 1]);
+        t[2 * g + 1] = _mm512_unpackhi_epi32(r[2 * g], r[2 * g + 1]);
+    }
+    // s[4g + c], lane L: column 4L + c of rows 4g .. 4g + 4
+    let mut s = [_mm512_setzero_si512(); 16];
+    for g in 0..4 {
+        let (a0, a1, b0, b1) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+        s[4 * g] = _mm512_unpacklo_epi64(a0, b0);
+        s[4 * g + 1] = _mm512_unpackhi_epi64(a0, b0);
+        s[4 * g + 2] = _mm512_unpacklo_epi64(a1, b1);
+        s[4 * g + 3] = _mm512_unpackhi_epi64(a1, b1);
+    }
+    // column 4L + c gathers lane L of s[c], s[4 + c], s[8 + c], s[12 + c]
+    let mut o = [_mm512_setzero_si512(); 16];
+    for c in 0..4 {
+        let x = _mm512_shuffle_i32x4::<0x44>(s[c], s[4 + c]);
+        let y = _mm512_shuffle_i32x4::<0x44>(s[8 + c], s[12 + c]);
+        let x2 = _mm512_shuffle_i32x4::<0xEE>(s[c], s[4 + c]);
+        let y2 = _mm512_shuffle_i32x4::<0xEE>(s[8 + c], s[12 + c]);
+        o[c] = _mm512_shuffle_i32x4::<0x88>(x, y);
+        o[4 + c] = _mm512_shuffle_i32x4::<0xDD>(x, y);
+        o[8 + c] = _mm512_shuffle_i32x4::<0x88>(x2, y2);
+        o[12 + c] = _mm512_shuffle_i32x4::<0xDD>(x2, y2);
+    }
+    o
 }
 
 /// `c[0..MR, 0..NR] (+)= a-panel @ b-panel` over `kc` k-pairs (`first`: overwrite `c`).
@@ -305,7 +421,7 @@ unsafe fn kernel(kc: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usiz
 
 /// `d = bf16(alpha * c + beta * d)` over the m x n result (`d` unread when beta is 0).
 #[target_feature(enable = "avx512f")]
-unsafe fn store(d: Mat, c: &[f32], ldc: usize, m: usize, n: usize, alpha: f32, beta: f32) {
+pub(crate) unsafe fn store(d: Mat, c: &[f32], ldc: usize, m: usize, n: usize, alpha: f32, beta: f32) {
     for i in 0..m {
         let src = &c[i * ldc..i * ldc + n];
         if d.cs == 1 {
