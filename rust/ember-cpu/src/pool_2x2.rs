@@ -83,13 +83,15 @@ mod x86 {
                 };
                 let c = 2 * ox;
                 // SAFETY: masked-off lanes are not read; the lanes read are columns 2·ox .. 2·ox + 2·cnt
-                // ≤ 2·ow ≤ w of rows 2·oy and 2·oy + 1 < h (caller's bounds).
+                // ≤ 2·ow ≤ w of rows 2·oy and 2·oy + 1 < h (caller's bounds). The second half's
+                // address may lie past the plane when its mask is empty, so it is formed with
+                // `wrapping_add` (no in-bounds requirement) and only dereferenced in masked lanes.
                 let (a0, a1, b0, b1) = unsafe {
                     (
                         _mm512_maskz_loadu_ps(m_lo, r0.add(c)),
-                        _mm512_maskz_loadu_ps(m_hi, r0.add(c + 16)),
+                        _mm512_maskz_loadu_ps(m_hi, r0.wrapping_add(c + 16)),
                         _mm512_maskz_loadu_ps(m_lo, r1.add(c)),
-                        _mm512_maskz_loadu_ps(m_hi, r1.add(c + 16)),
+                        _mm512_maskz_loadu_ps(m_hi, r1.wrapping_add(c + 16)),
                     )
                 };
                 // Taps in window order: (row 0, col 0), (0, 1), (1, 0), (1, 1).
@@ -105,13 +107,14 @@ mod x86 {
                 let keep: __mmask16 = if cnt == 16 { 0xffff } else { (1u16 << cnt) - 1 };
                 let o = oy * ow + ox;
                 // SAFETY: lanes below `cnt` are outputs o .. o + cnt ≤ oh·ow of `out`/`idx`; the others
-                // are masked off and not written.
+                // are masked off and not written (the upper index half's address, past the end when
+                // cnt ≤ 8 and its mask is empty, is formed with `wrapping_add`).
                 unsafe {
                     _mm512_mask_storeu_ps(out.as_mut_ptr().add(o), keep, best);
                     let lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at));
                     let hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64::<1>(at));
                     _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(o), keep as u8, lo);
-                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().add(o + 8), (keep >> 8) as u8, hi);
+                    _mm512_mask_storeu_epi64(idx.as_mut_ptr().wrapping_add(o + 8), (keep >> 8) as u8, hi);
                 }
                 ox += 16;
             }
