@@ -220,6 +220,10 @@ fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usize, alpha: f32, bet
 
 /// A as broadcast pairs: `ap[(t * kp + p) * MR + r] = (a[tMR + r, 2p], a[tMR + r, 2p + 1])`,
 /// zero past the matrix.
+///
+/// # Safety
+/// The CPU has AVX-512F; `a` addresses an `m x k` matrix inside its checked storage; `ap`
+/// holds `ceil(m / MR) * kp * MR` elements.
 #[target_feature(enable = "avx512f")]
 unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
     let full = k / 2;
@@ -273,6 +277,10 @@ unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
 /// B as column pairs: `bp[(j * ks + p) * NR + c] = (b[2p, jNR + c], b[2p + 1, jNR + c])`,
 /// zero past the matrix: columns up to a multiple of NR, pairs from k/2 up to `ks` (the AMX
 /// path pads k to whole tiles; the `vdpbf16ps` path passes ks = ceil(k / 2)).
+///
+/// # Safety
+/// The CPU has AVX-512F; `b` addresses a `k x n` matrix whose every element lies inside the
+/// storage its layout was checked against; `bp` holds `ceil(n / NR) * ks * NR` elements.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usize) {
     let (kp, full) = (k.div_ceil(2), k / 2);
@@ -322,6 +330,8 @@ pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usiz
             }
             for p in p0..full {
                 for (cc, o) in out[p * NR..p * NR + w].iter_mut().enumerate() {
+                    // SAFETY: elements 2p, 2p + 1 < k of column j·NR + cc < n are inside the
+                    // checked geometry (column stride b.cs, row stride 1).
                     *o = (src.offset(cc as isize * b.cs).add(2 * p) as *const u32).read_unaligned().to_le();
                 }
             }
@@ -338,6 +348,8 @@ pub(crate) unsafe fn pack_b(bp: &mut [u32], b: Mat, k: usize, n: usize, ks: usiz
         for p in 0..kp {
             let out = &mut bp[(j * ks + p) * NR..(j * ks + p) * NR + w];
             let r1 = (2 * p + 1 < k).then_some(2 * p + 1);
+            // SAFETY (this branch): rows 2p and r1 < k, columns j·NR .. j·NR + w <= n are
+            // inside the checked geometry; with b.cs == 1 a row's w columns are contiguous.
             if b.cs == 1 {
                 let lo = std::slice::from_raw_parts(b.p.get().offset((2 * p) as isize * b.rs).add(j * NR), w);
                 match r1 {
@@ -395,6 +407,10 @@ fn transpose16(r: &[__m512i]) -> [__m512i; 16] {
 }
 
 /// `c[0..MR, 0..NR] (+)= a-panel @ b-panel` over `kc` k-pairs (`first`: overwrite `c`).
+///
+/// # Safety
+/// The CPU has AVX-512F and AVX512-BF16; `a` holds `kc * MR` and `b` `kc * NR` packed pairs;
+/// `c` addresses MR rows of NR writable floats, `ldc` apart.
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn kernel(kc: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usize, first: bool) {
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
@@ -420,6 +436,10 @@ unsafe fn kernel(kc: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usiz
 }
 
 /// `d = bf16(alpha * c + beta * d)` over the m x n result (`d` unread when beta is 0).
+///
+/// # Safety
+/// The CPU has AVX-512F; rows < m and columns < n of `d` lie inside the destination's checked
+/// geometry and no other thread writes them; `c` holds m rows of `ldc >= n` floats.
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn store(d: Mat, c: &[f32], ldc: usize, m: usize, n: usize, alpha: f32, beta: f32) {
     for i in 0..m {
