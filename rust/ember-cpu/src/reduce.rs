@@ -431,6 +431,18 @@ pub enum ArithOp {
 /// Sum/prod of `src[ls]` (dtype `dt`, one of `compute_dtype`'s results) over the flagged
 /// dims, as a contiguous storage of the same dtype with the kept dims in order.
 pub fn arith(op: ArithOp, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]) -> Result<Storage> {
+    if let Some((trailing, leading)) = around_kept(ls, reduce, dt) {
+        // Reduced dims on both sides of the kept ones (NCHW summed over (N, H, W): a conv bias
+        // gradient, batch-norm statistics): the trailing run first, as row reductions that read
+        // the input in place, then the leading run of that (small) result, as column reductions.
+        // One pass over dims (0, 2, 3) had no in-memory form, so `canon` copied the whole input
+        // into (C, N·H·W) order first. A NaN made by the first stage (inf − inf) must survive the
+        // second, so nansum's second stage is a plain sum.
+        let mid = arith(op, src, ls, dt, &trailing)?;
+        let sizes: Vec<usize> = (0..ls.ndim()).filter(|&i| !trailing[i]).map(|i| ls.sizes[i]).collect();
+        let second = if op == ArithOp::NanSum { ArithOp::Sum } else { op };
+        return arith(second, &mid, &Layout::contiguous(&sizes), dt, &leading);
+    }
     let c = canon(src, ls, dt, reduce, true, true)?;
     crate::with_sum_dtype!(dt, T => match op {
         ArithOp::Sum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, T::up, T::add, T::down),
@@ -438,6 +450,33 @@ pub fn arith(op: ArithOp, src: &Storage, ls: &Layout, dt: DType, reduce: &[bool]
         #[allow(clippy::eq_op)]
         ArithOp::NanSum => reduce_canon::<T, _, T>(&c, <T as SumElem>::ZERO, |v: T| { let a = v.up(); if a != a { <T as SumElem>::ZERO } else { a } }, T::add, T::down),
     }, return Err(crate::Error::runtime(format!("internal: sum kernel called on {}", dt.name()))))
+}
+
+/// For a row-major input whose non-unit dims read (reduced…, kept…, reduced…) with both reduced
+/// runs non-empty: the flags of the trailing run and of the leading run. Only for dtypes that
+/// accumulate in their own type (a half-precision intermediate would round between the stages).
+fn around_kept(ls: &Layout, reduce: &[bool], dt: DType) -> Option<(Vec<bool>, Vec<bool>)> {
+    if matches!(dt, DType::F16 | DType::BF16) || !ls.is_contiguous() || ls.numel() == 0 {
+        return None;
+    }
+    let dims: Vec<usize> = (0..ls.ndim()).filter(|&i| ls.sizes[i] != 1).collect();
+    let kept_at = |i: usize| !reduce[dims[i]];
+    let first_kept = (0..dims.len()).find(|&i| kept_at(i))?;
+    let last_kept = (0..dims.len()).rfind(|&i| kept_at(i))?;
+    let middle_kept = (first_kept..=last_kept).all(kept_at);
+    if first_kept == 0 || last_kept + 1 == dims.len() || !middle_kept {
+        return None;
+    }
+    let (mut trailing, mut leading) = (vec![false; ls.ndim()], vec![false; ls.ndim()]);
+    for &d in &dims[last_kept + 1..] {
+        trailing[d] = true;
+    }
+    for &d in &dims[..first_kept] {
+        leading[d] = true;
+    }
+    // `leading` indexes the dims that remain after the trailing run is reduced away.
+    let leading: Vec<bool> = (0..ls.ndim()).filter(|&i| !trailing[i]).map(|i| leading[i]).collect();
+    Some((trailing, leading))
 }
 
 /// Back-compat entry used by broadcasting backward: sum into dtype `out`.

@@ -126,22 +126,12 @@ pub fn convolution(x: &Tensor, w: &Tensor, b: Option<&Tensor>, c: &Conv2d) -> Re
             let gw = if need.1 { Some(conv2d_weight_grad(&x, go, &c)?) } else { None };
             let mut r = vec![gx, gw];
             if has_b {
-                r.push(if need.2 { Some(bias_grad(go)?) } else { None });
+                r.push(if need.2 { Some(go.sum_dims(&[0, 2, 3], false, None)?) } else { None });
             }
             Ok(r)
         });
     }
     Ok(out)
-}
-
-/// conv2d's bias gradient: `go` summed over (N, H, W), as a row reduction over each image's
-/// contiguous H·W run and then a column reduction over N. A single reduction over dims (0, 2, 3)
-/// has its kept dim in the middle, so the reducer first copied the whole gradient into
-/// (C, N·H·W) order (6 % of the CNN's training step).
-fn bias_grad(go: &Tensor) -> Result<Tensor> {
-    let s = go.shape();
-    let (n, c, l) = (s[0] as i64, s[1] as i64, s[2..].iter().product::<usize>() as i64);
-    go.reshape(&[n, c, l])?.sum_dims(&[2], false, None)?.sum_dims(&[0], false, None)
 }
 
 /// The input gradient of conv2d (a transposed convolution of `go` with `w`). Linear in both
