@@ -92,35 +92,34 @@ fn bump(ts: &[&Tensor]) {
     }
 }
 
-/// `k` itself when `T` is f32 (the float32 kernels that handle subnormal state).
-fn as_f32<T: Float + 'static>(k: &SgdK<T>) -> Option<SgdK<f32>> {
-    (std::any::Any::type_id(&k.lr) == std::any::TypeId::of::<f32>()).then(|| SgdK {
-        lr: k.lr.to_f32().unwrap_or(0.0),
-        mu: k.mu.to_f32().unwrap_or(0.0),
-        damp: k.damp.to_f32().unwrap_or(0.0),
-        wd: k.wd.to_f32().unwrap_or(0.0),
-        sign: k.sign.to_f32().unwrap_or(0.0),
-        decay: k.decay,
-        nesterov: k.nesterov,
-    })
+/// Per-dtype fast paths of the fused steps, tried before the portable kernels: float32 has the
+/// AVX-512 ones that keep subnormal state fast (`cpu_optim_subnormal`); `None` means "not
+/// here", and the portable kernel runs.
+trait FastPath: Float {
+    fn sgd_momentum<const FRESH: bool>(_p: &mut [Self], _g: &[Self], _b: &mut [Self], _k: SgdK<Self>) -> Option<()> {
+        None
+    }
+    fn adam<const AMSGRAD: bool>(
+        _p: &mut [Self],
+        _g: &[Self],
+        _m: &mut [Self],
+        _v: &mut [Self],
+        _x: &mut [Self],
+        _k: AdamK<Self>,
+    ) -> Option<()> {
+        None
+    }
 }
 
-/// `k` itself when `T` is f32 (see `as_f32`).
-fn as_f32_adam<T: Float + 'static>(k: &AdamK<T>) -> Option<AdamK<f32>> {
-    let f = |x: T| x.to_f32().unwrap_or(0.0);
-    (std::any::Any::type_id(&k.b1) == std::any::TypeId::of::<f32>()).then(|| AdamK {
-        b1: f(k.b1),
-        b2: f(k.b2),
-        one_b2: f(k.one_b2),
-        eps: f(k.eps),
-        wd: f(k.wd),
-        decay: f(k.decay),
-        bc2s: f(k.bc2s),
-        ss: f(k.ss),
-        maximize: k.maximize,
-        coupled: k.coupled,
-        decoupled: k.decoupled,
-    })
+impl FastPath for f64 {}
+
+impl FastPath for f32 {
+    fn sgd_momentum<const FRESH: bool>(p: &mut [f32], g: &[f32], b: &mut [f32], k: SgdK<f32>) -> Option<()> {
+        sgd_momentum_f32::<FRESH>(p, g, b, k)
+    }
+    fn adam<const AMSGRAD: bool>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], x: &mut [f32], k: AdamK<f32>) -> Option<()> {
+        adam_f32::<AMSGRAD>(p, g, m, v, x, k)
+    }
 }
 
 fn c<T: Float>(x: f64) -> T {
@@ -276,21 +275,15 @@ pub(super) fn sgd_step(params: &[Tensor], grads: &[Tensor], bufs: &[Option<Tenso
                 let (p, g) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi));
                 if momentum == 0.0 {
                     simd!(sgd_plain, sgd_plain_avx2(p, g, k));
-                } else if let Some(k32) = as_f32(&k) {
-                    // float32 buffers decay into subnormals; this kernel keeps those blocks fast.
-                    let (p, g, b) = (f[0].slice::<f32>(lo, hi), f[1].slice::<f32>(lo, hi), f[2].slice::<f32>(lo, hi));
-                    let done = if fresh { sgd_momentum_f32::<true>(p, g, b, k32) } else { sgd_momentum_f32::<false>(p, g, b, k32) };
-                    if done.is_none() {
-                        if fresh {
-                            simd!(sgd_momentum, sgd_momentum_avx2::<f32, true>(p, g, b, k32));
-                        } else {
-                            simd!(sgd_momentum, sgd_momentum_avx2::<f32, false>(p, g, b, k32));
-                        }
-                    }
-                } else if fresh {
-                    simd!(sgd_momentum, sgd_momentum_avx2::<T, true>(p, g, f[2].slice::<T>(lo, hi), k));
                 } else {
-                    simd!(sgd_momentum, sgd_momentum_avx2::<T, false>(p, g, f[2].slice::<T>(lo, hi), k));
+                    let b = f[2].slice::<T>(lo, hi);
+                    if fresh {
+                        if T::sgd_momentum::<true>(p, g, b, k).is_none() {
+                            simd!(sgd_momentum, sgd_momentum_avx2::<T, true>(p, g, b, k));
+                        }
+                    } else if T::sgd_momentum::<false>(p, g, b, k).is_none() {
+                        simd!(sgd_momentum, sgd_momentum_avx2::<T, false>(p, g, b, k));
+                    }
                 }
             });
         }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
@@ -336,22 +329,13 @@ pub(super) fn adam_step(
             // slices never alias.
             chunked(f[0].len, |lo, hi| unsafe {
                 let (p, g, m, v) = (f[0].slice::<T>(lo, hi), f[1].slice::<T>(lo, hi), f[2].slice::<T>(lo, hi), f[3].slice::<T>(lo, hi));
-                if let Some(k32) = as_f32_adam(&k) {
-                    // float32 moments decay into subnormals; this kernel keeps those blocks fast.
-                    let (p, g, m, v) = (f[0].slice::<f32>(lo, hi), f[1].slice::<f32>(lo, hi), f[2].slice::<f32>(lo, hi), f[3].slice::<f32>(lo, hi));
-                    let vmax: &mut [f32] = if amsgrad { f[4].slice::<f32>(lo, hi) } else { &mut [] };
-                    let done = if amsgrad { adam_f32::<true>(p, g, m, v, vmax, k32) } else { adam_f32::<false>(p, g, m, v, vmax, k32) };
-                    if done.is_none() {
-                        if amsgrad {
-                            simd!(adam_kernel, adam_avx2::<f32, true>(p, g, m, v, vmax, k32));
-                        } else {
-                            simd!(adam_kernel, adam_avx2::<f32, false>(p, g, m, v, vmax, k32));
-                        }
+                let vmax: &mut [T] = if amsgrad { f[4].slice::<T>(lo, hi) } else { &mut [] };
+                if amsgrad {
+                    if T::adam::<true>(p, g, m, v, vmax, k).is_none() {
+                        simd!(adam_kernel, adam_avx2::<T, true>(p, g, m, v, vmax, k));
                     }
-                } else if amsgrad {
-                    simd!(adam_kernel, adam_avx2::<T, true>(p, g, m, v, f[4].slice::<T>(lo, hi), k));
-                } else {
-                    simd!(adam_kernel, adam_avx2::<T, false>(p, g, m, v, &mut [], k));
+                } else if T::adam::<false>(p, g, m, v, vmax, k).is_none() {
+                    simd!(adam_kernel, adam_avx2::<T, false>(p, g, m, v, vmax, k));
                 }
             });
         }, return Err(ember_cpu::dispatch::unsupported_dtype("optimizer step", p.dtype())));
