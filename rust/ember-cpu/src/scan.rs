@@ -6,7 +6,7 @@ use crate::threads::{chunks_for, parallel_for, split_range};
 use crate::{DType, Element, Layout, Result, Storage};
 
 fn shape3(ls: &Layout, dim: usize) -> (usize, usize, usize) {
-    let sizes = if ls.ndim() == 0 { vec![1] } else { ls.sizes.clone() };
+    let sizes = if ls.ndim() == 0 { vec![1] } else { ls.sizes.to_vec() };
     (sizes[..dim].iter().product(), sizes[dim], sizes[dim + 1..].iter().product())
 }
 

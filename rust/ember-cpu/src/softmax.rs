@@ -180,7 +180,7 @@ fn block<T: SoftElem>(log: bool, x: &[T], out: &mut [T], n: usize, inner: usize)
 pub fn softmax(log: bool, src: &Storage, ls: &Layout, dt: DType, dim: usize) -> Result<Storage> {
     let (s, off) = if ls.is_contiguous() { (src.clone(), ls.offset) } else { (crate::copy::contiguous(src, ls, dt, dt)?, 0) };
     let numel = ls.numel();
-    let sizes = if ls.ndim() == 0 { vec![1] } else { ls.sizes.clone() };
+    let sizes = if ls.ndim() == 0 { vec![1] } else { ls.sizes.to_vec() };
     let outer: usize = sizes[..dim].iter().product();
     let n = sizes[dim];
     let inner: usize = sizes[dim + 1..].iter().product();

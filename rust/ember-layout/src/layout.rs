@@ -1,20 +1,20 @@
+pub use crate::inline_vec::{Dims, Strides};
 use crate::LayoutError;
 
 /// A strided view over a flat storage: sizes, strides (in elements) and a start offset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Layout {
-    pub sizes: Vec<usize>,
-    pub strides: Vec<isize>,
+    pub sizes: Dims,
+    pub strides: Strides,
     pub offset: usize,
 }
 
 /// Row-major strides: the last dim has stride 1; sizes `(D,H,W)` → `(H*W, W, 1)`.
 /// Saturates instead of wrapping, so a shape too big to exist never gets small strides;
 /// `checked_numel` is what refuses such a shape.
-pub fn contiguous_strides(sizes: &[usize]) -> Vec<isize> {
-    // Filled from the last dim backwards, then reversed: a plain allocation (`vec![0; n]` is a
-    // calloc, 3 % of a 10-element `a + b`).
-    let mut strides = Vec::with_capacity(sizes.len());
+pub fn contiguous_strides(sizes: &[usize]) -> Strides {
+    // Filled from the last dim backwards, then reversed (no zero-fill first).
+    let mut strides = Strides::with_capacity(sizes.len());
     let mut acc = 1isize;
     for &n in sizes.iter().rev() {
         strides.push(acc);
@@ -57,7 +57,7 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize, LayoutError> {
 
 impl Layout {
     pub fn contiguous(sizes: &[usize]) -> Layout {
-        Layout { sizes: sizes.to_vec(), strides: contiguous_strides(sizes), offset: 0 }
+        Layout { sizes: Dims::from_slice(sizes), strides: contiguous_strides(sizes), offset: 0 }
     }
 
     /// `contiguous` for a shape that has not been checked yet (a new output geometry).
@@ -66,7 +66,8 @@ impl Layout {
         Ok(Layout::contiguous(sizes))
     }
 
-    pub fn new(sizes: Vec<usize>, strides: Vec<isize>, offset: usize) -> Layout {
+    pub fn new(sizes: impl Into<Dims>, strides: impl Into<Strides>, offset: usize) -> Layout {
+        let (sizes, strides) = (sizes.into(), strides.into());
         debug_assert_eq!(sizes.len(), strides.len());
         Layout { sizes, strides, offset }
     }

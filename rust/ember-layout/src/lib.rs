@@ -8,6 +8,7 @@
 mod broadcast;
 mod coalesce;
 mod error;
+mod inline_vec;
 mod layout;
 mod order;
 mod view;
@@ -15,6 +16,7 @@ mod view;
 pub use broadcast::{broadcast_shapes, broadcast_strides};
 pub use coalesce::{coalesce, StridedIter};
 pub use error::LayoutError;
+pub use inline_vec::{Dims, InlineVec, Strides, INLINE_DIMS};
 pub use layout::{checked_numel, contiguous_strides, numel, wrap_dim, Layout};
 pub use order::{elementwise_output, is_non_overlapping_and_dense, memory_order, output_order, preserve_format, strides_in_order, Operand};
 pub use view::movedim_order;

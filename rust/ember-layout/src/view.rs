@@ -1,4 +1,5 @@
 //! View operations: each returns a new `Layout` over the same storage, O(ndim).
+use crate::inline_vec::{Dims, InlineVec, Strides};
 use crate::{layout::numel, wrap_dim, Layout, LayoutError};
 
 impl Layout {
@@ -21,7 +22,7 @@ impl Layout {
             });
         }
         let mut seen = vec![false; n];
-        let mut l = Layout { sizes: Vec::with_capacity(n), strides: Vec::with_capacity(n), offset: self.offset };
+        let mut l = Layout { sizes: Dims::with_capacity(n), strides: Strides::with_capacity(n), offset: self.offset };
         for &d in dims {
             let d = wrap_dim(d, n)?;
             if seen[d] {
@@ -105,7 +106,7 @@ impl Layout {
                 }
             }
         }
-        let mut l = Layout { sizes: vec![], strides: vec![], offset: self.offset };
+        let mut l = Layout { sizes: Dims::new(), strides: Strides::new(), offset: self.offset };
         for i in 0..n {
             if !drop[i] {
                 l.sizes.push(self.sizes[i]);
@@ -128,7 +129,8 @@ impl Layout {
             });
         }
         let lead = target.len() - n;
-        let mut l = Layout { sizes: vec![0; target.len()], strides: vec![0; target.len()], offset: self.offset };
+        let mut l =
+            Layout { sizes: InlineVec::from_elem(0, target.len()), strides: InlineVec::from_elem(0, target.len()), offset: self.offset };
         for (i, &t) in target.iter().enumerate() {
             if i < lead {
                 if t < 0 {
@@ -147,7 +149,7 @@ impl Layout {
             } else if s == 1 && t >= 0 {
                 l.sizes[i] = t as usize;
             } else {
-                return Err(LayoutError::Expand { sizes: self.sizes.clone(), target: target.to_vec(), dim: i });
+                return Err(LayoutError::Expand { sizes: self.sizes.to_vec(), target: target.to_vec(), dim: i });
             }
         }
         crate::checked_numel(&l.sizes)?;
@@ -155,7 +157,7 @@ impl Layout {
     }
 
     /// Resolves one -1 in `shape` against `numel`.
-    pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Vec<usize>, LayoutError> {
+    pub fn infer_shape(shape: &[i64], numel: usize) -> Result<Dims, LayoutError> {
         let mut infer = None;
         let mut known = 1usize;
         for (i, &s) in shape.iter().enumerate() {
@@ -170,7 +172,7 @@ impl Layout {
                 known = known.checked_mul(s as usize).ok_or_else(|| LayoutError::InvalidShape { shape: shape.to_vec(), numel })?;
             }
         }
-        let mut out: Vec<usize> = shape.iter().map(|&s| s.max(0) as usize).collect();
+        let mut out: Dims = shape.iter().map(|&s| s.max(0) as usize).collect();
         match infer {
             Some(i) if known != 0 && numel % known == 0 => out[i] = numel / known,
             None if known == numel => {}
@@ -187,7 +189,7 @@ impl Layout {
     /// multiply to exactly one such run, and gets strides derived from the run's inner stride.
     pub fn view(&self, shape: &[i64]) -> Result<Layout, LayoutError> {
         let new_sizes = Self::infer_shape(shape, self.numel())?;
-        let mut strides = vec![0isize; new_sizes.len()];
+        let mut strides: Strides = Strides::from_elem(0isize, new_sizes.len());
         if self.numel() == 0 || self.ndim() == 0 {
             if self.numel() == 0 || self.is_contiguous() {
                 return Ok(Layout { strides: crate::contiguous_strides(&new_sizes), sizes: new_sizes, offset: self.offset });
@@ -211,7 +213,7 @@ impl Layout {
                     view_d -= 1;
                 }
                 if view_numel != tensor_numel {
-                    return Err(LayoutError::ViewStrides { sizes: old.clone(), strides: olds.clone(), dims: (td, run_end - 1) });
+                    return Err(LayoutError::ViewStrides { sizes: old.to_vec(), strides: olds.to_vec(), dims: (td, run_end - 1) });
                 }
                 if td > 0 {
                     chunk_base_stride = olds[td - 1];
@@ -222,7 +224,7 @@ impl Layout {
             }
         }
         if view_d != -1 {
-            return Err(LayoutError::ViewStrides { sizes: old.clone(), strides: olds.clone(), dims: (0, old.len().saturating_sub(1)) });
+            return Err(LayoutError::ViewStrides { sizes: old.to_vec(), strides: olds.to_vec(), dims: (0, old.len().saturating_sub(1)) });
         }
         Ok(Layout { sizes: new_sizes, strides, offset: self.offset })
     }
@@ -303,7 +305,7 @@ impl Layout {
                 _ => return Err(LayoutError::OutOfStorage { needed: far.map_or(usize::MAX, |f| f + 1), available: storage_len }),
             }
         }
-        let l = Layout { sizes: sizes.to_vec(), strides: strides.to_vec(), offset };
+        let l = Layout { sizes: Dims::from_slice(sizes), strides: Strides::from_slice(strides), offset };
         if let Some((_, hi)) = l.storage_span() {
             if hi > storage_len {
                 return Err(LayoutError::OutOfStorage { needed: hi, available: storage_len });

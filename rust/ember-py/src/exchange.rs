@@ -657,7 +657,7 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         }
         let sizes: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
         let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
-            ember::layout::contiguous_strides(&sizes)
+            ember::layout::contiguous_strides(&sizes).to_vec()
         } else {
             // SAFETY: non-null `strides` point to `ndim` int64 values (DLPack).
             unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()

@@ -46,7 +46,7 @@ impl PyTensor {
     /// The strides PyTorch's `preserve_format` gives a new tensor like this one (`empty_like`,
     /// `zeros_like`, …): its own when dense, else dense in the order its strides give.
     fn _preserve_strides(&self) -> Vec<isize> {
-        ember::layout::preserve_format(self.t.layout()).strides
+        ember::layout::preserve_format(self.t.layout()).strides.to_vec()
     }
 
     /// `resize_(sizes)` with optional explicit strides (a memory format's).

@@ -62,7 +62,7 @@ pub fn flag_error(words: &[u32]) -> Option<Error> {
 
 /// The indexed view seen over the index's shape: its strides, 0 along `dim`.
 fn walked(v: &GView, sizes: &[usize], dim: usize) -> Layout {
-    let strides = v.layout.strides.iter().enumerate().map(|(d, &s)| if d == dim { 0 } else { s }).collect();
+    let strides: Vec<isize> = v.layout.strides.iter().enumerate().map(|(d, &s)| if d == dim { 0 } else { s }).collect();
     Layout::new(sizes.to_vec(), strides, v.layout.offset)
 }
 
@@ -187,7 +187,7 @@ fn expand_index(index: &GView, sizes: &[usize], dim: usize) -> Result<Layout> {
         return Err(Error::index("index_select(): Index is supposed to be a vector whose length matches the output along dim"));
     }
     let s = index.layout.strides.first().copied().unwrap_or(0);
-    Ok(Layout::new(sizes.to_vec(), (0..sizes.len()).map(|d| if d == dim { s } else { 0 }).collect(), index.layout.offset))
+    Ok(Layout::new(sizes.to_vec(), (0..sizes.len()).map(|d| if d == dim { s } else { 0 }).collect::<Vec<isize>>(), index.layout.offset))
 }
 
 /// `dst[i with dim replaced by index[i]] += alpha · src[i]` over the index's shape

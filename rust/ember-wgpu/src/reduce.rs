@@ -136,7 +136,7 @@ pub(crate) fn plan_reduce<'a>(src: &GView<'a>, dims: &[usize], outs: &[&GView<'a
         };
         let want: Vec<usize> = (0..nd).map(|d| if red[d] { 1 } else { src.layout.sizes[d] }).collect();
         let got: Vec<usize> =
-            if out.layout.ndim() == nd { out.layout.sizes.clone() } else { kept.iter().map(|&d| src.layout.sizes[d]).collect() };
+            if out.layout.ndim() == nd { out.layout.sizes.to_vec() } else { kept.iter().map(|&d| src.layout.sizes[d]).collect() };
         if got.iter().product::<usize>() != want.iter().product::<usize>() || (out.layout.ndim() == nd && got != want) {
             return Err(Error::runtime(format!(
                 "wgpu reduce: output shape {:?} does not match the reduction of {:?}",
@@ -146,14 +146,17 @@ pub(crate) fn plan_reduce<'a>(src: &GView<'a>, dims: &[usize], outs: &[&GView<'a
         if out.layout.ndim() == kept.len() && got != kept.iter().map(|&d| src.layout.sizes[d]).collect::<Vec<_>>() {
             return Err(Error::runtime("wgpu reduce: output shape does not match the kept dims"));
         }
-        let l =
-            Layout::new(perm.iter().map(|&d| src.layout.sizes[d]).collect(), perm.iter().map(|&d| strides[d]).collect(), out.layout.offset);
+        let l = Layout::new(
+            perm.iter().map(|&d| src.layout.sizes[d]).collect::<Vec<_>>(),
+            perm.iter().map(|&d| strides[d]).collect::<Vec<_>>(),
+            out.layout.offset,
+        );
         ops.push(Op { buf: out.buf, layout: l, dtype: out.dtype, write: true });
         if i == 0 {
             src.validate()?;
             let l = Layout::new(
-                perm.iter().map(|&d| src.layout.sizes[d]).collect(),
-                perm.iter().map(|&d| src.layout.strides[d]).collect(),
+                perm.iter().map(|&d| src.layout.sizes[d]).collect::<Vec<_>>(),
+                perm.iter().map(|&d| src.layout.strides[d]).collect::<Vec<_>>(),
                 src.layout.offset,
             );
             ops.push(Op { buf: src.buf, layout: l, dtype: src.dtype, write: false });
@@ -323,7 +326,7 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
             let mut dst = Op { buf: &tmp[i], layout: out_l.clone(), dtype: dt, write: true };
             dst.layout = Layout::new(
                 src.layout.sizes.clone(),
-                (0..src.layout.ndim()).map(|k| if k < nk { out_l.strides[k] } else { 0 }).collect(),
+                (0..src.layout.ndim()).map(|k| if k < nk { out_l.strides[k] } else { 0 }).collect::<Vec<isize>>(),
                 0,
             );
             let r_part = src.layout.sizes[nk..].iter().product();

@@ -259,7 +259,11 @@ impl Tensor {
             None => kernel(self)?,
             Some(p) => {
                 let l = self.layout();
-                let lp = Layout::new(p.iter().map(|&d| l.sizes[d]).collect(), p.iter().map(|&d| l.strides[d]).collect(), l.offset);
+                let lp = Layout::new(
+                    p.iter().map(|&d| l.sizes[d]).collect::<Vec<_>>(),
+                    p.iter().map(|&d| l.strides[d]).collect::<Vec<_>>(),
+                    l.offset,
+                );
                 kernel(&self.with_layout(lp))?
             }
         };

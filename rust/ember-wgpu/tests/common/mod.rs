@@ -95,12 +95,12 @@ pub fn logical<T: Copy>(data: &[T], l: &Layout) -> Vec<T> {
 /// storage dims in `perm` order.
 pub fn permuted(sizes: &[usize], perm: &[usize]) -> Layout {
     let c = Layout::contiguous(sizes);
-    Layout::new(perm.iter().map(|&p| c.sizes[p]).collect(), perm.iter().map(|&p| c.strides[p]).collect(), 0)
+    Layout::new(perm.iter().map(|&p| c.sizes[p]).collect::<Vec<_>>(), perm.iter().map(|&p| c.strides[p]).collect::<Vec<_>>(), 0)
 }
 
 /// `sizes` broadcast from a layout whose dims are 1 where `sizes` is bigger (stride 0).
 pub fn expanded(l: &Layout, sizes: &[usize]) -> Layout {
-    let strides = l.strides.iter().zip(&l.sizes).zip(sizes).map(|((&s, &n), &m)| if n == m { s } else { 0 }).collect();
+    let strides = l.strides.iter().zip(&l.sizes).zip(sizes).map(|((&s, &n), &m)| if n == m { s } else { 0 }).collect::<Vec<_>>();
     Layout::new(sizes.to_vec(), strides, l.offset)
 }
 
@@ -130,7 +130,7 @@ pub fn variants(sizes: &[usize]) -> Vec<(&'static str, Layout)> {
     v.push(("permuted", permuted(&rev, &perm)));
     let big: Vec<usize> = sizes.iter().map(|&n| 2 * n).collect();
     let c = Layout::contiguous(&big);
-    v.push(("stepped", Layout::new(sizes.to_vec(), c.strides.iter().map(|&s| 2 * s).collect(), 3)));
+    v.push(("stepped", Layout::new(sizes.to_vec(), c.strides.iter().map(|&s| 2 * s).collect::<Vec<_>>(), 3)));
     if nd >= 1 {
         let mut small = sizes.to_vec();
         small[0] = 1;
