@@ -16,7 +16,7 @@
 //! stride, so it goes inside: the output of `x.t().exp()` has strides (1,3), not (4,1).
 //! `x[:, ::2]` (sizes (4,2), strides (3,2)) keeps the row-major order but drops the gap:
 //! strides (2,1).
-use crate::{broadcast_strides, Layout};
+use crate::{broadcast_strides, Dims, Layout, Strides};
 
 /// One operand as the op received it: its own sizes and strides, before broadcasting.
 /// A Python scalar or 0-dim tensor is `(&[], &[])`; it takes part in the same-shape test only.
@@ -107,13 +107,13 @@ pub fn elementwise_output(shape: &[usize], operands: &[Operand]) -> Layout {
         }
         let first = operands[0].1;
         if operands.iter().all(|o| o.1 == first) && is_non_overlapping_and_dense(shape, first) {
-            return Layout::new(shape.to_vec(), first.to_vec(), 0);
+            return Layout::new(Dims::from_slice(shape), Strides::from_slice(first), 0);
         }
     }
     if shape.len() <= 1 {
         return Layout::contiguous(shape);
     }
-    let bs: Vec<Vec<isize>> = operands.iter().map(|o| broadcast_strides(o.0, o.1, shape)).collect();
+    let bs: Vec<crate::Strides> = operands.iter().map(|o| broadcast_strides(o.0, o.1, shape)).collect();
     let refs: Vec<&[isize]> = bs.iter().map(|s| s.as_slice()).collect();
     let order = output_order(shape, &refs);
     if order.iter().rev().copied().eq(0..shape.len()) {

@@ -41,7 +41,7 @@ pub fn py_dtype(d: DType) -> PyDType {
 }
 
 /// A shape from `f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(ember.Size(...))`.
-pub fn shape_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
+pub fn shape_args(args: &Bound<'_, PyTuple>) -> PyResult<IntList> {
     if args.len() == 1 {
         let a = args.get_item(0)?;
         if !a.is_instance_of::<PyInt>() {
@@ -53,7 +53,7 @@ pub fn shape_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
 
 /// `shape_args` for a method taking `*sizes` or the keyword `name=` instead (PyTorch's
 /// `x.view(size=…)`, `x.permute(dims=…)`).
-pub fn shape_args_or(op: &str, name: &str, args: &Bound<'_, PyTuple>, kw: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<i64>> {
+pub fn shape_args_or(op: &str, name: &str, args: &Bound<'_, PyTuple>, kw: Option<&Bound<'_, PyAny>>) -> PyResult<IntList> {
     match kw {
         None => shape_args(args),
         Some(_) if !args.is_empty() => {
@@ -66,15 +66,18 @@ pub fn shape_args_or(op: &str, name: &str, args: &Bound<'_, PyTuple>, kw: Option
 /// Dims given as one int or a list (`sum(dim=…)`, `squeeze(dim)`, `roll(dims=…)`): a single
 /// int beyond 64 bits is PyTorch's ValueError, as for any int argument; inside a list it is
 /// the list's TypeError.
-pub fn dim_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
+pub fn dim_list(o: &Bound<'_, PyAny>) -> PyResult<IntList> {
     if o.is_instance_of::<PyInt>() {
-        return Ok(vec![index_value(o)?]);
+        return Ok(IntList::from([index_value(o)?]));
     }
     int_list(o)
 }
 
 /// A list of ints from a tuple/list/Size (or a single int).
-pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
+/// Ints held inline (a shape or a dim list rarely has more than 6): no heap allocation.
+pub type IntList = ember::layout::InlineVec<i64>;
+
+pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<IntList> {
     // A tuple or list is never an int: skip the failed int conversion below, whose TypeError
     // (formatted, then discarded) cost `x.view(2, 5)` a third of its time.
     let fast = if let Ok(t) = o.cast::<PyTuple>() {
@@ -89,14 +92,14 @@ pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
     }
     if let Ok(i) = o.extract::<i64>() {
         if !o.is_instance_of::<PyFloat>() {
-            return Ok(vec![i]);
+            return Ok(IntList::from([i]));
         }
     }
     if o.is_instance_of::<PyInt>() {
         return Err(overflow_in_list(o, 1));
     }
     if let Ok(seq) = o.cast::<PySequence>() {
-        let mut out = Vec::with_capacity(seq.len()?);
+        let mut out = IntList::with_capacity(seq.len()?);
         for item in seq.try_iter()? {
             let item = item?;
             if item.is_instance_of::<PyFloat>() {
@@ -114,8 +117,8 @@ pub fn int_list(o: &Bound<'_, PyAny>) -> PyResult<Vec<i64>> {
 
 /// The items as i64 when every one is a plain int that fits (else None: `int_list`'s general
 /// path converts or reports them).
-fn exact_ints<'py>(items: impl ExactSizeIterator<Item = Bound<'py, PyAny>>) -> Option<Vec<i64>> {
-    let mut out = Vec::with_capacity(items.len());
+fn exact_ints<'py>(items: impl ExactSizeIterator<Item = Bound<'py, PyAny>>) -> Option<IntList> {
+    let mut out = IntList::with_capacity(items.len());
     for it in items {
         if !it.is_exact_instance_of::<PyInt>() {
             return None;

@@ -330,7 +330,7 @@ impl PyTensor {
             let s = int_list(shifts)?;
             let d = match dims {
                 Some(d) if !d.is_none() => dim_list(d)?,
-                _ => vec![],
+                _ => Default::default(),
             };
             let t = &self.operand();
             wrap(py, run(py, t.numel(), || t.roll(&s, &d))?)

@@ -9,10 +9,10 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 /// `dim=None` / int / tuple → dims (empty = all).
-fn dims(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<i64>> {
+fn dims(dim: Option<&Bound<'_, PyAny>>) -> PyResult<crate::convert::IntList> {
     match dim {
         Some(d) if !d.is_none() => dim_list(d),
-        _ => Ok(vec![]),
+        _ => Ok(Default::default()),
     }
 }
 
@@ -55,12 +55,12 @@ fn extreme(slf: &Bound<'_, PyTensor>, want_max: bool, dim: Option<&Bound<'_, PyA
 
 /// PyTorch's var/std argument forms: `(dim, unbiased, keepdim)`, `(unbiased)` and
 /// `(dim, *, correction, keepdim)` → (dims, correction).
-fn var_args(dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, correction: Option<f64>) -> PyResult<(Vec<i64>, f64)> {
+fn var_args(dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, correction: Option<f64>) -> PyResult<(crate::convert::IntList, f64)> {
     let mut unb = unbiased;
     let ds = match dim {
         Some(d) if d.is_instance_of::<pyo3::types::PyBool>() => {
             unb = Some(d.extract()?);
-            vec![]
+            Default::default()
         }
         d => dims(d)?,
     };

@@ -628,7 +628,7 @@ impl PyTensor {
     fn squeeze(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("squeeze", || {
             let dims = dim.map(crate::convert::dim_list).transpose()?;
-            wrap(py, self.t.squeeze(dims.as_deref()).py()?)
+            wrap(py, self.t.squeeze(dims.as_ref().map(|d| &d[..])).py()?)
         })
     }
     fn unsqueeze(&self, py: Python<'_>, dim: Int) -> PyResult<Py<PyAny>> {

@@ -270,7 +270,7 @@ pub fn binary_(op: BinaryOp, this: &Tensor, other: &Arg) -> Result<()> {
     }
     let shape = broadcast_shapes(this.shape(), other.shape())?;
     if shape != this.shape() {
-        return Err(Error::OutShape { out: this.shape().to_vec(), broadcast: shape });
+        return Err(Error::OutShape { out: this.shape().to_vec(), broadcast: shape.to_vec() });
     }
     this.check_writable()?;
     let track = needs_grad(&[this]) || other.as_tensor().is_some_and(|t| needs_grad(&[t]));

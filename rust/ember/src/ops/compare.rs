@@ -162,7 +162,7 @@ pub fn bitwise_(op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     if shape != a.shape() {
-        return Err(Error::OutShape { out: a.shape().to_vec(), broadcast: shape });
+        return Err(Error::OutShape { out: a.shape().to_vec(), broadcast: shape.to_vec() });
     }
     a.check_writable()?;
     crate::backend::of(f).bitwise_(op, a, b)?;

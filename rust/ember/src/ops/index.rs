@@ -53,7 +53,7 @@ impl Plan {
                         "shape mismatch: indexing tensors could not be broadcast together with shapes {}",
                         shapes.join(", ")
                     ))
-                })?
+                })?.to_vec()
             };
             first = false;
         }

@@ -82,7 +82,7 @@ pub fn masked_fill_(x: &Tensor, mask: &Tensor, value: &Arg) -> Result<()> {
     let m = check_cond(mask, "masked_fill_")?;
     let shape = broadcast_shapes(x.shape(), m.shape())?;
     if shape != x.shape() {
-        return Err(Error::OutShape { out: x.shape().to_vec(), broadcast: shape });
+        return Err(Error::OutShape { out: x.shape().to_vec(), broadcast: shape.to_vec() });
     }
     x.check_writable()?;
     let track = needs_grad(&[x]);
