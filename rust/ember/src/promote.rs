@@ -74,6 +74,14 @@ impl Arg {
             Arg::S(s) => Tensor::scalar(*s, dtype),
         }
     }
+    /// `tensor`, borrowing a tensor operand that already has `dtype` (no reference-count
+    /// traffic on a per-op path).
+    pub fn tensor_cow(&self, dtype: DType) -> ember_core::Result<std::borrow::Cow<'_, Tensor>> {
+        match self {
+            Arg::T(t) if t.dtype() == dtype => Ok(std::borrow::Cow::Borrowed(t)),
+            _ => self.tensor(dtype).map(std::borrow::Cow::Owned),
+        }
+    }
     pub fn as_tensor(&self) -> Option<&Tensor> {
         match self {
             Arg::T(t) => Some(t),

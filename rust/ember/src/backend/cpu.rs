@@ -272,7 +272,7 @@ impl Backend for Cpu {
     }
 
     fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
-        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+        let (ta, tb) = (a.tensor_cow(dt)?, b.tensor_cow(dt)?);
         let out = host_output(shape, dt, &[a, b])?;
         kernel_into(op, dt, &out, &ta, &tb)?;
         Ok(out)

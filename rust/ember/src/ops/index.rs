@@ -47,13 +47,15 @@ impl Plan {
             bshape = if first {
                 t.shape().to_vec()
             } else {
-                broadcast_shapes(&bshape, t.shape()).map_err(|_| {
-                    let shapes: Vec<String> = indices.iter().flatten().map(|t| format!("{:?}", t.shape())).collect();
-                    Error::index(format!(
-                        "shape mismatch: indexing tensors could not be broadcast together with shapes {}",
-                        shapes.join(", ")
-                    ))
-                })?.to_vec()
+                broadcast_shapes(&bshape, t.shape())
+                    .map_err(|_| {
+                        let shapes: Vec<String> = indices.iter().flatten().map(|t| format!("{:?}", t.shape())).collect();
+                        Error::index(format!(
+                            "shape mismatch: indexing tensors could not be broadcast together with shapes {}",
+                            shapes.join(", ")
+                        ))
+                    })?
+                    .to_vec()
             };
             first = false;
         }
