@@ -42,6 +42,9 @@ const PAR_WORK: usize = 1 << 24;
 /// blocks by ember rather than by gemm's parallel driver (see `float_bmm`).
 const OWN_SPLIT_WORK: usize = 1 << 25;
 
+/// An output this narrow (rows or columns) is split by ember at any size (see `float_bmm`).
+const NARROW: usize = 128;
+
 /// `dst[i] = alpha * a[i] @ b[i] + beta * dst[i]` for each batch index `i`.
 ///
 /// Layouts are 3-D: `a` is `[B, M, K]`, `b` is `[B, K, N]`, `dst` is `[B, M, N]` (the
@@ -215,12 +218,15 @@ fn float_bmm<T: GemmFloat>(
             (s..e).for_each(|i| one(i, (0, m), (0, n), Parallelism::None));
         });
         set_last(name, threads.min(chunks));
-    } else if threads > 1 && per >= PAR_WORK && (per < OWN_SPLIT_WORK || k > m.max(n)) {
+    } else if threads > 1 && per >= PAR_WORK && (per < OWN_SPLIT_WORK || k > m.max(n) || m.min(n) <= NARROW) {
         // A mid-size product, or a long inner dim with a small output (64x784 @ 784x100: a
         // batch-64 Linear layer): gemm's own split ran up to 1.5x SLOWER at 2 threads than at
         // 1 there, erratically from run to run on this 2-vCPU machine; one single-threaded gemm
-        // per block of rows (or columns) was at or below the 1-thread time every run. Large
-        // products keep gemm's split (the same speed, and it blocks for the caches).
+        // per block of rows (or columns) was at or below the 1-thread time every run. A narrow
+        // product (x @ w.T with 100 outputs) is split by ember too: gemm split its 100 columns
+        // 64 | 36 between two threads (profile: one thread ran every 64-wide tile), ember's
+        // row halves are even (1024x784 @ 784x100 at 2 threads: 679 -> 631 us, mean of 3 A/B).
+        // Other large products keep gemm's split (the same speed, and it blocks for the caches).
         let (dim, by_rows) = if m >= n { (m, true) } else { (n, false) };
         let parts = threads.min(dim / 16).max(1);
         for i in 0..bn {
