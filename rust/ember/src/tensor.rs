@@ -260,8 +260,8 @@ impl Tensor {
             Some(p) => {
                 let l = self.layout();
                 let lp = Layout::new(
-                    p.iter().map(|&d| l.sizes[d]).collect::<Vec<_>>(),
-                    p.iter().map(|&d| l.strides[d]).collect::<Vec<_>>(),
+                    p.iter().map(|&d| l.sizes[d]).collect::<ember_core::layout::InlineVec<_>>(),
+                    p.iter().map(|&d| l.strides[d]).collect::<ember_core::layout::InlineVec<_>>(),
                     l.offset,
                 );
                 kernel(&self.with_layout(lp))?

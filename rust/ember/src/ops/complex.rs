@@ -69,7 +69,11 @@ pub fn view_as_complex(x: &Tensor) -> Result<Tensor> {
     if l.offset % 2 != 0 {
         return Err(Error::runtime("Tensor must have a storage_offset divisible by 2"));
     }
-    let layout = Layout::new(l.sizes[..n - 1].to_vec(), l.strides[..n - 1].iter().map(|s| s / 2).collect::<Vec<_>>(), l.offset / 2);
+    let layout = Layout::new(
+        &l.sizes[..n - 1],
+        l.strides[..n - 1].iter().map(|s| s / 2).collect::<ember_core::layout::InlineVec<_>>(),
+        l.offset / 2,
+    );
     let out = x.with_layout_dtype(layout, x.dtype().to_complex());
     if needs_grad(&[x]) {
         record("ViewAsComplexBackward0", &[x], &[&out], |g: &[Option<Tensor>]| Ok(vec![Some(view_as_real(g[0].as_ref().unwrap())?)]));

@@ -175,7 +175,7 @@ pub(crate) fn reduce_to(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
         s = &s[1..];
     }
     let r = g.sum_to(s)?;
-    r.reshape(&shape.iter().map(|&x| x as i64).collect::<Vec<_>>())
+    r.reshape(&shape.iter().map(|&x| x as i64).collect::<ember_core::layout::InlineVec<_>>())
 }
 
 fn grad_needed(t: &Tensor) -> bool {
