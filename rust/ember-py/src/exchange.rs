@@ -655,9 +655,9 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
         if shape.iter().any(|&s| s < 0) {
             return Err(PyValueError::new_err("from_dlpack: negative size in the DLPack shape"));
         }
-        let sizes: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
-        let strides: Vec<isize> = if dl.strides.is_null() || n == 0 {
-            ember::layout::contiguous_strides(&sizes).to_vec()
+        let sizes: ember::layout::Dims = shape.iter().map(|&s| s as usize).collect();
+        let strides: ember::layout::Strides = if dl.strides.is_null() || n == 0 {
+            ember::layout::contiguous_strides(&sizes)
         } else {
             // SAFETY: non-null `strides` point to `ndim` int64 values (DLPack).
             unsafe { std::slice::from_raw_parts(dl.strides, n) }.iter().map(|&s| s as isize).collect()

@@ -187,7 +187,11 @@ fn expand_index(index: &GView, sizes: &[usize], dim: usize) -> Result<Layout> {
         return Err(Error::index("index_select(): Index is supposed to be a vector whose length matches the output along dim"));
     }
     let s = index.layout.strides.first().copied().unwrap_or(0);
-    Ok(Layout::new(sizes.to_vec(), (0..sizes.len()).map(|d| if d == dim { s } else { 0 }).collect::<Vec<isize>>(), index.layout.offset))
+    Ok(Layout::new(
+        sizes.to_vec(),
+        (0..sizes.len()).map(|d| if d == dim { s } else { 0 }).collect::<ember_layout::InlineVec<_>>(),
+        index.layout.offset,
+    ))
 }
 
 /// `dst[i with dim replaced by index[i]] += alpha · src[i]` over the index's shape

@@ -147,16 +147,16 @@ pub(crate) fn plan_reduce<'a>(src: &GView<'a>, dims: &[usize], outs: &[&GView<'a
             return Err(Error::runtime("wgpu reduce: output shape does not match the kept dims"));
         }
         let l = Layout::new(
-            perm.iter().map(|&d| src.layout.sizes[d]).collect::<Vec<_>>(),
-            perm.iter().map(|&d| strides[d]).collect::<Vec<_>>(),
+            perm.iter().map(|&d| src.layout.sizes[d]).collect::<ember_layout::InlineVec<_>>(),
+            perm.iter().map(|&d| strides[d]).collect::<ember_layout::InlineVec<_>>(),
             out.layout.offset,
         );
         ops.push(Op { buf: out.buf, layout: l, dtype: out.dtype, write: true });
         if i == 0 {
             src.validate()?;
             let l = Layout::new(
-                perm.iter().map(|&d| src.layout.sizes[d]).collect::<Vec<_>>(),
-                perm.iter().map(|&d| src.layout.strides[d]).collect::<Vec<_>>(),
+                perm.iter().map(|&d| src.layout.sizes[d]).collect::<ember_layout::InlineVec<_>>(),
+                perm.iter().map(|&d| src.layout.strides[d]).collect::<ember_layout::InlineVec<_>>(),
                 src.layout.offset,
             );
             ops.push(Op { buf: src.buf, layout: l, dtype: src.dtype, write: false });
@@ -326,7 +326,7 @@ fn reduce_ops(ctx: &Context, op: ReduceOp, ops: Vec<Op>, nk: usize, o: usize, r:
             let mut dst = Op { buf: &tmp[i], layout: out_l.clone(), dtype: dt, write: true };
             dst.layout = Layout::new(
                 src.layout.sizes.clone(),
-                (0..src.layout.ndim()).map(|k| if k < nk { out_l.strides[k] } else { 0 }).collect::<Vec<isize>>(),
+                (0..src.layout.ndim()).map(|k| if k < nk { out_l.strides[k] } else { 0 }).collect::<ember_layout::InlineVec<_>>(),
                 0,
             );
             let r_part = src.layout.sizes[nk..].iter().product();

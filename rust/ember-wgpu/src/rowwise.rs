@@ -183,8 +183,8 @@ fn plan_rows<'a>(views: &[(&GView<'a>, bool)], dim: usize) -> Result<(Vec<Op<'a>
         }
         let mut op = Op::of(v, *write)?;
         op.layout = Layout::new(
-            perm.iter().map(|&d| v.layout.sizes[d]).collect::<Vec<usize>>(),
-            perm.iter().map(|&d| v.layout.strides[d]).collect::<Vec<_>>(),
+            perm.iter().map(|&d| v.layout.sizes[d]).collect::<ember_layout::InlineVec<_>>(),
+            perm.iter().map(|&d| v.layout.strides[d]).collect::<ember_layout::InlineVec<_>>(),
             v.layout.offset,
         );
         ops.push(op);
