@@ -176,7 +176,7 @@ impl Backend for Cpu {
     }
     fn where_(&self, cond: &Tensor, x: &Arg, y: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         use ember_cpu::elementwise::ternary_into;
-        let (tx, ty) = (x.tensor(dt)?, y.tensor(dt)?);
+        let (tx, ty) = (x.tensor_cow(dt)?, y.tensor_cow(dt)?);
         let out = host_output(shape, dt, &[&Arg::T(cond.clone()), x, y])?;
         let (o, lo) = (out.storage(), out.layout());
         ember_cpu::with_dtype!(dt, T => ternary_into::<bool, T, T, T>(o, lo, (cond.storage(), cond.layout()), (tx.storage(), tx.layout()),
@@ -279,7 +279,7 @@ impl Backend for Cpu {
     }
 
     fn binary_(&self, op: BinaryOp, this: &Tensor, other: &Arg, dt: DType) -> Result<()> {
-        let tb = other.tensor(dt)?;
+        let tb = other.tensor_cow(dt)?;
         if dt == this.dtype() {
             return kernel_into(op, dt, this, this, &tb);
         }
@@ -298,13 +298,13 @@ impl Backend for Cpu {
         compare::zero_test_kernel(x, false)
     }
     fn bitwise(&self, op: BitOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
-        let (ta, tb) = (a.tensor(dt)?, b.tensor(dt)?);
+        let (ta, tb) = (a.tensor_cow(dt)?, b.tensor_cow(dt)?);
         let out = host_output(shape, dt, &[a, b])?;
         compare::bit_kernel(op, dt, &out, &ta, &tb)?;
         Ok(out)
     }
     fn bitwise_(&self, op: BitOp, a: &Tensor, b: &Arg) -> Result<()> {
-        let tb = b.tensor(a.dtype())?;
+        let tb = b.tensor_cow(a.dtype())?;
         compare::bit_kernel(op, a.dtype(), a, a, &tb)
     }
     fn bitwise_not(&self, x: &Tensor) -> Result<Tensor> {
