@@ -23,8 +23,8 @@
 //! tile state for the kernel to save on each context switch.
 #![cfg(target_arch = "x86_64")]
 use crate::matmul::SendPtr;
-use crate::matmul_bf16::{grow, pack_b, store, Mat, KEEP_BYTES, NR, SCRATCH};
-use crate::threads::{parallel_for, split_range};
+use crate::matmul_bf16::{grow, pack_b, store, Mat, TileGrid, KEEP_BYTES, NR, SCRATCH};
+use crate::threads::parallel_for;
 use crate::Result;
 use std::arch::asm;
 use std::sync::OnceLock;
@@ -192,13 +192,10 @@ pub(crate) unsafe fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usiz
             unsafe { store(d, &zeros, 0, m, n, alpha, beta) };
         }
     } else {
-        // Split the block grid along its longer side; every chunk owns disjoint blocks of `d`.
-        let by_cols = nb >= mb;
-        let lanes = if by_cols { nb } else { mb };
-        let chunks = if threads > 1 { lanes.min(threads) } else { 1 };
-        parallel_for(chunks, |ch| {
-            let (s, e) = split_range(lanes, chunks, ch);
-            let (cols, rows) = if by_cols { (s..e, 0..mb) } else { (0..nb, s..e) };
+        // Every chunk owns disjoint blocks of `d`.
+        let grid = TileGrid::new(mb, nb, threads);
+        parallel_for(grid.chunks, |ch| {
+            let (cols, rows) = grid.part(ch);
             let work = || {
                 // Each 32 x 32 f32 block is rounded into `d` as soon as it is done: it stays in
                 // L1, where a whole f32 result grid (4 MiB for 1024 x 1024) went through memory.

@@ -180,13 +180,10 @@ fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usize, alpha: f32, bet
         pack_b(&mut bp, b, k, n, kp);
     }
     let (pa, pb, pc) = (SendPtr(ap.as_mut_ptr()), SendPtr(bp.as_mut_ptr()), SendPtr(c.as_mut_ptr()));
-    // Split the tile grid along its longer side; every chunk owns disjoint tiles of `c`.
-    let by_cols = nt >= mt;
-    let lanes = if by_cols { nt } else { mt };
-    let chunks = if threads > 1 { lanes.min(threads) } else { 1 };
-    parallel_for(chunks, |ch| {
-        let (s, e) = split_range(lanes, chunks, ch);
-        let (cols, rows) = if by_cols { (s..e, 0..mt) } else { (0..nt, s..e) };
+    // Every chunk owns disjoint tiles of `c`.
+    let grid = TileGrid::new(mt, nt, threads);
+    parallel_for(grid.chunks, |ch| {
+        let (cols, rows) = grid.part(ch);
         let mut p0 = 0;
         while p0 < kp {
             let kc = KC.min(kp - p0);
@@ -224,6 +221,33 @@ fn product(d: Mat, a: Mat, b: Mat, m: usize, k: usize, n: usize, alpha: f32, bet
 /// # Safety
 /// The CPU has AVX-512F; `a` addresses an `m x k` matrix inside its checked storage; `ap`
 /// holds `ceil(m / MR) * kp * MR` elements.
+/// A grid of `mt` x `nt` output tiles split for `threads` along its longer side (one stripe
+/// of whole rows or columns of tiles per chunk), so every chunk owns disjoint tiles.
+pub(crate) struct TileGrid {
+    mt: usize,
+    nt: usize,
+    by_cols: bool,
+    pub(crate) chunks: usize,
+}
+
+impl TileGrid {
+    pub(crate) fn new(mt: usize, nt: usize, threads: usize) -> TileGrid {
+        let by_cols = nt >= mt;
+        let lanes = if by_cols { nt } else { mt };
+        TileGrid { mt, nt, by_cols, chunks: if threads > 1 { lanes.min(threads) } else { 1 } }
+    }
+    /// (tile columns, tile rows) of chunk `ch`.
+    pub(crate) fn part(&self, ch: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        if self.by_cols {
+            let (s, e) = split_range(self.nt, self.chunks, ch);
+            (s..e, 0..self.mt)
+        } else {
+            let (s, e) = split_range(self.mt, self.chunks, ch);
+            (0..self.nt, s..e)
+        }
+    }
+}
+
 #[target_feature(enable = "avx512f")]
 unsafe fn pack_a(ap: &mut [u32], a: Mat, m: usize, k: usize, kp: usize) {
     let full = k / 2;
