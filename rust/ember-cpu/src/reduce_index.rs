@@ -117,9 +117,11 @@ unsafe fn arg_row_avx512<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[
 fn arg_row_isa<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
     #[cfg(target_arch = "x86_64")]
     match isa() {
-        // SAFETY: `isa()` detected AVX-512 (resp. AVX2+FMA) at run time, the only requirement of the
-        // target_feature functions; they take a safe slice.
+        // SAFETY: `isa()` detected AVX-512 at run time, the only requirement of the
+        // target_feature function; it takes a safe slice.
         Isa::Avx512 => return unsafe { arg_row_avx512::<T, S, MAX>(row) },
+        // SAFETY: `isa()` detected AVX2 and FMA at run time, the only requirement of the
+        // target_feature function; it takes a safe slice.
         Isa::Avx2 => return unsafe { arg_row_avx2::<T, S, MAX>(row) },
         Isa::Base => {}
     }
