@@ -59,7 +59,8 @@ def test_max_min_with_indices_long_rows(ta):
 
 
 def test_max_picks_the_first_nan_and_first_tie_across_lanes():
-    # The kernel keeps one running extreme per lane of 64 (element i is in lane i % 64).
+    # The kernel keeps one running extreme per lane (32 or 64 of them for float32: element i
+    # is in lane i % 32 or i % 64).
     n = 1000
     x = np.zeros(n, np.float32)
     x[130] = x[70] = 5.0  # equal maxima in different lanes: the smaller index wins
@@ -75,6 +76,22 @@ def test_max_picks_the_first_nan_and_first_tie_across_lanes():
     assert i.item() == 77 and np.signbit(v.item())
     z = np.full(n, np.inf, np.float32)
     assert ember.from_numpy(z).max(0).indices.item() == 0 and ember.from_numpy(-z).min(0).indices.item() == 0
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "float32"])
+def test_max_min_rows_longer_than_a_lane_counter(dtype):
+    # Byte-wide elements count their steps in bytes: a row of 70,000 runs in pieces of at most
+    # 255 steps, and the first extreme must win across pieces as well as across lanes.
+    rng = np.random.default_rng(2)
+    x = rng.integers(-100, 100, size=(3, 70_000)).astype(dtype)
+    x[0, [9_000, 40_000, 69_999]] = 120  # ties in different pieces: the first one wins
+    x[1, 69_998] = 121  # the extreme in the last piece's tail
+    x[2, [50, 66_000]] = 0 if dtype == "uint8" else -120  # min ties across pieces
+    e = ember.from_numpy(x)
+    np.testing.assert_array_equal(np_of(e.max(1).indices), np.argmax(x, 1))
+    np.testing.assert_array_equal(np_of(e.min(1).indices), np.argmin(x, 1))
+    np.testing.assert_array_equal(np_of(e.max(1).values), np.max(x, 1))
+    np.testing.assert_array_equal(np_of(e.argmin(1)), np.argmin(x, 1))
 
 
 def test_max_rows_at_two_threads_match_one():

@@ -26,10 +26,6 @@ fn find<T: PartialEq + Copy>(x: &[T], v: T) -> usize {
     }
 }
 
-/// Elements per step of the one-pass max/min-with-index scan: 64 f32 are four 16-wide
-/// AVX-512 compare-and-blend chains running side by side.
-const ARG_LANES: usize = 64;
-
 /// A per-lane step counter as wide as the element type, so the index blend vectorises in
 /// the same registers as the value blend (f64 with u64, f32 with u32, ...).
 trait Step: Copy {
@@ -59,8 +55,7 @@ step!(u8, u16, u32, u64);
 /// when it saw one — but on its *last* NaN: a NaN result is then located by a scan for the
 /// first NaN (rows with NaN are rare, and the scan stops there).
 #[inline(always)]
-fn arg_row_body<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
-    const L: usize = ARG_LANES;
+fn arg_row_body<T: PartialOrd + Copy, S: Step, const MAX: bool, const L: usize>(row: &[T]) -> (T, usize) {
     let better = |v: T, c: T| if MAX { v > c } else { v < c };
     let mut best = (row[0], 0usize);
     let mut offer = |v: T, i: usize| {
@@ -70,26 +65,30 @@ fn arg_row_body<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T
             best = (v, i);
         }
     };
-    let steps = row.len() / L;
-    if steps > 0 && steps <= S::MAX {
-        let mut cur: [T; L] = std::array::from_fn(|j| row[j]);
+    // Pieces of at most S::MAX steps, so a step always fits the lane's counter.
+    let piece = S::MAX.saturating_mul(L);
+    let mut base = 0;
+    while row.len() - base >= L {
+        let part = &row[base..row.len().min(base + piece)];
+        let steps = part.len() / L;
+        let mut cur: [T; L] = std::array::from_fn(|j| part[j]);
         let mut at = [S::of(0); L];
         for k in 1..steps {
-            let c = &row[k * L..(k + 1) * L];
+            let c: &[T; L] = part[k * L..(k + 1) * L].try_into().unwrap();
             let ks = S::of(k);
-            for j in 0..L {
-                let (v, cj) = (c[j], cur[j]);
-                let take = better(v, cj) || is_nan(v);
-                cur[j] = if take { v } else { cj };
-                at[j] = if take { ks } else { at[j] };
-            }
+            // Whole new arrays rather than element stores: written element-wise, LLVM turns
+            // "store the old value back unless taken" into masked stores to a stack copy, which
+            // are microcoded on AMD (the AVX2 loop ran at a fifth of memory speed).
+            let take: [bool; L] = std::array::from_fn(|j| better(c[j], cur[j]) || is_nan(c[j]));
+            cur = std::array::from_fn(|j| if take[j] { c[j] } else { cur[j] });
+            at = std::array::from_fn(|j| if take[j] { ks } else { at[j] });
         }
         for j in 0..L {
-            offer(cur[j], at[j].get() * L + j);
+            offer(cur[j], base + at[j].get() * L + j);
         }
+        base += steps * L;
     }
-    let tail = if steps <= S::MAX { steps * L } else { 1 };
-    for (i, &v) in row.iter().enumerate().skip(tail) {
+    for (i, &v) in row.iter().enumerate().skip(base) {
         offer(v, i);
     }
     if is_nan(best.0) {
@@ -102,14 +101,25 @@ fn arg_row_body<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T
 #[target_feature(enable = "avx2,fma")]
 /// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn arg_row_avx2<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
-    arg_row_body::<T, S, MAX>(row)
+    // The 16 ymm registers hold four of running values and four of step counters.
+    match std::mem::size_of::<T>() {
+        1 | 2 | 4 => arg_row_body::<T, S, MAX, 32>(row),
+        _ => arg_row_body::<T, S, MAX, 16>(row),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq")]
 /// # Safety: the CPU has the enabled target features (the caller checked `isa()`).
 unsafe fn arg_row_avx512<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T, usize) {
-    arg_row_body::<T, S, MAX>(row)
+    // Four zmm registers of running values (64 f32 lanes: four 16-wide compare-and-blend
+    // chains side by side) and four of step counters.
+    match std::mem::size_of::<T>() {
+        1 => arg_row_body::<T, S, MAX, 256>(row),
+        2 => arg_row_body::<T, S, MAX, 128>(row),
+        4 => arg_row_body::<T, S, MAX, 64>(row),
+        _ => arg_row_body::<T, S, MAX, 32>(row),
+    }
 }
 
 /// `arg_row_body` compiled for the widest ISA this CPU has, with a step counter as wide as `T`.
@@ -125,7 +135,13 @@ fn arg_row_isa<T: PartialOrd + Copy, S: Step, const MAX: bool>(row: &[T]) -> (T,
         Isa::Avx2 => return unsafe { arg_row_avx2::<T, S, MAX>(row) },
         Isa::Base => {}
     }
-    arg_row_body::<T, S, MAX>(row)
+    // Four SSE registers of running values.
+    match std::mem::size_of::<T>() {
+        1 => arg_row_body::<T, S, MAX, 64>(row),
+        2 => arg_row_body::<T, S, MAX, 32>(row),
+        4 => arg_row_body::<T, S, MAX, 16>(row),
+        _ => arg_row_body::<T, S, MAX, 8>(row),
+    }
 }
 
 /// (value, index) of the first max (`MAX`) or min of a non-empty contiguous row.
