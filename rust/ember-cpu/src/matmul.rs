@@ -38,9 +38,9 @@ fn set_last(name: &'static str, threads: usize) {
 /// across threads; batches of such products are split across the batch instead.
 const PAR_WORK: usize = 1 << 24;
 
-/// Below this many multiply-adds (about 320³) a parallel product is split into row or column
+/// Below this many multiply-adds (1024³) a parallel product is split into row or column
 /// blocks by ember rather than by gemm's parallel driver (see `float_bmm`).
-const OWN_SPLIT_WORK: usize = 1 << 25;
+const OWN_SPLIT_WORK: usize = 1 << 30;
 
 /// An output this narrow (rows or columns) is split by ember at any size (see `float_bmm`).
 const NARROW: usize = 128;
@@ -226,7 +226,9 @@ fn float_bmm<T: GemmFloat>(
         // product (x @ w.T with 100 outputs) is split by ember too: gemm split its 100 columns
         // 64 | 36 between two threads (profile: one thread ran every 64-wide tile), ember's
         // row halves are even (1024x784 @ 784x100 at 2 threads: 679 -> 631 us, mean of 3 A/B).
-        // Other large products keep gemm's split (the same speed, and it blocks for the caches).
+        // Up to 1024³ ember's halves beat gemm's split at 2 threads on Zen 3 too (512²: 126-132
+        // -> 152-165 GFLOP/s, 768²: 146 -> 165; 1024²: equal). Larger products keep gemm's
+        // split (the same speed, and its threads share one packed copy of the right operand).
         let (dim, by_rows) = if m >= n { (m, true) } else { (n, false) };
         let parts = threads.min(dim / 16).max(1);
         for i in 0..bn {
