@@ -22,6 +22,7 @@ pub mod reduce_index;
 pub mod scan;
 pub mod softmax;
 pub mod sort;
+mod team;
 pub mod threads;
 pub mod trace;
 pub mod unary;

@@ -34,9 +34,12 @@ fn set_last(name: &'static str, threads: usize) {
     LAST.with(|c| c.set((name, threads)));
 }
 
-/// Below this many multiply-adds per product (about 256³), a single product is not worth splitting
-/// across threads; batches of such products are split across the batch instead.
-const PAR_WORK: usize = 1 << 24;
+/// Below this many multiply-adds per product (about 160³), a single product is not worth splitting
+/// across threads; batches of such products are split across the batch instead. It was 2^24
+/// while a parallel region meant waking rayon workers; with the caller taking chunks itself
+/// (`team.rs`) the batch-64 Linear products (64x784x100, 5M) pay off too: lecture model at
+/// batch 64, 2 threads, 1,960 -> 2,466 steps/s (median of 5 interleaved rounds).
+const PAR_WORK: usize = 1 << 22;
 
 /// Below this many multiply-adds (1024³) a parallel product is split into row or column
 /// blocks by ember rather than by gemm's parallel driver (see `float_bmm`).

@@ -1,10 +1,13 @@
-//! The thread pool and the grain size.
+//! Thread counts, the grain size and `parallel_for` (run by the team in `team.rs`; rayon's
+//! pool remains for `install`: gemm's own parallel driver and the numerics ops that use rayon).
 //!
 //! Work below `PARALLEL_MIN` elements runs on the calling thread: on a shared 2-vCPU machine a
 //! parallel region costs microseconds to milliseconds of wake-up, which only pays off for
 //! large buffers. `set_num_threads(1)` turns parallelism off entirely.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::team::Team;
 
 pub const GRAIN: usize = 32768;
 
@@ -13,6 +16,7 @@ pub const PARALLEL_MIN: usize = 1 << 18;
 
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 static POOL: OnceLock<RwLock<Arc<rayon::ThreadPool>>> = OnceLock::new();
+static TEAM: OnceLock<RwLock<Arc<Team>>> = OnceLock::new();
 
 fn build(n: usize) -> Arc<rayon::ThreadPool> {
     Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).thread_name(|i| format!("ember-{i}")).build().expect("thread pool"))
@@ -47,6 +51,10 @@ pub fn set_num_threads(n: usize) {
     if let Some(p) = POOL.get() {
         *p.write().unwrap() = build(n);
     }
+    if let Some(t) = TEAM.get() {
+        let old = std::mem::replace(&mut *t.write().unwrap(), Team::start(n));
+        old.stop();
+    }
 }
 
 fn pool() -> Arc<rayon::ThreadPool> {
@@ -56,9 +64,9 @@ fn pool() -> Arc<rayon::ThreadPool> {
 /// How many chunks to split `work` elements into (1 = run inline).
 pub fn chunks_for(work: usize) -> usize {
     let t = get_num_threads();
-    // Waking the pool costs ~10-20 µs on this kind of shared machine, about what one thread
-    // needs for 250k float adds: below PARALLEL_MIN elements splitting only makes things slower
-    // (measured with benches/compare.py's "add 100k" row at 1 vs 2 threads).
+    // Waking a sleeping worker costs ~10-50 µs on this kind of shared machine, about what one
+    // thread needs for 250k float adds: below PARALLEL_MIN elements splitting only makes things
+    // slower (measured with benches/compare.py's "add 100k" row at 1 vs 2 threads).
     if t <= 1 || work < PARALLEL_MIN {
         1
     } else {
@@ -78,15 +86,13 @@ pub fn parallel_for(n: usize, f: impl Fn(usize) + Sync + Send) {
 }
 
 /// The parallel half of `parallel_for`, behind a trait object on purpose: generic over the
-/// closure, rayon's join/job machinery was instantiated once per kernel (2,202 copies, about
+/// closure, the parallel machinery (rayon's join/job, before the team) was instantiated once per kernel (2,202 copies, about
 /// 60 % of ember-cpu's LLVM IR and most of its compile time). One indirect call per chunk
 /// (≥ 32k elements) costs nothing measurable.
 #[inline(never)]
 fn run_chunks(n: usize, f: &(dyn Fn(usize) + Sync)) {
-    pool().install(|| {
-        use rayon::prelude::*;
-        (0..n).into_par_iter().for_each(|i| f(i));
-    });
+    let team = TEAM.get_or_init(|| RwLock::new(Team::start(get_num_threads()))).read().unwrap().clone();
+    team.run(n, f);
 }
 
 /// Runs `f` inside ember's pool, so rayon work it starts (e.g. in the `gemm` crate) uses
