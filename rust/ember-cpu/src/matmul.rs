@@ -198,18 +198,46 @@ fn float_bmm<T: GemmFloat>(
         set_last(name, 1);
         return Ok(());
     }
+    // Narrow float32 outputs of `x @ w.T` (rows of x and of w contiguous) on AVX2: the columns
+    // past gemm's last full 16-wide tile run as dot products (see `matmul_skinny`).
+    #[cfg(target_arch = "x86_64")]
+    let skinny_ok = T::DTYPE == DType::F32 && crate::reduce::isa() == crate::reduce::Isa::Avx2 && la.strides[2] == 1 && lb.strides[1] == 1;
+    #[cfg(not(target_arch = "x86_64"))]
+    let skinny_ok = false;
     // SAFETY: i < bn and the batch dim's stride keeps each operand's batch i inside its storage (layouts
     // checked against storages by the caller, `bmm_into`'s shape checks); `rows` ⊆ 0..m and `cols` ⊆ 0..n, so
-    // the sub-block of dst (and the rows of a, the columns of b it reads) lie inside batch i; gemm writes only
-    // that sub-block, so concurrent calls on disjoint batches or blocks don't overlap.
+    // the sub-block of dst (and the rows of a, the columns of b it reads) lie inside batch i; gemm (and
+    // `matmul_skinny::product`, which needs AVX2 + FMA: `isa()` found them) writes only that sub-block, so
+    // concurrent calls on disjoint batches or blocks don't overlap.
     let one = |i: usize, rows: (usize, usize), cols: (usize, usize), par: Parallelism| unsafe {
         let (r0, c0) = (rows.0 as isize, cols.0 as isize);
         let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0] + r0 * ld.strides[1] + c0 * ld.strides[2]);
         let x = pa.get().offset(la.offset as isize + i as isize * la.strides[0] + r0 * la.strides[1]);
         let y = pb.get().offset(lb.offset as isize + i as isize * lb.strides[0] + c0 * lb.strides[2]);
-        #[rustfmt::skip]
-        gemm::gemm::<T::G>(rows.1 - rows.0, cols.1 - cols.0, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2],
-                        la.strides[1], y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
+        let (mb, nb) = (rows.1 - rows.0, cols.1 - cols.0);
+        let tail = if skinny_ok { crate::matmul_skinny::columns_for(nb) } else { 0 };
+        let head = nb - tail;
+        if head > 0 {
+            #[rustfmt::skip]
+            gemm::gemm::<T::G>(mb, head, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2],
+                            la.strides[1], y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if tail > 0 {
+            // T is f32 here (skinny_ok), so T::G is f32 and the scalars convert exactly; the
+            // columns head..nb of this block are inside it, as above.
+            let (ga, gb) = (beta.to_f64() as f32, alpha.to_f64() as f32);
+            let h = head as isize;
+            crate::matmul_skinny::product(
+                (mb, tail, k),
+                (x as *const f32, la.strides[1]),
+                ((y as *const f32).offset(h * lb.strides[2]), lb.strides[2]),
+                ((d as *mut f32).offset(h * ld.strides[2]), ld.strides[1], ld.strides[2]),
+                gb,
+                ga,
+                read_dst,
+            );
+        }
     };
     let threads = get_num_threads();
     let per = m * n * k;
