@@ -1,9 +1,9 @@
 //! Thread counts, the grain size and `parallel_for` (run by the team in `team.rs`; rayon's
 //! pool remains for `install`: gemm's own parallel driver and the numerics ops that use rayon).
 //!
-//! Work below `PARALLEL_MIN` elements runs on the calling thread: on a shared 2-vCPU machine a
-//! parallel region costs microseconds to milliseconds of wake-up, which only pays off for
-//! large buffers. `set_num_threads(1)` turns parallelism off entirely.
+//! Work below `PARALLEL_MIN` elements runs on the calling thread: a parallel region costs about
+//! a microsecond while a worker still spins from the last one and ~50 µs of wake-up on a shared
+//! 2-vCPU machine once it sleeps. `set_num_threads(1)` turns parallelism off entirely.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -11,8 +11,12 @@ use crate::team::Team;
 
 pub const GRAIN: usize = 32768;
 
-/// The smallest job worth splitting across threads.
-pub const PARALLEL_MIN: usize = 1 << 18;
+/// The smallest job worth splitting across threads. It was 2^18 while every parallel region
+/// woke rayon workers; with the caller taking chunks and a worker still spinning from the last
+/// op (`team.rs`), 2 threads at 2^16: `add` of two 100k slices 18.7-22.0 -> 12.8-16.9 µs,
+/// in-place `add_` of 78,400 floats 8.2-9.3 -> 5.3-7.7 µs; lecture model at batch 1024, 2
+/// threads, 288 -> 309 steps/s (medians of 5 interleaved rounds; 2^15 and 2^17 within noise).
+pub const PARALLEL_MIN: usize = 1 << 16;
 
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
 static POOL: OnceLock<RwLock<Arc<rayon::ThreadPool>>> = OnceLock::new();
@@ -64,9 +68,7 @@ fn pool() -> Arc<rayon::ThreadPool> {
 /// How many chunks to split `work` elements into (1 = run inline).
 pub fn chunks_for(work: usize) -> usize {
     let t = get_num_threads();
-    // Waking a sleeping worker costs ~10-50 µs on this kind of shared machine, about what one
-    // thread needs for 250k float adds: below PARALLEL_MIN elements splitting only makes things
-    // slower (measured with benches/compare.py's "add 100k" row at 1 vs 2 threads).
+    // Below PARALLEL_MIN elements the split costs more than it saves (see its note).
     if t <= 1 || work < PARALLEL_MIN {
         1
     } else {
