@@ -226,15 +226,15 @@ fn float_bmm<T: GemmFloat>(
         if tail > 0 {
             // T is f32 here (skinny_ok), so T::G is f32 and the scalars convert exactly; the
             // columns head..nb of this block are inside it, as above.
-            let (ga, gb) = (beta.to_f64() as f32, alpha.to_f64() as f32);
+            let (alpha32, beta32) = (alpha.to_f64() as f32, beta.to_f64() as f32);
             let h = head as isize;
             crate::matmul_skinny::product(
                 (mb, tail, k),
                 (x as *const f32, la.strides[1]),
                 ((y as *const f32).offset(h * lb.strides[2]), lb.strides[2]),
                 ((d as *mut f32).offset(h * ld.strides[2]), ld.strides[1], ld.strides[2]),
-                gb,
-                ga,
+                alpha32,
+                beta32,
                 read_dst,
             );
         }

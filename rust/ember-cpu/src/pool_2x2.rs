@@ -38,10 +38,12 @@ pub(crate) fn pool_plane(plane: &[f32], g: &PoolGeom, out: &mut [f32], idx: &mut
         // SAFETY: AVX-512F is present (checked just above); the slice lengths and window bounds are
         // asserted above.
         unsafe { x86::pool_plane(plane, g, out, idx) }
-    } else {
-        // SAFETY: `applies` found AVX2 (no AVX-512F, so that was its other condition); the slice
-        // lengths and window bounds are asserted above.
+    } else if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked just above); the slice lengths and window bounds are
+        // asserted above.
         unsafe { x86_avx2::pool_plane(plane, g, out, idx) }
+    } else {
+        unreachable!("pool_plane without AVX-512 or AVX2 (`applies` is false there)")
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("pool_plane without AVX-512 or AVX2")

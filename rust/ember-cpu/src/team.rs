@@ -4,9 +4,9 @@
 //! Why not rayon's `install` (still used for gemm's own parallel driver): a rayon job from a
 //! thread outside the pool wakes one sleeping worker, which wakes the next, and the caller
 //! sleeps until the last one wakes it again. A futex wake costs ~50 µs on this 2-vCPU VM, so
-//! two 100 µs halves issued after 200 µs of serial work took 210-230 µs instead of 100
-//! (`/tmp`-style probe; the training step does serial work between its products, so its
-//! parallel products ran on one worker a third of the time). Here the caller starts on its
+//! two 100 µs halves issued after 200 µs of serial work took 210-230 µs instead of 100 (a
+//! probe program; the training step does serial work between its products, and `perf` showed
+//! one worker running a third more of its GEMM than the other). Here the caller starts on its
 //! own chunks at once, and a worker that finished a job less than `SPIN` ago is still
 //! spinning and joins within a microsecond: the same probe runs in 101 µs (122 µs after 1 ms
 //! of serial work, where the worker has gone to sleep).

@@ -88,9 +88,9 @@ pub fn parallel_for(n: usize, f: impl Fn(usize) + Sync + Send) {
 }
 
 /// The parallel half of `parallel_for`, behind a trait object on purpose: generic over the
-/// closure, the parallel machinery (rayon's join/job, before the team) was instantiated once per kernel (2,202 copies, about
-/// 60 % of ember-cpu's LLVM IR and most of its compile time). One indirect call per chunk
-/// (≥ 32k elements) costs nothing measurable.
+/// closure, the parallel machinery (rayon's join/job, before the team) was instantiated once
+/// per kernel (2,202 copies, about 60 % of ember-cpu's LLVM IR and most of its compile time).
+/// One indirect call per chunk (≥ 32k elements) costs nothing measurable.
 #[inline(never)]
 fn run_chunks(n: usize, f: &(dyn Fn(usize) + Sync)) {
     let team = TEAM.get_or_init(|| RwLock::new(Team::start(get_num_threads()))).read().unwrap().clone();
