@@ -88,6 +88,9 @@ struct Out {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn pass<const R: usize, const N: usize>(m: usize, k: usize, a: *const f32, lda: isize, b: *const f32, ldb: isize, o: Out) {
+    // SAFETY (every pointer formed and call below): columns j < N of b and rows i < m of a
+    // start inside their allocations and hold k floats each (`product`'s contract); rows i < m of
+    // the pass's N columns of `o.d` are writable and overlap neither operand.
     let mut cols = [b; N];
     for (j, c) in cols.iter_mut().enumerate() {
         *c = b.offset(j as isize * ldb);
@@ -118,6 +121,8 @@ unsafe fn pass<const R: usize, const N: usize>(m: usize, k: usize, a: *const f32
 unsafe fn dots<const R: usize, const N: usize>(k: usize, rows: [*const f32; R], cols: [*const f32; N]) -> [[f32; N]; R] {
     let mut acc = [[_mm256_setzero_ps(); N]; R];
     let mut p = 0;
+    // SAFETY (the loads below): p + 8 ≤ k in the vector loop and q < k in the tail, and every
+    // row and column pointer holds k readable floats (this function's contract).
     while p + 8 <= k {
         let mut av = [_mm256_setzero_ps(); R];
         for r in 0..R {
@@ -157,6 +162,7 @@ unsafe fn dots<const R: usize, const N: usize>(k: usize, rows: [*const f32; R], 
 unsafe fn store<const R: usize, const N: usize>(o: Out, i: usize, s: &[[f32; N]; R]) {
     for (r, row) in s.iter().enumerate() {
         for (j, &v) in row.iter().enumerate() {
+            // SAFETY: row i + r and column j are inside the block the caller may write (contract).
             let at = o.d.offset((i + r) as isize * o.rsd + j as isize * o.csd);
             *at = if o.read_dst { o.beta * *at + o.alpha * v } else { o.alpha * v };
         }

@@ -9,6 +9,8 @@
 //! so values and indices match it exactly. AVX2 does the same 8 output columns at a time
 //! (the generic kernel was 22 % of the CNN step on a Zen 3 core).
 use crate::pool::PoolGeom;
+#[cfg(target_arch = "x86_64")]
+use crate::reduce::{isa, Isa};
 
 /// Whether `pool_plane` handles this geometry (the caller checked every window is inside).
 pub(crate) fn applies(g: &PoolGeom) -> bool {
@@ -19,7 +21,7 @@ pub(crate) fn applies(g: &PoolGeom) -> bool {
             && g.dilation == (1, 1)
             && g.pad == (0, 0)
             && g.h.checked_mul(g.w).is_some_and(|n| n <= i32::MAX as usize)
-            && (std::arch::is_x86_feature_detected!("avx512f") || std::arch::is_x86_feature_detected!("avx2"))
+            && isa() != Isa::Base
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -34,16 +36,14 @@ pub(crate) fn pool_plane(plane: &[f32], g: &PoolGeom, out: &mut [f32], idx: &mut
     assert!(plane.len() >= g.h * g.w && out.len() >= g.oh * g.ow && idx.len() >= g.oh * g.ow, "pool_plane: sizes");
     assert!(2 * g.oh <= g.h && 2 * g.ow <= g.w, "pool_plane: windows outside the plane");
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: AVX-512F is present (checked just above); the slice lengths and window bounds are
+    match isa() {
+        // SAFETY: `isa()` found AVX-512F (and BW) at run time; the slice lengths and window bounds
+        // are asserted above.
+        Isa::Avx512 => unsafe { x86::pool_plane(plane, g, out, idx) },
+        // SAFETY: `isa()` found AVX2 (and FMA) at run time; the slice lengths and window bounds are
         // asserted above.
-        unsafe { x86::pool_plane(plane, g, out, idx) }
-    } else if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is present (checked just above); the slice lengths and window bounds are
-        // asserted above.
-        unsafe { x86_avx2::pool_plane(plane, g, out, idx) }
-    } else {
-        unreachable!("pool_plane without AVX-512 or AVX2 (`applies` is false there)")
+        Isa::Avx2 => unsafe { x86_avx2::pool_plane(plane, g, out, idx) },
+        Isa::Base => unreachable!("pool_plane without AVX-512 or AVX2 (`applies` is false there)"),
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("pool_plane without AVX-512 or AVX2")
