@@ -15,6 +15,8 @@ pub mod matmul;
 pub mod matmul_amx;
 #[cfg(target_arch = "x86_64")]
 pub mod matmul_bf16;
+#[cfg(target_arch = "x86_64")]
+pub mod matmul_packed;
 mod matmul_skinny;
 pub mod pool;
 mod pool_2x2;

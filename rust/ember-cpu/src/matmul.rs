@@ -6,7 +6,9 @@
 //!
 //! - f32 / f64 / f16 go to the `gemm` crate (it packs blocks from any strides itself). It won
 //!   against `matrixmultiply` on this machine (see `benches/matmul.rs` and the report in
-//!   `benches/compare.py --filter matmul`), chiefly because it has AVX-512 micro-kernels.
+//!   `benches/compare.py --filter matmul`), chiefly because it has AVX-512 micro-kernels. On
+//!   AVX2-only CPUs, f32 products whose operands gemm packs slowly go to `matmul_packed`
+//!   (ember's packing around gemm's own micro-kernel).
 //! - bf16 runs on AVX-512 BF16 (`matmul_bf16`, f32 accumulation) where the CPU has it; elsewhere
 //!   it is widened to f32, multiplied there, and rounded back once per element.
 //! - integer dtypes accumulate in i64 with wrapping arithmetic, then wrap to the output
@@ -17,6 +19,8 @@
 //! Threads: many small matrices are split across the batch (one single-threaded gemm each);
 //! otherwise each product runs gemm with `Parallelism::Rayon(n)` inside ember's pool.
 use crate::copy::{contiguous, copy_into};
+#[cfg(target_arch = "x86_64")]
+use crate::matmul_packed::Mat;
 use crate::threads::{self, get_num_threads, parallel_for, split_range};
 use crate::{Complex, DType, Element, Error, Layout, Result, Scalar, Storage};
 use gemm::Parallelism;
@@ -204,11 +208,17 @@ fn float_bmm<T: GemmFloat>(
     let skinny_ok = T::DTYPE == DType::F32 && crate::reduce::isa() == crate::reduce::Isa::Avx2 && la.strides[2] == 1 && lb.strides[1] == 1;
     #[cfg(not(target_arch = "x86_64"))]
     let skinny_ok = false;
+    #[cfg(target_arch = "x86_64")]
+    let (packed_ok, packed_applies) =
+        (T::DTYPE == DType::F32 && crate::reduce::isa() == crate::reduce::Isa::Avx2, crate::matmul_packed::applies);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (packed_ok, packed_applies) = (false, |_, _, _, _| false);
     // SAFETY: i < bn and the batch dim's stride keeps each operand's batch i inside its storage (layouts
     // checked against storages by the caller, `bmm_into`'s shape checks); `rows` ⊆ 0..m and `cols` ⊆ 0..n, so
     // the sub-block of dst (and the rows of a, the columns of b it reads) lie inside batch i; gemm (and
-    // `matmul_skinny::product`, which needs AVX2 + FMA: `isa()` found them) writes only that sub-block, so
-    // concurrent calls on disjoint batches or blocks don't overlap.
+    // `matmul_skinny::product` / `matmul_packed::product`, which need AVX2 + FMA: `isa()` found them; the
+    // latter non-negative strides: `applies` checked) writes only that sub-block, so concurrent calls on
+    // disjoint batches or blocks don't overlap.
     let one = |i: usize, rows: (usize, usize), cols: (usize, usize), par: Parallelism| unsafe {
         let (r0, c0) = (rows.0 as isize, cols.0 as isize);
         let d = pd.get().offset(ld.offset as isize + i as isize * ld.strides[0] + r0 * ld.strides[1] + c0 * ld.strides[2]);
@@ -217,7 +227,23 @@ fn float_bmm<T: GemmFloat>(
         let (mb, nb) = (rows.1 - rows.0, cols.1 - cols.0);
         let tail = if skinny_ok { crate::matmul_skinny::columns_for(nb) } else { 0 };
         let head = nb - tail;
-        if head > 0 {
+        let strides = [la.strides[1], la.strides[2], lb.strides[1], lb.strides[2], ld.strides[1], ld.strides[2]];
+        // ember's own packing where gemm's is slow (see `matmul_packed`); gemm's parallel driver
+        // keeps gemm.
+        let packed = head > 0 && packed_ok && matches!(par, Parallelism::None) && packed_applies(mb, head, k, strides);
+        if packed {
+            // T is f32 here (packed_ok), so the pointers are f32 and the scalars convert exactly.
+            #[cfg(target_arch = "x86_64")]
+            crate::matmul_packed::product(
+                (mb, head, k),
+                Mat { ptr: x as *const f32, rs: strides[0], cs: strides[1] },
+                Mat { ptr: y as *const f32, rs: strides[2], cs: strides[3] },
+                Mat { ptr: d as *const f32, rs: strides[4], cs: strides[5] },
+                alpha.to_f64() as f32,
+                beta.to_f64() as f32,
+                read_dst,
+            );
+        } else if head > 0 {
             #[rustfmt::skip]
             gemm::gemm::<T::G>(mb, head, k, d, ld.strides[2], ld.strides[1], read_dst, x, la.strides[2],
                             la.strides[1], y, lb.strides[2], lb.strides[1], ga, gb, false, false, false, par);
