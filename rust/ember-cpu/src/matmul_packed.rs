@@ -209,51 +209,55 @@ fn aligned(buf: &mut Vec<f32>, len: usize) -> *mut f32 {
 unsafe fn pack_lhs(src: *const f32, rs: isize, cs: isize, m: usize, k: usize, dst: *mut f32) {
     let panels = m.div_ceil(MR);
     if rs == 1 {
-        // Columns contiguous: each step of the sum copies a run of the column into the panels.
-        for p in 0..k {
-            let col = src.offset(p as isize * cs);
+        // Columns contiguous: 8 steps of the sum at a time, panel by panel, so each panel gets
+        // 512 contiguous bytes (step by step across all panels, the stores went to 8 streams
+        // 32 KiB apart, one L1 set).
+        let mut p0 = 0;
+        while p0 < k {
+            let steps = 8.min(k - p0);
             for q in 0..panels {
                 let (i0, rows) = (q * MR, MR.min(m - q * MR));
-                let out = dst.add(q * MR * k + p * MR);
-                if rows == MR {
-                    // SAFETY: rows i0..i0+16 of column p are in the block; out has 16 floats.
-                    _mm256_storeu_ps(out, _mm256_loadu_ps(col.add(i0)));
-                    _mm256_storeu_ps(out.add(8), _mm256_loadu_ps(col.add(i0 + 8)));
-                } else {
-                    for i in 0..MR {
-                        // SAFETY: i0 + i < m is inside the block; out has 16 floats.
-                        *out.add(i) = if i < rows { *col.add(i0 + i) } else { 0.0 };
+                for p in p0..p0 + steps {
+                    let col = src.offset(p as isize * cs);
+                    let out = dst.add(q * MR * k + p * MR);
+                    if rows == MR {
+                        // SAFETY: rows i0..i0+16 of column p are in the block; out has 16 floats.
+                        _mm256_storeu_ps(out, _mm256_loadu_ps(col.add(i0)));
+                        _mm256_storeu_ps(out.add(8), _mm256_loadu_ps(col.add(i0 + 8)));
+                    } else {
+                        for i in 0..MR {
+                            // SAFETY: i0 + i < m is inside the block; out has 16 floats.
+                            *out.add(i) = if i < rows { *col.add(i0 + i) } else { 0.0 };
+                        }
                     }
                 }
             }
+            p0 += steps;
         }
     } else if cs == 1 {
-        // Rows contiguous (a weight read as its transpose): 8 rows x 8 steps per transpose.
+        // Rows contiguous (a weight read as its transpose): 16 rows x 8 steps, two 8x8
+        // transposes, eight whole 16-float panel rows stored.
         for q in 0..panels {
             let panel = dst.add(q * MR * k);
-            for h in 0..2 {
-                let r0 = q * MR + h * 8;
-                let rows = m.saturating_sub(r0).min(8);
-                let row = |t: usize| src.offset((r0 + t) as isize * rs);
-                let mut p = 0;
-                while p + 8 <= k {
-                    let mut v = [_mm256_setzero_ps(); 8];
-                    for (t, vt) in v.iter_mut().enumerate().take(rows) {
-                        // SAFETY: row r0 + t < m, steps p..p+8 ≤ k are in the block.
-                        *vt = _mm256_loadu_ps(row(t).add(p));
-                    }
-                    let v = transpose8(v);
-                    for (s, vs) in v.iter().enumerate() {
-                        // SAFETY: step p + s < k of this panel, lanes h·8..h·8+8 of its 16.
-                        _mm256_storeu_ps(panel.add((p + s) * MR + h * 8), *vs);
-                    }
-                    p += 8;
+            let rows = MR.min(m - q * MR);
+            let row0 = src.offset((q * MR) as isize * rs);
+            let mut p = 0;
+            while p + 8 <= k {
+                // SAFETY: rows q·16.. q·16+rows < m and steps p..p+8 ≤ k are in the block; the
+                // second half's pointer is only read from when rows > 8.
+                let lo = transpose8(load_rows(row0.add(p), rs, rows.min(8)));
+                let hi = transpose8(load_rows(row0.wrapping_offset(8 * rs).add(p), rs, rows.saturating_sub(8)));
+                for s in 0..8 {
+                    // SAFETY: step p + s < k of this panel: 16 floats.
+                    _mm256_storeu_ps(panel.add((p + s) * MR), lo[s]);
+                    _mm256_storeu_ps(panel.add((p + s) * MR + 8), hi[s]);
                 }
-                for p in p..k {
-                    for t in 0..8 {
-                        // SAFETY: as above, one element at a time (zero past row m).
-                        *panel.add(p * MR + h * 8 + t) = if t < rows { *row(t).add(p) } else { 0.0 };
-                    }
+                p += 8;
+            }
+            for p in p..k {
+                for t in 0..MR {
+                    // SAFETY: as above, one element at a time (zero past row m).
+                    *panel.add(p * MR + t) = if t < rows { *row0.offset(t as isize * rs).add(p) } else { 0.0 };
                 }
             }
         }
@@ -291,11 +295,8 @@ unsafe fn pack_rhs(src: *const f32, rs: isize, cs: isize, k: usize, n: usize, ds
             // Columns contiguous along the sum (a row-major x read as xᵀ): 6 columns x 8 steps
             // per transpose; rows stored 8 wide, in increasing order, so each overrun is rewritten.
             while p + 8 <= k {
-                let mut v = [_mm256_setzero_ps(); 8];
-                for (t, vt) in v.iter_mut().enumerate().take(cols) {
-                    // SAFETY: column j0 + t < n, steps p..p+8 ≤ k are in the block.
-                    *vt = _mm256_loadu_ps(col(t).add(p));
-                }
+                // SAFETY: columns j0..j0+cols < n, steps p..p+8 ≤ k are in the block.
+                let v = load_rows(col(0).add(p), cs, cols);
                 let v = transpose8(v);
                 for (s, vs) in v.iter().enumerate() {
                     // SAFETY: row p + s of this panel plus 2 floats of the next row (or of the
@@ -314,9 +315,34 @@ unsafe fn pack_rhs(src: *const f32, rs: isize, cs: isize, k: usize, n: usize, ds
     }
 }
 
+/// 8 floats from each of the first `rows` (≤ 8) rows at `src + t·rs`; zeros for the others.
+///
+/// # Safety
+/// AVX2; `src + t·rs .. + 8` is readable for `t < rows`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load_rows(src: *const f32, rs: isize, rows: usize) -> [__m256; 8] {
+    let mut v = [_mm256_setzero_ps(); 8];
+    if rows == 8 {
+        // The common case without a bound check per row (a chain of compares otherwise).
+        for (t, vt) in v.iter_mut().enumerate() {
+            // SAFETY: t < 8 = rows: the caller's contract.
+            *vt = _mm256_loadu_ps(src.offset(t as isize * rs));
+        }
+    } else {
+        for (t, vt) in v.iter_mut().enumerate().take(rows) {
+            // SAFETY: t < rows: the caller's contract.
+            *vt = _mm256_loadu_ps(src.offset(t as isize * rs));
+        }
+    }
+    v
+}
+
 /// Transposes 8 rows of 8 floats: output `s` holds element `s` of each input row.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
     let t0 = _mm256_unpacklo_ps(r[0], r[1]);
     let t1 = _mm256_unpackhi_ps(r[0], r[1]);
