@@ -49,3 +49,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"wgpu: {ran} tests ran on {WGPU_NAME}")
     if skipped:
         terminalreporter.write_line(f"wgpu: {skipped} tests skipped — {NO_WGPU}")
+
+
+@pytest.fixture
+def num_threads(request):
+    """ember's thread count set to the test's parameter and restored afterwards:
+    `@pytest.mark.parametrize("num_threads", [1, 2], indirect=True)`."""
+    import ember
+
+    old = ember.get_num_threads()
+    ember.set_num_threads(request.param)
+    yield request.param
+    ember.set_num_threads(old)

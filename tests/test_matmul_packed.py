@@ -29,18 +29,13 @@ def test_x_at_w_t_matches_numpy(m, n, k, pad, seed):
     close(got, xb[:, :k].astype(np.float64) @ wb[:, :k].astype(np.float64).T, k)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_linear_layer_shapes(threads):
-    old = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        rng = np.random.default_rng(threads)
-        for (m, k, n) in [(256, 784, 1024), (64, 784, 100), (33, 1024, 47), (300, 64, 3000)]:
-            x, w, b = f32(rng, m, k), f32(rng, n, k), f32(rng, n)
-            got = ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w), ember.from_numpy(b))
-            close(got.numpy(), x.astype(np.float64) @ w.astype(np.float64).T + b, k)
-    finally:
-        ember.set_num_threads(old)
+@pytest.mark.parametrize("num_threads", [1, 2], indirect=True)
+def test_linear_layer_shapes(num_threads):
+    rng = np.random.default_rng(num_threads)
+    for (m, k, n) in [(256, 784, 1024), (64, 784, 100), (33, 1024, 47), (300, 64, 3000)]:
+        x, w, b = f32(rng, m, k), f32(rng, n, k), f32(rng, n)
+        got = ember.nn.functional.linear(ember.from_numpy(x), ember.from_numpy(w), ember.from_numpy(b))
+        close(got.numpy(), x.astype(np.float64) @ w.astype(np.float64).T + b, k)
 
 
 def test_addmm_alpha_beta_and_unread_nan_output():
