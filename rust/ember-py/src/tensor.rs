@@ -152,6 +152,7 @@ impl PyStorage {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Idx {
     Int(i64),
     Slice(i64, i64, i64),
@@ -213,50 +214,66 @@ fn memory_order_of(op: &str, f: &Bound<'_, PyAny>, ndim: usize) -> PyResult<Opti
 
 /// Parses a basic index (ints, slices, None, Ellipsis); `None` when it holds an advanced
 /// part (tensors, lists, bools), which Python-side indexing handles.
-fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Idx>>> {
-    let items: Vec<Bound<'_, PyAny>> = match idx.cast::<PyTuple>() {
-        Ok(t) => t.iter().collect(),
-        Err(_) => vec![idx.clone()],
-    };
-    let mut out = vec![];
-    for it in items {
-        if it.is_none() {
-            out.push(Idx::None);
-        } else if it.is_instance_of::<PyEllipsis>() {
-            out.push(Idx::Ellipsis);
-        } else if let Ok(s) = it.cast::<PySlice>() {
-            // CPython's own reading of a slice: None → defaults, ints beyond 64 bits clamp (as
-            // slicing a list does), other objects through `__index__`, a zero step and
-            // non-integer bounds raise Python's (and PyTorch's) ValueError / TypeError.
-            let (mut start, mut stop, mut step): (pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t) = (0, 0, 0);
-            // SAFETY: `s` is a live slice object and the out-pointers are valid locals.
-            if unsafe { pyo3::ffi::PySlice_Unpack(s.as_ptr(), &mut start, &mut stop, &mut step) } < 0 {
-                return Err(PyErr::fetch(idx.py()));
+/// A parsed basic index: up to 6 entries inline (no allocation for `x[1:3]` or `x[:, 0]`).
+type Index = ember::layout::InlineVec<Idx>;
+
+fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Index>> {
+    let mut out = Index::new();
+    match idx.cast::<PyTuple>() {
+        Ok(t) => {
+            for it in t.iter() {
+                if !parse_item(idx, &it, &mut out)? {
+                    return Ok(None);
+                }
             }
-            if step < 0 {
-                return Err(PyValueError::new_err("step must be greater than zero"));
-            }
-            out.push(Idx::Slice(start as i64, stop as i64, step as i64));
-        } else if it.is_instance_of::<pyo3::types::PyBool>() {
-            return Ok(None);
-        } else if let Ok(t) = it.cast::<PyTensor>() {
-            let t = &t.get().operand();
-            if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
-                out.push(Idx::Int(index_value(&it)?));
-            } else {
+        }
+        Err(_) => {
+            if !parse_item(idx, idx, &mut out)? {
                 return Ok(None);
             }
-        } else if let Ok(i) = it.extract::<i64>() {
-            out.push(Idx::Int(i));
-        } else {
-            return Ok(None);
         }
     }
     Ok(Some(out))
 }
 
+/// Appends one entry of a basic index; false when `it` needs advanced indexing.
+fn parse_item(idx: &Bound<'_, PyAny>, it: &Bound<'_, PyAny>, out: &mut Index) -> PyResult<bool> {
+    if it.is_none() {
+        out.push(Idx::None);
+    } else if it.is_instance_of::<PyEllipsis>() {
+        out.push(Idx::Ellipsis);
+    } else if let Ok(s) = it.cast::<PySlice>() {
+        // CPython's own reading of a slice: None → defaults, ints beyond 64 bits clamp (as
+        // slicing a list does), other objects through `__index__`, a zero step and
+        // non-integer bounds raise Python's (and PyTorch's) ValueError / TypeError.
+        let (mut start, mut stop, mut step): (pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t) = (0, 0, 0);
+        // SAFETY: `s` is a live slice object and the out-pointers are valid locals.
+        if unsafe { pyo3::ffi::PySlice_Unpack(s.as_ptr(), &mut start, &mut stop, &mut step) } < 0 {
+            return Err(PyErr::fetch(idx.py()));
+        }
+        if step < 0 {
+            return Err(PyValueError::new_err("step must be greater than zero"));
+        }
+        out.push(Idx::Slice(start as i64, stop as i64, step as i64));
+    } else if it.is_instance_of::<pyo3::types::PyBool>() {
+        return Ok(false);
+    } else if let Ok(t) = it.cast::<PyTensor>() {
+        let t = &t.get().operand();
+        if t.ndim() == 0 && !t.dtype().is_float() && t.dtype() != DType::Bool {
+            out.push(Idx::Int(index_value(it)?));
+        } else {
+            return Ok(false);
+        }
+    } else if let Ok(i) = it.extract::<i64>() {
+        out.push(Idx::Int(i));
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Applies a basic index as a chain of views.
-fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
+fn basic_index(t: &Tensor, idx: Index) -> PyResult<Tensor> {
     let consumed = idx.iter().filter(|i| matches!(i, Idx::Int(_) | Idx::Slice(..))).count();
     if idx.iter().filter(|i| matches!(i, Idx::Ellipsis)).count() > 1 {
         return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
@@ -272,7 +289,7 @@ fn basic_index(t: &Tensor, idx: Vec<Idx>) -> PyResult<Tensor> {
     let mut cur = t.clone();
     let mut dim: i64 = 0;
     let mut skipped = None; // the first whole-dim slice left out
-    for i in idx {
+    for &i in idx.iter() {
         match i {
             Idx::Int(k) => {
                 let size = cur.shape()[dim as usize] as i64;

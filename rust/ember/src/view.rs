@@ -41,10 +41,16 @@ fn aten_name(grad_fn: &'static str) -> &'static str {
 
 impl Tensor {
     /// Applies a region-selecting view `f`; backward scatters into zeros of our shape.
-    pub fn view_with(&self, name: &'static str, f: ViewFn) -> Result<Tensor> {
+    /// `f` becomes a shared `ViewFn` only when autograd records it: a view without history (a
+    /// slice in a data loop, an index in a training step's loss) allocates nothing for it.
+    pub fn view_with<F>(&self, name: &'static str, f: F) -> Result<Tensor>
+    where
+        F: Fn(&Layout) -> std::result::Result<Layout, LayoutError> + Send + Sync + 'static,
+    {
         strided_only(self, aten_name(name))?;
         let out = self.with_layout(f(self.layout())?);
         if needs_grad(&[self]) {
+            let f: ViewFn = Arc::new(f);
             let shape = self.shape().to_vec();
             record(name, &[self], &[&out], move |g: &[Option<Tensor>]| {
                 Ok(vec![Some(g[0].as_ref().unwrap().view_scatter(&shape, f.clone())?)])
@@ -63,7 +69,8 @@ impl Tensor {
             let f2 = f.clone();
             record("ViewScatterBackward0", &[self], &[&z], move |g: &[Option<Tensor>]| {
                 let g = g[0].as_ref().unwrap();
-                Ok(vec![Some(g.view_with("ViewBackward0", f2.clone())?.contiguous()?)])
+                let f3 = f2.clone();
+                Ok(vec![Some(g.view_with("ViewBackward0", move |l: &Layout| f3(l))?.contiguous()?)])
             });
         }
         Ok(z)
@@ -200,7 +207,7 @@ impl Tensor {
 
     pub fn narrow(&self, dim: i64, start: i64, length: i64) -> Result<Tensor> {
         self.layout().narrow(dim, start, length)?;
-        self.view_with("SliceBackward0", Arc::new(move |l: &Layout| l.narrow(dim, start, length)))
+        self.view_with("SliceBackward0", move |l: &Layout| l.narrow(dim, start, length))
     }
 
     /// `x[start:end:step]` along `dim` (Python slice semantics, step > 0).
@@ -209,17 +216,17 @@ impl Tensor {
             return Err(Error::value("step must be greater than zero"));
         }
         let d = wrap_dim(dim, self.ndim())?;
-        self.view_with("SliceBackward0", Arc::new(move |l: &Layout| Ok(l.slice(d, start, end, step as usize))))
+        self.view_with("SliceBackward0", move |l: &Layout| Ok(l.slice(d, start, end, step as usize)))
     }
 
     pub fn select(&self, dim: i64, index: i64) -> Result<Tensor> {
         self.layout().select(dim, index)?;
-        self.view_with("SelectBackward0", Arc::new(move |l: &Layout| l.select(dim, index)))
+        self.view_with("SelectBackward0", move |l: &Layout| l.select(dim, index))
     }
 
     pub fn diagonal(&self, offset: i64, d1: i64, d2: i64) -> Result<Tensor> {
         self.layout().diagonal(offset, d1, d2)?;
-        self.view_with("DiagonalBackward0", Arc::new(move |l: &Layout| l.diagonal(offset, d1, d2)))
+        self.view_with("DiagonalBackward0", move |l: &Layout| l.diagonal(offset, d1, d2))
     }
 
     pub fn as_strided(&self, sizes: &[usize], strides: &[isize], offset: Option<usize>) -> Result<Tensor> {
