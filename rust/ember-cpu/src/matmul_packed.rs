@@ -306,6 +306,14 @@ unsafe fn pack_rhs(src: *const f32, rs: isize, cs: isize, k: usize, n: usize, ds
                 p += 8;
             }
         }
+        if cs == 1 && cols == NR {
+            // Rows contiguous: 6 floats of each row.
+            for p in p..k {
+                // SAFETY: (p, j0..j0+6) is in the block; the panel row has 6 floats.
+                std::ptr::copy_nonoverlapping(col(0).offset(p as isize * rs), panel.add(p * NR), NR);
+            }
+            continue;
+        }
         for p in p..k {
             for t in 0..NR {
                 // SAFETY: (p, j0 + t) is in the block when t < cols; the panel row has 6 floats.
