@@ -9,9 +9,10 @@
 //!   micro-kernel's six broadcasts per step came from six rows 8 KiB apart (2048²: 82 GFLOP/s,
 //!   the kernel itself at 96.7 % of the time).
 //!
-//! Here both operands are always packed, the transposing case 8x8 at a time in registers, and
+//! Here the left operand is always packed (the transposing case 8x8 at a time in registers),
+//! the right one whenever `pack_right` says so (else it is read in place, as `gemm` would), and
 //! the micro-kernel (`gemm_f32::microkernel::fma::f32`, public API of the same crate) runs on
-//! the packed panels. Loop order and block sizes are the usual ones (BLIS): a `KC x NC` block
+//! the panels. `applies` routes only the two cases above here. Loop order and block sizes are the usual ones (BLIS): a `KC x NC` block
 //! of the right operand packed once per `(jc, pc)` and kept in L3, an `MC x KC` block of the
 //! left one packed per `(ic, pc)` and kept in L2, one `KC x 6` micro-panel of the right operand
 //! reused from L1 across the left block's 16-row micro-panels.
