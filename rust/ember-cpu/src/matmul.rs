@@ -202,17 +202,17 @@ fn float_bmm<T: GemmFloat>(
         set_last(name, 1);
         return Ok(());
     }
-    // Narrow float32 outputs of `x @ w.T` (rows of x and of w contiguous) on AVX2: the columns
-    // past gemm's last full 16-wide tile run as dot products (see `matmul_skinny`).
+    // float32 on an AVX2-only CPU: ember's own kernels take part of the product (below).
     #[cfg(target_arch = "x86_64")]
-    let skinny_ok = T::DTYPE == DType::F32 && crate::reduce::isa() == crate::reduce::Isa::Avx2 && la.strides[2] == 1 && lb.strides[1] == 1;
-    #[cfg(not(target_arch = "x86_64"))]
-    let skinny_ok = false;
-    #[cfg(target_arch = "x86_64")]
-    let (packed_ok, packed_applies) =
+    let (avx2_f32, packed_applies) =
         (T::DTYPE == DType::F32 && crate::reduce::isa() == crate::reduce::Isa::Avx2, crate::matmul_packed::applies);
     #[cfg(not(target_arch = "x86_64"))]
-    let (packed_ok, packed_applies) = (false, |_, _, _, _| false);
+    let (avx2_f32, packed_applies) = (false, |_, _, _, _| false);
+    // Narrow outputs of `x @ w.T` (rows of x and of w contiguous): the columns past gemm's last
+    // full 16-wide tile run as dot products (see `matmul_skinny`).
+    let skinny_ok = avx2_f32 && la.strides[2] == 1 && lb.strides[1] == 1;
+    // Both kernels take f32 scalars; T is f32 whenever they run, so these convert exactly.
+    let (alpha32, beta32) = (alpha.to_f64() as f32, beta.to_f64() as f32);
     // SAFETY: i < bn and the batch dim's stride keeps each operand's batch i inside its storage (layouts
     // checked against storages by the caller, `bmm_into`'s shape checks); `rows` ⊆ 0..m and `cols` ⊆ 0..n, so
     // the sub-block of dst (and the rows of a, the columns of b it reads) lie inside batch i; gemm (and
@@ -230,17 +230,17 @@ fn float_bmm<T: GemmFloat>(
         let strides = [la.strides[1], la.strides[2], lb.strides[1], lb.strides[2], ld.strides[1], ld.strides[2]];
         // ember's own packing where gemm's is slow (see `matmul_packed`); gemm's parallel driver
         // keeps gemm.
-        let packed = head > 0 && packed_ok && matches!(par, Parallelism::None) && packed_applies(mb, head, k, strides);
+        let packed = head > 0 && avx2_f32 && matches!(par, Parallelism::None) && packed_applies(mb, head, k, strides);
         if packed {
-            // T is f32 here (packed_ok), so the pointers are f32 and the scalars convert exactly.
+            // T is f32 here (avx2_f32), so the pointers are f32.
             #[cfg(target_arch = "x86_64")]
             crate::matmul_packed::product(
                 (mb, head, k),
                 Mat { ptr: x as *const f32, rs: strides[0], cs: strides[1] },
                 Mat { ptr: y as *const f32, rs: strides[2], cs: strides[3] },
                 Mat { ptr: d as *const f32, rs: strides[4], cs: strides[5] },
-                alpha.to_f64() as f32,
-                beta.to_f64() as f32,
+                alpha32,
+                beta32,
                 read_dst,
             );
         } else if head > 0 {
@@ -250,9 +250,8 @@ fn float_bmm<T: GemmFloat>(
         }
         #[cfg(target_arch = "x86_64")]
         if tail > 0 {
-            // T is f32 here (skinny_ok), so T::G is f32 and the scalars convert exactly; the
-            // columns head..nb of this block are inside it, as above.
-            let (alpha32, beta32) = (alpha.to_f64() as f32, beta.to_f64() as f32);
+            // T is f32 here (skinny_ok), so T::G is f32; the columns head..nb of this block are
+            // inside it, as above.
             let h = head as isize;
             crate::matmul_skinny::product(
                 (mb, tail, k),

@@ -222,13 +222,13 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Index>> {
     match idx.cast::<PyTuple>() {
         Ok(t) => {
             for it in t.iter() {
-                if !parse_item(idx, &it, &mut out)? {
+                if !parse_item(&it, &mut out)? {
                     return Ok(None);
                 }
             }
         }
         Err(_) => {
-            if !parse_item(idx, idx, &mut out)? {
+            if !parse_item(idx, &mut out)? {
                 return Ok(None);
             }
         }
@@ -237,7 +237,7 @@ fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Index>> {
 }
 
 /// Appends one entry of a basic index; false when `it` needs advanced indexing.
-fn parse_item(idx: &Bound<'_, PyAny>, it: &Bound<'_, PyAny>, out: &mut Index) -> PyResult<bool> {
+fn parse_item(it: &Bound<'_, PyAny>, out: &mut Index) -> PyResult<bool> {
     if it.is_none() {
         out.push(Idx::None);
     } else if it.is_instance_of::<PyEllipsis>() {
@@ -249,7 +249,7 @@ fn parse_item(idx: &Bound<'_, PyAny>, it: &Bound<'_, PyAny>, out: &mut Index) ->
         let (mut start, mut stop, mut step): (pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t, pyo3::ffi::Py_ssize_t) = (0, 0, 0);
         // SAFETY: `s` is a live slice object and the out-pointers are valid locals.
         if unsafe { pyo3::ffi::PySlice_Unpack(s.as_ptr(), &mut start, &mut stop, &mut step) } < 0 {
-            return Err(PyErr::fetch(idx.py()));
+            return Err(PyErr::fetch(it.py()));
         }
         if step < 0 {
             return Err(PyValueError::new_err("step must be greater than zero"));
