@@ -5,6 +5,7 @@ Most entries forward to the Tensor method of the same name, so there is one impl
 from ._native import Tensor
 from ._argcheck import checked as _checked
 from ._size import Size
+from . import _out_forms
 
 __all__ = []
 
@@ -15,16 +16,7 @@ def _export(fn):
 
 
 def _forward(name):
-    def fn(input, *args, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
-    globals()[name] = fn
-    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
-    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
+    globals()[name] = _out_forms.forwarder(name)
     __all__.append(name)
 
 

@@ -3,7 +3,7 @@
 Each forwards to the native Tensor method of the same name (one implementation); functions
 whose first argument may be a Python number (``pow``, ``where``…) handle that here.
 """
-from . import _native
+from . import _native, _out_forms
 from ._native import Tensor
 from ._argcheck import checked as _checked
 
@@ -24,26 +24,8 @@ _INPLACE = """relu_ sigmoid_ tanh_ exp_ neg_ abs_ clamp_ clip_""".split()
 
 
 def _forward(name):
-    def fn(input, *args, out=None, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        # Checked before computing: an in-place op must not write `input` and then fail on `out`.
-        if out is not None and name.endswith("_"):
-            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
-        if out is not None and not isinstance(out, Tensor):
-            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        r = getattr(input, name)(*args, **kwargs)
-        if out is not None:
-            out.copy_(r)
-            return out
-        return r
-
-    fn.__name__ = name
-    fn.__qualname__ = name
-    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
-    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
-    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
-    globals()[name] = fn
+    # out= of the functions PyTorch gives none: checked, then the result copied into it
+    globals()[name] = _out_forms.forwarder(name, "copy")
     __all__.append(name)
 
 

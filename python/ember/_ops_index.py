@@ -3,7 +3,7 @@
 native ones: ``sort``/``topk`` named tuples, ``unique``, ``tile``, ``repeat_interleave`` …)."""
 from ._ops_reduce import return_types
 
-from . import _native
+from . import _native, _out_forms
 from ._native import Tensor
 from ._argcheck import checked as _checked
 
@@ -21,16 +21,7 @@ def _method(fn):
 
 
 def _forward(name):
-    def fn(input, *args, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
-    globals()[name] = fn
-    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
-    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
+    globals()[name] = _out_forms.forwarder(name)
     __all__.append(name)
 
 

@@ -3,6 +3,7 @@
 import collections as _collections
 
 from ._native import Tensor
+from . import _out_forms
 from ._argcheck import checked as _checked
 
 __all__ = []
@@ -37,16 +38,7 @@ _named("histogramdd", ["hist", "bin_edges"])
 
 
 def _forward(name):
-    def fn(input, *args, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{name}(...)``."
-    globals()[name] = fn
-    _checked(fn)  # checks its input itself; the rest goes to a Tensor method
-    fn._forwards_to = name  # _out_forms fuses out= into one frame for it
+    globals()[name] = _out_forms.forwarder(name)
     __all__.append(name)
 
 

@@ -22,8 +22,8 @@ other case takes the Python rules.
 Creation functions also take ``size=`` as a keyword (``zeros(size=(2, 3))``).
 
 A call without ``out`` pays one Python frame at most: a plain forwarder (``ember.add(input,
-...)`` is ``input.add(...)``, marked ``_forwards_to``) is replaced by one function that forwards
-and handles ``out`` itself, and the other wrappers also translate a non-tensor argument into
+...)`` is ``input.add(...)``, a native ``_Forwarder``, see ``forwarder``) pays none, and handles
+``out`` itself once ``install`` has given it these rules; the other wrappers also translate a non-tensor argument into
 PyTorch's TypeError (``_argcheck.reraise``) on their failure path, so ``_argcheck`` does not wrap
 them a second time.
 """
@@ -127,27 +127,26 @@ def check_grad(name, args, kwargs):
                            "differentiation, but one of the arguments requires grad.")
 
 
-def _forwarder_with_out(name, fn):
-    """``ember.<name>(input, ...)`` as ``input.<method>(...)`` with ``out=``, in one frame."""
-    method = fn._forwards_to
+_SIGNATURES = {"pass": inspect.signature(lambda input, *args, **kwargs: None),
+               "copy": inspect.signature(lambda input, *args, out=None, **kwargs: None)}
+_SIGNATURES["rules"] = _SIGNATURES["copy"]
 
-    @functools.wraps(fn)
-    def forward(input, *args, out=None, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        if out is None:
-            return getattr(input, method)(*args, **kwargs)
-        if _out_needs_grad(input, args, kwargs):
-            check_grad(name, (input,) + args, kwargs)  # raises
-        result = getattr(input, method)(*args, **kwargs)
-        return out if _out_copy(result, out) else write(name, result, out)
 
-    return forward
+def forwarder(name, mode="pass", method=None):
+    """``ember.<name>(input, ...)`` as ``input.<name>(...)`` in one native call
+    (``rust/ember-py/src/forward.rs``). ``mode`` says what becomes of ``out=``: "pass" hands it
+    to the method, "copy" copies the result into it, "rules" applies this module's rules
+    (``install`` upgrades the forwarders of the functions listed above to it)."""
+    rules = (check_grad, write) if mode == "rules" else (None, None)
+    method = method or name
+    fw = _native._Forwarder(name, method, mode, _SIGNATURES[mode], *rules)
+    fw.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{method}(...)``."
+    return fw
 
 
 def _compute_with_out(name, fn):
-    if getattr(fn, "_forwards_to", None) is not None:
-        return _forwarder_with_out(name, fn)
+    if isinstance(fn, _native._Forwarder):
+        return forwarder(name, "rules", fn._forwards_to)
     takes_out = _accepts(fn, "out")
     checks_itself = getattr(fn, _argcheck._MARK, False)
 
@@ -198,12 +197,22 @@ def _create_with_out(name, fn):
 
 
 def install(namespace):
-    """Rewraps ``namespace``'s functions named above (once)."""
+    """Rewraps ``namespace``'s functions named above (once); ``add``/``sub``/``mul``/``div`` and
+    their aliases become the native functions that apply these rules themselves
+    (``rust/ember-py/src/functional.rs``)."""
+    native = _native._functional
+    for name in native.NAMES:
+        fn = getattr(native, name)
+        fn.__module__ = "ember"  # pickled by reference as ember.<name>
+        namespace[name] = fn
     for names, make in ((_COMPUTE, _compute_with_out), (_CREATE, _create_with_out)):
         for name in names:
+            if name in native.NAMES:
+                continue
             fn = namespace.get(name)
             if fn is None or not callable(fn) or isinstance(fn, type) or getattr(fn, "_out_form", False):
                 continue
             w = make(name, fn)
-            w._out_form = True
+            if not isinstance(w, _native._Forwarder):
+                w._out_form = True
             namespace[name] = w

@@ -146,7 +146,8 @@ impl Layout {
         if self.sizes.contains(&0) {
             return false;
         }
-        let mut dims: Vec<(usize, usize)> =
+        // inline: this runs before every in-place write and `out=`, usually on few dims
+        let mut dims: smallvec::SmallVec<[(usize, usize); 8]> =
             self.sizes.iter().zip(&self.strides).filter(|(&n, _)| n > 1).map(|(&n, &s)| (n, s.unsigned_abs())).collect();
         if dims.iter().any(|&(_, s)| s == 0) {
             return true;
@@ -157,7 +158,7 @@ impl Layout {
             if s < extent {
                 return true;
             }
-            extent = s * (n - 1) + extent;
+            extent = s.saturating_mul(n - 1).saturating_add(extent);
         }
         false
     }

@@ -10,6 +10,8 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod forward;
+mod functional;
 mod geometry;
 mod guard;
 mod inspect;
@@ -53,5 +55,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sparse::register(m)?;
     wgpu::register(m)?;
     out::register(m)?;
+    forward::register(m)?;
+    functional::register(m)?;
     Ok(())
 }

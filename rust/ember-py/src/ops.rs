@@ -94,20 +94,20 @@ impl PyTensor {
         std::sync::Arc::as_ptr(&self.operand().0) as isize
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn add(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn add(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("add", || {
             let o = scaled(slf.py(), other, alpha)?;
             bin(slf.py(), BinaryOp::Add, &Arg::T(slf.get().operand().clone()), &o)
         })
     }
     #[pyo3(signature = (other, *, alpha=None))]
-    fn sub(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn sub(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, alpha: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("sub", || {
             let o = scaled(slf.py(), other, alpha)?;
             bin(slf.py(), BinaryOp::Sub, &Arg::T(slf.get().operand().clone()), &o)
         })
     }
-    fn mul(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn mul(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("mul", || bin(slf.py(), BinaryOp::Mul, &Arg::T(slf.get().operand().clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, alpha=None))]
@@ -366,7 +366,7 @@ impl PyTensor {
         crate::guard::guard("__ge__", || cmp_dunder(slf, o, CmpOp::Ge))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
-    fn div(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn div(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, rounding_mode: Option<&str>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("div", || bin(slf.py(), div_op(rounding_mode)?, &Arg::T(slf.get().operand().clone()), &arg(other)?))
     }
     #[pyo3(signature = (other, *, rounding_mode=None))]
@@ -395,7 +395,7 @@ impl PyTensor {
     }
 }
 
-fn div_op(mode: Option<&str>) -> PyResult<BinaryOp> {
+pub(crate) fn div_op(mode: Option<&str>) -> PyResult<BinaryOp> {
     match mode {
         None => Ok(BinaryOp::Div),
         Some("trunc") => Ok(BinaryOp::DivTrunc),

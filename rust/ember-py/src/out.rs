@@ -37,54 +37,62 @@ fn any_requires_grad(o: &Bound<'_, PyAny>) -> PyResult<bool> {
 
 /// True when grad mode is on and `input`, an argument or a keyword argument requires grad:
 /// the case where PyTorch refuses `out=`.
-#[pyfunction]
-#[pyo3(signature = (input, args, kwargs=None))]
-fn _out_needs_grad(input: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<bool> {
-    crate::guard::guard("_out_needs_grad", || {
-        if !ember::autograd::grad_mode::is_enabled() {
-            return Ok(false);
-        }
-        if any_requires_grad(input)? {
+pub(crate) fn out_needs_grad<'py>(
+    input: &Bound<'py, PyAny>,
+    args: impl IntoIterator<Item = Bound<'py, PyAny>>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<bool> {
+    if !ember::autograd::grad_mode::is_enabled() {
+        return Ok(false);
+    }
+    if any_requires_grad(input)? {
+        return Ok(true);
+    }
+    for a in args {
+        if any_requires_grad(&a)? {
             return Ok(true);
         }
-        for a in args.iter() {
-            if any_requires_grad(&a)? {
+    }
+    if let Some(kw) = kwargs {
+        for (_, v) in kw.iter() {
+            if any_requires_grad(&v)? {
                 return Ok(true);
             }
         }
-        if let Some(kw) = kwargs {
-            for (_, v) in kw.iter() {
-                if any_requires_grad(&v)? {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
-    })
+    }
+    Ok(false)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, args, kwargs=None))]
+fn _out_needs_grad(input: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<bool> {
+    crate::guard::guard("_out_needs_grad", || out_needs_grad(input, args.iter(), kwargs))
 }
 
 /// Writes `result` into `out` when nothing of `_out_forms.write`'s rules but the copy applies:
 /// both plain `ember.Tensor`s (a subclass may override `copy_`), strided, on one device, of
 /// one dtype and shape. Returns False, having touched nothing, in every other case, and the
 /// caller then runs the Python rules (casts, resizing with its warning, errors, tuples).
+pub(crate) fn out_copy(result: &Bound<'_, PyAny>, out: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = out.py();
+    let exact = py.get_type::<PyTensor>();
+    let (Ok(r), Ok(o)) = (result.cast::<PyTensor>(), out.cast::<PyTensor>()) else { return Ok(false) };
+    if !r.get_type().is(&exact) || !o.get_type().is(&exact) {
+        return Ok(false);
+    }
+    let (src, dst) = (r.get().operand(), o.get().operand());
+    if src.is_sparse() || dst.is_sparse() || src.dtype() != dst.dtype() || src.device() != dst.device() || src.shape() != dst.shape() {
+        return Ok(false);
+    }
+    let src: &ember::Tensor = &src;
+    let dst: &ember::Tensor = &dst;
+    run(py, dst.numel(), || dst.copy_(src))?;
+    Ok(true)
+}
+
 #[pyfunction]
 fn _out_copy(result: &Bound<'_, PyAny>, out: &Bound<'_, PyAny>) -> PyResult<bool> {
-    crate::guard::guard("copy_", || {
-        let py = out.py();
-        let exact = py.get_type::<PyTensor>();
-        let (Ok(r), Ok(o)) = (result.cast::<PyTensor>(), out.cast::<PyTensor>()) else { return Ok(false) };
-        if !r.get_type().is(&exact) || !o.get_type().is(&exact) {
-            return Ok(false);
-        }
-        let (src, dst) = (r.get().operand(), o.get().operand());
-        if src.is_sparse() || dst.is_sparse() || src.dtype() != dst.dtype() || src.device() != dst.device() || src.shape() != dst.shape() {
-            return Ok(false);
-        }
-        let src: &ember::Tensor = &src;
-        let dst: &ember::Tensor = &dst;
-        run(py, dst.numel(), || dst.copy_(src))?;
-        Ok(true)
-    })
+    crate::guard::guard("copy_", || out_copy(result, out))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

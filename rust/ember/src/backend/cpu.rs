@@ -278,6 +278,11 @@ impl Backend for Cpu {
         Ok(out)
     }
 
+    fn binary_into(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
+        let (ta, tb) = (a.tensor_cow(dt)?, b.tensor_cow(dt)?);
+        kernel_into(op, dt, out, &ta, &tb)
+    }
+
     fn binary_(&self, op: BinaryOp, this: &Tensor, other: &Arg, dt: DType) -> Result<()> {
         let tb = other.tensor_cow(dt)?;
         if dt == this.dtype() {

@@ -127,6 +127,9 @@ impl Backend for Meta {
     fn binary(&self, _op: BinaryOp, a: &Arg, b: &Arg, dt: DType, shape: &[usize]) -> Result<Tensor> {
         Tensor::empty_elementwise(shape, dt, Device::Meta, &[a, b])
     }
+    fn binary_into(&self, _op: BinaryOp, _a: &Arg, _b: &Arg, _dt: DType, _out: &Tensor) -> Result<()> {
+        Ok(())
+    }
     fn binary_(&self, _op: BinaryOp, _this: &Tensor, _other: &Arg, _dt: DType) -> Result<()> {
         Ok(())
     }

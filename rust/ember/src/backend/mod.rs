@@ -109,6 +109,11 @@ pub trait Backend: Sync {
     fn binary(&self, op: BinaryOp, _a: &Arg, _b: &Arg, _dt: DType, _shape: &[usize]) -> Result<Tensor> {
         Err(unsupported(op.name(), self.family()))
     }
+    /// `out = a op b` computed in `dt`, `out` already of that dtype and the broadcast shape,
+    /// not overlapping an operand other than exactly (`ops::binary::binary_out` checks).
+    fn binary_into(&self, op: BinaryOp, _a: &Arg, _b: &Arg, _dt: DType, _out: &Tensor) -> Result<()> {
+        Err(unsupported(op.name(), self.family()))
+    }
     /// `this = this op other` computed in `dt` and stored in `this`'s dtype.
     fn binary_(&self, op: BinaryOp, _this: &Tensor, _other: &Arg, _dt: DType) -> Result<()> {
         Err(unsupported(op.name(), self.family()))

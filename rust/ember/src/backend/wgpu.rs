@@ -179,6 +179,9 @@ impl Backend for Wgpu {
     fn binary(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, _shape: &[usize]) -> Result<Tensor> {
         gpu::binary_op(op, a, b, dt)
     }
+    fn binary_into(&self, op: BinaryOp, a: &Arg, b: &Arg, dt: DType, out: &Tensor) -> Result<()> {
+        gpu::binary_op_into(op, a, b, dt, out)
+    }
     fn binary_(&self, op: BinaryOp, this: &Tensor, other: &Arg, dt: DType) -> Result<()> {
         gpu::binary_op_into(op, &Arg::T(this.clone()), other, dt, this)
     }

@@ -125,6 +125,39 @@ pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
     Ok(out)
 }
 
+/// `a op b` written straight into `out`, with no temporary: the common case of
+/// `ember.add(a, b, out=c)`. Ok(false), having written nothing, where the general path
+/// (compute, then copy under `out=`'s rules) must decide: `out` of another dtype, shape or
+/// device, not contiguous, sparse, conjugated or requiring grad; an operand requiring grad while grad mode
+/// is on; `out` sharing storage with an operand other than as the identical view (an
+/// elementwise kernel reads each element before writing it only then). Argument errors are
+/// the ones `binary` raises.
+pub fn binary_out(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) -> Result<bool> {
+    let ts = [a.as_tensor(), b.as_tensor()];
+    let grad = crate::grad_mode::is_enabled() && ts.iter().flatten().any(|t| t.requires_grad());
+    let conj = out.is_conj() || out.0.resolved.is_some(); // its writes go through copy_'s conjugation
+    if grad || conj || out.requires_grad() || out.is_sparse() || !out.is_contiguous() {
+        return Ok(false);
+    }
+    for t in ts.iter().flatten() {
+        let aliased = t.storage().same(out.storage()) && t.layout() != out.layout();
+        if t.device() != out.device() || t.is_sparse() || aliased {
+            return Ok(false);
+        }
+    }
+    let f = meta::family_of_args(op.name(), &[a, b])?;
+    let dt = compute_dtype(op, result_type(&[a, b])?);
+    check_args(op, dt, b)?;
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if dt != out.dtype() || shape.as_slice() != out.shape() || f != crate::dispatch::Family::of(out.device()) {
+        return Ok(false);
+    }
+    out.check_writable()?;
+    crate::backend::of(f).binary_into(op, a, b, dt, out)?;
+    out.bump_version(op.name())?;
+    Ok(true)
+}
+
 /// Backward formulas (d/da, d/db) before the broadcast reduction (`sum_to`) in the caller.
 /// `a`/`b` are the saved operands (a scalar operand comes as a 0-dim tensor), `y` the output.
 fn grads_of(op: BinaryOp, g: &Tensor, a: &Tensor, b: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor)> {

@@ -1,0 +1,199 @@
+//! `ember.<fn>(input, ...)` as `input.<method>(...)`, one native call: the functional forms
+//! of Tensor methods (`ember.add`, `ember.exp`, `ember.sum`, …). A Python forwarder cost a
+//! frame (~0.5-0.8 µs of a 10-element `ember.add(a, b)`'s 2 µs); this object calls the method
+//! found on the input's type with the caller's own argument tuple.
+//!
+//! What happens to `out=` is the forwarder's mode:
+//! - `pass`: untouched, the method receives it (functions PyTorch gives no `out=`);
+//! - `rules`: PyTorch's rules of `python/ember/_out_forms.py` — the common case (nothing
+//!   requires grad, a plain result of `out`'s dtype and shape) natively (`out.rs`), the rest
+//!   by the Python `check_grad`/`write` given at construction;
+//! - `copy`: the elementwise functions PyTorch has no `out=` for keep ember's looser form
+//!   (`out` must be a Tensor, the result is `copy_`'d into it; an in-place name refuses it).
+use crate::out::{out_copy, out_needs_grad};
+use crate::tensor::PyTensor;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+#[derive(Clone, Copy, PartialEq)]
+enum OutMode {
+    Pass,
+    Rules,
+    Copy,
+}
+
+/// Its `__doc__` lives in the instance's `__dict__`: the class's own docstring would shadow a getter.
+#[pyclass(module = "ember", name = "_Forwarder", frozen, dict)]
+pub struct Forwarder {
+    name: Py<PyString>,
+    method: Py<PyString>,
+    mode: OutMode,
+    signature: Py<PyAny>,
+    /// `_out_forms.check_grad` and `_out_forms.write` (mode `rules` only).
+    rules: Option<(Py<PyAny>, Py<PyAny>)>,
+}
+
+pub(crate) fn type_name(o: &Bound<'_, PyAny>) -> String {
+    o.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
+}
+
+impl Forwarder {
+    fn call_method<'py>(
+        &self,
+        input: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // The type's attribute, called with the caller's tuple (input first): no bound method,
+        // no second tuple. A subclass's override is found the same way.
+        input.get_type().getattr(self.method.bind(input.py()))?.call(args, kwargs)
+    }
+
+    fn forward<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Py<PyAny>> {
+        let name = self.name.bind(py);
+        // `input=` as a keyword: rebuilt as the positional form (rare).
+        if args.is_empty() {
+            let input = match kwargs {
+                Some(kw) => kw.get_item(intern!(py, "input"))?,
+                None => None,
+            };
+            let Some(input) = input else {
+                return Err(PyTypeError::new_err(format!("{name}() missing 1 required positional argument: 'input'")));
+            };
+            let kw = kwargs.expect("input came from kwargs").copy()?;
+            kw.del_item(intern!(py, "input"))?;
+            return self.forward(py, &PyTuple::new(py, [input])?, Some(&kw));
+        }
+        let input = args.get_item(0)?;
+        if let Some(kw) = kwargs {
+            if kw.contains(intern!(py, "input"))? {
+                return Err(PyTypeError::new_err(format!("{name}() got multiple values for argument 'input'")));
+            }
+        }
+        if !input.is_instance_of::<PyTensor>() {
+            return Err(PyTypeError::new_err(format!("{name}(): argument 'input' (position 1) must be Tensor, not {}", type_name(&input))));
+        }
+        let out = match (self.mode, kwargs) {
+            (OutMode::Pass, _) | (_, None) => None,
+            (_, Some(kw)) => kw.get_item(intern!(py, "out"))?,
+        };
+        let Some(out) = out else { return Ok(self.call_method(&input, args, kwargs)?.unbind()) };
+        // The method never sees `out` (the caller's dict stays as it was).
+        let kw = kwargs.expect("out came from kwargs");
+        let kw = if kw.len() == 1 {
+            None
+        } else {
+            let kw = kw.copy()?;
+            kw.del_item(intern!(py, "out"))?;
+            Some(kw)
+        };
+        if out.is_none() {
+            return Ok(self.call_method(&input, args, kw.as_ref())?.unbind());
+        }
+        match self.mode {
+            OutMode::Rules => {
+                let (check_grad, write) = self.rules.as_ref().expect("rules mode holds its fallbacks");
+                if out_needs_grad(&input, args.iter().skip(1), kw.as_ref())? {
+                    check_grad.bind(py).call1((name, args, kw.clone().unwrap_or_else(|| PyDict::new(py))))?;
+                    // raises
+                }
+                let result = self.call_method(&input, args, kw.as_ref())?;
+                if out_copy(&result, &out)? {
+                    return Ok(out.unbind());
+                }
+                Ok(write.bind(py).call1((name, result, out))?.unbind())
+            }
+            _ => {
+                if name.to_str()?.ends_with('_') {
+                    // refused before computing: an in-place op must not write `input` and then fail on `out`
+                    return Err(PyTypeError::new_err(format!("{name}() got an unexpected keyword argument 'out'")));
+                }
+                if !out.is_instance_of::<PyTensor>() {
+                    return Err(PyTypeError::new_err(format!("{name}(): argument 'out' must be Tensor, not {}", type_name(&out))));
+                }
+                let result = self.call_method(&input, args, kw.as_ref())?;
+                out.call_method1(intern!(py, "copy_"), (result,))?;
+                Ok(out.unbind())
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Forwarder {
+    /// `_Forwarder(name, method, mode, signature, check_grad=None, write=None)`; mode is
+    /// "pass", "rules" or "copy" (module note).
+    #[new]
+    #[pyo3(signature = (name, method, mode, signature, check_grad=None, write=None))]
+    fn new(
+        name: Py<PyString>,
+        method: Py<PyString>,
+        mode: &str,
+        signature: Py<PyAny>,
+        check_grad: Option<Py<PyAny>>,
+        write: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let mode = match mode {
+            "pass" => OutMode::Pass,
+            "rules" => OutMode::Rules,
+            "copy" => OutMode::Copy,
+            m => return Err(PyValueError::new_err(format!("_Forwarder: mode must be 'pass', 'rules' or 'copy', not {m:?}"))),
+        };
+        let rules = match (mode, check_grad, write) {
+            (OutMode::Rules, Some(c), Some(w)) => Some((c, w)),
+            (OutMode::Rules, _, _) => return Err(PyValueError::new_err("_Forwarder: mode 'rules' needs check_grad and write")),
+            _ => None,
+        };
+        Ok(Forwarder { name, method, mode, signature, rules })
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        crate::guard::guard("forward", || self.forward(py, args, kwargs))
+    }
+
+    #[getter]
+    fn __name__(&self, py: Python<'_>) -> Py<PyString> {
+        self.name.clone_ref(py)
+    }
+    #[getter]
+    fn __qualname__(&self, py: Python<'_>) -> Py<PyString> {
+        self.name.clone_ref(py)
+    }
+    #[getter]
+    fn __module__(&self) -> &'static str {
+        "ember"
+    }
+    #[getter]
+    fn __signature__(&self, py: Python<'_>) -> Py<PyAny> {
+        self.signature.clone_ref(py)
+    }
+    /// The Tensor method it calls (`_out_forms` recognises forwarders by it).
+    #[getter]
+    fn _forwards_to(&self, py: Python<'_>) -> Py<PyString> {
+        self.method.clone_ref(py)
+    }
+    /// True when `out=` follows PyTorch's rules (`_out_forms.install` then leaves it alone).
+    #[getter]
+    fn _out_form(&self) -> bool {
+        self.mode == OutMode::Rules
+    }
+    /// It checks its input itself (`_argcheck` must not wrap it).
+    #[getter]
+    fn __ember_args_checked__(&self) -> bool {
+        true
+    }
+    /// Pickled by reference, like the function it stands for.
+    fn __reduce__(&self, py: Python<'_>) -> Py<PyString> {
+        self.name.clone_ref(py)
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("<built-in function {}>", self.name.bind(py))
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Forwarder>()
+}
