@@ -3,7 +3,6 @@
 Most entries forward to the Tensor method of the same name, so there is one implementation.
 """
 from ._native import Tensor
-from ._argcheck import checked as _checked
 from ._size import Size
 from . import _out_forms
 

@@ -5,7 +5,6 @@ whose first argument may be a Python number (``pow``, ``where``…) handle that 
 """
 from . import _native, _out_forms
 from ._native import Tensor
-from ._argcheck import checked as _checked
 
 __all__ = []
 

@@ -5,7 +5,6 @@ from ._ops_reduce import return_types
 
 from . import _native, _out_forms
 from ._native import Tensor
-from ._argcheck import checked as _checked
 
 __all__ = []
 

@@ -4,7 +4,6 @@ import collections as _collections
 
 from ._native import Tensor
 from . import _out_forms
-from ._argcheck import checked as _checked
 
 __all__ = []
 

@@ -1,51 +1,14 @@
 """Call forms PyTorch accepts that ember spelled differently: ``Tensor.pow(exponent=)``,
 ``remainder(number, tensor)`` (PyTorch's Scalar-first overload), ``Tensor.split(split_size=)``,
-``Tensor.new_zeros(size=)`` (and ``new_ones``/``new_empty``), ``randperm``'s error for n < 0, and
-in the functions ``ember.sum/mean(…, axis=)`` and ``ember.reshape(input, shape=)``. (The native
-methods take their keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``, ``x.permute(dims=)`` …
-— in the binding itself, so these hot methods pay no Python wrapper.)"""
-from . import _ops_elementwise, _creation, _views, _argcheck, _out_forms
+``Tensor.new_zeros(size=)`` (and ``new_ones``/``new_empty``) and ``randperm``'s error for n < 0.
+(The native methods take their keyword names — ``x.sum(axis=)``, ``x.reshape(shape=)``,
+``x.permute(dims=)`` … — in the binding itself, so these hot methods, and the native forwarders
+``ember.sum``/``ember.mean``/``ember.reshape`` that call them, pay no Python wrapper.)"""
+from . import _ops_elementwise, _creation, _views
 from ._native import Tensor
 
-__all__ = ["remainder", "randperm", "sum", "mean", "reshape"]
+__all__ = ["remainder", "randperm"]
 
-
-def _axis_alias(name):
-    method = getattr(Tensor, name)
-
-    def fn(input, *args, out=None, **kwargs):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        if "axis" in kwargs:
-            if "dim" in kwargs or args:
-                raise TypeError(f"{name}() got multiple values for argument 'dim'")
-            kwargs["dim"] = kwargs.pop("axis")
-        if out is None:
-            return method(input, *args, **kwargs)
-        _out_forms.check_grad(name, (input,) + args, kwargs)
-        return _out_forms.write(name, method(input, *args, **kwargs), out)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``ember.{name}(input, …)`` is ``input.{name}(…)``; ``axis=`` is an alias of ``dim=``."
-    # Checks its input and takes out= itself: neither _argcheck nor _out_forms wraps it.
-    _argcheck.checked(fn)
-    fn._out_form = True
-    return fn
-
-
-sum = _axis_alias("sum")
-mean = _axis_alias("mean")
-
-
-def reshape(input, *args, shape=None):
-    """``input.reshape(shape)``: a view when the strides allow, else a copy."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"reshape(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    if shape is not None:
-        if args:
-            raise TypeError("reshape() got multiple values for argument 'shape'")
-        args = (shape,)
-    return input.reshape(*args)
 
 _native_pow = Tensor.pow
 

@@ -4,6 +4,8 @@
 class Size(tuple):
     """A tuple of ints describing a tensor's shape; ``numel()`` multiplies them."""
 
+    __slots__ = ()  # no per-instance dict: `x.shape` allocates one object, like a tuple
+
     def __new__(cls, sizes=()):
         return super().__new__(cls, map(int, sizes))
 
