@@ -117,3 +117,25 @@ def test_adagrad_bits():
             s[i] = s[i] + d * d
             p[i] = p[i] - clr * (d / (np.sqrt(s[i]) + F(eps)))
             np.testing.assert_array_equal(got[i], p[i])
+
+
+@pytest.mark.parametrize("num_threads", [1, 2], indirect=True)
+@pytest.mark.parametrize("last_product", ["none", "small", "split"])
+def test_sgd_step_is_the_same_on_one_thread_or_split(num_threads, last_product):
+    """A parameter of 2^16..2^18 elements is stepped on the calling thread after a
+    single-threaded product and split after a split one (`CACHE_LOCAL_MAX`): bit for bit the
+    same formula either way."""
+    params, ps, gs = setup(3, shapes=((100_000,), (300, 301)), steps=2)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    a = ember.ones(8, 8) if last_product == "small" else ember.ones(512, 512)
+    p, buf = [x.copy() for x in ps], [None, None]
+    for step_grads in gs:
+        for q, g in zip(params, step_grads):
+            q.grad = ember.from_numpy(g.copy())
+        if last_product != "none":
+            a @ a  # the product that decides where the step runs
+        opt.step()
+        for i, g in enumerate(step_grads):
+            buf[i] = g.copy() if buf[i] is None else F(0.9) * buf[i] + g
+            p[i] = p[i] - F(0.1) * buf[i]
+            np.testing.assert_array_equal(params[i].detach().numpy(), p[i])
