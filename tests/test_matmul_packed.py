@@ -88,3 +88,25 @@ def test_gradients_through_linear():
     (x @ w.t()).sum().backward()
     close(w32.grad.numpy(), w.grad.numpy(), 20)
     close(x32.grad.numpy(), x.grad.numpy(), 17)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_out=st.integers(8, 40), batch=st.sampled_from([8, 17, 64, 513, 1030]), width=st.integers(256, 300),
+       pad=st.integers(0, 3), seed=st.integers(0, 2**32 - 1))
+def test_weight_gradient_g_t_at_x_matches_numpy(n_out, batch, width, pad, seed):
+    """`gᵀ @ x` (a Linear layer's weight gradient, x at least 256 wide): packed here, including
+    widths past the 16-row tile edge, depths across KC blocks and a row-padded x."""
+    rng = np.random.default_rng(seed)
+    gb, xb = f32(rng, batch, n_out), f32(rng, batch, width + pad)
+    g, x = ember.from_numpy(gb), ember.from_numpy(xb)[:, :width]
+    got = (g.t() @ x).numpy()
+    close(got, gb.astype(np.float64).T @ xb[:, :width].astype(np.float64), batch)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2], indirect=True)
+def test_lecture_weight_gradient_through_autograd(num_threads):
+    rng = np.random.default_rng(11 + num_threads)
+    x, w = f32(rng, 1024, 784), f32(rng, 100, 784)
+    wt = ember.from_numpy(w.copy()).requires_grad_()
+    (ember.from_numpy(x) @ wt.t()).sum().backward()
+    close(wt.grad.numpy(), np.ones((100, 1024)) @ x.astype(np.float64), 1024)

@@ -1,18 +1,20 @@
 //! float32 products on AVX2: ember's own blocking and packing around `gemm`'s 16x6 micro-kernel.
 //!
-//! On a Zen 3 core `gemm` spent its time outside the micro-kernel in two places (`perf`):
+//! On a Zen 3 core `gemm` lost time in three places (`perf`, paired timings):
 //! - packing an operand whose rows are contiguous along the sum (the weight of `x @ w.T`: every
 //!   Linear layer's forward) one element at a time, 16 rows apart: 13.5 % of 256x1024 @
 //!   1024x1024 (83 GFLOP/s against 90 for the same product with `w` stored transposed), 4.7 % of
 //!   the wide-MLP training step;
 //! - reading the right operand in place unless the output has more than 2048 rows, so the
 //!   micro-kernel's six broadcasts per step came from six rows 8 KiB apart (2048²: 82 GFLOP/s,
-//!   the kernel itself at 96.7 % of the time).
+//!   the kernel itself at 96.7 % of the time);
+//! - a weight gradient `gᵀ @ x` with `x` wide (100x1024 @ 1024x784: 53 GFLOP/s, NumPy's
+//!   OpenBLAS 62), where ember's blocking of the same packing ran 56-63.
 //!
 //! Here the left operand is always packed (the transposing case 8x8 at a time in registers),
 //! the right one whenever `pack_right` says so (else it is read in place, as `gemm` would), and
 //! the micro-kernel (`gemm_f32::microkernel::fma::f32`, public API of the same crate) runs on
-//! the panels. `applies` routes only the two cases above here. Loop order and block sizes are the usual ones (BLIS): a `KC x NC` block
+//! the panels. `applies` routes only the cases above here. Loop order and block sizes are the usual ones (BLIS): a `KC x NC` block
 //! of the right operand packed once per `(jc, pc)` and kept in L3, an `MC x KC` block of the
 //! left one packed per `(ic, pc)` and kept in L2, one `KC x 6` micro-panel of the right operand
 //! reused from L1 across the left block's 16-row micro-panels.
@@ -57,7 +59,12 @@ pub struct Mat {
 ///   element at a time (256x1024 @ 1024x1024 with the weight transposed: 83-85 -> 90-93 GFLOP/s);
 /// - `gemm` would read the right operand in place (contiguous along the sum, at most 2048 output
 ///   rows) with a column stride that is a multiple of 4 KiB: its six broadcast streams then share
-///   one L1 set; packing it here: 2048² 78-80 -> 82-83 GFLOP/s (median), 1024² 81-82 -> 87-88.
+///   one L1 set; packing it here: 2048² 78-80 -> 82-83 GFLOP/s (median), 1024² 81-82 -> 87-88;
+/// - a Linear layer's weight gradient `gᵀ @ x` (after the swap: the left operand `xᵀ`, rows
+///   contiguous, at least 256 of them; the right one `g`, packed): 100x1024 @ 1024x784 (the
+///   lecture model's first layer at batch 1024) 53 -> 56-63 GFLOP/s, ahead in 13-15 of 16 paired
+///   rounds for KC 128-512; lecture model at batch 64 +10 % (9/12), batch 1024 +7 % / +2 %
+///   (11/16, 10/16), 2 threads +7 % (8/12); wide MLP and CNN within noise (1.03, 1.01).
 ///
 /// Elsewhere `gemm` packs with whole vectors and was as fast or faster (packing both operands of
 /// 1024x784 @ 784x100 here: 79 GFLOP/s, `gemm` reading x in place: 89).
@@ -65,7 +72,8 @@ pub fn applies(m: usize, n: usize, k: usize, s: [isize; 6]) -> bool {
     let [a_rs, a_cs, b_rs, b_cs, d_rs, d_cs] = s;
     let (mi, lhs_rs, lhs_cs, rhs_rs, rhs_cs) = if d_cs < d_rs { (n, b_cs, b_rs, a_cs, a_rs) } else { (m, a_rs, a_cs, b_rs, b_cs) };
     let aliasing_rhs = rhs_rs == 1 && mi <= 2048 && pack_right(mi, rhs_rs, rhs_cs);
-    m >= 8 && n >= 8 && k >= 8 && s.iter().all(|&s| s >= 0) && ((lhs_cs == 1 && lhs_rs != 1) || aliasing_rhs)
+    let weight_grad = lhs_rs == 1 && rhs_rs != 1 && mi >= 256;
+    m >= 8 && n >= 8 && k >= 8 && s.iter().all(|&s| s >= 0) && ((lhs_cs == 1 && lhs_rs != 1) || aliasing_rhs || weight_grad)
 }
 
 /// Whether the right operand (`k x n`, element `(p, j)` at `p·rs + j·cs`) of an `m`-row product

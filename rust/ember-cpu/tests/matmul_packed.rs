@@ -150,6 +150,10 @@ fn applies_where_gemm_packs_slowly_only() {
     assert!(applies(256, 1024, 784, [784, 1, 1, 784, 1024, 1]));
     // Plain row-major x @ w with ordinary strides stays on gemm.
     assert!(!applies(256, 1024, 784, [784, 1, 1024, 1, 1024, 1]));
+    // A weight gradient gᵀ @ x (100x1024 @ 1024x784, g and x row-major): x, 784 wide, is packed
+    // here; with x under 256 wide it stays on gemm.
+    assert!(applies(100, 784, 1024, [1, 100, 784, 1, 784, 1]));
+    assert!(!applies(100, 200, 1024, [1, 100, 200, 1, 200, 1]));
     // Too small, or a negative stride.
     assert!(!applies(4, 1024, 784, [784, 1, 1, 784, 1024, 1]));
     assert!(!applies(256, 1024, 784, [784, 1, 1, -784, 1024, 1]));
