@@ -96,8 +96,8 @@ impl Forwarder {
             OutMode::Rules => {
                 let (check_grad, write) = self.rules.as_ref().expect("rules mode holds its fallbacks");
                 if out_needs_grad(&input, args.iter().skip(1), kw.as_ref())? {
+                    // raises PyTorch's "functions with out=... arguments don't support automatic differentiation"
                     check_grad.bind(py).call1((name, args, kw.clone().unwrap_or_else(|| PyDict::new(py))))?;
-                    // raises
                 }
                 let result = self.call_method(&input, args, kw.as_ref())?;
                 if out_copy(&result, &out)? {
