@@ -84,8 +84,8 @@ fn arith<'py>(
     let extra_kw = extra.kwargs(py)?;
     if out_needs_grad(input.as_any(), [other.clone()], extra_kw.as_ref())? {
         let kw = extra_kw.unwrap_or_else(|| PyDict::new(py));
+        // raises PyTorch's "functions with out=... arguments don't support automatic differentiation"
         rules()?.getattr(intern!(py, "check_grad"))?.call1((name, (input, other), kw))?;
-        // raises
     }
     // `op` is None where an extra keyword changes the operation (`alpha=`)
     if let Some(op) = op {
