@@ -137,9 +137,8 @@ def forwarder(name, mode="pass", method=None):
     (``rust/ember-py/src/forward.rs``). ``mode`` says what becomes of ``out=``: "pass" hands it
     to the method, "copy" copies the result into it, "rules" applies this module's rules
     (``install`` upgrades the forwarders of the functions listed above to it)."""
-    rules = (check_grad, write) if mode == "rules" else (None, None)
     method = method or name
-    fw = _native._Forwarder(name, method, mode, _SIGNATURES[mode], *rules)
+    fw = _native._Forwarder(name, method, mode, _SIGNATURES[mode])
     fw.__doc__ = f"``ember.{name}(input, ...)`` is ``input.{method}(...)``."
     return fw
 

@@ -6,11 +6,11 @@
 //! What happens to `out=` is the forwarder's mode:
 //! - `pass`: untouched, the method receives it (functions PyTorch gives no `out=`);
 //! - `rules`: PyTorch's rules of `python/ember/_out_forms.py` — the common case (nothing
-//!   requires grad, a plain result of `out`'s dtype and shape) natively (`out.rs`), the rest
-//!   by the Python `check_grad`/`write` given at construction;
+//!   requires grad, a plain result of `out`'s dtype and shape) natively, the rest by the
+//!   Python rules (`out.rs`: `refuse_grad`, `write_out`);
 //! - `copy`: the elementwise functions PyTorch has no `out=` for keep ember's looser form
 //!   (`out` must be a Tensor, the result is `copy_`'d into it; an in-place name refuses it).
-use crate::out::{out_copy, out_needs_grad};
+use crate::out::{refuse_grad, write_out};
 use crate::tensor::PyTensor;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
@@ -31,8 +31,6 @@ pub struct Forwarder {
     method: Py<PyString>,
     mode: OutMode,
     signature: Py<PyAny>,
-    /// `_out_forms.check_grad` and `_out_forms.write` (mode `rules` only).
-    rules: Option<(Py<PyAny>, Py<PyAny>)>,
 }
 
 pub(crate) fn type_name(o: &Bound<'_, PyAny>) -> String {
@@ -94,16 +92,9 @@ impl Forwarder {
         }
         match self.mode {
             OutMode::Rules => {
-                let (check_grad, write) = self.rules.as_ref().expect("rules mode holds its fallbacks");
-                if out_needs_grad(&input, args.iter().skip(1), kw.as_ref())? {
-                    // raises PyTorch's "functions with out=... arguments don't support automatic differentiation"
-                    check_grad.bind(py).call1((name, args, kw.clone().unwrap_or_else(|| PyDict::new(py))))?;
-                }
-                let result = self.call_method(&input, args, kw.as_ref())?;
-                if out_copy(&result, &out)? {
-                    return Ok(out.unbind());
-                }
-                Ok(write.bind(py).call1((name, result, out))?.unbind())
+                let name = name.to_str()?;
+                refuse_grad(py, name, args, kw.as_ref())?;
+                write_out(py, name, &self.call_method(&input, args, kw.as_ref())?, &out)
             }
             _ => {
                 if name.to_str()?.ends_with('_') {
@@ -123,30 +114,17 @@ impl Forwarder {
 
 #[pymethods]
 impl Forwarder {
-    /// `_Forwarder(name, method, mode, signature, check_grad=None, write=None)`; mode is
-    /// "pass", "rules" or "copy" (module note).
+    /// `_Forwarder(name, method, mode, signature)`; mode is "pass", "rules" or "copy" (module
+    /// note).
     #[new]
-    #[pyo3(signature = (name, method, mode, signature, check_grad=None, write=None))]
-    fn new(
-        name: Py<PyString>,
-        method: Py<PyString>,
-        mode: &str,
-        signature: Py<PyAny>,
-        check_grad: Option<Py<PyAny>>,
-        write: Option<Py<PyAny>>,
-    ) -> PyResult<Self> {
+    fn new(name: Py<PyString>, method: Py<PyString>, mode: &str, signature: Py<PyAny>) -> PyResult<Self> {
         let mode = match mode {
             "pass" => OutMode::Pass,
             "rules" => OutMode::Rules,
             "copy" => OutMode::Copy,
             m => return Err(PyValueError::new_err(format!("_Forwarder: mode must be 'pass', 'rules' or 'copy', not {m:?}"))),
         };
-        let rules = match (mode, check_grad, write) {
-            (OutMode::Rules, Some(c), Some(w)) => Some((c, w)),
-            (OutMode::Rules, _, _) => return Err(PyValueError::new_err("_Forwarder: mode 'rules' needs check_grad and write")),
-            _ => None,
-        };
-        Ok(Forwarder { name, method, mode, signature, rules })
+        Ok(Forwarder { name, method, mode, signature })
     }
 
     #[pyo3(signature = (*args, **kwargs))]

@@ -5,13 +5,12 @@
 //! override it), `out=` cases other than the plain one to `python/ember/_out_forms.py`'s rules.
 use crate::convert::try_arg;
 use crate::forward::type_name;
-use crate::out::{out_copy, out_needs_grad};
+use crate::out::{out_needs_grad, refuse_grad, write_out};
 use crate::tensor::{run, PyTensor};
 use ember::ops::binary::binary_out;
 use ember::ops::BinaryOp;
 use ember::promote::Arg;
 use pyo3::exceptions::PyTypeError;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -79,13 +78,10 @@ fn arith<'py>(
         return Err(PyTypeError::new_err(format!("{name}(): argument 'input' (position 1) must be Tensor, not {}", type_name(input))));
     };
     let Some(out) = out.filter(|o| !o.is_none()) else { return Ok(compute(py, method, native, input, other, &extra)?.unbind()) };
-    // the Python rules, imported only where they decide (an import costs ~0.5 µs)
-    let rules = || py.import(intern!(py, "ember._out_forms"));
     let extra_kw = extra.kwargs(py)?;
     if out_needs_grad(input.as_any(), [other.clone()], extra_kw.as_ref())? {
-        let kw = extra_kw.unwrap_or_else(|| PyDict::new(py));
-        // raises PyTorch's "functions with out=... arguments don't support automatic differentiation"
-        rules()?.getattr(intern!(py, "check_grad"))?.call1((name, (input, other), kw))?;
+        // the argument tuple is built only to raise (a tuple per call cost ~50 ns here)
+        refuse_grad(py, name, &PyTuple::new(py, [input.as_any(), other])?, extra_kw.as_ref())?;
     }
     // `op` is None where an extra keyword changes the operation (`alpha=`)
     if let Some(op) = op {
@@ -93,11 +89,7 @@ fn arith<'py>(
             return Ok(out.clone().unbind());
         }
     }
-    let result = compute(py, method, native, input, other, &extra)?;
-    if out_copy(&result, out)? {
-        return Ok(out.clone().unbind());
-    }
-    Ok(rules()?.getattr(intern!(py, "write"))?.call1((name, result, out))?.unbind())
+    write_out(py, name, &compute(py, method, native, input, other, &extra)?, out)
 }
 
 fn add_method<'py>(t: &Bound<'py, PyTensor>, o: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -114,11 +106,6 @@ fn div_method<'py>(t: &Bound<'py, PyTensor>, o: &Bound<'py, PyAny>, mode: Option
     PyTensor::div(t, o, mode.as_deref())
 }
 
-/// The op `alpha=` leaves as it is (None or absent), else None: the general path scales.
-fn alpha_op(op: BinaryOp, alpha: Option<&Bound<'_, PyAny>>) -> Option<BinaryOp> {
-    alpha.is_none_or(|a| a.is_none()).then_some(op)
-}
-
 macro_rules! add_like {
     ($($f:ident, $name:literal, $method:literal, $op:ident, $native:ident);* $(;)?) => {$(
         /// `input + alpha * other` (`-` for sub), written into `out` when given.
@@ -126,8 +113,10 @@ macro_rules! add_like {
         #[pyo3(signature = (input, other, *, alpha=None, out=None))]
         fn $f<'py>(py: Python<'py>, input: &Bound<'py, PyAny>, other: &Bound<'py, PyAny>, alpha: Option<&Bound<'py, PyAny>>, out: Option<&Bound<'py, PyAny>>) -> PyResult<Py<PyAny>> {
             crate::guard::guard($name, || {
-                let extra = Extra { name: "alpha", value: alpha.filter(|a| !a.is_none()) };
-                arith(py, $name, $method, alpha_op(BinaryOp::$op, alpha), $native, input, other, extra, out)
+                // a scaled `other` is computed by the method: only `alpha=None` writes `out` directly
+                let alpha = alpha.filter(|a| !a.is_none());
+                let op = alpha.is_none().then_some(BinaryOp::$op);
+                arith(py, $name, $method, op, $native, input, other, Extra { name: "alpha", value: alpha }, out)
             })
         }
     )*};

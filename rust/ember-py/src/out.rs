@@ -3,7 +3,40 @@
 //! `ember.add(a, b, out=c)`: the Python checks and `copy_` cost ~1.2 µs of its 1.8 µs.
 use crate::tensor::{run, PyTensor};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
+
+/// `_out_forms.check_grad` and `_out_forms.write`, looked up once (an import per call cost
+/// ~0.5 µs).
+static CHECK_GRAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static WRITE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Raises PyTorch's "functions with out=... arguments don't support automatic differentiation"
+/// (through `_out_forms.check_grad`, the one place that words it) when `out_needs_grad` for
+/// the call's positional `args` (input first) and `kwargs`.
+pub(crate) fn refuse_grad<'py>(
+    py: Python<'py>,
+    name: &str,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<()> {
+    let mut it = args.iter();
+    let Some(input) = it.next() else { return Ok(()) };
+    if out_needs_grad(&input, it, kwargs)? {
+        let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
+        CHECK_GRAD.import(py, "ember._out_forms", "check_grad")?.call1((name, args, kw))?;
+    }
+    Ok(())
+}
+
+/// Writes `result` into `out` and returns `out`: natively in the common case (`out_copy`),
+/// by `_out_forms.write` (casts, resizing, errors, tuples) otherwise.
+pub(crate) fn write_out<'py>(py: Python<'py>, name: &str, result: &Bound<'py, PyAny>, out: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
+    if out_copy(result, out)? {
+        return Ok(out.clone().unbind());
+    }
+    Ok(WRITE.import(py, "ember._out_forms", "write")?.call1((name, result, out))?.unbind())
+}
 
 /// `requires_grad` as Python reads it: a subclass may override the property (sparse
 /// compressed tensors read their values'), so only the exact class is read natively.

@@ -109,11 +109,17 @@ fn check_bool_sub(op: BinaryOp, dt: DType) -> Result<()> {
 }
 
 /// `a op b` as a new tensor.
-pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+/// What every form of `a op b` settles before computing, raising PyTorch's argument errors:
+/// the backend family, the dtype the kernel computes in, the broadcast shape.
+fn plan(op: BinaryOp, a: &Arg, b: &Arg) -> Result<(Family, DType, ember_core::layout::Dims)> {
     let f = meta::family_of_args(op.name(), &[a, b])?;
     let dt = compute_dtype(op, result_type(&[a, b])?);
     check_args(op, dt, b)?;
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    Ok((f, dt, broadcast_shapes(a.shape(), b.shape())?))
+}
+
+pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    let (f, dt, shape) = plan(op, a, b)?;
     if f == Family::CpuSparse {
         return crate::sparse::binary(op, a, b);
     }
@@ -145,10 +151,7 @@ pub fn binary_out(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) -> Result<bool> 
             return Ok(false);
         }
     }
-    let f = meta::family_of_args(op.name(), &[a, b])?;
-    let dt = compute_dtype(op, result_type(&[a, b])?);
-    check_args(op, dt, b)?;
-    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    let (f, dt, shape) = plan(op, a, b)?;
     if dt != out.dtype() || shape.as_slice() != out.shape() || f != crate::dispatch::Family::of(out.device()) {
         return Ok(false);
     }
