@@ -11,8 +11,17 @@ use std::ops::{Deref, DerefMut};
 /// Dims held without a heap allocation (NCHW plus two).
 pub const INLINE_DIMS: usize = 6;
 
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InlineVec<T>(pub SmallVec<[T; INLINE_DIMS]>);
+
+/// One block copy: SmallVec's own `clone` pushes element by element (it cannot assume
+/// `Copy`), a tenth of a 10-element `x[1:3]`, which clones its layout to make the view's.
+impl<T: Copy> Clone for InlineVec<T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        InlineVec(SmallVec::from_slice(&self.0))
+    }
+}
 
 /// A layout's sizes.
 pub type Dims = InlineVec<usize>;

@@ -97,6 +97,18 @@ impl Layout {
         true
     }
 
+    /// Strides equal to `contiguous_strides(sizes)`, size-1 dims included (`is_contiguous`
+    /// ignores those: a view keeps what PyTorch gives them only through the general rule).
+    #[inline]
+    pub fn is_row_major_exactly(&self) -> bool {
+        let mut acc = 1isize;
+        self.sizes.iter().zip(&self.strides).rev().all(|(&n, &s)| {
+            let ok = s == acc;
+            acc = acc.saturating_mul(n.max(1).min(isize::MAX as usize) as isize);
+            ok
+        })
+    }
+
     /// Row-major and covering a dense block that starts at `offset`.
     pub fn contiguous_offset(&self) -> Option<usize> {
         self.is_contiguous().then_some(self.offset)
@@ -135,8 +147,25 @@ impl Layout {
 
     /// Whether every element this layout addresses lies inside a storage of `len` elements,
     /// and its sizes pass `checked_numel`. The check that makes kernels' raw reads sound.
+    /// (`checked_numel` and `storage_span` in one pass: it runs for every tensor made.)
     pub fn fits_in(&self, len: usize) -> bool {
-        self.sizes.len() == self.strides.len() && checked_numel(&self.sizes).is_ok() && self.storage_span().is_none_or(|(_, hi)| hi <= len)
+        if self.sizes.len() != self.strides.len() {
+            return false;
+        }
+        let (mut span, mut empty) = (1usize, false);
+        let (mut lo, mut hi) = (self.offset as i128, self.offset as i128);
+        for (&n, &s) in self.sizes.iter().zip(&self.strides) {
+            let Some(p) = span.checked_mul(n.max(1)) else { return false };
+            span = p;
+            empty |= n == 0;
+            let ext = (n as i128 - 1) * s as i128;
+            if ext < 0 {
+                lo += ext;
+            } else {
+                hi += ext;
+            }
+        }
+        span <= isize::MAX as usize && (empty || (lo >= 0 && hi < len as i128))
     }
 
     /// True when two different logical indices may map to one storage element.

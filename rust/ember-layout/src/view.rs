@@ -189,12 +189,17 @@ impl Layout {
     /// multiply to exactly one such run, and gets strides derived from the run's inner stride.
     pub fn view(&self, shape: &[i64]) -> Result<Layout, LayoutError> {
         let new_sizes = Self::infer_shape(shape, self.numel())?;
-        let mut strides: Strides = Strides::from_elem(0isize, new_sizes.len());
         if self.numel() == 0 || self.ndim() == 0 {
             if self.numel() == 0 || self.is_contiguous() {
                 return Ok(Layout { strides: crate::contiguous_strides(&new_sizes), sizes: new_sizes, offset: self.offset });
             }
         }
+        if self.is_row_major_exactly() {
+            // Every dim merges into one run of stride 1: the loop below would give exactly the
+            // row-major strides of the new sizes (the commonest view, `x.view(n, -1)`).
+            return Ok(Layout { strides: crate::contiguous_strides(&new_sizes), sizes: new_sizes, offset: self.offset });
+        }
+        let mut strides: Strides = Strides::from_elem(0isize, new_sizes.len());
         let old = &self.sizes;
         let olds = &self.strides;
         let mut view_d = new_sizes.len() as isize - 1;

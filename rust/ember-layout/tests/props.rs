@@ -56,6 +56,12 @@ fn worked_example() {
 fn view_rules() {
     let l = Layout::contiguous(&[2, 3, 4]);
     assert_eq!(l.view(&[6, -1]).unwrap().strides, vec![4, 1]);
+    assert_eq!(l.view(&[2, 1, 12, 1]).unwrap().strides, vec![12, 12, 1, 1]);
+    // A size-1 dim's stride outside the row-major rule takes PyTorch's general path
+    // (`computeStride` carries it to the new size-1 dim), not the row-major shortcut.
+    let odd = Layout { sizes: [10, 1].into(), strides: [1, 7].into(), offset: 0 };
+    assert_eq!(odd.view(&[10, 1]).unwrap().strides, vec![1, 7]);
+    assert_eq!(odd.view(&[2, 5]).unwrap().strides, vec![5, 1]);
     let t = l.transpose(0, 2).unwrap(); // sizes (4,3,2) strides (1,4,12)
     assert!(matches!(t.view(&[-1]), Err(LayoutError::ViewStrides { .. })));
     assert_eq!(t.view(&[4, 3, 1, 2]).unwrap().sizes, vec![4, 3, 1, 2]);
@@ -176,4 +182,23 @@ fn movedim_order_examples() {
     assert_eq!(movedim_order(0, &[0], &[-1]).unwrap(), Vec::<i64>::new());
     assert!(movedim_order(3, &[0, 0], &[1, 2]).is_err());
     assert!(movedim_order(3, &[0], &[3]).is_err());
+}
+
+/// `fits_in` (one pass) agrees with its definition: sizes pass `checked_numel` and every
+/// addressed element (`storage_span`) lies below `len`, on random strides (negative, zero,
+/// huge), offsets, empty dims and mismatched ranks.
+#[test]
+fn fits_in_matches_its_definition() {
+    cases(11, |r| {
+        let nd = r.below(5);
+        let sizes: Vec<usize> = (0..nd).map(|_| [0, 1, 2, 3, 7, 1 << 31, usize::MAX / 3][r.below(7)]).collect();
+        let mut strides: Vec<isize> = (0..nd).map(|_| [0, 1, -1, 2, -5, 40, 1 << 40, isize::MIN / 2][r.below(8)]).collect();
+        if r.below(16) == 0 {
+            strides.push(1);
+        }
+        let l = Layout { sizes: sizes.as_slice().into(), strides: strides.as_slice().into(), offset: [0, 3, 100, 1 << 50][r.below(4)] };
+        let len = [0, 1, 50, 200, 1 << 52][r.below(5)];
+        let want = l.sizes.len() == l.strides.len() && checked_numel(&l.sizes).is_ok() && l.storage_span().is_none_or(|(_, hi)| hi <= len);
+        assert_eq!(l.fits_in(len), want, "{l:?} in {len}");
+    });
 }

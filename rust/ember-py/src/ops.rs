@@ -156,7 +156,7 @@ impl PyTensor {
                 if let Ok(t) = c.cast::<PyTensor>() {
                     want = Some(t.get().operand().dtype());
                     device = Some(t.get().operand().device());
-                } else if let Ok(Some(d)) = crate::convert::dtype(Some(c)) {
+                } else if let Some(d) = crate::convert::maybe_dtype(c) {
                     want = Some(d);
                 } else if c.is_instance_of::<pyo3::types::PyString>() || c.cast::<crate::dtype::PyDevice>().is_ok() {
                     device = Some(crate::dtype::PyDevice::new_checked(c)?.to_device()?);

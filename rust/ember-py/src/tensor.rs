@@ -217,23 +217,19 @@ fn memory_order_of(op: &str, f: &Bound<'_, PyAny>, ndim: usize) -> PyResult<Opti
 /// A parsed basic index: up to 6 entries inline (no allocation for `x[1:3]` or `x[:, 0]`).
 type Index = ember::layout::InlineVec<Idx>;
 
-fn parse_index(idx: &Bound<'_, PyAny>) -> PyResult<Option<Index>> {
-    let mut out = Index::new();
+/// Fills `out` (the caller's, so the ~200-byte index is never moved); false for an advanced index.
+fn parse_index(idx: &Bound<'_, PyAny>, out: &mut Index) -> PyResult<bool> {
     match idx.cast::<PyTuple>() {
         Ok(t) => {
             for it in t.iter() {
-                if !parse_item(&it, &mut out)? {
-                    return Ok(None);
+                if !parse_item(&it, out)? {
+                    return Ok(false);
                 }
             }
+            Ok(true)
         }
-        Err(_) => {
-            if !parse_item(idx, &mut out)? {
-                return Ok(None);
-            }
-        }
+        Err(_) => parse_item(idx, out),
     }
-    Ok(Some(out))
 }
 
 /// Appends one entry of a basic index; false when `it` needs advanced indexing.
@@ -273,7 +269,7 @@ fn parse_item(it: &Bound<'_, PyAny>, out: &mut Index) -> PyResult<bool> {
 }
 
 /// Applies a basic index as a chain of views.
-fn basic_index(t: &Tensor, idx: Index) -> PyResult<Tensor> {
+fn basic_index(t: &Tensor, idx: &Index) -> PyResult<Tensor> {
     let consumed = idx.iter().filter(|i| matches!(i, Idx::Int(_) | Idx::Slice(..))).count();
     if idx.iter().filter(|i| matches!(i, Idx::Ellipsis)).count() > 1 {
         return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
@@ -557,10 +553,8 @@ impl PyTensor {
                 return wrap(py, self.t.view(&convert::shape_args_or("view", "size", shape, size)?).py()?);
             }
             if shape.len() == 1 {
-                if let Ok(d) = convert::dtype(Some(&shape.get_item(0)?)) {
-                    if let Some(d) = d {
-                        return view_dtype(py, &self.t, d);
-                    }
+                if let Some(d) = convert::maybe_dtype(&shape.get_item(0)?) {
+                    return view_dtype(py, &self.t, d);
                 }
             }
             wrap(py, self.t.view(&shape_args(shape)?).py()?)
@@ -807,35 +801,34 @@ impl PyTensor {
     fn __getitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("__getitem__", || {
             let py = slf.py();
-            match parse_index(idx)? {
-                Some(parsed) => wrap(py, basic_index(&slf.get().t, parsed)?),
-                None => Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind()),
+            let mut parsed = Index::new();
+            if parse_index(idx, &mut parsed)? {
+                wrap(py, basic_index(&slf.get().t, &parsed)?)
+            } else {
+                Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind())
             }
         })
     }
     fn __setitem__(slf: &Bound<'_, Self>, idx: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         crate::guard::guard("__setitem__", || {
             let py = slf.py();
-            match parse_index(idx)? {
-                Some(parsed) => {
-                    let view = basic_index(&slf.get().t, parsed)?;
-                    if let Some(s) = convert::scalar(value)? {
-                        return run(py, view.numel(), || view.fill_(s));
-                    }
-                    let src = match value.cast::<PyTensor>() {
-                        Ok(t) => t.get().operand().clone(),
-                        Err(_) => {
-                            let (vals, shape, _) = convert::nested(value)?;
-                            Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
-                        }
-                    };
-                    run(py, view.numel(), || view.copy_(&src))
-                }
-                None => {
-                    py.import("ember._indexing")?.call_method1("setitem", (slf, idx, value))?;
-                    Ok(())
-                }
+            let mut parsed = Index::new();
+            if !parse_index(idx, &mut parsed)? {
+                py.import("ember._indexing")?.call_method1("setitem", (slf, idx, value))?;
+                return Ok(());
             }
+            let view = basic_index(&slf.get().t, &parsed)?;
+            if let Some(s) = convert::scalar(value)? {
+                return run(py, view.numel(), || view.fill_(s));
+            }
+            let src = match value.cast::<PyTensor>() {
+                Ok(t) => t.get().operand().clone(),
+                Err(_) => {
+                    let (vals, shape, _) = convert::nested(value)?;
+                    Tensor::from_scalars(&vals, &shape, view.dtype()).py()?
+                }
+            };
+            run(py, view.numel(), || view.copy_(&src))
         })
     }
 }

@@ -15,10 +15,16 @@ pub type ViewFn = Arc<dyn Fn(&Layout) -> std::result::Result<Layout, LayoutError
 /// axis), so every view but `transpose`/`t` (which have sparse rules) refuses it here, before
 /// its data-free storage could be mistaken for anything else.
 fn strided_only(t: &Tensor, op: &'static str) -> Result<()> {
-    if t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host()) {
+    if !is_strided(t) {
         return Err(crate::dispatch::unsupported(op, crate::dispatch::Family::CpuSparse));
     }
     Ok(())
+}
+
+/// Whether `t` is a strided tensor (neither sparse nor a view of one's data-free storage).
+#[inline]
+fn is_strided(t: &Tensor) -> bool {
+    !(t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host()))
 }
 
 /// The ATen name of a view from its grad_fn name: "SelectBackward0" → "select".
@@ -47,7 +53,9 @@ impl Tensor {
     where
         F: Fn(&Layout) -> std::result::Result<Layout, LayoutError> + Send + Sync + 'static,
     {
-        strided_only(self, aten_name(name))?;
+        if !is_strided(self) {
+            return Err(crate::dispatch::unsupported(aten_name(name), crate::dispatch::Family::CpuSparse));
+        }
         let out = self.with_layout(f(self.layout())?);
         if needs_grad(&[self]) {
             let f: ViewFn = Arc::new(f);
@@ -78,7 +86,9 @@ impl Tensor {
 
     /// Like `view_with` for views whose backward is a reshape back to our shape.
     fn reshaping_view(&self, name: &'static str, layout: Layout) -> Result<Tensor> {
-        strided_only(self, aten_name(name))?;
+        if !is_strided(self) {
+            return Err(crate::dispatch::unsupported(aten_name(name), crate::dispatch::Family::CpuSparse));
+        }
         let out = self.with_layout(layout);
         if needs_grad(&[self]) {
             let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();

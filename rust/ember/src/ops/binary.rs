@@ -119,6 +119,9 @@ fn plan(op: BinaryOp, a: &Arg, b: &Arg) -> Result<(Family, DType, ember_core::la
 }
 
 pub fn binary(op: BinaryOp, a: &Arg, b: &Arg) -> Result<Tensor> {
+    if let Some(out) = same_dense(op, a, b) {
+        return out;
+    }
     let (f, dt, shape) = plan(op, a, b)?;
     if f == Family::CpuSparse {
         return crate::sparse::binary(op, a, b);
@@ -159,6 +162,32 @@ pub fn binary_out(op: BinaryOp, a: &Arg, b: &Arg, out: &Tensor) -> Result<bool> 
     crate::backend::of(f).binary_into(op, a, b, dt, out)?;
     out.bump_version(op.name())?;
     Ok(true)
+}
+
+/// Below this many elements `same_dense` applies (the general path splits larger jobs).
+const SAME_DENSE_MAX: usize = 1 << 14;
+
+/// `binary` for its commonest call: two small row-major float tensors of one dtype and shape
+/// on the CPU, outside autograd, with `+ - * /`. Nothing there can raise or promote, so the
+/// plan (family, promotion, argument checks, broadcasting, output strides) is settled by the
+/// checks here, and the same kernel runs; it was half of a 10-element `a + b`.
+#[inline]
+fn same_dense(op: BinaryOp, a: &Arg, b: &Arg) -> Option<Result<Tensor>> {
+    let (Arg::T(x), Arg::T(y)) = (a, b) else { return None };
+    let dt = x.dtype();
+    let simple = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div);
+    if !simple || !matches!(dt, DType::F32 | DType::F64) || y.dtype() != dt || x.shape() != y.shape() {
+        return None;
+    }
+    let host = |t: &Tensor| t.device() == crate::Device::Cpu && !t.is_sparse() && t.storage().device().is_host();
+    if x.requires_grad() || y.requires_grad() || !host(x) || !host(y) || x.numel() > SAME_DENSE_MAX {
+        return None;
+    }
+    if !x.is_contiguous() || !y.is_contiguous() {
+        return None;
+    }
+    crate::dispatch::note(op.name(), Family::CpuStrided);
+    Some(Tensor::empty(x.shape(), dt).and_then(|out| kernel_into(op, dt, &out, x, y).map(|()| out)))
 }
 
 /// Backward formulas (d/da, d/db) before the broadcast reduction (`sum_to`) in the caller.
