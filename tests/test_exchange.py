@@ -226,3 +226,70 @@ def test_numpy_operands_become_tensors():
     r = np.float32(2) * t
     assert isinstance(r, ember.Tensor) and r.dtype == ember.float32
     assert (t * np.arange(3, dtype=np.int32)).dtype == ember.float32
+
+
+# ---- the native from_numpy / numpy() paths (numpy_api.rs) ----
+
+ALL_NUMPY = ["bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16", "float32",
+             "float64", "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("name", ALL_NUMPY)
+def test_numpy_native_every_dtype_round_trip(name):
+    a = (np.arange(12) % 3).astype(name).reshape(3, 4)
+    t = ember.from_numpy(a)
+    assert t.dtype == getattr(ember, name if name != "bool" else "bool")
+    for view, ref in ((t, a), (t.t(), a.T), (t[1:, ::2], a[1:, ::2]), (t[0].expand(2, 4), np.broadcast_to(a[0], (2, 4)))):
+        n = view.numpy()
+        assert n.dtype == np.dtype(name) and n.shape == ref.shape and n.strides == ref.strides
+        assert n.ctypes.data == view.data_ptr() and n.base is view
+        np.testing.assert_array_equal(n, ref)
+
+
+def test_numpy_native_base_outlives_in_place_geometry_changes():
+    t = ember.arange(4.0)
+    n = t.numpy()
+    t.resize_(1000)  # a new, larger storage: the array keeps reading the old one, still alive
+    t.set_(ember.zeros(3))
+    gc.collect()
+    assert n.tolist() == [0.0, 1.0, 2.0, 3.0]
+    del t
+    gc.collect()
+    assert n.base is not None and n.sum() == 6.0
+
+
+def test_numpy_native_refuses_what_has_no_host_memory():
+    with pytest.raises(NotImplementedError):
+        ember.ones(2, device="meta").numpy()
+    with pytest.raises(TypeError, match="sparse"):
+        ember.ones(2, 2).to_sparse().numpy()
+    with pytest.raises(RuntimeError, match="conjugate bit"):
+        ember.ones(2, dtype=ember.complex64).conj().numpy()
+    c = ember.tensor([1 + 2j]).conj()
+    assert c.numpy(force=True).tolist() == [1 - 2j]
+    p = ember.nn.Parameter(ember.ones(2))
+    with pytest.raises(RuntimeError, match="requires grad"):
+        p.numpy()
+    n = p.numpy(force=True)
+    n[0] = 5.0
+    assert p[0].item() == 5.0  # force on a CPU tensor still shares memory, as in PyTorch
+
+
+def test_from_numpy_native_paths_and_fallbacks():
+    class Sub(np.ndarray):
+        pass
+
+    s = np.arange(4.0).view(Sub)
+    t = ember.from_numpy(s)
+    assert t.tolist() == [0.0, 1.0, 2.0, 3.0] and t.data_ptr() == s.ctypes.data
+    r = np.arange(3.0)
+    r.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        assert ember.from_numpy(r).tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(TypeError, match="expected np.ndarray \\(got bytes\\)"):
+        ember.from_numpy(b"abc")
+    with pytest.raises(TypeError, match="expected np.ndarray \\(got memoryview\\)"):
+        ember.from_numpy(memoryview(bytearray(8)))
+    one = np.ones((1, 3, 1), dtype=np.float32)[:, ::2]  # size-1 dims take the __array_interface__ path
+    assert ember.from_numpy(one).stride() == tuple(s // 4 for s in one.strides)
+    assert ember.from_numpy.__module__ in ("ember", "ember._native") and "sharing memory" in ember.from_numpy.__doc__

@@ -38,8 +38,9 @@ def _numpy_module():
     return _np
 
 
-def from_numpy(ndarray):
-    """A tensor sharing memory with ``ndarray`` (writes show both ways; the array is kept alive)."""
+def _from_numpy(ndarray):
+    """``from_numpy``'s rules where the native call (``numpy_api.rs``) does not decide: not an
+    ndarray, read-only (a warning), negative or odd strides, dtypes ember lacks (errors)."""
     np = _np or _numpy_module()
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
@@ -166,7 +167,7 @@ def _array(self, dtype=None, copy=None):
     return a.copy() if copy else a
 
 
-Tensor.numpy = _numpy
+from_numpy = _native.from_numpy
 Tensor.__array__ = _array
 Tensor.__array_interface__ = property(lambda self: _interface(self), doc="NumPy's array interface (shares memory).")
 Tensor.__array_priority__ = 1000

@@ -116,6 +116,11 @@ fn dtype_of_code(code: u8, item: usize) -> Option<DType> {
 /// Python path (read-only: a warning; negative or odd strides, unsupported dtype: an error).
 #[pyfunction]
 fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+    from_array(py, &array)
+}
+
+/// `_from_array` for the native `from_numpy` (`numpy_api.rs`).
+pub(crate) fn from_array(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
     let mut view = std::mem::MaybeUninit::<ffi::Py_buffer>::uninit();
     // SAFETY: on success the view is filled and released below before anything can fail.
     if unsafe { ffi::PyObject_GetBuffer(array.as_ptr(), view.as_mut_ptr(), ffi::PyBUF_RECORDS) } != 0 {
@@ -161,7 +166,7 @@ fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<Py
         let nbytes = span(&shape, &strides)?.checked_mul(d.size()).ok_or_else(|| PyValueError::new_err("buffer too large"))?;
         // SAFETY: the array owns at least `nbytes` (the span of its shape/strides) at `ptr` and the
         // storage keeps it alive; from_parts re-checks the geometry.
-        let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(array.unbind())))) };
+        let storage = unsafe { Storage::foreign(ptr as *mut u8, nbytes, Box::new(PyOwner(Some(array.clone().unbind())))) };
         storage.set_origin("from_numpy".into());
         wrap(py, Tensor::from_parts(storage, Layout::new(shape, strides, 0), d)).map(Some)
     })

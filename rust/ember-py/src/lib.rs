@@ -15,6 +15,7 @@ mod functional;
 mod geometry;
 mod guard;
 mod inspect;
+mod numpy_api;
 mod ops;
 mod ops_index;
 mod ops_linalg;
@@ -50,6 +51,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops_nn::register(m)?;
     ops_numerics::register(m)?;
     exchange::register(m)?;
+    numpy_api::register(m)?;
     inspect::register(m)?;
     shared::register(m)?;
     sparse::register(m)?;
