@@ -88,7 +88,7 @@ mod cache {
     use std::alloc::{dealloc, Layout};
     use std::sync::Mutex;
 
-    /// Only buffers at least this big are cached: smaller ones come from malloc's heap, while
+    /// Only buffers at least this big are cached: smaller ones have `small`'s lists, while
     /// glibc serves these with fresh mmap'd pages (its mmap threshold starts at 128 KiB), so
     /// each one costs a page fault per 4 KiB — a 300 KB gradient in a training loop paid ~40 µs.
     pub const MIN: usize = 64 << 10;
@@ -129,23 +129,34 @@ mod cache {
     }
 }
 
-/// Per-thread free lists of small buffers (up to 1 KiB, in 64-byte classes). A 10-element
-/// `a + b` spent a fifth of its time in glibc's `posix_memalign` and the chunk consolidation
-/// that aligned frees trigger; a pop from a thread-local list costs a few nanoseconds. The
-/// buffers are uninitialised bytes, so a block freed on one thread serves any other.
+/// Per-thread free lists of small and medium buffers (up to 64 KiB: 64-byte classes to 1 KiB,
+/// 1 KiB classes above). A 10-element `a + b` spent a fifth of its time in glibc's
+/// `posix_memalign` and the chunk consolidation that aligned frees trigger, and the lecture
+/// model's batch-64 step 7 % in malloc/free for its 5-50 KB activations and gradients; a pop
+/// from a thread-local list costs a few nanoseconds. The buffers are uninitialised bytes, so a
+/// block freed on one thread serves any other.
 mod small {
     use std::alloc::{dealloc, Layout};
     use std::cell::RefCell;
 
+    /// Classes of 64 bytes up to 1 KiB, then of 1 KiB up to `MAX`.
     const STEP: usize = 64;
-    pub const MAX: usize = 1024;
+    const FINE_MAX: usize = 1024;
+    const COARSE_STEP: usize = 1024;
+    pub const MAX: usize = 64 << 10;
+    const CLASSES: usize = FINE_MAX / STEP + (MAX - FINE_MAX) / COARSE_STEP;
     const DEPTH: usize = 16;
+    /// Bytes one thread's lists may hold; a block freed beyond it goes back to malloc.
+    const BUDGET: usize = 8 << 20;
 
-    struct Lists([Vec<*mut u8>; MAX / STEP]);
+    struct Lists {
+        lists: [Vec<*mut u8>; CLASSES],
+        held: usize,
+    }
 
     impl Drop for Lists {
         fn drop(&mut self) {
-            for (i, list) in self.0.iter_mut().enumerate() {
+            for (i, list) in self.lists.iter_mut().enumerate() {
                 for p in list.drain(..) {
                     // SAFETY: every cached block was allocated as `class_layout(i)` and is unused.
                     unsafe { dealloc(p, class_layout(i)) }
@@ -155,40 +166,108 @@ mod small {
     }
 
     thread_local! {
-        static FREE: RefCell<Lists> = RefCell::new(Lists(Default::default()));
+        static FREE: RefCell<Lists> = RefCell::new(Lists { lists: std::array::from_fn(|_| Vec::new()), held: 0 });
+    }
+
+    fn class_of(nbytes: usize) -> usize {
+        if nbytes <= FINE_MAX {
+            (nbytes - 1) / STEP
+        } else {
+            FINE_MAX / STEP + (nbytes - FINE_MAX - 1) / COARSE_STEP
+        }
     }
 
     fn class_layout(i: usize) -> Layout {
+        let size = if i < FINE_MAX / STEP { (i + 1) * STEP } else { FINE_MAX + (i + 1 - FINE_MAX / STEP) * COARSE_STEP };
         // Non-zero multiples of a power-of-two alignment: `from_size_align` cannot fail.
-        Layout::from_size_align((i + 1) * STEP, STEP).unwrap()
+        Layout::from_size_align(size, STEP).unwrap()
     }
 
     /// The layout a small request of `nbytes` (1..=MAX) is allocated with: its class's.
     pub fn layout_for(nbytes: usize) -> Layout {
-        class_layout((nbytes - 1) / STEP)
+        class_layout(class_of(nbytes))
     }
 
     pub fn take(nbytes: usize) -> Option<(*mut u8, Layout)> {
-        let i = (nbytes - 1) / STEP;
-        let p = FREE.try_with(|f| f.try_borrow_mut().ok()?.0[i].pop()).ok().flatten()?;
-        Some((p, class_layout(i)))
+        let i = class_of(nbytes);
+        let l = class_layout(i);
+        let p = FREE
+            .try_with(|f| {
+                let mut f = f.try_borrow_mut().ok()?;
+                let p = f.lists[i].pop()?;
+                f.held -= l.size();
+                Some(p)
+            })
+            .ok()
+            .flatten()?;
+        Some((p, l))
     }
 
     /// Keeps `ptr` (allocated with `l`) for reuse (true) or tells the caller to free it.
     pub fn put(ptr: *mut u8, l: Layout) -> bool {
-        if l.size() > MAX || l.align() != STEP || l.size() % STEP != 0 {
+        if l.size() == 0 || l.size() > MAX || l.align() != STEP {
             return false;
         }
-        let i = l.size() / STEP - 1;
+        let i = class_of(l.size());
+        if class_layout(i) != l {
+            return false;
+        }
         FREE.try_with(|f| {
             let Ok(mut f) = f.try_borrow_mut() else { return false };
-            if f.0[i].len() >= DEPTH {
+            if f.lists[i].len() >= DEPTH || f.held + l.size() > BUDGET {
                 return false;
             }
-            f.0[i].push(ptr);
+            f.lists[i].push(ptr);
+            f.held += l.size();
             true
         })
         .unwrap_or(false)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn classes_cover_every_size_once() {
+            let mut last = 0;
+            for n in 1..=MAX {
+                let l = layout_for(n);
+                assert!(l.size() >= n && l.align() == STEP, "{n}: {l:?}");
+                assert!(l.size() - n < if n <= FINE_MAX { STEP } else { COARSE_STEP }, "{n}: {l:?}");
+                assert_eq!(class_of(l.size()), class_of(n), "{n}");
+                assert!(class_of(n) >= last && class_of(n) < CLASSES);
+                last = class_of(n);
+            }
+            assert_eq!(last, CLASSES - 1);
+        }
+
+        #[test]
+        fn put_refuses_foreign_layouts_and_keeps_at_most_depth() {
+            assert!(!put(std::ptr::null_mut(), Layout::from_size_align(1500, 64).unwrap()));
+            assert!(!put(std::ptr::null_mut(), Layout::from_size_align(2048, 128).unwrap()));
+            assert!(!put(std::ptr::null_mut(), Layout::from_size_align(MAX + 1024, 64).unwrap()));
+            let l = layout_for(MAX);
+            let mut kept = vec![];
+            for _ in 0..2 * DEPTH {
+                // SAFETY: a non-zero layout; each block is either kept by `put` or freed here.
+                let p = unsafe { std::alloc::alloc(l) };
+                assert!(!p.is_null());
+                if put(p, l) {
+                    kept.push(p);
+                } else {
+                    // SAFETY: allocated just above with `l`, refused by the lists.
+                    unsafe { dealloc(p, l) };
+                }
+            }
+            assert_eq!(kept.len(), DEPTH);
+            while let Some((p, got)) = take(MAX) {
+                assert_eq!(got, l);
+                assert!(kept.contains(&p));
+                // SAFETY: a block `put` kept (allocated with `l`), now taken back and unused.
+                unsafe { dealloc(p, l) };
+            }
+        }
     }
 }
 
