@@ -13,12 +13,23 @@ pub struct Layout {
 /// Saturates instead of wrapping, so a shape too big to exist never gets small strides;
 /// `checked_numel` is what refuses such a shape.
 pub fn contiguous_strides(sizes: &[usize]) -> Strides {
+    let step = |acc: isize, n: usize| acc.saturating_mul(n.max(1).min(isize::MAX as usize) as isize);
+    if sizes.len() <= crate::inline_vec::INLINE_DIMS {
+        // Written in place from the last dim (every tensor made runs this: no push per dim).
+        let mut buf = [0isize; crate::inline_vec::INLINE_DIMS];
+        let mut acc = 1isize;
+        for (b, &n) in buf[..sizes.len()].iter_mut().zip(sizes).rev() {
+            *b = acc;
+            acc = step(acc, n);
+        }
+        return crate::inline_vec::InlineVec(smallvec::SmallVec::from_buf_and_len(buf, sizes.len()));
+    }
     // Filled from the last dim backwards, then reversed (no zero-fill first).
     let mut strides = Strides::with_capacity(sizes.len());
     let mut acc = 1isize;
     for &n in sizes.iter().rev() {
         strides.push(acc);
-        acc = acc.saturating_mul(n.max(1).min(isize::MAX as usize) as isize);
+        acc = step(acc, n);
     }
     strides.reverse();
     strides

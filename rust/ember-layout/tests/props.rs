@@ -202,3 +202,17 @@ fn fits_in_matches_its_definition() {
         assert_eq!(l.fits_in(len), want, "{l:?} in {len}");
     });
 }
+
+/// Row-major strides: each the saturating product of the later sizes (a size 0 counting as
+/// 1), for ranks inside and beyond the inline capacity and sizes that overflow.
+#[test]
+fn contiguous_strides_are_suffix_products() {
+    cases(13, |r| {
+        let nd = r.below(10);
+        let sizes: Vec<usize> = (0..nd).map(|_| [0, 1, 2, 3, 5, 1 << 40, usize::MAX][r.below(7)]).collect();
+        let want: Vec<isize> = (0..nd)
+            .map(|i| sizes[i + 1..].iter().fold(1isize, |acc, &n| acc.saturating_mul(n.max(1).min(isize::MAX as usize) as isize)))
+            .collect();
+        assert_eq!(contiguous_strides(&sizes), want, "{sizes:?}");
+    });
+}
