@@ -4,8 +4,8 @@ column for training): forward, loss, backward and optimizer step as plain float3
   (a) lecture MLP 784-100-50-20-1, ReLU, MSELoss, SGD(lr=0.01, momentum=0.9), batch 1 / 64 / 1024
   (b) MLP 784-1024-1024-10, ReLU, CrossEntropyLoss, Adam(lr=1e-3), batch 256
 
-Prints steps/s for NumPy and for ember (same case, same process) and the ratio NumPy/ember
-(> 1: ember faster), at 1 thread (BLAS limited through threadpoolctl when installed).
+Prints steps/s for NumPy and for ember (same case, same process, alternated in six rounds) and
+the median per-round ratio NumPy time / ember time (> 1: ember faster), at 1 thread (BLAS limited through threadpoolctl when installed).
 
     python benches/numpy_mlp.py [--seconds 1.0] [--threads 1]
 """
@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 import ember
-from train_step import steps_per_second
+from train_step import build
 
 try:
     from threadpoolctl import threadpool_limits
@@ -107,8 +107,6 @@ def wide_step(rng):
 
 
 def rate(step, seconds):
-    for _ in range(3):
-        step()
     n, t0 = 0, time.perf_counter()
     while True:
         step()
@@ -116,6 +114,32 @@ def rate(step, seconds):
         dt = time.perf_counter() - t0
         if dt >= seconds and n >= 3:
             return n / dt
+
+
+def ember_step(case):
+    model, loss_fn, opt, x, y = build(ember, case)
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def side_by_side(ours, ref, seconds, rounds=6):
+    """Median steps/s of each and the median of the per-round ratios, the two alternated in
+    short rounds so that a drift of the host's speed reaches both alike."""
+    for _ in range(3):
+        ours()
+        ref()
+    a, b, r = [], [], []
+    for _ in range(rounds):
+        a.append(rate(ours, seconds / rounds))
+        b.append(rate(ref, seconds / rounds))
+        r.append(a[-1] / b[-1])
+    med = lambda v: sorted(v)[len(v) // 2]
+    return med(a), med(b), med(r), sum(x > 1 for x in r)
 
 
 def main():
@@ -126,12 +150,12 @@ def main():
     ember.set_num_threads(args.threads)
     limit = threadpool_limits(limits=args.threads) if threadpool_limits else None
     print(f"hand-written NumPy vs ember, {args.threads} thread(s); ratio = NumPy time / ember time")
-    print(f"{'case':7} {'NumPy steps/s':>14} {'ember steps/s':>14} {'ratio':>7}")
+    print(f"{'case':7} {'NumPy steps/s':>14} {'ember steps/s':>14}   ratio  (median of 6 alternated rounds; rounds ember ahead)")
     for case in ["a1", "a64", "a1024", "b"]:
         rng = np.random.default_rng(0)
         step = lecture_step(int(case[1:]), rng) if case.startswith("a") else wide_step(rng)
-        ours, ref = steps_per_second(ember, case, args.seconds), rate(step, args.seconds)
-        print(f"{case:7} {ref:14.1f} {ours:14.1f} {ours / ref:6.2f}x", flush=True)
+        ours, ref, ratio, ahead = side_by_side(ember_step(case), step, args.seconds)
+        print(f"{case:7} {ref:14.1f} {ours:14.1f} {ratio:6.2f}x  ({ahead}/6)", flush=True)
     if limit is not None and hasattr(limit, "unregister"):
         limit.unregister()
 
