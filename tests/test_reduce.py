@@ -247,12 +247,15 @@ def test_float32_sum_accuracy_10m():
 def test_threads_do_not_change_results():
     ember.manual_seed(1)
     t = ember.randn(3_000_000, dtype=ember.float32)
+    d = t.to(ember.float64)  # 32 lanes per row fold instead of 64
     n = ember.get_num_threads()
     try:
         ember.set_num_threads(1)
-        one = (t.sum().item(), t.reshape(3000, 1000).sum(0).tolist(), t.reshape(1000, 3000).softmax(1).sum().item())
+        one = (t.sum().item(), t.reshape(3000, 1000).sum(0).tolist(), t.reshape(1000, 3000).softmax(1).sum().item(),
+               d.sum().item(), t.amax().item())
         ember.set_num_threads(max(2, n))
-        many = (t.sum().item(), t.reshape(3000, 1000).sum(0).tolist(), t.reshape(1000, 3000).softmax(1).sum().item())
+        many = (t.sum().item(), t.reshape(3000, 1000).sum(0).tolist(), t.reshape(1000, 3000).softmax(1).sum().item(),
+                d.sum().item(), t.amax().item())
     finally:
         ember.set_num_threads(n)
     assert one == many

@@ -5,9 +5,10 @@
 //! adjacent needs no copy (`sum()`, `sum(0)`, `sum(1)`, `sum((1, 2))` of a 4-d tensor); any other
 //! input is copied once with the kept dims first and the reduced dims last (inner = 1).
 //! Then two loops cover everything:
-//! - inner == 1 ("row" reductions): each output folds one contiguous row with 32 independent
-//!   accumulators in blocks of `BLOCK` elements, and blocks are combined pairwise. That is
-//!   NumPy's pairwise summation: the float32 error grows like log(n), not n, without f64.
+//! - inner == 1 ("row" reductions): each output folds one contiguous row with 64 independent
+//!   accumulators (32 for f64) in blocks of `BLOCK` elements, the blocks' accumulators are
+//!   combined pairwise lane by lane, and the lanes pairwise at the end. That is NumPy's pairwise
+//!   summation: the float32 error grows like log(n), not n, without f64.
 //! - inner > 1 ("column" reductions, e.g. `sum(0)`): whole rows are folded into a row of
 //!   accumulators, so the loads are contiguous and vectorise across the kept dim.
 //!
@@ -114,24 +115,49 @@ fn in_memory_order(dims: &[(usize, isize, bool)], order_free: bool) -> Option<(u
 }
 
 /// Elements folded per block before blocks are combined pairwise.
-const BLOCK: usize = 512;
-const LANES: usize = 32;
+const BLOCK: usize = 1024;
+
+/// Independent accumulators of a row fold: eight AVX2 registers' worth (64 f32, 32 f64). With
+/// four (32 f32) the adds waited on each other: a row sum ran at 3 elements per cycle from cache,
+/// where eight chains keep both add pipes busy; more than eight registers' worth spills.
+const fn lanes_of<A>() -> usize {
+    if std::mem::size_of::<A>() <= 4 {
+        64
+    } else {
+        32
+    }
+}
 
 /// Folds one block of at most `BLOCK` elements: `f` over `up(x)` starting from `init` in each
-/// of 32 lanes, lanes combined pairwise.
+/// of `L` lanes. The lanes stay apart (they are combined once per row, in `lanes_total`).
 #[inline(always)]
-fn fold_block<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
-    let mut acc = [init; LANES];
-    let mut chunks = x.chunks_exact(LANES);
+fn fold_block<T: Copy, A: Copy, const L: usize>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> [A; L] {
+    let mut acc = [init; L];
+    let mut chunks = x.chunks_exact(L);
     for c in &mut chunks {
-        for j in 0..LANES {
+        for j in 0..L {
             acc[j] = f(acc[j], up(c[j]));
         }
     }
     for (j, &v) in chunks.remainder().iter().enumerate() {
         acc[j] = f(acc[j], up(v));
     }
-    let mut w = LANES;
+    acc
+}
+
+/// Two subtrees' lanes combined lane by lane.
+#[inline(always)]
+fn combine<A: Copy, const L: usize>(mut l: [A; L], r: &[A; L], f: &impl Fn(A, A) -> A) -> [A; L] {
+    for j in 0..L {
+        l[j] = f(l[j], r[j]);
+    }
+    l
+}
+
+/// A row's lanes combined pairwise into its result.
+#[inline(always)]
+fn lanes_total<A: Copy, const L: usize>(mut acc: [A; L], f: &impl Fn(A, A) -> A) -> A {
+    let mut w = L;
     while w > 1 {
         w /= 2;
         for j in 0..w {
@@ -141,21 +167,25 @@ fn fold_block<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl
     acc[0]
 }
 
-/// Folds one contiguous row: blocks of `BLOCK` combined pairwise (see the module comment).
-/// The recursion is written out in each ISA's copy below (a macro, not a shared recursive
-/// function): a recursive call cannot be inlined, so a shared `fold_body` made every row longer
-/// than one block run its blocks in the baseline SSE2 copy whatever the CPU had.
+/// Folds one contiguous row into `L` lanes: blocks of `BLOCK` combined pairwise, lane by lane
+/// (see the module comment). Combining the lanes of every block into one value (as this did)
+/// cost a dependent chain of five steps per 512 elements: a row sum ran at 3 elements per cycle
+/// from cache where PyTorch's reaches 4. The recursion is written out in each ISA's copy below
+/// (a macro, not a shared recursive function): a recursive call cannot be inlined, so a shared
+/// `fold_body` made every row longer than one block run its blocks in the baseline SSE2 copy
+/// whatever the CPU had.
 macro_rules! fold_tree {
     ($(#[$attr:meta])* [$($qual:tt)*] $name:ident) => {
         $(#[$attr])*
-        $($qual)* fn $name<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+        $($qual)* fn $name<T: Copy, A: Copy, const L: usize>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> [A; L] {
             if x.len() > BLOCK {
                 let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
                 let (l, r) = x.split_at(half);
                 // SAFETY: a call to this same function, whose caller already holds the CPU-feature
                 // guarantee the target_feature copies require.
                 #[allow(unused_unsafe)]
-                return unsafe { f($name(l, init, up, f), $name(r, init, up, f)) };
+                let (l, r) = unsafe { ($name(l, init, up, f), $name(r, init, up, f)) };
+                return combine(l, &r, f);
             }
             fold_block(x, init, up, f)
         }
@@ -199,6 +229,16 @@ pub(crate) fn isa() -> Isa {
 
 #[inline]
 pub fn fold_row<T: Copy, A: Copy>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> A {
+    if lanes_of::<A>() == 64 {
+        lanes_total(fold_lanes::<T, A, 64>(x, init, up, f), f)
+    } else {
+        lanes_total(fold_lanes::<T, A, 32>(x, init, up, f), f)
+    }
+}
+
+/// `fold_row` before its lanes are combined.
+#[inline]
+fn fold_lanes<T: Copy, A: Copy, const L: usize>(x: &[T], init: A, up: &impl Fn(T) -> A, f: &impl Fn(A, A) -> A) -> [A; L] {
     #[cfg(target_arch = "x86_64")]
     match isa() {
         // SAFETY: `isa()` detected AVX-512 (resp. AVX2+FMA) at run time, the only requirement of the
@@ -255,6 +295,20 @@ fn fold_row_par<T: Copy + Sync, A: Copy + Send + Sync>(
     if chunks_for(x.len()) <= 1 || x.len() < 8 * GRAIN {
         return fold_row(x, init, up, f);
     }
+    if lanes_of::<A>() == 64 {
+        fold_pieces::<T, A, 64>(x, init, up, f)
+    } else {
+        fold_pieces::<T, A, 32>(x, init, up, f)
+    }
+}
+
+/// `fold_row_par`'s pieces with `L` lanes each.
+fn fold_pieces<T: Copy + Sync, A: Copy + Send + Sync, const L: usize>(
+    x: &[T],
+    init: A,
+    up: &(impl Fn(T) -> A + Sync),
+    f: &(impl Fn(A, A) -> A + Sync),
+) -> A {
     fn pieces<T>(x: &[T], depth: u32, out: &mut Vec<(usize, usize)>, base: usize) {
         if depth == 0 || x.len() <= BLOCK {
             out.push((base, base + x.len()));
@@ -267,26 +321,31 @@ fn fold_row_par<T: Copy + Sync, A: Copy + Send + Sync>(
     let depth = 5; // 32 pieces: enough for the threads, fixed so results never depend on them
     let mut ranges = vec![];
     pieces(x, depth, &mut ranges, 0);
-    let mut parts = vec![init; ranges.len()];
+    let mut parts = vec![[init; L]; ranges.len()];
     let pp = SendPtr(parts.as_mut_ptr());
     parallel_for(ranges.len(), |i| {
         let pp = pp;
         let (a, b) = ranges[i];
         // SAFETY: `parts` has ranges.len() elements and each task i < ranges.len() writes only parts[i];
         // `parts` outlives parallel_for.
-        unsafe { *pp.0.add(i) = fold_row(&x[a..b], init, up, f) };
+        unsafe { *pp.0.add(i) = fold_lanes::<T, A, L>(&x[a..b], init, up, f) };
     });
     // `pieces` splits each range into exactly two until depth or BLOCK; rebuild that tree.
-    fn rebuild<A: Copy>(x_len: usize, depth: u32, parts: &mut std::slice::Iter<'_, A>, f: &impl Fn(A, A) -> A) -> A {
+    fn rebuild<A: Copy, const L: usize>(
+        x_len: usize,
+        depth: u32,
+        parts: &mut std::slice::Iter<'_, [A; L]>,
+        f: &impl Fn(A, A) -> A,
+    ) -> [A; L] {
         if depth == 0 || x_len <= BLOCK {
             return *parts.next().unwrap();
         }
         let half = (x_len / 2).div_ceil(BLOCK) * BLOCK;
         let l = rebuild(half, depth - 1, parts, f);
         let r = rebuild(x_len - half, depth - 1, parts, f);
-        f(l, r)
+        combine(l, &r, f)
     }
-    rebuild(x.len(), depth, &mut parts.iter(), f)
+    lanes_total(rebuild(x.len(), depth, &mut parts.iter(), f), f)
 }
 
 /// Folds every output of `c` and writes `fin(acc)` into a new contiguous storage of `O`.
