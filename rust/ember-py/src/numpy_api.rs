@@ -53,24 +53,9 @@ fn api(py: Python<'_>) -> Option<&Api> {
     API.get_or_init(py, || load(py).ok().flatten()).as_ref()
 }
 
+/// NumPy's name of an ember dtype (PyTorch's and NumPy's names agree); NumPy has no bfloat16.
 fn numpy_name(d: DType) -> Option<&'static str> {
-    Some(match d {
-        DType::Bool => "bool",
-        DType::U8 => "uint8",
-        DType::I8 => "int8",
-        DType::I16 => "int16",
-        DType::I32 => "int32",
-        DType::I64 => "int64",
-        DType::U16 => "uint16",
-        DType::U32 => "uint32",
-        DType::U64 => "uint64",
-        DType::F16 => "float16",
-        DType::F32 => "float32",
-        DType::F64 => "float64",
-        DType::C64 => "complex64",
-        DType::C128 => "complex128",
-        DType::BF16 => return None,
-    })
+    (d != DType::BF16).then(|| d.name())
 }
 
 fn load(py: Python<'_>) -> PyResult<Option<Api>> {
