@@ -27,6 +27,16 @@ fn is_strided(t: &Tensor) -> bool {
     !(t.is_sparse() || (t.device().is_host() && !t.storage().device().is_host()))
 }
 
+/// `strided_only` for a view known by its grad_fn name, whose ATen name is looked up only for
+/// the error (the lookup compares strings: 1.5 % of a 10-element `x[1:3]`).
+#[inline]
+fn strided_view(t: &Tensor, grad_fn: &'static str) -> Result<()> {
+    if !is_strided(t) {
+        return Err(crate::dispatch::unsupported(aten_name(grad_fn), crate::dispatch::Family::CpuSparse));
+    }
+    Ok(())
+}
+
 /// The ATen name of a view from its grad_fn name: "SelectBackward0" → "select".
 fn aten_name(grad_fn: &'static str) -> &'static str {
     match grad_fn {
@@ -53,9 +63,7 @@ impl Tensor {
     where
         F: Fn(&Layout) -> std::result::Result<Layout, LayoutError> + Send + Sync + 'static,
     {
-        if !is_strided(self) {
-            return Err(crate::dispatch::unsupported(aten_name(name), crate::dispatch::Family::CpuSparse));
-        }
+        strided_view(self, name)?;
         let out = self.with_layout(f(self.layout())?);
         if needs_grad(&[self]) {
             let f: ViewFn = Arc::new(f);
@@ -86,9 +94,7 @@ impl Tensor {
 
     /// Like `view_with` for views whose backward is a reshape back to our shape.
     fn reshaping_view(&self, name: &'static str, layout: Layout) -> Result<Tensor> {
-        if !is_strided(self) {
-            return Err(crate::dispatch::unsupported(aten_name(name), crate::dispatch::Family::CpuSparse));
-        }
+        strided_view(self, name)?;
         let out = self.with_layout(layout);
         if needs_grad(&[self]) {
             let shape: Vec<i64> = self.shape().iter().map(|&s| s as i64).collect();
