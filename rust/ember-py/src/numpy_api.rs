@@ -105,7 +105,10 @@ fn load(py: Python<'_>) -> PyResult<Option<Api>> {
 fn probe(py: Python<'_>, api: &Api) -> PyResult<bool> {
     let mut data = [0f32; 6];
     let owner = pyo3::types::PyList::empty(py);
-    let Some(a) = new_array(py, api, DType::F32, &[2, 3], &[1, 2], data.as_mut_ptr() as *mut c_void, owner.as_any())? else {
+    // SAFETY: the geometry (2x3, strides 1 and 2) addresses elements 0..=5 of `data`, which
+    // outlives the array (dropped at the end of this function, before `data`); nothing is read.
+    let probe = unsafe { new_array(py, api, DType::F32, &[2, 3], &[1, 2], data.as_mut_ptr() as *mut c_void, owner.as_any())? };
+    let Some(a) = probe else {
         return Ok(false);
     };
     let a = a.bind(py);
@@ -119,9 +122,12 @@ fn probe(py: Python<'_>, api: &Api) -> PyResult<bool> {
 }
 
 /// A NumPy array of `d` elements at `data` with `sizes` and element `strides`, whose base is
-/// `owner`. None where NumPy has no such dtype. The caller guarantees that `owner` keeps the
-/// memory alive and that the geometry lies inside it.
-fn new_array(
+/// `owner`. None where NumPy has no such dtype.
+///
+/// # Safety
+/// Every element the geometry addresses from `data` lies in memory that `owner` keeps alive
+/// and writable for as long as `owner` lives.
+unsafe fn new_array(
     py: Python<'_>,
     api: &Api,
     d: DType,
@@ -168,9 +174,10 @@ fn new_array(
 fn share(py: Python<'_>, obj: &Bound<'_, PyTensor>, t: &Tensor) -> PyResult<Option<Py<PyAny>>> {
     let plain = t.device() == ember::Device::Cpu && !t.is_sparse() && t.storage().device().is_host() && !t.is_conj();
     let Some(api) = api(py).filter(|_| plain) else { return Ok(None) };
-    // The object, not the tensor, is the base: it holds `t` and every tensor an in-place
-    // geometry change replaced it with (`cell.rs`) until it dies, so `t`'s memory stays valid.
-    new_array(py, api, t.dtype(), t.shape(), t.strides(), t.data_ptr() as *mut c_void, obj.as_any())
+    // SAFETY: `t`'s geometry was checked against its storage when it was made
+    // (`Tensor::from_parts`), and the object is the base: it holds `t` and every tensor an
+    // in-place geometry change replaced it with (`cell.rs`) until it dies, so the memory stays.
+    unsafe { new_array(py, api, t.dtype(), t.shape(), t.strides(), t.data_ptr() as *mut c_void, obj.as_any()) }
 }
 
 #[pymethods]
