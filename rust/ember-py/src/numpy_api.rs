@@ -125,8 +125,8 @@ fn probe(py: Python<'_>, api: &Api) -> PyResult<bool> {
 /// `owner`. None where NumPy has no such dtype.
 ///
 /// # Safety
-/// Every element the geometry addresses from `data` lies in memory that `owner` keeps alive
-/// and writable for as long as `owner` lives.
+/// Every element the geometry addresses from `data` lies in memory that stays alive and
+/// writable for as long as the array does (kept so by `owner`, its base, or outliving it).
 unsafe fn new_array(
     py: Python<'_>,
     api: &Api,
