@@ -25,7 +25,6 @@ _TO_TYPESTR = {d.name: ("|" if k[1:] == "1" else _NATIVE) + k for k, d in _FROM_
 
 
 _np = None
-_from_array = getattr(_native, "_from_array", None)  # absent from builds that predate it
 
 
 def _numpy_module():
@@ -44,11 +43,6 @@ def _from_numpy(ndarray):
     np = _np or _numpy_module()
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    # One native call reads the array through the buffer protocol; None leaves the
-    # read-only warning and the dtype/stride errors to the checks below.
-    t = _from_array(ndarray) if _from_array else None
-    if t is not None:
-        return t
     ai = ndarray.__array_interface__
     ts = ai["typestr"]
     dt = _FROM_TYPESTR.get(ts[1:]) if ts[0] in "|=" + _NATIVE else None
@@ -159,7 +153,7 @@ def _numpy(self, *, force=False):
 def _array(self, dtype=None, copy=None):
     import numpy as np
 
-    a = _numpy(self.detach()) if self.requires_grad else _numpy(self)
+    a = self.detach().numpy() if self.requires_grad else self.numpy()
     if dtype is not None and np.dtype(dtype) != a.dtype:
         if copy is False:
             raise ValueError("__array__: converting to a different dtype needs a copy, but copy=False was given")

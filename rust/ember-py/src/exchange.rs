@@ -110,16 +110,11 @@ fn dtype_of_code(code: u8, item: usize) -> Option<DType> {
     Some(d)
 }
 
-/// `from_numpy`'s fast path: one writable strided buffer request reads the pointer, shape,
-/// strides and format (no `__array_interface__` dict, no Python-side list building); the
-/// array itself owns the memory, as in `_from_buffer`. Returns None when the array needs the
-/// Python path (read-only: a warning; negative or odd strides, unsupported dtype: an error).
-#[pyfunction]
-fn _from_array(py: Python<'_>, array: Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
-    from_array(py, &array)
-}
-
-/// `_from_array` for the native `from_numpy` (`numpy_api.rs`).
+/// `from_numpy`'s fast path (`numpy_api.rs`, for an ndarray): one writable strided buffer
+/// request reads the pointer, shape, strides and format (no `__array_interface__` dict, no
+/// Python-side list building); the array itself owns the memory, as in `_from_buffer`. Returns
+/// None when the array needs the Python path (read-only: a warning; negative or odd strides,
+/// unsupported dtype: an error).
 pub(crate) fn from_array(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
     let mut view = std::mem::MaybeUninit::<ffi::Py_buffer>::uninit();
     // SAFETY: on success the view is filled and released below before anything can fail.
@@ -689,7 +684,6 @@ fn _from_dlpack(py: Python<'_>, capsule: &Bound<'_, PyAny>) -> PyResult<Py<PyAny
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_from_buffer, m)?)?;
-    m.add_function(wrap_pyfunction!(_from_array, m)?)?;
     m.add_function(wrap_pyfunction!(_from_dlpack, m)?)?;
     Ok(())
 }

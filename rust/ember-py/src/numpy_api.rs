@@ -21,6 +21,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::ffi::{c_int, c_uint, c_void};
 
+// The C signatures of NumPy's API-table slots 0, 94 and 282, as `numpy/__multiarray_api.h`
+// declares them; `load` transmutes the slots to these only after checking the table's ABI.
 type NewFromDescr = unsafe extern "C" fn(
     *mut ffi::PyTypeObject,
     *mut ffi::PyObject,
