@@ -13,8 +13,9 @@ def _method(fn):
     return fn
 
 
-@_method
-def size(self, dim=None):
+def _size(self, dim=None):
+    """``Tensor.size`` for what the native method leaves here: subclasses (their sizes come from
+    ``_shape``), dims that are not plain ints, and the errors."""
     if dim is None:
         return self.shape
     n = self.ndim

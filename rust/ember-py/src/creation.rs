@@ -54,7 +54,7 @@ impl PyGenerator {
 }
 
 /// Runs `f` with the given generator, or the default one.
-fn with_gen<R>(g: Option<&PyGenerator>, f: impl FnOnce(&mut Generator) -> R) -> R {
+pub(crate) fn with_gen<R>(g: Option<&PyGenerator>, f: impl FnOnce(&mut Generator) -> R) -> R {
     match g {
         Some(g) => f(&mut g.g.lock().unwrap()),
         None => with_default(f),

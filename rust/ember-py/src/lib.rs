@@ -10,6 +10,7 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
+mod factory;
 mod forward;
 mod functional;
 mod geometry;
@@ -58,6 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     wgpu::register(m)?;
     out::register(m)?;
     forward::register(m)?;
+    factory::register(m)?;
     functional::register(m)?;
     Ok(())
 }
