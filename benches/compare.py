@@ -182,6 +182,15 @@ def tiny_rows():
         ("a + b, 10 elements, requires_grad", lambda: xg + y, lambda: nx + ny, T and (lambda: txg + ty)),
         ("add(a, b, out=c), 10 elements", lambda: ember.add(x, y, out=z), lambda: np.add(nx, ny, out=nz),
          T and (lambda: torch.add(tx, ty, out=tz))),
+        ("zeros(2, 5)", lambda: ember.zeros(2, 5), lambda: np.zeros((2, 5), np.float32),
+         T and (lambda: torch.zeros(2, 5))),
+        ("zeros_like(x), 10 elements", lambda: ember.zeros_like(x), lambda: np.zeros_like(nx),
+         T and (lambda: torch.zeros_like(tx))),
+        ("tensor([1.0, 2.0])", lambda: ember.tensor([1.0, 2.0]), lambda: np.array([1.0, 2.0], np.float32),
+         T and (lambda: torch.tensor([1.0, 2.0]))),
+        ("x.view((2, 5)), 10 elements", lambda: x.view((2, 5)), lambda: nx.reshape((2, 5)),
+         T and (lambda: tx.view((2, 5)))),
+        ("x.size(0)", lambda: x.size(0), lambda: nx.shape[0], T and (lambda: tx.size(0))),
     ]
 
 

@@ -176,3 +176,29 @@ def test_view_takes_a_shape_tuple_or_a_dtype():
     assert x.view(ember.Size([2, 5])).shape == (2, 5)
     assert x.view(ember.int32).dtype == ember.int32
     assert x.to("cpu") is x and x.to(ember.float64).dtype == ember.float64
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], [[1, 2], [3, 4]], (1.5, True), [], [[]], [True, False], [1, 2.5, 3],
+                                  [ember.tensor(1.0), 2], [[1], [2, 3]], [1, "a"], [2 ** 70], (3 + 1j, 1)])
+@pytest.mark.parametrize("dtype", [None, ember.float64, ember.int32, ember.uint8])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_tensor_of_nested_data_matches_the_python_path(data, dtype, requires_grad):
+    kwargs = {"requires_grad": requires_grad}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    fast, slow = _both("tensor", data, **kwargs)
+    if isinstance(slow, tuple):
+        assert fast == slow
+    else:
+        _same(fast, slow)
+
+
+def test_reductions_return_their_named_tuples():
+    x = ember.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    r = x.max(1)
+    assert type(r) is ember.return_types.max and r._fields == ("values", "indices")
+    assert r.values.tolist() == [5.0, 6.0] and r.indices.tolist() == [1, 2]
+    v, i = x.min(0)
+    assert v.tolist() == [1.0, 2.0, 3.0] and i.tolist() == [0, 1, 0]
+    assert repr(r).startswith("ember.return_types.max(")
+    assert pickle.loads(pickle.dumps(r)).values.tolist() == [5.0, 6.0]

@@ -59,7 +59,8 @@ def _finish(t, requires_grad, dev=None):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor that copies ``data`` (nested lists, numbers, numpy arrays, tensors)."""
     dev = _check_device(device)
-    if not isinstance(data, Tensor) and hasattr(data, "__array_interface__"):
+    # (a list is never an array: no failed hasattr, whose AttributeError costs ~0.4 µs)
+    if not isinstance(data, (list, Tensor)) and hasattr(data, "__array_interface__"):
         from ._exchange import from_numpy
         import numpy as np
 

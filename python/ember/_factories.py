@@ -5,7 +5,7 @@ import inspect
 
 from . import _native
 
-NAMES = ("zeros", "ones", "empty", "full", "rand", "randn",
+NAMES = ("zeros", "ones", "empty", "full", "rand", "randn", "tensor",
          "zeros_like", "ones_like", "empty_like", "rand_like", "randn_like")
 
 

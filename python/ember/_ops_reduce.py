@@ -14,8 +14,9 @@ class return_types:
 
 def _named(name, fields):
     cls = _collections.namedtuple(name, fields)
-    cls.__module__ = "ember.return_types"
-    cls.__qualname__ = name
+    # found by pickle as ember.return_types.<name> (a class attribute, not a module)
+    cls.__module__ = "ember"
+    cls.__qualname__ = f"return_types.{name}"
 
     def __repr__(self):
         body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))

@@ -70,16 +70,21 @@ fn _tensor(py: Python<'_>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyA
             let t = &t.get().operand();
             return wrap(py, run(py, t.numel(), || t.detach().to_dtype_contiguous(want.unwrap_or(t.dtype()))?.contiguous_copy())?);
         }
-        let (vals, shape, inferred) = convert::nested_for(data, want)?;
-        let dt = want.unwrap_or(inferred);
-        if dt.is_limited_unsigned() {
-            // PyTorch refuses ints beyond the width here (2**32 as uint32); uint8 keeps wrapping
-            for v in vals.iter().filter(|v| matches!(v, ember::Scalar::Int(_))) {
-                v.check_fits(dt).py()?;
-            }
-        }
-        wrap(py, run(py, vals.len(), || Tensor::from_scalars(&vals, &shape, dt))?)
+        wrap(py, from_data(py, data, want)?)
     })
+}
+
+/// A new tensor of nested Python data (lists/tuples of numbers or tensors), `want` or inferred.
+pub(crate) fn from_data(py: Python<'_>, data: &Bound<'_, PyAny>, want: Option<ember::DType>) -> PyResult<Tensor> {
+    let (vals, shape, inferred) = convert::nested_for(data, want)?;
+    let dt = want.unwrap_or(inferred);
+    if dt.is_limited_unsigned() {
+        // PyTorch refuses ints beyond the width here (2**32 as uint32); uint8 keeps wrapping
+        for v in vals.iter().filter(|v| matches!(v, ember::Scalar::Int(_))) {
+            v.check_fits(dt).py()?;
+        }
+    }
+    run(py, vals.len(), || Tensor::from_scalars(&vals, &shape, dt))
 }
 
 #[pyfunction]

@@ -1,5 +1,5 @@
-//! `ember.zeros(2, 5)`, `ember.zeros_like(x)`, `ember.randn(3, 4)`, …: the factories' common
-//! calls in one native step.
+//! `ember.zeros(2, 5)`, `ember.zeros_like(x)`, `ember.randn(3, 4)`, `ember.tensor([1.0, 2.0])`, …:
+//! the factories' common calls in one native step.
 //!
 //! The Python factories (`python/ember/_creation.py`, behind `_out_forms`' `out=`/`size=`
 //! wrapper) parse the shape in a Python loop and resolve the default device twice through four
@@ -33,6 +33,8 @@ enum Kind {
     EmptyLike,
     RandLike,
     RandnLike,
+    /// `ember.tensor(data)` of nested lists/tuples (tensors and arrays go to Python).
+    Data,
 }
 
 impl Kind {
@@ -49,6 +51,7 @@ impl Kind {
             "empty_like" => Kind::EmptyLike,
             "rand_like" => Kind::RandLike,
             "randn_like" => Kind::RandnLike,
+            "tensor" => Kind::Data,
             _ => return None,
         })
     }
@@ -170,6 +173,21 @@ impl Factory {
             _ => None,
         };
         let Some(opts) = options(kwargs, like.as_ref())? else { return Ok(None) };
+        if self.kind == Kind::Data {
+            if args.len() != 1 || !default_is_cpu(py)? {
+                return Ok(None);
+            }
+            let data = args.get_item(0)?;
+            if !data.is_exact_instance_of::<PyList>() && !data.is_exact_instance_of::<PyTuple>() {
+                return Ok(None);
+            }
+            // Malformed data declines too: the Python function raises its error.
+            let Ok(t) = crate::creation::from_data(py, &data, opts.dtype) else { return Ok(None) };
+            if opts.requires_grad && t.set_requires_grad(true).is_err() {
+                return Ok(None);
+            }
+            return Ok(Some(wrap(py, t)?));
+        }
         let (shape, fill) = match (&like, self.kind) {
             (Some(t), _) => (t.shape().to_vec(), None),
             (None, Kind::Full) => {
@@ -229,6 +247,7 @@ impl Factory {
                 let Ok(Some(value)) = convert::scalar_for(v, Some(dtype)) else { return Ok(None) };
                 run(py, n, || Tensor::full(&shape, value, dtype))
             }
+            Kind::Data => return Ok(None), // answered above
             Kind::Rand | Kind::Randn | Kind::RandLike | Kind::RandnLike => {
                 if !is_float(dtype) {
                     return Ok(None);

@@ -30,8 +30,11 @@ fn go(py: Python<'_>, t: &Tensor, f: impl FnOnce() -> Result<Tensor> + Send) -> 
 
 /// `ember.return_types.<name>(a, b)`.
 fn named(py: Python<'_>, name: &str, pair: (Tensor, Tensor)) -> PyResult<Py<PyAny>> {
-    let cls = py.import("ember._ops_reduce")?.getattr("return_types")?.getattr(name)?;
-    Ok(cls.call1((wrap(py, pair.0)?, wrap(py, pair.1)?))?.unbind())
+    static TYPES: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let types = TYPES.get_or_try_init(py, || Ok::<_, PyErr>(py.import("ember._ops_reduce")?.getattr("return_types")?.unbind()))?;
+    let cls = types.bind(py).getattr(name)?.cast_into::<pyo3::types::PyType>()?;
+    let items = vec![wrap(py, pair.0)?.into_bound(py), wrap(py, pair.1)?.into_bound(py)];
+    Ok(crate::tensor::tuple_of(py, &cls, items)?.unbind())
 }
 
 fn go2(py: Python<'_>, name: &str, t: &Tensor, f: impl FnOnce() -> Result<(Tensor, Tensor)> + Send) -> PyResult<Py<PyAny>> {
