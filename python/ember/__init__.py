@@ -117,7 +117,8 @@ from . import distributions  # noqa: E402,F401  (torch.distributions: Normal, Ca
 from ._compile import compile  # noqa: E402,F401
 from . import compiler  # noqa: E402,F401
 __all__ += ["compile", "compiler"]
-# Last of all: the factories' plain calls answered natively (rust/ember-py/src/factory.rs); the
+# Last of all: plain calls of factories, cat/stack and mm/matmul answered natively
+# (rust/ember-py/src/front.rs); the
 # functions installed above take every other call and raise every error.
-from . import _factories  # noqa: E402
-_factories.install(globals())
+from . import _fronts  # noqa: E402
+_fronts.install(globals())

@@ -10,8 +10,8 @@ mod creation;
 mod dtype;
 mod error;
 mod exchange;
-mod factory;
 mod forward;
+mod front;
 mod functional;
 mod geometry;
 mod guard;
@@ -59,7 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     wgpu::register(m)?;
     out::register(m)?;
     forward::register(m)?;
-    factory::register(m)?;
+    front::register(m)?;
     functional::register(m)?;
     Ok(())
 }

@@ -842,6 +842,9 @@ impl PyTensor {
             let mut parsed = Index::new();
             if parse_index(idx, &mut parsed)? {
                 wrap(py, basic_index(&slf.get().t, &parsed)?)
+            } else if let Some(ix) = tensor_index(&slf.get().t, idx)? {
+                let t = &slf.get().operand();
+                wrap(py, run(py, t.numel(), || t.index(&ix))?)
             } else {
                 Ok(py.import("ember._indexing")?.call_method1("getitem", (slf, idx))?.unbind())
             }
@@ -868,6 +871,24 @@ impl PyTensor {
             };
             run(py, view.numel(), || view.copy_(&src))
         })
+    }
+}
+
+/// The gather indices of `x[i]` for one index tensor, as `_indexing._expand` makes them: an
+/// int64/int32 tensor indexes dim 0; a bool mask over the leading dims becomes its `nonzero()`
+/// columns. None for anything else (and for a mask whose shape does not match, whose error
+/// the Python path words): `x[idx]` took 7.5 µs through it, twice PyTorch.
+fn tensor_index(t: &Tensor, idx: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Option<Tensor>>>> {
+    let Ok(i) = idx.cast::<PyTensor>() else { return Ok(None) };
+    let i = i.get().operand().clone();
+    match i.dtype() {
+        DType::I64 | DType::I32 if t.ndim() >= 1 => Ok(Some(vec![Some(i)])),
+        DType::Bool if i.ndim() >= 1 && i.ndim() <= t.ndim() && i.shape() == &t.shape()[..i.ndim()] => {
+            let nz = i.nonzero().py()?;
+            let cols = (0..i.ndim()).map(|d| nz.select(1, d as i64).map(Some)).collect::<ember::Result<Vec<_>>>().py()?;
+            Ok(Some(cols))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -1,16 +1,17 @@
-//! `ember.zeros(2, 5)`, `ember.zeros_like(x)`, `ember.randn(3, 4)`, `ember.tensor([1.0, 2.0])`, …:
-//! the factories' common calls in one native step.
+//! `ember.zeros(2, 5)`, `ember.zeros_like(x)`, `ember.tensor([1.0, 2.0])`, `ember.cat([a, b])`,
+//! `ember.mm(a, b)`, …: the plain calls of Python-level functions in one native step.
 //!
 //! The Python factories (`python/ember/_creation.py`, behind `_out_forms`' `out=`/`size=`
 //! wrapper) parse the shape in a Python loop and resolve the default device twice through four
 //! small functions: a 10-element `zeros` took 3.8-6.7 µs and `zeros_like` 8.6-13.8 µs, where
-//! PyTorch takes 1.2-1.7. A `_Factory` object stands in their place and answers the plain case
+//! PyTorch takes 1.2-1.7. A `_Front` object stands in their place and answers the plain case
 //! itself — sizes that are non-negative ints, `dtype` an `ember.dtype` or absent, the CPU (given,
 //! or the default with no `with ember.device(...)` around), `requires_grad` a bool, nothing else
 //! — with the same native constructors the Python path ends in. Anything else (another device,
 //! `out=`, `generator=`, a malformed size, a dtype the function refuses) goes to the Python
 //! function it wraps, which also raises every error: a check here only decides *whether* to
-//! answer, never what to say.
+//! answer, never what to say. `arange`, `cat`/`stack` (1 µs of wrappers around their kernel)
+//! and `mm`/`matmul` of two plain tensors (two wrappers and a frame around `a.mm(b)`) likewise.
 use crate::convert;
 use crate::tensor::{numel_of, run, wrap, PyTensor};
 use ember::ops::random::{self, Dist};
@@ -35,6 +36,12 @@ enum Kind {
     RandnLike,
     /// `ember.tensor(data)` of nested lists/tuples (tensors and arrays go to Python).
     Data,
+    Arange,
+    Cat,
+    Stack,
+    /// `ember.mm(a, b)` / `ember.matmul(a, b)`: `a.mm(b)` for two plain tensors.
+    Mm,
+    Matmul,
 }
 
 impl Kind {
@@ -52,14 +59,19 @@ impl Kind {
             "rand_like" => Kind::RandLike,
             "randn_like" => Kind::RandnLike,
             "tensor" => Kind::Data,
+            "arange" => Kind::Arange,
+            "cat" => Kind::Cat,
+            "stack" => Kind::Stack,
+            "mm" => Kind::Mm,
+            "matmul" => Kind::Matmul,
             _ => return None,
         })
     }
 }
 
 /// Its `__doc__` lives in the instance's `__dict__` (copied from the Python function).
-#[pyclass(module = "ember", name = "_Factory", frozen, dict)]
-pub struct Factory {
+#[pyclass(module = "ember", name = "_Front", frozen, dict)]
+pub struct Front {
     name: Py<PyString>,
     kind: Kind,
     /// The Python function this stands for: it takes every call the fast path declines.
@@ -153,9 +165,15 @@ fn is_float(d: DType) -> bool {
     matches!(d, DType::F16 | DType::BF16 | DType::F32 | DType::F64)
 }
 
-impl Factory {
+impl Front {
     /// The tensor for a call the fast path takes, or None to hand the call to `fallback`.
     fn fast(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
+        match self.kind {
+            Kind::Cat | Kind::Stack => return joined(py, self.kind, args, kwargs),
+            Kind::Mm | Kind::Matmul => return product(py, self.kind, args, kwargs),
+            Kind::Arange => return arange(py, args, kwargs),
+            _ => {}
+        }
         let like = match self.kind {
             Kind::ZerosLike | Kind::OnesLike | Kind::EmptyLike | Kind::RandLike | Kind::RandnLike => {
                 if args.len() != 1 {
@@ -247,7 +265,7 @@ impl Factory {
                 let Ok(Some(value)) = convert::scalar_for(v, Some(dtype)) else { return Ok(None) };
                 run(py, n, || Tensor::full(&shape, value, dtype))
             }
-            Kind::Data => return Ok(None), // answered above
+            Kind::Data | Kind::Arange | Kind::Cat | Kind::Stack | Kind::Mm | Kind::Matmul => return Ok(None), // answered above
             Kind::Rand | Kind::Randn | Kind::RandLike | Kind::RandnLike => {
                 if !is_float(dtype) {
                     return Ok(None);
@@ -281,15 +299,117 @@ impl Factory {
     }
 }
 
+/// `cat(tensors, dim=0)` / `stack(...)` of a non-empty list or tuple of tensors, `dim` an int
+/// (positional or keyword): the native kernel `_ops_index.cat` ends in, without its two frames.
+fn joined(py: Python<'_>, kind: Kind, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
+    let mut dim = match args.len() {
+        1 => None,
+        2 => Some(args.get_item(1)?),
+        _ => return Ok(None),
+    };
+    if let Some(kw) = kwargs {
+        for (k, v) in kw.iter() {
+            if dim.is_some() || !k.cast::<PyString>().is_ok_and(|k| k.to_str().is_ok_and(|k| k == "dim")) {
+                return Ok(None);
+            }
+            dim = Some(v);
+        }
+    }
+    let dim = match dim {
+        None => 0,
+        Some(d) if d.is_exact_instance_of::<PyInt>() => match d.extract::<i64>() {
+            Ok(d) => d,
+            Err(_) => return Ok(None),
+        },
+        Some(_) => return Ok(None),
+    };
+    let list = args.get_item(0)?;
+    let items: Vec<Bound<'_, PyAny>> = if let Ok(l) = list.cast::<PyList>() {
+        l.iter().collect()
+    } else if let Ok(t) = list.cast::<PyTuple>() {
+        t.iter().collect()
+    } else {
+        return Ok(None);
+    };
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut ts = Vec::with_capacity(items.len());
+    for it in &items {
+        let Ok(t) = it.cast::<PyTensor>() else { return Ok(None) };
+        ts.push(t.get().operand().clone());
+    }
+    let work = ts.iter().map(|t| t.numel()).sum();
+    let out = run(py, work, || if kind == Kind::Cat { Tensor::cat(&ts, dim) } else { Tensor::stack(&ts, dim) })?;
+    Ok(Some(wrap(py, out)?))
+}
+
+/// Whether `o` is an `ember.Tensor` or an `nn.Parameter` itself (a subclass may override the
+/// method or be a compressed sparse tensor, which the Python function routes elsewhere).
+fn plain_tensor(py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static PARAMETER: PyOnceLock<Py<pyo3::types::PyType>> = PyOnceLock::new();
+    let ty = o.get_type();
+    Ok(ty.is(py.get_type::<PyTensor>()) || ty.is(PARAMETER.import(py, "ember.nn.parameter", "Parameter")?))
+}
+
+/// `mm(a, b)` / `matmul(a, b)` of two plain tensors and no keywords: `a.mm(b)`, which is what
+/// the Python function calls after its checks (through two wrappers and its own frame).
+fn product(py: Python<'_>, kind: Kind, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
+    if args.len() != 2 || kwargs.is_some_and(|k| !k.is_empty()) {
+        return Ok(None);
+    }
+    let (a, b) = (args.get_item(0)?, args.get_item(1)?);
+    if !plain_tensor(py, &a)? || !plain_tensor(py, &b)? {
+        return Ok(None);
+    }
+    let name = if kind == Kind::Mm { pyo3::intern!(py, "mm") } else { pyo3::intern!(py, "matmul") };
+    Ok(Some(a.call_method1(name, (b,))?.unbind()))
+}
+
+/// `arange(end)`, `arange(start, end[, step])` of Python ints and floats on the CPU: int64 when
+/// every bound is an int, else the default dtype (the Python function's rule).
+fn arange(py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
+    let Some(opts) = options(kwargs, None)? else { return Ok(None) };
+    if args.is_empty() || args.len() > 3 || !default_is_cpu(py)? {
+        return Ok(None);
+    }
+    let mut bounds = Vec::with_capacity(3);
+    let mut all_int = true;
+    for v in args.iter() {
+        if v.is_exact_instance_of::<PyInt>() {
+            let Ok(i) = v.extract::<i64>() else { return Ok(None) };
+            bounds.push(ember::Scalar::Int(i));
+        } else if v.is_exact_instance_of::<PyFloat>() {
+            all_int = false;
+            bounds.push(ember::Scalar::Float(v.extract::<f64>()?));
+        } else {
+            return Ok(None);
+        }
+    }
+    if bounds.len() == 1 {
+        bounds.insert(0, ember::Scalar::Int(0));
+    }
+    if bounds.len() == 2 {
+        bounds.push(ember::Scalar::Int(1));
+    }
+    let dtype = opts.dtype.unwrap_or(if all_int { DType::I64 } else { ember::promote::default_dtype() });
+    let (a, b, st) = (bounds[0], bounds[1], bounds[2]);
+    let Ok(t) = run(py, usize::MAX, || Tensor::arange(a, b, st, dtype)) else { return Ok(None) };
+    if opts.requires_grad && t.set_requires_grad(true).is_err() {
+        return Ok(None);
+    }
+    Ok(Some(wrap(py, t)?))
+}
+
 #[pymethods]
-impl Factory {
-    /// `_Factory(name, fallback, signature)`: `ember.<name>` answered natively where it can be,
+impl Front {
+    /// `_Front(name, fallback, signature)`: `ember.<name>` answered natively where it can be,
     /// else by `fallback(*args, **kwargs)`.
     #[new]
     fn new(name: Py<PyString>, fallback: Py<PyAny>, signature: Py<PyAny>, py: Python<'_>) -> PyResult<Self> {
         let kind = Kind::parse(name.bind(py).to_str()?)
-            .ok_or_else(|| PyValueError::new_err(format!("_Factory: no fast path for {}", name.bind(py))))?;
-        Ok(Factory { name, kind, fallback, signature })
+            .ok_or_else(|| PyValueError::new_err(format!("_Front: no fast path for {}", name.bind(py))))?;
+        Ok(Front { name, kind, fallback, signature })
     }
 
     #[pyo3(signature = (*args, **kwargs))]
@@ -341,5 +461,5 @@ impl Factory {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Factory>()
+    m.add_class::<Front>()
 }
