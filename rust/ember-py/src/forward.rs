@@ -132,22 +132,6 @@ impl Forwarder {
         crate::guard::guard("forward", || self.forward(py, args, kwargs))
     }
 
-    #[getter]
-    fn __name__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    #[getter]
-    fn __qualname__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    #[getter]
-    fn __module__(&self) -> &'static str {
-        "ember"
-    }
-    #[getter]
-    fn __signature__(&self, py: Python<'_>) -> Py<PyAny> {
-        self.signature.clone_ref(py)
-    }
     /// The Tensor method it calls (`_out_forms` recognises forwarders by it).
     #[getter]
     fn _forwards_to(&self, py: Python<'_>) -> Py<PyString> {
@@ -158,19 +142,49 @@ impl Forwarder {
     fn _out_form(&self) -> bool {
         self.mode == OutMode::Rules
     }
-    /// It checks its input itself (`_argcheck` must not wrap it).
-    #[getter]
-    fn __ember_args_checked__(&self) -> bool {
-        true
-    }
-    /// Pickled by reference, like the function it stands for.
-    fn __reduce__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!("<built-in function {}>", self.name.bind(py))
-    }
 }
+
+/// The attributes that make a native callable (with fields `name: Py<PyString>` and
+/// `signature: Py<PyAny>`) pass for the `ember.<name>` function it stands for: its name, module
+/// and signature for `inspect`, pickling by reference, a builtin's repr, and the mark that keeps
+/// `_argcheck` from wrapping it (it or its fallback checks its arguments). A second
+/// `#[pymethods]` block (the `multiple-pymethods` feature) shared by `_Forwarder` and `_Front`.
+macro_rules! function_attrs {
+    ($t:ty) => {
+        #[pymethods]
+        impl $t {
+            #[getter]
+            fn __name__(&self, py: Python<'_>) -> Py<PyString> {
+                self.name.clone_ref(py)
+            }
+            #[getter]
+            fn __qualname__(&self, py: Python<'_>) -> Py<PyString> {
+                self.name.clone_ref(py)
+            }
+            #[getter]
+            fn __module__(&self) -> &'static str {
+                "ember"
+            }
+            #[getter]
+            fn __signature__(&self, py: Python<'_>) -> Py<PyAny> {
+                self.signature.clone_ref(py)
+            }
+            #[getter]
+            fn __ember_args_checked__(&self) -> bool {
+                true
+            }
+            fn __reduce__(&self, py: Python<'_>) -> Py<PyString> {
+                self.name.clone_ref(py)
+            }
+            fn __repr__(&self, py: Python<'_>) -> String {
+                format!("<built-in function {}>", self.name.bind(py))
+            }
+        }
+    };
+}
+pub(crate) use function_attrs;
+
+function_attrs!(Forwarder);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Forwarder>()

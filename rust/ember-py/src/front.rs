@@ -414,28 +414,12 @@ impl Front {
 
     #[pyo3(signature = (*args, **kwargs))]
     fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
-        if let Some(t) = crate::guard::guard("factory", || self.fast(py, args, kwargs))? {
+        if let Some(t) = crate::guard::guard("front", || self.fast(py, args, kwargs))? {
             return Ok(t);
         }
         Ok(self.fallback.bind(py).call(args, kwargs)?.unbind())
     }
 
-    #[getter]
-    fn __name__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    #[getter]
-    fn __qualname__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    #[getter]
-    fn __module__(&self) -> &'static str {
-        "ember"
-    }
-    #[getter]
-    fn __signature__(&self, py: Python<'_>) -> Py<PyAny> {
-        self.signature.clone_ref(py)
-    }
     /// The Python function behind it (what `inspect.unwrap` finds).
     #[getter]
     fn __wrapped__(&self, py: Python<'_>) -> Py<PyAny> {
@@ -446,19 +430,9 @@ impl Front {
     fn _out_form(&self) -> bool {
         true
     }
-    /// Its fallback checks the arguments (`_argcheck` must not wrap it).
-    #[getter]
-    fn __ember_args_checked__(&self) -> bool {
-        true
-    }
-    /// Pickled by reference, like the function it stands for.
-    fn __reduce__(&self, py: Python<'_>) -> Py<PyString> {
-        self.name.clone_ref(py)
-    }
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!("<built-in function {}>", self.name.bind(py))
-    }
 }
+
+crate::forward::function_attrs!(Front);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Front>()
