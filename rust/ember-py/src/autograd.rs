@@ -137,7 +137,7 @@ impl PyNode {
     #[getter]
     fn metadata(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         crate::guard::guard("metadata", || {
-            let b = self.n.extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
+            let b = self.n.extras().extra.get_or_init(|| Box::new(PyDict::new(py).unbind()));
             let d = b
                 .downcast_ref::<Py<PyDict>>()
                 .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("node metadata slot holds another type"))?;
@@ -178,7 +178,7 @@ impl PyNode {
         self.n.seq
     }
     fn _forward_trace(&self) -> Option<String> {
-        self.n.trace.lock().unwrap().clone()
+        self.n.extras_if_any().and_then(|x| x.trace.lock().unwrap().clone())
     }
     /// `hook(grad_inputs, grad_outputs)` after the node runs; may return new grad_inputs.
     fn register_hook(&self, hook: Py<PyAny>) -> NodeHookHandle {

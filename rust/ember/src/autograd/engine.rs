@@ -128,7 +128,9 @@ pub fn run(
         let mut outs: Vec<Option<Tensor>> = vec![None; node.next.len()];
         if run_it && grads.iter().any(|g| g.is_some()) {
             // Tensor hooks (incl. retain_grad) see the summed gradient of their output.
-            let tensor_hooks: Vec<_> = node.tensor_pre_hooks.lock().unwrap().iter().map(|(nr, h, _)| (*nr, h.clone())).collect();
+            let extras = node.extras_if_any();
+            let tensor_hooks: Vec<_> =
+                extras.map(|x| x.tensor_pre_hooks.lock().unwrap().iter().map(|(nr, h, _)| (*nr, h.clone())).collect()).unwrap_or_default();
             for (nr, hook) in tensor_hooks {
                 if let Some(g) = &grads[nr] {
                     if let Some(new) = hook.call(g)? {
@@ -147,7 +149,7 @@ pub fn run(
                     }
                 }
             }
-            let pre_hooks: Vec<_> = node.pre_hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            let pre_hooks: Vec<_> = extras.map(|x| x.pre_hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect()).unwrap_or_default();
             for h in pre_hooks {
                 if let Some(new) = h(&grads)? {
                     grads = new;
@@ -199,7 +201,8 @@ pub fn run(
                     }
                 }
             }
-            let hooks: Vec<_> = node.hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect();
+            let hooks: Vec<_> =
+                node.extras_if_any().map(|x| x.hooks.lock().unwrap().iter().map(|h| h.1.clone()).collect()).unwrap_or_default();
             for h in hooks {
                 if let Some(new) = h(&outs, &grads)? {
                     outs = new;
@@ -330,7 +333,7 @@ fn check_anomaly(node: &Node, outs: &[Option<Tensor>]) -> Result<()> {
     for (i, g) in outs.iter().enumerate() {
         if let Some(g) = g {
             if g.dtype().is_float() && g.has_nonfinite()? {
-                let trace = node.trace.lock().unwrap().clone().unwrap_or_default();
+                let trace = node.extras_if_any().and_then(|x| x.trace.lock().unwrap().clone()).unwrap_or_default();
                 let tb =
                     if trace.is_empty() { String::new() } else { format!("\nTraceback of forward call that caused the error:\n{trace}") };
                 return Err(Error::runtime(format!("Function '{}' returned nan values in its {i}th output.{tb}", node.name)));

@@ -253,7 +253,7 @@ impl Tensor {
         let Ok(m) = self.0.meta.try_lock() else { return };
         m.hooks.iter().for_each(&mut *f);
         if let Some(node) = m.grad_fn.as_ref().filter(|n| Arc::strong_count(n) == 1) {
-            if let Ok(h) = node.tensor_pre_hooks.try_lock() {
+            if let Some(Ok(h)) = node.extras_if_any().map(|x| x.tensor_pre_hooks.try_lock()) {
                 h.iter().for_each(|(_, hook, _)| f(hook));
             }
         }
@@ -268,7 +268,7 @@ impl Tensor {
         let Ok(mut m) = self.0.meta.try_lock() else { return vec![] };
         let mut out = std::mem::take(&mut m.hooks);
         if let Some(node) = m.grad_fn.as_ref().filter(|n| Arc::strong_count(n) == 1) {
-            if let Ok(mut h) = node.tensor_pre_hooks.try_lock() {
+            if let Some(Ok(mut h)) = node.extras_if_any().map(|x| x.tensor_pre_hooks.try_lock()) {
                 out.extend(h.drain(..).map(|(_, hook, _)| hook));
             }
         }

@@ -67,6 +67,18 @@ pub struct Node {
     pub first_dtype: Option<DType>,
     pub saved: Mutex<Vec<SavedTensor>>,
     pub seq: u64,
+    /// Opaque slot for the binding's Python object (0 = none), for stable identity.
+    pub pyobj: std::sync::atomic::AtomicUsize,
+    /// Hooks, the anomaly-mode trace and the binding's metadata, made on first use.
+    extras: OnceLock<Box<NodeExtras>>,
+}
+
+/// The parts of a node almost none use. Kept behind one pointer, made on first use: inline they
+/// were five mutexes and vectors that every node of every op allocated, moved into its `Arc`
+/// and dropped (a 10-element `a + b` with grad records three nodes), and that the backward pass
+/// locked three times per node to find them empty.
+#[derive(Default)]
+pub struct NodeExtras {
     /// (output_nr, hook, is_retain_grad)
     pub tensor_pre_hooks: Mutex<Vec<(usize, TensorHook, bool)>>,
     /// (handle id, hook); ids come from `next_hook_id` so a handle can remove its hook.
@@ -74,8 +86,6 @@ pub struct Node {
     pub hooks: Mutex<Vec<(u64, NodeHook)>>,
     /// Python traceback of the forward call, kept in anomaly mode.
     pub trace: Mutex<Option<String>>,
-    /// Opaque slot for the binding's Python object (0 = none), for stable identity.
-    pub pyobj: std::sync::atomic::AtomicUsize,
     /// The binding's per-node data (`grad_fn.metadata`), created on first use.
     pub extra: OnceLock<Box<dyn Any + Send + Sync>>,
 }
@@ -106,12 +116,11 @@ impl Node {
             first_dtype,
             saved: Mutex::new(saved),
             seq: SEQ.fetch_add(1, Ordering::Relaxed),
-            tensor_pre_hooks: Default::default(),
-            pre_hooks: Default::default(),
-            hooks: Default::default(),
-            trace: Mutex::new(super::engine::capture_trace()),
             pyobj: Default::default(),
-            extra: OnceLock::new(),
+            extras: match super::engine::capture_trace() {
+                None => OnceLock::new(),
+                Some(t) => OnceLock::from(Box::new(NodeExtras { trace: Mutex::new(Some(t)), ..Default::default() })),
+            },
         })
     }
 
@@ -125,13 +134,18 @@ impl Node {
             outputs: Vec::new(),
             saved: Default::default(),
             seq: u64::MAX,
-            tensor_pre_hooks: Default::default(),
-            pre_hooks: Default::default(),
-            hooks: Default::default(),
-            trace: Mutex::new(None),
             pyobj: Default::default(),
-            extra: OnceLock::new(),
+            extras: OnceLock::new(),
         })
+    }
+
+    /// The node's hooks, trace and metadata, made now if it had none.
+    pub fn extras(&self) -> &NodeExtras {
+        self.extras.get_or_init(Default::default)
+    }
+    /// The node's hooks, trace and metadata, if anything was ever put there.
+    pub fn extras_if_any(&self) -> Option<&NodeExtras> {
+        self.extras.get().map(|b| &**b)
     }
 
     pub fn variable(&self) -> Option<&Tensor> {
@@ -144,23 +158,25 @@ impl Node {
     /// Adds `hook` to run after this node's backward; returns its handle id.
     pub fn add_hook(&self, hook: NodeHook) -> u64 {
         let id = next_hook_id();
-        self.hooks.lock().unwrap().push((id, hook));
+        self.extras().hooks.lock().unwrap().push((id, hook));
         id
     }
     /// Adds `hook` to run on the gradients of the outputs before the backward; returns its id.
     pub fn add_pre_hook(&self, hook: NodePreHook) -> u64 {
         let id = next_hook_id();
-        self.pre_hooks.lock().unwrap().push((id, hook));
+        self.extras().pre_hooks.lock().unwrap().push((id, hook));
         id
     }
     /// Removes the node hook or pre-hook with handle `id` (no-op when already gone).
     pub fn remove_hook(&self, id: u64) {
-        self.hooks.lock().unwrap().retain(|h| h.0 != id);
-        self.pre_hooks.lock().unwrap().retain(|h| h.0 != id);
+        if let Some(x) = self.extras_if_any() {
+            x.hooks.lock().unwrap().retain(|h| h.0 != id);
+            x.pre_hooks.lock().unwrap().retain(|h| h.0 != id);
+        }
     }
 
     pub fn add_tensor_pre_hook(&self, output_nr: usize, hook: TensorHook, retain: bool) {
-        let mut h = self.tensor_pre_hooks.lock().unwrap();
+        let mut h = self.extras().tensor_pre_hooks.lock().unwrap();
         // retain_grad hooks run after user hooks, as in PyTorch.
         if retain {
             h.push((output_nr, hook, true));
