@@ -118,7 +118,7 @@ from ._compile import compile  # noqa: E402,F401
 from . import compiler  # noqa: E402,F401
 __all__ += ["compile", "compiler"]
 # Last of all: plain calls of factories, cat/stack and mm/matmul answered natively
-# (rust/ember-py/src/front.rs); the
-# functions installed above take every other call and raise every error.
+# (rust/ember-py/src/front.rs); the functions installed above take every other call and
+# raise every error.
 from . import _fronts  # noqa: E402
 _fronts.install(globals())

@@ -147,15 +147,22 @@ fn size_item(o: &Bound<'_, PyAny>) -> Option<usize> {
     o.extract::<i64>().ok().filter(|&v| v >= 0).map(|v| v as usize)
 }
 
+/// A size given as one tuple, list or `ember.Size` of plain ints.
+fn size_list(o: &Bound<'_, PyAny>) -> Option<Vec<usize>> {
+    if let Ok(t) = o.cast::<PyTuple>() {
+        return t.iter().map(|o| size_item(&o)).collect();
+    }
+    if let Ok(l) = o.cast::<PyList>() {
+        return l.iter().map(|o| size_item(&o)).collect();
+    }
+    None
+}
+
 /// A size given as `f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(ember.Size(...))`.
 fn sizes(args: &Bound<'_, PyTuple>) -> Option<Vec<usize>> {
     if args.len() == 1 {
-        let a = args.get_item(0).ok()?;
-        if let Ok(t) = a.cast::<PyTuple>() {
-            return t.iter().map(|o| size_item(&o)).collect();
-        }
-        if let Ok(l) = a.cast::<PyList>() {
-            return l.iter().map(|o| size_item(&o)).collect();
+        if let Some(s) = size_list(&args.get_item(0).ok()?) {
+            return Some(s);
         }
     }
     args.iter().map(|o| size_item(&o)).collect()
@@ -212,15 +219,7 @@ impl Front {
                 if args.len() != 2 {
                     return Ok(None);
                 }
-                let size = args.get_item(0)?;
-                let s = if let Ok(t) = size.cast::<PyTuple>() {
-                    t.iter().map(|o| size_item(&o)).collect::<Option<Vec<_>>>()
-                } else if let Ok(l) = size.cast::<PyList>() {
-                    l.iter().map(|o| size_item(&o)).collect::<Option<Vec<_>>>()
-                } else {
-                    None
-                };
-                let Some(s) = s else { return Ok(None) };
+                let Some(s) = size_list(&args.get_item(0)?) else { return Ok(None) };
                 (s, Some(args.get_item(1)?))
             }
             (None, _) => match sizes(args) {
@@ -287,13 +286,9 @@ impl Front {
         };
         // A failure (an allocation too large) is raised by the Python function, in its words.
         let Ok(t) = made else { return Ok(None) };
-        if opts.requires_grad {
-            if !dtype.is_inexact() {
-                return Ok(None);
-            }
-            if let Err(_e) = t.set_requires_grad(true) {
-                return Ok(None);
-            }
+        // (an integer dtype cannot require grad: the Python function raises that)
+        if opts.requires_grad && t.set_requires_grad(true).is_err() {
+            return Ok(None);
         }
         Ok(Some(wrap(py, t)?))
     }
