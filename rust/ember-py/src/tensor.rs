@@ -356,6 +356,10 @@ fn tolist(py: Python<'_>, t: &Tensor) -> PyResult<Py<PyAny>> {
     }
     let vals: Vec<Scalar> = if t.dtype().is_complex() {
         run(py, work, || t.to_vec::<ember::C128>())?.into_iter().map(|z| Scalar::Complex(z.re, z.im)).collect()
+    } else if t.dtype() == DType::F32 {
+        // read as stored and widened here: `to_vec::<f64>` made a converted copy first (for a
+        // small tensor, that copy was half of `tolist`)
+        run(py, work, || t.to_vec::<f32>())?.into_iter().map(|v| Scalar::Float(v as f64)).collect()
     } else if t.dtype().is_float() {
         run(py, work, || t.to_vec::<f64>())?.into_iter().map(Scalar::Float).collect()
     } else if t.dtype() == DType::Bool {
