@@ -109,3 +109,25 @@ impl InPlace for Tensor {
         ember::ops::binary::binary_(ember::ops::BinaryOp::Mul, self, &ember::promote::Arg::T(two)).unwrap();
     }
 }
+
+#[test]
+fn to_vec_reads_strided_views_in_row_major_order() {
+    // Small strided views are read through their strides; the copy kernel reads the rest. Both
+    // must give the row-major order of the view's elements.
+    let x = t(&(0..24).map(f64::from).collect::<Vec<_>>(), &[2, 3, 4]);
+    let views = [
+        x.transpose(0, 2).unwrap(),
+        x.permute(&[1, 2, 0]).unwrap(),
+        x.slice(2, 1, 4, 2).unwrap(),
+        x.select(1, 2).unwrap().unsqueeze(0).unwrap().expand(&[3, 2, 4]).unwrap(),
+    ];
+    for v in views {
+        let direct: Vec<f64> = v.to_vec().unwrap();
+        let copied: Vec<f64> = v.contiguous_copy().unwrap().to_vec().unwrap();
+        assert_eq!(direct, copied, "{v:?}");
+        assert_eq!(direct.len(), v.numel());
+    }
+    let big = Tensor::from_vec((0..10_000).map(f64::from).collect(), &[100, 100]).unwrap().t().unwrap();
+    let col: Vec<f64> = big.to_vec().unwrap();
+    assert_eq!(&col[..3], &[0.0, 100.0, 200.0]);
+}
