@@ -64,29 +64,12 @@ const STRIDED_READ_MAX: usize = 4096;
 
 /// The elements of a host tensor of `T`, in row-major order, read through its strides.
 fn strided_read<T: Element>(t: &Tensor) -> Vec<T> {
-    let (sizes, strides) = (t.shape(), t.strides());
-    let n = t.numel();
-    let mut out = Vec::with_capacity(n);
     let base = t.storage().ptr() as *const T;
-    let mut idx = vec![0usize; sizes.len()];
-    let mut off = t.offset() as isize;
-    for _ in 0..n {
-        // SAFETY: `t` is a host tensor of T (the caller checked its dtype) whose geometry was
-        // checked against its storage when it was made (`check_geometry`), so every offset its
-        // layout addresses, which is all this walk visits, lies inside the storage; `t` keeps
-        // the storage alive for the whole read.
-        out.push(unsafe { *base.offset(off) });
-        for d in (0..sizes.len()).rev() {
-            idx[d] += 1;
-            off += strides[d];
-            if idx[d] < sizes[d] {
-                break;
-            }
-            off -= strides[d] * sizes[d] as isize;
-            idx[d] = 0;
-        }
-    }
-    out
+    let offsets = ember_cpu::index::offsets(t.shape(), t.strides(), t.offset());
+    // SAFETY: `t` is a host tensor of T (the caller checked its dtype) whose geometry was checked
+    // against its storage when it was made (`check_geometry`), so every offset its layout
+    // addresses (all `offsets` lists) lies inside the storage; `t` keeps the storage alive.
+    offsets.into_iter().map(|o| unsafe { *base.add(o) }).collect()
 }
 
 impl Tensor {
