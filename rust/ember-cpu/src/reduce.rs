@@ -181,8 +181,8 @@ macro_rules! fold_tree {
             if x.len() > BLOCK {
                 let half = (x.len() / 2).div_ceil(BLOCK) * BLOCK;
                 let (l, r) = x.split_at(half);
-                // SAFETY: a call to this same function, whose caller already holds the CPU-feature
-                // guarantee the target_feature copies require.
+                // SAFETY: two calls to this same function on the halves of `x`, whose caller already
+                // holds the CPU-feature guarantee the target_feature copies require.
                 #[allow(unused_unsafe)]
                 let (l, r) = unsafe { ($name(l, init, up, f), $name(r, init, up, f)) };
                 return combine(l, &r, f);
@@ -326,8 +326,8 @@ fn fold_pieces<T: Copy + Sync, A: Copy + Send + Sync, const L: usize>(
     parallel_for(ranges.len(), |i| {
         let pp = pp;
         let (a, b) = ranges[i];
-        // SAFETY: `parts` has ranges.len() elements and each task i < ranges.len() writes only parts[i];
-        // `parts` outlives parallel_for.
+        // SAFETY: `parts` has ranges.len() lane arrays and each task i < ranges.len() writes only
+        // parts[i]; `parts` outlives parallel_for.
         unsafe { *pp.0.add(i) = fold_lanes::<T, A, L>(&x[a..b], init, up, f) };
     });
     // `pieces` splits each range into exactly two until depth or BLOCK; rebuild that tree.

@@ -179,6 +179,7 @@ impl Front {
             Kind::Cat | Kind::Stack => return joined(py, self.kind, args, kwargs),
             Kind::Mm | Kind::Matmul => return product(py, self.kind, args, kwargs),
             Kind::Arange => return arange(py, args, kwargs),
+            Kind::Data => return data(py, args, kwargs),
             _ => {}
         }
         let like = match self.kind {
@@ -198,21 +199,6 @@ impl Front {
             _ => None,
         };
         let Some(opts) = options(kwargs, like.as_ref())? else { return Ok(None) };
-        if self.kind == Kind::Data {
-            if args.len() != 1 || !default_is_cpu(py)? {
-                return Ok(None);
-            }
-            let data = args.get_item(0)?;
-            if !data.is_exact_instance_of::<PyList>() && !data.is_exact_instance_of::<PyTuple>() {
-                return Ok(None);
-            }
-            // Malformed data declines too: the Python function raises its error.
-            let Ok(t) = crate::creation::from_data(py, &data, opts.dtype) else { return Ok(None) };
-            if opts.requires_grad && t.set_requires_grad(true).is_err() {
-                return Ok(None);
-            }
-            return Ok(Some(wrap(py, t)?));
-        }
         let (shape, fill) = match (&like, self.kind) {
             (Some(t), _) => (t.shape().to_vec(), None),
             (None, Kind::Full) => {
@@ -359,6 +345,24 @@ fn product(py: Python<'_>, kind: Kind, args: &Bound<'_, PyTuple>, kwargs: Option
     }
     let name = if kind == Kind::Mm { pyo3::intern!(py, "mm") } else { pyo3::intern!(py, "matmul") };
     Ok(Some(a.call_method1(name, (b,))?.unbind()))
+}
+
+/// `tensor(data)` of a plain list or tuple on the CPU (malformed data declines too: the Python
+/// function raises its error).
+fn data(py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
+    let Some(opts) = options(kwargs, None)? else { return Ok(None) };
+    if args.len() != 1 || !default_is_cpu(py)? {
+        return Ok(None);
+    }
+    let data = args.get_item(0)?;
+    if !data.is_exact_instance_of::<PyList>() && !data.is_exact_instance_of::<PyTuple>() {
+        return Ok(None);
+    }
+    let Ok(t) = crate::creation::from_data(py, &data, opts.dtype) else { return Ok(None) };
+    if opts.requires_grad && t.set_requires_grad(true).is_err() {
+        return Ok(None);
+    }
+    Ok(Some(wrap(py, t)?))
 }
 
 /// `arange(end)`, `arange(start, end[, step])` of Python ints and floats on the CPU: int64 when

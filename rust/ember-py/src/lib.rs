@@ -15,6 +15,7 @@ mod front;
 mod functional;
 mod geometry;
 mod guard;
+mod indexing;
 mod inspect;
 mod numpy_api;
 mod ops;
